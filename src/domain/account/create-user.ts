@@ -1,0 +1,47 @@
+import { randomId } from '../../crypto/random.ts';
+import type { Deps } from '../shared/deps.ts';
+import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
+import { getInstanceBySlug } from './find-instance.ts';
+import { checkNewPassword } from './password-rules.ts';
+import { parseEmail, parsePersonName, parseRole, type User } from './user.ts';
+
+export interface CreateUserInput {
+  instanceSlug: string;
+  email: string;
+  name?: string;
+  role: string;
+  /** null: the user gets no password yet and cannot log in until one is set. */
+  password: string | null;
+}
+
+/** Creates one user of an instance and queues the account mail in the same transaction. */
+export async function createUser(deps: Deps, input: CreateUserInput): Promise<User> {
+  const instance = await getInstanceBySlug(deps, input.instanceSlug);
+  const email = parseEmail(input.email);
+  const name = parsePersonName(input.name ?? email.split('@')[0]!);
+  const role = parseRole(input.role);
+  const password = input.password === null ? null : checkNewPassword(input.password);
+  const passwordHash = password === null ? null : await deps.hasher.hash(password);
+  const user = await deps.stores.transaction(async (stores) => {
+    const created = await stores.forInstance(instance.id).users.insert({
+      id: randomId(),
+      email,
+      name,
+      role,
+      passwordHash,
+      passwordChangedAt: passwordHash ? deps.clock.now() : null,
+    });
+    const mail = accountCreatedMail({
+      to: email,
+      name,
+      instanceName: instance.name,
+      instanceSlug: instance.slug,
+      loginUrl: loginUrl(deps.publicUrl, instance.slug),
+      hasPassword: passwordHash !== null,
+    });
+    await stores.outbox.enqueue(instance.id, mail, deps.clock.now());
+    return created;
+  });
+  deps.mailQueued();
+  return user;
+}

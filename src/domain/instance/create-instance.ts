@@ -1,0 +1,61 @@
+import { randomId } from '../../crypto/random.ts';
+import type { Deps } from '../shared/deps.ts';
+import { checkNewPassword } from '../account/password-rules.ts';
+import { parseEmail, parsePersonName, type User } from '../account/user.ts';
+import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
+import type { Stores } from '../shared/stores.ts';
+import { parseInstanceName, parsePlan, parseSlug, type Instance } from './instance.ts';
+
+export interface CreateInstanceInput {
+  slug: string;
+  name: string;
+  plan: string;
+  admin: { email: string; name?: string; password: string };
+}
+
+/**
+ * Creates an instance and its first administrator in one transaction, with the welcome mail in
+ * the outbox. `inTransaction` lets first-run setup add its own steps to the same transaction.
+ */
+export async function createInstance(
+  deps: Deps,
+  input: CreateInstanceInput,
+  inTransaction?: (stores: Stores) => Promise<void>,
+): Promise<{ instance: Instance; admin: User }> {
+  const instance: Instance = {
+    id: randomId(),
+    slug: parseSlug(input.slug, 'instance.slug'),
+    name: parseInstanceName(input.name, 'instance.name'),
+    plan: parsePlan(input.plan, 'instance.plan'),
+    createdAt: deps.clock.now(),
+  };
+  const email = parseEmail(input.admin.email, 'admin.email');
+  const name = parsePersonName(input.admin.name ?? email.split('@')[0]!, 'admin.name');
+  const password = checkNewPassword(input.admin.password);
+  // Why outside the transaction: argon2id takes tens of ms; no row lock should wait for it.
+  const passwordHash = await deps.hasher.hash(password);
+  const admin = await deps.stores.transaction(async (stores) => {
+    await inTransaction?.(stores);
+    await stores.instances.insert(instance);
+    const user = await stores.forInstance(instance.id).users.insert({
+      id: randomId(),
+      email,
+      name,
+      role: 'admin',
+      passwordHash,
+      passwordChangedAt: deps.clock.now(),
+    });
+    const mail = accountCreatedMail({
+      to: email,
+      name,
+      instanceName: instance.name,
+      instanceSlug: instance.slug,
+      loginUrl: loginUrl(deps.publicUrl, instance.slug),
+      hasPassword: true,
+    });
+    await stores.outbox.enqueue(instance.id, mail, deps.clock.now());
+    return user;
+  });
+  deps.mailQueued();
+  return { instance, admin };
+}

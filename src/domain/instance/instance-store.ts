@@ -1,0 +1,11 @@
+import type { Instance } from './instance.ts';
+
+/** Instances are the tenants themselves, so this store is the one that is not instance-scoped. */
+export interface InstanceStore {
+  /** null when no instance has that slug. */
+  findBySlug(slug: string): Promise<Instance | null>;
+  /** Throws DomainError('conflict') when the slug is taken. */
+  insert(instance: Instance): Promise<void>;
+  /** true when at least one instance exists (first-run setup is then closed). */
+  any(): Promise<boolean>;
+}

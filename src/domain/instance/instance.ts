@@ -1,0 +1,31 @@
+import { invalidInput } from '../shared/errors.ts';
+
+export const PLANS = ['professional', 'business', 'enterprise'] as const;
+export type Plan = (typeof PLANS)[number];
+
+export interface Instance {
+  id: string;
+  slug: string;
+  name: string;
+  plan: Plan;
+  createdAt: Date;
+}
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A slug is 1–63 characters of a-z, 0-9 and inner hyphens (it may appear in URLs and hostnames). */
+export function parseSlug(raw: string, field = 'slug'): string {
+  if (!SLUG.test(raw)) throw invalidInput(field, 'Use 1–63 lower-case letters, digits and inner hyphens.');
+  return raw;
+}
+
+export function parsePlan(raw: string, field = 'plan'): Plan {
+  if (!(PLANS as readonly string[]).includes(raw)) throw invalidInput(field, `Plan must be one of ${PLANS.join(', ')}.`);
+  return raw as Plan;
+}
+
+export function parseInstanceName(raw: string, field = 'name'): string {
+  const name = raw.trim();
+  if (name.length < 1 || name.length > 200) throw invalidInput(field, 'Name must be 1–200 characters.');
+  return name;
+}

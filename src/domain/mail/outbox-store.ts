@@ -1,0 +1,35 @@
+import type { MailMessage } from './mail.ts';
+
+export interface OutboxMail extends MailMessage {
+  id: number;
+  attempts: number;
+  createdAt: Date;
+}
+
+/**
+ * The transactional outbox: mail is written in the same transaction as the action that causes
+ * it, so a committed action always has its mail, and a rolled-back one never does.
+ */
+export interface OutboxStore {
+  enqueue(instanceId: string | null, message: MailMessage, now: Date): Promise<void>;
+  /**
+   * Claims up to `limit` due mails in one statement (FOR UPDATE SKIP LOCKED), leasing them until
+   * `leaseUntil`: several workers never claim the same mail, and a crashed worker's lease expires.
+   */
+  claimDue(now: Date, leaseUntil: Date, limit: number): Promise<OutboxMail[]>;
+  markSent(id: number, now: Date): Promise<void>;
+  /** Back to pending at `nextAttemptAt`, or `dead` when `dead` is true. */
+  markFailed(id: number, error: string, nextAttemptAt: Date, dead: boolean): Promise<void>;
+}
+
+export interface DevMailboxMessage extends MailMessage {
+  sentAt: Date;
+}
+
+/** The dev mailbox: where mail goes when no SMTP server is configured. */
+export interface DevMailboxStore {
+  /** Idempotent per outbox id: a redelivery after a crash does not show the mail twice. */
+  deliver(outboxId: number, message: MailMessage, now: Date): Promise<void>;
+  /** Newest first. */
+  list(limit: number): Promise<DevMailboxMessage[]>;
+}

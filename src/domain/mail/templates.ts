@@ -1,0 +1,46 @@
+import { escapeHtml, type MailMessage } from './mail.ts';
+
+function layout(title: string, paragraphs: string[]): string {
+  const body = paragraphs.map((p) => `<p>${p}</p>`).join('\n');
+  return `<!doctype html><html><body style="font-family:sans-serif;max-width:560px">` +
+    `<h1 style="font-size:20px">${escapeHtml(title)}</h1>\n${body}\n` +
+    `<p style="color:#666;font-size:12px">Sent by keyward, the account-security service of your organisation.</p></body></html>`;
+}
+
+export function accountCreatedMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  instanceSlug: string;
+  loginUrl: string;
+  hasPassword: boolean;
+}): MailMessage {
+  const subject = `Your ${input.instanceName} account`;
+  const how = input.hasPassword
+    ? 'Log in with this email address and the password you were given.'
+    : 'You will receive a separate link to choose your password.';
+  const text = [
+    `Hello ${input.name},`,
+    '',
+    `An account was created for you on ${input.instanceName} (instance "${input.instanceSlug}").`,
+    how,
+    '',
+    `Log in: ${input.loginUrl}`,
+    '',
+    'If you did not expect this, you can ignore this email.',
+  ].join('\n');
+  const html = layout(subject, [
+    `Hello ${escapeHtml(input.name)},`,
+    `An account was created for you on <strong>${escapeHtml(input.instanceName)}</strong> (instance "${escapeHtml(input.instanceSlug)}").`,
+    escapeHtml(how),
+    `<a href="${escapeHtml(input.loginUrl)}">Log in</a>`,
+    'If you did not expect this, you can ignore this email.',
+  ]);
+  return { to: input.to, subject, text, html };
+}
+
+export function loginUrl(publicUrl: string, instanceSlug: string): string {
+  const url = new URL('/login', publicUrl);
+  url.searchParams.set('instance', instanceSlug);
+  return url.toString();
+}

@@ -1,0 +1,30 @@
+import { sha256Hex } from '../../crypto/hash.ts';
+import type { Deps } from '../shared/deps.ts';
+import { addSeconds } from '../shared/clock.ts';
+import type { ActiveSession } from './session-store.ts';
+import { parseSessionToken, secretMatches, SESSION_IDLE_SECONDS, SESSION_TOUCH_SECONDS } from './session.ts';
+
+/**
+ * The session behind a cookie value, or null. One statement: lookup, idle and absolute expiry,
+ * the user's status, and the idle refresh (SES-05, SES-06, SES-08).
+ */
+export async function authenticate(deps: Deps, token: string | undefined): Promise<ActiveSession | null> {
+  const parsed = parseSessionToken(token);
+  if (!parsed) return null;
+  const now = deps.clock.now();
+  const active = await deps.stores.sessions.findActive(
+    parsed.id,
+    sha256Hex(parsed.secret),
+    now,
+    addSeconds(now, -SESSION_IDLE_SECONDS),
+    addSeconds(now, -SESSION_TOUCH_SECONDS),
+  );
+  if (!active || !secretMatches(parsed.secret, active.secretHash)) return null;
+  return active;
+}
+
+/** Ends the session behind a cookie value; unknown or malformed values are ignored. */
+export async function logout(deps: Deps, token: string | undefined): Promise<void> {
+  const parsed = parseSessionToken(token);
+  if (parsed) await deps.stores.sessions.delete(parsed.id, sha256Hex(parsed.secret));
+}

@@ -1,0 +1,14 @@
+import type { PasswordHasher } from '../../crypto/password.ts';
+import type { Clock } from './clock.ts';
+import type { Stores } from './stores.ts';
+
+/** What use-cases receive: a plain object wired in main.ts (no registry, no god context). */
+export interface Deps {
+  stores: Stores;
+  hasher: PasswordHasher;
+  clock: Clock;
+  /** The service's public base URL, for links in mail. */
+  publicUrl: string;
+  /** Wakes the outbox worker after a transaction that queued mail committed. */
+  mailQueued: () => void;
+}

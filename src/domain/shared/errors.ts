@@ -1,0 +1,42 @@
+/**
+ * Stable error codes: the public contract of SPEC §3. Messages are for people and may change;
+ * clients and tests rely on codes only.
+ */
+export const ERROR_CODES = [
+  'invalid_request',
+  'invalid_credentials',
+  'unauthenticated',
+  'forbidden',
+  'plan_required',
+  'cannot_reset_self',
+  'setup_enforced',
+  'step_up_required',
+  'csrf',
+  'not_found',
+  'conflict',
+  'invalid_policy',
+  'weak_password',
+  'password_reused',
+  'locked',
+  'rate_limited',
+  'unsupported_media_type',
+  'payload_too_large',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** A refused request: the HTTP layer maps `code` to a status; `field` names the bad input. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: { field?: string; retryAfterSeconds?: number } = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function invalidInput(field: string, message: string): DomainError {
+  return new DomainError('invalid_request', message, { field });
+}

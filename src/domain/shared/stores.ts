@@ -1,0 +1,28 @@
+/** The ports the domain needs, implemented once in storage/. */
+import type { InstanceStore } from '../instance/instance-store.ts';
+import type { UserStore } from '../account/user-store.ts';
+import type { SessionStore, TenantSessionStore } from '../session/session-store.ts';
+import type { DevMailboxStore, OutboxStore } from '../mail/outbox-store.ts';
+import type { OperatorStore } from '../support/operator-store.ts';
+import type { SetupTokenStore } from '../setup/setup-token-store.ts';
+import type { CredentialStore } from '../login/credential-store.ts';
+
+export interface Stores {
+  instances: InstanceStore;
+  credentials: CredentialStore;
+  sessions: SessionStore;
+  operators: OperatorStore;
+  outbox: OutboxStore;
+  devMailbox: DevMailboxStore;
+  setupTokens: SetupTokenStore;
+  /** Stores whose every query is filtered by this instance. */
+  forInstance(instanceId: string): TenantStores;
+  /** Runs `work` in one database transaction; stores passed to it take part in it. */
+  transaction<T>(work: (stores: Stores) => Promise<T>): Promise<T>;
+}
+
+export interface TenantStores {
+  instanceId: string;
+  users: UserStore;
+  sessions: TenantSessionStore;
+}

@@ -1,0 +1,30 @@
+import { MAX_PASSWORD_LENGTH } from '../../domain/account/password-rules.ts';
+
+export const loginStepSchema = {
+  type: 'object',
+  required: ['next'],
+  properties: {
+    next: { type: 'string', enum: ['done', 'verify', 'setup', 'change_password'] },
+    methods: { type: 'array', items: { type: 'string' } },
+    canPostpone: { type: 'boolean' },
+  },
+} as const;
+
+/** Strings only: arrays or objects where a string belongs are refused, not coerced (RL-03). */
+export const loginBodySchema = {
+  type: 'object',
+  required: ['instance', 'email', 'password'],
+  additionalProperties: false,
+  properties: {
+    instance: { type: 'string', minLength: 1, maxLength: 63 },
+    email: { type: 'string', minLength: 1, maxLength: 254 },
+    // Why a bound: argon2id cost grows with input; 4x the longest allowed password is plenty.
+    password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH * 4 },
+  },
+} as const;
+
+export interface LoginBody {
+  instance: string;
+  email: string;
+  password: string;
+}

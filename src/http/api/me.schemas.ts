@@ -1,0 +1,29 @@
+/** The response schema doubles as an allow-list: fields not named here never leave the server. */
+export const twoFactorSchema = {
+  type: 'object',
+  required: ['enabled', 'associated', 'status', 'enforced'],
+  properties: {
+    enabled: { type: 'boolean' },
+    associated: { type: 'boolean' },
+    status: { type: 'string', enum: ['active', 'pending', 'off'] },
+    enforced: { type: 'boolean' },
+  },
+} as const;
+
+export const meSchema = {
+  type: 'object',
+  required: ['id', 'email', 'name', 'role', 'instance', 'twoFactor', 'passwordExpiresAt'],
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    name: { type: 'string' },
+    role: { type: 'string' },
+    instance: {
+      type: 'object',
+      required: ['slug', 'name', 'plan'],
+      properties: { slug: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } },
+    },
+    twoFactor: twoFactorSchema,
+    passwordExpiresAt: { type: ['string', 'null'] },
+  },
+} as const;

@@ -1,0 +1,70 @@
+/** buildApp(deps): the whole HTTP service, without listening; tests drive it with inject(). */
+import fs from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import type { Deps } from '../domain/shared/deps.ts';
+import { registerErrorHandler } from './error-handler.ts';
+import { registerCsrfGuard } from './plugins/csrf.ts';
+import { registerSecurityHeaders } from './plugins/headers.ts';
+import { registerSessions, sessionCookie } from './plugins/session.ts';
+import { authRoutes } from './api/auth.routes.ts';
+import { meRoutes } from './api/me.routes.ts';
+import { setupRoutes } from './api/setup.routes.ts';
+import { devRoutes } from './api/dev.routes.ts';
+import { requestLogSerializers, LOG_REDACT_PATHS } from './log.ts';
+
+export interface AppOptions {
+  publicUrl: URL;
+  trustProxy: boolean | number | string[];
+  /** pino options or false; tests pass a stream to read the request log. */
+  logger: FastifyServerOptions['logger'];
+  devMailbox: boolean;
+  /** The built web UI (web/dist); null serves the API only. */
+  webDir: string | null;
+}
+
+export async function buildApp(deps: Deps, options: AppOptions): Promise<FastifyInstance> {
+  const logger =
+    options.logger && typeof options.logger === 'object'
+      ? { ...options.logger, redact: LOG_REDACT_PATHS, serializers: requestLogSerializers }
+      : options.logger;
+  const app = Fastify({
+    logger,
+    // A hop count is valid at run time (proxy-addr) though Fastify's types omit it.
+    trustProxy: options.trustProxy as boolean | string[],
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  // Why: JSON only. text/plain and form posts are "simple" cross-site requests (CSRF-02).
+  app.removeContentTypeParser('text/plain');
+  registerErrorHandler(app);
+  await registerSecurityHeaders(app, options.publicUrl);
+  registerCsrfGuard(app, options.publicUrl);
+  await registerSessions(app);
+
+  const cookie = sessionCookie(options.publicUrl);
+  await app.register(
+    async (api) => {
+      api.get('/health', async () => ({ ok: true }));
+      await api.register(authRoutes(deps, cookie));
+      await api.register(meRoutes(deps, cookie));
+      await api.register(setupRoutes(deps, cookie));
+      if (options.devMailbox) await api.register(devRoutes(deps));
+    },
+    { prefix: '/api/v1' },
+  );
+  if (options.webDir) await serveWeb(app, options.webDir);
+  return app;
+}
+
+/** The single-page UI: static files, and index.html for any other GET outside /api. */
+async function serveWeb(app: FastifyInstance, webDir: string): Promise<void> {
+  const index = path.join(webDir, 'index.html');
+  if (!fs.existsSync(index)) throw new Error(`The web UI is not built: ${index} is missing (run npm run build:web).`);
+  await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false });
+  const html = fs.readFileSync(index, 'utf8');
+  for (const route of ['/', '/login', '/setup', '/profile', '/profile/*', '/settings', '/settings/*', '/dev/mailbox']) {
+    app.get(route, (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html));
+  }
+}

@@ -1,0 +1,62 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { DomainError, type ErrorCode } from '../domain/shared/errors.ts';
+
+/** One status per code; the compiler asks for a status whenever a code is added (STYLE.md). */
+export const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  invalid_request: 400,
+  invalid_credentials: 401,
+  unauthenticated: 401,
+  forbidden: 403,
+  plan_required: 403,
+  cannot_reset_self: 403,
+  setup_enforced: 403,
+  step_up_required: 403,
+  csrf: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  invalid_policy: 422,
+  weak_password: 422,
+  password_reused: 422,
+  locked: 423,
+  rate_limited: 429,
+};
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string };
+}
+
+export function errorBody(code: ErrorCode, message: string, field?: string): ErrorBody {
+  return { error: field ? { code, message, field } : { code, message } };
+}
+
+/** Every error leaves as `{error: {code, message}}`; only unexpected errors are 500 and logged. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
+    if (error instanceof DomainError) {
+      const retryAfter = error.details.retryAfterSeconds;
+      if (retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(retryAfter)));
+      return reply.status(STATUS_BY_CODE[error.code]).send(errorBody(error.code, error.message, error.details.field));
+    }
+    if (error.validation) {
+      const first = error.validation[0];
+      const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
+      const path = [first?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), missing].filter(Boolean).join('.');
+      const field = path || error.validationContext || 'body';
+      return reply.status(400).send(errorBody('invalid_request', `Invalid ${field}: ${first?.message ?? 'bad value'}.`, field));
+    }
+    const status = error.statusCode ?? 500;
+    if (status === 413) return reply.status(413).send(errorBody('payload_too_large', 'The request body is too large.'));
+    if (status === 415) return reply.status(415).send(errorBody('unsupported_media_type', 'Send JSON with Content-Type: application/json.'));
+    if (status >= 400 && status < 500) {
+      return reply.status(400).send(errorBody('invalid_request', 'The request could not be read.', 'body'));
+    }
+    request.log.error({ err: error }, 'unexpected error');
+    return reply.status(500).send({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
+  });
+}

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { errorBody } from '../error-handler.ts';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
+
+/**
+ * The origins allowed to change state: PUBLIC_URL's, plus, for a loopback PUBLIC_URL, the other
+ * loopback spellings of it (a developer may open localhost or 127.0.0.1).
+ */
+export function allowedOrigins(publicUrl: URL): Set<string> {
+  const origins = new Set([publicUrl.origin]);
+  if (LOOPBACK_HOSTS.includes(publicUrl.hostname)) {
+    for (const host of LOOPBACK_HOSTS) {
+      origins.add(`${publicUrl.protocol}//${host}${publicUrl.port ? `:${publicUrl.port}` : ''}`);
+    }
+  }
+  return origins;
+}
+
+/**
+ * Why: every state change must come from our own pages (OWASP CSRF cheat sheet, CSRF-01/04).
+ * Fetch Metadata first (`Sec-Fetch-Site: cross-site` is refused), then a mandatory Origin that
+ * must be ours; a request without Origin is refused too, so non-browser clients send it
+ * explicitly (SPEC §3). Login is covered as well (login CSRF).
+ */
+export function registerCsrfGuard(app: FastifyInstance, publicUrl: URL): void {
+  const allowed = allowedOrigins(publicUrl);
+  app.addHook('onRequest', async (request, reply) => {
+    if (SAFE_METHODS.has(request.method)) return;
+    const site = request.headers['sec-fetch-site'];
+    const origin = request.headers.origin;
+    if (site === 'cross-site' || !origin || !allowed.has(origin)) {
+      return reply.status(403).send(errorBody('csrf', 'This request did not come from this site.'));
+    }
+  });
+}

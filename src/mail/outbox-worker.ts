@@ -1,0 +1,117 @@
+/**
+ * Drains the outbox: claims due mail, sends it, marks it sent, and on failure retries with
+ * exponential backoff until the mail is `dead` (kept for admins to see). Several workers may run
+ * against one database: claims never overlap.
+ */
+import type { Logger } from 'pino';
+import type { OutboxStore } from '../domain/mail/outbox-store.ts';
+import { addSeconds, type Clock } from '../domain/shared/clock.ts';
+import type { MailTransport } from './transport.ts';
+
+export interface OutboxWorkerOptions {
+  pollSeconds?: number;
+  batchSize?: number;
+  leaseSeconds?: number;
+  /** A mail still failing this long after it was queued is given up (`dead`). */
+  giveUpAfterSeconds?: number;
+  maxBackoffSeconds?: number;
+}
+
+export interface OutboxWorker {
+  /** Asks for a drain soon (after a transaction queued mail). */
+  wake(): void;
+  /** Drains until nothing is due; returns how many mails were sent. */
+  drain(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export function backoffSeconds(attempts: number, maxSeconds: number): number {
+  return Math.min(maxSeconds, 5 * 2 ** Math.max(0, attempts - 1));
+}
+
+export function createOutboxWorker(
+  outbox: OutboxStore,
+  transport: MailTransport,
+  clock: Clock,
+  log: Logger,
+  options: OutboxWorkerOptions = {},
+): OutboxWorker {
+  const pollMs = (options.pollSeconds ?? 5) * 1000;
+  const batchSize = options.batchSize ?? 10;
+  const leaseSeconds = options.leaseSeconds ?? 120;
+  const giveUpAfterSeconds = options.giveUpAfterSeconds ?? 3 * 24 * 60 * 60;
+  const maxBackoffSeconds = options.maxBackoffSeconds ?? 15 * 60;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<number> | null = null;
+  let again = false;
+  let stopped = true;
+
+  async function drainOnce(): Promise<number> {
+    let sent = 0;
+    for (;;) {
+      const now = clock.now();
+      const batch = await outbox.claimDue(now, addSeconds(now, leaseSeconds), batchSize);
+      if (batch.length === 0) return sent;
+      for (const mail of batch) {
+        try {
+          await transport.send(mail.id, mail);
+          await outbox.markSent(mail.id, clock.now());
+          sent += 1;
+        } catch (error) {
+          const failedAt = clock.now();
+          const dead = failedAt.getTime() - mail.createdAt.getTime() >= giveUpAfterSeconds * 1000;
+          const retryAt = addSeconds(failedAt, backoffSeconds(mail.attempts, maxBackoffSeconds));
+          await outbox.markFailed(mail.id, String((error as Error)?.message ?? error), retryAt, dead);
+          log.warn({ outboxId: mail.id, attempts: mail.attempts, dead, err: (error as Error)?.message }, 'mail delivery failed');
+        }
+      }
+    }
+  }
+
+  function drain(): Promise<number> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let total = 0;
+      do {
+        again = false;
+        total += await drainOnce();
+      } while (again);
+      return total;
+    })().finally(() => {
+      running = null;
+    });
+    return running;
+  }
+
+  function tick(): void {
+    drain()
+      .catch((error) => log.error({ err: error }, 'outbox drain failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, pollMs);
+      });
+  }
+
+  return {
+    wake() {
+      if (stopped) return;
+      drain().catch((error) => log.error({ err: error }, 'outbox drain failed'));
+    },
+    drain,
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      tick();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await running?.catch(() => 0);
+      transport.close();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/** Composition root: config → runtime → buildApp → listen; prints the first-run link. */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { ConfigError, loadConfig } from './config.ts';
+import { buildApp } from './http/app.ts';
+import { devMailboxAllowed, openRuntime } from './runtime.ts';
+import { openFirstRun } from './domain/setup/first-run.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ level: config.logLevel });
+  const runtime = await openRuntime(config, log);
+  const devMailbox = devMailboxAllowed(config);
+  const app = await buildApp(runtime.deps, {
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
+    logger: { level: config.logLevel },
+    devMailbox,
+    webDir: path.join(root, 'web', 'dist'),
+  });
+  await app.listen({ port: config.port, host: config.host });
+  runtime.mail.start();
+
+  const engine = runtime.database.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)';
+  const lines = [`keyward is listening on ${config.publicUrl.origin} (database: ${engine})`];
+  lines.push(
+    devMailbox
+      ? `Mail goes to the dev mailbox (no SMTP_URL): ${new URL('/dev/mailbox', config.publicUrl)}`
+      : config.smtpUrl
+        ? 'Mail is sent through SMTP_URL.'
+        : 'No SMTP_URL and not on a loopback address: mail stays queued in the outbox until SMTP_URL is set.',
+  );
+  const setupLink = await openFirstRun(runtime.deps);
+  if (setupLink) {
+    lines.push('', 'No instance exists yet. Open this one-time link to create the first instance and its administrator:', `  ${setupLink}`, '');
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  const shutdown = async (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    await app.close();
+    await runtime.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError || error?.name === 'DataDirLockedError') {
+    process.stderr.write(`keyward: ${error.message}\n`);
+  } else {
+    process.stderr.write(`keyward failed to start: ${error?.stack ?? error}\n`);
+  }
+  process.exit(1);
+});

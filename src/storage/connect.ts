@@ -1,0 +1,98 @@
+/**
+ * Opens the database: a PostgreSQL server when a URL is given, else PGlite in the data dir (or
+ * in memory for tests). Both speak the same SQL, so one set of migrations and queries serves both.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { PgliteDialect } from './pglite-dialect.ts';
+import type { Database } from './schema.ts';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  engine: 'postgres' | 'pglite';
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'pglite'; dataDir: string }
+  | { kind: 'pglite-memory' };
+
+export class DataDirLockedError extends Error {
+  override name = 'DataDirLockedError';
+}
+
+export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
+  if (target.kind === 'postgres') return openPostgres(target.url, target.poolSize ?? 10);
+  if (target.kind === 'pglite-memory') return openPglite(new PGlite(), async () => {});
+  fs.mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(target.dataDir);
+  try {
+    return openPglite(await PGlite.create(path.join(target.dataDir, 'pgdata')), async () => unlock());
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+function openPostgres(url: string, poolSize: number): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // Why: int8 (bigserial, count) arrive as numbers, as they do from PGlite.
+    types: { getTypeParser: (oid: number, format?: any) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) } as any,
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, engine: 'postgres', close: () => db.destroy() };
+}
+
+async function openPglite(pglite: PGlite, afterClose: () => Promise<void>): Promise<DatabaseHandle> {
+  await pglite.waitReady;
+  const db = new Kysely<Database>({ dialect: new PgliteDialect(pglite) });
+  return {
+    db,
+    engine: 'pglite',
+    close: async () => {
+      await db.destroy();
+      await pglite.close();
+      await afterClose();
+    },
+  };
+}
+
+/**
+ * PGlite's files may be opened by one process only; a second writer corrupts them. The lock file
+ * holds the owner's pid, and a lock left by a dead process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = path.join(dataDir, 'keyward.lock');
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      fs.writeFileSync(lockPath, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lockPath, { force: true });
+    } catch (error: any) {
+      if (error?.code !== 'EEXIST') throw error;
+      const owner = Number(fs.readFileSync(lockPath, 'utf8'));
+      if (owner && owner !== process.pid && isAlive(owner)) {
+        throw new DataDirLockedError(
+          `The embedded database in ${dataDir} is in use by process ${owner} (a running keyward server?). ` +
+            'Stop it first, or use DATABASE_URL with a PostgreSQL server to run both at once.',
+        );
+      }
+      fs.rmSync(lockPath, { force: true });
+    }
+  }
+  throw new DataDirLockedError(`Could not lock ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error: any) {
+    return error?.code === 'EPERM';
+  }
+}

@@ -1,0 +1,86 @@
+import { sql, type Kysely } from 'kysely';
+import type { DevMailboxStore, OutboxMail, OutboxStore } from '../domain/mail/outbox-store.ts';
+import type { Database } from './schema.ts';
+
+export function outboxStore(db: Kysely<Database>): OutboxStore {
+  return {
+    async enqueue(instanceId, message, now) {
+      await db
+        .insertInto('outbox')
+        .values({
+          instance_id: instanceId,
+          recipient: message.to,
+          subject: message.subject,
+          text_body: message.text,
+          html_body: message.html,
+          next_attempt_at: now,
+          created_at: now,
+        })
+        .execute();
+    },
+    async claimDue(now, leaseUntil, limit) {
+      // Why SKIP LOCKED: concurrent workers each take different rows instead of waiting or
+      // double-sending; an expired lease (a worker died mid-send) makes the row due again.
+      const { rows } = await sql<{
+        id: number;
+        recipient: string;
+        subject: string;
+        text_body: string;
+        html_body: string;
+        attempts: number;
+        created_at: Date;
+      }>`
+        update outbox set status = 'sending', claimed_until = ${leaseUntil}, attempts = attempts + 1
+        where id in (
+          select id from outbox
+          where status in ('pending', 'sending') and next_attempt_at <= ${now}
+            and (status = 'pending' or claimed_until < ${now})
+          order by next_attempt_at, id
+          limit ${limit}
+          for update skip locked
+        )
+        returning id, recipient, subject, text_body, html_body, attempts, created_at`.execute(db);
+      return rows.map(
+        (row): OutboxMail => ({
+          id: Number(row.id),
+          to: row.recipient,
+          subject: row.subject,
+          text: row.text_body,
+          html: row.html_body,
+          attempts: row.attempts,
+          createdAt: row.created_at,
+        }),
+      );
+    },
+    async markSent(id, now) {
+      await db
+        .updateTable('outbox')
+        .set({ status: 'sent', sent_at: now, claimed_until: null, last_error: null })
+        .where('id', '=', id)
+        .execute();
+    },
+    async markFailed(id, error, nextAttemptAt, dead) {
+      await db
+        .updateTable('outbox')
+        .set({ status: dead ? 'dead' : 'pending', next_attempt_at: nextAttemptAt, claimed_until: null, last_error: error.slice(0, 1000) })
+        .where('id', '=', id)
+        .execute();
+    },
+  };
+}
+
+export function devMailboxStore(db: Kysely<Database>): DevMailboxStore {
+  return {
+    async deliver(outboxId, message, now) {
+      await db
+        .insertInto('dev_mailbox')
+        .values({ outbox_id: outboxId, recipient: message.to, subject: message.subject, text_body: message.text, html_body: message.html, sent_at: now })
+        .onConflict((oc) => oc.column('outbox_id').doNothing())
+        .execute();
+    },
+    async list(limit) {
+      const rows = await db.selectFrom('dev_mailbox').selectAll().orderBy('id', 'desc').limit(limit).execute();
+      return rows.map((row) => ({ to: row.recipient, subject: row.subject, text: row.text_body, html: row.html_body, sentAt: row.sent_at }));
+    },
+  };
+}

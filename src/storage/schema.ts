@@ -1,0 +1,100 @@
+/** Table types: the single source of row shapes; Kysely derives query types from them. */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export interface InstancesTable {
+  id: string;
+  slug: string;
+  name: string;
+  plan: 'professional' | 'business' | 'enterprise';
+  created_at: CreatedAt;
+}
+
+export interface UsersTable {
+  id: string;
+  instance_id: string;
+  email: string;
+  /** lower-cased email: the case-insensitive unique key within the instance */
+  email_key: string;
+  name: string;
+  role: 'admin' | 'member';
+  status: 'active' | 'disabled';
+  password_hash: string | null;
+  password_changed_at: Timestamp | null;
+  two_factor_enabled: Generated<boolean>;
+  created_at: CreatedAt;
+}
+
+export interface SessionsTable {
+  id: string;
+  instance_id: string;
+  user_id: string;
+  secret_hash: string;
+  stage: 'done' | 'verify' | 'setup' | 'change_password';
+  created_at: CreatedAt;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface OperatorsTable {
+  id: string;
+  email: string;
+  email_key: string;
+  name: string;
+  password_hash: string;
+  created_at: CreatedAt;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  instance_id: string | null;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  status: Generated<'pending' | 'sending' | 'sent' | 'dead'>;
+  attempts: Generated<number>;
+  next_attempt_at: Timestamp;
+  claimed_until: Timestamp | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  sent_at: Timestamp | null;
+}
+
+export interface DevMailboxTable {
+  id: Generated<number>;
+  outbox_id: number;
+  recipient: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  sent_at: Timestamp;
+}
+
+export interface SetupTokensTable {
+  token_hash: string;
+  created_at: CreatedAt;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface Database {
+  instances: InstancesTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  operators: OperatorsTable;
+  outbox: OutboxTable;
+  dev_mailbox: DevMailboxTable;
+  setup_tokens: SetupTokensTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type UserUpdate = Updateable<UsersTable>;
+export type InstanceRow = Selectable<InstancesTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type OutboxRow = Selectable<OutboxTable>;

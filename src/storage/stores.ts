@@ -1,0 +1,30 @@
+/** Builds the domain's ports over one Kysely handle (a database or a transaction). */
+import type { Kysely } from 'kysely';
+import type { Stores } from '../domain/shared/stores.ts';
+import type { Database } from './schema.ts';
+import { instanceStore } from './instance-store.ts';
+import { userStore } from './user-store.ts';
+import { sessionStore, tenantSessionStore } from './session-store.ts';
+import { credentialStore } from './credential-store.ts';
+import { devMailboxStore, outboxStore } from './outbox-store.ts';
+import { operatorStore } from './operator-store.ts';
+import { setupTokenStore } from './setup-token-store.ts';
+
+export function createStores(db: Kysely<Database>): Stores {
+  return {
+    instances: instanceStore(db),
+    credentials: credentialStore(db),
+    sessions: sessionStore(db),
+    operators: operatorStore(db),
+    outbox: outboxStore(db),
+    devMailbox: devMailboxStore(db),
+    setupTokens: setupTokenStore(db),
+    forInstance: (instanceId) => ({
+      instanceId,
+      users: userStore(db, instanceId),
+      sessions: tenantSessionStore(db, instanceId),
+    }),
+    transaction: (work) =>
+      db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx))),
+  };
+}
