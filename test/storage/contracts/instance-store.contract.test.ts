@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engines, openTestDatabase } from '../../support/db.ts';
+import { givenInstance, testDeps, uniqueSlug, type TestDeps } from '../../support/deps.ts';
+import type { DatabaseHandle } from '../../../src/storage/connect.ts';
+import { randomId } from '../../../src/crypto/random.ts';
+import { emailKey } from '../../../src/domain/account/user.ts';
+
+describe.each(engines())('InstanceStore and CredentialStore on %s', (engine) => {
+  let database: DatabaseHandle;
+  let deps: TestDeps;
+  beforeAll(async () => {
+    database = await openTestDatabase(engine);
+    deps = await testDeps(database);
+  });
+  afterAll(() => database.close());
+
+  it('finds an instance by slug and reports that instances exist', async () => {
+    const { instance } = await givenInstance(deps, 'enterprise');
+    const found = await deps.stores.instances.findBySlug(instance.slug);
+    expect(found).toMatchObject({ id: instance.id, plan: 'enterprise', name: instance.name });
+    expect(await deps.stores.instances.any()).toBe(true);
+    expect(await deps.stores.instances.findBySlug(uniqueSlug('none'))).toBeNull();
+  });
+
+  it('refuses a duplicate slug as a conflict', async () => {
+    const { instance } = await givenInstance(deps);
+    const error = await deps.stores.instances
+      .insert({ id: randomId(), slug: instance.slug, name: 'x', plan: 'business', createdAt: new Date() })
+      .catch((e) => e);
+    expect(error.code).toBe('conflict');
+  });
+
+  it('finds login credentials only within the named instance', async () => {
+    const a = await givenInstance(deps);
+    const b = await givenInstance(deps);
+    const found = await deps.stores.credentials.findForLogin(a.instance.slug, emailKey(a.admin.email));
+    expect(found?.user.id).toBe(a.admin.id);
+    expect(found?.user.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    expect(found?.instance.id).toBe(a.instance.id);
+    // The other instance's slug with this admin's email: no account there.
+    expect(await deps.stores.credentials.findForLogin(b.instance.slug, emailKey(a.admin.email))).toBeNull();
+  });
+});

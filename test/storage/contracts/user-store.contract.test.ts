@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engines, openTestDatabase } from '../../support/db.ts';
+import { givenInstance, testDeps, type TestDeps } from '../../support/deps.ts';
+import type { DatabaseHandle } from '../../../src/storage/connect.ts';
+import { DomainError } from '../../../src/domain/shared/errors.ts';
+import { randomId } from '../../../src/crypto/random.ts';
+
+const newUser = (email: string) => ({ id: randomId(), email, name: 'N', role: 'member' as const, passwordHash: null, passwordChangedAt: null });
+
+describe.each(engines())('UserStore on %s', (engine) => {
+  let database: DatabaseHandle;
+  let deps: TestDeps;
+  beforeAll(async () => {
+    database = await openTestDatabase(engine);
+    deps = await testDeps(database);
+  });
+  afterAll(() => database.close());
+
+  it('finds a user by email in any case', async () => {
+    const { instance } = await givenInstance(deps);
+    const users = deps.stores.forInstance(instance.id).users;
+    const created = await users.insert(newUser('Grace.Hopper@Example.test'));
+    expect((await users.findByEmail('grace.hopper@example.TEST'))?.id).toBe(created.id);
+    expect(created.email).toBe('Grace.Hopper@Example.test');
+  });
+
+  it('refuses a second user with the same email in another case as a conflict', async () => {
+    const { instance } = await givenInstance(deps);
+    const users = deps.stores.forInstance(instance.id).users;
+    await users.insert(newUser('dup@example.test'));
+    const error = await users.insert(newUser('DUP@example.test')).catch((e) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect(error.code).toBe('conflict');
+  });
+
+  it('keeps the same email in two instances as two independent users', async () => {
+    const a = await givenInstance(deps);
+    const b = await givenInstance(deps);
+    const inA = await deps.stores.forInstance(a.instance.id).users.insert(newUser('same@example.test'));
+    const inB = await deps.stores.forInstance(b.instance.id).users.insert(newUser('same@example.test'));
+    expect(inA.id).not.toBe(inB.id);
+  });
+
+  it('does not see users of another instance', async () => {
+    const a = await givenInstance(deps);
+    const b = await givenInstance(deps);
+    const user = await deps.stores.forInstance(a.instance.id).users.insert(newUser('only-a@example.test'));
+    const other = deps.stores.forInstance(b.instance.id).users;
+    expect(await other.findById(user.id)).toBeNull();
+    expect(await other.findByEmail('only-a@example.test')).toBeNull();
+    expect(await other.findExistingEmails(['only-a@example.test'])).toEqual([]);
+  });
+
+  it('inserts only missing users and reports which were inserted', async () => {
+    const { instance } = await givenInstance(deps);
+    const users = deps.stores.forInstance(instance.id).users;
+    await users.insert(newUser('old@example.test'));
+    const inserted = await users.insertMissing([newUser('OLD@example.test'), newUser('new@example.test')]);
+    expect(inserted).toEqual(['new@example.test']);
+    expect(await users.findExistingEmails(['old@example.test', 'NEW@example.test', 'none@example.test'])).toHaveLength(2);
+  });
+});

@@ -1,0 +1,55 @@
+/** The HTTP app over real deps, driven with inject(); a tiny cookie jar per simulated browser. */
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { buildApp, type AppOptions } from '../../src/http/app.ts';
+import type { Deps } from '../../src/domain/shared/deps.ts';
+import { ORIGIN, PUBLIC_URL } from './deps.ts';
+
+export async function testApp(deps: Deps, options: Partial<AppOptions> = {}): Promise<FastifyInstance> {
+  const app = await buildApp(deps, {
+    publicUrl: new URL(PUBLIC_URL),
+    trustProxy: false,
+    logger: false,
+    devMailbox: true,
+    webDir: null,
+    ...options,
+  });
+  await app.ready();
+  return app;
+}
+
+/** A client that keeps its cookies and sends our Origin on state-changing requests. */
+export class Client {
+  cookies = new Map<string, string>();
+  constructor(private readonly app: FastifyInstance) {}
+
+  async request(options: InjectOptions & { method: string; url: string }): Promise<LightMyRequestResponse> {
+    const headers: Record<string, string> = { ...(options.headers as Record<string, string> | undefined) };
+    if (options.method !== 'GET' && headers.origin === undefined) headers.origin = ORIGIN;
+    if (this.cookies.size > 0 && headers.cookie === undefined) {
+      headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    }
+    const response = await this.app.inject({ ...options, headers } as InjectOptions);
+    for (const cookie of response.cookies as Array<{ name: string; value: string; maxAge?: number; expires?: Date }>) {
+      const expired = cookie.maxAge === 0 || (cookie.expires && cookie.expires.getTime() <= Date.now()) || cookie.value === '';
+      if (expired) this.cookies.delete(cookie.name);
+      else this.cookies.set(cookie.name, cookie.value);
+    }
+    return response;
+  }
+
+  get(url: string, headers: Record<string, string> = {}) {
+    return this.request({ method: 'GET', url, headers });
+  }
+
+  post(url: string, body?: unknown, headers: Record<string, string> = {}) {
+    return this.request({ method: 'POST', url, headers, ...(body === undefined ? {} : { payload: body as object }) });
+  }
+
+  login(instance: string, email: string, password: string) {
+    return this.post('/api/v1/auth/login', { instance, email, password });
+  }
+}
+
+export function errorCode(response: LightMyRequestResponse): string | undefined {
+  return (response.json() as { error?: { code?: string } }).error?.code;
+}

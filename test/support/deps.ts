@@ -1,0 +1,50 @@
+/**
+ * Real dependencies for tests: a real database, real argon2id, a fake clock, and the outbox
+ * delivering into the dev mailbox store unless a test brings its own transport.
+ */
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { createPasswordHasher, type PasswordHasher } from '../../src/crypto/password.ts';
+import type { Deps } from '../../src/domain/shared/deps.ts';
+import { createStores } from '../../src/storage/stores.ts';
+import type { DatabaseHandle } from '../../src/storage/connect.ts';
+import { createOutboxWorker, type OutboxWorker } from '../../src/mail/outbox-worker.ts';
+import { devMailboxTransport, type MailTransport } from '../../src/mail/transport.ts';
+import { createInstance } from '../../src/domain/instance/create-instance.ts';
+import { createUser } from '../../src/domain/account/create-user.ts';
+import type { Instance, Plan } from '../../src/domain/instance/instance.ts';
+import type { User } from '../../src/domain/account/user.ts';
+import { FakeClock } from './clock.ts';
+
+export const PUBLIC_URL = 'http://127.0.0.1:3000';
+export const ORIGIN = 'http://127.0.0.1:3000';
+export const PASSWORD = 'correct horse battery staple';
+
+let sharedHasher: Promise<PasswordHasher> | null = null;
+
+export interface TestDeps extends Deps {
+  clock: FakeClock;
+  mail: OutboxWorker;
+}
+
+export async function testDeps(database: DatabaseHandle, transport?: MailTransport): Promise<TestDeps> {
+  sharedHasher ??= createPasswordHasher(2);
+  const stores = createStores(database.db);
+  const clock = new FakeClock(new Date());
+  const mail = createOutboxWorker(stores.outbox, transport ?? devMailboxTransport(stores.devMailbox, clock), clock, pino({ level: 'silent' }));
+  return { stores, hasher: await sharedHasher, clock, publicUrl: PUBLIC_URL, mailQueued: () => {}, mail };
+}
+
+export function uniqueSlug(prefix = 't'): string {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+/** A fresh instance with an admin whose password is PASSWORD. */
+export async function givenInstance(deps: Deps, plan: Plan = 'professional'): Promise<{ instance: Instance; admin: User }> {
+  const slug = uniqueSlug();
+  return createInstance(deps, { slug, name: `Instance ${slug}`, plan, admin: { email: `admin@${slug}.test`, name: 'Ada Admin', password: PASSWORD } });
+}
+
+export async function givenUser(deps: Deps, instance: Instance, email = `member-${randomBytes(3).toString('hex')}@example.test`): Promise<User> {
+  return createUser(deps, { instanceSlug: instance.slug, email, name: 'Max Member', role: 'member', password: PASSWORD });
+}
