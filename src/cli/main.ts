@@ -1,0 +1,40 @@
+/** The `keyward` command line: one file per command group. */
+import { Command } from 'commander';
+import pino from 'pino';
+import { loadConfig } from '../config.ts';
+import { openDatabase } from '../storage/connect.ts';
+import { migrateToLatest } from '../storage/migrate.ts';
+import { describeFailure } from './io.ts';
+import { registerInstanceCommands } from './instance.ts';
+import { registerUserCommands } from './user.ts';
+import { registerOperatorCommands } from './operator.ts';
+
+const program = new Command('keyward')
+  .description('keyward: account security for multi-tenant SaaS. Uses DATABASE_URL, or the embedded database in KEYWARD_DATA_DIR (./data).')
+  .showHelpAfterError();
+
+registerInstanceCommands(program);
+registerUserCommands(program);
+registerOperatorCommands(program);
+
+program
+  .command('migrate')
+  .description('bring the database schema up to date (the server also does this at start)')
+  .action(async () => {
+    const config = loadConfig();
+    pino({ level: 'warn' });
+    const database = await openDatabase(
+      config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
+    );
+    try {
+      const applied = await migrateToLatest(database.db);
+      process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');
+    } finally {
+      await database.close();
+    }
+  });
+
+program.parseAsync(process.argv).catch((error) => {
+  process.stderr.write(`keyward: ${describeFailure(error)}\n`);
+  process.exitCode = 1;
+});

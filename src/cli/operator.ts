@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { createOperator } from '../domain/support/create-operator.ts';
+import { withRuntime } from './context.ts';
+import { printJson, readPassword } from './io.ts';
+
+export function registerOperatorCommands(program: Command): void {
+  const operator = program.command('operator').description("manage the vendor's support operators");
+  operator
+    .command('create')
+    .description('create a support operator (password from stdin); 2FA is set up at their first login')
+    .argument('<email>', "the operator's email")
+    .option('--name <name>', "the operator's name")
+    .action(async (email: string, options: { name?: string }) => {
+      const password = await readPassword(`Password for ${email}: `);
+      const created = await withRuntime((runtime) =>
+        createOperator(runtime.deps, { email, password, ...(options.name ? { name: options.name } : {}) }),
+      );
+      printJson({ id: created.id, email: created.email, name: created.name });
+    });
+}
