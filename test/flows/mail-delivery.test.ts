@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { openTestDatabase } from '../support/db.ts';
+import { givenInstance, givenUser, testDeps, type TestDeps } from '../support/deps.ts';
+import { SmtpSink } from '../support/smtp-sink.ts';
+import type { DatabaseHandle } from '../../src/storage/connect.ts';
+import { smtpTransport } from '../../src/mail/transport.ts';
+import { backoffSeconds, createOutboxWorker } from '../../src/mail/outbox-worker.ts';
+
+const silent = pino({ level: 'silent' });
+
+describe('mail through the outbox to a real SMTP server', () => {
+  let database: DatabaseHandle;
+  let deps: TestDeps;
+  beforeAll(async () => {
+    database = await openTestDatabase('pglite');
+    deps = await testDeps(database);
+  });
+  afterAll(() => database.close());
+
+  it('delivers the account mail of a new user over SMTP, with a plain-text and an HTML part', async () => {
+    const sink = new SmtpSink();
+    await sink.start();
+    const worker = createOutboxWorker(deps.stores.outbox, smtpTransport(sink.url, 'keyward <no-reply@keyward.test>', 'keyward.test'), deps.clock, silent);
+    const { instance } = await givenInstance(deps);
+    const user = await givenUser(deps, instance, `grace-${instance.slug}@example.test`);
+    await worker.drain();
+    const mine = sink.received.filter((m) => m.to.includes(user.email));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.subject).toBe(`Your ${instance.name} account`);
+    expect(mine[0]!.text).toContain(`/login?instance=${instance.slug}`);
+    expect(mine[0]!.html).toContain(instance.name);
+    expect(mine[0]!.messageId).toMatch(/^<outbox-\d+@keyward\.test>$/);
+    await worker.stop();
+    await sink.stop();
+  });
+
+  it('keeps mail while SMTP is down and delivers it once when SMTP is back', async () => {
+    const sink = new SmtpSink();
+    await sink.start();
+    const port = sink.port;
+    await sink.stop();
+    const worker = createOutboxWorker(deps.stores.outbox, smtpTransport(`smtp://127.0.0.1:${port}`, 'keyward <no-reply@keyward.test>', 'keyward.test'), deps.clock, silent);
+    const { instance } = await givenInstance(deps);
+    const user = await givenUser(deps, instance, `down-${instance.slug}@example.test`);
+
+    expect(await worker.drain()).toBe(0);
+    const row = await database.db.selectFrom('outbox').selectAll().where('recipient', '=', user.email).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'pending', attempts: 1 });
+    expect(row.last_error).toBeTruthy();
+
+    await sink.start(port);
+    // Not yet due: the backoff holds it back.
+    await worker.drain();
+    expect(sink.received.filter((m) => m.to.includes(user.email))).toHaveLength(0);
+    deps.clock.advanceSeconds(backoffSeconds(1, 900) + 1);
+    await worker.drain();
+    await worker.drain();
+    expect(sink.received.filter((m) => m.to.includes(user.email))).toHaveLength(1);
+    const sent = await database.db.selectFrom('outbox').selectAll().where('recipient', '=', user.email).executeTakeFirstOrThrow();
+    expect(sent).toMatchObject({ status: 'sent', attempts: 2 });
+    await worker.stop();
+    await sink.stop();
+  });
+
+  it('gives a mail up as dead after the retry window, keeping it for admins to see', async () => {
+    const worker = createOutboxWorker(deps.stores.outbox, smtpTransport('smtp://127.0.0.1:9', 'k <k@k.test>', 'k.test'), deps.clock, silent, {
+      giveUpAfterSeconds: 60,
+    });
+    const { instance } = await givenInstance(deps);
+    const user = await givenUser(deps, instance, `dead-${instance.slug}@example.test`);
+    await worker.drain();
+    deps.clock.advanceSeconds(61);
+    await worker.drain();
+    const row = await database.db.selectFrom('outbox').selectAll().where('recipient', '=', user.email).executeTakeFirstOrThrow();
+    expect(row.status).toBe('dead');
+    await worker.stop();
+  });
+
+  it('backs off exponentially up to a ceiling', () => {
+    expect([1, 2, 3, 4].map((n) => backoffSeconds(n, 900))).toEqual([5, 10, 20, 40]);
+    expect(backoffSeconds(30, 900)).toBe(900);
+  });
+});
