@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../../src/storage/connect.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function keyward(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, 'bin/keyward.mjs'), ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('the keyward CLI on the embedded database', () => {
+  let dataDir: string;
+  let env: Record<string, string>;
+  beforeAll(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-cli-'));
+    env = { KEYWARD_DATA_DIR: dataDir };
+  });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  async function query<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
+    const handle = await openDatabase({ kind: 'pglite', dataDir });
+    try {
+      return await work(handle.db);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  it('creates an instance with its admin, the password read from stdin, and prints it', async () => {
+    const run = await keyward(
+      ['instance', 'create', 'globex', '--name', 'Globex Corp', '--plan', 'business', '--admin-email', 'Hank@Globex.test', '--admin-name', 'Hank Scorpio'],
+      env,
+      'volcano lair 2026\n',
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ slug: 'globex', name: 'Globex Corp', plan: 'business', admin: { email: 'Hank@Globex.test', role: 'admin', name: 'Hank Scorpio' } });
+    const admin = await query((db) => db.selectFrom('users').selectAll().where('email_key', '=', 'hank@globex.test').executeTakeFirstOrThrow());
+    expect(admin.password_hash).toMatch(/^\$argon2id\$/);
+    expect(admin.password_hash).not.toContain('volcano');
+    // The welcome mail went to the dev mailbox (no SMTP_URL).
+    const mail = await query((db) => db.selectFrom('dev_mailbox').selectAll().where('recipient', '=', 'Hank@Globex.test').execute());
+    expect(mail).toHaveLength(1);
+  });
+
+  it('creates a user and refuses a duplicate, a weak password and an unknown instance with clear errors', async () => {
+    const ok = await keyward(['user', 'create', 'globex', 'homer@globex.test', '--name', 'Homer', '--role', 'member'], env, 'donuts are great 42\n');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ email: 'homer@globex.test', role: 'member', status: 'active' });
+
+    const dup = await keyward(['user', 'create', 'globex', 'HOMER@globex.test'], env, 'donuts are great 42\n');
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toContain('(conflict)');
+    const weak = await keyward(['user', 'create', 'globex', 'bart@globex.test'], env, 'short\n');
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toContain('(weak_password)');
+    const missing = await keyward(['user', 'create', 'nope', 'x@globex.test'], env, 'donuts are great 42\n');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('(not_found)');
+    const nostdin = await keyward(['user', 'create', 'globex', 'lisa@globex.test'], env, '');
+    expect(nostdin.code).toBe(1);
+    expect(nostdin.stderr).toContain('No password on standard input');
+  });
+
+  it('imports users from CSV with a progress bar, one error per bad line, and again without duplicates', async () => {
+    const csv = path.join(dataDir, 'users.csv');
+    fs.writeFileSync(
+      csv,
+      [
+        'email,name,role,password',
+        'marge@globex.test,Marge,member,blue hair forever',
+        'not-an-email,Broken,member,',
+        'lenny@globex.test,Lenny,overlord,',
+        'carl@globex.test,Carl,admin,',
+        'HOMER@globex.test,Homer again,member,',
+        'moe@globex.test,Moe,member,short',
+        'marge@GLOBEX.test,Marge twice,member,',
+      ].join('\n'),
+    );
+    const first = await keyward(['user', 'import', 'globex', csv], env);
+    expect(first.code).toBe(2);
+    const report = JSON.parse(first.stdout);
+    expect(report.created).toBe(2);
+    expect(report.skipped).toBe(1);
+    expect(report.errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([
+      [3, 'email'],
+      [4, 'role'],
+      [7, 'password'],
+      [8, 'email'],
+    ]);
+    expect(first.stderr).toMatch(/Importing \[.*\] 7\/7 lines/);
+    expect(first.stderr).toContain('line 3: email:');
+
+    const second = await keyward(['user', 'import', 'globex', csv], env);
+    expect(JSON.parse(second.stdout)).toMatchObject({ created: 0, skipped: 3 });
+    const count = await query((db) =>
+      db.selectFrom('users').innerJoin('instances', 'instances.id', 'users.instance_id').select((eb) => eb.fn.countAll<number>().as('n')).where('instances.slug', '=', 'globex').executeTakeFirstOrThrow(),
+    );
+    expect(Number(count.n)).toBe(4);
+    const carl = await query((db) => db.selectFrom('users').selectAll().where('email_key', '=', 'carl@globex.test').executeTakeFirstOrThrow());
+    expect(carl).toMatchObject({ role: 'admin', password_hash: null });
+  });
+
+  it('refuses a file without the expected header', async () => {
+    const csv = path.join(dataDir, 'bad.csv');
+    fs.writeFileSync(csv, 'mail,fullname\nx@y.test,X\n');
+    const run = await keyward(['user', 'import', 'globex', csv], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('header email,name,role[,password]');
+  });
+
+  it('creates a support operator outside every instance and runs migrations on demand', async () => {
+    const op = await keyward(['operator', 'create', 'Sam@Vendor.test', '--name', 'Sam Support'], env, 'support desk password\n');
+    expect(op.code, op.stderr).toBe(0);
+    expect(JSON.parse(op.stdout)).toMatchObject({ email: 'Sam@Vendor.test', name: 'Sam Support' });
+    const migrate = await keyward(['migrate'], env);
+    expect(migrate.code).toBe(0);
+    expect(migrate.stdout).toContain('up to date');
+  });
+});
+
+describe('the keyward CLI beside a running server', () => {
+  it('refuses to open an embedded database another live process holds, with a clear message', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-lock-'));
+    // A live process (this test runner) holds the lock, as a running server would.
+    fs.writeFileSync(path.join(dataDir, 'keyward.lock'), String(process.pid));
+    const run = await keyward(['migrate'], { KEYWARD_DATA_DIR: dataDir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`in use by process ${process.pid}`);
+    expect(run.stderr).toContain('DATABASE_URL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+});
+
+describe.runIf(process.env.TEST_DATABASE_URL)('the keyward CLI on PostgreSQL (DATABASE_URL)', () => {
+  it('creates an instance and a user in the PostgreSQL database', async () => {
+    const slug = `cli-${Date.now().toString(36)}`;
+    const env = { DATABASE_URL: process.env.TEST_DATABASE_URL! };
+    const created = await keyward(['instance', 'create', slug, '--name', 'PG Corp', '--plan', 'enterprise', '--admin-email', `admin@${slug}.test`], env, 'postgres password 1\n');
+    expect(created.code, created.stderr).toBe(0);
+    const user = await keyward(['user', 'create', slug, `member@${slug}.test`], env, 'postgres password 2\n');
+    expect(user.code, user.stderr).toBe(0);
+    const handle = await openDatabase({ kind: 'postgres', url: process.env.TEST_DATABASE_URL! });
+    const rows = await handle.db.selectFrom('users').innerJoin('instances', 'instances.id', 'users.instance_id').select('users.email').where('instances.slug', '=', slug).execute();
+    await handle.close();
+    expect(rows.map((r) => r.email).sort()).toEqual([`admin@${slug}.test`, `member@${slug}.test`]);
+  });
+});
