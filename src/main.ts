@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.ts';
 import { buildApp } from './http/app.ts';
 import { devMailboxAllowed, openRuntime } from './runtime.ts';
 import { openFirstRun } from './domain/setup/first-run.ts';
+import { startControlSocket } from './cli/control-socket.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   });
   await app.listen({ port: config.port, host: config.host });
   runtime.mail.start();
+  // With the embedded database this process owns the data; the CLI reaches it through here.
+  const stopControl = runtime.database.engine === 'pglite' ? await startControlSocket(config.dataDir, runtime.deps, log) : async () => {};
 
   const engine = runtime.database.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)';
   const lines = [`keyward is listening on ${config.publicUrl.origin} (database: ${engine})`];
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
     await app.close();
+    await stopControl();
     await runtime.close();
     process.exit(0);
   };

@@ -1,17 +1,30 @@
+import fs from 'node:fs';
 import pino from 'pino';
 import { loadConfig } from '../config.ts';
-import { openRuntime, type Runtime } from '../runtime.ts';
+import { openRuntime } from '../runtime.ts';
+import { DataDirLockedError } from '../storage/connect.ts';
+import { controlSocketPath, sendToServer } from './control-socket.ts';
+import { runOperation, type Operation } from './operations.ts';
 
 /**
- * Runs one CLI action against the configured database (DATABASE_URL, or the embedded database in
- * KEYWARD_DATA_DIR), then delivers the mail the action queued and closes everything.
+ * Runs one operation against the configured database (DATABASE_URL, or the embedded database in
+ * KEYWARD_DATA_DIR), then delivers the mail it queued. When a running server holds the embedded
+ * database, the operation is handed to that server instead.
  */
-export async function withRuntime<T>(action: (runtime: Runtime) => Promise<T>): Promise<T> {
+export async function execute(operation: Operation, onProgress: (done: number) => void = () => {}): Promise<unknown> {
   const config = loadConfig();
   const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
-  const runtime = await openRuntime(config, log);
+  let runtime;
   try {
-    const result = await action(runtime);
+    runtime = await openRuntime(config, log);
+  } catch (error) {
+    if (error instanceof DataDirLockedError && fs.existsSync(controlSocketPath(config.dataDir))) {
+      return sendToServer(config.dataDir, operation, onProgress);
+    }
+    throw error;
+  }
+  try {
+    const result = await runOperation(runtime.deps, operation, onProgress);
     // Mail that cannot be sent now stays in the outbox; a running server delivers it later.
     await runtime.mail.drain();
     return result;

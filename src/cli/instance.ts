@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { createInstance } from '../domain/instance/create-instance.ts';
-import { withRuntime } from './context.ts';
+import { execute } from './context.ts';
 import { printJson, readPassword } from './io.ts';
 
 export function registerInstanceCommands(program: Command): void {
@@ -15,20 +14,15 @@ export function registerInstanceCommands(program: Command): void {
     .option('--admin-name <name>', "the administrator's name")
     .action(async (slug: string, options: { name: string; plan: string; adminEmail: string; adminName?: string }) => {
       const password = await readPassword("Administrator's password: ");
-      const created = await withRuntime((runtime) =>
-        createInstance(runtime.deps, {
+      const created = await execute({
+        op: 'instance.create',
+        input: {
           slug,
           name: options.name,
           plan: options.plan,
           admin: { email: options.adminEmail, ...(options.adminName ? { name: options.adminName } : {}), password },
-        }),
-      );
-      printJson({
-        id: created.instance.id,
-        slug: created.instance.slug,
-        name: created.instance.name,
-        plan: created.instance.plan,
-        admin: { id: created.admin.id, email: created.admin.email, name: created.admin.name, role: created.admin.role },
+        },
       });
+      printJson(created);
     });
 }

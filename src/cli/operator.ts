@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { createOperator } from '../domain/support/create-operator.ts';
-import { withRuntime } from './context.ts';
+import { execute } from './context.ts';
 import { printJson, readPassword } from './io.ts';
 
 export function registerOperatorCommands(program: Command): void {
@@ -12,9 +11,7 @@ export function registerOperatorCommands(program: Command): void {
     .option('--name <name>', "the operator's name")
     .action(async (email: string, options: { name?: string }) => {
       const password = await readPassword(`Password for ${email}: `);
-      const created = await withRuntime((runtime) =>
-        createOperator(runtime.deps, { email, password, ...(options.name ? { name: options.name } : {}) }),
-      );
-      printJson({ id: created.id, email: created.email, name: created.name });
+      const created = await execute({ op: 'operator.create', input: { email, password, ...(options.name ? { name: options.name } : {}) } });
+      printJson(created);
     });
 }

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { parse } from 'csv-parse/sync';
 import cliProgress from 'cli-progress';
-import { createUser } from '../domain/account/create-user.ts';
-import { importUsers, type ImportRow } from '../domain/account/import-users.ts';
-import { withRuntime } from './context.ts';
+import type { ImportReport, ImportRow } from '../domain/account/import-users.ts';
+import { execute } from './context.ts';
 import { CliError, printJson, readPassword } from './io.ts';
 
 export function registerUserCommands(program: Command): void {
@@ -18,10 +17,11 @@ export function registerUserCommands(program: Command): void {
     .option('--role <role>', 'admin or member', 'member')
     .action(async (slug: string, email: string, options: { name?: string; role: string }) => {
       const password = await readPassword(`Password for ${email}: `);
-      const created = await withRuntime((runtime) =>
-        createUser(runtime.deps, { instanceSlug: slug, email, role: options.role, password, ...(options.name ? { name: options.name } : {}) }),
-      );
-      printJson({ id: created.id, email: created.email, name: created.name, role: created.role, status: created.status });
+      const created = await execute({
+        op: 'user.create',
+        input: { instanceSlug: slug, email, role: options.role, password, ...(options.name ? { name: options.name } : {}) },
+      });
+      printJson(created);
     });
 
   user
@@ -36,9 +36,9 @@ export function registerUserCommands(program: Command): void {
         cliProgress.Presets.shades_classic,
       );
       bar.start(rows.length, 0);
-      const report = await withRuntime((runtime) => importUsers(runtime.deps, slug, rows, (done) => bar.update(done))).finally(() =>
+      const report = (await execute({ op: 'user.import', input: { instanceSlug: slug, rows } }, (done) => bar.update(done)).finally(() =>
         bar.stop(),
-      );
+      )) as ImportReport;
       for (const error of report.errors) process.stderr.write(`line ${error.line}: ${error.field}: ${error.message}\n`);
       process.stderr.write(
         `${report.created} created, ${report.skipped} already existed, ${report.errors.length} line(s) with errors\n`,

@@ -26,7 +26,8 @@ describe('errors, CSRF, content types, headers and logs', () => {
   it('refuses a state-changing request without Origin, from another origin, or marked cross-site', async () => {
     const { instance, admin } = await givenInstance(deps);
     const body = { instance: instance.slug, email: admin.email, password: PASSWORD };
-    for (const headers of [{}, { origin: 'https://evil.example' }, { origin: ORIGIN, 'sec-fetch-site': 'cross-site' }, { origin: 'null' }]) {
+    const variants: Array<Record<string, string>> = [{}, { origin: 'https://evil.example' }, { origin: ORIGIN, 'sec-fetch-site': 'cross-site' }, { origin: 'null' }];
+    for (const headers of variants) {
       const response = await login(headers, body);
       expect(response.statusCode).toBe(403);
       expect(errorCode(response)).toBe('csrf');

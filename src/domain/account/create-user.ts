@@ -31,13 +31,14 @@ export async function createUser(deps: Deps, input: CreateUserInput): Promise<Us
       passwordHash,
       passwordChangedAt: passwordHash ? deps.clock.now() : null,
     });
+    // A user without a password cannot log in yet: their mail is the invitation, sent later.
+    if (passwordHash === null) return created;
     const mail = accountCreatedMail({
       to: email,
       name,
       instanceName: instance.name,
       instanceSlug: instance.slug,
       loginUrl: loginUrl(deps.publicUrl, instance.slug),
-      hasPassword: passwordHash !== null,
     });
     await stores.outbox.enqueue(instance.id, mail, deps.clock.now());
     return created;

@@ -64,14 +64,14 @@ export async function importUsers(
     }
     const inserted = await deps.stores.transaction(async (stores) => {
       const emails = await stores.forInstance(instance.id).users.insertMissing(users);
-      for (const user of users.filter((u) => emails.includes(u.email))) {
+      // Users without a password get their invitation later, not an account mail they cannot use.
+      for (const user of users.filter((u) => u.passwordHash !== null && emails.includes(u.email))) {
         const mail = accountCreatedMail({
           to: user.email,
           name: user.name,
           instanceName: instance.name,
           instanceSlug: instance.slug,
           loginUrl: loginUrl(deps.publicUrl, instance.slug),
-          hasPassword: user.passwordHash !== null,
         });
         await stores.outbox.enqueue(instance.id, mail, deps.clock.now());
       }

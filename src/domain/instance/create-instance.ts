@@ -51,7 +51,6 @@ export async function createInstance(
       instanceName: instance.name,
       instanceSlug: instance.slug,
       loginUrl: loginUrl(deps.publicUrl, instance.slug),
-      hasPassword: true,
     });
     await stores.outbox.enqueue(instance.id, mail, deps.clock.now());
     return user;

@@ -13,12 +13,9 @@ export function accountCreatedMail(input: {
   instanceName: string;
   instanceSlug: string;
   loginUrl: string;
-  hasPassword: boolean;
 }): MailMessage {
   const subject = `Your ${input.instanceName} account`;
-  const how = input.hasPassword
-    ? 'Log in with this email address and the password you were given.'
-    : 'You will receive a separate link to choose your password.';
+  const how = 'Log in with this email address and the password you were given.';
   const text = [
     `Hello ${input.name},`,
     '',

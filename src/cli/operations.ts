@@ -1,0 +1,40 @@
+/**
+ * The CLI's write operations as data, so the same code runs in the CLI process (it opens the
+ * database itself) or inside a running server (over the control socket, see control-socket.ts).
+ */
+import type { Deps } from '../domain/shared/deps.ts';
+import { createInstance, type CreateInstanceInput } from '../domain/instance/create-instance.ts';
+import { createUser, type CreateUserInput } from '../domain/account/create-user.ts';
+import { importUsers, type ImportRow } from '../domain/account/import-users.ts';
+import { createOperator } from '../domain/support/create-operator.ts';
+
+export type Operation =
+  | { op: 'instance.create'; input: CreateInstanceInput }
+  | { op: 'user.create'; input: CreateUserInput }
+  | { op: 'user.import'; input: { instanceSlug: string; rows: ImportRow[] } }
+  | { op: 'operator.create'; input: { email: string; name?: string; password: string } };
+
+export async function runOperation(deps: Deps, operation: Operation, onProgress: (done: number) => void = () => {}): Promise<unknown> {
+  switch (operation.op) {
+    case 'instance.create': {
+      const { instance, admin } = await createInstance(deps, operation.input);
+      return {
+        id: instance.id,
+        slug: instance.slug,
+        name: instance.name,
+        plan: instance.plan,
+        admin: { id: admin.id, email: admin.email, name: admin.name, role: admin.role },
+      };
+    }
+    case 'user.create': {
+      const user = await createUser(deps, operation.input);
+      return { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status };
+    }
+    case 'user.import':
+      return importUsers(deps, operation.input.instanceSlug, operation.input.rows, onProgress);
+    case 'operator.create': {
+      const operator = await createOperator(deps, operation.input);
+      return { id: operator.id, email: operator.email, name: operator.name };
+    }
+  }
+}
