@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { engines, openTestDatabase } from '../support/db.ts';
+import { givenInstance, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
+import { Client, testApp } from '../support/app.ts';
+import { QueryCounter } from '../support/query-counter.ts';
+import { createStores } from '../../src/storage/stores.ts';
+import type { DatabaseHandle } from '../../src/storage/connect.ts';
+
+// The performance budget of DEVELOPERS.md: at most 3 statements per login step, 1 per
+// authenticated request. Counting statements is deterministic, unlike timing.
+describe.each(engines())('SQL statements per request on %s', (engine) => {
+  let database: DatabaseHandle;
+  let deps: TestDeps;
+  let app: FastifyInstance;
+  const counter = new QueryCounter();
+  beforeAll(async () => {
+    database = await openTestDatabase(engine);
+    deps = await testDeps(database);
+    app = await testApp({ ...deps, stores: createStores(database.db.withPlugin(counter)) });
+  });
+  afterAll(async () => {
+    await app.close();
+    await database.close();
+  });
+
+  it('logs in with a password in at most 3 statements', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const client = new Client(app);
+    counter.reset();
+    expect((await client.login(instance.slug, admin.email, PASSWORD)).statusCode).toBe(200);
+    expect(counter.count).toBeLessThanOrEqual(3);
+  });
+
+  it('refuses a wrong password in at most 3 statements', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    counter.reset();
+    expect((await new Client(app).login(instance.slug, admin.email, 'wrong password!')).statusCode).toBe(401);
+    expect(counter.count).toBeLessThanOrEqual(3);
+  });
+
+  it('answers an authenticated GET /me with 1 statement', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    deps.clock.advanceSeconds(120);
+    counter.reset();
+    expect((await client.get('/api/v1/me')).statusCode).toBe(200);
+    expect(counter.count).toBe(1);
+  });
+
+  it('logs out with 1 statement', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    counter.reset();
+    expect((await client.post('/api/v1/auth/logout')).statusCode).toBe(204);
+    expect(counter.count).toBe(1);
+  });
+});
