@@ -65,9 +65,11 @@ describe.each(engines())('OutboxStore and DevMailboxStore on %s', (engine) => {
   it('shows a redelivered mail once in the dev mailbox, newest first', async () => {
     const { instance } = await givenInstance(deps);
     const now = new Date();
-    await deps.stores.devMailbox.deliver(900000001, mail(`x@${instance.slug}.test`), now);
-    await deps.stores.devMailbox.deliver(900000001, mail(`x@${instance.slug}.test`), now);
-    await deps.stores.devMailbox.deliver(900000002, mail(`y@${instance.slug}.test`), now);
+    // Outbox ids are unique across runs on a shared database: pick fresh ones.
+    const first = 1_000_000_000 + Math.floor(Math.random() * 1_000_000_000);
+    await deps.stores.devMailbox.deliver(first, mail(`x@${instance.slug}.test`), now);
+    await deps.stores.devMailbox.deliver(first, mail(`x@${instance.slug}.test`), now);
+    await deps.stores.devMailbox.deliver(first + 1, mail(`y@${instance.slug}.test`), now);
     const list = (await deps.stores.devMailbox.list(1000)).filter((m) => m.to.endsWith(`@${instance.slug}.test`));
     expect(list.map((m) => m.to)).toEqual([`y@${instance.slug}.test`, `x@${instance.slug}.test`]);
   });
