@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { createSecretBox, generateKeyText, parseKey } from '../../src/crypto/secret-box.ts';
+
+describe('secret box (AES-256-GCM with key ids)', () => {
+  const oldKey = parseKey(generateKeyText());
+  const newKey = parseKey(generateKeyText());
+
+  it('opens what it sealed, and the sealed text does not contain the plaintext', () => {
+    const box = createSecretBox([newKey]);
+    const plaintext = Buffer.from('GEZDGNBVGY3TQOJQ secret material');
+    const sealed = box.seal(plaintext, 'user:1');
+    expect(sealed.startsWith(`${newKey.id}.`)).toBe(true);
+    expect(sealed).not.toContain('GEZDGNBV');
+    expect(box.open(sealed, 'user:1')?.equals(plaintext)).toBe(true);
+    expect(box.seal(plaintext, 'user:1')).not.toBe(sealed);
+  });
+
+  it('refuses another row, a tampered value, an unknown key and garbage', () => {
+    const box = createSecretBox([newKey]);
+    const sealed = box.seal(Buffer.from('x'), 'user:1');
+    expect(box.open(sealed, 'user:2')).toBeNull();
+    const [id, iv, ct, tag] = sealed.split('.');
+    const flipped = Buffer.from(ct!, 'base64url');
+    flipped[0] = flipped[0]! ^ 1;
+    expect(box.open([id, iv, flipped.toString('base64url'), tag].join('.'), 'user:1')).toBeNull();
+    expect(createSecretBox([oldKey]).open(sealed, 'user:1')).toBeNull();
+    expect(box.open('nonsense', 'user:1')).toBeNull();
+  });
+
+  it('rotates: new values use the first key, values sealed with an older key still open', () => {
+    const before = createSecretBox([oldKey]).seal(Buffer.from('old'), 'a');
+    const rotated = createSecretBox([newKey, oldKey]);
+    expect(rotated.open(before, 'a')?.toString()).toBe('old');
+    expect(rotated.seal(Buffer.from('new'), 'a').startsWith(`${newKey.id}.`)).toBe(true);
+  });
+
+  it('accepts keys as hex or base64 and refuses other lengths', () => {
+    expect(parseKey('00'.repeat(32)).key.length).toBe(32);
+    expect(() => parseKey('abc')).toThrow();
+  });
+});
