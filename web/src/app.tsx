@@ -1,0 +1,69 @@
+/** Routes: which page a path shows, and who may see it. */
+import { useEffect, type ReactNode } from 'react';
+import type { Me } from './api.ts';
+import { Alert } from './components/field.tsx';
+import { Page } from './components/page.tsx';
+import { AppShell, PublicShell } from './components/shell.tsx';
+import { LoginPage } from './pages/login-page.tsx';
+import { MailboxPage } from './pages/mailbox-page.tsx';
+import { ProfilePage } from './pages/profile-page.tsx';
+import { SettingsPage } from './pages/settings-page.tsx';
+import { SetupPage } from './pages/setup-page.tsx';
+import { Link, navigate, useLocation } from './router.ts';
+import { useSession, type SessionState } from './session.tsx';
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to, { replace: true }), [to]);
+  return null;
+}
+
+function Loading() {
+  return (
+    <p className="loading" role="status">
+      Loading…
+    </p>
+  );
+}
+
+function matches(path: string, base: string): boolean {
+  return path === base || path.startsWith(`${base}/`);
+}
+
+/** Pages that need a full session; without one, the login page. */
+function Protected({ state, render }: { state: SessionState; render(me: Me): ReactNode }) {
+  if (state.status === 'loading') return <PublicShell><Loading /></PublicShell>;
+  if (state.status === 'error') return <PublicShell><Alert>{state.message}</Alert></PublicShell>;
+  if (state.status === 'anonymous') return <Redirect to="/login" />;
+  return <AppShell me={state.me}>{render(state.me)}</AppShell>;
+}
+
+function NotFound() {
+  return (
+    <Page title="Page not found" narrow>
+      <p className="card">
+        There is nothing at this address. <Link to="/">Go to the start page</Link>
+      </p>
+    </Page>
+  );
+}
+
+export function App() {
+  const location = useLocation();
+  const { state } = useSession();
+  const path = location.pathname.replace(/\/+$/, '') || '/';
+  const signedIn = state.status === 'signed-in';
+
+  if (path === '/setup') return <PublicShell><SetupPage /></PublicShell>;
+  if (path === '/dev/mailbox') {
+    return signedIn ? <AppShell me={state.me}><MailboxPage /></AppShell> : <PublicShell><MailboxPage /></PublicShell>;
+  }
+  if (path === '/' || path === '/login') {
+    if (state.status === 'loading') return <PublicShell><Loading /></PublicShell>;
+    if (signedIn) return <Redirect to="/profile" />;
+    if (path === '/') return <Redirect to={`/login${location.search}`} />;
+    return <PublicShell><LoginPage /></PublicShell>;
+  }
+  if (matches(path, '/profile')) return <Protected state={state} render={(me) => <ProfilePage me={me} />} />;
+  if (matches(path, '/settings')) return <Protected state={state} render={(me) => <SettingsPage me={me} />} />;
+  return <PublicShell><NotFound /></PublicShell>;
+}

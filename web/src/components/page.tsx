@@ -1,0 +1,20 @@
+/** A page's heading and title; after an in-app navigation, focus moves to the new heading. */
+import { useEffect, useRef, type ReactNode } from 'react';
+import { hasNavigated } from '../router.ts';
+
+export function Page({ title, children, narrow = false }: { title: string; children: ReactNode; narrow?: boolean }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    document.title = `${title} · keyward`;
+    // Why: screen-reader and keyboard users otherwise stay on the control that no longer exists.
+    if (hasNavigated()) heading.current?.focus();
+  }, [title]);
+  return (
+    <div className={narrow ? 'page page-narrow' : 'page'}>
+      <h1 ref={heading} tabIndex={-1} className="page-title">
+        {title}
+      </h1>
+      {children}
+    </div>
+  );
+}

@@ -1,0 +1,56 @@
+/**
+ * A tiny history router: the current path as state, navigate() to change it, <Link> for
+ * same-app anchors. The server answers index.html for every app path, so reloads work.
+ */
+import { createElement, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
+
+const NAVIGATE_EVENT = 'keyward:navigate';
+let clientNavigations = 0;
+window.addEventListener('popstate', () => {
+  clientNavigations += 1;
+});
+
+function subscribe(onChange: () => void): () => void {
+  window.addEventListener('popstate', onChange);
+  window.addEventListener(NAVIGATE_EVENT, onChange);
+  return () => {
+    window.removeEventListener('popstate', onChange);
+    window.removeEventListener(NAVIGATE_EVENT, onChange);
+  };
+}
+
+function snapshot(): string {
+  return window.location.pathname + window.location.search;
+}
+
+/** The current path plus query string, re-rendering on navigation. */
+export function useLocation(): URL {
+  const current = useSyncExternalStore(subscribe, snapshot);
+  return new URL(current, window.location.origin);
+}
+
+export function navigate(to: string, options: { replace?: boolean } = {}): void {
+  if (to === snapshot()) return;
+  if (options.replace) window.history.replaceState(null, '', to);
+  else window.history.pushState(null, '', to);
+  clientNavigations += 1;
+  window.dispatchEvent(new Event(NAVIGATE_EVENT));
+}
+
+/** True once the user has moved inside the app (used to move focus to the new page's heading). */
+export function hasNavigated(): boolean {
+  return clientNavigations > 0;
+}
+
+type LinkProps = AnchorHTMLAttributes<HTMLAnchorElement> & { to: string };
+
+export function Link({ to, onClick, ...rest }: LinkProps) {
+  const handleClick = (event: MouseEvent<HTMLAnchorElement>) => {
+    onClick?.(event);
+    const modified = event.metaKey || event.ctrlKey || event.shiftKey || event.altKey || event.button !== 0;
+    if (event.defaultPrevented || modified) return;
+    event.preventDefault();
+    navigate(to);
+  };
+  return createElement('a', { ...rest, href: to, onClick: handleClick });
+}

@@ -1,0 +1,53 @@
+/** Who is logged in, loaded once from GET /me and refreshed after login, setup and logout. */
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { api, ApiError, type Me } from './api.ts';
+
+export type SessionState =
+  | { status: 'loading' }
+  | { status: 'anonymous' }
+  | { status: 'signed-in'; me: Me }
+  | { status: 'error'; message: string };
+
+interface SessionContextValue {
+  state: SessionState;
+  /** Reloads /me; resolves to the user, or null when not logged in. */
+  refresh(): Promise<Me | null>;
+  /** Forgets the user locally (after the server ended the session). */
+  forget(): void;
+}
+
+const SessionContext = createContext<SessionContextValue | null>(null);
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [state, setState] = useState<SessionState>({ status: 'loading' });
+
+  const refresh = useCallback(async (): Promise<Me | null> => {
+    try {
+      const me = await api.me();
+      setState({ status: 'signed-in', me });
+      return me;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        setState({ status: 'anonymous' });
+        return null;
+      }
+      setState({ status: 'error', message: error instanceof Error ? error.message : 'Something went wrong.' });
+      return null;
+    }
+  }, []);
+
+  const forget = useCallback(() => setState({ status: 'anonymous' }), []);
+
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
+
+  const value = useMemo(() => ({ state, refresh, forget }), [state, refresh, forget]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): SessionContextValue {
+  const value = useContext(SessionContext);
+  if (!value) throw new Error('useSession outside SessionProvider');
+  return value;
+}
