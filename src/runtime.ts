@@ -1,7 +1,10 @@
 /**
  * Wiring shared by the server and the CLI: config → database → migrations → stores → deps.
  */
+import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { createSecretBox, generateKeyText, parseKey, type SecretBox } from './crypto/secret-box.ts';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { createPasswordHasher } from './crypto/password.ts';
@@ -38,6 +41,8 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
       clock,
       publicUrl: config.publicUrl.toString(),
       mailQueued: () => mail.wake(),
+      secretBox: loadSecretBox(config, log),
+      totpIssuer: config.totpIssuer,
     };
     return {
       deps,
@@ -52,6 +57,22 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
     await database.close();
     throw error;
   }
+}
+
+/**
+ * The keys that seal TOTP secrets: KEYWARD_SECRET_KEY (a comma list, newest first, for rotation),
+ * or a key generated once into the data dir (0600). Why outside the database: a stolen database
+ * dump alone must not yield the secrets (OTP-11).
+ */
+export function loadSecretBox(config: Config, log: Logger): SecretBox {
+  if (config.secretKey) return createSecretBox(config.secretKey.split(',').map(parseKey));
+  const file = path.join(config.dataDir, 'secret.key');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, `${generateKeyText()}\n`, { mode: 0o600, flag: 'wx' });
+    log.warn({ file }, 'generated a secret key for TOTP secrets; back it up, and set KEYWARD_SECRET_KEY when several processes share a database');
+  }
+  return createSecretBox([parseKey(fs.readFileSync(file, 'utf8'))]);
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;

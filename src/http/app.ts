@@ -7,11 +7,12 @@ import type { Deps } from '../domain/shared/deps.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import { registerCsrfGuard } from './plugins/csrf.ts';
 import { registerSecurityHeaders } from './plugins/headers.ts';
-import { registerSessions, sessionCookie } from './plugins/session.ts';
+import { cookies, registerSessions } from './plugins/session.ts';
 import { authRoutes } from './api/auth.routes.ts';
 import { meRoutes } from './api/me.routes.ts';
 import { setupRoutes } from './api/setup.routes.ts';
 import { devRoutes } from './api/dev.routes.ts';
+import { adminRoutes } from './api/admin.routes.ts';
 import { requestLogSerializers, LOG_REDACT_PATHS } from './log.ts';
 
 export interface AppOptions {
@@ -43,13 +44,14 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   registerCsrfGuard(app, options.publicUrl);
   await registerSessions(app);
 
-  const cookie = sessionCookie(options.publicUrl);
+  const jar = cookies(options.publicUrl);
   await app.register(
     async (api) => {
       api.get('/health', async () => ({ ok: true }));
-      await api.register(authRoutes(deps, cookie));
-      await api.register(meRoutes(deps, cookie));
-      await api.register(setupRoutes(deps, cookie));
+      await api.register(authRoutes(deps, jar));
+      await api.register(meRoutes(deps, jar));
+      await api.register(adminRoutes(deps, jar));
+      await api.register(setupRoutes(deps, jar));
       if (options.devMailbox) await api.register(devRoutes(deps));
     },
     { prefix: '/api/v1' },

@@ -1,28 +1,66 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { CredentialStore } from '../domain/login/credential-store.ts';
 import type { Database } from './schema.ts';
-import { toInstance, toUser, userColumns } from './rows.ts';
+import { toInstance, toThrottles, toUser, type InstanceColumns, type UserColumns } from './rows.ts';
+import { throttleSubquery } from './session-store.ts';
+
+interface LoginRow extends Partial<UserColumns> {
+  password_hash: string | null;
+  associated: boolean | null;
+  i_slug: string | null;
+  i_name: string | null;
+  i_plan: InstanceColumns['plan'] | null;
+  i_created_at: Date | null;
+  i_trust_days: number | null;
+  i_trust_requires_same_network: boolean | null;
+  throttles: unknown;
+  locations: unknown;
+}
 
 export function credentialStore(db: Kysely<Database>): CredentialStore {
   return {
-    async findForLogin(instanceSlug, emailKey) {
-      const row = await db
-        .selectFrom('users')
-        .innerJoin('instances', 'instances.id', 'users.instance_id')
-        .select(userColumns)
-        .select('users.password_hash')
-        .select([
-          'instances.slug as i_slug',
-          'instances.name as i_name',
-          'instances.plan as i_plan',
-          'instances.created_at as i_created_at',
-        ])
-        .where('instances.slug', '=', instanceSlug)
-        .where('users.email_key', '=', emailKey)
-        .executeTakeFirst();
-      if (!row) return null;
-      const instance = toInstance({ id: row.instance_id, slug: row.i_slug, name: row.i_name, plan: row.i_plan, created_at: row.i_created_at });
-      return { instance, user: { ...toUser(row), passwordHash: row.password_hash } };
+    async findForLogin({ instanceSlug, emailKey, throttleKeys, deviceIds, now }) {
+      // One statement for login step 1: the account (if any), the throttle states (which exist
+      // for unknown accounts too) and the user's known locations among the presented devices.
+      const locations =
+        deviceIds.length > 0
+          ? sql`(select json_agg(json_build_object('id', kl.id, 'secretHash', kl.secret_hash, 'network', kl.network))
+                 from known_locations kl
+                 where kl.instance_id = a.instance_id and kl.user_id = a.id and kl.id in (${sql.join(deviceIds)}) and kl.expires_at > ${now})`
+          : sql`null`;
+      const { rows } = await sql<LoginRow>`
+        select a.*, ${throttleKeys.length > 0 ? throttleSubquery(throttleKeys) : sql`null`} as throttles, ${locations} as locations
+        from (select 1) as one
+        left join lateral (
+          select u.id, u.instance_id, u.email, u.name, u.role, u.status, u.two_factor_enabled, u.password_changed_at,
+                 u.created_at, u.password_hash,
+                 exists (select 1 from totp_credentials t where t.instance_id = u.instance_id and t.user_id = u.id) as associated,
+                 i.slug as i_slug, i.name as i_name, i.plan as i_plan, i.created_at as i_created_at,
+                 i.trust_days as i_trust_days, i.trust_requires_same_network as i_trust_requires_same_network
+          from users u join instances i on i.id = u.instance_id
+          where i.slug = ${instanceSlug} and u.email_key = ${emailKey}
+        ) as a on true`.execute(db);
+      const row = rows[0]!;
+      const account =
+        row.id && row.i_slug
+          ? {
+              instance: toInstance({
+                id: row.instance_id!,
+                slug: row.i_slug,
+                name: row.i_name!,
+                plan: row.i_plan!,
+                created_at: row.i_created_at!,
+                trust_days: row.i_trust_days!,
+                trust_requires_same_network: row.i_trust_requires_same_network!,
+              }),
+              user: { ...toUser(row as UserColumns), passwordHash: row.password_hash },
+              associated: row.associated === true,
+            }
+          : null;
+      const locationList = (typeof row.locations === 'string' ? JSON.parse(row.locations) : row.locations) as
+        | Array<{ id: string; secretHash: string; network: string }>
+        | null;
+      return { account, throttles: toThrottles(row.throttles), locations: locationList ?? [] };
     },
   };
 }

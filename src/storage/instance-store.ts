@@ -15,11 +15,26 @@ export function instanceStore(db: Kysely<Database>): InstanceStore {
         () =>
           db
             .insertInto('instances')
-            .values({ id: instance.id, slug: instance.slug, name: instance.name, plan: instance.plan, created_at: instance.createdAt })
+            .values({
+              id: instance.id,
+              slug: instance.slug,
+              name: instance.name,
+              plan: instance.plan,
+              created_at: instance.createdAt,
+              trust_days: instance.knownLocations.trustDays,
+              trust_requires_same_network: instance.knownLocations.requireSameNetwork,
+            })
             .execute(),
         'instance.slug',
         `An instance with the slug "${instance.slug}" already exists.`,
       );
+    },
+    async updateKnownLocationSettings(id, settings) {
+      await db
+        .updateTable('instances')
+        .set({ trust_days: settings.trustDays, trust_requires_same_network: settings.requireSameNetwork })
+        .where('id', '=', id)
+        .execute();
     },
     async any() {
       const row = await db.selectFrom('instances').select('id').limit(1).executeTakeFirst();

@@ -2,11 +2,27 @@
 import type { Instance } from '../domain/instance/instance.ts';
 import type { User } from '../domain/account/user.ts';
 import type { Session } from '../domain/session/session.ts';
+import type { ThrottleState } from '../domain/throttle/throttle.ts';
 
-export const instanceColumns = ['instances.id', 'instances.slug', 'instances.name', 'instances.plan', 'instances.created_at'] as const;
+export interface InstanceColumns {
+  id: string;
+  slug: string;
+  name: string;
+  plan: Instance['plan'];
+  created_at: Date;
+  trust_days: number;
+  trust_requires_same_network: boolean;
+}
 
-export function toInstance(row: { id: string; slug: string; name: string; plan: Instance['plan']; created_at: Date }): Instance {
-  return { id: row.id, slug: row.slug, name: row.name, plan: row.plan, createdAt: row.created_at };
+export function toInstance(row: InstanceColumns): Instance {
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    plan: row.plan,
+    createdAt: row.created_at,
+    knownLocations: { trustDays: row.trust_days, requireSameNetwork: row.trust_requires_same_network },
+  };
 }
 
 export const userColumns = [
@@ -55,6 +71,9 @@ export function toSession(row: {
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;
+  second_factor_at: Date | null;
+  pending_totp_secret: string | null;
+  pending_totp_expires_at: Date | null;
 }): Session {
   return {
     id: row.id,
@@ -64,5 +83,16 @@ export function toSession(row: {
     createdAt: row.created_at,
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
+    secondFactorAt: row.second_factor_at,
+    pendingTotp:
+      row.pending_totp_secret && row.pending_totp_expires_at
+        ? { secretSealed: row.pending_totp_secret, expiresAt: row.pending_totp_expires_at }
+        : null,
   };
+}
+
+/** Throttle rows aggregated as JSON by a subquery: `[{key, failures, last}]`. */
+export function toThrottles(json: unknown): Map<string, ThrottleState> {
+  const list = (typeof json === 'string' ? JSON.parse(json) : json) as Array<{ key: string; failures: number; last: string }> | null;
+  return new Map((list ?? []).map((t) => [t.key, { failures: Number(t.failures), lastFailureAt: new Date(t.last) }]));
 }

@@ -10,6 +10,8 @@ export interface InstancesTable {
   name: string;
   plan: 'professional' | 'business' | 'enterprise';
   created_at: CreatedAt;
+  trust_days: Generated<number>;
+  trust_requires_same_network: Generated<boolean>;
 }
 
 export interface UsersTable {
@@ -38,6 +40,36 @@ export interface SessionsTable {
   expires_at: Timestamp;
   ip: string | null;
   user_agent: string | null;
+  second_factor_at: Timestamp | null;
+  pending_totp_secret: string | null;
+  pending_totp_expires_at: Timestamp | null;
+}
+
+export interface TotpCredentialsTable {
+  instance_id: string;
+  user_id: string;
+  secret_sealed: string;
+  confirmed_at: Timestamp;
+  last_used_step: number;
+}
+
+export interface KnownLocationsTable {
+  id: string;
+  instance_id: string;
+  user_id: string;
+  secret_hash: string;
+  network: string;
+  device: string;
+  created_at: Timestamp;
+  last_used_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface ThrottlesTable {
+  key: string;
+  failures: number;
+  last_failure_at: Timestamp;
+  decay_seconds: number | null;
 }
 
 export interface OperatorsTable {
@@ -90,6 +122,9 @@ export interface Database {
   outbox: OutboxTable;
   dev_mailbox: DevMailboxTable;
   setup_tokens: SetupTokensTable;
+  totp_credentials: TotpCredentialsTable;
+  known_locations: KnownLocationsTable;
+  throttles: ThrottlesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { SessionStore, TenantSessionStore } from '../domain/session/session-store.ts';
 import type { Database } from './schema.ts';
-import { toInstance, toSession, toUser } from './rows.ts';
+import { toInstance, toSession, toThrottles, toUser } from './rows.ts';
+import { SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
 interface ActiveRow {
   id: string;
@@ -11,6 +12,9 @@ interface ActiveRow {
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;
+  second_factor_at: Date | null;
+  pending_totp_secret: string | null;
+  pending_totp_expires_at: Date | null;
   secret_hash: string;
   u_email: string;
   u_name: string;
@@ -23,23 +27,33 @@ interface ActiveRow {
   i_name: string;
   i_plan: 'professional' | 'business' | 'enterprise';
   i_created_at: Date;
+  i_trust_days: number;
+  i_trust_requires_same_network: boolean;
+  t_secret_sealed: string | null;
+  t_last_used_step: number | string | null;
+  throttles: unknown;
 }
 
 export function sessionStore(db: Kysely<Database>): SessionStore {
   return {
-    async findActive(id, secretHash, now, idleCutoff, touchBefore) {
-      // One statement per authenticated request: the lookup joins user and instance, and the
-      // data-modifying CTE refreshes the idle timer at most once a minute.
+    async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles) {
+      // One statement per authenticated request: the lookup joins user, instance and the user's
+      // authenticator, and the data-modifying CTE refreshes the idle timer at most once a minute.
       const { rows } = await sql<ActiveRow>`
         with found as (
           select s.id, s.instance_id, s.user_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.secret_hash,
+                 s.second_factor_at, s.pending_totp_secret, s.pending_totp_expires_at,
                  u.email as u_email, u.name as u_name, u.role as u_role, u.status as u_status,
                  u.two_factor_enabled as u_two_factor_enabled, u.password_changed_at as u_password_changed_at,
                  u.created_at as u_created_at,
-                 i.slug as i_slug, i.name as i_name, i.plan as i_plan, i.created_at as i_created_at
+                 i.slug as i_slug, i.name as i_name, i.plan as i_plan, i.created_at as i_created_at,
+                 i.trust_days as i_trust_days, i.trust_requires_same_network as i_trust_requires_same_network,
+                 t.secret_sealed as t_secret_sealed, t.last_used_step as t_last_used_step,
+                 ${throttles ? userThrottleSubquery(throttles.ipKey) : sql`null`} as throttles
           from sessions s
           join users u on u.instance_id = s.instance_id and u.id = s.user_id
           join instances i on i.id = s.instance_id
+          left join totp_credentials t on t.instance_id = s.instance_id and t.user_id = s.user_id
           where s.id = ${id} and s.expires_at > ${now} and s.last_seen_at > ${idleCutoff} and u.status = 'active'
         ), touched as (
           update sessions set last_seen_at = ${now}
@@ -63,27 +77,61 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
           password_changed_at: row.u_password_changed_at,
           created_at: row.u_created_at,
         }),
-        instance: toInstance({ id: row.instance_id, slug: row.i_slug, name: row.i_name, plan: row.i_plan, created_at: row.i_created_at }),
+        instance: toInstance({
+          id: row.instance_id,
+          slug: row.i_slug,
+          name: row.i_name,
+          plan: row.i_plan,
+          created_at: row.i_created_at,
+          trust_days: row.i_trust_days,
+          trust_requires_same_network: row.i_trust_requires_same_network,
+        }),
+        totp: row.t_secret_sealed !== null ? { secretSealed: row.t_secret_sealed, lastUsedStep: Number(row.t_last_used_step) } : null,
+        throttles: toThrottles(row.throttles),
       };
     },
     async delete(id, secretHash) {
       await db.deleteFrom('sessions').where('id', '=', id).where('secret_hash', '=', secretHash).execute();
     },
+    async setPendingTotp(id, pending) {
+      await db
+        .updateTable('sessions')
+        .set({ pending_totp_secret: pending?.secretSealed ?? null, pending_totp_expires_at: pending?.expiresAt ?? null })
+        .where('id', '=', id)
+        .execute();
+    },
   };
+}
+
+/** The second-factor key of the session's user (and an IP key), inside the session lookup. */
+function userThrottleSubquery(ipKey: string | null) {
+  return sql`(select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
+              from throttles th where th.key = ${SECOND_FACTOR_KEY_PREFIX} || s.user_id or th.key = ${ipKey ?? ''})`;
+}
+
+/** The states of some throttle keys as one JSON value, for a select list. */
+export function throttleSubquery(keys: string[]) {
+  return sql`(select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
+              from throttles th where th.key in (${sql.join(keys)}))`;
 }
 
 /** Sessions of one instance. */
 export function tenantSessionStore(db: Kysely<Database>, instanceId: string): TenantSessionStore {
   return {
-    async rotate(previousId, next) {
-      // One statement: the old session ends in the same moment the new one starts.
+    async rotate(previousId, next, effects = {}) {
+      // One statement: the old session ends in the same moment the new one starts; a success
+      // clears its throttle counters and refreshes the known location it used.
+      const clearKeys = effects.clearKeys ?? [];
       await sql`
         with ended as (
           delete from sessions where id = ${previousId ?? ''} and instance_id = ${instanceId}
+        ), cleared as (
+          delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
+        ), touched as (
+          update known_locations set last_used_at = ${next.lastSeenAt}
+          where id = ${effects.touchLocationId ?? ''} and instance_id = ${instanceId} and user_id = ${next.userId}
         )
-        insert into sessions (id, instance_id, user_id, secret_hash, stage, created_at, last_seen_at, expires_at, ip, user_agent)
-        values (${next.id}, ${instanceId}, ${next.userId}, ${next.secretHash}, ${next.stage}, ${next.lastSeenAt},
-                ${next.lastSeenAt}, ${next.expiresAt}, ${next.ip}, ${next.userAgent})`.execute(db);
+        ${insertSession(instanceId, next)}`.execute(db);
     },
     async deleteForUser(userId, exceptId) {
       const result = await db
@@ -95,4 +143,17 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
       return Number(result.numDeletedRows);
     },
   };
+}
+
+type NewSessionRow = { id: string; secretHash: string; userId: string; stage: string; lastSeenAt: Date; expiresAt: Date; ip: string | null; userAgent: string | null; secondFactorAt: Date | null };
+
+/**
+ * `insert into sessions …` for a new session, as the final statement of a CTE; with `onlyIf`
+ * (a CTE name), the row is inserted only when that CTE returned a row.
+ */
+export function insertSession(instanceId: string, next: NewSessionRow, onlyIf?: string) {
+  const values = sql`${next.id}, ${instanceId}, ${next.userId}, ${next.secretHash}, ${next.stage}, ${next.lastSeenAt}::timestamptz,
+                ${next.lastSeenAt}::timestamptz, ${next.expiresAt}::timestamptz, ${next.ip}::text, ${next.userAgent}::text, ${next.secondFactorAt}::timestamptz`;
+  return sql`insert into sessions (id, instance_id, user_id, secret_hash, stage, created_at, last_seen_at, expires_at, ip, user_agent, second_factor_at)
+        ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
 }

@@ -9,6 +9,9 @@ import { credentialStore } from './credential-store.ts';
 import { devMailboxStore, outboxStore } from './outbox-store.ts';
 import { operatorStore } from './operator-store.ts';
 import { setupTokenStore } from './setup-token-store.ts';
+import { throttleStore } from './throttle-store.ts';
+import { twoFactorStore } from './two-factor-store.ts';
+import { knownLocationStore } from './known-location-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -19,10 +22,13 @@ export function createStores(db: Kysely<Database>): Stores {
     outbox: outboxStore(db),
     devMailbox: devMailboxStore(db),
     setupTokens: setupTokenStore(db),
+    throttles: throttleStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),
       sessions: tenantSessionStore(db, instanceId),
+      twoFactor: twoFactorStore(db, instanceId),
+      knownLocations: knownLocationStore(db, instanceId),
     }),
     transaction: (work) =>
       db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx))),

@@ -15,6 +15,7 @@ import { createUser } from '../../src/domain/account/create-user.ts';
 import type { Instance, Plan } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
 import { FakeClock } from './clock.ts';
+import { createSecretBox, generateKeyText, parseKey } from '../../src/crypto/secret-box.ts';
 
 export const PUBLIC_URL = 'http://127.0.0.1:3000';
 export const ORIGIN = 'http://127.0.0.1:3000';
@@ -32,7 +33,16 @@ export async function testDeps(database: DatabaseHandle, transport?: MailTranspo
   const stores = createStores(database.db);
   const clock = new FakeClock(new Date());
   const mail = createOutboxWorker(stores.outbox, transport ?? devMailboxTransport(stores.devMailbox, clock), clock, pino({ level: 'silent' }));
-  return { stores, hasher: await sharedHasher, clock, publicUrl: PUBLIC_URL, mailQueued: () => {}, mail };
+  return {
+    stores,
+    hasher: await sharedHasher,
+    clock,
+    publicUrl: PUBLIC_URL,
+    mailQueued: () => {},
+    mail,
+    secretBox: createSecretBox([parseKey(generateKeyText())]),
+    totpIssuer: 'keyward',
+  };
 }
 
 export function uniqueSlug(prefix = 't'): string {

@@ -25,18 +25,20 @@ export interface Me {
   passwordExpiresAt: string | null;
 }
 
+export function describeTwoFactor(enabled: boolean, associated: boolean): TwoFactorState {
+  // enforced: set by the instance policy, which arrives with the Enterprise password policy.
+  return { enabled, associated, status: twoFactorStatus(enabled, associated), enforced: false };
+}
+
 /** GET /me from the already-loaded session: no further query (one statement per request). */
-export function describeMe({ user, instance }: ActiveSession): Me {
-  const enabled = user.twoFactorEnabled;
-  // No authenticator can be associated before TOTP setup exists; the TOTP store will answer this.
-  const associated = false;
+export function describeMe({ user, instance, totp }: ActiveSession): Me {
   return {
     id: user.id,
     email: user.email,
     name: user.name,
     role: user.role,
     instance: { slug: instance.slug, name: instance.name, plan: instance.plan },
-    twoFactor: { enabled, associated, status: twoFactorStatus(enabled, associated), enforced: false },
+    twoFactor: describeTwoFactor(user.twoFactorEnabled, totp !== null),
     passwordExpiresAt: null,
   };
 }

@@ -4,7 +4,7 @@ import { checkNewPassword } from '../account/password-rules.ts';
 import { parseEmail, parsePersonName, type User } from '../account/user.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
 import type { Stores } from '../shared/stores.ts';
-import { parseInstanceName, parsePlan, parseSlug, type Instance } from './instance.ts';
+import { DEFAULT_KNOWN_LOCATION_SETTINGS, parseInstanceName, parsePlan, parseSlug, type Instance } from './instance.ts';
 
 export interface CreateInstanceInput {
   slug: string;
@@ -28,6 +28,7 @@ export async function createInstance(
     name: parseInstanceName(input.name, 'instance.name'),
     plan: parsePlan(input.plan, 'instance.plan'),
     createdAt: deps.clock.now(),
+    knownLocations: DEFAULT_KNOWN_LOCATION_SETTINGS,
   };
   const email = parseEmail(input.admin.email, 'admin.email');
   const name = parsePersonName(input.admin.name ?? email.split('@')[0]!, 'admin.name');

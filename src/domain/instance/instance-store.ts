@@ -1,4 +1,4 @@
-import type { Instance } from './instance.ts';
+import type { Instance, KnownLocationSettings } from './instance.ts';
 
 /** Instances are the tenants themselves, so this store is the one that is not instance-scoped. */
 export interface InstanceStore {
@@ -8,4 +8,5 @@ export interface InstanceStore {
   insert(instance: Instance): Promise<void>;
   /** true when at least one instance exists (first-run setup is then closed). */
   any(): Promise<boolean>;
+  updateKnownLocationSettings(id: string, settings: KnownLocationSettings): Promise<void>;
 }

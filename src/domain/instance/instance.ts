@@ -9,7 +9,18 @@ export interface Instance {
   name: string;
   plan: Plan;
   createdAt: Date;
+  knownLocations: KnownLocationSettings;
 }
+
+/** Instance settings for known locations (trusted devices). */
+export interface KnownLocationSettings {
+  /** How long a device stays trusted after a code; 0 asks for a code at every login. At most 30 (NIST AAL1 reauthentication). */
+  trustDays: number;
+  /** Ask again when the device shows up on another network; off trusts the device alone (VPN users). */
+  requireSameNetwork: boolean;
+}
+
+export const DEFAULT_KNOWN_LOCATION_SETTINGS: KnownLocationSettings = { trustDays: 30, requireSameNetwork: true };
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 

@@ -5,7 +5,11 @@ import { normalizePassword } from '../account/password-rules.ts';
 import { startSession, type ClientInfo } from '../session/start-session.ts';
 import { stepFor, type LoginStep } from './login-step.ts';
 import type { LoginStage } from '../session/session.ts';
-import type { UserCredentials } from '../account/user.ts';
+import { ipKey, passwordKey } from '../throttle/throttle.ts';
+import { assertNotThrottled } from '../throttle/check-throttle.ts';
+import { recordFailure } from '../throttle/record-failure.ts';
+import { findKnownLocation, networkOf, type PresentedLocation } from '../known-location/known-location.ts';
+import type { LoginLookup } from './credential-store.ts';
 
 export interface PasswordLoginInput {
   instance: string;
@@ -15,27 +19,58 @@ export interface PasswordLoginInput {
 
 /**
  * Step 1 of login. Unknown instance, unknown email, disabled account and wrong password all end in
- * the same `invalid_credentials` after the same argon2id work (OWASP ASVS 6.3.8, RL-06/RL-07).
+ * the same `invalid_credentials` after the same argon2id work (OWASP ASVS 6.3.8, RL-06/RL-07);
+ * the throttle key is the (instance, email) pair, so unknown accounts lock exactly like real ones.
+ * Statements: one lookup, then one session swap (success) or one failure count (failure).
  */
 export async function loginWithPassword(
   deps: Deps,
   input: PasswordLoginInput,
   client: ClientInfo,
 ): Promise<{ step: LoginStep; sessionToken: string }> {
+  const now = deps.clock.now();
+  const slug = input.instance.trim().toLowerCase();
+  const accountKey = passwordKey(slug, emailKey(input.email));
+  const lookup = await deps.stores.credentials.findForLogin({
+    instanceSlug: slug,
+    emailKey: emailKey(input.email),
+    throttleKeys: client.ip ? [accountKey, ipKey(client.ip)] : [accountKey],
+    deviceIds: client.deviceTokens.map((t) => t.id),
+    now,
+  });
+  assertNotThrottled(lookup.throttles.get(accountKey) ?? null, client.ip ? (lookup.throttles.get(ipKey(client.ip)) ?? null) : null, now);
+
   const password = normalizePassword(input.password);
-  const found = await deps.stores.credentials.findForLogin(input.instance.trim().toLowerCase(), emailKey(input.email));
+  const found = lookup.account;
   const hash = found?.user.passwordHash;
   const passwordOk = hash ? await deps.hasher.verify(hash, password) : (await deps.hasher.verifyDummy(password), false);
   if (!found || !passwordOk || found.user.status !== 'active') {
+    const owner = found && found.user.status === 'active' ? { user: found.user, instance: found.instance, factor: 'password' as const } : null;
+    await recordFailure(deps, accountKey, client.ip, owner);
     throw new DomainError('invalid_credentials', 'The instance, email or password is not correct.');
   }
-  const stage = nextStageAfterPassword(found.user);
-  const tenant = deps.stores.forInstance(found.instance.id);
-  const sessionToken = await startSession(deps, tenant, found.user.id, stage, client);
+
+  const location = knownLocation(lookup, client);
+  const stage = nextStageAfterPassword(found, location);
+  const sessionToken = await startSession(deps, deps.stores.forInstance(found.instance.id), found.user.id, stage, client, {
+    clearKeys: [accountKey],
+    ...(location && stage === 'done' ? { touchLocationId: location.id } : {}),
+  });
   return { step: stepFor(stage), sessionToken };
 }
 
-/** What a correct password leads to. Second factors and password rotation add their stages here. */
-function nextStageAfterPassword(_user: UserCredentials): LoginStage {
-  return 'done';
+function knownLocation(lookup: LoginLookup, client: ClientInfo): PresentedLocation | null {
+  const settings = lookup.account!.instance.knownLocations;
+  return findKnownLocation(client.deviceTokens, lookup.locations, networkOf(client.ip), settings.requireSameNetwork);
+}
+
+/**
+ * SPEC rule 5: with 2FA active, a new location must give a code and a known one need not (that
+ * session is password-only and must step up for sensitive actions). With 2FA enabled and no app
+ * yet, the user is asked to set it up.
+ */
+function nextStageAfterPassword(account: NonNullable<LoginLookup['account']>, location: PresentedLocation | null): LoginStage {
+  if (!account.user.twoFactorEnabled) return 'done';
+  if (!account.associated) return 'setup';
+  return location ? 'done' : 'verify';
 }

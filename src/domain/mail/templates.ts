@@ -41,3 +41,39 @@ export function loginUrl(publicUrl: string, instanceSlug: string): string {
   url.searchParams.set('instance', instanceSlug);
   return url.toString();
 }
+
+export function lockNoticeMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  factor: 'password' | 'second_factor';
+  failures: number;
+  at: Date;
+  ip: string | null;
+  permanent: boolean;
+}): MailMessage {
+  const what = input.factor === 'password' ? 'password' : 'verification code';
+  const subject = `Sign-in to ${input.instanceName} locked after failed attempts`;
+  const until = input.permanent
+    ? 'It stays locked until an administrator of your organisation unlocks it.'
+    : 'It unlocks by itself after a short wait; each further failure makes the wait longer.';
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `After ${input.failures} failed ${what} attempts in a row, signing in to ${input.instanceName} with your ${what} is locked.`,
+    `Last attempt: ${input.at.toISOString()} from ${input.ip ?? 'an unknown address'}.`,
+    until,
+    '',
+    input.factor === 'second_factor'
+      ? 'Someone who knows your password may be trying to sign in. If this was not you, change your password now.'
+      : 'If this was not you, someone may be guessing your password. Use a long, unique password.',
+  ];
+  const html = layout(subject, [
+    `Hello ${escapeHtml(input.name)},`,
+    escapeHtml(lines[2]!),
+    escapeHtml(lines[3]!),
+    escapeHtml(until),
+    escapeHtml(lines[6]!),
+  ]);
+  return { to: input.to, subject, text: lines.join('\n'), html };
+}

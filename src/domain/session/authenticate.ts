@@ -6,18 +6,22 @@ import { parseSessionToken, secretMatches, SESSION_IDLE_SECONDS, SESSION_TOUCH_S
 
 /**
  * The session behind a cookie value, or null. One statement: lookup, idle and absolute expiry,
- * the user's status, and the idle refresh (SES-05, SES-06, SES-08).
+ * the user's status, the user's authenticator, the asked-for throttle states, and the idle
+ * refresh (SES-05, SES-06, SES-08).
  */
-export async function authenticate(deps: Deps, token: string | undefined): Promise<ActiveSession | null> {
+export async function authenticate(
+  deps: Deps,
+  token: string | undefined,
+  throttles?: { ipKey: string | null },
+): Promise<ActiveSession | null> {
   const parsed = parseSessionToken(token);
   if (!parsed) return null;
   const now = deps.clock.now();
   const active = await deps.stores.sessions.findActive(
     parsed.id,
     sha256Hex(parsed.secret),
-    now,
-    addSeconds(now, -SESSION_IDLE_SECONDS),
-    addSeconds(now, -SESSION_TOUCH_SECONDS),
+    { now, idleCutoff: addSeconds(now, -SESSION_IDLE_SECONDS), touchBefore: addSeconds(now, -SESSION_TOUCH_SECONDS) },
+    throttles,
   );
   if (!active || !secretMatches(parsed.secret, active.secretHash)) return null;
   return active;

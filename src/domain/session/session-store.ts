@@ -1,12 +1,17 @@
 import type { Instance } from '../instance/instance.ts';
 import type { User } from '../account/user.ts';
 import type { LoginStage, Session } from './session.ts';
+import type { ThrottleState } from '../throttle/throttle.ts';
 
 export interface ActiveSession {
   session: Session;
   secretHash: string;
   user: User;
   instance: Instance;
+  /** The user's confirmed authenticator, or null when none is associated. */
+  totp: { secretSealed: string; lastUsedStep: number } | null;
+  /** Throttle states for the keys asked for (absent key: no failures). */
+  throttles: Map<string, ThrottleState>;
 }
 
 export interface NewSession {
@@ -18,6 +23,7 @@ export interface NewSession {
   expiresAt: Date;
   ip: string | null;
   userAgent: string | null;
+  secondFactorAt: Date | null;
 }
 
 /** Sessions looked up by id: the instance comes from the session, never from the client (TEN-02). */
@@ -28,15 +34,27 @@ export interface SessionStore {
    * Refreshes last_seen_at when it is older than `touchBefore` and the secret hash matches
    * (the caller still compares the returned hash in constant time).
    */
-  findActive(id: string, secretHash: string, now: Date, idleCutoff: Date, touchBefore: Date): Promise<ActiveSession | null>;
+  findActive(
+    id: string,
+    secretHash: string,
+    times: { now: Date; idleCutoff: Date; touchBefore: Date },
+    /** When given, also the states of the user's second-factor key and of `ipKey` (login steps). */
+    throttles?: { ipKey: string | null },
+  ): Promise<ActiveSession | null>;
+  /** Stores (or clears, with null) the enrolment this session started. */
+  setPendingTotp(id: string, pending: { secretSealed: string; expiresAt: Date } | null): Promise<void>;
   /** Deletes the session when id and secret hash match; a missing one is not an error. */
   delete(id: string, secretHash: string): Promise<void>;
 }
 
 /** Sessions of one instance. */
 export interface TenantSessionStore {
-  /** Ends `previousId` (when given, and only if it belongs to this instance) and stores `next`. */
-  rotate(previousId: string | null, next: NewSession): Promise<void>;
+  /**
+   * Ends `previousId` (when given, and only if it belongs to this instance) and stores `next`, in
+   * one statement that also deletes the throttle keys `clearKeys` (a success) and refreshes the
+   * known location `touchLocationId`.
+   */
+  rotate(previousId: string | null, next: NewSession, effects?: { clearKeys?: string[]; touchLocationId?: string }): Promise<void>;
   /** Ends every session of the user except `exceptId`. */
   deleteForUser(userId: string, exceptId?: string): Promise<number>;
 }

@@ -12,6 +12,10 @@ export interface Session {
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
+  /** When a second factor was last verified in this session; null when it skipped the code. */
+  secondFactorAt: Date | null;
+  /** An authenticator enrolment started by this session and not yet confirmed. */
+  pendingTotp: { secretSealed: string; expiresAt: Date } | null;
 }
 
 /**

@@ -1,37 +1,60 @@
 import type { Deps } from '../shared/deps.ts';
 import { addSeconds } from '../shared/clock.ts';
 import { newSessionToken, SESSION_ABSOLUTE_SECONDS, type LoginStage } from './session.ts';
+import type { NewSession } from './session-store.ts';
 import type { TenantStores } from '../shared/stores.ts';
+import { PENDING_LOGIN_SECONDS } from '../totp/two-factor.ts';
 
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
   /** The id of the session the client holds now, if any: it is ended, never upgraded. */
   previousSessionId: string | null;
+  /** Trusted-device tokens the browser presented (cookies), at most a handful. */
+  deviceTokens: Array<{ id: string; secret: string }>;
 }
 
 /**
- * Issues a new session for a user at `stage`. Why always a new id: a session id known before a
+ * A new session row and its cookie token. Why always a new id: a session id known before a
  * privilege change must be worthless after it (session fixation, ASVS 7.2.4, SPEC rule 12).
+ * A login waiting at a step lives 15 minutes; a full session 12 hours.
  */
+export function newSession(
+  deps: Deps,
+  userId: string,
+  stage: LoginStage,
+  client: ClientInfo,
+  secondFactorAt: Date | null,
+): { token: string; row: NewSession } {
+  const token = newSessionToken();
+  const now = deps.clock.now();
+  const lifetime = stage === 'done' ? SESSION_ABSOLUTE_SECONDS : PENDING_LOGIN_SECONDS;
+  return {
+    token: token.token,
+    row: {
+      id: token.id,
+      secretHash: token.secretHash,
+      userId,
+      stage,
+      lastSeenAt: now,
+      expiresAt: addSeconds(now, lifetime),
+      ip: client.ip,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      secondFactorAt,
+    },
+  };
+}
+
+/** Issues a new session for a user at `stage`, ending the client's previous one in the same statement. */
 export async function startSession(
   deps: Deps,
   tenant: TenantStores,
   userId: string,
   stage: LoginStage,
   client: ClientInfo,
+  effects: { secondFactorAt?: Date | null; clearKeys?: string[]; touchLocationId?: string } = {},
 ): Promise<string> {
-  const token = newSessionToken();
-  const now = deps.clock.now();
-  await tenant.sessions.rotate(client.previousSessionId, {
-    id: token.id,
-    secretHash: token.secretHash,
-    userId,
-    stage,
-    lastSeenAt: now,
-    expiresAt: addSeconds(now, SESSION_ABSOLUTE_SECONDS),
-    ip: client.ip,
-    userAgent: client.userAgent?.slice(0, 512) ?? null,
-  });
-  return token.token;
+  const { token, row } = newSession(deps, userId, stage, client, effects.secondFactorAt ?? null);
+  await tenant.sessions.rotate(client.previousSessionId, row, effects);
+  return token;
 }

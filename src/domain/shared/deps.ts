@@ -1,4 +1,5 @@
 import type { PasswordHasher } from '../../crypto/password.ts';
+import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { Clock } from './clock.ts';
 import type { Stores } from './stores.ts';
 
@@ -11,4 +12,8 @@ export interface Deps {
   publicUrl: string;
   /** Wakes the outbox worker after a transaction that queued mail committed. */
   mailQueued: () => void;
+  /** Seals TOTP secrets at rest (AES-256-GCM with key ids). */
+  secretBox: SecretBox;
+  /** The issuer shown in authenticator apps. */
+  totpIssuer: string;
 }

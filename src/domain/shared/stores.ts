@@ -6,6 +6,9 @@ import type { DevMailboxStore, OutboxStore } from '../mail/outbox-store.ts';
 import type { OperatorStore } from '../support/operator-store.ts';
 import type { SetupTokenStore } from '../setup/setup-token-store.ts';
 import type { CredentialStore } from '../login/credential-store.ts';
+import type { ThrottleStore } from '../throttle/throttle-store.ts';
+import type { TwoFactorStore } from '../totp/two-factor-store.ts';
+import type { KnownLocationStore } from '../known-location/known-location-store.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -15,6 +18,7 @@ export interface Stores {
   outbox: OutboxStore;
   devMailbox: DevMailboxStore;
   setupTokens: SetupTokenStore;
+  throttles: ThrottleStore;
   /** Stores whose every query is filtered by this instance. */
   forInstance(instanceId: string): TenantStores;
   /** Runs `work` in one database transaction; stores passed to it take part in it. */
@@ -25,4 +29,6 @@ export interface TenantStores {
   instanceId: string;
   users: UserStore;
   sessions: TenantSessionStore;
+  twoFactor: TwoFactorStore;
+  knownLocations: KnownLocationStore;
 }

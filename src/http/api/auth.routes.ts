@@ -1,25 +1,57 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { loginWithPassword } from '../../domain/login/login-with-password.ts';
+import { verifySecondFactor } from '../../domain/login/verify-second-factor.ts';
+import { postponeSetup } from '../../domain/login/postpone-setup.ts';
+import { startTotpSetup } from '../../domain/totp/start-totp-setup.ts';
+import { confirmTotpSetup } from '../../domain/totp/confirm-totp-setup.ts';
+import { stepUp } from '../../domain/totp/step-up.ts';
 import { logout } from '../../domain/session/authenticate.ts';
-import { clientInfo, type SessionCookie } from '../plugins/session.ts';
-import { loginBodySchema, loginStepSchema, type LoginBody } from './auth.schemas.ts';
+import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
+import type { LoginStep } from '../../domain/login/login-step.ts';
+import { clientInfo, type Cookies } from '../plugins/session.ts';
+import { qrSvg } from '../qr.ts';
+import { codeBodySchema, loginBodySchema, loginStepSchema, setupSchema, type CodeBody, type LoginBody } from './auth.schemas.ts';
 
-export function authRoutes(deps: Deps, cookie: SessionCookie) {
+/** The login steps (SPEC §3). Each answers `{next}` and sets a new session cookie. */
+export function authRoutes(deps: Deps, jar: Cookies) {
+  const answer = (reply: FastifyReply, result: { step: LoginStep; sessionToken: string; device?: IssuedDevice | null }) => {
+    jar.set(reply, result.sessionToken);
+    if (result.device) jar.setDevice(reply, result.device);
+    return result.step;
+  };
+  const stepSchema = { response: { 200: loginStepSchema } };
+
   return async (app: FastifyInstance) => {
-    app.post<{ Body: LoginBody }>(
-      '/auth/login',
-      { schema: { body: loginBodySchema, response: { 200: loginStepSchema } } },
-      async (request, reply) => {
-        const { step, sessionToken } = await loginWithPassword(deps, request.body, clientInfo(request, cookie.read(request)));
-        cookie.set(reply, sessionToken);
-        return step;
-      },
+    app.post<{ Body: LoginBody }>('/auth/login', { schema: { body: loginBodySchema, ...stepSchema } }, async (request, reply) =>
+      answer(reply, await loginWithPassword(deps, request.body, clientInfo(request, jar))),
     );
 
+    app.post<{ Body: CodeBody }>('/auth/verify', { schema: { body: codeBodySchema, ...stepSchema } }, async (request, reply) =>
+      answer(reply, await verifySecondFactor(deps, jar.read(request), request.body.code, clientInfo(request, jar))),
+    );
+
+    app.post('/auth/setup', { schema: { response: { 200: setupSchema } } }, async (request) => {
+      const setup = await startTotpSetup(deps, jar.read(request));
+      return { ...setup, qrSvg: await qrSvg(setup.otpauthUri) };
+    });
+
+    app.post<{ Body: CodeBody }>('/auth/setup/confirm', { schema: { body: codeBodySchema, ...stepSchema } }, async (request, reply) =>
+      answer(reply, await confirmTotpSetup(deps, jar.read(request), request.body.code, clientInfo(request, jar))),
+    );
+
+    app.post('/auth/postpone', { schema: stepSchema }, async (request, reply) =>
+      answer(reply, await postponeSetup(deps, jar.read(request), clientInfo(request, jar))),
+    );
+
+    app.post<{ Body: CodeBody }>('/auth/step-up', { schema: { body: codeBodySchema } }, async (request, reply) => {
+      jar.set(reply, await stepUp(deps, jar.read(request), request.body.code, clientInfo(request, jar)));
+      return reply.status(204).send();
+    });
+
     app.post('/auth/logout', async (request, reply) => {
-      await logout(deps, cookie.read(request));
-      cookie.clear(reply);
+      await logout(deps, jar.read(request));
+      jar.clear(reply);
       reply.header('clear-site-data', '"cookies"');
       return reply.status(204).send();
     });

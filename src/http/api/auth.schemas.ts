@@ -28,3 +28,26 @@ export interface LoginBody {
   email: string;
   password: string;
 }
+
+/** One code per request (RL-03): a short string, checked for six digits by the domain. */
+export const codeBodySchema = {
+  type: 'object',
+  required: ['code'],
+  additionalProperties: false,
+  properties: { code: { type: 'string', minLength: 1, maxLength: 16 } },
+} as const;
+
+export interface CodeBody {
+  code: string;
+}
+
+export const setupSchema = {
+  type: 'object',
+  required: ['secret', 'otpauthUri', 'qrSvg'],
+  properties: {
+    secret: { type: 'string' },
+    secretGrouped: { type: 'string' },
+    otpauthUri: { type: 'string' },
+    qrSvg: { type: 'string' },
+  },
+} as const;

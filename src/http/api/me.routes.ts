@@ -1,13 +1,35 @@
 import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { describeMe } from '../../domain/account/describe-me.ts';
-import { requireFullSession, type SessionCookie } from '../plugins/session.ts';
-import { meSchema } from './me.schemas.ts';
+import { setTwoFactor } from '../../domain/totp/set-two-factor.ts';
+import { listKnownLocations, revokeAllKnownLocations, revokeKnownLocation } from '../../domain/known-location/manage-known-locations.ts';
+import { requireFullSession, type Cookies } from '../plugins/session.ts';
+import { knownLocationsSchema, meSchema, twoFactorBodySchema, twoFactorSchema, type TwoFactorBody } from './me.schemas.ts';
 
-export function meRoutes(deps: Deps, cookie: SessionCookie) {
+export function meRoutes(deps: Deps, jar: Cookies) {
+  const full = requireFullSession(deps, jar);
   return async (app: FastifyInstance) => {
-    app.get('/me', { schema: { response: { 200: meSchema } }, preHandler: requireFullSession(deps, cookie) }, async (request) =>
-      describeMe(request.auth!),
+    app.get('/me', { schema: { response: { 200: meSchema } }, preHandler: full }, async (request) => describeMe(request.auth!));
+
+    app.put<{ Body: TwoFactorBody }>(
+      '/me/two-factor',
+      { schema: { body: twoFactorBodySchema, response: { 200: twoFactorSchema } } },
+      async (request) => setTwoFactor(deps, jar.read(request), request.body, request.ip),
     );
+
+    app.get('/me/known-locations', { schema: { response: { 200: knownLocationsSchema } }, preHandler: full }, async (request) => {
+      const locations = await listKnownLocations(deps, request.auth!, jar.devices(request).map((d) => d.id));
+      return { locations };
+    });
+
+    app.delete<{ Params: { id: string } }>('/me/known-locations/:id', { preHandler: full }, async (request, reply) => {
+      await revokeKnownLocation(deps, request.auth!, request.params.id);
+      return reply.status(204).send();
+    });
+
+    app.delete('/me/known-locations', { preHandler: full }, async (request, reply) => {
+      await revokeAllKnownLocations(deps, request.auth!);
+      return reply.status(204).send();
+    });
   };
 }

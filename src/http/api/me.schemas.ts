@@ -27,3 +27,41 @@ export const meSchema = {
     passwordExpiresAt: { type: ['string', 'null'] },
   },
 } as const;
+
+export const twoFactorBodySchema = {
+  type: 'object',
+  required: ['enabled'],
+  additionalProperties: false,
+  properties: {
+    enabled: { type: 'boolean' },
+    code: { type: 'string', minLength: 1, maxLength: 16 },
+  },
+} as const;
+
+export interface TwoFactorBody {
+  enabled: boolean;
+  code?: string;
+}
+
+export const knownLocationsSchema = {
+  type: 'object',
+  required: ['locations'],
+  properties: {
+    locations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'device', 'network', 'createdAt', 'lastUsedAt', 'expiresAt', 'current'],
+        properties: {
+          id: { type: 'string' },
+          device: { type: 'string' },
+          network: { type: 'string' },
+          createdAt: { type: 'string', format: 'date-time' },
+          lastUsedAt: { type: 'string', format: 'date-time' },
+          expiresAt: { type: 'string', format: 'date-time' },
+          current: { type: 'boolean' },
+        },
+      },
+    },
+  },
+} as const;

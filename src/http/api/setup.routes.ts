@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { completeFirstRun, isFirstRunOpen } from '../../domain/setup/first-run.ts';
 import { MAX_PASSWORD_LENGTH } from '../../domain/account/password-rules.ts';
-import { clientInfo, type SessionCookie } from '../plugins/session.ts';
+import { clientInfo, type Cookies } from '../plugins/session.ts';
 import { loginStepSchema } from './auth.schemas.ts';
 
 const setupBodySchema = {
@@ -41,7 +41,7 @@ interface SetupBody {
 }
 
 /** First-run setup: open only while no instance exists, and only with the printed link. */
-export function setupRoutes(deps: Deps, cookie: SessionCookie) {
+export function setupRoutes(deps: Deps, jar: Cookies) {
   return async (app: FastifyInstance) => {
     app.get('/setup', async () => ({ open: await isFirstRunOpen(deps) }));
 
@@ -51,8 +51,8 @@ export function setupRoutes(deps: Deps, cookie: SessionCookie) {
       async (request, reply) => {
         const { token, instance, admin } = request.body;
         const input = { ...instance, admin };
-        const { step, sessionToken } = await completeFirstRun(deps, token, input, clientInfo(request, cookie.read(request)));
-        cookie.set(reply, sessionToken);
+        const { step, sessionToken } = await completeFirstRun(deps, token, input, clientInfo(request, jar));
+        jar.set(reply, sessionToken);
         return step;
       },
     );

@@ -2,9 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import type { Deps } from '../../domain/shared/deps.ts';
 import type { ActiveSession } from '../../domain/session/session-store.ts';
+import type { ClientInfo } from '../../domain/session/start-session.ts';
 import { authenticate } from '../../domain/session/authenticate.ts';
 import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
 import { DomainError } from '../../domain/shared/errors.ts';
+import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -12,26 +14,42 @@ declare module 'fastify' {
   }
 }
 
-export interface SessionCookie {
-  name: string;
+export interface Cookies {
+  session: string;
   read(request: FastifyRequest): string | undefined;
   set(reply: FastifyReply, token: string): void;
   clear(reply: FastifyReply): void;
+  /** Trusted-device tokens this browser holds (one cookie per known location). */
+  devices(request: FastifyRequest): Array<{ id: string; secret: string }>;
+  setDevice(reply: FastifyReply, device: IssuedDevice): void;
 }
 
+const MAX_DEVICE_COOKIES = 10;
+const DEVICE_ID = /^[A-Za-z0-9_-]{20}$/;
+const DEVICE_SECRET = /^[A-Za-z0-9_-]{43}$/;
+
 /**
- * The session cookie: HttpOnly (no script reads it), SameSite=Lax, Path=/, no Domain; over https
- * also Secure with the __Host- prefix, which browsers only accept in that exact shape (SES-01).
+ * Cookies: HttpOnly (no script reads them), SameSite=Lax, Path=/, no Domain; over https also
+ * Secure with the __Host- prefix, which browsers only accept in that exact shape (SES-01, RD-02).
+ * The session cookie lives at most as long as a session; a device cookie as long as its trust.
  */
-export function sessionCookie(publicUrl: URL): SessionCookie {
+export function cookies(publicUrl: URL): Cookies {
   const secure = publicUrl.protocol === 'https:';
-  const name = secure ? '__Host-keyward_session' : 'keyward_session';
+  const prefix = secure ? '__Host-' : '';
+  const session = `${prefix}keyward_session`;
+  const devicePrefix = `${prefix}keyward_device_`;
   const options = { httpOnly: true, sameSite: 'lax' as const, path: '/', secure };
   return {
-    name,
-    read: (request) => request.cookies[name],
-    set: (reply, token) => reply.setCookie(name, token, { ...options, maxAge: SESSION_ABSOLUTE_SECONDS }),
-    clear: (reply) => reply.clearCookie(name, options),
+    session,
+    read: (request) => request.cookies[session],
+    set: (reply, token) => reply.setCookie(session, token, { ...options, maxAge: SESSION_ABSOLUTE_SECONDS }),
+    clear: (reply) => reply.clearCookie(session, options),
+    devices: (request) =>
+      Object.entries(request.cookies)
+        .filter(([name, value]) => name.startsWith(devicePrefix) && DEVICE_ID.test(name.slice(devicePrefix.length)) && DEVICE_SECRET.test(value ?? ''))
+        .slice(0, MAX_DEVICE_COOKIES)
+        .map(([name, value]) => ({ id: name.slice(devicePrefix.length), secret: value! })),
+    setDevice: (reply, device) => reply.setCookie(`${devicePrefix}${device.id}`, device.secret, { ...options, maxAge: device.maxAgeSeconds }),
   };
 }
 
@@ -40,24 +58,23 @@ export async function registerSessions(app: FastifyInstance): Promise<void> {
   app.decorateRequest('auth', null);
 }
 
-export interface ClientRequestInfo {
-  ip: string | null;
-  userAgent: string | null;
-  previousSessionId: string | null;
-}
-
-export function clientInfo(request: FastifyRequest, cookieValue: string | undefined): ClientRequestInfo {
-  const previous = cookieValue?.split('.')[0];
-  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null, previousSessionId: previous ?? null };
+export function clientInfo(request: FastifyRequest, jar: Cookies): ClientInfo {
+  const previous = jar.read(request)?.split('.')[0];
+  return {
+    ip: request.ip ?? null,
+    userAgent: request.headers['user-agent'] ?? null,
+    previousSessionId: previous ?? null,
+    deviceTokens: jar.devices(request),
+  };
 }
 
 /** preHandler: only a full session (login finished) passes; anything else is 401. */
-export function requireFullSession(deps: Deps, cookie: SessionCookie) {
+export function requireFullSession(deps: Deps, jar: Cookies) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const active = await authenticate(deps, cookie.read(request));
+    const active = await authenticate(deps, jar.read(request));
     if (!active || active.session.stage !== 'done') {
       // Why: a half-authenticated session can call nothing but its next login step (SPEC rule 12).
-      if (!active) cookie.clear(reply);
+      if (!active) jar.clear(reply);
       throw new DomainError('unauthenticated', 'Log in first.');
     }
     request.auth = active;

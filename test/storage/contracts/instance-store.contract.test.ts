@@ -25,7 +25,7 @@ describe.each(engines())('InstanceStore and CredentialStore on %s', (engine) => 
   it('refuses a duplicate slug as a conflict', async () => {
     const { instance } = await givenInstance(deps);
     const error = await deps.stores.instances
-      .insert({ id: randomId(), slug: instance.slug, name: 'x', plan: 'business', createdAt: new Date() })
+      .insert({ ...instance, id: randomId(), name: 'x' })
       .catch((e) => e);
     expect(error.code).toBe('conflict');
   });
@@ -33,11 +33,15 @@ describe.each(engines())('InstanceStore and CredentialStore on %s', (engine) => 
   it('finds login credentials only within the named instance', async () => {
     const a = await givenInstance(deps);
     const b = await givenInstance(deps);
-    const found = await deps.stores.credentials.findForLogin(a.instance.slug, emailKey(a.admin.email));
+    const lookup = (slug: string) =>
+      deps.stores.credentials.findForLogin({ instanceSlug: slug, emailKey: emailKey(a.admin.email), throttleKeys: [], deviceIds: [], now: new Date() });
+    const found = (await lookup(a.instance.slug)).account;
     expect(found?.user.id).toBe(a.admin.id);
     expect(found?.user.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(found?.instance.id).toBe(a.instance.id);
+    expect(found?.instance.knownLocations).toEqual({ trustDays: 30, requireSameNetwork: true });
+    expect(found?.associated).toBe(false);
     // The other instance's slug with this admin's email: no account there.
-    expect(await deps.stores.credentials.findForLogin(b.instance.slug, emailKey(a.admin.email))).toBeNull();
+    expect((await lookup(b.instance.slug)).account).toBeNull();
   });
 });

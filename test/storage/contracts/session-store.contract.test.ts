@@ -18,12 +18,12 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     const token = newSessionToken();
     await deps.stores.forInstance(instanceId).sessions.rotate(null, {
       id: token.id, secretHash: token.secretHash, userId, stage: 'done',
-      lastSeenAt: now, expiresAt: addSeconds(now, 3600), ip: '127.0.0.1', userAgent: 'test',
+      lastSeenAt: now, expiresAt: addSeconds(now, 3600), ip: '127.0.0.1', userAgent: 'test', secondFactorAt: null,
     });
     return token;
   }
   const find = (id: string, hash: string, now: Date) =>
-    deps.stores.sessions.findActive(id, hash, now, addSeconds(now, -1800), addSeconds(now, -60));
+    deps.stores.sessions.findActive(id, hash, { now, idleCutoff: addSeconds(now, -1800), touchBefore: addSeconds(now, -60) });
 
   it('returns the session with its user and instance in one lookup', async () => {
     const { instance, admin } = await givenInstance(deps);
@@ -65,7 +65,7 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     const next = newSessionToken();
     const now = new Date();
     await deps.stores.forInstance(instance.id).sessions.rotate(first.id, {
-      id: next.id, secretHash: next.secretHash, userId: admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null,
+      id: next.id, secretHash: next.secretHash, userId: admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null, secondFactorAt: null,
     });
     expect(await find(first.id, first.secretHash, now)).toBeNull();
     expect(await find(next.id, next.secretHash, now)).not.toBeNull();
@@ -79,7 +79,7 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     const now = new Date();
     const other = deps.stores.forInstance(b.instance.id).sessions;
     await other.rotate(victim.id, {
-      id: mine.id, secretHash: mine.secretHash, userId: b.admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null,
+      id: mine.id, secretHash: mine.secretHash, userId: b.admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null, secondFactorAt: null,
     });
     expect(await other.deleteForUser(a.admin.id)).toBe(0);
     expect(await find(victim.id, victim.secretHash, now)).not.toBeNull();

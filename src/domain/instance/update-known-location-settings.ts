@@ -1,0 +1,22 @@
+import { invalidInput } from '../shared/errors.ts';
+import type { Deps } from '../shared/deps.ts';
+import type { ActiveSession } from '../session/session-store.ts';
+import type { KnownLocationSettings } from './instance.ts';
+import { requireAdmin } from './require-admin.ts';
+
+/** Admins set how long devices stay trusted and whether a network change asks again. */
+export async function updateKnownLocationSettings(
+  deps: Deps,
+  active: ActiveSession,
+  input: Partial<KnownLocationSettings>,
+): Promise<KnownLocationSettings> {
+  requireAdmin(deps, active);
+  const settings = { ...active.instance.knownLocations, ...input };
+  if (!Number.isInteger(settings.trustDays) || settings.trustDays < 0 || settings.trustDays > 30) {
+    // Why at most 30 days: a remembered device makes the login password-only (NIST SP 800-63B AAL1).
+    throw invalidInput('trustDays', 'Trust lasts between 0 and 30 days.');
+  }
+  await deps.stores.instances.updateKnownLocationSettings(active.instance.id, settings);
+  return settings;
+}
+

@@ -1,0 +1,41 @@
+import { matchTotpStep } from '../../crypto/totp.ts';
+import { DomainError } from '../shared/errors.ts';
+import type { Deps } from '../shared/deps.ts';
+import { authenticate } from '../session/authenticate.ts';
+import { newSession, type ClientInfo } from '../session/start-session.ts';
+import { issueKnownLocation, type IssuedDevice } from '../known-location/issue-known-location.ts';
+import type { LoginStep } from '../login/login-step.ts';
+import { secretAssociatedData } from './two-factor.ts';
+
+/**
+ * Confirms the enrolment this session started with one valid code (proof of possession). The
+ * code's step counts as used, 2FA is on, the user's other sessions and known locations end, this
+ * session gets a new id as a full session, and this browser becomes a known location.
+ */
+export async function confirmTotpSetup(
+  deps: Deps,
+  sessionToken: string | undefined,
+  code: string,
+  client: ClientInfo,
+): Promise<{ step: LoginStep; sessionToken: string; device: IssuedDevice | null }> {
+  const active = await authenticate(deps, sessionToken);
+  if (!active) throw new DomainError('unauthenticated', 'Log in first.');
+  const { session, user, instance } = active;
+  if (session.stage !== 'setup' && session.stage !== 'done') throw new DomainError('forbidden', 'This step is not available now.');
+  const now = deps.clock.now();
+  const pending = session.pendingTotp;
+  if (!pending || pending.expiresAt.getTime() <= now.getTime()) {
+    throw new DomainError('conflict', 'Start the setup again: no setup is waiting for confirmation.', { field: 'code' });
+  }
+  const secret = deps.secretBox.open(pending.secretSealed, secretAssociatedData(instance.id, user.id));
+  const step = secret ? matchTotpStep(secret, code, now) : null;
+  if (step === null) {
+    throw new DomainError('invalid_credentials', 'That code does not match. Enter the current code from your app.', { field: 'code' });
+  }
+  const next = newSession(deps, user.id, 'done', client, now);
+  const device = issueKnownLocation(deps, instance, client);
+  await deps.stores
+    .forInstance(instance.id)
+    .twoFactor.confirmEnrolment(user.id, pending.secretSealed, step, { previousSessionId: session.id, next: next.row }, device?.row ?? null, now);
+  return { step: { next: 'done' }, sessionToken: next.token, device };
+}

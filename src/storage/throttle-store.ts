@@ -1,0 +1,23 @@
+import { sql, type Kysely } from 'kysely';
+import type { ThrottleStore } from '../domain/throttle/throttle-store.ts';
+import type { Database } from './schema.ts';
+
+export function throttleStore(db: Kysely<Database>): ThrottleStore {
+  return {
+    async recordFailure(keys, now) {
+      if (keys.length === 0) return new Map();
+      // One atomic upsert for all keys: concurrent failures never lose a count (no read-modify-write).
+      const values = keys.map((k) => sql`(${k.key}, 1, ${now}::timestamptz, ${k.decaySeconds}::integer)`);
+      const { rows } = await sql<{ key: string; failures: number }>`
+        insert into throttles as t (key, failures, last_failure_at, decay_seconds)
+        values ${sql.join(values)}
+        on conflict (key) do update set
+          failures = case
+            when t.decay_seconds is not null and t.last_failure_at < excluded.last_failure_at - make_interval(secs => t.decay_seconds)
+            then 1 else t.failures + 1 end,
+          last_failure_at = excluded.last_failure_at
+        returning key, failures`.execute(db);
+      return new Map(rows.map((row) => [row.key, Number(row.failures)]));
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { sql, type Kysely } from 'kysely';
+import type { NewKnownLocation, TwoFactorStore } from '../domain/totp/two-factor-store.ts';
+import type { Database } from './schema.ts';
+import { insertSession } from './session-store.ts';
+
+/** Second-factor writes of one instance; each method is one statement (data-modifying CTEs). */
+export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFactorStore {
+  const insertLocation = (userId: string, location: NewKnownLocation | null | undefined, now: Date, onlyIf?: string) => {
+    if (!location) return sql`select 1 where false`;
+    const values = sql`${location.id}, ${instanceId}, ${userId}, ${location.secretHash}, ${location.network}, ${location.device},
+                       ${now}::timestamptz, ${now}::timestamptz, ${location.expiresAt}::timestamptz`;
+    return sql`insert into known_locations (id, instance_id, user_id, secret_hash, network, device, created_at, last_used_at, expires_at)
+               ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
+  };
+  return {
+    async consumeStep(userId, step, { swap, clearKeys = [], location, now }) {
+      // Why one conditional UPDATE: the step is accepted once across sessions and processes
+      // (RFC 6238 §5.2); everything the success grants happens only if this row changed.
+      const { rows } = await sql<{ n: number }>`
+        with consumed as (
+          update totp_credentials set last_used_step = ${step}
+          where instance_id = ${instanceId} and user_id = ${userId} and last_used_step < ${step}
+          returning user_id
+        ), ended as (
+          delete from sessions where id = ${swap?.previousSessionId ?? ''} and instance_id = ${instanceId}
+            and exists (select 1 from consumed)
+        ), cleared as (
+          delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
+            and exists (select 1 from consumed)
+        ), located as (
+          ${insertLocation(userId, location, now, 'consumed')}
+        ), started as (
+          ${swap ? insertSession(instanceId, swap.next, 'consumed') : sql`select 1 where false`}
+        )
+        select count(*)::int as n from consumed`.execute(db);
+      return Number(rows[0]?.n) === 1;
+    },
+
+    async confirmEnrolment(userId, secretSealed, step, swap, location, now) {
+      // Enrolling is a credential event: every other session and known location of the user ends
+      // (SES-07, RD-06); the session that proved the code gets a new id (SES-03).
+      await sql`
+        with enrolled as (
+          insert into totp_credentials (instance_id, user_id, secret_sealed, confirmed_at, last_used_step)
+          values (${instanceId}, ${userId}, ${secretSealed}, ${now}, ${step})
+          on conflict (instance_id, user_id) do update
+            set secret_sealed = excluded.secret_sealed, confirmed_at = excluded.confirmed_at, last_used_step = excluded.last_used_step
+        ), enabled as (
+          update users set two_factor_enabled = true where instance_id = ${instanceId} and id = ${userId}
+        ), ended as (
+          delete from sessions where instance_id = ${instanceId} and user_id = ${userId}
+        ), forgotten as (
+          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
+        ), located as (
+          ${insertLocation(userId, location, now)}
+        )
+        ${insertSession(instanceId, swap.next)}`.execute(db);
+    },
+
+    async setEnabled(userId, enabled) {
+      if (enabled) {
+        await db.updateTable('users').set({ two_factor_enabled: true }).where('instance_id', '=', instanceId).where('id', '=', userId).execute();
+        return;
+      }
+      await sql`
+        with removed as (
+          delete from totp_credentials where instance_id = ${instanceId} and user_id = ${userId}
+        ), forgotten as (
+          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
+        )
+        update users set two_factor_enabled = false where instance_id = ${instanceId} and id = ${userId}`.execute(db);
+    },
+  };
+}
