@@ -6,6 +6,7 @@ import { Client, errorCode, testApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp, loginWithCode } from '../support/two-factor.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
+import { networkOf } from '../../src/domain/known-location/known-location.ts';
 
 describe('authenticator-app 2FA through the API, with oathtool codes', () => {
   let database: DatabaseHandle;
@@ -82,7 +83,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     const locations = (await browser.get('/api/v1/me/known-locations')).json().locations;
     expect(locations).toHaveLength(2);
     expect(locations.filter((l: { current: boolean }) => l.current)).toHaveLength(1);
-    expect(locations[0]).toMatchObject({ network: '127.0.0.0/24', current: true });
+    expect(locations[0]).toMatchObject({ network: networkOf(browser.ip), current: true });
   });
 
   it('asks again on another network unless the instance trusts the device alone', async () => {

@@ -1,4 +1,5 @@
 /** The HTTP app over real deps, driven with inject(); a tiny cookie jar per simulated browser. */
+import { randomInt } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/http/app.ts';
 import type { Deps } from '../../src/domain/shared/deps.ts';
@@ -20,6 +21,11 @@ export async function testApp(deps: Deps, options: Partial<AppOptions> = {}): Pr
 /** A client that keeps its cookies and sends our Origin on state-changing requests. */
 export class Client {
   cookies = new Map<string, string>();
+  /**
+   * Each simulated browser has its own address (in 10.0.0.0/8): the per-IP throttle is global,
+   * and tests sharing one PostgreSQL database must not add up each other's failures.
+   */
+  readonly ip = `10.${randomInt(256)}.${randomInt(256)}.${1 + randomInt(254)}`;
   constructor(private readonly app: FastifyInstance) {}
 
   async request(options: InjectOptions & { method: string; url: string }): Promise<LightMyRequestResponse> {
@@ -28,7 +34,7 @@ export class Client {
     if (this.cookies.size > 0 && headers.cookie === undefined) {
       headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     }
-    const response = await this.app.inject({ ...options, headers } as InjectOptions);
+    const response = await this.app.inject({ remoteAddress: this.ip, ...options, headers } as InjectOptions);
     for (const cookie of response.cookies as Array<{ name: string; value: string; maxAge?: number; expires?: Date }>) {
       const expired = cookie.maxAge === 0 || (cookie.expires && cookie.expires.getTime() <= Date.now()) || cookie.value === '';
       if (expired) this.cookies.delete(cookie.name);
