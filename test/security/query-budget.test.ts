@@ -4,6 +4,8 @@ import { engines, openTestDatabase } from '../support/db.ts';
 import { givenInstance, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
 import { Client, testApp } from '../support/app.ts';
 import { QueryCounter } from '../support/query-counter.ts';
+import { oathtool } from '../support/oathtool.ts';
+import { enrolTotp } from '../support/two-factor.ts';
 import { createStores } from '../../src/storage/stores.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 
@@ -47,6 +49,27 @@ describe.each(engines())('SQL statements per request on %s', (engine) => {
     counter.reset();
     expect((await client.get('/api/v1/me')).statusCode).toBe(200);
     expect(counter.count).toBe(1);
+  });
+
+  it('passes each step of a password + TOTP login in at most 3 statements', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const owner = new Client(app);
+    await owner.login(instance.slug, admin.email, PASSWORD);
+    const secret = await enrolTotp(owner, deps);
+    const client = new Client(app);
+    counter.reset();
+    expect((await client.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');
+    expect(counter.count).toBeLessThanOrEqual(3);
+    counter.reset();
+    expect((await client.post('/api/v1/auth/verify', { code: '000000' === oathtool(secret, deps.clock.now()) ? '111111' : '000000' })).statusCode).toBe(401);
+    expect(counter.count).toBeLessThanOrEqual(3);
+    counter.reset();
+    expect((await client.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect(counter.count).toBeLessThanOrEqual(3);
+    // From the known location now: no code, still at most 3.
+    counter.reset();
+    expect((await client.login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'done' });
+    expect(counter.count).toBeLessThanOrEqual(3);
   });
 
   it('logs out with 1 statement', async () => {

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ACCOUNT_POLICY, IP_POLICY, isNotableLock, lockSeconds, retryAfterSeconds } from '../../src/domain/throttle/throttle.ts';
+
+const at = (s: number) => new Date(s * 1000);
+
+describe('the lockout policy', () => {
+  it('lets 4 failures pass, then locks for 1, 2, 4 … minutes, at most an hour, and for good at 100', () => {
+    expect([1, 2, 3, 4].map((n) => lockSeconds(n, ACCOUNT_POLICY))).toEqual([0, 0, 0, 0]);
+    expect([5, 6, 7, 8].map((n) => lockSeconds(n, ACCOUNT_POLICY))).toEqual([60, 120, 240, 480]);
+    expect(lockSeconds(30, ACCOUNT_POLICY)).toBe(3600);
+    expect(lockSeconds(99, ACCOUNT_POLICY)).toBe(3600);
+    expect(lockSeconds(100, ACCOUNT_POLICY)).toBe(Infinity);
+  });
+
+  it('never allows more than 100 failures in a row, however patient the attacker', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 10 * 24 * 3600 }), { minLength: 1, maxLength: 300 }), (waits) => {
+        let failures = 0;
+        let last = at(0);
+        let now = 0;
+        for (const wait of waits) {
+          now += wait;
+          if (retryAfterSeconds(failures ? { failures, lastFailureAt: last } : null, at(now), ACCOUNT_POLICY) > 0) continue;
+          failures += 1;
+          last = at(now);
+        }
+        return failures <= 100;
+      }),
+    );
+  });
+
+  it('counts the wait from the last failure and ends it by itself', () => {
+    const state = { failures: 5, lastFailureAt: at(1000) };
+    expect(retryAfterSeconds(state, at(1000), ACCOUNT_POLICY)).toBe(60);
+    expect(retryAfterSeconds(state, at(1030), ACCOUNT_POLICY)).toBe(30);
+    expect(retryAfterSeconds(state, at(1060), ACCOUNT_POLICY)).toBe(0);
+  });
+
+  it('forgets an address after an hour of quiet, never an account', () => {
+    expect(retryAfterSeconds({ failures: 60, lastFailureAt: at(0) }, at(3600), IP_POLICY)).toBe(0);
+    expect(retryAfterSeconds({ failures: 100, lastFailureAt: at(0) }, at(365 * 24 * 3600), ACCOUNT_POLICY)).toBe(Infinity);
+  });
+
+  it('tells the user at the first lock and at the hard limit only', () => {
+    const notable = Array.from({ length: 120 }, (_, i) => i + 1).filter((n) => isNotableLock(n, ACCOUNT_POLICY));
+    expect(notable).toEqual([5, 100]);
+  });
+});

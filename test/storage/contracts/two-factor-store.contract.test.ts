@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { engines, openTestDatabase } from '../../support/db.ts';
+import { givenInstance, givenUser, testDeps, type TestDeps } from '../../support/deps.ts';
+import type { DatabaseHandle } from '../../../src/storage/connect.ts';
+import { newSessionToken } from '../../../src/domain/session/session.ts';
+import { addSeconds } from '../../../src/domain/shared/clock.ts';
+
+describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore on %s', (engine) => {
+  let database: DatabaseHandle;
+  let deps: TestDeps;
+  beforeAll(async () => {
+    database = await openTestDatabase(engine);
+    deps = await testDeps(database);
+  });
+  afterAll(() => database.close());
+
+  const session = (userId: string) => {
+    const token = newSessionToken();
+    const now = new Date();
+    return { token, row: { id: token.id, secretHash: token.secretHash, userId, stage: 'done' as const, lastSeenAt: now, expiresAt: addSeconds(now, 3600), ip: null, userAgent: null, secondFactorAt: now } };
+  };
+  const location = (network = '203.0.113.0/24') => ({
+    id: randomBytes(15).toString('base64url'),
+    secretHash: 'h'.repeat(64),
+    network,
+    device: 'Chrome on Linux',
+    expiresAt: addSeconds(new Date(), 86400),
+  });
+  async function enrolled() {
+    const { instance, admin } = await givenInstance(deps);
+    const tenant = deps.stores.forInstance(instance.id);
+    const first = session(admin.id);
+    await tenant.sessions.rotate(null, first.row);
+    const next = session(admin.id);
+    await tenant.twoFactor.confirmEnrolment(admin.id, 'sealed', 100, { previousSessionId: first.token.id, next: next.row }, location(), new Date());
+    return { instance, admin, tenant, sessionId: next.token.id };
+  }
+
+  it('confirms an enrolment: the app, 2FA on, one new session and one known location', async () => {
+    const { instance, admin, tenant } = await enrolled();
+    const row = await database.db.selectFrom('totp_credentials').selectAll().where('user_id', '=', admin.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ instance_id: instance.id, secret_sealed: 'sealed', last_used_step: 100 });
+    const user = await tenant.users.findById(admin.id);
+    expect(user?.twoFactorEnabled).toBe(true);
+    expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
+    expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toHaveLength(1);
+  });
+
+  it('consumes a step once, only newer than the last, even when 10 try at once', async () => {
+    const { admin, tenant } = await enrolled();
+    expect(await tenant.twoFactor.consumeStep(admin.id, 100, { now: new Date() })).toBe(false);
+    expect(await tenant.twoFactor.consumeStep(admin.id, 99, { now: new Date() })).toBe(false);
+    const results = await Promise.all(Array.from({ length: 10 }, () => tenant.twoFactor.consumeStep(admin.id, 101, { now: new Date() })));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('swaps the session and stores the location only when the step was consumed', async () => {
+    const { admin, tenant, sessionId } = await enrolled();
+    const refused = session(admin.id);
+    const loc = location();
+    expect(await tenant.twoFactor.consumeStep(admin.id, 50, { swap: { previousSessionId: sessionId, next: refused.row }, location: loc, now: new Date() })).toBe(false);
+    const ids = (await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).map((r) => r.id);
+    expect(ids).toEqual([sessionId]);
+    expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toHaveLength(1);
+    const accepted = session(admin.id);
+    expect(await tenant.twoFactor.consumeStep(admin.id, 101, { swap: { previousSessionId: sessionId, next: accepted.row }, location: loc, now: new Date() })).toBe(true);
+    const after = (await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).map((r) => r.id);
+    expect(after).toEqual([accepted.token.id]);
+    expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toHaveLength(2);
+  });
+
+  it('cannot consume, disable or list for a user of another instance', async () => {
+    const { admin } = await enrolled();
+    const other = await givenInstance(deps);
+    const foreign = deps.stores.forInstance(other.instance.id);
+    expect(await foreign.twoFactor.consumeStep(admin.id, 500, { now: new Date() })).toBe(false);
+    await foreign.twoFactor.setEnabled(admin.id, false);
+    expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
+    expect(await foreign.knownLocations.listForUser(admin.id, new Date())).toEqual([]);
+    expect(await foreign.knownLocations.deleteAllForUser(admin.id)).toBe(0);
+  });
+
+  it('turns 2FA off by removing the app and the known locations', async () => {
+    const { admin, tenant } = await enrolled();
+    await tenant.twoFactor.setEnabled(admin.id, false);
+    expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
+    expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toEqual([]);
+    expect((await tenant.users.findById(admin.id))?.twoFactorEnabled).toBe(false);
+  });
+
+  it('lists only unexpired locations and deletes one by id for its owner only', async () => {
+    const { instance, admin, tenant } = await enrolled();
+    const member = await givenUser(deps, instance);
+    const [mine] = await tenant.knownLocations.listForUser(admin.id, new Date());
+    expect(await tenant.knownLocations.delete(member.id, mine!.id)).toBe(false);
+    expect(await tenant.knownLocations.listForUser(admin.id, addSeconds(new Date(), 2 * 86400))).toEqual([]);
+    expect(await tenant.knownLocations.delete(admin.id, mine!.id)).toBe(true);
+  });
+
+  it('counts concurrent failures without losing any, and restarts a decaying key after quiet', async () => {
+    const key = `test:${randomBytes(6).toString('hex')}`;
+    const now = new Date();
+    await Promise.all(Array.from({ length: 20 }, () => deps.stores.throttles.recordFailure([{ key, decaySeconds: null }], now)));
+    expect((await deps.stores.throttles.recordFailure([{ key, decaySeconds: null }], now)).get(key)).toBe(21);
+    const ip = `ip-test:${randomBytes(6).toString('hex')}`;
+    await deps.stores.throttles.recordFailure([{ key: ip, decaySeconds: 60 }], now);
+    expect((await deps.stores.throttles.recordFailure([{ key: ip, decaySeconds: 60 }], addSeconds(now, 30))).get(ip)).toBe(2);
+    expect((await deps.stores.throttles.recordFailure([{ key: ip, decaySeconds: 60 }], addSeconds(now, 100))).get(ip)).toBe(1);
+  });
+});
