@@ -18,6 +18,8 @@ export interface Config {
   logLevel: string;
   /** The issuer shown in authenticator apps. */
   totpIssuer: string;
+  /** How long a claimed mail is reserved for its worker; after that another worker may send it. */
+  mailLeaseSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -40,7 +42,14 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     totpIssuer: env.KEYWARD_TOTP_ISSUER?.trim() || 'keyward',
+    mailLeaseSeconds: parsePositive('KEYWARD_MAIL_LEASE_SECONDS', env.KEYWARD_MAIL_LEASE_SECONDS ?? '120'),
   };
+}
+
+function parsePositive(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return value;
 }
 
 function parsePort(raw: string): number {

@@ -34,14 +34,15 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
     const transport = config.smtpUrl
       ? smtpTransport(config.smtpUrl, config.mailFrom, config.publicUrl.hostname)
       : devMailboxTransport(stores.devMailbox, clock);
-    const mail = createOutboxWorker(stores.outbox, transport, clock, log);
+    const secretBox = loadSecretBox(config, log);
+    const mail = createOutboxWorker(stores.outbox, transport, secretBox, clock, log, { leaseSeconds: config.mailLeaseSeconds });
     const deps: Deps = {
       stores,
       hasher: await createPasswordHasher(availableParallelism()),
       clock,
       publicUrl: config.publicUrl.toString(),
       mailQueued: () => mail.wake(),
-      secretBox: loadSecretBox(config, log),
+      secretBox,
       totpIssuer: config.totpIssuer,
     };
     return {

@@ -3,13 +3,21 @@
  * it, so keys can be rotated: new values use the current key, old ones open with theirs.
  * Format: `<keyId>.<iv b64url>.<ciphertext b64url>.<tag b64url>`.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from './hash.ts';
 
 export interface SecretBox {
   readonly keyId: string;
   seal(plaintext: Buffer, associatedData: string): string;
   /** null when the value is malformed, sealed with an unknown key, or tampered with. */
   open(sealed: string, associatedData: string): Buffer | null;
+  /**
+   * HMAC-SHA-256 under a subkey derived from the current key, as `<keyId>.<hex>`: how high-entropy
+   * codes are stored (NIST SP 800-63B §3.1.2.2 allows a plain keyed hash at ≥ 112 bits).
+   */
+  mac(value: string): string;
+  /** Whether `value` has the stored MAC, computed with the key it names; constant time. */
+  macMatches(value: string, stored: string): boolean;
 }
 
 /** A key from its text form: 32 bytes as base64/base64url/hex; the key id is derived from it. */
@@ -32,7 +40,18 @@ export function createSecretBox(keys: Array<{ id: string; key: Buffer }>): Secre
   const current = keys[0];
   if (!current) throw new Error('createSecretBox needs at least one key');
   const byId = new Map(keys.map((k) => [k.id, k.key]));
+  // Why a derived subkey: the same key never serves both encryption and MAC.
+  const macKeys = new Map(keys.map((k) => [k.id, Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), 'keyward mac v1', 32))]));
+  const macWith = (keyId: string, value: string) => {
+    const key = macKeys.get(keyId);
+    return key ? `${keyId}.${createHmac('sha256', key).update(value, 'utf8').digest('hex')}` : null;
+  };
   return {
+    mac: (value) => macWith(current.id, value)!,
+    macMatches(value, stored) {
+      const computed = macWith(stored.split('.')[0] ?? '', value);
+      return computed !== null && constantTimeEqual(computed, stored);
+    },
     keyId: current.id,
     seal(plaintext, associatedData) {
       const iv = randomBytes(12);

@@ -4,7 +4,9 @@
  * against one database: claims never overlap.
  */
 import type { Logger } from 'pino';
-import type { OutboxStore } from '../domain/mail/outbox-store.ts';
+import type { OutboxMail, OutboxStore } from '../domain/mail/outbox-store.ts';
+import { OUTBOX_ASSOCIATED_DATA, type MailMessage } from '../domain/mail/mail.ts';
+import type { SecretBox } from '../crypto/secret-box.ts';
 import { addSeconds, type Clock } from '../domain/shared/clock.ts';
 import type { MailTransport } from './transport.ts';
 
@@ -26,6 +28,13 @@ export interface OutboxWorker {
   stop(): Promise<void>;
 }
 
+function openMail(box: SecretBox, mail: OutboxMail): MailMessage | null {
+  if (!mail.sealed) return mail;
+  const text = box.open(mail.text, OUTBOX_ASSOCIATED_DATA);
+  const html = box.open(mail.html, OUTBOX_ASSOCIATED_DATA);
+  return text && html ? { to: mail.to, subject: mail.subject, text: text.toString('utf8'), html: html.toString('utf8') } : null;
+}
+
 export function backoffSeconds(attempts: number, maxSeconds: number): number {
   return Math.min(maxSeconds, 5 * 2 ** Math.max(0, attempts - 1));
 }
@@ -33,6 +42,7 @@ export function backoffSeconds(attempts: number, maxSeconds: number): number {
 export function createOutboxWorker(
   outbox: OutboxStore,
   transport: MailTransport,
+  box: SecretBox,
   clock: Clock,
   log: Logger,
   options: OutboxWorkerOptions = {},
@@ -54,8 +64,15 @@ export function createOutboxWorker(
       const batch = await outbox.claimDue(now, addSeconds(now, leaseSeconds), batchSize);
       if (batch.length === 0) return sent;
       for (const mail of batch) {
+        const message = openMail(box, mail);
+        if (!message) {
+          // Sealed with a key this process does not have: retrying cannot help.
+          await outbox.markFailed(mail.id, 'cannot open the sealed body: key not configured', clock.now(), true);
+          log.error({ outboxId: mail.id }, 'mail sealed with an unknown key; marked dead');
+          continue;
+        }
         try {
-          await transport.send(mail.id, mail);
+          await transport.send(mail.id, message);
           await outbox.markSent(mail.id, clock.now());
           sent += 1;
         } catch (error) {

@@ -1,22 +1,12 @@
 import { sql, type Kysely } from 'kysely';
 import type { DevMailboxStore, OutboxMail, OutboxStore } from '../domain/mail/outbox-store.ts';
+import type { SealedMail } from '../domain/mail/mail.ts';
 import type { Database } from './schema.ts';
 
 export function outboxStore(db: Kysely<Database>): OutboxStore {
   return {
-    async enqueue(instanceId, message, now) {
-      await db
-        .insertInto('outbox')
-        .values({
-          instance_id: instanceId,
-          recipient: message.to,
-          subject: message.subject,
-          text_body: message.text,
-          html_body: message.html,
-          next_attempt_at: now,
-          created_at: now,
-        })
-        .execute();
+    async enqueue(instanceId, mail, now) {
+      await insertOutbox(instanceId, mail, now).execute(db);
     },
     async claimDue(now, leaseUntil, limit) {
       // Why SKIP LOCKED: concurrent workers each take different rows instead of waiting or
@@ -29,6 +19,7 @@ export function outboxStore(db: Kysely<Database>): OutboxStore {
         html_body: string;
         attempts: number;
         created_at: Date;
+        sealed: boolean;
       }>`
         update outbox set status = 'sending', claimed_until = ${leaseUntil}, attempts = attempts + 1
         where id in (
@@ -39,7 +30,7 @@ export function outboxStore(db: Kysely<Database>): OutboxStore {
           limit ${limit}
           for update skip locked
         )
-        returning id, recipient, subject, text_body, html_body, attempts, created_at`.execute(db);
+        returning id, recipient, subject, text_body, html_body, attempts, created_at, sealed`.execute(db);
       return rows.map(
         (row): OutboxMail => ({
           id: Number(row.id),
@@ -47,6 +38,7 @@ export function outboxStore(db: Kysely<Database>): OutboxStore {
           subject: row.subject,
           text: row.text_body,
           html: row.html_body,
+          sealed: row.sealed,
           attempts: row.attempts,
           createdAt: row.created_at,
         }),
@@ -67,6 +59,16 @@ export function outboxStore(db: Kysely<Database>): OutboxStore {
         .execute();
     },
   };
+}
+
+/**
+ * `insert into outbox …` for a sealed mail; with `onlyIf` (a CTE name) only when that CTE returned
+ * a row, so a mail is queued in the same statement as the change that causes it.
+ */
+export function insertOutbox(instanceId: string | null, mail: SealedMail, now: Date, onlyIf?: string) {
+  const values = sql`${instanceId}::text, ${mail.to}, ${mail.subject}, ${mail.sealedText}, ${mail.sealedHtml}, true, ${now}::timestamptz, ${now}::timestamptz`;
+  return sql`insert into outbox (instance_id, recipient, subject, text_body, html_body, sealed, next_attempt_at, created_at)
+             ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
 }
 
 export function devMailboxStore(db: Kysely<Database>): DevMailboxStore {

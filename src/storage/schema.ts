@@ -95,6 +95,14 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: CreatedAt;
   sent_at: Timestamp | null;
+  sealed: Generated<boolean>;
+}
+
+export interface BackupCodesTable {
+  instance_id: string;
+  user_id: string;
+  code_mac: string;
+  created_at: Timestamp;
 }
 
 export interface DevMailboxTable {
@@ -125,6 +133,7 @@ export interface Database {
   totp_credentials: TotpCredentialsTable;
   known_locations: KnownLocationsTable;
   throttles: ThrottlesTable;
+  backup_codes: BackupCodesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -31,6 +31,7 @@ interface ActiveRow {
   i_trust_requires_same_network: boolean;
   t_secret_sealed: string | null;
   t_last_used_step: number | string | null;
+  b_code_mac: string | null;
   throttles: unknown;
 }
 
@@ -48,12 +49,13 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
                  u.created_at as u_created_at,
                  i.slug as i_slug, i.name as i_name, i.plan as i_plan, i.created_at as i_created_at,
                  i.trust_days as i_trust_days, i.trust_requires_same_network as i_trust_requires_same_network,
-                 t.secret_sealed as t_secret_sealed, t.last_used_step as t_last_used_step,
+                 t.secret_sealed as t_secret_sealed, t.last_used_step as t_last_used_step, b.code_mac as b_code_mac,
                  ${throttles ? userThrottleSubquery(throttles.ipKey) : sql`null`} as throttles
           from sessions s
           join users u on u.instance_id = s.instance_id and u.id = s.user_id
           join instances i on i.id = s.instance_id
           left join totp_credentials t on t.instance_id = s.instance_id and t.user_id = s.user_id
+          left join backup_codes b on b.instance_id = s.instance_id and b.user_id = s.user_id
           where s.id = ${id} and s.expires_at > ${now} and s.last_seen_at > ${idleCutoff} and u.status = 'active'
         ), touched as (
           update sessions set last_seen_at = ${now}
@@ -87,6 +89,7 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
           trust_requires_same_network: row.i_trust_requires_same_network,
         }),
         totp: row.t_secret_sealed !== null ? { secretSealed: row.t_secret_sealed, lastUsedStep: Number(row.t_last_used_step) } : null,
+        backupCodeMac: row.b_code_mac,
         throttles: toThrottles(row.throttles),
       };
     },

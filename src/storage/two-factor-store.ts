@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { NewKnownLocation, TwoFactorStore } from '../domain/totp/two-factor-store.ts';
 import type { Database } from './schema.ts';
 import { insertSession } from './session-store.ts';
+import { insertOutbox } from './outbox-store.ts';
 
 /** Second-factor writes of one instance; each method is one statement (data-modifying CTEs). */
 export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFactorStore {
@@ -12,6 +13,9 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
     return sql`insert into known_locations (id, instance_id, user_id, secret_hash, network, device, created_at, last_used_at, expires_at)
                ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
   };
+  const upsertBackupCode = (userId: string, mac: string, now: Date) =>
+    sql`insert into backup_codes (instance_id, user_id, code_mac, created_at) values (${instanceId}, ${userId}, ${mac}, ${now})
+        on conflict (instance_id, user_id) do update set code_mac = excluded.code_mac, created_at = excluded.created_at`;
   return {
     async consumeStep(userId, step, { swap, clearKeys = [], location, now }) {
       // Why one conditional UPDATE: the step is accepted once across sessions and processes
@@ -36,7 +40,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
       return Number(rows[0]?.n) === 1;
     },
 
-    async confirmEnrolment(userId, secretSealed, step, swap, location, now) {
+    async confirmEnrolment(userId, secretSealed, step, swap, location, backup, now) {
       // Enrolling is a credential event: every other session and known location of the user ends
       // (SES-07, RD-06); the session that proved the code gets a new id (SES-03).
       await sql`
@@ -53,22 +57,66 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
           delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
         ), located as (
           ${insertLocation(userId, location, now)}
+        ), coded as (
+          ${upsertBackupCode(userId, backup.mac, now)}
+        ), mailed as (
+          ${insertOutbox(instanceId, backup.mail, now)}
         )
         ${insertSession(instanceId, swap.next)}`.execute(db);
     },
 
-    async setEnabled(userId, enabled) {
-      if (enabled) {
-        await db.updateTable('users').set({ two_factor_enabled: true }).where('instance_id', '=', instanceId).where('id', '=', userId).execute();
-        return;
-      }
-      await sql`
-        with removed as (
-          delete from totp_credentials where instance_id = ${instanceId} and user_id = ${userId}
-        ), forgotten as (
-          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
+    async consumeBackupCode(userId, oldMac, next, { swap, clearKeys = [], now }) {
+      // Why one statement: the old code stops working, the new one is stored and its mail is
+      // queued together; no crash or race can lose the replacement or accept the old code twice.
+      const { rows } = await sql<{ n: number }>`
+        with consumed as (
+          update backup_codes set code_mac = ${next.mac}, created_at = ${now}
+          where instance_id = ${instanceId} and user_id = ${userId} and code_mac = ${oldMac}
+          returning user_id
+        ), mailed as (
+          ${insertOutbox(instanceId, next.mail, now, 'consumed')}
+        ), ended as (
+          delete from sessions where id = ${swap?.previousSessionId ?? ''} and instance_id = ${instanceId}
+            and exists (select 1 from consumed)
+        ), cleared as (
+          delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
+            and exists (select 1 from consumed)
+        ), started as (
+          ${swap ? insertSession(instanceId, swap.next, 'consumed') : sql`select 1 where false`}
         )
-        update users set two_factor_enabled = false where instance_id = ${instanceId} and id = ${userId}`.execute(db);
+        select count(*)::int as n from consumed`.execute(db);
+      return Number(rows[0]?.n) === 1;
+    },
+
+    async replaceBackupCode(userId, next, now) {
+      await sql`
+        with coded as (
+          ${upsertBackupCode(userId, next.mac, now)}
+        )
+        ${insertOutbox(instanceId, next.mail, now)}`.execute(db);
+    },
+
+    async enable(userId) {
+      await db.updateTable('users').set({ two_factor_enabled: true }).where('instance_id', '=', instanceId).where('id', '=', userId).execute();
+    },
+
+    async disable(userId, usingBackupMac) {
+      // With a backup code, deleting that exact code is the gate: a concurrent use of the same
+      // code (which replaces it) makes this change nothing.
+      const gate = usingBackupMac === undefined ? sql`true` : sql`exists (select 1 from uncoded)`;
+      const { rows } = await sql<{ id: string }>`
+        with uncoded as (
+          delete from backup_codes where instance_id = ${instanceId} and user_id = ${userId}
+            ${usingBackupMac === undefined ? sql`` : sql`and code_mac = ${usingBackupMac}`}
+          returning user_id
+        ), removed as (
+          delete from totp_credentials where instance_id = ${instanceId} and user_id = ${userId} and ${gate}
+        ), forgotten as (
+          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and ${gate}
+        )
+        update users set two_factor_enabled = false where instance_id = ${instanceId} and id = ${userId} and ${gate}
+        returning id`.execute(db);
+      return rows.length === 1;
     },
   };
 }

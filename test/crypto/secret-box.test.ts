@@ -39,3 +39,20 @@ describe('secret box (AES-256-GCM with key ids)', () => {
     expect(() => parseKey('abc')).toThrow();
   });
 });
+
+describe('keyed MAC for codes', () => {
+  const key = parseKey(generateKeyText());
+  it('matches the same value under the same key only', () => {
+    const box = createSecretBox([key]);
+    const stored = box.mac('7KQ4M9XD2HTRPW6C');
+    expect(stored).toMatch(new RegExp(`^${key.id}\\.[0-9a-f]{64}$`));
+    expect(box.macMatches('7KQ4M9XD2HTRPW6C', stored)).toBe(true);
+    expect(box.macMatches('7KQ4M9XD2HTRPW6D', stored)).toBe(false);
+    expect(createSecretBox([parseKey(generateKeyText())]).macMatches('7KQ4M9XD2HTRPW6C', stored)).toBe(false);
+    expect(box.macMatches('7KQ4M9XD2HTRPW6C', 'garbage')).toBe(false);
+  });
+  it('still verifies a MAC made with a rotated-out key', () => {
+    const stored = createSecretBox([key]).mac('X');
+    expect(createSecretBox([parseKey(generateKeyText()), key]).macMatches('X', stored)).toBe(true);
+  });
+});

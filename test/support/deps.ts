@@ -32,7 +32,8 @@ export async function testDeps(database: DatabaseHandle, transport?: MailTranspo
   sharedHasher ??= createPasswordHasher(2);
   const stores = createStores(database.db);
   const clock = new FakeClock(new Date());
-  const mail = createOutboxWorker(stores.outbox, transport ?? devMailboxTransport(stores.devMailbox, clock), clock, pino({ level: 'silent' }));
+  const secretBox = createSecretBox([parseKey(generateKeyText())]);
+  const mail = createOutboxWorker(stores.outbox, transport ?? devMailboxTransport(stores.devMailbox, clock), secretBox, clock, pino({ level: 'silent' }));
   return {
     stores,
     hasher: await sharedHasher,
@@ -40,7 +41,7 @@ export async function testDeps(database: DatabaseHandle, transport?: MailTranspo
     publicUrl: PUBLIC_URL,
     mailQueued: () => {},
     mail,
-    secretBox: createSecretBox([parseKey(generateKeyText())]),
+    secretBox,
     totpIssuer: 'keyward',
   };
 }
@@ -57,4 +58,11 @@ export async function givenInstance(deps: Deps, plan: Plan = 'professional'): Pr
 
 export async function givenUser(deps: Deps, instance: Instance, email = `member-${randomBytes(3).toString('hex')}@example.test`): Promise<User> {
   return createUser(deps, { instanceSlug: instance.slug, email, name: 'Max Member', role: 'member', password: PASSWORD });
+}
+
+/** Delivers what is due and returns the mail delivered to `to` (dev mailbox), oldest first. */
+export async function deliveredTo(deps: TestDeps, to: string) {
+  await deps.mail.drain();
+  const all = await deps.stores.devMailbox.list(10_000);
+  return all.filter((m) => m.to === to).reverse();
 }

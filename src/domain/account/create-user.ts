@@ -1,6 +1,7 @@
 import { randomId } from '../../crypto/random.ts';
 import type { Deps } from '../shared/deps.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
 import { getInstanceBySlug } from './find-instance.ts';
 import { checkNewPassword } from './password-rules.ts';
 import { parseEmail, parsePersonName, parseRole, type User } from './user.ts';
@@ -40,7 +41,7 @@ export async function createUser(deps: Deps, input: CreateUserInput): Promise<Us
       instanceSlug: instance.slug,
       loginUrl: loginUrl(deps.publicUrl, instance.slug),
     });
-    await stores.outbox.enqueue(instance.id, mail, deps.clock.now());
+    await stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), deps.clock.now());
     return created;
   });
   deps.mailQueued();

@@ -3,6 +3,7 @@ import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { NewUser } from './user-store.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
 import { getInstanceBySlug } from './find-instance.ts';
 import { checkNewPassword } from './password-rules.ts';
 import { emailKey, parseEmail, parsePersonName, parseRole } from './user.ts';
@@ -73,7 +74,7 @@ export async function importUsers(
           instanceSlug: instance.slug,
           loginUrl: loginUrl(deps.publicUrl, instance.slug),
         });
-        await stores.outbox.enqueue(instance.id, mail, deps.clock.now());
+        await stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), deps.clock.now());
       }
       return emails.length;
     });

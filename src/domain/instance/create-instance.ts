@@ -3,6 +3,7 @@ import type { Deps } from '../shared/deps.ts';
 import { checkNewPassword } from '../account/password-rules.ts';
 import { parseEmail, parsePersonName, type User } from '../account/user.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
 import type { Stores } from '../shared/stores.ts';
 import { DEFAULT_KNOWN_LOCATION_SETTINGS, parseInstanceName, parsePlan, parseSlug, type Instance } from './instance.ts';
 
@@ -53,7 +54,7 @@ export async function createInstance(
       instanceSlug: instance.slug,
       loginUrl: loginUrl(deps.publicUrl, instance.slug),
     });
-    await stores.outbox.enqueue(instance.id, mail, deps.clock.now());
+    await stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), deps.clock.now());
     return user;
   });
   deps.mailQueued();

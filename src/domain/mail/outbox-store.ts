@@ -1,7 +1,9 @@
-import type { MailMessage } from './mail.ts';
+import type { MailMessage, SealedMail } from './mail.ts';
 
+/** A claimed mail; its bodies are sealed unless `sealed` is false (mail queued before sealing). */
 export interface OutboxMail extends MailMessage {
   id: number;
+  sealed: boolean;
   attempts: number;
   createdAt: Date;
 }
@@ -11,7 +13,7 @@ export interface OutboxMail extends MailMessage {
  * it, so a committed action always has its mail, and a rolled-back one never does.
  */
 export interface OutboxStore {
-  enqueue(instanceId: string | null, message: MailMessage, now: Date): Promise<void>;
+  enqueue(instanceId: string | null, mail: SealedMail, now: Date): Promise<void>;
   /**
    * Claims up to `limit` due mails in one statement (FOR UPDATE SKIP LOCKED), leasing them until
    * `leaseUntil`: several workers never claim the same mail, and a crashed worker's lease expires.

@@ -77,3 +77,48 @@ export function lockNoticeMail(input: {
   ]);
   return { to: input.to, subject, text: lines.join('\n'), html };
 }
+
+export type BackupCodeMailKind = 'issued' | 'used' | 'replaced';
+
+/**
+ * Every mail that carries a backup code has the line `Backup code: <code>` in its plain text
+ * (SPEC rule 6). No login link that works by itself, no other secret (BC-13).
+ */
+export function backupCodeMail(input: {
+  kind: BackupCodeMailKind;
+  to: string;
+  name: string;
+  instanceName: string;
+  code: string;
+  at: Date;
+  ip: string | null;
+  device: string | null;
+}): MailMessage {
+  const subjects: Record<BackupCodeMailKind, string> = {
+    issued: `Your backup code for ${input.instanceName}`,
+    used: `Your backup code was used to sign in to ${input.instanceName}`,
+    replaced: `Your new backup code for ${input.instanceName}`,
+  };
+  const intro: Record<BackupCodeMailKind, string[]> = {
+    issued: [`Two-factor authentication is now set up for your ${input.instanceName} account.`],
+    used: [
+      `Your backup code was used to sign in to ${input.instanceName} at ${input.at.toISOString()} from ${input.ip ?? 'an unknown address'}${input.device ? ` (${input.device})` : ''}.`,
+      'That code no longer works. Here is your new one.',
+      'If this was not you, someone knows your password and can read your email: change your password and ask your administrator to reset your two-factor authentication.',
+    ],
+    replaced: [`You asked for a new backup code at ${input.at.toISOString()}. Your previous backup code no longer works.`],
+  };
+  const how = [
+    'Keep this code somewhere safe. If you lose the phone with your authenticator app, you can sign in with it:',
+    'after your password, choose "I don\'t have my device", check "Use a backup code instead" and enter the code.',
+    'The code works once; after you use it, we email you a new one.',
+  ];
+  const text = [`Hello ${input.name},`, '', ...intro[input.kind], '', `Backup code: ${input.code}`, '', ...how].join('\n');
+  const html = layout(subjects[input.kind], [
+    `Hello ${escapeHtml(input.name)},`,
+    ...intro[input.kind].map(escapeHtml),
+    `Backup code: <strong>${escapeHtml(input.code)}</strong>`,
+    how.map(escapeHtml).join(' '),
+  ]);
+  return { to: input.to, subject: subjects[input.kind], text, html };
+}

@@ -10,6 +10,8 @@ export interface ActiveSession {
   instance: Instance;
   /** The user's confirmed authenticator, or null when none is associated. */
   totp: { secretSealed: string; lastUsedStep: number } | null;
+  /** The MAC of the user's active backup code, or null. */
+  backupCodeMac: string | null;
   /** Throttle states for the keys asked for (absent key: no failures). */
   throttles: Map<string, ThrottleState>;
 }

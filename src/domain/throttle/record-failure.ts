@@ -2,6 +2,7 @@ import type { Deps } from '../shared/deps.ts';
 import type { User } from '../account/user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { lockNoticeMail } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
 import { ACCOUNT_POLICY, IP_POLICY, ipKey, isNotableLock, type Factor } from './throttle.ts';
 
 /**
@@ -31,6 +32,6 @@ export async function recordFailure(
     ip,
     permanent: failures === ACCOUNT_POLICY.hardLimit,
   });
-  await deps.stores.outbox.enqueue(owner.instance.id, mail, now);
+  await deps.stores.outbox.enqueue(owner.instance.id, sealMail(deps.secretBox, mail), now);
   deps.mailQueued();
 }

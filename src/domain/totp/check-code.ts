@@ -1,28 +1,67 @@
 import { matchTotpStep } from '../../crypto/totp.ts';
+import { normalizeBackupCode } from '../../crypto/backup-code.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { ActiveSession } from '../session/session-store.ts';
 import { ipKey, secondFactorKey } from '../throttle/throttle.ts';
 import { assertNotThrottled } from '../throttle/check-throttle.ts';
 import { recordFailure } from '../throttle/record-failure.ts';
+import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
+import type { NewKnownLocation, SessionSwap } from './two-factor-store.ts';
 import { secretAssociatedData } from './two-factor.ts';
 
+/** A second factor as the API takes it: a TOTP code or the emailed backup code. */
+export type SecondFactorInput = { code: string } | { backupCode: string };
+
+export type CheckedFactor = { kind: 'totp'; step: number } | { kind: 'backup_code'; mac: string };
+
 /**
- * Checks a TOTP code for the session's user: refused unevaluated while locked; a wrong code, or one
- * from a step already used (RFC 6238 §5.2), counts as a failure. Returns the matched time step,
- * which the caller must then consume atomically (a concurrent request may have taken it).
+ * Checks a second factor for the session's user. Refused unevaluated while locked; a wrong code,
+ * a TOTP code from a step already used (RFC 6238 §5.2) or a wrong backup code counts as a failure
+ * of the one second-factor counter (BC-05). What it returns must then be consumed atomically.
  */
-export async function checkTotpCode(deps: Deps, active: ActiveSession, code: string, ip: string | null): Promise<number> {
+export async function checkSecondFactor(deps: Deps, active: ActiveSession, input: SecondFactorInput, ip: string | null): Promise<CheckedFactor> {
   const now = deps.clock.now();
   const key = secondFactorKey(active.user.id);
   assertNotThrottled(active.throttles.get(key) ?? null, ip ? (active.throttles.get(ipKey(ip)) ?? null) : null, now);
+  if ('backupCode' in input) {
+    const code = normalizeBackupCode(input.backupCode);
+    const mac = active.backupCodeMac;
+    if (!code || !mac || !deps.secretBox.macMatches(code, mac)) return codeRefused(deps, active, ip);
+    return { kind: 'backup_code', mac };
+  }
   const totp = active.totp;
   const secret = totp ? deps.secretBox.open(totp.secretSealed, secretAssociatedData(active.instance.id, active.user.id)) : null;
-  const step = secret ? matchTotpStep(secret, code, now) : null;
-  if (step === null || step <= totp!.lastUsedStep) {
-    await codeRefused(deps, active, ip);
-  }
-  return step!;
+  const step = secret ? matchTotpStep(secret, input.code, now) : null;
+  if (step === null || step <= totp!.lastUsedStep) return codeRefused(deps, active, ip);
+  return { kind: 'totp', step };
+}
+
+/**
+ * Uses up a checked factor with its effects in one statement: a TOTP step is recorded; a backup
+ * code is replaced by a new one whose mail (when and from where the old one was used) is queued.
+ * A concurrent request that used it first makes this a refused code.
+ */
+export async function consumeSecondFactor(
+  deps: Deps,
+  active: ActiveSession,
+  checked: CheckedFactor,
+  effects: { swap?: SessionSwap; location?: NewKnownLocation | null },
+  client: { ip: string | null; userAgent: string | null },
+): Promise<void> {
+  const twoFactor = deps.stores.forInstance(active.instance.id).twoFactor;
+  const now = deps.clock.now();
+  const clearKeys = [secondFactorKey(active.user.id)];
+  const consumed =
+    checked.kind === 'totp'
+      ? await twoFactor.consumeStep(active.user.id, checked.step, { ...effects, clearKeys, now })
+      : await twoFactor.consumeBackupCode(active.user.id, checked.mac, issueBackupCode(deps, active.user, active.instance, 'used', client), {
+          ...(effects.swap ? { swap: effects.swap } : {}),
+          clearKeys,
+          now,
+        });
+  if (!consumed) await codeRefused(deps, active, client.ip);
+  if (checked.kind === 'backup_code') deps.mailQueued();
 }
 
 /** Counts a refused code and throws the one answer every refused code gets. */
@@ -32,7 +71,5 @@ export async function codeRefused(deps: Deps, active: ActiveSession, ip: string 
     instance: active.instance,
     factor: 'second_factor',
   });
-  throw new DomainError('invalid_credentials', 'That code is not valid. Enter the current code from your authenticator app.', {
-    field: 'code',
-  });
+  throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
 }

@@ -6,6 +6,7 @@ import { newSession, type ClientInfo } from '../session/start-session.ts';
 import { issueKnownLocation, type IssuedDevice } from '../known-location/issue-known-location.ts';
 import type { LoginStep } from '../login/login-step.ts';
 import { secretAssociatedData } from './two-factor.ts';
+import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
 
 /**
  * Confirms the enrolment this session started with one valid code (proof of possession). The
@@ -34,8 +35,11 @@ export async function confirmTotpSetup(
   }
   const next = newSession(deps, user.id, 'done', client, now);
   const device = issueKnownLocation(deps, instance, client);
+  // The backup code is generated and its mail queued in the same statement that confirms setup.
+  const backup = issueBackupCode(deps, user, instance, 'issued', client);
   await deps.stores
     .forInstance(instance.id)
-    .twoFactor.confirmEnrolment(user.id, pending.secretSealed, step, { previousSessionId: session.id, next: next.row }, device?.row ?? null, now);
+    .twoFactor.confirmEnrolment(user.id, pending.secretSealed, step, { previousSessionId: session.id, next: next.row }, device?.row ?? null, backup, now);
+  deps.mailQueued();
   return { step: { next: 'done' }, sessionToken: next.token, device };
 }

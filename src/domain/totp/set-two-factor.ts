@@ -2,32 +2,34 @@ import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import { loadSessionForStep } from '../login/load-login-step.ts';
 import { describeTwoFactor, type TwoFactorState } from '../account/describe-me.ts';
-import { checkTotpCode, codeRefused } from './check-code.ts';
-import { secondFactorKey } from '../throttle/throttle.ts';
+import { checkSecondFactor, codeRefused, consumeSecondFactor } from './check-code.ts';
 
 /**
  * The My Profile switch (SPEC rule 4). On: the next login asks for setup. Off, with an app
- * associated: only with a current code (a step-up in itself), and it removes the app and the
- * user's known locations.
+ * associated: only with a current code or the backup code (a step-up in itself), and it removes
+ * the app, the backup code and the user's known locations.
  */
 export async function setTwoFactor(
   deps: Deps,
   sessionToken: string | undefined,
-  input: { enabled: boolean; code?: string },
-  ip: string | null,
+  input: { enabled: boolean; code?: string; backupCode?: string },
+  client: { ip: string | null; userAgent: string | null },
 ): Promise<TwoFactorState> {
-  const active = await loadSessionForStep(deps, sessionToken, ['done'], ip);
+  const active = await loadSessionForStep(deps, sessionToken, ['done'], client.ip);
   const twoFactor = deps.stores.forInstance(active.instance.id).twoFactor;
   if (input.enabled) {
-    if (!active.user.twoFactorEnabled) await twoFactor.setEnabled(active.user.id, true);
+    if (!active.user.twoFactorEnabled) await twoFactor.enable(active.user.id);
     return describeTwoFactor(true, active.totp !== null);
   }
+  let usingBackupMac: string | undefined;
   if (active.totp) {
-    if (input.code === undefined) throw new DomainError('invalid_request', 'Enter a current code to turn two-factor authentication off.', { field: 'code' });
-    const step = await checkTotpCode(deps, active, input.code, ip);
-    const consumed = await twoFactor.consumeStep(active.user.id, step, { clearKeys: [secondFactorKey(active.user.id)], now: deps.clock.now() });
-    if (!consumed) await codeRefused(deps, active, ip);
+    const factor = input.code !== undefined ? { code: input.code } : input.backupCode !== undefined ? { backupCode: input.backupCode } : null;
+    if (!factor) throw new DomainError('invalid_request', 'Enter a current code to turn two-factor authentication off.', { field: 'code' });
+    const checked = await checkSecondFactor(deps, active, factor, client.ip);
+    // A TOTP step is used up here; a backup code is used up by deleting exactly it below.
+    if (checked.kind === 'totp') await consumeSecondFactor(deps, active, checked, {}, client);
+    else usingBackupMac = checked.mac;
   }
-  await twoFactor.setEnabled(active.user.id, false);
+  if (!(await twoFactor.disable(active.user.id, usingBackupMac))) await codeRefused(deps, active, client.ip);
   return describeTwoFactor(false, false);
 }

@@ -1,4 +1,5 @@
 import type { NewSession } from '../session/session-store.ts';
+import type { NewBackupCode } from '../backup-code/issue-backup-code.ts';
 
 export interface NewKnownLocation {
   id: string;
@@ -30,7 +31,29 @@ export interface TwoFactorStore {
    * turns 2FA on, ends the user's other sessions and known locations, swaps the session and stores
    * the new location.
    */
-  confirmEnrolment(userId: string, secretSealed: string, step: number, swap: SessionSwap, location: NewKnownLocation | null, now: Date): Promise<void>;
-  /** Turns 2FA on or off; turning off also removes the authenticator and known locations. */
-  setEnabled(userId: string, enabled: boolean): Promise<void>;
+  confirmEnrolment(
+    userId: string,
+    secretSealed: string,
+    step: number,
+    swap: SessionSwap,
+    location: NewKnownLocation | null,
+    backup: NewBackupCode,
+    now: Date,
+  ): Promise<void>;
+  /**
+   * Uses the backup code whose MAC is `oldMac` and, in the same statement, stores `next` in its
+   * place, queues `next.mail`, swaps the session and clears `clearKeys`. false (nothing changed)
+   * when the code is no longer the active one: of concurrent uses exactly one wins (BC-03).
+   */
+  consumeBackupCode(userId: string, oldMac: string, next: NewBackupCode, effects: { swap?: SessionSwap; clearKeys?: string[]; now: Date }): Promise<boolean>;
+  /** Replaces the user's backup code (any earlier one stops working) and queues its mail. */
+  replaceBackupCode(userId: string, next: NewBackupCode, now: Date): Promise<void>;
+  /** Turns 2FA on. */
+  enable(userId: string): Promise<void>;
+  /**
+   * Turns 2FA off, removing the authenticator, the backup code and known locations. With
+   * `usingBackupMac`, only if that backup code is still the active one (it is used up by this):
+   * false when a concurrent request used it first.
+   */
+  disable(userId: string, usingBackupMac?: string): Promise<boolean>;
 }

@@ -11,7 +11,16 @@ import type { IssuedDevice } from '../../domain/known-location/issue-known-locat
 import type { LoginStep } from '../../domain/login/login-step.ts';
 import { clientInfo, type Cookies } from '../plugins/session.ts';
 import { qrSvg } from '../qr.ts';
-import { codeBodySchema, loginBodySchema, loginStepSchema, setupSchema, type CodeBody, type LoginBody } from './auth.schemas.ts';
+import {
+  codeBodySchema,
+  loginBodySchema,
+  loginStepSchema,
+  secondFactorBodySchema,
+  setupSchema,
+  type CodeBody,
+  type LoginBody,
+  type SecondFactorBody,
+} from './auth.schemas.ts';
 
 /** The login steps (SPEC §3). Each answers `{next}` and sets a new session cookie. */
 export function authRoutes(deps: Deps, jar: Cookies) {
@@ -27,8 +36,8 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       answer(reply, await loginWithPassword(deps, request.body, clientInfo(request, jar))),
     );
 
-    app.post<{ Body: CodeBody }>('/auth/verify', { schema: { body: codeBodySchema, ...stepSchema } }, async (request, reply) =>
-      answer(reply, await verifySecondFactor(deps, jar.read(request), request.body.code, clientInfo(request, jar))),
+    app.post<{ Body: SecondFactorBody }>('/auth/verify', { schema: { body: secondFactorBodySchema, ...stepSchema } }, async (request, reply) =>
+      answer(reply, await verifySecondFactor(deps, jar.read(request), request.body, clientInfo(request, jar))),
     );
 
     app.post('/auth/setup', { schema: { response: { 200: setupSchema } } }, async (request) => {
@@ -44,8 +53,8 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       answer(reply, await postponeSetup(deps, jar.read(request), clientInfo(request, jar))),
     );
 
-    app.post<{ Body: CodeBody }>('/auth/step-up', { schema: { body: codeBodySchema } }, async (request, reply) => {
-      jar.set(reply, await stepUp(deps, jar.read(request), request.body.code, clientInfo(request, jar)));
+    app.post<{ Body: SecondFactorBody }>('/auth/step-up', { schema: { body: secondFactorBodySchema } }, async (request, reply) => {
+      jar.set(reply, await stepUp(deps, jar.read(request), request.body, clientInfo(request, jar)));
       return reply.status(204).send();
     });
 

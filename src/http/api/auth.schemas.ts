@@ -41,6 +41,19 @@ export interface CodeBody {
   code: string;
 }
 
+/** A second factor: exactly one of a TOTP code or the backup code (SPEC §3). */
+export const secondFactorBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    code: { type: 'string', minLength: 1, maxLength: 16 },
+    backupCode: { type: 'string', minLength: 1, maxLength: 40 },
+  },
+  oneOf: [{ required: ['code'] }, { required: ['backupCode'] }],
+} as const;
+
+export type SecondFactorBody = { code: string } | { backupCode: string };
+
 export const setupSchema = {
   type: 'object',
   required: ['secret', 'otpauthUri', 'qrSvg'],

@@ -3,8 +3,9 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import { describeMe } from '../../domain/account/describe-me.ts';
 import { setTwoFactor } from '../../domain/totp/set-two-factor.ts';
 import { listKnownLocations, revokeAllKnownLocations, revokeKnownLocation } from '../../domain/known-location/manage-known-locations.ts';
-import { requireFullSession, type Cookies } from '../plugins/session.ts';
-import { knownLocationsSchema, meSchema, twoFactorBodySchema, twoFactorSchema, type TwoFactorBody } from './me.schemas.ts';
+import { clientInfo, requireFullSession, type Cookies } from '../plugins/session.ts';
+import { sendNewBackupCode } from '../../domain/backup-code/new-backup-code.ts';
+import { knownLocationsSchema, meSchema, newBackupCodeBodySchema, twoFactorBodySchema, twoFactorSchema, type TwoFactorBody } from './me.schemas.ts';
 
 export function meRoutes(deps: Deps, jar: Cookies) {
   const full = requireFullSession(deps, jar);
@@ -14,8 +15,13 @@ export function meRoutes(deps: Deps, jar: Cookies) {
     app.put<{ Body: TwoFactorBody }>(
       '/me/two-factor',
       { schema: { body: twoFactorBodySchema, response: { 200: twoFactorSchema } } },
-      async (request) => setTwoFactor(deps, jar.read(request), request.body, request.ip),
+      async (request) => setTwoFactor(deps, jar.read(request), request.body, clientInfo(request, jar)),
     );
+
+    app.post<{ Body: { code?: string } | null }>('/me/backup-code', { schema: { body: newBackupCodeBodySchema } }, async (request, reply) => {
+      await sendNewBackupCode(deps, jar.read(request), request.body ?? {}, clientInfo(request, jar));
+      return reply.status(204).send();
+    });
 
     app.get('/me/known-locations', { schema: { response: { 200: knownLocationsSchema } }, preHandler: full }, async (request) => {
       const locations = await listKnownLocations(deps, request.auth!, jar.devices(request).map((d) => d.id));

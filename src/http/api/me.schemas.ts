@@ -35,13 +35,22 @@ export const twoFactorBodySchema = {
   properties: {
     enabled: { type: 'boolean' },
     code: { type: 'string', minLength: 1, maxLength: 16 },
+    backupCode: { type: 'string', minLength: 1, maxLength: 40 },
   },
+  not: { required: ['code', 'backupCode'] },
 } as const;
 
 export interface TwoFactorBody {
   enabled: boolean;
   code?: string;
+  backupCode?: string;
 }
+
+export const newBackupCodeBodySchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { code: { type: 'string', minLength: 1, maxLength: 16 } },
+} as const;
 
 export const knownLocationsSchema = {
   type: 'object',

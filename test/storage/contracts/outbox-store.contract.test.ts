@@ -3,8 +3,10 @@ import { engines, openTestDatabase } from '../../support/db.ts';
 import { givenInstance, testDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
+import { sealMail } from '../../../src/domain/mail/seal-mail.ts';
 
 const mail = (to: string) => ({ to, subject: 's', text: 't', html: '<p>h</p>' });
+const sealed = (box: TestDeps['secretBox'], to: string) => sealMail(box, mail(to));
 
 describe.each(engines())('OutboxStore and DevMailboxStore on %s', (engine) => {
   let database: DatabaseHandle;
@@ -21,7 +23,7 @@ describe.each(engines())('OutboxStore and DevMailboxStore on %s', (engine) => {
     const { instance } = await givenInstance(deps);
     const now = new Date();
     const tag = `box.${instance.slug}`;
-    for (let i = 0; i < 12; i += 1) await deps.stores.outbox.enqueue(instance.id, mail(`${i}@${tag}.test`), now);
+    for (let i = 0; i < 12; i += 1) await deps.stores.outbox.enqueue(instance.id, sealed(deps.secretBox, `${i}@${tag}.test`), now);
     const later = addSeconds(now, 1);
     const claims = await Promise.all([1, 2, 3].map(() => deps.stores.outbox.claimDue(later, addSeconds(later, 60), 100)));
     const mine = claims.flat().filter((m) => m.to.endsWith(`@${tag}.test`));
@@ -34,7 +36,7 @@ describe.each(engines())('OutboxStore and DevMailboxStore on %s', (engine) => {
     const { instance } = await givenInstance(deps);
     const now = new Date();
     const tag = `@box.${instance.slug}.test`;
-    await deps.stores.outbox.enqueue(instance.id, mail(`a${tag}`), now);
+    await deps.stores.outbox.enqueue(instance.id, sealed(deps.secretBox, `a${tag}`), now);
     const [first] = (await deps.stores.outbox.claimDue(now, addSeconds(now, 60), 1000)).filter((m) => m.to.endsWith(tag));
     expect(first).toBeDefined();
     const during = await deps.stores.outbox.claimDue(addSeconds(now, 30), addSeconds(now, 90), 1000);
@@ -51,8 +53,8 @@ describe.each(engines())('OutboxStore and DevMailboxStore on %s', (engine) => {
     const { instance } = await givenInstance(deps);
     const now = new Date();
     const tag = `@box.${instance.slug}.test`;
-    await deps.stores.outbox.enqueue(instance.id, mail(`b${tag}`), now);
-    await deps.stores.outbox.enqueue(instance.id, mail(`c${tag}`), now);
+    await deps.stores.outbox.enqueue(instance.id, sealed(deps.secretBox, `b${tag}`), now);
+    await deps.stores.outbox.enqueue(instance.id, sealed(deps.secretBox, `c${tag}`), now);
     const claimed = (await deps.stores.outbox.claimDue(now, addSeconds(now, 60), 1000)).filter((m) => m.to.endsWith(tag));
     const [b, c] = claimed.sort((x, y) => x.to.localeCompare(y.to));
     await deps.stores.outbox.markFailed(b!.id, 'smtp down', addSeconds(now, 10), false);

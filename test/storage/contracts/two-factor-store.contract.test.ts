@@ -5,6 +5,7 @@ import { givenInstance, givenUser, testDeps, type TestDeps } from '../../support
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { newSessionToken } from '../../../src/domain/session/session.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
+import { sealMail } from '../../../src/domain/mail/seal-mail.ts';
 
 describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore on %s', (engine) => {
   let database: DatabaseHandle;
@@ -27,13 +28,17 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     device: 'Chrome on Linux',
     expiresAt: addSeconds(new Date(), 86400),
   });
+  const backup = (to: string, mac = `mac-${randomBytes(6).toString('hex')}`) => ({
+    mac,
+    mail: sealMail(deps.secretBox, { to, subject: 'Your backup code', text: 'Backup code: X', html: '<p>X</p>' }),
+  });
   async function enrolled() {
     const { instance, admin } = await givenInstance(deps);
     const tenant = deps.stores.forInstance(instance.id);
     const first = session(admin.id);
     await tenant.sessions.rotate(null, first.row);
     const next = session(admin.id);
-    await tenant.twoFactor.confirmEnrolment(admin.id, 'sealed', 100, { previousSessionId: first.token.id, next: next.row }, location(), new Date());
+    await tenant.twoFactor.confirmEnrolment(admin.id, 'sealed', 100, { previousSessionId: first.token.id, next: next.row }, location(), backup(admin.email), new Date());
     return { instance, admin, tenant, sessionId: next.token.id };
   }
 
@@ -75,7 +80,7 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const other = await givenInstance(deps);
     const foreign = deps.stores.forInstance(other.instance.id);
     expect(await foreign.twoFactor.consumeStep(admin.id, 500, { now: new Date() })).toBe(false);
-    await foreign.twoFactor.setEnabled(admin.id, false);
+    expect(await foreign.twoFactor.disable(admin.id)).toBe(false);
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
     expect(await foreign.knownLocations.listForUser(admin.id, new Date())).toEqual([]);
     expect(await foreign.knownLocations.deleteAllForUser(admin.id)).toBe(0);
@@ -83,7 +88,7 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
 
   it('turns 2FA off by removing the app and the known locations', async () => {
     const { admin, tenant } = await enrolled();
-    await tenant.twoFactor.setEnabled(admin.id, false);
+    expect(await tenant.twoFactor.disable(admin.id)).toBe(true);
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
     expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toEqual([]);
     expect((await tenant.users.findById(admin.id))?.twoFactorEnabled).toBe(false);
@@ -96,6 +101,48 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     expect(await tenant.knownLocations.delete(member.id, mine!.id)).toBe(false);
     expect(await tenant.knownLocations.listForUser(admin.id, addSeconds(new Date(), 2 * 86400))).toEqual([]);
     expect(await tenant.knownLocations.delete(admin.id, mine!.id)).toBe(true);
+  });
+
+  it('stores the backup code with the enrolment and queues its mail in the same statement', async () => {
+    const { admin } = await enrolled();
+    expect(await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute()).toHaveLength(1);
+    const mails = await database.db.selectFrom('outbox').selectAll().where('recipient', '=', admin.email).where('subject', '=', 'Your backup code').execute();
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.sealed).toBe(true);
+    expect(mails[0]!.text_body).not.toContain('Backup code');
+  });
+
+  it('consumes a backup code once under 20 concurrent uses, replacing it and queuing one mail', async () => {
+    const { admin, tenant } = await enrolled();
+    const [{ code_mac: oldMac }] = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute() as [{ code_mac: string }];
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => tenant.twoFactor.consumeBackupCode(admin.id, oldMac, backup(admin.email, `next-${i}-${randomBytes(4).toString('hex')}`), { now: new Date() })),
+    );
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const rows = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.code_mac).toMatch(/^next-/);
+    const mails = await database.db.selectFrom('outbox').select('id').where('recipient', '=', admin.email).where('subject', '=', 'Your backup code').execute();
+    expect(mails).toHaveLength(2);
+  });
+
+  it('turns 2FA off with a backup code only while that code is still the active one', async () => {
+    const { admin, tenant } = await enrolled();
+    expect(await tenant.twoFactor.disable(admin.id, 'not-the-mac')).toBe(false);
+    expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
+    const [{ code_mac }] = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute() as [{ code_mac: string }];
+    expect(await tenant.twoFactor.disable(admin.id, code_mac)).toBe(true);
+    expect(await database.db.selectFrom('backup_codes').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
+  });
+
+  it('cannot use or replace the backup code of a user of another instance', async () => {
+    const { admin } = await enrolled();
+    const other = await givenInstance(deps);
+    const [{ code_mac }] = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute() as [{ code_mac: string }];
+    const foreign = deps.stores.forInstance(other.instance.id);
+    expect(await foreign.twoFactor.consumeBackupCode(admin.id, code_mac, backup(admin.email), { now: new Date() })).toBe(false);
+    await expect(foreign.twoFactor.replaceBackupCode(admin.id, backup(admin.email), new Date())).rejects.toThrow();
+    expect((await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).executeTakeFirstOrThrow()).code_mac).toBe(code_mac);
   });
 
   it('counts concurrent failures without losing any, and restarts a decaying key after quiet', async () => {

@@ -1,0 +1,32 @@
+import { DomainError } from '../shared/errors.ts';
+import type { Deps } from '../shared/deps.ts';
+import { loadSessionForStep } from '../login/load-login-step.ts';
+import { checkSecondFactor, consumeSecondFactor, type SecondFactorInput } from '../totp/check-code.ts';
+import { isFresh } from '../totp/two-factor.ts';
+import { issueBackupCode } from './issue-backup-code.ts';
+
+/**
+ * "Send me a new backup code": the old code stops working and a new one is emailed. Sensitive
+ * (SPEC rule 12): needs a code verified in the last 10 minutes, or a current code in the request.
+ * Generating a new code does not reset the failure counter (NIST SP 800-63B §3.1.3.2).
+ */
+export async function sendNewBackupCode(
+  deps: Deps,
+  sessionToken: string | undefined,
+  input: Partial<{ code: string }>,
+  client: { ip: string | null; userAgent: string | null },
+): Promise<void> {
+  const active = await loadSessionForStep(deps, sessionToken, ['done'], client.ip);
+  if (!active.totp) throw new DomainError('forbidden', 'Set up an authenticator app first: backup codes come with it.');
+  if (!isFresh(active.session.secondFactorAt, deps.clock.now())) {
+    if (input.code === undefined) throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
+    const factor: SecondFactorInput = { code: input.code };
+    await consumeSecondFactor(deps, active, await checkSecondFactor(deps, active, factor, client.ip), {}, client);
+  }
+  await deps.stores.forInstance(active.instance.id).twoFactor.replaceBackupCode(
+    active.user.id,
+    issueBackupCode(deps, active.user, active.instance, 'replaced', client),
+    deps.clock.now(),
+  );
+  deps.mailQueued();
+}
