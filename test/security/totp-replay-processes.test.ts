@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { oathtool } from '../support/oathtool.ts';
-import { openTestDatabase } from '../support/db.ts';
+import { freshPostgresDatabase } from '../support/db.ts';
+import { openDatabase } from '../../src/storage/connect.ts';
 import { givenInstance, givenUser, PASSWORD, testDeps } from '../support/deps.ts';
 import { generateKeyText } from '../../src/crypto/secret-box.ts';
 
@@ -11,12 +12,17 @@ import { generateKeyText } from '../../src/crypto/secret-box.ts';
 describe.runIf(process.env.TEST_DATABASE_URL)('a TOTP code through two server processes on one PostgreSQL', () => {
   let a: ServerProcess;
   let b: ServerProcess;
+  let database: Awaited<ReturnType<typeof freshPostgresDatabase>>;
   beforeAll(async () => {
-    const env = { DATABASE_URL: process.env.TEST_DATABASE_URL!, KEYWARD_SECRET_KEY: generateKeyText() };
-    [a, b] = await Promise.all([startServer(env), startServer(env)]);
+    database = await freshPostgresDatabase();
+    const env = { DATABASE_URL: database.url, KEYWARD_SECRET_KEY: generateKeyText() };
+    // One starts first so that exactly one runs the migrations on the empty database.
+    a = await startServer(env);
+    b = await startServer(env);
   }, 120_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
+    await database?.drop();
   });
 
   async function enrol(slug: string, email: string): Promise<string> {
@@ -29,12 +35,12 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a TOTP code through two server pr
   }
 
   it('is accepted by exactly one of them, for each of five users', async () => {
-    const database = await openTestDatabase('postgres');
-    const deps = await testDeps(database);
+    const handle = await openDatabase({ kind: 'postgres', url: database.url, poolSize: 2 });
+    const deps = await testDeps(handle);
     const { instance, admin } = await givenInstance(deps);
     const users = [admin];
     for (let i = 0; i < 4; i += 1) users.push(await givenUser(deps, instance));
-    await database.close();
+    await handle.close();
 
     for (const user of users) {
       const secret = await enrol(instance.slug, user.email);

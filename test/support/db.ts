@@ -4,6 +4,7 @@
  */
 import { openDatabase, type DatabaseHandle } from '../../src/storage/connect.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
+import pg from 'pg';
 
 export type EngineName = 'pglite' | 'postgres';
 
@@ -20,4 +21,29 @@ export async function openTestDatabase(engine: EngineName): Promise<DatabaseHand
   const handle = await openDatabase({ kind: 'pglite-memory' });
   await migrateToLatest(handle.db);
   return handle;
+}
+
+/**
+ * A PostgreSQL database of its own (on the TEST_DATABASE_URL server), for tests that run server
+ * processes: their outbox workers would otherwise claim other test files' mail.
+ */
+export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `keyward_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
 }
