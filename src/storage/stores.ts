@@ -12,6 +12,7 @@ import { setupTokenStore } from './setup-token-store.ts';
 import { throttleStore } from './throttle-store.ts';
 import { twoFactorStore } from './two-factor-store.ts';
 import { knownLocationStore } from './known-location-store.ts';
+import { mailLogStore } from './mail-log-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -29,6 +30,7 @@ export function createStores(db: Kysely<Database>): Stores {
       sessions: tenantSessionStore(db, instanceId),
       twoFactor: twoFactorStore(db, instanceId),
       knownLocations: knownLocationStore(db, instanceId),
+      mail: mailLogStore(db, instanceId),
     }),
     transaction: (work) =>
       db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx))),

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { openTestDatabase } from '../support/db.ts';
-import { givenInstance, givenUser, testDeps, type TestDeps } from '../support/deps.ts';
+import { givenInstance, givenUser, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
+import { Client, errorCode, testApp } from '../support/app.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { smtpTransport } from '../../src/mail/transport.ts';
@@ -75,6 +76,45 @@ describe('mail through the outbox to a real SMTP server', () => {
     const row = await database.db.selectFrom('outbox').selectAll().where('recipient', '=', user.email).executeTakeFirstOrThrow();
     expect(row.status).toBe('dead');
     await worker.stop();
+  });
+
+  it('shows administrators their instance’s dead mail without bodies, and retries it', async () => {
+    const worker = createOutboxWorker(deps.stores.outbox, smtpTransport('smtp://127.0.0.1:9', 'k <k@k.test>', 'k.test'), deps.secretBox, deps.clock, silent, {
+      giveUpAfterSeconds: 60,
+    });
+    const { instance, admin } = await givenInstance(deps);
+    const other = await givenInstance(deps);
+    const member = await givenUser(deps, instance, `dead-${instance.slug}@example.test`);
+    await worker.drain();
+    deps.clock.advanceSeconds(61);
+    await worker.drain();
+    await worker.stop();
+    const app = await testApp(deps);
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    const dead = (await client.get('/api/v1/admin/mail?status=dead')).json().messages;
+    expect(dead.map((m: { to: string }) => m.to).sort()).toEqual([admin.email, member.email].sort());
+    expect(Object.keys(dead[0]).sort()).toEqual(['attempts', 'createdAt', 'id', 'lastError', 'sentAt', 'status', 'subject', 'to']);
+    expect(dead.some((m: { to: string }) => m.to === other.admin.email)).toBe(false);
+    expect((await client.post(`/api/v1/admin/mail/${dead[0].id}/retry`)).statusCode).toBe(204);
+    expect(errorCode(await client.post(`/api/v1/admin/mail/${dead[0].id}/retry`))).toBe('not_found');
+    const row = await database.db.selectFrom('outbox').select('status').where('id', '=', dead[0].id).executeTakeFirstOrThrow();
+    expect(row.status).toBe('pending');
+    const memberClient = new Client(app);
+    await memberClient.login(instance.slug, member.email, PASSWORD);
+    expect(errorCode(await memberClient.get('/api/v1/admin/mail'))).toBe('forbidden');
+    const outsider = new Client(app);
+    await outsider.login(other.instance.slug, other.admin.email, PASSWORD);
+    expect(errorCode(await outsider.post(`/api/v1/admin/mail/${dead[1].id}/retry`))).toBe('not_found');
+    await app.close();
+  });
+
+  it('keeps queued mail bodies sealed in the database', async () => {
+    const { instance } = await givenInstance(deps);
+    const row = await database.db.selectFrom('outbox').selectAll().where('instance_id', '=', instance.id).executeTakeFirstOrThrow();
+    expect(row.sealed).toBe(true);
+    expect(row.text_body).not.toContain('Hello');
+    expect(row.html_body).not.toContain('<html');
   });
 
   it('backs off exponentially up to a ceiling', () => {

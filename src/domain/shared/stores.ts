@@ -9,6 +9,7 @@ import type { CredentialStore } from '../login/credential-store.ts';
 import type { ThrottleStore } from '../throttle/throttle-store.ts';
 import type { TwoFactorStore } from '../totp/two-factor-store.ts';
 import type { KnownLocationStore } from '../known-location/known-location-store.ts';
+import type { MailLogStore } from '../mail/mail-log-store.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -31,4 +32,5 @@ export interface TenantStores {
   sessions: TenantSessionStore;
   twoFactor: TwoFactorStore;
   knownLocations: KnownLocationStore;
+  mail: MailLogStore;
 }

@@ -3,6 +3,8 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import { requireAdminRole } from '../../domain/instance/require-admin.ts';
 import { updateKnownLocationSettings } from '../../domain/instance/update-known-location-settings.ts';
 import type { KnownLocationSettings } from '../../domain/instance/instance.ts';
+import { listMail, retryMail } from '../../domain/mail/manage-mail.ts';
+import type { MailLogEntry } from '../../domain/mail/mail-log-store.ts';
 import { requireFullSession, type Cookies } from '../plugins/session.ts';
 
 const settingsSchema = {
@@ -30,6 +32,36 @@ const settingsBodySchema = {
   },
 } as const;
 
+const mailQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { status: { type: 'string', enum: ['pending', 'sending', 'sent', 'dead'] } },
+} as const;
+
+const idParamsSchema = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } as const;
+
+const mailListSchema = {
+  type: 'object',
+  properties: {
+    messages: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          to: { type: 'string' },
+          subject: { type: 'string' },
+          status: { type: 'string' },
+          attempts: { type: 'integer' },
+          lastError: { type: ['string', 'null'] },
+          createdAt: { type: 'string', format: 'date-time' },
+          sentAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+    },
+  },
+} as const;
+
 /** The admin context: every route here needs a full session of an administrator of the instance. */
 export function adminRoutes(deps: Deps, jar: Cookies) {
   return async (app: FastifyInstance) => {
@@ -38,6 +70,17 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
     app.get('/admin/instance-settings', { schema: { response: { 200: settingsSchema } } }, async (request) => {
       requireAdminRole(request.auth!);
       return { knownLocations: request.auth!.instance.knownLocations };
+    });
+
+    app.get<{ Querystring: { status?: MailLogEntry['status'] } }>(
+      '/admin/mail',
+      { schema: { querystring: mailQuerySchema, response: { 200: mailListSchema } } },
+      async (request) => ({ messages: await listMail(deps, request.auth!, request.query.status ?? null) }),
+    );
+
+    app.post<{ Params: { id: string } }>('/admin/mail/:id/retry', { schema: { params: idParamsSchema } }, async (request, reply) => {
+      await retryMail(deps, request.auth!, Number(request.params.id));
+      return reply.status(204).send();
     });
 
     app.put<{ Body: { knownLocations: Partial<KnownLocationSettings> } }>(
