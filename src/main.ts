@@ -7,6 +7,9 @@ import { buildApp } from './http/app.ts';
 import { devMailboxAllowed, openRuntime } from './runtime.ts';
 import { openFirstRun } from './domain/setup/first-run.ts';
 import { startControlSocket } from './cli/control-socket.ts';
+import { cleanUp } from './domain/maintenance/clean-up.ts';
+
+const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -24,6 +27,12 @@ async function main(): Promise<void> {
   });
   await app.listen({ port: config.port, host: config.host });
   runtime.mail.start();
+  const housekeeping = setInterval(() => {
+    cleanUp(runtime.deps)
+      .then((counts) => log.debug({ counts }, 'housekeeping'))
+      .catch((error) => log.error({ err: error }, 'housekeeping failed'));
+  }, HOUSEKEEPING_INTERVAL_MS);
+  housekeeping.unref();
   // With the embedded database this process owns the data; the CLI reaches it through here.
   const stopControl = runtime.database.engine === 'pglite' ? await startControlSocket(config.dataDir, runtime.deps, log) : async () => {};
 
@@ -44,6 +53,7 @@ async function main(): Promise<void> {
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');
+    clearInterval(housekeeping);
     await app.close();
     await stopControl();
     await runtime.close();

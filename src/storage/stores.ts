@@ -10,6 +10,7 @@ import { devMailboxStore, outboxStore } from './outbox-store.ts';
 import { operatorStore } from './operator-store.ts';
 import { setupTokenStore } from './setup-token-store.ts';
 import { throttleStore } from './throttle-store.ts';
+import { housekeepingStore } from './housekeeping-store.ts';
 import { twoFactorStore } from './two-factor-store.ts';
 import { knownLocationStore } from './known-location-store.ts';
 import { mailLogStore } from './mail-log-store.ts';
@@ -24,6 +25,7 @@ export function createStores(db: Kysely<Database>): Stores {
     devMailbox: devMailboxStore(db),
     setupTokens: setupTokenStore(db),
     throttles: throttleStore(db),
+    housekeeping: housekeepingStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),

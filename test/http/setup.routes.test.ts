@@ -68,6 +68,7 @@ describe('first-run setup: GET and POST /api/v1/setup', () => {
     const weak = await new Client(app).post('/api/v1/setup', { ...body(token), admin: { email: 'ada@acme.test', name: 'Ada', password: 'short' } });
     expect(weak.statusCode).toBe(422);
     expect(errorCode(weak)).toBe('weak_password');
+    expect(weak.json().error.field).toBe('admin.password');
     const badSlug = await new Client(app).post('/api/v1/setup', body(token, 'Not A Slug'));
     expect(badSlug.statusCode).toBe(400);
     expect(badSlug.json().error.field).toBe('instance.slug');

@@ -47,3 +47,12 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
     },
   };
 }
+
+/** A database no other test file touches: for tests that delete across instances (housekeeping). */
+export async function openIsolatedDatabase(engine: EngineName): Promise<DatabaseHandle> {
+  if (engine === 'pglite') return openTestDatabase('pglite');
+  const fresh = await freshPostgresDatabase();
+  const handle = await openDatabase({ kind: 'postgres', url: fresh.url, poolSize: 3 });
+  await migrateToLatest(handle.db);
+  return { ...handle, close: async () => (await handle.close(), await fresh.drop()) };
+}

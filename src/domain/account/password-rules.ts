@@ -17,13 +17,13 @@ export function passwordLength(password: string): number {
   return [...normalizePassword(password)].length;
 }
 
-export function checkNewPassword(password: string, minLength = DEFAULT_MIN_PASSWORD_LENGTH): string {
+export function checkNewPassword(password: string, minLength = DEFAULT_MIN_PASSWORD_LENGTH, field = 'password'): string {
   const length = passwordLength(password);
   if (length < minLength) {
-    throw new DomainError('weak_password', `Use at least ${minLength} characters.`, { field: 'password' });
+    throw new DomainError('weak_password', `Use at least ${minLength} characters.`, { field });
   }
   if (length > MAX_PASSWORD_LENGTH) {
-    throw new DomainError('weak_password', `Use at most ${MAX_PASSWORD_LENGTH} characters.`, { field: 'password' });
+    throw new DomainError('weak_password', `Use at most ${MAX_PASSWORD_LENGTH} characters.`, { field });
   }
   return normalizePassword(password);
 }

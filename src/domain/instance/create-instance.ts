@@ -33,7 +33,7 @@ export async function createInstance(
   };
   const email = parseEmail(input.admin.email, 'admin.email');
   const name = parsePersonName(input.admin.name ?? email.split('@')[0]!, 'admin.name');
-  const password = checkNewPassword(input.admin.password);
+  const password = checkNewPassword(input.admin.password, undefined, 'admin.password');
   // Why outside the transaction: argon2id takes tens of ms; no row lock should wait for it.
   const passwordHash = await deps.hasher.hash(password);
   const admin = await deps.stores.transaction(async (stores) => {

@@ -7,6 +7,7 @@ import type { OperatorStore } from '../support/operator-store.ts';
 import type { SetupTokenStore } from '../setup/setup-token-store.ts';
 import type { CredentialStore } from '../login/credential-store.ts';
 import type { ThrottleStore } from '../throttle/throttle-store.ts';
+import type { HousekeepingStore } from '../maintenance/housekeeping-store.ts';
 import type { TwoFactorStore } from '../totp/two-factor-store.ts';
 import type { KnownLocationStore } from '../known-location/known-location-store.ts';
 import type { MailLogStore } from '../mail/mail-log-store.ts';
@@ -20,6 +21,7 @@ export interface Stores {
   devMailbox: DevMailboxStore;
   setupTokens: SetupTokenStore;
   throttles: ThrottleStore;
+  housekeeping: HousekeepingStore;
   /** Stores whose every query is filtered by this instance. */
   forInstance(instanceId: string): TenantStores;
   /** Runs `work` in one database transaction; stores passed to it take part in it. */

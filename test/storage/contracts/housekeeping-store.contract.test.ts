@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { engines, openIsolatedDatabase } from '../../support/db.ts';
+import { givenInstance, PASSWORD, testDeps, type TestDeps } from '../../support/deps.ts';
+import type { DatabaseHandle } from '../../../src/storage/connect.ts';
+import { loginWithPassword } from '../../../src/domain/login/login-with-password.ts';
+import { cleanUp } from '../../../src/domain/maintenance/clean-up.ts';
+import { addSeconds } from '../../../src/domain/shared/clock.ts';
+
+describe.each(engines())('HousekeepingStore on %s', (engine) => {
+  let database: DatabaseHandle;
+  let deps: TestDeps;
+  beforeAll(async () => {
+    // Housekeeping deletes across instances: a database of its own.
+    database = await openIsolatedDatabase(engine);
+    deps = await testDeps(database);
+  });
+  afterAll(() => database.close());
+
+  const client = { ip: '192.0.2.1', userAgent: null, previousSessionId: null, deviceTokens: [] };
+
+  it('deletes expired sessions and forgotten IP counters, and keeps account counters and live sessions', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const start = deps.clock.now();
+    await loginWithPassword(deps, { instance: instance.slug, email: admin.email, password: PASSWORD }, client);
+    const accountKey = `pw:${instance.slug}:housekeeping@${instance.slug}.test`;
+    const ipKey = `ip:housekeeping-${instance.slug}`;
+    await deps.stores.throttles.recordFailure([{ key: accountKey, decaySeconds: null }, { key: ipKey, decaySeconds: 60 }], start);
+    deps.clock.set(addSeconds(start, 13 * 3600));
+    await cleanUp(deps);
+    expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).toEqual([]);
+    const keys = (await database.db.selectFrom('throttles').select('key').where('key', 'in', [accountKey, ipKey]).execute()).map((r) => r.key);
+    expect(keys).toEqual([accountKey]);
+    deps.clock.set(start);
+  });
+});
