@@ -12,6 +12,10 @@ export interface ReceivedMail {
 
 export class SmtpSink {
   readonly received: ReceivedMail[] = [];
+  /** While true, messages are read but never acknowledged: the sender hangs in DATA. */
+  stall = false;
+  /** How many messages arrived while stalled (never acknowledged, so never delivered). */
+  stalled = 0;
   private server: SMTPServer | null = null;
   port = 0;
 
@@ -21,6 +25,11 @@ export class SmtpSink {
       disabledCommands: ['STARTTLS'],
       logger: false,
       onData: (stream, session, callback) => {
+        if (this.stall) {
+          this.stalled += 1;
+          stream.resume();
+          return;
+        }
         simpleParser(stream)
           .then((parsed) => {
             this.received.push({
