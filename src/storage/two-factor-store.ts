@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { NewKnownLocation, TwoFactorStore } from '../domain/totp/two-factor-store.ts';
+import type { NewKnownLocation, SessionSwap, TwoFactorStore } from '../domain/totp/two-factor-store.ts';
 import type { Database } from './schema.ts';
 import { insertSession } from './session-store.ts';
 import { insertOutbox } from './outbox-store.ts';
@@ -13,6 +13,20 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
     return sql`insert into known_locations (id, instance_id, user_id, secret_hash, network, device, created_at, last_used_at, expires_at)
                ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
   };
+  /**
+   * The CTEs that grant a used factor's success, each only if the CTE `consumed` changed a row:
+   * the client's session is swapped for `swap.next` and the throttle keys are cleared.
+   */
+  const successEffects = (swap: SessionSwap | undefined, clearKeys: string[]) => sql`
+        ended as (
+          delete from sessions where id = ${swap?.previousSessionId ?? ''} and instance_id = ${instanceId}
+            and exists (select 1 from consumed)
+        ), cleared as (
+          delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
+            and exists (select 1 from consumed)
+        ), started as (
+          ${swap ? insertSession(instanceId, swap.next, 'consumed') : sql`select 1 where false`}
+        )`;
   const upsertBackupCode = (userId: string, mac: string, now: Date) =>
     sql`insert into backup_codes (instance_id, user_id, code_mac, created_at) values (${instanceId}, ${userId}, ${mac}, ${now})
         on conflict (instance_id, user_id) do update set code_mac = excluded.code_mac, created_at = excluded.created_at`;
@@ -25,17 +39,9 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
           update totp_credentials set last_used_step = ${step}
           where instance_id = ${instanceId} and user_id = ${userId} and last_used_step < ${step}
           returning user_id
-        ), ended as (
-          delete from sessions where id = ${swap?.previousSessionId ?? ''} and instance_id = ${instanceId}
-            and exists (select 1 from consumed)
-        ), cleared as (
-          delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
-            and exists (select 1 from consumed)
         ), located as (
           ${insertLocation(userId, location, now, 'consumed')}
-        ), started as (
-          ${swap ? insertSession(instanceId, swap.next, 'consumed') : sql`select 1 where false`}
-        )
+        ), ${successEffects(swap, clearKeys)}
         select count(*)::int as n from consumed`.execute(db);
       return Number(rows[0]?.n) === 1;
     },
@@ -75,15 +81,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
           returning user_id
         ), mailed as (
           ${insertOutbox(instanceId, next.mail, now, 'consumed')}
-        ), ended as (
-          delete from sessions where id = ${swap?.previousSessionId ?? ''} and instance_id = ${instanceId}
-            and exists (select 1 from consumed)
-        ), cleared as (
-          delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
-            and exists (select 1 from consumed)
-        ), started as (
-          ${swap ? insertSession(instanceId, swap.next, 'consumed') : sql`select 1 where false`}
-        )
+        ), ${successEffects(swap, clearKeys)}
         select count(*)::int as n from consumed`.execute(db);
       return Number(rows[0]?.n) === 1;
     },

@@ -1,6 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
-import { randomBytes } from 'node:crypto';
-import { constantTimeEqual, sha256Hex } from '../../crypto/hash.ts';
+import { newIdSecretToken, secretMatches } from '../../crypto/token.ts';
 
 export interface KnownLocation {
   id: string;
@@ -58,25 +57,8 @@ export function deviceLabel(userAgent: string | null): string {
   return `${browser} on ${os}`;
 }
 
-export interface DeviceToken {
-  id: string;
-  secret: string;
-  secretHash: string;
-}
-
-/** A trusted-device token `id.secret` (120 + 256 bits); only the SHA-256 of the secret is stored. */
-export function newDeviceToken(): DeviceToken {
-  const id = randomBytes(15).toString('base64url');
-  const secret = randomBytes(32).toString('base64url');
-  return { id, secret, secretHash: sha256Hex(secret) };
-}
-
-const TOKEN = /^([A-Za-z0-9_-]{20})\.([A-Za-z0-9_-]{43})$/;
-
-export function parseDeviceToken(value: string): { id: string; secret: string } | null {
-  const match = TOKEN.exec(value);
-  return match ? { id: match[1]!, secret: match[2]! } : null;
-}
+/** A trusted-device token: the same `id.secret` shape as sessions; only SHA-256(secret) stored. */
+export const newDeviceToken = newIdSecretToken;
 
 /**
  * Whether one of the presented device tokens makes this login a known location: the token's
@@ -92,7 +74,7 @@ export function findKnownLocation(
 ): PresentedLocation | null {
   for (const candidate of stored) {
     const token = presented.find((p) => p.id === candidate.id);
-    if (!token || !constantTimeEqual(sha256Hex(token.secret), candidate.secretHash)) continue;
+    if (!token || !secretMatches(token.secret, candidate.secretHash)) continue;
     if (requireSameNetwork && candidate.network !== network) continue;
     return candidate;
   }

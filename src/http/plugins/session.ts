@@ -7,6 +7,7 @@ import { authenticate } from '../../domain/session/authenticate.ts';
 import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
 import { DomainError } from '../../domain/shared/errors.ts';
 import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
+import { TOKEN_ID, TOKEN_SECRET } from '../../crypto/token.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,8 +26,6 @@ export interface Cookies {
 }
 
 const MAX_DEVICE_COOKIES = 10;
-const DEVICE_ID = /^[A-Za-z0-9_-]{20}$/;
-const DEVICE_SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * Cookies: HttpOnly (no script reads them), SameSite=Lax, Path=/, no Domain; over https also
@@ -46,7 +45,7 @@ export function cookies(publicUrl: URL): Cookies {
     clear: (reply) => reply.clearCookie(session, options),
     devices: (request) =>
       Object.entries(request.cookies)
-        .filter(([name, value]) => name.startsWith(devicePrefix) && DEVICE_ID.test(name.slice(devicePrefix.length)) && DEVICE_SECRET.test(value ?? ''))
+        .filter(([name, value]) => name.startsWith(devicePrefix) && TOKEN_ID.test(name.slice(devicePrefix.length)) && TOKEN_SECRET.test(value ?? ''))
         .slice(0, MAX_DEVICE_COOKIES)
         .map(([name, value]) => ({ id: name.slice(devicePrefix.length), secret: value! })),
     setDevice: (reply, device) => reply.setCookie(`${devicePrefix}${device.id}`, device.secret, { ...options, maxAge: device.maxAgeSeconds }),
