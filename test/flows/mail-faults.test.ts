@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { openTestDatabase, freshPostgresDatabase } from '../support/db.ts';
+import { freshPostgresDatabase } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
-import { Client, testApp } from '../support/app.ts';
+import { Client, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
@@ -21,15 +21,7 @@ describe('mail when SMTP is down during 2FA setup', () => {
   let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await openTestDatabase('pglite');
-    deps = await testDeps(database);
-    app = await testApp(deps);
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  useTestApp('pglite', (t) => ({ database, deps, app } = t));
 
   it('confirms setup anyway, and delivers the backup code once when SMTP is back', async () => {
     const sink = new SmtpSink();

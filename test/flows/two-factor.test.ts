@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { openTestDatabase } from '../support/db.ts';
-import { givenInstance, givenUser, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
-import { Client, errorCode, testApp } from '../support/app.ts';
+import { givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp, loginWithCode } from '../support/two-factor.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
@@ -12,15 +11,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
   let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await openTestDatabase('pglite');
-    deps = await testDeps(database);
-    app = await testApp(deps);
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  useTestApp('pglite', (t) => ({ database, deps, app } = t));
 
   const deviceCookies = (client: Client) => [...client.cookies.keys()].filter((name) => name.startsWith('keyward_device_'));
 

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { openTestDatabase } from '../support/db.ts';
-import { givenInstance, givenUser, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
-import { Client, errorCode, testApp } from '../support/app.ts';
+import { givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { Client, errorCode, testApp, useTestApp } from '../support/app.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { SESSION_ABSOLUTE_SECONDS, SESSION_IDLE_SECONDS } from '../../src/domain/session/session.ts';
 
@@ -10,15 +9,7 @@ describe('POST /api/v1/auth/login, POST /api/v1/auth/logout, GET /api/v1/me', ()
   let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await openTestDatabase('pglite');
-    deps = await testDeps(database);
-    app = await testApp(deps);
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  useTestApp('pglite', (t) => ({ database, deps, app } = t));
 
   it('logs in with instance, email in any case and password, and GET /me describes the user', async () => {
     const { instance, admin } = await givenInstance(deps, 'enterprise');

@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
-import { openTestDatabase } from '../support/db.ts';
-import { givenInstance, ORIGIN, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
-import { Client, errorCode, testApp } from '../support/app.ts';
+import { givenInstance, ORIGIN, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { Client, errorCode, testApp, useTestApp } from '../support/app.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 
 describe('errors, CSRF, content types, headers and logs', () => {
   let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await openTestDatabase('pglite');
-    deps = await testDeps(database);
-    app = await testApp(deps);
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  useTestApp('pglite', (t) => ({ database, deps, app } = t));
 
   const login = (headers: Record<string, string>, payload: unknown = { instance: 'x', email: 'a@b.test', password: 'p' }) =>
     app.inject({ method: 'POST', url: '/api/v1/auth/login', headers, payload: payload as object });

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { engines, openTestDatabase } from '../support/db.ts';
-import { deliveredTo, givenInstance, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
-import { Client, errorCode, testApp } from '../support/app.ts';
+import { engines } from '../support/db.ts';
+import { deliveredTo, givenInstance, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { enrolTotp } from '../support/two-factor.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 
@@ -14,15 +14,7 @@ describe.each(engines())('20 concurrent uses of one backup code on %s', (engine)
   let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await openTestDatabase(engine);
-    deps = await testDeps(database);
-    app = await testApp(deps);
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  useTestApp(engine, (t) => ({ database, deps, app } = t));
 
   it('let exactly one login through, over three rounds', async () => {
     const { instance, admin } = await givenInstance(deps);

@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { openTestDatabase } from '../support/db.ts';
-import { deliveredTo, givenInstance, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
-import { Client, errorCode, testApp } from '../support/app.ts';
+import { deliveredTo, givenInstance, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
@@ -14,15 +13,7 @@ describe('lockout', () => {
   let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await openTestDatabase('pglite');
-    deps = await testDeps(database);
-    app = await testApp(deps);
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  useTestApp('pglite', (t) => ({ database, deps, app } = t));
 
   // Each test comes from its own address, so the per-IP counter of one test never trips another.
   const newIp = () => `100.${64 + randomInt(64)}.${randomInt(256)}.${1 + randomInt(254)}`;

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { engines, openTestDatabase } from '../support/db.ts';
-import { givenInstance, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
-import { Client, errorCode, testApp } from '../support/app.ts';
+import { engines } from '../support/db.ts';
+import { givenInstance, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
@@ -12,15 +12,7 @@ describe.each(engines())('TOTP replay and drift on %s', (engine) => {
   let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  beforeAll(async () => {
-    database = await openTestDatabase(engine);
-    deps = await testDeps(database);
-    app = await testApp(deps);
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  useTestApp(engine, (t) => ({ database, deps, app } = t));
 
   async function enrolledAdmin() {
     const { instance, admin } = await givenInstance(deps);

@@ -3,7 +3,10 @@ import { randomInt } from 'node:crypto';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp, type AppOptions } from '../../src/http/app.ts';
 import type { Deps } from '../../src/domain/shared/deps.ts';
-import { ORIGIN, PUBLIC_URL } from './deps.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { ORIGIN, PUBLIC_URL, testDeps, type TestDeps } from './deps.ts';
+import { openTestDatabase, type EngineName } from './db.ts';
+import type { DatabaseHandle } from '../../src/storage/connect.ts';
 
 export async function testApp(deps: Deps, options: Partial<AppOptions> = {}): Promise<FastifyInstance> {
   const app = await buildApp(deps, {
@@ -58,4 +61,28 @@ export class Client {
 
 export function errorCode(response: LightMyRequestResponse): string | undefined {
   return (response.json() as { error?: { code?: string } }).error?.code;
+}
+
+export interface TestContext {
+  database: DatabaseHandle;
+  deps: TestDeps;
+  app: FastifyInstance;
+}
+
+/**
+ * Registers the usual hooks of an API test file: one database and app for the file (PGlite takes
+ * seconds to start), handed to `assign` once ready; closed after the last test.
+ */
+export function useTestApp(engine: EngineName, assign: (context: TestContext) => void, options: Partial<AppOptions> = {}): void {
+  let context: TestContext | null = null;
+  beforeAll(async () => {
+    const database = await openTestDatabase(engine);
+    const deps = await testDeps(database);
+    context = { database, deps, app: await testApp(deps, options) };
+    assign(context);
+  });
+  afterAll(async () => {
+    await context?.app.close();
+    await context?.database.close();
+  });
 }
