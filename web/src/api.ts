@@ -10,6 +10,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly field?: string,
+    /** From the Retry-After header of 423 and 429 answers. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -25,15 +27,52 @@ export type LoginStep =
 export type Role = 'admin' | 'member';
 export type TwoFactorStatus = 'active' | 'pending' | 'off';
 
+export interface TwoFactor {
+  enabled: boolean;
+  associated: boolean;
+  status: TwoFactorStatus;
+  enforced: boolean;
+}
+
 export interface Me {
   id: string;
   email: string;
   name: string;
   role: Role;
   instance: { slug: string; name: string; plan: string };
-  twoFactor: { enabled: boolean; associated: boolean; status: TwoFactorStatus; enforced: boolean };
+  twoFactor: TwoFactor;
   passwordExpiresAt: string | null;
 }
+
+export interface TotpSetup {
+  /** Base32, as authenticator apps take it. */
+  secret: string;
+  /** The same key in groups of four ("ABCD EFGH …"). */
+  secretGrouped?: string;
+  otpauthUri: string;
+  /** An <svg> document, shown only as an image. */
+  qrSvg: string;
+}
+
+export interface KnownLocation {
+  id: string;
+  device: string;
+  network: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  /** The location this browser holds. */
+  current: boolean;
+}
+
+export interface KnownLocationSettings {
+  /** 0–30; 0 asks for a code at every login. */
+  trustDays: number;
+  requireSameNetwork: boolean;
+}
+
+/** What proves the second factor: a code from the app, or (from the next version) a backup code. */
+export type SecondFactor = { code: string } | { backupCode: string };
 
 export interface MailboxMessage {
   to: string;
@@ -51,7 +90,9 @@ export interface SetupInput {
 
 const BASE = '/api/v1';
 
-async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
   // Why no content-type without a body: the server parses JSON only and refuses an empty JSON body.
   const init: RequestInit = { method, credentials: 'same-origin', headers: { accept: 'application/json' } };
   if (body !== undefined) {
@@ -66,22 +107,36 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
   }
   if (response.status === 204) return undefined as T;
   const payload: unknown = await response.json().catch(() => null);
-  if (!response.ok) throw toApiError(response.status, payload);
+  if (!response.ok) throw toApiError(response, payload);
   return payload as T;
 }
 
-function toApiError(status: number, payload: unknown): ApiError {
+function toApiError(response: Response, payload: unknown): ApiError {
+  const { status } = response;
   const error = (payload as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
   const code = typeof error?.code === 'string' ? error.code : 'http_error';
   const message = typeof error?.message === 'string' ? error.message : `The server answered ${status}.`;
   const field = typeof error?.field === 'string' ? error.field : undefined;
-  return new ApiError(status, code, message, field);
+  const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+  return new ApiError(status, code, message, field, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
 }
 
 export const api = {
   me: () => request<Me>('GET', '/me'),
   login: (input: { instance: string; email: string; password: string }) => request<LoginStep>('POST', '/auth/login', input),
+  verify: (input: SecondFactor) => request<LoginStep>('POST', '/auth/verify', input),
+  startTotpSetup: () => request<TotpSetup>('POST', '/auth/setup'),
+  confirmTotpSetup: (code: string) => request<LoginStep>('POST', '/auth/setup/confirm', { code }),
+  postponeSetup: () => request<LoginStep>('POST', '/auth/postpone'),
+  stepUp: (code: string) => request<void>('POST', '/auth/step-up', { code }),
   logout: () => request<void>('POST', '/auth/logout'),
+  setTwoFactor: (input: { enabled: true } | { enabled: false; code?: string }) => request<TwoFactor>('PUT', '/me/two-factor', input),
+  knownLocations: () => request<{ locations: KnownLocation[] }>('GET', '/me/known-locations'),
+  revokeKnownLocation: (id: string) => request<void>('DELETE', `/me/known-locations/${encodeURIComponent(id)}`),
+  revokeAllKnownLocations: () => request<void>('DELETE', '/me/known-locations'),
+  instanceSettings: () => request<{ knownLocations: KnownLocationSettings }>('GET', '/admin/instance-settings'),
+  saveInstanceSettings: (knownLocations: Partial<KnownLocationSettings>) =>
+    request<{ knownLocations: KnownLocationSettings }>('PUT', '/admin/instance-settings', { knownLocations }),
   setupStatus: () => request<{ open: boolean }>('GET', '/setup'),
   setup: (input: SetupInput) => request<LoginStep>('POST', '/setup', input),
   mailbox: () => request<{ messages: MailboxMessage[] }>('GET', '/dev/mailbox'),

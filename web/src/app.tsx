@@ -4,11 +4,13 @@ import type { Me } from './api.ts';
 import { Alert } from './components/field.tsx';
 import { Page } from './components/page.tsx';
 import { AppShell, PublicShell } from './components/shell.tsx';
-import { LoginPage } from './pages/login-page.tsx';
+import { ChangePasswordPending, LoginPage } from './pages/login-page.tsx';
 import { MailboxPage } from './pages/mailbox-page.tsx';
 import { ProfilePage } from './pages/profile-page.tsx';
 import { SettingsPage } from './pages/settings-page.tsx';
 import { SetupPage } from './pages/setup-page.tsx';
+import { TwoFactorSetupPage } from './pages/two-factor-setup-page.tsx';
+import { VerifyPage } from './pages/verify-page.tsx';
 import { Link, navigate, useLocation } from './router.ts';
 import { useSession, type SessionState } from './session.tsx';
 
@@ -37,6 +39,15 @@ function Protected({ state, render }: { state: SessionState; render(me: Me): Rea
   return <AppShell me={state.me}>{render(state.me)}</AppShell>;
 }
 
+/** /login and its later steps (`?step=verify`, `?step=setup`, `?step=change_password`). */
+function LoginStepPage({ search }: { search: URLSearchParams }) {
+  const step = search.get('step');
+  if (step === 'verify') return <VerifyPage />;
+  if (step === 'setup') return <TwoFactorSetupPage mode={{ kind: 'login', canPostpone: search.get('postpone') === '1' }} />;
+  if (step === 'change_password') return <ChangePasswordPending />;
+  return <LoginPage />;
+}
+
 function NotFound() {
   return (
     <Page title="Page not found" narrow>
@@ -61,7 +72,10 @@ export function App() {
     if (state.status === 'loading') return <PublicShell><Loading /></PublicShell>;
     if (signedIn) return <Redirect to="/profile" />;
     if (path === '/') return <Redirect to={`/login${location.search}`} />;
-    return <PublicShell><LoginPage /></PublicShell>;
+    return <PublicShell><LoginStepPage search={location.searchParams} /></PublicShell>;
+  }
+  if (path === '/profile/two-factor') {
+    return <Protected state={state} render={() => <TwoFactorSetupPage mode={{ kind: 'profile' }} />} />;
   }
   if (matches(path, '/profile')) return <Protected state={state} render={(me) => <ProfilePage me={me} />} />;
   if (matches(path, '/settings')) return <Protected state={state} render={(me) => <SettingsPage me={me} />} />;

@@ -2,7 +2,7 @@
  * A tiny history router: the current path as state, navigate() to change it, <Link> for
  * same-app anchors. The server answers index.html for every app path, so reloads work.
  */
-import { createElement, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
+import { createElement, useEffect, useState, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
 
 const NAVIGATE_EVENT = 'keyward:navigate';
 let clientNavigations = 0;
@@ -29,12 +29,30 @@ export function useLocation(): URL {
   return new URL(current, window.location.origin);
 }
 
-export function navigate(to: string, options: { replace?: boolean } = {}): void {
-  if (to === snapshot()) return;
-  if (options.replace) window.history.replaceState(null, '', to);
-  else window.history.pushState(null, '', to);
+/**
+ * Goes to `to`. A `notice` travels with the history entry and is shown once by the next page
+ * (see useNotice): "Your login expired", "Your authenticator app is set up".
+ */
+export function navigate(to: string, options: { replace?: boolean; notice?: string } = {}): void {
+  const state = options.notice ? { notice: options.notice } : null;
+  if (to === snapshot() && !state) return;
+  if (options.replace || to === snapshot()) window.history.replaceState(state, '', to);
+  else window.history.pushState(state, '', to);
   clientNavigations += 1;
   window.dispatchEvent(new Event(NAVIGATE_EVENT));
+}
+
+/** The notice the previous page left for this one, shown once: a reload does not repeat it. */
+export function useNotice(): string | null {
+  const [notice] = useState<string | null>(() => {
+    const state: unknown = window.history.state;
+    const value = (state as { notice?: unknown } | null)?.notice;
+    return typeof value === 'string' ? value : null;
+  });
+  useEffect(() => {
+    if (notice) window.history.replaceState(null, '', snapshot());
+  }, [notice]);
+  return notice;
 }
 
 /** True once the user has moved inside the app (used to move focus to the new page's heading). */

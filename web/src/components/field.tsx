@@ -60,3 +60,68 @@ export function Alert({ children }: { children: ReactNode }) {
     </div>
   );
 }
+
+/** A checkbox with its label after it (the order people expect for checkboxes). */
+export function CheckboxField(props: Omit<FieldFrame, 'error'> & Omit<InputHTMLAttributes<HTMLInputElement>, 'id' | 'type'>) {
+  const { id, label, hint, ...input } = props;
+  return (
+    <div className="field field-checkbox">
+      <input id={id} type="checkbox" aria-describedby={hint ? `${id}-hint` : undefined} {...input} />
+      <label htmlFor={id}>{label}</label>
+      {hint ? (
+        <p id={`${id}-hint`} className="field-hint">
+          {hint}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/**
+ * The six-digit code field: numeric keyboard on phones, and the browser or password manager may
+ * fill the code it received (autocomplete="one-time-code").
+ */
+export function CodeField(props: {
+  id: string;
+  value: string;
+  onChange(value: string): void;
+  error?: string | undefined;
+  autoFocus?: boolean;
+  ref?: Ref<HTMLInputElement>;
+}) {
+  const { id, value, onChange, error, ref, autoFocus } = props;
+  return (
+    <TextField
+      id={id}
+      ref={ref}
+      label="Verification code"
+      name="code"
+      className="code-input"
+      inputMode="numeric"
+      autoComplete="one-time-code"
+      pattern="[0-9]{6}"
+      spellCheck={false}
+      required
+      hint="The 6-digit code your authenticator app shows now."
+      error={error}
+      value={value}
+      onChange={(event) => onChange(event.target.value)}
+      autoFocus={autoFocus}
+    />
+  );
+}
+
+/** "123 456" → "123456"; null unless exactly six digits remain. */
+export function normalizeCode(value: string): string | null {
+  const digits = value.replace(/[\s-]/g, '');
+  return /^\d{6}$/.test(digits) ? digits : null;
+}
+
+/** A message announced politely: confirmations and notices. */
+export function Notice({ children, tone = 'info' }: { children: ReactNode; tone?: 'info' | 'success' }) {
+  return (
+    <div role="status" className={`alert alert-${tone}`}>
+      {children}
+    </div>
+  );
+}

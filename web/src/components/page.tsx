@@ -7,7 +7,9 @@ export function Page({ title, children, narrow = false }: { title: string; child
   useEffect(() => {
     document.title = `${title} · keyward`;
     // Why: screen-reader and keyboard users otherwise stay on the control that no longer exists.
-    if (hasNavigated()) heading.current?.focus();
+    // A page that put focus on its own first field (autoFocus) keeps it.
+    const focusedInside = heading.current?.parentElement?.contains(document.activeElement) ?? false;
+    if (hasNavigated() && !focusedInside) heading.current?.focus();
   }, [title]);
   return (
     <div className={narrow ? 'page page-narrow' : 'page'}>

@@ -1,25 +1,21 @@
-/** Login, step 1: instance, email and password. Later steps (2FA, password change) come later. */
+/** Login, step 1: instance, email and password. The next steps live in login-steps.ts. */
 import { useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, type LoginStep } from '../api.ts';
-import { Alert, TextField } from '../components/field.tsx';
+import { api } from '../api.ts';
+import { Alert, Notice, TextField } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
-import { navigate, useLocation } from '../router.ts';
+import { errorText } from '../errors.ts';
+import { useLocation, useNotice } from '../router.ts';
 import { useSession } from '../session.tsx';
-
-const PENDING_STEP_TEXT: Record<Exclude<LoginStep['next'], 'done'>, string> = {
-  verify: 'Your password is correct, but this account needs a verification code, and this version of keyward cannot ask for one yet.',
-  setup: 'Your password is correct, but this account must set up two-factor authentication first, which this version of keyward cannot do yet.',
-  change_password: 'Your password is correct, but it has expired, and this version of keyward cannot change it yet.',
-};
+import { goToStep, leaveLogin } from './login-steps.ts';
 
 export function LoginPage() {
   const location = useLocation();
+  const notice = useNotice();
   const { refresh } = useSession();
   const [instance, setInstance] = useState(() => location.searchParams.get('instance') ?? '');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const [pendingStep, setPendingStep] = useState<Exclude<LoginStep['next'], 'done'> | null>(null);
   const [busy, setBusy] = useState(false);
   const passwordInput = useRef<HTMLInputElement>(null);
 
@@ -32,15 +28,10 @@ export function LoginPage() {
     setBusy(true);
     setError(null);
     try {
-      const step = await api.login({ instance: instance.trim(), email: email.trim(), password });
-      if (step.next === 'done') {
-        await refresh();
-        navigate('/profile');
-        return;
-      }
-      setPendingStep(step.next);
+      await goToStep(await api.login({ instance: instance.trim(), email: email.trim(), password }), refresh);
     } catch (failure) {
-      setError(failure instanceof ApiError ? failure.message : 'Logging in failed.');
+      // 423 locked and 429 rate_limited: the message says how long to wait (Retry-After).
+      setError(errorText(failure, 'Logging in failed.'));
       setPassword('');
       passwordInput.current?.focus();
     } finally {
@@ -48,22 +39,9 @@ export function LoginPage() {
     }
   };
 
-  if (pendingStep) {
-    return (
-      <Page title="Not available yet" narrow>
-        <div className="card">
-          <p role="status">{PENDING_STEP_TEXT[pendingStep]}</p>
-          <p>Ask your administrator for help.</p>
-          <button type="button" className="button button-secondary" onClick={() => void api.logout().catch(() => undefined).then(() => setPendingStep(null))}>
-            Back to login
-          </button>
-        </div>
-      </Page>
-    );
-  }
-
   return (
     <Page title="Log in" narrow>
+      {notice ? <Notice>{notice}</Notice> : null}
       <form className="card form" onSubmit={(event) => void submit(event)} noValidate>
         {error ? <Alert>{error}</Alert> : null}
         <TextField
@@ -105,6 +83,21 @@ export function LoginPage() {
           Log in
         </button>
       </form>
+    </Page>
+  );
+}
+
+/** An expired password must be changed at login (SPEC rule 10); this version cannot do that yet. */
+export function ChangePasswordPending() {
+  return (
+    <Page title="Not available yet" narrow>
+      <div className="card">
+        <p role="status">Your password is correct, but it has expired, and this version of keyward cannot change it yet.</p>
+        <p>Ask your administrator for help.</p>
+        <button type="button" className="button button-secondary" onClick={() => void leaveLogin()}>
+          Back to login
+        </button>
+      </div>
     </Page>
   );
 }

@@ -1,22 +1,20 @@
-/** My Profile → General Options: who you are, and your two-factor authentication status. */
-import type { Me, TwoFactorStatus } from '../api.ts';
+/** My Profile: General Options (who you are, two-factor authentication) and Known locations. */
+import { useState } from 'react';
+import type { Me } from '../api.ts';
+import { Notice } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { Tabs } from '../components/tabs.tsx';
+import { useNotice } from '../router.ts';
+import { KnownLocations } from './known-locations.tsx';
+import { TwoFactorOptions } from './two-factor-options.tsx';
 
 const ROLE_LABEL: Record<Me['role'], string> = { admin: 'Administrator', member: 'Member' };
-
-const TWO_FACTOR_TEXT: Record<TwoFactorStatus, { label: string; detail: string }> = {
-  active: { label: 'Active', detail: 'An authenticator app is set up for your account.' },
-  pending: { label: 'Pending', detail: 'Two-factor authentication is on, but no authenticator app is set up yet.' },
-  off: { label: 'Off', detail: 'Two-factor authentication is not enabled for your account.' },
-};
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function GeneralOptions({ me }: { me: Me }) {
-  const twoFactor = TWO_FACTOR_TEXT[me.twoFactor.status];
   return (
     <>
       <section aria-labelledby="profile-account">
@@ -42,21 +40,25 @@ function GeneralOptions({ me }: { me: Me }) {
           ) : null}
         </dl>
       </section>
-      <section aria-labelledby="profile-two-factor">
-        <h2 id="profile-two-factor">Two-factor authentication</h2>
-        <p>
-          <span className={`status status-${me.twoFactor.status}`}>{twoFactor.label}</span> {twoFactor.detail}
-          {me.twoFactor.enforced ? ' Your instance requires it.' : ''}
-        </p>
-      </section>
+      <TwoFactorOptions me={me} />
     </>
   );
 }
 
 export function ProfilePage({ me }: { me: Me }) {
+  const notice = useNotice();
+  // The notice describes the state the page opened with; once that changes it would mislead.
+  const [openedWith] = useState(me.twoFactor.status);
   return (
     <Page title="My Profile">
-      <Tabs label="My Profile" tabs={[{ id: 'general', label: 'General Options', content: <GeneralOptions me={me} /> }]} />
+      {notice && me.twoFactor.status === openedWith ? <Notice tone="success">{notice}</Notice> : null}
+      <Tabs
+        label="My Profile"
+        tabs={[
+          { id: 'general', label: 'General Options', content: <GeneralOptions me={me} /> },
+          { id: 'known-locations', label: 'Known locations', content: <KnownLocations /> },
+        ]}
+      />
     </Page>
   );
 }

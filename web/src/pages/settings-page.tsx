@@ -1,7 +1,8 @@
-/** Settings, for administrators. User management in the browser arrives in a later version. */
+/** Settings, for administrators: Users (a placeholder until user management arrives) and Security. */
 import type { Me } from '../api.ts';
 import { Page } from '../components/page.tsx';
 import { Tabs } from '../components/tabs.tsx';
+import { SecuritySettings } from './security-settings.tsx';
 
 function UsersPlaceholder({ me }: { me: Me }) {
   return (
@@ -25,7 +26,13 @@ export function SettingsPage({ me }: { me: Me }) {
   }
   return (
     <Page title="Settings">
-      <Tabs label="Settings" tabs={[{ id: 'users', label: 'Users', content: <UsersPlaceholder me={me} /> }]} />
+      <Tabs
+        label="Settings"
+        tabs={[
+          { id: 'users', label: 'Users', content: <UsersPlaceholder me={me} /> },
+          { id: 'security', label: 'Security', content: <SecuritySettings /> },
+        ]}
+      />
     </Page>
   );
 }

@@ -1,0 +1,107 @@
+/**
+ * My Profile → General Options → two-factor authentication (SPEC rule 4): the switch, its
+ * status, "Set up now" while no app is set up, and a code to turn it off once one is.
+ */
+import { useId, useState } from 'react';
+import { api, type Me, type TwoFactorStatus } from '../api.ts';
+import { CodeDialog } from '../components/dialog.tsx';
+import { Alert } from '../components/field.tsx';
+import { Switch } from '../components/switch.tsx';
+import { errorText } from '../errors.ts';
+import { navigate } from '../router.ts';
+import { useSession } from '../session.tsx';
+
+const STATUS_TEXT: Record<TwoFactorStatus, string> = {
+  active: 'Active — an authenticator app is set up',
+  pending: 'Enabled — no app set up yet',
+  off: 'Off',
+};
+
+export function TwoFactorOptions({ me }: { me: Me }) {
+  const { refresh } = useSession();
+  const statusId = useId();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [askingCode, setAskingCode] = useState(false);
+  const { status, associated, enforced } = me.twoFactor;
+  const locked = enforced && me.twoFactor.enabled;
+
+  const change = async (enabled: boolean) => {
+    setError(null);
+    // Why a code: turning 2FA off removes the app, so it needs proof of the app (SPEC rule 4).
+    if (!enabled && associated) return setAskingCode(true);
+    setBusy(true);
+    try {
+      await api.setTwoFactor(enabled ? { enabled: true } : { enabled: false });
+      await refresh();
+    } catch (failure) {
+      setError(errorText(failure, 'Changing two-factor authentication failed.'));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section aria-labelledby={`${statusId}-heading`}>
+      <h2 id={`${statusId}-heading`}>Login security</h2>
+      {error ? <Alert>{error}</Alert> : null}
+      <div className="setting">
+        <Switch label="Two-factor authentication" checked={me.twoFactor.enabled} busy={busy} locked={locked} describedBy={statusId} onChange={(on) => void change(on)} />
+        <p id={statusId} className="setting-status" aria-live="polite">
+          <span className={`status status-${status}`}>{STATUS_TEXT[status]}</span>
+          {locked ? <span className="muted"> Your instance requires it, so it cannot be turned off.</span> : null}
+        </p>
+      </div>
+      <TwoFactorNext me={me} />
+      {askingCode ? (
+        <CodeDialog
+          title="Turn off two-factor authentication?"
+          description={
+            <p>
+              Enter the current code from your authenticator app. Turning it off removes the app from your account, and every
+              browser will log in with the password only.
+            </p>
+          }
+          submitLabel="Turn off"
+          destructive
+          onSubmit={async (code) => {
+            await api.setTwoFactor({ enabled: false, code });
+          }}
+          onDone={() => {
+            setAskingCode(false);
+            void refresh();
+          }}
+          onCancel={() => setAskingCode(false)}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+/** What to do next for each status. */
+function TwoFactorNext({ me }: { me: Me }) {
+  if (me.twoFactor.status === 'pending') {
+    return (
+      <div className="setting-next">
+        <p>Your next login will ask you to set up an authenticator app. You can also do it now.</p>
+        <button type="button" className="button button-primary" onClick={() => navigate('/profile/two-factor')}>
+          Set up now
+        </button>
+      </div>
+    );
+  }
+  if (me.twoFactor.status === 'active') {
+    return (
+      <div className="setting-next">
+        <p>
+          A browser where you entered a code is remembered for a while (see Known locations); anywhere else, keyward asks for a
+          code from your app.
+        </p>
+        <button type="button" className="button button-secondary" onClick={() => navigate('/profile/two-factor')}>
+          Replace authenticator app
+        </button>
+      </div>
+    );
+  }
+  return <p className="setting-next">Turn it on to protect your account with a code from an authenticator app on your phone.</p>;
+}

@@ -1,0 +1,197 @@
+/**
+ * Setting up an authenticator app (SPEC rule 7): a QR code and the same key as text, confirmed
+ * with one code. Reached from login (step "setup", with "Postpone" when the instance allows it)
+ * and from My Profile ("Set up now", "Replace authenticator app", which may ask for a step-up).
+ */
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { api, ApiError, type TotpSetup } from '../api.ts';
+import { Alert, CodeField, normalizeCode } from '../components/field.tsx';
+import { Page } from '../components/page.tsx';
+import { errorText, isLoginGone } from '../errors.ts';
+import { Link, navigate } from '../router.ts';
+import { useSession } from '../session.tsx';
+import { StepUpCancelled, useStepUp } from '../step-up.tsx';
+import { goToStep, LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
+import { SecretKey } from './secret-key.tsx';
+
+type Mode = { kind: 'login'; canPostpone: boolean } | { kind: 'profile' };
+type Started = { status: 'starting' } | { status: 'ready'; setup: TotpSetup } | { status: 'failed'; message: string };
+
+const DONE_NOTICE = 'Two-factor authentication is active. From now on, a new browser asks for a code from your authenticator app.';
+
+export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
+  const { refresh } = useSession();
+  const { withStepUp, stepUpDialog } = useStepUp();
+  const [started, setStarted] = useState<Started>({ status: 'starting' });
+  const requested = useRef(false);
+
+  /** The server's answer when this login or session can no longer set up an app. */
+  const leave = useCallback(
+    async (failure: unknown) => {
+      if (mode.kind === 'login' && isLoginGone(failure)) return navigate('/login', { notice: LOGIN_GONE_NOTICE });
+      if (failure instanceof StepUpCancelled) return navigate('/profile');
+      if (failure instanceof ApiError && failure.code === 'unauthenticated') return void (await refresh());
+      setStarted({ status: 'failed', message: errorText(failure, 'Starting the setup failed.') });
+    },
+    [mode.kind, refresh],
+  );
+
+  const start = useCallback(async () => {
+    setStarted({ status: 'starting' });
+    try {
+      const setup = mode.kind === 'profile' ? await withStepUp(() => api.startTotpSetup()) : await api.startTotpSetup();
+      setStarted({ status: 'ready', setup });
+    } catch (failure) {
+      await leave(failure);
+    }
+  }, [mode.kind, withStepUp, leave]);
+
+  useEffect(() => {
+    // Why once: each POST makes a new secret, and only the latest one can be confirmed.
+    if (requested.current) return;
+    requested.current = true;
+    void start();
+  }, [start]);
+
+  const finish = async (code: string) => {
+    await goToStep(await api.confirmTotpSetup(code), refresh, DONE_NOTICE);
+  };
+
+  return (
+    <Page title="Set up two-factor authentication">
+      <p className="lead">
+        {mode.kind === 'login'
+          ? 'Your account uses two-factor authentication. Connect an authenticator app before you continue.'
+          : 'Connect an authenticator app to your account.'}
+      </p>
+      {started.status === 'starting' ? (
+        <p className="card" role="status">
+          Preparing your key…
+        </p>
+      ) : null}
+      {started.status === 'failed' ? <Alert>{started.message}</Alert> : null}
+      {started.status === 'ready' ? <SetupSteps setup={started.setup} onConfirm={finish} onRestart={() => void start()} onGone={leave} /> : null}
+      <SetupExits mode={mode} refresh={refresh} />
+      {stepUpDialog}
+    </Page>
+  );
+}
+
+interface StepsProps {
+  setup: TotpSetup;
+  onConfirm(code: string): Promise<void>;
+  onRestart(): void;
+  onGone(failure: unknown): Promise<void>;
+}
+
+function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
+  const [code, setCode] = useState('');
+  const [fieldError, setFieldError] = useState<string | undefined>();
+  const [error, setError] = useState<{ text: string; expired: boolean } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const input = useRef<HTMLInputElement>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const normalized = normalizeCode(code);
+    setError(null);
+    setFieldError(normalized ? undefined : 'Enter the 6 digits your authenticator app shows.');
+    if (!normalized) return input.current?.focus();
+    setBusy(true);
+    try {
+      await onConfirm(normalized);
+    } catch (failure) {
+      if (isLoginGone(failure)) return void (await onGone(failure));
+      const expired = failure instanceof ApiError && failure.code === 'conflict';
+      setError({ text: errorText(failure, 'Confirming the code failed. Try again.'), expired });
+      setCode('');
+      input.current?.focus();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <ol className="setup-steps">
+      <li className="card">
+        <h2>Install an authenticator app</h2>
+        <p>
+          Any app for time-based codes (TOTP) works, for example Aegis, FreeOTP, Google Authenticator, Microsoft
+          Authenticator or the one in your password manager.
+        </p>
+      </li>
+      <li className="card">
+        <h2>Add keyward to the app</h2>
+        <p>In the app, add an account and scan this QR code.</p>
+        <img
+          className="qr-code"
+          src={`data:image/svg+xml;base64,${btoa(setup.qrSvg)}`}
+          alt="QR code for your authenticator app"
+          width="208"
+          height="208"
+        />
+        <SecretKey secret={setup.secret} grouped={setup.secretGrouped} />
+      </li>
+      <li className="card">
+        <h2>Enter the code from the app</h2>
+        <form className="form" onSubmit={(event) => void submit(event)} noValidate>
+          {error ? (
+            <Alert>
+              {error.text}{' '}
+              {error.expired ? (
+                <button type="button" className="link-button" onClick={onRestart}>
+                  Start again
+                </button>
+              ) : null}
+            </Alert>
+          ) : null}
+          <CodeField id="setup-code" ref={input} value={code} onChange={setCode} error={fieldError} />
+          <div className="button-row">
+            <button type="submit" className="button button-primary" disabled={busy}>
+              Verify
+            </button>
+          </div>
+        </form>
+      </li>
+    </ol>
+  );
+}
+
+/** Postpone (login, when allowed), log out (login), or back to My Profile. */
+function SetupExits({ mode, refresh }: { mode: Mode; refresh(): Promise<unknown> }) {
+  const [error, setError] = useState<string | null>(null);
+  if (mode.kind === 'profile') {
+    return (
+      <p className="page-footer-action">
+        <Link to="/profile">Cancel and go back to My Profile</Link>
+      </p>
+    );
+  }
+  const postpone = async () => {
+    setError(null);
+    try {
+      await goToStep(await api.postponeSetup(), refresh);
+    } catch (failure) {
+      if (isLoginGone(failure)) return navigate('/login', { notice: LOGIN_GONE_NOTICE });
+      setError(errorText(failure, 'Postponing failed.'));
+    }
+  };
+  return (
+    <div className="card setup-exits">
+      {error ? <Alert>{error}</Alert> : null}
+      {mode.canPostpone ? (
+        <>
+          <p>Not now? You can set it up at your next login or from My Profile.</p>
+          <button type="button" className="button button-secondary" onClick={() => void postpone()}>
+            Postpone
+          </button>
+        </>
+      ) : (
+        <p>Your instance requires two-factor authentication, so it must be set up before you can continue.</p>
+      )}
+      <button type="button" className="link-button" onClick={() => void leaveLogin()}>
+        Cancel and log out
+      </button>
+    </div>
+  );
+}

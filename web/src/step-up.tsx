@@ -1,0 +1,54 @@
+/**
+ * Step-up (SPEC rule 12): a session that skipped the code (known location), or whose code is
+ * older than 10 minutes, gets 403 step_up_required from sensitive routes. withStepUp(action)
+ * then asks for a current code in a dialog, posts it to /auth/step-up and runs the action again.
+ */
+import { useCallback, useState, type ReactNode } from 'react';
+import { api, ApiError } from './api.ts';
+import { CodeDialog } from './components/dialog.tsx';
+
+/** The person closed the step-up dialog: the action did not happen, and nothing needs saying. */
+export class StepUpCancelled extends Error {
+  constructor() {
+    super('Cancelled.');
+    this.name = 'StepUpCancelled';
+  }
+}
+
+interface Waiting {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+export function useStepUp(): { withStepUp<T>(action: () => Promise<T>): Promise<T>; stepUpDialog: ReactNode } {
+  const [waiting, setWaiting] = useState<Waiting | null>(null);
+
+  const withStepUp = useCallback(async <T,>(action: () => Promise<T>): Promise<T> => {
+    try {
+      return await action();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === 'step_up_required')) throw error;
+      await new Promise<void>((resolve, reject) => setWaiting({ resolve, reject }));
+      return action();
+    }
+  }, []);
+
+  const stepUpDialog = waiting ? (
+    <CodeDialog
+      title="Confirm it is you"
+      description={<p>This change needs a fresh check. Enter the current code from your authenticator app.</p>}
+      submitLabel="Confirm"
+      onSubmit={(code) => api.stepUp(code)}
+      onDone={() => {
+        setWaiting(null);
+        waiting.resolve();
+      }}
+      onCancel={() => {
+        setWaiting(null);
+        waiting.reject(new StepUpCancelled());
+      }}
+    />
+  ) : null;
+
+  return { withStepUp, stepUpDialog };
+}
