@@ -2,9 +2,13 @@
  * A real browser for flow tests: Debian's chromium, headless, driven by playwright-core.
  * Nothing is mocked: the page runs under the server's real CSP and cookies.
  */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { spawnSync } from 'node:child_process';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
+import { expect, onTestFinished } from 'vitest';
+import { HttpClient } from './http-client.ts';
 import { oathtool } from './oathtool.ts';
+import { startServer, type ServerProcess } from './server-process.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -97,4 +101,152 @@ const TOTP_STEP_MS = 30_000;
 
 function currentStep(): number {
   return Math.floor(Date.now() / TOTP_STEP_MS);
+}
+
+export interface Person {
+  email: string;
+  name: string;
+  password: string;
+}
+
+const PERSON_PASSWORD = 'a long and careful passphrase';
+
+/**
+ * Browser flows against one server with one instance: people added with the keyward CLI, fresh
+ * browser contexts, and the steps of login and 2FA as a person performs them. Every test adds
+ * its own people, so no two tests share an account or an authenticator.
+ */
+export class BrowserFlow {
+  private people = 0;
+
+  private constructor(
+    readonly server: ServerProcess,
+    readonly browser: Browser,
+    readonly instance: { slug: string; name: string; plan: string },
+  ) {}
+
+  /** A server (with `env`), its first instance created through the API, and a browser. */
+  static async start(instance: { slug: string; name: string; plan: string }, admin: Person, env: Record<string, string> = {}): Promise<BrowserFlow> {
+    const server = await startServer(env);
+    try {
+      const token = new URL(server.setupLink ?? '').hash.replace('#token=', '');
+      const created = await new HttpClient(server.origin).post('/api/v1/setup', { token, instance, admin });
+      expect(created.status).toBe(200);
+      return new BrowserFlow(server, await launchBrowser(), instance);
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.browser.close();
+    await this.server.stop();
+  }
+
+  /** A new user of the instance, added with the keyward CLI through the running server. */
+  addPerson(role: 'member' | 'admin' = 'member'): Person {
+    this.people += 1;
+    const person = { email: `person${this.people}@${this.instance.slug}.test`, name: `Person ${this.people}`, password: PERSON_PASSWORD };
+    const { SMTP_URL: _smtp, DATABASE_URL: _database, ...env } = process.env;
+    const result = spawnSync(
+      'node_modules/.bin/tsx',
+      ['src/cli/main.ts', 'user', 'create', this.instance.slug, person.email, '--name', person.name, '--role', role],
+      { env: { ...env, KEYWARD_DATA_DIR: this.server.dataDir, PUBLIC_URL: `${this.server.origin}/` }, input: `${person.password}\n`, encoding: 'utf8' },
+    );
+    expect(result.status, result.stderr).toBe(0);
+    return person;
+  }
+
+  /** A new browser context (closed when the test ends); `forwardedFor` as a reverse proxy would add it. */
+  async freshPage(options: { forwardedFor?: string } = {}): Promise<{ context: BrowserContext; page: Page; cspViolations: string[] }> {
+    const context = await this.browser.newContext(options.forwardedFor ? { extraHTTPHeaders: { 'x-forwarded-for': options.forwardedFor } } : {});
+    onTestFinished(() => context.close());
+    const page = await context.newPage();
+    return { context, page, cspViolations: watchCspViolations(page) };
+  }
+
+  async logIn(page: Page, person: Person): Promise<void> {
+    await page.goto(`${this.server.origin}/login?instance=${this.instance.slug}`);
+    await page.getByLabel('Email').fill(person.email);
+    await page.getByLabel('Password').fill(person.password);
+    await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  }
+
+  async logOut(page: Page, person: Person): Promise<void> {
+    await page.getByRole('button', { name: person.name }).click();
+    await page.getByRole('menuitem', { name: 'Log out' }).click();
+    await page.getByRole('button', { name: 'Log in', exact: true }).waitFor();
+  }
+
+  /**
+   * The session ends (idle or absolute timeout) while the browser keeps its trusted-device
+   * cookie. Logging out would not do for known-location tests: the server's logout answer
+   * carries `Clear-Site-Data: "cookies"`, which makes the browser drop the device cookie too.
+   */
+  async endSession(context: BrowserContext): Promise<void> {
+    await context.clearCookies({ name: 'keyward_session' });
+  }
+
+  async onProfile(page: Page): Promise<void> {
+    await page.waitForURL(`${this.server.origin}/profile`);
+    await page.getByRole('heading', { name: 'My Profile' }).waitFor();
+  }
+
+  async onVerification(page: Page): Promise<void> {
+    await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
+    const url = new URL(page.url());
+    expect(url.pathname + url.search).toBe('/login?step=verify');
+  }
+
+  twoFactorSwitch(page: Page): Locator {
+    return page.getByRole('switch', { name: 'Two-factor authentication' });
+  }
+
+  /** The status the switch is described by (aria-describedby), as a screen reader reads it. */
+  async expectStatus(page: Page, text: string): Promise<void> {
+    const described = async () => {
+      const id = await this.twoFactorSwitch(page).getAttribute('aria-describedby');
+      return page.locator(`[id="${id}"]`).textContent();
+    };
+    await expect.poll(described).toBe(text);
+  }
+
+  /** From My Profile with 2FA off: the switch, "Set up now", the key read off the page, a code. */
+  async setUpFromProfile(page: Page): Promise<Authenticator> {
+    await this.twoFactorSwitch(page).click();
+    await this.expectStatus(page, 'Enabled — no app set up yet');
+    await page.getByRole('button', { name: 'Set up now' }).click();
+    await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+    const authenticator = new Authenticator(await setupKeyFromPage(page));
+    await page.getByLabel('Verification code').fill(await authenticator.nextCode());
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await this.onProfile(page);
+    await this.expectStatus(page, 'Active — an authenticator app is set up');
+    return authenticator;
+  }
+
+  /** Turns 2FA on and sets up an app through the API (for tests about what comes after setup). */
+  async setUpThroughApi(person: Person): Promise<Authenticator> {
+    const client = new HttpClient(this.server.origin);
+    const login = await client.post('/api/v1/auth/login', { instance: this.instance.slug, email: person.email, password: person.password });
+    expect(login.json).toEqual({ next: 'done' });
+    expect((await client.request('PUT', '/api/v1/me/two-factor', { enabled: true })).status).toBe(200);
+    const authenticator = new Authenticator((await client.post('/api/v1/auth/setup')).json.secret);
+    const confirmed = await client.post('/api/v1/auth/setup/confirm', { code: await authenticator.nextCode() });
+    expect(confirmed.json).toEqual({ next: 'done' });
+    return authenticator;
+  }
+}
+
+/** The setup key as the page shows it, next to "Or enter this key", without its spaces. */
+export async function setupKeyFromPage(page: Page): Promise<string> {
+  const text = await page.getByText('Or enter this key').locator('..').innerText();
+  const grouped = /\b((?:[A-Z2-7]{4} )+[A-Z2-7]{1,4})\b/.exec(text)?.[1];
+  expect(grouped, text).toBeDefined();
+  return grouped!.replace(/ /g, '');
+}
+
+export function isFocused(locator: Locator): Promise<boolean> {
+  return locator.evaluate((element) => element.matches(':focus'));
 }
