@@ -242,11 +242,9 @@ describe('two-factor authentication in the browser', { timeout: 90_000 }, () => 
     await flow.onVerification(page);
   });
 
-  // Backend bug, reported: POST /api/v1/auth/logout answers `Clear-Site-Data: "cookies"`, so the
-  // browser drops the trusted-device cookie too and every login after a logout asks for a code
-  // (SPEC §1: a known location is "a browser that completed 2FA before"). Remove `.fails` once
-  // logout clears only the session cookie.
-  it.fails('keeps this browser a known location after logging out', async () => {
+  // SPEC §1: a known location is "a browser that completed 2FA before": logging out ends the
+  // session, not the trust in the browser.
+  it('keeps this browser a known location after logging out', async () => {
     const person = flow.addPerson();
     const { context, page } = await flow.freshPage();
     await flow.logIn(page, person);

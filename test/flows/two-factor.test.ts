@@ -66,7 +66,10 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     const browser = new Client(app);
     await loginWithCode(browser, deps, instance.slug, admin.email, secret);
     expect(deviceCookies(browser)).toHaveLength(1);
-    await browser.post('/api/v1/auth/logout');
+    const logout = await browser.post('/api/v1/auth/logout');
+    // Logging out ends the session, not the trust in this browser.
+    expect(logout.headers['clear-site-data']).toBeUndefined();
+    expect(String(logout.headers['set-cookie'])).not.toContain('keyward_device_');
     expect((await browser.login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'done' });
     expect((await browser.get('/api/v1/me')).statusCode).toBe(200);
 

@@ -179,11 +179,7 @@ export class BrowserFlow {
     await page.getByRole('button', { name: 'Log in', exact: true }).waitFor();
   }
 
-  /**
-   * The session ends (idle or absolute timeout) while the browser keeps its trusted-device
-   * cookie. Logging out would not do for known-location tests: the server's logout answer
-   * carries `Clear-Site-Data: "cookies"`, which makes the browser drop the device cookie too.
-   */
+  /** The session ends (idle or absolute timeout) while the browser keeps its trusted-device cookie. */
   async endSession(context: BrowserContext): Promise<void> {
     await context.clearCookies({ name: 'keyward_session' });
   }

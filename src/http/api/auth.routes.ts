@@ -60,8 +60,9 @@ export function authRoutes(deps: Deps, jar: Cookies) {
 
     app.post('/auth/logout', async (request, reply) => {
       await logout(deps, jar.read(request));
+      // Only the session cookie: Clear-Site-Data would also drop this browser's trusted-device
+      // cookies (and every cookie of the registrable domain, other apps included).
       jar.clear(reply);
-      reply.header('clear-site-data', '"cookies"');
       return reply.status(204).send();
     });
   };
