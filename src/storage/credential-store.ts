@@ -1,18 +1,13 @@
 import { sql, type Kysely } from 'kysely';
 import type { CredentialStore } from '../domain/login/credential-store.ts';
 import type { Database } from './schema.ts';
-import { toInstance, toThrottles, toUser, type InstanceColumns, type UserColumns } from './rows.ts';
+import { prefixedInstanceColumns, toPrefixedInstance, toThrottles, toUser, type UserColumns } from './rows.ts';
 import { throttleSubquery } from './session-store.ts';
 
 interface LoginRow extends Partial<UserColumns> {
   password_hash: string | null;
   associated: boolean | null;
   i_slug: string | null;
-  i_name: string | null;
-  i_plan: InstanceColumns['plan'] | null;
-  i_created_at: Date | null;
-  i_trust_days: number | null;
-  i_trust_requires_same_network: boolean | null;
   throttles: unknown;
   locations: unknown;
 }
@@ -35,8 +30,7 @@ export function credentialStore(db: Kysely<Database>): CredentialStore {
           select u.id, u.instance_id, u.email, u.name, u.role, u.status, u.two_factor_enabled, u.password_changed_at,
                  u.created_at, u.password_hash,
                  exists (select 1 from totp_credentials t where t.instance_id = u.instance_id and t.user_id = u.id) as associated,
-                 i.slug as i_slug, i.name as i_name, i.plan as i_plan, i.created_at as i_created_at,
-                 i.trust_days as i_trust_days, i.trust_requires_same_network as i_trust_requires_same_network
+                 u.setup_postponements, ${prefixedInstanceColumns}
           from users u join instances i on i.id = u.instance_id
           where i.slug = ${instanceSlug} and u.email_key = ${emailKey}
         ) as a on true`.execute(db);
@@ -44,15 +38,7 @@ export function credentialStore(db: Kysely<Database>): CredentialStore {
       const account =
         row.id && row.i_slug
           ? {
-              instance: toInstance({
-                id: row.instance_id!,
-                slug: row.i_slug,
-                name: row.i_name!,
-                plan: row.i_plan!,
-                created_at: row.i_created_at!,
-                trust_days: row.i_trust_days!,
-                trust_requires_same_network: row.i_trust_requires_same_network!,
-              }),
+              instance: toPrefixedInstance(row.instance_id!, row as unknown as Record<string, unknown>),
               user: { ...toUser(row as UserColumns), passwordHash: row.password_hash },
               associated: row.associated === true,
             }

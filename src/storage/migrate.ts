@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as foundation from './migrations/0001-foundation.ts';
 import * as twoFactor from './migrations/0002-two-factor.ts';
 import * as backupCodes from './migrations/0003-backup-codes.ts';
+import * as passwordPolicy from './migrations/0004-password-policy.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001-foundation': foundation,
   '0002-two-factor': twoFactor,
   '0003-backup-codes': backupCodes,
+  '0004-password-policy': passwordPolicy,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,4 +1,5 @@
 /** Row → domain mappers: the only place that knows column names on the way out. */
+import { sql } from 'kysely';
 import type { Instance } from '../domain/instance/instance.ts';
 import type { User } from '../domain/account/user.ts';
 import type { Session } from '../domain/session/session.ts';
@@ -12,6 +13,40 @@ export interface InstanceColumns {
   created_at: Date;
   trust_days: number;
   trust_requires_same_network: boolean;
+  two_factor_auto_enable: boolean;
+  two_factor_enforce_setup: boolean;
+  two_factor_enforce_from: Date | null;
+  two_factor_max_postpones: number | null;
+  password_min_length: number;
+  password_max_age_days: number | null;
+  password_warn_days: number | null;
+  password_history_count: number;
+}
+
+const INSTANCE_COLUMNS = [
+  'slug',
+  'name',
+  'plan',
+  'created_at',
+  'trust_days',
+  'trust_requires_same_network',
+  'two_factor_auto_enable',
+  'two_factor_enforce_setup',
+  'two_factor_enforce_from',
+  'two_factor_max_postpones',
+  'password_min_length',
+  'password_max_age_days',
+  'password_warn_days',
+  'password_history_count',
+] as const;
+
+/** `i.slug as i_slug, …` for a join on `instances` aliased `i`: the instance beside another row. */
+export const prefixedInstanceColumns = sql.raw(INSTANCE_COLUMNS.map((c) => `i.${c} as i_${c}`).join(', '));
+
+/** The instance from a row selected with prefixedInstanceColumns. */
+export function toPrefixedInstance(id: string, row: Record<string, unknown>): Instance {
+  const columns = Object.fromEntries(INSTANCE_COLUMNS.map((c) => [c, row[`i_${c}`]])) as Omit<InstanceColumns, 'id'>;
+  return toInstance({ id, ...columns });
 }
 
 export function toInstance(row: InstanceColumns): Instance {
@@ -22,6 +57,20 @@ export function toInstance(row: InstanceColumns): Instance {
     plan: row.plan,
     createdAt: row.created_at,
     knownLocations: { trustDays: row.trust_days, requireSameNetwork: row.trust_requires_same_network },
+    policy: {
+      twoFactor: {
+        autoEnable: row.two_factor_auto_enable,
+        enforceSetup: row.two_factor_enforce_setup,
+        enforceFrom: row.two_factor_enforce_from,
+        maxPostpones: row.two_factor_max_postpones,
+      },
+      password: {
+        minLength: row.password_min_length,
+        maxAgeDays: row.password_max_age_days,
+        warnDays: row.password_warn_days,
+        historyCount: row.password_history_count,
+      },
+    },
   };
 }
 
@@ -35,6 +84,7 @@ export const userColumns = [
   'users.two_factor_enabled',
   'users.password_changed_at',
   'users.created_at',
+  'users.setup_postponements',
 ] as const;
 
 export interface UserColumns {
@@ -47,6 +97,7 @@ export interface UserColumns {
   two_factor_enabled: boolean;
   password_changed_at: Date | null;
   created_at: Date;
+  setup_postponements: number;
 }
 
 export function toUser(row: UserColumns): User {
@@ -60,6 +111,7 @@ export function toUser(row: UserColumns): User {
     twoFactorEnabled: row.two_factor_enabled,
     passwordChangedAt: row.password_changed_at,
     createdAt: row.created_at,
+    setupPostponements: row.setup_postponements,
   };
 }
 

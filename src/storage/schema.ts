@@ -12,6 +12,14 @@ export interface InstancesTable {
   created_at: CreatedAt;
   trust_days: Generated<number>;
   trust_requires_same_network: Generated<boolean>;
+  two_factor_auto_enable: Generated<boolean>;
+  two_factor_enforce_setup: Generated<boolean>;
+  two_factor_enforce_from: Timestamp | null;
+  two_factor_max_postpones: number | null;
+  password_min_length: Generated<number>;
+  password_max_age_days: number | null;
+  password_warn_days: number | null;
+  password_history_count: Generated<number>;
 }
 
 export interface UsersTable {
@@ -27,6 +35,15 @@ export interface UsersTable {
   password_changed_at: Timestamp | null;
   two_factor_enabled: Generated<boolean>;
   created_at: CreatedAt;
+  setup_postponements: Generated<number>;
+}
+
+export interface PasswordHistoryTable {
+  id: Generated<number>;
+  instance_id: string;
+  user_id: string;
+  password_hash: string;
+  created_at: Timestamp;
 }
 
 export interface SessionsTable {
@@ -134,6 +151,7 @@ export interface Database {
   known_locations: KnownLocationsTable;
   throttles: ThrottlesTable;
   backup_codes: BackupCodesTable;
+  password_history: PasswordHistoryTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { SessionStore, TenantSessionStore } from '../domain/session/session-store.ts';
 import type { Database } from './schema.ts';
-import { toInstance, toSession, toThrottles, toUser } from './rows.ts';
+import { prefixedInstanceColumns, toPrefixedInstance, toSession, toThrottles, toUser } from './rows.ts';
 import { SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
 interface ActiveRow {
@@ -23,12 +23,7 @@ interface ActiveRow {
   u_two_factor_enabled: boolean;
   u_password_changed_at: Date | null;
   u_created_at: Date;
-  i_slug: string;
-  i_name: string;
-  i_plan: 'professional' | 'business' | 'enterprise';
-  i_created_at: Date;
-  i_trust_days: number;
-  i_trust_requires_same_network: boolean;
+  u_setup_postponements: number;
   t_secret_sealed: string | null;
   t_last_used_step: number | string | null;
   b_code_mac: string | null;
@@ -47,8 +42,7 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
                  u.email as u_email, u.name as u_name, u.role as u_role, u.status as u_status,
                  u.two_factor_enabled as u_two_factor_enabled, u.password_changed_at as u_password_changed_at,
                  u.created_at as u_created_at,
-                 i.slug as i_slug, i.name as i_name, i.plan as i_plan, i.created_at as i_created_at,
-                 i.trust_days as i_trust_days, i.trust_requires_same_network as i_trust_requires_same_network,
+                 u.setup_postponements as u_setup_postponements, ${prefixedInstanceColumns},
                  t.secret_sealed as t_secret_sealed, t.last_used_step as t_last_used_step, b.code_mac as b_code_mac,
                  ${throttles ? userThrottleSubquery(throttles.ipKey) : sql`null`} as throttles
           from sessions s
@@ -78,16 +72,9 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
           two_factor_enabled: row.u_two_factor_enabled,
           password_changed_at: row.u_password_changed_at,
           created_at: row.u_created_at,
+          setup_postponements: row.u_setup_postponements,
         }),
-        instance: toInstance({
-          id: row.instance_id,
-          slug: row.i_slug,
-          name: row.i_name,
-          plan: row.i_plan,
-          created_at: row.i_created_at,
-          trust_days: row.i_trust_days,
-          trust_requires_same_network: row.i_trust_requires_same_network,
-        }),
+        instance: toPrefixedInstance(row.instance_id, row as unknown as Record<string, unknown>),
         totp: row.t_secret_sealed !== null ? { secretSealed: row.t_secret_sealed, lastUsedStep: Number(row.t_last_used_step) } : null,
         backupCodeMac: row.b_code_mac,
         throttles: toThrottles(row.throttles),

@@ -14,6 +14,8 @@ export interface User {
   twoFactorEnabled: boolean;
   passwordChangedAt: Date | null;
   createdAt: Date;
+  /** How often the user postponed setting up 2FA at login. */
+  setupPostponements: number;
 }
 
 /** A user with the password hash, only ever read by the login and password use-cases. */

@@ -5,6 +5,7 @@ import { parseEmail, parsePersonName, type User } from '../account/user.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import type { Stores } from '../shared/stores.ts';
+import { DEFAULT_POLICY } from '../policy/policy.ts';
 import { DEFAULT_KNOWN_LOCATION_SETTINGS, parseInstanceName, parsePlan, parseSlug, type Instance } from './instance.ts';
 
 export interface CreateInstanceInput {
@@ -30,6 +31,7 @@ export async function createInstance(
     plan: parsePlan(input.plan, 'instance.plan'),
     createdAt: deps.clock.now(),
     knownLocations: DEFAULT_KNOWN_LOCATION_SETTINGS,
+    policy: DEFAULT_POLICY,
   };
   const email = parseEmail(input.admin.email, 'admin.email');
   const name = parsePersonName(input.admin.name ?? email.split('@')[0]!, 'admin.name');

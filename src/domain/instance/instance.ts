@@ -1,4 +1,5 @@
 import { invalidInput } from '../shared/errors.ts';
+import type { PasswordPolicy } from '../policy/policy.ts';
 
 export const PLANS = ['professional', 'business', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
@@ -10,6 +11,7 @@ export interface Instance {
   plan: Plan;
   createdAt: Date;
   knownLocations: KnownLocationSettings;
+  policy: PasswordPolicy;
 }
 
 /** Instance settings for known locations (trusted devices). */
