@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { loadPasswordBlocklist } from './password-blocklist.ts';
 import { createSecretBox, generateKeyText, parseKey, type SecretBox } from './crypto/secret-box.ts';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
@@ -44,6 +45,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
       mailQueued: () => mail.wake(),
       secretBox,
       totpIssuer: config.totpIssuer,
+      blocklist: loadPasswordBlocklist().list,
     };
     return {
       deps,

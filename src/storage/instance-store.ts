@@ -36,6 +36,22 @@ export function instanceStore(db: Kysely<Database>): InstanceStore {
         .where('id', '=', id)
         .execute();
     },
+    async updatePolicy(id, policy) {
+      await db
+        .updateTable('instances')
+        .set({
+          two_factor_auto_enable: policy.twoFactor.autoEnable,
+          two_factor_enforce_setup: policy.twoFactor.enforceSetup,
+          two_factor_enforce_from: policy.twoFactor.enforceFrom,
+          two_factor_max_postpones: policy.twoFactor.maxPostpones,
+          password_min_length: policy.password.minLength,
+          password_max_age_days: policy.password.maxAgeDays,
+          password_warn_days: policy.password.warnDays,
+          password_history_count: policy.password.historyCount,
+        })
+        .where('id', '=', id)
+        .execute();
+    },
     async any() {
       const row = await db.selectFrom('instances').select('id').limit(1).executeTakeFirst();
       return row !== undefined;

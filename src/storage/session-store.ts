@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { SessionStore, TenantSessionStore } from '../domain/session/session-store.ts';
 import type { Database } from './schema.ts';
 import { prefixedInstanceColumns, toPrefixedInstance, toSession, toThrottles, toUser } from './rows.ts';
-import { SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
+import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
 interface ActiveRow {
   id: string;
@@ -93,10 +93,11 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
   };
 }
 
-/** The second-factor key of the session's user (and an IP key), inside the session lookup. */
+/** The second-factor and password keys of the session's user (and an IP key), inside the session lookup. */
 function userThrottleSubquery(ipKey: string | null) {
   return sql`(select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
-              from throttles th where th.key = ${SECOND_FACTOR_KEY_PREFIX} || s.user_id or th.key = ${ipKey ?? ''})`;
+              from throttles th
+              where th.key in (${SECOND_FACTOR_KEY_PREFIX} || s.user_id, ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key, ${ipKey ?? ''}))`;
 }
 
 /** The states of some throttle keys as one JSON value, for a select list. */
@@ -120,6 +121,9 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
         ), touched as (
           update known_locations set last_used_at = ${next.lastSeenAt}
           where id = ${effects.touchLocationId ?? ''} and instance_id = ${instanceId} and user_id = ${next.userId}
+        ), postponed as (
+          update users set setup_postponements = setup_postponements + 1
+          where ${effects.countPostponement ? sql`instance_id = ${instanceId} and id = ${next.userId}` : sql`false`}
         )
         ${insertSession(instanceId, next)}`.execute(db);
     },

@@ -14,6 +14,7 @@ import { housekeepingStore } from './housekeeping-store.ts';
 import { twoFactorStore } from './two-factor-store.ts';
 import { knownLocationStore } from './known-location-store.ts';
 import { mailLogStore } from './mail-log-store.ts';
+import { passwordStore } from './password-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -33,6 +34,7 @@ export function createStores(db: Kysely<Database>): Stores {
       twoFactor: twoFactorStore(db, instanceId),
       knownLocations: knownLocationStore(db, instanceId),
       mail: mailLogStore(db, instanceId),
+      passwords: passwordStore(db, instanceId),
     }),
     transaction: (work) =>
       db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx))),

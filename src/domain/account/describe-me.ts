@@ -1,4 +1,7 @@
 import type { ActiveSession } from '../session/session-store.ts';
+import type { PasswordPolicy } from '../policy/policy.ts';
+import type { User } from './user.ts';
+import { isTwoFactorEnabled, passwordExpiresAt } from '../policy/two-factor-rules.ts';
 
 export type TwoFactorStatus = 'active' | 'pending' | 'off';
 
@@ -25,9 +28,10 @@ export interface Me {
   passwordExpiresAt: string | null;
 }
 
-export function describeTwoFactor(enabled: boolean, associated: boolean): TwoFactorState {
-  // enforced: set by the instance policy, which arrives with the Enterprise password policy.
-  return { enabled, associated, status: twoFactorStatus(enabled, associated), enforced: false };
+/** `enforced`: the instance auto-enables 2FA, so the user cannot turn it off (SPEC rule 2). */
+export function describeTwoFactor(policy: PasswordPolicy, user: Pick<User, 'twoFactorEnabled'>, associated: boolean): TwoFactorState {
+  const enabled = isTwoFactorEnabled(policy, user);
+  return { enabled, associated, status: twoFactorStatus(enabled, associated), enforced: policy.twoFactor.autoEnable };
 }
 
 /** GET /me from the already-loaded session: no further query (one statement per request). */
@@ -38,7 +42,7 @@ export function describeMe({ user, instance, totp }: ActiveSession): Me {
     name: user.name,
     role: user.role,
     instance: { slug: instance.slug, name: instance.name, plan: instance.plan },
-    twoFactor: describeTwoFactor(user.twoFactorEnabled, totp !== null),
-    passwordExpiresAt: null,
+    twoFactor: describeTwoFactor(instance.policy, user, totp !== null),
+    passwordExpiresAt: passwordExpiresAt(instance.policy, user.passwordChangedAt)?.toISOString() ?? null,
   };
 }

@@ -5,7 +5,7 @@ import type { NewUser } from './user-store.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { getInstanceBySlug } from './find-instance.ts';
-import { checkNewPassword } from './password-rules.ts';
+import { checkPasswordForAccount, type PasswordBlocklist } from './password-rules.ts';
 import { emailKey, parseEmail, parsePersonName, parseRole } from './user.ts';
 
 export interface ImportRow {
@@ -43,7 +43,7 @@ export async function importUsers(
     const batch = rows.slice(start, start + IMPORT_BATCH_SIZE);
     const valid: Array<{ row: ImportRow; user: Omit<NewUser, 'passwordHash' | 'passwordChangedAt'> }> = [];
     for (const row of batch) {
-      const parsed = parseRow(row, report);
+      const parsed = parseRow(row, report, { minLength: instance.policy.password.minLength, blocklist: deps.blocklist, context: [instance.slug, instance.name] });
       if (!parsed) continue;
       const key = emailKey(parsed.email);
       if (seen.has(key)) {
@@ -86,12 +86,16 @@ export async function importUsers(
   return report;
 }
 
-function parseRow(row: ImportRow, report: ImportReport): Omit<NewUser, 'passwordHash' | 'passwordChangedAt'> | null {
+function parseRow(
+  row: ImportRow,
+  report: ImportReport,
+  rules: { minLength: number; blocklist: PasswordBlocklist; context: string[] },
+): Omit<NewUser, 'passwordHash' | 'passwordChangedAt'> | null {
   try {
     const email = parseEmail(row.email);
     const name = parsePersonName(row.name || email.split('@')[0]!);
     const role = parseRole(row.role || 'member');
-    if (row.password !== null) row.password = checkNewPassword(row.password);
+    if (row.password !== null) row.password = checkPasswordForAccount(row.password, { ...rules, context: [...rules.context, email, name] }, 'password');
     return { id: randomId(), email, name, role };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;

@@ -27,3 +27,27 @@ export function checkNewPassword(password: string, minLength = DEFAULT_MIN_PASSW
   }
   return normalizePassword(password);
 }
+
+/** Common and breached passwords (NIST SP 800-63B §3.1.1.2: compare against a blocklist). */
+export interface PasswordBlocklist {
+  /** Case-insensitive. */
+  contains(password: string): boolean;
+}
+
+/**
+ * A new password under an instance's rules: length (the policy's minimum), not on the blocklist,
+ * not the email, the name or the instance (context-specific words, PW-05). No composition rules.
+ */
+export function checkPasswordForAccount(
+  password: string,
+  rules: { minLength: number; blocklist: PasswordBlocklist; context: string[] },
+  field = 'newPassword',
+): string {
+  const normalized = checkNewPassword(password, rules.minLength, field);
+  const lower = normalized.toLowerCase();
+  const contextual = rules.context.map((word) => word.trim().toLowerCase()).filter((word) => word.length >= 4);
+  if (rules.blocklist.contains(normalized) || contextual.some((word) => lower === word || lower.replace(/[^a-z0-9]/g, '') === word.replace(/[^a-z0-9]/g, ''))) {
+    throw new DomainError('weak_password', 'This password is too common or too easy to guess. Choose another.', { field });
+  }
+  return normalized;
+}

@@ -1,6 +1,6 @@
 import { randomId } from '../../crypto/random.ts';
 import type { Deps } from '../shared/deps.ts';
-import { checkNewPassword } from '../account/password-rules.ts';
+import { checkPasswordForAccount } from '../account/password-rules.ts';
 import { parseEmail, parsePersonName, type User } from '../account/user.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
@@ -35,7 +35,11 @@ export async function createInstance(
   };
   const email = parseEmail(input.admin.email, 'admin.email');
   const name = parsePersonName(input.admin.name ?? email.split('@')[0]!, 'admin.name');
-  const password = checkNewPassword(input.admin.password, undefined, 'admin.password');
+  const password = checkPasswordForAccount(
+    input.admin.password,
+    { minLength: DEFAULT_POLICY.password.minLength, blocklist: deps.blocklist, context: [email, name, instance.slug, instance.name] },
+    'admin.password',
+  );
   // Why outside the transaction: argon2id takes tens of ms; no row lock should wait for it.
   const passwordHash = await deps.hasher.hash(password);
   const admin = await deps.stores.transaction(async (stores) => {

@@ -1,4 +1,5 @@
 import type { Instance, KnownLocationSettings } from './instance.ts';
+import type { PasswordPolicy } from '../policy/policy.ts';
 
 /** Instances are the tenants themselves, so this store is the one that is not instance-scoped. */
 export interface InstanceStore {
@@ -9,4 +10,6 @@ export interface InstanceStore {
   /** true when at least one instance exists (first-run setup is then closed). */
   any(): Promise<boolean>;
   updateKnownLocationSettings(id: string, settings: KnownLocationSettings): Promise<void>;
+  /** One row, whatever the number of users. */
+  updatePolicy(id: string, policy: PasswordPolicy): Promise<void>;
 }

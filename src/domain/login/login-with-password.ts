@@ -3,8 +3,7 @@ import type { Deps } from '../shared/deps.ts';
 import { emailKey } from '../account/user.ts';
 import { normalizePassword } from '../account/password-rules.ts';
 import { startSession, type ClientInfo } from '../session/start-session.ts';
-import { stepFor, type LoginStep } from './login-step.ts';
-import type { LoginStage } from '../session/session.ts';
+import { describeStep, stageAfterPassword, type LoginStep } from './login-step.ts';
 import { ipKey, passwordKey } from '../throttle/throttle.ts';
 import { assertNotThrottled } from '../throttle/check-throttle.ts';
 import { recordFailure } from '../throttle/record-failure.ts';
@@ -51,26 +50,15 @@ export async function loginWithPassword(
   }
 
   const location = knownLocation(lookup, client);
-  const stage = nextStageAfterPassword(found, location);
+  const stage = stageAfterPassword(found.instance, found.user, found.associated, location !== null, now);
   const sessionToken = await startSession(deps, deps.stores.forInstance(found.instance.id), found.user.id, stage, client, {
     clearKeys: [accountKey],
     ...(location && stage === 'done' ? { touchLocationId: location.id } : {}),
   });
-  return { step: stepFor(stage), sessionToken };
+  return { step: describeStep(stage, found.instance, found.user, now), sessionToken };
 }
 
 function knownLocation(lookup: LoginLookup, client: ClientInfo): PresentedLocation | null {
   const settings = lookup.account!.instance.knownLocations;
   return findKnownLocation(client.deviceTokens, lookup.locations, networkOf(client.ip), settings.requireSameNetwork);
-}
-
-/**
- * SPEC rule 5: with 2FA active, a new location must give a code and a known one need not (that
- * session is password-only and must step up for sensitive actions). With 2FA enabled and no app
- * yet, the user is asked to set it up.
- */
-function nextStageAfterPassword(account: NonNullable<LoginLookup['account']>, location: PresentedLocation | null): LoginStage {
-  if (!account.user.twoFactorEnabled) return 'done';
-  if (!account.associated) return 'setup';
-  return location ? 'done' : 'verify';
 }

@@ -4,7 +4,7 @@ import { newSession } from '../session/start-session.ts';
 import { checkSecondFactor, consumeSecondFactor, type SecondFactorInput } from '../totp/check-code.ts';
 import { issueKnownLocation, type IssuedDevice } from '../known-location/issue-known-location.ts';
 import { loadSessionForStep } from './load-login-step.ts';
-import type { LoginStep } from './login-step.ts';
+import { describeStep, stageAfterSecondFactor, type LoginStep } from './login-step.ts';
 
 /**
  * Login step 2 from a new location: a TOTP code or the backup code. One lookup, and on success
@@ -20,8 +20,10 @@ export async function verifySecondFactor(
 ): Promise<{ step: LoginStep; sessionToken: string; device: IssuedDevice | null }> {
   const active = await loadSessionForStep(deps, sessionToken, ['verify'], client.ip);
   const checked = await checkSecondFactor(deps, active, input, client.ip);
-  const next = newSession(deps, active.user.id, 'done', client, deps.clock.now());
+  const now = deps.clock.now();
+  const stage = stageAfterSecondFactor(active.instance, active.user, now);
+  const next = newSession(deps, active.user.id, stage, client, now);
   const device = checked.kind === 'totp' ? issueKnownLocation(deps, active.instance, client) : null;
   await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, location: device?.row ?? null }, client);
-  return { step: { next: 'done' }, sessionToken: next.token, device };
+  return { step: describeStep(stage, active.instance, active.user, now), sessionToken: next.token, device };
 }

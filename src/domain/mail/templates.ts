@@ -122,3 +122,16 @@ export function backupCodeMail(input: {
   ]);
   return { to: input.to, subject: subjects[input.kind], text, html };
 }
+
+export function passwordChangedMail(input: { to: string; name: string; instanceName: string; at: Date; ip: string | null }): MailMessage {
+  const subject = `Your ${input.instanceName} password was changed`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `The password of your ${input.instanceName} account was changed at ${input.at.toISOString()} from ${input.ip ?? 'an unknown address'}.`,
+    'All other sessions were ended, and every browser will ask for a verification code again.',
+    '',
+    'If you did not do this, contact your administrator at once.',
+  ];
+  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
+}

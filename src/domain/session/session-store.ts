@@ -40,7 +40,7 @@ export interface SessionStore {
     id: string,
     secretHash: string,
     times: { now: Date; idleCutoff: Date; touchBefore: Date },
-    /** When given, also the states of the user's second-factor key and of `ipKey` (login steps). */
+    /** When given, also the states of the user's second-factor and password keys and of `ipKey` (login steps). */
     throttles?: { ipKey: string | null },
   ): Promise<ActiveSession | null>;
   /** Stores (or clears, with null) the enrolment this session started. */
@@ -54,9 +54,13 @@ export interface TenantSessionStore {
   /**
    * Ends `previousId` (when given, and only if it belongs to this instance) and stores `next`, in
    * one statement that also deletes the throttle keys `clearKeys` (a success) and refreshes the
-   * known location `touchLocationId`.
+   * known location `touchLocationId`; `countPostponement` adds one to the user's postponed setups.
    */
-  rotate(previousId: string | null, next: NewSession, effects?: { clearKeys?: string[]; touchLocationId?: string }): Promise<void>;
+  rotate(
+    previousId: string | null,
+    next: NewSession,
+    effects?: { clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean },
+  ): Promise<void>;
   /** Ends every session of the user except `exceptId`. */
   deleteForUser(userId: string, exceptId?: string): Promise<number>;
 }

@@ -52,7 +52,7 @@ export async function startSession(
   userId: string,
   stage: LoginStage,
   client: ClientInfo,
-  effects: { secondFactorAt?: Date | null; clearKeys?: string[]; touchLocationId?: string } = {},
+  effects: { secondFactorAt?: Date | null; clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean } = {},
 ): Promise<string> {
   const { token, row } = newSession(deps, userId, stage, client, effects.secondFactorAt ?? null);
   await tenant.sessions.rotate(client.previousSessionId, row, effects);

@@ -1,5 +1,6 @@
 import type { PasswordHasher } from '../../crypto/password.ts';
 import type { SecretBox } from '../../crypto/secret-box.ts';
+import type { PasswordBlocklist } from '../account/password-rules.ts';
 import type { Clock } from './clock.ts';
 import type { Stores } from './stores.ts';
 
@@ -16,4 +17,6 @@ export interface Deps {
   secretBox: SecretBox;
   /** The issuer shown in authenticator apps. */
   totpIssuer: string;
+  /** Common and breached passwords. */
+  blocklist: PasswordBlocklist;
 }

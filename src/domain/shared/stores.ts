@@ -11,6 +11,7 @@ import type { HousekeepingStore } from '../maintenance/housekeeping-store.ts';
 import type { TwoFactorStore } from '../totp/two-factor-store.ts';
 import type { KnownLocationStore } from '../known-location/known-location-store.ts';
 import type { MailLogStore } from '../mail/mail-log-store.ts';
+import type { PasswordStore } from '../account/password-store.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -35,4 +36,5 @@ export interface TenantStores {
   twoFactor: TwoFactorStore;
   knownLocations: KnownLocationStore;
   mail: MailLogStore;
+  passwords: PasswordStore;
 }

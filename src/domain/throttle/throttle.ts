@@ -27,7 +27,9 @@ export interface ThrottleState {
 
 export type Factor = 'password' | 'second_factor';
 
-export const passwordKey = (instanceSlug: string, emailKey: string) => `pw:${instanceSlug}:${emailKey}`;
+/** The password key names the (instance, email) pair, so unknown accounts have one too. */
+export const PASSWORD_KEY_PREFIX = 'pw:';
+export const passwordKey = (instanceSlug: string, emailKey: string) => `${PASSWORD_KEY_PREFIX}${instanceSlug}:${emailKey}`;
 /** User ids are unique across instances, so the user id alone names the key. */
 export const SECOND_FACTOR_KEY_PREFIX = '2fa:';
 export const secondFactorKey = (userId: string) => `${SECOND_FACTOR_KEY_PREFIX}${userId}`;

@@ -4,7 +4,7 @@ import type { Deps } from '../shared/deps.ts';
 import { authenticate } from '../session/authenticate.ts';
 import { newSession, type ClientInfo } from '../session/start-session.ts';
 import { issueKnownLocation, type IssuedDevice } from '../known-location/issue-known-location.ts';
-import type { LoginStep } from '../login/login-step.ts';
+import { describeStep, stageAfterSecondFactor, type LoginStep } from '../login/login-step.ts';
 import { secretAssociatedData } from './two-factor.ts';
 import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
 
@@ -33,7 +33,8 @@ export async function confirmTotpSetup(
   if (step === null) {
     throw new DomainError('invalid_credentials', 'That code does not match. Enter the current code from your app.', { field: 'code' });
   }
-  const next = newSession(deps, user.id, 'done', client, now);
+  const stage = stageAfterSecondFactor(instance, user, now);
+  const next = newSession(deps, user.id, stage, client, now);
   const device = issueKnownLocation(deps, instance, client);
   // The backup code is generated and its mail queued in the same statement that confirms setup.
   const backup = issueBackupCode(deps, user, instance, 'issued', client);
@@ -41,5 +42,5 @@ export async function confirmTotpSetup(
     .forInstance(instance.id)
     .twoFactor.confirmEnrolment(user.id, pending.secretSealed, step, { previousSessionId: session.id, next: next.row }, device?.row ?? null, backup, now);
   deps.mailQueued();
-  return { step: { next: 'done' }, sessionToken: next.token, device };
+  return { step: describeStep(stage, instance, user, now), sessionToken: next.token, device };
 }

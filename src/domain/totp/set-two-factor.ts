@@ -17,9 +17,13 @@ export async function setTwoFactor(
 ): Promise<TwoFactorState> {
   const active = await loadSessionForStep(deps, sessionToken, ['done'], client.ip);
   const twoFactor = deps.stores.forInstance(active.instance.id).twoFactor;
+  const policy = active.instance.policy;
   if (input.enabled) {
     if (!active.user.twoFactorEnabled) await twoFactor.enable(active.user.id);
-    return describeTwoFactor(true, active.totp !== null);
+    return describeTwoFactor(policy, { twoFactorEnabled: true }, active.totp !== null);
+  }
+  if (policy.twoFactor.autoEnable) {
+    throw new DomainError('forbidden', 'Your organisation turns two-factor authentication on for everyone.');
   }
   let usingBackupMac: string | undefined;
   if (active.totp) {
@@ -31,5 +35,5 @@ export async function setTwoFactor(
     else usingBackupMac = checked.mac;
   }
   if (!(await twoFactor.disable(active.user.id, usingBackupMac))) await codeRefused(deps, active, client.ip);
-  return describeTwoFactor(false, false);
+  return describeTwoFactor(policy, { twoFactorEnabled: false }, false);
 }

@@ -4,6 +4,9 @@ import { requireAdminRole } from '../../domain/instance/require-admin.ts';
 import { updateKnownLocationSettings } from '../../domain/instance/update-known-location-settings.ts';
 import type { KnownLocationSettings } from '../../domain/instance/instance.ts';
 import { listMail, retryMail } from '../../domain/mail/manage-mail.ts';
+import { updatePasswordPolicy } from '../../domain/policy/update-policy.ts';
+import type { PolicyPatch } from '../../domain/policy/policy.ts';
+import { policyPatchSchema, policySchema, type PolicyPatchBody } from './policy.schemas.ts';
 import type { MailLogEntry } from '../../domain/mail/mail-log-store.ts';
 import { requireFullSession, type Cookies } from '../plugins/session.ts';
 
@@ -82,6 +85,31 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
       await retryMail(deps, request.auth!, Number(request.params.id));
       return reply.status(204).send();
     });
+
+    app.get('/admin/password-policy', { schema: { response: { 200: policySchema } } }, async (request) => {
+      requireAdminRole(request.auth!);
+      return request.auth!.instance.policy;
+    });
+
+    app.put<{ Body: PolicyPatchBody }>(
+      '/admin/password-policy',
+      { schema: { body: policyPatchSchema, response: { 200: policySchema } } },
+      async (request) => {
+        const { twoFactor, password } = request.body;
+        const patch = {
+          ...(twoFactor
+            ? {
+                twoFactor: {
+                  ...twoFactor,
+                  ...(twoFactor.enforceFrom !== undefined ? { enforceFrom: twoFactor.enforceFrom === null ? null : new Date(twoFactor.enforceFrom) } : {}),
+                },
+              }
+            : {}),
+          ...(password ? { password } : {}),
+        } as PolicyPatch;
+        return updatePasswordPolicy(deps, request.auth!, patch);
+      },
+    );
 
     app.put<{ Body: { knownLocations: Partial<KnownLocationSettings> } }>(
       '/admin/instance-settings',

@@ -11,6 +11,8 @@ import type { IssuedDevice } from '../../domain/known-location/issue-known-locat
 import type { LoginStep } from '../../domain/login/login-step.ts';
 import { clientInfo, type Cookies } from '../plugins/session.ts';
 import { qrSvg } from '../qr.ts';
+import { changePassword } from '../../domain/account/change-password.ts';
+import { changePasswordBodySchema } from './policy.schemas.ts';
 import {
   codeBodySchema,
   loginBodySchema,
@@ -57,6 +59,12 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       jar.set(reply, await stepUp(deps, jar.read(request), request.body, clientInfo(request, jar)));
       return reply.status(204).send();
     });
+
+    app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+      '/auth/password',
+      { schema: { body: changePasswordBodySchema, ...stepSchema } },
+      async (request, reply) => answer(reply, await changePassword(deps, jar.read(request), request.body, clientInfo(request, jar))),
+    );
 
     app.post('/auth/logout', async (request, reply) => {
       await logout(deps, jar.read(request));

@@ -7,6 +7,8 @@ export const loginStepSchema = {
     next: { type: 'string', enum: ['done', 'verify', 'setup', 'change_password'] },
     methods: { type: 'array', items: { type: 'string' } },
     canPostpone: { type: 'boolean' },
+    postponesLeft: { type: 'integer' },
+    enforceFrom: { type: 'string' },
   },
 } as const;
 

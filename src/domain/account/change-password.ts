@@ -1,0 +1,62 @@
+import { DomainError } from '../shared/errors.ts';
+import type { Deps } from '../shared/deps.ts';
+import { loadSessionForStep } from '../login/load-login-step.ts';
+import { newSession, type ClientInfo } from '../session/start-session.ts';
+import { describeStep, type LoginStep } from '../login/login-step.ts';
+import { requireFreshSecondFactor } from '../instance/require-admin.ts';
+import { assertNotThrottled } from '../throttle/check-throttle.ts';
+import { recordFailure } from '../throttle/record-failure.ts';
+import { ipKey, passwordKey } from '../throttle/throttle.ts';
+import { POLICY_LIMITS } from '../policy/policy.ts';
+import { passwordChangedMail } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
+import { checkPasswordForAccount, normalizePassword } from './password-rules.ts';
+import { emailKey } from './user.ts';
+
+/**
+ * POST /auth/password: the forced change of an expired password at login (SPEC rule 10), or a
+ * voluntary change from a full session (which, with 2FA active, needs a fresh code: rule 12).
+ * Needs the current password (counted like any password failure), refuses the policy's last N
+ * passwords, and ends every other session and known location. The user is told by email.
+ */
+export async function changePassword(
+  deps: Deps,
+  sessionToken: string | undefined,
+  input: { currentPassword: string; newPassword: string },
+  client: ClientInfo,
+): Promise<{ step: LoginStep; sessionToken: string }> {
+  const active = await loadSessionForStep(deps, sessionToken, ['change_password', 'done'], client.ip);
+  const { user, instance, session } = active;
+  if (session.stage === 'done') requireFreshSecondFactor(deps, active);
+  const now = deps.clock.now();
+  const accountKey = passwordKey(instance.slug, emailKey(user.email));
+  assertNotThrottled(active.throttles.get(accountKey) ?? null, client.ip ? (active.throttles.get(ipKey(client.ip)) ?? null) : null, now);
+
+  const policy = instance.policy.password;
+  const hashes = await deps.stores.forInstance(instance.id).passwords.findHashes(user.id, policy.historyCount);
+  const current = normalizePassword(input.currentPassword);
+  if (!hashes?.current || !(await deps.hasher.verify(hashes.current, current))) {
+    await recordFailure(deps, accountKey, client.ip, { user, instance, factor: 'password' });
+    throw new DomainError('invalid_credentials', 'The current password is not correct.', { field: 'currentPassword' });
+  }
+  const next = checkPasswordForAccount(input.newPassword, {
+    minLength: policy.minLength,
+    blocklist: deps.blocklist,
+    context: [user.email, user.email.split('@')[0]!, user.name, instance.slug, instance.name],
+  });
+  // Why every hash is checked: the history is argon2id too, so reuse is found only by verifying.
+  for (const previous of [hashes.current, ...hashes.previous]) {
+    if (await deps.hasher.verify(previous, next)) {
+      throw new DomainError('password_reused', `Choose a password you have not used ${policy.historyCount > 0 ? `in your last ${policy.historyCount + 1} passwords` : 'now'}.`, {
+        field: 'newPassword',
+      });
+    }
+  }
+  const newHash = await deps.hasher.hash(next);
+  const fresh = newSession(deps, user.id, 'done', client, session.secondFactorAt);
+  const tenant = deps.stores.forInstance(instance.id);
+  await tenant.passwords.change(user.id, newHash, POLICY_LIMITS.historyCount.max, { previousSessionId: session.id, next: fresh.row }, now);
+  await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, passwordChangedMail({ to: user.email, name: user.name, instanceName: instance.name, at: now, ip: client.ip })), now);
+  deps.mailQueued();
+  return { step: describeStep('done', instance, user, now), sessionToken: fresh.token };
+}

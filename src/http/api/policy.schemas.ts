@@ -1,0 +1,61 @@
+const nullableInteger = { type: ['integer', 'null'] } as const;
+
+export const policySchema = {
+  type: 'object',
+  required: ['twoFactor', 'password'],
+  properties: {
+    twoFactor: {
+      type: 'object',
+      required: ['autoEnable', 'enforceSetup', 'enforceFrom', 'maxPostpones'],
+      properties: {
+        autoEnable: { type: 'boolean' },
+        enforceSetup: { type: 'boolean' },
+        enforceFrom: { type: ['string', 'null'], format: 'date-time' },
+        maxPostpones: nullableInteger,
+      },
+    },
+    password: {
+      type: 'object',
+      required: ['minLength', 'maxAgeDays', 'warnDays', 'historyCount'],
+      properties: { minLength: { type: 'integer' }, maxAgeDays: nullableInteger, warnDays: nullableInteger, historyCount: { type: 'integer' } },
+    },
+  },
+} as const;
+
+/** PUT takes any part; parts left out keep their values (SPEC §3). */
+export const policyPatchSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    twoFactor: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        autoEnable: { type: 'boolean' },
+        enforceSetup: { type: 'boolean' },
+        enforceFrom: { type: ['string', 'null'], format: 'date-time' },
+        maxPostpones: nullableInteger,
+      },
+    },
+    password: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { minLength: { type: 'integer' }, maxAgeDays: nullableInteger, warnDays: nullableInteger, historyCount: { type: 'integer' } },
+    },
+  },
+} as const;
+
+export interface PolicyPatchBody {
+  twoFactor?: { autoEnable?: boolean; enforceSetup?: boolean; enforceFrom?: string | null; maxPostpones?: number | null };
+  password?: { minLength?: number; maxAgeDays?: number | null; warnDays?: number | null; historyCount?: number };
+}
+
+export const changePasswordBodySchema = {
+  type: 'object',
+  required: ['currentPassword', 'newPassword'],
+  additionalProperties: false,
+  properties: {
+    currentPassword: { type: 'string', minLength: 1, maxLength: 1024 },
+    newPassword: { type: 'string', minLength: 1, maxLength: 1024 },
+  },
+} as const;

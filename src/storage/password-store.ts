@@ -1,0 +1,42 @@
+import { sql, type Kysely } from 'kysely';
+import type { PasswordStore } from '../domain/account/password-store.ts';
+import type { Database } from './schema.ts';
+import { insertSession } from './session-store.ts';
+
+export function passwordStore(db: Kysely<Database>, instanceId: string): PasswordStore {
+  return {
+    async findHashes(userId, historyCount) {
+      const { rows } = await sql<{ current: string | null; previous: string[] | null; found: boolean }>`
+        select u.password_hash as current, true as found,
+               (select array_agg(h.password_hash order by h.id desc) from (
+                  select id, password_hash from password_history
+                  where instance_id = ${instanceId} and user_id = ${userId} order by id desc limit ${historyCount}
+               ) h) as previous
+        from users u where u.instance_id = ${instanceId} and u.id = ${userId}`.execute(db);
+      const row = rows[0];
+      return row ? { current: row.current, previous: row.previous ?? [] } : null;
+    },
+    async change(userId, newHash, keepHistory, swap, now) {
+      await sql`
+        with old as (
+          select password_hash from users where instance_id = ${instanceId} and id = ${userId}
+        ), changed as (
+          update users set password_hash = ${newHash}, password_changed_at = ${now}
+          where instance_id = ${instanceId} and id = ${userId}
+        ), remembered as (
+          insert into password_history (instance_id, user_id, password_hash, created_at)
+          select ${instanceId}, ${userId}, password_hash, ${now}::timestamptz from old where password_hash is not null
+        ), pruned as (
+          delete from password_history where instance_id = ${instanceId} and user_id = ${userId} and id not in (
+            select id from password_history where instance_id = ${instanceId} and user_id = ${userId}
+            order by id desc limit ${keepHistory}
+          )
+        ), ended as (
+          delete from sessions where instance_id = ${instanceId} and user_id = ${userId}
+        ), forgotten as (
+          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
+        )
+        ${insertSession(instanceId, swap.next)}`.execute(db);
+    },
+  };
+}
