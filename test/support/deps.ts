@@ -15,6 +15,7 @@ import { createUser } from '../../src/domain/account/create-user.ts';
 import type { Instance, Plan } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
 import { FakeClock } from './clock.ts';
+import { loadPasswordBlocklist } from '../../src/password-blocklist.ts';
 import { createSecretBox, generateKeyText, parseKey } from '../../src/crypto/secret-box.ts';
 
 export const PUBLIC_URL = 'http://127.0.0.1:3000';
@@ -43,6 +44,7 @@ export async function testDeps(database: DatabaseHandle, transport?: MailTranspo
     mail,
     secretBox,
     totpIssuer: 'keyward',
+    blocklist: loadPasswordBlocklist().list,
   };
 }
 
