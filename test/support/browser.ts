@@ -120,10 +120,16 @@ export class BrowserFlow {
   private people = 0;
 
   private constructor(
-    readonly server: ServerProcess,
+    private current: ServerProcess,
     readonly browser: Browser,
     readonly instance: { slug: string; name: string; plan: string },
+    /** The database the server runs on: its own temp dir, or KEYWARD_DATA_DIR when the test chose one. */
+    private readonly dataDir: string,
   ) {}
+
+  get server(): ServerProcess {
+    return this.current;
+  }
 
   /** A server (with `env`), its first instance created through the API, and a browser. */
   static async start(instance: { slug: string; name: string; plan: string }, admin: Person, env: Record<string, string> = {}): Promise<BrowserFlow> {
@@ -132,16 +138,27 @@ export class BrowserFlow {
       const token = new URL(server.setupLink ?? '').hash.replace('#token=', '');
       const created = await new HttpClient(server.origin).post('/api/v1/setup', { token, instance, admin });
       expect(created.status).toBe(200);
-      return new BrowserFlow(server, await launchBrowser(), instance);
+      return new BrowserFlow(server, await launchBrowser(), instance, env.KEYWARD_DATA_DIR ?? server.dataDir);
     } catch (error) {
       await server.stop();
       throw error;
     }
   }
 
+  /**
+   * Stops the server and starts another on the same database with `env` (another key, no SMTP):
+   * what an operator's restart does. Needs a flow started with KEYWARD_DATA_DIR, which the test
+   * removes; the new server listens on another port, so pages must be opened afresh.
+   */
+  async restart(env: Record<string, string>): Promise<void> {
+    expect(env.KEYWARD_DATA_DIR, 'restart needs the data dir the flow started with').toBe(this.dataDir);
+    await this.current.stop();
+    this.current = await startServer(env);
+  }
+
   async stop(): Promise<void> {
     await this.browser.close();
-    await this.server.stop();
+    await this.current.stop();
   }
 
   /** A new user of the instance, added with the keyward CLI through the running server. */
@@ -152,7 +169,7 @@ export class BrowserFlow {
     const result = spawnSync(
       'node_modules/.bin/tsx',
       ['src/cli/main.ts', 'user', 'create', this.instance.slug, person.email, '--name', person.name, '--role', role],
-      { env: { ...env, KEYWARD_DATA_DIR: this.server.dataDir, PUBLIC_URL: `${this.server.origin}/` }, input: `${person.password}\n`, encoding: 'utf8' },
+      { env: { ...env, KEYWARD_DATA_DIR: this.dataDir, PUBLIC_URL: `${this.server.origin}/` }, input: `${person.password}\n`, encoding: 'utf8' },
     );
     expect(result.status, result.stderr).toBe(0);
     return person;
@@ -171,6 +188,29 @@ export class BrowserFlow {
     await page.getByLabel('Email').fill(person.email);
     await page.getByLabel('Password').fill(person.password);
     await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  }
+
+  /** From the verification page: "I don't have my device", the checkbox, the code as typed, Verify. */
+  async verifyWithBackupCode(page: Page, typed: string): Promise<void> {
+    const useBackup = page.getByRole('checkbox', { name: 'Use a backup code instead' });
+    if (!(await useBackup.isVisible())) await page.getByRole('button', { name: "I don't have my device" }).click();
+    await useBackup.check();
+    await page.getByLabel('Backup code', { exact: true }).fill(typed);
+    await page.getByRole('button', { name: 'Verify' }).click();
+  }
+
+  /** What the dev mailbox holds now (GET /api/v1/dev/mailbox), newest first. */
+  async mailbox(): Promise<MailboxMessage[]> {
+    const answer = await new HttpClient(this.server.origin).request('GET', '/api/v1/dev/mailbox');
+    expect(answer.status).toBe(200);
+    return answer.json.messages;
+  }
+
+  /** The newest mail to `to` whose subject starts with `subject`, once `count` such mails have arrived. */
+  async waitForMail(to: string, subject: string, count = 1): Promise<MailboxMessage> {
+    const matching = async () => (await this.mailbox()).filter((mail) => mail.to === to && mail.subject.startsWith(subject));
+    await expect.poll(async () => (await matching()).length, { timeout: 20_000, message: `${count} mail(s) "${subject}…" to ${to}` }).toBeGreaterThanOrEqual(count);
+    return (await matching())[0]!;
   }
 
   async logOut(page: Page, person: Person): Promise<void> {
@@ -233,6 +273,30 @@ export class BrowserFlow {
     expect(confirmed.json).toEqual({ next: 'done' });
     return authenticator;
   }
+}
+
+export interface MailboxMessage {
+  to: string;
+  subject: string;
+  text: string;
+  sentAt: string;
+}
+
+/** The code on the line `Backup code: XXXX-XXXX-XXXX-XXXX` that every mail carrying one has (SPEC rule 6). */
+export function backupCodeIn(mail: { text: string }): string {
+  const code = /^Backup code: ([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})$/m.exec(mail.text)?.[1];
+  expect(code, mail.text).toBeDefined();
+  return code!;
+}
+
+/** As a person reads it: the dev mailbox page, the newest mail to `to` with `subject`, its code line. */
+export async function backupCodeFromMailboxPage(page: Page, origin: string, to: string, subject: string): Promise<string> {
+  await page.goto(`${origin}/dev/mailbox`);
+  const messages = page.getByRole('list', { name: 'Messages' });
+  await messages.getByRole('button', { name: subject }).filter({ hasText: to }).first().click();
+  const message = page.getByRole('article', { name: subject });
+  expect(await message.getByText(to, { exact: true }).count()).toBe(1);
+  return backupCodeIn({ text: await message.locator('pre').innerText() });
 }
 
 /** The setup key as the page shows it, next to "Or enter this key", without its spaces. */

@@ -71,8 +71,23 @@ export interface KnownLocationSettings {
   requireSameNetwork: boolean;
 }
 
-/** What proves the second factor: a code from the app, or (from the next version) a backup code. */
+/** What proves the second factor: a code from the app, or the backup code that was emailed. */
 export type SecondFactor = { code: string } | { backupCode: string };
+
+/** Where a mail is in the outbox: `dead` = given up on after days of failed attempts. */
+export type MailStatus = 'pending' | 'sending' | 'sent' | 'dead';
+
+/** A queued or sent mail as admins see it: the envelope only (bodies may hold codes). */
+export interface OutboxEntry {
+  id: number;
+  to: string;
+  subject: string;
+  status: MailStatus;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  sentAt: string | null;
+}
 
 export interface MailboxMessage {
   to: string;
@@ -131,12 +146,15 @@ export const api = {
   stepUp: (code: string) => request<void>('POST', '/auth/step-up', { code }),
   logout: () => request<void>('POST', '/auth/logout'),
   setTwoFactor: (input: { enabled: true } | { enabled: false; code?: string }) => request<TwoFactor>('PUT', '/me/two-factor', input),
+  newBackupCode: () => request<void>('POST', '/me/backup-code'),
   knownLocations: () => request<{ locations: KnownLocation[] }>('GET', '/me/known-locations'),
   revokeKnownLocation: (id: string) => request<void>('DELETE', `/me/known-locations/${encodeURIComponent(id)}`),
   revokeAllKnownLocations: () => request<void>('DELETE', '/me/known-locations'),
   instanceSettings: () => request<{ knownLocations: KnownLocationSettings }>('GET', '/admin/instance-settings'),
   saveInstanceSettings: (knownLocations: Partial<KnownLocationSettings>) =>
     request<{ knownLocations: KnownLocationSettings }>('PUT', '/admin/instance-settings', { knownLocations }),
+  mail: (status?: MailStatus) => request<{ messages: OutboxEntry[] }>('GET', `/admin/mail${status ? `?status=${status}` : ''}`),
+  retryMail: (id: number) => request<void>('POST', `/admin/mail/${encodeURIComponent(String(id))}/retry`),
   setupStatus: () => request<{ open: boolean }>('GET', '/setup'),
   setup: (input: SetupInput) => request<LoginStep>('POST', '/setup', input),
   mailbox: () => request<{ messages: MailboxMessage[] }>('GET', '/dev/mailbox'),

@@ -41,7 +41,7 @@ export function TextField(props: FieldFrame & Omit<InputHTMLAttributes<HTMLInput
   );
 }
 
-export function SelectField(props: FieldFrame & Omit<SelectHTMLAttributes<HTMLSelectElement>, 'id'>) {
+export function SelectField(props: FieldFrame & Omit<SelectHTMLAttributes<HTMLSelectElement>, 'id'> & { ref?: Ref<HTMLSelectElement> }) {
   const { id, label, hint, error, children, ...select } = props;
   return (
     <Frame id={id} label={label} hint={hint} error={error}>

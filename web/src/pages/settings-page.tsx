@@ -1,7 +1,8 @@
-/** Settings, for administrators: Users (a placeholder until user management arrives) and Security. */
+/** Settings, for administrators: Users (a placeholder until user management arrives), Security and Mail. */
 import type { Me } from '../api.ts';
 import { Page } from '../components/page.tsx';
 import { Tabs } from '../components/tabs.tsx';
+import { MailSettings } from './mail-settings.tsx';
 import { SecuritySettings } from './security-settings.tsx';
 
 function UsersPlaceholder({ me }: { me: Me }) {
@@ -31,6 +32,7 @@ export function SettingsPage({ me }: { me: Me }) {
         tabs={[
           { id: 'users', label: 'Users', content: <UsersPlaceholder me={me} /> },
           { id: 'security', label: 'Security', content: <SecuritySettings /> },
+          { id: 'mail', label: 'Mail', content: <MailSettings /> },
         ]}
       />
     </Page>

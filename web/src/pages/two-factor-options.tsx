@@ -1,6 +1,7 @@
 /**
  * My Profile → General Options → two-factor authentication (SPEC rule 4): the switch, its
- * status, "Set up now" while no app is set up, and a code to turn it off once one is.
+ * status, "Set up now" while no app is set up, and a code to turn it off once one is; with an app,
+ * the backup code action.
  */
 import { useId, useState } from 'react';
 import { api, type Me, type TwoFactorStatus } from '../api.ts';
@@ -10,6 +11,7 @@ import { Switch } from '../components/switch.tsx';
 import { errorText } from '../errors.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
+import { BackupCodeOption } from './backup-code-option.tsx';
 
 const STATUS_TEXT: Record<TwoFactorStatus, string> = {
   active: 'Active — an authenticator app is set up',
@@ -53,6 +55,7 @@ export function TwoFactorOptions({ me }: { me: Me }) {
         </p>
       </div>
       <TwoFactorNext me={me} />
+      {associated ? <BackupCodeOption me={me} /> : null}
       {askingCode ? (
         <CodeDialog
           title="Turn off two-factor authentication?"

@@ -76,6 +76,7 @@ export function VerifyPage() {
             autoCapitalize="none"
             spellCheck={false}
             required
+            hint="16 letters and digits, like 7KQ4-M9XD-2HTR-PW6C. Upper or lower case, with or without the dashes."
             error={fieldError}
             value={value}
             onChange={(event) => setValue(event.target.value)}

@@ -1,0 +1,227 @@
+/**
+ * Settings → Mail (administrators): the instance's mail that could not be delivered, and the
+ * rest of the outbox behind a filter. Envelopes only: bodies may hold backup codes, so the server
+ * never sends them here. Retry puts an undeliverable mail back in the queue; it is an admin change,
+ * so it may need a step-up (SPEC rule 12).
+ */
+import { useCallback, useEffect, useId, useRef, useState } from 'react';
+import { api, ApiError, type MailStatus, type OutboxEntry } from '../api.ts';
+import { Alert, Notice, SelectField } from '../components/field.tsx';
+import { errorText } from '../errors.ts';
+import { StepUpCancelled, useStepUp } from '../step-up.tsx';
+
+type Filter = 'dead' | 'waiting' | 'sent' | 'all';
+
+const FILTERS: Record<Filter, { label: string; caption: string; empty: string }> = {
+  dead: { label: 'Undeliverable', caption: 'Undeliverable mail', empty: 'All mail was delivered.' },
+  waiting: { label: 'Waiting', caption: 'Mail waiting to be sent', empty: 'No mail is waiting to be sent.' },
+  sent: { label: 'Sent', caption: 'Sent mail', empty: 'No sent mail to show.' },
+  all: { label: 'All', caption: 'All mail', empty: 'No mail yet.' },
+};
+
+const STATUS_TEXT: Record<MailStatus, string> = { dead: 'Undeliverable', pending: 'Waiting', sending: 'Sending', sent: 'Sent' };
+
+const thisYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const otherYear = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+interface Listing {
+  messages: OutboxEntry[];
+  /** With the Undeliverable filter and nothing given up on: how many mails are still being tried. */
+  waiting: number;
+}
+
+type State = { status: 'loading' } | { status: 'ready'; listing: Listing } | { status: 'failed'; message: string };
+
+/** Waiting = queued and not given up on: `pending`, or `sending` right now. Newest first. */
+async function waitingMail(): Promise<OutboxEntry[]> {
+  const [pending, sending] = await Promise.all([api.mail('pending'), api.mail('sending')]);
+  return [...pending.messages, ...sending.messages].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id - a.id);
+}
+
+async function loadListing(filter: Filter): Promise<Listing> {
+  if (filter === 'waiting') return { messages: await waitingMail(), waiting: 0 };
+  if (filter === 'sent' || filter === 'all') return { messages: (await api.mail(filter === 'all' ? undefined : 'sent')).messages, waiting: 0 };
+  const { messages } = await api.mail('dead');
+  // Why look further when nothing died: "all mail was delivered" must not hide mail still failing.
+  return { messages, waiting: messages.length === 0 ? (await waitingMail()).length : 0 };
+}
+
+export function MailSettings() {
+  const headingId = useId();
+  const heading = useRef<HTMLHeadingElement>(null);
+  const filterSelect = useRef<HTMLSelectElement>(null);
+  const { withStepUp, stepUpDialog } = useStepUp();
+  const [filter, setFilter] = useState<Filter>('dead');
+  const [state, setState] = useState<State>({ status: 'loading' });
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const latest = useRef(0);
+
+  const load = useCallback(async (shown: Filter) => {
+    // Why a counter: answers for an earlier filter may arrive after the one now selected.
+    const request = ++latest.current;
+    try {
+      const listing = await loadListing(shown);
+      if (request === latest.current) setState({ status: 'ready', listing });
+    } catch (failure) {
+      if (request === latest.current) setState({ status: 'failed', message: errorText(failure, 'Loading the mail failed.') });
+    }
+  }, []);
+
+  useEffect(() => {
+    void load(filter);
+  }, [filter, load]);
+
+  /** Another filter or a refresh: what was said about the previous list no longer applies. */
+  const show = (next: Filter) => {
+    setNotice(null);
+    setError(null);
+    if (next === filter) void load(filter);
+    else setFilter(next);
+  };
+
+  /** From the empty state's button, which goes away with the list: focus moves to the filter it set. */
+  const showWaiting = () => {
+    show('waiting');
+    filterSelect.current?.focus();
+  };
+
+  const retry = async (entry: OutboxEntry) => {
+    setNotice(null);
+    setError(null);
+    try {
+      await withStepUp(() => api.retryMail(entry.id));
+      await load(filter);
+      setNotice(`The mail to ${entry.to} is back in the queue and will be sent again shortly.`);
+    } catch (failure) {
+      if (failure instanceof StepUpCancelled) return;
+      if (failure instanceof ApiError && failure.code === 'not_found') setError(`The mail to ${entry.to} is no longer undeliverable: it was retried already.`);
+      else setError(errorText(failure, 'Retrying the mail failed.'));
+      await load(filter);
+    }
+    // The row and its button are gone: keyboard and screen-reader users continue from the heading.
+    heading.current?.focus();
+  };
+
+  return (
+    <section aria-labelledby={headingId}>
+      <h2 id={headingId} ref={heading} tabIndex={-1}>
+        Outgoing mail
+      </h2>
+      <p className="muted">
+        When a mail cannot be sent, keyward tries again with growing pauses for 3 days, then gives up and lists it here as
+        undeliverable. Fix the cause (often the mail server settings), then retry it. What a mail says is not shown: it may hold
+        a backup code.
+      </p>
+      <div className="filter-bar">
+        <SelectField id="mail-filter" ref={filterSelect} label="Show" value={filter} onChange={(event) => show(event.target.value as Filter)}>
+          {(Object.keys(FILTERS) as Filter[]).map((value) => (
+            <option key={value} value={value}>
+              {FILTERS[value].label}
+            </option>
+          ))}
+        </SelectField>
+        <button type="button" className="button button-secondary" onClick={() => show(filter)}>
+          Refresh
+        </button>
+      </div>
+      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      {error ? <Alert>{error}</Alert> : null}
+      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+      {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
+      {state.status === 'ready' ? (
+        <MailTable filter={filter} listing={state.listing} onRetry={(entry) => void retry(entry)} onShowWaiting={showWaiting} />
+      ) : null}
+      {stepUpDialog}
+    </section>
+  );
+}
+
+interface TableProps {
+  filter: Filter;
+  listing: Listing;
+  onRetry(entry: OutboxEntry): void;
+  onShowWaiting(): void;
+}
+
+function EmptyState({ filter, waiting, onShowWaiting }: { filter: Filter; waiting: number; onShowWaiting(): void }) {
+  if (filter !== 'dead' || waiting === 0) return <p className="empty-state">{FILTERS[filter].empty}</p>;
+  return (
+    <p className="empty-state">
+      No mail was given up on, but {waiting === 1 ? '1 mail is' : `${waiting} mails are`} still waiting to be sent.{' '}
+      <button type="button" className="link-button" onClick={onShowWaiting}>
+        Show waiting mail
+      </button>
+    </p>
+  );
+}
+
+function MailTable({ filter, listing, onRetry, onShowWaiting }: TableProps) {
+  if (listing.messages.length === 0) return <EmptyState filter={filter} waiting={listing.waiting} onShowWaiting={onShowWaiting} />;
+  const showStatus = filter === 'all' || filter === 'waiting';
+  // Sent mail has no error left to show (a successful attempt clears it).
+  const showError = filter !== 'sent';
+  const showSent = filter === 'all' || filter === 'sent';
+  const showActions = filter === 'all' || filter === 'dead';
+  return (
+    <div className="table-scroll">
+      <table className="table mail-table">
+        <caption className="visually-hidden">{FILTERS[filter].caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Recipient</th>
+            <th scope="col">Subject</th>
+            {showStatus ? <th scope="col">Status</th> : null}
+            <th scope="col">Attempts</th>
+            {showError ? <th scope="col">Last error</th> : null}
+            <th scope="col">Queued</th>
+            {showSent ? <th scope="col">Sent</th> : null}
+            {showActions ? (
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {listing.messages.map((entry) => (
+            <tr key={entry.id}>
+              <th scope="row" className="mail-recipient">
+                {entry.to}
+              </th>
+              <td>{entry.subject}</td>
+              {showStatus ? <td>{STATUS_TEXT[entry.status] ?? entry.status}</td> : null}
+              <td>{entry.attempts}</td>
+              {showError ? <td className="mail-error">{entry.lastError ?? <span className="muted">None</span>}</td> : null}
+              <td>
+                <Time value={entry.createdAt} />
+              </td>
+              {showSent ? <td>{entry.sentAt ? <Time value={entry.sentAt} /> : <span className="muted">Not yet</span>}</td> : null}
+              {showActions ? (
+                <td className="table-action">
+                  {/* Why only for dead mail: the rest is still being tried; the server answers 404 for it. */}
+                  {entry.status === 'dead' ? (
+                    <button
+                      type="button"
+                      className="button button-secondary button-small"
+                      aria-label={`Retry the mail to ${entry.to}: ${entry.subject}`}
+                      onClick={() => onRetry(entry)}
+                    >
+                      Retry
+                    </button>
+                  ) : null}
+                </td>
+              ) : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Time({ value }: { value: string }) {
+  const at = new Date(value);
+  const format = at.getFullYear() === new Date().getFullYear() ? thisYear : otherYear;
+  return <time dateTime={value}>{format.format(at)}</time>;
+}
