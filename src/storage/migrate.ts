@@ -3,6 +3,7 @@ import * as foundation from './migrations/0001-foundation.ts';
 import * as twoFactor from './migrations/0002-two-factor.ts';
 import * as backupCodes from './migrations/0003-backup-codes.ts';
 import * as passwordPolicy from './migrations/0004-password-policy.ts';
+import * as usersList from './migrations/0005-users-list.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-two-factor': twoFactor,
   '0003-backup-codes': backupCodes,
   '0004-password-policy': passwordPolicy,
+  '0005-users-list': usersList,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

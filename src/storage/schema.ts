@@ -36,6 +36,15 @@ export interface UsersTable {
   two_factor_enabled: Generated<boolean>;
   created_at: CreatedAt;
   setup_postponements: Generated<number>;
+  /** Mirrors the existence of a totp_credentials row (kept by a trigger), for indexed filters. */
+  totp_associated: Generated<boolean>;
+}
+
+export interface UserCountsTable {
+  instance_id: string;
+  enabled: boolean;
+  associated: boolean;
+  n: number;
 }
 
 export interface PasswordHistoryTable {
@@ -152,6 +161,7 @@ export interface Database {
   throttles: ThrottlesTable;
   backup_codes: BackupCodesTable;
   password_history: PasswordHistoryTable;
+  user_counts: UserCountsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

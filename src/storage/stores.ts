@@ -15,6 +15,7 @@ import { twoFactorStore } from './two-factor-store.ts';
 import { knownLocationStore } from './known-location-store.ts';
 import { mailLogStore } from './mail-log-store.ts';
 import { passwordStore } from './password-store.ts';
+import { userDirectoryStore } from './user-directory-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -35,6 +36,7 @@ export function createStores(db: Kysely<Database>): Stores {
       knownLocations: knownLocationStore(db, instanceId),
       mail: mailLogStore(db, instanceId),
       passwords: passwordStore(db, instanceId),
+      directory: userDirectoryStore(db, instanceId),
     }),
     transaction: (work) =>
       db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx))),

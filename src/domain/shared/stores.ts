@@ -12,6 +12,7 @@ import type { TwoFactorStore } from '../totp/two-factor-store.ts';
 import type { KnownLocationStore } from '../known-location/known-location-store.ts';
 import type { MailLogStore } from '../mail/mail-log-store.ts';
 import type { PasswordStore } from '../account/password-store.ts';
+import type { UserDirectoryStore } from '../admin/user-directory.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -37,4 +38,5 @@ export interface TenantStores {
   knownLocations: KnownLocationStore;
   mail: MailLogStore;
   passwords: PasswordStore;
+  directory: UserDirectoryStore;
 }

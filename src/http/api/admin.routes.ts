@@ -4,6 +4,8 @@ import { requireAdminRole } from '../../domain/instance/require-admin.ts';
 import { updateKnownLocationSettings } from '../../domain/instance/update-known-location-settings.ts';
 import type { KnownLocationSettings } from '../../domain/instance/instance.ts';
 import { listMail, retryMail } from '../../domain/mail/manage-mail.ts';
+import { listUsers, MAX_PAGE_SIZE } from '../../domain/admin/list-users.ts';
+import { invalidInput } from '../../domain/shared/errors.ts';
 import { updatePasswordPolicy } from '../../domain/policy/update-policy.ts';
 import type { PolicyPatch } from '../../domain/policy/policy.ts';
 import { policyPatchSchema, policySchema, type PolicyPatchBody } from './policy.schemas.ts';
@@ -65,6 +67,26 @@ const mailListSchema = {
   },
 } as const;
 
+const usersQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    q: { type: 'string', maxLength: 254 },
+    twoFactor: { type: 'string', enum: ['active', 'pending', 'off'] },
+    limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
+    cursor: { type: 'string', maxLength: 2000 },
+    sort: { type: 'string', enum: ['email', 'name'] },
+  },
+} as const;
+
+interface UsersQuery {
+  q?: string;
+  twoFactor?: 'active' | 'pending' | 'off';
+  limit?: string;
+  cursor?: string;
+  sort?: 'email' | 'name';
+}
+
 /** The admin context: every route here needs a full session of an administrator of the instance. */
 export function adminRoutes(deps: Deps, jar: Cookies) {
   return async (app: FastifyInstance) => {
@@ -84,6 +106,13 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
     app.post<{ Params: { id: string } }>('/admin/mail/:id/retry', { schema: { params: idParamsSchema } }, async (request, reply) => {
       await retryMail(deps, request.auth!, Number(request.params.id));
       return reply.status(204).send();
+    });
+
+    app.get<{ Querystring: UsersQuery }>('/admin/users', { schema: { querystring: usersQuerySchema } }, async (request) => {
+      const { limit, ...rest } = request.query;
+      const size = limit === undefined ? undefined : Number(limit);
+      if (size !== undefined && (size < 1 || size > MAX_PAGE_SIZE)) throw invalidInput('limit', `Use a page size from 1 to ${MAX_PAGE_SIZE}.`);
+      return listUsers(deps, request.auth!, { ...rest, ...(size !== undefined ? { limit: size } : {}) });
     });
 
     app.get('/admin/password-policy', { schema: { response: { 200: policySchema } } }, async (request) => {

@@ -1,0 +1,95 @@
+import { invalidInput } from '../shared/errors.ts';
+import type { Deps } from '../shared/deps.ts';
+import type { ActiveSession } from '../session/session-store.ts';
+import { requireAdminRole } from '../instance/require-admin.ts';
+import { describeTwoFactor, type TwoFactorState, type TwoFactorStatus } from '../account/describe-me.ts';
+import type { PasswordPolicy } from '../policy/policy.ts';
+import type { ListedUser, TwoFactorPair, UserSort } from './user-directory.ts';
+
+export interface UserListItem {
+  id: string;
+  email: string;
+  name: string;
+  role: string;
+  status: string;
+  twoFactor: TwoFactorState;
+}
+
+export interface UserList {
+  users: UserListItem[];
+  nextCursor: string | null;
+  counts: Record<TwoFactorStatus, number>;
+}
+
+export const MAX_PAGE_SIZE = 100;
+
+/**
+ * The stored pairs behind an effective status (SPEC §1), given the instance's auto-enable: with it,
+ * a user whose own switch is off is `pending` too. An app implies the switch is on.
+ */
+export function pairsFor(status: TwoFactorStatus, policy: PasswordPolicy): TwoFactorPair[] {
+  const auto = policy.twoFactor.autoEnable;
+  if (status === 'active') return [{ associated: true, enabled: true }];
+  if (status === 'pending') return auto ? [{ associated: false, enabled: true }, { associated: false, enabled: false }] : [{ associated: false, enabled: true }];
+  return auto ? [] : [{ associated: false, enabled: false }];
+}
+
+/** GET /admin/users: search, filter by 2FA status, sort, cursor pages, counts by status. */
+export async function listUsers(
+  deps: Deps,
+  active: ActiveSession,
+  query: { q?: string; twoFactor?: TwoFactorStatus; limit?: number; cursor?: string; sort?: UserSort },
+): Promise<UserList> {
+  requireAdminRole(active);
+  const policy = active.instance.policy;
+  const sort = query.sort ?? 'email';
+  const limit = query.limit ?? 50;
+  const directory = deps.stores.forInstance(active.instance.id).directory;
+  const rows = await directory.page({
+    pairs: query.twoFactor ? pairsFor(query.twoFactor, policy) : null,
+    prefix: query.q?.trim().toLowerCase() || null,
+    sort,
+    after: query.cursor ? decodeCursor(query.cursor, sort) : null,
+    limit: limit + 1,
+  });
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    users: page.map((user) => item(user, policy)),
+    nextCursor: rows.length > limit && last ? encodeCursor(sort, sortKey(last, sort), last.id) : null,
+    counts: countByStatus(await directory.counts(), policy),
+  };
+}
+
+function item(user: ListedUser, policy: PasswordPolicy): UserListItem {
+  return { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status, twoFactor: describeTwoFactor(policy, user, user.associated) };
+}
+
+function countByStatus(pairs: Array<TwoFactorPair & { n: number }>, policy: PasswordPolicy): Record<TwoFactorStatus, number> {
+  const counts = { active: 0, pending: 0, off: 0 };
+  for (const pair of pairs) {
+    const status = pair.associated ? 'active' : pair.enabled || policy.twoFactor.autoEnable ? 'pending' : 'off';
+    counts[status] += pair.n;
+  }
+  return counts;
+}
+
+export function sortKey(user: ListedUser, sort: UserSort): string {
+  return sort === 'email' ? user.email.toLowerCase() : user.name.toLowerCase();
+}
+
+/** Opaque to clients: the sort, and the last row's key and id. */
+function encodeCursor(sort: UserSort, key: string, id: string): string {
+  return Buffer.from(JSON.stringify([sort, key, id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, sort: UserSort): { key: string; id: string } {
+  try {
+    const [cursorSort, key, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string, string];
+    if (cursorSort !== sort || typeof key !== 'string' || typeof id !== 'string') throw new Error('mismatch');
+    return { key, id };
+  } catch {
+    throw invalidInput('cursor', 'This cursor does not belong to this list; start from the first page.');
+  }
+}
+

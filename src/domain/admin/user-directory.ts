@@ -1,0 +1,31 @@
+import type { User } from '../account/user.ts';
+
+/** One (associated, enabled) combination: how a user's own 2FA state is stored. */
+export interface TwoFactorPair {
+  associated: boolean;
+  enabled: boolean;
+}
+
+export type UserSort = 'email' | 'name';
+
+export interface UserPageQuery {
+  /** Only users in one of these pairs; null: everyone. An empty list matches nobody. */
+  pairs: TwoFactorPair[] | null;
+  /** Lower-cased prefix of the email or the name. */
+  prefix: string | null;
+  sort: UserSort;
+  /** The sort key and id of the last row of the previous page. */
+  after: { key: string; id: string } | null;
+  limit: number;
+}
+
+export interface ListedUser extends User {
+  associated: boolean;
+}
+
+/** The Users list of one instance: keyset pages on indexes, counts without counting rows. */
+export interface UserDirectoryStore {
+  page(query: UserPageQuery): Promise<ListedUser[]>;
+  /** How many users have each (associated, enabled) pair (kept by a trigger). */
+  counts(): Promise<Array<TwoFactorPair & { n: number }>>;
+}

@@ -1,0 +1,43 @@
+import { sql, type Kysely } from 'kysely';
+import type { UserDirectoryStore, UserPageQuery } from '../domain/admin/user-directory.ts';
+import type { Database } from './schema.ts';
+import { toUser, type UserColumns } from './rows.ts';
+
+/** The largest code point: `prefix || MAX` bounds every string that starts with `prefix` ("C" order). */
+const MAX_CHAR = String.fromCodePoint(0x10ffff);
+
+export function userDirectoryStore(db: Kysely<Database>, instanceId: string): UserDirectoryStore {
+  return {
+    async page(query) {
+      if (query.pairs && query.pairs.length === 0) return [];
+      // One ordered index range per (associated, enabled) pair, merged: each subquery walks its
+      // own index range from the cursor, so a deep page costs what the first page costs.
+      const branches = (query.pairs ?? [null]).map((pair) => branch(instanceId, query, pair));
+      const key = query.sort === 'email' ? sql`email_key collate "C"` : sql`lower(name) collate "C"`;
+      const { rows } = await sql<UserColumns & { totp_associated: boolean }>`
+        select * from (${sql.join(branches, sql` union all `)}) as page
+        order by ${key}, id limit ${query.limit}`.execute(db);
+      return rows.map((row) => ({ ...toUser(row), associated: row.totp_associated }));
+    },
+    async counts() {
+      const rows = await db.selectFrom('user_counts').select(['enabled', 'associated', 'n']).where('instance_id', '=', instanceId).execute();
+      return rows.map((row) => ({ enabled: row.enabled, associated: row.associated, n: Number(row.n) }));
+    },
+  };
+}
+
+function branch(instanceId: string, query: UserPageQuery, pair: { associated: boolean; enabled: boolean } | null) {
+  const key = query.sort === 'email' ? sql`email_key collate "C"` : sql`lower(name) collate "C"`;
+  const conditions = [sql`instance_id = ${instanceId}`];
+  if (pair) conditions.push(sql`totp_associated = ${pair.associated}`, sql`two_factor_enabled = ${pair.enabled}`);
+  if (query.prefix) {
+    const upper = query.prefix + MAX_CHAR;
+    conditions.push(sql`((email_key collate "C" >= ${query.prefix} and email_key collate "C" < ${upper})
+      or (lower(name) collate "C" >= ${query.prefix} and lower(name) collate "C" < ${upper}))`);
+  }
+  if (query.after) conditions.push(sql`(${key}, id) > (${query.after.key} collate "C", ${query.after.id})`);
+  return sql`(select id, instance_id, email, email_key, name, role, status, two_factor_enabled, password_changed_at, created_at,
+                     setup_postponements, totp_associated
+              from users where ${sql.join(conditions, sql` and `)}
+              order by ${key}, id limit ${query.limit})`;
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { engines } from '../support/db.ts';
+import { givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { Client, errorCode, useTestApp } from '../support/app.ts';
+import { enrolTotp } from '../support/two-factor.ts';
+import type { DatabaseHandle } from '../../src/storage/connect.ts';
+
+describe.each(engines())('the Users list on %s', (engine) => {
+  let database: DatabaseHandle;
+  let deps: TestDeps;
+  let app: FastifyInstance;
+  useTestApp(engine, (t) => ({ database, deps, app } = t));
+
+  /** An instance with an admin and users in every 2FA status. */
+  async function population() {
+    const { instance, admin } = await givenInstance(deps, 'enterprise');
+    const adminClient = new Client(app);
+    await adminClient.login(instance.slug, admin.email, PASSWORD);
+    const names = ['Zoe Active', 'Yann Pending', 'Xavier Off', 'Wanda Off', 'Victor Active'];
+    const users = [];
+    for (const name of names) {
+      const email = `${name.split(' ')[0]!.toLowerCase()}@${instance.slug}.test`;
+      const { createUser } = await import('../../src/domain/account/create-user.ts');
+      users.push(await createUser(deps, { instanceSlug: instance.slug, email, name, role: 'member', password: PASSWORD }));
+    }
+    for (const user of users.filter((u) => u.name.endsWith('Active'))) {
+      const c = new Client(app);
+      await c.login(instance.slug, user.email, PASSWORD);
+      await enrolTotp(c, deps);
+    }
+    const pending = new Client(app);
+    await pending.login(instance.slug, users[1]!.email, PASSWORD);
+    await pending.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: true } });
+    return { instance, admin, adminClient, users };
+  }
+  const list = (client: Client, query = '') => client.get(`/api/v1/admin/users${query}`);
+
+  it('lists users by email with their 2FA state, and counts by status', async () => {
+    const { adminClient, admin } = await population();
+    const body = (await list(adminClient)).json();
+    expect(body.users.map((u: { name: string }) => u.name)).toEqual(['Ada Admin', 'Victor Active', 'Wanda Off', 'Xavier Off', 'Yann Pending', 'Zoe Active']);
+    expect(body.users[0]).toEqual({
+      id: admin.id,
+      email: admin.email,
+      name: 'Ada Admin',
+      role: 'admin',
+      status: 'active',
+      twoFactor: { enabled: false, associated: false, status: 'off', enforced: false },
+    });
+    expect(body.counts).toEqual({ active: 2, pending: 1, off: 3 });
+    expect(body.nextCursor).toBeNull();
+  });
+
+  it('filters by status, searches by email or name prefix, and sorts by name', async () => {
+    const { adminClient } = await population();
+    const names = async (query: string) => (await list(adminClient, query)).json().users.map((u: { name: string }) => u.name);
+    expect(await names('?twoFactor=active')).toEqual(['Victor Active', 'Zoe Active']);
+    expect(await names('?twoFactor=pending')).toEqual(['Yann Pending']);
+    expect(await names('?twoFactor=off')).toEqual(['Ada Admin', 'Wanda Off', 'Xavier Off']);
+    expect(await names('?q=XAV')).toEqual(['Xavier Off']);
+    expect(await names('?q=zoe%20a')).toEqual(['Zoe Active']);
+    expect(await names('?q=w&twoFactor=off')).toEqual(['Wanda Off']);
+    expect(await names('?sort=name&twoFactor=off')).toEqual(['Ada Admin', 'Wanda Off', 'Xavier Off']);
+  });
+
+  it('pages with an opaque cursor until the end, without gaps or repeats', async () => {
+    const { adminClient } = await population();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await list(adminClient, `?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      expect(page.users.length).toBeLessThanOrEqual(2);
+      seen.push(...page.users.map((u: { name: string }) => u.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(['Ada Admin', 'Victor Active', 'Wanda Off', 'Xavier Off', 'Yann Pending', 'Zoe Active']);
+  });
+
+  it('shows everyone without an app as pending while auto-enable is on', async () => {
+    const { adminClient } = await population();
+    await adminClient.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } } });
+    const body = (await list(adminClient)).json();
+    expect(body.counts).toEqual({ active: 2, pending: 4, off: 0 });
+    expect((await list(adminClient, '?twoFactor=off')).json().users).toEqual([]);
+    expect((await list(adminClient, '?twoFactor=pending')).json().users.map((u: { name: string }) => u.name)).toEqual(['Ada Admin', 'Wanda Off', 'Xavier Off', 'Yann Pending']);
+  });
+
+  it('keeps the counts right when users set up, turn off and are added', async () => {
+    const { instance, adminClient, users } = await population();
+    await givenUser(deps, instance);
+    expect((await list(adminClient)).json().counts).toEqual({ active: 2, pending: 1, off: 4 });
+    await database.db.deleteFrom('totp_credentials').where('user_id', '=', users[0]!.id).execute();
+    expect((await list(adminClient)).json().counts).toEqual({ active: 1, pending: 2, off: 4 });
+  });
+
+  it('shows only the instance’s own users, to administrators only, and refuses bad queries', async () => {
+    const { instance, users } = await population();
+    const other = await givenInstance(deps, 'enterprise');
+    const outsider = new Client(app);
+    await outsider.login(other.instance.slug, other.admin.email, PASSWORD);
+    expect((await list(outsider)).json().users.map((u: { email: string }) => u.email)).toEqual([other.admin.email]);
+    const member = new Client(app);
+    await member.login(instance.slug, users[2]!.email, PASSWORD);
+    expect(errorCode(await list(member))).toBe('forbidden');
+    const admin = new Client(app);
+    await admin.login(other.instance.slug, other.admin.email, PASSWORD);
+    for (const query of ['?limit=0', '?limit=1000', '?twoFactor=green', '?cursor=garbage', '?sort=role']) {
+      expect(errorCode(await list(admin, query)), query).toBe('invalid_request');
+    }
+  });
+});
