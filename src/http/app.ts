@@ -66,7 +66,7 @@ async function serveWeb(app: FastifyInstance, webDir: string): Promise<void> {
   if (!fs.existsSync(index)) throw new Error(`The web UI is not built: ${index} is missing (run npm run build:web).`);
   await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false });
   const html = fs.readFileSync(index, 'utf8');
-  for (const route of ['/', '/login', '/login/*', '/setup', '/profile', '/profile/*', '/settings', '/settings/*', '/dev/mailbox']) {
+  for (const route of ['/', '/login', '/login/*', '/setup', '/invite', '/reset', '/forgot', '/profile', '/profile/*', '/settings', '/settings/*', '/dev/mailbox']) {
     app.get(route, (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html));
   }
 }

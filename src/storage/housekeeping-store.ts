@@ -4,6 +4,17 @@ import type { Database } from './schema.ts';
 
 export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
   return {
+    async snapshotAdoption(day) {
+      await sql`
+        insert into two_factor_adoption (instance_id, day, active, pending, off)
+        select i.id, ${day}::date,
+               coalesce(sum(c.n) filter (where c.associated), 0),
+               coalesce(sum(c.n) filter (where not c.associated and (c.enabled or i.two_factor_auto_enable)), 0),
+               coalesce(sum(c.n) filter (where not c.associated and not c.enabled and not i.two_factor_auto_enable), 0)
+        from instances i left join user_counts c on c.instance_id = i.id
+        group by i.id, i.two_factor_auto_enable
+        on conflict (instance_id, day) do update set active = excluded.active, pending = excluded.pending, off = excluded.off`.execute(db);
+    },
     async deleteExpired(now, sentMailBefore) {
       const { rows } = await sql<{ sessions: number; locations: number; tokens: number; mail: number; throttles: number }>`
         with s as (delete from sessions where expires_at <= ${now} returning 1),

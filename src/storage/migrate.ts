@@ -4,6 +4,7 @@ import * as twoFactor from './migrations/0002-two-factor.ts';
 import * as backupCodes from './migrations/0003-backup-codes.ts';
 import * as passwordPolicy from './migrations/0004-password-policy.ts';
 import * as usersList from './migrations/0005-users-list.ts';
+import * as userManagement from './migrations/0006-user-management.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-backup-codes': backupCodes,
   '0004-password-policy': passwordPolicy,
   '0005-users-list': usersList,
+  '0006-user-management': userManagement,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

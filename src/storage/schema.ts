@@ -38,6 +38,25 @@ export interface UsersTable {
   setup_postponements: Generated<number>;
   /** Mirrors the existence of a totp_credentials row (kept by a trigger), for indexed filters. */
   totp_associated: Generated<boolean>;
+  two_factor_requested_at: Timestamp | null;
+}
+
+export interface AccountTokensTable {
+  token_hash: string;
+  instance_id: string;
+  user_id: string;
+  purpose: 'invitation' | 'reset';
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface TwoFactorAdoptionTable {
+  instance_id: string;
+  day: ColumnType<string, string, string>;
+  active: number;
+  pending: number;
+  off: number;
 }
 
 export interface UserCountsTable {
@@ -162,6 +181,8 @@ export interface Database {
   backup_codes: BackupCodesTable;
   password_history: PasswordHistoryTable;
   user_counts: UserCountsTable;
+  account_tokens: AccountTokensTable;
+  two_factor_adoption: TwoFactorAdoptionTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

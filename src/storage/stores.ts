@@ -16,6 +16,7 @@ import { knownLocationStore } from './known-location-store.ts';
 import { mailLogStore } from './mail-log-store.ts';
 import { passwordStore } from './password-store.ts';
 import { userDirectoryStore } from './user-directory-store.ts';
+import { accountTokenStore, tokenPasswordStore } from './account-token-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -28,6 +29,7 @@ export function createStores(db: Kysely<Database>): Stores {
     setupTokens: setupTokenStore(db),
     throttles: throttleStore(db),
     housekeeping: housekeepingStore(db),
+    accountTokens: accountTokenStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),
@@ -37,6 +39,7 @@ export function createStores(db: Kysely<Database>): Stores {
       mail: mailLogStore(db, instanceId),
       passwords: passwordStore(db, instanceId),
       directory: userDirectoryStore(db, instanceId),
+      tokenPasswords: tokenPasswordStore(db, instanceId),
     }),
     transaction: (work) =>
       db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx))),

@@ -4,6 +4,11 @@ import type { Database } from './schema.ts';
 
 export function throttleStore(db: Kysely<Database>): ThrottleStore {
   return {
+    async find(keys) {
+      if (keys.length === 0) return new Map();
+      const rows = await db.selectFrom('throttles').select(['key', 'failures', 'last_failure_at']).where('key', 'in', keys).execute();
+      return new Map(rows.map((row) => [row.key, { failures: row.failures, lastFailureAt: row.last_failure_at }]));
+    },
     async recordFailure(keys, now) {
       if (keys.length === 0) return new Map();
       // One atomic upsert for all keys: concurrent failures never lose a count (no read-modify-write).

@@ -19,6 +19,26 @@ export function userDirectoryStore(db: Kysely<Database>, instanceId: string): Us
         order by ${key}, id limit ${query.limit}`.execute(db);
       return rows.map((row) => ({ ...toUser(row), associated: row.totp_associated }));
     },
+    async requestTwoFactor(mail, now, askedBefore) {
+      const { rows } = await sql<{ n: number }>`
+        with asked as (
+          update users set two_factor_requested_at = ${now}
+          where instance_id = ${instanceId} and status = 'active' and two_factor_enabled = false and totp_associated = false
+            and (two_factor_requested_at is null or two_factor_requested_at < ${askedBefore})
+          returning email
+        ), mailed as (
+          insert into outbox (instance_id, recipient, subject, text_body, html_body, sealed, next_attempt_at, created_at)
+          select ${instanceId}, email, ${mail.subject}, ${mail.text}, ${mail.html}, false, ${now}::timestamptz, ${now}::timestamptz from asked
+        )
+        select count(*)::int as n from asked`.execute(db);
+      return Number(rows[0]?.n ?? 0);
+    },
+    async adoption(since) {
+      const { rows } = await sql<{ day: string; active: number; pending: number; off: number }>`
+        select to_char(day, 'YYYY-MM-DD') as day, active, pending, off from two_factor_adoption
+        where instance_id = ${instanceId} and day >= ${since.toISOString().slice(0, 10)}::date order by day`.execute(db);
+      return rows.map((row) => ({ day: row.day, active: Number(row.active), pending: Number(row.pending), off: Number(row.off) }));
+    },
     async counts() {
       const rows = await db.selectFrom('user_counts').select(['enabled', 'associated', 'n']).where('instance_id', '=', instanceId).execute();
       return rows.map((row) => ({ enabled: row.enabled, associated: row.associated, n: Number(row.n) }));

@@ -1,9 +1,9 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { NewUser, UserStore } from '../domain/account/user-store.ts';
 import { emailKey } from '../domain/account/user.ts';
 import type { Database } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
-import { toUser, userColumns } from './rows.ts';
+import { prefixedInstanceColumns, toPrefixedInstance, toUser, userColumns, type UserColumns } from './rows.ts';
 
 /** Users of one instance: every query carries `instance_id = instanceId`. */
 export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
@@ -20,6 +20,36 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
     password_changed_at: user.passwordChangedAt,
   });
   return {
+    async findAccount(id) {
+      const { rows } = await sql<UserColumns & Record<string, unknown> & { t_secret_sealed: string | null; t_last_used_step: number | null; b_code_mac: string | null }>`
+        select u.id, u.instance_id, u.email, u.name, u.role, u.status, u.two_factor_enabled, u.password_changed_at, u.created_at,
+               u.setup_postponements, ${prefixedInstanceColumns},
+               t.secret_sealed as t_secret_sealed, t.last_used_step as t_last_used_step, b.code_mac as b_code_mac
+        from users u join instances i on i.id = u.instance_id
+        left join totp_credentials t on t.instance_id = u.instance_id and t.user_id = u.id
+        left join backup_codes b on b.instance_id = u.instance_id and b.user_id = u.id
+        where u.instance_id = ${instanceId} and u.id = ${id}`.execute(db);
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        user: toUser(row),
+        instance: toPrefixedInstance(row.instance_id, row),
+        totp: row.t_secret_sealed !== null ? { secretSealed: row.t_secret_sealed, lastUsedStep: Number(row.t_last_used_step) } : null,
+        backupCodeMac: row.b_code_mac,
+      };
+    },
+    async update(id, change) {
+      const { rows } = await sql<UserColumns>`
+        with changed as (
+          update users set role = coalesce(${change.role ?? null}::text, role), status = coalesce(${change.status ?? null}::text, status)
+          where instance_id = ${instanceId} and id = ${id}
+          returning id, instance_id, email, name, role, status, two_factor_enabled, password_changed_at, created_at, setup_postponements
+        ), ended as (
+          delete from sessions where instance_id = ${instanceId} and user_id = ${id} and ${change.status === 'disabled' ? sql`exists (select 1 from changed)` : sql`false`}
+        )
+        select * from changed`.execute(db);
+      return rows[0] ? toUser(rows[0]) : null;
+    },
     async findByEmail(email) {
       const row = await users().where('users.email_key', '=', emailKey(email)).executeTakeFirst();
       return row ? toUser(row) : null;

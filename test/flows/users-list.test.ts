@@ -69,7 +69,7 @@ describe.each(engines())('the Users list on %s', (engine) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await list(adminClient, `?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      const page: { users: Array<{ name: string }>; nextCursor: string | null } = (await list(adminClient, `?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json();
       expect(page.users.length).toBeLessThanOrEqual(2);
       seen.push(...page.users.map((u: { name: string }) => u.name));
       cursor = page.nextCursor;

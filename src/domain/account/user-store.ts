@@ -1,4 +1,5 @@
-import type { User, UserCredentials } from './user.ts';
+import type { User } from './user.ts';
+import type { Instance } from '../instance/instance.ts';
 
 export interface NewUser {
   id: string;
@@ -17,6 +18,10 @@ export interface UserStore {
   findById(id: string): Promise<User | null>;
   /** Throws DomainError('conflict') when the email is taken in this instance (any case). */
   insert(user: NewUser): Promise<User>;
+  /** The user with their instance, authenticator and backup code (for links that act without a session). */
+  findAccount(id: string): Promise<{ user: User; instance: Instance; totp: { secretSealed: string; lastUsedStep: number } | null; backupCodeMac: string | null } | null>;
+  /** Changes role and/or status; disabling ends the user's sessions. null when no such user. */
+  update(id: string, change: { role?: User['role']; status?: User['status'] }): Promise<User | null>;
   /** Of these emails, the ones that already exist in the instance (any case), as stored. */
   findExistingEmails(emails: string[]): Promise<string[]>;
   /** Inserts the users whose email is free; returns the emails that were inserted (one statement). */

@@ -65,7 +65,7 @@ function item(user: ListedUser, policy: PasswordPolicy): UserListItem {
   return { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status, twoFactor: describeTwoFactor(policy, user, user.associated) };
 }
 
-function countByStatus(pairs: Array<TwoFactorPair & { n: number }>, policy: PasswordPolicy): Record<TwoFactorStatus, number> {
+export function countByStatus(pairs: Array<TwoFactorPair & { n: number }>, policy: PasswordPolicy): Record<TwoFactorStatus, number> {
   const counts = { active: 0, pending: 0, off: 0 };
   for (const pair of pairs) {
     const status = pair.associated ? 'active' : pair.enabled || policy.twoFactor.autoEnable ? 'pending' : 'off';

@@ -28,4 +28,11 @@ export interface UserDirectoryStore {
   page(query: UserPageQuery): Promise<ListedUser[]>;
   /** How many users have each (associated, enabled) pair (kept by a trigger). */
   counts(): Promise<Array<TwoFactorPair & { n: number }>>;
+  /**
+   * Queues `mail` (the same for everyone) to every active user whose own 2FA is off and who was not
+   * asked since `askedBefore`, marking them asked; one statement. Returns how many.
+   */
+  requestTwoFactor(mail: { subject: string; text: string; html: string }, now: Date, askedBefore: Date): Promise<number>;
+  /** Daily snapshots of the counts, oldest first, from `since`. */
+  adoption(since: Date): Promise<Array<{ day: string; active: number; pending: number; off: number }>>;
 }

@@ -135,3 +135,58 @@ export function passwordChangedMail(input: { to: string; name: string; instanceN
   ];
   return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
 }
+
+export function invitationMail(input: { to: string; name: string; instanceName: string; url: string; days: number }): MailMessage {
+  const subject = `You are invited to ${input.instanceName}`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `An administrator created an account for you on ${input.instanceName}. Choose your password here (the link works once, for ${input.days} days):`,
+    input.url,
+    '',
+    'If you did not expect this, ignore this email.',
+  ];
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [escapeHtml(lines[0]!), escapeHtml(lines[2]!), `<a href="${escapeHtml(input.url)}">Choose your password</a>`, escapeHtml(lines[5]!)]),
+  };
+}
+
+export function passwordResetMail(input: { to: string; name: string; instanceName: string; url: string }): MailMessage {
+  const subject = `Reset your ${input.instanceName} password`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    'Someone asked to reset your password. Choose a new one here (the link works once, for one hour):',
+    input.url,
+    '',
+    'Resetting your password does not turn off two-factor authentication: if it is on, you will also need a current code from your authenticator app.',
+    'If you did not ask for this, ignore this email; your password stays as it is.',
+  ];
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [escapeHtml(lines[0]!), escapeHtml(lines[2]!), `<a href="${escapeHtml(input.url)}">Choose a new password</a>`, escapeHtml(lines[5]!), escapeHtml(lines[6]!)]),
+  };
+}
+
+/** One text for every recipient (no name, no secret): queued in one statement for many users. */
+export function twoFactorRequestMail(input: { instanceName: string; adminName: string; loginUrl: string }): { subject: string; text: string; html: string } {
+  const subject = `Please turn on two-factor authentication for ${input.instanceName}`;
+  const lines = [
+    'Hello,',
+    '',
+    `${input.adminName}, an administrator of ${input.instanceName}, asks you to turn on two-factor authentication.`,
+    'Log in, open My Profile from the menu under your name, and switch on "Two-factor authentication". You will need an authenticator app such as Google Authenticator, Authy or 1Password.',
+    '',
+    `Log in: ${input.loginUrl}`,
+  ];
+  return {
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [escapeHtml(lines[2]!), escapeHtml(lines[3]!), `<a href="${escapeHtml(input.loginUrl)}">Log in</a>`]),
+  };
+}

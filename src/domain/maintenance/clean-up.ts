@@ -6,7 +6,9 @@ import type { HousekeepingCounts } from './housekeeping-store.ts';
 export const SENT_MAIL_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
 /** Deletes expired sessions, known locations and setup links, old sent mail, and forgotten IP counters. */
-export function cleanUp(deps: Deps): Promise<HousekeepingCounts> {
+export async function cleanUp(deps: Deps): Promise<HousekeepingCounts> {
   const now = deps.clock.now();
+  // Today's point of every instance's adoption chart, rewritten each run (the last one of a day stays).
+  await deps.stores.housekeeping.snapshotAdoption(now.toISOString().slice(0, 10));
   return deps.stores.housekeeping.deleteExpired(now, addSeconds(now, -SENT_MAIL_RETENTION_SECONDS));
 }

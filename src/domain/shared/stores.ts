@@ -13,6 +13,7 @@ import type { KnownLocationStore } from '../known-location/known-location-store.
 import type { MailLogStore } from '../mail/mail-log-store.ts';
 import type { PasswordStore } from '../account/password-store.ts';
 import type { UserDirectoryStore } from '../admin/user-directory.ts';
+import type { AccountTokenStore, TokenPasswordStore } from '../account/account-token-store.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -24,6 +25,7 @@ export interface Stores {
   setupTokens: SetupTokenStore;
   throttles: ThrottleStore;
   housekeeping: HousekeepingStore;
+  accountTokens: AccountTokenStore;
   /** Stores whose every query is filtered by this instance. */
   forInstance(instanceId: string): TenantStores;
   /** Runs `work` in one database transaction; stores passed to it take part in it. */
@@ -39,4 +41,5 @@ export interface TenantStores {
   mail: MailLogStore;
   passwords: PasswordStore;
   directory: UserDirectoryStore;
+  tokenPasswords: TokenPasswordStore;
 }

@@ -10,6 +10,8 @@ export interface FailureKey {
 export interface ThrottleStore {
   /** Adds one failure to every key in one atomic statement; returns the new counts by key. */
   recordFailure(keys: FailureKey[], now: Date): Promise<Map<string, number>>;
+  /** The states of these keys (absent: no failures). */
+  find(keys: string[]): Promise<Map<string, ThrottleState>>;
 }
 
 export type { ThrottleState };

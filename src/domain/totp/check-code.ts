@@ -15,12 +15,15 @@ export type SecondFactorInput = { code: string } | { backupCode: string };
 
 export type CheckedFactor = { kind: 'totp'; step: number } | { kind: 'backup_code'; mac: string };
 
+/** Whose factor is checked: what a session lookup (or an account lookup) provides. */
+export type SecondFactorSubject = Pick<ActiveSession, 'user' | 'instance' | 'totp' | 'backupCodeMac' | 'throttles'>;
+
 /**
  * Checks a second factor for the session's user. Refused unevaluated while locked; a wrong code,
  * a TOTP code from a step already used (RFC 6238 §5.2) or a wrong backup code counts as a failure
  * of the one second-factor counter (BC-05). What it returns must then be consumed atomically.
  */
-export async function checkSecondFactor(deps: Deps, active: ActiveSession, input: SecondFactorInput, ip: string | null): Promise<CheckedFactor> {
+export async function checkSecondFactor(deps: Deps, active: SecondFactorSubject, input: SecondFactorInput, ip: string | null): Promise<CheckedFactor> {
   const now = deps.clock.now();
   const key = secondFactorKey(active.user.id);
   assertNotThrottled(active.throttles.get(key) ?? null, ip ? (active.throttles.get(ipKey(ip)) ?? null) : null, now);
@@ -44,7 +47,7 @@ export async function checkSecondFactor(deps: Deps, active: ActiveSession, input
  */
 export async function consumeSecondFactor(
   deps: Deps,
-  active: ActiveSession,
+  active: SecondFactorSubject,
   checked: CheckedFactor,
   effects: { swap?: SessionSwap; location?: NewKnownLocation | null },
   client: { ip: string | null; userAgent: string | null },
@@ -65,7 +68,7 @@ export async function consumeSecondFactor(
 }
 
 /** Counts a refused code and throws the one answer every refused code gets. */
-export async function codeRefused(deps: Deps, active: ActiveSession, ip: string | null): Promise<never> {
+export async function codeRefused(deps: Deps, active: Pick<ActiveSession, 'user' | 'instance'>, ip: string | null): Promise<never> {
   await recordFailure(deps, secondFactorKey(active.user.id), ip, {
     user: active.user,
     instance: active.instance,

@@ -5,6 +5,9 @@ import { updateKnownLocationSettings } from '../../domain/instance/update-known-
 import type { KnownLocationSettings } from '../../domain/instance/instance.ts';
 import { listMail, retryMail } from '../../domain/mail/manage-mail.ts';
 import { listUsers, MAX_PAGE_SIZE } from '../../domain/admin/list-users.ts';
+import { inviteUser, updateUser } from '../../domain/admin/manage-users.ts';
+import { askUsersToEnable } from '../../domain/admin/ask-to-enable.ts';
+import { twoFactorAdoption } from '../../domain/admin/adoption.ts';
 import { invalidInput } from '../../domain/shared/errors.ts';
 import { updatePasswordPolicy } from '../../domain/policy/update-policy.ts';
 import type { PolicyPatch } from '../../domain/policy/policy.ts';
@@ -87,6 +90,24 @@ interface UsersQuery {
   sort?: 'email' | 'name';
 }
 
+const inviteBodySchema = {
+  type: 'object',
+  required: ['email', 'name', 'role'],
+  additionalProperties: false,
+  properties: {
+    email: { type: 'string', minLength: 1, maxLength: 254 },
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    role: { type: 'string', enum: ['admin', 'member'] },
+  },
+} as const;
+
+const updateUserBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { role: { type: 'string', enum: ['admin', 'member'] }, status: { type: 'string', enum: ['active', 'disabled'] } },
+} as const;
+
 /** The admin context: every route here needs a full session of an administrator of the instance. */
 export function adminRoutes(deps: Deps, jar: Cookies) {
   return async (app: FastifyInstance) => {
@@ -114,6 +135,22 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
       if (size !== undefined && (size < 1 || size > MAX_PAGE_SIZE)) throw invalidInput('limit', `Use a page size from 1 to ${MAX_PAGE_SIZE}.`);
       return listUsers(deps, request.auth!, { ...rest, ...(size !== undefined ? { limit: size } : {}) });
     });
+
+    app.post<{ Body: { email: string; name: string; role: string } }>(
+      '/admin/users',
+      { schema: { body: inviteBodySchema } },
+      async (request, reply) => reply.status(201).send(await inviteUser(deps, request.auth!, request.body)),
+    );
+
+    app.patch<{ Params: { id: string }; Body: { role?: string; status?: 'active' | 'disabled' } }>(
+      '/admin/users/:id',
+      { schema: { body: updateUserBodySchema } },
+      async (request) => updateUser(deps, request.auth!, request.params.id, request.body),
+    );
+
+    app.post('/admin/two-factor/requests', async (request) => askUsersToEnable(deps, request.auth!));
+
+    app.get('/admin/two-factor/adoption', async (request) => twoFactorAdoption(deps, request.auth!));
 
     app.get('/admin/password-policy', { schema: { response: { 200: policySchema } } }, async (request) => {
       requireAdminRole(request.auth!);

@@ -12,7 +12,8 @@ import type { LoginStep } from '../../domain/login/login-step.ts';
 import { clientInfo, type Cookies } from '../plugins/session.ts';
 import { qrSvg } from '../qr.ts';
 import { changePassword } from '../../domain/account/change-password.ts';
-import { changePasswordBodySchema } from './policy.schemas.ts';
+import { changePasswordBodySchema, forgotBodySchema, linkBodySchema } from './policy.schemas.ts';
+import { requestPasswordReset, setPasswordWithLink } from '../../domain/account/password-links.ts';
 import {
   codeBodySchema,
   loginBodySchema,
@@ -65,6 +66,22 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       { schema: { body: changePasswordBodySchema, ...stepSchema } },
       async (request, reply) => answer(reply, await changePassword(deps, jar.read(request), request.body, clientInfo(request, jar))),
     );
+
+    app.post<{ Body: { instance: string; email: string } }>('/auth/forgot', { schema: { body: forgotBodySchema } }, async (request, reply) => {
+      // Why the same 204 always: whether the account exists is not the client's business (RL-06).
+      await requestPasswordReset(deps, request.body);
+      return reply.status(204).send();
+    });
+
+    app.post<{ Body: { token: string; password: string; code?: string } }>('/auth/reset', { schema: { body: linkBodySchema } }, async (request, reply) => {
+      await setPasswordWithLink(deps, 'reset', request.body, clientInfo(request, jar));
+      return reply.status(204).send();
+    });
+
+    app.post<{ Body: { token: string; password: string } }>('/auth/invitation', { schema: { body: linkBodySchema } }, async (request, reply) => {
+      await setPasswordWithLink(deps, 'invitation', request.body, clientInfo(request, jar));
+      return reply.status(204).send();
+    });
 
     app.post('/auth/logout', async (request, reply) => {
       await logout(deps, jar.read(request));

@@ -59,3 +59,21 @@ export const changePasswordBodySchema = {
     newPassword: { type: 'string', minLength: 1, maxLength: 1024 },
   },
 } as const;
+
+export const forgotBodySchema = {
+  type: 'object',
+  required: ['instance', 'email'],
+  additionalProperties: false,
+  properties: { instance: { type: 'string', minLength: 1, maxLength: 63 }, email: { type: 'string', minLength: 1, maxLength: 254 } },
+} as const;
+
+export const linkBodySchema = {
+  type: 'object',
+  required: ['token', 'password'],
+  additionalProperties: false,
+  properties: {
+    token: { type: 'string', minLength: 1, maxLength: 200 },
+    password: { type: 'string', minLength: 1, maxLength: 1024 },
+    code: { type: 'string', minLength: 1, maxLength: 16 },
+  },
+} as const;

@@ -1,0 +1,16 @@
+/** Single-use links (invitation, password reset): only the SHA-256 of the token is stored. */
+export interface AccountTokenStore {
+  /** Stores a token for the user, replacing their earlier unused tokens of the same purpose. */
+  issue(userId: string, purpose: 'invitation' | 'reset', tokenHash: string, now: Date, expiresAt: Date): Promise<void>;
+  /** The user the token belongs to, when it exists, is unused and unexpired; null otherwise. */
+  find(tokenHash: string, purpose: 'invitation' | 'reset', now: Date): Promise<{ instanceId: string; userId: string } | null>;
+}
+
+/** The password write that uses a token: one statement, and false when the token was used meanwhile. */
+export interface TokenPasswordStore {
+  /**
+   * Marks the token used and sets the password, in one statement that also ends every session and
+   * known location of the user. Never touches 2FA (SPEC rule 13).
+   */
+  setPasswordWithToken(tokenHash: string, userId: string, passwordHash: string, now: Date): Promise<boolean>;
+}

@@ -1,0 +1,98 @@
+import { randomToken } from '../../crypto/random.ts';
+import { sha256Hex } from '../../crypto/hash.ts';
+import { DomainError } from '../shared/errors.ts';
+import { addSeconds } from '../shared/clock.ts';
+import type { Deps } from '../shared/deps.ts';
+import type { User } from './user.ts';
+import type { Instance } from '../instance/instance.ts';
+import { emailKey, parseEmail } from './user.ts';
+import { checkPasswordForAccount, normalizePassword } from './password-rules.ts';
+import { invitationMail, passwordResetMail } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
+import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
+import { checkSecondFactor, consumeSecondFactor } from '../totp/check-code.ts';
+import { secondFactorKey } from '../throttle/throttle.ts';
+
+export const INVITATION_SECONDS = 7 * 24 * 60 * 60;
+export const RESET_SECONDS = 60 * 60;
+
+/** A single-use link; only its SHA-256 is stored, and the token sits in the URL fragment (never logged). */
+function newLink(deps: Deps, page: 'invite' | 'reset'): { token: string; hash: string; url: string } {
+  const token = randomToken(32);
+  return { token, hash: sha256Hex(token), url: new URL(`/${page}#token=${token}`, deps.publicUrl).toString() };
+}
+
+/** Queues the invitation mail of a new user (a link to choose a password, valid 7 days). */
+export async function sendInvitation(deps: Deps, instance: Instance, user: User): Promise<void> {
+  const link = newLink(deps, 'invite');
+  const now = deps.clock.now();
+  await deps.stores.accountTokens.issue(user.id, 'invitation', link.hash, now, addSeconds(now, INVITATION_SECONDS));
+  const mail = invitationMail({ to: user.email, name: user.name, instanceName: instance.name, url: link.url, days: INVITATION_SECONDS / 86400 });
+  await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), now);
+  deps.mailQueued();
+}
+
+/**
+ * "Forgot password": the same answer whether or not the account exists (RL-06); a link valid one
+ * hour for an active account.
+ */
+export async function requestPasswordReset(deps: Deps, input: { instance: string; email: string }): Promise<void> {
+  const slug = input.instance.trim().toLowerCase();
+  let email: string;
+  try {
+    email = parseEmail(input.email);
+  } catch {
+    return;
+  }
+  const lookup = await deps.stores.credentials.findForLogin({ instanceSlug: slug, emailKey: emailKey(email), throttleKeys: [], deviceIds: [], now: deps.clock.now() });
+  const account = lookup.account;
+  if (!account || account.user.status !== 'active') return;
+  const link = newLink(deps, 'reset');
+  const now = deps.clock.now();
+  await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, addSeconds(now, RESET_SECONDS));
+  const mail = passwordResetMail({ to: account.user.email, name: account.user.name, instanceName: account.instance.name, url: link.url });
+  await deps.stores.outbox.enqueue(account.instance.id, sealMail(deps.secretBox, mail), now);
+  deps.mailQueued();
+}
+
+/**
+ * Sets a password with an invitation or reset link. Never logs in and never turns 2FA off (SPEC
+ * rule 13). For a user whose 2FA is active a current authenticator code is required too, and a
+ * backup code is not accepted: both would come from the same mailbox.
+ */
+export async function setPasswordWithLink(
+  deps: Deps,
+  purpose: 'invitation' | 'reset',
+  input: { token: string; password: string; code?: string },
+  client: { ip: string | null; userAgent: string | null },
+): Promise<void> {
+  const now = deps.clock.now();
+  const hash = sha256Hex(input.token);
+  const found = await deps.stores.accountTokens.find(hash, purpose, now);
+  if (!found) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+  const account = await deps.stores.forInstance(found.instanceId).users.findAccount(found.userId);
+  if (!account) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+  const { user, instance } = account;
+  if (isTwoFactorEnabled(instance.policy, user) && account.totp) {
+    if (!input.code) throw new DomainError('invalid_request', 'Enter the current code from your authenticator app.', { field: 'code' });
+    const throttles = await deps.stores.throttles.find([secondFactorKey(user.id)]);
+    // A TOTP code only: the backup code arrives by email, like this link (SPEC rule 13).
+    const checked = await checkSecondFactor(deps, { ...account, throttles }, { code: input.code }, client.ip);
+    await consumeSecondFactor(deps, { ...account, throttles }, checked, {}, client);
+  }
+  const password = checkPasswordForAccount(
+    input.password,
+    { minLength: instance.policy.password.minLength, blocklist: deps.blocklist, context: [user.email, user.name, instance.slug, instance.name] },
+    'password',
+  );
+  const previous = await deps.stores.forInstance(instance.id).passwords.findHashes(user.id, instance.policy.password.historyCount);
+  for (const old of [previous?.current, ...(previous?.previous ?? [])]) {
+    if (old && (await deps.hasher.verify(old, normalizePassword(password)))) {
+      throw new DomainError('password_reused', 'Choose a password you have not used recently.', { field: 'password' });
+    }
+  }
+  const passwordHash = await deps.hasher.hash(password);
+  if (!(await deps.stores.forInstance(instance.id).tokenPasswords.setPasswordWithToken(hash, user.id, passwordHash, now))) {
+    throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+  }
+}

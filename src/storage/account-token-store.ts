@@ -1,0 +1,54 @@
+import { sql, type Kysely } from 'kysely';
+import type { AccountTokenStore, TokenPasswordStore } from '../domain/account/account-token-store.ts';
+import type { Database } from './schema.ts';
+
+export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
+  return {
+    async issue(userId, purpose, tokenHash, now, expiresAt) {
+      await sql`
+        with replaced as (
+          delete from account_tokens where user_id = ${userId} and purpose = ${purpose} and used_at is null
+        )
+        insert into account_tokens (token_hash, instance_id, user_id, purpose, created_at, expires_at)
+        select ${tokenHash}, instance_id, id, ${purpose}, ${now}::timestamptz, ${expiresAt}::timestamptz from users where id = ${userId}`.execute(db);
+    },
+    async find(tokenHash, purpose, now) {
+      const row = await db
+        .selectFrom('account_tokens')
+        .select(['instance_id', 'user_id'])
+        .where('token_hash', '=', tokenHash)
+        .where('purpose', '=', purpose)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row ? { instanceId: row.instance_id, userId: row.user_id } : null;
+    },
+  };
+}
+
+export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): TokenPasswordStore {
+  return {
+    async setPasswordWithToken(tokenHash, userId, passwordHash, now) {
+      // Why one statement: the link works once even when submitted twice at the same moment.
+      const { rows } = await sql<{ n: number }>`
+        with spent as (
+          update account_tokens set used_at = ${now}
+          where token_hash = ${tokenHash} and instance_id = ${instanceId} and user_id = ${userId} and used_at is null and expires_at > ${now}
+          returning user_id
+        ), history as (
+          insert into password_history (instance_id, user_id, password_hash, created_at)
+          select instance_id, id, password_hash, ${now}::timestamptz from users
+          where instance_id = ${instanceId} and id = ${userId} and password_hash is not null and exists (select 1 from spent)
+        ), changed as (
+          update users set password_hash = ${passwordHash}, password_changed_at = ${now}
+          where instance_id = ${instanceId} and id = ${userId} and exists (select 1 from spent)
+        ), ended as (
+          delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from spent)
+        ), forgotten as (
+          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from spent)
+        )
+        select count(*)::int as n from spent`.execute(db);
+      return Number(rows[0]?.n) === 1;
+    },
+  };
+}
