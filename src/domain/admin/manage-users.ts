@@ -39,5 +39,5 @@ export async function updateUser(deps: Deps, active: ActiveSession, id: string, 
   const updated = await users.update(id, change);
   if (!updated) throw new DomainError('not_found', 'No such user in this instance.');
   const account = await users.findAccount(id);
-  return item(active, updated, account?.totp != null);
+  return item(active, updated, Boolean(account?.totp));
 }
