@@ -12,10 +12,13 @@ export function userDirectoryStore(db: Kysely<Database>, instanceId: string): Us
       if (query.pairs && query.pairs.length === 0) return [];
       // One ordered index range per (associated, enabled) pair, merged: each subquery walks its
       // own index range from the cursor, so a deep page costs what the first page costs.
-      const branches = (query.pairs ?? [null]).map((pair) => branch(instanceId, query, pair));
+      // A prefix search is two ranges (email, name), each on its own index; UNION drops a user
+      // found by both.
+      const fields: Array<'email' | 'name' | null> = query.prefix ? ['email', 'name'] : [null];
+      const branches = (query.pairs ?? [null]).flatMap((pair) => fields.map((field) => branch(instanceId, query, pair, field)));
       const key = query.sort === 'email' ? sql`email_key collate "C"` : sql`lower(name) collate "C"`;
       const { rows } = await sql<UserColumns & { totp_associated: boolean }>`
-        select * from (${sql.join(branches, sql` union all `)}) as page
+        select * from (${sql.join(branches, query.prefix ? sql` union ` : sql` union all `)}) as page
         order by ${key}, id limit ${query.limit}`.execute(db);
       return rows.map((row) => ({ ...toUser(row), associated: row.totp_associated }));
     },
@@ -46,14 +49,13 @@ export function userDirectoryStore(db: Kysely<Database>, instanceId: string): Us
   };
 }
 
-function branch(instanceId: string, query: UserPageQuery, pair: { associated: boolean; enabled: boolean } | null) {
+function branch(instanceId: string, query: UserPageQuery, pair: { associated: boolean; enabled: boolean } | null, field: 'email' | 'name' | null) {
   const key = query.sort === 'email' ? sql`email_key collate "C"` : sql`lower(name) collate "C"`;
   const conditions = [sql`instance_id = ${instanceId}`];
   if (pair) conditions.push(sql`totp_associated = ${pair.associated}`, sql`two_factor_enabled = ${pair.enabled}`);
-  if (query.prefix) {
-    const upper = query.prefix + MAX_CHAR;
-    conditions.push(sql`((email_key collate "C" >= ${query.prefix} and email_key collate "C" < ${upper})
-      or (lower(name) collate "C" >= ${query.prefix} and lower(name) collate "C" < ${upper}))`);
+  if (query.prefix && field) {
+    const column = field === 'email' ? sql`email_key collate "C"` : sql`lower(name) collate "C"`;
+    conditions.push(sql`${column} >= ${query.prefix} and ${column} < ${query.prefix + MAX_CHAR}`);
   }
   if (query.after) conditions.push(sql`(${key}, id) > (${query.after.key} collate "C", ${query.after.id})`);
   return sql`(select id, instance_id, email, email_key, name, role, status, two_factor_enabled, password_changed_at, created_at,

@@ -62,6 +62,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
     ['a page filtered to two stored pairs (pending under auto-enable)', { pairs: [{ associated: false, enabled: true }, { associated: false, enabled: false }] }],
     ['a deep cursor page', { after: { key: 'user9000@example.test', id: 'u9000' } }],
     ['a deep filtered cursor page', { pairs: [{ associated: false, enabled: false }], after: { key: 'user9000@example.test', id: 'u9000' } }],
+    ['a prefix search by email or name', { prefix: 'user123' }],
   ] as const)('walks an index for %s', async (_name, query) => {
     const used = await planOf(query as Partial<UserPageQuery>);
     const onUsers = used.filter((s) => s.relation === 'users');
