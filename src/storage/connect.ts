@@ -2,6 +2,7 @@
  * Opens the database: a PostgreSQL server when a URL is given, else PGlite in the data dir (or
  * in memory for tests). Both speak the same SQL, so one set of migrations and queries serves both.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -45,8 +46,29 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
     // Why: int8 (bigserial, count) arrive as numbers, as they do from PGlite.
     types: { getTypeParser: (oid: number, format?: any) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) } as any,
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return { db, engine: 'postgres', close: () => db.destroy() };
+}
+
+/**
+ * Every statement runs as a named prepared statement, so each pooled connection parses and plans
+ * a given SQL text once: the login path's few statements then cost their execution only.
+ * Names come from a hash of the text, so one text always maps to one name.
+ */
+function preparingPool(pool: pg.Pool): pg.Pool {
+  const connect = pool.connect.bind(pool);
+  const wrapped = Object.create(pool) as pg.Pool;
+  wrapped.connect = (async () => {
+    const client = await connect();
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: unknown }).query = (text: unknown, values?: unknown) =>
+      typeof text === 'string' && /^\s*(with|select|insert|update|delete)\b/i.test(text)
+        ? query({ name: `k${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values })
+        : query(text, values);
+    return client;
+  }) as pg.Pool['connect'];
+  wrapped.end = pool.end.bind(pool);
+  return wrapped;
 }
 
 async function openPglite(pglite: PGlite, afterClose: () => Promise<void>): Promise<DatabaseHandle> {

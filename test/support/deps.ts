@@ -2,7 +2,7 @@
  * Real dependencies for tests: a real database, real argon2id, a fake clock, and the outbox
  * delivering into the dev mailbox store unless a test brings its own transport.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { createPasswordHasher, type PasswordHasher } from '../../src/crypto/password.ts';
 import type { Deps } from '../../src/domain/shared/deps.ts';
@@ -16,11 +16,12 @@ import type { Instance, Plan } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
 import { FakeClock } from './clock.ts';
 import { loadPasswordBlocklist } from '../../src/password-blocklist.ts';
-import { createSecretBox, generateKeyText, parseKey } from '../../src/crypto/secret-box.ts';
+import { createSecretBox, parseKey } from '../../src/crypto/secret-box.ts';
 
 export const PUBLIC_URL = 'http://127.0.0.1:3000';
 export const ORIGIN = 'http://127.0.0.1:3000';
 export const PASSWORD = 'correct horse battery staple';
+export const TEST_SECRET_KEY = createHash('sha256').update('keyward test key').digest('hex');
 
 let sharedHasher: Promise<PasswordHasher> | null = null;
 
@@ -33,7 +34,9 @@ export async function testDeps(database: DatabaseHandle, transport?: MailTranspo
   sharedHasher ??= createPasswordHasher(2);
   const stores = createStores(database.db);
   const clock = new FakeClock(new Date());
-  const secretBox = createSecretBox([parseKey(generateKeyText())]);
+  // One key for every test file: test files sharing a PostgreSQL database share its outbox, and
+  // whichever file's worker claims a mail must be able to open it.
+  const secretBox = createSecretBox([parseKey(TEST_SECRET_KEY)]);
   const mail = createOutboxWorker(stores.outbox, transport ?? devMailboxTransport(stores.devMailbox, clock), secretBox, clock, pino({ level: 'silent' }));
   return {
     stores,
