@@ -5,6 +5,7 @@ import * as backupCodes from './migrations/0003-backup-codes.ts';
 import * as passwordPolicy from './migrations/0004-password-policy.ts';
 import * as usersList from './migrations/0005-users-list.ts';
 import * as userManagement from './migrations/0006-user-management.ts';
+import * as reminders from './migrations/0007-reminders.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-password-policy': passwordPolicy,
   '0005-users-list': usersList,
   '0006-user-management': userManagement,
+  '0007-reminders': reminders,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

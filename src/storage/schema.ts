@@ -39,6 +39,8 @@ export interface UsersTable {
   /** Mirrors the existence of a totp_credentials row (kept by a trigger), for indexed filters. */
   totp_associated: Generated<boolean>;
   two_factor_requested_at: Timestamp | null;
+  setup_reminded_at: Timestamp | null;
+  password_warned_at: Timestamp | null;
 }
 
 export interface AccountTokensTable {

@@ -5,10 +5,28 @@ import type { HousekeepingCounts } from './housekeeping-store.ts';
 /** Sent mail is kept 30 days (for admins' delivery questions), then deleted. */
 export const SENT_MAIL_RETENTION_SECONDS = 30 * 24 * 60 * 60;
 
+export const REMINDER_INTERVAL_SECONDS = 7 * 24 * 60 * 60;
+const REMINDER_BATCH = 5000;
+
+/**
+ * Weekly reminders to users with 2FA enabled and no app yet (SPEC rule 3's rollout), and one
+ * warning per password before it expires (rule 10). Batches keep each run short.
+ */
+export async function sendReminders(deps: Deps): Promise<{ setup: number; expiry: number }> {
+  const now = deps.clock.now();
+  // The login link of each mail is this prefix and the instance's slug.
+  const loginUrlPrefix = new URL('/login?instance=', deps.publicUrl).toString();
+  const setup = await deps.stores.housekeeping.remindPendingSetup(now, addSeconds(now, -REMINDER_INTERVAL_SECONDS), REMINDER_BATCH, loginUrlPrefix);
+  const expiry = await deps.stores.housekeeping.warnExpiringPasswords(now, REMINDER_BATCH, loginUrlPrefix);
+  if (setup + expiry > 0) deps.mailQueued();
+  return { setup, expiry };
+}
+
 /** Deletes expired sessions, known locations and setup links, old sent mail, and forgotten IP counters. */
 export async function cleanUp(deps: Deps): Promise<HousekeepingCounts> {
   const now = deps.clock.now();
   // Today's point of every instance's adoption chart, rewritten each run (the last one of a day stays).
   await deps.stores.housekeeping.snapshotAdoption(now.toISOString().slice(0, 10));
+  await sendReminders(deps);
   return deps.stores.housekeeping.deleteExpired(now, addSeconds(now, -SENT_MAIL_RETENTION_SECONDS));
 }
