@@ -45,7 +45,8 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
       mailQueued: () => mail.wake(),
       secretBox,
       totpIssuer: config.totpIssuer,
-      blocklist: loadPasswordBlocklist().list,
+      // Loaded on the first password check, not at start: most processes never check one.
+      blocklist: { contains: (password) => loadPasswordBlocklist().list.contains(password) },
     };
     return {
       deps,

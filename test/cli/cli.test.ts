@@ -29,7 +29,8 @@ function keyward(args: string[], env: Record<string, string>, stdin = ''): Promi
   });
 }
 
-describe('the keyward CLI on the embedded database', () => {
+// Each command is a process of its own (tsx, PGlite, migrations): generous time on a busy machine.
+describe('the keyward CLI on the embedded database', { timeout: 120_000 }, () => {
   let dataDir: string;
   let env: Record<string, string>;
   beforeAll(() => {
@@ -139,7 +140,7 @@ describe('the keyward CLI on the embedded database', () => {
   });
 });
 
-describe('the keyward CLI beside a running server', () => {
+describe('the keyward CLI beside a running server', { timeout: 120_000 }, () => {
   it('refuses to open an embedded database another live process holds, with a clear message', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-lock-'));
     // A live process (this test runner) holds the lock, as a running server would.
@@ -152,7 +153,7 @@ describe('the keyward CLI beside a running server', () => {
   });
 });
 
-describe.runIf(process.env.TEST_DATABASE_URL)('the keyward CLI on PostgreSQL (DATABASE_URL)', () => {
+describe.runIf(process.env.TEST_DATABASE_URL)('the keyward CLI on PostgreSQL (DATABASE_URL)', { timeout: 120_000 }, () => {
   it('creates an instance and a user in the PostgreSQL database', async () => {
     const slug = `cli-${Date.now().toString(36)}`;
     const env = { DATABASE_URL: process.env.TEST_DATABASE_URL! };
