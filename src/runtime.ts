@@ -15,7 +15,7 @@ import { openDatabase, type DatabaseHandle } from './storage/connect.ts';
 import { migrateToLatest } from './storage/migrate.ts';
 import { createStores } from './storage/stores.ts';
 import { createOutboxWorker, type OutboxWorker } from './mail/outbox-worker.ts';
-import { devMailboxTransport, smtpTransport } from './mail/transport.ts';
+import { devMailboxTransport, smtpTransport, unconfiguredTransport } from './mail/transport.ts';
 
 export interface Runtime {
   deps: Deps;
@@ -32,9 +32,13 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
     const stores = createStores(database.db);
+    // Why not the dev mailbox whenever SMTP_URL is unset: off loopback that would mark mail sent
+    // that nobody receives, and keep backup codes readable in the database. Mail then waits.
     const transport = config.smtpUrl
       ? smtpTransport(config.smtpUrl, config.mailFrom, config.publicUrl.hostname)
-      : devMailboxTransport(stores.devMailbox, clock);
+      : devMailboxAllowed(config)
+        ? devMailboxTransport(stores.devMailbox, clock)
+        : unconfiguredTransport();
     const secretBox = loadSecretBox(config, log);
     const mail = createOutboxWorker(stores.outbox, transport, secretBox, clock, log, { leaseSeconds: config.mailLeaseSeconds });
     const deps: Deps = {

@@ -33,6 +33,17 @@ export function smtpTransport(smtpUrl: string, from: string, messageIdDomain: st
   };
 }
 
+/** No SMTP and no dev mailbox: every send fails, so mail stays queued (with retries) until SMTP_URL is set. */
+export function unconfiguredTransport(): MailTransport {
+  return {
+    kind: 'smtp',
+    send: async () => {
+      throw new Error('SMTP_URL is not set: mail waits in the outbox');
+    },
+    close: () => {},
+  };
+}
+
 export function devMailboxTransport(store: DevMailboxStore, clock: Clock): MailTransport {
   return {
     kind: 'dev-mailbox',

@@ -18,15 +18,22 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
    * the client's session is swapped for `swap.next` and the throttle keys are cleared.
    */
   const successEffects = (swap: SessionSwap | undefined, clearKeys: string[]) => sql`
-        ended as (
-          delete from sessions where id = ${swap?.previousSessionId ?? ''} and instance_id = ${instanceId}
-            and exists (select 1 from consumed)
-        ), cleared as (
+        cleared as (
           delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
             and exists (select 1 from consumed)
         ), started as (
           ${swap ? insertSession(instanceId, swap.next, 'consumed') : sql`select 1 where false`}
         )`;
+  /**
+   * With a session swap, the old session is deleted first and the factor is used only if that
+   * delete found it: two concurrent requests on one half-logged-in session cannot both win, even
+   * with two different valid factors (MFA-09).
+   */
+  const endedFirst = (swap: SessionSwap | undefined) =>
+    swap
+      ? sql`ended as (delete from sessions where id = ${swap.previousSessionId} and instance_id = ${instanceId} returning id),`
+      : sql``;
+  const gatedOnEnded = (swap: SessionSwap | undefined) => (swap ? sql`and exists (select 1 from ended)` : sql``);
   const upsertBackupCode = (userId: string, mac: string, now: Date) =>
     sql`insert into backup_codes (instance_id, user_id, code_mac, created_at) values (${instanceId}, ${userId}, ${mac}, ${now})
         on conflict (instance_id, user_id) do update set code_mac = excluded.code_mac, created_at = excluded.created_at`;
@@ -35,9 +42,9 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
       // Why one conditional UPDATE: the step is accepted once across sessions and processes
       // (RFC 6238 §5.2); everything the success grants happens only if this row changed.
       const { rows } = await sql<{ n: number }>`
-        with consumed as (
+        with ${endedFirst(swap)} consumed as (
           update totp_credentials set last_used_step = ${step}
-          where instance_id = ${instanceId} and user_id = ${userId} and last_used_step < ${step}
+          where instance_id = ${instanceId} and user_id = ${userId} and last_used_step < ${step} ${gatedOnEnded(swap)}
           returning user_id
         ), located as (
           ${insertLocation(userId, location, now, 'consumed')}
@@ -75,9 +82,9 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
       // Why one statement: the old code stops working, the new one is stored and its mail is
       // queued together; no crash or race can lose the replacement or accept the old code twice.
       const { rows } = await sql<{ n: number }>`
-        with consumed as (
+        with ${endedFirst(swap)} consumed as (
           update backup_codes set code_mac = ${next.mac}, created_at = ${now}
-          where instance_id = ${instanceId} and user_id = ${userId} and code_mac = ${oldMac}
+          where instance_id = ${instanceId} and user_id = ${userId} and code_mac = ${oldMac} ${gatedOnEnded(swap)}
           returning user_id
         ), mailed as (
           ${insertOutbox(instanceId, next.mail, now, 'consumed')}

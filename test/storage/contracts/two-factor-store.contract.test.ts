@@ -60,19 +60,32 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
-  it('swaps the session and stores the location only when the step was consumed', async () => {
+  it('starts a session and stores the location only when the step was consumed', async () => {
     const { admin, tenant, sessionId } = await enrolled();
     const refused = session(admin.id);
     const loc = location();
     expect(await tenant.twoFactor.consumeStep(admin.id, 50, { swap: { previousSessionId: sessionId, next: refused.row }, location: loc, now: new Date() })).toBe(false);
-    const ids = (await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).map((r) => r.id);
-    expect(ids).toEqual([sessionId]);
+    // The session that presented a refused factor is ended all the same; no new one starts.
+    expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).toEqual([]);
     expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toHaveLength(1);
+    const pending = session(admin.id);
+    await tenant.sessions.rotate(null, pending.row);
     const accepted = session(admin.id);
-    expect(await tenant.twoFactor.consumeStep(admin.id, 101, { swap: { previousSessionId: sessionId, next: accepted.row }, location: loc, now: new Date() })).toBe(true);
+    expect(await tenant.twoFactor.consumeStep(admin.id, 101, { swap: { previousSessionId: pending.token.id, next: accepted.row }, location: loc, now: new Date() })).toBe(true);
     const after = (await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).map((r) => r.id);
     expect(after).toEqual([accepted.token.id]);
     expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toHaveLength(2);
+  });
+
+  it('lets only one of two different valid factors on one session through (MFA-09)', async () => {
+    const { admin, tenant, sessionId } = await enrolled();
+    const [a, b] = [session(admin.id), session(admin.id)];
+    const results = await Promise.all([
+      tenant.twoFactor.consumeStep(admin.id, 101, { swap: { previousSessionId: sessionId, next: a.row }, now: new Date() }),
+      tenant.twoFactor.consumeStep(admin.id, 102, { swap: { previousSessionId: sessionId, next: b.row }, now: new Date() }),
+    ]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
   });
 
   it('cannot consume, disable or list for a user of another instance', async () => {
