@@ -21,7 +21,8 @@ export function credentialStore(db: Kysely<Database>): CredentialStore {
         deviceIds.length > 0
           ? sql`(select json_agg(json_build_object('id', kl.id, 'secretHash', kl.secret_hash, 'network', kl.network))
                  from known_locations kl
-                 where kl.instance_id = a.instance_id and kl.user_id = a.id and kl.id in (${sql.join(deviceIds)}) and kl.expires_at > ${now})`
+                 where kl.instance_id = a.instance_id and kl.user_id = a.id and kl.id in (${sql.join(deviceIds)}) and kl.expires_at > ${now}
+                   and kl.created_at + make_interval(days => a.i_trust_days) > ${now})`
           : sql`null`;
       const { rows } = await sql<LoginRow>`
         select a.*, ${throttleKeys.length > 0 ? throttleSubquery(throttleKeys) : sql`null`} as throttles, ${locations} as locations

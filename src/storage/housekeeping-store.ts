@@ -17,6 +17,7 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
             and u.password_hash is not null and u.created_at < ${remindedBefore}
             and (u.setup_reminded_at is null or u.setup_reminded_at < ${remindedBefore})
           limit ${limit}
+          for update of u skip locked
         ), marked as (
           update users u set setup_reminded_at = ${now} from due where u.instance_id = due.instance_id and u.id = due.id
         ), mailed as (
@@ -47,6 +48,7 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
             and u.password_changed_at + make_interval(days => i.password_max_age_days) > ${now}
             and (u.password_warned_at is null or u.password_warned_at < u.password_changed_at)
           limit ${limit}
+          for update of u skip locked
         ), marked as (
           update users u set password_warned_at = ${now} from due where u.instance_id = due.instance_id and u.id = due.id
         ), mailed as (

@@ -109,13 +109,13 @@ export function throttleSubquery(keys: string[]) {
 /** Sessions of one instance. */
 export function tenantSessionStore(db: Kysely<Database>, instanceId: string): TenantSessionStore {
   return {
-    async rotate(previousId, next, effects = {}) {
+    async rotate(previous, next, effects = {}) {
       // One statement: the old session ends in the same moment the new one starts; a success
       // clears its throttle counters and refreshes the known location it used.
       const clearKeys = effects.clearKeys ?? [];
       await sql`
         with ended as (
-          delete from sessions where id = ${previousId ?? ''} and instance_id = ${instanceId}
+          delete from sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''} and instance_id = ${instanceId}
         ), cleared as (
           delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
         ), touched as (

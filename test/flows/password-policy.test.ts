@@ -105,18 +105,22 @@ describe.each(engines())('the password policy on %s', (engine) => {
     expect((await new Client(app).login(instance.slug, member.email, PASSWORD)).json()).toEqual({ next: 'setup', canPostpone: false });
   });
 
-  it('counts postponements down to the limit, then requires setup', async () => {
+  it('counts postponements down to the limit during the grace period, then requires setup', async () => {
     const { instance, put } = await adminOf('enterprise');
     const member = await givenUser(deps, instance);
-    await put({ twoFactor: { autoEnable: true, maxPostpones: 2 } });
+    const from = new Date(deps.clock.now().getTime() + 30 * 86_400_000).toISOString();
+    await put({ twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: from, maxPostpones: 2 } });
     for (const left of [2, 1]) {
       const client = new Client(app);
-      expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toEqual({ next: 'setup', canPostpone: true, postponesLeft: left });
+      expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toEqual({ next: 'setup', canPostpone: true, postponesLeft: left, enforceFrom: from });
       expect((await client.post('/api/v1/auth/postpone')).json()).toEqual({ next: 'done' });
     }
     const client = new Client(app);
-    expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toEqual({ next: 'setup', canPostpone: false, postponesLeft: 0 });
+    expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toMatchObject({ next: 'setup', canPostpone: false, postponesLeft: 0 });
     expect(errorCode(await client.post('/api/v1/auth/postpone'))).toBe('setup_enforced');
+    // Without enforcement the limit does not apply: users may postpone at every login (rule 3).
+    await put({ twoFactor: { enforceSetup: false } });
+    expect((await new Client(app).login(instance.slug, member.email, PASSWORD)).json()).toEqual({ next: 'setup', canPostpone: true });
   });
 
   it('turns 2FA on for every user with one statement, whatever their number', async () => {

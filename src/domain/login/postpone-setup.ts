@@ -16,7 +16,7 @@ export async function postponeSetup(deps: Deps, sessionToken: string | undefined
     throw new DomainError('setup_enforced', 'Your organisation requires two-factor authentication: set it up to continue.');
   }
   const stage = stageAfterSecondFactor(active.instance, active.user, now);
-  const token = await startSession(deps, deps.stores.forInstance(active.instance.id), active.user.id, stage, { ...client, previousSessionId: active.session.id }, {
+  const token = await startSession(deps, deps.stores.forInstance(active.instance.id), active.user.id, stage, { ...client, previousSession: { id: active.session.id, secretHash: active.secretHash } }, {
     countPostponement: true,
   });
   return { step: describeStep(stage, active.instance, { ...active.user, setupPostponements: active.user.setupPostponements + 1 }, now), sessionToken: token };

@@ -23,7 +23,8 @@ export interface SetupDemand {
 export function setupDemand(policy: PasswordPolicy, postponements: number, now: Date): SetupDemand {
   const { enforceSetup, enforceFrom, maxPostpones } = policy.twoFactor;
   const enforcedNow = enforceSetup && (enforceFrom === null || enforceFrom.getTime() <= now.getTime());
-  const postponesLeft = maxPostpones === null ? undefined : Math.max(0, maxPostpones - postponements);
+  // The limit is part of enforcement: without "Enforce setup" users may postpone at every login (rule 3).
+  const postponesLeft = maxPostpones === null || !enforceSetup ? undefined : Math.max(0, maxPostpones - postponements);
   return {
     canPostpone: !enforcedNow && postponesLeft !== 0,
     ...(postponesLeft !== undefined ? { postponesLeft } : {}),

@@ -52,12 +52,12 @@ export interface SessionStore {
 /** Sessions of one instance. */
 export interface TenantSessionStore {
   /**
-   * Ends `previousId` (when given, and only if it belongs to this instance) and stores `next`, in
+   * Ends `previous` (when given, its secret hash matches, and it belongs to this instance) and stores `next`, in
    * one statement that also deletes the throttle keys `clearKeys` (a success) and refreshes the
    * known location `touchLocationId`; `countPostponement` adds one to the user's postponed setups.
    */
   rotate(
-    previousId: string | null,
+    previous: { id: string; secretHash: string } | null,
     next: NewSession,
     effects?: { clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean },
   ): Promise<void>;

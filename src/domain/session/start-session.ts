@@ -8,8 +8,11 @@ import { PENDING_LOGIN_SECONDS } from '../totp/two-factor.ts';
 export interface ClientInfo {
   ip: string | null;
   userAgent: string | null;
-  /** The id of the session the client holds now, if any: it is ended, never upgraded. */
-  previousSessionId: string | null;
+  /**
+   * The session the client holds now, if any (its id and the hash of its secret): it is ended,
+   * never upgraded. Both are needed, so a client knowing only an id cannot end someone's session.
+   */
+  previousSession: { id: string; secretHash: string } | null;
   /** Trusted-device tokens the browser presented (cookies), at most a handful. */
   deviceTokens: Array<{ id: string; secret: string }>;
 }
@@ -55,6 +58,6 @@ export async function startSession(
   effects: { secondFactorAt?: Date | null; clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean } = {},
 ): Promise<string> {
   const { token, row } = newSession(deps, userId, stage, client, effects.secondFactorAt ?? null);
-  await tenant.sessions.rotate(client.previousSessionId, row, effects);
+  await tenant.sessions.rotate(client.previousSession, row, effects);
   return token;
 }

@@ -7,7 +7,8 @@ import { authenticate } from '../../domain/session/authenticate.ts';
 import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
 import { DomainError } from '../../domain/shared/errors.ts';
 import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
-import { TOKEN_ID, TOKEN_SECRET } from '../../crypto/token.ts';
+import { parseIdSecretToken, TOKEN_ID, TOKEN_SECRET } from '../../crypto/token.ts';
+import { sha256Hex } from '../../crypto/hash.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -58,11 +59,11 @@ export async function registerSessions(app: FastifyInstance): Promise<void> {
 }
 
 export function clientInfo(request: FastifyRequest, jar: Cookies): ClientInfo {
-  const previous = jar.read(request)?.split('.')[0];
+  const previous = parseIdSecretToken(jar.read(request));
   return {
     ip: request.ip ?? null,
     userAgent: request.headers['user-agent'] ?? null,
-    previousSessionId: previous ?? null,
+    previousSession: previous ? { id: previous.id, secretHash: sha256Hex(previous.secret) } : null,
     deviceTokens: jar.devices(request),
   };
 }

@@ -16,7 +16,7 @@ describe.each(engines())('HousekeepingStore on %s', (engine) => {
   });
   afterAll(() => database.close());
 
-  const client = { ip: '192.0.2.1', userAgent: null, previousSessionId: null, deviceTokens: [] };
+  const client = { ip: '192.0.2.1', userAgent: null, previousSession: null, deviceTokens: [] };
 
   it('deletes expired sessions and forgotten IP counters, and keeps account counters and live sessions', async () => {
     const { instance, admin } = await givenInstance(deps);

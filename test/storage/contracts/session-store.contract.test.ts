@@ -64,11 +64,22 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     const first = await givenSession(instance.id, admin.id);
     const next = newSessionToken();
     const now = new Date();
-    await deps.stores.forInstance(instance.id).sessions.rotate(first.id, {
+    await deps.stores.forInstance(instance.id).sessions.rotate({ id: first.id, secretHash: first.secretHash }, {
       id: next.id, secretHash: next.secretHash, userId: admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null, secondFactorAt: null,
     });
     expect(await find(first.id, first.secretHash, now)).toBeNull();
     expect(await find(next.id, next.secretHash, now)).not.toBeNull();
+  });
+
+  it('does not end a session whose secret the client does not have', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const victim = await givenSession(instance.id, admin.id);
+    const mine = newSessionToken();
+    const now = new Date();
+    await deps.stores.forInstance(instance.id).sessions.rotate({ id: victim.id, secretHash: 'f'.repeat(64) }, {
+      id: mine.id, secretHash: mine.secretHash, userId: admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null, secondFactorAt: null,
+    });
+    expect(await find(victim.id, victim.secretHash, now)).not.toBeNull();
   });
 
   it('cannot end or rotate away a session of another instance', async () => {
@@ -78,7 +89,7 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     const mine = newSessionToken();
     const now = new Date();
     const other = deps.stores.forInstance(b.instance.id).sessions;
-    await other.rotate(victim.id, {
+    await other.rotate({ id: victim.id, secretHash: victim.secretHash }, {
       id: mine.id, secretHash: mine.secretHash, userId: b.admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null, secondFactorAt: null,
     });
     expect(await other.deleteForUser(a.admin.id)).toBe(0);
