@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AccountTokenStore, TokenPasswordStore } from '../domain/account/account-token-store.ts';
 import type { Database } from './schema.ts';
+import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
 export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
   return {
@@ -29,7 +30,11 @@ export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
 export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): TokenPasswordStore {
   return {
     async setPasswordWithToken(tokenHash, userId, passwordHash, now) {
-      // Why one statement: the link works once even when submitted twice at the same moment.
+      const passwordKeyOf = sql`(select ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key from users u join instances i on i.id = u.instance_id
+                                 where u.instance_id = ${instanceId} and u.id = ${userId})`;
+      // Why one statement: the link works once even when submitted twice at the same moment. A
+      // successful reset proves the mailbox (and, with 2FA, the app), so it also lifts the
+      // account's lockout: a lock caused by strangers can always be ended by its owner.
       const { rows } = await sql<{ n: number }>`
         with spent as (
           update account_tokens set used_at = ${now}
@@ -46,6 +51,11 @@ export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): To
           delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from spent)
         ), forgotten as (
           delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from spent)
+        ), others as (
+          delete from account_tokens where instance_id = ${instanceId} and user_id = ${userId} and token_hash <> ${tokenHash}
+            and used_at is null and exists (select 1 from spent)
+        ), unlocked as (
+          delete from throttles where key in (${passwordKeyOf}, ${SECOND_FACTOR_KEY_PREFIX} || ${userId}) and exists (select 1 from spent)
         )
         select count(*)::int as n from spent`.execute(db);
       return Number(rows[0]?.n) === 1;

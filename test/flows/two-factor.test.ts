@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { deliveredTo, givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp, loginWithCode } from '../support/two-factor.ts';
@@ -160,13 +160,27 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     await client.login(instance.slug, admin.email, PASSWORD);
     const secret = await enrolTotp(client, deps);
     const off = (payload: object) => client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload });
-    expect(errorCode(await off({ enabled: false }))).toBe('invalid_request');
+    deps.clock.advanceSeconds(601); // the code of the setup is no longer fresh
+    expect(errorCode(await off({ enabled: false }))).toBe('step_up_required');
     expect(errorCode(await off({ enabled: false, code: 'abcdef' }))).toBe('invalid_credentials');
     const done = await off({ enabled: false, code: oathtool(secret, deps.clock.now()) });
     expect(done.json()).toEqual({ enabled: false, associated: false, status: 'off', enforced: false });
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
     expect((await client.get('/api/v1/me/known-locations')).json().locations).toEqual([]);
     expect((await new Client(app).login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'done' });
+    const mails = await deliveredTo(deps, admin.email);
+    expect(mails.some((m) => m.subject.startsWith('Two-factor authentication was turned off'))).toBe(true);
+  });
+
+  it('turns 2FA off without another code right after a step-up', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    const secret = await enrolTotp(client, deps);
+    deps.clock.advanceSeconds(601);
+    expect((await client.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
+    const off = await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false } });
+    expect(off.json().status).toBe('off');
   });
 
   it('ends the other sessions of a user who sets up an app', async () => {

@@ -92,6 +92,25 @@ describe.each(engines())('user management and password links on %s', (engine) =>
     expect((await new Client(app).login(instance.slug, admin.email, 'a fresh start password')).json()).toEqual({ next: 'done' });
   });
 
+  it('lifts a lockout caused by strangers when the owner resets the password', async () => {
+    const { instance, admin } = await adminClient();
+    for (let i = 0; i < 6; i += 1) await new Client(app).login(instance.slug, admin.email, 'a stranger guessing');
+    expect(errorCode(await new Client(app).login(instance.slug, admin.email, PASSWORD))).toBe('locked');
+    await new Client(app).post('/api/v1/auth/forgot', { instance: instance.slug, email: admin.email });
+    const mail = (await deliveredTo(deps, admin.email)).find((m) => m.subject.startsWith('Reset'))!;
+    await new Client(app).post('/api/v1/auth/reset', { token: linkToken(mail.text, 'reset'), password: 'owner is back in control' });
+    expect((await new Client(app).login(instance.slug, admin.email, 'owner is back in control')).json()).toEqual({ next: 'done' });
+  });
+
+  it('refuses a link of a user who was disabled since', async () => {
+    const { instance, client } = await adminClient();
+    const email = `gone-${instance.slug}@example.test`;
+    const invited = (await client.post('/api/v1/admin/users', { email, name: 'Gina Gone', role: 'member' })).json();
+    await client.request({ method: 'PATCH', url: `/api/v1/admin/users/${invited.id}`, payload: { status: 'disabled' } });
+    const [mail] = await deliveredTo(deps, email);
+    expect(errorCode(await new Client(app).post('/api/v1/auth/invitation', { token: linkToken(mail!.text, 'invite'), password: 'gina wants in anyway' }))).toBe('forbidden');
+  });
+
   it('asks for an authenticator code with a reset when 2FA is active, accepts no backup code, and leaves 2FA on', async () => {
     const { instance, admin, client } = await adminClient();
     const secret = await enrolTotp(client, deps);

@@ -73,6 +73,13 @@ export async function setPasswordWithLink(
   const account = await deps.stores.forInstance(found.instanceId).users.findAccount(found.userId);
   if (!account) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
   const { user, instance } = account;
+  if (user.status !== 'active') throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+  // The password is checked first, so a refused password does not use up the authenticator code.
+  const password = checkPasswordForAccount(
+    input.password,
+    { minLength: instance.policy.password.minLength, blocklist: deps.blocklist, context: [user.email, user.name, instance.slug, instance.name] },
+    'password',
+  );
   if (isTwoFactorEnabled(instance.policy, user) && account.totp) {
     if (!input.code) throw new DomainError('invalid_request', 'Enter the current code from your authenticator app.', { field: 'code' });
     const throttles = await deps.stores.throttles.find([secondFactorKey(user.id)]);
@@ -80,11 +87,6 @@ export async function setPasswordWithLink(
     const checked = await checkSecondFactor(deps, { ...account, throttles }, { code: input.code }, client.ip);
     await consumeSecondFactor(deps, { ...account, throttles }, checked, {}, client);
   }
-  const password = checkPasswordForAccount(
-    input.password,
-    { minLength: instance.policy.password.minLength, blocklist: deps.blocklist, context: [user.email, user.name, instance.slug, instance.name] },
-    'password',
-  );
   const previous = await deps.stores.forInstance(instance.id).passwords.findHashes(user.id, instance.policy.password.historyCount);
   for (const old of [previous?.current, ...(previous?.previous ?? [])]) {
     if (old && (await deps.hasher.verify(old, normalizePassword(password)))) {

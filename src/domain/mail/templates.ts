@@ -190,3 +190,15 @@ export function twoFactorRequestMail(input: { instanceName: string; adminName: s
     html: layout(subject, [escapeHtml(lines[2]!), escapeHtml(lines[3]!), `<a href="${escapeHtml(input.loginUrl)}">Log in</a>`]),
   };
 }
+
+export function twoFactorOffMail(input: { to: string; name: string; instanceName: string; at: Date; ip: string | null }): MailMessage {
+  const subject = `Two-factor authentication was turned off for your ${input.instanceName} account`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `Two-factor authentication was turned off for your ${input.instanceName} account at ${input.at.toISOString()} from ${input.ip ?? 'an unknown address'}. Your authenticator app and backup code no longer work.`,
+    '',
+    'If you did not do this, change your password and contact your administrator at once.',
+  ];
+  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[4]!].map(escapeHtml)) };
+}

@@ -3,6 +3,9 @@ import type { Deps } from '../shared/deps.ts';
 import { loadSessionForStep } from '../login/load-login-step.ts';
 import { describeTwoFactor, type TwoFactorState } from '../account/describe-me.ts';
 import { checkSecondFactor, codeRefused, consumeSecondFactor } from './check-code.ts';
+import { isFresh } from './two-factor.ts';
+import { twoFactorOffMail } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
 
 /**
  * The My Profile switch (SPEC rule 4). On: the next login asks for setup. Off, with an app
@@ -28,12 +31,25 @@ export async function setTwoFactor(
   let usingBackupMac: string | undefined;
   if (active.totp) {
     const factor = input.code !== undefined ? { code: input.code } : input.backupCode !== undefined ? { backupCode: input.backupCode } : null;
-    if (!factor) throw new DomainError('invalid_request', 'Enter a current code to turn two-factor authentication off.', { field: 'code' });
+    // A code verified in the last 10 minutes (step-up) is enough; otherwise one comes with the request.
+    if (!factor && !isFresh(active.session.secondFactorAt, deps.clock.now())) {
+      throw new DomainError('step_up_required', 'Enter a current code to turn two-factor authentication off.', { field: 'code' });
+    }
+  }
+  if (active.totp && (input.code !== undefined || input.backupCode !== undefined)) {
+    const factor = input.code !== undefined ? { code: input.code } : { backupCode: input.backupCode! };
     const checked = await checkSecondFactor(deps, active, factor, client.ip);
     // A TOTP step is used up here; a backup code is used up by deleting exactly it below.
     if (checked.kind === 'totp') await consumeSecondFactor(deps, active, checked, {}, client);
     else usingBackupMac = checked.mac;
   }
   if (!(await twoFactor.disable(active.user.id, usingBackupMac))) await codeRefused(deps, active, client.ip);
+  if (active.totp) {
+    // OTP-13: removing a factor is announced to the owner, in case it was not them.
+    const now = deps.clock.now();
+    const mail = twoFactorOffMail({ to: active.user.email, name: active.user.name, instanceName: active.instance.name, at: now, ip: client.ip });
+    await deps.stores.outbox.enqueue(active.instance.id, sealMail(deps.secretBox, mail), now);
+    deps.mailQueued();
+  }
   return describeTwoFactor(policy, { twoFactorEnabled: false }, false);
 }
