@@ -3,6 +3,9 @@
  * Nothing is mocked: the page runs under the server's real CSP and cookies.
  */
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { expect, onTestFinished } from 'vitest';
@@ -110,6 +113,7 @@ export interface Person {
 }
 
 const PERSON_PASSWORD = 'a long and careful passphrase';
+let instances = 0;
 
 /**
  * Browser flows against one server with one instance: people added with the keyward CLI, fresh
@@ -161,18 +165,71 @@ export class BrowserFlow {
     await this.current.stop();
   }
 
-  /** A new user of the instance, added with the keyward CLI through the running server. */
-  addPerson(role: 'member' | 'admin' = 'member'): Person {
+  /**
+   * A new user of the instance, added with the keyward CLI through the running server; `name`
+   * instead of "Person N" when a test needs people told apart by name.
+   */
+  addPerson(role: 'member' | 'admin' = 'member', name?: string): Person {
     this.people += 1;
-    const person = { email: `person${this.people}@${this.instance.slug}.test`, name: `Person ${this.people}`, password: PERSON_PASSWORD };
-    const { SMTP_URL: _smtp, DATABASE_URL: _database, ...env } = process.env;
-    const result = spawnSync(
-      'node_modules/.bin/tsx',
-      ['src/cli/main.ts', 'user', 'create', this.instance.slug, person.email, '--name', person.name, '--role', role],
-      { env: { ...env, KEYWARD_DATA_DIR: this.dataDir, PUBLIC_URL: `${this.server.origin}/` }, input: `${person.password}\n`, encoding: 'utf8' },
-    );
-    expect(result.status, result.stderr).toBe(0);
+    const person = { email: `person${this.people}@${this.instance.slug}.test`, name: name ?? `Person ${this.people}`, password: PERSON_PASSWORD };
+    this.cli(['user', 'create', this.instance.slug, person.email, '--name', person.name, '--role', role], `${person.password}\n`);
     return person;
+  }
+
+  /** Many users at once without passwords (`keyward user import`): for lists longer than a page. */
+  importPeople(count: number, prefix: string): void {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-import-')), 'people.csv');
+    const rows = Array.from({ length: count }, (_, index) => {
+      const n = String(index + 1).padStart(3, '0');
+      return `${prefix}-${n}@${this.instance.slug}.test,${prefix} ${n},member`;
+    });
+    fs.writeFileSync(file, ['email,name,role', ...rows].join('\n'));
+    try {
+      this.cli(['user', 'import', this.instance.slug, file]);
+    } finally {
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Another instance on the same server and browser (`keyward instance create`), with its
+   * administrator: a test that counts users gets a tenant of its own. The flow it returns shares
+   * this one's server, so only this one is stopped (and restart() is not for it).
+   */
+  addInstance(plan: 'professional' | 'business' | 'enterprise'): { flow: BrowserFlow; admin: Person } {
+    instances += 1;
+    const slug = `${this.instance.slug}-${plan}-${instances}`;
+    const instance = { slug, name: `${plan.charAt(0).toUpperCase()}${plan.slice(1)} ${instances}`, plan };
+    const admin = { email: `admin@${slug}.test`, name: 'Ida Admin', password: PERSON_PASSWORD };
+    this.cli(['instance', 'create', slug, '--name', instance.name, '--plan', plan, '--admin-email', admin.email, '--admin-name', admin.name], `${admin.password}\n`);
+    return { flow: new BrowserFlow(this.current, this.browser, instance, this.dataDir), admin };
+  }
+
+  /** `keyward …` against this flow's data dir, which reaches the running server. */
+  private cli(args: string[], input = ''): string {
+    const { SMTP_URL: _smtp, DATABASE_URL: _database, ...env } = process.env;
+    const result = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', ...args], {
+      env: { ...env, KEYWARD_DATA_DIR: this.dataDir, PUBLIC_URL: `${this.server.origin}/` },
+      input,
+      encoding: 'utf8',
+    });
+    expect(result.status, `keyward ${args.join(' ')}\n${result.stdout}\n${result.stderr}`).toBe(0);
+    return result.stdout;
+  }
+
+  /** An API client logged in as `person` (password only: for people without an app). */
+  async apiSession(person: Person): Promise<HttpClient> {
+    const client = new HttpClient(this.server.origin);
+    const login = await client.post('/api/v1/auth/login', { instance: this.instance.slug, email: person.email, password: person.password });
+    expect(login.status, JSON.stringify(login.json)).toBe(200);
+    return client;
+  }
+
+  /** Opens Settings from the avatar menu; the Users tab is the default. */
+  async openSettings(page: Page, admin: Person): Promise<void> {
+    await page.getByRole('button', { name: admin.name }).click();
+    await page.getByRole('menuitem', { name: 'Settings' }).click();
+    await page.getByRole('heading', { name: 'Settings' }).waitFor();
   }
 
   /** A new browser context (closed when the test ends); `forwardedFor` as a reverse proxy would add it. */

@@ -21,7 +21,7 @@ export class ApiError extends Error {
 export type LoginStep =
   | { next: 'done' }
   | { next: 'verify'; methods: string[] }
-  | { next: 'setup'; canPostpone: boolean }
+  | { next: 'setup'; canPostpone: boolean; postponesLeft?: number; enforceFrom?: string }
   | { next: 'change_password' };
 
 export type Role = 'admin' | 'member';
@@ -42,6 +42,71 @@ export interface Me {
   instance: { slug: string; name: string; plan: string };
   twoFactor: TwoFactor;
   passwordExpiresAt: string | null;
+}
+
+export type UserStatus = 'active' | 'disabled';
+
+/** A row of the Users list (Settings → Users). */
+export interface ListedUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  status: UserStatus;
+  twoFactor: TwoFactor;
+}
+
+export type UserSort = 'email' | 'name';
+
+export interface UserQuery {
+  q?: string;
+  twoFactor?: TwoFactorStatus;
+  sort?: UserSort;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface UserPage {
+  users: ListedUser[];
+  /** null on the last page. */
+  nextCursor: string | null;
+  /** For the whole instance, whatever the search and filter. */
+  counts: Record<TwoFactorStatus, number>;
+}
+
+/** The instance's "Password policy" (SPEC §1). Enterprise only: the 2FA part, and maxAgeDays. */
+export interface PasswordPolicy {
+  twoFactor: {
+    autoEnable: boolean;
+    enforceSetup: boolean;
+    /** ISO instant; null: enforcement (if on) applies at once. */
+    enforceFrom: string | null;
+    /** null: no limit. */
+    maxPostpones: number | null;
+  };
+  password: {
+    /** 12–128. */
+    minLength: number;
+    /** null: passwords never expire (the default); else 30–3650. */
+    maxAgeDays: number | null;
+    /** null: no warning; else 1–90 and fewer than maxAgeDays. */
+    warnDays: number | null;
+    /** 0–24 previous passwords refused. */
+    historyCount: number;
+  };
+}
+
+export interface PolicyPatch {
+  twoFactor?: Partial<PasswordPolicy['twoFactor']>;
+  password?: Partial<PasswordPolicy['password']>;
+}
+
+/** One point of the adoption chart: users by 2FA status on that day (YYYY-MM-DD). */
+export interface AdoptionDay {
+  day: string;
+  active: number;
+  pending: number;
+  off: number;
 }
 
 export interface TotpSetup {
@@ -105,7 +170,15 @@ export interface SetupInput {
 
 const BASE = '/api/v1';
 
-type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+/** `?q=…&limit=…` from the defined values only; empty when there are none. */
+function queryString(query: object): string {
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 async function request<T>(method: Method, path: string, body?: unknown): Promise<T> {
   // Why no content-type without a body: the server parses JSON only and refuses an empty JSON body.
@@ -143,9 +216,13 @@ export const api = {
   startTotpSetup: () => request<TotpSetup>('POST', '/auth/setup'),
   confirmTotpSetup: (code: string) => request<LoginStep>('POST', '/auth/setup/confirm', { code }),
   postponeSetup: () => request<LoginStep>('POST', '/auth/postpone'),
-  stepUp: (code: string) => request<void>('POST', '/auth/step-up', { code }),
+  stepUp: (factor: SecondFactor) => request<void>('POST', '/auth/step-up', factor),
+  /** The forced change at login (step change_password), or a voluntary one from a full session. */
+  changePassword: (input: { currentPassword: string; newPassword: string }) => request<LoginStep>('POST', '/auth/password', input),
+  /** Sets the first password with the invitation link's token; never logs in (answers 204). */
+  acceptInvitation: (input: { token: string; password: string }) => request<void>('POST', '/auth/invitation', input),
   logout: () => request<void>('POST', '/auth/logout'),
-  setTwoFactor: (input: { enabled: true } | { enabled: false; code?: string }) => request<TwoFactor>('PUT', '/me/two-factor', input),
+  setTwoFactor: (input: { enabled: true } | ({ enabled: false } & Partial<{ code: string; backupCode: string }>)) => request<TwoFactor>('PUT', '/me/two-factor', input),
   newBackupCode: () => request<void>('POST', '/me/backup-code'),
   knownLocations: () => request<{ locations: KnownLocation[] }>('GET', '/me/known-locations'),
   revokeKnownLocation: (id: string) => request<void>('DELETE', `/me/known-locations/${encodeURIComponent(id)}`),
@@ -155,6 +232,13 @@ export const api = {
     request<{ knownLocations: KnownLocationSettings }>('PUT', '/admin/instance-settings', { knownLocations }),
   mail: (status?: MailStatus) => request<{ messages: OutboxEntry[] }>('GET', `/admin/mail${status ? `?status=${status}` : ''}`),
   retryMail: (id: number) => request<void>('POST', `/admin/mail/${encodeURIComponent(String(id))}/retry`),
+  users: (query: UserQuery) => request<UserPage>('GET', `/admin/users${queryString(query)}`),
+  inviteUser: (input: { email: string; name: string; role: Role }) => request<ListedUser>('POST', '/admin/users', input),
+  updateUser: (id: string, change: { role?: Role; status?: UserStatus }) => request<ListedUser>('PATCH', `/admin/users/${encodeURIComponent(id)}`, change),
+  askToEnableTwoFactor: () => request<{ emailed: number }>('POST', '/admin/two-factor/requests'),
+  twoFactorAdoption: () => request<{ days: AdoptionDay[] }>('GET', '/admin/two-factor/adoption'),
+  passwordPolicy: () => request<PasswordPolicy>('GET', '/admin/password-policy'),
+  savePasswordPolicy: (patch: PolicyPatch) => request<PasswordPolicy>('PUT', '/admin/password-policy', patch),
   setupStatus: () => request<{ open: boolean }>('GET', '/setup'),
   setup: (input: SetupInput) => request<LoginStep>('POST', '/setup', input),
   mailbox: () => request<{ messages: MailboxMessage[] }>('GET', '/dev/mailbox'),

@@ -4,7 +4,10 @@ import type { Me } from './api.ts';
 import { Alert } from './components/field.tsx';
 import { Page } from './components/page.tsx';
 import { AppShell, PublicShell } from './components/shell.tsx';
-import { ChangePasswordPending, LoginPage } from './pages/login-page.tsx';
+import { ChangePasswordPage, ExpiredPasswordPage } from './pages/change-password.tsx';
+import { InvitationPage } from './pages/invitation-page.tsx';
+import { LoginPage } from './pages/login-page.tsx';
+import { postponingFrom } from './pages/login-steps.ts';
 import { MailboxPage } from './pages/mailbox-page.tsx';
 import { ProfilePage } from './pages/profile-page.tsx';
 import { SettingsPage } from './pages/settings-page.tsx';
@@ -43,8 +46,8 @@ function Protected({ state, render }: { state: SessionState; render(me: Me): Rea
 function LoginStepPage({ search }: { search: URLSearchParams }) {
   const step = search.get('step');
   if (step === 'verify') return <VerifyPage />;
-  if (step === 'setup') return <TwoFactorSetupPage mode={{ kind: 'login', canPostpone: search.get('postpone') === '1' }} />;
-  if (step === 'change_password') return <ChangePasswordPending />;
+  if (step === 'setup') return <TwoFactorSetupPage mode={{ kind: 'login', postponing: postponingFrom(search) }} />;
+  if (step === 'change_password') return <ExpiredPasswordPage />;
   return <LoginPage />;
 }
 
@@ -65,6 +68,7 @@ export function App() {
   const signedIn = state.status === 'signed-in';
 
   if (path === '/setup') return <PublicShell><SetupPage /></PublicShell>;
+  if (path === '/invite') return <PublicShell><InvitationPage /></PublicShell>;
   if (path === '/dev/mailbox') {
     return signedIn ? <AppShell me={state.me}><MailboxPage /></AppShell> : <PublicShell><MailboxPage /></PublicShell>;
   }
@@ -74,6 +78,7 @@ export function App() {
     if (path === '/') return <Redirect to={`/login${location.search}`} />;
     return <PublicShell><LoginStepPage search={location.searchParams} /></PublicShell>;
   }
+  if (path === '/profile/password') return <Protected state={state} render={() => <ChangePasswordPage />} />;
   if (path === '/profile/two-factor') {
     return <Protected state={state} render={() => <TwoFactorSetupPage mode={{ kind: 'profile' }} />} />;
   }

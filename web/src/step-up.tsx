@@ -1,7 +1,8 @@
 /**
  * Step-up (SPEC rule 12): a session that skipped the code (known location), or whose code is
  * older than 10 minutes, gets 403 step_up_required from sensitive routes. withStepUp(action)
- * then asks for a current code in a dialog, posts it to /auth/step-up and runs the action again.
+ * then asks for a current code (or the backup code) in a dialog, posts it to /auth/step-up and
+ * runs the action again.
  */
 import { useCallback, useState, type ReactNode } from 'react';
 import { api, ApiError } from './api.ts';
@@ -38,7 +39,7 @@ export function useStepUp(): { withStepUp<T>(action: () => Promise<T>): Promise<
       title="Confirm it is you"
       description={<p>This change needs a fresh check. Enter the current code from your authenticator app.</p>}
       submitLabel="Confirm"
-      onSubmit={(code) => api.stepUp(code)}
+      onSubmit={(factor) => api.stepUp(factor)}
       onDone={() => {
         setWaiting(null);
         waiting.resolve();

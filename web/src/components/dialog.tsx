@@ -4,10 +4,12 @@
  * control that opened it.
  */
 import { useId, useLayoutEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import type { SecondFactor } from '../api.ts';
 import { errorText } from '../errors.ts';
-import { Alert, CodeField, normalizeCode } from './field.tsx';
+import { Alert } from './field.tsx';
+import { NoDeviceDisclosure, readSecondFactor, SecondFactorField } from './second-factor.tsx';
 
-export function Dialog({ title, onClose, children }: { title: string; onClose(): void; children(titleId: string): ReactNode }) {
+export function Dialog({ title, onClose, wide = false, children }: { title: string; onClose(): void; wide?: boolean; children(titleId: string): ReactNode }) {
   const titleId = useId();
   const dialog = useRef<HTMLDialogElement>(null);
 
@@ -16,7 +18,7 @@ export function Dialog({ title, onClose, children }: { title: string; onClose():
     if (!element) return;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     element.showModal();
-    element.querySelector<HTMLElement>('input, button')?.focus();
+    element.querySelector<HTMLElement>('input:not(:disabled), select:not(:disabled), button:not(:disabled)')?.focus();
     return () => {
       element.close();
       opener?.focus();
@@ -26,7 +28,7 @@ export function Dialog({ title, onClose, children }: { title: string; onClose():
   return (
     <dialog
       ref={dialog}
-      className="dialog"
+      className={wide ? 'dialog dialog-wide' : 'dialog'}
       aria-modal="true"
       aria-labelledby={titleId}
       onCancel={(event) => {
@@ -46,16 +48,20 @@ interface CodeDialogProps {
   submitLabel: string;
   /** Styles the submit button as destructive (turning a protection off). */
   destructive?: boolean;
-  /** Sends the code; a rejection is shown in the dialog, which stays open. */
-  onSubmit(code: string): Promise<void>;
+  /** Sends the code or backup code; a rejection is shown in the dialog, which stays open. */
+  onSubmit(factor: SecondFactor): Promise<void>;
   /** Called after onSubmit succeeded. */
   onDone(): void;
   onCancel(): void;
 }
 
-/** Asks for a current code from the authenticator app (turning 2FA off, step-up). */
+/**
+ * Asks for a current code from the authenticator app (turning 2FA off, step-up), or, after
+ * "I don't have my device", the emailed backup code, as the verification page does.
+ */
 export function CodeDialog({ title, description, submitLabel, destructive = false, onSubmit, onDone, onCancel }: CodeDialogProps) {
-  const [code, setCode] = useState('');
+  const [value, setValue] = useState('');
+  const [useBackupCode, setUseBackupCode] = useState(false);
   const [fieldError, setFieldError] = useState<string | undefined>();
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -63,21 +69,28 @@ export function CodeDialog({ title, description, submitLabel, destructive = fals
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const normalized = normalizeCode(code);
+    const read = readSecondFactor(value, useBackupCode);
     setError(null);
-    setFieldError(normalized ? undefined : 'Enter the 6 digits your authenticator app shows.');
-    if (!normalized) return input.current?.focus();
+    setFieldError('problem' in read ? read.problem : undefined);
+    if ('problem' in read) return input.current?.focus();
     setBusy(true);
     try {
-      await onSubmit(normalized);
+      await onSubmit(read.factor);
       onDone();
     } catch (failure) {
       setError(errorText(failure, 'That did not work. Try again.'));
-      setCode('');
+      setValue('');
       input.current?.focus();
     } finally {
       setBusy(false);
     }
+  };
+
+  const switchMethod = (backup: boolean) => {
+    setUseBackupCode(backup);
+    setValue('');
+    setFieldError(undefined);
+    setError(null);
   };
 
   return (
@@ -89,7 +102,7 @@ export function CodeDialog({ title, description, submitLabel, destructive = fals
           </h2>
           <div className="dialog-description">{description}</div>
           {error ? <Alert>{error}</Alert> : null}
-          <CodeField id={`${titleId}-code`} ref={input} value={code} onChange={setCode} error={fieldError} />
+          <SecondFactorField id={titleId} ref={input} useBackupCode={useBackupCode} value={value} onChange={setValue} error={fieldError} />
           <div className="button-row">
             <button type="submit" className={destructive ? 'button button-danger' : 'button button-primary'} disabled={busy}>
               {submitLabel}
@@ -98,6 +111,7 @@ export function CodeDialog({ title, description, submitLabel, destructive = fals
               Cancel
             </button>
           </div>
+          <NoDeviceDisclosure id={titleId} useBackupCode={useBackupCode} onSwitch={switchMethod} />
         </form>
       )}
     </Dialog>

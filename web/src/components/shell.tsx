@@ -1,7 +1,7 @@
 /** The frame around every page: skip link, top bar (product, instance, avatar menu), main. */
 import { useState, type ReactNode } from 'react';
 import { api, ApiError, type Me } from '../api.ts';
-import { Link, navigate } from '../router.ts';
+import { Link, navigate, useLocation } from '../router.ts';
 import { useSession } from '../session.tsx';
 import { UserMenu, type MenuAction } from './user-menu.tsx';
 
@@ -31,6 +31,31 @@ function Frame({ bar, children }: { bar: ReactNode; children: ReactNode }) {
 /** For pages without a session: login, first-run setup, the dev mailbox. */
 export function PublicShell({ children }: { children: ReactNode }) {
   return <Frame bar={<Brand />}>{children}</Frame>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Members cannot read the policy's warnDays, so every page warns from two weeks before expiry. */
+const WARN_DAYS = 14;
+
+/** Whole days until the password expires (0: today or already), or null when no warning is due. */
+export function daysUntilExpiry(passwordExpiresAt: string | null, now = Date.now()): number | null {
+  if (!passwordExpiresAt) return null;
+  const days = Math.max(0, Math.ceil((Date.parse(passwordExpiresAt) - now) / DAY_MS));
+  return days <= WARN_DAYS ? days : null;
+}
+
+/** SPEC rule 10: from shortly before expiry, every page says so and links to the change. */
+function PasswordExpiryBanner({ me }: { me: Me }) {
+  const location = useLocation();
+  const days = daysUntilExpiry(me.passwordExpiresAt);
+  if (days === null) return null;
+  const when = days === 0 ? 'today' : days === 1 ? 'in 1 day' : `in ${days} days`;
+  return (
+    <div className="alert alert-warning page-alert banner">
+      Your password expires {when}.{' '}
+      {location.pathname === '/profile/password' ? null : <Link to="/profile/password">Change your password</Link>}
+    </div>
+  );
 }
 
 export function AppShell({ me, children }: { me: Me; children: ReactNode }) {
@@ -73,6 +98,7 @@ export function AppShell({ me, children }: { me: Me; children: ReactNode }) {
 
   return (
     <Frame bar={bar}>
+      <PasswordExpiryBanner me={me} />
       {error ? (
         <div role="alert" className="alert alert-error page-alert">
           {error}

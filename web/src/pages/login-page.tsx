@@ -6,7 +6,7 @@ import { Page } from '../components/page.tsx';
 import { errorText } from '../errors.ts';
 import { useLocation, useNotice } from '../router.ts';
 import { useSession } from '../session.tsx';
-import { goToStep, leaveLogin } from './login-steps.ts';
+import { goToStep } from './login-steps.ts';
 
 export function LoginPage() {
   const location = useLocation();
@@ -83,21 +83,6 @@ export function LoginPage() {
           Log in
         </button>
       </form>
-    </Page>
-  );
-}
-
-/** An expired password must be changed at login (SPEC rule 10); this version cannot do that yet. */
-export function ChangePasswordPending() {
-  return (
-    <Page title="Not available yet" narrow>
-      <div className="card">
-        <p role="status">Your password is correct, but it has expired, and this version of keyward cannot change it yet.</p>
-        <p>Ask your administrator for help.</p>
-        <button type="button" className="button button-secondary" onClick={() => void leaveLogin()}>
-          Back to login
-        </button>
-      </div>
     </Page>
   );
 }

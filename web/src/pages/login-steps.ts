@@ -9,8 +9,30 @@ import { navigate } from '../router.ts';
 export const LOGIN_GONE_NOTICE = 'Your login has expired or was replaced. Log in again.';
 
 export function stepPath(step: Exclude<LoginStep, { next: 'done' }>): string {
-  if (step.next === 'setup') return step.canPostpone ? '/login?step=setup&postpone=1' : '/login?step=setup';
-  return `/login?step=${step.next}`;
+  if (step.next !== 'setup') return `/login?step=${step.next}`;
+  const params = new URLSearchParams({ step: 'setup' });
+  if (step.canPostpone) params.set('postpone', '1');
+  if (step.canPostpone && step.postponesLeft !== undefined) params.set('left', String(step.postponesLeft));
+  if (step.canPostpone && step.enforceFrom) params.set('from', step.enforceFrom);
+  return `/login?${params.toString()}`;
+}
+
+/** How long setup may still wait, as the setup step said it (kept in the URL so a reload keeps it). */
+export interface Postponing {
+  /** Postponements left; undefined without a limit. */
+  left?: number;
+  /** When setup becomes required (ISO); undefined without a date. */
+  from?: string;
+}
+
+export function postponingFrom(search: URLSearchParams): Postponing | null {
+  if (search.get('postpone') !== '1') return null;
+  const left = Number(search.get('left') ?? Number.NaN);
+  const from = search.get('from');
+  return {
+    ...(Number.isInteger(left) && left >= 0 ? { left } : {}),
+    ...(from && !Number.isNaN(Date.parse(from)) ? { from } : {}),
+  };
 }
 
 /** After a step succeeded: a full session opens My Profile; anything else shows its step. */

@@ -4,7 +4,7 @@ import type { Me } from '../api.ts';
 import { Notice } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { Tabs } from '../components/tabs.tsx';
-import { useNotice } from '../router.ts';
+import { navigate, useNotice } from '../router.ts';
 import { KnownLocations } from './known-locations.tsx';
 import { TwoFactorOptions } from './two-factor-options.tsx';
 
@@ -30,18 +30,34 @@ function GeneralOptions({ me }: { me: Me }) {
           </dd>
           <dt>Role</dt>
           <dd>{ROLE_LABEL[me.role] ?? me.role}</dd>
-          {me.passwordExpiresAt ? (
-            <>
-              <dt>Password expires</dt>
-              <dd>
-                <time dateTime={me.passwordExpiresAt}>{new Date(me.passwordExpiresAt).toLocaleDateString()}</time>
-              </dd>
-            </>
-          ) : null}
         </dl>
       </section>
+      <PasswordOptions me={me} />
       <TwoFactorOptions me={me} />
     </>
+  );
+}
+
+const longDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
+
+/** Password: when it expires (under the instance's rotation rule), and the way to change it. */
+function PasswordOptions({ me }: { me: Me }) {
+  return (
+    <section aria-labelledby="profile-password">
+      <h2 id="profile-password">Password</h2>
+      <p className="muted">
+        {me.passwordExpiresAt ? (
+          <>
+            Your organisation has passwords expire. Yours expires on{' '}
+            <time dateTime={me.passwordExpiresAt}>{longDate.format(new Date(me.passwordExpiresAt))}</time>.{' '}
+          </>
+        ) : null}
+        Changing your password logs you out of every other browser.
+      </p>
+      <button type="button" className="button button-secondary" onClick={() => navigate('/profile/password')}>
+        Change password
+      </button>
+    </section>
   );
 }
 

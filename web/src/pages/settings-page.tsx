@@ -1,21 +1,10 @@
-/** Settings, for administrators: Users (a placeholder until user management arrives), Security and Mail. */
+/** Settings, for administrators: Users (the default tab), Security and Mail. */
 import type { Me } from '../api.ts';
 import { Page } from '../components/page.tsx';
 import { Tabs } from '../components/tabs.tsx';
 import { MailSettings } from './mail-settings.tsx';
 import { SecuritySettings } from './security-settings.tsx';
-
-function UsersPlaceholder({ me }: { me: Me }) {
-  return (
-    <>
-      <p>Managing users in the browser is not available in this version yet.</p>
-      <p>Until then, an operator of this server can add users on the command line (the password is read from standard input):</p>
-      <pre className="code-block">
-        <code>{`npx keyward user create ${me.instance.slug} EMAIL --name "NAME" --role member`}</code>
-      </pre>
-    </>
-  );
-}
+import { UsersSettings } from './users-settings.tsx';
 
 export function SettingsPage({ me }: { me: Me }) {
   if (me.role !== 'admin') {
@@ -30,7 +19,7 @@ export function SettingsPage({ me }: { me: Me }) {
       <Tabs
         label="Settings"
         tabs={[
-          { id: 'users', label: 'Users', content: <UsersPlaceholder me={me} /> },
+          { id: 'users', label: 'Users', content: <UsersSettings me={me} /> },
           { id: 'security', label: 'Security', content: <SecuritySettings /> },
           { id: 'mail', label: 'Mail', content: <MailSettings /> },
         ]}

@@ -51,7 +51,7 @@ export function TwoFactorOptions({ me }: { me: Me }) {
         <Switch label="Two-factor authentication" checked={me.twoFactor.enabled} busy={busy} locked={locked} describedBy={statusId} onChange={(on) => void change(on)} />
         <p id={statusId} className="setting-status" aria-live="polite">
           <span className={`status status-${status}`}>{STATUS_TEXT[status]}</span>
-          {locked ? <span className="muted"> Your instance requires it, so it cannot be turned off.</span> : null}
+          {locked ? <span className="muted"> Your organisation requires two-factor authentication for everyone, so it cannot be turned off.</span> : null}
         </p>
       </div>
       <TwoFactorNext me={me} />
@@ -67,8 +67,8 @@ export function TwoFactorOptions({ me }: { me: Me }) {
           }
           submitLabel="Turn off"
           destructive
-          onSubmit={async (code) => {
-            await api.setTwoFactor({ enabled: false, code });
+          onSubmit={async (factor) => {
+            await api.setTwoFactor({ enabled: false, ...factor });
           }}
           onDone={() => {
             setAskingCode(false);

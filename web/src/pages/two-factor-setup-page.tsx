@@ -11,10 +11,11 @@ import { errorText, isLoginGone } from '../errors.ts';
 import { Link, navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
-import { goToStep, LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
+import { goToStep, LOGIN_GONE_NOTICE, leaveLogin, type Postponing } from './login-steps.ts';
 import { SecretKey } from './secret-key.tsx';
 
-type Mode = { kind: 'login'; canPostpone: boolean } | { kind: 'profile' };
+/** From login: `postponing` null when setup is required now (SPEC rule 3). */
+type Mode = { kind: 'login'; postponing: Postponing | null } | { kind: 'profile' };
 type Started = { status: 'starting' } | { status: 'ready'; setup: TotpSetup } | { status: 'failed'; message: string };
 
 const DONE_NOTICE = 'Two-factor authentication is active. From now on, a new browser asks for a code from your authenticator app.';
@@ -179,19 +180,40 @@ function SetupExits({ mode, refresh }: { mode: Mode; refresh(): Promise<unknown>
   return (
     <div className="card setup-exits">
       {error ? <Alert>{error}</Alert> : null}
-      {mode.canPostpone ? (
+      {mode.postponing ? (
         <>
-          <p>Not now? You can set it up at your next login or from My Profile.</p>
+          <PostponeTerms postponing={mode.postponing} />
           <button type="button" className="button button-secondary" onClick={() => void postpone()}>
             Postpone
           </button>
         </>
       ) : (
-        <p>Your instance requires two-factor authentication, so it must be set up before you can continue.</p>
+        <p>Your organisation requires two-factor authentication, so it must be set up before you can continue.</p>
       )}
       <button type="button" className="link-button" onClick={() => void leaveLogin()}>
         Cancel and log out
       </button>
     </div>
+  );
+}
+
+const longDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
+
+/** "Required from December 1, 2026. You can postpone 2 more times." — what the policy still allows. */
+function PostponeTerms({ postponing }: { postponing: Postponing }) {
+  const { left, from } = postponing;
+  if (left === undefined && !from) return <p>Not now? You can set it up at your next login or from My Profile.</p>;
+  const times = left === undefined ? 'Until then, you can postpone it to a later login.' : `You can postpone ${left} more ${left === 1 ? 'time' : 'times'}.`;
+  return (
+    <p>
+      {from ? (
+        <>
+          <strong>
+            Required from <time dateTime={from}>{longDate.format(new Date(from))}</time>.
+          </strong>{' '}
+        </>
+      ) : null}
+      {times}
+    </p>
   );
 }

@@ -2,10 +2,11 @@
  * Login, step 2 from a new location: a code from the authenticator app. "I don't have my device"
  * explains the way out and offers the backup code that was emailed (SPEC rule 6, §5).
  */
-import { useId, useRef, useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
-import { Alert, CheckboxField, CodeField, normalizeCode, TextField } from '../components/field.tsx';
+import { Alert } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
+import { NoDeviceDisclosure, readSecondFactor, SecondFactorField } from '../components/second-factor.tsx';
 import { errorText, isLoginGone } from '../errors.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
@@ -13,10 +14,8 @@ import { goToStep, LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
 
 export function VerifyPage() {
   const { refresh } = useSession();
-  const helpId = useId();
   const [value, setValue] = useState('');
   const [useBackupCode, setUseBackupCode] = useState(false);
-  const [helpOpen, setHelpOpen] = useState(false);
   // The field takes focus when the page opens, not when the checkbox swaps it (focus stays there).
   const [switched, setSwitched] = useState(false);
   const [fieldError, setFieldError] = useState<string | undefined>();
@@ -24,21 +23,15 @@ export function VerifyPage() {
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
 
-  const proof = () => {
-    if (useBackupCode) return value.trim() ? { backupCode: value.trim() } : null;
-    const code = normalizeCode(value);
-    return code ? { code } : null;
-  };
-
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const factor = proof();
+    const read = readSecondFactor(value, useBackupCode);
     setError(null);
-    setFieldError(factor ? undefined : useBackupCode ? 'Enter the backup code from the email.' : 'Enter the 6 digits your authenticator app shows.');
-    if (!factor) return input.current?.focus();
+    setFieldError('problem' in read ? read.problem : undefined);
+    if ('problem' in read) return input.current?.focus();
     setBusy(true);
     try {
-      await goToStep(await api.verify(factor), refresh);
+      await goToStep(await api.verify(read.factor), refresh);
     } catch (failure) {
       if (isLoginGone(failure)) return navigate('/login', { notice: LOGIN_GONE_NOTICE });
       setError(errorText(failure, 'Verifying the code failed. Try again.'));
@@ -66,47 +59,11 @@ export function VerifyPage() {
             : 'Open the authenticator app on your phone and enter the code it shows for keyward.'}
         </p>
         {error ? <Alert>{error}</Alert> : null}
-        {useBackupCode ? (
-          <TextField
-            id="verify-backup-code"
-            ref={input}
-            label="Backup code"
-            name="backupCode"
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            required
-            hint="16 letters and digits, like 7KQ4-M9XD-2HTR-PW6C. Upper or lower case, with or without the dashes."
-            error={fieldError}
-            value={value}
-            onChange={(event) => setValue(event.target.value)}
-          />
-        ) : (
-          <CodeField id="verify-code" ref={input} value={value} onChange={setValue} error={fieldError} autoFocus={!switched} />
-        )}
+        <SecondFactorField id="verify" ref={input} useBackupCode={useBackupCode} value={value} onChange={setValue} error={fieldError} autoFocus={!switched} />
         <button type="submit" className="button button-primary button-block" disabled={busy}>
           Verify
         </button>
-        <div className="disclosure">
-          <button type="button" className="link-button" aria-expanded={helpOpen} aria-controls={helpId} onClick={() => setHelpOpen(!helpOpen)}>
-            I don't have my device
-          </button>
-          {helpOpen ? (
-            <div id={helpId} className="disclosure-panel">
-              <p>
-                When you set up two-factor authentication, keyward emailed you a backup code. You can log in with it once
-                instead of a code from the app. If you have neither, ask an administrator of your instance to reset two-factor
-                authentication for your account.
-              </p>
-              <CheckboxField
-                id="verify-use-backup-code"
-                label="Use a backup code instead"
-                checked={useBackupCode}
-                onChange={(event) => switchMethod(event.target.checked)}
-              />
-            </div>
-          ) : null}
-        </div>
+        <NoDeviceDisclosure id="verify" useBackupCode={useBackupCode} onSwitch={switchMethod} />
       </form>
       <p className="page-footer-action">
         <button type="button" className="link-button" onClick={() => void leaveLogin()}>

@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations, type Person } from '../support/browser.ts';
+
+const INSTANCE = { slug: 'users', name: 'Users Inc', plan: 'enterprise' };
+const ADMIN = { email: 'ada@users.test', name: 'Ada Admin', password: 'analytical engine 1843' };
+
+/** The row of the Users table whose name cell starts with `name`. */
+function row(page: Page, name: string) {
+  return page.getByRole('row').filter({ has: page.getByRole('rowheader', { name }) });
+}
+
+async function rowNames(page: Page): Promise<string[]> {
+  await page.getByRole('status').filter({ hasText: /Showing|No users match/ }).waitFor();
+  return page.locator('tbody th').evaluateAll((cells) => cells.map((cell) => cell.firstChild?.textContent ?? ''));
+}
+
+/** The list has settled on `names` (it follows the search box after a short pause). */
+async function expectRows(page: Page, names: string[]): Promise<void> {
+  await expect.poll(() => rowNames(page), { timeout: 10_000 }).toEqual(names);
+}
+
+// One server for the file; each test counts users, so each has an instance of its own
+// (`keyward instance create`), with people added through the CLI.
+describe('the Users tab in the browser', { timeout: 120_000 }, () => {
+  let server: BrowserFlow;
+  beforeAll(async () => {
+    server = await BrowserFlow.start(INSTANCE, ADMIN);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  async function asAdmin(flow: BrowserFlow, admin: Person) {
+    const opened = await flow.freshPage();
+    await flow.logIn(opened.page, admin);
+    await flow.onProfile(opened.page);
+    await flow.openSettings(opened.page, admin);
+    return opened;
+  }
+
+  it('shows a shield per user and the counts, filters to pending users, searches by name and sorts', async () => {
+    const { flow, admin } = server.addInstance('enterprise');
+    const grace = flow.addPerson('member', 'Grace Hopper');
+    const alan = flow.addPerson('member', 'Alan Turing');
+    flow.addPerson('member', 'Barbara Liskov');
+    flow.addPerson('admin', 'Edsger Dijkstra');
+    await flow.setUpThroughApi(grace);
+    expect((await (await flow.apiSession(alan)).request('PUT', '/api/v1/me/two-factor', { enabled: true })).status).toBe(200);
+
+    const { page, cspViolations } = await asAdmin(flow, admin);
+    expect(await page.getByRole('tab', { name: 'Users' }).getAttribute('aria-selected')).toBe('true');
+    // By email: admin@…, then person1@… to person4@… in the order they were added.
+    await expectRows(page, ['Ida Admin', 'Grace Hopper', 'Alan Turing', 'Barbara Liskov', 'Edsger Dijkstra']);
+    expect(await page.locator('.user-counts').textContent()).toBe('Two-factor authentication: 1 active · 1 pending · 3 off');
+
+    expect(await row(page, 'Grace Hopper').getByRole('img').getAttribute('aria-label')).toBe('2FA active');
+    expect(await row(page, 'Alan Turing').getByRole('img', { name: '2FA enabled, not set up' }).count()).toBe(1);
+    expect(await row(page, 'Barbara Liskov').getByRole('img').count()).toBe(0);
+    expect(await row(page, 'Ida Admin').getByRole('img').count()).toBe(0);
+    expect(await row(page, 'Edsger Dijkstra').getByRole('cell', { name: 'Administrator' }).count()).toBe(1);
+    // Own account: marked, and no Edit (the server refuses changes to it).
+    expect(await row(page, 'Ida Admin').getByRole('button').count()).toBe(0);
+    expect(await row(page, 'Alan Turing').getByRole('button', { name: 'Edit Alan Turing' }).count()).toBe(1);
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'users-list');
+
+    await page.getByLabel('Two-factor status').selectOption({ label: 'Enabled, not set up' });
+    await expectRows(page, ['Alan Turing']);
+    await page.getByLabel('Two-factor status').selectOption({ label: 'Active' });
+    await expectRows(page, ['Grace Hopper']);
+    await page.getByLabel('Two-factor status').selectOption({ label: 'Off' });
+    await expectRows(page, ['Ida Admin', 'Barbara Liskov', 'Edsger Dijkstra']);
+    await page.getByLabel('Two-factor status').selectOption({ label: 'All' });
+
+    await page.getByRole('searchbox', { name: 'Search' }).fill('barb');
+    await expectRows(page, ['Barbara Liskov']);
+    await page.getByRole('searchbox', { name: 'Search' }).fill('person2@');
+    await expectRows(page, ['Alan Turing']);
+    await page.getByRole('searchbox', { name: 'Search' }).fill('nobody');
+    await expectRows(page, []);
+    await page.getByText('No users match.').waitFor();
+    await page.getByRole('searchbox', { name: 'Search' }).fill('');
+
+    await page.getByLabel('Sort by').selectOption({ label: 'Name' });
+    await expectRows(page, ['Alan Turing', 'Barbara Liskov', 'Edsger Dijkstra', 'Grace Hopper', 'Ida Admin']);
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('loads the next page of a long list, and moves focus to the first user it added', async () => {
+    const { flow, admin } = server.addInstance('enterprise');
+    flow.importPeople(30, 'Member');
+    const { page } = await asAdmin(flow, admin);
+
+    await page.getByRole('status').filter({ hasText: 'Showing 25 users; more to load.' }).waitFor();
+    await page.getByRole('button', { name: 'Load more users' }).click();
+    await page.getByRole('status').filter({ hasText: 'Showing 31 users.' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Load more users' }).count()).toBe(0);
+    const names = await rowNames(page);
+    expect(new Set(names).size).toBe(31);
+    expect(names[25]).toBe('Member 025');
+    expect(await isFocused(page.getByRole('rowheader', { name: 'Member 025' }))).toBe(true);
+    expect(await page.locator('.user-counts').textContent()).toBe('Two-factor authentication: 0 active · 0 pending · 31 off');
+  });
+
+  it('adds a user, who chooses a password from the invitation link and logs in; disabling them ends that', async () => {
+    const { flow, admin } = server.addInstance('professional');
+    const { page, cspViolations } = await asAdmin(flow, admin);
+
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add user' });
+    await dialog.getByLabel('Name').fill('Nina New');
+    await dialog.getByLabel('Email').fill(admin.email);
+    await dialog.getByRole('button', { name: 'Send invitation' }).click();
+    // Taken: the server's 409 conflict is shown at the email field.
+    await dialog.locator('#email-input-error').waitFor();
+    expect(await dialog.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    const email = `nina@${flow.instance.slug}.test`;
+    await dialog.getByLabel('Email').fill(email);
+    await dialog.getByRole('button', { name: 'Send invitation' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('status').filter({ hasText: `An invitation is on its way to ${email}.` }).waitFor();
+    await row(page, 'Nina New').waitFor();
+    expect(await isFocused(page.getByRole('button', { name: 'Add user' }))).toBe(true);
+
+    const mail = await flow.waitForMail(email, 'You are invited');
+    const link = /https?:\/\/\S+\/invite#token=[\w-]+/.exec(mail.text)?.[0];
+    expect(link, mail.text).toBeDefined();
+    const invited = await flow.freshPage();
+    await invited.page.goto(link!);
+    await invited.page.getByRole('heading', { name: 'Choose your password' }).waitFor();
+    expect(new URL(invited.page.url()).hash).toBe('');
+    await invited.page.getByLabel('Password', { exact: true }).fill('nina new');
+    await invited.page.getByLabel('Repeat password').fill('nina new');
+    await invited.page.getByRole('button', { name: 'Set password' }).click();
+    await invited.page.locator('#invite-password-error').waitFor(); // too short for the policy
+    const password = 'a lantern over the harbour';
+    await invited.page.getByLabel('Password', { exact: true }).fill(password);
+    await invited.page.getByLabel('Repeat password').fill(password);
+    expect(await seriousAccessibilityViolations(invited.page)).toEqual([]);
+    await invited.page.getByRole('button', { name: 'Set password' }).click();
+    await invited.page.getByRole('heading', { name: 'Your password is set' }).waitFor();
+    await screenshot(invited.page, 'users-invitation-done');
+    const nina = { email, name: 'Nina New', password };
+    await flow.logIn(invited.page, nina);
+    await flow.onProfile(invited.page);
+    expect(invited.cspViolations).toEqual([]);
+
+    // The link worked once.
+    const again = await flow.freshPage();
+    await again.page.goto(link!);
+    await again.page.getByLabel('Password', { exact: true }).fill(password);
+    await again.page.getByLabel('Repeat password').fill(password);
+    await again.page.getByRole('button', { name: 'Set password' }).click();
+    expect(await again.page.getByRole('alert').textContent()).toContain('Ask the administrator who invited you');
+
+    await row(page, 'Nina New').getByRole('button', { name: 'Edit Nina New' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit Nina New' });
+    await edit.getByLabel('Role').selectOption({ label: 'Administrator' });
+    await edit.getByLabel('Account').selectOption({ label: 'Disabled' });
+    await screenshot(page, 'users-edit');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Nina New was saved.' }).waitFor();
+    expect(await row(page, 'Nina New').textContent()).toContain('Disabled');
+    expect(await row(page, 'Nina New').getByRole('cell', { name: 'Administrator' }).count()).toBe(1);
+
+    await invited.page.reload();
+    await invited.page.getByRole('button', { name: 'Log in', exact: true }).waitFor();
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('asks the users whose 2FA is off to turn it on, once a day each', async () => {
+    const { flow, admin } = server.addInstance('business');
+    const off = flow.addPerson();
+    await flow.setUpThroughApi(flow.addPerson());
+    const { page } = await asAdmin(flow, admin);
+
+    await page.getByRole('button', { name: 'Ask users to enable 2FA' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Ask users to enable 2FA' });
+    expect(await dialog.textContent()).toContain('2 people have two-factor authentication off.');
+    await dialog.getByRole('button', { name: 'Send emails' }).click();
+    await page.getByRole('status').filter({ hasText: 'Emailed 2 people whose two-factor authentication is off.' }).waitFor();
+    await flow.waitForMail(off.email, 'Please turn on two-factor authentication');
+
+    await page.getByRole('button', { name: 'Ask users to enable 2FA' }).click();
+    await dialog.getByRole('button', { name: 'Send emails' }).click();
+    await page.getByRole('status').filter({ hasText: 'Nobody was emailed' }).waitFor();
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Changing the password (SPEC rule 10, §5): the forced change at login once the password has
+ * expired (step change_password, after the second factor), and the voluntary change from My
+ * Profile, which needs a fresh second factor when 2FA is active (rule 12: step-up). Either way
+ * the server ends every other session and known location.
+ */
+import { useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { api, ApiError, type LoginStep } from '../api.ts';
+import { Alert, TextField } from '../components/field.tsx';
+import { Page } from '../components/page.tsx';
+import { errorText, isLoginGone } from '../errors.ts';
+import { Link, navigate } from '../router.ts';
+import { useSession } from '../session.tsx';
+import { StepUpCancelled, useStepUp } from '../step-up.tsx';
+import { goToStep, LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
+
+type FieldName = 'current' | 'next' | 'repeat';
+
+const FIELD_BY_API_FIELD: Record<string, FieldName> = { currentPassword: 'current', newPassword: 'next' };
+
+const NEW_PASSWORD_HINT =
+  'At least 12 characters (your organisation may ask for more). A few unrelated words make a strong password that is easy to remember. Not your name, email or a password you used here before.';
+
+/** The server's sentence, except for reuse, where it names what to do whatever the history length. */
+function fieldMessage(failure: unknown): string {
+  if (failure instanceof ApiError && failure.code === 'password_reused') return 'This is your current password or one you used recently. Choose another one.';
+  return errorText(failure, 'That password cannot be used.');
+}
+
+interface FormProps {
+  /** Sends the change; a StepUpCancelled rejection leaves the form as it was. */
+  send(input: { currentPassword: string; newPassword: string }): Promise<LoginStep>;
+  /** After the server accepted the new password. */
+  onChanged(step: LoginStep): Promise<void>;
+  /** The server says this login can no longer change the password (expired, replaced). */
+  onGone?(failure: unknown): void;
+  children?: ReactNode;
+}
+
+export function ChangePasswordForm({ send, onChanged, onGone, children }: FormProps) {
+  const [values, setValues] = useState<Record<FieldName, string>>({ current: '', next: '', repeat: '' });
+  const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string>>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const inputs = { current: useRef<HTMLInputElement>(null), next: useRef<HTMLInputElement>(null), repeat: useRef<HTMLInputElement>(null) };
+
+  const showFieldError = (field: FieldName, message: string) => {
+    setFieldErrors({ [field]: message });
+    inputs[field].current?.focus();
+  };
+
+  /** What the server need not be asked about: empty fields, and two new passwords that differ. */
+  const problem = (): [FieldName, string] | null => {
+    if (!values.current) return ['current', 'Enter your current password.'];
+    if (!values.next) return ['next', 'Enter a new password.'];
+    if (values.repeat !== values.next) return ['repeat', 'The two new passwords are not the same. Type the new password again.'];
+    return null;
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setFieldErrors({});
+    const found = problem();
+    if (found) return showFieldError(...found);
+    setBusy(true);
+    try {
+      const step = await send({ currentPassword: values.current, newPassword: values.next });
+      await onChanged(step);
+    } catch (failure) {
+      if (failure instanceof StepUpCancelled) return;
+      if (onGone && isLoginGone(failure)) return onGone(failure);
+      const field = failure instanceof ApiError && failure.field ? FIELD_BY_API_FIELD[failure.field] : undefined;
+      // A wrong current password: clear it. A refused new one: clear both new fields to retype.
+      if (field === 'current') setValues((now) => ({ ...now, current: '' }));
+      if (field === 'next') setValues((now) => ({ ...now, next: '', repeat: '' }));
+      if (field) showFieldError(field, fieldMessage(failure));
+      else setError(errorText(failure, 'Changing the password failed. Try again.'));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const field = (name: FieldName) => ({
+    ref: inputs[name],
+    value: values[name],
+    error: fieldErrors[name],
+    onChange: (event: { target: { value: string } }) => setValues((now) => ({ ...now, [name]: event.target.value })),
+  });
+
+  return (
+    <form className="card form" onSubmit={(event) => void submit(event)} noValidate>
+      {children}
+      {error ? <Alert>{error}</Alert> : null}
+      <TextField id="password-current" label="Current password" type="password" autoComplete="current-password" required {...field('current')} />
+      <TextField id="password-new" label="New password" type="password" autoComplete="new-password" required hint={NEW_PASSWORD_HINT} {...field('next')} />
+      <TextField id="password-repeat" label="Repeat new password" type="password" autoComplete="new-password" required {...field('repeat')} />
+      <button type="submit" className="button button-primary button-block" disabled={busy}>
+        Change password
+      </button>
+    </form>
+  );
+}
+
+export const PASSWORD_CHANGED_NOTICE = 'Your password was changed. Every other browser where you were logged in was logged out.';
+
+/** Login, last step: the password is correct but expired, and must be changed before a full session. */
+export function ExpiredPasswordPage() {
+  const { refresh } = useSession();
+  return (
+    <Page title="Your password has expired" narrow>
+      <ChangePasswordForm
+        send={(input) => api.changePassword(input)}
+        onChanged={(step) => goToStep(step, refresh, 'Your password was changed.')}
+        onGone={() => navigate('/login', { notice: LOGIN_GONE_NOTICE })}
+      >
+        <p className="form-intro">
+          Your organisation asks everyone to choose a new password from time to time, and yours is due. Enter the password you
+          just used, then a new one.
+        </p>
+      </ChangePasswordForm>
+      <p className="page-footer-action">
+        <button type="button" className="link-button" onClick={() => void leaveLogin()}>
+          Cancel and log out
+        </button>
+      </p>
+    </Page>
+  );
+}
+
+/** My Profile → Change password: voluntary; a session that skipped the code confirms it is you first. */
+export function ChangePasswordPage() {
+  const { refresh } = useSession();
+  const { withStepUp, stepUpDialog } = useStepUp();
+  return (
+    <Page title="Change password" narrow>
+      <ChangePasswordForm
+        send={(input) => withStepUp(() => api.changePassword(input))}
+        onChanged={async () => {
+          await refresh();
+          navigate('/profile', { notice: PASSWORD_CHANGED_NOTICE });
+        }}
+      >
+        <p className="form-intro">After the change, every other browser where you are logged in is logged out.</p>
+      </ChangePasswordForm>
+      <p className="page-footer-action">
+        <Link to="/profile">Cancel and go back to My Profile</Link>
+      </p>
+      {stepUpDialog}
+    </Page>
+  );
+}

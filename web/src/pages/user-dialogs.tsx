@@ -1,0 +1,185 @@
+/**
+ * The Users tab's dialogs: add a user (an invitation email with a link to choose a password),
+ * change someone's role or disable them, and ask everyone whose 2FA is off to turn it on.
+ * Each change may need a step-up; the caller's step-up dialog opens on top of these.
+ */
+import { useState, type FormEvent } from 'react';
+import { ApiError, api, type ListedUser, type Role, type UserStatus } from '../api.ts';
+import { Dialog } from '../components/dialog.tsx';
+import { Alert, SelectField, TextField } from '../components/field.tsx';
+import { errorText } from '../errors.ts';
+import { StepUpCancelled } from '../step-up.tsx';
+
+type WithStepUp = <T>(action: () => Promise<T>) => Promise<T>;
+
+/** Runs a dialog's change: busy while it runs; refusals come back as a field error or a message. */
+function useSubmit<F extends string>(fields: readonly F[]) {
+  const [fieldErrors, setFieldErrors] = useState<Partial<Record<F, string>>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const run = async (work: () => Promise<void>, fallback: string, fieldOf: (failure: ApiError) => F | undefined = (f) => f.field as F | undefined) => {
+    setFieldErrors({});
+    setError(null);
+    setBusy(true);
+    try {
+      await work();
+    } catch (failure) {
+      if (failure instanceof StepUpCancelled) return;
+      const field = failure instanceof ApiError ? fieldOf(failure) : undefined;
+      if (field && fields.includes(field)) {
+        setFieldErrors({ [field]: errorText(failure, fallback) } as Partial<Record<F, string>>);
+        document.getElementById(`${field}-input`)?.focus();
+      } else setError(errorText(failure, fallback));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { fieldErrors, setFieldErrors, error, busy, run };
+}
+
+function DialogButtons({ submitLabel, busy, onCancel, destructive = false }: { submitLabel: string; busy: boolean; onCancel(): void; destructive?: boolean }) {
+  return (
+    <div className="button-row">
+      <button type="submit" className={destructive ? 'button button-danger' : 'button button-primary'} disabled={busy}>
+        {submitLabel}
+      </button>
+      <button type="button" className="button button-secondary" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}
+
+const INVITE_FIELDS = ['name', 'email'] as const;
+
+export function InviteUserDialog({ withStepUp, onInvited, onCancel }: { withStepUp: WithStepUp; onInvited(user: ListedUser): void; onCancel(): void }) {
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState<Role>('member');
+  const { fieldErrors, setFieldErrors, error, busy, run } = useSubmit(INVITE_FIELDS);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!name.trim() || !email.trim()) {
+      setFieldErrors(name.trim() ? { email: 'Enter their email address.' } : { name: 'Enter their name.' });
+      document.getElementById(name.trim() ? 'email-input' : 'name-input')?.focus();
+      return;
+    }
+    void run(
+      async () => onInvited(await withStepUp(() => api.inviteUser({ name: name.trim(), email: email.trim(), role }))),
+      'Adding the user failed.',
+      // 409 conflict: the email is taken in this instance.
+      (failure) => (failure.code === 'conflict' ? 'email' : (failure.field as 'name' | 'email' | undefined)),
+    );
+  };
+
+  return (
+    <Dialog title="Add user" onClose={onCancel}>
+      {(titleId) => (
+        <form className="form" onSubmit={submit} noValidate>
+          <h2 id={titleId} className="dialog-title">
+            Add user
+          </h2>
+          <p className="dialog-description muted">
+            keyward emails them a link to choose their password. The link works once, for 7 days.
+          </p>
+          {error ? <Alert>{error}</Alert> : null}
+          <TextField id="name-input" label="Name" autoComplete="off" maxLength={200} required error={fieldErrors.name} value={name} onChange={(event) => setName(event.target.value)} />
+          <TextField
+            id="email-input"
+            label="Email"
+            type="email"
+            autoComplete="off"
+            autoCapitalize="none"
+            spellCheck={false}
+            maxLength={254}
+            required
+            error={fieldErrors.email}
+            value={email}
+            onChange={(event) => setEmail(event.target.value)}
+          />
+          <SelectField id="role-input" label="Role" hint="Administrators can open Settings and change other people's accounts." value={role} onChange={(event) => setRole(event.target.value as Role)}>
+            <option value="member">Member</option>
+            <option value="admin">Administrator</option>
+          </SelectField>
+          <DialogButtons submitLabel="Send invitation" busy={busy} onCancel={onCancel} />
+        </form>
+      )}
+    </Dialog>
+  );
+}
+
+export function EditUserDialog({ user, withStepUp, onSaved, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onSaved(user: ListedUser): void; onCancel(): void }) {
+  const [role, setRole] = useState<Role>(user.role);
+  const [status, setStatus] = useState<UserStatus>(user.status);
+  const { error, busy, run } = useSubmit([] as const);
+  const title = `Edit ${user.name}`;
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const change = { ...(role !== user.role ? { role } : {}), ...(status !== user.status ? { status } : {}) };
+    if (Object.keys(change).length === 0) return onCancel();
+    void run(async () => onSaved(await withStepUp(() => api.updateUser(user.id, change))), 'Saving the changes failed.');
+  };
+
+  return (
+    <Dialog title={title} onClose={onCancel}>
+      {(titleId) => (
+        <form className="form" onSubmit={submit} noValidate>
+          <h2 id={titleId} className="dialog-title">
+            {title}
+          </h2>
+          <p className="dialog-description muted">{user.email}</p>
+          {error ? <Alert>{error}</Alert> : null}
+          <SelectField id="edit-role" label="Role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
+            <option value="member">Member</option>
+            <option value="admin">Administrator</option>
+          </SelectField>
+          <SelectField
+            id="edit-status"
+            label="Account"
+            hint="A disabled account cannot log in, and is logged out everywhere at once. Enable it again at any time."
+            value={status}
+            onChange={(event) => setStatus(event.target.value as UserStatus)}
+          >
+            <option value="active">Active</option>
+            <option value="disabled">Disabled</option>
+          </SelectField>
+          <DialogButtons submitLabel="Save" busy={busy} onCancel={onCancel} destructive={status === 'disabled' && user.status !== 'disabled'} />
+        </form>
+      )}
+    </Dialog>
+  );
+}
+
+/** Confirms the emails: on any plan an administrator may ask people to turn 2FA on, never do it for them (SPEC rule 1). */
+export function AskToEnableDialog({ off, onConfirm, onCancel }: { off: number; onConfirm(): Promise<void>; onCancel(): void }) {
+  const [busy, setBusy] = useState(false);
+  const title = 'Ask users to enable 2FA';
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    await onConfirm();
+    setBusy(false);
+  };
+  return (
+    <Dialog title={title} onClose={onCancel}>
+      {(titleId) => (
+        <form className="form" onSubmit={(event) => void submit(event)} noValidate>
+          <h2 id={titleId} className="dialog-title">
+            {title}
+          </h2>
+          <div className="dialog-description">
+            <p>
+              {off === 0
+                ? 'Nobody has two-factor authentication off, so there is nobody to ask.'
+                : `${off === 1 ? '1 person has' : `${off} people have`} two-factor authentication off. keyward emails each of them how to turn it on in My Profile. Nobody gets this email more than once a day.`}
+            </p>
+          </div>
+          <DialogButtons submitLabel="Send emails" busy={busy || off === 0} onCancel={onCancel} />
+        </form>
+      )}
+    </Dialog>
+  );
+}

@@ -1,0 +1,297 @@
+/**
+ * Settings → Users (SPEC §5, the default tab): everyone in the instance with a 2FA shield, search
+ * by name or email, a 2FA status filter, sort, counts by status, and pages by cursor. From here:
+ * the "Password policy" dialog, adding (inviting) users, changing a role or disabling someone,
+ * and asking everyone whose 2FA is off to turn it on. Changes may need a step-up (SPEC rule 12).
+ */
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type Ref } from 'react';
+import { api, type ListedUser, type Me, type PasswordPolicy, type TwoFactorStatus, type UserPage, type UserSort } from '../api.ts';
+import { Alert, Notice, SelectField, TextField } from '../components/field.tsx';
+import { ShieldIcon, TwoFactorShield } from '../components/shield.tsx';
+import { errorText } from '../errors.ts';
+import { useSession } from '../session.tsx';
+import { StepUpCancelled, useStepUp } from '../step-up.tsx';
+import { PasswordPolicyDialog } from './password-policy-dialog.tsx';
+import { AskToEnableDialog, EditUserDialog, InviteUserDialog } from './user-dialogs.tsx';
+
+export const PAGE_SIZE = 25;
+/** How long typing pauses before the list follows the search box. */
+const SEARCH_DELAY_MS = 250;
+
+type Filter = '' | TwoFactorStatus;
+
+const FILTER_LABEL: Record<Filter, string> = { '': 'All', active: 'Active', pending: 'Enabled, not set up', off: 'Off' };
+const ROLE_LABEL: Record<string, string> = { admin: 'Administrator', member: 'Member' };
+
+interface Query {
+  q: string;
+  filter: Filter;
+  sort: UserSort;
+}
+
+type State =
+  | { status: 'loading' }
+  | { status: 'ready'; users: ListedUser[]; nextCursor: string | null; counts: UserPage['counts']; loadingMore: boolean }
+  | { status: 'failed'; message: string };
+
+type Open = { kind: 'policy'; policy: PasswordPolicy } | { kind: 'invite' } | { kind: 'edit'; user: ListedUser } | { kind: 'ask'; off: number } | null;
+
+export function UsersSettings({ me }: { me: Me }) {
+  const headingId = useId();
+  const { refresh } = useSession();
+  const { withStepUp, stepUpDialog } = useStepUp();
+  const [typed, setTyped] = useState('');
+  const [query, setQuery] = useState<Query>({ q: '', filter: '', sort: 'email' });
+  const [state, setState] = useState<State>({ status: 'loading' });
+  const [open, setOpen] = useState<Open>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [policyBusy, setPolicyBusy] = useState(false);
+  const latest = useRef(0);
+  const firstNewRow = useRef<string | null>(null);
+  const table = useRef<HTMLTableElement>(null);
+
+  const load = useCallback(async (shown: Query) => {
+    // Why a counter: an answer for an earlier search may arrive after the one now typed.
+    const request = ++latest.current;
+    try {
+      const page = await api.users({ q: shown.q.trim(), twoFactor: shown.filter || undefined, sort: shown.sort, limit: PAGE_SIZE });
+      if (request === latest.current) setState({ status: 'ready', ...page, loadingMore: false });
+    } catch (failure) {
+      if (request === latest.current) setState({ status: 'failed', message: errorText(failure, 'Loading the users failed.') });
+    }
+  }, []);
+
+  useEffect(() => {
+    void load(query);
+  }, [query, load]);
+
+  useEffect(() => {
+    if (typed === query.q) return;
+    const timer = setTimeout(() => setQuery((now) => ({ ...now, q: typed })), SEARCH_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, [typed, query.q]);
+
+  useEffect(() => {
+    // After "Load more": keyboard and screen-reader users continue at the first row that arrived.
+    if (!firstNewRow.current) return;
+    table.current?.querySelector<HTMLElement>(`[data-user-id="${CSS.escape(firstNewRow.current)}"]`)?.focus();
+    firstNewRow.current = null;
+  }, [state]);
+
+  const loadMore = async () => {
+    if (state.status !== 'ready' || !state.nextCursor) return;
+    const request = latest.current;
+    setState({ ...state, loadingMore: true });
+    try {
+      const page = await api.users({ q: query.q.trim(), twoFactor: query.filter || undefined, sort: query.sort, limit: PAGE_SIZE, cursor: state.nextCursor });
+      if (request !== latest.current) return;
+      firstNewRow.current = page.users[0]?.id ?? null;
+      setState({ status: 'ready', users: [...state.users, ...page.users], nextCursor: page.nextCursor, counts: page.counts, loadingMore: false });
+    } catch (failure) {
+      if (request !== latest.current) return;
+      setState({ ...state, loadingMore: false });
+      setError(errorText(failure, 'Loading more users failed.'));
+    }
+  };
+
+  const say = (text: string | null, failure: string | null = null) => {
+    setNotice(text);
+    setError(failure);
+  };
+
+  const openPolicy = async () => {
+    say(null);
+    setPolicyBusy(true);
+    try {
+      setOpen({ kind: 'policy', policy: await api.passwordPolicy() });
+    } catch (failure) {
+      setError(errorText(failure, 'Loading the password policy failed.'));
+    } finally {
+      setPolicyBusy(false);
+    }
+  };
+
+  /** After a change: the dialog goes, the list and (own 2FA may have changed) the session reload. */
+  const changed = async (text: string) => {
+    setOpen(null);
+    await Promise.all([load(query), refresh()]);
+    say(text);
+  };
+
+  const ask = async () => {
+    try {
+      const { emailed } = await withStepUp(() => api.askToEnableTwoFactor());
+      setOpen(null);
+      say(
+        emailed === 0
+          ? 'Nobody was emailed: everyone whose two-factor authentication is off was already asked in the last 24 hours.'
+          : `Emailed ${emailed === 1 ? '1 person' : `${emailed} people`} whose two-factor authentication is off.`,
+      );
+    } catch (failure) {
+      if (failure instanceof StepUpCancelled) return;
+      setOpen(null);
+      say(null, errorText(failure, 'Sending the emails failed.'));
+    }
+  };
+
+  /** Opens a dialog; what was said about an earlier action no longer applies. */
+  const show = (next: Exclude<Open, null>) => {
+    say(null);
+    setOpen(next);
+  };
+
+  const search = (event: FormEvent) => {
+    event.preventDefault();
+    setQuery({ ...query, q: typed });
+  };
+
+  const counts = state.status === 'ready' ? state.counts : null;
+  return (
+    <section aria-labelledby={headingId}>
+      <div className="section-header">
+        <h2 id={headingId}>Users</h2>
+        <div className="button-row">
+          <button type="button" className="button button-primary" onClick={() => show({ kind: 'invite' })}>
+            Add user
+          </button>
+          <button type="button" className="button button-secondary" disabled={policyBusy} onClick={() => void openPolicy()}>
+            Password policy
+          </button>
+          {/* With auto-enable everyone has 2FA on already: there is nobody to ask. */}
+          {me.twoFactor.enforced ? null : (
+            <button type="button" className="button button-secondary" disabled={!counts} onClick={() => show({ kind: 'ask', off: counts?.off ?? 0 })}>
+              Ask users to enable 2FA
+            </button>
+          )}
+        </div>
+      </div>
+      {counts ? <Counts counts={counts} /> : null}
+      <form className="filter-bar users-filters" role="search" aria-label="Users" onSubmit={search}>
+        <TextField
+          id="users-search"
+          label="Search"
+          type="search"
+          autoComplete="off"
+          spellCheck={false}
+          hint="Names and emails that start with what you type."
+          value={typed}
+          onChange={(event) => setTyped(event.target.value)}
+        />
+        <SelectField id="users-filter" label="Two-factor status" value={query.filter} onChange={(event) => setQuery({ ...query, filter: event.target.value as Filter })}>
+          {(Object.keys(FILTER_LABEL) as Filter[]).map((value) => (
+            <option key={value} value={value}>
+              {FILTER_LABEL[value]}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField id="users-sort" label="Sort by" value={query.sort} onChange={(event) => setQuery({ ...query, sort: event.target.value as UserSort })}>
+          <option value="email">Email</option>
+          <option value="name">Name</option>
+        </SelectField>
+      </form>
+      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      {error ? <Alert>{error}</Alert> : null}
+      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+      {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
+      {state.status === 'ready' ? (
+        <>
+          <p role="status" className="muted">
+            {state.users.length === 0 ? 'No users match.' : `Showing ${state.users.length === 1 ? '1 user' : `${state.users.length} users`}${state.nextCursor ? '; more to load' : ''}.`}
+          </p>
+          {state.users.length > 0 ? <UserTable ref={table} me={me} users={state.users} onEdit={(user) => show({ kind: 'edit', user })} /> : null}
+          {state.nextCursor ? (
+            <div className="button-row">
+              <button type="button" className="button button-secondary" disabled={state.loadingMore} onClick={() => void loadMore()}>
+                Load more users
+              </button>
+            </div>
+          ) : null}
+        </>
+      ) : null}
+      {open?.kind === 'policy' ? (
+        <PasswordPolicyDialog plan={me.instance.plan} policy={open.policy} onCancel={() => setOpen(null)} onSaved={() => void changed('The password policy was saved.')} />
+      ) : null}
+      {open?.kind === 'invite' ? (
+        <InviteUserDialog withStepUp={withStepUp} onCancel={() => setOpen(null)} onInvited={(user) => void changed(`An invitation is on its way to ${user.email}.`)} />
+      ) : null}
+      {open?.kind === 'edit' ? (
+        <EditUserDialog user={open.user} withStepUp={withStepUp} onCancel={() => setOpen(null)} onSaved={(user) => void changed(`${user.name} was saved.`)} />
+      ) : null}
+      {open?.kind === 'ask' ? <AskToEnableDialog off={open.off} onConfirm={ask} onCancel={() => setOpen(null)} /> : null}
+      {stepUpDialog}
+    </section>
+  );
+}
+
+/** "2 active · 1 pending · 3 off": everyone in the instance, whatever the search shows. */
+function Counts({ counts }: { counts: UserPage['counts'] }) {
+  return (
+    <p className="user-counts">
+      <span className="user-counts-label">Two-factor authentication:</span>{' '}
+      <span className="user-count">
+        <ShieldIcon status="active" />
+        {counts.active} active
+      </span>
+      {' · '}
+      <span className="user-count">
+        <ShieldIcon status="pending" />
+        {counts.pending} pending
+      </span>
+      {' · '}
+      <span className="user-count">{counts.off} off</span>
+    </p>
+  );
+}
+
+interface TableProps {
+  me: Me;
+  users: ListedUser[];
+  onEdit(user: ListedUser): void;
+  ref?: Ref<HTMLTableElement>;
+}
+
+function UserTable({ me, users, onEdit, ref }: TableProps) {
+  return (
+    <div className="table-scroll">
+      <table className="table users-table" ref={ref}>
+        <caption className="visually-hidden">Users of {me.instance.name}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Email</th>
+            <th scope="col">Role</th>
+            <th scope="col">2FA</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {users.map((user) => (
+            <tr key={user.id} className={user.status === 'disabled' ? 'row-disabled' : undefined}>
+              <th scope="row" tabIndex={-1} data-user-id={user.id}>
+                {user.name}
+                {user.id === me.id ? <span className="badge">You</span> : null}
+                {user.status === 'disabled' ? <span className="badge badge-muted">Disabled</span> : null}
+              </th>
+              <td className="users-email">{user.email}</td>
+              <td>{ROLE_LABEL[user.role] ?? user.role}</td>
+              <td className="users-shield">
+                <TwoFactorShield status={user.twoFactor.status} />
+              </td>
+              <td className="table-action">
+                {/* Not one's own account: the server refuses it (an admin cannot lock themselves out). */}
+                {user.id === me.id ? null : (
+                  <button type="button" className="button button-secondary button-small" aria-label={`Edit ${user.name}`} onClick={() => onEdit(user)}>
+                    Edit
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
