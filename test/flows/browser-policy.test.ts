@@ -121,6 +121,8 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
     expect(await dialog.getByLabel('Enforce from (optional)').isDisabled()).toBe(true);
     expect(await dialog.getByLabel('Maximum postponements').isDisabled()).toBe(true);
     await dialog.getByRole('checkbox', { name: 'Auto-enable two factor authentication' }).check();
+    // Both belong to enforcement: without it people may postpone at every login.
+    expect(await dialog.getByLabel('Maximum postponements').isDisabled()).toBe(true);
     await dialog.getByRole('checkbox', { name: 'Enforce setup' }).check();
     await dialog.getByLabel('Enforce from (optional)').fill(day);
     await dialog.getByLabel('Maximum postponements').fill('2');

@@ -84,6 +84,32 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
 
     await page.getByLabel('Sort by').selectOption({ label: 'Name' });
     await expectRows(page, ['Alan Turing', 'Barbara Liskov', 'Edsger Dijkstra', 'Grace Hopper', 'Ida Admin']);
+    // A new instance has only today's counts: no chart yet.
+    expect(await page.getByRole('region', { name: '2FA adoption' }).textContent()).toContain('The chart fills in day by day');
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('draws the adoption chart from the daily counts, with the numbers as a table', async () => {
+    const { flow, admin } = server.addInstance('enterprise');
+    const { page, cspViolations } = await flow.freshPage();
+    // Days of history come from the nightly housekeeping, which a test cannot wait for.
+    const days = Array.from({ length: 30 }, (_, index) => {
+      const day = new Date(Date.now() - (29 - index) * 86_400_000).toISOString().slice(0, 10);
+      return { day, active: index, pending: Math.max(0, 10 - index), off: Math.max(0, 25 - index) };
+    });
+    await page.route('**/api/v1/admin/two-factor/adoption', (route) => route.fulfill({ json: { days } }));
+    await flow.logIn(page, admin);
+    await flow.onProfile(page);
+    await flow.openSettings(page, admin);
+
+    const chart = page.getByRole('region', { name: '2FA adoption' });
+    const image = chart.getByRole('img');
+    expect(await image.getAttribute('aria-labelledby')).not.toBeNull();
+    expect(await chart.locator('svg title').first().textContent()).toMatch(/^Today 29 active, 0 enabled but not set up, 0 off; on .+ 0 active, 10 enabled but not set up, 25 off\.$/);
+    await chart.getByText('Show the numbers').click();
+    expect(await chart.getByRole('row').count()).toBe(31);
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'users-adoption');
     expect(cspViolations).toEqual([]);
   });
 

@@ -87,7 +87,7 @@ function parse(form: Form, saved: PasswordPolicy): Parsed {
         autoEnable: form.autoEnable,
         enforceSetup: form.autoEnable && form.enforceSetup,
         enforceFrom: enforceFromValue(form, saved),
-        maxPostpones: form.autoEnable ? (numbers.maxPostpones ?? null) : null,
+        maxPostpones: form.autoEnable && form.enforceSetup ? (numbers.maxPostpones ?? null) : null,
       },
       password: {
         minLength: numbers.minLength!,
@@ -206,13 +206,13 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
                     value={form.enforceFrom}
                     onChange={(event) => set('enforceFrom', event.target.value)}
                   />
+                  {number(
+                    'maxPostpones',
+                    'Maximum postponements',
+                    `${enterpriseOnly}Until that day, how many times someone without an app may postpone setup at login. Empty: no limit.`,
+                    !enterprise || !form.enforceSetup,
+                  )}
                 </div>
-                {number(
-                  'maxPostpones',
-                  'Maximum postponements',
-                  `${enterpriseOnly}How many times someone without an app may postpone setup at login before it is required. Empty: no limit.`,
-                  !enterprise || !form.autoEnable,
-                )}
               </div>
             </fieldset>
             <fieldset>

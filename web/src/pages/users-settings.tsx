@@ -11,6 +11,7 @@ import { ShieldIcon, TwoFactorShield } from '../components/shield.tsx';
 import { errorText } from '../errors.ts';
 import { useSession } from '../session.tsx';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
+import { AdoptionChart } from './adoption-chart.tsx';
 import { PasswordPolicyDialog } from './password-policy-dialog.tsx';
 import { AskToEnableDialog, EditUserDialog, InviteUserDialog } from './user-dialogs.tsx';
 
@@ -209,6 +210,7 @@ export function UsersSettings({ me }: { me: Me }) {
           ) : null}
         </>
       ) : null}
+      {counts ? <AdoptionChart refreshKey={`${counts.active}-${counts.pending}-${counts.off}`} /> : null}
       {open?.kind === 'policy' ? (
         <PasswordPolicyDialog plan={me.instance.plan} policy={open.policy} onCancel={() => setOpen(null)} onSaved={() => void changed('The password policy was saved.')} />
       ) : null}
