@@ -4,6 +4,25 @@ import type { Database } from './schema.ts';
 
 export function throttleStore(db: Kysely<Database>): ThrottleStore {
   return {
+    async reserve(key, policy, now) {
+      // The lock test is lockSeconds() of domain/throttle/throttle.ts, in SQL, on the row's state
+      // before this attempt: under the row lock, concurrent attempts see each other's counts.
+      const { rows } = await sql<{ failures: number }>`
+        insert into throttles as t (key, failures, last_failure_at, decay_seconds)
+        values (${key}, 1, ${now}::timestamptz, ${policy.decaySeconds}::integer)
+        on conflict (key) do update set failures = t.failures + 1, last_failure_at = excluded.last_failure_at
+        where not (
+          ${policy.hardLimit === null ? sql`false` : sql`t.failures >= ${policy.hardLimit}`}
+          or (t.failures >= ${policy.lockFrom}
+              and t.last_failure_at + make_interval(secs => least(${policy.maxLockSeconds}::float8,
+                    ${policy.baseLockSeconds}::float8 * power(2, t.failures - ${policy.lockFrom}))) > excluded.last_failure_at)
+        )
+        returning failures`.execute(db);
+      return rows[0] ? Number(rows[0].failures) : null;
+    },
+    async clear(keys) {
+      if (keys.length > 0) await db.deleteFrom('throttles').where('key', 'in', keys).execute();
+    },
     async find(keys) {
       if (keys.length === 0) return new Map();
       const rows = await db.selectFrom('throttles').select(['key', 'failures', 'last_failure_at']).where('key', 'in', keys).execute();

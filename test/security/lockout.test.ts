@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { deliveredTo, givenInstance, PASSWORD, type TestDeps } from '../support/deps.ts';
-import { Client, errorCode, useTestApp } from '../support/app.ts';
+import { Client, errorCode, testApp, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
@@ -37,6 +37,23 @@ describe('lockout', () => {
     expect(errorCode(await loginFrom(newIp(), right))).toBe('locked');
     deps.clock.advanceSeconds(61);
     expect((await loginFrom(ip, right)).json()).toEqual({ next: 'done' });
+  });
+
+  it('evaluates at most the free attempts of a burst of parallel guesses (reserve, then evaluate)', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const counted = { verify: 0, dummy: 0 };
+    const countingApp = await testApp({
+      ...deps,
+      hasher: { ...deps.hasher, verify: (h: string, p: string) => ((counted.verify += 1), deps.hasher.verify(h, p)) },
+    });
+    const guesses = Array.from({ length: 30 }, (_, i) =>
+      new Client(countingApp).request({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: newIp(), payload: { instance: instance.slug, email: admin.email, password: `guess number ${i}!` } }),
+    );
+    const codes = (await Promise.all(guesses)).map((r) => errorCode(r));
+    expect(codes.filter((c) => c === 'invalid_credentials')).toHaveLength(ACCOUNT_POLICY.lockFrom);
+    expect(codes.filter((c) => c === 'locked')).toHaveLength(30 - ACCOUNT_POLICY.lockFrom);
+    expect(counted.verify).toBe(ACCOUNT_POLICY.lockFrom);
+    await countingApp.close();
   });
 
   it('escalates the delay with each further failure', async () => {

@@ -4,9 +4,9 @@ import { loadSessionForStep } from '../login/load-login-step.ts';
 import { newSession, type ClientInfo } from '../session/start-session.ts';
 import { describeStep, type LoginStep } from '../login/login-step.ts';
 import { requireFreshSecondFactor } from '../instance/require-admin.ts';
-import { assertNotThrottled } from '../throttle/check-throttle.ts';
-import { recordFailure } from '../throttle/record-failure.ts';
-import { ipKey, passwordKey } from '../throttle/throttle.ts';
+import { reserveAttempt } from '../throttle/check-throttle.ts';
+import { attemptFailed } from '../throttle/record-failure.ts';
+import { passwordKey } from '../throttle/throttle.ts';
 import { POLICY_LIMITS } from '../policy/policy.ts';
 import { passwordChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
@@ -30,15 +30,17 @@ export async function changePassword(
   if (session.stage === 'done') requireFreshSecondFactor(deps, active);
   const now = deps.clock.now();
   const accountKey = passwordKey(instance.slug, emailKey(user.email));
-  assertNotThrottled(active.throttles.get(accountKey) ?? null, client.ip ? (active.throttles.get(ipKey(client.ip)) ?? null) : null, now);
+  const attempt = await reserveAttempt(deps, accountKey, active.throttles, client.ip, now);
 
   const policy = instance.policy.password;
   const hashes = await deps.stores.forInstance(instance.id).passwords.findHashes(user.id, policy.historyCount);
   const current = normalizePassword(input.currentPassword);
   if (!hashes?.current || !(await deps.hasher.verify(hashes.current, current))) {
-    await recordFailure(deps, accountKey, client.ip, { user, instance, factor: 'password' });
+    await attemptFailed(deps, attempt, client.ip, { user, instance, factor: 'password' });
     throw new DomainError('invalid_credentials', 'The current password is not correct.', { field: 'currentPassword' });
   }
+  // The current password was right: that attempt was a success, whatever becomes of the new one.
+  await deps.stores.throttles.clear([accountKey]);
   const next = checkPasswordForAccount(input.newPassword, {
     minLength: policy.minLength,
     blocklist: deps.blocklist,

@@ -5,8 +5,8 @@ import { normalizePassword } from '../account/password-rules.ts';
 import { startSession, type ClientInfo } from '../session/start-session.ts';
 import { describeStep, stageAfterPassword, type LoginStep } from './login-step.ts';
 import { ipKey, passwordKey } from '../throttle/throttle.ts';
-import { assertNotThrottled } from '../throttle/check-throttle.ts';
-import { recordFailure } from '../throttle/record-failure.ts';
+import { reserveAttempt } from '../throttle/check-throttle.ts';
+import { attemptFailed } from '../throttle/record-failure.ts';
 import { findKnownLocation, networkOf, type PresentedLocation } from '../known-location/known-location.ts';
 import type { LoginLookup } from './credential-store.ts';
 
@@ -37,7 +37,7 @@ export async function loginWithPassword(
     deviceIds: client.deviceTokens.map((t) => t.id),
     now,
   });
-  assertNotThrottled(lookup.throttles.get(accountKey) ?? null, client.ip ? (lookup.throttles.get(ipKey(client.ip)) ?? null) : null, now);
+  const attempt = await reserveAttempt(deps, accountKey, lookup.throttles, client.ip, now);
 
   const password = normalizePassword(input.password);
   const found = lookup.account;
@@ -45,7 +45,7 @@ export async function loginWithPassword(
   const passwordOk = hash ? await deps.hasher.verify(hash, password) : (await deps.hasher.verifyDummy(password), false);
   if (!found || !passwordOk || found.user.status !== 'active') {
     const owner = found && found.user.status === 'active' ? { user: found.user, instance: found.instance, factor: 'password' as const } : null;
-    await recordFailure(deps, accountKey, client.ip, owner);
+    await attemptFailed(deps, attempt, client.ip, owner);
     throw new DomainError('invalid_credentials', 'The instance, email or password is not correct.');
   }
 

@@ -1,18 +1,24 @@
 import { DomainError } from '../shared/errors.ts';
-import { IP_POLICY, ACCOUNT_POLICY, retryAfterSeconds, type ThrottleState } from './throttle.ts';
+import type { Deps } from '../shared/deps.ts';
+import { IP_POLICY, ACCOUNT_POLICY, ipKey, retryAfterSeconds, type ThrottleState } from './throttle.ts';
 
 /**
- * Refuses an attempt while its account key or the client's IP is locked, before any credential is
- * evaluated: a locked correct password and a locked wrong one get the same answer (RL-01).
+ * Takes one attempt on an account key before the credential is evaluated, and returns its number.
+ * Why reserve first: read-then-count would let a burst of parallel guesses all see the old count
+ * and all be evaluated (RL-01). The attempt counts as a failure until a success clears the key. A
+ * locked key (and a locked client IP) refuses the attempt unevaluated and uncounted, so a correct
+ * password and a wrong one get the same answer while locked.
  */
-export function assertNotThrottled(account: ThrottleState | null, ip: ThrottleState | null, now: Date): void {
-  const ipWait = retryAfterSeconds(ip, now, IP_POLICY);
+export async function reserveAttempt(deps: Deps, accountKey: string, states: Map<string, ThrottleState>, ip: string | null, now: Date): Promise<number> {
+  const ipWait = ip ? retryAfterSeconds(states.get(ipKey(ip)) ?? null, now, IP_POLICY) : 0;
   if (ipWait > 0) {
     throw new DomainError('rate_limited', 'Too many failed attempts from your network. Try again later.', { retryAfterSeconds: ipWait });
   }
-  const accountWait = retryAfterSeconds(account, now, ACCOUNT_POLICY);
-  if (accountWait > 0) {
-    const retry = Number.isFinite(accountWait) ? accountWait : 24 * 60 * 60;
+  const attempt = await deps.stores.throttles.reserve(accountKey, ACCOUNT_POLICY, now);
+  if (attempt === null) {
+    const wait = retryAfterSeconds(states.get(accountKey) ?? null, now, ACCOUNT_POLICY);
+    const retry = wait <= 0 ? ACCOUNT_POLICY.baseLockSeconds : Number.isFinite(wait) ? wait : 24 * 60 * 60;
     throw new DomainError('locked', 'Too many failed attempts. This sign-in method is locked for a while.', { retryAfterSeconds: retry });
   }
+  return attempt;
 }

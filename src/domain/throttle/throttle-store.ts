@@ -1,4 +1,4 @@
-import type { ThrottleState } from './throttle.ts';
+import type { ThrottlePolicy, ThrottleState } from './throttle.ts';
 
 export interface FailureKey {
   key: string;
@@ -10,6 +10,13 @@ export interface FailureKey {
 export interface ThrottleStore {
   /** Adds one failure to every key in one atomic statement; returns the new counts by key. */
   recordFailure(keys: FailureKey[], now: Date): Promise<Map<string, number>>;
+  /**
+   * Adds one to `key` unless the key is locked under `policy` (one atomic statement); returns the
+   * new count, or null when locked (nothing changed).
+   */
+  reserve(key: string, policy: ThrottlePolicy, now: Date): Promise<number | null>;
+  /** Deletes these keys (a success). */
+  clear(keys: string[]): Promise<void>;
   /** The states of these keys (absent: no failures). */
   find(keys: string[]): Promise<Map<string, ThrottleState>>;
 }

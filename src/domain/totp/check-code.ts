@@ -3,9 +3,9 @@ import { normalizeBackupCode } from '../../crypto/backup-code.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { ActiveSession } from '../session/session-store.ts';
-import { ipKey, secondFactorKey } from '../throttle/throttle.ts';
-import { assertNotThrottled } from '../throttle/check-throttle.ts';
-import { recordFailure } from '../throttle/record-failure.ts';
+import { secondFactorKey } from '../throttle/throttle.ts';
+import { reserveAttempt } from '../throttle/check-throttle.ts';
+import { attemptFailed } from '../throttle/record-failure.ts';
 import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
 import type { NewKnownLocation, SessionSwap } from './two-factor-store.ts';
 import { secretAssociatedData } from './two-factor.ts';
@@ -13,7 +13,8 @@ import { secretAssociatedData } from './two-factor.ts';
 /** A second factor as the API takes it: a TOTP code or the emailed backup code. */
 export type SecondFactorInput = { code: string } | { backupCode: string };
 
-export type CheckedFactor = { kind: 'totp'; step: number } | { kind: 'backup_code'; mac: string };
+/** A factor that passed the check; `attempt` is its reserved attempt on the second-factor key. */
+export type CheckedFactor = ({ kind: 'totp'; step: number } | { kind: 'backup_code'; mac: string }) & { attempt: number };
 
 /** Whose factor is checked: what a session lookup (or an account lookup) provides. */
 export type SecondFactorSubject = Pick<ActiveSession, 'user' | 'instance' | 'totp' | 'backupCodeMac' | 'throttles'>;
@@ -25,19 +26,18 @@ export type SecondFactorSubject = Pick<ActiveSession, 'user' | 'instance' | 'tot
  */
 export async function checkSecondFactor(deps: Deps, active: SecondFactorSubject, input: SecondFactorInput, ip: string | null): Promise<CheckedFactor> {
   const now = deps.clock.now();
-  const key = secondFactorKey(active.user.id);
-  assertNotThrottled(active.throttles.get(key) ?? null, ip ? (active.throttles.get(ipKey(ip)) ?? null) : null, now);
+  const attempt = await reserveAttempt(deps, secondFactorKey(active.user.id), active.throttles, ip, now);
   if ('backupCode' in input) {
     const code = normalizeBackupCode(input.backupCode);
     const mac = active.backupCodeMac;
-    if (!code || !mac || !deps.secretBox.macMatches(code, mac)) return codeRefused(deps, active, ip);
-    return { kind: 'backup_code', mac };
+    if (!code || !mac || !deps.secretBox.macMatches(code, mac)) return codeRefused(deps, active, ip, attempt);
+    return { kind: 'backup_code', mac, attempt };
   }
   const totp = active.totp;
   const secret = totp ? deps.secretBox.open(totp.secretSealed, secretAssociatedData(active.instance.id, active.user.id)) : null;
   const step = secret ? matchTotpStep(secret, input.code, now) : null;
-  if (step === null || step <= totp!.lastUsedStep) return codeRefused(deps, active, ip);
-  return { kind: 'totp', step };
+  if (step === null || step <= totp!.lastUsedStep) return codeRefused(deps, active, ip, attempt);
+  return { kind: 'totp', step, attempt };
 }
 
 /**
@@ -63,13 +63,13 @@ export async function consumeSecondFactor(
           clearKeys,
           now,
         });
-  if (!consumed) await codeRefused(deps, active, client.ip);
+  if (!consumed) await codeRefused(deps, active, client.ip, checked.attempt);
   if (checked.kind === 'backup_code') deps.mailQueued();
 }
 
-/** Counts a refused code and throws the one answer every refused code gets. */
-export async function codeRefused(deps: Deps, active: Pick<ActiveSession, 'user' | 'instance'>, ip: string | null): Promise<never> {
-  await recordFailure(deps, secondFactorKey(active.user.id), ip, {
+/** Counts a refused code (its attempt is already reserved) and throws the one answer every refused code gets. */
+export async function codeRefused(deps: Deps, active: Pick<ActiveSession, 'user' | 'instance'>, ip: string | null, attempt: number): Promise<never> {
+  await attemptFailed(deps, attempt, ip, {
     user: active.user,
     instance: active.instance,
     factor: 'second_factor',

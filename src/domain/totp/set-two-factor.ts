@@ -4,6 +4,7 @@ import { loadSessionForStep } from '../login/load-login-step.ts';
 import { describeTwoFactor, type TwoFactorState } from '../account/describe-me.ts';
 import { checkSecondFactor, codeRefused, consumeSecondFactor } from './check-code.ts';
 import { isFresh } from './two-factor.ts';
+import { secondFactorKey } from '../throttle/throttle.ts';
 import { twoFactorOffMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 
@@ -29,6 +30,7 @@ export async function setTwoFactor(
     throw new DomainError('forbidden', 'Your organisation turns two-factor authentication on for everyone.');
   }
   let usingBackupMac: string | undefined;
+  let attempt = 0;
   if (active.totp) {
     const factor = input.code !== undefined ? { code: input.code } : input.backupCode !== undefined ? { backupCode: input.backupCode } : null;
     // A code verified in the last 10 minutes (step-up) is enough; otherwise one comes with the request.
@@ -39,11 +41,13 @@ export async function setTwoFactor(
   if (active.totp && (input.code !== undefined || input.backupCode !== undefined)) {
     const factor = input.code !== undefined ? { code: input.code } : { backupCode: input.backupCode! };
     const checked = await checkSecondFactor(deps, active, factor, client.ip);
+    attempt = checked.attempt;
     // A TOTP step is used up here; a backup code is used up by deleting exactly it below.
     if (checked.kind === 'totp') await consumeSecondFactor(deps, active, checked, {}, client);
     else usingBackupMac = checked.mac;
   }
-  if (!(await twoFactor.disable(active.user.id, usingBackupMac))) await codeRefused(deps, active, client.ip);
+  if (!(await twoFactor.disable(active.user.id, usingBackupMac))) await codeRefused(deps, active, client.ip, attempt);
+  if (usingBackupMac) await deps.stores.throttles.clear([secondFactorKey(active.user.id)]);
   if (active.totp) {
     // OTP-13: removing a factor is announced to the owner, in case it was not them.
     const now = deps.clock.now();
