@@ -122,7 +122,7 @@ describe('lockout', () => {
     deps.clock.advanceSeconds(7 * 24 * 3600);
     expect(errorCode(await loginFrom(ip, { instance: instance.slug, email: admin.email, password: PASSWORD }))).toBe('locked');
     const mails = await mailTo(admin.email);
-    expect(mails.at(-1)!.text).toContain('until an administrator');
+    expect(mails.at(-1)!.text).toContain('until you reset your password');
   });
 
   it('limits one address failing across many accounts with 429 and Retry-After, and forgets after an hour', async () => {

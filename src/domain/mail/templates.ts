@@ -55,7 +55,7 @@ export function lockNoticeMail(input: {
   const what = input.factor === 'password' ? 'password' : 'verification code';
   const subject = `Sign-in to ${input.instanceName} locked after failed attempts`;
   const until = input.permanent
-    ? 'It stays locked until an administrator of your organisation unlocks it.'
+    ? 'It stays locked until you reset your password with the link from "Forgot password" on the login page.'
     : 'It unlocks by itself after a short wait; each further failure makes the wait longer.';
   const lines = [
     `Hello ${input.name},`,
