@@ -5,13 +5,22 @@ import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttl
 
 export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
   return {
-    async issue(userId, purpose, tokenHash, now, expiresAt) {
-      await sql`
-        with replaced as (
-          delete from account_tokens where user_id = ${userId} and purpose = ${purpose} and used_at is null
+    async issue(userId, purpose, tokenHash, now, expiresAt, notIfIssuedAfter) {
+      const recent = notIfIssuedAfter
+        ? sql`and not exists (select 1 from account_tokens r where r.user_id = ${userId} and r.purpose = ${purpose} and r.created_at > ${notIfIssuedAfter})`
+        : sql``;
+      const { rows } = await sql<{ n: number }>`
+        with allowed as (
+          select instance_id, id from users where id = ${userId} ${recent}
+        ), replaced as (
+          delete from account_tokens where user_id = ${userId} and purpose = ${purpose} and used_at is null and exists (select 1 from allowed)
+        ), issued as (
+          insert into account_tokens (token_hash, instance_id, user_id, purpose, created_at, expires_at)
+          select ${tokenHash}, instance_id, id, ${purpose}, ${now}::timestamptz, ${expiresAt}::timestamptz from allowed
+          returning 1
         )
-        insert into account_tokens (token_hash, instance_id, user_id, purpose, created_at, expires_at)
-        select ${tokenHash}, instance_id, id, ${purpose}, ${now}::timestamptz, ${expiresAt}::timestamptz from users where id = ${userId}`.execute(db);
+        select count(*)::int as n from issued`.execute(db);
+      return Number(rows[0]?.n) === 1;
     },
     async find(tokenHash, purpose, now) {
       const row = await db

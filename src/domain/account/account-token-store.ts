@@ -1,7 +1,10 @@
 /** Single-use links (invitation, password reset): only the SHA-256 of the token is stored. */
 export interface AccountTokenStore {
-  /** Stores a token for the user, replacing their earlier unused tokens of the same purpose. */
-  issue(userId: string, purpose: 'invitation' | 'reset', tokenHash: string, now: Date, expiresAt: Date): Promise<void>;
+  /**
+   * Stores a token for the user, replacing their earlier unused tokens of the same purpose; false
+   * (nothing stored) when one was issued after `notIfIssuedAfter` (a flood of mails to one person).
+   */
+  issue(userId: string, purpose: 'invitation' | 'reset', tokenHash: string, now: Date, expiresAt: Date, notIfIssuedAfter?: Date): Promise<boolean>;
   /** The user the token belongs to, when it exists, is unused and unexpired; null otherwise. */
   find(tokenHash: string, purpose: 'invitation' | 'reset', now: Date): Promise<{ instanceId: string; userId: string } | null>;
 }

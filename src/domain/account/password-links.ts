@@ -15,6 +15,7 @@ import { secondFactorKey } from '../throttle/throttle.ts';
 
 export const INVITATION_SECONDS = 7 * 24 * 60 * 60;
 export const RESET_SECONDS = 60 * 60;
+export const RESET_INTERVAL_SECONDS = 5 * 60;
 
 /** A single-use link; only its SHA-256 is stored, and the token sits in the URL fragment (never logged). */
 function newLink(deps: Deps, page: 'invite' | 'reset'): { token: string; hash: string; url: string } {
@@ -49,7 +50,8 @@ export async function requestPasswordReset(deps: Deps, input: { instance: string
   if (!account || account.user.status !== 'active') return;
   const link = newLink(deps, 'reset');
   const now = deps.clock.now();
-  await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, addSeconds(now, RESET_SECONDS));
+  // RL-09: at most one reset mail per account every few minutes, whoever asks.
+  if (!(await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, addSeconds(now, RESET_SECONDS), addSeconds(now, -RESET_INTERVAL_SECONDS)))) return;
   const mail = passwordResetMail({ to: account.user.email, name: account.user.name, instanceName: account.instance.name, url: link.url });
   await deps.stores.outbox.enqueue(account.instance.id, sealMail(deps.secretBox, mail), now);
   deps.mailQueued();
