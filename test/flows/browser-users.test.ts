@@ -160,7 +160,7 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     await invited.page.getByLabel('Password', { exact: true }).fill('nina new');
     await invited.page.getByLabel('Repeat password').fill('nina new');
     await invited.page.getByRole('button', { name: 'Set password' }).click();
-    await invited.page.locator('#invite-password-error').waitFor(); // too short for the policy
+    await invited.page.locator('#link-password-error').waitFor(); // too short for the policy
     const password = 'a lantern over the harbour';
     await invited.page.getByLabel('Password', { exact: true }).fill(password);
     await invited.page.getByLabel('Repeat password').fill(password);

@@ -221,6 +221,10 @@ export const api = {
   changePassword: (input: { currentPassword: string; newPassword: string }) => request<LoginStep>('POST', '/auth/password', input),
   /** Sets the first password with the invitation link's token; never logs in (answers 204). */
   acceptInvitation: (input: { token: string; password: string }) => request<void>('POST', '/auth/invitation', input),
+  /** Always 204, whether or not the account exists. */
+  forgotPassword: (input: { instance: string; email: string }) => request<void>('POST', '/auth/forgot', input),
+  /** A new password with the reset link's token; with 2FA active, a current code too (400, field code, without one). */
+  resetPassword: (input: { token: string; password: string; code?: string }) => request<void>('POST', '/auth/reset', input),
   logout: () => request<void>('POST', '/auth/logout'),
   setTwoFactor: (input: { enabled: true } | ({ enabled: false } & Partial<{ code: string; backupCode: string }>)) => request<TwoFactor>('PUT', '/me/two-factor', input),
   newBackupCode: () => request<void>('POST', '/me/backup-code'),

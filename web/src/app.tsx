@@ -5,7 +5,8 @@ import { Alert } from './components/field.tsx';
 import { Page } from './components/page.tsx';
 import { AppShell, PublicShell } from './components/shell.tsx';
 import { ChangePasswordPage, ExpiredPasswordPage } from './pages/change-password.tsx';
-import { InvitationPage } from './pages/invitation-page.tsx';
+import { ForgotPage } from './pages/forgot-page.tsx';
+import { PasswordLinkPage } from './pages/password-link-page.tsx';
 import { LoginPage } from './pages/login-page.tsx';
 import { postponingFrom } from './pages/login-steps.ts';
 import { MailboxPage } from './pages/mailbox-page.tsx';
@@ -68,7 +69,9 @@ export function App() {
   const signedIn = state.status === 'signed-in';
 
   if (path === '/setup') return <PublicShell><SetupPage /></PublicShell>;
-  if (path === '/invite') return <PublicShell><InvitationPage /></PublicShell>;
+  if (path === '/invite') return <PublicShell><PasswordLinkPage purpose="invitation" /></PublicShell>;
+  if (path === '/reset') return <PublicShell><PasswordLinkPage purpose="reset" /></PublicShell>;
+  if (path === '/forgot') return <PublicShell><ForgotPage /></PublicShell>;
   if (path === '/dev/mailbox') {
     return signedIn ? <AppShell me={state.me}><MailboxPage /></AppShell> : <PublicShell><MailboxPage /></PublicShell>;
   }

@@ -4,7 +4,7 @@ import { api } from '../api.ts';
 import { Alert, Notice, TextField } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { errorText } from '../errors.ts';
-import { useLocation, useNotice } from '../router.ts';
+import { Link, useLocation, useNotice } from '../router.ts';
 import { useSession } from '../session.tsx';
 import { goToStep } from './login-steps.ts';
 
@@ -83,6 +83,9 @@ export function LoginPage() {
           Log in
         </button>
       </form>
+      <p className="page-footer-action">
+        <Link to={`/forgot${instance.trim() ? `?instance=${encodeURIComponent(instance.trim())}` : ''}`}>Forgot your password?</Link>
+      </p>
     </Page>
   );
 }

@@ -1,31 +1,52 @@
 /**
- * The invitation link an administrator's "Add user" emails (`/invite#token=…`, single use, 7 days):
- * the new user chooses a password. It never logs in (SPEC rule 13: the mailbox alone never yields a
- * session), so the person logs in afterwards with the new password.
+ * The links keyward emails for choosing a password, single use, the token in the URL fragment:
+ * an invitation from "Add user" (`/invite#token=…`, 7 days) and a password reset from "Forgot
+ * your password?" (`/reset#token=…`, one hour). Neither logs in (SPEC rule 13: the mailbox alone
+ * never yields a session), and a reset for someone whose 2FA is active also takes a current code
+ * from the authenticator app, which the page asks for when the server does.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api.ts';
-import { Alert, Notice, TextField } from '../components/field.tsx';
+import { Alert, CodeField, normalizeCode, Notice, TextField } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { errorText } from '../errors.ts';
 import { Link } from '../router.ts';
 
-type FieldName = 'password' | 'repeat';
+export type LinkPurpose = 'invitation' | 'reset';
+type FieldName = 'password' | 'repeat' | 'code';
+
+const TEXT: Record<LinkPurpose, { title: string; intro: string; submit: string; done: string; gone: string }> = {
+  invitation: {
+    title: 'Choose your password',
+    intro: 'An administrator created an account for you. Choose the password you will log in with.',
+    submit: 'Set password',
+    done: 'Your password is set',
+    gone: 'Ask the administrator who invited you to send a new invitation.',
+  },
+  reset: {
+    title: 'Choose a new password',
+    intro: 'Choose a new password for your account. Two-factor authentication stays as it is.',
+    submit: 'Change password',
+    done: 'Your password was changed',
+    gone: 'Reset links work once, for one hour: ask for a new one.',
+  },
+};
 
 function readToken(): string {
   return new URLSearchParams(window.location.hash.slice(1)).get('token') ?? '';
 }
 
-/** The login page, with the instance filled in when the link named it (`/invite?instance=…#token=…`). */
+/** The login page, with the instance filled in when the link names it (`?instance=…`). */
 function loginPath(): string {
   const instance = new URLSearchParams(window.location.search).get('instance');
   return instance ? `/login?instance=${encodeURIComponent(instance)}` : '/login';
 }
 
-export function InvitationPage() {
+export function PasswordLinkPage({ purpose }: { purpose: LinkPurpose }) {
   const [token] = useState(readToken);
   const [login] = useState(loginPath);
   const [done, setDone] = useState(false);
+  const text = TEXT[purpose];
 
   useEffect(() => {
     // Why: the token is a credential; it should not stay in the address bar, history or bookmarks.
@@ -34,9 +55,9 @@ export function InvitationPage() {
 
   if (done) {
     return (
-      <Page title="Your password is set" narrow>
+      <Page title={text.done} narrow>
         <div className="card">
-          <Notice tone="success">Your account is ready.</Notice>
+          <Notice tone="success">You can log in now.</Notice>
           <p>Log in with your email address and the password you just chose.</p>
           <p>
             <Link to={login}>Go to the login page</Link>
@@ -47,25 +68,38 @@ export function InvitationPage() {
   }
   if (!token) {
     return (
-      <Page title="Choose your password" narrow>
-        <p className="card">Open the link from your invitation email. It ends with #token=… and works once, for 7 days.</p>
+      <Page title={text.title} narrow>
+        <p className="card">Open the link from the email keyward sent you. It ends with #token=… and works once.</p>
       </Page>
     );
   }
-  return <ChoosePassword token={token} onDone={() => setDone(true)} />;
+  return <ChoosePassword purpose={purpose} token={token} onDone={() => setDone(true)} />;
 }
 
-function ChoosePassword({ token, onDone }: { token: string; onDone(): void }) {
-  const [values, setValues] = useState<Record<FieldName, string>>({ password: '', repeat: '' });
+function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; token: string; onDone(): void }) {
+  const text = TEXT[purpose];
+  const [values, setValues] = useState<Record<FieldName, string>>({ password: '', repeat: '', code: '' });
+  const [askCode, setAskCode] = useState(false);
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string>>>({});
-  const [error, setError] = useState<string | null>(null);
-  const [linkGone, setLinkGone] = useState(false);
+  const [error, setError] = useState<{ text: string; gone: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
-  const inputs = { password: useRef<HTMLInputElement>(null), repeat: useRef<HTMLInputElement>(null) };
+  const inputs = { password: useRef<HTMLInputElement>(null), repeat: useRef<HTMLInputElement>(null), code: useRef<HTMLInputElement>(null) };
+
+  // A new object each time, so the same field takes focus again after another refusal.
+  const [focusOn, setFocusOn] = useState<{ field: FieldName } | null>(null);
+  useEffect(() => {
+    // After the render, so a field that just appeared (the code) can take focus.
+    if (focusOn) inputs[focusOn.field].current?.focus();
+  }, [focusOn]);
 
   const showFieldError = (field: FieldName, message: string) => {
     setFieldErrors({ [field]: message });
-    inputs[field].current?.focus();
+    setFocusOn({ field });
+  };
+
+  const send = (code: string | null) => {
+    const input = { token, password: values.password, ...(code ? { code } : {}) };
+    return purpose === 'invitation' ? api.acceptInvitation(input) : api.resetPassword(input);
   };
 
   const submit = async (event: FormEvent) => {
@@ -74,22 +108,33 @@ function ChoosePassword({ token, onDone }: { token: string; onDone(): void }) {
     setFieldErrors({});
     if (!values.password) return showFieldError('password', 'Choose a password.');
     if (values.repeat !== values.password) return showFieldError('repeat', 'The two passwords are not the same. Type it again.');
+    const code = askCode ? normalizeCode(values.code) : null;
+    if (askCode && !code) return showFieldError('code', 'Enter the 6 digits your authenticator app shows.');
     setBusy(true);
     try {
-      await api.acceptInvitation({ token, password: values.password });
+      await send(code);
       onDone();
     } catch (failure) {
-      if (failure instanceof ApiError && failure.field === 'password') {
-        setValues({ password: '', repeat: '' });
-        showFieldError('password', failure.message);
-      } else {
-        // 403 forbidden (field token): used, expired or never issued.
-        setLinkGone(failure instanceof ApiError && failure.code === 'forbidden');
-        setError(errorText(failure, 'Setting the password failed. Try again.'));
-      }
+      refused(failure);
     } finally {
       setBusy(false);
     }
+  };
+
+  const refused = (failure: unknown) => {
+    const field = failure instanceof ApiError ? failure.field : undefined;
+    if (field === 'code') {
+      // 2FA is active: the server wants a current code as well (a backup code would come from the same mailbox).
+      setAskCode(true);
+      setValues((now) => ({ ...now, code: '' }));
+      return showFieldError('code', errorText(failure, 'Enter the current code from your authenticator app.'));
+    }
+    if (field === 'password') {
+      setValues((now) => ({ ...now, password: '', repeat: '' }));
+      return showFieldError('password', errorText(failure, 'Choose another password.'));
+    }
+    // 403 forbidden (field token): used, expired, replaced, or the account is disabled.
+    setError({ text: errorText(failure, 'Setting the password failed. Try again.'), gone: failure instanceof ApiError && failure.code === 'forbidden' });
   };
 
   const field = (name: FieldName) => ({
@@ -100,17 +145,23 @@ function ChoosePassword({ token, onDone }: { token: string; onDone(): void }) {
   });
 
   return (
-    <Page title="Choose your password" narrow>
+    <Page title={text.title} narrow>
       <form className="card form" onSubmit={(event) => void submit(event)} noValidate>
-        <p className="form-intro">An administrator created an account for you. Choose the password you will log in with.</p>
+        <p className="form-intro">{text.intro}</p>
         {error ? (
           <Alert>
-            {error}
-            {linkGone ? ' Ask the administrator who invited you to send a new invitation.' : null}
+            {error.text}
+            {error.gone ? ` ${text.gone}` : null}
+            {error.gone && purpose === 'reset' ? (
+              <>
+                {' '}
+                <Link to="/forgot">Ask for a new link</Link>
+              </>
+            ) : null}
           </Alert>
         ) : null}
         <TextField
-          id="invite-password"
+          id="link-password"
           label="Password"
           type="password"
           autoComplete="new-password"
@@ -118,9 +169,18 @@ function ChoosePassword({ token, onDone }: { token: string; onDone(): void }) {
           hint="At least 12 characters (your organisation may ask for more). A few unrelated words make a strong password that is easy to remember."
           {...field('password')}
         />
-        <TextField id="invite-repeat" label="Repeat password" type="password" autoComplete="new-password" required {...field('repeat')} />
+        <TextField id="link-repeat" label="Repeat password" type="password" autoComplete="new-password" required {...field('repeat')} />
+        {askCode ? (
+          <p className="form-intro">
+            Your account uses two-factor authentication, so a new password also needs the current code from your authenticator app.
+            A backup code does not work here: it arrives by email, like this link. Without your phone, ask an administrator for help.
+          </p>
+        ) : null}
+        {askCode ? (
+          <CodeField id="link-code" ref={inputs.code} value={values.code} onChange={(code) => setValues((now) => ({ ...now, code }))} error={fieldErrors.code} />
+        ) : null}
         <button type="submit" className="button button-primary button-block" disabled={busy}>
-          Set password
+          {text.submit}
         </button>
       </form>
     </Page>
