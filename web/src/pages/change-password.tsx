@@ -34,10 +34,12 @@ interface FormProps {
   onChanged(step: LoginStep): Promise<void>;
   /** The server says this login can no longer change the password (expired, replaced). */
   onGone?(failure: unknown): void;
+  /** Focus the current password when the page opens (a login step, where nothing else is to do). */
+  autoFocus?: boolean;
   children?: ReactNode;
 }
 
-export function ChangePasswordForm({ send, onChanged, onGone, children }: FormProps) {
+export function ChangePasswordForm({ send, onChanged, onGone, autoFocus = false, children }: FormProps) {
   const [values, setValues] = useState<Record<FieldName, string>>({ current: '', next: '', repeat: '' });
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [error, setError] = useState<string | null>(null);
@@ -92,7 +94,7 @@ export function ChangePasswordForm({ send, onChanged, onGone, children }: FormPr
     <form className="card form" onSubmit={(event) => void submit(event)} noValidate>
       {children}
       {error ? <Alert>{error}</Alert> : null}
-      <TextField id="password-current" label="Current password" type="password" autoComplete="current-password" required {...field('current')} />
+      <TextField id="password-current" label="Current password" type="password" autoComplete="current-password" required autoFocus={autoFocus} {...field('current')} />
       <TextField id="password-new" label="New password" type="password" autoComplete="new-password" required hint={NEW_PASSWORD_HINT} {...field('next')} />
       <TextField id="password-repeat" label="Repeat new password" type="password" autoComplete="new-password" required {...field('repeat')} />
       <button type="submit" className="button button-primary button-block" disabled={busy}>
@@ -113,6 +115,7 @@ export function ExpiredPasswordPage() {
         send={(input) => api.changePassword(input)}
         onChanged={(step) => goToStep(step, refresh, 'Your password was changed.')}
         onGone={() => navigate('/login', { notice: LOGIN_GONE_NOTICE })}
+        autoFocus
       >
         <p className="form-intro">
           Your organisation asks everyone to choose a new password from time to time, and yours is due. Enter the password you

@@ -130,7 +130,8 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
       return showFieldError('code', errorText(failure, 'Enter the current code from your authenticator app.'));
     }
     if (field === 'password') {
-      setValues((now) => ({ ...now, password: '', repeat: '' }));
+      // The code too: the server may have used it up before it looked at the password history.
+      setValues((now) => ({ ...now, password: '', repeat: '', code: '' }));
       return showFieldError('password', errorText(failure, 'Choose another password.'));
     }
     // 403 forbidden (field token): used, expired, replaced, or the account is disabled.
