@@ -160,7 +160,7 @@ describe('changing the password in the browser', { timeout: 120_000 }, () => {
     await page.getByRole('heading', { name: 'Check your email' }).waitFor();
 
     const mail = await flow.waitForMail(person.email, `Reset your ${INSTANCE.name} password`);
-    const link = /https?:\/\/\S+\/reset#token=[\w-]+/.exec(mail.text)?.[0];
+    const link = /https?:\/\/\S+\/reset\?instance=[\w-]+#token=[\w-]+/.exec(mail.text)?.[0];
     expect(link, mail.text).toBeDefined();
     await page.goto(link!);
     await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();

@@ -151,7 +151,7 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     expect(await isFocused(page.getByRole('button', { name: 'Add user' }))).toBe(true);
 
     const mail = await flow.waitForMail(email, 'You are invited');
-    const link = /https?:\/\/\S+\/invite#token=[\w-]+/.exec(mail.text)?.[0];
+    const link = /https?:\/\/\S+\/invite\?instance=[\w-]+#token=[\w-]+/.exec(mail.text)?.[0];
     expect(link, mail.text).toBeDefined();
     const invited = await flow.freshPage();
     await invited.page.goto(link!);

@@ -53,6 +53,7 @@ describe.each(engines())('the password policy on %s', (engine) => {
     expect(errorCode(await put({ password: { maxAgeDays: 1 } }))).toBe('invalid_request');
     expect(errorCode(await put({ password: { maxAgeDays: 60, warnDays: 60 } }))).toBe('invalid_policy');
     expect(errorCode(await put({ password: { historyCount: 'three' } }))).toBe('invalid_request');
+    expect(errorCode(await put({ twoFactor: { autoEnable: true, maxPostpones: 2 } }))).toBe('invalid_policy');
     expect((await client.get('/api/v1/admin/password-policy')).json().twoFactor.enforceSetup).toBe(false);
   });
 

@@ -10,7 +10,7 @@ import { pendingResets } from '../../src/http/api/auth.routes.ts';
 
 /** Reset requests finish after their 204: wait for them before reading the mailbox. */
 const resetsDone = () => Promise.all([...pendingResets]);
-const linkToken = (text: string, page: string) => new RegExp(`/${page}#token=([A-Za-z0-9_-]+)`).exec(text)![1]!;
+const linkToken = (text: string, page: string) => new RegExp(`/${page}\\?instance=[a-z0-9-]+#token=([A-Za-z0-9_-]+)`).exec(text)![1]!;
 
 describe.each(engines())('user management and password links on %s', (engine) => {
   let database: DatabaseHandle;

@@ -49,7 +49,7 @@ export async function changePassword(
   // Why every hash is checked: the history is argon2id too, so reuse is found only by verifying.
   for (const previous of [hashes.current, ...hashes.previous]) {
     if (await deps.hasher.verify(previous, next)) {
-      throw new DomainError('password_reused', `Choose a password you have not used ${policy.historyCount > 0 ? `in your last ${policy.historyCount + 1} passwords` : 'now'}.`, {
+      throw new DomainError('password_reused', policy.historyCount > 0 ? `Choose a password other than your last ${policy.historyCount + 1}.` : 'Choose a password other than your current one.', {
         field: 'newPassword',
       });
     }

@@ -18,14 +18,16 @@ export const RESET_SECONDS = 60 * 60;
 export const RESET_INTERVAL_SECONDS = 5 * 60;
 
 /** A single-use link; only its SHA-256 is stored, and the token sits in the URL fragment (never logged). */
-function newLink(deps: Deps, page: 'invite' | 'reset'): { token: string; hash: string; url: string } {
+function newLink(deps: Deps, page: 'invite' | 'reset', instanceSlug: string): { token: string; hash: string; url: string } {
   const token = randomToken(32);
-  return { token, hash: sha256Hex(token), url: new URL(`/${page}#token=${token}`, deps.publicUrl).toString() };
+  // The instance is in the query (the page needs it to offer the right login); the token only in the fragment.
+  const url = new URL(`/${page}?instance=${encodeURIComponent(instanceSlug)}#token=${token}`, deps.publicUrl).toString();
+  return { token, hash: sha256Hex(token), url };
 }
 
 /** Queues the invitation mail of a new user (a link to choose a password, valid 7 days). */
 export async function sendInvitation(deps: Deps, instance: Instance, user: User): Promise<void> {
-  const link = newLink(deps, 'invite');
+  const link = newLink(deps, 'invite', instance.slug);
   const now = deps.clock.now();
   await deps.stores.accountTokens.issue(user.id, 'invitation', link.hash, now, addSeconds(now, INVITATION_SECONDS));
   const mail = invitationMail({ to: user.email, name: user.name, instanceName: instance.name, url: link.url, days: INVITATION_SECONDS / 86400 });
@@ -48,7 +50,7 @@ export async function requestPasswordReset(deps: Deps, input: { instance: string
   const lookup = await deps.stores.credentials.findForLogin({ instanceSlug: slug, emailKey: emailKey(email), throttleKeys: [], deviceIds: [], now: deps.clock.now() });
   const account = lookup.account;
   if (!account || account.user.status !== 'active') return;
-  const link = newLink(deps, 'reset');
+  const link = newLink(deps, 'reset', account.instance.slug);
   const now = deps.clock.now();
   // RL-09: at most one reset mail per account every few minutes, whoever asks.
   if (!(await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, addSeconds(now, RESET_SECONDS), addSeconds(now, -RESET_INTERVAL_SECONDS)))) return;
@@ -82,18 +84,19 @@ export async function setPasswordWithLink(
     { minLength: instance.policy.password.minLength, blocklist: deps.blocklist, context: [user.email, user.name, instance.slug, instance.name] },
     'password',
   );
+  // Every check of the new password comes before the code, so a refused password does not spend it.
+  const previous = await deps.stores.forInstance(instance.id).passwords.findHashes(user.id, instance.policy.password.historyCount);
+  for (const old of [previous?.current, ...(previous?.previous ?? [])]) {
+    if (old && (await deps.hasher.verify(old, normalizePassword(password)))) {
+      throw new DomainError('password_reused', 'Choose a password you have not used recently.', { field: 'password' });
+    }
+  }
   if (isTwoFactorEnabled(instance.policy, user) && account.totp) {
     if (!input.code) throw new DomainError('invalid_request', 'Enter the current code from your authenticator app.', { field: 'code' });
     const throttles = await deps.stores.throttles.find([secondFactorKey(user.id)]);
     // A TOTP code only: the backup code arrives by email, like this link (SPEC rule 13).
     const checked = await checkSecondFactor(deps, { ...account, throttles }, { code: input.code }, client.ip);
     await consumeSecondFactor(deps, { ...account, throttles }, checked, {}, client);
-  }
-  const previous = await deps.stores.forInstance(instance.id).passwords.findHashes(user.id, instance.policy.password.historyCount);
-  for (const old of [previous?.current, ...(previous?.previous ?? [])]) {
-    if (old && (await deps.hasher.verify(old, normalizePassword(password)))) {
-      throw new DomainError('password_reused', 'Choose a password you have not used recently.', { field: 'password' });
-    }
   }
   const passwordHash = await deps.hasher.hash(password);
   if (!(await deps.stores.forInstance(instance.id).tokenPasswords.setPasswordWithToken(hash, user.id, passwordHash, now))) {

@@ -67,6 +67,16 @@ export function applyPolicyPatch(current: PasswordPolicy, patch: PolicyPatch, pl
       throw new DomainError('plan_required', 'Auto-enable, enforced setup and password rotation need the Enterprise plan.');
     }
   }
+  if (!next.twoFactor.enforceSetup) {
+    // The deadline and the postponement limit are part of enforcement (rule 3): without it they
+    // would be stored and silently ignored, so asking for them is an invalid policy.
+    const asked = (value: unknown) => value !== undefined && value !== null;
+    if (asked(patch.twoFactor?.enforceFrom) || asked(patch.twoFactor?.maxPostpones)) {
+      throw new DomainError('invalid_policy', 'A deadline or a postponement limit needs "Enforce setup".', { field: 'twoFactor.enforceSetup' });
+    }
+    next.twoFactor.enforceFrom = null;
+    next.twoFactor.maxPostpones = null;
+  }
   if (next.twoFactor.enforceSetup && !next.twoFactor.autoEnable) {
     throw new DomainError('invalid_policy', 'Enforce setup only works together with auto-enable.', { field: 'twoFactor.enforceSetup' });
   }
