@@ -1,24 +1,20 @@
 const nullableInteger = { type: ['integer', 'null'] } as const;
 
+/** The fields of each part, shared by the answer (all required) and the change (any of them). */
+const twoFactorProperties = {
+  autoEnable: { type: 'boolean' },
+  enforceSetup: { type: 'boolean' },
+  enforceFrom: { type: ['string', 'null'], format: 'date-time' },
+  maxPostpones: nullableInteger,
+} as const;
+const passwordProperties = { minLength: { type: 'integer' }, maxAgeDays: nullableInteger, warnDays: nullableInteger, historyCount: { type: 'integer' } } as const;
+
 export const policySchema = {
   type: 'object',
   required: ['twoFactor', 'password'],
   properties: {
-    twoFactor: {
-      type: 'object',
-      required: ['autoEnable', 'enforceSetup', 'enforceFrom', 'maxPostpones'],
-      properties: {
-        autoEnable: { type: 'boolean' },
-        enforceSetup: { type: 'boolean' },
-        enforceFrom: { type: ['string', 'null'], format: 'date-time' },
-        maxPostpones: nullableInteger,
-      },
-    },
-    password: {
-      type: 'object',
-      required: ['minLength', 'maxAgeDays', 'warnDays', 'historyCount'],
-      properties: { minLength: { type: 'integer' }, maxAgeDays: nullableInteger, warnDays: nullableInteger, historyCount: { type: 'integer' } },
-    },
+    twoFactor: { type: 'object', required: Object.keys(twoFactorProperties), properties: twoFactorProperties },
+    password: { type: 'object', required: Object.keys(passwordProperties), properties: passwordProperties },
   },
 } as const;
 
@@ -27,21 +23,8 @@ export const policyPatchSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    twoFactor: {
-      type: 'object',
-      additionalProperties: false,
-      properties: {
-        autoEnable: { type: 'boolean' },
-        enforceSetup: { type: 'boolean' },
-        enforceFrom: { type: ['string', 'null'], format: 'date-time' },
-        maxPostpones: nullableInteger,
-      },
-    },
-    password: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { minLength: { type: 'integer' }, maxAgeDays: nullableInteger, warnDays: nullableInteger, historyCount: { type: 'integer' } },
-    },
+    twoFactor: { type: 'object', additionalProperties: false, properties: twoFactorProperties },
+    password: { type: 'object', additionalProperties: false, properties: passwordProperties },
   },
 } as const;
 
