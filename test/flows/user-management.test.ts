@@ -84,6 +84,17 @@ describe.each(engines())('user management and password links on %s', (engine) =>
     expect(await deliveredTo(deps, `ghost@${instance.slug}.test`)).toEqual([]);
   });
 
+  it('lets a user created without a password choose one through Forgot password', async () => {
+    const { instance } = await adminClient();
+    const { createUser } = await import('../../src/domain/account/create-user.ts');
+    const user = await createUser(deps, { instanceSlug: instance.slug, email: `imported-${instance.slug}@example.test`, role: 'member', password: null });
+    await new Client(app).post('/api/v1/auth/forgot', { instance: instance.slug, email: user.email });
+    await resetsDone();
+    const mail = (await deliveredTo(deps, user.email)).find((m) => m.subject.startsWith('Reset'))!;
+    expect((await new Client(app).post('/api/v1/auth/reset', { token: linkToken(mail.text, 'reset'), password: 'imported and ready now' })).statusCode).toBe(204);
+    expect((await new Client(app).login(instance.slug, user.email, 'imported and ready now')).json()).toEqual({ next: 'done' });
+  });
+
   it('sends at most one reset mail per account every five minutes', async () => {
     const { instance, admin } = await adminClient();
     for (let i = 0; i < 3; i += 1) await new Client(app).post('/api/v1/auth/forgot', { instance: instance.slug, email: admin.email });
