@@ -5,7 +5,7 @@
  *   ceiling  = argon2id verifications per second at the hasher's concurrency (one per core)
  *   login    = full logins per second through the HTTP app (inject, no sockets): the password step
  *              and the TOTP step from a new location, each user once (a code is accepted once)
- *   ratio    = login / ceiling; the target is ≥ 0.85 (a login costs one argon2id + 4 statements)
+ *   ratio    = login / ceiling; the target is ≥ 0.85 (a login costs one argon2id + 6 statements)
  *
  * BENCH_DATABASE_URL runs the login part on PostgreSQL instead of PGlite.
  */
