@@ -4,8 +4,8 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { buildApp, type AppOptions } from '../../src/http/app.ts';
 import type { Deps } from '../../src/domain/shared/deps.ts';
 import { afterAll, beforeAll } from 'vitest';
-import { ORIGIN, PUBLIC_URL, testDeps, type TestDeps } from './deps.ts';
-import { openTestDatabase, type EngineName } from './db.ts';
+import { ORIGIN, PUBLIC_URL, useTestDeps, type TestDeps } from './deps.ts';
+import type { EngineName } from './db.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 
 export async function testApp(deps: Deps, options: Partial<AppOptions> = {}): Promise<FastifyInstance> {
@@ -74,15 +74,15 @@ export interface TestContext {
  * seconds to start), handed to `assign` once ready; closed after the last test.
  */
 export function useTestApp(engine: EngineName, assign: (context: TestContext) => void, options: Partial<AppOptions> = {}): void {
-  let context: TestContext | null = null;
+  let base: { database: DatabaseHandle; deps: TestDeps } | null = null;
+  let app: FastifyInstance | null = null;
+  // Hooks run in the order they are registered (and afterAll in reverse): the database first.
+  useTestDeps(engine, (context) => (base = context));
   beforeAll(async () => {
-    const database = await openTestDatabase(engine);
-    const deps = await testDeps(database);
-    context = { database, deps, app: await testApp(deps, options) };
-    assign(context);
+    app = await testApp(base!.deps, options);
+    assign({ ...base!, app });
   });
   afterAll(async () => {
-    await context?.app.close();
-    await context?.database.close();
+    await app?.close();
   });
 }

@@ -3,6 +3,8 @@
  * delivering into the dev mailbox store unless a test brings its own transport.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { openTestDatabase, type EngineName } from './db.ts';
 import pino from 'pino';
 import { createPasswordHasher, type PasswordHasher } from '../../src/crypto/password.ts';
 import type { Deps } from '../../src/domain/shared/deps.ts';
@@ -70,4 +72,23 @@ export async function deliveredTo(deps: TestDeps, to: string) {
   await deps.mail.drain();
   const all = await deps.stores.devMailbox.list(10_000);
   return all.filter((m) => m.to === to).reverse();
+}
+
+/**
+ * Registers the usual hooks of a test file that needs a database and deps: one database for the
+ * file (PGlite takes seconds to start), handed to `assign` once ready, closed after the last test.
+ */
+export function useTestDeps(
+  engine: EngineName,
+  assign: (context: { database: DatabaseHandle; deps: TestDeps }) => void,
+  open: (engine: EngineName) => Promise<DatabaseHandle> = openTestDatabase,
+): void {
+  let database: DatabaseHandle | null = null;
+  beforeAll(async () => {
+    database = await open(engine);
+    assign({ database, deps: await testDeps(database) });
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
 }

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { engines, openIsolatedDatabase } from '../../support/db.ts';
-import { givenInstance, PASSWORD, testDeps, type TestDeps } from '../../support/deps.ts';
+import { givenInstance, PASSWORD, useTestDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { loginWithPassword } from '../../../src/domain/login/login-with-password.ts';
 import { cleanUp } from '../../../src/domain/maintenance/clean-up.ts';
@@ -9,12 +9,8 @@ import { addSeconds } from '../../../src/domain/shared/clock.ts';
 describe.each(engines())('HousekeepingStore on %s', (engine) => {
   let database: DatabaseHandle;
   let deps: TestDeps;
-  beforeAll(async () => {
-    // Housekeeping deletes across instances: a database of its own.
-    database = await openIsolatedDatabase(engine);
-    deps = await testDeps(database);
-  });
-  afterAll(() => database.close());
+  // Housekeeping deletes across instances: a database of its own.
+  useTestDeps(engine, (t) => ({ database, deps } = t), openIsolatedDatabase);
 
   const client = { ip: '192.0.2.1', userAgent: null, previousSession: null, deviceTokens: [] };
 

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engines, openTestDatabase } from '../../support/db.ts';
-import { givenInstance, testDeps, uniqueSlug, type TestDeps } from '../../support/deps.ts';
+import { describe, expect, it } from 'vitest';
+import { engines } from '../../support/db.ts';
+import { givenInstance, uniqueSlug, useTestDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { randomId } from '../../../src/crypto/random.ts';
 import { emailKey } from '../../../src/domain/account/user.ts';
@@ -8,11 +8,7 @@ import { emailKey } from '../../../src/domain/account/user.ts';
 describe.each(engines())('InstanceStore and CredentialStore on %s', (engine) => {
   let database: DatabaseHandle;
   let deps: TestDeps;
-  beforeAll(async () => {
-    database = await openTestDatabase(engine);
-    deps = await testDeps(database);
-  });
-  afterAll(() => database.close());
+  useTestDeps(engine, (t) => ({ database, deps } = t));
 
   it('finds an instance by slug and reports that instances exist', async () => {
     const { instance } = await givenInstance(deps, 'enterprise');

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engines, openTestDatabase } from '../../support/db.ts';
-import { givenInstance, testDeps, type TestDeps } from '../../support/deps.ts';
+import { describe, expect, it } from 'vitest';
+import { engines, openIsolatedDatabase } from '../../support/db.ts';
+import { givenInstance, useTestDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
 import { sealMail } from '../../../src/domain/mail/seal-mail.ts';
@@ -11,14 +11,11 @@ const sealed = (box: TestDeps['secretBox'], to: string) => sealMail(box, mail(to
 describe.each(engines())('OutboxStore and DevMailboxStore on %s', (engine) => {
   let database: DatabaseHandle;
   let deps: TestDeps;
-  beforeAll(async () => {
-    database = await openTestDatabase(engine);
-    deps = await testDeps(database);
-  });
-  afterAll(() => database.close());
+  // The outbox is shared by every instance and claimed by any worker: a database of its own, so
+  // other test files' workers cannot take these mails mid-test.
+  useTestDeps(engine, (t) => ({ database, deps } = t), openIsolatedDatabase);
 
-  // The outbox is shared by all instances and test files on one database, so each test claims
-  // "far in the future" relative to its own mails and filters by its unique recipients.
+  // Each test still filters by its own unique recipients: the tests of this file share the outbox.
   it('hands each due mail to exactly one of several concurrent claimers', async () => {
     const { instance } = await givenInstance(deps);
     const now = new Date();

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engines, openTestDatabase } from '../../support/db.ts';
-import { givenInstance, givenUser, testDeps, type TestDeps } from '../../support/deps.ts';
+import { describe, expect, it } from 'vitest';
+import { engines } from '../../support/db.ts';
+import { givenInstance, givenUser, useTestDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { newSessionToken } from '../../../src/domain/session/session.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
@@ -8,11 +8,7 @@ import { addSeconds } from '../../../src/domain/shared/clock.ts';
 describe.each(engines())('SessionStore on %s', (engine) => {
   let database: DatabaseHandle;
   let deps: TestDeps;
-  beforeAll(async () => {
-    database = await openTestDatabase(engine);
-    deps = await testDeps(database);
-  });
-  afterAll(() => database.close());
+  useTestDeps(engine, (t) => ({ database, deps } = t));
 
   async function givenSession(instanceId: string, userId: string, now = new Date()) {
     const token = newSessionToken();

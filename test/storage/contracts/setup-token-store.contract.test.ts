@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engines, openTestDatabase } from '../../support/db.ts';
-import { testDeps, type TestDeps } from '../../support/deps.ts';
+import { describe, expect, it } from 'vitest';
+import { engines } from '../../support/db.ts';
+import { useTestDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
 import { randomId } from '../../../src/crypto/random.ts';
@@ -8,11 +8,7 @@ import { randomId } from '../../../src/crypto/random.ts';
 describe.each(engines())('SetupTokenStore and OperatorStore on %s', (engine) => {
   let database: DatabaseHandle;
   let deps: TestDeps;
-  beforeAll(async () => {
-    database = await openTestDatabase(engine);
-    deps = await testDeps(database);
-  });
-  afterAll(() => database.close());
+  useTestDeps(engine, (t) => ({ database, deps } = t));
 
   it('consumes a setup token once, never an expired or replaced one', async () => {
     const now = new Date();

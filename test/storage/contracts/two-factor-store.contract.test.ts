@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { engines, openTestDatabase } from '../../support/db.ts';
-import { givenInstance, givenUser, testDeps, type TestDeps } from '../../support/deps.ts';
+import { engines } from '../../support/db.ts';
+import { givenInstance, givenUser, useTestDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { newSessionToken } from '../../../src/domain/session/session.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
@@ -10,11 +10,7 @@ import { sealMail } from '../../../src/domain/mail/seal-mail.ts';
 describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore on %s', (engine) => {
   let database: DatabaseHandle;
   let deps: TestDeps;
-  beforeAll(async () => {
-    database = await openTestDatabase(engine);
-    deps = await testDeps(database);
-  });
-  afterAll(() => database.close());
+  useTestDeps(engine, (t) => ({ database, deps } = t));
 
   const session = (userId: string) => {
     const token = newSessionToken();

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engines, openTestDatabase } from '../../support/db.ts';
-import { givenInstance, testDeps, type TestDeps } from '../../support/deps.ts';
+import { describe, expect, it } from 'vitest';
+import { engines } from '../../support/db.ts';
+import { givenInstance, useTestDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { DomainError } from '../../../src/domain/shared/errors.ts';
 import { randomId } from '../../../src/crypto/random.ts';
@@ -10,11 +10,7 @@ const newUser = (email: string) => ({ id: randomId(), email, name: 'N', role: 'm
 describe.each(engines())('UserStore on %s', (engine) => {
   let database: DatabaseHandle;
   let deps: TestDeps;
-  beforeAll(async () => {
-    database = await openTestDatabase(engine);
-    deps = await testDeps(database);
-  });
-  afterAll(() => database.close());
+  useTestDeps(engine, (t) => ({ database, deps } = t));
 
   it('finds a user by email in any case', async () => {
     const { instance } = await givenInstance(deps);
