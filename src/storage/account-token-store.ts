@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { AccountTokenStore, TokenPasswordStore } from '../domain/account/account-token-store.ts';
+import { insertAudit } from './audit-store.ts';
 import type { Database } from './schema.ts';
 import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
@@ -38,7 +39,7 @@ export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
 
 export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): TokenPasswordStore {
   return {
-    async setPasswordWithToken(tokenHash, userId, passwordHash, now) {
+    async setPasswordWithToken(tokenHash, userId, passwordHash, now, audit) {
       const passwordKeyOf = sql`(select ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key from users u join instances i on i.id = u.instance_id
                                  where u.instance_id = ${instanceId} and u.id = ${userId})`;
       // Why one statement: the link works once even when submitted twice at the same moment. A
@@ -65,6 +66,8 @@ export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): To
             and used_at is null and exists (select 1 from spent)
         ), unlocked as (
           delete from throttles where key in (${passwordKeyOf}, ${SECOND_FACTOR_KEY_PREFIX} || ${userId}) and exists (select 1 from spent)
+        ), audited as (
+          ${insertAudit(audit, 'spent')}
         )
         select count(*)::int as n from spent`.execute(db);
       return Number(rows[0]?.n) === 1;

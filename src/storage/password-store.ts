@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { PasswordStore } from '../domain/account/password-store.ts';
 import type { Database } from './schema.ts';
+import { insertAudit } from './audit-store.ts';
 import { insertSession } from './session-store.ts';
 
 export function passwordStore(db: Kysely<Database>, instanceId: string): PasswordStore {
@@ -16,7 +17,7 @@ export function passwordStore(db: Kysely<Database>, instanceId: string): Passwor
       const row = rows[0];
       return row ? { current: row.current, previous: row.previous ?? [] } : null;
     },
-    async change(userId, newHash, keepHistory, swap, now) {
+    async change(userId, newHash, keepHistory, swap, now, audit) {
       await sql`
         with old as (
           select password_hash from users where instance_id = ${instanceId} and id = ${userId}
@@ -35,6 +36,8 @@ export function passwordStore(db: Kysely<Database>, instanceId: string): Passwor
           delete from sessions where instance_id = ${instanceId} and user_id = ${userId}
         ), forgotten as (
           delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
+        ), audited as (
+          ${insertAudit(audit)}
         )
         ${insertSession(instanceId, swap.next)}`.execute(db);
     },

@@ -126,6 +126,39 @@ export interface OperatorsTable {
   name: string;
   password_hash: string;
   created_at: CreatedAt;
+  totp_secret_sealed: string | null;
+  totp_last_used_step: ColumnType<string | null, number | null, number | null>;
+  totp_confirmed_at: Timestamp | null;
+}
+
+export interface OperatorSessionsTable {
+  id: string;
+  operator_id: string;
+  secret_hash: string;
+  stage: 'verify' | 'setup' | 'done';
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  ip: string | null;
+  user_agent: string | null;
+  second_factor_at: Timestamp | null;
+  pending_totp_secret: string | null;
+  pending_totp_expires_at: Timestamp | null;
+}
+
+export interface AuditEventsTable {
+  id: ColumnType<string, never, never>;
+  instance_id: string | null;
+  at: Timestamp;
+  action: string;
+  actor_type: 'user' | 'operator' | 'cli' | 'system';
+  actor_id: string | null;
+  actor_label: string;
+  target_id: string | null;
+  target_label: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  details: ColumnType<unknown, string, never>;
 }
 
 export interface OutboxTable {
@@ -185,6 +218,8 @@ export interface Database {
   user_counts: UserCountsTable;
   account_tokens: AccountTokensTable;
   two_factor_adoption: TwoFactorAdoptionTable;
+  operator_sessions: OperatorSessionsTable;
+  audit_events: AuditEventsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { SessionStore, TenantSessionStore } from '../domain/session/session-store.ts';
 import type { Database } from './schema.ts';
 import { prefixedInstanceColumns, toPrefixedInstance, toSession, toThrottles, toUser } from './rows.ts';
+import { insertAudit } from './audit-store.ts';
 import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
 interface ActiveRow {
@@ -124,6 +125,8 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
         ), postponed as (
           update users set setup_postponements = setup_postponements + 1
           where ${effects.countPostponement ? sql`instance_id = ${instanceId} and id = ${next.userId}` : sql`false`}
+        ), audited as (
+          ${insertAudit(effects.audit)}
         )
         ${insertSession(instanceId, next)}`.execute(db);
     },

@@ -16,6 +16,7 @@ import { knownLocationStore } from './known-location-store.ts';
 import { mailLogStore } from './mail-log-store.ts';
 import { passwordStore } from './password-store.ts';
 import { userDirectoryStore } from './user-directory-store.ts';
+import { auditStore } from './audit-store.ts';
 import { accountTokenStore, tokenPasswordStore } from './account-token-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
@@ -30,6 +31,7 @@ export function createStores(db: Kysely<Database>): Stores {
     throttles: throttleStore(db),
     housekeeping: housekeepingStore(db),
     accountTokens: accountTokenStore(db),
+    audit: auditStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { ThrottleStore } from '../domain/throttle/throttle-store.ts';
 import type { Database } from './schema.ts';
+import { insertAudit } from './audit-store.ts';
 
 export function throttleStore(db: Kysely<Database>): ThrottleStore {
   return {
@@ -28,11 +29,17 @@ export function throttleStore(db: Kysely<Database>): ThrottleStore {
       const rows = await db.selectFrom('throttles').select(['key', 'failures', 'last_failure_at']).where('key', 'in', keys).execute();
       return new Map(rows.map((row) => [row.key, { failures: row.failures, lastFailureAt: row.last_failure_at }]));
     },
-    async recordFailure(keys, now) {
-      if (keys.length === 0) return new Map();
+    async recordFailure(keys, now, audit) {
+      if (keys.length === 0) {
+        if (audit && audit.length > 0) await insertAudit(audit).execute(db);
+        return new Map();
+      }
       // One atomic upsert for all keys: concurrent failures never lose a count (no read-modify-write).
       const values = keys.map((k) => sql`(${k.key}, 1, ${now}::timestamptz, ${k.decaySeconds}::integer)`);
       const { rows } = await sql<{ key: string; failures: number }>`
+        with audited as (
+          ${insertAudit(audit)}
+        )
         insert into throttles as t (key, failures, last_failure_at, decay_seconds)
         values ${sql.join(values)}
         on conflict (key) do update set

@@ -3,6 +3,7 @@ import type { NewKnownLocation, SessionSwap, TwoFactorStore } from '../domain/to
 import type { Database } from './schema.ts';
 import { insertSession } from './session-store.ts';
 import { insertOutbox } from './outbox-store.ts';
+import { insertAudit, insertAuditWhere } from './audit-store.ts';
 
 /** Second-factor writes of one instance; each method is one statement (data-modifying CTEs). */
 export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFactorStore {
@@ -38,7 +39,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
     sql`insert into backup_codes (instance_id, user_id, code_mac, created_at) values (${instanceId}, ${userId}, ${mac}, ${now})
         on conflict (instance_id, user_id) do update set code_mac = excluded.code_mac, created_at = excluded.created_at`;
   return {
-    async consumeStep(userId, step, { swap, clearKeys = [], location, now }) {
+    async consumeStep(userId, step, { swap, clearKeys = [], location, audit, now }) {
       // Why one conditional UPDATE: the step is accepted once across sessions and processes
       // (RFC 6238 §5.2); everything the success grants happens only if this row changed.
       const { rows } = await sql<{ n: number }>`
@@ -48,12 +49,14 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
           returning user_id
         ), located as (
           ${insertLocation(userId, location, now, 'consumed')}
+        ), audited as (
+          ${insertAudit(audit, 'consumed')}
         ), ${successEffects(swap, clearKeys)}
         select count(*)::int as n from consumed`.execute(db);
       return Number(rows[0]?.n) === 1;
     },
 
-    async confirmEnrolment(userId, secretSealed, step, swap, location, backup, now) {
+    async confirmEnrolment(userId, secretSealed, step, swap, location, backup, audit, now) {
       // Enrolling is a credential event: every other session and known location of the user ends
       // (SES-07, RD-06); the session that proved the code gets a new id (SES-03).
       await sql`
@@ -74,11 +77,13 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
           ${upsertBackupCode(userId, backup.mac, now)}
         ), mailed as (
           ${insertOutbox(instanceId, backup.mail, now)}
+        ), audited as (
+          ${insertAudit(audit)}
         )
         ${insertSession(instanceId, swap.next)}`.execute(db);
     },
 
-    async consumeBackupCode(userId, oldMac, next, { swap, clearKeys = [], now }) {
+    async consumeBackupCode(userId, oldMac, next, { swap, clearKeys = [], audit, now }) {
       // Why one statement: the old code stops working, the new one is stored and its mail is
       // queued together; no crash or race can lose the replacement or accept the old code twice.
       const { rows } = await sql<{ n: number }>`
@@ -88,27 +93,59 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
           returning user_id
         ), mailed as (
           ${insertOutbox(instanceId, next.mail, now, 'consumed')}
+        ), audited as (
+          ${insertAudit(audit, 'consumed')}
         ), ${successEffects(swap, clearKeys)}
         select count(*)::int as n from consumed`.execute(db);
       return Number(rows[0]?.n) === 1;
     },
 
-    async replaceBackupCode(userId, next, now) {
+    async replaceBackupCode(userId, next, audit, now) {
       await sql`
         with coded as (
           ${upsertBackupCode(userId, next.mac, now)}
+        ), audited as (
+          ${insertAudit(audit)}
         )
         ${insertOutbox(instanceId, next.mail, now)}`.execute(db);
     },
 
-    async enable(userId) {
-      await db.updateTable('users').set({ two_factor_enabled: true }).where('instance_id', '=', instanceId).where('id', '=', userId).execute();
+    async enable(userId, audit) {
+      await sql`
+        with audited as (
+          ${insertAudit(audit)}
+        )
+        update users set two_factor_enabled = true where instance_id = ${instanceId} and id = ${userId}`.execute(db);
     },
 
-    async disable(userId, usingBackupMac) {
+    async reset(userId, { mails, clearKeys, audit, now }) {
+      // Why one statement: a reset half done (app removed, sessions still alive, or no trace of
+      // who did it) must not be possible, whatever fails in between.
+      const { rows } = await sql<{ id: string }>`
+        with target as (
+          select id from users where instance_id = ${instanceId} and id = ${userId}
+        ), removed as (
+          delete from totp_credentials where instance_id = ${instanceId} and user_id = (select id from target)
+        ), uncoded as (
+          delete from backup_codes where instance_id = ${instanceId} and user_id = (select id from target)
+        ), forgotten as (
+          delete from known_locations where instance_id = ${instanceId} and user_id = (select id from target)
+        ), ended as (
+          delete from sessions where instance_id = ${instanceId} and user_id = (select id from target)
+        ), cleared as (
+          delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`} and exists (select 1 from target)
+        ), ${mails.length > 0 ? sql.join(mails.map((mail, i) => sql`${sql.raw(`mailed${i}`)} as (${insertOutbox(instanceId, mail, now, 'target')})`)) : sql`mailed as (select 1)`},
+        audited as (
+          ${insertAudit(audit, 'target')}
+        )
+        select id from target`.execute(db);
+      return rows.length === 1;
+    },
+
+    async disable(userId, audit, usingBackupMac) {
       // With a backup code, deleting that exact code is the gate: a concurrent use of the same
       // code (which replaces it) makes this change nothing.
-      const gate = usingBackupMac === undefined ? sql`true` : sql`exists (select 1 from uncoded)`;
+      const gate = usingBackupMac === undefined ? sql<boolean>`true` : sql<boolean>`exists (select 1 from uncoded)`;
       const { rows } = await sql<{ id: string }>`
         with uncoded as (
           delete from backup_codes where instance_id = ${instanceId} and user_id = ${userId}
@@ -118,6 +155,8 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
           delete from totp_credentials where instance_id = ${instanceId} and user_id = ${userId} and ${gate}
         ), forgotten as (
           delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and ${gate}
+        ), audited as (
+          ${insertAuditWhere(audit, gate)}
         )
         update users set two_factor_enabled = false where instance_id = ${instanceId} and id = ${userId} and ${gate}
         returning id`.execute(db);

@@ -20,6 +20,10 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
     password_changed_at: user.passwordChangedAt,
   });
   return {
+    async listAdmins(limit) {
+      const rows = await users().where('role', '=', 'admin').where('status', '=', 'active').orderBy('email_key').limit(limit).execute();
+      return rows.map(toUser);
+    },
     async findAccount(id) {
       const { rows } = await sql<UserColumns & Record<string, unknown> & { t_secret_sealed: string | null; t_last_used_step: number | null; b_code_mac: string | null }>`
         select u.id, u.instance_id, u.email, u.name, u.role, u.status, u.two_factor_enabled, u.password_changed_at, u.created_at,

@@ -1,3 +1,4 @@
+import type { NewAuditEvent } from '../audit/audit-event.ts';
 /** Single-use links (invitation, password reset): only the SHA-256 of the token is stored. */
 export interface AccountTokenStore {
   /**
@@ -15,5 +16,5 @@ export interface TokenPasswordStore {
    * Marks the token used and sets the password, in one statement that also ends every session and
    * known location of the user. Never touches 2FA (SPEC rule 13).
    */
-  setPasswordWithToken(tokenHash: string, userId: string, passwordHash: string, now: Date): Promise<boolean>;
+  setPasswordWithToken(tokenHash: string, userId: string, passwordHash: string, now: Date, audit: NewAuditEvent[]): Promise<boolean>;
 }

@@ -12,6 +12,7 @@ import { passwordChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { checkPasswordForAccount, normalizePassword } from './password-rules.ts';
 import { emailKey } from './user.ts';
+import { userEvent } from '../audit/audit-event.ts';
 
 /**
  * POST /auth/password: the forced change of an expired password at login (SPEC rule 10), or a
@@ -36,7 +37,9 @@ export async function changePassword(
   const hashes = await deps.stores.forInstance(instance.id).passwords.findHashes(user.id, policy.historyCount);
   const current = normalizePassword(input.currentPassword);
   if (!hashes?.current || !(await deps.hasher.verify(hashes.current, current))) {
-    await attemptFailed(deps, attempt, client.ip, { user, instance, factor: 'password' });
+    const during = session.stage === 'done' ? 'password_change' : 'login';
+    const failure = userEvent(now, during === 'login' ? 'login.failed' : 'step_up.failed', instance.id, user, client, { factor: 'password', during });
+    await attemptFailed(deps, attempt, client, { user, instance, factor: 'password', failure });
     throw new DomainError('invalid_credentials', 'The current password is not correct.', { field: 'currentPassword' });
   }
   // The current password was right: that attempt was a success, whatever becomes of the new one.
@@ -57,7 +60,9 @@ export async function changePassword(
   const newHash = await deps.hasher.hash(next);
   const fresh = newSession(deps, user.id, 'done', client, session.secondFactorAt);
   const tenant = deps.stores.forInstance(instance.id);
-  await tenant.passwords.change(user.id, newHash, POLICY_LIMITS.historyCount.max, { previousSessionId: session.id, next: fresh.row }, now);
+  const audit = [userEvent(now, 'password.changed', instance.id, user, client, { expired: session.stage === 'change_password' })];
+  if (session.stage === 'change_password') audit.push(userEvent(now, 'login.succeeded', instance.id, user, client, { factors: ['password'], passwordChanged: true }));
+  await tenant.passwords.change(user.id, newHash, POLICY_LIMITS.historyCount.max, { previousSessionId: session.id, next: fresh.row }, now, audit);
   await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, passwordChangedMail({ to: user.email, name: user.name, instanceName: instance.name, at: now, ip: client.ip })), now);
   deps.mailQueued();
   return { step: describeStep('done', instance, user, now), sessionToken: fresh.token };

@@ -12,6 +12,7 @@ import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
 import { checkSecondFactor, consumeSecondFactor } from '../totp/check-code.ts';
 import { secondFactorKey } from '../throttle/throttle.ts';
+import { userEvent } from '../audit/audit-event.ts';
 
 export const INVITATION_SECONDS = 7 * 24 * 60 * 60;
 export const RESET_SECONDS = 60 * 60;
@@ -95,11 +96,15 @@ export async function setPasswordWithLink(
     if (!input.code) throw new DomainError('invalid_request', 'Enter the current code from your authenticator app.', { field: 'code' });
     const throttles = await deps.stores.throttles.find([secondFactorKey(user.id)]);
     // A TOTP code only: the backup code arrives by email, like this link (SPEC rule 13).
-    const checked = await checkSecondFactor(deps, { ...account, throttles }, { code: input.code }, client.ip);
+    const checked = await checkSecondFactor(deps, { ...account, throttles }, { code: input.code }, client, 'password_reset');
     await consumeSecondFactor(deps, { ...account, throttles }, checked, {}, client);
   }
   const passwordHash = await deps.hasher.hash(password);
-  if (!(await deps.stores.forInstance(instance.id).tokenPasswords.setPasswordWithToken(hash, user.id, passwordHash, now))) {
+  if (
+    !(await deps.stores.forInstance(instance.id).tokenPasswords.setPasswordWithToken(hash, user.id, passwordHash, now, [
+      userEvent(now, 'password.reset', instance.id, user, client, { via: purpose === 'invitation' ? 'invitation' : 'reset_link' }),
+    ]))
+  ) {
     throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
   }
 }

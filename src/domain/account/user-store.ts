@@ -22,6 +22,8 @@ export interface UserStore {
   findAccount(id: string): Promise<{ user: User; instance: Instance; totp: { secretSealed: string; lastUsedStep: number } | null; backupCodeMac: string | null } | null>;
   /** Changes role and/or status; disabling ends the user's sessions. null when no such user. */
   update(id: string, change: { role?: User['role']; status?: User['status'] }): Promise<User | null>;
+  /** The instance's active administrators, by email, at most `limit`. */
+  listAdmins(limit: number): Promise<User[]>;
   /** Of these emails, the ones that already exist in the instance (any case), as stored. */
   findExistingEmails(emails: string[]): Promise<string[]>;
   /** Inserts the users whose email is free; returns the emails that were inserted (one statement). */

@@ -3,6 +3,7 @@ import type { Deps } from '../shared/deps.ts';
 import { loadSessionForStep } from '../login/load-login-step.ts';
 import { checkSecondFactor, consumeSecondFactor, type SecondFactorInput } from '../totp/check-code.ts';
 import { isFresh } from '../totp/two-factor.ts';
+import { userEvent } from '../audit/audit-event.ts';
 import { issueBackupCode } from './issue-backup-code.ts';
 
 /**
@@ -21,12 +22,14 @@ export async function sendNewBackupCode(
   if (!isFresh(active.session.secondFactorAt, deps.clock.now())) {
     if (input.code === undefined) throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
     const factor: SecondFactorInput = { code: input.code };
-    await consumeSecondFactor(deps, active, await checkSecondFactor(deps, active, factor, client.ip), {}, client);
+    await consumeSecondFactor(deps, active, await checkSecondFactor(deps, active, factor, client, 'new_backup_code'), {}, client);
   }
+  const now = deps.clock.now();
   await deps.stores.forInstance(active.instance.id).twoFactor.replaceBackupCode(
     active.user.id,
     issueBackupCode(deps, active.user, active.instance, 'replaced', client),
-    deps.clock.now(),
+    [userEvent(now, 'backup_code.replaced', active.instance.id, active.user, client)],
+    now,
   );
   deps.mailQueued();
 }

@@ -1,3 +1,4 @@
+import { adminEvent, changedFields, type AuditClient } from '../audit/audit-event.ts';
 import { invalidInput } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { ActiveSession } from '../session/session-store.ts';
@@ -9,6 +10,7 @@ export async function updateKnownLocationSettings(
   deps: Deps,
   active: ActiveSession,
   input: Partial<KnownLocationSettings>,
+  client: AuditClient,
 ): Promise<KnownLocationSettings> {
   requireAdmin(deps, active);
   const settings = { ...active.instance.knownLocations, ...input };
@@ -16,7 +18,11 @@ export async function updateKnownLocationSettings(
     // Why at most 30 days: a remembered device makes the login password-only (NIST SP 800-63B AAL1).
     throw invalidInput('trustDays', 'Trust lasts between 0 and 30 days.');
   }
-  await deps.stores.instances.updateKnownLocationSettings(active.instance.id, settings);
+  const changes = changedFields({ knownLocations: active.instance.knownLocations }, { knownLocations: settings });
+  await deps.stores.transaction(async (stores) => {
+    await stores.instances.updateKnownLocationSettings(active.instance.id, settings);
+    if (Object.keys(changes.after).length > 0) await stores.audit.record([adminEvent(deps, active, 'settings.updated', null, client, changes)]);
+  });
   return settings;
 }
 

@@ -1,3 +1,4 @@
+import { userEvent, type AuditClient } from '../audit/audit-event.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { ActiveSession } from '../session/session-store.ts';
@@ -10,11 +11,18 @@ export async function listKnownLocations(deps: Deps, active: ActiveSession, pres
 }
 
 /** Revokes one of the user's known locations; another user's id is simply not found. */
-export async function revokeKnownLocation(deps: Deps, active: ActiveSession, id: string): Promise<void> {
-  const deleted = await deps.stores.forInstance(active.instance.id).knownLocations.delete(active.user.id, id);
-  if (!deleted) throw new DomainError('not_found', 'No such known location.');
+export async function revokeKnownLocation(deps: Deps, active: ActiveSession, id: string, client: AuditClient): Promise<void> {
+  await deps.stores.transaction(async (stores) => {
+    const deleted = await stores.forInstance(active.instance.id).knownLocations.delete(active.user.id, id);
+    if (!deleted) throw new DomainError('not_found', 'No such known location.');
+    await stores.audit.record([userEvent(deps.clock.now(), 'known_location.revoked', active.instance.id, active.user, client, { count: 1 })]);
+  });
 }
 
-export async function revokeAllKnownLocations(deps: Deps, active: ActiveSession): Promise<number> {
-  return deps.stores.forInstance(active.instance.id).knownLocations.deleteAllForUser(active.user.id);
+export async function revokeAllKnownLocations(deps: Deps, active: ActiveSession, client: AuditClient): Promise<number> {
+  return deps.stores.transaction(async (stores) => {
+    const count = await stores.forInstance(active.instance.id).knownLocations.deleteAllForUser(active.user.id);
+    if (count > 0) await stores.audit.record([userEvent(deps.clock.now(), 'known_location.revoked', active.instance.id, active.user, client, { count })]);
+    return count;
+  });
 }

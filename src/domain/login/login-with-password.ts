@@ -9,6 +9,7 @@ import { reserveAttempt } from '../throttle/check-throttle.ts';
 import { attemptFailed } from '../throttle/record-failure.ts';
 import { findKnownLocation, networkOf, type PresentedLocation } from '../known-location/known-location.ts';
 import type { LoginLookup } from './credential-store.ts';
+import { userEvent } from '../audit/audit-event.ts';
 
 export interface PasswordLoginInput {
   instance: string;
@@ -44,8 +45,18 @@ export async function loginWithPassword(
   const hash = found?.user.passwordHash;
   const passwordOk = hash ? await deps.hasher.verify(hash, password) : (await deps.hasher.verifyDummy(password), false);
   if (!found || !passwordOk || found.user.status !== 'active') {
-    const owner = found && found.user.status === 'active' ? { user: found.user, instance: found.instance, factor: 'password' as const } : null;
-    await attemptFailed(deps, attempt, client.ip, owner);
+    // Only an existing, active account gets an audit event: a typed-in unknown email (often a
+    // password in the wrong field) is not kept anywhere.
+    const owner =
+      found && found.user.status === 'active'
+        ? {
+            user: found.user,
+            instance: found.instance,
+            factor: 'password' as const,
+            failure: userEvent(now, 'login.failed', found.instance.id, found.user, client, { factor: 'password' }),
+          }
+        : null;
+    await attemptFailed(deps, attempt, client, owner);
     throw new DomainError('invalid_credentials', 'The instance, email or password is not correct.');
   }
 
@@ -54,6 +65,9 @@ export async function loginWithPassword(
   const sessionToken = await startSession(deps, deps.stores.forInstance(found.instance.id), found.user.id, stage, client, {
     clearKeys: [accountKey],
     ...(location && stage === 'done' ? { touchLocationId: location.id } : {}),
+    ...(stage === 'done'
+      ? { audit: [userEvent(now, 'login.succeeded', found.instance.id, found.user, client, { factors: location ? ['password', 'known_location'] : ['password'] })] }
+      : {}),
   });
   return { step: describeStep(stage, found.instance, found.user, now), sessionToken };
 }

@@ -3,6 +3,7 @@ import type { Deps } from '../shared/deps.ts';
 import { loadSessionForStep } from './load-login-step.ts';
 import { startSession, type ClientInfo } from '../session/start-session.ts';
 import { describeStep, stageAfterSecondFactor, type LoginStep } from './login-step.ts';
+import { userEvent } from '../audit/audit-event.ts';
 import { setupDemand } from '../policy/two-factor-rules.ts';
 
 /**
@@ -18,6 +19,7 @@ export async function postponeSetup(deps: Deps, sessionToken: string | undefined
   const stage = stageAfterSecondFactor(active.instance, active.user, now);
   const token = await startSession(deps, deps.stores.forInstance(active.instance.id), active.user.id, stage, { ...client, previousSession: { id: active.session.id, secretHash: active.secretHash } }, {
     countPostponement: true,
+    ...(stage === 'done' ? { audit: [userEvent(now, 'login.succeeded', active.instance.id, active.user, client, { factors: ['password'], postponedSetup: true })] } : {}),
   });
   return { step: describeStep(stage, active.instance, { ...active.user, setupPostponements: active.user.setupPostponements + 1 }, now), sessionToken: token };
 }

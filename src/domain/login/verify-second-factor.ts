@@ -3,6 +3,7 @@ import type { ClientInfo } from '../session/start-session.ts';
 import { newSession } from '../session/start-session.ts';
 import { checkSecondFactor, consumeSecondFactor, type SecondFactorInput } from '../totp/check-code.ts';
 import { issueKnownLocation, type IssuedDevice } from '../known-location/issue-known-location.ts';
+import { userEvent } from '../audit/audit-event.ts';
 import { loadSessionForStep } from './load-login-step.ts';
 import { describeStep, stageAfterSecondFactor, type LoginStep } from './login-step.ts';
 
@@ -19,11 +20,12 @@ export async function verifySecondFactor(
   client: ClientInfo,
 ): Promise<{ step: LoginStep; sessionToken: string; device: IssuedDevice | null }> {
   const active = await loadSessionForStep(deps, sessionToken, ['verify'], client.ip);
-  const checked = await checkSecondFactor(deps, active, input, client.ip);
+  const checked = await checkSecondFactor(deps, active, input, client, 'login');
   const now = deps.clock.now();
   const stage = stageAfterSecondFactor(active.instance, active.user, now);
   const next = newSession(deps, active.user.id, stage, client, now);
   const device = checked.kind === 'totp' ? issueKnownLocation(deps, active.instance, client) : null;
-  await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, location: device?.row ?? null }, client);
+  const audit = stage === 'done' ? [userEvent(now, 'login.succeeded', active.instance.id, active.user, client, { factors: ['password', checked.kind] })] : [];
+  await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, location: device?.row ?? null, audit }, client);
   return { step: describeStep(stage, active.instance, active.user, now), sessionToken: next.token, device };
 }

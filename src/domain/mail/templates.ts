@@ -202,3 +202,67 @@ export function twoFactorOffMail(input: { to: string; name: string; instanceName
   ];
   return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[4]!].map(escapeHtml)) };
 }
+
+/** Who reset someone's 2FA, as a mail names them. */
+export type ResetBy = { kind: 'admin'; name: string; email: string } | { kind: 'support'; reference: string } | { kind: 'cli'; reference: string };
+
+function resetByText(by: ResetBy): string {
+  switch (by.kind) {
+    case 'admin':
+      return `your administrator ${by.name} (${by.email})`;
+    case 'support':
+      return `the support team, after verifying your identity (reference ${by.reference})`;
+    case 'cli':
+      return `the service's operator (reference ${by.reference})`;
+  }
+}
+
+/**
+ * To the user whose 2FA was reset (SPEC rule 8, ADM-05): who did it, when, what happens next, and
+ * whom to contact if they did not ask for it. No link that logs in, no secret.
+ */
+export function twoFactorResetMail(input: { to: string; name: string; instanceName: string; at: Date; by: ResetBy; loginUrl: string; stillEnabled: boolean }): MailMessage {
+  const subject = `Two-factor authentication was reset for your ${input.instanceName} account`;
+  const who = resetByText(input.by);
+  const contact = input.by.kind === 'admin' ? `contact ${input.by.name} (${input.by.email})` : 'contact your administrator';
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `Two-factor authentication for your ${input.instanceName} account was reset by ${who} at ${input.at.toISOString()}.`,
+    'Your authenticator app, your backup code and your trusted browsers no longer work, and you were logged out everywhere.',
+    input.stillEnabled
+      ? 'The next time you log in with your password, you will set up your authenticator app again.'
+      : 'You can set up an authenticator app again in My Profile.',
+    '',
+    `If you did not ask for this, ${contact} and change your password at once: ${input.loginUrl}`,
+  ];
+  const html = layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[4]!, lines[6]!].map(escapeHtml));
+  return { to: input.to, subject, text: lines.join('\n'), html };
+}
+
+/** To the instance's other administrators when an administrator's 2FA was reset (by support, the operator's CLI or another admin: SPEC rule 9). */
+export function adminResetNoticeMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  at: Date;
+  by: ResetBy;
+  target: { name: string; email: string };
+  method: string | null;
+}): MailMessage {
+  const subject = `Two-factor authentication of administrator ${input.target.name} was reset`;
+  const by = input.by.kind === 'admin' ? `${input.by.name} (${input.by.email})` : resetByText(input.by);
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `At ${input.at.toISOString()}, ${by} reset the two-factor authentication of ${input.target.name} (${input.target.email}), an administrator of ${input.instanceName}.`,
+    input.method ? `The identity was verified by ${input.method}.` : 'It was done from the Users list of your instance.',
+    'They will set up their authenticator app again at their next login. The event is in Settings → Audit.',
+    '',
+    input.by.kind === 'admin'
+      ? `If you do not know about this, check with ${input.by.name} at once.`
+      : 'If you do not know about this, contact the support team at once and quote the reference.',
+  ];
+  const html = layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[4]!, lines[6]!].map(escapeHtml));
+  return { to: input.to, subject, text: lines.join('\n'), html };
+}

@@ -2,6 +2,7 @@ import type { Instance } from '../instance/instance.ts';
 import type { User } from '../account/user.ts';
 import type { LoginStage, Session } from './session.ts';
 import type { ThrottleState } from '../throttle/throttle.ts';
+import type { NewAuditEvent } from '../audit/audit-event.ts';
 
 export interface ActiveSession {
   session: Session;
@@ -59,7 +60,7 @@ export interface TenantSessionStore {
   rotate(
     previous: { id: string; secretHash: string } | null,
     next: NewSession,
-    effects?: { clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean },
+    effects?: { clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean; audit?: NewAuditEvent[] },
   ): Promise<void>;
   /** Ends every session of the user except `exceptId`. */
   deleteForUser(userId: string, exceptId?: string): Promise<number>;

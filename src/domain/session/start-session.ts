@@ -3,6 +3,7 @@ import { addSeconds } from '../shared/clock.ts';
 import { newSessionToken, SESSION_ABSOLUTE_SECONDS, type LoginStage } from './session.ts';
 import type { NewSession } from './session-store.ts';
 import type { TenantStores } from '../shared/stores.ts';
+import type { NewAuditEvent } from '../audit/audit-event.ts';
 import { PENDING_LOGIN_SECONDS } from '../totp/two-factor.ts';
 
 export interface ClientInfo {
@@ -55,7 +56,7 @@ export async function startSession(
   userId: string,
   stage: LoginStage,
   client: ClientInfo,
-  effects: { secondFactorAt?: Date | null; clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean } = {},
+  effects: { secondFactorAt?: Date | null; clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean; audit?: NewAuditEvent[] } = {},
 ): Promise<string> {
   const { token, row } = newSession(deps, userId, stage, client, effects.secondFactorAt ?? null);
   await tenant.sessions.rotate(client.previousSession, row, effects);

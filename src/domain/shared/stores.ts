@@ -13,6 +13,7 @@ import type { KnownLocationStore } from '../known-location/known-location-store.
 import type { MailLogStore } from '../mail/mail-log-store.ts';
 import type { PasswordStore } from '../account/password-store.ts';
 import type { UserDirectoryStore } from '../admin/user-directory.ts';
+import type { AuditStore } from '../audit/audit-store.ts';
 import type { AccountTokenStore, TokenPasswordStore } from '../account/account-token-store.ts';
 
 export interface Stores {
@@ -26,6 +27,7 @@ export interface Stores {
   throttles: ThrottleStore;
   housekeeping: HousekeepingStore;
   accountTokens: AccountTokenStore;
+  audit: AuditStore;
   /** Stores whose every query is filtered by this instance. */
   forInstance(instanceId: string): TenantStores;
   /** Runs `work` in one database transaction; stores passed to it take part in it. */

@@ -3,6 +3,7 @@ import type { User } from '../account/user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { lockNoticeMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
+import { userEvent, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 import { ACCOUNT_POLICY, IP_POLICY, ipKey, isNotableLock, type Factor } from './throttle.ts';
 
 /**
@@ -13,12 +14,23 @@ import { ACCOUNT_POLICY, IP_POLICY, ipKey, isNotableLock, type Factor } from './
 export async function attemptFailed(
   deps: Deps,
   attempt: number,
-  ip: string | null,
-  owner: { user: User; instance: Instance; factor: Factor } | null,
+  client: AuditClient,
+  owner: { user: User; instance: Instance; factor: Factor; failure: NewAuditEvent } | null,
 ): Promise<void> {
   const now = deps.clock.now();
-  if (ip) await deps.stores.throttles.recordFailure([{ key: ipKey(ip), decaySeconds: IP_POLICY.decaySeconds }], now);
-  if (!owner || !isNotableLock(attempt, ACCOUNT_POLICY)) return;
+  const ip = client.ip;
+  const locked = owner !== null && isNotableLock(attempt, ACCOUNT_POLICY);
+  // The failure (and a lock it starts) is logged in the statement that counts it against the IP.
+  const audit = owner
+    ? [
+        owner.failure,
+        ...(locked
+          ? [userEvent(now, 'account.locked', owner.instance.id, owner.user, client, { factor: owner.factor, failures: attempt, permanent: attempt === ACCOUNT_POLICY.hardLimit })]
+          : []),
+      ]
+    : [];
+  await deps.stores.throttles.recordFailure(ip ? [{ key: ipKey(ip), decaySeconds: IP_POLICY.decaySeconds }] : [], now, audit);
+  if (!owner || !locked) return;
   const mail = lockNoticeMail({
     to: owner.user.email,
     name: owner.user.name,

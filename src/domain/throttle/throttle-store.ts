@@ -1,3 +1,4 @@
+import type { NewAuditEvent } from '../audit/audit-event.ts';
 import type { ThrottlePolicy, ThrottleState } from './throttle.ts';
 
 export interface FailureKey {
@@ -8,8 +9,8 @@ export interface FailureKey {
 
 /** Throttle counters. Keys are global strings that already name their instance where they have one. */
 export interface ThrottleStore {
-  /** Adds one failure to every key in one atomic statement; returns the new counts by key. */
-  recordFailure(keys: FailureKey[], now: Date): Promise<Map<string, number>>;
+  /** Adds one failure to every key in one atomic statement that also writes `audit`; returns the new counts by key. */
+  recordFailure(keys: FailureKey[], now: Date, audit?: NewAuditEvent[]): Promise<Map<string, number>>;
   /**
    * Adds one to `key` unless the key is locked under `policy` (one atomic statement); returns the
    * new count, or null when locked (nothing changed).

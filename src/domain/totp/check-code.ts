@@ -9,12 +9,20 @@ import { attemptFailed } from '../throttle/record-failure.ts';
 import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
 import type { NewKnownLocation, SessionSwap } from './two-factor-store.ts';
 import { secretAssociatedData } from './two-factor.ts';
+import { userEvent, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 
 /** A second factor as the API takes it: a TOTP code or the emailed backup code. */
 export type SecondFactorInput = { code: string } | { backupCode: string };
 
+/**
+ * What a second factor is being checked for: a login step, or a sensitive action of a full
+ * session (step-up, turning 2FA off, a new backup code, a password set with a link). The audit
+ * log says which.
+ */
+export type FactorUse = 'login' | 'step_up' | 'disable' | 'new_backup_code' | 'password_reset';
+
 /** A factor that passed the check; `attempt` is its reserved attempt on the second-factor key. */
-export type CheckedFactor = ({ kind: 'totp'; step: number } | { kind: 'backup_code'; mac: string }) & { attempt: number };
+export type CheckedFactor = ({ kind: 'totp'; step: number } | { kind: 'backup_code'; mac: string }) & { attempt: number; use: FactorUse };
 
 /** Whose factor is checked: what a session lookup (or an account lookup) provides. */
 export type SecondFactorSubject = Pick<ActiveSession, 'user' | 'instance' | 'totp' | 'backupCodeMac' | 'throttles'>;
@@ -24,20 +32,26 @@ export type SecondFactorSubject = Pick<ActiveSession, 'user' | 'instance' | 'tot
  * a TOTP code from a step already used (RFC 6238 §5.2) or a wrong backup code counts as a failure
  * of the one second-factor counter (BC-05). What it returns must then be consumed atomically.
  */
-export async function checkSecondFactor(deps: Deps, active: SecondFactorSubject, input: SecondFactorInput, ip: string | null): Promise<CheckedFactor> {
+export async function checkSecondFactor(
+  deps: Deps,
+  active: SecondFactorSubject,
+  input: SecondFactorInput,
+  client: AuditClient,
+  use: FactorUse,
+): Promise<CheckedFactor> {
   const now = deps.clock.now();
-  const attempt = await reserveAttempt(deps, secondFactorKey(active.user.id), active.throttles, ip, now);
+  const attempt = await reserveAttempt(deps, secondFactorKey(active.user.id), active.throttles, client.ip, now);
   if ('backupCode' in input) {
     const code = normalizeBackupCode(input.backupCode);
     const mac = active.backupCodeMac;
-    if (!code || !mac || !deps.secretBox.macMatches(code, mac)) return codeRefused(deps, active, ip, attempt);
-    return { kind: 'backup_code', mac, attempt };
+    if (!code || !mac || !deps.secretBox.macMatches(code, mac)) return codeRefused(deps, active, client, { attempt, use, kind: 'backup_code' });
+    return { kind: 'backup_code', mac, attempt, use };
   }
   const totp = active.totp;
   const secret = totp ? deps.secretBox.open(totp.secretSealed, secretAssociatedData(active.instance.id, active.user.id)) : null;
   const step = secret ? matchTotpStep(secret, input.code, now) : null;
-  if (step === null || step <= totp!.lastUsedStep) return codeRefused(deps, active, ip, attempt);
-  return { kind: 'totp', step, attempt };
+  if (step === null || step <= totp!.lastUsedStep) return codeRefused(deps, active, client, { attempt, use, kind: 'totp' });
+  return { kind: 'totp', step, attempt, use };
 }
 
 /**
@@ -49,30 +63,43 @@ export async function consumeSecondFactor(
   deps: Deps,
   active: SecondFactorSubject,
   checked: CheckedFactor,
-  effects: { swap?: SessionSwap; location?: NewKnownLocation | null },
-  client: { ip: string | null; userAgent: string | null },
+  effects: { swap?: SessionSwap; location?: NewKnownLocation | null; audit?: NewAuditEvent[] },
+  client: AuditClient,
 ): Promise<void> {
   const twoFactor = deps.stores.forInstance(active.instance.id).twoFactor;
   const now = deps.clock.now();
   const clearKeys = [secondFactorKey(active.user.id)];
+  const audit = [...(effects.audit ?? [])];
+  if (checked.kind === 'backup_code') audit.push(userEvent(now, 'backup_code.used', active.instance.id, active.user, client, { during: checked.use, replaced: true }));
   const consumed =
     checked.kind === 'totp'
-      ? await twoFactor.consumeStep(active.user.id, checked.step, { ...effects, clearKeys, now })
+      ? await twoFactor.consumeStep(active.user.id, checked.step, { ...effects, audit, clearKeys, now })
       : await twoFactor.consumeBackupCode(active.user.id, checked.mac, issueBackupCode(deps, active.user, active.instance, 'used', client), {
           ...(effects.swap ? { swap: effects.swap } : {}),
+          audit,
           clearKeys,
           now,
         });
-  if (!consumed) await codeRefused(deps, active, client.ip, checked.attempt);
+  if (!consumed) await codeRefused(deps, active, client, checked);
   if (checked.kind === 'backup_code') deps.mailQueued();
 }
 
-/** Counts a refused code (its attempt is already reserved) and throws the one answer every refused code gets. */
-export async function codeRefused(deps: Deps, active: Pick<ActiveSession, 'user' | 'instance'>, ip: string | null, attempt: number): Promise<never> {
-  await attemptFailed(deps, attempt, ip, {
+/**
+ * Counts a refused code (its attempt is already reserved), writes it to the audit log and throws
+ * the one answer every refused code gets.
+ */
+export async function codeRefused(
+  deps: Deps,
+  active: Pick<ActiveSession, 'user' | 'instance'>,
+  client: AuditClient,
+  refused: { attempt: number; use: FactorUse; kind: 'totp' | 'backup_code' },
+): Promise<never> {
+  const action = refused.use === 'login' ? 'login.failed' : 'step_up.failed';
+  await attemptFailed(deps, refused.attempt, client, {
     user: active.user,
     instance: active.instance,
     factor: 'second_factor',
+    failure: userEvent(deps.clock.now(), action, active.instance.id, active.user, client, { factor: refused.kind, during: refused.use }),
   });
   throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
 }

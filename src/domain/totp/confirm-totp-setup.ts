@@ -6,6 +6,7 @@ import { newSession, type ClientInfo } from '../session/start-session.ts';
 import { issueKnownLocation, type IssuedDevice } from '../known-location/issue-known-location.ts';
 import { describeStep, stageAfterSecondFactor, type LoginStep } from '../login/login-step.ts';
 import { secretAssociatedData } from './two-factor.ts';
+import { userEvent } from '../audit/audit-event.ts';
 import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
 
 /**
@@ -38,9 +39,11 @@ export async function confirmTotpSetup(
   const device = issueKnownLocation(deps, instance, client);
   // The backup code is generated and its mail queued in the same statement that confirms setup.
   const backup = issueBackupCode(deps, user, instance, 'issued', client);
+  const audit = [userEvent(now, 'two_factor.set_up', instance.id, user, client, { replaced: active.totp !== null })];
+  if (session.stage === 'setup' && stage === 'done') audit.push(userEvent(now, 'login.succeeded', instance.id, user, client, { factors: ['password', 'totp'], newAuthenticator: true }));
   await deps.stores
     .forInstance(instance.id)
-    .twoFactor.confirmEnrolment(user.id, pending.secretSealed, step, { previousSessionId: session.id, next: next.row }, device?.row ?? null, backup, now);
+    .twoFactor.confirmEnrolment(user.id, pending.secretSealed, step, { previousSessionId: session.id, next: next.row }, device?.row ?? null, backup, audit, now);
   deps.mailQueued();
   return { step: describeStep(stage, instance, user, now), sessionToken: next.token, device };
 }

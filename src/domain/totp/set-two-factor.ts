@@ -5,6 +5,7 @@ import { describeTwoFactor, type TwoFactorState } from '../account/describe-me.t
 import { checkSecondFactor, codeRefused, consumeSecondFactor } from './check-code.ts';
 import { isFresh } from './two-factor.ts';
 import { secondFactorKey } from '../throttle/throttle.ts';
+import { userEvent } from '../audit/audit-event.ts';
 import { twoFactorOffMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 
@@ -23,7 +24,7 @@ export async function setTwoFactor(
   const twoFactor = deps.stores.forInstance(active.instance.id).twoFactor;
   const policy = active.instance.policy;
   if (input.enabled) {
-    if (!active.user.twoFactorEnabled) await twoFactor.enable(active.user.id);
+    if (!active.user.twoFactorEnabled) await twoFactor.enable(active.user.id, [userEvent(deps.clock.now(), 'two_factor.enabled', active.instance.id, active.user, client)]);
     return describeTwoFactor(policy, { twoFactorEnabled: true }, active.totp !== null);
   }
   if (policy.twoFactor.autoEnable) {
@@ -40,13 +41,15 @@ export async function setTwoFactor(
   }
   if (active.totp && (input.code !== undefined || input.backupCode !== undefined)) {
     const factor = input.code !== undefined ? { code: input.code } : { backupCode: input.backupCode! };
-    const checked = await checkSecondFactor(deps, active, factor, client.ip);
+    const checked = await checkSecondFactor(deps, active, factor, client, 'disable');
     attempt = checked.attempt;
     // A TOTP step is used up here; a backup code is used up by deleting exactly it below.
     if (checked.kind === 'totp') await consumeSecondFactor(deps, active, checked, {}, client);
     else usingBackupMac = checked.mac;
   }
-  if (!(await twoFactor.disable(active.user.id, usingBackupMac))) await codeRefused(deps, active, client.ip, attempt);
+  const audit = active.user.twoFactorEnabled ? [userEvent(deps.clock.now(), 'two_factor.disabled', active.instance.id, active.user, client, { hadApp: active.totp !== null })] : [];
+  if (usingBackupMac) audit.push(userEvent(deps.clock.now(), 'backup_code.used', active.instance.id, active.user, client, { during: 'disable', replaced: false }));
+  if (!(await twoFactor.disable(active.user.id, audit, usingBackupMac))) await codeRefused(deps, active, client, { attempt, use: 'disable', kind: 'backup_code' });
   if (usingBackupMac) await deps.stores.throttles.clear([secondFactorKey(active.user.id)]);
   if (active.totp) {
     // OTP-13: removing a factor is announced to the owner, in case it was not them.

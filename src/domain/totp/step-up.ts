@@ -2,6 +2,7 @@ import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import { newSession, type ClientInfo } from '../session/start-session.ts';
 import { loadSessionForStep } from '../login/load-login-step.ts';
+import { userEvent } from '../audit/audit-event.ts';
 import { checkSecondFactor, consumeSecondFactor, type SecondFactorInput } from './check-code.ts';
 
 /**
@@ -11,10 +12,12 @@ import { checkSecondFactor, consumeSecondFactor, type SecondFactorInput } from '
 export async function stepUp(deps: Deps, sessionToken: string | undefined, input: SecondFactorInput, client: ClientInfo): Promise<string> {
   const active = await loadSessionForStep(deps, sessionToken, ['done'], client.ip);
   if (!active.totp) throw new DomainError('forbidden', 'Set up an authenticator app first.');
-  const checked = await checkSecondFactor(deps, active, input, client.ip);
-  const next = newSession(deps, active.user.id, 'done', client, deps.clock.now());
+  const checked = await checkSecondFactor(deps, active, input, client, 'step_up');
+  const now = deps.clock.now();
+  const next = newSession(deps, active.user.id, 'done', client, now);
   // A full session keeps its absolute end: stepping up re-proves a factor, it is not a new login.
   next.row.expiresAt = new Date(Math.min(next.row.expiresAt.getTime(), active.session.expiresAt.getTime()));
-  await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row } }, client);
+  const audit = [userEvent(now, 'step_up.succeeded', active.instance.id, active.user, client, { factor: checked.kind })];
+  await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, audit }, client);
   return next.token;
 }

@@ -1,5 +1,7 @@
 import type { NewSession } from '../session/session-store.ts';
 import type { NewBackupCode } from '../backup-code/issue-backup-code.ts';
+import type { NewAuditEvent } from '../audit/audit-event.ts';
+import type { SealedMail } from '../mail/mail.ts';
 
 export interface NewKnownLocation {
   id: string;
@@ -25,7 +27,11 @@ export interface TwoFactorStore {
    * then swaps the session, clears `clearKeys` and stores `location`. false (and nothing changed)
    * when the step was already used.
    */
-  consumeStep(userId: string, step: number, effects: { swap?: SessionSwap; clearKeys?: string[]; location?: NewKnownLocation | null; now: Date }): Promise<boolean>;
+  consumeStep(
+    userId: string,
+    step: number,
+    effects: { swap?: SessionSwap; clearKeys?: string[]; location?: NewKnownLocation | null; audit?: NewAuditEvent[]; now: Date },
+  ): Promise<boolean>;
   /**
    * Makes `secretSealed` the user's authenticator (replacing any earlier one) with `step` as used,
    * turns 2FA on, ends the user's other sessions and known locations, swaps the session and stores
@@ -38,6 +44,7 @@ export interface TwoFactorStore {
     swap: SessionSwap,
     location: NewKnownLocation | null,
     backup: NewBackupCode,
+    audit: NewAuditEvent[],
     now: Date,
   ): Promise<void>;
   /**
@@ -45,15 +52,27 @@ export interface TwoFactorStore {
    * place, queues `next.mail`, swaps the session and clears `clearKeys`. false (nothing changed)
    * when the code is no longer the active one: of concurrent uses exactly one wins (BC-03).
    */
-  consumeBackupCode(userId: string, oldMac: string, next: NewBackupCode, effects: { swap?: SessionSwap; clearKeys?: string[]; now: Date }): Promise<boolean>;
+  consumeBackupCode(
+    userId: string,
+    oldMac: string,
+    next: NewBackupCode,
+    effects: { swap?: SessionSwap; clearKeys?: string[]; audit?: NewAuditEvent[]; now: Date },
+  ): Promise<boolean>;
   /** Replaces the user's backup code (any earlier one stops working) and queues its mail. */
-  replaceBackupCode(userId: string, next: NewBackupCode, now: Date): Promise<void>;
+  replaceBackupCode(userId: string, next: NewBackupCode, audit: NewAuditEvent[], now: Date): Promise<void>;
   /** Turns 2FA on. */
-  enable(userId: string): Promise<void>;
+  enable(userId: string, audit: NewAuditEvent[]): Promise<void>;
   /**
    * Turns 2FA off, removing the authenticator, the backup code and known locations. With
    * `usingBackupMac`, only if that backup code is still the active one (it is used up by this):
    * false when a concurrent request used it first.
    */
-  disable(userId: string, usingBackupMac?: string): Promise<boolean>;
+  disable(userId: string, audit: NewAuditEvent[], usingBackupMac?: string): Promise<boolean>;
+  /**
+   * An administrator's or support's reset (SPEC rules 8 and 9), in one statement: removes the
+   * authenticator, the backup code, the known locations and every session of the user, clears
+   * `clearKeys`, queues `mails` and writes `audit`. `enabled` is kept. false when the instance has
+   * no such user (nothing changed).
+   */
+  reset(userId: string, effects: { mails: SealedMail[]; clearKeys: string[]; audit: NewAuditEvent[]; now: Date }): Promise<boolean>;
 }

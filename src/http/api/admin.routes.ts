@@ -13,7 +13,7 @@ import { updatePasswordPolicy } from '../../domain/policy/update-policy.ts';
 import type { PolicyPatch } from '../../domain/policy/policy.ts';
 import { policyPatchSchema, policySchema, type PolicyPatchBody } from './policy.schemas.ts';
 import type { MailLogEntry } from '../../domain/mail/mail-log-store.ts';
-import { requireFullSession, type Cookies } from '../plugins/session.ts';
+import { requestClient, requireFullSession, type Cookies } from '../plugins/session.ts';
 
 const settingsSchema = {
   type: 'object',
@@ -139,16 +139,16 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
     app.post<{ Body: { email: string; name: string; role: string } }>(
       '/admin/users',
       { schema: { body: inviteBodySchema } },
-      async (request, reply) => reply.status(201).send(await inviteUser(deps, request.auth!, request.body)),
+      async (request, reply) => reply.status(201).send(await inviteUser(deps, request.auth!, request.body, requestClient(request))),
     );
 
     app.patch<{ Params: { id: string }; Body: { role?: string; status?: 'active' | 'disabled' } }>(
       '/admin/users/:id',
       { schema: { body: updateUserBodySchema } },
-      async (request) => updateUser(deps, request.auth!, request.params.id, request.body),
+      async (request) => updateUser(deps, request.auth!, request.params.id, request.body, requestClient(request)),
     );
 
-    app.post('/admin/two-factor/requests', async (request) => askUsersToEnable(deps, request.auth!));
+    app.post('/admin/two-factor/requests', async (request) => askUsersToEnable(deps, request.auth!, requestClient(request)));
 
     app.get('/admin/two-factor/adoption', async (request) => twoFactorAdoption(deps, request.auth!));
 
@@ -173,14 +173,14 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
             : {}),
           ...(password ? { password } : {}),
         } as PolicyPatch;
-        return updatePasswordPolicy(deps, request.auth!, patch);
+        return updatePasswordPolicy(deps, request.auth!, patch, requestClient(request));
       },
     );
 
     app.put<{ Body: { knownLocations: Partial<KnownLocationSettings> } }>(
       '/admin/instance-settings',
       { schema: { body: settingsBodySchema, response: { 200: settingsSchema } } },
-      async (request) => ({ knownLocations: await updateKnownLocationSettings(deps, request.auth!, request.body.knownLocations) }),
+      async (request) => ({ knownLocations: await updateKnownLocationSettings(deps, request.auth!, request.body.knownLocations, requestClient(request)) }),
     );
   };
 }

@@ -3,7 +3,7 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import { describeMe } from '../../domain/account/describe-me.ts';
 import { setTwoFactor } from '../../domain/totp/set-two-factor.ts';
 import { listKnownLocations, revokeAllKnownLocations, revokeKnownLocation } from '../../domain/known-location/manage-known-locations.ts';
-import { clientInfo, requireFullSession, type Cookies } from '../plugins/session.ts';
+import { clientInfo, requestClient, requireFullSession, type Cookies } from '../plugins/session.ts';
 import { sendNewBackupCode } from '../../domain/backup-code/new-backup-code.ts';
 import { knownLocationsSchema, meSchema, newBackupCodeBodySchema, twoFactorBodySchema, twoFactorSchema, type TwoFactorBody } from './me.schemas.ts';
 
@@ -29,12 +29,12 @@ export function meRoutes(deps: Deps, jar: Cookies) {
     });
 
     app.delete<{ Params: { id: string } }>('/me/known-locations/:id', { preHandler: full }, async (request, reply) => {
-      await revokeKnownLocation(deps, request.auth!, request.params.id);
+      await revokeKnownLocation(deps, request.auth!, request.params.id, requestClient(request));
       return reply.status(204).send();
     });
 
     app.delete('/me/known-locations', { preHandler: full }, async (request, reply) => {
-      await revokeAllKnownLocations(deps, request.auth!);
+      await revokeAllKnownLocations(deps, request.auth!, requestClient(request));
       return reply.status(204).send();
     });
   };

@@ -68,6 +68,11 @@ export function clientInfo(request: FastifyRequest, jar: Cookies): ClientInfo {
   };
 }
 
+/** Who is asking, as the audit log keeps it. */
+export function requestClient(request: FastifyRequest): { ip: string | null; userAgent: string | null } {
+  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };
+}
+
 /** preHandler: only a full session (login finished) passes; anything else is 401. */
 export function requireFullSession(deps: Deps, jar: Cookies) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {

@@ -34,7 +34,7 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const first = session(admin.id);
     await tenant.sessions.rotate(null, first.row);
     const next = session(admin.id);
-    await tenant.twoFactor.confirmEnrolment(admin.id, 'sealed', 100, { previousSessionId: first.token.id, next: next.row }, location(), backup(admin.email), new Date());
+    await tenant.twoFactor.confirmEnrolment(admin.id, 'sealed', 100, { previousSessionId: first.token.id, next: next.row }, location(), backup(admin.email), [], new Date());
     return { instance, admin, tenant, sessionId: next.token.id };
   }
 
@@ -89,7 +89,7 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const other = await givenInstance(deps);
     const foreign = deps.stores.forInstance(other.instance.id);
     expect(await foreign.twoFactor.consumeStep(admin.id, 500, { now: new Date() })).toBe(false);
-    expect(await foreign.twoFactor.disable(admin.id)).toBe(false);
+    expect(await foreign.twoFactor.disable(admin.id, [])).toBe(false);
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
     expect(await foreign.knownLocations.listForUser(admin.id, new Date())).toEqual([]);
     expect(await foreign.knownLocations.deleteAllForUser(admin.id)).toBe(0);
@@ -97,7 +97,7 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
 
   it('turns 2FA off by removing the app and the known locations', async () => {
     const { admin, tenant } = await enrolled();
-    expect(await tenant.twoFactor.disable(admin.id)).toBe(true);
+    expect(await tenant.twoFactor.disable(admin.id, [])).toBe(true);
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
     expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toEqual([]);
     expect((await tenant.users.findById(admin.id))?.twoFactorEnabled).toBe(false);
@@ -137,10 +137,10 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
 
   it('turns 2FA off with a backup code only while that code is still the active one', async () => {
     const { admin, tenant } = await enrolled();
-    expect(await tenant.twoFactor.disable(admin.id, 'not-the-mac')).toBe(false);
+    expect(await tenant.twoFactor.disable(admin.id, [], 'not-the-mac')).toBe(false);
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
     const [{ code_mac }] = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute() as [{ code_mac: string }];
-    expect(await tenant.twoFactor.disable(admin.id, code_mac)).toBe(true);
+    expect(await tenant.twoFactor.disable(admin.id, [], code_mac)).toBe(true);
     expect(await database.db.selectFrom('backup_codes').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
   });
 
@@ -150,7 +150,7 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const [{ code_mac }] = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute() as [{ code_mac: string }];
     const foreign = deps.stores.forInstance(other.instance.id);
     expect(await foreign.twoFactor.consumeBackupCode(admin.id, code_mac, backup(admin.email), { now: new Date() })).toBe(false);
-    await expect(foreign.twoFactor.replaceBackupCode(admin.id, backup(admin.email), new Date())).rejects.toThrow();
+    await expect(foreign.twoFactor.replaceBackupCode(admin.id, backup(admin.email), [], new Date())).rejects.toThrow();
     expect((await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).executeTakeFirstOrThrow()).code_mac).toBe(code_mac);
   });
 

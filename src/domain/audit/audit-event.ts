@@ -1,0 +1,140 @@
+import type { User } from '../account/user.ts';
+
+/** Every action the audit log records (docs/recovery-and-audit.md lists when and with what). */
+export const AUDIT_ACTIONS = [
+  'login.succeeded',
+  'login.failed',
+  'account.locked',
+  'step_up.succeeded',
+  'step_up.failed',
+  'two_factor.enabled',
+  'two_factor.disabled',
+  'two_factor.set_up',
+  'two_factor.reset',
+  'two_factor.requested',
+  'backup_code.used',
+  'backup_code.replaced',
+  'password.changed',
+  'password.reset',
+  'known_location.revoked',
+  'policy.updated',
+  'settings.updated',
+  'user.invited',
+  'user.role_changed',
+  'user.disabled',
+  'user.enabled',
+  'support.login_succeeded',
+  'support.login_failed',
+  'support.locked',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export type ActorType = 'user' | 'operator' | 'cli' | 'system';
+
+export interface AuditActor {
+  type: ActorType;
+  id: string | null;
+  /** Who it was, as they were called then: the log must read right after renames and deletions. */
+  label: string;
+}
+
+export interface AuditTarget {
+  id: string;
+  label: string;
+}
+
+/** An event as written: in the same statement as the change it records, when it can be. */
+export interface NewAuditEvent {
+  /** null only for an operator's own events, which belong to no instance. */
+  instanceId: string | null;
+  at: Date;
+  action: AuditAction;
+  actor: AuditActor;
+  target: AuditTarget | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditEvent extends NewAuditEvent {
+  id: string;
+}
+
+/** How a person appears in the log: name and email, as an admin recognises them. */
+export function personLabel(person: { name: string; email: string }): string {
+  return `${person.name} <${person.email}>`;
+}
+
+export function userActor(user: Pick<User, 'id' | 'name' | 'email'>): AuditActor {
+  return { type: 'user', id: user.id, label: personLabel(user) };
+}
+
+export function userTarget(user: Pick<User, 'id' | 'name' | 'email'>): AuditTarget {
+  return { id: user.id, label: personLabel(user) };
+}
+
+/** Where a request came from, as the log keeps it. */
+export interface AuditClient {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * An event about a user of an instance. With no `actor`, the user acted on their own account
+ * (the usual case: logins, their own 2FA switch, their password).
+ */
+export function userEvent(
+  at: Date,
+  action: AuditAction,
+  instanceId: string,
+  user: Pick<User, 'id' | 'name' | 'email'>,
+  client: AuditClient,
+  details: Record<string, unknown> = {},
+  actor?: AuditActor,
+): NewAuditEvent {
+  return {
+    instanceId,
+    at,
+    action,
+    actor: actor ?? userActor(user),
+    target: userTarget(user),
+    ip: client.ip,
+    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    details,
+  };
+}
+
+/** The fields that differ between two settings objects (one level of nesting), as `{before, after}` with dotted keys. */
+export function changedFields(before: object, after: object): { before: Record<string, unknown>; after: Record<string, unknown> } {
+  const flat = (value: object, prefix = ''): Record<string, unknown> =>
+    Object.fromEntries(
+      Object.entries(value).flatMap(([key, v]) =>
+        v !== null && typeof v === 'object' && !(v instanceof Date) ? Object.entries(flat(v as object, `${prefix}${key}.`)) : [[`${prefix}${key}`, v instanceof Date ? v.toISOString() : v]],
+      ),
+    );
+  const a = flat(before);
+  const b = flat(after);
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]));
+  return { before: Object.fromEntries(keys.map((k) => [k, a[k] ?? null])), after: Object.fromEntries(keys.map((k) => [k, b[k] ?? null])) };
+}
+
+/** An administrator's action in their instance; `target` is the user acted on, if any. */
+export function adminEvent(
+  deps: { clock: { now(): Date } },
+  active: { user: Pick<User, 'id' | 'name' | 'email'>; instance: { id: string } },
+  action: AuditAction,
+  target: Pick<User, 'id' | 'name' | 'email'> | null,
+  client: AuditClient,
+  details: Record<string, unknown> = {},
+): NewAuditEvent {
+  return {
+    instanceId: active.instance.id,
+    at: deps.clock.now(),
+    action,
+    actor: userActor(active.user),
+    target: target ? userTarget(target) : null,
+    ip: client.ip,
+    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    details,
+  };
+}

@@ -1,0 +1,22 @@
+import type { AuditAction, AuditEvent, NewAuditEvent } from './audit-event.ts';
+
+export interface AuditQuery {
+  limit: number;
+  /** The id of the last event of the previous page (keyset, newest first). */
+  before?: string;
+  action?: AuditAction;
+  /** Events whose actor or target is this user. */
+  userId?: string;
+}
+
+/**
+ * The append-only audit log. Most events are written by the statement that makes the change
+ * (each store method that records one takes an `audit` list); `record` is for the rest.
+ */
+export interface AuditStore {
+  record(events: NewAuditEvent[]): Promise<void>;
+  /** Events of one instance, newest first; `limit + 1` are read so the caller knows if more exist. */
+  list(instanceId: string, query: AuditQuery): Promise<AuditEvent[]>;
+  /** Events outside every instance whose actor is this operator, newest first. */
+  listForOperator(operatorId: string, limit: number): Promise<AuditEvent[]>;
+}

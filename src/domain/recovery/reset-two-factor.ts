@@ -1,0 +1,175 @@
+import { DomainError, invalidInput } from '../shared/errors.ts';
+import type { Deps } from '../shared/deps.ts';
+import type { ActiveSession } from '../session/session-store.ts';
+import type { User } from '../account/user.ts';
+import type { Instance } from '../instance/instance.ts';
+import { requireAdmin } from '../instance/require-admin.ts';
+import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
+import { secondFactorKey } from '../throttle/throttle.ts';
+import { adminResetNoticeMail, loginUrl, twoFactorResetMail, type ResetBy } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
+import { userTarget, type AuditActor, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
+import type { SealedMail } from '../mail/mail.ts';
+
+/** How support (or the host's operator) verified the identity of the person asking (SPEC rule 9). */
+export const VERIFICATION_METHODS = ['video_call', 'phone_callback', 'id_document', 'admin_confirmation', 'other'] as const;
+export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
+
+export const VERIFICATION_METHOD_NAMES: Record<VerificationMethod, string> = {
+  video_call: 'a video call with an identity check',
+  phone_callback: 'a call back on a number on file',
+  id_document: 'an identity document',
+  admin_confirmation: 'confirmation by another administrator of the instance',
+  other: 'another method (see the notes in the audit log)',
+};
+
+export interface Verification {
+  method: VerificationMethod;
+  reference: string;
+  notes: string | null;
+}
+
+/**
+ * The verification record a support reset needs. Why required and kept: a reset on the strength
+ * of a phone call is the classic social-engineering path around 2FA (ADM-06); the record makes
+ * each one accountable after the fact.
+ */
+export function parseVerification(raw: unknown): Verification {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalidInput('verification', 'Record how the identity was verified.');
+  const input = raw as Record<string, unknown>;
+  const method = input.method;
+  if (typeof method !== 'string' || !(VERIFICATION_METHODS as readonly string[]).includes(method)) {
+    throw invalidInput('verification.method', `Choose how the identity was verified: ${VERIFICATION_METHODS.join(', ')}.`);
+  }
+  const reference = typeof input.reference === 'string' ? input.reference.trim() : '';
+  if (reference.length < 1 || reference.length > 200) throw invalidInput('verification.reference', 'Enter a reference such as the ticket id (at most 200 characters).');
+  const notes = typeof input.notes === 'string' ? input.notes.trim() : input.notes === undefined || input.notes === null ? '' : null;
+  if (notes === null || notes.length > 2000) throw invalidInput('verification.notes', 'Notes are text of at most 2000 characters.');
+  if (method === 'other' && notes.length === 0) throw invalidInput('verification.notes', 'Describe how the identity was verified.');
+  return { method: method as VerificationMethod, reference, notes: notes.length > 0 ? notes : null };
+}
+
+interface ResetRequest {
+  instance: Instance;
+  target: User;
+  actor: AuditActor;
+  by: ResetBy;
+  client: AuditClient;
+  details: Record<string, unknown>;
+  /** Also tell the instance's other administrators (the reset of an administrator), with how support verified who asked. */
+  noticeAdmins: { verifiedBy: Verification | null } | null;
+}
+
+/**
+ * The effects of every reset (SPEC rules 8 and 9), in one statement: the app, the backup code,
+ * the known locations and the sessions go, the second-factor lock is lifted, the mails are queued
+ * and the audit event is written. `enabled` stays, so the next login asks for setup again.
+ */
+async function performReset(deps: Deps, request: ResetRequest): Promise<void> {
+  const { instance, target } = request;
+  const now = deps.clock.now();
+  const tenant = deps.stores.forInstance(instance.id);
+  const mails: SealedMail[] = [
+    sealMail(
+      deps.secretBox,
+      twoFactorResetMail({
+        to: target.email,
+        name: target.name,
+        instanceName: instance.name,
+        at: now,
+        by: request.by,
+        loginUrl: loginUrl(deps.publicUrl, instance.slug),
+        stillEnabled: isTwoFactorEnabled(instance.policy, target),
+      }),
+    ),
+  ];
+  if (request.noticeAdmins) {
+    const verifiedBy = request.noticeAdmins.verifiedBy;
+    const method = verifiedBy ? VERIFICATION_METHOD_NAMES[verifiedBy.method] : null;
+    for (const admin of await tenant.users.listAdmins(100)) {
+        if (admin.id === target.id || (request.actor.type === 'user' && admin.id === request.actor.id)) continue;
+      mails.push(sealMail(deps.secretBox, adminResetNoticeMail({ to: admin.email, name: admin.name, instanceName: instance.name, at: now, by: request.by, target, method })));
+    }
+  }
+  const audit: NewAuditEvent[] = [
+    {
+      instanceId: instance.id,
+      at: now,
+      action: 'two_factor.reset',
+      actor: request.actor,
+      target: userTarget(target),
+      ip: request.client.ip,
+      userAgent: request.client.userAgent?.slice(0, 512) ?? null,
+      details: request.details,
+    },
+  ];
+  if (!(await tenant.twoFactor.reset(target.id, { mails, clearKeys: [secondFactorKey(target.id)], audit, now }))) {
+    throw new DomainError('not_found', 'No such user in this instance.');
+  }
+  deps.mailQueued();
+}
+
+/**
+ * POST /admin/users/{id}/two-factor/reset (SPEC rule 8). An administrator resets a user of their
+ * own instance, never themselves: their own recovery goes through support, so a stolen admin
+ * session cannot reset the admin's own factor and enrol the thief's (ADM-03). Resetting another
+ * administrator is allowed (an admin could demote them first anyway) but every other
+ * administrator is told, as with support's resets.
+ */
+export async function resetByAdmin(deps: Deps, active: ActiveSession, userId: string, client: AuditClient, reason: string | null): Promise<void> {
+  requireAdmin(deps, active);
+  if (userId === active.user.id) throw new DomainError('cannot_reset_self', 'Administrators cannot reset their own two-factor authentication. Ask support.');
+  const target = await deps.stores.forInstance(active.instance.id).users.findById(userId);
+  if (!target) throw new DomainError('not_found', 'No such user in this instance.');
+  await performReset(deps, {
+    instance: active.instance,
+    target,
+    actor: { type: 'user', id: active.user.id, label: `${active.user.name} <${active.user.email}>` },
+    by: { kind: 'admin', name: active.user.name, email: active.user.email },
+    client,
+    details: { by: 'admin', ...(reason ? { reason } : {}) },
+    noticeAdmins: target.role === 'admin' ? { verifiedBy: null } : null,
+  });
+}
+
+/** A support operator's reset of an administrator, after a recorded verification (SPEC rule 9). */
+export async function resetBySupport(
+  deps: Deps,
+  operator: { id: string; name: string; email: string },
+  instance: Instance,
+  target: User,
+  verification: Verification,
+  client: AuditClient,
+): Promise<void> {
+  if (target.role !== 'admin') {
+    throw new DomainError('forbidden', "A member's two-factor authentication is reset by their instance's administrators.");
+  }
+  await performReset(deps, {
+    instance,
+    target,
+    actor: { type: 'operator', id: operator.id, label: `Support: ${operator.name} <${operator.email}>` },
+    by: { kind: 'support', reference: verification.reference },
+    client,
+    details: { by: 'support', verification },
+    noticeAdmins: { verifiedBy: verification },
+  });
+}
+
+/** The break-glass CLI: the host's operator resets any user of an instance, with the same record. */
+export async function resetFromCli(deps: Deps, input: { instance: string; email: string; verification: unknown; operator: string }): Promise<User> {
+  const verification = parseVerification(input.verification);
+  const instance = await deps.stores.instances.findBySlug(input.instance.trim().toLowerCase());
+  if (!instance) throw new DomainError('not_found', `No instance "${input.instance}".`);
+  const target = await deps.stores.forInstance(instance.id).users.findByEmail(input.email);
+  if (!target) throw new DomainError('not_found', `No user ${input.email} in instance "${instance.slug}".`);
+  await performReset(deps, {
+    instance,
+    target,
+    actor: { type: 'cli', id: null, label: `CLI: ${input.operator}` },
+    by: { kind: 'cli', reference: verification.reference },
+    client: { ip: null, userAgent: 'keyward CLI' },
+    details: { by: 'cli', verification },
+    noticeAdmins: target.role === 'admin' ? { verifiedBy: verification } : null,
+  });
+  return target;
+}
