@@ -14,6 +14,10 @@ import type { PolicyPatch } from '../../domain/policy/policy.ts';
 import { policyPatchSchema, policySchema, type PolicyPatchBody } from './policy.schemas.ts';
 import type { MailLogEntry } from '../../domain/mail/mail-log-store.ts';
 import { requestClient, requireFullSession, type Cookies } from '../plugins/session.ts';
+import { Readable } from 'node:stream';
+import { resetByAdmin } from '../../domain/recovery/reset-two-factor.ts';
+import { allAuditEvents, csvHeader, csvLine, listAuditEvents } from '../../domain/audit/read-audit.ts';
+import { auditExportQuerySchema, auditPageSchema, auditQuerySchema, resetBodySchema, type AuditQuerystring } from './audit.schemas.ts';
 
 const settingsSchema = {
   type: 'object',
@@ -146,6 +150,39 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
       '/admin/users/:id',
       { schema: { body: updateUserBodySchema } },
       async (request) => updateUser(deps, request.auth!, request.params.id, request.body, requestClient(request)),
+    );
+
+    app.post<{ Params: { id: string }; Body: { reason?: string } | null }>(
+      '/admin/users/:id/two-factor/reset',
+      { schema: { body: resetBodySchema } },
+      async (request, reply) => {
+        await resetByAdmin(deps, request.auth!, request.params.id, requestClient(request), request.body?.reason?.trim() || null);
+        return reply.status(204).send();
+      },
+    );
+
+    app.get<{ Querystring: AuditQuerystring }>('/admin/audit', { schema: { querystring: auditQuerySchema, response: { 200: auditPageSchema } } }, async (request) => {
+      const { limit, ...rest } = request.query;
+      return listAuditEvents(deps, request.auth!, { ...rest, ...(limit !== undefined ? { limit: Number(limit) } : {}) });
+    });
+
+    app.get<{ Querystring: Omit<AuditQuerystring, 'limit' | 'cursor'> }>(
+      '/admin/audit/export',
+      { schema: { querystring: auditExportQuerySchema } },
+      async (request, reply) => {
+        requireAdminRole(request.auth!);
+        const events = allAuditEvents(deps, request.auth!, request.query);
+        async function* lines() {
+          yield csvHeader();
+          for await (const event of events) yield csvLine(event);
+        }
+        const day = deps.clock.now().toISOString().slice(0, 10);
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="keyward-audit-${request.auth!.instance.slug}-${day}.csv"`)
+          .header('cache-control', 'no-store')
+          .send(Readable.from(lines()));
+      },
     );
 
     app.post('/admin/two-factor/requests', async (request) => askUsersToEnable(deps, request.auth!, requestClient(request)));

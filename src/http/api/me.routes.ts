@@ -4,6 +4,8 @@ import { describeMe } from '../../domain/account/describe-me.ts';
 import { setTwoFactor } from '../../domain/totp/set-two-factor.ts';
 import { listKnownLocations, revokeAllKnownLocations, revokeKnownLocation } from '../../domain/known-location/manage-known-locations.ts';
 import { clientInfo, requestClient, requireFullSession, type Cookies } from '../plugins/session.ts';
+import { ownActivity } from '../../domain/audit/read-audit.ts';
+import { activitySchema } from './audit.schemas.ts';
 import { sendNewBackupCode } from '../../domain/backup-code/new-backup-code.ts';
 import { knownLocationsSchema, meSchema, newBackupCodeBodySchema, twoFactorBodySchema, twoFactorSchema, type TwoFactorBody } from './me.schemas.ts';
 
@@ -22,6 +24,10 @@ export function meRoutes(deps: Deps, jar: Cookies) {
       await sendNewBackupCode(deps, jar.read(request), request.body ?? {}, clientInfo(request, jar));
       return reply.status(204).send();
     });
+
+    app.get('/me/activity', { schema: { response: { 200: activitySchema } }, preHandler: full }, async (request) => ({
+      events: await ownActivity(deps, request.auth!),
+    }));
 
     app.get('/me/known-locations', { schema: { response: { 200: knownLocationsSchema } }, preHandler: full }, async (request) => {
       const locations = await listKnownLocations(deps, request.auth!, jar.devices(request).map((d) => d.id));

@@ -1,0 +1,96 @@
+import { invalidInput } from '../shared/errors.ts';
+import type { Deps } from '../shared/deps.ts';
+import type { ActiveSession } from '../session/session-store.ts';
+import { requireAdminRole } from '../instance/require-admin.ts';
+import { AUDIT_ACTIONS, type AuditAction, type AuditEvent } from './audit-event.ts';
+
+export const AUDIT_PAGE_DEFAULT = 50;
+export const AUDIT_PAGE_MAX = 200;
+/** How many of their own events a user sees in My Profile. */
+export const OWN_ACTIVITY_LIMIT = 20;
+
+export interface AuditFilter {
+  action?: string;
+  userId?: string;
+}
+
+function parseFilter(filter: AuditFilter): { action?: AuditAction; userId?: string } {
+  if (filter.action !== undefined && !(AUDIT_ACTIONS as readonly string[]).includes(filter.action)) throw invalidInput('action', 'Unknown action.');
+  return { ...(filter.action ? { action: filter.action as AuditAction } : {}), ...(filter.userId ? { userId: filter.userId } : {}) };
+}
+
+/** The cursor is the id of the last event shown: keyset pages on (instance_id, id), newest first. */
+function parseCursor(cursor: string | undefined): string | undefined {
+  if (cursor === undefined) return undefined;
+  if (!/^[1-9][0-9]{0,17}$/.test(cursor)) throw invalidInput('cursor', 'That cursor is not valid.');
+  return cursor;
+}
+
+/** GET /admin/audit: the instance's events, newest first, by pages. Only ever this instance's (TEN-01). */
+export async function listAuditEvents(
+  deps: Deps,
+  active: ActiveSession,
+  query: AuditFilter & { limit?: number; cursor?: string },
+): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
+  requireAdminRole(active);
+  const limit = query.limit ?? AUDIT_PAGE_DEFAULT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_PAGE_MAX) throw invalidInput('limit', `Use a page size from 1 to ${AUDIT_PAGE_MAX}.`);
+  const before = parseCursor(query.cursor);
+  const rows = await deps.stores.audit.list(active.instance.id, { ...parseFilter(query), limit, ...(before ? { before } : {}) });
+  const events = rows.slice(0, limit);
+  return { events, nextCursor: rows.length > limit ? events[events.length - 1]!.id : null };
+}
+
+/** Every event matching the filter, newest first, a page at a time (the CSV export). */
+export async function* allAuditEvents(deps: Deps, active: ActiveSession, filter: AuditFilter): AsyncGenerator<AuditEvent> {
+  requireAdminRole(active);
+  const parsed = parseFilter(filter);
+  let before: string | undefined;
+  for (;;) {
+    const page = await deps.stores.audit.list(active.instance.id, { ...parsed, limit: 500, ...(before ? { before } : {}) });
+    const events = page.slice(0, 500);
+    yield* events;
+    if (page.length <= 500) return;
+    before = events[events.length - 1]!.id;
+  }
+}
+
+/** GET /me/activity: the user's own recent security events, as actor or as target. */
+export async function ownActivity(deps: Deps, active: ActiveSession): Promise<AuditEvent[]> {
+  const rows = await deps.stores.audit.list(active.instance.id, { userId: active.user.id, limit: OWN_ACTIVITY_LIMIT });
+  return rows.slice(0, OWN_ACTIVITY_LIMIT);
+}
+
+const CSV_COLUMNS = ['time', 'action', 'actor_type', 'actor', 'target', 'ip', 'user_agent', 'details'] as const;
+
+/**
+ * One CSV cell. Why the quote prefix: a cell starting with = + - @ (or tab / CR) is run as a
+ * formula by spreadsheet programs, and user agents and names are attacker-chosen (CSV injection,
+ * OWASP). Every cell is quoted, so commas, quotes and line breaks stay inside it.
+ */
+export function csvCell(value: string | null): string {
+  const text = value ?? '';
+  const safe = /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+  return `"${safe.replaceAll('"', '""')}"`;
+}
+
+export function csvHeader(): string {
+  return `${CSV_COLUMNS.join(',')}\r\n`;
+}
+
+export function csvLine(event: AuditEvent): string {
+  return (
+    [
+      event.at.toISOString(),
+      event.action,
+      event.actor.type,
+      event.actor.label,
+      event.target?.label ?? null,
+      event.ip,
+      event.userAgent,
+      JSON.stringify(event.details),
+    ]
+      .map(csvCell)
+      .join(',') + '\r\n'
+  );
+}

@@ -1,0 +1,67 @@
+import { AUDIT_ACTIONS } from '../../domain/audit/audit-event.ts';
+
+/** An audit event as the API answers it (docs/recovery-and-audit.md). */
+export const auditEventSchema = {
+  type: 'object',
+  required: ['id', 'at', 'action', 'actor', 'target', 'ip', 'userAgent', 'details'],
+  properties: {
+    id: { type: 'string' },
+    at: { type: 'string', format: 'date-time' },
+    action: { type: 'string' },
+    actor: {
+      type: 'object',
+      required: ['type', 'id', 'label'],
+      properties: { type: { type: 'string' }, id: { type: ['string', 'null'] }, label: { type: 'string' } },
+    },
+    target: {
+      type: ['object', 'null'],
+      required: ['id', 'label'],
+      properties: { id: { type: 'string' }, label: { type: 'string' } },
+    },
+    ip: { type: ['string', 'null'] },
+    userAgent: { type: ['string', 'null'] },
+    details: { type: 'object', additionalProperties: true },
+  },
+} as const;
+
+export const auditPageSchema = {
+  type: 'object',
+  required: ['events', 'nextCursor'],
+  properties: { events: { type: 'array', items: auditEventSchema }, nextCursor: { type: ['string', 'null'] } },
+} as const;
+
+export const activitySchema = {
+  type: 'object',
+  required: ['events'],
+  properties: { events: { type: 'array', items: auditEventSchema } },
+} as const;
+
+const filterProperties = {
+  action: { type: 'string', enum: [...AUDIT_ACTIONS] },
+  userId: { type: 'string', minLength: 1, maxLength: 64 },
+} as const;
+
+export const auditQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...filterProperties,
+    limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
+    cursor: { type: 'string', maxLength: 20 },
+  },
+} as const;
+
+export const auditExportQuerySchema = { type: 'object', additionalProperties: false, properties: filterProperties } as const;
+
+export interface AuditQuerystring {
+  action?: string;
+  userId?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+export const resetBodySchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { reason: { type: 'string', maxLength: 500 } },
+} as const;
