@@ -168,10 +168,72 @@ export interface SetupInput {
   admin: { email: string; name: string; password: string };
 }
 
+/** Who did something recorded in the audit log: a user, support staff, the CLI or keyward itself. */
+export type AuditActorType = 'user' | 'operator' | 'cli' | 'system';
+
+/** An audit event (docs/recovery-and-audit.md); `details` depend on the action. */
+export interface AuditEvent {
+  id: string;
+  at: string;
+  action: string;
+  actor: { type: AuditActorType; id: string | null; label: string | null };
+  target: { id: string; label: string | null } | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, unknown> | null;
+}
+
+export interface AuditQuery {
+  action?: string;
+  userId?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** How support staff confirmed who an administrator is before resetting their 2FA (SPEC rule 9). */
+export type VerificationMethod = 'video_call' | 'phone_callback' | 'id_document' | 'admin_confirmation' | 'other';
+
+export interface Verification {
+  method: VerificationMethod;
+  reference: string;
+  notes?: string;
+}
+
+/** The support operator logged in to /support. */
+export interface Operator {
+  id: string;
+  email: string;
+  name: string;
+  /** ISO instant until which a reset needs no new code; null when a code is needed. */
+  stepUpUntil: string | null;
+}
+
+export interface SupportInstance {
+  slug: string;
+  name: string;
+  plan: string;
+}
+
+/** A user of an instance as support sees it. */
+export interface SupportUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  status: UserStatus;
+  twoFactor: { enabled: boolean; associated: boolean; status: TwoFactorStatus };
+}
+
+export interface SupportUserPage {
+  instance: SupportInstance;
+  users: SupportUser[];
+  nextCursor: string | null;
+}
+
 const BASE = '/api/v1';
 
 /** `?q=…&limit=…` from the defined values only; empty when there are none. */
-function queryString(query: object): string {
+export function queryString(query: object): string {
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
   const text = params.toString();
@@ -241,9 +303,29 @@ export const api = {
   updateUser: (id: string, change: { role?: Role; status?: UserStatus }) => request<ListedUser>('PATCH', `/admin/users/${encodeURIComponent(id)}`, change),
   askToEnableTwoFactor: () => request<{ emailed: number }>('POST', '/admin/two-factor/requests'),
   twoFactorAdoption: () => request<{ days: AdoptionDay[] }>('GET', '/admin/two-factor/adoption'),
+  /** Removes the user's app, backup code, trusted browsers and sessions; they set an app up again at next login. */
+  resetTwoFactor: (id: string, reason?: string) => request<void>('POST', `/admin/users/${encodeURIComponent(id)}/two-factor/reset`, reason ? { reason } : {}),
+  audit: (query: AuditQuery) => request<{ events: AuditEvent[]; nextCursor: string | null }>('GET', `/admin/audit${queryString(query)}`),
+  /** The CSV export's address (a GET the browser downloads with its cookies). */
+  auditExportUrl: (query: Omit<AuditQuery, 'limit' | 'cursor'>) => `${BASE}/admin/audit/export${queryString(query)}`,
+  myActivity: () => request<{ events: AuditEvent[] }>('GET', '/me/activity'),
   passwordPolicy: () => request<PasswordPolicy>('GET', '/admin/password-policy'),
   savePasswordPolicy: (patch: PolicyPatch) => request<PasswordPolicy>('PUT', '/admin/password-policy', patch),
   setupStatus: () => request<{ open: boolean }>('GET', '/setup'),
   setup: (input: SetupInput) => request<LoginStep>('POST', '/setup', input),
   mailbox: () => request<{ messages: MailboxMessage[] }>('GET', '/dev/mailbox'),
+};
+
+/** The vendor's support console (/support): its own login and session, no instance routes. */
+export const supportApi = {
+  login: (input: { email: string; password: string }) => request<LoginStep>('POST', '/support/login', input),
+  verify: (code: string) => request<LoginStep>('POST', '/support/verify', { code }),
+  stepUp: (code: string) => request<void>('POST', '/support/step-up', { code }),
+  me: () => request<Operator>('GET', '/support/me'),
+  logout: () => request<void>('POST', '/support/logout'),
+  instances: (q: string) => request<{ instances: SupportInstance[] }>('GET', `/support/instances${queryString({ q })}`),
+  users: (slug: string, query: { q?: string; limit?: number; cursor?: string }) =>
+    request<SupportUserPage>('GET', `/support/instances/${encodeURIComponent(slug)}/users${queryString(query)}`),
+  resetTwoFactor: (slug: string, id: string, verification: Verification) =>
+    request<void>('POST', `/support/instances/${encodeURIComponent(slug)}/users/${encodeURIComponent(id)}/two-factor/reset`, { verification }),
 };

@@ -17,6 +17,7 @@ import { TwoFactorSetupPage } from './pages/two-factor-setup-page.tsx';
 import { VerifyPage } from './pages/verify-page.tsx';
 import { Link, navigate, useLocation } from './router.ts';
 import { useSession, type SessionState } from './session.tsx';
+import { SupportApp } from './support/support-app.tsx';
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, { replace: true }), [to]);
@@ -68,6 +69,8 @@ export function App() {
   const path = location.pathname.replace(/\/+$/, '') || '/';
   const signedIn = state.status === 'signed-in';
 
+  // The support console has its own login and frame: operators are outside every instance.
+  if (path === '/support') return <SupportApp />;
   if (path === '/setup') return <PublicShell><SetupPage /></PublicShell>;
   if (path === '/invite') return <PublicShell><PasswordLinkPage purpose="invitation" /></PublicShell>;
   if (path === '/reset') return <PublicShell><PasswordLinkPage purpose="reset" /></PublicShell>;

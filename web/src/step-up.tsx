@@ -5,7 +5,7 @@
  * runs the action again.
  */
 import { useCallback, useState, type ReactNode } from 'react';
-import { api, ApiError } from './api.ts';
+import { api, ApiError, type SecondFactor } from './api.ts';
 import { CodeDialog } from './components/dialog.tsx';
 
 /** The person closed the step-up dialog: the action did not happen, and nothing needs saying. */
@@ -21,7 +21,19 @@ interface Waiting {
   reject(error: Error): void;
 }
 
-export function useStepUp(): { withStepUp<T>(action: () => Promise<T>): Promise<T>; stepUpDialog: ReactNode } {
+/**
+ * Where the code goes: an instance session's /auth/step-up (code or backup code) by default; the
+ * support console passes its own /support/step-up, which takes a code only (operators have no
+ * backup code).
+ */
+export interface StepUpTarget {
+  stepUp(factor: SecondFactor): Promise<void>;
+  allowBackupCode: boolean;
+}
+
+const INSTANCE_STEP_UP: StepUpTarget = { stepUp: (factor) => api.stepUp(factor), allowBackupCode: true };
+
+export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): { withStepUp<T>(action: () => Promise<T>): Promise<T>; stepUpDialog: ReactNode } {
   const [waiting, setWaiting] = useState<Waiting | null>(null);
 
   const withStepUp = useCallback(async <T,>(action: () => Promise<T>): Promise<T> => {
@@ -39,7 +51,8 @@ export function useStepUp(): { withStepUp<T>(action: () => Promise<T>): Promise<
       title="Confirm it is you"
       description={<p>This change needs a fresh check. Enter the current code from your authenticator app.</p>}
       submitLabel="Confirm"
-      onSubmit={(factor) => api.stepUp(factor)}
+      allowBackupCode={target.allowBackupCode}
+      onSubmit={(factor) => target.stepUp(factor)}
       onDone={() => {
         setWaiting(null);
         waiting.resolve();

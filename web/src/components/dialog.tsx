@@ -48,6 +48,8 @@ interface CodeDialogProps {
   submitLabel: string;
   /** Styles the submit button as destructive (turning a protection off). */
   destructive?: boolean;
+  /** False where no backup code exists (support operators): no "I don't have my device". */
+  allowBackupCode?: boolean;
   /** Sends the code or backup code; a rejection is shown in the dialog, which stays open. */
   onSubmit(factor: SecondFactor): Promise<void>;
   /** Called after onSubmit succeeded. */
@@ -59,7 +61,7 @@ interface CodeDialogProps {
  * Asks for a current code from the authenticator app (turning 2FA off, step-up), or, after
  * "I don't have my device", the emailed backup code, as the verification page does.
  */
-export function CodeDialog({ title, description, submitLabel, destructive = false, onSubmit, onDone, onCancel }: CodeDialogProps) {
+export function CodeDialog({ title, description, submitLabel, destructive = false, allowBackupCode = true, onSubmit, onDone, onCancel }: CodeDialogProps) {
   const [value, setValue] = useState('');
   const [useBackupCode, setUseBackupCode] = useState(false);
   const [fieldError, setFieldError] = useState<string | undefined>();
@@ -111,7 +113,7 @@ export function CodeDialog({ title, description, submitLabel, destructive = fals
               Cancel
             </button>
           </div>
-          <NoDeviceDisclosure id={titleId} useBackupCode={useBackupCode} onSwitch={switchMethod} />
+          {allowBackupCode ? <NoDeviceDisclosure id={titleId} useBackupCode={useBackupCode} onSwitch={switchMethod} /> : null}
         </form>
       )}
     </Dialog>

@@ -1,5 +1,5 @@
 /** A labelled form control with an optional hint and error, wired with aria-describedby. */
-import type { InputHTMLAttributes, ReactNode, Ref, SelectHTMLAttributes } from 'react';
+import type { InputHTMLAttributes, ReactNode, Ref, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react';
 
 interface FieldFrame {
   id: string;
@@ -48,6 +48,15 @@ export function SelectField(props: FieldFrame & Omit<SelectHTMLAttributes<HTMLSe
       <select id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(props)} {...select}>
         {children}
       </select>
+    </Frame>
+  );
+}
+
+export function TextAreaField(props: FieldFrame & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'id'> & { ref?: Ref<HTMLTextAreaElement> }) {
+  const { id, label, hint, error, ...textarea } = props;
+  return (
+    <Frame id={id} label={label} hint={hint} error={error}>
+      <textarea id={id} aria-invalid={error ? true : undefined} aria-describedby={describedBy(props)} {...textarea} />
     </Frame>
   );
 }

@@ -5,7 +5,7 @@ import { Link, navigate, useLocation } from '../router.ts';
 import { useSession } from '../session.tsx';
 import { UserMenu, type MenuAction } from './user-menu.tsx';
 
-function Brand() {
+export function Brand() {
   return (
     <span className="brand">
       <img src="/favicon.svg" alt="" className="brand-mark" width="24" height="24" />
@@ -14,7 +14,7 @@ function Brand() {
   );
 }
 
-function Frame({ bar, children }: { bar: ReactNode; children: ReactNode }) {
+export function Frame({ bar, children }: { bar: ReactNode; children: ReactNode }) {
   return (
     <>
       <a href="#main" className="skip-link">

@@ -1,4 +1,4 @@
-/** My Profile: General Options (who you are, two-factor authentication) and Known locations. */
+/** My Profile: General Options (who you are, password, two-factor authentication, recent activity) and Known locations. */
 import { useState } from 'react';
 import type { Me } from '../api.ts';
 import { Notice } from '../components/field.tsx';
@@ -6,6 +6,7 @@ import { Page } from '../components/page.tsx';
 import { Tabs } from '../components/tabs.tsx';
 import { navigate, useNotice } from '../router.ts';
 import { KnownLocations } from './known-locations.tsx';
+import { RecentActivity } from './recent-activity.tsx';
 import { TwoFactorOptions } from './two-factor-options.tsx';
 
 const ROLE_LABEL: Record<Me['role'], string> = { admin: 'Administrator', member: 'Member' };
@@ -34,6 +35,7 @@ function GeneralOptions({ me }: { me: Me }) {
       </section>
       <PasswordOptions me={me} />
       <TwoFactorOptions me={me} />
+      <RecentActivity me={me} />
     </>
   );
 }

@@ -78,14 +78,15 @@ export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
   );
 }
 
-interface StepsProps {
+export interface StepsProps {
   setup: TotpSetup;
   onConfirm(code: string): Promise<void>;
   onRestart(): void;
   onGone(failure: unknown): Promise<void>;
 }
 
-function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
+/** The three steps (app, QR code and key, code); also the support console's first login. */
+export function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
   const [code, setCode] = useState('');
   const [fieldError, setFieldError] = useState<string | undefined>();
   const [error, setError] = useState<{ text: string; expired: boolean } | null>(null);

@@ -183,3 +183,76 @@ export function AskToEnableDialog({ off, onConfirm, onCancel }: { off: number; o
     </Dialog>
   );
 }
+
+/** What a reset removes, said the same way to administrators and to support. */
+export function ResetEffects({ name }: { name: string }) {
+  return (
+    <>
+      <p>This removes from {name}'s account:</p>
+      <ul className="effects-list">
+        <li>their authenticator app,</li>
+        <li>their backup code,</li>
+        <li>their trusted browsers (known locations),</li>
+        <li>and every session: they are logged out everywhere.</li>
+      </ul>
+      <p>Two-factor authentication stays on: at their next login they set up an authenticator app again. They get an email about the reset.</p>
+    </>
+  );
+}
+
+const RESET_REFUSALS: Record<string, string> = {
+  cannot_reset_self: 'You cannot reset your own two-factor authentication. Your own recovery goes through the vendor’s support.',
+  not_found: 'This user is no longer in your instance. Reload the list.',
+  forbidden: 'Only administrators of this instance can reset two-factor authentication.',
+};
+
+/**
+ * SPEC rule 8: the person lost both their app and their backup code, and an administrator of
+ * their instance resets 2FA for them. The optional reason is kept in the audit event.
+ */
+export function ResetTwoFactorDialog({ user, withStepUp, onReset, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onReset(): void; onCancel(): void }) {
+  const [reason, setReason] = useState('');
+  const { error, busy, run } = useSubmit([] as const);
+  const title = `Reset 2FA for ${user.name}?`;
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void run(async () => {
+      try {
+        await withStepUp(() => api.resetTwoFactor(user.id, reason.trim() || undefined));
+      } catch (failure) {
+        // The UI's own sentence for the refusals it knows; the server's message otherwise.
+        const refusal = failure instanceof ApiError ? RESET_REFUSALS[failure.code] : undefined;
+        throw refusal && failure instanceof ApiError ? new ApiError(failure.status, failure.code, refusal) : failure;
+      }
+      onReset();
+    }, 'Resetting two-factor authentication failed.');
+  };
+
+  return (
+    <Dialog title={title} onClose={onCancel}>
+      {(titleId) => (
+        <form className="form" onSubmit={submit} noValidate>
+          <h2 id={titleId} className="dialog-title">
+            {title}
+          </h2>
+          <div className="dialog-description">
+            <p className="muted">{user.email}</p>
+            <ResetEffects name={user.name} />
+          </div>
+          {error ? <Alert>{error}</Alert> : null}
+          <TextField
+            id="reset-reason"
+            label="Reason (optional)"
+            hint="Kept in the audit log, for example “lost phone, confirmed in person”."
+            autoComplete="off"
+            maxLength={500}
+            value={reason}
+            onChange={(event) => setReason(event.target.value)}
+          />
+          <DialogButtons submitLabel="Reset 2FA" busy={busy} onCancel={onCancel} destructive />
+        </form>
+      )}
+    </Dialog>
+  );
+}

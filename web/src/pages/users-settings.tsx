@@ -13,7 +13,7 @@ import { useSession } from '../session.tsx';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 import { AdoptionChart } from './adoption-chart.tsx';
 import { PasswordPolicyDialog } from './password-policy-dialog.tsx';
-import { AskToEnableDialog, EditUserDialog, InviteUserDialog } from './user-dialogs.tsx';
+import { AskToEnableDialog, EditUserDialog, InviteUserDialog, ResetTwoFactorDialog } from './user-dialogs.tsx';
 
 export const PAGE_SIZE = 25;
 /** How long typing pauses before the list follows the search box. */
@@ -35,7 +35,13 @@ type State =
   | { status: 'ready'; users: ListedUser[]; nextCursor: string | null; counts: UserPage['counts']; loadingMore: boolean }
   | { status: 'failed'; message: string };
 
-type Open = { kind: 'policy'; policy: PasswordPolicy } | { kind: 'invite' } | { kind: 'edit'; user: ListedUser } | { kind: 'ask'; off: number } | null;
+type Open =
+  | { kind: 'policy'; policy: PasswordPolicy }
+  | { kind: 'invite' }
+  | { kind: 'edit'; user: ListedUser }
+  | { kind: 'reset'; user: ListedUser }
+  | { kind: 'ask'; off: number }
+  | null;
 
 export function UsersSettings({ me }: { me: Me }) {
   const headingId = useId();
@@ -200,7 +206,7 @@ export function UsersSettings({ me }: { me: Me }) {
           <p role="status" className="muted">
             {state.users.length === 0 ? 'No users match.' : `Showing ${state.users.length === 1 ? '1 user' : `${state.users.length} users`}${state.nextCursor ? '; more to load' : ''}.`}
           </p>
-          {state.users.length > 0 ? <UserTable ref={table} me={me} users={state.users} onEdit={(user) => show({ kind: 'edit', user })} /> : null}
+          {state.users.length > 0 ? <UserTable ref={table} me={me} users={state.users} onEdit={(user) => show({ kind: 'edit', user })} onReset={(user) => show({ kind: 'reset', user })} /> : null}
           {state.nextCursor ? (
             <div className="button-row">
               <button type="button" className="button button-secondary" disabled={state.loadingMore} onClick={() => void loadMore()}>
@@ -219,6 +225,14 @@ export function UsersSettings({ me }: { me: Me }) {
       ) : null}
       {open?.kind === 'edit' ? (
         <EditUserDialog user={open.user} withStepUp={withStepUp} onCancel={() => setOpen(null)} onSaved={(user) => void changed(`${user.name} was saved.`)} />
+      ) : null}
+      {open?.kind === 'reset' ? (
+        <ResetTwoFactorDialog
+          user={open.user}
+          withStepUp={withStepUp}
+          onCancel={() => setOpen(null)}
+          onReset={() => void changed(`Two-factor authentication for ${open.user.name} was reset. They set up an authenticator app at their next login, and were emailed about it.`)}
+        />
       ) : null}
       {open?.kind === 'ask' ? <AskToEnableDialog off={open.off} onConfirm={ask} onCancel={() => setOpen(null)} /> : null}
       {stepUpDialog}
@@ -250,10 +264,16 @@ interface TableProps {
   me: Me;
   users: ListedUser[];
   onEdit(user: ListedUser): void;
+  onReset(user: ListedUser): void;
   ref?: Ref<HTMLTableElement>;
 }
 
-function UserTable({ me, users, onEdit, ref }: TableProps) {
+/** A reset is for someone with an app or with 2FA on; with both off there is nothing to reset. */
+function canReset(user: ListedUser): boolean {
+  return user.twoFactor.associated || user.twoFactor.enabled;
+}
+
+function UserTable({ me, users, onEdit, onReset, ref }: TableProps) {
   return (
     <div className="table-scroll">
       <table className="table users-table" ref={ref}>
@@ -285,9 +305,16 @@ function UserTable({ me, users, onEdit, ref }: TableProps) {
               <td className="table-action">
                 {/* Not one's own account: the server refuses it (an admin cannot lock themselves out). */}
                 {user.id === me.id ? null : (
-                  <button type="button" className="button button-secondary button-small" aria-label={`Edit ${user.name}`} onClick={() => onEdit(user)}>
-                    Edit
-                  </button>
+                  <span className="row-actions">
+                    {canReset(user) ? (
+                      <button type="button" className="button button-secondary button-small" aria-label={`Reset 2FA for ${user.name}`} onClick={() => onReset(user)}>
+                        Reset 2FA
+                      </button>
+                    ) : null}
+                    <button type="button" className="button button-secondary button-small" aria-label={`Edit ${user.name}`} onClick={() => onEdit(user)}>
+                      Edit
+                    </button>
+                  </span>
                 )}
               </td>
             </tr>

@@ -1,0 +1,178 @@
+/**
+ * Audit events in plain words (docs/recovery-and-audit.md): what happened, who did it, and from
+ * which browser. Shared by Settings → Audit and My Profile's recent activity.
+ */
+import type { AuditEvent } from './api.ts';
+
+/** Every action the server records, in the order the filter lists them, with its plain words. */
+export const AUDIT_ACTIONS: Record<string, string> = {
+  'login.succeeded': 'Logged in',
+  'login.failed': 'Failed login',
+  'account.locked': 'Account locked',
+  'step_up.succeeded': 'Sensitive change confirmed with a code',
+  'step_up.failed': 'Wrong code for a sensitive change',
+  'two_factor.enabled': 'Two-factor authentication turned on',
+  'two_factor.disabled': 'Two-factor authentication turned off',
+  'two_factor.set_up': 'Authenticator app set up',
+  'two_factor.reset': 'Two-factor authentication reset',
+  'two_factor.requested': 'Users asked to turn on two-factor authentication',
+  'backup_code.used': 'Backup code used',
+  'backup_code.replaced': 'New backup code sent',
+  'password.changed': 'Password changed',
+  'password.reset': 'Password reset with an emailed link',
+  'known_location.revoked': 'Trusted browsers revoked',
+  'policy.updated': 'Password policy changed',
+  'settings.updated': 'Known-location settings changed',
+  'user.invited': 'User invited',
+  'user.role_changed': 'Role changed',
+  'user.disabled': 'User disabled',
+  'user.enabled': 'User enabled',
+};
+
+/** "Reset by Ada Admin": the verb for an action done to someone by another person. */
+const DONE_BY: Record<string, string> = {
+  'two_factor.reset': 'Reset',
+  'user.invited': 'Invited',
+  'user.role_changed': 'Changed',
+  'user.disabled': 'Disabled',
+  'user.enabled': 'Enabled',
+};
+
+const FACTOR: Record<string, string> = {
+  password: 'password',
+  totp: 'authenticator code',
+  backup_code: 'backup code',
+  known_location: 'known location',
+};
+
+export const VERIFICATION_METHODS: Record<string, string> = {
+  video_call: 'Video call with ID check',
+  phone_callback: 'Call back on a number on file',
+  id_document: 'Identity document',
+  admin_confirmation: 'Confirmed by another administrator',
+  other: 'Other',
+};
+
+const RESET_BY: Record<string, string> = { admin: 'by an administrator', support: 'by support', cli: 'on the server (command line)' };
+const ROLE: Record<string, string> = { admin: 'administrator', member: 'member' };
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+export function actionText(action: string): string {
+  return AUDIT_ACTIONS[action] ?? action;
+}
+
+/** A login's factors as people say them: "password and authenticator code". */
+function factors(value: unknown): string | null {
+  if (!Array.isArray(value)) return null;
+  const names = value.filter((item): item is string => typeof item === 'string').map((item) => FACTOR[item] ?? item);
+  return names.length > 0 ? names.join(' and ') : null;
+}
+
+/** The verification record of a reset by support or the CLI: "Video call with ID check, ticket T-1". */
+function verification(value: unknown): string | null {
+  if (!value || typeof value !== 'object') return null;
+  const record = value as Record<string, unknown>;
+  const method = text(record.method);
+  const parts = [method ? (VERIFICATION_METHODS[method] ?? method) : null, text(record.reference) ? `reference ${String(record.reference)}` : null, text(record.notes)];
+  return parts.filter(Boolean).join(', ') || null;
+}
+
+/** A short line with what the details add, or null when they add nothing a person needs. */
+export function detailsText(event: AuditEvent): string | null {
+  const details = event.details ?? {};
+  const factor = text(details.factor);
+  switch (event.action) {
+    case 'login.succeeded':
+      return factors(details.factors) ? `With ${factors(details.factors)}` : null;
+    case 'login.failed':
+    case 'step_up.failed':
+      return factor ? `Wrong ${FACTOR[factor] ?? factor}` : null;
+    case 'step_up.succeeded':
+      return factor ? `With ${FACTOR[factor] ?? factor}` : null;
+    case 'account.locked':
+      return details.permanent === true ? 'Locked until the password is reset' : typeof details.failures === 'number' ? `After ${details.failures} failed attempts` : null;
+    case 'two_factor.set_up':
+      return details.replaced === true ? 'Replaced the previous app' : null;
+    case 'two_factor.reset':
+      return [text(details.by) ? (RESET_BY[String(details.by)] ?? String(details.by)) : null, verification(details.verification), text(details.reason) ? `reason: ${String(details.reason)}` : null]
+        .filter(Boolean)
+        .join('; ')
+        .replace(/^./, (first) => first.toUpperCase()) || null;
+    case 'two_factor.requested':
+      return typeof details.emailed === 'number' ? `${details.emailed} emailed` : null;
+    case 'backup_code.used':
+      return text(details.during) ? `During ${details.during === 'step_up' ? 'a sensitive change' : String(details.during)}` : null;
+    case 'known_location.revoked':
+      return typeof details.count === 'number' ? `${details.count} revoked` : null;
+    case 'user.invited':
+      return text(details.role) ? `As ${ROLE[String(details.role)] ?? String(details.role)}` : null;
+    case 'user.role_changed':
+      return text(details.from) && text(details.to) ? `From ${ROLE[String(details.from)] ?? String(details.from)} to ${ROLE[String(details.to)] ?? String(details.to)}` : null;
+    default:
+      return null;
+  }
+}
+
+/** "Ada Admin <ada@example.com>" → "Ada Admin". */
+export function personName(label: string | null): string | null {
+  if (!label) return null;
+  return label.replace(/\s*<[^>]*>\s*$/, '') || label;
+}
+
+/** Who did it, as the Audit table shows it. */
+export function actorText(actor: AuditEvent['actor']): string {
+  if (actor.type === 'cli') return 'Command line on the server';
+  if (actor.type === 'system') return 'keyward';
+  if (actor.type === 'operator') return `${actor.label ?? 'Support'} (support)`;
+  return actor.label ?? 'A user';
+}
+
+/** "Reset by Ada Admin", from the point of view of the user it was done to. */
+export function doneByText(event: AuditEvent): string {
+  const verb = DONE_BY[event.action] ?? 'Done';
+  const { actor } = event;
+  if (actor.type === 'cli') return `${verb} on the server (command line)`;
+  if (actor.type === 'system') return `${verb} by keyward`;
+  const name = personName(actor.label);
+  if (actor.type === 'operator') return `${verb} by support${name ? ` (${name})` : ''}`;
+  return `${verb} by ${name ?? 'an administrator'}`;
+}
+
+const BROWSERS: Array<[RegExp, string]> = [
+  [/Edg(e|A|iOS)?\//, 'Edge'],
+  [/OPR\/|Opera/, 'Opera'],
+  [/Firefox\/|FxiOS/, 'Firefox'],
+  [/Chrom(e|ium)\/|CriOS/, 'Chrome'],
+  [/Safari\//, 'Safari'],
+  [/^curl\//, 'curl'],
+];
+
+const SYSTEMS: Array<[RegExp, string]> = [
+  [/Android/, 'Android'],
+  [/iPhone|iPad|iPod/, 'iOS'],
+  [/Windows/, 'Windows'],
+  [/Mac OS X|Macintosh/, 'macOS'],
+  [/CrOS/, 'ChromeOS'],
+  [/Linux/, 'Linux'],
+];
+
+/** "Chrome on Linux" from a user agent; the full string goes in a title. */
+export function shortUserAgent(userAgent: string | null): string {
+  if (!userAgent) return 'Unknown';
+  const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  if (browser && system) return `${browser} on ${system}`;
+  return browser ?? system ?? (userAgent.length > 24 ? `${userAgent.slice(0, 24)}…` : userAgent);
+}
+
+const thisYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+const otherYear = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** "Nov 23, 10:00 AM" this year, with the year otherwise. */
+export function eventTime(at: string): string {
+  const date = new Date(at);
+  return (date.getFullYear() === new Date().getFullYear() ? thisYear : otherYear).format(date);
+}

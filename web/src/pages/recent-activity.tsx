@@ -1,0 +1,87 @@
+/**
+ * My Profile → Recent security activity: the latest events about the user (logins, codes,
+ * changes, resets), from which address and browser, and who did it when it was someone else.
+ */
+import { useEffect, useState } from 'react';
+import { api, type AuditEvent, type Me } from '../api.ts';
+import { actionText, detailsText, doneByText, eventTime, shortUserAgent } from '../audit-words.ts';
+import { Alert } from '../components/field.tsx';
+import { errorText } from '../errors.ts';
+
+type State = { status: 'loading' } | { status: 'ready'; events: AuditEvent[] } | { status: 'failed'; message: string };
+
+export function RecentActivity({ me }: { me: Me }) {
+  const [state, setState] = useState<State>({ status: 'loading' });
+
+  useEffect(() => {
+    let current = true;
+    api.myActivity().then(
+      ({ events }) => current && setState({ status: 'ready', events }),
+      (failure: unknown) => current && setState({ status: 'failed', message: errorText(failure, 'Loading your recent activity failed.') }),
+    );
+    return () => {
+      current = false;
+    };
+    // Turning 2FA on or off above adds an event: the list follows.
+  }, [me.twoFactor.status]);
+
+  return (
+    <section aria-labelledby="profile-activity">
+      <h2 id="profile-activity">Recent security activity</h2>
+      <p className="muted">
+        The latest logins, codes and changes to your account. If you see something you did not do, change your password and tell
+        an administrator.
+      </p>
+      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+      {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
+      {state.status === 'ready' ? <ActivityTable me={me} events={state.events} /> : null}
+    </section>
+  );
+}
+
+function ActivityTable({ me, events }: { me: Me; events: AuditEvent[] }) {
+  if (events.length === 0) return <p className="empty-state">Nothing yet.</p>;
+  return (
+    <div className="table-scroll">
+      <table className="table activity-table">
+        <caption className="visually-hidden">Your recent security activity, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">What happened</th>
+            <th scope="col">From</th>
+          </tr>
+        </thead>
+        <tbody>
+          {events.map((event) => (
+            <ActivityRow key={event.id} me={me} event={event} />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function ActivityRow({ me, event }: { me: Me; event: AuditEvent }) {
+  // Someone else's action on this account (a reset, a role change) says who it was.
+  const byOther = event.actor.type === 'operator' || event.actor.type === 'cli' || (event.actor.type === 'user' && event.actor.id !== me.id);
+  const details = detailsText(event);
+  return (
+    <tr>
+      <td className="audit-time">
+        <time dateTime={event.at}>{eventTime(event.at)}</time>
+      </td>
+      <th scope="row">
+        {actionText(event.action)}
+        {byOther ? <span className="audit-by">{doneByText(event)}</span> : null}
+        {details && !byOther ? <span className="audit-details">{details}</span> : null}
+      </th>
+      <td>
+        {event.ip ? <code>{event.ip}</code> : null}
+        <span className="audit-browser" title={event.userAgent ?? undefined}>
+          {shortUserAgent(event.userAgent)}
+        </span>
+      </td>
+    </tr>
+  );
+}

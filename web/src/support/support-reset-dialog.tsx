@@ -1,0 +1,158 @@
+/**
+ * Support resets an administrator's 2FA (SPEC rule 9) only with a record of how their identity
+ * was verified: a method, a reference (the ticket), and notes when the method is "Other". The
+ * reset needs a code from the last 10 minutes: the step-up dialog asks for one and retries.
+ */
+import { useRef, useState, type FormEvent } from 'react';
+import { ApiError, supportApi, type SecondFactor, type SupportUser, type VerificationMethod } from '../api.ts';
+import { VERIFICATION_METHODS } from '../audit-words.ts';
+import { Dialog } from '../components/dialog.tsx';
+import { Alert, SelectField, TextAreaField, TextField } from '../components/field.tsx';
+import { errorText } from '../errors.ts';
+import { ResetEffects } from '../pages/user-dialogs.tsx';
+import { StepUpCancelled, useStepUp, type StepUpTarget } from '../step-up.tsx';
+
+/** Operators have no backup code: the step-up takes a code from the app only. */
+const SUPPORT_STEP_UP: StepUpTarget = {
+  stepUp: (factor: SecondFactor) => ('code' in factor ? supportApi.stepUp(factor.code) : Promise.reject(new Error('Operators have no backup code.'))),
+  allowBackupCode: false,
+};
+
+type Field = 'method' | 'reference' | 'notes';
+
+const FIELD_IDS: Record<Field, string> = { method: 'verification-method', reference: 'verification-reference', notes: 'verification-notes' };
+
+/** The server names the refused part of the record: `verification.reference` and so on. */
+function fieldOf(failure: ApiError): Field | null {
+  const name = failure.field?.replace(/^verification\.?/, '') ?? '';
+  if (name === 'method' || name === 'reference' || name === 'notes') return name;
+  return failure.field === 'verification' ? 'method' : null;
+}
+
+const REFUSALS: Record<string, string> = {
+  forbidden: 'Only administrators can be reset by support. Members ask an administrator of their instance.',
+  not_found: 'This user is no longer in the instance. Reload the list.',
+};
+
+interface Props {
+  slug: string;
+  instanceName: string;
+  user: SupportUser;
+  onReset(reference: string): void;
+  /** A failure the console handles (the session ended, or the step-up was cancelled). */
+  onFailed(failure: unknown): void;
+  onCancel(): void;
+}
+
+export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed, onCancel }: Props) {
+  const { withStepUp, stepUpDialog } = useStepUp(SUPPORT_STEP_UP);
+  const [method, setMethod] = useState<VerificationMethod | ''>('');
+  const [reference, setReference] = useState('');
+  const [notes, setNotes] = useState('');
+  const [errors, setErrors] = useState<Partial<Record<Field, string>>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const form = useRef<HTMLFormElement>(null);
+  const title = `Reset 2FA for ${user.name}?`;
+
+  const show = (found: Partial<Record<Field, string>>) => {
+    setErrors(found);
+    const first = (['method', 'reference', 'notes'] as const).find((field) => found[field]);
+    if (first) form.current?.querySelector<HTMLElement>(`#${FIELD_IDS[first]}`)?.focus();
+  };
+
+  /** What the form can tell before asking the server (the server checks the same). */
+  const check = (): Partial<Record<Field, string>> => ({
+    ...(method ? {} : { method: 'Choose how you verified who they are.' }),
+    ...(reference.trim() ? {} : { reference: 'Enter the reference of the support ticket or call.' }),
+    ...(method === 'other' && !notes.trim() ? { notes: 'Describe how you verified who they are.' } : {}),
+  });
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    const found = check();
+    show(found);
+    if (Object.keys(found).length > 0 || !method) return;
+    setBusy(true);
+    try {
+      const verification = { method, reference: reference.trim(), ...(notes.trim() ? { notes: notes.trim() } : {}) };
+      await withStepUp(() => supportApi.resetTwoFactor(slug, user.id, verification));
+      onReset(verification.reference);
+    } catch (failure) {
+      if (failure instanceof StepUpCancelled) return;
+      if (failure instanceof ApiError && failure.status === 401) return onFailed(failure);
+      const field = failure instanceof ApiError ? fieldOf(failure) : null;
+      if (field) show({ [field]: errorText(failure, 'This is not valid.') });
+      else setError(failure instanceof ApiError && REFUSALS[failure.code] ? REFUSALS[failure.code]! : errorText(failure, 'Resetting two-factor authentication failed.'));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog title={title} onClose={onCancel} wide>
+      {(titleId) => (
+        <>
+          <form ref={form} className="form" onSubmit={(event) => void submit(event)} noValidate>
+            <h2 id={titleId} className="dialog-title">
+              {title}
+            </h2>
+            <div className="dialog-description">
+              <p className="muted">
+                {user.email}, administrator of {instanceName}
+              </p>
+              <ResetEffects name={user.name} />
+              <p>Every other active administrator of {instanceName} is emailed too, with your reference.</p>
+            </div>
+            {error ? <Alert>{error}</Alert> : null}
+            <fieldset>
+              <legend>How you verified who they are</legend>
+              <SelectField id={FIELD_IDS.method} label="Method" required error={errors.method} value={method} onChange={(event) => setMethod(event.target.value as VerificationMethod | '')}>
+                <option value="">Choose…</option>
+                {Object.entries(VERIFICATION_METHODS).map(([value, label]) => (
+                  <option key={value} value={value}>
+                    {label}
+                  </option>
+                ))}
+              </SelectField>
+              <TextField
+                id={FIELD_IDS.reference}
+                label="Reference"
+                hint="The support ticket or call, for example SUP-1234. It is in the audit log and in the emails."
+                autoComplete="off"
+                spellCheck={false}
+                maxLength={200}
+                required
+                error={errors.reference}
+                value={reference}
+                onChange={(event) => setReference(event.target.value)}
+              />
+              <TextAreaField
+                id={FIELD_IDS.notes}
+                label={method === 'other' ? 'Notes' : 'Notes (optional)'}
+                hint={method === 'other' ? 'Required with “Other”: how you verified who they are.' : 'Anything the next person should know.'}
+                rows={3}
+                maxLength={2000}
+                required={method === 'other'}
+                error={errors.notes}
+                value={notes}
+                onChange={(event) => setNotes(event.target.value)}
+              />
+            </fieldset>
+            <div className="button-row">
+              <button type="submit" className="button button-danger" disabled={busy}>
+                Reset 2FA
+              </button>
+              <button type="button" className="button button-secondary" onClick={onCancel}>
+                Cancel
+              </button>
+            </div>
+          </form>
+          {/* Outside the form: a submit inside the step-up dialog must not reach this form. */}
+          {stepUpDialog}
+        </>
+      )}
+    </Dialog>
+  );
+}
