@@ -8,6 +8,7 @@ import { describeFailure } from './io.ts';
 import { registerInstanceCommands } from './instance.ts';
 import { registerUserCommands } from './user.ts';
 import { registerOperatorCommands } from './operator.ts';
+import { registerTwoFactorCommands } from './two-factor.ts';
 
 const program = new Command('keyward')
   .description('keyward: account security for multi-tenant SaaS. Uses DATABASE_URL, or the embedded database in KEYWARD_DATA_DIR (./data).')
@@ -16,6 +17,7 @@ const program = new Command('keyward')
 registerInstanceCommands(program);
 registerUserCommands(program);
 registerOperatorCommands(program);
+registerTwoFactorCommands(program);
 
 program
   .command('migrate')

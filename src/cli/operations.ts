@@ -6,13 +6,16 @@ import type { Deps } from '../domain/shared/deps.ts';
 import { createInstance, type CreateInstanceInput } from '../domain/instance/create-instance.ts';
 import { createUser, type CreateUserInput } from '../domain/account/create-user.ts';
 import { importUsers, type ImportRow } from '../domain/account/import-users.ts';
-import { createOperator } from '../domain/support/create-operator.ts';
+import { createOperator, resetOperatorTwoFactor } from '../domain/support/create-operator.ts';
+import { resetFromCli } from '../domain/recovery/reset-two-factor.ts';
 
 export type Operation =
   | { op: 'instance.create'; input: CreateInstanceInput }
   | { op: 'user.create'; input: CreateUserInput }
   | { op: 'user.import'; input: { instanceSlug: string; rows: ImportRow[] } }
-  | { op: 'operator.create'; input: { email: string; name?: string; password: string } };
+  | { op: 'operator.create'; input: { email: string; name?: string; password: string } }
+  | { op: 'operator.reset-two-factor'; input: { email: string; operator: string } }
+  | { op: 'two-factor.reset'; input: { instance: string; email: string; verification: unknown; operator: string } };
 
 export async function runOperation(deps: Deps, operation: Operation, onProgress: (done: number) => void = () => {}): Promise<unknown> {
   switch (operation.op) {
@@ -35,6 +38,14 @@ export async function runOperation(deps: Deps, operation: Operation, onProgress:
     case 'operator.create': {
       const operator = await createOperator(deps, operation.input);
       return { id: operator.id, email: operator.email, name: operator.name };
+    }
+    case 'operator.reset-two-factor': {
+      const operator = await resetOperatorTwoFactor(deps, operation.input);
+      return { id: operator.id, email: operator.email, name: operator.name, twoFactor: 'set up again at the next login' };
+    }
+    case 'two-factor.reset': {
+      const user = await resetFromCli(deps, operation.input);
+      return { id: user.id, email: user.email, name: user.name, role: user.role, twoFactor: 'reset' };
     }
   }
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { execute } from './context.ts';
 import { printJson, readPassword } from './io.ts';
+import { cliOperator } from './two-factor.ts';
 
 export function registerOperatorCommands(program: Command): void {
   const operator = program.command('operator').description("manage the vendor's support operators");
@@ -13,5 +14,12 @@ export function registerOperatorCommands(program: Command): void {
       const password = await readPassword(`Password for ${email}: `);
       const created = await execute({ op: 'operator.create', input: { email, password, ...(options.name ? { name: options.name } : {}) } });
       printJson(created);
+    });
+  operator
+    .command('reset-2fa')
+    .description("remove an operator's authenticator app and end their sessions; they set up a new one at their next login")
+    .argument('<email>', "the operator's email")
+    .action(async (email: string) => {
+      printJson(await execute({ op: 'operator.reset-two-factor', input: { email, operator: cliOperator() } }));
     });
 }

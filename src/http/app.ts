@@ -13,6 +13,7 @@ import { meRoutes } from './api/me.routes.ts';
 import { setupRoutes } from './api/setup.routes.ts';
 import { devRoutes } from './api/dev.routes.ts';
 import { adminRoutes } from './api/admin.routes.ts';
+import { supportRoutes } from './api/support.routes.ts';
 import { requestLogSerializers, LOG_REDACT_PATHS } from './log.ts';
 
 export interface AppOptions {
@@ -52,6 +53,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       await api.register(meRoutes(deps, jar));
       await api.register(adminRoutes(deps, jar));
       await api.register(setupRoutes(deps, jar));
+      await api.register(supportRoutes(deps, jar));
       if (options.devMailbox) await api.register(devRoutes(deps));
     },
     { prefix: '/api/v1' },
@@ -66,7 +68,7 @@ async function serveWeb(app: FastifyInstance, webDir: string): Promise<void> {
   if (!fs.existsSync(index)) throw new Error(`The web UI is not built: ${index} is missing (run npm run build:web).`);
   await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false });
   const html = fs.readFileSync(index, 'utf8');
-  for (const route of ['/', '/login', '/login/*', '/setup', '/invite', '/reset', '/forgot', '/profile', '/profile/*', '/settings', '/settings/*', '/dev/mailbox']) {
+  for (const route of ['/', '/login', '/login/*', '/setup', '/invite', '/reset', '/forgot', '/profile', '/profile/*', '/settings', '/settings/*', '/support', '/support/*', '/dev/mailbox']) {
     app.get(route, (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html));
   }
 }

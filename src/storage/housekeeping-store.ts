@@ -78,12 +78,13 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
     async deleteExpired(now, sentMailBefore) {
       const { rows } = await sql<{ sessions: number; locations: number; tokens: number; mail: number; throttles: number }>`
         with s as (delete from sessions where expires_at <= ${now} returning 1),
+             os as (delete from operator_sessions where expires_at <= ${now} returning 1),
              k as (delete from known_locations where expires_at <= ${now} returning 1),
              t as (delete from setup_tokens where expires_at <= ${now} or used_at is not null returning 1),
              m as (delete from outbox where status = 'sent' and sent_at < ${sentMailBefore} returning 1),
              th as (delete from throttles where decay_seconds is not null
                       and last_failure_at < ${now}::timestamptz - make_interval(secs => decay_seconds) returning 1)
-        select (select count(*) from s)::int as sessions, (select count(*) from k)::int as locations,
+        select ((select count(*) from s) + (select count(*) from os))::int as sessions, (select count(*) from k)::int as locations,
                (select count(*) from t)::int as tokens, (select count(*) from m)::int as mail,
                (select count(*) from th)::int as throttles`.execute(db);
       const row = rows[0]!;

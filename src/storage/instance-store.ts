@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { InstanceStore } from '../domain/instance/instance-store.ts';
 import type { Database } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
@@ -6,6 +6,17 @@ import { toInstance } from './rows.ts';
 
 export function instanceStore(db: Kysely<Database>): InstanceStore {
   return {
+    async search(prefix, limit) {
+      const pattern = `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const rows = await db
+        .selectFrom('instances')
+        .selectAll()
+        .where((eb) => eb.or([eb('slug', 'like', pattern), eb(sql`lower(name)`, 'like', pattern)]))
+        .orderBy('slug')
+        .limit(limit)
+        .execute();
+      return rows.map(toInstance);
+    },
     async findBySlug(slug) {
       const row = await db.selectFrom('instances').selectAll().where('slug', '=', slug).executeTakeFirst();
       return row ? toInstance(row) : null;

@@ -1,16 +1,32 @@
-import type { Kysely } from 'kysely';
-import type { OperatorStore } from '../domain/support/operator-store.ts';
+import { sql, type Kysely } from 'kysely';
+import type { NewOperatorSession, Operator, OperatorStage, OperatorStore } from '../domain/support/operator-store.ts';
 import { emailKey } from '../domain/account/user.ts';
 import type { Database } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
+import { throttleSubquery } from './session-store.ts';
+import { toThrottles } from './rows.ts';
+import { insertAudit } from './audit-store.ts';
+import { OPERATOR_SECOND_FACTOR_PREFIX } from '../domain/throttle/throttle.ts';
+
+const toOperator = (row: { id: string; email: string; name: string; created_at: Date }): Operator => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  createdAt: row.created_at,
+});
+
+function insertOperatorSession(next: NewOperatorSession, onlyIf?: string) {
+  const values = sql`${next.id}, ${next.operatorId}, ${next.secretHash}, ${next.stage}, ${next.createdAt}::timestamptz, ${next.createdAt}::timestamptz,
+                     ${next.expiresAt}::timestamptz, ${next.ip}::text, ${next.userAgent}::text, ${next.secondFactorAt}::timestamptz`;
+  return sql`insert into operator_sessions (id, operator_id, secret_hash, stage, created_at, last_seen_at, expires_at, ip, user_agent, second_factor_at)
+             ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
+}
+
+const clearing = (keys: string[], onlyIf?: string) =>
+  sql`delete from throttles where ${keys.length > 0 ? sql`key in (${sql.join(keys)})` : sql`false`}
+      ${onlyIf ? sql`and exists (select 1 from ${sql.table(onlyIf)})` : sql``}`;
 
 export function operatorStore(db: Kysely<Database>): OperatorStore {
-  const toOperator = (row: { id: string; email: string; name: string; created_at: Date }) => ({
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    createdAt: row.created_at,
-  });
   return {
     async insert(operator) {
       const row = await conflictOnDuplicate(
@@ -26,12 +42,140 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
       return toOperator(row);
     },
     async findByEmail(email) {
-      const row = await db
-        .selectFrom('operators')
-        .select(['id', 'email', 'name', 'created_at'])
-        .where('email_key', '=', emailKey(email))
-        .executeTakeFirst();
+      const row = await db.selectFrom('operators').select(['id', 'email', 'name', 'created_at']).where('email_key', '=', emailKey(email)).executeTakeFirst();
       return row ? toOperator(row) : null;
+    },
+    async findForLogin(key, throttleKeys) {
+      const { rows } = await sql<{ id: string | null; email: string; name: string; created_at: Date; password_hash: string; associated: boolean | null; throttles: unknown }>`
+        select o.id, o.email, o.name, o.created_at, o.password_hash, o.totp_secret_sealed is not null as associated, t.throttles
+        from (select ${throttleSubquery(throttleKeys)} as throttles) t
+        left join operators o on o.email_key = ${key}`.execute(db);
+      const row = rows[0]!;
+      return {
+        operator: row.id ? { ...toOperator({ ...row, id: row.id }), passwordHash: row.password_hash, associated: Boolean(row.associated) } : null,
+        throttles: toThrottles(row.throttles),
+      };
+    },
+    async findSession(id, secretHash, { now, idleCutoff, touchBefore }, ipKey) {
+      const { rows } = await sql<{
+        id: string;
+        operator_id: string;
+        stage: OperatorStage;
+        created_at: Date;
+        last_seen_at: Date;
+        expires_at: Date;
+        second_factor_at: Date | null;
+        pending_totp_secret: string | null;
+        pending_totp_expires_at: Date | null;
+        secret_hash: string;
+        o_email: string;
+        o_name: string;
+        o_created_at: Date;
+        o_totp_secret_sealed: string | null;
+        o_totp_last_used_step: string | number | null;
+        throttles: unknown;
+      }>`
+        with found as (
+          select s.id, s.operator_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.second_factor_at, s.pending_totp_secret,
+                 s.pending_totp_expires_at, s.secret_hash, o.email as o_email, o.name as o_name, o.created_at as o_created_at,
+                 o.totp_secret_sealed as o_totp_secret_sealed, o.totp_last_used_step as o_totp_last_used_step,
+                 (select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
+                  from throttles th where th.key in (${OPERATOR_SECOND_FACTOR_PREFIX} || s.operator_id, ${ipKey ?? ''})) as throttles
+          from operator_sessions s join operators o on o.id = s.operator_id
+          where s.id = ${id} and s.expires_at > ${now} and s.last_seen_at > ${idleCutoff}
+        ), touched as (
+          update operator_sessions set last_seen_at = ${now}
+          where id = (select id from found) and last_seen_at < ${touchBefore} and secret_hash = ${secretHash}
+        )
+        select * from found`.execute(db);
+      const row = rows[0];
+      if (!row) return null;
+      return {
+        session: {
+          id: row.id,
+          operatorId: row.operator_id,
+          stage: row.stage,
+          createdAt: row.created_at,
+          lastSeenAt: row.last_seen_at,
+          expiresAt: row.expires_at,
+          secondFactorAt: row.second_factor_at,
+          pendingTotp: row.pending_totp_secret && row.pending_totp_expires_at ? { secretSealed: row.pending_totp_secret, expiresAt: row.pending_totp_expires_at } : null,
+        },
+        secretHash: row.secret_hash,
+        operator: { id: row.operator_id, email: row.o_email, name: row.o_name, createdAt: row.o_created_at },
+        totp: row.o_totp_secret_sealed !== null ? { secretSealed: row.o_totp_secret_sealed, lastUsedStep: Number(row.o_totp_last_used_step ?? 0) } : null,
+        throttles: toThrottles(row.throttles),
+      };
+    },
+    async rotate(previous, next, { clearKeys, audit }) {
+      await sql`
+        with ended as (
+          delete from operator_sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''}
+        ), cleared as (
+          ${clearing(clearKeys)}
+        ), audited as (
+          ${insertAudit(audit)}
+        )
+        ${insertOperatorSession(next)}`.execute(db);
+    },
+    async setPendingTotp(sessionId, pending) {
+      await db
+        .updateTable('operator_sessions')
+        .set({ pending_totp_secret: pending?.secretSealed ?? null, pending_totp_expires_at: pending?.expiresAt ?? null })
+        .where('id', '=', sessionId)
+        .execute();
+    },
+    async consumeStep(operatorId, step, swap, { clearKeys, audit }) {
+      // The previous session is deleted first and the step used only if that delete found it:
+      // two concurrent verifications of one login cannot both win (MFA-09), and a step is used once.
+      const { rows } = await sql<{ n: number }>`
+        with ended as (
+          delete from operator_sessions where id = ${swap.previousId} and operator_id = ${operatorId} returning id
+        ), consumed as (
+          update operators set totp_last_used_step = ${step}
+          where id = ${operatorId} and coalesce(totp_last_used_step, -1) < ${step} and totp_secret_sealed is not null
+            and exists (select 1 from ended)
+          returning id
+        ), cleared as (
+          ${clearing(clearKeys, 'consumed')}
+        ), audited as (
+          ${insertAudit(audit, 'consumed')}
+        ), started as (
+          ${insertOperatorSession(swap.next, 'consumed')}
+        )
+        select count(*)::int as n from consumed`.execute(db);
+      return Number(rows[0]?.n) === 1;
+    },
+    async confirmTotp(operatorId, secretSealed, step, swap, audit) {
+      const { rows } = await sql<{ n: number }>`
+        with enrolled as (
+          update operators set totp_secret_sealed = ${secretSealed}, totp_last_used_step = ${step}, totp_confirmed_at = ${swap.next.createdAt}
+          where id = ${operatorId} and totp_secret_sealed is null
+          returning id
+        ), ended as (
+          delete from operator_sessions where operator_id = ${operatorId} and exists (select 1 from enrolled)
+        ), audited as (
+          ${insertAudit(audit, 'enrolled')}
+        ), started as (
+          ${insertOperatorSession(swap.next, 'enrolled')}
+        )
+        select count(*)::int as n from enrolled`.execute(db);
+      return Number(rows[0]?.n) === 1;
+    },
+    async deleteSession(id, secretHash) {
+      await db.deleteFrom('operator_sessions').where('id', '=', id).where('secret_hash', '=', secretHash).execute();
+    },
+    async resetTotp(email) {
+      const { rows } = await sql<{ id: string; email: string; name: string; created_at: Date }>`
+        with reset as (
+          update operators set totp_secret_sealed = null, totp_last_used_step = null, totp_confirmed_at = null
+          where email_key = ${emailKey(email)}
+          returning id, email, name, created_at
+        ), ended as (
+          delete from operator_sessions where operator_id = (select id from reset)
+        )
+        select * from reset`.execute(db);
+      return rows[0] ? toOperator(rows[0]) : null;
     },
   };
 }

@@ -4,6 +4,7 @@ import type { ActiveSession } from '../session/session-store.ts';
 import { requireAdminRole } from '../instance/require-admin.ts';
 import { describeTwoFactor, type TwoFactorState, type TwoFactorStatus } from '../account/describe-me.ts';
 import type { PasswordPolicy } from '../policy/policy.ts';
+import type { Instance } from '../instance/instance.ts';
 import type { ListedUser, TwoFactorPair, UserSort } from './user-directory.ts';
 
 export interface UserListItem {
@@ -41,10 +42,17 @@ export async function listUsers(
   query: { q?: string; twoFactor?: TwoFactorStatus; limit?: number; cursor?: string; sort?: UserSort },
 ): Promise<UserList> {
   requireAdminRole(active);
-  const policy = active.instance.policy;
+  return listInstanceUsers(deps, active.instance, query);
+}
+
+export type UserListQuery = { q?: string; twoFactor?: TwoFactorStatus; limit?: number; cursor?: string; sort?: UserSort };
+
+/** The user list of one instance, for its administrators and for the support console. */
+export async function listInstanceUsers(deps: Deps, instance: Instance, query: UserListQuery): Promise<UserList> {
+  const policy = instance.policy;
   const sort = query.sort ?? 'email';
   const limit = query.limit ?? 50;
-  const directory = deps.stores.forInstance(active.instance.id).directory;
+  const directory = deps.stores.forInstance(instance.id).directory;
   const rows = await directory.page({
     pairs: query.twoFactor ? pairsFor(query.twoFactor, policy) : null,
     prefix: query.q?.trim().toLowerCase() || null,

@@ -7,6 +7,8 @@ export interface InstanceStore {
   findBySlug(slug: string): Promise<Instance | null>;
   /** Throws DomainError('conflict') when the slug is taken. */
   insert(instance: Instance): Promise<void>;
+  /** Instances whose slug or name starts with `prefix` (any case), by slug, at most `limit`. */
+  search(prefix: string, limit: number): Promise<Instance[]>;
   /** true when at least one instance exists (first-run setup is then closed). */
   any(): Promise<boolean>;
   updateKnownLocationSettings(id: string, settings: KnownLocationSettings): Promise<void>;

@@ -4,6 +4,8 @@ import { checkPasswordForAccount } from '../account/password-rules.ts';
 import { DEFAULT_POLICY } from '../policy/policy.ts';
 import { parseEmail, parsePersonName } from '../account/user.ts';
 import type { Operator } from './operator-store.ts';
+import { DomainError } from '../shared/errors.ts';
+import { personLabel } from '../audit/audit-event.ts';
 
 /** Stores a support operator (their login and mandatory 2FA come with the support flow). */
 export async function createOperator(deps: Deps, input: { email: string; name?: string; password: string }): Promise<Operator> {
@@ -13,4 +15,29 @@ export async function createOperator(deps: Deps, input: { email: string; name?: 
     checkPasswordForAccount(input.password, { minLength: DEFAULT_POLICY.password.minLength, blocklist: deps.blocklist, context: [email, name] }, 'password'),
   );
   return deps.stores.operators.insert({ id: randomId(), email, name, passwordHash });
+}
+
+/**
+ * `keyward operator reset-2fa`: an operator who lost their device sets a new app up at their next
+ * login. Only from the host's CLI, never from a session: a stolen operator password must not be
+ * able to enrol another app. The audit log keeps who ran it.
+ */
+export async function resetOperatorTwoFactor(deps: Deps, input: { email: string; operator: string }): Promise<Operator> {
+  return deps.stores.transaction(async (stores) => {
+    const operator = await stores.operators.resetTotp(input.email);
+    if (!operator) throw new DomainError('not_found', `No operator ${input.email}.`);
+    await stores.audit.record([
+      {
+        instanceId: null,
+        at: deps.clock.now(),
+        action: 'two_factor.reset',
+        actor: { type: 'cli', id: null, label: `CLI: ${input.operator}` },
+        target: { id: operator.id, label: `Support: ${personLabel(operator)}` },
+        ip: null,
+        userAgent: 'keyward CLI',
+        details: { by: 'cli', operator: true },
+      },
+    ]);
+    return operator;
+  });
 }

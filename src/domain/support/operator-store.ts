@@ -1,3 +1,6 @@
+import type { ThrottleState } from '../throttle/throttle.ts';
+import type { NewAuditEvent } from '../audit/audit-event.ts';
+
 export interface Operator {
   id: string;
   email: string;
@@ -5,9 +8,76 @@ export interface Operator {
   createdAt: Date;
 }
 
-/** Support operators live outside every instance (SPEC §1). */
+/** Where an operator's login stands: 2FA is always required, so there is no password-only session. */
+export type OperatorStage = 'verify' | 'setup' | 'done';
+
+export interface OperatorSession {
+  id: string;
+  operatorId: string;
+  stage: OperatorStage;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  secondFactorAt: Date | null;
+  pendingTotp: { secretSealed: string; expiresAt: Date } | null;
+}
+
+export interface NewOperatorSession {
+  id: string;
+  secretHash: string;
+  operatorId: string;
+  stage: OperatorStage;
+  createdAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  secondFactorAt: Date | null;
+}
+
+/** An operator session with what every support request decides on, from one statement. */
+export interface ActiveOperatorSession {
+  session: OperatorSession;
+  secretHash: string;
+  operator: Operator;
+  totp: { secretSealed: string; lastUsedStep: number } | null;
+  throttles: Map<string, ThrottleState>;
+}
+
+/** Support operators live outside every instance (SPEC §1), with their own sessions. */
 export interface OperatorStore {
   /** Throws DomainError('conflict') when the email is taken (any case). */
   insert(operator: { id: string; email: string; name: string; passwordHash: string }): Promise<Operator>;
   findByEmail(email: string): Promise<Operator | null>;
+  /** The login lookup in one statement: the operator (or null), their app, and the throttle states of `throttleKeys`. */
+  findForLogin(
+    emailKey: string,
+    throttleKeys: string[],
+  ): Promise<{ operator: (Operator & { passwordHash: string; associated: boolean }) | null; throttles: Map<string, ThrottleState> }>;
+  /**
+   * The session when it exists, is not expired or idle since before `idleCutoff`; with the
+   * operator's second-factor and IP throttle states. Refreshes last_seen_at (at most once a minute).
+   */
+  findSession(
+    id: string,
+    secretHash: string,
+    times: { now: Date; idleCutoff: Date; touchBefore: Date },
+    ipKey: string | null,
+  ): Promise<ActiveOperatorSession | null>;
+  /** Ends `previous` (when its hash matches) and stores `next`, clearing `clearKeys` and writing `audit`, in one statement. */
+  rotate(previous: { id: string; secretHash: string } | null, next: NewOperatorSession, effects: { clearKeys: string[]; audit: NewAuditEvent[] }): Promise<void>;
+  setPendingTotp(sessionId: string, pending: { secretSealed: string; expiresAt: Date } | null): Promise<void>;
+  /**
+   * Records `step` as used if newer than the last one and, only then, swaps the session, clears
+   * the keys and writes the audit; false (nothing changed) for a step already used (replay).
+   */
+  consumeStep(operatorId: string, step: number, swap: { previousId: string; next: NewOperatorSession }, effects: { clearKeys: string[]; audit: NewAuditEvent[] }): Promise<boolean>;
+  /**
+   * Makes the sealed secret the operator's app with `step` used, ends their other sessions and
+   * swaps this one, in one statement. false when the operator already has an app (a second
+   * enrolment goes through the CLI, never through a password-only session).
+   */
+  confirmTotp(operatorId: string, secretSealed: string, step: number, swap: { previousId: string; next: NewOperatorSession }, audit: NewAuditEvent[]): Promise<boolean>;
+  deleteSession(id: string, secretHash: string): Promise<void>;
+  /** Removes the operator's app and sessions (the CLI, for an operator who lost their device). */
+  resetTotp(email: string): Promise<Operator | null>;
 }

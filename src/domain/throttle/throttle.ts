@@ -34,6 +34,10 @@ export const passwordKey = (instanceSlug: string, emailKey: string) => `${PASSWO
 export const SECOND_FACTOR_KEY_PREFIX = '2fa:';
 export const secondFactorKey = (userId: string) => `${SECOND_FACTOR_KEY_PREFIX}${userId}`;
 export const ipKey = (ip: string) => `ip:${ip}`;
+/** Support operators: their password key names no instance ('#' is never in a slug), their second-factor key their id. */
+export const operatorPasswordKey = (emailKey: string) => `${PASSWORD_KEY_PREFIX}#support:${emailKey}`;
+export const OPERATOR_SECOND_FACTOR_PREFIX = '2fa:op:';
+export const operatorSecondFactorKey = (operatorId: string) => `${OPERATOR_SECOND_FACTOR_PREFIX}${operatorId}`;
 
 /** How long the lock after `failures` failures lasts, in seconds (Infinity past the hard limit). */
 export function lockSeconds(failures: number, policy: ThrottlePolicy): number {

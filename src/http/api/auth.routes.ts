@@ -9,7 +9,9 @@ import { stepUp } from '../../domain/totp/step-up.ts';
 import { logout } from '../../domain/session/authenticate.ts';
 import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
 import type { LoginStep } from '../../domain/login/login-step.ts';
-import { clientInfo, type Cookies } from '../plugins/session.ts';
+import { clientInfo, requestClient, type Cookies } from '../plugins/session.ts';
+import { isOperatorToken } from '../../domain/support/operator-session.ts';
+import { confirmOperatorSetup, logoutOperator, startOperatorSetup } from '../../domain/support/operator-login.ts';
 import { qrSvg } from '../qr.ts';
 import { changePassword } from '../../domain/account/change-password.ts';
 import { changePasswordBodySchema, forgotBodySchema, linkBodySchema } from './policy.schemas.ts';
@@ -46,14 +48,23 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       answer(reply, await verifySecondFactor(deps, jar.read(request), request.body, clientInfo(request, jar))),
     );
 
+    // An operator's first-login setup goes through these two routes too (SPEC §3); their session
+    // token says which kind of account it is.
     app.post('/auth/setup', { schema: { response: { 200: setupSchema } } }, async (request) => {
-      const setup = await startTotpSetup(deps, jar.read(request));
+      const token = jar.read(request);
+      const setup = isOperatorToken(token) ? await startOperatorSetup(deps, token) : await startTotpSetup(deps, token);
       return { ...setup, qrSvg: await qrSvg(setup.otpauthUri) };
     });
 
-    app.post<{ Body: CodeBody }>('/auth/setup/confirm', { schema: { body: codeBodySchema, ...stepSchema } }, async (request, reply) =>
-      answer(reply, await confirmTotpSetup(deps, jar.read(request), request.body.code, clientInfo(request, jar))),
-    );
+    app.post<{ Body: CodeBody }>('/auth/setup/confirm', { schema: { body: codeBodySchema, ...stepSchema } }, async (request, reply) => {
+      const token = jar.read(request);
+      if (isOperatorToken(token)) {
+        const result = await confirmOperatorSetup(deps, token, request.body.code, requestClient(request));
+        jar.set(reply, result.token);
+        return result.step;
+      }
+      return answer(reply, await confirmTotpSetup(deps, token, request.body.code, clientInfo(request, jar)));
+    });
 
     app.post('/auth/postpone', { schema: stepSchema }, async (request, reply) =>
       answer(reply, await postponeSetup(deps, jar.read(request), clientInfo(request, jar))),
@@ -90,7 +101,8 @@ export function authRoutes(deps: Deps, jar: Cookies) {
     });
 
     app.post('/auth/logout', async (request, reply) => {
-      await logout(deps, jar.read(request));
+      const token = jar.read(request);
+      await (isOperatorToken(token) ? logoutOperator(deps, token) : logout(deps, token));
       // Only the session cookie: Clear-Site-Data would also drop this browser's trusted-device
       // cookies (and every cookie of the registrable domain, other apps included).
       jar.clear(reply);

@@ -1,0 +1,35 @@
+import os from 'node:os';
+import type { Command } from 'commander';
+import { execute } from './context.ts';
+import { printJson } from './io.ts';
+
+/** Who ran the CLI, as the audit log names them: the host's operator has no account in keyward. */
+export function cliOperator(): string {
+  let user = 'unknown user';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the host name still says where it ran.
+  }
+  return `${user}@${os.hostname()}`;
+}
+
+export function registerTwoFactorCommands(program: Command): void {
+  const twoFactor = program.command('two-factor').description("recover a user's two-factor authentication");
+  twoFactor
+    .command('reset')
+    .description(
+      "break-glass: reset a user's 2FA (app, backup code, trusted browsers, sessions) after verifying who asked; " +
+        'the user and the instance administrators are emailed and the audit log records it',
+    )
+    .argument('<slug>', 'the instance slug')
+    .argument('<email>', "the user's email")
+    .requiredOption('--method <method>', 'how the identity was verified: video_call, phone_callback, id_document, admin_confirmation or other')
+    .requiredOption('--reference <reference>', 'a reference such as the ticket id')
+    .option('--notes <notes>', 'notes on the verification (required with --method other)')
+    .action(async (slug: string, email: string, options: { method: string; reference: string; notes?: string }) => {
+      const verification = { method: options.method, reference: options.reference, ...(options.notes !== undefined ? { notes: options.notes } : {}) };
+      const result = await execute({ op: 'two-factor.reset', input: { instance: slug, email, verification, operator: cliOperator() } });
+      printJson(result);
+    });
+}

@@ -1,0 +1,254 @@
+import { groupKey, matchTotpStep, newTotpSecret, otpauthUri, toBase32 } from '../../crypto/totp.ts';
+import { sha256Hex } from '../../crypto/hash.ts';
+import { DomainError } from '../shared/errors.ts';
+import { addSeconds } from '../shared/clock.ts';
+import type { Deps } from '../shared/deps.ts';
+import { emailKey } from '../account/user.ts';
+import { normalizePassword } from '../account/password-rules.ts';
+import { reserveAttempt } from '../throttle/check-throttle.ts';
+import { ACCOUNT_POLICY, IP_POLICY, ipKey, isNotableLock, operatorPasswordKey, operatorSecondFactorKey } from '../throttle/throttle.ts';
+import { lockNoticeMail } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
+import { isFresh, PENDING_SETUP_SECONDS, STEP_UP_SECONDS } from '../totp/two-factor.ts';
+import type { AuditAction, AuditClient, NewAuditEvent } from '../audit/audit-event.ts';
+import type { TotpSetup } from '../totp/start-totp-setup.ts';
+import type { ActiveOperatorSession, NewOperatorSession, Operator, OperatorStage } from './operator-store.ts';
+import {
+  newOperatorToken,
+  OPERATOR_ABSOLUTE_SECONDS,
+  OPERATOR_IDLE_SECONDS,
+  OPERATOR_PENDING_SECONDS,
+  operatorSecretMatches,
+  parseOperatorToken,
+} from './operator-session.ts';
+
+/** A support login step's answer (SPEC §3: as /auth/login and /auth/verify). */
+export type OperatorStep = { next: 'done' } | { next: 'verify'; methods: ['totp'] } | { next: 'setup'; canPostpone: false };
+
+export interface OperatorClient extends AuditClient {
+  /** The cookie value the client holds now, if any: it is ended, never upgraded. */
+  previousToken: string | undefined;
+}
+
+const describe = (stage: OperatorStage): OperatorStep =>
+  stage === 'done' ? { next: 'done' } : stage === 'verify' ? { next: 'verify', methods: ['totp'] } : { next: 'setup', canPostpone: false };
+
+/** The sealed secret is bound to its operator (AES-GCM associated data), like a user's. */
+const operatorSecretData = (operatorId: string) => `totp:operator:${operatorId}`;
+
+/** The operator's own events belong to no instance; the log keeps them for the vendor. */
+function operatorEvent(deps: Deps, action: AuditAction, operator: Operator, client: AuditClient, details: Record<string, unknown> = {}): NewAuditEvent {
+  return {
+    instanceId: null,
+    at: deps.clock.now(),
+    action,
+    actor: { type: 'operator', id: operator.id, label: `Support: ${operator.name} <${operator.email}>` },
+    target: null,
+    ip: client.ip,
+    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    details,
+  };
+}
+
+function newOperatorSession(deps: Deps, operatorId: string, stage: OperatorStage, client: AuditClient, secondFactorAt: Date | null, endsBy?: Date) {
+  const token = newOperatorToken();
+  const now = deps.clock.now();
+  const lifetime = stage === 'done' ? OPERATOR_ABSOLUTE_SECONDS : OPERATOR_PENDING_SECONDS;
+  let expiresAt = addSeconds(now, lifetime);
+  if (endsBy && endsBy.getTime() < expiresAt.getTime()) expiresAt = endsBy;
+  const row: NewOperatorSession = {
+    id: token.id,
+    secretHash: token.secretHash,
+    operatorId,
+    stage,
+    createdAt: now,
+    expiresAt,
+    ip: client.ip,
+    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    secondFactorAt,
+  };
+  return { token: token.token, row };
+}
+
+function previousOf(token: string | undefined): { id: string; secretHash: string } | null {
+  const parsed = parseOperatorToken(token);
+  return parsed ? { id: parsed.id, secretHash: sha256Hex(parsed.secret) } : null;
+}
+
+/** After a refused operator attempt: count it against the IP, log it, and tell the operator of a lock. */
+async function operatorAttemptFailed(deps: Deps, attempt: number, client: AuditClient, operator: Operator | null, factor: 'password' | 'second_factor'): Promise<void> {
+  const now = deps.clock.now();
+  const locked = operator !== null && isNotableLock(attempt, ACCOUNT_POLICY);
+  const audit = operator
+    ? [
+        operatorEvent(deps, 'support.login_failed', operator, client, { factor: factor === 'password' ? 'password' : 'totp' }),
+        ...(locked ? [operatorEvent(deps, 'support.locked', operator, client, { factor, failures: attempt, permanent: attempt === ACCOUNT_POLICY.hardLimit })] : []),
+      ]
+    : [];
+  await deps.stores.throttles.recordFailure(client.ip ? [{ key: ipKey(client.ip), decaySeconds: IP_POLICY.decaySeconds }] : [], now, audit);
+  if (!operator || !locked) return;
+  const mail = lockNoticeMail({
+    to: operator.email,
+    name: operator.name,
+    instanceName: 'the keyward support console',
+    factor,
+    failures: attempt,
+    at: now,
+    ip: client.ip,
+    permanent: attempt === ACCOUNT_POLICY.hardLimit,
+  });
+  await deps.stores.outbox.enqueue(null, sealMail(deps.secretBox, mail), now);
+  deps.mailQueued();
+}
+
+/**
+ * POST /support/login. The same answer and the same argon2id work for unknown operators as for
+ * a wrong password (RL-06); the same per-account and per-IP lockout as every login (rule 11).
+ * A correct password never yields a full session: the next step is the code, or at the first
+ * login the setup of an authenticator app (2FA is always required for operators).
+ */
+export async function loginOperator(deps: Deps, input: { email: string; password: string }, client: OperatorClient): Promise<{ step: OperatorStep; token: string }> {
+  const now = deps.clock.now();
+  const key = operatorPasswordKey(emailKey(input.email));
+  const lookup = await deps.stores.operators.findForLogin(emailKey(input.email), client.ip ? [key, ipKey(client.ip)] : [key]);
+  const attempt = await reserveAttempt(deps, key, lookup.throttles, client.ip, now);
+  const password = normalizePassword(input.password);
+  const found = lookup.operator;
+  const ok = found ? await deps.hasher.verify(found.passwordHash, password) : (await deps.hasher.verifyDummy(password), false);
+  if (!found || !ok) {
+    await operatorAttemptFailed(deps, attempt, client, found, 'password');
+    throw new DomainError('invalid_credentials', 'The email or password is not correct.');
+  }
+  const stage: OperatorStage = found.associated ? 'verify' : 'setup';
+  const next = newOperatorSession(deps, found.id, stage, client, null);
+  await deps.stores.operators.rotate(previousOf(client.previousToken), next.row, { clearKeys: [key], audit: [] });
+  return { step: describe(stage), token: next.token };
+}
+
+/** The operator session behind a cookie value, or null (one statement). */
+export async function authenticateOperator(deps: Deps, token: string | undefined, ip: string | null = null): Promise<ActiveOperatorSession | null> {
+  const parsed = parseOperatorToken(token);
+  if (!parsed) return null;
+  const now = deps.clock.now();
+  const active = await deps.stores.operators.findSession(
+    parsed.id,
+    sha256Hex(parsed.secret),
+    { now, idleCutoff: addSeconds(now, -OPERATOR_IDLE_SECONDS), touchBefore: addSeconds(now, -60) },
+    ip ? ipKey(ip) : null,
+  );
+  if (!active || !operatorSecretMatches(parsed.secret, active.secretHash)) return null;
+  return active;
+}
+
+async function loadStep(deps: Deps, token: string | undefined, stages: OperatorStage[], ip: string | null): Promise<ActiveOperatorSession> {
+  const active = await authenticateOperator(deps, token, ip);
+  if (!active) throw new DomainError('unauthenticated', 'Your sign-in has expired. Log in again.');
+  if (!stages.includes(active.session.stage)) throw new DomainError('forbidden', 'This step is not available now.');
+  return active;
+}
+
+/**
+ * Checks and uses a TOTP code for the operator, swapping the session for `stage` in the same
+ * statement that records the step (replay-safe across processes).
+ */
+async function useCode(
+  deps: Deps,
+  active: ActiveOperatorSession,
+  code: string,
+  client: AuditClient,
+  action: 'support.login_succeeded' | 'step_up.succeeded',
+): Promise<string> {
+  const now = deps.clock.now();
+  const key = operatorSecondFactorKey(active.operator.id);
+  const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now);
+  const secret = active.totp ? deps.secretBox.open(active.totp.secretSealed, operatorSecretData(active.operator.id)) : null;
+  const step = secret ? matchTotpStep(secret, code, now) : null;
+  const refuse = async (): Promise<never> => {
+    await operatorAttemptFailed(deps, attempt, client, active.operator, 'second_factor');
+    throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
+  };
+  if (step === null || step <= active.totp!.lastUsedStep) return refuse();
+  // A step-up keeps the session's absolute end: it re-proves a factor, it is not a new login.
+  const next = newOperatorSession(deps, active.operator.id, 'done', client, now, action === 'step_up.succeeded' ? active.session.expiresAt : undefined);
+  const audit = action === 'support.login_succeeded' ? [operatorEvent(deps, action, active.operator, client, { factors: ['password', 'totp'] })] : [];
+  const used = await deps.stores.operators.consumeStep(active.operator.id, step, { previousId: active.session.id, next: next.row }, { clearKeys: [key], audit });
+  if (!used) return refuse();
+  return next.token;
+}
+
+/** POST /support/verify: the code after the password. */
+export async function verifyOperator(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<{ step: OperatorStep; token: string }> {
+  const active = await loadStep(deps, token, ['verify'], client.ip);
+  return { step: { next: 'done' }, token: await useCode(deps, active, code, client, 'support.login_succeeded') };
+}
+
+/** POST /support/step-up: a fresh code for the next 10 minutes of support actions (rule 12). */
+export async function operatorStepUp(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<string> {
+  const active = await loadStep(deps, token, ['done'], client.ip);
+  return useCode(deps, active, code, client, 'step_up.succeeded');
+}
+
+/**
+ * POST /auth/setup for an operator at their first login: a fresh 160-bit secret kept sealed on
+ * the session until confirmed. Only from the `setup` stage: an operator with an app never
+ * replaces it from a session (a stolen password must not be able to enrol another app).
+ */
+export async function startOperatorSetup(deps: Deps, token: string | undefined): Promise<TotpSetup> {
+  const active = await loadStep(deps, token, ['setup'], null);
+  const secret = newTotpSecret();
+  await deps.stores.operators.setPendingTotp(active.session.id, {
+    secretSealed: deps.secretBox.seal(secret, operatorSecretData(active.operator.id)),
+    expiresAt: addSeconds(deps.clock.now(), PENDING_SETUP_SECONDS),
+  });
+  const base32 = toBase32(secret);
+  return { secret: base32, secretGrouped: groupKey(base32), otpauthUri: otpauthUri(secret, `${deps.totpIssuer} support`, active.operator.email) };
+}
+
+/** POST /auth/setup/confirm for an operator: one valid code confirms the app and gives a full session. */
+export async function confirmOperatorSetup(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<{ step: OperatorStep; token: string }> {
+  const active = await loadStep(deps, token, ['setup'], null);
+  const now = deps.clock.now();
+  const pending = active.session.pendingTotp;
+  if (!pending || pending.expiresAt.getTime() <= now.getTime()) {
+    throw new DomainError('conflict', 'Start the setup again: no setup is waiting for confirmation.', { field: 'code' });
+  }
+  const secret = deps.secretBox.open(pending.secretSealed, operatorSecretData(active.operator.id));
+  const step = secret ? matchTotpStep(secret, code, now) : null;
+  if (step === null) throw new DomainError('invalid_credentials', 'That code does not match. Enter the current code from your app.', { field: 'code' });
+  const next = newOperatorSession(deps, active.operator.id, 'done', client, now);
+  const audit = [
+    operatorEvent(deps, 'two_factor.set_up', active.operator, client, { replaced: false }),
+    operatorEvent(deps, 'support.login_succeeded', active.operator, client, { factors: ['password', 'totp'], newAuthenticator: true }),
+  ];
+  if (!(await deps.stores.operators.confirmTotp(active.operator.id, pending.secretSealed, step, { previousId: active.session.id, next: next.row }, audit))) {
+    throw new DomainError('conflict', 'An authenticator app is already set up for this operator.');
+  }
+  return { step: { next: 'done' }, token: next.token };
+}
+
+export async function logoutOperator(deps: Deps, token: string | undefined): Promise<void> {
+  const parsed = parseOperatorToken(token);
+  if (parsed) await deps.stores.operators.deleteSession(parsed.id, sha256Hex(parsed.secret));
+}
+
+/** A full operator session, for every support route. */
+export async function requireOperator(deps: Deps, token: string | undefined): Promise<ActiveOperatorSession> {
+  const active = await authenticateOperator(deps, token);
+  if (!active || active.session.stage !== 'done') throw new DomainError('unauthenticated', 'Log in to the support console first.');
+  return active;
+}
+
+/** Support actions need a code verified in the last 10 minutes (SPEC rule 12). */
+export function requireFreshOperatorCode(deps: Deps, active: ActiveOperatorSession): void {
+  if (!isFresh(active.session.secondFactorAt, deps.clock.now())) {
+    throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
+  }
+}
+
+/** Until when the session counts as freshly verified, or null. */
+export function stepUpUntil(active: ActiveOperatorSession, now: Date): Date | null {
+  const at = active.session.secondFactorAt;
+  if (!at) return null;
+  const until = addSeconds(at, STEP_UP_SECONDS);
+  return until.getTime() > now.getTime() ? until : null;
+}
