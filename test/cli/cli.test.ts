@@ -137,6 +137,30 @@ describe('the keyward CLI on the embedded database', { timeout: 120_000 }, () =>
     const migrate = await keyward(['migrate'], env);
     expect(migrate.code).toBe(0);
     expect(migrate.stdout).toContain('up to date');
+    const reset = await keyward(['operator', 'reset-2fa', 'sam@vendor.test'], env);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(JSON.parse(reset.stdout)).toMatchObject({ email: 'Sam@Vendor.test' });
+  });
+
+  it('resets a user’s 2FA as break-glass, only with a verification record, and leaves the same audit event', async () => {
+    const missing = await keyward(['two-factor', 'reset', 'globex', 'hank@globex.test', '--method', 'phone_callback'], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('--reference');
+    const bad = await keyward(['two-factor', 'reset', 'globex', 'hank@globex.test', '--method', 'gut_feeling', '--reference', 'INC-1'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('Choose how the identity was verified');
+    const run = await keyward(['two-factor', 'reset', 'globex', 'HANK@globex.test', '--method', 'phone_callback', '--reference', 'INC-1'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ email: 'Hank@Globex.test', role: 'admin', twoFactor: 'reset' });
+    const events = await query((db) => db.selectFrom('audit_events').selectAll().where('action', '=', 'two_factor.reset').orderBy('id').execute());
+    // The operator's reset of the test before, then this one.
+    expect(events.map((e) => [e.instance_id === null, e.target_label])).toEqual([
+      [true, 'Support: Sam Support <Sam@Vendor.test>'],
+      [false, 'Hank Scorpio <Hank@Globex.test>'],
+    ]);
+    events.shift();
+    expect(events[0]).toMatchObject({ actor_type: 'cli', target_label: 'Hank Scorpio <Hank@Globex.test>', details: { by: 'cli', verification: { method: 'phone_callback', reference: 'INC-1', notes: null } } });
+    expect(events[0]!.actor_label).toMatch(/^CLI: .+@.+/);
   });
 });
 
