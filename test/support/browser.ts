@@ -114,6 +114,7 @@ export interface Person {
 
 const PERSON_PASSWORD = 'a long and careful passphrase';
 let instances = 0;
+let operators = 0;
 
 /**
  * Browser flows against one server with one instance: people added with the keyward CLI, fresh
@@ -174,6 +175,17 @@ export class BrowserFlow {
     const person = { email: `person${this.people}@${this.instance.slug}.test`, name: name ?? `Person ${this.people}`, password: PERSON_PASSWORD };
     this.cli(['user', 'create', this.instance.slug, person.email, '--name', person.name, '--role', role], `${person.password}\n`);
     return person;
+  }
+
+  /**
+   * A support operator of the vendor (`keyward operator create`, password on stdin): outside every
+   * instance, so one per test is enough to keep authenticators apart.
+   */
+  addOperator(name?: string): Person {
+    operators += 1;
+    const operator = { email: `operator${operators}@vendor.test`, name: name ?? `Operator ${operators}`, password: PERSON_PASSWORD };
+    this.cli(['operator', 'create', operator.email, '--name', operator.name], `${operator.password}\n`);
+    return operator;
   }
 
   /** Many users at once without passwords (`keyward user import`): for lists longer than a page. */

@@ -122,11 +122,16 @@ export function personName(label: string | null): string | null {
   return label.replace(/\s*<[^>]*>\s*$/, '') || label;
 }
 
+/** An operator's label without the "Support: " the server puts before it (the UI says it its own way). */
+export function operatorLabel(label: string | null): string | null {
+  return label ? label.replace(/^Support:\s*/, '') : null;
+}
+
 /** Who did it, as the Audit table shows it. */
 export function actorText(actor: AuditEvent['actor']): string {
   if (actor.type === 'cli') return 'Command line on the server';
   if (actor.type === 'system') return 'keyward';
-  if (actor.type === 'operator') return `${actor.label ?? 'Support'} (support)`;
+  if (actor.type === 'operator') return operatorLabel(actor.label) ?? 'Support';
   return actor.label ?? 'A user';
 }
 
@@ -136,7 +141,7 @@ export function doneByText(event: AuditEvent): string {
   const { actor } = event;
   if (actor.type === 'cli') return `${verb} on the server (command line)`;
   if (actor.type === 'system') return `${verb} by keyward`;
-  const name = personName(actor.label);
+  const name = personName(actor.type === 'operator' ? operatorLabel(actor.label) : actor.label);
   if (actor.type === 'operator') return `${verb} by support${name ? ` (${name})` : ''}`;
   return `${verb} by ${name ?? 'an administrator'}`;
 }

@@ -207,7 +207,7 @@ function UserFilter({ user, onPick }: { user: PickedUser | null; onPick(user: Pi
         type="search"
         autoComplete="off"
         spellCheck={false}
-        hint="Type a name or email, then choose the user. Their events as actor or target are shown."
+        hint="Type a name or email, then choose the user: their events as actor or as target."
         value={typed}
         onChange={(event) => setTyped(event.target.value)}
       />
@@ -235,7 +235,8 @@ function UserFilter({ user, onPick }: { user: PickedUser | null; onPick(user: Pi
 
 function EventTable({ events, ref }: { events: AuditEvent[]; ref?: Ref<HTMLTableElement> }) {
   return (
-    <div className="table-scroll">
+    // Focusable: on narrow screens the table scrolls sideways, and keyboards must reach it too.
+    <div className="table-scroll" role="region" aria-label="Audit events" tabIndex={0}>
       <table className="table audit-table" ref={ref}>
         <caption className="visually-hidden">Audit events, newest first</caption>
         <thead>
@@ -244,8 +245,7 @@ function EventTable({ events, ref }: { events: AuditEvent[]; ref?: Ref<HTMLTable
             <th scope="col">Action</th>
             <th scope="col">Actor</th>
             <th scope="col">Target</th>
-            <th scope="col">IP</th>
-            <th scope="col">Browser</th>
+            <th scope="col">From</th>
           </tr>
         </thead>
         <tbody>
@@ -269,10 +269,34 @@ function EventRow({ event }: { event: AuditEvent }) {
         {actionText(event.action)}
         {details ? <span className="audit-details">{details}</span> : null}
       </th>
-      <td>{actorText(event.actor)}</td>
-      <td>{event.target ? (event.target.label ?? 'A deleted user') : <span className="muted">—</span>}</td>
-      <td>{event.ip ? <code>{event.ip}</code> : <span className="muted">—</span>}</td>
-      <td title={event.userAgent ?? undefined}>{shortUserAgent(event.userAgent)}</td>
+      <td>
+        {event.actor.type === 'operator' ? (
+          <>
+            <PersonLabel text={actorText(event.actor)} />
+            <span className="badge badge-support">Support</span>
+          </>
+        ) : (
+          <PersonLabel text={actorText(event.actor)} />
+        )}
+      </td>
+      <td>{event.target ? <PersonLabel text={event.target.label ?? 'A deleted user'} /> : <span className="muted">—</span>}</td>
+      <td>
+        {event.ip ? <code>{event.ip}</code> : null}
+        <span className="audit-browser" title={event.userAgent ?? undefined}>
+          {shortUserAgent(event.userAgent)}
+        </span>
+      </td>
     </tr>
+  );
+}
+
+/** "Ada Admin <ada@example.com>" as a name with the address under it (long addresses wrap anywhere). */
+function PersonLabel({ text }: { text: string }) {
+  const match = /^(.*?)\s*<([^>]*)>$/.exec(text);
+  if (!match) return <>{text}</>;
+  return (
+    <>
+      {match[1]} <span className="audit-email">{match[2]}</span>
+    </>
   );
 }

@@ -42,7 +42,7 @@ export function RecentActivity({ me }: { me: Me }) {
 function ActivityTable({ me, events }: { me: Me; events: AuditEvent[] }) {
   if (events.length === 0) return <p className="empty-state">Nothing yet.</p>;
   return (
-    <div className="table-scroll">
+    <div className="table-scroll" role="region" aria-label="Activity" tabIndex={0}>
       <table className="table activity-table">
         <caption className="visually-hidden">Your recent security activity, newest first</caption>
         <thead>

@@ -306,14 +306,14 @@ function UserTable({ me, users, onEdit, onReset, ref }: TableProps) {
                 {/* Not one's own account: the server refuses it (an admin cannot lock themselves out). */}
                 {user.id === me.id ? null : (
                   <span className="row-actions">
+                    <button type="button" className="button button-secondary button-small" aria-label={`Edit ${user.name}`} onClick={() => onEdit(user)}>
+                      Edit
+                    </button>
                     {canReset(user) ? (
                       <button type="button" className="button button-secondary button-small" aria-label={`Reset 2FA for ${user.name}`} onClick={() => onReset(user)}>
                         Reset 2FA
                       </button>
                     ) : null}
-                    <button type="button" className="button button-secondary button-small" aria-label={`Edit ${user.name}`} onClick={() => onEdit(user)}>
-                      Edit
-                    </button>
                   </span>
                 )}
               </td>

@@ -36,7 +36,10 @@ export function SupportApp() {
   }, []);
 
   useEffect(() => {
-    if (step !== 'setup' && step !== 'verify') void reload();
+    // During a login step nobody is logged in yet; leaving it loads who is. Why "loading" first:
+    // the login page must not flash (and take the step's notice) on the way to the console.
+    if (step === 'setup' || step === 'verify') setState({ status: 'loading' });
+    else void reload();
   }, [reload, step]);
 
   const logOut = async () => {

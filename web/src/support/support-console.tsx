@@ -126,7 +126,6 @@ type Users =
 
 function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded(): void }) {
   const headingId = useId();
-  const heading = useRef<HTMLHeadingElement>(null);
   const [typed, setTyped] = useState('');
   const [q, setQ] = useState('');
   const [users, setUsers] = useState<Users>({ status: 'loading' });
@@ -201,8 +200,8 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded(
 
   const instance = users.status === 'ready' ? users.page.instance : null;
   return (
-    <section aria-labelledby={headingId} className="support-users">
-      <h2 id={headingId} ref={heading} tabIndex={-1}>
+    <section aria-labelledby={headingId} className="card support-users">
+      <h2 id={headingId}>
         {instance ? `Users of ${instance.name}` : 'Users'}
       </h2>
       {instance ? (
