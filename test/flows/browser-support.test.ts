@@ -38,7 +38,7 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
     const operator = server.addOperator('Sam Support');
 
     // First login: password, then an authenticator app must be set up (no postponing).
-    const { page, cspViolations } = await flow.freshPage();
+    const { context, page, cspViolations } = await flow.freshPage();
     await logInToSupport(page, flow.server.origin, operator);
     await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
     expect(new URL(page.url()).search).toBe('?step=setup');
@@ -137,6 +137,12 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await screenshot(page, 'support-reset-done');
     expect(cspViolations).toEqual([]);
+
+    // When the support session ends (15 minutes idle), the console says so at the next request.
+    await context.clearCookies({ name: 'keyward_session' });
+    await page.getByRole('searchbox', { name: 'Search users' }).fill('Max');
+    await page.getByRole('heading', { name: 'Support login' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Your support session has ended.' }).waitFor();
 
     // The administrator and the other administrator are told, with the reference.
     expect((await flow.waitForMail(admin.email, 'Two-factor authentication was reset')).text).toContain('SUP-1234');
