@@ -105,6 +105,11 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: /Clear the user filter/ }).click();
     await expect.poll(() => shownCount(page)).not.toBe('Showing 1 event.');
     expect(await isFocused(page.getByRole('searchbox', { name: 'User' }))).toBe(true);
+
+    // On a phone the table scrolls sideways inside a region keyboards can reach.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'audit-narrow');
     expect(cspViolations).toEqual([]);
   });
 

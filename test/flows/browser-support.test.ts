@@ -87,6 +87,10 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
     expect(await row(page, 'Max Member').textContent()).toContain('Reset by their administrators');
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await screenshot(page, 'support-console');
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'support-console-narrow');
+    await page.setViewportSize({ width: 1280, height: 720 });
 
     const resets: string[] = [];
     page.on('request', (request) => {

@@ -53,6 +53,7 @@ export const VERIFICATION_METHODS: Record<string, string> = {
   other: 'Other',
 };
 
+const BACKUP_CODE_DURING: Record<string, string> = { login: 'At login', step_up: 'To confirm a sensitive change', disable: 'To turn off two-factor authentication' };
 const RESET_BY: Record<string, string> = { admin: 'by an administrator', support: 'by support', cli: 'on the server (command line)' };
 const ROLE: Record<string, string> = { admin: 'administrator', member: 'member' };
 
@@ -80,6 +81,14 @@ function verification(value: unknown): string | null {
   return parts.filter(Boolean).join(', ') || null;
 }
 
+/** "By support; Video call with ID check, reference SUP-1" or "By an administrator; reason: lost phone". */
+function resetDetails(details: Record<string, unknown>): string | null {
+  const by = text(details.by);
+  const parts = [by ? (RESET_BY[by] ?? by) : null, verification(details.verification), text(details.reason) ? `reason: ${String(details.reason)}` : null];
+  const line = parts.filter(Boolean).join('; ');
+  return line ? line.charAt(0).toUpperCase() + line.slice(1) : null;
+}
+
 /** A short line with what the details add, or null when they add nothing a person needs. */
 export function detailsText(event: AuditEvent): string | null {
   const details = event.details ?? {};
@@ -97,14 +106,11 @@ export function detailsText(event: AuditEvent): string | null {
     case 'two_factor.set_up':
       return details.replaced === true ? 'Replaced the previous app' : null;
     case 'two_factor.reset':
-      return [text(details.by) ? (RESET_BY[String(details.by)] ?? String(details.by)) : null, verification(details.verification), text(details.reason) ? `reason: ${String(details.reason)}` : null]
-        .filter(Boolean)
-        .join('; ')
-        .replace(/^./, (first) => first.toUpperCase()) || null;
+      return resetDetails(details);
     case 'two_factor.requested':
       return typeof details.emailed === 'number' ? `${details.emailed} emailed` : null;
     case 'backup_code.used':
-      return text(details.during) ? `During ${details.during === 'step_up' ? 'a sensitive change' : String(details.during)}` : null;
+      return text(details.during) ? (BACKUP_CODE_DURING[String(details.during)] ?? null) : null;
     case 'known_location.revoked':
       return typeof details.count === 'number' ? `${details.count} revoked` : null;
     case 'user.invited':

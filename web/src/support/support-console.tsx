@@ -3,7 +3,7 @@
  * shield, and reset an administrator's 2FA after verifying who they are. Members are reset by
  * their own instance's administrators, so they have no action here.
  */
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type Ref } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { supportApi, type SupportInstance, type SupportUser, type SupportUserPage } from '../api.ts';
 import { Alert, Notice, TextField } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
@@ -257,15 +257,15 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded(
   );
 }
 
-function SupportUserTable({ instanceName, users, onReset, ref }: { instanceName: string; users: SupportUser[]; onReset(user: SupportUser): void; ref?: Ref<HTMLTableElement> }) {
+function SupportUserTable({ instanceName, users, onReset }: { instanceName: string; users: SupportUser[]; onReset(user: SupportUser): void }) {
   return (
-    <div className="table-scroll">
-      <table className="table users-table" ref={ref}>
+    // Focusable: on a phone the table scrolls sideways, and keyboards must reach it too.
+    <div className="table-scroll" role="region" aria-label={`Users of ${instanceName}`} tabIndex={0}>
+      <table className="table users-table support-users-table">
         <caption className="visually-hidden">Users of {instanceName}</caption>
         <thead>
           <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
+            <th scope="col">User</th>
             <th scope="col">Role</th>
             <th scope="col">2FA</th>
             <th scope="col">
@@ -279,8 +279,8 @@ function SupportUserTable({ instanceName, users, onReset, ref }: { instanceName:
               <th scope="row">
                 {user.name}
                 {user.status === 'disabled' ? <span className="badge badge-muted">Disabled</span> : null}
+                <span className="user-email-line">{user.email}</span>
               </th>
-              <td className="users-email">{user.email}</td>
               <td>{ROLE_LABEL[user.role] ?? user.role}</td>
               <td className="users-shield">
                 <TwoFactorShield status={user.twoFactor.status} />
