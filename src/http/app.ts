@@ -6,6 +6,7 @@ import fastifyStatic from '@fastify/static';
 import type { Deps } from '../domain/shared/deps.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import { registerCsrfGuard } from './plugins/csrf.ts';
+import { registerTextGuard } from './plugins/text-guard.ts';
 import { registerSecurityHeaders } from './plugins/headers.ts';
 import { cookies, registerSessions } from './plugins/session.ts';
 import { authRoutes } from './api/auth.routes.ts';
@@ -44,6 +45,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   await registerSecurityHeaders(app, options.publicUrl);
   registerCsrfGuard(app, options.publicUrl);
   await registerSessions(app);
+  registerTextGuard(app);
 
   const jar = cookies(options.publicUrl);
   await app.register(

@@ -18,28 +18,34 @@ export function passwordStore(db: Kysely<Database>, instanceId: string): Passwor
       return row ? { current: row.current, previous: row.previous ?? [] } : null;
     },
     async change(userId, newHash, keepHistory, swap, now, audit) {
-      await sql`
+      // Only while the session that asked still exists: a reset or another change that ended it
+      // meanwhile wins, and this one changes nothing.
+      const { rows } = await sql<{ id: string }>`
         with old as (
-          select password_hash from users where instance_id = ${instanceId} and id = ${userId}
+          select u.password_hash from users u
+          where u.instance_id = ${instanceId} and u.id = ${userId}
+            and exists (select 1 from sessions where id = ${swap.previousSessionId} and instance_id = ${instanceId} and user_id = ${userId})
         ), changed as (
           update users set password_hash = ${newHash}, password_changed_at = ${now}
-          where instance_id = ${instanceId} and id = ${userId}
+          where instance_id = ${instanceId} and id = ${userId} and exists (select 1 from old)
         ), remembered as (
           insert into password_history (instance_id, user_id, password_hash, created_at)
           select ${instanceId}, ${userId}, password_hash, ${now}::timestamptz from old where password_hash is not null
         ), pruned as (
-          delete from password_history where instance_id = ${instanceId} and user_id = ${userId} and id not in (
+          delete from password_history where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from old) and id not in (
             select id from password_history where instance_id = ${instanceId} and user_id = ${userId}
             order by id desc limit ${keepHistory}
           )
         ), ended as (
-          delete from sessions where instance_id = ${instanceId} and user_id = ${userId}
+          delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from old)
         ), forgotten as (
-          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
+          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from old)
         ), audited as (
-          ${insertAudit(audit)}
+          ${insertAudit(audit, 'old')}
         )
-        ${insertSession(instanceId, swap.next)}`.execute(db);
+        ${insertSession(instanceId, swap.next, 'old')}
+        returning id`.execute(db);
+      return rows.length === 1;
     },
   };
 }

@@ -112,11 +112,15 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
   return {
     async rotate(previous, next, effects = {}) {
       // One statement: the old session ends in the same moment the new one starts; a success
-      // clears its throttle counters and refreshes the known location it used.
+      // clears its throttle counters and refreshes the known location it used. With
+      // `requirePrevious`, nothing happens unless the old session still existed: a session ended
+      // meanwhile (a reset, a password change) cannot be traded for a new one.
       const clearKeys = effects.clearKeys ?? [];
-      await sql`
+      const gate = effects.requirePrevious ? 'ended' : undefined;
+      const { rows } = await sql<{ id: string }>`
         with ended as (
           delete from sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''} and instance_id = ${instanceId}
+          returning id
         ), cleared as (
           delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
         ), touched as (
@@ -126,9 +130,11 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
           update users set setup_postponements = setup_postponements + 1
           where ${effects.countPostponement ? sql`instance_id = ${instanceId} and id = ${next.userId}` : sql`false`}
         ), audited as (
-          ${insertAudit(effects.audit)}
+          ${insertAudit(effects.audit, gate)}
         )
-        ${insertSession(instanceId, next)}`.execute(db);
+        ${insertSession(instanceId, next, gate)}
+        returning id`.execute(db);
+      return rows.length === 1;
     },
     async deleteForUser(userId, exceptId) {
       const result = await db

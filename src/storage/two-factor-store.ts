@@ -35,8 +35,9 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
       ? sql`ended as (delete from sessions where id = ${swap.previousSessionId} and instance_id = ${instanceId} returning id),`
       : sql``;
   const gatedOnEnded = (swap: SessionSwap | undefined) => (swap ? sql`and exists (select 1 from ended)` : sql``);
-  const upsertBackupCode = (userId: string, mac: string, now: Date) =>
-    sql`insert into backup_codes (instance_id, user_id, code_mac, created_at) values (${instanceId}, ${userId}, ${mac}, ${now})
+  const upsertBackupCode = (userId: string, mac: string, now: Date, onlyIf?: string) =>
+    sql`insert into backup_codes (instance_id, user_id, code_mac, created_at)
+        ${onlyIf ? sql`select ${instanceId}, ${userId}, ${mac}, ${now}::timestamptz from ${sql.table(onlyIf)}` : sql`values (${instanceId}, ${userId}, ${mac}, ${now})`}
         on conflict (instance_id, user_id) do update set code_mac = excluded.code_mac, created_at = excluded.created_at`;
   return {
     async consumeStep(userId, step, { swap, clearKeys = [], location, audit, now }) {
@@ -59,28 +60,37 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
     async confirmEnrolment(userId, secretSealed, step, swap, location, backup, audit, now) {
       // Enrolling is a credential event: every other session and known location of the user ends
       // (SES-07, RD-06); the session that proved the code gets a new id (SES-03).
-      await sql`
-        with enrolled as (
+      // Only while the session that started the setup still exists: a reset that ended it
+      // meanwhile wins, and the app is not bound. Every part is gated on `alive`, never on the
+      // insert's RETURNING: reading it made PostgreSQL run the parts in another order, and the
+      // users row (touched here and by the totp_credentials trigger) lost an update, so the
+      // Users-list counters drifted (users-list.test.ts "keeps the counts right when a user sets up at login…").
+      const { rows } = await sql<{ id: string }>`
+        with alive as (
+          select id from sessions where id = ${swap.previousSessionId} and instance_id = ${instanceId} and user_id = ${userId}
+        ), enrolled as (
           insert into totp_credentials (instance_id, user_id, secret_sealed, confirmed_at, last_used_step)
-          values (${instanceId}, ${userId}, ${secretSealed}, ${now}, ${step})
+          select ${instanceId}, ${userId}, ${secretSealed}, ${now}::timestamptz, ${step}::bigint from alive
           on conflict (instance_id, user_id) do update
             set secret_sealed = excluded.secret_sealed, confirmed_at = excluded.confirmed_at, last_used_step = excluded.last_used_step
         ), enabled as (
-          update users set two_factor_enabled = true where instance_id = ${instanceId} and id = ${userId}
+          update users set two_factor_enabled = true where instance_id = ${instanceId} and id = ${userId} and exists (select 1 from alive)
         ), ended as (
-          delete from sessions where instance_id = ${instanceId} and user_id = ${userId}
+          delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from alive)
         ), forgotten as (
-          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
+          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from alive)
         ), located as (
-          ${insertLocation(userId, location, now)}
+          ${insertLocation(userId, location, now, 'alive')}
         ), coded as (
-          ${upsertBackupCode(userId, backup.mac, now)}
+          ${upsertBackupCode(userId, backup.mac, now, 'alive')}
         ), mailed as (
-          ${insertOutbox(instanceId, backup.mail, now)}
+          ${insertOutbox(instanceId, backup.mail, now, 'alive')}
         ), audited as (
-          ${insertAudit(audit)}
+          ${insertAudit(audit, 'alive')}
         )
-        ${insertSession(instanceId, swap.next)}`.execute(db);
+        ${insertSession(instanceId, swap.next, 'alive')}
+        returning id`.execute(db);
+      return rows.length === 1;
     },
 
     async consumeBackupCode(userId, oldMac, next, { swap, clearKeys = [], audit, now }) {

@@ -74,6 +74,7 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     const notice = (await deliveredTo(deps, member.email)).find((m) => m.subject.startsWith('Two-factor authentication was reset'));
     expect(notice).toBeDefined();
     expect(notice!.text).toContain(`your administrator Ada Admin (${admin.email})`);
+    expect(notice!.text).toContain(`from the address ${adminClient.ip}`);
     expect(notice!.text).toContain('set up your authenticator app again');
     expect(notice!.text).not.toMatch(BACKUP_LINE);
 
@@ -154,7 +155,7 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     expect(events.find((e) => e.action === 'account.locked')?.details).toEqual({ factor: 'second_factor', failures: 5, permanent: false });
   });
 
-  it('lets an admin reset another admin and tells every other admin', async () => {
+  it('lets an admin with 2FA (not one without) reset another admin, and tells every other admin', async () => {
     const { instance, admin } = await givenInstance(deps);
     const second = await createUser(deps, { instanceSlug: instance.slug, email: `second@${instance.slug}.test`, name: 'Sam Second', role: 'admin', password: PASSWORD });
     const third = await createUser(deps, { instanceSlug: instance.slug, email: `third@${instance.slug}.test`, name: 'Tia Third', role: 'admin', password: PASSWORD });
@@ -163,6 +164,10 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     await enrolTotp(secondClient, deps);
     const adminClient = new Client(app);
     await adminClient.login(instance.slug, admin.email, PASSWORD);
+    // A password-only admin cannot strip another admin's 2FA (NIST SP 800-63B §3.2.2).
+    expect(errorCode(await adminClient.post(`/api/v1/admin/users/${second.id}/two-factor/reset`))).toBe('forbidden');
+    expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', second.id).execute()).toHaveLength(1);
+    await enrolTotp(adminClient, deps);
     expect((await adminClient.post(`/api/v1/admin/users/${second.id}/two-factor/reset`)).statusCode).toBe(204);
     const told = (await deliveredTo(deps, third.email)).find((m) => m.subject.includes('Sam Second'));
     expect(told?.text).toContain(`Ada Admin (${admin.email})`);
@@ -247,12 +252,28 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     const events = activity.json().events as EventJson[];
     expect(events.map((e) => e.action)).toEqual(['login.succeeded', 'two_factor.set_up', 'two_factor.reset', 'two_factor.set_up', 'two_factor.enabled', 'login.succeeded']);
     expect(events[2]!.actor.label).toBe(`Ada Admin <${admin.email}>`);
+    // The admin's address and browser are not the member's to see; the member's own are.
+    expect([events[2]!.ip, events[2]!.userAgent]).toEqual([null, null]);
+    expect(events[0]!.ip).toBe(memberClient.ip);
     expect(events[0]!.details).toEqual({ factors: ['password', 'totp'], newAuthenticator: true });
     // Only their own: the admin's login is not in it.
     expect(events.every((e) => e.target?.id === member.id)).toBe(true);
     expect(errorCode(await new Client(app).get('/api/v1/me/activity'))).toBe('unauthenticated');
     deps.clock.advanceSeconds(30);
     await loginWithCode(new Client(app), deps, instance.slug, member.email, fresh);
+  });
+
+  it('answers 400, not 500, to text the database cannot store, and changes nothing', async () => {
+    const { member, adminClient } = await memberWithTwoFactor();
+    for (const reason of ['a\u0000b', 'a\ud800b']) {
+      const response = await adminClient.post(`/api/v1/admin/users/${member.id}/two-factor/reset`, { reason });
+      expect([response.statusCode, errorCode(response), response.json().error.field]).toEqual([400, 'invalid_request', 'reason']);
+    }
+    for (const url of ['/api/v1/admin/audit?userId=%00', '/api/v1/admin/audit/export?userId=%00', '/api/v1/admin/users?q=%00']) {
+      const response = await adminClient.get(url);
+      expect([response.statusCode, errorCode(response)]).toEqual([400, 'invalid_request']);
+    }
+    expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', member.id).execute()).toHaveLength(1);
   });
 
   it('keeps the log append-only: the database refuses to change or remove an event', async () => {

@@ -88,7 +88,10 @@ describe.each(engines())('audit events on %s', (engine) => {
       ['two_factor.enabled', {}],
       ['login.succeeded', { factors: ['password'] }],
     ]);
-    expect(events.every((e) => e.actor.id === member.id && e.target?.id === member.id)).toBe(true);
+    // A failed sign-in names the account tried, not a person; everything else was the member.
+    expect(events[5]!.actor).toEqual({ type: 'user', id: null, label: `Sign-in attempt as ${member.email}` });
+    expect(events.filter((e) => e.action !== 'login.failed').every((e) => e.actor.id === member.id)).toBe(true);
+    expect(events.every((e) => e.target?.id === member.id)).toBe(true);
   });
 
   it('never writes a code, a password or a secret into an event', async () => {

@@ -167,8 +167,10 @@ describe.each(engines())('support operators and their reset of an administrator 
     // The admin and the other admin are told, with the reference; the member is not.
     const toAdmin = (await deliveredTo(deps, admin.email)).find((m) => m.subject.startsWith('Two-factor authentication was reset'));
     expect(toAdmin?.text).toContain('the support team, after verifying your identity (reference TICKET-4711)');
+    expect(toAdmin?.text).toContain(`from the address ${client.ip}`);
     const toOther = (await deliveredTo(deps, other.email)).find((m) => m.subject.includes('Ada Admin'));
     expect(toOther?.text).toContain('a video call with an identity check');
+    expect(toOther?.text).toContain('the support team, after verifying their identity');
     expect(toOther?.text).toContain('TICKET-4711');
 
     // The instance's audit log has the operator, the target and the verification record.
@@ -202,6 +204,16 @@ describe.each(engines())('support operators and their reset of an administrator 
     );
     expect((await client.post('/api/v1/support/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
     expect((await client.post(url(instance.slug, admin.id), { verification })).statusCode).toBe(204);
+    // The operator's own trail: the failed and the good step-up, the logins.
+    const own = (await client.get('/api/v1/support/activity')).json().events as EventJson[];
+    expect(own.map((e) => [e.action, e.details])).toEqual([
+      ['two_factor.reset', { by: 'support', verification }],
+      ['step_up.succeeded', { factor: 'totp' }],
+      ['step_up.failed', { factor: 'totp' }],
+      ['support.login_succeeded', { factors: ['password', 'totp'], newAuthenticator: true }],
+      ['two_factor.set_up', { replaced: false }],
+    ]);
+    expect(errorCode(await new Client(app).get('/api/v1/support/activity'))).toBe('unauthenticated');
   });
 
   it('has a break-glass CLI command with the same record, effects and audit event', async () => {

@@ -4,6 +4,7 @@ import { engines } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { enrolTotp } from '../support/two-factor.ts';
+import { oathtool } from '../support/oathtool.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 
 describe.each(engines())('the Users list on %s', (engine) => {
@@ -92,6 +93,21 @@ describe.each(engines())('the Users list on %s', (engine) => {
     expect((await list(adminClient)).json().counts).toEqual({ active: 2, pending: 1, off: 4 });
     await database.db.deleteFrom('totp_credentials').where('user_id', '=', users[0]!.id).execute();
     expect((await list(adminClient)).json().counts).toEqual({ active: 1, pending: 2, off: 4 });
+  });
+
+  it('keeps the counts right when a user sets up at login under enforced auto-enable', async () => {
+    const { instance, admin } = await givenInstance(deps, 'enterprise');
+    const member = await givenUser(deps, instance);
+    await givenUser(deps, instance);
+    const adminClient = new Client(app);
+    await adminClient.login(instance.slug, admin.email, PASSWORD);
+    await adminClient.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true, enforceSetup: true } } });
+    expect((await list(adminClient)).json().counts).toEqual({ active: 0, pending: 3, off: 0 });
+    const client = new Client(app);
+    expect((await client.login(instance.slug, member.email, PASSWORD)).json().next).toBe('setup');
+    const { secret } = (await client.post('/api/v1/auth/setup')).json();
+    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await list(adminClient)).json().counts).toEqual({ active: 1, pending: 2, off: 0 });
   });
 
   it('shows only the instance’s own users, to administrators only, and refuses bad queries', async () => {

@@ -12,7 +12,7 @@ import { passwordChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { checkPasswordForAccount, normalizePassword } from './password-rules.ts';
 import { emailKey } from './user.ts';
-import { userEvent } from '../audit/audit-event.ts';
+import { attemptActor, userEvent } from '../audit/audit-event.ts';
 
 /**
  * POST /auth/password: the forced change of an expired password at login (SPEC rule 10), or a
@@ -38,7 +38,7 @@ export async function changePassword(
   const current = normalizePassword(input.currentPassword);
   if (!hashes?.current || !(await deps.hasher.verify(hashes.current, current))) {
     const during = session.stage === 'done' ? 'password_change' : 'login';
-    const failure = userEvent(now, during === 'login' ? 'login.failed' : 'step_up.failed', instance.id, user, client, { factor: 'password', during });
+    const failure = userEvent(now, during === 'login' ? 'login.failed' : 'step_up.failed', instance.id, user, client, { factor: 'password', during }, during === 'login' ? attemptActor(user) : undefined);
     await attemptFailed(deps, attempt, client, { user, instance, factor: 'password', failure });
     throw new DomainError('invalid_credentials', 'The current password is not correct.', { field: 'currentPassword' });
   }
@@ -61,8 +61,13 @@ export async function changePassword(
   const fresh = newSession(deps, user.id, 'done', client, session.secondFactorAt);
   const tenant = deps.stores.forInstance(instance.id);
   const audit = [userEvent(now, 'password.changed', instance.id, user, client, { expired: session.stage === 'change_password' })];
-  if (session.stage === 'change_password') audit.push(userEvent(now, 'login.succeeded', instance.id, user, client, { factors: ['password'], passwordChanged: true }));
-  await tenant.passwords.change(user.id, newHash, POLICY_LIMITS.historyCount.max, { previousSessionId: session.id, next: fresh.row }, now, audit);
+  if (session.stage === 'change_password') {
+    const factors = session.secondFactorAt ? ['password', 'second_factor'] : ['password'];
+    audit.push(userEvent(now, 'login.succeeded', instance.id, user, client, { factors, passwordChanged: true }));
+  }
+  if (!(await tenant.passwords.change(user.id, newHash, POLICY_LIMITS.historyCount.max, { previousSessionId: session.id, next: fresh.row }, now, audit))) {
+    throw new DomainError('unauthenticated', 'Your sign-in has ended. Log in again.');
+  }
   await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, passwordChangedMail({ to: user.email, name: user.name, instanceName: instance.name, at: now, ip: client.ip })), now);
   deps.mailQueued();
   return { step: describeStep('done', instance, user, now), sessionToken: fresh.token };

@@ -10,5 +10,5 @@ export interface PasswordStore {
    * `keepHistory` stay), every session and known location of the user ends, and `swap.next` is
    * the one session left (SPEC rule 12: a password change ends the other sessions and locations).
    */
-  change(userId: string, newHash: string, keepHistory: number, swap: SessionSwap, now: Date, audit: NewAuditEvent[]): Promise<void>;
+  change(userId: string, newHash: string, keepHistory: number, swap: SessionSwap, now: Date, audit: NewAuditEvent[]): Promise<boolean>;
 }

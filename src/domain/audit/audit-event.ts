@@ -73,6 +73,16 @@ export function userTarget(user: Pick<User, 'id' | 'name' | 'email'>): AuditTarg
   return { id: user.id, label: personLabel(user) };
 }
 
+/**
+ * The actor of a failed sign-in: whoever typed the credentials is not verified, so the event
+ * names the account tried, not a person (the account is the event's target).
+ */
+export function attemptActor(user: Pick<User, 'email'>): AuditActor {
+  return { type: 'user', id: null, label: `Sign-in attempt as ${user.email}` };
+}
+
+export const SYSTEM_ACTOR: AuditActor = { type: 'system', id: null, label: 'keyward' };
+
 /** Where a request came from, as the log keeps it. */
 export interface AuditClient {
   ip: string | null;

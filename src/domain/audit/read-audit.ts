@@ -58,7 +58,10 @@ export async function* allAuditEvents(deps: Deps, active: ActiveSession, filter:
 /** GET /me/activity: the user's own recent security events, as actor or as target. */
 export async function ownActivity(deps: Deps, active: ActiveSession): Promise<AuditEvent[]> {
   const rows = await deps.stores.audit.list(active.instance.id, { userId: active.user.id, limit: OWN_ACTIVITY_LIMIT });
-  return rows.slice(0, OWN_ACTIVITY_LIMIT);
+  // Where an administrator or support acted from is theirs, not the user's to see.
+  // (A failed sign-in has no verified actor: its address is shown, it is the user's to know.)
+  const someoneElse = (event: AuditEvent) => event.actor.type !== 'user' || (event.actor.id !== null && event.actor.id !== active.user.id);
+  return rows.slice(0, OWN_ACTIVITY_LIMIT).map((event) => (someoneElse(event) ? { ...event, ip: null, userAgent: null } : event));
 }
 
 const CSV_COLUMNS = ['time', 'action', 'actor_type', 'actor', 'target', 'ip', 'user_agent', 'details'] as const;

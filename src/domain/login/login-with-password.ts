@@ -9,7 +9,7 @@ import { reserveAttempt } from '../throttle/check-throttle.ts';
 import { attemptFailed } from '../throttle/record-failure.ts';
 import { findKnownLocation, networkOf, type PresentedLocation } from '../known-location/known-location.ts';
 import type { LoginLookup } from './credential-store.ts';
-import { userEvent } from '../audit/audit-event.ts';
+import { attemptActor, userEvent } from '../audit/audit-event.ts';
 
 export interface PasswordLoginInput {
   instance: string;
@@ -53,7 +53,7 @@ export async function loginWithPassword(
             user: found.user,
             instance: found.instance,
             factor: 'password' as const,
-            failure: userEvent(now, 'login.failed', found.instance.id, found.user, client, { factor: 'password' }),
+            failure: userEvent(now, 'login.failed', found.instance.id, found.user, client, { factor: 'password' }, attemptActor(found.user)),
           }
         : null;
     await attemptFailed(deps, attempt, client, owner);

@@ -19,6 +19,7 @@ export async function postponeSetup(deps: Deps, sessionToken: string | undefined
   const stage = stageAfterSecondFactor(active.instance, active.user, now);
   const token = await startSession(deps, deps.stores.forInstance(active.instance.id), active.user.id, stage, { ...client, previousSession: { id: active.session.id, secretHash: active.secretHash } }, {
     countPostponement: true,
+    requirePrevious: true,
     ...(stage === 'done' ? { audit: [userEvent(now, 'login.succeeded', active.instance.id, active.user, client, { factors: ['password'], postponedSetup: true })] } : {}),
   });
   return { step: describeStep(stage, active.instance, { ...active.user, setupPostponements: active.user.setupPostponements + 1 }, now), sessionToken: token };

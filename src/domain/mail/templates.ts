@@ -206,12 +206,12 @@ export function twoFactorOffMail(input: { to: string; name: string; instanceName
 /** Who reset someone's 2FA, as a mail names them. */
 export type ResetBy = { kind: 'admin'; name: string; email: string } | { kind: 'support'; reference: string } | { kind: 'cli'; reference: string };
 
-function resetByText(by: ResetBy): string {
+function resetByText(by: ResetBy, whose: 'your' | 'their' = 'your'): string {
   switch (by.kind) {
     case 'admin':
       return `your administrator ${by.name} (${by.email})`;
     case 'support':
-      return `the support team, after verifying your identity (reference ${by.reference})`;
+      return `the support team, after verifying ${whose} identity (reference ${by.reference})`;
     case 'cli':
       return `the service's operator (reference ${by.reference})`;
   }
@@ -221,14 +221,29 @@ function resetByText(by: ResetBy): string {
  * To the user whose 2FA was reset (SPEC rule 8, ADM-05): who did it, when, what happens next, and
  * whom to contact if they did not ask for it. No link that logs in, no secret.
  */
-export function twoFactorResetMail(input: { to: string; name: string; instanceName: string; at: Date; by: ResetBy; loginUrl: string; stillEnabled: boolean }): MailMessage {
+/** Where a reset was made from, for the mails (NTF-02: time and address). */
+function resetFrom(by: ResetBy, ip: string | null): string {
+  if (by.kind === 'cli') return "on the server's command line";
+  return ip ? `from the address ${ip}` : 'from an unknown address';
+}
+
+export function twoFactorResetMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  at: Date;
+  ip: string | null;
+  by: ResetBy;
+  loginUrl: string;
+  stillEnabled: boolean;
+}): MailMessage {
   const subject = `Two-factor authentication was reset for your ${input.instanceName} account`;
   const who = resetByText(input.by);
   const contact = input.by.kind === 'admin' ? `contact ${input.by.name} (${input.by.email})` : 'contact your administrator';
   const lines = [
     `Hello ${input.name},`,
     '',
-    `Two-factor authentication for your ${input.instanceName} account was reset by ${who} at ${input.at.toISOString()}.`,
+    `Two-factor authentication for your ${input.instanceName} account was reset by ${who} at ${input.at.toISOString()}, ${resetFrom(input.by, input.ip)}.`,
     'Your authenticator app, your backup code and your trusted browsers no longer work, and you were logged out everywhere.',
     input.stillEnabled
       ? 'The next time you log in with your password, you will set up your authenticator app again.'
@@ -246,16 +261,17 @@ export function adminResetNoticeMail(input: {
   name: string;
   instanceName: string;
   at: Date;
+  ip: string | null;
   by: ResetBy;
   target: { name: string; email: string };
   method: string | null;
 }): MailMessage {
   const subject = `Two-factor authentication of administrator ${input.target.name} was reset`;
-  const by = input.by.kind === 'admin' ? `${input.by.name} (${input.by.email})` : resetByText(input.by);
+  const by = input.by.kind === 'admin' ? `${input.by.name} (${input.by.email})` : resetByText(input.by, 'their');
   const lines = [
     `Hello ${input.name},`,
     '',
-    `At ${input.at.toISOString()}, ${by} reset the two-factor authentication of ${input.target.name} (${input.target.email}), an administrator of ${input.instanceName}.`,
+    `At ${input.at.toISOString()}, ${by} reset the two-factor authentication of ${input.target.name} (${input.target.email}), an administrator of ${input.instanceName}, ${resetFrom(input.by, input.ip)}.`,
     input.method ? `The identity was verified by ${input.method}.` : 'It was done from the Users list of your instance.',
     'They will set up their authenticator app again at their next login. The event is in Settings → Audit.',
     '',

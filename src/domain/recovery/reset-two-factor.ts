@@ -77,6 +77,7 @@ async function performReset(deps: Deps, request: ResetRequest): Promise<void> {
         name: target.name,
         instanceName: instance.name,
         at: now,
+        ip: request.client.ip,
         by: request.by,
         loginUrl: loginUrl(deps.publicUrl, instance.slug),
         stillEnabled: isTwoFactorEnabled(instance.policy, target),
@@ -88,7 +89,7 @@ async function performReset(deps: Deps, request: ResetRequest): Promise<void> {
     const method = verifiedBy ? VERIFICATION_METHOD_NAMES[verifiedBy.method] : null;
     for (const admin of await tenant.users.listAdmins(100)) {
         if (admin.id === target.id || (request.actor.type === 'user' && admin.id === request.actor.id)) continue;
-      mails.push(sealMail(deps.secretBox, adminResetNoticeMail({ to: admin.email, name: admin.name, instanceName: instance.name, at: now, by: request.by, target, method })));
+      mails.push(sealMail(deps.secretBox, adminResetNoticeMail({ to: admin.email, name: admin.name, instanceName: instance.name, at: now, ip: request.client.ip, by: request.by, target, method })));
     }
   }
   const audit: NewAuditEvent[] = [
@@ -121,6 +122,12 @@ export async function resetByAdmin(deps: Deps, active: ActiveSession, userId: st
   if (userId === active.user.id) throw new DomainError('cannot_reset_self', 'Administrators cannot reset their own two-factor authentication. Ask support.');
   const target = await deps.stores.forInstance(active.instance.id).users.findById(userId);
   if (!target) throw new DomainError('not_found', 'No such user in this instance.');
+  // NIST SP 800-63B §3.2.2: a reset must not come from a session weaker than the factor it
+  // removes. For an administrator's factor the resetting admin needs 2FA of their own (and a
+  // fresh code, checked above), so a phished password alone cannot strip 2FA from the admins.
+  if (target.role === 'admin' && !(active.user.twoFactorEnabled && active.totp)) {
+    throw new DomainError('forbidden', "Set up two-factor authentication for your own account before resetting another administrator's.");
+  }
   await performReset(deps, {
     instance: active.instance,
     target,

@@ -60,8 +60,8 @@ export interface TenantSessionStore {
   rotate(
     previous: { id: string; secretHash: string } | null,
     next: NewSession,
-    effects?: { clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean; audit?: NewAuditEvent[] },
-  ): Promise<void>;
+    effects?: { clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean; audit?: NewAuditEvent[]; requirePrevious?: boolean },
+  ): Promise<boolean>;
   /** Ends every session of the user except `exceptId`. */
   deleteForUser(userId: string, exceptId?: string): Promise<number>;
 }

@@ -4,6 +4,7 @@ import { newSessionToken, SESSION_ABSOLUTE_SECONDS, type LoginStage } from './se
 import type { NewSession } from './session-store.ts';
 import type { TenantStores } from '../shared/stores.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
+import { DomainError } from '../shared/errors.ts';
 import { PENDING_LOGIN_SECONDS } from '../totp/two-factor.ts';
 
 export interface ClientInfo {
@@ -56,9 +57,11 @@ export async function startSession(
   userId: string,
   stage: LoginStage,
   client: ClientInfo,
-  effects: { secondFactorAt?: Date | null; clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean; audit?: NewAuditEvent[] } = {},
+  effects: { secondFactorAt?: Date | null; clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean; audit?: NewAuditEvent[]; requirePrevious?: boolean } = {},
 ): Promise<string> {
   const { token, row } = newSession(deps, userId, stage, client, effects.secondFactorAt ?? null);
-  await tenant.sessions.rotate(client.previousSession, row, effects);
+  if (!(await tenant.sessions.rotate(client.previousSession, row, effects))) {
+    throw new DomainError('unauthenticated', 'Your sign-in has ended. Log in again.');
+  }
   return token;
 }

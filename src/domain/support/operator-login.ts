@@ -76,12 +76,19 @@ function previousOf(token: string | undefined): { id: string; secretHash: string
 }
 
 /** After a refused operator attempt: count it against the IP, log it, and tell the operator of a lock. */
-async function operatorAttemptFailed(deps: Deps, attempt: number, client: AuditClient, operator: Operator | null, factor: 'password' | 'second_factor'): Promise<void> {
+async function operatorAttemptFailed(
+  deps: Deps,
+  attempt: number,
+  client: AuditClient,
+  operator: Operator | null,
+  factor: 'password' | 'second_factor',
+  action: 'support.login_failed' | 'step_up.failed' = 'support.login_failed',
+): Promise<void> {
   const now = deps.clock.now();
   const locked = operator !== null && isNotableLock(attempt, ACCOUNT_POLICY);
   const audit = operator
     ? [
-        operatorEvent(deps, 'support.login_failed', operator, client, { factor: factor === 'password' ? 'password' : 'totp' }),
+        operatorEvent(deps, action, operator, client, { factor: factor === 'password' ? 'password' : 'totp' }),
         ...(locked ? [operatorEvent(deps, 'support.locked', operator, client, { factor, failures: attempt, permanent: attempt === ACCOUNT_POLICY.hardLimit })] : []),
       ]
     : [];
@@ -164,13 +171,13 @@ async function useCode(
   const secret = active.totp ? deps.secretBox.open(active.totp.secretSealed, operatorSecretData(active.operator.id)) : null;
   const step = secret ? matchTotpStep(secret, code, now) : null;
   const refuse = async (): Promise<never> => {
-    await operatorAttemptFailed(deps, attempt, client, active.operator, 'second_factor');
+    await operatorAttemptFailed(deps, attempt, client, active.operator, 'second_factor', action === 'step_up.succeeded' ? 'step_up.failed' : 'support.login_failed');
     throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
   };
   if (step === null || step <= active.totp!.lastUsedStep) return refuse();
   // A step-up keeps the session's absolute end: it re-proves a factor, it is not a new login.
   const next = newOperatorSession(deps, active.operator.id, 'done', client, now, action === 'step_up.succeeded' ? active.session.expiresAt : undefined);
-  const audit = action === 'support.login_succeeded' ? [operatorEvent(deps, action, active.operator, client, { factors: ['password', 'totp'] })] : [];
+  const audit = [operatorEvent(deps, action, active.operator, client, action === 'support.login_succeeded' ? { factors: ['password', 'totp'] } : { factor: 'totp' })];
   const used = await deps.stores.operators.consumeStep(active.operator.id, step, { previousId: active.session.id, next: next.row }, { clearKeys: [key], audit });
   if (!used) return refuse();
   return next.token;

@@ -3,7 +3,7 @@ import type { User } from '../account/user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { lockNoticeMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
-import { userEvent, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
+import { SYSTEM_ACTOR, userEvent, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 import { ACCOUNT_POLICY, IP_POLICY, ipKey, isNotableLock, type Factor } from './throttle.ts';
 
 /**
@@ -25,7 +25,17 @@ export async function attemptFailed(
     ? [
         owner.failure,
         ...(locked
-          ? [userEvent(now, 'account.locked', owner.instance.id, owner.user, client, { factor: owner.factor, failures: attempt, permanent: attempt === ACCOUNT_POLICY.hardLimit })]
+          ? [
+              userEvent(
+                now,
+                'account.locked',
+                owner.instance.id,
+                owner.user,
+                client,
+                { factor: owner.factor, failures: attempt, permanent: attempt === ACCOUNT_POLICY.hardLimit },
+                SYSTEM_ACTOR,
+              ),
+            ]
           : []),
       ]
     : [];

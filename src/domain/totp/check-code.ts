@@ -9,7 +9,7 @@ import { attemptFailed } from '../throttle/record-failure.ts';
 import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
 import type { NewKnownLocation, SessionSwap } from './two-factor-store.ts';
 import { secretAssociatedData } from './two-factor.ts';
-import { userEvent, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
+import { attemptActor, userEvent, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 
 /** A second factor as the API takes it: a TOTP code or the emailed backup code. */
 export type SecondFactorInput = { code: string } | { backupCode: string };
@@ -99,7 +99,15 @@ export async function codeRefused(
     user: active.user,
     instance: active.instance,
     factor: 'second_factor',
-    failure: userEvent(deps.clock.now(), action, active.instance.id, active.user, client, { factor: refused.kind, during: refused.use }),
+    failure: userEvent(
+      deps.clock.now(),
+      action,
+      active.instance.id,
+      active.user,
+      client,
+      { factor: refused.kind, during: refused.use },
+      refused.use === 'login' || refused.use === 'password_reset' ? attemptActor(active.user) : undefined,
+    ),
   });
   throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
 }

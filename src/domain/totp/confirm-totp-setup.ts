@@ -41,9 +41,10 @@ export async function confirmTotpSetup(
   const backup = issueBackupCode(deps, user, instance, 'issued', client);
   const audit = [userEvent(now, 'two_factor.set_up', instance.id, user, client, { replaced: active.totp !== null })];
   if (session.stage === 'setup' && stage === 'done') audit.push(userEvent(now, 'login.succeeded', instance.id, user, client, { factors: ['password', 'totp'], newAuthenticator: true }));
-  await deps.stores
+  const confirmed = await deps.stores
     .forInstance(instance.id)
     .twoFactor.confirmEnrolment(user.id, pending.secretSealed, step, { previousSessionId: session.id, next: next.row }, device?.row ?? null, backup, audit, now);
+  if (!confirmed) throw new DomainError('unauthenticated', 'Your sign-in has ended. Log in again.');
   deps.mailQueued();
   return { step: describeStep(stage, instance, user, now), sessionToken: next.token, device };
 }

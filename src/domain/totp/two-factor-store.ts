@@ -35,7 +35,7 @@ export interface TwoFactorStore {
   /**
    * Makes `secretSealed` the user's authenticator (replacing any earlier one) with `step` as used,
    * turns 2FA on, ends the user's other sessions and known locations, swaps the session and stores
-   * the new location.
+   * the new location. false (nothing changed) when the session `swap` ends no longer exists.
    */
   confirmEnrolment(
     userId: string,
@@ -46,7 +46,7 @@ export interface TwoFactorStore {
     backup: NewBackupCode,
     audit: NewAuditEvent[],
     now: Date,
-  ): Promise<void>;
+  ): Promise<boolean>;
   /**
    * Uses the backup code whose MAC is `oldMac` and, in the same statement, stores `next` in its
    * place, queues `next.mail`, swaps the session and clears `clearKeys`. false (nothing changed)

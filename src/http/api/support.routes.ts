@@ -14,6 +14,7 @@ import { invalidInput } from '../../domain/shared/errors.ts';
 import type { ActiveOperatorSession } from '../../domain/support/operator-store.ts';
 import { requestClient, type Cookies } from '../plugins/session.ts';
 import { codeBodySchema, loginStepSchema, type CodeBody } from './auth.schemas.ts';
+import { activitySchema } from './audit.schemas.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -135,6 +136,10 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
       const { operator } = request.operator!;
       return { id: operator.id, email: operator.email, name: operator.name, stepUpUntil: stepUpUntil(request.operator!, deps.clock.now())?.toISOString() ?? null };
     });
+
+    app.get('/support/activity', { preHandler: operatorOnly, schema: { response: { 200: activitySchema } } }, async (request) => ({
+      events: await deps.stores.audit.listForOperator(request.operator!.operator.id, 20),
+    }));
 
     app.get<{ Querystring: { q?: string } }>(
       '/support/instances',

@@ -67,6 +67,19 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     expect(await find(next.id, next.secretHash, now)).not.toBeNull();
   });
 
+  it('with requirePrevious, starts nothing when the previous session is already gone (ended by a reset meanwhile)', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const first = await givenSession(instance.id, admin.id);
+    await deps.stores.forInstance(instance.id).sessions.deleteForUser(admin.id);
+    const next = newSessionToken();
+    const now = new Date();
+    const started = await deps.stores.forInstance(instance.id).sessions.rotate({ id: first.id, secretHash: first.secretHash }, {
+      id: next.id, secretHash: next.secretHash, userId: admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null, secondFactorAt: null,
+    }, { requirePrevious: true });
+    expect(started).toBe(false);
+    expect(await find(next.id, next.secretHash, now)).toBeNull();
+  });
+
   it('does not end a session whose secret the client does not have', async () => {
     const { instance, admin } = await givenInstance(deps);
     const victim = await givenSession(instance.id, admin.id);

@@ -38,6 +38,19 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     return { instance, admin, tenant, sessionId: next.token.id };
   }
 
+  it('binds no app when the session that started the setup is gone (a reset won the race)', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const tenant = deps.stores.forInstance(instance.id);
+    const first = session(admin.id);
+    await tenant.sessions.rotate(null, first.row);
+    await tenant.sessions.deleteForUser(admin.id);
+    const next = session(admin.id);
+    expect(await tenant.twoFactor.confirmEnrolment(admin.id, 'sealed', 100, { previousSessionId: first.token.id, next: next.row }, location(), backup(admin.email), [], new Date())).toBe(false);
+    for (const table of ['totp_credentials', 'backup_codes', 'known_locations', 'sessions'] as const) {
+      expect(await database.db.selectFrom(table).select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
+    }
+  });
+
   it('confirms an enrolment: the app, 2FA on, one new session and one known location', async () => {
     const { instance, admin, tenant } = await enrolled();
     const row = await database.db.selectFrom('totp_credentials').selectAll().where('user_id', '=', admin.id).executeTakeFirstOrThrow();
