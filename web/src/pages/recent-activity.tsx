@@ -63,8 +63,10 @@ function ActivityTable({ me, events }: { me: Me; events: AuditEvent[] }) {
 }
 
 function ActivityRow({ me, event }: { me: Me; event: AuditEvent }) {
-  // Someone else's action on this account (a reset, a role change) says who it was.
-  const byOther = event.actor.type === 'operator' || event.actor.type === 'cli' || (event.actor.type === 'user' && event.actor.id !== me.id);
+  // Someone else's action on this account (a reset, a role change) says who it was. A failed
+  // sign-in has no verified actor (id null): it is shown as something that happened to the account.
+  const byOther =
+    event.actor.type === 'operator' || event.actor.type === 'cli' || (event.actor.type === 'user' && event.actor.id !== null && event.actor.id !== me.id);
   const details = detailsText(event);
   return (
     <tr>
