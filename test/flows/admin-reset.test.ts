@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import { engines } from '../support/db.ts';
 import { deliveredTo, givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
+import type { EventJson } from '../support/audit.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp, loginWithCode } from '../support/two-factor.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
@@ -11,15 +12,6 @@ import { createUser } from '../../src/domain/account/create-user.ts';
 
 const BACKUP_LINE = /^Backup code: (\S+)$/m;
 
-interface EventJson {
-  id: string;
-  action: string;
-  actor: { type: string; id: string | null; label: string };
-  target: { id: string; label: string } | null;
-  ip: string | null;
-  userAgent: string | null;
-  details: Record<string, unknown>;
-}
 
 describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) => {
   let database: DatabaseHandle;

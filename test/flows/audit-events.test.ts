@@ -3,19 +3,12 @@ import type { FastifyInstance } from 'fastify';
 import { engines } from '../support/db.ts';
 import { deliveredTo, givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, useTestApp } from '../support/app.ts';
+import type { EventJson } from '../support/audit.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
 
 const BACKUP_LINE = /^Backup code: (\S+)$/m;
 
-interface EventJson {
-  action: string;
-  actor: { type: string; id: string | null; label: string };
-  target: { id: string; label: string } | null;
-  ip: string | null;
-  userAgent: string | null;
-  details: Record<string, unknown>;
-}
 
 /** Every security event of the list leaves its trace, with actor, target, IP and user agent. */
 describe.each(engines())('audit events on %s', (engine) => {

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { engines } from '../support/db.ts';
 import { deliveredTo, givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
+import type { EventJson } from '../support/audit.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
@@ -13,12 +14,6 @@ import { runOperation } from '../../src/cli/operations.ts';
 
 const OPERATOR_PASSWORD = 'support staff passphrase 2026';
 
-interface EventJson {
-  action: string;
-  actor: { type: string; id: string | null; label: string };
-  target: { id: string; label: string } | null;
-  details: Record<string, unknown>;
-}
 
 describe.each(engines())('support operators and their reset of an administrator on %s', (engine) => {
   let database: DatabaseHandle;
