@@ -8,6 +8,8 @@ import { createUser, type CreateUserInput } from '../domain/account/create-user.
 import { importUsers, type ImportRow } from '../domain/account/import-users.ts';
 import { createOperator, resetOperatorTwoFactor } from '../domain/support/create-operator.ts';
 import { resetFromCli } from '../domain/recovery/reset-two-factor.ts';
+import type { AuditActor } from '../domain/audit/audit-event.ts';
+import { cliOperator } from './cli-operator.ts';
 
 export type Operation =
   | { op: 'instance.create'; input: CreateInstanceInput }
@@ -17,10 +19,13 @@ export type Operation =
   | { op: 'operator.reset-two-factor'; input: { email: string; operator: string } }
   | { op: 'two-factor.reset'; input: { instance: string; email: string; verification: unknown; operator: string } };
 
+/** Who ran the command, for the audit log (inside a server too: only the data directory's owner can reach its socket). */
+const cliActor = (): AuditActor => ({ type: 'cli', id: null, label: `CLI: ${cliOperator()}` });
+
 export async function runOperation(deps: Deps, operation: Operation, onProgress: (done: number) => void = () => {}): Promise<unknown> {
   switch (operation.op) {
     case 'instance.create': {
-      const { instance, admin } = await createInstance(deps, operation.input);
+      const { instance, admin } = await createInstance(deps, operation.input, undefined, cliActor());
       return {
         id: instance.id,
         slug: instance.slug,
@@ -30,7 +35,7 @@ export async function runOperation(deps: Deps, operation: Operation, onProgress:
       };
     }
     case 'user.create': {
-      const user = await createUser(deps, operation.input);
+      const user = await createUser(deps, operation.input, cliActor());
       return { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status };
     }
     case 'user.import':

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { execute } from './context.ts';
 import { printJson, readPassword } from './io.ts';
-import { cliOperator } from './two-factor.ts';
+import { cliOperator } from './cli-operator.ts';
 
 export function registerOperatorCommands(program: Command): void {
   const operator = program.command('operator').description("manage the vendor's support operators");

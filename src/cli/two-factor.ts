@@ -1,18 +1,7 @@
-import os from 'node:os';
 import type { Command } from 'commander';
 import { execute } from './context.ts';
 import { printJson } from './io.ts';
-
-/** Who ran the CLI, as the audit log names them: the host's operator has no account in keyward. */
-export function cliOperator(): string {
-  let user = 'unknown user';
-  try {
-    user = os.userInfo().username;
-  } catch {
-    // No passwd entry (some containers): the host name still says where it ran.
-  }
-  return `${user}@${os.hostname()}`;
-}
+import { cliOperator } from './cli-operator.ts';
 
 export function registerTwoFactorCommands(program: Command): void {
   const twoFactor = program.command('two-factor').description("recover a user's two-factor authentication");

@@ -161,6 +161,9 @@ describe('the keyward CLI on the embedded database', { timeout: 120_000 }, () =>
     events.shift();
     expect(events[0]).toMatchObject({ actor_type: 'cli', target_label: 'Hank Scorpio <Hank@Globex.test>', details: { by: 'cli', verification: { method: 'phone_callback', reference: 'INC-1', notes: null } } });
     expect(events[0]!.actor_label).toMatch(/^CLI: .+@.+/);
+    // Accounts the CLI created (the instance's admin, users) left a trace too.
+    const created = await query((db) => db.selectFrom('audit_events').select(['actor_type', 'target_label', 'details']).where('action', '=', 'user.created').orderBy('id').execute());
+    expect(created[0]).toMatchObject({ actor_type: 'cli', target_label: 'Hank Scorpio <Hank@Globex.test>', details: { role: 'admin', firstAdmin: true } });
   });
 });
 

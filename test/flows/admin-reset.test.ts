@@ -179,19 +179,28 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
 
     const all = await auditOf(adminClient);
     expect(all.events.every((e) => e.target?.id !== other.admin.id && e.actor.id !== other.admin.id)).toBe(true);
-    expect(all.events.map((e) => e.action)).toEqual(['login.failed', 'login.succeeded', 'login.succeeded', 'login.succeeded', 'login.succeeded']);
+    expect(all.events.map((e) => e.action)).toEqual([
+      'login.failed',
+      'login.succeeded',
+      'login.succeeded',
+      'login.succeeded',
+      'login.succeeded',
+      'user.created',
+      'user.created',
+    ]);
     expect(all.events[0]).toMatchObject({ target: { id: member.id }, details: { factor: 'password' } });
+    expect(all.events[6]).toMatchObject({ actor: { type: 'system' }, target: { id: admin.id }, details: { role: 'admin', firstAdmin: true } });
 
-    const first = await auditOf(adminClient, '?limit=2');
-    expect(first.events.map((e) => e.id)).toEqual(all.events.slice(0, 2).map((e) => e.id));
-    const second = await auditOf(adminClient, `?limit=2&cursor=${first.nextCursor}`);
-    expect(second.events.map((e) => e.id)).toEqual(all.events.slice(2, 4).map((e) => e.id));
-    const last = await auditOf(adminClient, `?limit=2&cursor=${second.nextCursor}`);
-    expect(last.events.map((e) => e.id)).toEqual(all.events.slice(4).map((e) => e.id));
+    const first = await auditOf(adminClient, '?limit=3');
+    expect(first.events.map((e) => e.id)).toEqual(all.events.slice(0, 3).map((e) => e.id));
+    const second = await auditOf(adminClient, `?limit=3&cursor=${first.nextCursor}`);
+    expect(second.events.map((e) => e.id)).toEqual(all.events.slice(3, 6).map((e) => e.id));
+    const last = await auditOf(adminClient, `?limit=3&cursor=${second.nextCursor}`);
+    expect(last.events.map((e) => e.id)).toEqual(all.events.slice(6).map((e) => e.id));
     expect(last.nextCursor).toBeNull();
 
     expect((await auditOf(adminClient, '?action=login.failed')).events).toHaveLength(1);
-    expect((await auditOf(adminClient, `?userId=${admin.id}`)).events).toHaveLength(1);
+    expect((await auditOf(adminClient, `?userId=${admin.id}`)).events.map((e) => e.action)).toEqual(['login.succeeded', 'user.created']);
     // The other instance's admin sees nothing of ours, even by naming our user.
     const otherClient = new Client(app);
     await otherClient.login(other.instance.slug, other.admin.email, PASSWORD);
@@ -242,7 +251,7 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     const activity = await memberClient.get('/api/v1/me/activity');
     expect(activity.statusCode).toBe(200);
     const events = activity.json().events as EventJson[];
-    expect(events.map((e) => e.action)).toEqual(['login.succeeded', 'two_factor.set_up', 'two_factor.reset', 'two_factor.set_up', 'two_factor.enabled', 'login.succeeded']);
+    expect(events.map((e) => e.action)).toEqual(['login.succeeded', 'two_factor.set_up', 'two_factor.reset', 'two_factor.set_up', 'two_factor.enabled', 'login.succeeded', 'user.created']);
     expect(events[2]!.actor.label).toBe(`Ada Admin <${admin.email}>`);
     // The admin's address and browser are not the member's to see; the member's own are.
     expect([events[2]!.ip, events[2]!.userAgent]).toEqual([null, null]);

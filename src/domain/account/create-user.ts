@@ -5,6 +5,7 @@ import { sealMail } from '../mail/seal-mail.ts';
 import { getInstanceBySlug } from './find-instance.ts';
 import { checkPasswordForAccount } from './password-rules.ts';
 import { parseEmail, parsePersonName, parseRole, type User } from './user.ts';
+import { SYSTEM_ACTOR, userEvent, type AuditActor } from '../audit/audit-event.ts';
 
 export interface CreateUserInput {
   instanceSlug: string;
@@ -16,7 +17,7 @@ export interface CreateUserInput {
 }
 
 /** Creates one user of an instance and queues the account mail in the same transaction. */
-export async function createUser(deps: Deps, input: CreateUserInput): Promise<User> {
+export async function createUser(deps: Deps, input: CreateUserInput, actor: AuditActor = SYSTEM_ACTOR): Promise<User> {
   const instance = await getInstanceBySlug(deps, input.instanceSlug);
   const email = parseEmail(input.email);
   const name = parsePersonName(input.name ?? email.split('@')[0]!);
@@ -33,6 +34,8 @@ export async function createUser(deps: Deps, input: CreateUserInput): Promise<Us
       passwordHash,
       passwordChangedAt: passwordHash ? deps.clock.now() : null,
     });
+    // A new account (an administrator above all) is a grant of access: it leaves a trace too.
+    await stores.audit.record([userEvent(deps.clock.now(), 'user.created', instance.id, created, { ip: null, userAgent: null }, { role }, actor)]);
     // A user without a password cannot log in yet: their mail is the invitation, sent later.
     if (passwordHash === null) return created;
     const mail = accountCreatedMail({

@@ -20,6 +20,7 @@ export const AUDIT_ACTIONS = [
   'policy.updated',
   'settings.updated',
   'user.invited',
+  'user.created',
   'user.role_changed',
   'user.disabled',
   'user.enabled',

@@ -1,3 +1,4 @@
+import { SYSTEM_ACTOR, userEvent, type AuditActor } from '../audit/audit-event.ts';
 import { randomId } from '../../crypto/random.ts';
 import type { Deps } from '../shared/deps.ts';
 import { checkPasswordForAccount } from '../account/password-rules.ts';
@@ -23,6 +24,7 @@ export async function createInstance(
   deps: Deps,
   input: CreateInstanceInput,
   inTransaction?: (stores: Stores) => Promise<void>,
+  actor: AuditActor = SYSTEM_ACTOR,
 ): Promise<{ instance: Instance; admin: User }> {
   const instance: Instance = {
     id: randomId(),
@@ -53,6 +55,7 @@ export async function createInstance(
       passwordHash,
       passwordChangedAt: deps.clock.now(),
     });
+    await stores.audit.record([userEvent(deps.clock.now(), 'user.created', instance.id, user, { ip: null, userAgent: null }, { role: 'admin', firstAdmin: true }, actor)]);
     const mail = accountCreatedMail({
       to: email,
       name,

@@ -40,7 +40,7 @@ export async function completeFirstRun(
     if (!spent || (await stores.instances.any())) {
       throw new DomainError('forbidden', 'This setup link is no longer valid.', { field: 'token' });
     }
-  });
+  }, { type: 'system', id: null, label: 'First-run setup link' });
   const sessionToken = await startSession(deps, deps.stores.forInstance(instance.id), admin.id, 'done', client);
   return { step: { next: 'done' }, sessionToken };
 }
