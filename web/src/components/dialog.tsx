@@ -3,9 +3,9 @@
  * keeps focus inside and closes on Escape. Focus starts on the first field and returns to the
  * control that opened it.
  */
-import { useId, useLayoutEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, useLayoutEffect, useRef, useState, type FormEvent, type ReactNode, type Ref } from 'react';
 import type { SecondFactor } from '../api.ts';
-import { errorText } from '../errors.ts';
+import { useCodeEntry } from './code-entry.tsx';
 import { Alert } from './field.tsx';
 import { NoDeviceDisclosure, readSecondFactor, SecondFactorField } from './second-factor.tsx';
 
@@ -42,6 +42,45 @@ export function Dialog({ title, onClose, wide = false, children }: { title: stri
   );
 }
 
+/**
+ * A dialog that is one form: the title as its heading, then the fields and buttons (`children`,
+ * given the title's id where fields take it as theirs). `after` stands inside the dialog but
+ * outside the form (a step-up dialog, whose submit must not reach this form).
+ */
+export function FormDialog({
+  title,
+  onClose,
+  wide = false,
+  onSubmit,
+  formRef,
+  after,
+  children,
+}: {
+  title: string;
+  onClose(): void;
+  wide?: boolean;
+  onSubmit(event: FormEvent<HTMLFormElement>): void;
+  formRef?: Ref<HTMLFormElement>;
+  after?: ReactNode;
+  children: ReactNode | ((titleId: string) => ReactNode);
+}) {
+  return (
+    <Dialog title={title} onClose={onClose} wide={wide}>
+      {(titleId) => (
+        <>
+          <form ref={formRef} className="form" onSubmit={onSubmit} noValidate>
+            <h2 id={titleId} className="dialog-title">
+              {title}
+            </h2>
+            {typeof children === 'function' ? children(titleId) : children}
+          </form>
+          {after}
+        </>
+      )}
+    </Dialog>
+  );
+}
+
 interface CodeDialogProps {
   title: string;
   description: ReactNode;
@@ -62,60 +101,46 @@ interface CodeDialogProps {
  * "I don't have my device", the emailed backup code, as the verification page does.
  */
 export function CodeDialog({ title, description, submitLabel, destructive = false, allowBackupCode = true, onSubmit, onDone, onCancel }: CodeDialogProps) {
-  const [value, setValue] = useState('');
   const [useBackupCode, setUseBackupCode] = useState(false);
-  const [fieldError, setFieldError] = useState<string | undefined>();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const read = readSecondFactor(value, useBackupCode);
-    setError(null);
-    setFieldError('problem' in read ? read.problem : undefined);
-    if ('problem' in read) return input.current?.focus();
-    setBusy(true);
-    try {
-      await onSubmit(read.factor);
+  const entry = useCodeEntry({
+    read: (value) => readSecondFactor(value, useBackupCode),
+    send: async (factor) => {
+      await onSubmit(factor);
       onDone();
-    } catch (failure) {
-      setError(errorText(failure, 'That did not work. Try again.'));
-      setValue('');
-      input.current?.focus();
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    fallback: 'That did not work. Try again.',
+  });
 
   const switchMethod = (backup: boolean) => {
     setUseBackupCode(backup);
-    setValue('');
-    setFieldError(undefined);
-    setError(null);
+    entry.clear();
   };
 
   return (
-    <Dialog title={title} onClose={onCancel}>
+    <FormDialog title={title} onClose={onCancel} onSubmit={(event) => void entry.submit(event)}>
       {(titleId) => (
-        <form className="form" onSubmit={(event) => void submit(event)} noValidate>
-          <h2 id={titleId} className="dialog-title">
-            {title}
-          </h2>
+        <>
           <div className="dialog-description">{description}</div>
-          {error ? <Alert>{error}</Alert> : null}
-          <SecondFactorField id={titleId} ref={input} useBackupCode={useBackupCode} value={value} onChange={setValue} error={fieldError} />
-          <div className="button-row">
-            <button type="submit" className={destructive ? 'button button-danger' : 'button button-primary'} disabled={busy}>
-              {submitLabel}
-            </button>
-            <button type="button" className="button button-secondary" onClick={onCancel}>
-              Cancel
-            </button>
-          </div>
+          {entry.error ? <Alert>{entry.error.text}</Alert> : null}
+          <SecondFactorField id={titleId} ref={entry.input} useBackupCode={useBackupCode} value={entry.value} onChange={entry.setValue} error={entry.fieldError} />
+          <DialogButtons submitLabel={submitLabel} destructive={destructive} busy={entry.busy} onCancel={onCancel} />
           {allowBackupCode ? <NoDeviceDisclosure id={titleId} useBackupCode={useBackupCode} onSwitch={switchMethod} /> : null}
-        </form>
+        </>
       )}
-    </Dialog>
+    </FormDialog>
+  );
+}
+
+/** A dialog's submit button (red where it turns a protection off or resets it) and its Cancel. */
+export function DialogButtons({ submitLabel, busy, onCancel, destructive = false }: { submitLabel: string; busy: boolean; onCancel(): void; destructive?: boolean }) {
+  return (
+    <div className="button-row">
+      <button type="submit" className={destructive ? 'button button-danger' : 'button button-primary'} disabled={busy}>
+        {submitLabel}
+      </button>
+      <button type="button" className="button button-secondary" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
   );
 }

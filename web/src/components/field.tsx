@@ -126,6 +126,37 @@ export function normalizeCode(value: string): string | null {
   return /^\d{6}$/.test(digits) ? digits : null;
 }
 
+/** A typed code as the server takes it, or the sentence to show when it is not six digits. */
+export function readCode(value: string): { factor: string } | { problem: string } {
+  const code = normalizeCode(value);
+  return code ? { factor: code } : { problem: 'Enter the 6 digits your authenticator app shows.' };
+}
+
+/** A search box that filters a list as people type (no autocomplete, no spelling marks). */
+export function SearchField(props: {
+  id: string;
+  label: string;
+  hint: string;
+  value: string;
+  onChange(value: string): void;
+  ref?: Ref<HTMLInputElement>;
+}) {
+  const { id, label, hint, value, onChange, ref } = props;
+  return (
+    <TextField
+      id={id}
+      ref={ref}
+      label={label}
+      type="search"
+      autoComplete="off"
+      spellCheck={false}
+      hint={hint}
+      value={value}
+      onChange={(event) => onChange(event.target.value)}
+    />
+  );
+}
+
 /** A message announced politely: confirmations and notices. */
 export function Notice({ children, tone = 'info' }: { children: ReactNode; tone?: 'info' | 'success' }) {
   return (

@@ -5,15 +5,15 @@
  */
 import { useId, useState, type Ref } from 'react';
 import type { SecondFactor } from '../api.ts';
-import { CheckboxField, CodeField, normalizeCode, TextField } from './field.tsx';
+import { CheckboxField, CodeField, readCode, TextField } from './field.tsx';
 
 export const BACKUP_CODE_HINT = '16 letters and digits, like 7KQ4-M9XD-2HTR-PW6C. Upper or lower case, with or without the dashes.';
 
 /** What was typed, as the server takes it: null (with the sentence to show) when it cannot be sent. */
 export function readSecondFactor(value: string, useBackupCode: boolean): { factor: SecondFactor } | { problem: string } {
   if (useBackupCode) return value.trim() ? { factor: { backupCode: value.trim() } } : { problem: 'Enter the backup code from the email.' };
-  const code = normalizeCode(value);
-  return code ? { factor: { code } } : { problem: 'Enter the 6 digits your authenticator app shows.' };
+  const read = readCode(value);
+  return 'factor' in read ? { factor: { code: read.factor } } : read;
 }
 
 /** The code field, or the backup-code field once the person switched to it. */

@@ -4,12 +4,14 @@
  */
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type Ref } from 'react';
 import { api, type AuditEvent, type AuditQuery, type ListedUser } from '../api.ts';
-import { actionText, actorText, AUDIT_ACTIONS, detailsText, eventTime, shortUserAgent } from '../audit-words.ts';
-import { Alert, SelectField, TextField } from '../components/field.tsx';
+import { actionText, actorText, AUDIT_ACTIONS, detailsText } from '../audit-words.ts';
+import { EventFromCell, EventTimeCell } from '../components/event-cells.tsx';
+import { Alert, SearchField, SelectField } from '../components/field.tsx';
+import { PagedResults, SEARCH_DELAY_MS, usePagedList } from '../components/paged-list.tsx';
+import { ScrollRegion, TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
 
 export const AUDIT_PAGE_SIZE = 50;
-const SEARCH_DELAY_MS = 250;
 const USER_MATCHES = 5;
 
 interface PickedUser {
@@ -22,62 +24,25 @@ interface Filters {
   user: PickedUser | null;
 }
 
-type State =
-  | { status: 'loading' }
-  | { status: 'ready'; events: AuditEvent[]; nextCursor: string | null; loadingMore: boolean }
-  | { status: 'failed'; message: string };
-
 function toQuery(filters: Filters): Omit<AuditQuery, 'limit' | 'cursor'> {
   return { ...(filters.action ? { action: filters.action } : {}), ...(filters.user ? { userId: filters.user.id } : {}) };
 }
 
+const fetchEvents = (filters: Filters, cursor?: string) => api.audit({ ...toQuery(filters), limit: AUDIT_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+
 export function AuditSettings() {
   const headingId = useId();
   const [filters, setFilters] = useState<Filters>({ action: '', user: null });
-  const [state, setState] = useState<State>({ status: 'loading' });
   const [error, setError] = useState<string | null>(null);
-  const latest = useRef(0);
-  const firstNewRow = useRef<string | null>(null);
-  const table = useRef<HTMLTableElement>(null);
-
-  const load = useCallback(async (shown: Filters) => {
-    // Why a counter: an answer for earlier filters may arrive after the one now chosen.
-    const request = ++latest.current;
-    try {
-      const page = await api.audit({ ...toQuery(shown), limit: AUDIT_PAGE_SIZE });
-      if (request === latest.current) setState({ status: 'ready', ...page, loadingMore: false });
-    } catch (failure) {
-      if (request === latest.current) setState({ status: 'failed', message: errorText(failure, 'Loading the audit log failed.') });
-    }
-  }, []);
-
-  useEffect(() => {
-    void load(filters);
-  }, [filters, load]);
-
-  useEffect(() => {
-    // After "Load more": keyboard and screen-reader users continue at the first row that arrived.
-    if (!firstNewRow.current) return;
-    table.current?.querySelector<HTMLElement>(`[data-event-id="${CSS.escape(firstNewRow.current)}"]`)?.focus();
-    firstNewRow.current = null;
-  }, [state]);
-
-  const loadMore = async () => {
-    if (state.status !== 'ready' || !state.nextCursor) return;
-    const request = latest.current;
-    setState({ ...state, loadingMore: true });
-    setError(null);
-    try {
-      const page = await api.audit({ ...toQuery(filters), limit: AUDIT_PAGE_SIZE, cursor: state.nextCursor });
-      if (request !== latest.current) return;
-      firstNewRow.current = page.events[0]?.id ?? null;
-      setState({ status: 'ready', events: [...state.events, ...page.events], nextCursor: page.nextCursor, loadingMore: false });
-    } catch (failure) {
-      if (request !== latest.current) return;
-      setState({ ...state, loadingMore: false });
-      setError(errorText(failure, 'Loading more events failed.'));
-    }
-  };
+  const list = usePagedList({
+    query: filters,
+    rows: 'events',
+    fetch: fetchEvents,
+    loadFailed: 'Loading the audit log failed.',
+    moreFailed: 'Loading more events failed.',
+    onMoreFailed: setError,
+    rowIdAttribute: 'data-event-id',
+  });
 
   const change = (next: Filters) => {
     setError(null);
@@ -111,25 +76,17 @@ export function AuditSettings() {
         <UserFilter user={filters.user} onPick={(user) => change({ ...filters, user })} />
       </div>
       {error ? <Alert>{error}</Alert> : null}
-      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
-      {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
-      {state.status === 'ready' ? (
-        <>
-          <p role="status" className="muted">
-            {state.events.length === 0
-              ? 'No events match.'
-              : `Showing ${state.events.length === 1 ? '1 event' : `${state.events.length} events`}${state.nextCursor ? '; more to load' : ''}.`}
-          </p>
-          {state.events.length > 0 ? <EventTable ref={table} events={state.events} /> : null}
-          {state.nextCursor ? (
-            <div className="button-row">
-              <button type="button" className="button button-secondary" disabled={state.loadingMore} onClick={() => void loadMore()}>
-                Load more events
-              </button>
-            </div>
-          ) : null}
-        </>
-      ) : null}
+      <PagedResults
+        list={list}
+        one="event"
+        many="events"
+        onLoadMore={() => {
+          setError(null);
+          void list.loadMore();
+        }}
+      >
+        {(page) => <EventTable ref={list.table} events={page.events} />}
+      </PagedResults>
     </section>
   );
 }
@@ -200,16 +157,13 @@ function UserFilter({ user, onPick }: { user: PickedUser | null; onPick(user: Pi
   }
   return (
     <form role="search" aria-label="Filter by user" className="audit-user-search" onSubmit={submit}>
-      <TextField
+      <SearchField
         id="audit-user"
         ref={input}
         label="User"
-        type="search"
-        autoComplete="off"
-        spellCheck={false}
         hint="Type a name or email, then choose the user: their events as actor or as target."
         value={typed}
-        onChange={(event) => setTyped(event.target.value)}
+        onChange={setTyped}
       />
       {matches.status === 'failed' ? <Alert>{matches.message}</Alert> : null}
       {matches.status === 'ready' ? (
@@ -235,26 +189,17 @@ function UserFilter({ user, onPick }: { user: PickedUser | null; onPick(user: Pi
 
 function EventTable({ events, ref }: { events: AuditEvent[]; ref?: Ref<HTMLTableElement> }) {
   return (
-    // Focusable: on narrow screens the table scrolls sideways, and keyboards must reach it too.
-    <div className="table-scroll" role="region" aria-label="Audit events" tabIndex={0}>
+    <ScrollRegion label="Audit events">
       <table className="table audit-table" ref={ref}>
         <caption className="visually-hidden">Audit events, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">Time</th>
-            <th scope="col">Action</th>
-            <th scope="col">Actor</th>
-            <th scope="col">Target</th>
-            <th scope="col">From</th>
-          </tr>
-        </thead>
+        <TableHead columns={['Time', 'Action', 'Actor', 'Target', 'From']} />
         <tbody>
           {events.map((event) => (
             <EventRow key={event.id} event={event} />
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -262,9 +207,7 @@ function EventRow({ event }: { event: AuditEvent }) {
   const details = detailsText(event);
   return (
     <tr>
-      <td className="audit-time">
-        <time dateTime={event.at}>{eventTime(event.at)}</time>
-      </td>
+      <EventTimeCell event={event} />
       <th scope="row" tabIndex={-1} data-event-id={event.id}>
         {actionText(event.action)}
         {details ? <span className="audit-details">{details}</span> : null}
@@ -280,12 +223,7 @@ function EventRow({ event }: { event: AuditEvent }) {
         )}
       </td>
       <td>{event.target ? <PersonLabel text={event.target.label ?? 'A deleted user'} /> : <span className="muted">—</span>}</td>
-      <td>
-        {event.ip ? <code>{event.ip}</code> : null}
-        <span className="audit-browser" title={event.userAgent ?? undefined}>
-          {shortUserAgent(event.userAgent)}
-        </span>
-      </td>
+      <EventFromCell event={event} />
     </tr>
   );
 }

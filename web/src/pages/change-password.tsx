@@ -7,7 +7,7 @@
 import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError, type LoginStep } from '../api.ts';
 import { Alert, TextField } from '../components/field.tsx';
-import { Page } from '../components/page.tsx';
+import { FooterButton, Page } from '../components/page.tsx';
 import { errorText, isLoginGone } from '../errors.ts';
 import { Link, navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
@@ -122,11 +122,7 @@ export function ExpiredPasswordPage() {
           just used, then a new one.
         </p>
       </ChangePasswordForm>
-      <p className="page-footer-action">
-        <button type="button" className="link-button" onClick={() => void leaveLogin()}>
-          Cancel and log out
-        </button>
-      </p>
+      <FooterButton onClick={() => void leaveLogin()}>Cancel and log out</FooterButton>
     </Page>
   );
 }

@@ -5,6 +5,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { api, type KnownLocation } from '../api.ts';
 import { Alert, Notice } from '../components/field.tsx';
+import { TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
 
 type State = { status: 'loading' } | { status: 'ready'; locations: KnownLocation[] } | { status: 'failed'; message: string };
@@ -84,17 +85,7 @@ function LocationTable({ locations, onRevoke, onRevokeAll }: TableProps) {
       <div className="table-scroll">
         <table className="table">
           <caption className="visually-hidden">Browsers that log in without a code</caption>
-          <thead>
-            <tr>
-              <th scope="col">Device</th>
-              <th scope="col">Network</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Trusted until</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={['Device', 'Network', 'Last used', 'Trusted until']} actions />
           <tbody>
             {locations.map((location) => (
               <LocationRow key={location.id} location={location} onRevoke={() => onRevoke(location)} />

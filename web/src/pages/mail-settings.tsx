@@ -7,6 +7,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { api, ApiError, type MailStatus, type OutboxEntry } from '../api.ts';
 import { Alert, Notice, SelectField } from '../components/field.tsx';
+import { TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 
@@ -167,22 +168,10 @@ function MailTable({ filter, listing, onRetry, onShowWaiting }: TableProps) {
     <div className="table-scroll">
       <table className="table mail-table">
         <caption className="visually-hidden">{FILTERS[filter].caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Recipient</th>
-            <th scope="col">Subject</th>
-            {showStatus ? <th scope="col">Status</th> : null}
-            <th scope="col">Attempts</th>
-            {showError ? <th scope="col">Last error</th> : null}
-            <th scope="col">Queued</th>
-            {showSent ? <th scope="col">Sent</th> : null}
-            {showActions ? (
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            ) : null}
-          </tr>
-        </thead>
+        <TableHead
+          columns={['Recipient', 'Subject', ...(showStatus ? ['Status'] : []), 'Attempts', ...(showError ? ['Last error'] : []), 'Queued', ...(showSent ? ['Sent'] : [])]}
+          actions={showActions}
+        />
         <tbody>
           {listing.messages.map((entry) => (
             <tr key={entry.id}>

@@ -5,7 +5,7 @@
  */
 import { useRef, useState, type FormEvent } from 'react';
 import { ApiError, api, type PasswordPolicy, type PolicyPatch } from '../api.ts';
-import { Dialog } from '../components/dialog.tsx';
+import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, CheckboxField, TextField } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
@@ -159,92 +159,78 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
 
   return (
     <>
-      <Dialog title="Password policy" onClose={onCancel} wide>
-        {(titleId) => (
-          <form ref={formElement} className="form" onSubmit={(event) => void save(event)} noValidate>
-            <h2 id={titleId} className="dialog-title">
-              Password policy
-            </h2>
-            <p className="dialog-description muted">These rules apply to everyone in this instance.</p>
-            {enterprise ? null : (
-              <p className="plan-note">
-                <span className="badge">Enterprise plan</span> Auto-enable, enforced setup and password expiry are part of the
-                Enterprise plan. On your plan, each person turns two-factor authentication on for themselves, and you can ask them to.
-              </p>
-            )}
-            {error ? <Alert>{error}</Alert> : null}
-            <fieldset>
-              <legend>Authentication</legend>
-              <CheckboxField
-                id="policy-autoEnable"
-                label="Auto-enable two factor authentication"
-                hint={`${enterpriseOnly}Turns two-factor authentication on for every current and future user, who cannot turn it off. People without an authenticator app are asked to set one up when they log in.`}
-                disabled={!enterprise}
-                checked={form.autoEnable}
-                onChange={(event) => setForm((now) => ({ ...now, autoEnable: event.target.checked, enforceSetup: event.target.checked && now.enforceSetup }))}
-              />
-              {/* Indented under what they depend on: each is disabled until that is checked. */}
-              <div className="field-nested">
-                <CheckboxField
-                  id="policy-enforceSetup"
-                  label="Enforce setup"
-                  hint={`${enterpriseOnly}Needs auto-enable. People without an app cannot log in until they set one up. Without it, they may postpone setup at each login.`}
-                  disabled={!enterprise || !form.autoEnable}
-                  checked={form.enforceSetup}
-                  onChange={(event) => set('enforceSetup', event.target.checked)}
-                />
-                <div className="field-nested">
-                  <TextField
-                    id="policy-enforceFrom"
-                    label="Enforce from (optional)"
-                    type="date"
-                    className="input-date"
-                    min={dayOf(new Date())}
-                    hint={`${enterpriseOnly}Until this day people may still postpone, so they have time to install an app. Empty: from now on.`}
-                    disabled={!enterprise || !form.enforceSetup}
-                    error={fieldErrors.enforceFrom}
-                    value={form.enforceFrom}
-                    onChange={(event) => set('enforceFrom', event.target.value)}
-                  />
-                  {number(
-                    'maxPostpones',
-                    'Maximum postponements',
-                    `${enterpriseOnly}Until that day, how many times someone without an app may postpone setup at login. Empty: no limit.`,
-                    !enterprise || !form.enforceSetup,
-                  )}
-                </div>
-              </div>
-            </fieldset>
-            <fieldset>
-              <legend>Password</legend>
-              <div className="field-grid">
-                {number('minLength', 'Minimum length', 'From 12 to 128 characters. Long passphrases are the strongest passwords people can remember.')}
-                {number('historyCount', 'Remember previous passwords', 'How many previous passwords people cannot use again, from 0 to 24. The current one is always refused.')}
-                {number(
-                  'maxAgeDays',
-                  'Passwords expire after (days)',
-                  `${enterpriseOnly}Empty: passwords never expire, the default. NIST SP 800-63B advises against forced rotation: people then choose weaker, predictable passwords. Otherwise 30 to 3650 days.`,
-                  !enterprise,
-                )}
-                {number(
-                  'warnDays',
-                  'Warn before expiry (days)',
-                  'With expiry: how many days ahead people are told their password is about to expire. Empty: no warning.',
-                  !enterprise || form.maxAgeDays.trim() === '',
-                )}
-              </div>
-            </fieldset>
-            <div className="button-row">
-              <button type="submit" className="button button-primary" disabled={busy}>
-                Save
-              </button>
-              <button type="button" className="button button-secondary" onClick={onCancel}>
-                Cancel
-              </button>
-            </div>
-          </form>
+      <FormDialog title="Password policy" onClose={onCancel} wide formRef={formElement} onSubmit={(event) => void save(event)}>
+        <p className="dialog-description muted">These rules apply to everyone in this instance.</p>
+        {enterprise ? null : (
+          <p className="plan-note">
+            <span className="badge">Enterprise plan</span> Auto-enable, enforced setup and password expiry are part of the
+            Enterprise plan. On your plan, each person turns two-factor authentication on for themselves, and you can ask them to.
+          </p>
         )}
-      </Dialog>
+        {error ? <Alert>{error}</Alert> : null}
+        <fieldset>
+          <legend>Authentication</legend>
+          <CheckboxField
+            id="policy-autoEnable"
+            label="Auto-enable two factor authentication"
+            hint={`${enterpriseOnly}Turns two-factor authentication on for every current and future user, who cannot turn it off. People without an authenticator app are asked to set one up when they log in.`}
+            disabled={!enterprise}
+            checked={form.autoEnable}
+            onChange={(event) => setForm((now) => ({ ...now, autoEnable: event.target.checked, enforceSetup: event.target.checked && now.enforceSetup }))}
+          />
+          {/* Indented under what they depend on: each is disabled until that is checked. */}
+          <div className="field-nested">
+            <CheckboxField
+              id="policy-enforceSetup"
+              label="Enforce setup"
+              hint={`${enterpriseOnly}Needs auto-enable. People without an app cannot log in until they set one up. Without it, they may postpone setup at each login.`}
+              disabled={!enterprise || !form.autoEnable}
+              checked={form.enforceSetup}
+              onChange={(event) => set('enforceSetup', event.target.checked)}
+            />
+            <div className="field-nested">
+              <TextField
+                id="policy-enforceFrom"
+                label="Enforce from (optional)"
+                type="date"
+                className="input-date"
+                min={dayOf(new Date())}
+                hint={`${enterpriseOnly}Until this day people may still postpone, so they have time to install an app. Empty: from now on.`}
+                disabled={!enterprise || !form.enforceSetup}
+                error={fieldErrors.enforceFrom}
+                value={form.enforceFrom}
+                onChange={(event) => set('enforceFrom', event.target.value)}
+              />
+              {number(
+                'maxPostpones',
+                'Maximum postponements',
+                `${enterpriseOnly}Until that day, how many times someone without an app may postpone setup at login. Empty: no limit.`,
+                !enterprise || !form.enforceSetup,
+              )}
+            </div>
+          </div>
+        </fieldset>
+        <fieldset>
+          <legend>Password</legend>
+          <div className="field-grid">
+            {number('minLength', 'Minimum length', 'From 12 to 128 characters. Long passphrases are the strongest passwords people can remember.')}
+            {number('historyCount', 'Remember previous passwords', 'How many previous passwords people cannot use again, from 0 to 24. The current one is always refused.')}
+            {number(
+              'maxAgeDays',
+              'Passwords expire after (days)',
+              `${enterpriseOnly}Empty: passwords never expire, the default. NIST SP 800-63B advises against forced rotation: people then choose weaker, predictable passwords. Otherwise 30 to 3650 days.`,
+              !enterprise,
+            )}
+            {number(
+              'warnDays',
+              'Warn before expiry (days)',
+              'With expiry: how many days ahead people are told their password is about to expire. Empty: no warning.',
+              !enterprise || form.maxAgeDays.trim() === '',
+            )}
+          </div>
+        </fieldset>
+        <DialogButtons submitLabel="Save" busy={busy} onCancel={onCancel} />
+      </FormDialog>
       {/* A sibling, not a child: the step-up dialog has its own form, and opens on top of this one. */}
       {stepUpDialog}
     </>

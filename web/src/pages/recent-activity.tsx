@@ -4,8 +4,10 @@
  */
 import { useEffect, useState } from 'react';
 import { api, type AuditEvent, type Me } from '../api.ts';
-import { actionText, detailsText, doneByText, eventTime, shortUserAgent } from '../audit-words.ts';
+import { actionText, detailsText, doneByText } from '../audit-words.ts';
+import { EventFromCell, EventTimeCell } from '../components/event-cells.tsx';
 import { Alert } from '../components/field.tsx';
+import { ScrollRegion, TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
 
 type State = { status: 'loading' } | { status: 'ready'; events: AuditEvent[] } | { status: 'failed'; message: string };
@@ -42,23 +44,17 @@ export function RecentActivity({ me }: { me: Me }) {
 function ActivityTable({ me, events }: { me: Me; events: AuditEvent[] }) {
   if (events.length === 0) return <p className="empty-state">Nothing yet.</p>;
   return (
-    <div className="table-scroll" role="region" aria-label="Activity" tabIndex={0}>
+    <ScrollRegion label="Activity">
       <table className="table activity-table">
         <caption className="visually-hidden">Your recent security activity, newest first</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">What happened</th>
-            <th scope="col">From</th>
-          </tr>
-        </thead>
+        <TableHead columns={['When', 'What happened', 'From']} />
         <tbody>
           {events.map((event) => (
             <ActivityRow key={event.id} me={me} event={event} />
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 
@@ -70,20 +66,13 @@ function ActivityRow({ me, event }: { me: Me; event: AuditEvent }) {
   const details = detailsText(event);
   return (
     <tr>
-      <td className="audit-time">
-        <time dateTime={event.at}>{eventTime(event.at)}</time>
-      </td>
+      <EventTimeCell event={event} />
       <th scope="row">
         {actionText(event.action)}
         {byOther ? <span className="audit-by">{doneByText(event)}</span> : null}
         {details && !byOther ? <span className="audit-details">{details}</span> : null}
       </th>
-      <td>
-        {event.ip ? <code>{event.ip}</code> : null}
-        <span className="audit-browser" title={event.userAgent ?? undefined}>
-          {shortUserAgent(event.userAgent)}
-        </span>
-      </td>
+      <EventFromCell event={event} />
     </tr>
   );
 }

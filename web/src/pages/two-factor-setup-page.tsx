@@ -3,9 +3,10 @@
  * with one code. Reached from login (step "setup", with "Postpone" when the instance allows it)
  * and from My Profile ("Set up now", "Replace authenticator app", which may ask for a step-up).
  */
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, type TotpSetup } from '../api.ts';
-import { Alert, CodeField, normalizeCode } from '../components/field.tsx';
+import { useCodeEntry } from '../components/code-entry.tsx';
+import { Alert, CodeField, readCode } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { errorText, isLoginGone } from '../errors.ts';
 import { Link, navigate } from '../router.ts';
@@ -23,36 +24,15 @@ const DONE_NOTICE = 'Two-factor authentication is active. From now on, a new bro
 export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
   const { refresh } = useSession();
   const { withStepUp, stepUpDialog } = useStepUp();
-  const [started, setStarted] = useState<Started>({ status: 'starting' });
-  const requested = useRef(false);
 
   /** The server's answer when this login or session can no longer set up an app. */
-  const leave = useCallback(
-    async (failure: unknown) => {
-      if (mode.kind === 'login' && isLoginGone(failure)) return navigate('/login', { notice: LOGIN_GONE_NOTICE });
-      if (failure instanceof StepUpCancelled) return navigate('/profile');
-      if (failure instanceof ApiError && failure.code === 'unauthenticated') return void (await refresh());
-      setStarted({ status: 'failed', message: errorText(failure, 'Starting the setup failed.') });
-    },
-    [mode.kind, refresh],
-  );
-
-  const start = useCallback(async () => {
-    setStarted({ status: 'starting' });
-    try {
-      const setup = mode.kind === 'profile' ? await withStepUp(() => api.startTotpSetup()) : await api.startTotpSetup();
-      setStarted({ status: 'ready', setup });
-    } catch (failure) {
-      await leave(failure);
-    }
-  }, [mode.kind, withStepUp, leave]);
-
-  useEffect(() => {
-    // Why once: each POST makes a new secret, and only the latest one can be confirmed.
-    if (requested.current) return;
-    requested.current = true;
-    void start();
-  }, [start]);
+  const leave = async (failure: unknown) => {
+    if (mode.kind === 'login' && isLoginGone(failure)) navigate('/login', { notice: LOGIN_GONE_NOTICE });
+    else if (failure instanceof StepUpCancelled) navigate('/profile');
+    else if (failure instanceof ApiError && failure.code === 'unauthenticated') await refresh();
+    else return false;
+    return true;
+  };
 
   const finish = async (code: string) => {
     await goToStep(await api.confirmTotpSetup(code), refresh, DONE_NOTICE);
@@ -65,53 +45,88 @@ export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
           ? 'Your account uses two-factor authentication. Connect an authenticator app before you continue.'
           : 'Connect an authenticator app to your account.'}
       </p>
-      {started.status === 'starting' ? (
-        <p className="card" role="status">
-          Preparing your key…
-        </p>
-      ) : null}
-      {started.status === 'failed' ? <Alert>{started.message}</Alert> : null}
-      {started.status === 'ready' ? <SetupSteps setup={started.setup} onConfirm={finish} onRestart={() => void start()} onGone={leave} /> : null}
+      <SetupFlow
+        request={() => (mode.kind === 'profile' ? withStepUp(() => api.startTotpSetup()) : api.startTotpSetup())}
+        handled={leave}
+        onConfirm={finish}
+      />
       <SetupExits mode={mode} refresh={refresh} />
       {stepUpDialog}
     </Page>
   );
 }
 
-export interface StepsProps {
+/**
+ * Asks the server for a new key once the page opens, then shows the three steps; "Start again"
+ * asks for another. Also the support console's first login.
+ */
+export function SetupFlow({
+  request,
+  handled,
+  onConfirm,
+}: {
+  request(): Promise<TotpSetup>;
+  /** A failure the page answers itself (the login expired): true, and nothing is shown here. */
+  handled(failure: unknown): Promise<boolean>;
+  onConfirm(code: string): Promise<void>;
+}) {
+  const [started, setStarted] = useState<Started>({ status: 'starting' });
+  const requested = useRef(false);
+
+  const fail = useCallback(
+    async (failure: unknown) => {
+      if (!(await handled(failure))) setStarted({ status: 'failed', message: errorText(failure, 'Starting the setup failed.') });
+    },
+    [handled],
+  );
+
+  const start = useCallback(async () => {
+    setStarted({ status: 'starting' });
+    try {
+      setStarted({ status: 'ready', setup: await request() });
+    } catch (failure) {
+      await fail(failure);
+    }
+  }, [request, fail]);
+
+  useEffect(() => {
+    // Why once: each POST makes a new secret, and only the latest one can be confirmed.
+    if (requested.current) return;
+    requested.current = true;
+    void start();
+  }, [start]);
+
+  if (started.status === 'starting') {
+    return (
+      <p className="card" role="status">
+        Preparing your key…
+      </p>
+    );
+  }
+  if (started.status === 'failed') return <Alert>{started.message}</Alert>;
+  return <SetupSteps setup={started.setup} onConfirm={onConfirm} onRestart={() => void start()} onGone={fail} />;
+}
+
+interface StepsProps {
   setup: TotpSetup;
   onConfirm(code: string): Promise<void>;
   onRestart(): void;
   onGone(failure: unknown): Promise<void>;
 }
 
-/** The three steps (app, QR code and key, code); also the support console's first login. */
-export function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
-  const [code, setCode] = useState('');
-  const [fieldError, setFieldError] = useState<string | undefined>();
-  const [error, setError] = useState<{ text: string; expired: boolean } | null>(null);
-  const [busy, setBusy] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const normalized = normalizeCode(code);
-    setError(null);
-    setFieldError(normalized ? undefined : 'Enter the 6 digits your authenticator app shows.');
-    if (!normalized) return input.current?.focus();
-    setBusy(true);
-    try {
-      await onConfirm(normalized);
-    } catch (failure) {
-      if (isLoginGone(failure)) return void (await onGone(failure));
-      const expired = failure instanceof ApiError && failure.code === 'conflict';
-      setError({ text: errorText(failure, 'Confirming the code failed. Try again.'), expired });
-      setCode('');
-      input.current?.focus();
-    } finally {
-      setBusy(false);
-    }
-  };
+/** The three steps (app, QR code and key, code). */
+function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
+  const { value: code, setValue: setCode, fieldError, error, busy, input, submit } = useCodeEntry({
+    read: readCode,
+    send: onConfirm,
+    fallback: 'Confirming the code failed. Try again.',
+    handled: async (failure) => {
+      if (!isLoginGone(failure)) return false;
+      await onGone(failure);
+      return true;
+    },
+  });
+  const expired = error?.failure instanceof ApiError && error.failure.code === 'conflict';
 
   return (
     <ol className="setup-steps">
@@ -140,7 +155,7 @@ export function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) 
           {error ? (
             <Alert>
               {error.text}{' '}
-              {error.expired ? (
+              {expired ? (
                 <button type="button" className="link-button" onClick={onRestart}>
                   Start again
                 </button>

@@ -5,7 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import { ApiError, api, type ListedUser, type Role, type UserStatus } from '../api.ts';
-import { Dialog } from '../components/dialog.tsx';
+import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, SelectField, TextField } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
 import { StepUpCancelled } from '../step-up.tsx';
@@ -38,19 +38,6 @@ function useSubmit<F extends string>(fields: readonly F[]) {
   return { fieldErrors, setFieldErrors, error, busy, run };
 }
 
-function DialogButtons({ submitLabel, busy, onCancel, destructive = false }: { submitLabel: string; busy: boolean; onCancel(): void; destructive?: boolean }) {
-  return (
-    <div className="button-row">
-      <button type="submit" className={destructive ? 'button button-danger' : 'button button-primary'} disabled={busy}>
-        {submitLabel}
-      </button>
-      <button type="button" className="button button-secondary" onClick={onCancel}>
-        Cancel
-      </button>
-    </div>
-  );
-}
-
 const INVITE_FIELDS = ['name', 'email'] as const;
 
 export function InviteUserDialog({ withStepUp, onInvited, onCancel }: { withStepUp: WithStepUp; onInvited(user: ListedUser): void; onCancel(): void }) {
@@ -75,38 +62,31 @@ export function InviteUserDialog({ withStepUp, onInvited, onCancel }: { withStep
   };
 
   return (
-    <Dialog title="Add user" onClose={onCancel}>
-      {(titleId) => (
-        <form className="form" onSubmit={submit} noValidate>
-          <h2 id={titleId} className="dialog-title">
-            Add user
-          </h2>
-          <p className="dialog-description muted">
-            keyward emails them a link to choose their password. The link works once, for 7 days.
-          </p>
-          {error ? <Alert>{error}</Alert> : null}
-          <TextField id="name-input" label="Name" autoComplete="off" maxLength={200} required error={fieldErrors.name} value={name} onChange={(event) => setName(event.target.value)} />
-          <TextField
-            id="email-input"
-            label="Email"
-            type="email"
-            autoComplete="off"
-            autoCapitalize="none"
-            spellCheck={false}
-            maxLength={254}
-            required
-            error={fieldErrors.email}
-            value={email}
-            onChange={(event) => setEmail(event.target.value)}
-          />
-          <SelectField id="role-input" label="Role" hint="Administrators can open Settings and change other people's accounts." value={role} onChange={(event) => setRole(event.target.value as Role)}>
-            <option value="member">Member</option>
-            <option value="admin">Administrator</option>
-          </SelectField>
-          <DialogButtons submitLabel="Send invitation" busy={busy} onCancel={onCancel} />
-        </form>
-      )}
-    </Dialog>
+    <FormDialog title="Add user" onClose={onCancel} onSubmit={submit}>
+      <p className="dialog-description muted">
+        keyward emails them a link to choose their password. The link works once, for 7 days.
+      </p>
+      {error ? <Alert>{error}</Alert> : null}
+      <TextField id="name-input" label="Name" autoComplete="off" maxLength={200} required error={fieldErrors.name} value={name} onChange={(event) => setName(event.target.value)} />
+      <TextField
+        id="email-input"
+        label="Email"
+        type="email"
+        autoComplete="off"
+        autoCapitalize="none"
+        spellCheck={false}
+        maxLength={254}
+        required
+        error={fieldErrors.email}
+        value={email}
+        onChange={(event) => setEmail(event.target.value)}
+      />
+      <SelectField id="role-input" label="Role" hint="Administrators can open Settings and change other people's accounts." value={role} onChange={(event) => setRole(event.target.value as Role)}>
+        <option value="member">Member</option>
+        <option value="admin">Administrator</option>
+      </SelectField>
+      <DialogButtons submitLabel="Send invitation" busy={busy} onCancel={onCancel} />
+    </FormDialog>
   );
 }
 
@@ -124,32 +104,25 @@ export function EditUserDialog({ user, withStepUp, onSaved, onCancel }: { user: 
   };
 
   return (
-    <Dialog title={title} onClose={onCancel}>
-      {(titleId) => (
-        <form className="form" onSubmit={submit} noValidate>
-          <h2 id={titleId} className="dialog-title">
-            {title}
-          </h2>
-          <p className="dialog-description muted">{user.email}</p>
-          {error ? <Alert>{error}</Alert> : null}
-          <SelectField id="edit-role" label="Role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
-            <option value="member">Member</option>
-            <option value="admin">Administrator</option>
-          </SelectField>
-          <SelectField
-            id="edit-status"
-            label="Account"
-            hint="A disabled account cannot log in, and is logged out everywhere at once. Enable it again at any time."
-            value={status}
-            onChange={(event) => setStatus(event.target.value as UserStatus)}
-          >
-            <option value="active">Active</option>
-            <option value="disabled">Disabled</option>
-          </SelectField>
-          <DialogButtons submitLabel="Save" busy={busy} onCancel={onCancel} destructive={status === 'disabled' && user.status !== 'disabled'} />
-        </form>
-      )}
-    </Dialog>
+    <FormDialog title={title} onClose={onCancel} onSubmit={submit}>
+      <p className="dialog-description muted">{user.email}</p>
+      {error ? <Alert>{error}</Alert> : null}
+      <SelectField id="edit-role" label="Role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
+        <option value="member">Member</option>
+        <option value="admin">Administrator</option>
+      </SelectField>
+      <SelectField
+        id="edit-status"
+        label="Account"
+        hint="A disabled account cannot log in, and is logged out everywhere at once. Enable it again at any time."
+        value={status}
+        onChange={(event) => setStatus(event.target.value as UserStatus)}
+      >
+        <option value="active">Active</option>
+        <option value="disabled">Disabled</option>
+      </SelectField>
+      <DialogButtons submitLabel="Save" busy={busy} onCancel={onCancel} destructive={status === 'disabled' && user.status !== 'disabled'} />
+    </FormDialog>
   );
 }
 
@@ -164,23 +137,16 @@ export function AskToEnableDialog({ off, onConfirm, onCancel }: { off: number; o
     setBusy(false);
   };
   return (
-    <Dialog title={title} onClose={onCancel}>
-      {(titleId) => (
-        <form className="form" onSubmit={(event) => void submit(event)} noValidate>
-          <h2 id={titleId} className="dialog-title">
-            {title}
-          </h2>
-          <div className="dialog-description">
-            <p>
-              {off === 0
-                ? 'Nobody has two-factor authentication off, so there is nobody to ask.'
-                : `${off === 1 ? '1 person has' : `${off} people have`} two-factor authentication off. keyward emails each of them how to turn it on in My Profile. Nobody gets this email more than once a day.`}
-            </p>
-          </div>
-          <DialogButtons submitLabel="Send emails" busy={busy || off === 0} onCancel={onCancel} />
-        </form>
-      )}
-    </Dialog>
+    <FormDialog title={title} onClose={onCancel} onSubmit={(event) => void submit(event)}>
+      <div className="dialog-description">
+        <p>
+          {off === 0
+            ? 'Nobody has two-factor authentication off, so there is nobody to ask.'
+            : `${off === 1 ? '1 person has' : `${off} people have`} two-factor authentication off. keyward emails each of them how to turn it on in My Profile. Nobody gets this email more than once a day.`}
+        </p>
+      </div>
+      <DialogButtons submitLabel="Send emails" busy={busy || off === 0} onCancel={onCancel} />
+    </FormDialog>
   );
 }
 
@@ -230,29 +196,22 @@ export function ResetTwoFactorDialog({ user, withStepUp, onReset, onCancel }: { 
   };
 
   return (
-    <Dialog title={title} onClose={onCancel}>
-      {(titleId) => (
-        <form className="form" onSubmit={submit} noValidate>
-          <h2 id={titleId} className="dialog-title">
-            {title}
-          </h2>
-          <div className="dialog-description">
-            <p className="muted">{user.email}</p>
-            <ResetEffects name={user.name} />
-          </div>
-          {error ? <Alert>{error}</Alert> : null}
-          <TextField
-            id="reset-reason"
-            label="Reason (optional)"
-            hint="Kept in the audit log, for example “lost phone, confirmed in person”."
-            autoComplete="off"
-            maxLength={500}
-            value={reason}
-            onChange={(event) => setReason(event.target.value)}
-          />
-          <DialogButtons submitLabel="Reset 2FA" busy={busy} onCancel={onCancel} destructive />
-        </form>
-      )}
-    </Dialog>
+    <FormDialog title={title} onClose={onCancel} onSubmit={submit}>
+      <div className="dialog-description">
+        <p className="muted">{user.email}</p>
+        <ResetEffects name={user.name} />
+      </div>
+      {error ? <Alert>{error}</Alert> : null}
+      <TextField
+        id="reset-reason"
+        label="Reason (optional)"
+        hint="Kept in the audit log, for example “lost phone, confirmed in person”."
+        autoComplete="off"
+        maxLength={500}
+        value={reason}
+        onChange={(event) => setReason(event.target.value)}
+      />
+      <DialogButtons submitLabel="Reset 2FA" busy={busy} onCancel={onCancel} destructive />
+    </FormDialog>
   );
 }

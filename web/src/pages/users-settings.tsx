@@ -4,10 +4,12 @@
  * the "Password policy" dialog, adding (inviting) users, changing a role or disabling someone,
  * and asking everyone whose 2FA is off to turn it on. Changes may need a step-up (SPEC rule 12).
  */
-import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type Ref } from 'react';
+import { useCallback, useId, useState, type Ref } from 'react';
 import { api, type ListedUser, type Me, type PasswordPolicy, type TwoFactorStatus, type UserPage, type UserSort } from '../api.ts';
-import { Alert, Notice, SelectField, TextField } from '../components/field.tsx';
+import { Alert, Notice, SearchField, SelectField } from '../components/field.tsx';
+import { PagedResults, usePagedList, useTypedSearch } from '../components/paged-list.tsx';
 import { ShieldIcon, TwoFactorShield } from '../components/shield.tsx';
+import { TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
 import { useSession } from '../session.tsx';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
@@ -16,13 +18,13 @@ import { PasswordPolicyDialog } from './password-policy-dialog.tsx';
 import { AskToEnableDialog, EditUserDialog, InviteUserDialog, ResetTwoFactorDialog } from './user-dialogs.tsx';
 
 export const PAGE_SIZE = 25;
-/** How long typing pauses before the list follows the search box. */
-const SEARCH_DELAY_MS = 250;
 
 type Filter = '' | TwoFactorStatus;
 
 const FILTER_LABEL: Record<Filter, string> = { '': 'All', active: 'Active', pending: 'Enabled, not set up', off: 'Off' };
-const ROLE_LABEL: Record<string, string> = { admin: 'Administrator', member: 'Member' };
+export const ROLE_LABEL: Record<string, string> = { admin: 'Administrator', member: 'Member' };
+/** How the users' search works, for every search box over a list of users. */
+export const USER_SEARCH_HINT = 'Names and emails that start with what you type.';
 
 interface Query {
   q: string;
@@ -30,10 +32,8 @@ interface Query {
   sort: UserSort;
 }
 
-type State =
-  | { status: 'loading' }
-  | { status: 'ready'; users: ListedUser[]; nextCursor: string | null; counts: UserPage['counts']; loadingMore: boolean }
-  | { status: 'failed'; message: string };
+const fetchUsers = (shown: Query, cursor?: string) =>
+  api.users({ q: shown.q.trim(), twoFactor: shown.filter || undefined, sort: shown.sort, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) });
 
 type Open =
   | { kind: 'policy'; policy: PasswordPolicy }
@@ -47,60 +47,22 @@ export function UsersSettings({ me }: { me: Me }) {
   const headingId = useId();
   const { refresh } = useSession();
   const { withStepUp, stepUpDialog } = useStepUp();
-  const [typed, setTyped] = useState('');
   const [query, setQuery] = useState<Query>({ q: '', filter: '', sort: 'email' });
-  const [state, setState] = useState<State>({ status: 'loading' });
   const [open, setOpen] = useState<Open>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [policyBusy, setPolicyBusy] = useState(false);
-  const latest = useRef(0);
-  const firstNewRow = useRef<string | null>(null);
-  const table = useRef<HTMLTableElement>(null);
-
-  const load = useCallback(async (shown: Query) => {
-    // Why a counter: an answer for an earlier search may arrive after the one now typed.
-    const request = ++latest.current;
-    try {
-      const page = await api.users({ q: shown.q.trim(), twoFactor: shown.filter || undefined, sort: shown.sort, limit: PAGE_SIZE });
-      if (request === latest.current) setState({ status: 'ready', ...page, loadingMore: false });
-    } catch (failure) {
-      if (request === latest.current) setState({ status: 'failed', message: errorText(failure, 'Loading the users failed.') });
-    }
-  }, []);
-
-  useEffect(() => {
-    void load(query);
-  }, [query, load]);
-
-  useEffect(() => {
-    if (typed === query.q) return;
-    const timer = setTimeout(() => setQuery((now) => ({ ...now, q: typed })), SEARCH_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [typed, query.q]);
-
-  useEffect(() => {
-    // After "Load more": keyboard and screen-reader users continue at the first row that arrived.
-    if (!firstNewRow.current) return;
-    table.current?.querySelector<HTMLElement>(`[data-user-id="${CSS.escape(firstNewRow.current)}"]`)?.focus();
-    firstNewRow.current = null;
-  }, [state]);
-
-  const loadMore = async () => {
-    if (state.status !== 'ready' || !state.nextCursor) return;
-    const request = latest.current;
-    setState({ ...state, loadingMore: true });
-    try {
-      const page = await api.users({ q: query.q.trim(), twoFactor: query.filter || undefined, sort: query.sort, limit: PAGE_SIZE, cursor: state.nextCursor });
-      if (request !== latest.current) return;
-      firstNewRow.current = page.users[0]?.id ?? null;
-      setState({ status: 'ready', users: [...state.users, ...page.users], nextCursor: page.nextCursor, counts: page.counts, loadingMore: false });
-    } catch (failure) {
-      if (request !== latest.current) return;
-      setState({ ...state, loadingMore: false });
-      setError(errorText(failure, 'Loading more users failed.'));
-    }
-  };
+  const list = usePagedList({
+    query,
+    rows: 'users',
+    fetch: fetchUsers,
+    loadFailed: 'Loading the users failed.',
+    moreFailed: 'Loading more users failed.',
+    onMoreFailed: setError,
+    rowIdAttribute: 'data-user-id',
+  });
+  const applySearch = useCallback((q: string) => setQuery((now) => ({ ...now, q })), []);
+  const search = useTypedSearch(query.q, applySearch);
 
   const say = (text: string | null, failure: string | null = null) => {
     setNotice(text);
@@ -122,7 +84,7 @@ export function UsersSettings({ me }: { me: Me }) {
   /** After a change: the dialog goes, the list and (own 2FA may have changed) the session reload. */
   const changed = async (text: string) => {
     setOpen(null);
-    await Promise.all([load(query), refresh()]);
+    await Promise.all([list.reload(), refresh()]);
     say(text);
   };
 
@@ -148,12 +110,7 @@ export function UsersSettings({ me }: { me: Me }) {
     setOpen(next);
   };
 
-  const search = (event: FormEvent) => {
-    event.preventDefault();
-    setQuery({ ...query, q: typed });
-  };
-
-  const counts = state.status === 'ready' ? state.counts : null;
+  const counts = list.state.status === 'ready' ? list.state.page.counts : null;
   return (
     <section aria-labelledby={headingId}>
       <div className="section-header">
@@ -174,17 +131,8 @@ export function UsersSettings({ me }: { me: Me }) {
         </div>
       </div>
       {counts ? <Counts counts={counts} /> : null}
-      <form className="filter-bar users-filters" role="search" aria-label="Users" onSubmit={search}>
-        <TextField
-          id="users-search"
-          label="Search"
-          type="search"
-          autoComplete="off"
-          spellCheck={false}
-          hint="Names and emails that start with what you type."
-          value={typed}
-          onChange={(event) => setTyped(event.target.value)}
-        />
+      <form className="filter-bar users-filters" role="search" aria-label="Users" onSubmit={search.submit}>
+        <SearchField id="users-search" label="Search" hint={USER_SEARCH_HINT} value={search.typed} onChange={search.setTyped} />
         <SelectField id="users-filter" label="Two-factor status" value={query.filter} onChange={(event) => setQuery({ ...query, filter: event.target.value as Filter })}>
           {(Object.keys(FILTER_LABEL) as Filter[]).map((value) => (
             <option key={value} value={value}>
@@ -199,23 +147,9 @@ export function UsersSettings({ me }: { me: Me }) {
       </form>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
-      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
-      {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
-      {state.status === 'ready' ? (
-        <>
-          <p role="status" className="muted">
-            {state.users.length === 0 ? 'No users match.' : `Showing ${state.users.length === 1 ? '1 user' : `${state.users.length} users`}${state.nextCursor ? '; more to load' : ''}.`}
-          </p>
-          {state.users.length > 0 ? <UserTable ref={table} me={me} users={state.users} onEdit={(user) => show({ kind: 'edit', user })} onReset={(user) => show({ kind: 'reset', user })} /> : null}
-          {state.nextCursor ? (
-            <div className="button-row">
-              <button type="button" className="button button-secondary" disabled={state.loadingMore} onClick={() => void loadMore()}>
-                Load more users
-              </button>
-            </div>
-          ) : null}
-        </>
-      ) : null}
+      <PagedResults list={list} one="user" many="users">
+        {(page) => <UserTable ref={list.table} me={me} users={page.users} onEdit={(user) => show({ kind: 'edit', user })} onReset={(user) => show({ kind: 'reset', user })} />}
+      </PagedResults>
       {counts ? <AdoptionChart refreshKey={`${counts.active}-${counts.pending}-${counts.off}`} /> : null}
       {open?.kind === 'policy' ? (
         <PasswordPolicyDialog plan={me.instance.plan} policy={open.policy} onCancel={() => setOpen(null)} onSaved={() => void changed('The password policy was saved.')} />
@@ -278,17 +212,7 @@ function UserTable({ me, users, onEdit, onReset, ref }: TableProps) {
     <div className="table-scroll">
       <table className="table users-table" ref={ref}>
         <caption className="visually-hidden">Users of {me.instance.name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Email</th>
-            <th scope="col">Role</th>
-            <th scope="col">2FA</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['Name', 'Email', 'Role', '2FA']} actions />
         <tbody>
           {users.map((user) => (
             <tr key={user.id} className={user.status === 'disabled' ? 'row-disabled' : undefined}>

@@ -4,19 +4,20 @@
  * their own instance's administrators, so they have no action here.
  */
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { supportApi, type SupportInstance, type SupportUser, type SupportUserPage } from '../api.ts';
-import { Alert, Notice, TextField } from '../components/field.tsx';
+import { supportApi, type SupportInstance, type SupportUser } from '../api.ts';
+import { Alert, Notice, SearchField } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
+import { PagedResults, SEARCH_DELAY_MS, usePagedList, useTypedSearch } from '../components/paged-list.tsx';
 import { TwoFactorShield } from '../components/shield.tsx';
+import { ScrollRegion, TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
+import { ROLE_LABEL, USER_SEARCH_HINT } from '../pages/users-settings.tsx';
 import { Link, useNotice } from '../router.ts';
 import { StepUpCancelled } from '../step-up.tsx';
 import { isSessionGone, SUPPORT_PATH } from './support-login.tsx';
 import { SupportResetDialog } from './support-reset-dialog.tsx';
 
-const SEARCH_DELAY_MS = 250;
 const USERS_PAGE_SIZE = 25;
-const ROLE_LABEL: Record<string, string> = { admin: 'Administrator', member: 'Member' };
 
 interface Props {
   slug: string | null;
@@ -75,15 +76,12 @@ function InstanceSearch({ selected, onSessionEnded }: { selected: string | null;
     <section aria-labelledby={headingId} className="card support-instances">
       <h2 id={headingId}>Instances</h2>
       <form role="search" aria-label="Instances" onSubmit={submit}>
-        <TextField
+        <SearchField
           id="support-instance-search"
           label="Find an instance"
-          type="search"
-          autoComplete="off"
-          spellCheck={false}
           hint="The start of its short name (as in its login page) or of its name."
           value={typed}
-          onChange={(event) => setTyped(event.target.value)}
+          onChange={setTyped}
         />
       </form>
       {found.status === 'loading' ? <p role="status">Searching…</p> : null}
@@ -119,59 +117,34 @@ function InstanceSearch({ selected, onSessionEnded }: { selected: string | null;
   );
 }
 
-type Users =
-  | { status: 'loading' }
-  | { status: 'ready'; page: SupportUserPage; loadingMore: boolean }
-  | { status: 'failed'; message: string };
-
 function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded(): void }) {
   const headingId = useId();
-  const [typed, setTyped] = useState('');
   const [q, setQ] = useState('');
-  const [users, setUsers] = useState<Users>({ status: 'loading' });
   const [resetting, setResetting] = useState<SupportUser | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const latest = useRef(0);
-
-  const load = useCallback(
-    async (query: string) => {
-      const request = ++latest.current;
-      try {
-        const page = await supportApi.users(slug, { q: query.trim(), limit: USERS_PAGE_SIZE });
-        if (request === latest.current) setUsers({ status: 'ready', page, loadingMore: false });
-      } catch (failure) {
-        if (isSessionGone(failure)) return onSessionEnded();
-        if (request === latest.current) setUsers({ status: 'failed', message: errorText(failure, 'Loading the users failed.') });
-      }
-    },
-    [slug, onSessionEnded],
+  const fetchUsers = useCallback(
+    (query: string, cursor?: string) => supportApi.users(slug, { q: query.trim(), limit: USERS_PAGE_SIZE, ...(cursor ? { cursor } : {}) }),
+    [slug],
   );
-
-  useEffect(() => {
-    void load(q);
-  }, [q, load]);
-
-  useEffect(() => {
-    if (typed === q) return;
-    const timer = setTimeout(() => setQ(typed), SEARCH_DELAY_MS);
-    return () => clearTimeout(timer);
-  }, [typed, q]);
-
-  const loadMore = async () => {
-    if (users.status !== 'ready' || !users.page.nextCursor) return;
-    const request = latest.current;
-    setUsers({ ...users, loadingMore: true });
-    try {
-      const next = await supportApi.users(slug, { q: q.trim(), limit: USERS_PAGE_SIZE, cursor: users.page.nextCursor });
-      if (request !== latest.current) return;
-      setUsers({ status: 'ready', page: { ...next, users: [...users.page.users, ...next.users] }, loadingMore: false });
-    } catch (failure) {
-      if (isSessionGone(failure)) return onSessionEnded();
-      setUsers({ ...users, loadingMore: false });
-      setError(errorText(failure, 'Loading more users failed.'));
-    }
-  };
+  const handled = useCallback(
+    (failure: unknown) => {
+      if (!isSessionGone(failure)) return false;
+      onSessionEnded();
+      return true;
+    },
+    [onSessionEnded],
+  );
+  const list = usePagedList({
+    query: q,
+    rows: 'users',
+    fetch: fetchUsers,
+    handled,
+    loadFailed: 'Loading the users failed.',
+    moreFailed: 'Loading more users failed.',
+    onMoreFailed: setError,
+  });
+  const search = useTypedSearch(q, setQ);
 
   const open = (user: SupportUser) => {
     setNotice(null);
@@ -181,8 +154,8 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded(
 
   const done = async (user: SupportUser, reference: string) => {
     setResetting(null);
-    await load(q);
-    const instance = users.status === 'ready' ? users.page.instance.name : slug;
+    await list.reload();
+    const instance = list.state.status === 'ready' ? list.state.page.instance.name : slug;
     setNotice(
       `Two-factor authentication for ${user.name} was reset. They set up an authenticator app at their next login. They and the other administrators of ${instance} were emailed, with the reference ${reference}.`,
     );
@@ -193,12 +166,7 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded(
     if (isSessionGone(failure)) return onSessionEnded();
   };
 
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    setQ(typed);
-  };
-
-  const instance = users.status === 'ready' ? users.page.instance : null;
+  const instance = list.state.status === 'ready' ? list.state.page.instance : null;
   return (
     <section aria-labelledby={headingId} className="card support-users">
       <h2 id={headingId}>
@@ -210,39 +178,14 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded(
           ask an administrator of their instance, who resets them in Settings → Users.
         </p>
       ) : null}
-      <form className="filter-bar" role="search" aria-label="Users" onSubmit={submit}>
-        <TextField
-          id="support-user-search"
-          label="Search users"
-          type="search"
-          autoComplete="off"
-          spellCheck={false}
-          hint="Names and emails that start with what you type."
-          value={typed}
-          onChange={(event) => setTyped(event.target.value)}
-        />
+      <form className="filter-bar" role="search" aria-label="Users" onSubmit={search.submit}>
+        <SearchField id="support-user-search" label="Search users" hint={USER_SEARCH_HINT} value={search.typed} onChange={search.setTyped} />
       </form>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
-      {users.status === 'loading' ? <p role="status">Loading…</p> : null}
-      {users.status === 'failed' ? <Alert>{users.message}</Alert> : null}
-      {users.status === 'ready' ? (
-        <>
-          <p role="status" className="muted">
-            {users.page.users.length === 0
-              ? 'No users match.'
-              : `Showing ${users.page.users.length === 1 ? '1 user' : `${users.page.users.length} users`}${users.page.nextCursor ? '; more to load' : ''}.`}
-          </p>
-          {users.page.users.length > 0 ? <SupportUserTable instanceName={users.page.instance.name} users={users.page.users} onReset={open} /> : null}
-          {users.page.nextCursor ? (
-            <div className="button-row">
-              <button type="button" className="button button-secondary" disabled={users.loadingMore} onClick={() => void loadMore()}>
-                Load more users
-              </button>
-            </div>
-          ) : null}
-        </>
-      ) : null}
+      <PagedResults list={list} one="user" many="users">
+        {(page) => <SupportUserTable instanceName={page.instance.name} users={page.users} onReset={open} />}
+      </PagedResults>
       {resetting ? (
         <SupportResetDialog
           slug={slug}
@@ -259,20 +202,10 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded(
 
 function SupportUserTable({ instanceName, users, onReset }: { instanceName: string; users: SupportUser[]; onReset(user: SupportUser): void }) {
   return (
-    // Focusable: on a phone the table scrolls sideways, and keyboards must reach it too.
-    <div className="table-scroll" role="region" aria-label={`Users of ${instanceName}`} tabIndex={0}>
+    <ScrollRegion label={`Users of ${instanceName}`}>
       <table className="table users-table support-users-table">
         <caption className="visually-hidden">Users of {instanceName}</caption>
-        <thead>
-          <tr>
-            <th scope="col">User</th>
-            <th scope="col">Role</th>
-            <th scope="col">2FA</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead columns={['User', 'Role', '2FA']} actions />
         <tbody>
           {users.map((user) => (
             <tr key={user.id} className={user.status === 'disabled' ? 'row-disabled' : undefined}>
@@ -292,7 +225,7 @@ function SupportUserTable({ instanceName, users, onReset }: { instanceName: stri
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }
 

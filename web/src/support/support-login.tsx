@@ -4,16 +4,17 @@
  * Operators have no backup code and no known locations. The steps live in /support's query string
  * (`?step=setup`, `?step=verify`) so a reload keeps them.
  */
-import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError, supportApi, type LoginStep, type TotpSetup } from '../api.ts';
-import { Alert, CodeField, normalizeCode, Notice, TextField } from '../components/field.tsx';
-import { Page } from '../components/page.tsx';
-import { errorText, isLoginGone } from '../errors.ts';
+import { api, ApiError, supportApi, type LoginStep } from '../api.ts';
+import { useCodeEntry, VerifyCodePage } from '../components/code-entry.tsx';
+import { CodeField, Notice, readCode } from '../components/field.tsx';
+import { LoginForm } from '../components/login-form.tsx';
+import { FooterButton, Page } from '../components/page.tsx';
+import { isLoginGone } from '../errors.ts';
 import { navigate, useNotice } from '../router.ts';
-import { SetupSteps } from '../pages/two-factor-setup-page.tsx';
+import { LOGIN_GONE_NOTICE } from '../pages/login-steps.ts';
+import { SetupFlow } from '../pages/two-factor-setup-page.tsx';
 
 export const SUPPORT_PATH = '/support';
-const LOGIN_GONE = 'Your login has expired or was replaced. Log in again.';
 
 /** Where a login step goes next; `done` reloads who is logged in. */
 function goTo(step: LoginStep, onDone: () => void): void {
@@ -35,139 +36,51 @@ async function leaveLogin(): Promise<void> {
 
 export function SupportLoginPage({ onDone, notice: given }: { onDone(): void; notice?: string | null }) {
   const notice = useNotice() ?? given ?? null;
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const passwordInput = useRef<HTMLInputElement>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!email.trim() || !password) return setError('Enter your email and password.');
-    setBusy(true);
-    setError(null);
-    try {
-      goTo(await supportApi.login({ email: email.trim(), password }), onDone);
-    } catch (failure) {
-      // 423 locked and 429 rate_limited: the message says how long to wait (Retry-After).
-      setError(errorText(failure, 'Logging in failed.'));
-      setPassword('');
-      passwordInput.current?.focus();
-    } finally {
-      setBusy(false);
-    }
-  };
-
   return (
     <Page title="Support login" narrow>
       <p className="lead">For the vendor's support staff. Administrators and users of an instance log in at their instance's login page.</p>
       {notice ? <Notice>{notice}</Notice> : null}
-      <form className="card form" onSubmit={(event) => void submit(event)} noValidate>
-        {error ? <Alert>{error}</Alert> : null}
-        <TextField
-          id="support-email"
-          label="Email"
-          name="email"
-          type="email"
-          autoComplete="username"
-          autoCapitalize="none"
-          spellCheck={false}
-          value={email}
-          onChange={(event) => setEmail(event.target.value)}
-          required
-        />
-        <TextField
-          id="support-password"
-          label="Password"
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          ref={passwordInput}
-          value={password}
-          onChange={(event) => setPassword(event.target.value)}
-          required
-        />
-        <button type="submit" className="button button-primary button-block" disabled={busy}>
-          Log in
-        </button>
-      </form>
+      <LoginForm
+        idPrefix="support"
+        missing="Enter your email and password."
+        onLogin={async (credentials) => goTo(await supportApi.login(credentials), onDone)}
+      />
     </Page>
   );
 }
 
 /** Every login after the first: a code from the operator's authenticator app. */
 export function SupportVerifyPage({ onDone }: { onDone(): void }) {
-  const [code, setCode] = useState('');
-  const [fieldError, setFieldError] = useState<string | undefined>();
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const input = useRef<HTMLInputElement>(null);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    const normalized = normalizeCode(code);
-    setError(null);
-    setFieldError(normalized ? undefined : 'Enter the 6 digits your authenticator app shows.');
-    if (!normalized) return input.current?.focus();
-    setBusy(true);
-    try {
-      goTo(await supportApi.verify(normalized), onDone);
-    } catch (failure) {
-      if (isLoginGone(failure)) return navigate(SUPPORT_PATH, { notice: LOGIN_GONE });
-      setError(errorText(failure, 'Verifying the code failed. Try again.'));
-      setCode('');
-      input.current?.focus();
-    } finally {
-      setBusy(false);
-    }
-  };
+  const entry = useCodeEntry({
+    read: readCode,
+    send: async (code) => goTo(await supportApi.verify(code), onDone),
+    fallback: 'Verifying the code failed. Try again.',
+    handled: (failure) => {
+      if (!isLoginGone(failure)) return false;
+      navigate(SUPPORT_PATH, { notice: LOGIN_GONE_NOTICE });
+      return true;
+    },
+  });
 
   return (
-    <Page title="Two-factor authentication" narrow>
-      <form className="card form" onSubmit={(event) => void submit(event)} noValidate>
-        <p className="form-intro">Open the authenticator app on your phone and enter the code it shows for keyward support.</p>
-        {error ? <Alert>{error}</Alert> : null}
-        <CodeField id="support-verify" ref={input} value={code} onChange={setCode} error={fieldError} autoFocus />
-        <button type="submit" className="button button-primary button-block" disabled={busy}>
-          Verify
-        </button>
-      </form>
-      <p className="page-footer-action">
-        <button type="button" className="link-button" onClick={() => void leaveLogin()}>
-          Cancel and log in again
-        </button>
-      </p>
-    </Page>
+    <VerifyCodePage
+      intro="Open the authenticator app on your phone and enter the code it shows for keyward support."
+      error={entry.error}
+      busy={entry.busy}
+      onSubmit={entry.submit}
+      field={<CodeField id="support-verify" ref={entry.input} value={entry.value} onChange={entry.setValue} error={entry.fieldError} autoFocus />}
+      onLeave={leaveLogin}
+    />
   );
 }
 
-type Started = { status: 'starting' } | { status: 'ready'; setup: TotpSetup } | { status: 'failed'; message: string };
-
 /** The first login: an authenticator app is required before the console opens (no postponing). */
 export function SupportSetupPage({ onDone }: { onDone(): void }) {
-  const [started, setStarted] = useState<Started>({ status: 'starting' });
-  const requested = useRef(false);
-
-  const gone = useCallback(async (failure: unknown) => {
-    if (isLoginGone(failure)) return navigate(SUPPORT_PATH, { notice: LOGIN_GONE });
-    setStarted({ status: 'failed', message: errorText(failure, 'Starting the setup failed.') });
-  }, []);
-
-  const start = useCallback(async () => {
-    setStarted({ status: 'starting' });
-    try {
-      setStarted({ status: 'ready', setup: await api.startTotpSetup() });
-    } catch (failure) {
-      await gone(failure);
-    }
-  }, [gone]);
-
-  useEffect(() => {
-    // Why once: each POST makes a new secret, and only the latest one can be confirmed.
-    if (requested.current) return;
-    requested.current = true;
-    void start();
-  }, [start]);
+  const gone = async (failure: unknown) => {
+    if (!isLoginGone(failure)) return false;
+    navigate(SUPPORT_PATH, { notice: LOGIN_GONE_NOTICE });
+    return true;
+  };
 
   const confirm = async (code: string) => {
     const step = await api.confirmTotpSetup(code);
@@ -179,18 +92,8 @@ export function SupportSetupPage({ onDone }: { onDone(): void }) {
   return (
     <Page title="Set up two-factor authentication">
       <p className="lead">Support accounts always use two-factor authentication. Connect an authenticator app before you continue.</p>
-      {started.status === 'starting' ? (
-        <p className="card" role="status">
-          Preparing your key…
-        </p>
-      ) : null}
-      {started.status === 'failed' ? <Alert>{started.message}</Alert> : null}
-      {started.status === 'ready' ? <SetupSteps setup={started.setup} onConfirm={confirm} onRestart={() => void start()} onGone={gone} /> : null}
-      <p className="page-footer-action">
-        <button type="button" className="link-button" onClick={() => void leaveLogin()}>
-          Cancel and log out
-        </button>
-      </p>
+      <SetupFlow request={() => api.startTotpSetup()} handled={gone} onConfirm={confirm} />
+      <FooterButton onClick={() => void leaveLogin()}>Cancel and log out</FooterButton>
     </Page>
   );
 }

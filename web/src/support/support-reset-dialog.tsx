@@ -6,7 +6,7 @@
 import { useRef, useState, type FormEvent } from 'react';
 import { ApiError, supportApi, type SecondFactor, type SupportUser, type VerificationMethod } from '../api.ts';
 import { VERIFICATION_METHODS } from '../audit-words.ts';
-import { Dialog } from '../components/dialog.tsx';
+import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, SelectField, TextAreaField, TextField } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
 import { ResetEffects } from '../pages/user-dialogs.tsx';
@@ -91,68 +91,51 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
   };
 
   return (
-    <Dialog title={title} onClose={onCancel} wide>
-      {(titleId) => (
-        <>
-          <form ref={form} className="form" onSubmit={(event) => void submit(event)} noValidate>
-            <h2 id={titleId} className="dialog-title">
-              {title}
-            </h2>
-            <div className="dialog-description">
-              <p className="muted">
-                {user.email}, administrator of {instanceName}
-              </p>
-              <ResetEffects name={user.name} />
-              <p>Every other active administrator of {instanceName} is emailed too, with your reference.</p>
-            </div>
-            {error ? <Alert>{error}</Alert> : null}
-            <fieldset>
-              <legend>How you verified who they are</legend>
-              <SelectField id={FIELD_IDS.method} label="Method" required error={errors.method} value={method} onChange={(event) => setMethod(event.target.value as VerificationMethod | '')}>
-                <option value="">Choose…</option>
-                {Object.entries(VERIFICATION_METHODS).map(([value, label]) => (
-                  <option key={value} value={value}>
-                    {label}
-                  </option>
-                ))}
-              </SelectField>
-              <TextField
-                id={FIELD_IDS.reference}
-                label="Reference"
-                hint="The support ticket or call, for example SUP-1234. It is in the audit log and in the emails."
-                autoComplete="off"
-                spellCheck={false}
-                maxLength={200}
-                required
-                error={errors.reference}
-                value={reference}
-                onChange={(event) => setReference(event.target.value)}
-              />
-              <TextAreaField
-                id={FIELD_IDS.notes}
-                label={method === 'other' ? 'Notes' : 'Notes (optional)'}
-                hint={method === 'other' ? 'Required with “Other”: how you verified who they are.' : 'Anything the next person should know.'}
-                rows={3}
-                maxLength={2000}
-                required={method === 'other'}
-                error={errors.notes}
-                value={notes}
-                onChange={(event) => setNotes(event.target.value)}
-              />
-            </fieldset>
-            <div className="button-row">
-              <button type="submit" className="button button-danger" disabled={busy}>
-                Reset 2FA
-              </button>
-              <button type="button" className="button button-secondary" onClick={onCancel}>
-                Cancel
-              </button>
-            </div>
-          </form>
-          {/* Outside the form: a submit inside the step-up dialog must not reach this form. */}
-          {stepUpDialog}
-        </>
-      )}
-    </Dialog>
+    // After the form, not in it: a submit inside the step-up dialog must not reach this form.
+    <FormDialog title={title} onClose={onCancel} wide formRef={form} onSubmit={(event) => void submit(event)} after={stepUpDialog}>
+      <div className="dialog-description">
+        <p className="muted">
+          {user.email}, administrator of {instanceName}
+        </p>
+        <ResetEffects name={user.name} />
+        <p>Every other active administrator of {instanceName} is emailed too, with your reference.</p>
+      </div>
+      {error ? <Alert>{error}</Alert> : null}
+      <fieldset>
+        <legend>How you verified who they are</legend>
+        <SelectField id={FIELD_IDS.method} label="Method" required error={errors.method} value={method} onChange={(event) => setMethod(event.target.value as VerificationMethod | '')}>
+          <option value="">Choose…</option>
+          {Object.entries(VERIFICATION_METHODS).map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </SelectField>
+        <TextField
+          id={FIELD_IDS.reference}
+          label="Reference"
+          hint="The support ticket or call, for example SUP-1234. It is in the audit log and in the emails."
+          autoComplete="off"
+          spellCheck={false}
+          maxLength={200}
+          required
+          error={errors.reference}
+          value={reference}
+          onChange={(event) => setReference(event.target.value)}
+        />
+        <TextAreaField
+          id={FIELD_IDS.notes}
+          label={method === 'other' ? 'Notes' : 'Notes (optional)'}
+          hint={method === 'other' ? 'Required with “Other”: how you verified who they are.' : 'Anything the next person should know.'}
+          rows={3}
+          maxLength={2000}
+          required={method === 'other'}
+          error={errors.notes}
+          value={notes}
+          onChange={(event) => setNotes(event.target.value)}
+        />
+      </fieldset>
+      <DialogButtons submitLabel="Reset 2FA" destructive busy={busy} onCancel={onCancel} />
+    </FormDialog>
   );
 }
