@@ -97,7 +97,7 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
     await page.getByRole('searchbox', { name: 'User' }).fill('Olga');
     await page.getByRole('list', { name: 'Matching users' }).getByRole('button', { name: /Olga Other/ }).click();
     await page.getByRole('button', { name: `Clear the user filter (Olga Other <${olga.email}>)` }).waitFor();
-    await expect.poll(() => actions(page)).toEqual(['Logged in']);
+    await expect.poll(() => actions(page)).toEqual(['Logged in', 'Account created']);
     expect(await eventRows(page).first().textContent()).toContain(olga.email);
     expect(new URL((await exportLink.getAttribute('href'))!, flow.server.origin).searchParams.get('userId')).toMatch(/.+/);
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
@@ -143,7 +143,7 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
     const activity = page.getByRole('region', { name: 'Recent security activity' });
     const rows = activity.locator('tbody tr');
     await rows.first().waitFor();
-    expect(await rows.locator('th').allTextContents()).toEqual(['Logged inWith password', 'Failed loginWrong password']);
+    expect(await rows.locator('th').allTextContents()).toEqual(['Logged inWith password', 'Failed loginWrong password', 'Account createdCreated on the server (command line)']);
     expect(await rows.first().locator('td').nth(1).textContent()).toBe('127.0.0.1Chrome on Linux');
     expect(await rows.first().locator('[title]').getAttribute('title')).toContain('HeadlessChrome');
     expect(await activity.textContent()).not.toContain(' by ');

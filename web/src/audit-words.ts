@@ -24,6 +24,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'policy.updated': 'Password policy changed',
   'settings.updated': 'Known-location settings changed',
   'user.invited': 'User invited',
+  'user.created': 'Account created',
   'user.role_changed': 'Role changed',
   'user.disabled': 'User disabled',
   'user.enabled': 'User enabled',
@@ -33,6 +34,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
 const DONE_BY: Record<string, string> = {
   'two_factor.reset': 'Reset',
   'user.invited': 'Invited',
+  'user.created': 'Created',
   'user.role_changed': 'Changed',
   'user.disabled': 'Disabled',
   'user.enabled': 'Enabled',
@@ -114,6 +116,7 @@ export function detailsText(event: AuditEvent): string | null {
     case 'known_location.revoked':
       return typeof details.count === 'number' ? `${details.count} revoked` : null;
     case 'user.invited':
+    case 'user.created':
       return text(details.role) ? `As ${ROLE[String(details.role)] ?? String(details.role)}` : null;
     case 'user.role_changed':
       return text(details.from) && text(details.to) ? `From ${ROLE[String(details.from)] ?? String(details.from)} to ${ROLE[String(details.to)] ?? String(details.to)}` : null;
