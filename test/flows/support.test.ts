@@ -163,6 +163,8 @@ describe.each(engines())('support operators and their reset of an administrator 
     const toAdmin = (await deliveredTo(deps, admin.email)).find((m) => m.subject.startsWith('Two-factor authentication was reset'));
     expect(toAdmin?.text).toContain('the support team, after verifying your identity (reference TICKET-4711)');
     expect(toAdmin?.text).toContain(`from the address ${client.ip}`);
+    // An administrator has no administrator to turn to: the mail points back to support.
+    expect(toAdmin?.text).toContain('contact the support team, quoting the reference TICKET-4711');
     const toOther = (await deliveredTo(deps, other.email)).find((m) => m.subject.includes('Ada Admin'));
     expect(toOther?.text).toContain('a video call with an identity check');
     expect(toOther?.text).toContain('the support team, after verifying their identity');

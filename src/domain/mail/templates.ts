@@ -211,10 +211,15 @@ function resetByText(by: ResetBy, whose: 'your' | 'their' = 'your'): string {
     case 'admin':
       return `your administrator ${by.name} (${by.email})`;
     case 'support':
-      return `the support team, after verifying ${whose} identity (reference ${by.reference})`;
+      return `the support team, after verifying ${whose} identity (reference ${by.reference}),`;
     case 'cli':
-      return `the service's operator (reference ${by.reference})`;
+      return `the service's operator (reference ${by.reference}),`;
   }
+}
+
+/** Whom to contact when the reset was not asked for: the admin who did it, or support with the reference. */
+function resetContact(by: ResetBy): string {
+  return by.kind === 'admin' ? `contact ${by.name} (${by.email})` : `contact the support team, quoting the reference ${by.reference},`;
 }
 
 /**
@@ -239,7 +244,7 @@ export function twoFactorResetMail(input: {
 }): MailMessage {
   const subject = `Two-factor authentication was reset for your ${input.instanceName} account`;
   const who = resetByText(input.by);
-  const contact = input.by.kind === 'admin' ? `contact ${input.by.name} (${input.by.email})` : 'contact your administrator';
+  const contact = resetContact(input.by);
   const lines = [
     `Hello ${input.name},`,
     '',
@@ -268,6 +273,7 @@ export function adminResetNoticeMail(input: {
 }): MailMessage {
   const subject = `Two-factor authentication of administrator ${input.target.name} was reset`;
   const by = input.by.kind === 'admin' ? `${input.by.name} (${input.by.email})` : resetByText(input.by, 'their');
+  // (The support and CLI wordings end in a comma: "the support team, after verifying …, reset".)
   const lines = [
     `Hello ${input.name},`,
     '',
