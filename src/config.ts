@@ -20,6 +20,8 @@ export interface Config {
   totpIssuer: string;
   /** How long a claimed mail is reserved for its worker; after that another worker may send it. */
   mailLeaseSeconds: number;
+  /** How long a support operator's code counts as fresh for resets (at most the 10 minutes of rule 12). */
+  supportStepUpSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -43,7 +45,15 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     totpIssuer: env.KEYWARD_TOTP_ISSUER?.trim() || 'keyward',
     mailLeaseSeconds: parsePositive('KEYWARD_MAIL_LEASE_SECONDS', env.KEYWARD_MAIL_LEASE_SECONDS ?? '120'),
+    supportStepUpSeconds: parseStepUp(env.KEYWARD_SUPPORT_STEP_UP_SECONDS ?? '600'),
   };
+}
+
+/** Shorter is stricter (a vendor may want a fresh code for nearly every reset); longer than rule 12's 10 minutes is refused. */
+function parseStepUp(raw: string): number {
+  const value = parsePositive('KEYWARD_SUPPORT_STEP_UP_SECONDS', raw);
+  if (value > 600) throw new ConfigError(`KEYWARD_SUPPORT_STEP_UP_SECONDS must be at most 600 (10 minutes), got "${raw}"`);
+  return value;
 }
 
 function parsePositive(name: string, raw: string): number {

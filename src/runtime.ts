@@ -49,6 +49,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
       mailQueued: () => mail.wake(),
       secretBox,
       totpIssuer: config.totpIssuer,
+      supportStepUpSeconds: config.supportStepUpSeconds,
       // Loaded on the first password check, not at start: most processes never check one.
       blocklist: { contains: (password) => loadPasswordBlocklist().list.contains(password) },
     };

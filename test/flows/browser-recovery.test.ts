@@ -121,18 +121,20 @@ describe('an administrator resets a user’s 2FA in the browser', { timeout: 150
     const { flow, admin } = server.addInstance('business');
     const member = flow.addPerson('member', 'Gone Soon');
     await flow.setUpThroughApi(member);
+    const colleague = flow.addPerson('admin', 'Cole Colleague');
     const { page } = await flow.freshPage();
     await flow.logIn(page, admin);
     await flow.onProfile(page);
     await flow.openSettings(page, admin);
-    // The user was removed from the instance after the list was loaded.
-    await page.route('**/api/v1/admin/users/*/two-factor/reset', (route) =>
-      route.fulfill({ status: 404, json: { error: { code: 'not_found', message: 'No such user in this instance.' } } }),
-    );
+    await row(page, 'Gone Soon').getByRole('button', { name: 'Reset 2FA for Gone Soon' }).waitFor();
+    // Another administrator makes this one a member after the list was loaded: the real server refuses.
+    const colleagueApi = await flow.apiSession(colleague);
+    const users = (await colleagueApi.request('GET', `/api/v1/admin/users?q=${encodeURIComponent(admin.email)}`)).json.users as Array<{ id: string }>;
+    expect((await colleagueApi.request('PATCH', `/api/v1/admin/users/${users[0]!.id}`, { role: 'member' })).status).toBe(200);
     await row(page, 'Gone Soon').getByRole('button', { name: 'Reset 2FA for Gone Soon' }).click();
     const dialog = page.getByRole('dialog', { name: 'Reset 2FA for Gone Soon?' });
     await dialog.getByRole('button', { name: 'Reset 2FA' }).click();
-    await dialog.getByRole('alert').filter({ hasText: 'no longer in your instance' }).waitFor();
+    await dialog.getByRole('alert').filter({ hasText: 'Only administrators can do this.' }).waitFor();
     await screenshot(page, 'recovery-admin-refused');
   });
 });

@@ -3,6 +3,7 @@ import type { Page } from 'playwright-core';
 import { Authenticator, BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations, setupKeyFromPage, type Person } from '../support/browser.ts';
 
 const INSTANCE = { slug: 'vendor', name: 'Vendor Host', plan: 'enterprise' };
+const STEP_UP_SECONDS = 10;
 const ADMIN = { email: 'ada@vendor-host.test', name: 'Ada Admin', password: 'analytical engine 1843' };
 
 function row(page: Page, name: string) {
@@ -23,7 +24,8 @@ async function logInToSupport(page: Page, origin: string, operator: Person): Pro
 describe('the support console in the browser', { timeout: 180_000 }, () => {
   let server: BrowserFlow;
   beforeAll(async () => {
-    server = await BrowserFlow.start(INSTANCE, ADMIN);
+    // A short step-up window (the vendor's setting), so the test meets a real step_up_required.
+    server = await BrowserFlow.start(INSTANCE, ADMIN, { KEYWARD_SUPPORT_STEP_UP_SECONDS: String(STEP_UP_SECONDS) });
   });
   afterAll(async () => {
     await server?.stop();
@@ -117,15 +119,11 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await screenshot(page, 'support-reset-refused');
 
-    // The code from login is fresh for 10 minutes; a test cannot wait that out, so the first
-    // answer is the server's 403 step_up_required as it will be then. The code, the step-up and
-    // the retried reset all go to the real server.
-    let answered = false;
-    await page.route('**/api/v1/support/instances/*/users/*/two-factor/reset', async (route) => {
-      if (answered) return route.fallback();
-      answered = true;
-      await route.fulfill({ status: 403, json: { error: { code: 'step_up_required', message: 'Confirm with a current code from your authenticator app first.' } } });
-    });
+    // The code from login counts as fresh for STEP_UP_SECONDS (the server's setting in this
+    // file); once that has passed, the server asks for a new one.
+    await expect
+      .poll(async () => (await (await page.request.get(`${flow.server.origin}/api/v1/support/me`)).json()).stepUpUntil, { timeout: (STEP_UP_SECONDS + 5) * 1000 })
+      .toBeNull();
     await dialog.getByLabel('Method').selectOption({ label: 'Video call with ID check' });
     await dialog.getByRole('button', { name: 'Reset 2FA' }).click();
     const stepUp = page.getByRole('dialog', { name: 'Confirm it is you' });

@@ -213,6 +213,22 @@ describe.each(engines())('support operators and their reset of an administrator 
     expect(errorCode(await new Client(app).get('/api/v1/support/activity'))).toBe('unauthenticated');
   });
 
+  it('asks for a code sooner when the vendor sets a shorter step-up window', async () => {
+    const { client, secret } = await operatorLoggedIn();
+    const { instance, admin } = await instanceWithAdmins();
+    deps.supportStepUpSeconds = 60;
+    try {
+      deps.clock.advanceSeconds(61);
+      expect((await client.get('/api/v1/support/me')).json().stepUpUntil).toBeNull();
+      const url = `/api/v1/support/instances/${instance.slug}/users/${admin.id}/two-factor/reset`;
+      expect(errorCode(await client.post(url, { verification }))).toBe('step_up_required');
+      expect((await client.post('/api/v1/support/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
+      expect((await client.post(url, { verification })).statusCode).toBe(204);
+    } finally {
+      delete deps.supportStepUpSeconds;
+    }
+  });
+
   it('has a break-glass CLI command with the same record, effects and audit event', async () => {
     const { instance, admin, other } = await instanceWithAdmins();
     await expect(

@@ -19,4 +19,6 @@ export interface Deps {
   totpIssuer: string;
   /** Common and breached passwords. */
   blocklist: PasswordBlocklist;
+  /** How long an operator's code counts as fresh for support resets; 600 (rule 12) when absent. */
+  supportStepUpSeconds?: number;
 }

@@ -9,7 +9,7 @@ import { reserveAttempt } from '../throttle/check-throttle.ts';
 import { ACCOUNT_POLICY, IP_POLICY, ipKey, isNotableLock, operatorPasswordKey, operatorSecondFactorKey } from '../throttle/throttle.ts';
 import { lockNoticeMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
-import { isFresh, PENDING_SETUP_SECONDS, STEP_UP_SECONDS } from '../totp/two-factor.ts';
+import { PENDING_SETUP_SECONDS, STEP_UP_SECONDS } from '../totp/two-factor.ts';
 import type { AuditAction, AuditClient, NewAuditEvent } from '../audit/audit-event.ts';
 import type { TotpSetup } from '../totp/start-totp-setup.ts';
 import type { ActiveOperatorSession, NewOperatorSession, Operator, OperatorStage } from './operator-store.ts';
@@ -247,15 +247,15 @@ export async function requireOperator(deps: Deps, token: string | undefined): Pr
 
 /** Support actions need a code verified in the last 10 minutes (SPEC rule 12). */
 export function requireFreshOperatorCode(deps: Deps, active: ActiveOperatorSession): void {
-  if (!isFresh(active.session.secondFactorAt, deps.clock.now())) {
+  if (!stepUpUntil(deps, active, deps.clock.now())) {
     throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
   }
 }
 
 /** Until when the session counts as freshly verified, or null. */
-export function stepUpUntil(active: ActiveOperatorSession, now: Date): Date | null {
+export function stepUpUntil(deps: Pick<Deps, 'supportStepUpSeconds'>, active: ActiveOperatorSession, now: Date): Date | null {
   const at = active.session.secondFactorAt;
   if (!at) return null;
-  const until = addSeconds(at, STEP_UP_SECONDS);
+  const until = addSeconds(at, Math.min(deps.supportStepUpSeconds ?? STEP_UP_SECONDS, STEP_UP_SECONDS));
   return until.getTime() > now.getTime() ? until : null;
 }

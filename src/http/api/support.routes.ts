@@ -134,7 +134,7 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
 
     app.get('/support/me', { preHandler: operatorOnly, schema: { response: { 200: meSchema } } }, async (request) => {
       const { operator } = request.operator!;
-      return { id: operator.id, email: operator.email, name: operator.name, stepUpUntil: stepUpUntil(request.operator!, deps.clock.now())?.toISOString() ?? null };
+      return { id: operator.id, email: operator.email, name: operator.name, stepUpUntil: stepUpUntil(deps, request.operator!, deps.clock.now())?.toISOString() ?? null };
     });
 
     app.get('/support/activity', { preHandler: operatorOnly, schema: { response: { 200: activitySchema } } }, async (request) => ({

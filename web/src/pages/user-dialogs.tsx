@@ -166,10 +166,11 @@ export function ResetEffects({ name }: { name: string }) {
   );
 }
 
+// `forbidden` has more than one reason (no longer an administrator; resetting another
+// administrator without 2FA of one's own), so the server's own sentence is shown for it.
 const RESET_REFUSALS: Record<string, string> = {
   cannot_reset_self: 'You cannot reset your own two-factor authentication. Your own recovery goes through the vendor’s support.',
   not_found: 'This user is no longer in your instance. Reload the list.',
-  forbidden: 'Only administrators of this instance can reset two-factor authentication.',
 };
 
 /**
