@@ -1,7 +1,7 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
 import type { AuditStore } from '../domain/audit/audit-store.ts';
 import type { AuditAction, AuditEvent, NewAuditEvent } from '../domain/audit/audit-event.ts';
-import type { Database } from './schema.ts';
+import type { AuditEventsTable, Database } from './schema.ts';
 
 /**
  * `insert into audit_events …` for a CTE of the statement that makes the change, so the event
@@ -25,20 +25,7 @@ export function insertAuditWhere(events: readonly NewAuditEvent[] | undefined, c
     : sql`insert into audit_events ${columns} values ${sql.join(rows)}`;
 }
 
-interface AuditRow {
-  id: string | number;
-  instance_id: string | null;
-  at: Date;
-  action: string;
-  actor_type: 'user' | 'operator' | 'cli' | 'system';
-  actor_id: string | null;
-  actor_label: string;
-  target_id: string | null;
-  target_label: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  details: unknown;
-}
+type AuditRow = Selectable<AuditEventsTable>;
 
 function toEvent(row: AuditRow): AuditEvent {
   const details = typeof row.details === 'string' ? (JSON.parse(row.details) as Record<string, unknown>) : ((row.details ?? {}) as Record<string, unknown>);
@@ -67,7 +54,7 @@ export function auditStore(db: Kysely<Database>): AuditStore {
       if (query.userId) select = select.where((eb) => eb.or([eb('target_id', '=', query.userId!), eb('actor_id', '=', query.userId!)]));
       if (query.before) select = select.where(sql<boolean>`id < ${query.before}::bigint`);
       const rows = await select.orderBy('id', 'desc').limit(query.limit + 1).execute();
-      return (rows as unknown as AuditRow[]).map(toEvent);
+      return rows.map(toEvent);
     },
     async listForOperator(operatorId, limit) {
       const rows = await db
@@ -78,7 +65,7 @@ export function auditStore(db: Kysely<Database>): AuditStore {
         .orderBy('id', 'desc')
         .limit(limit)
         .execute();
-      return (rows as unknown as AuditRow[]).map(toEvent);
+      return rows.map(toEvent);
     },
   };
 }

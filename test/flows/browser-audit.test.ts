@@ -39,10 +39,7 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
   });
 
   async function openAudit(flow: BrowserFlow, admin: Person) {
-    const opened = await flow.freshPage();
-    await flow.logIn(opened.page, admin);
-    await flow.onProfile(opened.page);
-    await flow.openSettings(opened.page, admin);
+    const opened = await flow.settingsAs(admin);
     await opened.page.getByRole('tab', { name: 'Audit' }).click();
     await opened.page.getByRole('heading', { name: 'Audit log' }).waitFor();
     return opened;

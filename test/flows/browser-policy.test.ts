@@ -26,14 +26,6 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
     await server?.stop();
   });
 
-  async function asAdmin(flow: BrowserFlow, admin: Person) {
-    const opened = await flow.freshPage();
-    await flow.logIn(opened.page, admin);
-    await flow.onProfile(opened.page);
-    await flow.openSettings(opened.page, admin);
-    return opened;
-  }
-
   async function openPolicy(page: Page) {
     await page.getByRole('button', { name: 'Password policy' }).click();
     const dialog = page.getByRole('dialog', { name: 'Password policy' });
@@ -50,7 +42,7 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
   it('auto-enables and enforces 2FA: shields turn gray, a member must set up without postponing, and turns green', async () => {
     const { flow, admin } = server.addInstance('enterprise');
     const member = flow.addPerson('member', 'Mia Member');
-    const { page, cspViolations } = await asAdmin(flow, admin);
+    const { page, cspViolations } = await flow.settingsAs(admin);
     expect(await shieldOf(page, 'Mia Member')).toBeNull();
 
     const dialog = await openPolicy(page);
@@ -110,7 +102,7 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
   it('lets members postpone until the "Enforce from" date and up to the limit, and says so', async () => {
     const { flow, admin } = server.addInstance('enterprise');
     const member = flow.addPerson();
-    const { page } = await asAdmin(flow, admin);
+    const { page } = await flow.settingsAs(admin);
     // Ten days ahead, as the browser's date input counts days.
     const day = await page.evaluate(() => {
       const date = new Date(Date.now() + 10 * 86_400_000);
@@ -154,7 +146,7 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
 
   it('shows the server refusing a rule next to its field, and saves the password rules with rotation', async () => {
     const { flow, admin } = server.addInstance('enterprise');
-    const { page } = await asAdmin(flow, admin);
+    const { page } = await flow.settingsAs(admin);
 
     const dialog = await openPolicy(page);
     const warn = dialog.getByLabel('Warn before expiry (days)');
@@ -194,7 +186,7 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
 
   it('disables the Enterprise-only controls on a Professional plan and saves the rest', async () => {
     const { flow, admin } = server.addInstance('professional');
-    const { page } = await asAdmin(flow, admin);
+    const { page } = await flow.settingsAs(admin);
 
     const dialog = await openPolicy(page);
     expect(await dialog.textContent()).toContain('Enterprise plan');

@@ -31,14 +31,6 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     await server?.stop();
   });
 
-  async function asAdmin(flow: BrowserFlow, admin: Person) {
-    const opened = await flow.freshPage();
-    await flow.logIn(opened.page, admin);
-    await flow.onProfile(opened.page);
-    await flow.openSettings(opened.page, admin);
-    return opened;
-  }
-
   it('shows a shield per user and the counts, filters to pending users, searches by name and sorts', async () => {
     const { flow, admin } = server.addInstance('enterprise');
     const grace = flow.addPerson('member', 'Grace Hopper');
@@ -48,7 +40,7 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     await flow.setUpThroughApi(grace);
     expect((await (await flow.apiSession(alan)).request('PUT', '/api/v1/me/two-factor', { enabled: true })).status).toBe(200);
 
-    const { page, cspViolations } = await asAdmin(flow, admin);
+    const { page, cspViolations } = await flow.settingsAs(admin);
     expect(await page.getByRole('tab', { name: 'Users' }).getAttribute('aria-selected')).toBe('true');
     // By email: admin@…, then person1@… to person4@… in the order they were added.
     await expectRows(page, ['Ida Admin', 'Grace Hopper', 'Alan Turing', 'Barbara Liskov', 'Edsger Dijkstra']);
@@ -116,7 +108,7 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
   it('loads the next page of a long list, and moves focus to the first user it added', async () => {
     const { flow, admin } = server.addInstance('enterprise');
     flow.importPeople(30, 'Member');
-    const { page } = await asAdmin(flow, admin);
+    const { page } = await flow.settingsAs(admin);
 
     await page.getByRole('status').filter({ hasText: 'Showing 25 users; more to load.' }).waitFor();
     await page.getByRole('button', { name: 'Load more users' }).click();
@@ -131,7 +123,7 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
 
   it('adds a user, who chooses a password from the invitation link and logs in; disabling them ends that', async () => {
     const { flow, admin } = server.addInstance('professional');
-    const { page, cspViolations } = await asAdmin(flow, admin);
+    const { page, cspViolations } = await flow.settingsAs(admin);
 
     await page.getByRole('button', { name: 'Add user' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add user' });
@@ -200,7 +192,7 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     const { flow, admin } = server.addInstance('business');
     const off = flow.addPerson();
     await flow.setUpThroughApi(flow.addPerson());
-    const { page } = await asAdmin(flow, admin);
+    const { page } = await flow.settingsAs(admin);
 
     await page.getByRole('button', { name: 'Ask users to enable 2FA' }).click();
     const dialog = page.getByRole('dialog', { name: 'Ask users to enable 2FA' });

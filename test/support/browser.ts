@@ -238,6 +238,15 @@ export class BrowserFlow {
   }
 
   /** Opens Settings from the avatar menu; the Users tab is the default. */
+  /** A fresh browser in which `admin` has logged in (no code asked) and opened Settings. */
+  async settingsAs(admin: Person): Promise<{ context: BrowserContext; page: Page; cspViolations: string[] }> {
+    const opened = await this.freshPage();
+    await this.logIn(opened.page, admin);
+    await this.onProfile(opened.page);
+    await this.openSettings(opened.page, admin);
+    return opened;
+  }
+
   async openSettings(page: Page, admin: Person): Promise<void> {
     await page.getByRole('button', { name: admin.name }).click();
     await page.getByRole('menuitem', { name: 'Settings' }).click();

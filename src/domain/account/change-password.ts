@@ -5,7 +5,7 @@ import { newSession, type ClientInfo } from '../session/start-session.ts';
 import { describeStep, type LoginStep } from '../login/login-step.ts';
 import { requireFreshSecondFactor } from '../instance/require-admin.ts';
 import { reserveAttempt } from '../throttle/check-throttle.ts';
-import { attemptFailed } from '../throttle/record-failure.ts';
+import { attemptFailed, userOwner } from '../throttle/record-failure.ts';
 import { passwordKey } from '../throttle/throttle.ts';
 import { POLICY_LIMITS } from '../policy/policy.ts';
 import { passwordChangedMail } from '../mail/templates.ts';
@@ -39,7 +39,7 @@ export async function changePassword(
   if (!hashes?.current || !(await deps.hasher.verify(hashes.current, current))) {
     const during = session.stage === 'done' ? 'password_change' : 'login';
     const failure = userEvent(now, during === 'login' ? 'login.failed' : 'step_up.failed', instance.id, user, client, { factor: 'password', during }, during === 'login' ? attemptActor(user) : undefined);
-    await attemptFailed(deps, attempt, client, { user, instance, factor: 'password', failure });
+    await attemptFailed(deps, attempt, client, userOwner(user, instance, 'password', failure, client));
     throw new DomainError('invalid_credentials', 'The current password is not correct.', { field: 'currentPassword' });
   }
   // The current password was right: that attempt was a success, whatever becomes of the new one.

@@ -70,6 +70,11 @@ export function userActor(user: Pick<User, 'id' | 'name' | 'email'>): AuditActor
   return { type: 'user', id: user.id, label: personLabel(user) };
 }
 
+/** A support operator, named as the log shows them to an instance's administrators. */
+export function operatorActor(operator: { id: string; name: string; email: string }): AuditActor {
+  return { type: 'operator', id: operator.id, label: `Support: ${personLabel(operator)}` };
+}
+
 export function userTarget(user: Pick<User, 'id' | 'name' | 'email'>): AuditTarget {
   return { id: user.id, label: personLabel(user) };
 }

@@ -6,7 +6,7 @@ import { startSession, type ClientInfo } from '../session/start-session.ts';
 import { describeStep, stageAfterPassword, type LoginStep } from './login-step.ts';
 import { ipKey, passwordKey } from '../throttle/throttle.ts';
 import { reserveAttempt } from '../throttle/check-throttle.ts';
-import { attemptFailed } from '../throttle/record-failure.ts';
+import { attemptFailed, userOwner } from '../throttle/record-failure.ts';
 import { findKnownLocation, networkOf, type PresentedLocation } from '../known-location/known-location.ts';
 import type { LoginLookup } from './credential-store.ts';
 import { attemptActor, userEvent } from '../audit/audit-event.ts';
@@ -49,12 +49,7 @@ export async function loginWithPassword(
     // password in the wrong field) is not kept anywhere.
     const owner =
       found && found.user.status === 'active'
-        ? {
-            user: found.user,
-            instance: found.instance,
-            factor: 'password' as const,
-            failure: userEvent(now, 'login.failed', found.instance.id, found.user, client, { factor: 'password' }, attemptActor(found.user)),
-          }
+        ? userOwner(found.user, found.instance, 'password', userEvent(now, 'login.failed', found.instance.id, found.user, client, { factor: 'password' }, attemptActor(found.user)), client)
         : null;
     await attemptFailed(deps, attempt, client, owner);
     throw new DomainError('invalid_credentials', 'The instance, email or password is not correct.');

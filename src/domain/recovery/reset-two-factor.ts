@@ -8,7 +8,7 @@ import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
 import { secondFactorKey } from '../throttle/throttle.ts';
 import { adminResetNoticeMail, loginUrl, twoFactorResetMail, type ResetBy } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
-import { userTarget, type AuditActor, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
+import { operatorActor, userActor, userTarget, type AuditActor, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 import type { SealedMail } from '../mail/mail.ts';
 
 /** How support (or the host's operator) verified the identity of the person asking (SPEC rule 9). */
@@ -131,7 +131,7 @@ export async function resetByAdmin(deps: Deps, active: ActiveSession, userId: st
   await performReset(deps, {
     instance: active.instance,
     target,
-    actor: { type: 'user', id: active.user.id, label: `${active.user.name} <${active.user.email}>` },
+    actor: userActor(active.user),
     by: { kind: 'admin', name: active.user.name, email: active.user.email },
     client,
     details: { by: 'admin', ...(reason ? { reason } : {}) },
@@ -154,7 +154,7 @@ export async function resetBySupport(
   await performReset(deps, {
     instance,
     target,
-    actor: { type: 'operator', id: operator.id, label: `Support: ${operator.name} <${operator.email}>` },
+    actor: operatorActor(operator),
     by: { kind: 'support', reference: verification.reference },
     client,
     details: { by: 'support', verification },

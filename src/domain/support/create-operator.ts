@@ -5,7 +5,7 @@ import { DEFAULT_POLICY } from '../policy/policy.ts';
 import { parseEmail, parsePersonName } from '../account/user.ts';
 import type { Operator } from './operator-store.ts';
 import { DomainError } from '../shared/errors.ts';
-import { personLabel } from '../audit/audit-event.ts';
+import { operatorActor } from '../audit/audit-event.ts';
 
 /** Stores a support operator (their login and mandatory 2FA come with the support flow). */
 export async function createOperator(deps: Deps, input: { email: string; name?: string; password: string }): Promise<Operator> {
@@ -32,7 +32,7 @@ export async function resetOperatorTwoFactor(deps: Deps, input: { email: string;
         at: deps.clock.now(),
         action: 'two_factor.reset',
         actor: { type: 'cli', id: null, label: `CLI: ${input.operator}` },
-        target: { id: operator.id, label: `Support: ${personLabel(operator)}` },
+        target: { id: operator.id, label: operatorActor(operator).label },
         ip: null,
         userAgent: 'keyward CLI',
         details: { by: 'cli', operator: true },

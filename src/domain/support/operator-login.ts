@@ -6,11 +6,10 @@ import type { Deps } from '../shared/deps.ts';
 import { emailKey } from '../account/user.ts';
 import { normalizePassword } from '../account/password-rules.ts';
 import { reserveAttempt } from '../throttle/check-throttle.ts';
-import { ACCOUNT_POLICY, IP_POLICY, ipKey, isNotableLock, operatorPasswordKey, operatorSecondFactorKey } from '../throttle/throttle.ts';
-import { lockNoticeMail } from '../mail/templates.ts';
-import { sealMail } from '../mail/seal-mail.ts';
+import { ipKey, operatorPasswordKey, operatorSecondFactorKey } from '../throttle/throttle.ts';
+import { attemptFailed, type FailureOwner } from '../throttle/record-failure.ts';
 import { PENDING_SETUP_SECONDS, STEP_UP_SECONDS } from '../totp/two-factor.ts';
-import type { AuditAction, AuditClient, NewAuditEvent } from '../audit/audit-event.ts';
+import { operatorActor, type AuditAction, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 import type { TotpSetup } from '../totp/start-totp-setup.ts';
 import type { ActiveOperatorSession, NewOperatorSession, Operator, OperatorStage } from './operator-store.ts';
 import {
@@ -42,7 +41,7 @@ function operatorEvent(deps: Deps, action: AuditAction, operator: Operator, clie
     instanceId: null,
     at: deps.clock.now(),
     action,
-    actor: { type: 'operator', id: operator.id, label: `Support: ${operator.name} <${operator.email}>` },
+    actor: operatorActor(operator),
     target: null,
     ip: client.ip,
     userAgent: client.userAgent?.slice(0, 512) ?? null,
@@ -75,7 +74,7 @@ function previousOf(token: string | undefined): { id: string; secretHash: string
   return parsed ? { id: parsed.id, secretHash: sha256Hex(parsed.secret) } : null;
 }
 
-/** After a refused operator attempt: count it against the IP, log it, and tell the operator of a lock. */
+/** After a refused operator attempt: the one failure path (IP count, audit, lock mail) with the operator as owner. */
 async function operatorAttemptFailed(
   deps: Deps,
   attempt: number,
@@ -84,28 +83,15 @@ async function operatorAttemptFailed(
   factor: 'password' | 'second_factor',
   action: 'support.login_failed' | 'step_up.failed' = 'support.login_failed',
 ): Promise<void> {
-  const now = deps.clock.now();
-  const locked = operator !== null && isNotableLock(attempt, ACCOUNT_POLICY);
-  const audit = operator
-    ? [
-        operatorEvent(deps, action, operator, client, { factor: factor === 'password' ? 'password' : 'totp' }),
-        ...(locked ? [operatorEvent(deps, 'support.locked', operator, client, { factor, failures: attempt, permanent: attempt === ACCOUNT_POLICY.hardLimit })] : []),
-      ]
-    : [];
-  await deps.stores.throttles.recordFailure(client.ip ? [{ key: ipKey(client.ip), decaySeconds: IP_POLICY.decaySeconds }] : [], now, audit);
-  if (!operator || !locked) return;
-  const mail = lockNoticeMail({
-    to: operator.email,
-    name: operator.name,
-    instanceName: 'the keyward support console',
+  const owner: FailureOwner | null = operator && {
+    to: operator,
+    placeName: 'the keyward support console',
+    instanceId: null,
     factor,
-    failures: attempt,
-    at: now,
-    ip: client.ip,
-    permanent: attempt === ACCOUNT_POLICY.hardLimit,
-  });
-  await deps.stores.outbox.enqueue(null, sealMail(deps.secretBox, mail), now);
-  deps.mailQueued();
+    failure: operatorEvent(deps, action, operator, client, { factor: factor === 'password' ? 'password' : 'totp' }),
+    locked: (details) => operatorEvent(deps, 'support.locked', operator, client, details),
+  };
+  await attemptFailed(deps, attempt, client, owner);
 }
 
 /**

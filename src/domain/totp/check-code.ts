@@ -5,7 +5,7 @@ import type { Deps } from '../shared/deps.ts';
 import type { ActiveSession } from '../session/session-store.ts';
 import { secondFactorKey } from '../throttle/throttle.ts';
 import { reserveAttempt } from '../throttle/check-throttle.ts';
-import { attemptFailed } from '../throttle/record-failure.ts';
+import { attemptFailed, userOwner } from '../throttle/record-failure.ts';
 import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
 import type { NewKnownLocation, SessionSwap } from './two-factor-store.ts';
 import { secretAssociatedData } from './two-factor.ts';
@@ -95,19 +95,15 @@ export async function codeRefused(
   refused: { attempt: number; use: FactorUse; kind: 'totp' | 'backup_code' },
 ): Promise<never> {
   const action = refused.use === 'login' ? 'login.failed' : 'step_up.failed';
-  await attemptFailed(deps, refused.attempt, client, {
-    user: active.user,
-    instance: active.instance,
-    factor: 'second_factor',
-    failure: userEvent(
-      deps.clock.now(),
-      action,
-      active.instance.id,
-      active.user,
-      client,
-      { factor: refused.kind, during: refused.use },
-      refused.use === 'login' || refused.use === 'password_reset' ? attemptActor(active.user) : undefined,
-    ),
-  });
+  const failure = userEvent(
+    deps.clock.now(),
+    refused.use === 'login' ? 'login.failed' : 'step_up.failed',
+    active.instance.id,
+    active.user,
+    client,
+    { factor: refused.kind, during: refused.use },
+    refused.use === 'login' || refused.use === 'password_reset' ? attemptActor(active.user) : undefined,
+  );
+  await attemptFailed(deps, refused.attempt, client, userOwner(active.user, active.instance, 'second_factor', failure, client));
   throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
 }
