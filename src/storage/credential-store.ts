@@ -30,7 +30,7 @@ export function credentialStore(db: Kysely<Database>): CredentialStore {
         left join lateral (
           select u.id, u.instance_id, u.email, u.name, u.role, u.status, u.two_factor_enabled, u.password_changed_at,
                  u.created_at, u.password_hash,
-                 exists (select 1 from totp_credentials t where t.instance_id = u.instance_id and t.user_id = u.id) as associated,
+                 u.totp_associated as associated,
                  u.setup_postponements, ${prefixedInstanceColumns}
           from users u join instances i on i.id = u.instance_id
           where i.slug = ${instanceSlug} and u.email_key = ${emailKey}

@@ -44,13 +44,13 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
                  u.two_factor_enabled as u_two_factor_enabled, u.password_changed_at as u_password_changed_at,
                  u.created_at as u_created_at,
                  u.setup_postponements as u_setup_postponements, ${prefixedInstanceColumns},
-                 t.secret_sealed as t_secret_sealed, t.last_used_step as t_last_used_step, b.code_mac as b_code_mac,
+                 t.secret_sealed as t_secret_sealed, t.last_used_step as t_last_used_step, ${throttles ? sql`b.code_mac` : sql`null::text`} as b_code_mac,
                  ${throttles ? userThrottleSubquery(throttles.ipKey) : sql`null`} as throttles
           from sessions s
           join users u on u.instance_id = s.instance_id and u.id = s.user_id
           join instances i on i.id = s.instance_id
           left join totp_credentials t on t.instance_id = s.instance_id and t.user_id = s.user_id
-          left join backup_codes b on b.instance_id = s.instance_id and b.user_id = s.user_id
+          ${throttles ? sql`left join backup_codes b on b.instance_id = s.instance_id and b.user_id = s.user_id` : sql``}
           where s.id = ${id} and s.expires_at > ${now} and s.last_seen_at > ${idleCutoff} and u.status = 'active'
         ), touched as (
           update sessions set last_seen_at = ${now}

@@ -1,6 +1,5 @@
 import { DomainError } from '../shared/errors.ts';
 
-export const DEFAULT_MIN_PASSWORD_LENGTH = 12;
 /** NIST SP 800-63B §3.1.1.2: verifiers SHOULD permit at least 64 characters. */
 export const MAX_PASSWORD_LENGTH = 256;
 
@@ -17,7 +16,8 @@ export function passwordLength(password: string): number {
   return [...normalizePassword(password)].length;
 }
 
-export function checkNewPassword(password: string, minLength = DEFAULT_MIN_PASSWORD_LENGTH, field = 'password'): string {
+/** Length within the policy's minimum (DEFAULT_POLICY holds the default) and NIST's maximum; normalised. */
+export function checkNewPassword(password: string, minLength: number, field: string): string {
   const length = passwordLength(password);
   if (length < minLength) {
     throw new DomainError('weak_password', `Use at least ${minLength} characters.`, { field });

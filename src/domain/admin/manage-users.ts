@@ -48,14 +48,14 @@ export async function updateUser(
   const change = { ...(input.role !== undefined ? { role: parseRole(input.role) } : {}), ...(input.status !== undefined ? { status: input.status } : {}) };
   return deps.stores.transaction(async (stores) => {
     const users = stores.forInstance(active.instance.id).users;
-    const before = await users.findById(id);
+    const account = await users.findAccount(id);
+    const before = account?.user;
     const updated = before ? await users.update(id, change) : null;
     if (!before || !updated) throw new DomainError('not_found', 'No such user in this instance.');
     const events = [];
     if (before.role !== updated.role) events.push(adminEvent(deps, active, 'user.role_changed', updated, client, { from: before.role, to: updated.role }));
     if (before.status !== updated.status) events.push(adminEvent(deps, active, updated.status === 'disabled' ? 'user.disabled' : 'user.enabled', updated, client));
     await stores.audit.record(events);
-    const account = await users.findAccount(id);
     return item(active, updated, Boolean(account?.totp));
   });
 }

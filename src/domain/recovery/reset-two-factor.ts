@@ -8,7 +8,8 @@ import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
 import { secondFactorKey } from '../throttle/throttle.ts';
 import { adminResetNoticeMail, loginUrl, twoFactorResetMail, type ResetBy } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
-import { operatorActor, userActor, userTarget, type AuditActor, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
+import { operatorActor, userActor, userEvent, type AuditActor, type AuditClient } from '../audit/audit-event.ts';
+import { getInstanceBySlug } from '../account/find-instance.ts';
 import type { SealedMail } from '../mail/mail.ts';
 
 /** How support (or the host's operator) verified the identity of the person asking (SPEC rule 9). */
@@ -92,18 +93,7 @@ async function performReset(deps: Deps, request: ResetRequest): Promise<void> {
       mails.push(sealMail(deps.secretBox, adminResetNoticeMail({ to: admin.email, name: admin.name, instanceName: instance.name, at: now, ip: request.client.ip, by: request.by, target, method })));
     }
   }
-  const audit: NewAuditEvent[] = [
-    {
-      instanceId: instance.id,
-      at: now,
-      action: 'two_factor.reset',
-      actor: request.actor,
-      target: userTarget(target),
-      ip: request.client.ip,
-      userAgent: request.client.userAgent?.slice(0, 512) ?? null,
-      details: request.details,
-    },
-  ];
+  const audit = [userEvent(now, 'two_factor.reset', instance.id, target, request.client, request.details, request.actor)];
   if (!(await tenant.twoFactor.reset(target.id, { mails, clearKeys: [secondFactorKey(target.id)], audit, now }))) {
     throw new DomainError('not_found', 'No such user in this instance.');
   }
@@ -165,8 +155,7 @@ export async function resetBySupport(
 /** The break-glass CLI: the host's operator resets any user of an instance, with the same record. */
 export async function resetFromCli(deps: Deps, input: { instance: string; email: string; verification: unknown; operator: string }): Promise<User> {
   const verification = parseVerification(input.verification);
-  const instance = await deps.stores.instances.findBySlug(input.instance.trim().toLowerCase());
-  if (!instance) throw new DomainError('not_found', `No instance "${input.instance}".`);
+  const instance = await getInstanceBySlug(deps, input.instance.trim().toLowerCase());
   const target = await deps.stores.forInstance(instance.id).users.findByEmail(input.email);
   if (!target) throw new DomainError('not_found', `No user ${input.email} in instance "${instance.slug}".`);
   await performReset(deps, {

@@ -1,8 +1,8 @@
-import { sha256Hex } from '../../crypto/hash.ts';
+import { constantTimeEqual, sha256Hex } from '../../crypto/hash.ts';
 import type { Deps } from '../shared/deps.ts';
 import { addSeconds } from '../shared/clock.ts';
 import type { ActiveSession } from './session-store.ts';
-import { parseSessionToken, secretMatches, SESSION_IDLE_SECONDS, SESSION_TOUCH_SECONDS } from './session.ts';
+import { parseSessionToken, SESSION_IDLE_SECONDS, SESSION_TOUCH_SECONDS } from './session.ts';
 
 /**
  * The session behind a cookie value, or null. One statement: lookup, idle and absolute expiry,
@@ -17,13 +17,14 @@ export async function authenticate(
   const parsed = parseSessionToken(token);
   if (!parsed) return null;
   const now = deps.clock.now();
+  const secretHash = sha256Hex(parsed.secret);
   const active = await deps.stores.sessions.findActive(
     parsed.id,
-    sha256Hex(parsed.secret),
+    secretHash,
     { now, idleCutoff: addSeconds(now, -SESSION_IDLE_SECONDS), touchBefore: addSeconds(now, -SESSION_TOUCH_SECONDS) },
     throttles,
   );
-  if (!active || !secretMatches(parsed.secret, active.secretHash)) return null;
+  if (!active || !constantTimeEqual(secretHash, active.secretHash)) return null;
   return active;
 }
 

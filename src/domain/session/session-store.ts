@@ -12,6 +12,7 @@ export interface ActiveSession {
   /** The user's confirmed authenticator, or null when none is associated. */
   totp: { secretSealed: string; lastUsedStep: number } | null;
   /** The MAC of the user's active backup code, or null. */
+  /** Read only by the lookups of login steps (findActive with `throttles`); null otherwise. */
   backupCodeMac: string | null;
   /** Throttle states for the keys asked for (absent key: no failures). */
   throttles: Map<string, ThrottleState>;

@@ -1,5 +1,6 @@
 import { groupKey, matchTotpStep, newTotpSecret, otpauthUri, toBase32 } from '../../crypto/totp.ts';
-import { sha256Hex } from '../../crypto/hash.ts';
+import { constantTimeEqual, sha256Hex } from '../../crypto/hash.ts';
+import { SESSION_TOUCH_SECONDS } from '../session/session.ts';
 import { DomainError } from '../shared/errors.ts';
 import { addSeconds } from '../shared/clock.ts';
 import type { Deps } from '../shared/deps.ts';
@@ -17,7 +18,6 @@ import {
   OPERATOR_ABSOLUTE_SECONDS,
   OPERATOR_IDLE_SECONDS,
   OPERATOR_PENDING_SECONDS,
-  operatorSecretMatches,
   parseOperatorToken,
 } from './operator-session.ts';
 
@@ -123,13 +123,14 @@ export async function authenticateOperator(deps: Deps, token: string | undefined
   const parsed = parseOperatorToken(token);
   if (!parsed) return null;
   const now = deps.clock.now();
+  const secretHash = sha256Hex(parsed.secret);
   const active = await deps.stores.operators.findSession(
     parsed.id,
-    sha256Hex(parsed.secret),
-    { now, idleCutoff: addSeconds(now, -OPERATOR_IDLE_SECONDS), touchBefore: addSeconds(now, -60) },
+    secretHash,
+    { now, idleCutoff: addSeconds(now, -OPERATOR_IDLE_SECONDS), touchBefore: addSeconds(now, -SESSION_TOUCH_SECONDS) },
     ip ? ipKey(ip) : null,
   );
-  if (!active || !operatorSecretMatches(parsed.secret, active.secretHash)) return null;
+  if (!active || !constantTimeEqual(secretHash, active.secretHash)) return null;
   return active;
 }
 

@@ -1,5 +1,4 @@
 import { newIdSecretToken, parseIdSecretToken } from '../../crypto/token.ts';
-import { sha256Hex, constantTimeEqual } from '../../crypto/hash.ts';
 
 /**
  * Operator sessions are short (checklist SES-05 for privileged users): 15 minutes idle, 2 hours
@@ -27,8 +26,4 @@ export function isOperatorToken(value: string | undefined): boolean {
 
 export function parseOperatorToken(value: string | undefined): { id: string; secret: string } | null {
   return isOperatorToken(value) ? parseIdSecretToken(value!.slice(OPERATOR_TOKEN_PREFIX.length)) : null;
-}
-
-export function operatorSecretMatches(secret: string, storedHash: string): boolean {
-  return constantTimeEqual(sha256Hex(secret), storedHash);
 }

@@ -94,7 +94,6 @@ export async function codeRefused(
   client: AuditClient,
   refused: { attempt: number; use: FactorUse; kind: 'totp' | 'backup_code' },
 ): Promise<never> {
-  const action = refused.use === 'login' ? 'login.failed' : 'step_up.failed';
   const failure = userEvent(
     deps.clock.now(),
     refused.use === 'login' ? 'login.failed' : 'step_up.failed',
