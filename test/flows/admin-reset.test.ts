@@ -74,6 +74,10 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     const setup = await memberClient.post('/api/v1/auth/setup');
     const { secret } = setup.json();
     expect((await memberClient.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    // With an app again, a login from elsewhere asks for a code: the old backup code is refused there too.
+    const elsewhere = new Client(app);
+    expect((await elsewhere.login(instance.slug, member.email, PASSWORD)).json().next).toBe('verify');
+    expect(errorCode(await elsewhere.post('/api/v1/auth/verify', { backupCode: oldBackupCode }))).toBe('invalid_credentials');
 
     // The audit log tells the story.
     const { events } = await auditOf(adminClient, `?userId=${member.id}`);
@@ -174,6 +178,8 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     await adminClient.login(instance.slug, admin.email, PASSWORD);
     for (let i = 0; i < 3; i++) await new Client(app).login(instance.slug, member.email, PASSWORD);
     await new Client(app).login(instance.slug, member.email, 'not the password');
+    // An email nobody has: refused the same way, and kept nowhere (the list below has no event for it).
+    expect(errorCode(await new Client(app).login(instance.slug, `ghost@${instance.slug}.test`, 'not the password'))).toBe('invalid_credentials');
     const other = await givenInstance(deps);
     await new Client(app).login(other.instance.slug, other.admin.email, PASSWORD);
 

@@ -126,12 +126,15 @@ describe.each(engines())('the password policy on %s', (engine) => {
 
   it('turns 2FA on for every user with one statement, whatever their number', async () => {
     const { instance, put } = await adminOf('enterprise');
-    for (let i = 0; i < 5; i += 1) await givenUser(deps, instance);
+    const members = [];
+    for (let i = 0; i < 5; i += 1) members.push(await givenUser(deps, instance));
     const before = await database.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('instance_id', '=', instance.id).where('two_factor_enabled', '=', true).executeTakeFirstOrThrow();
-    await put({ twoFactor: { autoEnable: true } });
+    expect((await put({ twoFactor: { autoEnable: true } })).statusCode).toBe(200);
     const after = await database.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('instance_id', '=', instance.id).where('two_factor_enabled', '=', true).executeTakeFirstOrThrow();
     // No user row was written: the instance flag is the whole change.
     expect(Number(after.n)).toBe(Number(before.n));
+    // Yet 2FA is on for every one of them (a login asks for setup).
+    for (const member of members) expect((await new Client(app).login(instance.slug, member.email, PASSWORD)).json().next).toBe('setup');
   });
 
   it('expires passwords under rotation: a forced change after the code, with history and blocklist', async () => {

@@ -121,7 +121,7 @@ describe.each(engines())('support operators and their reset of an administrator 
 
   it('resets an administrator after a recorded verification: effects, emails to the admins, the audit event', async () => {
     const { client } = await operatorLoggedIn();
-    const { instance, admin, other, adminClient } = await instanceWithAdmins();
+    const { instance, admin, other, member, adminClient } = await instanceWithAdmins();
 
     const found = await client.get(`/api/v1/support/instances?q=${instance.slug.slice(0, 6)}`);
     expect(found.json().instances).toContainEqual({ slug: instance.slug, name: instance.name, plan: 'professional' });
@@ -169,6 +169,7 @@ describe.each(engines())('support operators and their reset of an administrator 
     expect(toOther?.text).toContain('a video call with an identity check');
     expect(toOther?.text).toContain('the support team, after verifying their identity');
     expect(toOther?.text).toContain('TICKET-4711');
+    expect((await deliveredTo(deps, member.email)).some((m) => m.text.includes('TICKET-4711'))).toBe(false);
 
     // The instance's audit log has the operator, the target and the verification record.
     const { secret } = (await back.post('/api/v1/auth/setup')).json();

@@ -231,7 +231,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     const secret = await enrolTotp(client, deps);
     expect(deviceCookies(client)).toHaveLength(0);
     expect((await client.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');
-    await client.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) });
+    expect((await client.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
     expect(deviceCookies(client)).toHaveLength(0);
   });
 

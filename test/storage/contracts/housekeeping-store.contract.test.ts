@@ -18,12 +18,18 @@ describe.each(engines())('HousekeepingStore on %s', (engine) => {
     const { instance, admin } = await givenInstance(deps);
     const start = deps.clock.now();
     await loginWithPassword(deps, { instance: instance.slug, email: admin.email, password: PASSWORD }, client);
+    expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
     const accountKey = `pw:${instance.slug}:housekeeping@${instance.slug}.test`;
     const ipKey = `ip:housekeeping-${instance.slug}`;
     await deps.stores.throttles.recordFailure([{ key: accountKey, decaySeconds: null }, { key: ipKey, decaySeconds: 60 }], start);
+    // A session started an hour before the clean-up is still live and stays.
+    deps.clock.set(addSeconds(start, 12 * 3600));
+    const live = await loginWithPassword(deps, { instance: instance.slug, email: admin.email, password: PASSWORD }, client);
     deps.clock.set(addSeconds(start, 13 * 3600));
     await cleanUp(deps);
-    expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).toEqual([]);
+    const left = (await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).map((r) => r.id);
+    expect(left).toEqual([live.sessionToken.split('.')[0]]);
+    expect(left.filter((id) => id !== live.sessionToken.split('.')[0])).toEqual([]);
     const keys = (await database.db.selectFrom('throttles').select('key').where('key', 'in', [accountKey, ipKey]).execute()).map((r) => r.key);
     expect(keys).toEqual([accountKey]);
     deps.clock.set(start);
