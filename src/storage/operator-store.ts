@@ -6,6 +6,7 @@ import { conflictOnDuplicate } from './errors.ts';
 import { throttleSubquery } from './session-store.ts';
 import { toThrottles } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
+import { deleteThrottleKeys } from './throttle-store.ts';
 import { OPERATOR_SECOND_FACTOR_PREFIX } from '../domain/throttle/throttle.ts';
 
 const toOperator = (row: { id: string; email: string; name: string; created_at: Date }): Operator => ({
@@ -21,10 +22,6 @@ function insertOperatorSession(next: NewOperatorSession, onlyIf?: string) {
   return sql`insert into operator_sessions (id, operator_id, secret_hash, stage, created_at, last_seen_at, expires_at, ip, user_agent, second_factor_at)
              ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
 }
-
-const clearing = (keys: string[], onlyIf?: string) =>
-  sql`delete from throttles where ${keys.length > 0 ? sql`key in (${sql.join(keys)})` : sql`false`}
-      ${onlyIf ? sql`and exists (select 1 from ${sql.table(onlyIf)})` : sql``}`;
 
 export function operatorStore(db: Kysely<Database>): OperatorStore {
   return {
@@ -112,7 +109,7 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
         with ended as (
           delete from operator_sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''}
         ), cleared as (
-          ${clearing(clearKeys)}
+          ${deleteThrottleKeys(clearKeys)}
         ), audited as (
           ${insertAudit(audit)}
         )
@@ -137,7 +134,7 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
             and exists (select 1 from ended)
           returning id
         ), cleared as (
-          ${clearing(clearKeys, 'consumed')}
+          ${deleteThrottleKeys(clearKeys, 'consumed')}
         ), audited as (
           ${insertAudit(audit, 'consumed')}
         ), started as (

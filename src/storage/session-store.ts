@@ -3,6 +3,7 @@ import type { SessionStore, TenantSessionStore } from '../domain/session/session
 import type { Database } from './schema.ts';
 import { prefixedInstanceColumns, toPrefixedInstance, toSession, toThrottles, toUser } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
+import { deleteThrottleKeys } from './throttle-store.ts';
 import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
 interface ActiveRow {
@@ -122,7 +123,7 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
           delete from sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''} and instance_id = ${instanceId}
           returning id
         ), cleared as (
-          delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
+          ${deleteThrottleKeys(clearKeys, gate)}
         ), touched as (
           update known_locations set last_used_at = ${next.lastSeenAt}
           where id = ${effects.touchLocationId ?? ''} and instance_id = ${instanceId} and user_id = ${next.userId}

@@ -3,6 +3,15 @@ import type { ThrottleStore } from '../domain/throttle/throttle-store.ts';
 import type { Database } from './schema.ts';
 import { insertAudit } from './audit-store.ts';
 
+/**
+ * `delete from throttles …` for a CTE: the keys a success clears; with `onlyIf` (a CTE name),
+ * only when that CTE returned a row (the success really happened). No keys: a no-op.
+ */
+export function deleteThrottleKeys(keys: readonly string[], onlyIf?: string) {
+  return sql`delete from throttles where ${keys.length > 0 ? sql`key in (${sql.join(keys)})` : sql`false`}
+             ${onlyIf ? sql`and exists (select 1 from ${sql.table(onlyIf)})` : sql``}`;
+}
+
 export function throttleStore(db: Kysely<Database>): ThrottleStore {
   return {
     async reserve(key, policy, now) {

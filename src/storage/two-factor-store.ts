@@ -4,6 +4,7 @@ import type { Database } from './schema.ts';
 import { insertSession } from './session-store.ts';
 import { insertOutbox } from './outbox-store.ts';
 import { insertAudit, insertAuditWhere } from './audit-store.ts';
+import { deleteThrottleKeys } from './throttle-store.ts';
 
 /** Second-factor writes of one instance; each method is one statement (data-modifying CTEs). */
 export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFactorStore {
@@ -20,8 +21,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
    */
   const successEffects = (swap: SessionSwap | undefined, clearKeys: string[]) => sql`
         cleared as (
-          delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`}
-            and exists (select 1 from consumed)
+          ${deleteThrottleKeys(clearKeys, 'consumed')}
         ), started as (
           ${swap ? insertSession(instanceId, swap.next, 'consumed') : sql`select 1 where false`}
         )`;
@@ -143,7 +143,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
         ), ended as (
           delete from sessions where instance_id = ${instanceId} and user_id = (select id from target)
         ), cleared as (
-          delete from throttles where ${clearKeys.length > 0 ? sql`key in (${sql.join(clearKeys)})` : sql`false`} and exists (select 1 from target)
+          ${deleteThrottleKeys(clearKeys, 'target')}
         ), ${mails.length > 0 ? sql.join(mails.map((mail, i) => sql`${sql.raw(`mailed${i}`)} as (${insertOutbox(instanceId, mail, now, 'target')})`)) : sql`mailed as (select 1)`},
         audited as (
           ${insertAudit(audit, 'target')}
@@ -152,7 +152,8 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
       return rows.length === 1;
     },
 
-    async disable(userId, audit, usingBackupMac) {
+    async disable(userId, audit, usingBackup) {
+      const usingBackupMac = usingBackup?.mac;
       // With a backup code, deleting that exact code is the gate: a concurrent use of the same
       // code (which replaces it) makes this change nothing.
       const gate = usingBackupMac === undefined ? sql<boolean>`true` : sql<boolean>`exists (select 1 from uncoded)`;
@@ -167,6 +168,8 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
           delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and ${gate}
         ), audited as (
           ${insertAuditWhere(audit, gate)}
+        ), cleared as (
+          ${deleteThrottleKeys(usingBackup?.clearKeys ?? [], 'uncoded')}
         )
         update users set two_factor_enabled = false where instance_id = ${instanceId} and id = ${userId} and ${gate}
         returning id`.execute(db);

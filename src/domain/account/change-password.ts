@@ -10,7 +10,7 @@ import { passwordKey } from '../throttle/throttle.ts';
 import { POLICY_LIMITS } from '../policy/policy.ts';
 import { passwordChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
-import { checkPasswordForAccount, normalizePassword } from './password-rules.ts';
+import { checkPasswordForAccount, isReusedPassword, normalizePassword } from './password-rules.ts';
 import { emailKey } from './user.ts';
 import { attemptActor, userEvent } from '../audit/audit-event.ts';
 
@@ -49,13 +49,10 @@ export async function changePassword(
     blocklist: deps.blocklist,
     context: [user.email, user.email.split('@')[0]!, user.name, instance.slug, instance.name],
   });
-  // Why every hash is checked: the history is argon2id too, so reuse is found only by verifying.
-  for (const previous of [hashes.current, ...hashes.previous]) {
-    if (await deps.hasher.verify(previous, next)) {
-      throw new DomainError('password_reused', policy.historyCount > 0 ? `Choose a password other than your last ${policy.historyCount + 1}.` : 'Choose a password other than your current one.', {
-        field: 'newPassword',
-      });
-    }
+  if (await isReusedPassword(deps.hasher, [hashes.current, ...hashes.previous], next)) {
+    throw new DomainError('password_reused', policy.historyCount > 0 ? `Choose a password other than your last ${policy.historyCount + 1}.` : 'Choose a password other than your current one.', {
+      field: 'newPassword',
+    });
   }
   const newHash = await deps.hasher.hash(next);
   const fresh = newSession(deps, user.id, 'done', client, session.secondFactorAt);

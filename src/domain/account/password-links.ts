@@ -6,7 +6,7 @@ import type { Deps } from '../shared/deps.ts';
 import type { User } from './user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { emailKey, parseEmail } from './user.ts';
-import { checkPasswordForAccount, normalizePassword } from './password-rules.ts';
+import { checkPasswordForAccount, isReusedPassword } from './password-rules.ts';
 import { invitationMail, passwordResetMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
@@ -87,10 +87,8 @@ export async function setPasswordWithLink(
   );
   // Every check of the new password comes before the code, so a refused password does not spend it.
   const previous = await deps.stores.forInstance(instance.id).passwords.findHashes(user.id, instance.policy.password.historyCount);
-  for (const old of [previous?.current, ...(previous?.previous ?? [])]) {
-    if (old && (await deps.hasher.verify(old, normalizePassword(password)))) {
-      throw new DomainError('password_reused', 'Choose a password you have not used recently.', { field: 'password' });
-    }
+  if (await isReusedPassword(deps.hasher, [previous?.current, ...(previous?.previous ?? [])], password)) {
+    throw new DomainError('password_reused', 'Choose a password you have not used recently.', { field: 'password' });
   }
   if (isTwoFactorEnabled(instance.policy, user) && account.totp) {
     if (!input.code) throw new DomainError('invalid_request', 'Enter the current code from your authenticator app.', { field: 'code' });

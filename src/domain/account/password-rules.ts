@@ -51,3 +51,12 @@ export function checkPasswordForAccount(
   }
   return normalized;
 }
+
+/**
+ * Whether a new (normalised) password is one of the stored hashes: the current one and the
+ * history. Why every hash is verified: the history is argon2id too, so reuse is found only so.
+ */
+export async function isReusedPassword(hasher: { verify(hash: string, password: string): Promise<boolean> }, hashes: Array<string | null | undefined>, password: string): Promise<boolean> {
+  for (const hash of hashes) if (hash && (await hasher.verify(hash, password))) return true;
+  return false;
+}

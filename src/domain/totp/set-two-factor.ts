@@ -49,8 +49,9 @@ export async function setTwoFactor(
   }
   const audit = active.user.twoFactorEnabled ? [userEvent(deps.clock.now(), 'two_factor.disabled', active.instance.id, active.user, client, { hadApp: active.totp !== null })] : [];
   if (usingBackupMac) audit.push(userEvent(deps.clock.now(), 'backup_code.used', active.instance.id, active.user, client, { during: 'disable', replaced: false }));
-  if (!(await twoFactor.disable(active.user.id, audit, usingBackupMac))) await codeRefused(deps, active, client, { attempt, use: 'disable', kind: 'backup_code' });
-  if (usingBackupMac) await deps.stores.throttles.clear([secondFactorKey(active.user.id)]);
+  // A backup code is used up, and its success clears the counter, in the statement that turns 2FA off.
+  const usingBackup = usingBackupMac ? { mac: usingBackupMac, clearKeys: [secondFactorKey(active.user.id)] } : undefined;
+  if (!(await twoFactor.disable(active.user.id, audit, usingBackup))) await codeRefused(deps, active, client, { attempt, use: 'disable', kind: 'backup_code' });
   if (active.totp) {
     // OTP-13: removing a factor is announced to the owner, in case it was not them.
     const now = deps.clock.now();

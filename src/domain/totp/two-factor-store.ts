@@ -64,10 +64,10 @@ export interface TwoFactorStore {
   enable(userId: string, audit: NewAuditEvent[]): Promise<void>;
   /**
    * Turns 2FA off, removing the authenticator, the backup code and known locations. With
-   * `usingBackupMac`, only if that backup code is still the active one (it is used up by this):
-   * false when a concurrent request used it first.
+   * `usingBackup`, only if that backup code is still the active one (it is used up by this, and
+   * its `clearKeys` are cleared): false when a concurrent request used it first.
    */
-  disable(userId: string, audit: NewAuditEvent[], usingBackupMac?: string): Promise<boolean>;
+  disable(userId: string, audit: NewAuditEvent[], usingBackup?: { mac: string; clearKeys: string[] }): Promise<boolean>;
   /**
    * An administrator's or support's reset (SPEC rules 8 and 9), in one statement: removes the
    * authenticator, the backup code, the known locations and every session of the user, clears

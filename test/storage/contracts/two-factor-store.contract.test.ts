@@ -150,10 +150,10 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
 
   it('turns 2FA off with a backup code only while that code is still the active one', async () => {
     const { admin, tenant } = await enrolled();
-    expect(await tenant.twoFactor.disable(admin.id, [], 'not-the-mac')).toBe(false);
+    expect(await tenant.twoFactor.disable(admin.id, [], { mac: 'not-the-mac', clearKeys: [] })).toBe(false);
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
     const [{ code_mac }] = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute() as [{ code_mac: string }];
-    expect(await tenant.twoFactor.disable(admin.id, [], code_mac)).toBe(true);
+    expect(await tenant.twoFactor.disable(admin.id, [], { mac: code_mac, clearKeys: [] })).toBe(true);
     expect(await database.db.selectFrom('backup_codes').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
   });
 
