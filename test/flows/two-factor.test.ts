@@ -154,6 +154,21 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     expect((await client.post('/api/v1/auth/setup')).statusCode).toBe(200);
   });
 
+  it('forgets every known location when an app is replaced', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    const secret = await enrolTotp(client, deps);
+    const other = new Client(app);
+    await loginWithCode(other, deps, instance.slug, admin.email, secret);
+    expect((await other.login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'done' }); // known there
+    expect((await client.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
+    const { secret: replacement } = (await client.post('/api/v1/auth/setup')).json();
+    deps.clock.advanceSeconds(30);
+    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(replacement, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await other.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');
+  });
+
   it('turns 2FA off only with a current code, removing the app and known locations', async () => {
     const { instance, admin } = await givenInstance(deps);
     const client = new Client(app);

@@ -120,6 +120,16 @@ describe.each(engines())('user management and password links on %s', (engine) =>
     expect((await new Client(app).login(instance.slug, admin.email, 'a fresh start password')).json()).toEqual({ next: 'done' });
   });
 
+  it('refuses a reset link an hour after it was sent', async () => {
+    const { instance, admin } = await adminClient();
+    await new Client(app).post('/api/v1/auth/forgot', { instance: instance.slug, email: admin.email });
+    await resetsDone();
+    const mail = (await deliveredTo(deps, admin.email)).find((m) => m.subject.startsWith('Reset'))!;
+    deps.clock.advanceSeconds(3601);
+    expect(errorCode(await new Client(app).post('/api/v1/auth/reset', { token: linkToken(mail.text, 'reset'), password: 'a fresh start password' }))).toBe('forbidden');
+    expect((await new Client(app).login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'done' });
+  });
+
   it('lifts a lockout caused by strangers when the owner resets the password', async () => {
     const { instance, admin } = await adminClient();
     for (let i = 0; i < 6; i += 1) await new Client(app).login(instance.slug, admin.email, 'a stranger guessing');
