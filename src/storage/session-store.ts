@@ -1,5 +1,6 @@
-import { sql, type Kysely } from 'kysely';
-import type { SessionStore, TenantSessionStore } from '../domain/session/session-store.ts';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { ListedSession, SessionStore, TenantSessionStore } from '../domain/session/session-store.ts';
+import { SESSION_HANDLE_LABEL } from '../domain/session/session.ts';
 import type { Database } from './schema.ts';
 import { prefixedInstanceColumns, toPrefixedInstance, toSession, toThrottles, toUser } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
@@ -30,11 +31,12 @@ interface ActiveRow {
   t_last_used_step: number | string | null;
   b_code_mac: string | null;
   throttles: unknown;
+  user_sessions: unknown;
 }
 
 export function sessionStore(db: Kysely<Database>): SessionStore {
   return {
-    async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles) {
+    async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles, list) {
       // One statement per authenticated request: the lookup joins user, instance and the user's
       // authenticator, and the data-modifying CTE refreshes the idle timer at most once a minute.
       const { rows } = await sql<ActiveRow>`
@@ -46,7 +48,8 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
                  u.created_at as u_created_at,
                  u.setup_postponements as u_setup_postponements, ${prefixedInstanceColumns},
                  t.secret_sealed as t_secret_sealed, t.last_used_step as t_last_used_step, ${throttles ? sql`b.code_mac` : sql`null::text`} as b_code_mac,
-                 ${throttles ? userThrottleSubquery(throttles.ipKey) : sql`null`} as throttles
+                 ${throttles ? userThrottleSubquery(throttles.ipKey) : sql`null`} as throttles,
+                 ${list ? userSessionsSubquery(list.sessions, now, idleCutoff) : sql`null`} as user_sessions
           from sessions s
           join users u on u.instance_id = s.instance_id and u.id = s.user_id
           join instances i on i.id = s.instance_id
@@ -80,6 +83,7 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
         totp: row.t_secret_sealed !== null ? { secretSealed: row.t_secret_sealed, lastUsedStep: Number(row.t_last_used_step) } : null,
         backupCodeMac: row.b_code_mac,
         throttles: toThrottles(row.throttles),
+        ...(list ? { userSessions: toListedSessions(row.user_sessions) } : {}),
       };
     },
     async delete(id, secretHash) {
@@ -100,6 +104,51 @@ function userThrottleSubquery(ipKey: string | null) {
   return sql`(select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
               from throttles th
               where th.key in (${SECOND_FACTOR_KEY_PREFIX} || s.user_id, ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key, ${ipKey ?? ''}))`;
+}
+
+/** sessionHandle(id) of the domain (session.ts), computed in SQL over a column. */
+function handleOf(column: RawBuilder<string>) {
+  return sql<string>`encode(sha256(convert_to(${SESSION_HANDLE_LABEL} || ${column}, 'UTF8')), 'hex')`;
+}
+
+/**
+ * The session's user's full sessions, unexpired and not idle, the looked-up one first and then the
+ * most recently used, at most `limit`, as one JSON value inside the session lookup: the list costs
+ * no statement of its own. sessions_user_idx (instance_id, user_id) finds them.
+ */
+function userSessionsSubquery(limit: number, now: Date, idleCutoff: Date) {
+  return sql`(select coalesce(json_agg(json_build_object('handle', ${handleOf(sql`o.id`)}, 'current', o.current, 'createdAt', o.created_at,
+                'lastSeenAt', o.last_seen_at, 'expiresAt', o.expires_at, 'ip', o.ip, 'userAgent', o.user_agent, 'secondFactorAt', o.second_factor_at)
+                order by o.current desc, o.last_seen_at desc, o.id), '[]'::json)
+              from (select os.*, os.id = s.id as current from sessions os
+                    where os.instance_id = s.instance_id and os.user_id = s.user_id and os.stage = 'done'
+                      and os.expires_at > ${now} and os.last_seen_at > ${idleCutoff}
+                    order by os.id = s.id desc, os.last_seen_at desc, os.id limit ${limit}) o)`;
+}
+
+interface ListedSessionJson {
+  handle: string;
+  current: boolean;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  secondFactorAt: string | null;
+}
+
+function toListedSessions(json: unknown): ListedSession[] {
+  const list = (typeof json === 'string' ? JSON.parse(json) : json) as ListedSessionJson[] | null;
+  return (list ?? []).map((o) => ({
+    handle: o.handle,
+    current: o.current,
+    createdAt: new Date(o.createdAt),
+    lastSeenAt: new Date(o.lastSeenAt),
+    expiresAt: new Date(o.expiresAt),
+    ip: o.ip,
+    userAgent: o.userAgent,
+    secondFactorAt: o.secondFactorAt === null ? null : new Date(o.secondFactorAt),
+  }));
 }
 
 /** The states of some throttle keys as one JSON value, for a select list. */
@@ -145,6 +194,16 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
         .where('id', '<>', exceptId ?? '')
         .executeTakeFirst();
       return Number(result.numDeletedRows);
+    },
+    async deleteByHandle(userId, handle) {
+      const row = await db
+        .deleteFrom('sessions')
+        .where('instance_id', '=', instanceId)
+        .where('user_id', '=', userId)
+        .where(handleOf(sql.ref('id')), '=', handle)
+        .returning(['id', 'ip', 'user_agent'])
+        .executeTakeFirst();
+      return row ? { id: row.id, ip: row.ip, userAgent: row.user_agent } : null;
     },
   };
 }

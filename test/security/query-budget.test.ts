@@ -51,6 +51,19 @@ describe.each(engines())('SQL statements per request on %s', (engine) => {
     expect(counter.count).toBe(1);
   });
 
+  it('lists the user’s sessions (My Profile → Sessions) with 1 statement', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const other = new Client(app);
+    await other.login(instance.slug, admin.email, PASSWORD);
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    deps.clock.advanceSeconds(120);
+    counter.reset();
+    const listed = await client.get('/api/v1/me/sessions');
+    expect(listed.json().sessions).toHaveLength(2);
+    expect(counter.count).toBe(1);
+  });
+
   it('passes each step of a password + TOTP login in at most 3 statements', async () => {
     const { instance, admin } = await givenInstance(deps);
     const owner = new Client(app);

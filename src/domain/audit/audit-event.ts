@@ -27,6 +27,9 @@ export const AUDIT_ACTIONS = [
   'support.login_succeeded',
   'support.login_failed',
   'support.locked',
+  'session.ended',
+  'session.others_ended',
+  'session.ended_by_admin',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -288,3 +288,28 @@ export function adminResetNoticeMail(input: {
   const html = layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[4]!, lines[6]!].map(escapeHtml));
   return { to: input.to, subject, text: lines.join('\n'), html };
 }
+
+/**
+ * To a user whose sessions an administrator ended (DELETE /admin/users/{id}/sessions): who, when,
+ * from where, and what to do if it comes as a surprise. No link that logs in, no secret.
+ */
+export function sessionsEndedMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  at: Date;
+  ip: string | null;
+  admin: { name: string; email: string };
+  loginUrl: string;
+}): MailMessage {
+  const subject = `You were logged out of ${input.instanceName} everywhere`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `Your administrator ${input.admin.name} (${input.admin.email}) ended all your ${input.instanceName} sessions at ${input.at.toISOString()} from ${input.ip ?? 'an unknown address'}.`,
+    'Every browser that was logged in must log in again. Your password and two-factor authentication did not change.',
+    '',
+    `If you do not know why, ask ${input.admin.name}, and change your password when you next log in: ${input.loginUrl}`,
+  ];
+  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
+}

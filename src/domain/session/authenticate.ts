@@ -7,12 +7,13 @@ import { parseSessionToken, SESSION_IDLE_SECONDS, SESSION_TOUCH_SECONDS } from '
 /**
  * The session behind a cookie value, or null. One statement: lookup, idle and absolute expiry,
  * the user's status, the user's authenticator, the asked-for throttle states, and the idle
- * refresh (SES-05, SES-06, SES-08).
+ * refresh (SES-05, SES-06, SES-08); with `list`, the user's sessions too (My Profile → Sessions).
  */
 export async function authenticate(
   deps: Deps,
   token: string | undefined,
   throttles?: { ipKey: string | null },
+  list?: { sessions: number },
 ): Promise<ActiveSession | null> {
   const parsed = parseSessionToken(token);
   if (!parsed) return null;
@@ -23,6 +24,7 @@ export async function authenticate(
     secretHash,
     { now, idleCutoff: addSeconds(now, -SESSION_IDLE_SECONDS), touchBefore: addSeconds(now, -SESSION_TOUCH_SECONDS) },
     throttles,
+    list,
   );
   if (!active || !constantTimeEqual(secretHash, active.secretHash)) return null;
   return active;

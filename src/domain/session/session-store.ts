@@ -16,6 +16,22 @@ export interface ActiveSession {
   backupCodeMac: string | null;
   /** Throttle states for the keys asked for (absent key: no failures). */
   throttles: Map<string, ThrottleState>;
+  /** The user's full sessions, this one first; read only when findActive is asked to (`list`). */
+  userSessions?: ListedSession[];
+}
+
+/** One of a user's full sessions as its owner sees it: no id, secret or hash of the cookie. */
+export interface ListedSession {
+  /** sessionHandle(id): a public name for the session that no cookie contains. */
+  handle: string;
+  /** The session the lookup was made with. */
+  current: boolean;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  secondFactorAt: Date | null;
 }
 
 export interface NewSession {
@@ -44,6 +60,8 @@ export interface SessionStore {
     times: { now: Date; idleCutoff: Date; touchBefore: Date },
     /** When given, also the states of the user's second-factor and password keys and of `ipKey` (login steps). */
     throttles?: { ipKey: string | null },
+    /** When given, also up to `sessions` of the user's unexpired, not idle full sessions (userSessions), in the same statement. */
+    list?: { sessions: number },
   ): Promise<ActiveSession | null>;
   /** Stores (or clears, with null) the enrolment this session started. */
   setPendingTotp(id: string, pending: { secretSealed: string; expiresAt: Date } | null): Promise<void>;
@@ -65,4 +83,9 @@ export interface TenantSessionStore {
   ): Promise<boolean>;
   /** Ends every session of the user except `exceptId`. */
   deleteForUser(userId: string, exceptId?: string): Promise<number>;
+  /**
+   * Ends the user's session whose sessionHandle is `handle`; null when the user has none (another
+   * user's handle, another instance's, an unknown one). Returns what the audit event names.
+   */
+  deleteByHandle(userId: string, handle: string): Promise<{ id: string; ip: string | null; userAgent: string | null } | null>;
 }

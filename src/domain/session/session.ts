@@ -1,4 +1,5 @@
 import { newIdSecretToken, parseIdSecretToken, secretMatches } from '../../crypto/token.ts';
+import { sha256Hex } from '../../crypto/hash.ts';
 
 /** Where a login stands: only `done` is a full session (SPEC §3 login steps). */
 export type LoginStage = 'done' | 'verify' | 'setup' | 'change_password';
@@ -25,6 +26,18 @@ export const SESSION_IDLE_SECONDS = 30 * 60;
 export const SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60;
 /** last_seen_at is written at most this often, so most authenticated requests only read. */
 export const SESSION_TOUCH_SECONDS = 60;
+
+/**
+ * The name a session has in the user's list and in its DELETE URL: SHA-256 of a label and the id.
+ * Why not the id: the id is half of the cookie, and URLs end up in logs and screenshots; a
+ * one-way handle lets the owner point at a session without any part of a cookie leaving the
+ * server (ASVS 5.0 V7.2.1, OWASP Session Management: session ids are never exposed or logged).
+ * The storage layer computes the same value in SQL (session-store.ts).
+ */
+export const SESSION_HANDLE_LABEL = 'keyward session handle:';
+export function sessionHandle(id: string): string {
+  return sha256Hex(`${SESSION_HANDLE_LABEL}${id}`);
+}
 
 /** The session token: `id.secret`, only SHA-256(secret) stored. */
 export const newSessionToken = newIdSecretToken;

@@ -16,6 +16,8 @@ import type { MailLogEntry } from '../../domain/mail/mail-log-store.ts';
 import { requestClient, requireFullSession, type Cookies } from '../plugins/session.ts';
 import { Readable } from 'node:stream';
 import { resetByAdmin } from '../../domain/recovery/reset-two-factor.ts';
+import { endUserSessions } from '../../domain/session/manage-sessions.ts';
+import { endedSchema } from './sessions.schemas.ts';
 import { allAuditEvents, csvHeader, csvLine, listAuditEvents } from '../../domain/audit/read-audit.ts';
 import { auditExportQuerySchema, auditPageSchema, auditQuerySchema, resetBodySchema, type AuditQuerystring } from './audit.schemas.ts';
 
@@ -160,6 +162,10 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
         return reply.status(204).send();
       },
     );
+
+    app.delete<{ Params: { id: string } }>('/admin/users/:id/sessions', { schema: { response: { 200: endedSchema } } }, async (request) => ({
+      ended: await endUserSessions(deps, request.auth!, request.params.id, requestClient(request)),
+    }));
 
     app.get<{ Querystring: AuditQuerystring }>('/admin/audit', { schema: { querystring: auditQuerySchema, response: { 200: auditPageSchema } } }, async (request) => {
       const { limit, ...rest } = request.query;

@@ -7,10 +7,14 @@ import { clientInfo, requestClient, requireFullSession, type Cookies } from '../
 import { ownActivity } from '../../domain/audit/read-audit.ts';
 import { activitySchema } from './audit.schemas.ts';
 import { sendNewBackupCode } from '../../domain/backup-code/new-backup-code.ts';
+import { endOtherSessions, endSession, listSessions, MAX_LISTED_SESSIONS } from '../../domain/session/manage-sessions.ts';
+import { sessionsSchema, endedSchema } from './sessions.schemas.ts';
 import { knownLocationsSchema, meSchema, newBackupCodeBodySchema, twoFactorBodySchema, twoFactorSchema, type TwoFactorBody } from './me.schemas.ts';
 
 export function meRoutes(deps: Deps, jar: Cookies) {
   const full = requireFullSession(deps, jar);
+  // One more than shown, so the answer can say that more exist.
+  const fullWithSessions = requireFullSession(deps, jar, { sessions: MAX_LISTED_SESSIONS + 1 });
   return async (app: FastifyInstance) => {
     app.get('/me', { schema: { response: { 200: meSchema } }, preHandler: full }, async (request) => describeMe(request.auth!));
 
@@ -43,5 +47,18 @@ export function meRoutes(deps: Deps, jar: Cookies) {
       await revokeAllKnownLocations(deps, request.auth!, requestClient(request));
       return reply.status(204).send();
     });
+
+    app.get('/me/sessions', { schema: { response: { 200: sessionsSchema } }, preHandler: fullWithSessions }, async (request) => listSessions(deps, request.auth!));
+
+    app.delete<{ Params: { id: string } }>('/me/sessions/:id', { preHandler: full }, async (request, reply) => {
+      const { current } = await endSession(deps, request.auth!, request.params.id, requestClient(request));
+      // Ending the session that asked is a logout: its cookie goes too.
+      if (current) jar.clear(reply);
+      return reply.status(204).send();
+    });
+
+    app.delete('/me/sessions', { schema: { response: { 200: endedSchema } }, preHandler: full }, async (request) => ({
+      ended: await endOtherSessions(deps, request.auth!, requestClient(request)),
+    }));
   };
 }

@@ -73,10 +73,13 @@ export function requestClient(request: FastifyRequest): { ip: string | null; use
   return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };
 }
 
-/** preHandler: only a full session (login finished) passes; anything else is 401. */
-export function requireFullSession(deps: Deps, jar: Cookies) {
+/**
+ * preHandler: only a full session (login finished) passes; anything else is 401. With `list`, the
+ * same lookup also reads the user's sessions (request.auth.userSessions).
+ */
+export function requireFullSession(deps: Deps, jar: Cookies, list?: { sessions: number }) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const active = await authenticate(deps, jar.read(request));
+    const active = await authenticate(deps, jar.read(request), undefined, list);
     if (!active || active.session.stage !== 'done') {
       // Why: a half-authenticated session can call nothing but its next login step (SPEC rule 12).
       if (!active) jar.clear(reply);

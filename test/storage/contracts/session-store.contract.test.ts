@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { engines } from '../../support/db.ts';
 import { givenInstance, givenUser, useTestDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
-import { newSessionToken } from '../../../src/domain/session/session.ts';
+import { newSessionToken, sessionHandle } from '../../../src/domain/session/session.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
 
 describe.each(engines())('SessionStore on %s', (engine) => {
@@ -125,5 +125,32 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     expect(await find(token.id, token.secretHash, new Date())).not.toBeNull();
     await deps.stores.sessions.delete(token.id, token.secretHash);
     expect(await find(token.id, token.secretHash, new Date())).toBeNull();
+  });
+
+  it('lists the user’s sessions inside the lookup, this one first, with handles computed as the domain computes them', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const member = await givenUser(deps, instance);
+    const start = new Date();
+    const older = await givenSession(instance.id, admin.id, start);
+    const mine = await givenSession(instance.id, admin.id, addSeconds(start, -600));
+    await givenSession(instance.id, member.id, start);
+    const active = await deps.stores.sessions.findActive(mine.id, mine.secretHash, { now: start, idleCutoff: addSeconds(start, -1800), touchBefore: addSeconds(start, -60) }, undefined, { sessions: 10 });
+    expect(active?.userSessions?.map((s) => [s.handle, s.current])).toEqual([[sessionHandle(mine.id), true], [sessionHandle(older.id), false]]);
+    // Without the list option the lookup reads none.
+    expect((await find(mine.id, mine.secretHash, start))?.userSessions).toBeUndefined();
+  });
+
+  it('deletes by handle only the user’s own session of this instance', async () => {
+    const a = await givenInstance(deps);
+    const b = await givenInstance(deps);
+    const member = await givenUser(deps, a.instance);
+    const victim = await givenSession(a.instance.id, a.admin.id);
+    const handle = sessionHandle(victim.id);
+    expect(await deps.stores.forInstance(b.instance.id).sessions.deleteByHandle(a.admin.id, handle)).toBeNull();
+    expect(await deps.stores.forInstance(a.instance.id).sessions.deleteByHandle(member.id, handle)).toBeNull();
+    expect(await deps.stores.forInstance(a.instance.id).sessions.deleteByHandle(a.admin.id, victim.id)).toBeNull();
+    expect(await find(victim.id, victim.secretHash, new Date())).not.toBeNull();
+    expect(await deps.stores.forInstance(a.instance.id).sessions.deleteByHandle(a.admin.id, handle)).toEqual({ id: victim.id, ip: '127.0.0.1', userAgent: 'test' });
+    expect(await find(victim.id, victim.secretHash, new Date())).toBeNull();
   });
 });
