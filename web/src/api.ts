@@ -314,6 +314,12 @@ export const api = {
   setupStatus: () => request<{ open: boolean }>('GET', '/setup'),
   setup: (input: SetupInput) => request<LoginStep>('POST', '/setup', input),
   mailbox: () => request<{ messages: MailboxMessage[] }>('GET', '/dev/mailbox'),
+  sessions: () => request<{ sessions: ActiveSession[]; more: boolean }>('GET', '/me/sessions'),
+  /** Ends one of your sessions; ending this browser's is a logout. */
+  endSession: (id: string) => request<void>('DELETE', `/me/sessions/${encodeURIComponent(id)}`),
+  endOtherSessions: () => request<{ ended: number }>('DELETE', '/me/sessions'),
+  /** An administrator logs a user out everywhere (their own account: everywhere but here). */
+  endUserSessions: (userId: string) => request<{ ended: number }>('DELETE', `/admin/users/${encodeURIComponent(userId)}/sessions`),
 };
 
 /** The vendor's support console (/support): its own login and session, no instance routes. */
@@ -329,3 +335,18 @@ export const supportApi = {
   resetTwoFactor: (slug: string, id: string, verification: Verification) =>
     request<void>('POST', `/support/instances/${encodeURIComponent(slug)}/users/${encodeURIComponent(id)}/two-factor/reset`, { verification }),
 };
+
+/** One of your sessions (My Profile → Sessions): where and when, never the address. */
+export interface ActiveSession {
+  /** A public name for the session; no part of any cookie. */
+  id: string;
+  device: string;
+  network: string;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  /** The session of this browser. */
+  current: boolean;
+  /** A code (or backup code) was entered in it, rather than only a password. */
+  secondFactorVerified: boolean;
+}

@@ -28,6 +28,9 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'user.role_changed': 'Role changed',
   'user.disabled': 'User disabled',
   'user.enabled': 'User enabled',
+  'session.ended': 'Session ended',
+  'session.others_ended': 'Other sessions ended',
+  'session.ended_by_admin': 'All sessions ended by an administrator',
 };
 
 /** "Reset by Ada Admin": the verb for an action done to someone by another person. */
@@ -38,6 +41,7 @@ const DONE_BY: Record<string, string> = {
   'user.role_changed': 'Changed',
   'user.disabled': 'Disabled',
   'user.enabled': 'Enabled',
+  'session.ended_by_admin': 'Ended',
 };
 
 const FACTOR: Record<string, string> = {
@@ -120,6 +124,11 @@ export function detailsText(event: AuditEvent): string | null {
       return text(details.role) ? `As ${ROLE[String(details.role)] ?? String(details.role)}` : null;
     case 'user.role_changed':
       return text(details.from) && text(details.to) ? `From ${ROLE[String(details.from)] ?? String(details.from)} to ${ROLE[String(details.to)] ?? String(details.to)}` : null;
+    case 'session.ended':
+      return text(details.device) ? `${String(details.device)}${text(details.network) ? ` (${String(details.network)})` : ''}${details.current === true ? ', this browser' : ''}` : null;
+    case 'session.others_ended':
+    case 'session.ended_by_admin':
+      return typeof details.count === 'number' ? `${details.count} ${details.count === 1 ? 'session' : 'sessions'} ended${details.keptCurrent === true ? ', the current one kept' : ''}` : null;
     default:
       return null;
   }

@@ -1,4 +1,4 @@
-/** My Profile: General Options (who you are, password, two-factor authentication, recent activity) and Known locations. */
+/** My Profile: General Options (who you are, password, two-factor authentication, recent activity), Known locations and Sessions. */
 import { useState } from 'react';
 import type { Me } from '../api.ts';
 import { Notice } from '../components/field.tsx';
@@ -7,6 +7,7 @@ import { Tabs } from '../components/tabs.tsx';
 import { navigate, useNotice } from '../router.ts';
 import { KnownLocations } from './known-locations.tsx';
 import { RecentActivity } from './recent-activity.tsx';
+import { Sessions } from './sessions.tsx';
 import { TwoFactorOptions } from './two-factor-options.tsx';
 
 const ROLE_LABEL: Record<Me['role'], string> = { admin: 'Administrator', member: 'Member' };
@@ -75,6 +76,7 @@ export function ProfilePage({ me }: { me: Me }) {
         tabs={[
           { id: 'general', label: 'General Options', content: <GeneralOptions me={me} /> },
           { id: 'known-locations', label: 'Known locations', content: <KnownLocations /> },
+          { id: 'sessions', label: 'Sessions', content: <Sessions /> },
         ]}
       />
     </Page>

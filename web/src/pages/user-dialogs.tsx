@@ -216,3 +216,28 @@ export function ResetTwoFactorDialog({ user, withStepUp, onReset, onCancel }: { 
     </FormDialog>
   );
 }
+
+/**
+ * "End all sessions": the user is logged out of every browser at once (a lost laptop, someone
+ * leaving). Their password, 2FA and trusted browsers stay; they are emailed.
+ */
+export function EndSessionsDialog({ user, withStepUp, onEnded, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onEnded(ended: number): void; onCancel(): void }) {
+  const { error, busy, run } = useSubmit([] as const);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void run(async () => onEnded((await withStepUp(() => api.endUserSessions(user.id))).ended), 'Ending the sessions failed.');
+  };
+  return (
+    <FormDialog title={`End all sessions of ${user.name}?`} onClose={onCancel} onSubmit={submit}>
+      <div className="dialog-description">
+        <p className="muted">{user.email}</p>
+        <p>
+          Every browser where {user.name} is logged in is logged out at once. Their password, two-factor authentication and trusted
+          browsers do not change, so they can log in again. They get an email about it.
+        </p>
+      </div>
+      {error ? <Alert>{error}</Alert> : null}
+      <DialogButtons submitLabel="End all sessions" busy={busy} onCancel={onCancel} destructive />
+    </FormDialog>
+  );
+}

@@ -15,7 +15,7 @@ import { useSession } from '../session.tsx';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 import { AdoptionChart } from './adoption-chart.tsx';
 import { PasswordPolicyDialog } from './password-policy-dialog.tsx';
-import { AskToEnableDialog, EditUserDialog, InviteUserDialog, ResetTwoFactorDialog } from './user-dialogs.tsx';
+import { AskToEnableDialog, EditUserDialog, EndSessionsDialog, InviteUserDialog, ResetTwoFactorDialog } from './user-dialogs.tsx';
 
 export const PAGE_SIZE = 25;
 
@@ -41,6 +41,7 @@ type Open =
   | { kind: 'edit'; user: ListedUser }
   | { kind: 'reset'; user: ListedUser }
   | { kind: 'ask'; off: number }
+  | { kind: 'end-sessions'; user: ListedUser }
   | null;
 
 export function UsersSettings({ me }: { me: Me }) {
@@ -148,7 +149,7 @@ export function UsersSettings({ me }: { me: Me }) {
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
       <PagedResults list={list} one="user" many="users">
-        {(page) => <UserTable ref={list.table} me={me} users={page.users} onEdit={(user) => show({ kind: 'edit', user })} onReset={(user) => show({ kind: 'reset', user })} />}
+        {(page) => <UserTable ref={list.table} me={me} users={page.users} onEdit={(user) => show({ kind: 'edit', user })} onReset={(user) => show({ kind: 'reset', user })} onEndSessions={(user) => show({ kind: 'end-sessions', user })} />}
       </PagedResults>
       {counts ? <AdoptionChart refreshKey={`${counts.active}-${counts.pending}-${counts.off}`} /> : null}
       {open?.kind === 'policy' ? (
@@ -166,6 +167,14 @@ export function UsersSettings({ me }: { me: Me }) {
           withStepUp={withStepUp}
           onCancel={() => setOpen(null)}
           onReset={() => void changed(`Two-factor authentication for ${open.user.name} was reset. They set up an authenticator app at their next login, and were emailed about it.`)}
+        />
+      ) : null}
+      {open?.kind === 'end-sessions' ? (
+        <EndSessionsDialog
+          user={open.user}
+          withStepUp={withStepUp}
+          onCancel={() => setOpen(null)}
+          onEnded={(ended) => void changed(`${open.user.name} was logged out of ${ended === 1 ? '1 session' : `${ended} sessions`}, and was emailed about it.`)}
         />
       ) : null}
       {open?.kind === 'ask' ? <AskToEnableDialog off={open.off} onConfirm={ask} onCancel={() => setOpen(null)} /> : null}
@@ -199,6 +208,7 @@ interface TableProps {
   users: ListedUser[];
   onEdit(user: ListedUser): void;
   onReset(user: ListedUser): void;
+  onEndSessions(user: ListedUser): void;
   ref?: Ref<HTMLTableElement>;
 }
 
@@ -207,7 +217,7 @@ function canReset(user: ListedUser): boolean {
   return user.twoFactor.associated || user.twoFactor.enabled;
 }
 
-function UserTable({ me, users, onEdit, onReset, ref }: TableProps) {
+function UserTable({ me, users, onEdit, onReset, onEndSessions, ref }: TableProps) {
   return (
     <div className="table-scroll">
       <table className="table users-table" ref={ref}>
@@ -238,6 +248,9 @@ function UserTable({ me, users, onEdit, onReset, ref }: TableProps) {
                         Reset 2FA
                       </button>
                     ) : null}
+                    <button type="button" className="button button-secondary button-small" aria-label={`End all sessions of ${user.name}`} onClick={() => onEndSessions(user)}>
+                      End sessions
+                    </button>
                   </span>
                 )}
               </td>

@@ -1,0 +1,166 @@
+/**
+ * My Profile → Sessions: every browser logged in to this account now, with this one marked.
+ * Ending a session logs that browser out at its next request; "End all other sessions" keeps
+ * only this one (what to do after a lost laptop or a shared computer).
+ */
+import { useCallback, useEffect, useState } from 'react';
+import { api, ApiError, type ActiveSession } from '../api.ts';
+import { Alert, Notice } from '../components/field.tsx';
+import { errorText } from '../errors.ts';
+import { navigate } from '../router.ts';
+import { useSession } from '../session.tsx';
+
+type State = { status: 'loading' } | { status: 'ready'; sessions: ActiveSession[]; more: boolean } | { status: 'failed'; message: string };
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+export function Sessions() {
+  const { forget } = useSession();
+  const [state, setState] = useState<State>({ status: 'loading' });
+  const [notice, setNotice] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const load = useCallback(async () => {
+    try {
+      const { sessions, more } = await api.sessions();
+      setState({ status: 'ready', sessions, more });
+    } catch (failure) {
+      setState({ status: 'failed', message: errorText(failure, 'Loading your sessions failed.') });
+    }
+  }, []);
+
+  useEffect(() => {
+    void load();
+  }, [load]);
+
+  const end = async (work: () => Promise<string>) => {
+    setError(null);
+    setNotice(null);
+    try {
+      const done = await work();
+      await load();
+      // After the list: the announcement describes what the page now shows.
+      setNotice(done);
+    } catch (failure) {
+      // 404: it ended meanwhile (it expired, or another browser ended it); the list says so.
+      if (!(failure instanceof ApiError && failure.code === 'not_found')) setError(errorText(failure, 'Ending the session failed.'));
+      await load();
+    }
+  };
+
+  const endOne = (session: ActiveSession) => {
+    if (session.current) {
+      // Ending this browser's session is logging out.
+      void api.endSession(session.id).then(
+        () => {
+          forget();
+          navigate('/login');
+        },
+        (failure: unknown) => setError(errorText(failure, 'Logging out failed.')),
+      );
+      return;
+    }
+    void end(async () => {
+      await api.endSession(session.id);
+      return `${session.device} (${session.network}) was logged out.`;
+    });
+  };
+
+  const endOthers = () =>
+    void end(async () => {
+      const { ended } = await api.endOtherSessions();
+      return ended === 0 ? 'No other session was open.' : `${ended === 1 ? '1 other session was' : `${ended} other sessions were`} ended. Only this browser is still logged in.`;
+    });
+
+  return (
+    <section aria-labelledby="sessions-heading">
+      <h2 id="sessions-heading">Sessions</h2>
+      <p className="muted">
+        Browsers logged in to your account now. End any you do not recognise: that browser is logged out at once. If you did not
+        log it in yourself, also change your password.
+      </p>
+      {notice ? <Notice tone="success">{notice}</Notice> : null}
+      {error ? <Alert>{error}</Alert> : null}
+      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+      {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
+      {state.status === 'ready' ? <SessionTable sessions={state.sessions} more={state.more} onEnd={endOne} onEndOthers={endOthers} /> : null}
+    </section>
+  );
+}
+
+interface TableProps {
+  sessions: ActiveSession[];
+  more: boolean;
+  onEnd(session: ActiveSession): void;
+  onEndOthers(): void;
+}
+
+function SessionTable({ sessions, more, onEnd, onEndOthers }: TableProps) {
+  const others = more || sessions.some((session) => !session.current);
+  return (
+    <>
+      <div className="table-scroll">
+        <table className="table sessions-table">
+          <caption className="visually-hidden">Browsers logged in to your account</caption>
+          <thead>
+            <tr>
+              <th scope="col">Device</th>
+              {/* On a phone the network moves under the device name (session-narrow). */}
+              <th scope="col" className="session-wide">
+                Network
+              </th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {sessions.map((session) => (
+              <SessionRow key={session.id} session={session} onEnd={() => onEnd(session)} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {more ? <p className="muted">Only the {sessions.length} most recently used are shown. “End all other sessions” ends the rest too.</p> : null}
+      {others ? (
+        <div className="button-row">
+          <button type="button" className="button button-secondary" onClick={onEndOthers}>
+            End all other sessions
+          </button>
+        </div>
+      ) : (
+        <p className="empty-state">No other browser is logged in to your account.</p>
+      )}
+    </>
+  );
+}
+
+function SessionRow({ session, onEnd }: { session: ActiveSession; onEnd(): void }) {
+  const lastUsed = dateTime.format(new Date(session.lastUsedAt));
+  // Why the network and time in the name: two rows may both read "Chrome on Linux".
+  const name = session.current ? `Log out ${session.device} (this browser)` : `End ${session.device} (${session.network}, last used ${lastUsed})`;
+  return (
+    <tr>
+      <th scope="row">
+        {session.device} {session.current ? <span className="badge">This browser</span> : null}
+        <span className="session-detail">
+          <span className="session-narrow">
+            <code>{session.network}</code> ·{' '}
+          </span>
+          Since <time dateTime={session.createdAt}>{dateTime.format(new Date(session.createdAt))}</time> ·{' '}
+          {session.secondFactorVerified ? 'password and code' : 'password only'}
+        </span>
+      </th>
+      <td className="session-wide">
+        <code>{session.network}</code>
+      </td>
+      <td>{session.current ? 'Now' : <time dateTime={session.lastUsedAt}>{lastUsed}</time>}</td>
+      <td className="table-action">
+        <button type="button" className="button button-secondary button-small" aria-label={name} onClick={onEnd}>
+          {session.current ? 'Log out' : 'End'}
+        </button>
+      </td>
+    </tr>
+  );
+}
