@@ -36,7 +36,7 @@ export function loadConfig(env: Env = process.env): Config {
   const host = env.HOST?.trim() || '127.0.0.1';
   const publicUrl = parseUrl(env.PUBLIC_URL ?? `http://${hostForUrl(host)}:${port}`);
   const smtpUrl = env.SMTP_URL?.trim() || null;
-  const trustProxy = parseTrustProxy(env.TRUST_PROXY);
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY, host);
   return {
     port,
     host,
@@ -119,13 +119,18 @@ function parseUrl(raw: string): URL {
  * address for per-IP limits, known locations and the audit log (issue 10 item 7; checklist RD-05;
  * the Fastify trustProxy pitfall). A hop count or the proxies' addresses say which entry is real.
  */
-function parseTrustProxy(raw: string | undefined): false | number | string[] {
+function parseTrustProxy(raw: string | undefined, host: string): false | number | string[] {
   const value = raw?.trim();
   if (!value || value === 'false' || value === '0') return false;
   if (value.toLowerCase() === 'true') {
     throw new ConfigError('TRUST_PROXY=true would let every client choose its address; give the number of proxy hops (e.g. 1) or the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8)');
   }
-  if (/^\d+$/.test(value)) return Number(value);
+  if (/^\d+$/.test(value)) {
+    // A hop count cannot tell the proxy from a client that connects directly and writes the
+    // header itself; only on a loopback listener is every peer one of this machine's proxies.
+    if (!isLoopbackHost(host)) throw new ConfigError(`TRUST_PROXY=${value} (a hop count) needs a loopback HOST; with HOST=${host} give the proxy addresses instead`);
+    return Number(value);
+  }
   const entries = value.split(',').map((part) => part.trim());
   const bad = entries.filter((entry) => !isProxyEntry(entry));
   if (bad.length > 0) {

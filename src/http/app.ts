@@ -16,6 +16,7 @@ import { devRoutes, loopbackHostOnly } from './api/dev.routes.ts';
 import { adminRoutes } from './api/admin.routes.ts';
 import { supportRoutes } from './api/support.routes.ts';
 import { requestLogSerializers, LOG_REDACT_PATHS } from './log.ts';
+import { trustProxyOption } from './client-address.ts';
 
 export interface AppOptions {
   publicUrl: URL;
@@ -35,8 +36,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       : options.logger;
   const app = Fastify({
     logger,
-    // A hop count is valid at run time (proxy-addr) though Fastify's types omit it.
-    trustProxy: options.trustProxy as false | string[],
+    trustProxy: trustProxyOption(options.trustProxy),
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });

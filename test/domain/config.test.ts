@@ -56,4 +56,10 @@ describe('the TRUST_PROXY setting', () => {
       expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
     }
   });
+
+  it('accepts a hop count only on a loopback listener, where every peer is one of this machine’s proxies', () => {
+    expect(loadConfig({ TRUST_PROXY: '1', HOST: '::1' }).trustProxy).toBe(1);
+    expect(() => loadConfig({ TRUST_PROXY: '1', HOST: '0.0.0.0' })).toThrow(/TRUST_PROXY.*HOST/);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1', HOST: '0.0.0.0' }).trustProxy).toEqual(['10.0.0.1']);
+  });
 });

@@ -9,6 +9,7 @@ import { DomainError } from '../../domain/shared/errors.ts';
 import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
 import { parseIdSecretToken, TOKEN_ID, TOKEN_SECRET } from '../../crypto/token.ts';
 import { sha256Hex } from '../../crypto/hash.ts';
+import { clientIp } from '../client-address.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,7 +62,7 @@ export async function registerSessions(app: FastifyInstance): Promise<void> {
 export function clientInfo(request: FastifyRequest, jar: Cookies): ClientInfo {
   const previous = parseIdSecretToken(jar.read(request));
   return {
-    ip: request.ip ?? null,
+    ip: clientIp(request),
     userAgent: request.headers['user-agent'] ?? null,
     previousSession: previous ? { id: previous.id, secretHash: sha256Hex(previous.secret) } : null,
     deviceTokens: jar.devices(request),
@@ -70,7 +71,7 @@ export function clientInfo(request: FastifyRequest, jar: Cookies): ClientInfo {
 
 /** Who is asking, as the audit log keeps it. */
 export function requestClient(request: FastifyRequest): { ip: string | null; userAgent: string | null } {
-  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };
+  return { ip: clientIp(request), userAgent: request.headers['user-agent'] ?? null };
 }
 
 /** preHandler: only a full session (login finished) passes; anything else is 401. */
