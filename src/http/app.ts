@@ -7,6 +7,7 @@ import type { Deps } from '../domain/shared/deps.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import { registerCsrfGuard } from './plugins/csrf.ts';
 import { registerTextGuard } from './plugins/text-guard.ts';
+import { registerJsonBodyParser } from './plugins/json-body.ts';
 import { registerSecurityHeaders } from './plugins/headers.ts';
 import { cookies, registerSessions } from './plugins/session.ts';
 import { authRoutes } from './api/auth.routes.ts';
@@ -42,6 +43,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   });
   // Why: JSON only. text/plain and form posts are "simple" cross-site requests (CSRF-02).
   app.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(app);
   registerErrorHandler(app);
   await registerSecurityHeaders(app, options.publicUrl);
   registerCsrfGuard(app, options.publicUrl);
