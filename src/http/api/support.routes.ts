@@ -9,6 +9,7 @@ import {
   verifyOperator,
 } from '../../domain/support/operator-login.ts';
 import { findInstances, instanceUsers, supportReset } from '../../domain/support/support-console.ts';
+import { isOperatorToken } from '../../domain/support/operator-session.ts';
 import { MAX_PAGE_SIZE } from '../../domain/admin/list-users.ts';
 import { invalidInput } from '../../domain/shared/errors.ts';
 import type { ActiveOperatorSession } from '../../domain/support/operator-store.ts';
@@ -127,8 +128,10 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
     });
 
     app.post('/support/logout', async (request, reply) => {
-      await logoutOperator(deps, jar.read(request));
-      jar.clear(reply);
+      const token = jar.read(request);
+      await logoutOperator(deps, token);
+      // Only an operator's cookie: a user's session is not this route's to end (issue 10 item 22).
+      if (isOperatorToken(token)) jar.clear(reply);
       return reply.status(204).send();
     });
 
