@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { clientIp } from './client-address.ts';
+import { clientIp, clientUserAgent } from './client-address.ts';
 
 /** Never in a log line: cookies, authorization, set-cookie (LOG-02). Bodies are not logged at all. */
 export const LOG_REDACT_PATHS = ['req.headers.cookie', 'req.headers.authorization', 'res.headers["set-cookie"]'];
@@ -12,7 +12,7 @@ export const requestLogSerializers = {
       method: request.method,
       url: request.url.replace(SECRET_QUERY, '$1[redacted]'),
       remoteAddress: clientIp(request) ?? undefined,
-      userAgent: request.headers['user-agent'],
+      userAgent: clientUserAgent(request) ?? undefined,
     };
   },
 };

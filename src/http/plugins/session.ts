@@ -4,13 +4,12 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import type { ActiveSession } from '../../domain/session/session-store.ts';
 import type { ClientInfo } from '../../domain/session/start-session.ts';
 import { authenticate } from '../../domain/session/authenticate.ts';
-import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
 import { DomainError } from '../../domain/shared/errors.ts';
 import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
 import { parseIdSecretToken, TOKEN_ID, TOKEN_SECRET } from '../../crypto/token.ts';
 import { sha256Hex } from '../../crypto/hash.ts';
 import { isOperatorToken } from '../../domain/support/operator-session.ts';
-import { clientIp } from '../client-address.ts';
+import { clientIp, clientUserAgent } from '../client-address.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -21,7 +20,8 @@ declare module 'fastify' {
 export interface Cookies {
   session: string;
   read(request: FastifyRequest): string | undefined;
-  set(reply: FastifyReply, token: string): void;
+  /** `maxAgeSeconds`: what the session carried has left (sessionLifetimeSeconds, or until its end). */
+  set(reply: FastifyReply, token: string, maxAgeSeconds: number): void;
   clear(reply: FastifyReply): void;
   /** Trusted-device tokens this browser holds (one cookie per known location). */
   devices(request: FastifyRequest): Array<{ id: string; secret: string }>;
@@ -33,7 +33,8 @@ const MAX_DEVICE_COOKIES = 10;
 /**
  * Cookies: HttpOnly (no script reads them), SameSite=Lax, Path=/, no Domain; over https also
  * Secure with the __Host- prefix, which browsers only accept in that exact shape (SES-01, RD-02).
- * The session cookie lives at most as long as a session; a device cookie as long as its trust.
+ * The session cookie lives as long as the session it carries (a login waiting at a step 15
+ * minutes, not 12 hours: issue 10 item 21); a device cookie as long as its trust.
  */
 export function cookies(publicUrl: URL): Cookies {
   const secure = publicUrl.protocol === 'https:';
@@ -44,7 +45,7 @@ export function cookies(publicUrl: URL): Cookies {
   return {
     session,
     read: (request) => request.cookies[session],
-    set: (reply, token) => reply.setCookie(session, token, { ...options, maxAge: SESSION_ABSOLUTE_SECONDS }),
+    set: (reply, token, maxAgeSeconds) => reply.setCookie(session, token, { ...options, maxAge: Math.max(0, Math.floor(maxAgeSeconds)) }),
     clear: (reply) => reply.clearCookie(session, options),
     devices: (request) =>
       Object.entries(request.cookies)
@@ -53,6 +54,11 @@ export function cookies(publicUrl: URL): Cookies {
         .map(([name, value]) => ({ id: name.slice(devicePrefix.length), secret: value! })),
     setDevice: (reply, device) => reply.setCookie(`${devicePrefix}${device.id}`, device.secret, { ...options, maxAge: device.maxAgeSeconds }),
   };
+}
+
+/** The Max-Age for a session ending at `expiresAt`: whole seconds, never past its end. */
+export function secondsUntil(expiresAt: Date, now: Date): number {
+  return Math.floor((expiresAt.getTime() - now.getTime()) / 1000);
 }
 
 export async function registerSessions(app: FastifyInstance): Promise<void> {
@@ -64,7 +70,7 @@ export function clientInfo(request: FastifyRequest, jar: Cookies): ClientInfo {
   const previous = parseIdSecretToken(jar.read(request));
   return {
     ip: clientIp(request),
-    userAgent: request.headers['user-agent'] ?? null,
+    userAgent: clientUserAgent(request),
     previousSession: previous ? { id: previous.id, secretHash: sha256Hex(previous.secret) } : null,
     deviceTokens: jar.devices(request),
   };
@@ -72,7 +78,7 @@ export function clientInfo(request: FastifyRequest, jar: Cookies): ClientInfo {
 
 /** Who is asking, as the audit log keeps it. */
 export function requestClient(request: FastifyRequest): { ip: string | null; userAgent: string | null } {
-  return { ip: clientIp(request), userAgent: request.headers['user-agent'] ?? null };
+  return { ip: clientIp(request), userAgent: clientUserAgent(request) };
 }
 
 /** preHandler: only a full session (login finished) passes; anything else is 401. */
