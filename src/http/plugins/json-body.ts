@@ -87,7 +87,8 @@ export function checkJsonText(text: string): void {
 export function registerJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request: FastifyRequest, body: string | Buffer, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+    // A leading byte-order mark is dropped, as secure-json-parse (Fastify's parser) does.
+    const text = (typeof body === 'string' ? body : body.toString('utf8')).replace(/^\uFEFF/, '');
     if (text.length === 0) return done(invalidInput('body', 'The request body is empty.'), undefined);
     try {
       checkJsonText(text);
