@@ -3,6 +3,7 @@
  * stops the process with a message naming the variable, not a stack trace later.
  */
 import path from 'node:path';
+import { isLoopbackHost, isProxyEntry } from './net-address.ts';
 
 export interface Config {
   port: number;
@@ -13,8 +14,8 @@ export interface Config {
   smtpUrl: string | null;
   mailFrom: string;
   secretKey: string | null;
-  /** As Fastify's trustProxy: false, true, a hop count, or a list of addresses/CIDRs. */
-  trustProxy: boolean | number | string[];
+  /** As Fastify's trustProxy: false, a hop count, or a list of addresses/CIDRs; never `true`. */
+  trustProxy: false | number | string[];
   logLevel: string;
   /** The issuer shown in authenticator apps. */
   totpIssuer: string;
@@ -22,6 +23,8 @@ export interface Config {
   mailLeaseSeconds: number;
   /** How long a support operator's code counts as fresh for resets (at most the 10 minutes of rule 12). */
   supportStepUpSeconds: number;
+  /** Whether mail goes to the dev mailbox page (KEYWARD_DEV_MAILBOX); never behind a proxy. */
+  devMailbox: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -32,21 +35,47 @@ export function loadConfig(env: Env = process.env): Config {
   const port = parsePort(env.PORT ?? '3000');
   const host = env.HOST?.trim() || '127.0.0.1';
   const publicUrl = parseUrl(env.PUBLIC_URL ?? `http://${hostForUrl(host)}:${port}`);
+  const smtpUrl = env.SMTP_URL?.trim() || null;
+  const trustProxy = parseTrustProxy(env.TRUST_PROXY, host);
   return {
     port,
     host,
     publicUrl,
     dataDir: path.resolve(env.KEYWARD_DATA_DIR?.trim() || 'data'),
     databaseUrl: env.DATABASE_URL?.trim() || null,
-    smtpUrl: env.SMTP_URL?.trim() || null,
+    smtpUrl,
     mailFrom: env.MAIL_FROM?.trim() || `keyward <no-reply@${publicUrl.hostname}>`,
     secretKey: env.KEYWARD_SECRET_KEY?.trim() || null,
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    trustProxy,
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     totpIssuer: env.KEYWARD_TOTP_ISSUER?.trim() || 'keyward',
     mailLeaseSeconds: parsePositive('KEYWARD_MAIL_LEASE_SECONDS', env.KEYWARD_MAIL_LEASE_SECONDS ?? '120'),
     supportStepUpSeconds: parseStepUp(env.KEYWARD_SUPPORT_STEP_UP_SECONDS ?? '600'),
+    devMailbox: parseDevMailbox(env.KEYWARD_DEV_MAILBOX, { smtpUrl, host, publicUrl, trustProxy }),
   };
+}
+
+/**
+ * Why so strict: the dev mailbox serves every reset link, invitation and backup code to whoever
+ * reaches it, an anonymous takeover of every account (issue 10 item 1; CFG-01, ASVS 13.4.2: no
+ * debug features in production). It is on by default only for the plain loopback `npm start`, and
+ * asking for it anywhere a proxy or the network could reach it stops the start.
+ */
+function parseDevMailbox(raw: string | undefined, where: { smtpUrl: string | null; host: string; publicUrl: URL; trustProxy: Config['trustProxy'] }): boolean {
+  const value = raw?.trim();
+  const reachable = [
+    where.smtpUrl !== null && 'SMTP_URL is set',
+    !isLoopbackHost(where.host) && `HOST (${where.host}) is not a loopback address`,
+    !isLoopbackHost(where.publicUrl.hostname) && `PUBLIC_URL (${where.publicUrl.origin}) is not a loopback URL`,
+    where.trustProxy !== false && 'TRUST_PROXY is set',
+  ].filter((reason): reason is string => typeof reason === 'string');
+  if (value === undefined || value === '') return reachable.length === 0;
+  if (value === '0') return false;
+  if (value !== '1') throw new ConfigError(`KEYWARD_DEV_MAILBOX must be 1 or 0, got "${raw}"`);
+  if (reachable.length > 0) {
+    throw new ConfigError(`KEYWARD_DEV_MAILBOX=1 is refused: ${reachable.join(', ')}. The dev mailbox would serve reset links and backup codes beyond this machine; unset KEYWARD_DEV_MAILBOX and set SMTP_URL.`);
+  }
+  return true;
 }
 
 /** Shorter is stricter (a vendor may want a fresh code for nearly every reset); longer than rule 12's 10 minutes is refused. */
@@ -85,10 +114,27 @@ function parseUrl(raw: string): URL {
   }
 }
 
-function parseTrustProxy(raw: string | undefined): boolean | number | string[] {
+/**
+ * Why never `true`: it believes the whole X-Forwarded-For chain, so every client chooses its own
+ * address for per-IP limits, known locations and the audit log (issue 10 item 7; checklist RD-05;
+ * the Fastify trustProxy pitfall). A hop count or the proxies' addresses say which entry is real.
+ */
+function parseTrustProxy(raw: string | undefined, host: string): false | number | string[] {
   const value = raw?.trim();
-  if (!value || value === 'false') return false;
-  if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value.split(',').map((part) => part.trim()).filter(Boolean);
+  if (!value || value === 'false' || value === '0') return false;
+  if (value.toLowerCase() === 'true') {
+    throw new ConfigError('TRUST_PROXY=true would let every client choose its address; give the number of proxy hops (e.g. 1) or the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8)');
+  }
+  if (/^\d+$/.test(value)) {
+    // A hop count cannot tell the proxy from a client that connects directly and writes the
+    // header itself; only on a loopback listener is every peer one of this machine's proxies.
+    if (!isLoopbackHost(host)) throw new ConfigError(`TRUST_PROXY=${value} (a hop count) needs a loopback HOST; with HOST=${host} give the proxy addresses instead`);
+    return Number(value);
+  }
+  const entries = value.split(',').map((part) => part.trim());
+  const bad = entries.filter((entry) => !isProxyEntry(entry));
+  if (bad.length > 0) {
+    throw new ConfigError(`TRUST_PROXY must be a hop count or a comma list of proxy addresses or CIDR ranges; not an address: ${bad.map((entry) => `"${entry}"`).join(', ')}`);
+  }
+  return entries;
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
 import { buildApp } from './http/app.ts';
-import { devMailboxAllowed, openRuntime } from './runtime.ts';
+import { openRuntime } from './runtime.ts';
 import { openFirstRun } from './domain/setup/first-run.ts';
 import { startControlSocket } from './cli/control-socket.ts';
 import { cleanUp } from './domain/maintenance/clean-up.ts';
@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel });
   const runtime = await openRuntime(config, log);
-  const devMailbox = devMailboxAllowed(config);
+  const devMailbox = config.devMailbox;
   const app = await buildApp(runtime.deps, {
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       ? `Mail goes to the dev mailbox (no SMTP_URL): ${new URL('/dev/mailbox', config.publicUrl)}`
       : config.smtpUrl
         ? 'Mail is sent through SMTP_URL.'
-        : 'No SMTP_URL and not on a loopback address: mail stays queued in the outbox until SMTP_URL is set.',
+        : 'No SMTP_URL and the dev mailbox is off (KEYWARD_DEV_MAILBOX; only on a loopback PUBLIC_URL without TRUST_PROXY): mail stays queued in the outbox until SMTP_URL is set.',
   );
   const setupLink = await openFirstRun(runtime.deps);
   if (setupLink) {

@@ -36,7 +36,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
     // that nobody receives, and keep backup codes readable in the database. Mail then waits.
     const transport = config.smtpUrl
       ? smtpTransport(config.smtpUrl, config.mailFrom, config.publicUrl.hostname)
-      : devMailboxAllowed(config)
+      : config.devMailbox
         ? devMailboxTransport(stores.devMailbox, clock)
         : unconfiguredTransport();
     const secretBox = loadSecretBox(config, log);
@@ -82,11 +82,4 @@ export function loadSecretBox(config: Config, log: Logger): SecretBox {
     log.warn({ file }, 'generated a secret key for TOTP secrets; back it up, and set KEYWARD_SECRET_KEY when several processes share a database');
   }
   return createSecretBox([parseKey(fs.readFileSync(file, 'utf8'))]);
-}
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
-
-/** The dev mailbox exists only without SMTP and on a loopback listener (SPEC §4, CFG-01). */
-export function devMailboxAllowed(config: Config): boolean {
-  return config.smtpUrl === null && LOOPBACK.test(config.host);
 }

@@ -1,25 +1,28 @@
 /** buildApp(deps): the whole HTTP service, without listening; tests drive it with inject(). */
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Deps } from '../domain/shared/deps.ts';
 import { registerErrorHandler } from './error-handler.ts';
 import { registerCsrfGuard } from './plugins/csrf.ts';
 import { registerTextGuard } from './plugins/text-guard.ts';
+import { registerJsonBodyParser } from './plugins/json-body.ts';
 import { registerSecurityHeaders } from './plugins/headers.ts';
 import { cookies, registerSessions } from './plugins/session.ts';
 import { authRoutes } from './api/auth.routes.ts';
 import { meRoutes } from './api/me.routes.ts';
 import { setupRoutes } from './api/setup.routes.ts';
-import { devRoutes } from './api/dev.routes.ts';
+import { devRoutes, loopbackHostOnly } from './api/dev.routes.ts';
 import { adminRoutes } from './api/admin.routes.ts';
 import { supportRoutes } from './api/support.routes.ts';
 import { requestLogSerializers, LOG_REDACT_PATHS } from './log.ts';
+import { trustProxyOption } from './client-address.ts';
 
 export interface AppOptions {
   publicUrl: URL;
-  trustProxy: boolean | number | string[];
+  /** A hop count or the proxies' addresses; `true` is refused by config.ts (issue 10 item 7). */
+  trustProxy: false | number | string[];
   /** pino options or false; tests pass a stream to read the request log. */
   logger: FastifyServerOptions['logger'];
   devMailbox: boolean;
@@ -34,13 +37,13 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       : options.logger;
   const app = Fastify({
     logger,
-    // A hop count is valid at run time (proxy-addr) though Fastify's types omit it.
-    trustProxy: options.trustProxy as boolean | string[],
+    trustProxy: trustProxyOption(options.trustProxy),
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   });
   // Why: JSON only. text/plain and form posts are "simple" cross-site requests (CSRF-02).
   app.removeContentTypeParser('text/plain');
+  registerJsonBodyParser(app);
   registerErrorHandler(app);
   await registerSecurityHeaders(app, options.publicUrl);
   registerCsrfGuard(app, options.publicUrl);
@@ -60,17 +63,20 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     },
     { prefix: '/api/v1' },
   );
-  if (options.webDir) await serveWeb(app, options.webDir);
+  if (options.webDir) await serveWeb(app, options.webDir, options.devMailbox);
   return app;
 }
 
 /** The single-page UI: static files, and index.html for any other GET outside /api. */
-async function serveWeb(app: FastifyInstance, webDir: string): Promise<void> {
+async function serveWeb(app: FastifyInstance, webDir: string, devMailbox: boolean): Promise<void> {
   const index = path.join(webDir, 'index.html');
   if (!fs.existsSync(index)) throw new Error(`The web UI is not built: ${index} is missing (run npm run build:web).`);
   await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false });
   const html = fs.readFileSync(index, 'utf8');
-  for (const route of ['/', '/login', '/login/*', '/setup', '/invite', '/reset', '/forgot', '/profile', '/profile/*', '/settings', '/settings/*', '/support', '/support/*', '/dev/mailbox']) {
-    app.get(route, (_request, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html));
+  const page = (_request: unknown, reply: FastifyReply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+  for (const route of ['/', '/login', '/login/*', '/setup', '/invite', '/reset', '/forgot', '/profile', '/profile/*', '/settings', '/settings/*', '/support', '/support/*']) {
+    app.get(route, page);
   }
+  // The mailbox page only where its API exists, and for the same Host headers (CFG-01).
+  if (devMailbox) app.get('/dev/mailbox', { preHandler: loopbackHostOnly }, page);
 }

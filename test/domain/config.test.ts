@@ -10,3 +10,56 @@ describe('configuration', () => {
     }
   });
 });
+
+// Issue 10 item 1: the dev mailbox hands every reset link and backup code to whoever can reach
+// it, so it is on by default only for the plain loopback `npm start` (CFG-01, ASVS 13.4.2).
+describe('the dev mailbox setting', () => {
+  it('is on by default only without SMTP, on a loopback listener and a loopback PUBLIC_URL, without TRUST_PROXY', () => {
+    expect(loadConfig({}).devMailbox).toBe(true);
+    expect(loadConfig({ HOST: '::1', PUBLIC_URL: 'http://localhost:3000/' }).devMailbox).toBe(true);
+    expect(loadConfig({ SMTP_URL: 'smtp://mail.example.com:587' }).devMailbox).toBe(false);
+    expect(loadConfig({ PUBLIC_URL: 'https://keyward.example' }).devMailbox).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1' }).devMailbox).toBe(false);
+    expect(loadConfig({ HOST: '0.0.0.0' }).devMailbox).toBe(false);
+    expect(loadConfig({ KEYWARD_DEV_MAILBOX: '0' }).devMailbox).toBe(false);
+    expect(loadConfig({ KEYWARD_DEV_MAILBOX: '1' }).devMailbox).toBe(true);
+  });
+
+  it('refuses to start with KEYWARD_DEV_MAILBOX=1 behind a public URL, a trusted proxy, SMTP or a public listener', () => {
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ PUBLIC_URL: 'https://keyward.example' }, /PUBLIC_URL/],
+      [{ TRUST_PROXY: '1' }, /TRUST_PROXY/],
+      [{ SMTP_URL: 'smtp://mail.example.com' }, /SMTP_URL/],
+      [{ HOST: '0.0.0.0' }, /HOST/],
+    ];
+    for (const [env, names] of cases) {
+      expect(() => loadConfig({ KEYWARD_DEV_MAILBOX: '1', ...env })).toThrow(ConfigError);
+      expect(() => loadConfig({ KEYWARD_DEV_MAILBOX: '1', ...env })).toThrow(names);
+    }
+    for (const bad of ['yes', 'true', '2', 'on']) expect(() => loadConfig({ KEYWARD_DEV_MAILBOX: bad })).toThrow(/KEYWARD_DEV_MAILBOX/);
+  });
+});
+
+// Issue 10 item 7: `true` believes the whole X-Forwarded-For chain, so any client picks its
+// address (checklist RD-05, Fastify trustProxy); only hop counts and proxy addresses are accepted.
+describe('the TRUST_PROXY setting', () => {
+  it('accepts a hop count or a list of proxy addresses and ranges', () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1, 10.1.0.0/16,::1, fd00::/8, loopback' }).trustProxy).toEqual(['10.0.0.1', '10.1.0.0/16', '::1', 'fd00::/8', 'loopback']);
+  });
+
+  it('refuses true and entries that are not addresses, naming TRUST_PROXY', () => {
+    for (const bad of ['true', 'TRUE', 'proxy.example', '10.0.0.1/33', '1.2.3', '10.0.0.1,,evil', '-1', '1.5', '::1/129', '10.0.0.0/8/1']) {
+      expect(() => loadConfig({ TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/);
+    }
+  });
+
+  it('accepts a hop count only on a loopback listener, where every peer is one of this machine’s proxies', () => {
+    expect(loadConfig({ TRUST_PROXY: '1', HOST: '::1' }).trustProxy).toBe(1);
+    expect(() => loadConfig({ TRUST_PROXY: '1', HOST: '0.0.0.0' })).toThrow(/TRUST_PROXY.*HOST/);
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.1', HOST: '0.0.0.0' }).trustProxy).toEqual(['10.0.0.1']);
+  });
+});

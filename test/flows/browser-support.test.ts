@@ -172,6 +172,43 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
     await screenshot(adminPage.page, 'support-reset-audit');
   });
 
+  // Issue 10 item 22: every reload asked the instance's /api/v1/me, which cleared the operator's
+  // cookie, so a reload or a second tab logged the operator out.
+  it('keeps the operator logged in across reloads and in a second tab', async () => {
+    const { flow } = server.addInstance('enterprise');
+    const operator = server.addOperator('Rita Reload');
+    const { context, page } = await flow.freshPage();
+    const instanceMe: string[] = [];
+    context.on('request', (request) => {
+      if (new URL(request.url()).pathname === '/api/v1/me') instanceMe.push(request.url());
+    });
+    await logInToSupport(page, flow.server.origin, operator);
+    await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
+    const app = new Authenticator(await setupKeyFromPage(page));
+    await page.getByLabel('Verification code').fill(await app.nextCode());
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('heading', { name: 'Support console' }).waitFor();
+
+    for (let i = 0; i < 2; i += 1) {
+      await page.reload();
+      await page.getByRole('heading', { name: 'Support console' }).waitFor();
+      expect(await page.getByRole('banner').textContent()).toContain('Logged in as Rita Reload');
+    }
+    const second = await context.newPage();
+    await second.goto(`${flow.server.origin}/support`);
+    await second.getByRole('heading', { name: 'Support console' }).waitFor();
+    expect(await second.getByRole('banner').textContent()).toContain('Logged in as Rita Reload');
+    await second.getByRole('list', { name: 'Matching instances' }).waitFor();
+    await screenshot(second, 'support-second-tab');
+    // The first tab still works after all that: its next request finds the session.
+    await page.getByRole('searchbox', { name: 'Find an instance' }).fill(flow.instance.slug);
+    await expect.poll(() => page.getByRole('list', { name: 'Matching instances' }).getByRole('link', { name: new RegExp(flow.instance.name) }).count()).toBe(1);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Support console' }).waitFor();
+    await screenshot(page, 'support-after-reload');
+    expect(instanceMe).toEqual([]);
+  });
+
   it('shows the support login to a browser with an instance session', async () => {
     const { flow, admin } = server.addInstance('business');
     const { page } = await flow.freshPage();

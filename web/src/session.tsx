@@ -1,6 +1,12 @@
 /** Who is logged in, loaded once from GET /me and refreshed after login, setup and logout. */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, ApiError, type Me } from './api.ts';
+import { useLocation } from './router.ts';
+
+/** The support console's pages: they have their own session (GET /support/me). */
+export function isSupportPath(pathname: string): boolean {
+  return pathname === '/support' || pathname.startsWith('/support/');
+}
 
 export type SessionState =
   | { status: 'loading' }
@@ -38,9 +44,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const forget = useCallback(() => setState({ status: 'anonymous' }), []);
 
+  // Why not on /support: an operator's cookie is no instance session; asking the instance's /me
+  // with it is pointless at best (issue 10 item 22: it used to end the operator's session).
+  const onSupport = isSupportPath(useLocation().pathname);
   useEffect(() => {
-    void refresh();
-  }, [refresh]);
+    if (!onSupport) void refresh();
+  }, [refresh, onSupport]);
 
   const value = useMemo(() => ({ state, refresh, forget }), [state, refresh, forget]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;

@@ -19,6 +19,17 @@ export interface ClientInfo {
   deviceTokens: Array<{ id: string; secret: string }>;
 }
 
+/** How long a new session at `stage` lives: a login waiting at a step 15 minutes, a full session 12 hours. */
+export function sessionLifetimeSeconds(stage: LoginStage): number {
+  return stage === 'done' ? SESSION_ABSOLUTE_SECONDS : PENDING_LOGIN_SECONDS;
+}
+
+/** A token and when its session ends: the cookie carrying it must not outlive it (issue 10 item 21). */
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+}
+
 /**
  * A new session row and its cookie token. Why always a new id: a session id known before a
  * privilege change must be worthless after it (session fixation, ASVS 7.2.4, SPEC rule 12).
@@ -33,7 +44,7 @@ export function newSession(
 ): { token: string; row: NewSession } {
   const token = newSessionToken();
   const now = deps.clock.now();
-  const lifetime = stage === 'done' ? SESSION_ABSOLUTE_SECONDS : PENDING_LOGIN_SECONDS;
+  const lifetime = sessionLifetimeSeconds(stage);
   return {
     token: token.token,
     row: {

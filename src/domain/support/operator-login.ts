@@ -13,13 +13,8 @@ import { PENDING_SETUP_SECONDS, STEP_UP_SECONDS } from '../totp/two-factor.ts';
 import { operatorActor, type AuditAction, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 import type { TotpSetup } from '../totp/start-totp-setup.ts';
 import type { ActiveOperatorSession, NewOperatorSession, Operator, OperatorStage } from './operator-store.ts';
-import {
-  newOperatorToken,
-  OPERATOR_ABSOLUTE_SECONDS,
-  OPERATOR_IDLE_SECONDS,
-  OPERATOR_PENDING_SECONDS,
-  parseOperatorToken,
-} from './operator-session.ts';
+import { newOperatorToken, OPERATOR_IDLE_SECONDS, operatorSessionLifetimeSeconds, parseOperatorToken } from './operator-session.ts';
+import type { IssuedToken } from '../session/start-session.ts';
 
 /** A support login step's answer (SPEC §3: as /auth/login and /auth/verify). */
 export type OperatorStep = { next: 'done' } | { next: 'verify'; methods: ['totp'] } | { next: 'setup'; canPostpone: false };
@@ -52,7 +47,7 @@ function operatorEvent(deps: Deps, action: AuditAction, operator: Operator, clie
 function newOperatorSession(deps: Deps, operatorId: string, stage: OperatorStage, client: AuditClient, secondFactorAt: Date | null, endsBy?: Date) {
   const token = newOperatorToken();
   const now = deps.clock.now();
-  const lifetime = stage === 'done' ? OPERATOR_ABSOLUTE_SECONDS : OPERATOR_PENDING_SECONDS;
+  const lifetime = operatorSessionLifetimeSeconds(stage);
   let expiresAt = addSeconds(now, lifetime);
   if (endsBy && endsBy.getTime() < expiresAt.getTime()) expiresAt = endsBy;
   const row: NewOperatorSession = {
@@ -151,7 +146,7 @@ async function useCode(
   code: string,
   client: AuditClient,
   action: 'support.login_succeeded' | 'step_up.succeeded',
-): Promise<string> {
+): Promise<IssuedToken> {
   const now = deps.clock.now();
   const key = operatorSecondFactorKey(active.operator.id);
   const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now);
@@ -167,17 +162,17 @@ async function useCode(
   const audit = [operatorEvent(deps, action, active.operator, client, action === 'support.login_succeeded' ? { factors: ['password', 'totp'] } : { factor: 'totp' })];
   const used = await deps.stores.operators.consumeStep(active.operator.id, step, { previousId: active.session.id, next: next.row }, { clearKeys: [key], audit });
   if (!used) return refuse();
-  return next.token;
+  return { token: next.token, expiresAt: next.row.expiresAt };
 }
 
 /** POST /support/verify: the code after the password. */
 export async function verifyOperator(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<{ step: OperatorStep; token: string }> {
   const active = await loadStep(deps, token, ['verify'], client.ip);
-  return { step: { next: 'done' }, token: await useCode(deps, active, code, client, 'support.login_succeeded') };
+  return { step: { next: 'done' }, token: (await useCode(deps, active, code, client, 'support.login_succeeded')).token };
 }
 
 /** POST /support/step-up: a fresh code for the next 10 minutes of support actions (rule 12). */
-export async function operatorStepUp(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<string> {
+export async function operatorStepUp(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<IssuedToken> {
   const active = await loadStep(deps, token, ['done'], client.ip);
   return useCode(deps, active, code, client, 'step_up.succeeded');
 }

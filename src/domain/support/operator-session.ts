@@ -8,6 +8,11 @@ export const OPERATOR_IDLE_SECONDS = 15 * 60;
 export const OPERATOR_ABSOLUTE_SECONDS = 2 * 60 * 60;
 export const OPERATOR_PENDING_SECONDS = 10 * 60;
 
+/** How long a new operator session at `stage` lives (before a step-up's clamp to the old end). */
+export function operatorSessionLifetimeSeconds(stage: 'done' | 'verify' | 'setup'): number {
+  return stage === 'done' ? OPERATOR_ABSOLUTE_SECONDS : OPERATOR_PENDING_SECONDS;
+}
+
 /**
  * An operator's cookie value is `op.` + an `id.secret` token. Why a prefix: the two kinds of
  * session can never be mistaken for each other; an instance route does not parse an operator

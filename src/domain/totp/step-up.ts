@@ -1,6 +1,6 @@
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
-import { newSession, type ClientInfo } from '../session/start-session.ts';
+import { newSession, type ClientInfo, type IssuedToken } from '../session/start-session.ts';
 import { loadSessionForStep } from '../login/load-login-step.ts';
 import { userEvent } from '../audit/audit-event.ts';
 import { checkSecondFactor, consumeSecondFactor, type SecondFactorInput } from './check-code.ts';
@@ -9,7 +9,7 @@ import { checkSecondFactor, consumeSecondFactor, type SecondFactorInput } from '
  * Step-up (SPEC rule 12): a full session passes a fresh code (or the backup code) and counts as
  * verified for 10 minutes. The session id changes (SES-03), and the factor is used up like any other.
  */
-export async function stepUp(deps: Deps, sessionToken: string | undefined, input: SecondFactorInput, client: ClientInfo): Promise<string> {
+export async function stepUp(deps: Deps, sessionToken: string | undefined, input: SecondFactorInput, client: ClientInfo): Promise<IssuedToken> {
   const active = await loadSessionForStep(deps, sessionToken, ['done'], client.ip);
   if (!active.totp) throw new DomainError('forbidden', 'Set up an authenticator app first.');
   const checked = await checkSecondFactor(deps, active, input, client, 'step_up');
@@ -19,5 +19,5 @@ export async function stepUp(deps: Deps, sessionToken: string | undefined, input
   next.row.expiresAt = new Date(Math.min(next.row.expiresAt.getTime(), active.session.expiresAt.getTime()));
   const audit = [userEvent(now, 'step_up.succeeded', active.instance.id, active.user, client, { factor: checked.kind })];
   await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, audit }, client);
-  return next.token;
+  return { token: next.token, expiresAt: next.row.expiresAt };
 }

@@ -9,8 +9,9 @@ import { stepUp } from '../../domain/totp/step-up.ts';
 import { logout } from '../../domain/session/authenticate.ts';
 import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
 import type { LoginStep } from '../../domain/login/login-step.ts';
-import { clientInfo, requestClient, type Cookies } from '../plugins/session.ts';
-import { isOperatorToken } from '../../domain/support/operator-session.ts';
+import { clientInfo, requestClient, secondsUntil, type Cookies } from '../plugins/session.ts';
+import { isOperatorToken, operatorSessionLifetimeSeconds } from '../../domain/support/operator-session.ts';
+import { sessionLifetimeSeconds } from '../../domain/session/start-session.ts';
 import { confirmOperatorSetup, logoutOperator, startOperatorSetup } from '../../domain/support/operator-login.ts';
 import { qrSvg } from '../qr.ts';
 import { changePassword } from '../../domain/account/change-password.ts';
@@ -33,7 +34,7 @@ export const pendingResets = new Set<Promise<unknown>>();
 /** The login steps (SPEC §3). Each answers `{next}` and sets a new session cookie. */
 export function authRoutes(deps: Deps, jar: Cookies) {
   const answer = (reply: FastifyReply, result: { step: LoginStep; sessionToken: string; device?: IssuedDevice | null }) => {
-    jar.set(reply, result.sessionToken);
+    jar.set(reply, result.sessionToken, sessionLifetimeSeconds(result.step.next));
     if (result.device) jar.setDevice(reply, result.device);
     return result.step;
   };
@@ -60,7 +61,7 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       const token = jar.read(request);
       if (isOperatorToken(token)) {
         const result = await confirmOperatorSetup(deps, token, request.body.code, requestClient(request));
-        jar.set(reply, result.token);
+        jar.set(reply, result.token, operatorSessionLifetimeSeconds(result.step.next));
         return result.step;
       }
       return answer(reply, await confirmTotpSetup(deps, token, request.body.code, clientInfo(request, jar)));
@@ -71,7 +72,8 @@ export function authRoutes(deps: Deps, jar: Cookies) {
     );
 
     app.post<{ Body: SecondFactorBody }>('/auth/step-up', { schema: { body: secondFactorBodySchema } }, async (request, reply) => {
-      jar.set(reply, await stepUp(deps, jar.read(request), request.body, clientInfo(request, jar)));
+      const issued = await stepUp(deps, jar.read(request), request.body, clientInfo(request, jar));
+      jar.set(reply, issued.token, secondsUntil(issued.expiresAt, deps.clock.now()));
       return reply.status(204).send();
     });
 

@@ -3,6 +3,7 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import { completeFirstRun, isFirstRunOpen } from '../../domain/setup/first-run.ts';
 import { MAX_PASSWORD_LENGTH } from '../../domain/account/password-rules.ts';
 import { clientInfo, type Cookies } from '../plugins/session.ts';
+import { sessionLifetimeSeconds } from '../../domain/session/start-session.ts';
 import { loginStepSchema } from './auth.schemas.ts';
 
 const setupBodySchema = {
@@ -52,7 +53,7 @@ export function setupRoutes(deps: Deps, jar: Cookies) {
         const { token, instance, admin } = request.body;
         const input = { ...instance, admin };
         const { step, sessionToken } = await completeFirstRun(deps, token, input, clientInfo(request, jar));
-        jar.set(reply, sessionToken);
+        jar.set(reply, sessionToken, sessionLifetimeSeconds(step.next));
         return step;
       },
     );

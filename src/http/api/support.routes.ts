@@ -9,10 +9,11 @@ import {
   verifyOperator,
 } from '../../domain/support/operator-login.ts';
 import { findInstances, instanceUsers, supportReset } from '../../domain/support/support-console.ts';
+import { isOperatorToken, operatorSessionLifetimeSeconds } from '../../domain/support/operator-session.ts';
 import { MAX_PAGE_SIZE } from '../../domain/admin/list-users.ts';
 import { invalidInput } from '../../domain/shared/errors.ts';
 import type { ActiveOperatorSession } from '../../domain/support/operator-store.ts';
-import { requestClient, type Cookies } from '../plugins/session.ts';
+import { requestClient, secondsUntil, type Cookies } from '../plugins/session.ts';
 import { codeBodySchema, loginStepSchema, type CodeBody } from './auth.schemas.ts';
 import { activitySchema } from './audit.schemas.ts';
 
@@ -110,25 +111,28 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
       { schema: { body: supportLoginBodySchema, response: { 200: loginStepSchema } } },
       async (request, reply) => {
         const result = await loginOperator(deps, request.body, { ...requestClient(request), previousToken: jar.read(request) });
-        jar.set(reply, result.token);
+        jar.set(reply, result.token, operatorSessionLifetimeSeconds(result.step.next));
         return result.step;
       },
     );
 
     app.post<{ Body: CodeBody }>('/support/verify', { schema: { body: codeBodySchema, response: { 200: loginStepSchema } } }, async (request, reply) => {
       const result = await verifyOperator(deps, jar.read(request), request.body.code, requestClient(request));
-      jar.set(reply, result.token);
+      jar.set(reply, result.token, operatorSessionLifetimeSeconds(result.step.next));
       return result.step;
     });
 
     app.post<{ Body: CodeBody }>('/support/step-up', { schema: { body: codeBodySchema } }, async (request, reply) => {
-      jar.set(reply, await operatorStepUp(deps, jar.read(request), request.body.code, requestClient(request)));
+      const issued = await operatorStepUp(deps, jar.read(request), request.body.code, requestClient(request));
+      jar.set(reply, issued.token, secondsUntil(issued.expiresAt, deps.clock.now()));
       return reply.status(204).send();
     });
 
     app.post('/support/logout', async (request, reply) => {
-      await logoutOperator(deps, jar.read(request));
-      jar.clear(reply);
+      const token = jar.read(request);
+      await logoutOperator(deps, token);
+      // Only an operator's cookie: a user's session is not this route's to end (issue 10 item 22).
+      if (isOperatorToken(token)) jar.clear(reply);
       return reply.status(204).send();
     });
 

@@ -4,11 +4,12 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import type { ActiveSession } from '../../domain/session/session-store.ts';
 import type { ClientInfo } from '../../domain/session/start-session.ts';
 import { authenticate } from '../../domain/session/authenticate.ts';
-import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
 import { DomainError } from '../../domain/shared/errors.ts';
 import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
 import { parseIdSecretToken, TOKEN_ID, TOKEN_SECRET } from '../../crypto/token.ts';
 import { sha256Hex } from '../../crypto/hash.ts';
+import { isOperatorToken } from '../../domain/support/operator-session.ts';
+import { clientIp, clientUserAgent } from '../client-address.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -19,7 +20,8 @@ declare module 'fastify' {
 export interface Cookies {
   session: string;
   read(request: FastifyRequest): string | undefined;
-  set(reply: FastifyReply, token: string): void;
+  /** `maxAgeSeconds`: what the session carried has left (sessionLifetimeSeconds, or until its end). */
+  set(reply: FastifyReply, token: string, maxAgeSeconds: number): void;
   clear(reply: FastifyReply): void;
   /** Trusted-device tokens this browser holds (one cookie per known location). */
   devices(request: FastifyRequest): Array<{ id: string; secret: string }>;
@@ -31,7 +33,8 @@ const MAX_DEVICE_COOKIES = 10;
 /**
  * Cookies: HttpOnly (no script reads them), SameSite=Lax, Path=/, no Domain; over https also
  * Secure with the __Host- prefix, which browsers only accept in that exact shape (SES-01, RD-02).
- * The session cookie lives at most as long as a session; a device cookie as long as its trust.
+ * The session cookie lives as long as the session it carries (a login waiting at a step 15
+ * minutes, not 12 hours: issue 10 item 21); a device cookie as long as its trust.
  */
 export function cookies(publicUrl: URL): Cookies {
   const secure = publicUrl.protocol === 'https:';
@@ -42,7 +45,7 @@ export function cookies(publicUrl: URL): Cookies {
   return {
     session,
     read: (request) => request.cookies[session],
-    set: (reply, token) => reply.setCookie(session, token, { ...options, maxAge: SESSION_ABSOLUTE_SECONDS }),
+    set: (reply, token, maxAgeSeconds) => reply.setCookie(session, token, { ...options, maxAge: Math.max(0, Math.floor(maxAgeSeconds)) }),
     clear: (reply) => reply.clearCookie(session, options),
     devices: (request) =>
       Object.entries(request.cookies)
@@ -53,6 +56,11 @@ export function cookies(publicUrl: URL): Cookies {
   };
 }
 
+/** The Max-Age for a session ending at `expiresAt`: whole seconds, never past its end. */
+export function secondsUntil(expiresAt: Date, now: Date): number {
+  return Math.floor((expiresAt.getTime() - now.getTime()) / 1000);
+}
+
 export async function registerSessions(app: FastifyInstance): Promise<void> {
   await app.register(cookie);
   app.decorateRequest('auth', null);
@@ -61,8 +69,8 @@ export async function registerSessions(app: FastifyInstance): Promise<void> {
 export function clientInfo(request: FastifyRequest, jar: Cookies): ClientInfo {
   const previous = parseIdSecretToken(jar.read(request));
   return {
-    ip: request.ip ?? null,
-    userAgent: request.headers['user-agent'] ?? null,
+    ip: clientIp(request),
+    userAgent: clientUserAgent(request),
     previousSession: previous ? { id: previous.id, secretHash: sha256Hex(previous.secret) } : null,
     deviceTokens: jar.devices(request),
   };
@@ -70,7 +78,7 @@ export function clientInfo(request: FastifyRequest, jar: Cookies): ClientInfo {
 
 /** Who is asking, as the audit log keeps it. */
 export function requestClient(request: FastifyRequest): { ip: string | null; userAgent: string | null } {
-  return { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };
+  return { ip: clientIp(request), userAgent: clientUserAgent(request) };
 }
 
 /**
@@ -79,10 +87,12 @@ export function requestClient(request: FastifyRequest): { ip: string | null; use
  */
 export function requireFullSession(deps: Deps, jar: Cookies, list?: { sessions: number }) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const active = await authenticate(deps, jar.read(request), undefined, list);
+    const token = jar.read(request);
+    const active = await authenticate(deps, token, undefined, list);
     if (!active || active.session.stage !== 'done') {
       // Why: a half-authenticated session can call nothing but its next login step (SPEC rule 12).
-      if (!active) jar.clear(reply);
+      // An operator's cookie is not ours to end: the support console asks here too (issue 10 item 22).
+      if (!active && !isOperatorToken(token)) jar.clear(reply);
       throw new DomainError('unauthenticated', 'Log in first.');
     }
     request.auth = active;

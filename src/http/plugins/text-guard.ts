@@ -4,20 +4,21 @@ import { errorBody } from '../error-handler.ts';
 /** NUL and unpaired UTF-16 surrogates: PostgreSQL stores neither in text or jsonb. */
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-/** The path of the first string in `value` that the database could not store, or null. */
+/**
+ * The path of the first string in `value` (keys included) that the database could not store, or
+ * null. Iterative, with an explicit stack: no input nests deep enough to exhaust the call stack.
+ */
 export function unstorableField(value: unknown, path = ''): string | null {
-  if (typeof value === 'string') return UNSTORABLE.test(value) ? path || 'body' : null;
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) {
-      const found = unstorableField(item, `${path}[${i}]`);
-      if (found) return found;
-    }
-    return null;
-  }
-  if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) {
-      const found = unstorableField(key, path) ?? unstorableField(item, path ? `${path}.${key}` : key);
-      if (found) return found;
+  const pending: Array<[unknown, string]> = [[value, path]];
+  while (pending.length > 0) {
+    const [item, at] = pending.pop()!;
+    if (typeof item === 'string') {
+      if (UNSTORABLE.test(item)) return at || 'body';
+    } else if (item !== null && typeof item === 'object') {
+      const children: Array<[unknown, string]> = Array.isArray(item)
+        ? item.map((child, i) => [child, `${at}[${i}]`])
+        : Object.entries(item).flatMap(([key, child]): Array<[unknown, string]> => [[key, at], [child, at ? `${at}.${key}` : key]]);
+      for (let i = children.length - 1; i >= 0; i -= 1) pending.push(children[i]!);
     }
   }
   return null;
