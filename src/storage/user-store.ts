@@ -20,6 +20,21 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
     password_changed_at: user.passwordChangedAt,
   });
   return {
+    async lockActiveAdmins() {
+      // Why the rows and FOR UPDATE: PostgreSQL re-checks a locked row's WHERE after waiting for
+      // a concurrent change, so an admin demoted or disabled meanwhile is not returned; the
+      // id order means two such transactions queue instead of deadlocking.
+      const rows = await db
+        .selectFrom('users')
+        .select('id')
+        .where('instance_id', '=', instanceId)
+        .where('role', '=', 'admin')
+        .where('status', '=', 'active')
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+      return rows.map((row) => row.id);
+    },
     async listAdmins(limit) {
       const rows = await users().where('role', '=', 'admin').where('status', '=', 'active').orderBy('email_key').limit(limit).execute();
       return rows.map(toUser);

@@ -22,6 +22,12 @@ export interface UserStore {
   findAccount(id: string): Promise<{ user: User; instance: Instance; totp: { secretSealed: string; lastUsedStep: number } | null; backupCodeMac: string | null } | null>;
   /** Changes role and/or status; disabling ends the user's sessions. null when no such user. */
   update(id: string, change: { role?: User['role']; status?: User['status'] }): Promise<User | null>;
+  /**
+   * Locks the rows of the instance's active administrators (FOR UPDATE, in id order) until the
+   * transaction ends and returns their ids: as they are once any concurrent change committed.
+   * Only inside stores.transaction.
+   */
+  lockActiveAdmins(): Promise<string[]>;
   /** The instance's active administrators, by email, at most `limit`. */
   listAdmins(limit: number): Promise<User[]>;
   /** Of these emails, the ones that already exist in the instance (any case), as stored. */

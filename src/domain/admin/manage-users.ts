@@ -50,6 +50,14 @@ export async function updateUser(
   const change = { ...(input.role !== undefined ? { role: parseRole(input.role) } : {}), ...(input.status !== undefined ? { status: input.status } : {}) };
   const result = await deps.stores.transaction(async (stores) => {
     const users = stores.forInstance(active.instance.id).users;
+    // Why under a lock: the caller's role was read with the session, before this transaction;
+    // two admins demoting or disabling each other at once would both pass and leave no admin.
+    // The caller must still be an active admin other than the target, so one always remains
+    // (OWASP ASVS 5.0 V2.3: business logic holds under concurrent requests).
+    const admins = await users.lockActiveAdmins();
+    if (!admins.some((adminId) => adminId === active.user.id && adminId !== id)) {
+      throw new DomainError('forbidden', 'Only administrators can do this.');
+    }
     const account = await users.findAccount(id);
     const before = account?.user;
     const updated = before ? await users.update(id, change) : null;
