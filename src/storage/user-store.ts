@@ -35,6 +35,16 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
         .execute();
       return rows.map((row) => row.id);
     },
+    async countPostponement(id, limit) {
+      const result = await db
+        .updateTable('users')
+        .set({ setup_postponements: sql`setup_postponements + 1` })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .where((eb) => (limit === null ? eb.lit(true) : eb('setup_postponements', '<', limit)))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
     async listAdmins(limit) {
       const rows = await users().where('role', '=', 'admin').where('status', '=', 'active').orderBy('email_key').limit(limit).execute();
       return rows.map(toUser);

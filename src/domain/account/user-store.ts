@@ -28,6 +28,11 @@ export interface UserStore {
    * Only inside stores.transaction.
    */
   lockActiveAdmins(): Promise<string[]>;
+  /**
+   * Adds one to the user's postponed setups while they are fewer than `limit` (null: no limit):
+   * one conditional UPDATE, so parallel postponements cannot pass the limit. false: not counted.
+   */
+  countPostponement(id: string, limit: number | null): Promise<boolean>;
   /** The instance's active administrators, by email, at most `limit`. */
   listAdmins(limit: number): Promise<User[]>;
   /** Of these emails, the ones that already exist in the instance (any case), as stored. */

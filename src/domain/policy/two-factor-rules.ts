@@ -32,6 +32,11 @@ export function setupDemand(policy: PasswordPolicy, postponements: number, now: 
   };
 }
 
+/** How many postponements the policy allows in all; null: no limit (the limit belongs to enforcement). */
+export function postponeLimit(policy: PasswordPolicy): number | null {
+  return policy.twoFactor.enforceSetup ? policy.twoFactor.maxPostpones : null;
+}
+
 /**
  * Whether a user without an app must set one up before anything else, under the instance's
  * policy now (issue 10 item 6: authorisation changes apply to existing sessions at once). Yes
