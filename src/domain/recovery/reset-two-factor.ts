@@ -43,12 +43,35 @@ export function parseVerification(raw: unknown): Verification {
   if (typeof method !== 'string' || !(VERIFICATION_METHODS as readonly string[]).includes(method)) {
     throw invalidInput('verification.method', `Choose how the identity was verified: ${VERIFICATION_METHODS.join(', ')}.`);
   }
-  const reference = typeof input.reference === 'string' ? input.reference.trim() : '';
-  if (reference.length < 1 || reference.length > 200) throw invalidInput('verification.reference', 'Enter a reference such as the ticket id (at most 200 characters).');
-  const notes = typeof input.notes === 'string' ? input.notes.trim() : input.notes === undefined || input.notes === null ? '' : null;
-  if (notes === null || notes.length > 2000) throw invalidInput('verification.notes', 'Notes are text of at most 2000 characters.');
-  if (method === 'other' && notes.length === 0) throw invalidInput('verification.notes', 'Describe how the identity was verified.');
-  return { method: method as VerificationMethod, reference, notes: notes.length > 0 ? notes : null };
+  const reference = typeof input.reference === 'string' ? recordText(input.reference, false) : '';
+  if (reference === null || !hasVisible(reference) || reference.length > 200) {
+    throw invalidInput('verification.reference', 'Enter a reference such as the ticket id (at most 200 characters, no control characters).');
+  }
+  const notes = typeof input.notes === 'string' ? recordText(input.notes, true) : input.notes === undefined || input.notes === null ? '' : null;
+  if (notes === null || notes.length > 2000) throw invalidInput('verification.notes', 'Notes are text of at most 2000 characters, without control characters.');
+  if (method === 'other' && !hasVisible(notes)) throw invalidInput('verification.notes', 'Describe how the identity was verified.');
+  return { method: method as VerificationMethod, reference, notes: hasVisible(notes) ? notes : null };
+}
+
+const INVISIBLE = /[\p{Cf}\p{Cc}\p{Z}]/gu;
+const EDGES = /^[\p{Cf}\p{Cc}\p{Z}]+|[\p{Cf}\p{Cc}\p{Z}]+$/gu;
+/** Control characters, and the bidirectional overrides and isolates that make text read other than it is stored. */
+const CONTROLS = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+const CONTROLS_BUT_LINES = /[\p{Cc}\u202a-\u202e\u2066-\u2069](?<![\n\t])/u;
+
+/**
+ * Text for the verification record, NFC and without invisible characters at its ends; null when
+ * it holds control characters (notes: line breaks and tabs allowed). Why: a reference of U+200B
+ * looks filled in and records nothing (issue 10 item 16; Unicode TR 36 on invisible characters).
+ */
+function recordText(raw: string, multiline: boolean): string | null {
+  const text = raw.normalize('NFC').replace(EDGES, '');
+  return (multiline ? CONTROLS_BUT_LINES : CONTROLS).test(text) ? null : text;
+}
+
+/** Whether something visible is left once format, control and space characters are removed. */
+function hasVisible(text: string): boolean {
+  return text.replace(INVISIBLE, '').length > 0;
 }
 
 interface ResetRequest {
