@@ -176,9 +176,6 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
         ), touched as (
           update known_locations set last_used_at = ${next.lastSeenAt}
           where id = ${effects.touchLocationId ?? ''} and instance_id = ${instanceId} and user_id = ${next.userId}
-        ), postponed as (
-          update users set setup_postponements = setup_postponements + 1
-          where ${effects.countPostponement ? sql`instance_id = ${instanceId} and id = ${next.userId}` : sql`false`}
         ), audited as (
           ${insertAudit(effects.audit, gate)}
         )

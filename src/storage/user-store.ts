@@ -20,6 +20,31 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
     password_changed_at: user.passwordChangedAt,
   });
   return {
+    async lockActiveAdmins() {
+      // Why the rows and FOR UPDATE: PostgreSQL re-checks a locked row's WHERE after waiting for
+      // a concurrent change, so an admin demoted or disabled meanwhile is not returned; the
+      // id order means two such transactions queue instead of deadlocking.
+      const rows = await db
+        .selectFrom('users')
+        .select('id')
+        .where('instance_id', '=', instanceId)
+        .where('role', '=', 'admin')
+        .where('status', '=', 'active')
+        .orderBy('id')
+        .forUpdate()
+        .execute();
+      return rows.map((row) => row.id);
+    },
+    async countPostponement(id, limit) {
+      const result = await db
+        .updateTable('users')
+        .set({ setup_postponements: sql`setup_postponements + 1` })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .where((eb) => (limit === null ? eb.lit(true) : eb('setup_postponements', '<', limit)))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
     async listAdmins(limit) {
       const rows = await users().where('role', '=', 'admin').where('status', '=', 'active').orderBy('email_key').limit(limit).execute();
       return rows.map(toUser);

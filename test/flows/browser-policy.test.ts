@@ -65,7 +65,16 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
     expect(await enforce.isDisabled()).toBe(true);
     await autoEnable.check();
     await enforce.check();
-    await save(page);
+    await page.getByRole('dialog', { name: 'Password policy' }).getByRole('button', { name: 'Save' }).click();
+    // The admin has no app either: enforcement reaches their own session at once (issue 10 item 6),
+    // and the UI takes them to the setup step instead of a page that can load nothing.
+    await page.getByRole('heading', { name: 'Set up two-factor authentication' }).waitFor();
+    await page.getByText('Your organisation requires two-factor authentication').waitFor();
+    const own = new Authenticator(await setupKeyFromPage(page));
+    await page.getByLabel('Verification code').fill(await own.nextCode());
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await flow.onProfile(page);
+    await flow.openSettings(page, admin);
 
     const reopened = await openPolicy(page);
     expect(await reopened.getByRole('checkbox', { name: 'Auto-enable two factor authentication' }).isChecked()).toBe(true);
@@ -74,8 +83,8 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
     await reopened.waitFor({ state: 'detached' });
 
     expect(await shieldOf(page, 'Mia Member')).toBe('2FA enabled, not set up');
-    expect(await shieldOf(page, 'Ida Admin')).toBe('2FA enabled, not set up');
-    expect(await page.locator('.user-counts').textContent()).toBe('Two-factor authentication: 0 active · 2 pending · 0 off');
+    expect(await shieldOf(page, admin.name)).toBe('2FA active');
+    expect(await page.locator('.user-counts').textContent()).toBe('Two-factor authentication: 1 active · 1 pending · 0 off');
     expect(await page.getByRole('button', { name: 'Ask users to enable 2FA' }).count()).toBe(0);
     await screenshot(page, 'users-pending');
 
@@ -95,7 +104,7 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
 
     await page.reload();
     await expect.poll(() => shieldOf(page, 'Mia Member')).toBe('2FA active');
-    expect(await page.locator('.user-counts').textContent()).toBe('Two-factor authentication: 1 active · 1 pending · 0 off');
+    expect(await page.locator('.user-counts').textContent()).toBe('Two-factor authentication: 2 active · 0 pending · 0 off');
     expect(cspViolations).toEqual([]);
   });
 

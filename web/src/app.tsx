@@ -41,6 +41,8 @@ function Protected({ state, render }: { state: SessionState; render(me: Me): Rea
   if (state.status === 'loading') return <PublicShell><Loading /></PublicShell>;
   if (state.status === 'error') return <PublicShell><Alert>{state.message}</Alert></PublicShell>;
   if (state.status === 'anonymous') return <Redirect to="/login" />;
+  // The instance now enforces 2FA and this user has no app: the setup step, not a dead end.
+  if (state.status === 'setup-required') return <Redirect to="/login?step=setup" />;
   return <AppShell me={state.me}>{render(state.me)}</AppShell>;
 }
 
@@ -81,7 +83,7 @@ export function App() {
   if (path === '/' || path === '/login') {
     if (state.status === 'loading') return <PublicShell><Loading /></PublicShell>;
     if (signedIn) return <Redirect to="/profile" />;
-    if (path === '/') return <Redirect to={`/login${location.search}`} />;
+    if (path === '/') return <Redirect to={state.status === 'setup-required' ? '/login?step=setup' : `/login${location.search}`} />;
     return <PublicShell><LoginStepPage search={location.searchParams} /></PublicShell>;
   }
   if (path === '/profile/password') return <Protected state={state} render={() => <ChangePasswordPage />} />;

@@ -12,6 +12,8 @@ export type SessionState =
   | { status: 'loading' }
   | { status: 'anonymous' }
   | { status: 'signed-in'; me: Me }
+  /** Logged in, but the instance now requires an authenticator app first (403 setup_enforced). */
+  | { status: 'setup-required' }
   | { status: 'error'; message: string };
 
 interface SessionContextValue {
@@ -33,6 +35,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       setState({ status: 'signed-in', me });
       return me;
     } catch (error) {
+      if (error instanceof ApiError && error.code === 'setup_enforced') {
+        setState({ status: 'setup-required' });
+        return null;
+      }
       if (error instanceof ApiError && error.status === 401) {
         setState({ status: 'anonymous' });
         return null;

@@ -22,6 +22,17 @@ export interface UserStore {
   findAccount(id: string): Promise<{ user: User; instance: Instance; totp: { secretSealed: string; lastUsedStep: number } | null; backupCodeMac: string | null } | null>;
   /** Changes role and/or status; disabling ends the user's sessions. null when no such user. */
   update(id: string, change: { role?: User['role']; status?: User['status'] }): Promise<User | null>;
+  /**
+   * Locks the rows of the instance's active administrators (FOR UPDATE, in id order) until the
+   * transaction ends and returns their ids: as they are once any concurrent change committed.
+   * Only inside stores.transaction.
+   */
+  lockActiveAdmins(): Promise<string[]>;
+  /**
+   * Adds one to the user's postponed setups while they are fewer than `limit` (null: no limit):
+   * one conditional UPDATE, so parallel postponements cannot pass the limit. false: not counted.
+   */
+  countPostponement(id: string, limit: number | null): Promise<boolean>;
   /** The instance's active administrators, by email, at most `limit`. */
   listAdmins(limit: number): Promise<User[]>;
   /** Of these emails, the ones that already exist in the instance (any case), as stored. */

@@ -8,6 +8,8 @@ import { parseEmail, parsePersonName, parseRole, type User } from '../account/us
 import { sendInvitation } from '../account/password-links.ts';
 import { describeTwoFactor } from '../account/describe-me.ts';
 import type { UserListItem } from './list-users.ts';
+import { roleChangedMail } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
 
 function item(active: ActiveSession, user: User, associated: boolean): UserListItem {
   return { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status, twoFactor: describeTwoFactor(active.instance.policy, user, associated) };
@@ -46,16 +48,54 @@ export async function updateUser(
   requireAdmin(deps, active);
   if (id === active.user.id) throw new DomainError('forbidden', 'Ask another administrator to change your own account.');
   const change = { ...(input.role !== undefined ? { role: parseRole(input.role) } : {}), ...(input.status !== undefined ? { status: input.status } : {}) };
-  return deps.stores.transaction(async (stores) => {
+  const result = await deps.stores.transaction(async (stores) => {
     const users = stores.forInstance(active.instance.id).users;
+    // Why under a lock: the caller's role was read with the session, before this transaction;
+    // two admins demoting or disabling each other at once would both pass and leave no admin.
+    // The caller must still be an active admin other than the target, so one always remains
+    // (OWASP ASVS 5.0 V2.3: business logic holds under concurrent requests).
+    const admins = await users.lockActiveAdmins();
+    if (!admins.some((adminId) => adminId === active.user.id && adminId !== id)) {
+      throw new DomainError('forbidden', 'Only administrators can do this.');
+    }
     const account = await users.findAccount(id);
     const before = account?.user;
     const updated = before ? await users.update(id, change) : null;
     if (!before || !updated) throw new DomainError('not_found', 'No such user in this instance.');
     const events = [];
-    if (before.role !== updated.role) events.push(adminEvent(deps, active, 'user.role_changed', updated, client, { from: before.role, to: updated.role }));
+    if (before.role !== updated.role) {
+      events.push(adminEvent(deps, active, 'user.role_changed', updated, client, { from: before.role, to: updated.role }));
+      await tellAboutRoleChange({ ...deps, stores }, active, before, updated, client);
+    }
     if (before.status !== updated.status) events.push(adminEvent(deps, active, updated.status === 'disabled' ? 'user.disabled' : 'user.enabled', updated, client));
     await stores.audit.record(events);
     return item(active, updated, Boolean(account?.totp));
   });
+  deps.mailQueued();
+  return result;
+}
+
+/**
+ * Someone became or stopped being an administrator: the other administrators and the user are
+ * told, through the outbox in the same transaction (issue 10 item 2: a role is one PATCH away
+ * from the rules that depend on it, so a change nobody hears of is a silent escalation).
+ */
+async function tellAboutRoleChange(deps: Deps, active: ActiveSession, before: User, after: User, client: AuditClient): Promise<void> {
+  const now = deps.clock.now();
+  const admins = await deps.stores.forInstance(active.instance.id).users.listAdmins(100);
+  const recipients = [...admins.filter((admin) => admin.id !== active.user.id && admin.id !== after.id), after];
+  for (const to of recipients) {
+    const mail = roleChangedMail({
+      to: to.email,
+      name: to.name,
+      instanceName: active.instance.name,
+      at: now,
+      ip: client.ip,
+      actor: active.user,
+      target: after,
+      from: before.role,
+      role: after.role,
+    });
+    await deps.stores.outbox.enqueue(active.instance.id, sealMail(deps.secretBox, mail), now);
+  }
 }

@@ -313,3 +313,30 @@ export function sessionsEndedMail(input: {
   ];
   return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
 }
+
+/**
+ * To the instance's administrators (and the user concerned) when someone becomes or stops being an
+ * administrator (issue 10 item 2): who did it, when, from where, and what to do if it is unknown.
+ */
+export function roleChangedMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  at: Date;
+  ip: string | null;
+  actor: { name: string; email: string };
+  target: { name: string; email: string };
+  from: string;
+  role: string;
+}): MailMessage {
+  const subject = `The role of ${input.target.name} changed from ${input.from} to ${input.role}`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `At ${input.at.toISOString()}, ${input.actor.name} (${input.actor.email}) changed the role of ${input.target.name} (${input.target.email}) in ${input.instanceName} from ${input.from} to ${input.role}, from ${input.ip ?? 'an unknown address'}.`,
+    'The event is in Settings → Audit.',
+    '',
+    `If you do not know about this, check with ${input.actor.name} at once.`,
+  ];
+  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
+}

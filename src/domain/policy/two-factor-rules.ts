@@ -32,6 +32,24 @@ export function setupDemand(policy: PasswordPolicy, postponements: number, now: 
   };
 }
 
+/** How many postponements the policy allows in all; null: no limit (the limit belongs to enforcement). */
+export function postponeLimit(policy: PasswordPolicy): number | null {
+  return policy.twoFactor.enforceSetup ? policy.twoFactor.maxPostpones : null;
+}
+
+/**
+ * Whether a user without an app must set one up before anything else, under the instance's
+ * policy now (issue 10 item 6: authorisation changes apply to existing sessions at once). Yes
+ * once enforcement has started, or when the user postponed more often than the limit allows now;
+ * the session of the last allowed postponement keeps its rights until the deadline.
+ */
+export function mustSetUpNow(policy: PasswordPolicy, user: Pick<User, 'twoFactorEnabled' | 'setupPostponements'>, associated: boolean, now: Date): boolean {
+  const { enforceSetup, enforceFrom, maxPostpones } = policy.twoFactor;
+  if (associated || !enforceSetup || !isTwoFactorEnabled(policy, user)) return false;
+  const started = enforceFrom === null || enforceFrom.getTime() <= now.getTime();
+  return started || (maxPostpones !== null && user.setupPostponements > maxPostpones);
+}
+
 /** When the user's password expires under rotation; null without rotation (the default). */
 export function passwordExpiresAt(policy: PasswordPolicy, passwordChangedAt: Date | null): Date | null {
   const days = policy.password.maxAgeDays;

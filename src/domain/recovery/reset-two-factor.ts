@@ -5,6 +5,7 @@ import type { User } from '../account/user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { requireAdmin } from '../instance/require-admin.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
+import { isFresh } from '../totp/two-factor.ts';
 import { secondFactorKey } from '../throttle/throttle.ts';
 import { adminResetNoticeMail, loginUrl, twoFactorResetMail, type ResetBy } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
@@ -42,12 +43,35 @@ export function parseVerification(raw: unknown): Verification {
   if (typeof method !== 'string' || !(VERIFICATION_METHODS as readonly string[]).includes(method)) {
     throw invalidInput('verification.method', `Choose how the identity was verified: ${VERIFICATION_METHODS.join(', ')}.`);
   }
-  const reference = typeof input.reference === 'string' ? input.reference.trim() : '';
-  if (reference.length < 1 || reference.length > 200) throw invalidInput('verification.reference', 'Enter a reference such as the ticket id (at most 200 characters).');
-  const notes = typeof input.notes === 'string' ? input.notes.trim() : input.notes === undefined || input.notes === null ? '' : null;
-  if (notes === null || notes.length > 2000) throw invalidInput('verification.notes', 'Notes are text of at most 2000 characters.');
-  if (method === 'other' && notes.length === 0) throw invalidInput('verification.notes', 'Describe how the identity was verified.');
-  return { method: method as VerificationMethod, reference, notes: notes.length > 0 ? notes : null };
+  const reference = typeof input.reference === 'string' ? recordText(input.reference, false) : '';
+  if (reference === null || !hasVisible(reference) || reference.length > 200) {
+    throw invalidInput('verification.reference', 'Enter a reference such as the ticket id (at most 200 characters, no control characters).');
+  }
+  const notes = typeof input.notes === 'string' ? recordText(input.notes, true) : input.notes === undefined || input.notes === null ? '' : null;
+  if (notes === null || notes.length > 2000) throw invalidInput('verification.notes', 'Notes are text of at most 2000 characters, without control characters.');
+  if (method === 'other' && !hasVisible(notes)) throw invalidInput('verification.notes', 'Describe how the identity was verified.');
+  return { method: method as VerificationMethod, reference, notes: hasVisible(notes) ? notes : null };
+}
+
+const INVISIBLE = /[\p{Cf}\p{Cc}\p{Z}]/gu;
+const EDGES = /^[\p{Cf}\p{Cc}\p{Z}]+|[\p{Cf}\p{Cc}\p{Z}]+$/gu;
+/** Control characters, and the bidirectional overrides and isolates that make text read other than it is stored. */
+const CONTROLS = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/u;
+const CONTROLS_BUT_LINES = /[\p{Cc}\u202a-\u202e\u2066-\u2069](?<![\n\t])/u;
+
+/**
+ * Text for the verification record, NFC and without invisible characters at its ends; null when
+ * it holds control characters (notes: line breaks and tabs allowed). Why: a reference of U+200B
+ * looks filled in and records nothing (issue 10 item 16; Unicode TR 36 on invisible characters).
+ */
+function recordText(raw: string, multiline: boolean): string | null {
+  const text = raw.normalize('NFC').replace(EDGES, '');
+  return (multiline ? CONTROLS_BUT_LINES : CONTROLS).test(text) ? null : text;
+}
+
+/** Whether something visible is left once format, control and space characters are removed. */
+function hasVisible(text: string): boolean {
+  return text.replace(INVISIBLE, '').length > 0;
 }
 
 interface ResetRequest {
@@ -104,20 +128,15 @@ async function performReset(deps: Deps, request: ResetRequest): Promise<void> {
  * POST /admin/users/{id}/two-factor/reset (SPEC rule 8). An administrator resets a user of their
  * own instance, never themselves: their own recovery goes through support, so a stolen admin
  * session cannot reset the admin's own factor and enrol the thief's (ADM-03). Resetting another
- * administrator is allowed (an admin could demote them first anyway) but every other
- * administrator is told, as with support's resets.
+ * administrator is allowed, but every other administrator is told, as with support's resets.
  */
 export async function resetByAdmin(deps: Deps, active: ActiveSession, userId: string, client: AuditClient, reason: string | null): Promise<void> {
   requireAdmin(deps, active);
   if (userId === active.user.id) throw new DomainError('cannot_reset_self', 'Administrators cannot reset their own two-factor authentication. Ask support.');
-  const target = await deps.stores.forInstance(active.instance.id).users.findById(userId);
-  if (!target) throw new DomainError('not_found', 'No such user in this instance.');
-  // NIST SP 800-63B §3.2.2: a reset must not come from a session weaker than the factor it
-  // removes. For an administrator's factor the resetting admin needs 2FA of their own (and a
-  // fresh code, checked above), so a phished password alone cannot strip 2FA from the admins.
-  if (target.role === 'admin' && !(active.user.twoFactorEnabled && active.totp)) {
-    throw new DomainError('forbidden', "Set up two-factor authentication for your own account before resetting another administrator's.");
-  }
+  const account = await deps.stores.forInstance(active.instance.id).users.findAccount(userId);
+  if (!account) throw new DomainError('not_found', 'No such user in this instance.');
+  const target = account.user;
+  if (account.totp) requireEqualOrStrongerFactor(deps, active);
   await performReset(deps, {
     instance: active.instance,
     target,
@@ -127,6 +146,21 @@ export async function resetByAdmin(deps: Deps, active: ActiveSession, userId: st
     details: { by: 'admin', ...(reason ? { reason } : {}) },
     noticeAdmins: target.role === 'admin' ? { verifiedBy: null } : null,
   });
+}
+
+/**
+ * Removing someone's authenticator app needs an admin whose own 2FA is active and whose code is
+ * fresh. Why the target's app and not its role: NIST SP 800-63B-4 removes an authenticator only
+ * with one of equal or greater strength, and a role is one PATCH away (issue 10: a password-only
+ * admin demoted an admin, reset them as a member and promoted them back).
+ */
+function requireEqualOrStrongerFactor(deps: Deps, active: ActiveSession): void {
+  if (!(isTwoFactorEnabled(active.instance.policy, active.user) && active.totp)) {
+    throw new DomainError('forbidden', "Set up two-factor authentication for your own account before resetting someone's authenticator app.");
+  }
+  if (!isFresh(active.session.secondFactorAt, deps.clock.now())) {
+    throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
+  }
 }
 
 /** A support operator's reset of an administrator, after a recorded verification (SPEC rule 9). */

@@ -2,6 +2,7 @@ import { constantTimeEqual, sha256Hex } from '../../crypto/hash.ts';
 import type { Deps } from '../shared/deps.ts';
 import { addSeconds } from '../shared/clock.ts';
 import type { ActiveSession } from './session-store.ts';
+import { mustSetUpNow } from '../policy/two-factor-rules.ts';
 import { parseSessionToken, SESSION_IDLE_SECONDS, SESSION_TOUCH_SECONDS } from './session.ts';
 
 /**
@@ -27,7 +28,21 @@ export async function authenticate(
     list,
   );
   if (!active || !constantTimeEqual(secretHash, active.secretHash)) return null;
-  return active;
+  return underCurrentPolicy(active, now);
+}
+
+/**
+ * A full session (or one at the password change) of a user who could not get one now, because
+ * the instance enforces 2FA setup and the user has no app, is at `setup`: it can set an app up
+ * and do nothing else. Why here: every request's authorisation passes this one lookup, so a
+ * policy change reaches live sessions at once, with no extra statement (OWASP ASVS 5.0 V8.3.1,
+ * NIST SP 800-63B-4 §2.2.1: AAL2 needs a second factor, and the instance now requires AAL2).
+ */
+function underCurrentPolicy(active: ActiveSession, now: Date): ActiveSession {
+  const { session, instance, user, totp } = active;
+  if (session.stage !== 'done' && session.stage !== 'change_password') return active;
+  if (!mustSetUpNow(instance.policy, user, totp !== null, now)) return active;
+  return { ...active, session: { ...session, stage: 'setup' } };
 }
 
 /** Ends the session behind a cookie value; unknown or malformed values are ignored. */

@@ -74,12 +74,12 @@ export interface TenantSessionStore {
   /**
    * Ends `previous` (when given, its secret hash matches, and it belongs to this instance) and stores `next`, in
    * one statement that also deletes the throttle keys `clearKeys` (a success) and refreshes the
-   * known location `touchLocationId`; `countPostponement` adds one to the user's postponed setups.
+   * known location `touchLocationId`.
    */
   rotate(
     previous: { id: string; secretHash: string } | null,
     next: NewSession,
-    effects?: { clearKeys?: string[]; touchLocationId?: string; countPostponement?: boolean; audit?: NewAuditEvent[]; requirePrevious?: boolean },
+    effects?: { clearKeys?: string[]; touchLocationId?: string; audit?: NewAuditEvent[]; requirePrevious?: boolean },
   ): Promise<boolean>;
   /** Ends every session of the user except `exceptId`. */
   deleteForUser(userId: string, exceptId?: string): Promise<number>;

@@ -5,6 +5,7 @@ import type { ActiveSession } from '../../domain/session/session-store.ts';
 import type { ClientInfo } from '../../domain/session/start-session.ts';
 import { authenticate } from '../../domain/session/authenticate.ts';
 import { DomainError } from '../../domain/shared/errors.ts';
+import { mustSetUpNow } from '../../domain/policy/two-factor-rules.ts';
 import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
 import { parseIdSecretToken, TOKEN_ID, TOKEN_SECRET } from '../../crypto/token.ts';
 import { sha256Hex } from '../../crypto/hash.ts';
@@ -93,6 +94,10 @@ export function requireFullSession(deps: Deps, jar: Cookies, list?: { sessions: 
       // Why: a half-authenticated session can call nothing but its next login step (SPEC rule 12).
       // An operator's cookie is not ours to end: the support console asks here too (issue 10 item 22).
       if (!active && !isOperatorToken(token)) jar.clear(reply);
+      // A session held at setup by an enforced policy says so, so the UI can open the setup page.
+      if (active?.session.stage === 'setup' && mustSetUpNow(active.instance.policy, active.user, active.totp !== null, deps.clock.now())) {
+        throw new DomainError('setup_enforced', 'Your organisation requires two-factor authentication: set it up to continue.');
+      }
       throw new DomainError('unauthenticated', 'Log in first.');
     }
     request.auth = active;

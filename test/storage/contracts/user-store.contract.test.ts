@@ -47,6 +47,19 @@ describe.each(engines())('UserStore on %s', (engine) => {
     expect(await other.findExistingEmails(['only-a@example.test'])).toEqual([]);
   });
 
+  it('locks and returns only the active administrators of its own instance', async () => {
+    const a = await givenInstance(deps);
+    const b = await givenInstance(deps);
+    const users = deps.stores.forInstance(a.instance.id).users;
+    const second = await users.insert({ ...newUser('second-admin@example.test'), role: 'admin' });
+    const disabled = await users.insert({ ...newUser('gone-admin@example.test'), role: 'admin' });
+    await users.update(disabled.id, { status: 'disabled' });
+    await users.insert(newUser('plain-member@example.test'));
+    const locked = await deps.stores.transaction((stores) => stores.forInstance(a.instance.id).users.lockActiveAdmins());
+    expect(locked.sort()).toEqual([a.admin.id, second.id].sort());
+    expect(locked).not.toContain(b.admin.id);
+  });
+
   it('inserts only missing users and reports which were inserted', async () => {
     const { instance } = await givenInstance(deps);
     const users = deps.stores.forInstance(instance.id).users;

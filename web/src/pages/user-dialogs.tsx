@@ -107,7 +107,13 @@ export function EditUserDialog({ user, withStepUp, onSaved, onCancel }: { user: 
     <FormDialog title={title} onClose={onCancel} onSubmit={submit}>
       <p className="dialog-description muted">{user.email}</p>
       {error ? <Alert>{error}</Alert> : null}
-      <SelectField id="edit-role" label="Role" value={role} onChange={(event) => setRole(event.target.value as Role)}>
+      <SelectField
+        id="edit-role"
+        label="Role"
+        hint="A change of role is emailed to the other administrators and to the person, and kept in the audit log."
+        value={role}
+        onChange={(event) => setRole(event.target.value as Role)}
+      >
         <option value="member">Member</option>
         <option value="admin">Administrator</option>
       </SelectField>
@@ -166,8 +172,8 @@ export function ResetEffects({ name }: { name: string }) {
   );
 }
 
-// `forbidden` has more than one reason (no longer an administrator; resetting another
-// administrator without 2FA of one's own), so the server's own sentence is shown for it.
+// `forbidden` has more than one reason (no longer an administrator; removing someone's
+// authenticator app without 2FA of one's own), so the server's own sentence is shown for it.
 const RESET_REFUSALS: Record<string, string> = {
   cannot_reset_self: 'You cannot reset your own two-factor authentication. Your own recovery goes through the vendor’s support.',
   not_found: 'This user is no longer in your instance. Reload the list.',
