@@ -35,7 +35,9 @@ export interface TwoFactorStore {
   /**
    * Makes `secretSealed` the user's authenticator (replacing any earlier one) with `step` as used,
    * turns 2FA on, ends the user's other sessions and known locations, swaps the session and stores
-   * the new location. false (nothing changed) when the session `swap` ends no longer exists.
+   * the new location. One transaction that locks the user row first: of enrolments confirmed at
+   * once exactly one wins. false (nothing changed) when the session `swap` ends no longer exists
+   * once the lock is held.
    */
   confirmEnrolment(
     userId: string,
