@@ -3,7 +3,7 @@ import type { NewKnownLocation, SessionSwap, TwoFactorStore } from '../domain/to
 import type { Database } from './schema.ts';
 import { insertSession } from './session-store.ts';
 import { insertOutbox } from './outbox-store.ts';
-import { insertAudit, insertAuditWhere } from './audit-store.ts';
+import { insertAudit } from './audit-store.ts';
 import { deleteThrottleKeys } from './throttle-store.ts';
 
 /** Second-factor writes of one instance; each method is one statement (data-modifying CTEs). */
@@ -159,28 +159,27 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
       return rows.length === 1;
     },
 
-    async disable(userId, audit, usingBackup) {
-      const usingBackupMac = usingBackup?.mac;
-      // With a backup code, deleting that exact code is the gate: a concurrent use of the same
-      // code (which replaces it) makes this change nothing.
-      const gate = usingBackupMac === undefined ? sql<boolean>`true` : sql<boolean>`exists (select 1 from uncoded)`;
-      const { rows } = await sql<{ id: string }>`
-        with uncoded as (
-          delete from backup_codes where instance_id = ${instanceId} and user_id = ${userId}
-            ${usingBackupMac === undefined ? sql`` : sql`and code_mac = ${usingBackupMac}`}
-          returning user_id
-        ), removed as (
-          delete from totp_credentials where instance_id = ${instanceId} and user_id = ${userId} and ${gate}
-        ), forgotten as (
-          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and ${gate}
-        ), audited as (
-          ${insertAuditWhere(audit, gate)}
-        ), cleared as (
-          ${deleteThrottleKeys(usingBackup?.clearKeys ?? [], 'uncoded')}
-        )
-        update users set two_factor_enabled = false where instance_id = ${instanceId} and id = ${userId} and ${gate}
-        returning id`.execute(db);
-      return rows.length === 1;
+    async disable(userId, audit, keepSessionId) {
+      // Why the user row is locked first and every other session ends here: removing a factor is
+      // a credential event (SES-07, ASVS 5.0 7.4.3; issue 10 item 17), and a session that
+      // survived it, or an enrolment confirmed meanwhile, would keep what the owner just removed.
+      return withUserLocked(db, instanceId, userId, async (tx) => {
+        const { rows } = await sql<{ id: string }>`
+          with uncoded as (
+            delete from backup_codes where instance_id = ${instanceId} and user_id = ${userId}
+          ), removed as (
+            delete from totp_credentials where instance_id = ${instanceId} and user_id = ${userId}
+          ), forgotten as (
+            delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
+          ), ended as (
+            delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and id <> ${keepSessionId ?? ''}
+          ), audited as (
+            ${insertAudit(audit)}
+          )
+          update users set two_factor_enabled = false where instance_id = ${instanceId} and id = ${userId}
+          returning id`.execute(tx);
+        return rows.length === 1;
+      });
     },
   };
 }

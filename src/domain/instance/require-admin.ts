@@ -20,7 +20,7 @@ export function requireAdminRole(active: ActiveSession): void {
 /** With 2FA active, sensitive actions need a code verified in the last 10 minutes. */
 export function requireFreshSecondFactor(deps: Deps, active: ActiveSession): void {
   const twoFactorActive = active.user.twoFactorEnabled && active.totp !== null;
-  if (twoFactorActive && !isFresh(active.session.secondFactorAt, deps.clock.now())) {
+  if (twoFactorActive && !isFresh(active.session, deps.clock.now())) {
     throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
   }
 }
