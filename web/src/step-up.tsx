@@ -49,7 +49,17 @@ export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): { withStepUp
   const stepUpDialog = waiting ? (
     <CodeDialog
       title="Confirm it is you"
-      description={<p>This change needs a fresh check. Enter the current code from your authenticator app.</p>}
+      description={
+        target !== INSTANCE_STEP_UP ? (
+          <p>This change needs a fresh check. Enter the current code from your authenticator app.</p>
+        ) : (
+          <p>
+            This change needs a fresh check. Enter the current code from your authenticator app. A backup code cannot confirm
+            changes; without your phone, an administrator (for an administrator, your keyward provider's support) resets
+            two-factor authentication for you.
+          </p>
+        )
+      }
       submitLabel="Confirm"
       allowBackupCode={target.allowBackupCode}
       onSubmit={(factor) => target.stepUp(factor)}
