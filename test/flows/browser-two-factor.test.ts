@@ -35,6 +35,21 @@ describe('two-factor authentication in the browser', { timeout: 90_000 }, () => 
 
     await first.page.getByRole('button', { name: 'Set up now' }).click();
     await first.page.waitForURL(`${flow.server.origin}/profile/two-factor`);
+    // From a full session, binding a first app needs the current password (issue 10 item 5).
+    await first.page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+    expect(await first.page.getByLabel('Verification code').count()).toBe(0);
+    await first.page.getByRole('button', { name: 'Continue' }).click();
+    await first.page.getByText('Enter your current password.').waitFor();
+    await first.page.getByLabel('Current password').fill('not the password at all');
+    await first.page.getByRole('button', { name: 'Continue' }).click();
+    await first.page.getByText('The current password is not correct.').waitFor();
+    expect(await seriousAccessibilityViolations(first.page)).toEqual([]);
+    await screenshot(first.page, '2fa-setup-password');
+    await first.page.setViewportSize({ width: 375, height: 800 });
+    await screenshot(first.page, '2fa-setup-password-375');
+    await first.page.setViewportSize({ width: 1280, height: 800 });
+    await first.page.getByLabel('Current password').fill(person.password);
+    await first.page.getByRole('button', { name: 'Continue' }).click();
     const qr = first.page.getByRole('img', { name: 'QR code for your authenticator app' });
     await qr.waitFor();
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);

@@ -25,10 +25,12 @@ interface Props {
   /** Sends the proof with the change; a rejection is shown here and the form stays. */
   onSubmit(proof: FactorChangeProof): Promise<void>;
   fallback: string;
+  /** What stands above the fields, inside the form (a dialog's title and description). */
+  intro?: ReactNode;
 }
 
 /** The password field and, with an app, the code field, as one form with its own errors. */
-export function FactorChangeForm({ id, needsCode, buttons, onSubmit, fallback }: Props) {
+export function FactorChangeForm({ id, needsCode, buttons, onSubmit, fallback, intro }: Props) {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
@@ -59,6 +61,7 @@ export function FactorChangeForm({ id, needsCode, buttons, onSubmit, fallback }:
 
   return (
     <form className="form" onSubmit={(event) => void submit(event)} noValidate>
+      {intro}
       {error ? <Alert>{error}</Alert> : null}
       <TextField
         id={`${id}-password`}

@@ -70,28 +70,31 @@ export function TwoFactorOptions({ me }: { me: Me }) {
       {askingCode ? (
         <Dialog title="Turn off two-factor authentication?" onClose={() => setAskingCode(false)}>
           {(titleId) => (
-            <>
-              <h2 id={titleId} className="dialog-title">
-                Turn off two-factor authentication?
-              </h2>
-              <div className="dialog-description">
-                <p>
-                  Enter your current password and the current code from your authenticator app. Turning it off removes the app
-                  from your account, logs you out of every other browser, and every browser will log in with the password only.
-                </p>
-              </div>
-              <FactorChangeForm
-                id={titleId}
-                needsCode
-                fallback="Turning two-factor authentication off failed. Try again."
-                buttons={(pending) => <DialogButtons submitLabel="Turn off" destructive busy={pending} onCancel={() => setAskingCode(false)} />}
-                onSubmit={async (proof) => {
-                  await api.setTwoFactor({ enabled: false, ...proof });
-                  setAskingCode(false);
-                  void refresh();
-                }}
-              />
-            </>
+            <FactorChangeForm
+              id={titleId}
+              intro={
+                <>
+                  <h2 id={titleId} className="dialog-title">
+                    Turn off two-factor authentication?
+                  </h2>
+                  <div className="dialog-description">
+                    <p>
+                      Enter your current password and the current code from your authenticator app. Turning it off removes the
+                      app from your account, logs you out of every other browser, and every browser will log in with the password
+                      only.
+                    </p>
+                  </div>
+                </>
+              }
+              needsCode
+              fallback="Turning two-factor authentication off failed. Try again."
+              buttons={(pending) => <DialogButtons submitLabel="Turn off" destructive busy={pending} onCancel={() => setAskingCode(false)} />}
+              onSubmit={async (proof) => {
+                await api.setTwoFactor({ enabled: false, ...proof });
+                setAskingCode(false);
+                void refresh();
+              }}
+            />
           )}
         </Dialog>
       ) : null}
