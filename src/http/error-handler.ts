@@ -21,6 +21,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   password_reused: 422,
   locked: 423,
   rate_limited: 429,
+  reauthentication_required: 403,
+  totp_required: 403,
 };
 
 export interface ErrorBody {

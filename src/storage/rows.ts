@@ -124,6 +124,7 @@ export function toSession(row: {
   last_seen_at: Date;
   expires_at: Date;
   second_factor_at: Date | null;
+  second_factor_kind?: Session['secondFactorKind'];
   pending_totp_secret: string | null;
   pending_totp_expires_at: Date | null;
 }): Session {
@@ -136,6 +137,7 @@ export function toSession(row: {
     lastSeenAt: row.last_seen_at,
     expiresAt: row.expires_at,
     secondFactorAt: row.second_factor_at,
+    secondFactorKind: row.second_factor_kind ?? null,
     pendingTotp:
       row.pending_totp_secret && row.pending_totp_expires_at
         ? { secretSealed: row.pending_totp_secret, expiresAt: row.pending_totp_expires_at }

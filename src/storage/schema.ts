@@ -90,6 +90,8 @@ export interface SessionsTable {
   second_factor_at: Timestamp | null;
   pending_totp_secret: string | null;
   pending_totp_expires_at: Timestamp | null;
+  /** Which factor `second_factor_at` is about (migration 0009); null with it, or from before 0009. */
+  second_factor_kind: 'totp' | 'backup_code' | null;
 }
 
 export interface TotpCredentialsTable {

@@ -16,6 +16,7 @@ interface ActiveRow {
   last_seen_at: Date;
   expires_at: Date;
   second_factor_at: Date | null;
+  second_factor_kind: 'totp' | 'backup_code' | null;
   pending_totp_secret: string | null;
   pending_totp_expires_at: Date | null;
   secret_hash: string;
@@ -42,7 +43,7 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
       const { rows } = await sql<ActiveRow>`
         with found as (
           select s.id, s.instance_id, s.user_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.secret_hash,
-                 s.second_factor_at, s.pending_totp_secret, s.pending_totp_expires_at,
+                 s.second_factor_at, s.second_factor_kind, s.pending_totp_secret, s.pending_totp_expires_at,
                  u.email as u_email, u.name as u_name, u.role as u_role, u.status as u_status,
                  u.two_factor_enabled as u_two_factor_enabled, u.password_changed_at as u_password_changed_at,
                  u.created_at as u_created_at,
@@ -205,7 +206,7 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
   };
 }
 
-type NewSessionRow = { id: string; secretHash: string; userId: string; stage: string; lastSeenAt: Date; expiresAt: Date; ip: string | null; userAgent: string | null; secondFactorAt: Date | null };
+type NewSessionRow = { id: string; secretHash: string; userId: string; stage: string; lastSeenAt: Date; expiresAt: Date; ip: string | null; userAgent: string | null; secondFactorAt: Date | null; secondFactorKind?: string | null };
 
 /**
  * `insert into sessions …` for a new session, as the final statement of a CTE; with `onlyIf`
@@ -213,7 +214,8 @@ type NewSessionRow = { id: string; secretHash: string; userId: string; stage: st
  */
 export function insertSession(instanceId: string, next: NewSessionRow, onlyIf?: string) {
   const values = sql`${next.id}, ${instanceId}, ${next.userId}, ${next.secretHash}, ${next.stage}, ${next.lastSeenAt}::timestamptz,
-                ${next.lastSeenAt}::timestamptz, ${next.expiresAt}::timestamptz, ${next.ip}::text, ${next.userAgent}::text, ${next.secondFactorAt}::timestamptz`;
-  return sql`insert into sessions (id, instance_id, user_id, secret_hash, stage, created_at, last_seen_at, expires_at, ip, user_agent, second_factor_at)
+                ${next.lastSeenAt}::timestamptz, ${next.expiresAt}::timestamptz, ${next.ip}::text, ${next.userAgent}::text, ${next.secondFactorAt}::timestamptz,
+                ${next.secondFactorKind ?? null}::text`;
+  return sql`insert into sessions (id, instance_id, user_id, secret_hash, stage, created_at, last_seen_at, expires_at, ip, user_agent, second_factor_at, second_factor_kind)
         ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
 }

@@ -3,7 +3,7 @@ import type { NewKnownLocation, SessionSwap, TwoFactorStore } from '../domain/to
 import type { Database } from './schema.ts';
 import { insertSession } from './session-store.ts';
 import { insertOutbox } from './outbox-store.ts';
-import { insertAudit, insertAuditWhere } from './audit-store.ts';
+import { insertAudit } from './audit-store.ts';
 import { deleteThrottleKeys } from './throttle-store.ts';
 
 /** Second-factor writes of one instance; each method is one statement (data-modifying CTEs). */
@@ -58,39 +58,46 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
     },
 
     async confirmEnrolment(userId, secretSealed, step, swap, location, backup, audit, now) {
-      // Enrolling is a credential event: every other session and known location of the user ends
-      // (SES-07, RD-06); the session that proved the code gets a new id (SES-03).
-      // Only while the session that started the setup still exists: a reset that ended it
-      // meanwhile wins, and the app is not bound. Every part is gated on `alive`, never on the
-      // insert's RETURNING: reading it made PostgreSQL run the parts in another order, and the
-      // users row (touched here and by the totp_credentials trigger) lost an update, so the
-      // Users-list counters drifted (users-list.test.ts "keeps the counts right when a user sets up at login…").
-      const { rows } = await sql<{ id: string }>`
-        with alive as (
-          select id from sessions where id = ${swap.previousSessionId} and instance_id = ${instanceId} and user_id = ${userId}
-        ), enrolled as (
-          insert into totp_credentials (instance_id, user_id, secret_sealed, confirmed_at, last_used_step)
-          select ${instanceId}, ${userId}, ${secretSealed}, ${now}::timestamptz, ${step}::bigint from alive
-          on conflict (instance_id, user_id) do update
-            set secret_sealed = excluded.secret_sealed, confirmed_at = excluded.confirmed_at, last_used_step = excluded.last_used_step
-        ), enabled as (
-          update users set two_factor_enabled = true where instance_id = ${instanceId} and id = ${userId} and exists (select 1 from alive)
-        ), ended as (
-          delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from alive)
-        ), forgotten as (
-          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from alive)
-        ), located as (
-          ${insertLocation(userId, location, now, 'alive')}
-        ), coded as (
-          ${upsertBackupCode(userId, backup.mac, now, 'alive')}
-        ), mailed as (
-          ${insertOutbox(instanceId, backup.mail, now, 'alive')}
-        ), audited as (
-          ${insertAudit(audit, 'alive')}
-        )
-        ${insertSession(instanceId, swap.next, 'alive')}
-        returning id`.execute(db);
-      return rows.length === 1;
+      // Why a transaction with the user row locked first (STYLE.md: cold paths lock explicitly):
+      // in one statement, two enrolments confirmed at once each saw its own session alive and
+      // each ended only the sessions its snapshot held, so both won and both sessions survived
+      // (issue 10 item 20). Behind the lock, the statement below starts with a snapshot taken
+      // after the other enrolment committed: the session it ended is gone, `alive` is empty.
+      return withUserLocked(db, instanceId, userId, async (tx) => {
+        // Enrolling is a credential event: every other session and known location of the user ends
+        // (SES-07, RD-06); the session that proved the code gets a new id (SES-03).
+        // Only while the session that started the setup still exists: a reset that ended it
+        // meanwhile wins, and the app is not bound. Every part is gated on `alive`, never on the
+        // insert's RETURNING: reading it made PostgreSQL run the parts in another order, and the
+        // users row (touched here and by the totp_credentials trigger) lost an update, so the
+        // Users-list counters drifted (users-list.test.ts "keeps the counts right when a user sets up at login…").
+        const { rows } = await sql<{ id: string }>`
+          with alive as (
+            select id from sessions where id = ${swap.previousSessionId} and instance_id = ${instanceId} and user_id = ${userId}
+          ), enrolled as (
+            insert into totp_credentials (instance_id, user_id, secret_sealed, confirmed_at, last_used_step)
+            select ${instanceId}, ${userId}, ${secretSealed}, ${now}::timestamptz, ${step}::bigint from alive
+            on conflict (instance_id, user_id) do update
+              set secret_sealed = excluded.secret_sealed, confirmed_at = excluded.confirmed_at, last_used_step = excluded.last_used_step
+          ), enabled as (
+            update users set two_factor_enabled = true where instance_id = ${instanceId} and id = ${userId} and exists (select 1 from alive)
+          ), ended as (
+            delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from alive)
+          ), forgotten as (
+            delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from alive)
+          ), located as (
+            ${insertLocation(userId, location, now, 'alive')}
+          ), coded as (
+            ${upsertBackupCode(userId, backup.mac, now, 'alive')}
+          ), mailed as (
+            ${insertOutbox(instanceId, backup.mail, now, 'alive')}
+          ), audited as (
+            ${insertAudit(audit, 'alive')}
+          )
+          ${insertSession(instanceId, swap.next, 'alive')}
+          returning id`.execute(tx);
+        return rows.length === 1;
+      });
     },
 
     async consumeBackupCode(userId, oldMac, next, { swap, clearKeys = [], audit, now }) {
@@ -152,28 +159,39 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
       return rows.length === 1;
     },
 
-    async disable(userId, audit, usingBackup) {
-      const usingBackupMac = usingBackup?.mac;
-      // With a backup code, deleting that exact code is the gate: a concurrent use of the same
-      // code (which replaces it) makes this change nothing.
-      const gate = usingBackupMac === undefined ? sql<boolean>`true` : sql<boolean>`exists (select 1 from uncoded)`;
-      const { rows } = await sql<{ id: string }>`
-        with uncoded as (
-          delete from backup_codes where instance_id = ${instanceId} and user_id = ${userId}
-            ${usingBackupMac === undefined ? sql`` : sql`and code_mac = ${usingBackupMac}`}
-          returning user_id
-        ), removed as (
-          delete from totp_credentials where instance_id = ${instanceId} and user_id = ${userId} and ${gate}
-        ), forgotten as (
-          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and ${gate}
-        ), audited as (
-          ${insertAuditWhere(audit, gate)}
-        ), cleared as (
-          ${deleteThrottleKeys(usingBackup?.clearKeys ?? [], 'uncoded')}
-        )
-        update users set two_factor_enabled = false where instance_id = ${instanceId} and id = ${userId} and ${gate}
-        returning id`.execute(db);
-      return rows.length === 1;
+    async disable(userId, audit, keepSessionId) {
+      // Why the user row is locked first and every other session ends here: removing a factor is
+      // a credential event (SES-07, ASVS 5.0 7.4.3; issue 10 item 17), and a session that
+      // survived it, or an enrolment confirmed meanwhile, would keep what the owner just removed.
+      return withUserLocked(db, instanceId, userId, async (tx) => {
+        const { rows } = await sql<{ id: string }>`
+          with uncoded as (
+            delete from backup_codes where instance_id = ${instanceId} and user_id = ${userId}
+          ), removed as (
+            delete from totp_credentials where instance_id = ${instanceId} and user_id = ${userId}
+          ), forgotten as (
+            delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
+          ), ended as (
+            delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and id <> ${keepSessionId ?? ''}
+          ), audited as (
+            ${insertAudit(audit)}
+          )
+          update users set two_factor_enabled = false where instance_id = ${instanceId} and id = ${userId}
+          returning id`.execute(tx);
+        return rows.length === 1;
+      });
     },
   };
+}
+
+/**
+ * Runs `work` in a transaction (or the caller's) after `select … for update` on the user row:
+ * credential changes of one user happen one after another (SES-07: an enrolment, a disable).
+ */
+async function withUserLocked<T>(db: Kysely<Database>, instanceId: string, userId: string, work: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
+  const locked = async (tx: Kysely<Database>) => {
+    await sql`select id from users where instance_id = ${instanceId} and id = ${userId} for update`.execute(tx);
+    return work(tx);
+  };
+  return db.isTransaction ? locked(db) : db.transaction().execute(locked);
 }

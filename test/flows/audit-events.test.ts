@@ -67,7 +67,7 @@ describe.each(engines())('audit events on %s', (engine) => {
     await elsewhere.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) });
     await elsewhere.post('/api/v1/me/backup-code');
     deps.clock.advanceSeconds(30);
-    await elsewhere.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, code: oathtool(secret, deps.clock.now()) } });
+    await elsewhere.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) } });
 
     const events = await eventsOf(adminClient, `?userId=${member.id}`);
     expect(events.map((e) => [e.action, e.details])).toEqual([

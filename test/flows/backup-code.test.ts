@@ -45,7 +45,7 @@ describe('backup codes by email, through a real SMTP server', () => {
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: true } });
-    const { secret } = (await client.post('/api/v1/auth/setup')).json();
+    const { secret } = (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD })).json();
     await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) });
     deps.clock.advanceSeconds(30);
     return { instance, admin, secret, client };
@@ -102,7 +102,7 @@ describe('backup codes by email, through a real SMTP server', () => {
     const memberClient = new Client(app);
     await memberClient.login(instance.slug, member.email, PASSWORD);
     await memberClient.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: true } });
-    const { secret } = (await memberClient.post('/api/v1/auth/setup')).json();
+    const { secret } = (await memberClient.post('/api/v1/auth/setup', { currentPassword: PASSWORD })).json();
     await memberClient.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) });
     const other = await atVerify(instance.slug, member.email);
     expect(errorCode(await other.post('/api/v1/auth/verify', { backupCode: codeOf(mail!) }))).toBe('invalid_credentials');
@@ -143,16 +143,15 @@ describe('backup codes by email, through a real SMTP server', () => {
     expect((await client.post('/api/v1/me/backup-code', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
   });
 
-  it('steps up and turns 2FA off with the backup code', async () => {
+  it('neither steps up nor turns 2FA off with the backup code, and sends no new one (SPEC rule 4)', async () => {
     const { instance, admin, client } = await enrolled();
     await client.login(instance.slug, admin.email, PASSWORD);
     const [first] = await codeMails(admin.email);
-    expect((await client.post('/api/v1/auth/step-up', { backupCode: codeOf(first!) })).statusCode).toBe(204);
-    const mails = await codeMails(admin.email);
-    expect(mails).toHaveLength(2);
-    const off = await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, backupCode: codeOf(mails[1]!) } });
-    expect(off.json().status).toBe('off');
-    expect(await database.db.selectFrom('backup_codes').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
+    expect(errorCode(await client.post('/api/v1/auth/step-up', { backupCode: codeOf(first!) }))).toBe('totp_required');
+    const off = await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, currentPassword: PASSWORD, backupCode: codeOf(first!) } });
+    expect(errorCode(off)).toBe('totp_required');
+    expect(await codeMails(admin.email)).toHaveLength(1);
+    expect(await database.db.selectFrom('backup_codes').select('user_id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
   });
 
   it('keeps the code out of every column, every API answer and the request body schema', async () => {

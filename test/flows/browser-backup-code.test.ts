@@ -60,6 +60,15 @@ describe('backup codes in the browser', { timeout: 120_000 }, () => {
     await flow.onVerification(lost.page);
     await flow.verifyWithBackupCode(lost.page, typedCarelessly(code));
     await flow.onProfile(lost.page);
+    // A backup code logs in and nothing more (SPEC rule 4): the way to a new phone, not actions that are refused.
+    await lost.page.getByText('Ask an administrator of').waitFor();
+    expect(await lost.page.getByRole('button', { name: 'Replace authenticator app' }).count()).toBe(0);
+    expect(await lost.page.getByRole('button', { name: 'Send me a new backup code' }).count()).toBe(0);
+    expect(await flow.twoFactorSwitch(lost.page).getAttribute('aria-disabled')).toBe('true');
+    expect(await seriousAccessibilityViolations(lost.page)).toEqual([]);
+    await screenshot(lost.page, 'backup-login-new-phone-help');
+    await lost.page.setViewportSize({ width: 375, height: 800 });
+    await screenshot(lost.page, 'backup-login-new-phone-help-375');
     expect(lost.cspViolations).toEqual([]);
 
     const used = await flow.waitForMail(person.email, USED);

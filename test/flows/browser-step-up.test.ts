@@ -59,7 +59,7 @@ describe('confirming sensitive changes with a code in the browser', { timeout: 9
     expect(cspViolations).toEqual([]);
   });
 
-  it('asks for a code before replacing the app from a session that skipped the code', async () => {
+  it('asks for the password and a current code before replacing the app', async () => {
     const person = flow.addPerson();
     const { context, page } = await flow.freshPage();
     await flow.logIn(page, person);
@@ -70,9 +70,15 @@ describe('confirming sensitive changes with a code in the browser', { timeout: 9
     await flow.onProfile(page);
 
     await page.getByRole('button', { name: 'Replace authenticator app' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Confirm it is you' });
-    await dialog.getByLabel('Verification code').fill(await old.nextCode());
-    await dialog.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'replace-app-proof');
+    await page.setViewportSize({ width: 375, height: 800 });
+    await screenshot(page, 'replace-app-proof-375');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.getByLabel('Current password').fill(person.password);
+    await page.getByLabel('Verification code').fill(await old.nextCode());
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
     const replacement = new Authenticator(await setupKeyFromPage(page));
     expect(replacement.secret).not.toBe(old.secret);

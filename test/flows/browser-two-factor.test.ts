@@ -35,6 +35,21 @@ describe('two-factor authentication in the browser', { timeout: 90_000 }, () => 
 
     await first.page.getByRole('button', { name: 'Set up now' }).click();
     await first.page.waitForURL(`${flow.server.origin}/profile/two-factor`);
+    // From a full session, binding a first app needs the current password (issue 10 item 5).
+    await first.page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+    expect(await first.page.getByLabel('Verification code').count()).toBe(0);
+    await first.page.getByRole('button', { name: 'Continue' }).click();
+    await first.page.getByText('Enter your current password.').waitFor();
+    await first.page.getByLabel('Current password').fill('not the password at all');
+    await first.page.getByRole('button', { name: 'Continue' }).click();
+    await first.page.getByText('The current password is not correct.').waitFor();
+    expect(await seriousAccessibilityViolations(first.page)).toEqual([]);
+    await screenshot(first.page, '2fa-setup-password');
+    await first.page.setViewportSize({ width: 375, height: 800 });
+    await screenshot(first.page, '2fa-setup-password-375');
+    await first.page.setViewportSize({ width: 1280, height: 800 });
+    await first.page.getByLabel('Current password').fill(person.password);
+    await first.page.getByRole('button', { name: 'Continue' }).click();
     const qr = first.page.getByRole('img', { name: 'QR code for your authenticator app' });
     await qr.waitFor();
     expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml;base64,/);
@@ -99,7 +114,7 @@ describe('two-factor authentication in the browser', { timeout: 90_000 }, () => 
     expect(second.cspViolations).toEqual([]);
   });
 
-  it('turns 2FA off only with a current code, in a dialog that Escape closes', async () => {
+  it('turns 2FA off only with the password and a current code, in a dialog that Escape closes', async () => {
     const person = flow.addPerson();
     const { page, cspViolations } = await flow.freshPage();
     await flow.logIn(page, person);
@@ -110,19 +125,29 @@ describe('two-factor authentication in the browser', { timeout: 90_000 }, () => 
     const dialog = page.getByRole('dialog', { name: 'Turn off two-factor authentication?' });
     await dialog.waitFor();
     expect(await dialog.getAttribute('aria-modal')).toBe('true');
-    expect(await isFocused(dialog.getByLabel('Verification code'))).toBe(true);
+    expect(await isFocused(dialog.getByLabel('Current password'))).toBe(true);
+    expect(await dialog.getByRole('button', { name: "I don't have my device" }).count()).toBe(0);
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await screenshot(page, '2fa-turn-off-dialog');
+    await page.setViewportSize({ width: 375, height: 800 });
+    await screenshot(page, '2fa-turn-off-dialog-375');
+    await page.setViewportSize({ width: 1280, height: 800 });
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     expect(await flow.twoFactorSwitch(page).getAttribute('aria-checked')).toBe('true');
     expect(await isFocused(flow.twoFactorSwitch(page))).toBe(true);
 
     await flow.twoFactorSwitch(page).click();
+    await dialog.getByLabel('Verification code').fill(await authenticator.nextCode());
+    await dialog.getByRole('button', { name: 'Turn off' }).click();
+    await dialog.getByText('Enter your current password.').waitFor();
+    await dialog.getByLabel('Current password').fill('not the password at all');
+    await dialog.getByRole('button', { name: 'Turn off' }).click();
+    await dialog.getByText('The current password is not correct.').waitFor();
+    await dialog.getByLabel('Current password').fill(person.password);
     await dialog.getByLabel('Verification code').fill(authenticator.wrongCode());
     await dialog.getByRole('button', { name: 'Turn off' }).click();
-    await dialog.getByRole('alert').waitFor();
-    expect(await dialog.getByRole('alert').textContent()).toContain('not valid');
+    await dialog.getByText('That code is not valid.').waitFor();
     await screenshot(page, '2fa-turn-off-wrong');
     await dialog.getByLabel('Verification code').fill(await authenticator.nextCode());
     await dialog.getByRole('button', { name: 'Turn off' }).click();

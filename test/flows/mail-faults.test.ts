@@ -34,7 +34,7 @@ describe('mail when SMTP is down during 2FA setup', () => {
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: true } });
-    const { secret } = (await client.post('/api/v1/auth/setup')).json();
+    const { secret } = (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD })).json();
     expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
     await worker.drain();
     await worker.drain();

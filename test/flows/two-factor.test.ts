@@ -143,15 +143,17 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     expect(errorCode(await attacker.post('/api/v1/auth/step-up', { code: '123456' }))).toBe('forbidden');
   });
 
-  it('asks for a fresh code before replacing an app from a session that skipped the code', async () => {
+  it('asks for the password and a current code before replacing an app, even right after a step-up', async () => {
     const { instance, admin } = await givenInstance(deps);
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     const secret = await enrolTotp(client, deps);
     await client.login(instance.slug, admin.email, PASSWORD); // known location: no code
-    expect(errorCode(await client.post('/api/v1/auth/setup'))).toBe('step_up_required');
+    expect(errorCode(await client.post('/api/v1/auth/setup'))).toBe('reauthentication_required');
     expect((await client.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
-    expect((await client.post('/api/v1/auth/setup')).statusCode).toBe(200);
+    expect(errorCode(await client.post('/api/v1/auth/setup'))).toBe('reauthentication_required');
+    deps.clock.advanceSeconds(30);
+    expect((await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(200);
   });
 
   it('forgets every known location when an app is replaced', async () => {
@@ -162,23 +164,22 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     const other = new Client(app);
     await loginWithCode(other, deps, instance.slug, admin.email, secret);
     expect((await other.login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'done' }); // known there
-    expect((await client.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
-    const { secret: replacement } = (await client.post('/api/v1/auth/setup')).json();
+    const { secret: replacement } = (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) })).json();
     deps.clock.advanceSeconds(30);
     expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(replacement, deps.clock.now()) })).json()).toEqual({ next: 'done' });
     expect((await other.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');
   });
 
-  it('turns 2FA off only with a current code, removing the app and known locations', async () => {
+  it('turns 2FA off only with the password and a current code, removing the app and known locations', async () => {
     const { instance, admin } = await givenInstance(deps);
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     const secret = await enrolTotp(client, deps);
     const off = (payload: object) => client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload });
     deps.clock.advanceSeconds(601); // the code of the setup is no longer fresh
-    expect(errorCode(await off({ enabled: false }))).toBe('step_up_required');
-    expect(errorCode(await off({ enabled: false, code: 'abcdef' }))).toBe('invalid_credentials');
-    const done = await off({ enabled: false, code: oathtool(secret, deps.clock.now()) });
+    expect(errorCode(await off({ enabled: false }))).toBe('reauthentication_required');
+    expect(errorCode(await off({ enabled: false, currentPassword: PASSWORD, code: 'abcdef' }))).toBe('invalid_credentials');
+    const done = await off({ enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) });
     expect(done.json()).toEqual({ enabled: false, associated: false, status: 'off', enforced: false });
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
     expect((await client.get('/api/v1/me/known-locations')).json().locations).toEqual([]);
@@ -187,7 +188,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     expect(mails.some((m) => m.subject.startsWith('Two-factor authentication was turned off'))).toBe(true);
   });
 
-  it('turns 2FA off without another code right after a step-up', async () => {
+  it('still asks for the password and a code to turn 2FA off right after a step-up', async () => {
     const { instance, admin } = await givenInstance(deps);
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
@@ -195,7 +196,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     deps.clock.advanceSeconds(601);
     expect((await client.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
     const off = await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false } });
-    expect(off.json().status).toBe('off');
+    expect(errorCode(off)).toBe('reauthentication_required');
   });
 
   it('ends the other sessions of a user who sets up an app', async () => {

@@ -29,7 +29,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a TOTP code through two server pr
     const owner = new HttpClient(a.origin);
     expect((await owner.post('/api/v1/auth/login', { instance: slug, email, password: PASSWORD })).json).toEqual({ next: 'done' });
     expect((await owner.request('PUT', '/api/v1/me/two-factor', { enabled: true })).status).toBe(200);
-    const { secret } = (await owner.post('/api/v1/auth/setup')).json;
+    const { secret } = (await owner.post('/api/v1/auth/setup', { currentPassword: PASSWORD })).json;
     expect((await owner.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, new Date()) })).json).toEqual({ next: 'done' });
     return secret;
   }

@@ -326,11 +326,14 @@ export class BrowserFlow {
     await expect.poll(described).toBe(text);
   }
 
-  /** From My Profile with 2FA off: the switch, "Set up now", the key read off the page, a code. */
-  async setUpFromProfile(page: Page): Promise<Authenticator> {
+  /** From My Profile with 2FA off: the switch, "Set up now", the password, the key read off the page, a code. */
+  async setUpFromProfile(page: Page, password = PERSON_PASSWORD): Promise<Authenticator> {
     await this.twoFactorSwitch(page).click();
     await this.expectStatus(page, 'Enabled — no app set up yet');
     await page.getByRole('button', { name: 'Set up now' }).click();
+    // Binding a first app from a full session needs the current password (issue 10 item 5).
+    await page.getByLabel('Current password').fill(password);
+    await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
     const authenticator = new Authenticator(await setupKeyFromPage(page));
     await page.getByLabel('Verification code').fill(await authenticator.nextCode());
@@ -346,7 +349,7 @@ export class BrowserFlow {
     const login = await client.post('/api/v1/auth/login', { instance: this.instance.slug, email: person.email, password: person.password });
     expect(login.json).toEqual({ next: 'done' });
     expect((await client.request('PUT', '/api/v1/me/two-factor', { enabled: true })).status).toBe(200);
-    const authenticator = new Authenticator((await client.post('/api/v1/auth/setup')).json.secret);
+    const authenticator = new Authenticator((await client.post('/api/v1/auth/setup', { currentPassword: person.password })).json.secret);
     const confirmed = await client.post('/api/v1/auth/setup/confirm', { code: await authenticator.nextCode() });
     expect(confirmed.json).toEqual({ next: 'done' });
     return authenticator;

@@ -9,9 +9,10 @@ import { oathtool } from './oathtool.ts';
  * Turns 2FA on for a logged-in client and sets up an authenticator; returns the Base32 secret.
  * The clock then moves one step on, so the next code is a fresh one.
  */
-export async function enrolTotp(client: Client, deps: TestDeps): Promise<string> {
+export async function enrolTotp(client: Client, deps: TestDeps, password = PASSWORD): Promise<string> {
   expect((await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: true } })).statusCode).toBe(200);
-  const setup = await client.post('/api/v1/auth/setup');
+  // From a full session, binding a first app needs the current password (issue 10 item 5).
+  const setup = await client.post('/api/v1/auth/setup', { currentPassword: password });
   expect(setup.statusCode).toBe(200);
   const { secret } = setup.json();
   const confirm = await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) });

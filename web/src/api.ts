@@ -42,6 +42,8 @@ export interface Me {
   instance: { slug: string; name: string; plan: string };
   twoFactor: TwoFactor;
   passwordExpiresAt: string | null;
+  /** The second factor this session verified; after a backup code, factor changes are refused. */
+  secondFactor?: 'totp' | 'backup_code' | null;
 }
 
 export type UserStatus = 'active' | 'disabled';
@@ -275,7 +277,8 @@ export const api = {
   me: () => request<Me>('GET', '/me'),
   login: (input: { instance: string; email: string; password: string }) => request<LoginStep>('POST', '/auth/login', input),
   verify: (input: SecondFactor) => request<LoginStep>('POST', '/auth/verify', input),
-  startTotpSetup: () => request<TotpSetup>('POST', '/auth/setup'),
+  /** At login's `setup` step without a body; from a full session with the current password (and code, to replace an app). */
+  startTotpSetup: (proof?: { currentPassword: string; code?: string }) => request<TotpSetup>('POST', '/auth/setup', proof),
   confirmTotpSetup: (code: string) => request<LoginStep>('POST', '/auth/setup/confirm', { code }),
   postponeSetup: () => request<LoginStep>('POST', '/auth/postpone'),
   stepUp: (factor: SecondFactor) => request<void>('POST', '/auth/step-up', factor),
@@ -288,7 +291,7 @@ export const api = {
   /** A new password with the reset link's token; with 2FA active, a current code too (400, field code, without one). */
   resetPassword: (input: { token: string; password: string; code?: string }) => request<void>('POST', '/auth/reset', input),
   logout: () => request<void>('POST', '/auth/logout'),
-  setTwoFactor: (input: { enabled: true } | ({ enabled: false } & Partial<{ code: string; backupCode: string }>)) => request<TwoFactor>('PUT', '/me/two-factor', input),
+  setTwoFactor: (input: { enabled: true } | ({ enabled: false } & Partial<{ currentPassword: string; code: string }>)) => request<TwoFactor>('PUT', '/me/two-factor', input),
   newBackupCode: () => request<void>('POST', '/me/backup-code'),
   knownLocations: () => request<{ locations: KnownLocation[] }>('GET', '/me/known-locations'),
   revokeKnownLocation: (id: string) => request<void>('DELETE', `/me/known-locations/${encodeURIComponent(id)}`),

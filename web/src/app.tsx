@@ -88,7 +88,7 @@ export function App() {
   }
   if (path === '/profile/password') return <Protected state={state} render={() => <ChangePasswordPage />} />;
   if (path === '/profile/two-factor') {
-    return <Protected state={state} render={() => <TwoFactorSetupPage mode={{ kind: 'profile' }} />} />;
+    return <Protected state={state} render={(me) => <TwoFactorSetupPage mode={{ kind: 'profile', me }} />} />;
   }
   if (matches(path, '/profile')) return <Protected state={state} render={(me) => <ProfilePage me={me} />} />;
   if (matches(path, '/settings')) return <Protected state={state} render={(me) => <SettingsPage me={me} />} />;

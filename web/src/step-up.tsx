@@ -1,8 +1,8 @@
 /**
  * Step-up (SPEC rule 12): a session that skipped the code (known location), or whose code is
  * older than 10 minutes, gets 403 step_up_required from sensitive routes. withStepUp(action)
- * then asks for a current code (or the backup code) in a dialog, posts it to /auth/step-up and
- * runs the action again.
+ * then asks for a current code from the app in a dialog, posts it to /auth/step-up and runs the
+ * action again.
  */
 import { useCallback, useState, type ReactNode } from 'react';
 import { api, ApiError, type SecondFactor } from './api.ts';
@@ -22,16 +22,16 @@ interface Waiting {
 }
 
 /**
- * Where the code goes: an instance session's /auth/step-up (code or backup code) by default; the
- * support console passes its own /support/step-up, which takes a code only (operators have no
- * backup code).
+ * Where the code goes: an instance session's /auth/step-up by default; the support console passes
+ * its own /support/step-up. Both take a code from the app only.
  */
 export interface StepUpTarget {
   stepUp(factor: SecondFactor): Promise<void>;
   allowBackupCode: boolean;
 }
 
-const INSTANCE_STEP_UP: StepUpTarget = { stepUp: (factor) => api.stepUp(factor), allowBackupCode: true };
+// A backup code is refused by /auth/step-up (totp_required): it logs in and nothing more (SPEC rule 4).
+const INSTANCE_STEP_UP: StepUpTarget = { stepUp: (factor) => api.stepUp(factor), allowBackupCode: false };
 
 export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): { withStepUp<T>(action: () => Promise<T>): Promise<T>; stepUpDialog: ReactNode } {
   const [waiting, setWaiting] = useState<Waiting | null>(null);
@@ -49,7 +49,17 @@ export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): { withStepUp
   const stepUpDialog = waiting ? (
     <CodeDialog
       title="Confirm it is you"
-      description={<p>This change needs a fresh check. Enter the current code from your authenticator app.</p>}
+      description={
+        target !== INSTANCE_STEP_UP ? (
+          <p>This change needs a fresh check. Enter the current code from your authenticator app.</p>
+        ) : (
+          <p>
+            This change needs a fresh check. Enter the current code from your authenticator app. A backup code cannot confirm
+            changes; without your phone, an administrator (for an administrator, your keyward provider's support) resets
+            two-factor authentication for you.
+          </p>
+        )
+      }
       submitLabel="Confirm"
       allowBackupCode={target.allowBackupCode}
       onSubmit={(factor) => target.stepUp(factor)}

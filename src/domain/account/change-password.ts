@@ -55,7 +55,7 @@ export async function changePassword(
     });
   }
   const newHash = await deps.hasher.hash(next);
-  const fresh = newSession(deps, user.id, 'done', client, session.secondFactorAt);
+  const fresh = newSession(deps, user.id, 'done', client, session.secondFactorAt, session.secondFactorKind);
   const tenant = deps.stores.forInstance(instance.id);
   const audit = [userEvent(now, 'password.changed', instance.id, user, client, { expired: session.stage === 'change_password' })];
   if (session.stage === 'change_password') {

@@ -1,6 +1,7 @@
 import type { ActiveSession } from '../session/session-store.ts';
 import type { PasswordPolicy } from '../policy/policy.ts';
 import type { User } from './user.ts';
+import type { SecondFactorKind } from '../session/session.ts';
 import { isTwoFactorEnabled, passwordExpiresAt } from '../policy/two-factor-rules.ts';
 
 export type TwoFactorStatus = 'active' | 'pending' | 'off';
@@ -26,6 +27,11 @@ export interface Me {
   instance: { slug: string; name: string; plan: string };
   twoFactor: TwoFactorState;
   passwordExpiresAt: string | null;
+  /**
+   * The second factor this session verified: after a backup code, the UI says how to get a new
+   * phone set up (an administrator's reset) instead of offering factor changes that are refused.
+   */
+  secondFactor: SecondFactorKind | null;
 }
 
 /** `enforced`: the instance auto-enables 2FA, so the user cannot turn it off (SPEC rule 2). */
@@ -35,7 +41,7 @@ export function describeTwoFactor(policy: PasswordPolicy, user: Pick<User, 'twoF
 }
 
 /** GET /me from the already-loaded session: no further query (one statement per request). */
-export function describeMe({ user, instance, totp }: ActiveSession): Me {
+export function describeMe({ session, user, instance, totp }: ActiveSession): Me {
   return {
     id: user.id,
     email: user.email,
@@ -44,5 +50,6 @@ export function describeMe({ user, instance, totp }: ActiveSession): Me {
     instance: { slug: instance.slug, name: instance.name, plan: instance.plan },
     twoFactor: describeTwoFactor(instance.policy, user, totp !== null),
     passwordExpiresAt: passwordExpiresAt(instance.policy, user.passwordChangedAt)?.toISOString() ?? null,
+    secondFactor: session.secondFactorKind,
   };
 }

@@ -23,7 +23,7 @@ export async function verifySecondFactor(
   const checked = await checkSecondFactor(deps, active, input, client, 'login');
   const now = deps.clock.now();
   const stage = stageAfterSecondFactor(active.instance, active.user, now);
-  const next = newSession(deps, active.user.id, stage, client, now);
+  const next = newSession(deps, active.user.id, stage, client, now, checked.kind);
   const device = checked.kind === 'totp' ? issueKnownLocation(deps, active.instance, client) : null;
   const audit = stage === 'done' ? [userEvent(now, 'login.succeeded', active.instance.id, active.user, client, { factors: ['password', checked.kind] })] : [];
   await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, location: device?.row ?? null, audit }, client);

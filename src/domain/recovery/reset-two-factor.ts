@@ -158,7 +158,7 @@ function requireEqualOrStrongerFactor(deps: Deps, active: ActiveSession): void {
   if (!(isTwoFactorEnabled(active.instance.policy, active.user) && active.totp)) {
     throw new DomainError('forbidden', "Set up two-factor authentication for your own account before resetting someone's authenticator app.");
   }
-  if (!isFresh(active.session.secondFactorAt, deps.clock.now())) {
+  if (!isFresh(active.session, deps.clock.now())) {
     throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
   }
 }

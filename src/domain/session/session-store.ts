@@ -1,6 +1,6 @@
 import type { Instance } from '../instance/instance.ts';
 import type { User } from '../account/user.ts';
-import type { LoginStage, Session } from './session.ts';
+import type { LoginStage, SecondFactorKind, Session } from './session.ts';
 import type { ThrottleState } from '../throttle/throttle.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
 
@@ -44,6 +44,8 @@ export interface NewSession {
   ip: string | null;
   userAgent: string | null;
   secondFactorAt: Date | null;
+  /** Which factor `secondFactorAt` is about; absent or null with none. */
+  secondFactorKind?: SecondFactorKind | null;
 }
 
 /** Sessions looked up by id: the instance comes from the session, never from the client (TEN-02). */

@@ -1,6 +1,9 @@
 import { newIdSecretToken, parseIdSecretToken, secretMatches } from '../../crypto/token.ts';
 import { sha256Hex } from '../../crypto/hash.ts';
 
+/** The second factor a session verified: the app's code, or the emailed backup code (recovery only). */
+export type SecondFactorKind = 'totp' | 'backup_code';
+
 /** Where a login stands: only `done` is a full session (SPEC §3 login steps). */
 export type LoginStage = 'done' | 'verify' | 'setup' | 'change_password';
 
@@ -14,6 +17,8 @@ export interface Session {
   expiresAt: Date;
   /** When a second factor was last verified in this session; null when it skipped the code. */
   secondFactorAt: Date | null;
+  /** Which factor that was: only a TOTP code counts as fresh for sensitive actions (issue 10 item 4). */
+  secondFactorKind: SecondFactorKind | null;
   /** An authenticator enrolment started by this session and not yet confirmed. */
   pendingTotp: { secretSealed: string; expiresAt: Date } | null;
 }

@@ -1,6 +1,6 @@
 import type { Deps } from '../shared/deps.ts';
 import { addSeconds } from '../shared/clock.ts';
-import { newSessionToken, SESSION_ABSOLUTE_SECONDS, type LoginStage } from './session.ts';
+import { newSessionToken, SESSION_ABSOLUTE_SECONDS, type LoginStage, type SecondFactorKind } from './session.ts';
 import type { NewSession } from './session-store.ts';
 import type { TenantStores } from '../shared/stores.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
@@ -41,6 +41,7 @@ export function newSession(
   stage: LoginStage,
   client: ClientInfo,
   secondFactorAt: Date | null,
+  secondFactorKind: SecondFactorKind | null = null,
 ): { token: string; row: NewSession } {
   const token = newSessionToken();
   const now = deps.clock.now();
@@ -57,6 +58,7 @@ export function newSession(
       ip: client.ip,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       secondFactorAt,
+      secondFactorKind: secondFactorAt ? secondFactorKind : null,
     },
   };
 }

@@ -21,6 +21,10 @@ export const ERROR_CODES = [
   'rate_limited',
   'unsupported_media_type',
   'payload_too_large',
+  // Issue 10 items 4 and 5 (docs/two-factor.md): a factor change needs the current password and
+  // a current code in the request; a backup code can log in but never change or remove a factor.
+  'reauthentication_required',
+  'totp_required',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -19,7 +19,7 @@ export type SecondFactorInput = { code: string } | { backupCode: string };
  * session (step-up, turning 2FA off, a new backup code, a password set with a link). The audit
  * log says which.
  */
-export type FactorUse = 'login' | 'step_up' | 'disable' | 'new_backup_code' | 'password_reset';
+export type FactorUse = 'login' | 'step_up' | 'disable' | 'new_backup_code' | 'password_reset' | 'set_up_app';
 
 /** A factor that passed the check; `attempt` is its reserved attempt on the second-factor key. */
 export type CheckedFactor = ({ kind: 'totp'; step: number } | { kind: 'backup_code'; mac: string }) & { attempt: number; use: FactorUse };

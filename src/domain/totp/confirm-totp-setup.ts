@@ -35,7 +35,7 @@ export async function confirmTotpSetup(
     throw new DomainError('invalid_credentials', 'That code does not match. Enter the current code from your app.', { field: 'code' });
   }
   const stage = stageAfterSecondFactor(instance, user, now);
-  const next = newSession(deps, user.id, stage, client, now);
+  const next = newSession(deps, user.id, stage, client, now, 'totp');
   const device = issueKnownLocation(deps, instance, client);
   // The backup code is generated and its mail queued in the same statement that confirms setup.
   const backup = issueBackupCode(deps, user, instance, 'issued', client);

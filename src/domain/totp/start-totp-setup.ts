@@ -1,9 +1,10 @@
 import { groupKey, newTotpSecret, otpauthUri, toBase32 } from '../../crypto/totp.ts';
-import { DomainError } from '../shared/errors.ts';
 import { addSeconds } from '../shared/clock.ts';
 import type { Deps } from '../shared/deps.ts';
-import { authenticate } from '../session/authenticate.ts';
-import { isFresh, PENDING_SETUP_SECONDS, secretAssociatedData } from './two-factor.ts';
+import type { AuditClient } from '../audit/audit-event.ts';
+import { loadSessionForStep } from '../login/load-login-step.ts';
+import { PENDING_SETUP_SECONDS, secretAssociatedData } from './two-factor.ts';
+import { proveFactorChange, type FactorChangeProof } from './reauthenticate.ts';
 
 export interface TotpSetup {
   /** Base32, as authenticator apps take it. */
@@ -15,21 +16,17 @@ export interface TotpSetup {
 
 /**
  * Starts enrolling an authenticator app: a fresh 160-bit secret, sealed and kept on this session
- * until confirmed (OTP-04). Allowed from a full session or a login at `setup`, never from a login
- * at `verify`: otherwise a password alone could enrol an attacker's app. Replacing an existing
- * app needs a fresh code (OTP-13).
+ * until confirmed (OTP-04). Allowed from a login at `setup` (whose password was just typed in this
+ * login) or from a full session with proof in the request: the current password to bind a first
+ * app, the password and a current code from the app to replace it (SPEC rule 4, NIST SP
+ * 800-63B-4 §4.1.2.1; issue 10 items 4 and 5). Never from a login at `verify`: otherwise a
+ * password alone could enrol an attacker's app.
  */
-export async function startTotpSetup(deps: Deps, sessionToken: string | undefined): Promise<TotpSetup> {
-  const active = await authenticate(deps, sessionToken);
-  if (!active) throw new DomainError('unauthenticated', 'Log in first.');
+export async function startTotpSetup(deps: Deps, sessionToken: string | undefined, proof: FactorChangeProof, client: AuditClient): Promise<TotpSetup> {
+  const active = await loadSessionForStep(deps, sessionToken, ['setup', 'done'], client.ip);
   const { session, user, instance } = active;
-  if (session.stage !== 'setup' && session.stage !== 'done') {
-    throw new DomainError('forbidden', 'Finish signing in before setting up an authenticator app.');
-  }
+  if (session.stage === 'done') await proveFactorChange(deps, active, proof, client, 'set_up_app');
   const now = deps.clock.now();
-  if (session.stage === 'done' && active.totp && !isFresh(session.secondFactorAt, now)) {
-    throw new DomainError('step_up_required', 'Confirm with a current code before replacing your authenticator app.');
-  }
   const secret = newTotpSecret();
   await deps.stores.sessions.setPendingTotp(session.id, {
     secretSealed: deps.secretBox.seal(secret, secretAssociatedData(instance.id, user.id)),

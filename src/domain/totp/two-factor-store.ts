@@ -35,7 +35,9 @@ export interface TwoFactorStore {
   /**
    * Makes `secretSealed` the user's authenticator (replacing any earlier one) with `step` as used,
    * turns 2FA on, ends the user's other sessions and known locations, swaps the session and stores
-   * the new location. false (nothing changed) when the session `swap` ends no longer exists.
+   * the new location. One transaction that locks the user row first: of enrolments confirmed at
+   * once exactly one wins. false (nothing changed) when the session `swap` ends no longer exists
+   * once the lock is held.
    */
   confirmEnrolment(
     userId: string,
@@ -63,11 +65,11 @@ export interface TwoFactorStore {
   /** Turns 2FA on. */
   enable(userId: string, audit: NewAuditEvent[]): Promise<void>;
   /**
-   * Turns 2FA off, removing the authenticator, the backup code and known locations. With
-   * `usingBackup`, only if that backup code is still the active one (it is used up by this, and
-   * its `clearKeys` are cleared): false when a concurrent request used it first.
+   * Turns 2FA off, removing the authenticator, the backup code, known locations and every session
+   * of the user but `keepSessionId`, in one transaction that locks the user row first. false when
+   * the instance has no such user (nothing changed).
    */
-  disable(userId: string, audit: NewAuditEvent[], usingBackup?: { mac: string; clearKeys: string[] }): Promise<boolean>;
+  disable(userId: string, audit: NewAuditEvent[], keepSessionId?: string): Promise<boolean>;
   /**
    * An administrator's or support's reset (SPEC rules 8 and 9), in one statement: removes the
    * authenticator, the backup code, the known locations and every session of the user, clears

@@ -22,8 +22,10 @@ import {
   loginBodySchema,
   loginStepSchema,
   secondFactorBodySchema,
+  setupBodySchema,
   setupSchema,
   type CodeBody,
+  type SetupBody,
   type LoginBody,
   type SecondFactorBody,
 } from './auth.schemas.ts';
@@ -51,9 +53,9 @@ export function authRoutes(deps: Deps, jar: Cookies) {
 
     // An operator's first-login setup goes through these two routes too (SPEC §3); their session
     // token says which kind of account it is.
-    app.post('/auth/setup', { schema: { response: { 200: setupSchema } } }, async (request) => {
+    app.post<{ Body: SetupBody | null }>('/auth/setup', { schema: { body: setupBodySchema, response: { 200: setupSchema } } }, async (request) => {
       const token = jar.read(request);
-      const setup = isOperatorToken(token) ? await startOperatorSetup(deps, token) : await startTotpSetup(deps, token);
+      const setup = isOperatorToken(token) ? await startOperatorSetup(deps, token) : await startTotpSetup(deps, token, request.body ?? {}, requestClient(request));
       return { ...setup, qrSvg: await qrSvg(setup.otpauthUri) };
     });
 

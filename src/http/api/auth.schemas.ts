@@ -56,6 +56,27 @@ export const secondFactorBodySchema = {
 
 export type SecondFactorBody = { code: string } | { backupCode: string };
 
+/**
+ * POST /auth/setup takes no body at a login's `setup` stage (SPEC §3); from a full session it
+ * takes the proof of issue 10 item 5: the current password, and a current code to replace an app.
+ * A backup code is read only to be refused with `totp_required`.
+ */
+export const setupBodySchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: {
+    currentPassword: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH * 4 },
+    code: { type: 'string', minLength: 1, maxLength: 16 },
+    backupCode: { type: 'string', minLength: 1, maxLength: 40 },
+  },
+} as const;
+
+export interface SetupBody {
+  currentPassword?: string;
+  code?: string;
+  backupCode?: string;
+}
+
 export const setupSchema = {
   type: 'object',
   required: ['secret', 'otpauthUri', 'qrSvg'],

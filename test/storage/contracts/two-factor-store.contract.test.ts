@@ -148,13 +148,13 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     expect(mails).toHaveLength(2);
   });
 
-  it('turns 2FA off with a backup code only while that code is still the active one', async () => {
-    const { admin, tenant } = await enrolled();
-    expect(await tenant.twoFactor.disable(admin.id, [], { mac: 'not-the-mac', clearKeys: [] })).toBe(false);
-    expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
-    const [{ code_mac }] = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute() as [{ code_mac: string }];
-    expect(await tenant.twoFactor.disable(admin.id, [], { mac: code_mac, clearKeys: [] })).toBe(true);
+  it('turns 2FA off with the backup code and every session but the one kept', async () => {
+    const { admin, tenant, sessionId } = await enrolled();
+    const other = session(admin.id);
+    await tenant.sessions.rotate(null, other.row);
+    expect(await tenant.twoFactor.disable(admin.id, [], sessionId)).toBe(true);
     expect(await database.db.selectFrom('backup_codes').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
+    expect((await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).map((r) => r.id)).toEqual([sessionId]);
   });
 
   it('cannot use or replace the backup code of a user of another instance', async () => {

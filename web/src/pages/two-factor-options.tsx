@@ -1,11 +1,13 @@
 /**
  * My Profile → General Options → two-factor authentication (SPEC rule 4): the switch, its
- * status, "Set up now" while no app is set up, and a code to turn it off once one is; with an app,
- * the backup code action.
+ * status, "Set up now" while no app is set up, and the current password with a current code to
+ * turn it off once one is; with an app, the backup code action. After a backup-code login, the way
+ * to a new phone instead of the changes a backup code cannot make.
  */
 import { useId, useState } from 'react';
 import { api, type Me, type TwoFactorStatus } from '../api.ts';
-import { CodeDialog } from '../components/dialog.tsx';
+import { Dialog, DialogButtons } from '../components/dialog.tsx';
+import { FactorChangeForm, NewPhoneHelp } from '../components/factor-change.tsx';
 import { Alert } from '../components/field.tsx';
 import { Switch } from '../components/switch.tsx';
 import { errorText } from '../errors.ts';
@@ -27,10 +29,13 @@ export function TwoFactorOptions({ me }: { me: Me }) {
   const [askingCode, setAskingCode] = useState(false);
   const { status, associated, enforced } = me.twoFactor;
   const locked = enforced && me.twoFactor.enabled;
+  // Why: after a backup-code login the server refuses to remove the app (SPEC rule 4).
+  const viaBackupCode = associated && me.secondFactor === 'backup_code';
 
   const change = async (enabled: boolean) => {
     setError(null);
-    // Why a code: turning 2FA off removes the app, so it needs proof of the app (SPEC rule 4).
+    // Why the password and a code: turning 2FA off removes the app, so it needs proof of both in
+    // this request, not just this session (SPEC rule 4).
     if (!enabled && associated) return setAskingCode(true);
     setBusy(true);
     try {
@@ -48,34 +53,50 @@ export function TwoFactorOptions({ me }: { me: Me }) {
       <h2 id={`${statusId}-heading`}>Login security</h2>
       {error ? <Alert>{error}</Alert> : null}
       <div className="setting">
-        <Switch label="Two-factor authentication" checked={me.twoFactor.enabled} busy={busy} locked={locked} describedBy={statusId} onChange={(on) => void change(on)} />
+        <Switch label="Two-factor authentication" checked={me.twoFactor.enabled} busy={busy} locked={locked || viaBackupCode} describedBy={statusId} onChange={(on) => void change(on)} />
         <p id={statusId} className="setting-status" aria-live="polite">
           <span className={`status status-${status}`}>{STATUS_TEXT[status]}</span>
           {locked ? <span className="muted"> Your organisation requires two-factor authentication for everyone, so it cannot be turned off.</span> : null}
         </p>
       </div>
-      <TwoFactorNext me={me} />
-      {associated ? <BackupCodeOption me={me} /> : null}
+      {viaBackupCode ? (
+        <div className="setting-next">
+          <NewPhoneHelp role={me.role} instanceName={me.instance.name} />
+        </div>
+      ) : (
+        <TwoFactorNext me={me} />
+      )}
+      {associated && !viaBackupCode ? <BackupCodeOption me={me} /> : null}
       {askingCode ? (
-        <CodeDialog
-          title="Turn off two-factor authentication?"
-          description={
-            <p>
-              Enter the current code from your authenticator app. Turning it off removes the app from your account, and every
-              browser will log in with the password only.
-            </p>
-          }
-          submitLabel="Turn off"
-          destructive
-          onSubmit={async (factor) => {
-            await api.setTwoFactor({ enabled: false, ...factor });
-          }}
-          onDone={() => {
-            setAskingCode(false);
-            void refresh();
-          }}
-          onCancel={() => setAskingCode(false)}
-        />
+        <Dialog title="Turn off two-factor authentication?" onClose={() => setAskingCode(false)}>
+          {(titleId) => (
+            <FactorChangeForm
+              id={titleId}
+              intro={
+                <>
+                  <h2 id={titleId} className="dialog-title">
+                    Turn off two-factor authentication?
+                  </h2>
+                  <div className="dialog-description">
+                    <p>
+                      Enter your current password and the current code from your authenticator app. Turning it off removes the
+                      app from your account, logs you out of every other browser, and every browser will log in with the password
+                      only.
+                    </p>
+                  </div>
+                </>
+              }
+              needsCode
+              fallback="Turning two-factor authentication off failed. Try again."
+              buttons={(pending) => <DialogButtons submitLabel="Turn off" destructive busy={pending} onCancel={() => setAskingCode(false)} />}
+              onSubmit={async (proof) => {
+                await api.setTwoFactor({ enabled: false, ...proof });
+                setAskingCode(false);
+                void refresh();
+              }}
+            />
+          )}
+        </Dialog>
       ) : null}
     </section>
   );

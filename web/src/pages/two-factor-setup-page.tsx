@@ -1,34 +1,33 @@
 /**
  * Setting up an authenticator app (SPEC rule 7): a QR code and the same key as text, confirmed
  * with one code. Reached from login (step "setup", with "Postpone" when the instance allows it)
- * and from My Profile ("Set up now", "Replace authenticator app", which may ask for a step-up).
+ * and from My Profile ("Set up now", "Replace authenticator app"), where the current password,
+ * and to replace an app a current code from it, come first (SPEC rule 4).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError, type TotpSetup } from '../api.ts';
+import { api, ApiError, type Me, type TotpSetup } from '../api.ts';
 import { useCodeEntry } from '../components/code-entry.tsx';
+import { FactorChangeForm, NewPhoneHelp } from '../components/factor-change.tsx';
 import { Alert, CodeField, readCode } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { errorText, isLoginGone } from '../errors.ts';
 import { Link, navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
-import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 import { goToStep, LOGIN_GONE_NOTICE, leaveLogin, type Postponing } from './login-steps.ts';
 import { SecretKey } from './secret-key.tsx';
 
 /** From login: `postponing` null when setup is required now (SPEC rule 3). */
-type Mode = { kind: 'login'; postponing: Postponing | null } | { kind: 'profile' };
+type Mode = { kind: 'login'; postponing: Postponing | null } | { kind: 'profile'; me: Me };
 type Started = { status: 'starting' } | { status: 'ready'; setup: TotpSetup } | { status: 'failed'; message: string };
 
 const DONE_NOTICE = 'Two-factor authentication is active. From now on, a new browser asks for a code from your authenticator app.';
 
 export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
   const { refresh } = useSession();
-  const { withStepUp, stepUpDialog } = useStepUp();
 
   /** The server's answer when this login or session can no longer set up an app. */
   const leave = async (failure: unknown) => {
     if (mode.kind === 'login' && isLoginGone(failure)) navigate('/login', { notice: LOGIN_GONE_NOTICE });
-    else if (failure instanceof StepUpCancelled) navigate('/profile');
     else if (failure instanceof ApiError && failure.code === 'unauthenticated') await refresh();
     else return false;
     return true;
@@ -45,14 +44,59 @@ export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
           ? 'Your account uses two-factor authentication. Connect an authenticator app before you continue.'
           : 'Connect an authenticator app to your account.'}
       </p>
-      <SetupFlow
-        request={() => (mode.kind === 'profile' ? withStepUp(() => api.startTotpSetup()) : api.startTotpSetup())}
-        handled={leave}
-        onConfirm={finish}
-      />
+      {mode.kind === 'profile' ? (
+        <ProfileSetup me={mode.me} handled={leave} onConfirm={finish} />
+      ) : (
+        <SetupFlow request={() => api.startTotpSetup()} handled={leave} onConfirm={finish} />
+      )}
       <SetupExits mode={mode} refresh={refresh} />
-      {stepUpDialog}
     </Page>
+  );
+}
+
+/**
+ * From My Profile: the proof first (a stolen session must not bind or replace an app), then the
+ * steps with the key it returned. "Start again" asks for the proof again: its code is used up.
+ */
+function ProfileSetup({ me, handled, onConfirm }: { me: Me; handled(failure: unknown): Promise<boolean>; onConfirm(code: string): Promise<void> }) {
+  const [setup, setSetup] = useState<TotpSetup | null>(null);
+  const replacing = me.twoFactor.associated;
+  if (replacing && me.secondFactor === 'backup_code') {
+    return (
+      <div className="card">
+        <NewPhoneHelp role={me.role} instanceName={me.instance.name} />
+      </div>
+    );
+  }
+  if (setup) return <SetupFlow initial={setup} request={() => Promise.resolve(setup)} handled={handled} onConfirm={onConfirm} onRestart={() => setSetup(null)} />;
+  return (
+    <div className="card">
+      <h2>Confirm it is you</h2>
+      <p>
+        {replacing
+          ? 'Enter your current password and the current code from the authenticator app you use now. The new app replaces it, and every other browser is logged out.'
+          : 'Enter your current password to connect an authenticator app to your account.'}
+      </p>
+      <FactorChangeForm
+        id="setup-proof"
+        needsCode={replacing}
+        fallback="Starting the setup failed. Try again."
+        buttons={(busy) => (
+          <div className="button-row">
+            <button type="submit" className="button button-primary" disabled={busy}>
+              Continue
+            </button>
+          </div>
+        )}
+        onSubmit={async (proof) => {
+          try {
+            setSetup(await api.startTotpSetup(proof));
+          } catch (failure) {
+            if (!(await handled(failure))) throw failure;
+          }
+        }}
+      />
+    </div>
   );
 }
 
@@ -64,14 +108,20 @@ export function SetupFlow({
   request,
   handled,
   onConfirm,
+  initial,
+  onRestart,
 }: {
   request(): Promise<TotpSetup>;
   /** A failure the page answers itself (the login expired): true, and nothing is shown here. */
   handled(failure: unknown): Promise<boolean>;
   onConfirm(code: string): Promise<void>;
+  /** A key already started (My Profile, after the proof): shown at once, nothing requested. */
+  initial?: TotpSetup;
+  /** "Start again" instead of a new request (My Profile: the proof comes first again). */
+  onRestart?(): void;
 }) {
-  const [started, setStarted] = useState<Started>({ status: 'starting' });
-  const requested = useRef(false);
+  const [started, setStarted] = useState<Started>(initial ? { status: 'ready', setup: initial } : { status: 'starting' });
+  const requested = useRef(initial !== undefined);
 
   const fail = useCallback(
     async (failure: unknown) => {
@@ -104,7 +154,7 @@ export function SetupFlow({
     );
   }
   if (started.status === 'failed') return <Alert>{started.message}</Alert>;
-  return <SetupSteps setup={started.setup} onConfirm={onConfirm} onRestart={() => void start()} onGone={fail} />;
+  return <SetupSteps setup={started.setup} onConfirm={onConfirm} onRestart={onRestart ?? (() => void start())} onGone={fail} />;
 }
 
 interface StepsProps {
