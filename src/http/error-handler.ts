@@ -21,6 +21,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   password_reused: 422,
   locked: 423,
   rate_limited: 429,
+  admin_recovery_required: 403,
 };
 
 export interface ErrorBody {

@@ -7,7 +7,7 @@ import type { User } from './user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { emailKey, parseEmail } from './user.ts';
 import { checkPasswordForAccount, isReusedPassword } from './password-rules.ts';
-import { invitationMail, passwordResetMail } from '../mail/templates.ts';
+import { invitationMail, passwordResetMail, passwordResetRefusedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
 import { checkSecondFactor, consumeSecondFactor } from '../totp/check-code.ts';
@@ -55,9 +55,21 @@ export async function requestPasswordReset(deps: Deps, input: { instance: string
   const now = deps.clock.now();
   // RL-09: at most one reset mail per account every few minutes, whoever asks.
   if (!(await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, addSeconds(now, RESET_SECONDS), addSeconds(now, -RESET_INTERVAL_SECONDS)))) return;
-  const mail = passwordResetMail({ to: account.user.email, name: account.user.name, instanceName: account.instance.name, url: link.url });
+  const to = { to: account.user.email, name: account.user.name, instanceName: account.instance.name };
+  // The token is stored either way (the flood guard above counts it), but mailed only when it may be used.
+  const mail = resetNeedsAdministrator(account.instance.policy, account.user, account.associated) ? passwordResetRefusedMail(to) : passwordResetMail({ ...to, url: link.url });
   await deps.stores.outbox.enqueue(account.instance.id, sealMail(deps.secretBox, mail), now);
   deps.mailQueued();
+}
+
+/**
+ * Why (SPEC rule 13, issue 10 item 3): a user whose 2FA is enabled but who has no app yet (after
+ * an admin or support reset, or pending under auto-enable) would reach setup with the password
+ * alone, so a reset link would let the mailbox alone choose the password and bind an app. Such a
+ * user logs in with the password they know and sets up, or an administrator helps them.
+ */
+export function resetNeedsAdministrator(policy: Instance['policy'], user: Pick<User, 'twoFactorEnabled'>, associated: boolean): boolean {
+  return isTwoFactorEnabled(policy, user) && !associated;
 }
 
 /**
@@ -79,6 +91,10 @@ export async function setPasswordWithLink(
   if (!account) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
   const { user, instance } = account;
   if (user.status !== 'active') throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+  // An invitation stays usable: the administrator created the account for that mailbox.
+  if (purpose === 'reset' && resetNeedsAdministrator(instance.policy, user, account.totp !== null)) {
+    throw new DomainError('admin_recovery_required', 'Your password cannot be reset by email while two-factor authentication has no app. Log in with your password, or ask an administrator.', { field: 'token' });
+  }
   // The password is checked first, so a refused password does not use up the authenticator code.
   const password = checkPasswordForAccount(
     input.password,

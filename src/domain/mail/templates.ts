@@ -288,3 +288,22 @@ export function adminResetNoticeMail(input: {
   const html = layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[4]!, lines[6]!].map(escapeHtml));
   return { to: input.to, subject, text: lines.join('\n'), html };
 }
+
+/**
+ * The answer to "forgot password" for a user whose 2FA is enabled but who has no app (after a
+ * reset, or pending under auto-enable): no link, because a link would let the mailbox alone
+ * choose the password and then enrol an app (SPEC rule 13). An administrator helps instead.
+ */
+export function passwordResetRefusedMail(input: { to: string; name: string; instanceName: string }): MailMessage {
+  const subject = `Reset your ${input.instanceName} password`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    'Someone asked to reset your password. Your account has two-factor authentication turned on but no authenticator app set up yet,',
+    'so your password cannot be reset by email: an email alone must never be enough to take over your account.',
+    'If you know your password, log in and set up your authenticator app. If you have forgotten it, ask an administrator of your organisation to help you.',
+    '',
+    'If you did not ask for this, ignore this email; your password stays as it is.',
+  ];
+  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, `${lines[2]!} ${lines[3]!}`, lines[4]!, lines[6]!].map(escapeHtml)) };
+}

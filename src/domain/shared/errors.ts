@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'rate_limited',
   'unsupported_media_type',
   'payload_too_large',
+  'admin_recovery_required',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
