@@ -13,6 +13,7 @@ import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
 import { checkSecondFactor, consumeSecondFactor } from '../totp/check-code.ts';
 import { secondFactorKey } from '../throttle/throttle.ts';
 import { userEvent } from '../audit/audit-event.ts';
+import { countLinkRefusal, refuseLockedAddress, reserveLinkAttempt } from './link-throttle.ts';
 
 export const INVITATION_SECONDS = 7 * 24 * 60 * 60;
 export const RESET_SECONDS = 60 * 60;
@@ -84,9 +85,27 @@ export async function setPasswordWithLink(
   client: { ip: string | null; userAgent: string | null },
 ): Promise<void> {
   const now = deps.clock.now();
+  await refuseLockedAddress(deps, client.ip, now);
+  try {
+    await setPasswordWithOpenLink(deps, purpose, input, client, now);
+  } catch (error) {
+    await countLinkRefusal(deps, error, client.ip, now);
+    throw error;
+  }
+}
+
+async function setPasswordWithOpenLink(
+  deps: Deps,
+  purpose: 'invitation' | 'reset',
+  input: { token: string; password: string; code?: string },
+  client: { ip: string | null; userAgent: string | null },
+  now: Date,
+): Promise<void> {
   const hash = sha256Hex(input.token);
   const found = await deps.stores.accountTokens.find(hash, purpose, now);
   if (!found) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+  // Every attempt with a real link counts, before anything that hashes (issue 10 item 9).
+  await reserveLinkAttempt(deps, hash, now);
   const account = await deps.stores.forInstance(found.instanceId).users.findAccount(found.userId);
   if (!account) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
   const { user, instance } = account;
