@@ -42,6 +42,8 @@ export interface Me {
   instance: { slug: string; name: string; plan: string };
   twoFactor: TwoFactor;
   passwordExpiresAt: string | null;
+  /** The effective minimum length of this user's next password: 15 when the password is the only factor. */
+  passwordMinLength: number;
 }
 
 export type UserStatus = 'active' | 'disabled';
@@ -287,6 +289,7 @@ export const api = {
   forgotPassword: (input: { instance: string; email: string }) => request<void>('POST', '/auth/forgot', input),
   /** A new password with the reset link's token; with 2FA active, a current code too (400, field code, without one). */
   resetPassword: (input: { token: string; password: string; code?: string }) => request<void>('POST', '/auth/reset', input),
+  passwordLink: (input: { purpose: 'invitation' | 'reset'; token: string }) => request<{ passwordMinLength: number }>('POST', '/auth/password-link', input),
   logout: () => request<void>('POST', '/auth/logout'),
   setTwoFactor: (input: { enabled: true } | ({ enabled: false } & Partial<{ code: string; backupCode: string }>)) => request<TwoFactor>('PUT', '/me/two-factor', input),
   newBackupCode: () => request<void>('POST', '/me/backup-code'),

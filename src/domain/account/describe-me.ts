@@ -2,6 +2,7 @@ import type { ActiveSession } from '../session/session-store.ts';
 import type { PasswordPolicy } from '../policy/policy.ts';
 import type { User } from './user.ts';
 import { isTwoFactorEnabled, passwordExpiresAt } from '../policy/two-factor-rules.ts';
+import { minPasswordLength } from './password-rules.ts';
 
 export type TwoFactorStatus = 'active' | 'pending' | 'off';
 
@@ -26,6 +27,8 @@ export interface Me {
   instance: { slug: string; name: string; plan: string };
   twoFactor: TwoFactorState;
   passwordExpiresAt: string | null;
+  /** The effective minimum length of this user's next password (item 18: 15 when the password is the single factor). */
+  passwordMinLength: number;
 }
 
 /** `enforced`: the instance auto-enables 2FA, so the user cannot turn it off (SPEC rule 2). */
@@ -35,7 +38,7 @@ export function describeTwoFactor(policy: PasswordPolicy, user: Pick<User, 'twoF
 }
 
 /** GET /me from the already-loaded session: no further query (one statement per request). */
-export function describeMe({ user, instance, totp }: ActiveSession): Me {
+export function describeMe({ user, instance, totp }: ActiveSession, now: Date): Me {
   return {
     id: user.id,
     email: user.email,
@@ -44,5 +47,6 @@ export function describeMe({ user, instance, totp }: ActiveSession): Me {
     instance: { slug: instance.slug, name: instance.name, plan: instance.plan },
     twoFactor: describeTwoFactor(instance.policy, user, totp !== null),
     passwordExpiresAt: passwordExpiresAt(instance.policy, user.passwordChangedAt)?.toISOString() ?? null,
+    passwordMinLength: minPasswordLength(instance.policy, { user, associated: totp !== null }, now),
   };
 }

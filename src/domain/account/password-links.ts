@@ -6,7 +6,7 @@ import type { Deps } from '../shared/deps.ts';
 import type { User } from './user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { emailKey, parseEmail } from './user.ts';
-import { checkPasswordForAccount, isReusedPassword } from './password-rules.ts';
+import { checkPasswordForAccount, isReusedPassword, minPasswordLength } from './password-rules.ts';
 import { invitationMail, passwordResetMail, passwordResetRefusedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
@@ -94,6 +94,36 @@ export async function setPasswordWithLink(
   }
 }
 
+/**
+ * What the link page shows before the password is chosen (POST /auth/password-link): the
+ * effective minimum length for this account (item 18). The same refusals as using the link.
+ */
+export async function describePasswordLink(deps: Deps, purpose: 'invitation' | 'reset', token: string, ip: string | null): Promise<{ passwordMinLength: number }> {
+  const now = deps.clock.now();
+  await refuseLockedAddress(deps, ip, now);
+  try {
+    const { account } = await openLink(deps, purpose, sha256Hex(token), now);
+    return { passwordMinLength: minPasswordLength(account.instance.policy, { user: account.user, associated: account.totp !== null }, now) };
+  } catch (error) {
+    await countLinkRefusal(deps, error, ip, now);
+    throw error;
+  }
+}
+
+/** The active account a valid link belongs to; forbidden otherwise, admin_recovery_required for a reset that must not work. */
+async function openLink(deps: Deps, purpose: 'invitation' | 'reset', hash: string, now: Date) {
+  const gone = () => new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+  const found = await deps.stores.accountTokens.find(hash, purpose, now);
+  if (!found) throw gone();
+  const account = await deps.stores.forInstance(found.instanceId).users.findAccount(found.userId);
+  if (!account || account.user.status !== 'active') throw gone();
+  // An invitation stays usable: the administrator created the account for that mailbox.
+  if (purpose === 'reset' && resetNeedsAdministrator(account.instance.policy, account.user, account.totp !== null)) {
+    throw new DomainError('admin_recovery_required', 'Your password cannot be reset by email while two-factor authentication has no app. Log in with your password, or ask an administrator.', { field: 'token' });
+  }
+  return { found, account };
+}
+
 async function setPasswordWithOpenLink(
   deps: Deps,
   purpose: 'invitation' | 'reset',
@@ -102,22 +132,14 @@ async function setPasswordWithOpenLink(
   now: Date,
 ): Promise<void> {
   const hash = sha256Hex(input.token);
-  const found = await deps.stores.accountTokens.find(hash, purpose, now);
-  if (!found) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+  const { account } = await openLink(deps, purpose, hash, now);
   // Every attempt with a real link counts, before anything that hashes (issue 10 item 9).
   await reserveLinkAttempt(deps, hash, now);
-  const account = await deps.stores.forInstance(found.instanceId).users.findAccount(found.userId);
-  if (!account) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
   const { user, instance } = account;
-  if (user.status !== 'active') throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
-  // An invitation stays usable: the administrator created the account for that mailbox.
-  if (purpose === 'reset' && resetNeedsAdministrator(instance.policy, user, account.totp !== null)) {
-    throw new DomainError('admin_recovery_required', 'Your password cannot be reset by email while two-factor authentication has no app. Log in with your password, or ask an administrator.', { field: 'token' });
-  }
   // The password is checked first, so a refused password does not use up the authenticator code.
   const password = checkPasswordForAccount(
     input.password,
-    { minLength: instance.policy.password.minLength, blocklist: deps.blocklist, context: [user.email, user.name, instance.slug, instance.name] },
+    { minLength: minPasswordLength(instance.policy, { user, associated: account.totp !== null }, now), blocklist: deps.blocklist, context: [user.email, user.name, instance.slug, instance.name] },
     'password',
   );
   // Every check of the new password comes before the code, so a refused password does not spend it.

@@ -12,7 +12,7 @@ import { knownLocationsSchema, meSchema, newBackupCodeBodySchema, twoFactorBodyS
 export function meRoutes(deps: Deps, jar: Cookies) {
   const full = requireFullSession(deps, jar);
   return async (app: FastifyInstance) => {
-    app.get('/me', { schema: { response: { 200: meSchema } }, preHandler: full }, async (request) => describeMe(request.auth!));
+    app.get('/me', { schema: { response: { 200: meSchema } }, preHandler: full }, async (request) => describeMe(request.auth!, deps.clock.now()));
 
     app.put<{ Body: TwoFactorBody }>(
       '/me/two-factor',

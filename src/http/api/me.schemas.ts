@@ -25,6 +25,7 @@ export const meSchema = {
     },
     twoFactor: twoFactorSchema,
     passwordExpiresAt: { type: ['string', 'null'] },
+    passwordMinLength: { type: 'integer' },
   },
 } as const;
 
