@@ -1,4 +1,5 @@
 import { invalidInput } from '../shared/errors.ts';
+import { hasControlCharacter } from '../shared/text.ts';
 
 export const ROLES = ['admin', 'member'] as const;
 export type Role = (typeof ROLES)[number];
@@ -53,5 +54,6 @@ export function parseRole(raw: string, field = 'role'): Role {
 export function parsePersonName(raw: string, field = 'name'): string {
   const name = raw.trim();
   if (name.length < 1 || name.length > 200) throw invalidInput(field, 'Name must be 1–200 characters.');
+  if (hasControlCharacter(name)) throw invalidInput(field, 'A name cannot contain line breaks, tabs or other control characters.');
   return name;
 }
