@@ -64,10 +64,10 @@ export async function requestPasswordReset(deps: Deps, input: { instance: string
 }
 
 /**
- * Why (SPEC rule 13, issue 10 item 3, checklist BC-09): a user whose 2FA is enabled but who has no app yet (after
- * an admin or support reset, or pending under auto-enable) would reach setup with the password
- * alone, so a reset link would let the mailbox alone choose the password and bind an app. Such a
- * user logs in with the password they know and sets up, or an administrator helps them.
+ * Why (SPEC rule 13, issue 10 item 3, checklist BC-09): a user whose 2FA is enabled but who has
+ * no app yet (after an admin or support reset, or pending under auto-enable) would reach setup
+ * with the password alone, so a reset link would let the mailbox alone choose the password and
+ * bind an app. Such a user logs in with the password they know and sets up.
  */
 export function resetNeedsAdministrator(policy: Instance['policy'], user: Pick<User, 'twoFactorEnabled'>, associated: boolean): boolean {
   return isTwoFactorEnabled(policy, user) && !associated;
