@@ -23,6 +23,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   rate_limited: 429,
   reauthentication_required: 403,
   totp_required: 403,
+  admin_recovery_required: 403,
 };
 
 export interface ErrorBody {

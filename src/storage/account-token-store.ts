@@ -3,6 +3,7 @@ import type { AccountTokenStore, TokenPasswordStore } from '../domain/account/ac
 import { insertAudit } from './audit-store.ts';
 import type { Database } from './schema.ts';
 import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
+import { linkKey } from '../domain/account/link-throttle.ts';
 
 export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
   return {
@@ -65,7 +66,7 @@ export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): To
           delete from account_tokens where instance_id = ${instanceId} and user_id = ${userId} and token_hash <> ${tokenHash}
             and used_at is null and exists (select 1 from spent)
         ), unlocked as (
-          delete from throttles where key in (${passwordKeyOf}, ${SECOND_FACTOR_KEY_PREFIX} || ${userId}) and exists (select 1 from spent)
+          delete from throttles where key in (${passwordKeyOf}, ${SECOND_FACTOR_KEY_PREFIX} || ${userId}, ${linkKey(tokenHash)}) and exists (select 1 from spent)
         ), audited as (
           ${insertAudit(audit, 'spent')}
         )

@@ -2,6 +2,9 @@ import { sql, type Kysely } from 'kysely';
 import type { HousekeepingStore } from '../domain/maintenance/housekeeping-store.ts';
 import type { Database } from './schema.ts';
 
+/** The instance name on one line, as the mail templates put every value (issue 10 item 21): a stored CR/LF never forges a line. */
+const singleLineName = sql`regexp_replace(i.name, ${'[\\x01-\\x1f\\x7f-\\x9f\\u2028\\u2029]+'}::text, ' ', 'g')`;
+
 export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
   return {
     async remindPendingSetup(now, remindedBefore, limit, loginUrlPrefix) {
@@ -9,7 +12,7 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
       // interpolated (no user input beyond the instance name, and mail text is not HTML-escaped).
       const { rows } = await sql<{ n: number }>`
         with due as (
-          select u.instance_id, u.id, u.email, i.name as instance_name, i.slug,
+          select u.instance_id, u.id, u.email, ${singleLineName} as instance_name, i.slug,
                  i.two_factor_enforce_setup and i.two_factor_enforce_from is not null as has_deadline,
                  to_char(i.two_factor_enforce_from at time zone 'UTC', 'YYYY-MM-DD') as deadline
           from users u join instances i on i.id = u.instance_id
@@ -39,7 +42,7 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
     async warnExpiringPasswords(now, limit, loginUrlPrefix) {
       const { rows } = await sql<{ n: number }>`
         with due as (
-          select u.instance_id, u.id, u.email, i.name as instance_name, i.slug,
+          select u.instance_id, u.id, u.email, ${singleLineName} as instance_name, i.slug,
                  to_char((u.password_changed_at + make_interval(days => i.password_max_age_days)) at time zone 'UTC', 'YYYY-MM-DD') as expires
           from users u join instances i on i.id = u.instance_id
           where u.status = 'active' and i.password_max_age_days is not null and i.password_warn_days is not null

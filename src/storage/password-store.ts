@@ -40,6 +40,10 @@ export function passwordStore(db: Kysely<Database>, instanceId: string): Passwor
           delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from old)
         ), forgotten as (
           delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from old)
+        ), unlinked as (
+          -- Why: a reset link or invitation waiting in the mailbox must not outlive the password
+          -- it was meant to replace (issue 10 item 13; checklist REC-02: "invalidated by … password change").
+          delete from account_tokens where instance_id = ${instanceId} and user_id = ${userId} and used_at is null and exists (select 1 from old)
         ), audited as (
           ${insertAudit(audit, 'old')}
         )

@@ -28,6 +28,7 @@ describe('POST /api/v1/auth/login, POST /api/v1/auth/logout, GET /api/v1/me', ()
       twoFactor: { enabled: false, associated: false, status: 'off', enforced: false },
       passwordExpiresAt: null,
       secondFactor: null,
+      passwordMinLength: 15,
     });
     expect(me.headers['cache-control']).toBe('no-store');
   });

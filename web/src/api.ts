@@ -44,6 +44,8 @@ export interface Me {
   passwordExpiresAt: string | null;
   /** The second factor this session verified; after a backup code, factor changes are refused. */
   secondFactor?: 'totp' | 'backup_code' | null;
+  /** The effective minimum length of this user's next password: 15 when the password is the only factor. */
+  passwordMinLength: number;
 }
 
 export type UserStatus = 'active' | 'disabled';
@@ -290,6 +292,7 @@ export const api = {
   forgotPassword: (input: { instance: string; email: string }) => request<void>('POST', '/auth/forgot', input),
   /** A new password with the reset link's token; with 2FA active, a current code too (400, field code, without one). */
   resetPassword: (input: { token: string; password: string; code?: string }) => request<void>('POST', '/auth/reset', input),
+  passwordLink: (input: { purpose: 'invitation' | 'reset'; token: string }) => request<{ passwordMinLength: number }>('POST', '/auth/password-link', input),
   logout: () => request<void>('POST', '/auth/logout'),
   setTwoFactor: (input: { enabled: true } | ({ enabled: false } & Partial<{ currentPassword: string; code: string }>)) => request<TwoFactor>('PUT', '/me/two-factor', input),
   newBackupCode: () => request<void>('POST', '/me/backup-code'),

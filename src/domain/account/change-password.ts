@@ -10,7 +10,7 @@ import { passwordKey } from '../throttle/throttle.ts';
 import { POLICY_LIMITS } from '../policy/policy.ts';
 import { passwordChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
-import { checkPasswordForAccount, isReusedPassword, normalizePassword } from './password-rules.ts';
+import { checkPasswordForAccount, isReusedPassword, minPasswordLength, normalizePassword } from './password-rules.ts';
 import { emailKey } from './user.ts';
 import { attemptActor, userEvent } from '../audit/audit-event.ts';
 
@@ -45,7 +45,7 @@ export async function changePassword(
   // The current password was right: that attempt was a success, whatever becomes of the new one.
   await deps.stores.throttles.clear([accountKey]);
   const next = checkPasswordForAccount(input.newPassword, {
-    minLength: policy.minLength,
+    minLength: minPasswordLength(instance.policy, { user, associated: active.totp !== null }, now),
     blocklist: deps.blocklist,
     context: [user.email, user.email.split('@')[0]!, user.name, instance.slug, instance.name],
   });

@@ -3,7 +3,7 @@ import type { Deps } from '../shared/deps.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { getInstanceBySlug } from './find-instance.ts';
-import { checkPasswordForAccount } from './password-rules.ts';
+import { checkPasswordForAccount, minPasswordLength, NEW_ACCOUNT } from './password-rules.ts';
 import { parseEmail, parsePersonName, parseRole, type User } from './user.ts';
 import { SYSTEM_ACTOR, userEvent, type AuditActor } from '../audit/audit-event.ts';
 
@@ -22,7 +22,7 @@ export async function createUser(deps: Deps, input: CreateUserInput, actor: Audi
   const email = parseEmail(input.email);
   const name = parsePersonName(input.name ?? email.split('@')[0]!);
   const role = parseRole(input.role);
-  const rules = { minLength: instance.policy.password.minLength, blocklist: deps.blocklist, context: [email, name, instance.slug, instance.name] };
+  const rules = { minLength: minPasswordLength(instance.policy, NEW_ACCOUNT, deps.clock.now()), blocklist: deps.blocklist, context: [email, name, instance.slug, instance.name] };
   const password = input.password === null ? null : checkPasswordForAccount(input.password, rules, 'password');
   const passwordHash = password === null ? null : await deps.hasher.hash(password);
   const user = await deps.stores.transaction(async (stores) => {

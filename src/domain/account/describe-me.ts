@@ -3,6 +3,7 @@ import type { PasswordPolicy } from '../policy/policy.ts';
 import type { User } from './user.ts';
 import type { SecondFactorKind } from '../session/session.ts';
 import { isTwoFactorEnabled, passwordExpiresAt } from '../policy/two-factor-rules.ts';
+import { minPasswordLength } from './password-rules.ts';
 
 export type TwoFactorStatus = 'active' | 'pending' | 'off';
 
@@ -32,6 +33,8 @@ export interface Me {
    * phone set up (an administrator's reset) instead of offering factor changes that are refused.
    */
   secondFactor: SecondFactorKind | null;
+  /** The effective minimum length of this user's next password (item 18: 15 when the password is the single factor). */
+  passwordMinLength: number;
 }
 
 /** `enforced`: the instance auto-enables 2FA, so the user cannot turn it off (SPEC rule 2). */
@@ -41,7 +44,7 @@ export function describeTwoFactor(policy: PasswordPolicy, user: Pick<User, 'twoF
 }
 
 /** GET /me from the already-loaded session: no further query (one statement per request). */
-export function describeMe({ session, user, instance, totp }: ActiveSession): Me {
+export function describeMe({ session, user, instance, totp }: ActiveSession, now: Date): Me {
   return {
     id: user.id,
     email: user.email,
@@ -51,5 +54,6 @@ export function describeMe({ session, user, instance, totp }: ActiveSession): Me
     twoFactor: describeTwoFactor(instance.policy, user, totp !== null),
     passwordExpiresAt: passwordExpiresAt(instance.policy, user.passwordChangedAt)?.toISOString() ?? null,
     secondFactor: session.secondFactorKind,
+    passwordMinLength: minPasswordLength(instance.policy, { user, associated: totp !== null }, now),
   };
 }

@@ -5,7 +5,7 @@ import type { NewUser } from './user-store.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { getInstanceBySlug } from './find-instance.ts';
-import { checkPasswordForAccount, type PasswordBlocklist } from './password-rules.ts';
+import { checkPasswordForAccount, minPasswordLength, NEW_ACCOUNT, type PasswordBlocklist } from './password-rules.ts';
 import { emailKey, parseEmail, parsePersonName, parseRole } from './user.ts';
 
 export interface ImportRow {
@@ -43,7 +43,7 @@ export async function importUsers(
     const batch = rows.slice(start, start + IMPORT_BATCH_SIZE);
     const valid: Array<{ row: ImportRow; user: Omit<NewUser, 'passwordHash' | 'passwordChangedAt'> }> = [];
     for (const row of batch) {
-      const parsed = parseRow(row, report, { minLength: instance.policy.password.minLength, blocklist: deps.blocklist, context: [instance.slug, instance.name] });
+      const parsed = parseRow(row, report, { minLength: minPasswordLength(instance.policy, NEW_ACCOUNT, deps.clock.now()), blocklist: deps.blocklist, context: [instance.slug, instance.name] });
       if (!parsed) continue;
       const key = emailKey(parsed.email);
       if (seen.has(key)) {

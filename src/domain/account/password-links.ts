@@ -6,13 +6,14 @@ import type { Deps } from '../shared/deps.ts';
 import type { User } from './user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { emailKey, parseEmail } from './user.ts';
-import { checkPasswordForAccount, isReusedPassword } from './password-rules.ts';
-import { invitationMail, passwordResetMail } from '../mail/templates.ts';
+import { checkPasswordForAccount, isReusedPassword, minPasswordLength } from './password-rules.ts';
+import { invitationMail, passwordResetMail, passwordResetRefusedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
 import { checkSecondFactor, consumeSecondFactor } from '../totp/check-code.ts';
 import { secondFactorKey } from '../throttle/throttle.ts';
 import { userEvent } from '../audit/audit-event.ts';
+import { countLinkRefusal, refuseLockedAddress, reserveLinkAttempt } from './link-throttle.ts';
 
 export const INVITATION_SECONDS = 7 * 24 * 60 * 60;
 export const RESET_SECONDS = 60 * 60;
@@ -55,9 +56,21 @@ export async function requestPasswordReset(deps: Deps, input: { instance: string
   const now = deps.clock.now();
   // RL-09: at most one reset mail per account every few minutes, whoever asks.
   if (!(await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, addSeconds(now, RESET_SECONDS), addSeconds(now, -RESET_INTERVAL_SECONDS)))) return;
-  const mail = passwordResetMail({ to: account.user.email, name: account.user.name, instanceName: account.instance.name, url: link.url });
+  const to = { to: account.user.email, name: account.user.name, instanceName: account.instance.name };
+  // The token is stored either way (the flood guard above counts it), but mailed only when it may be used.
+  const mail = resetNeedsAdministrator(account.instance.policy, account.user, account.associated) ? passwordResetRefusedMail(to) : passwordResetMail({ ...to, url: link.url });
   await deps.stores.outbox.enqueue(account.instance.id, sealMail(deps.secretBox, mail), now);
   deps.mailQueued();
+}
+
+/**
+ * Why (SPEC rule 13, issue 10 item 3, checklist BC-09): a user whose 2FA is enabled but who has
+ * no app yet (after an admin or support reset, or pending under auto-enable) would reach setup
+ * with the password alone, so a reset link would let the mailbox alone choose the password and
+ * bind an app. Such a user logs in with the password they know and sets up.
+ */
+export function resetNeedsAdministrator(policy: Instance['policy'], user: Pick<User, 'twoFactorEnabled'>, associated: boolean): boolean {
+  return isTwoFactorEnabled(policy, user) && !associated;
 }
 
 /**
@@ -72,17 +85,61 @@ export async function setPasswordWithLink(
   client: { ip: string | null; userAgent: string | null },
 ): Promise<void> {
   const now = deps.clock.now();
-  const hash = sha256Hex(input.token);
+  await refuseLockedAddress(deps, client.ip, now);
+  try {
+    await setPasswordWithOpenLink(deps, purpose, input, client, now);
+  } catch (error) {
+    await countLinkRefusal(deps, error, client.ip, now);
+    throw error;
+  }
+}
+
+/**
+ * What the link page shows before the password is chosen (POST /auth/password-link): the
+ * effective minimum length for this account (item 18). The same refusals as using the link.
+ */
+export async function describePasswordLink(deps: Deps, purpose: 'invitation' | 'reset', token: string, ip: string | null): Promise<{ passwordMinLength: number }> {
+  const now = deps.clock.now();
+  await refuseLockedAddress(deps, ip, now);
+  try {
+    const { account } = await openLink(deps, purpose, sha256Hex(token), now);
+    return { passwordMinLength: minPasswordLength(account.instance.policy, { user: account.user, associated: account.totp !== null }, now) };
+  } catch (error) {
+    await countLinkRefusal(deps, error, ip, now);
+    throw error;
+  }
+}
+
+/** The active account a valid link belongs to; forbidden otherwise, admin_recovery_required for a reset that must not work. */
+async function openLink(deps: Deps, purpose: 'invitation' | 'reset', hash: string, now: Date) {
+  const gone = () => new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
   const found = await deps.stores.accountTokens.find(hash, purpose, now);
-  if (!found) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+  if (!found) throw gone();
   const account = await deps.stores.forInstance(found.instanceId).users.findAccount(found.userId);
-  if (!account) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+  if (!account || account.user.status !== 'active') throw gone();
+  // An invitation stays usable: the administrator created the account for that mailbox.
+  if (purpose === 'reset' && resetNeedsAdministrator(account.instance.policy, account.user, account.totp !== null)) {
+    throw new DomainError('admin_recovery_required', 'Your password cannot be reset by email while two-factor authentication has no app. Log in with your password, or ask an administrator.', { field: 'token' });
+  }
+  return { found, account };
+}
+
+async function setPasswordWithOpenLink(
+  deps: Deps,
+  purpose: 'invitation' | 'reset',
+  input: { token: string; password: string; code?: string },
+  client: { ip: string | null; userAgent: string | null },
+  now: Date,
+): Promise<void> {
+  const hash = sha256Hex(input.token);
+  const { account } = await openLink(deps, purpose, hash, now);
+  // Every attempt with a real link counts, before anything that hashes (issue 10 item 9).
+  await reserveLinkAttempt(deps, hash, now);
   const { user, instance } = account;
-  if (user.status !== 'active') throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
   // The password is checked first, so a refused password does not use up the authenticator code.
   const password = checkPasswordForAccount(
     input.password,
-    { minLength: instance.policy.password.minLength, blocklist: deps.blocklist, context: [user.email, user.name, instance.slug, instance.name] },
+    { minLength: minPasswordLength(instance.policy, { user, associated: account.totp !== null }, now), blocklist: deps.blocklist, context: [user.email, user.name, instance.slug, instance.name] },
     'password',
   );
   // Every check of the new password comes before the code, so a refused password does not spend it.

@@ -1,4 +1,7 @@
 import { DomainError } from '../shared/errors.ts';
+import type { PasswordPolicy } from '../policy/policy.ts';
+import { isTwoFactorEnabled, setupDemand } from '../policy/two-factor-rules.ts';
+import type { User } from './user.ts';
 
 /** NIST SP 800-63B §3.1.1.2: verifiers SHOULD permit at least 64 characters. */
 export const MAX_PASSWORD_LENGTH = 256;
@@ -59,4 +62,28 @@ export function checkPasswordForAccount(
 export async function isReusedPassword(hasher: { verify(hash: string, password: string): Promise<boolean> }, hashes: Array<string | null | undefined>, password: string): Promise<boolean> {
   for (const hash of hashes) if (hash && (await hasher.verify(hash, password))) return true;
   return false;
+}
+
+/** NIST SP 800-63B-4 §3.1.1.2 (checklist D5, PW-01): a password used as a single factor has at least 15 characters. */
+export const SINGLE_FACTOR_MIN_LENGTH = 15;
+
+/** What decides whether an account's password is its only factor. */
+export interface AccountFactors {
+  user: Pick<User, 'twoFactorEnabled' | 'setupPostponements'>;
+  associated: boolean;
+}
+
+/** A new account: no app, its own switch off (what create, import and invitations make). */
+export const NEW_ACCOUNT: AccountFactors = { user: { twoFactorEnabled: false, setupPostponements: 0 }, associated: false };
+
+/**
+ * The effective minimum length for an account's new password. Why: the policy's minimum (12 by
+ * default) is enough only where the password is never the single factor (NIST SP 800-63B-4
+ * §3.1.1.2 allows 8 there): 2FA is active, or setup is required before any full session.
+ * Otherwise (2FA off, or setup that may be postponed) at least 15.
+ */
+export function minPasswordLength(policy: PasswordPolicy, account: AccountFactors, now: Date): number {
+  const enabled = isTwoFactorEnabled(policy, account.user);
+  const multiFactor = enabled && (account.associated || !setupDemand(policy, account.user.setupPostponements, now).canPostpone);
+  return multiFactor ? policy.password.minLength : Math.max(SINGLE_FACTOR_MIN_LENGTH, policy.password.minLength);
 }

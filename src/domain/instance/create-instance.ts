@@ -1,7 +1,7 @@
 import { SYSTEM_ACTOR, userEvent, type AuditActor } from '../audit/audit-event.ts';
 import { randomId } from '../../crypto/random.ts';
 import type { Deps } from '../shared/deps.ts';
-import { checkPasswordForAccount } from '../account/password-rules.ts';
+import { checkPasswordForAccount, minPasswordLength, NEW_ACCOUNT } from '../account/password-rules.ts';
 import { parseEmail, parsePersonName, type User } from '../account/user.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
@@ -39,7 +39,7 @@ export async function createInstance(
   const name = parsePersonName(input.admin.name ?? email.split('@')[0]!, 'admin.name');
   const password = checkPasswordForAccount(
     input.admin.password,
-    { minLength: DEFAULT_POLICY.password.minLength, blocklist: deps.blocklist, context: [email, name, instance.slug, instance.name] },
+    { minLength: minPasswordLength(DEFAULT_POLICY, NEW_ACCOUNT, deps.clock.now()), blocklist: deps.blocklist, context: [email, name, instance.slug, instance.name] },
     'admin.password',
   );
   // Why outside the transaction: argon2id takes tens of ms; no row lock should wait for it.

@@ -1,5 +1,6 @@
 import { invalidInput } from '../shared/errors.ts';
 import type { PasswordPolicy } from '../policy/policy.ts';
+import { hasControlCharacter } from '../shared/text.ts';
 
 export const PLANS = ['professional', 'business', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
@@ -40,5 +41,7 @@ export function parsePlan(raw: string, field = 'plan'): Plan {
 export function parseInstanceName(raw: string, field = 'name'): string {
   const name = raw.trim();
   if (name.length < 1 || name.length > 200) throw invalidInput(field, 'Name must be 1–200 characters.');
+  // Instance names go into mail subjects and lines too (issue 10 item 21).
+  if (hasControlCharacter(name)) throw invalidInput(field, 'A name cannot contain line breaks, tabs or other control characters.');
   return name;
 }

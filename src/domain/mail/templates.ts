@@ -1,4 +1,16 @@
 import { escapeHtml, type MailMessage } from './mail.ts';
+import { singleLine } from '../shared/text.ts';
+
+/**
+ * Every string a template is given (names above all, stored before control characters were
+ * refused) is put on one line first, so no value can add a line or a header to a mail (issue 10
+ * item 21). Dates and numbers pass as they are.
+ */
+function mailSafe<T>(value: T): T {
+  if (typeof value === 'string') return singleLine(value) as T;
+  if (value === null || typeof value !== 'object' || value instanceof Date) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, mailSafe(inner)])) as T;
+}
 
 function layout(title: string, paragraphs: string[]): string {
   const body = paragraphs.map((p) => `<p>${p}</p>`).join('\n');
@@ -14,6 +26,7 @@ export function accountCreatedMail(input: {
   instanceSlug: string;
   loginUrl: string;
 }): MailMessage {
+  input = mailSafe(input);
   const subject = `Your ${input.instanceName} account`;
   const how = 'Log in with this email address and the password you were given.';
   const text = [
@@ -52,6 +65,7 @@ export function lockNoticeMail(input: {
   ip: string | null;
   permanent: boolean;
 }): MailMessage {
+  input = mailSafe(input);
   const what = input.factor === 'password' ? 'password' : 'verification code';
   const subject = `Sign-in to ${input.instanceName} locked after failed attempts`;
   const until = input.permanent
@@ -94,6 +108,7 @@ export function backupCodeMail(input: {
   ip: string | null;
   device: string | null;
 }): MailMessage {
+  input = mailSafe(input);
   const subjects: Record<BackupCodeMailKind, string> = {
     issued: `Your backup code for ${input.instanceName}`,
     used: `Your backup code was used to sign in to ${input.instanceName}`,
@@ -124,6 +139,7 @@ export function backupCodeMail(input: {
 }
 
 export function passwordChangedMail(input: { to: string; name: string; instanceName: string; at: Date; ip: string | null }): MailMessage {
+  input = mailSafe(input);
   const subject = `Your ${input.instanceName} password was changed`;
   const lines = [
     `Hello ${input.name},`,
@@ -137,6 +153,7 @@ export function passwordChangedMail(input: { to: string; name: string; instanceN
 }
 
 export function invitationMail(input: { to: string; name: string; instanceName: string; url: string; days: number }): MailMessage {
+  input = mailSafe(input);
   const subject = `You are invited to ${input.instanceName}`;
   const lines = [
     `Hello ${input.name},`,
@@ -155,6 +172,7 @@ export function invitationMail(input: { to: string; name: string; instanceName: 
 }
 
 export function passwordResetMail(input: { to: string; name: string; instanceName: string; url: string }): MailMessage {
+  input = mailSafe(input);
   const subject = `Reset your ${input.instanceName} password`;
   const lines = [
     `Hello ${input.name},`,
@@ -175,6 +193,7 @@ export function passwordResetMail(input: { to: string; name: string; instanceNam
 
 /** One text for every recipient (no name, no secret): queued in one statement for many users. */
 export function twoFactorRequestMail(input: { instanceName: string; adminName: string; loginUrl: string }): { subject: string; text: string; html: string } {
+  input = mailSafe(input);
   const subject = `Please turn on two-factor authentication for ${input.instanceName}`;
   const lines = [
     'Hello,',
@@ -192,6 +211,7 @@ export function twoFactorRequestMail(input: { instanceName: string; adminName: s
 }
 
 export function twoFactorOffMail(input: { to: string; name: string; instanceName: string; at: Date; ip: string | null }): MailMessage {
+  input = mailSafe(input);
   const subject = `Two-factor authentication was turned off for your ${input.instanceName} account`;
   const lines = [
     `Hello ${input.name},`,
@@ -242,6 +262,7 @@ export function twoFactorResetMail(input: {
   loginUrl: string;
   stillEnabled: boolean;
 }): MailMessage {
+  input = mailSafe(input);
   const subject = `Two-factor authentication was reset for your ${input.instanceName} account`;
   const who = resetByText(input.by);
   const contact = resetContact(input.by);
@@ -271,6 +292,7 @@ export function adminResetNoticeMail(input: {
   target: { name: string; email: string };
   method: string | null;
 }): MailMessage {
+  input = mailSafe(input);
   const subject = `Two-factor authentication of administrator ${input.target.name} was reset`;
   const by = input.by.kind === 'admin' ? `${input.by.name} (${input.by.email})` : resetByText(input.by, 'their');
   // (The support and CLI wordings end in a comma: "the support team, after verifying …, reset".)
@@ -302,6 +324,7 @@ export function sessionsEndedMail(input: {
   admin: { name: string; email: string };
   loginUrl: string;
 }): MailMessage {
+  input = mailSafe(input);
   const subject = `You were logged out of ${input.instanceName} everywhere`;
   const lines = [
     `Hello ${input.name},`,
@@ -329,6 +352,7 @@ export function roleChangedMail(input: {
   from: string;
   role: string;
 }): MailMessage {
+  input = mailSafe(input);
   const subject = `The role of ${input.target.name} changed from ${input.from} to ${input.role}`;
   const lines = [
     `Hello ${input.name},`,
@@ -339,4 +363,24 @@ export function roleChangedMail(input: {
     `If you do not know about this, check with ${input.actor.name} at once.`,
   ];
   return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
+}
+
+/**
+ * The answer to "forgot password" for a user whose 2FA is enabled but who has no app (after a
+ * reset, or pending under auto-enable): no link, because a link would let the mailbox alone
+ * choose the password and then enrol an app (SPEC rule 13). An administrator helps instead.
+ */
+export function passwordResetRefusedMail(input: { to: string; name: string; instanceName: string }): MailMessage {
+  input = mailSafe(input);
+  const subject = `Reset your ${input.instanceName} password`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    'Someone asked to reset your password. Your account has two-factor authentication turned on but no authenticator app set up yet,',
+    'so your password cannot be reset by email: an email alone must never be enough to take over your account.',
+    'If you know your password, log in and set up your authenticator app. If you have forgotten it, ask an administrator of your organisation to help you.',
+    '',
+    'If you did not ask for this, ignore this email; your password stays as it is.',
+  ];
+  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, `${lines[2]!} ${lines[3]!}`, lines[4]!, lines[6]!].map(escapeHtml)) };
 }

@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   // a current code in the request; a backup code can log in but never change or remove a factor.
   'reauthentication_required',
   'totp_required',
+  'admin_recovery_required',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -15,8 +15,8 @@ import { sessionLifetimeSeconds } from '../../domain/session/start-session.ts';
 import { confirmOperatorSetup, logoutOperator, startOperatorSetup } from '../../domain/support/operator-login.ts';
 import { qrSvg } from '../qr.ts';
 import { changePassword } from '../../domain/account/change-password.ts';
-import { changePasswordBodySchema, forgotBodySchema, linkBodySchema } from './policy.schemas.ts';
-import { requestPasswordReset, setPasswordWithLink } from '../../domain/account/password-links.ts';
+import { changePasswordBodySchema, forgotBodySchema, linkBodySchema, linkInfoBodySchema, linkInfoSchema } from './policy.schemas.ts';
+import { describePasswordLink, requestPasswordReset, setPasswordWithLink } from '../../domain/account/password-links.ts';
 import {
   codeBodySchema,
   loginBodySchema,
@@ -103,6 +103,11 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       await setPasswordWithLink(deps, 'invitation', request.body, clientInfo(request, jar));
       return reply.status(204).send();
     });
+
+    // What the link page needs before the password is chosen: the account's effective minimum length.
+    app.post<{ Body: { purpose: 'invitation' | 'reset'; token: string } }>('/auth/password-link', { schema: { body: linkInfoBodySchema, response: { 200: linkInfoSchema } } }, async (request) =>
+      describePasswordLink(deps, request.body.purpose, request.body.token, requestClient(request).ip),
+    );
 
     app.post('/auth/logout', async (request, reply) => {
       const token = jar.read(request);

@@ -16,7 +16,7 @@ export function meRoutes(deps: Deps, jar: Cookies) {
   // One more than shown, so the answer can say that more exist.
   const fullWithSessions = requireFullSession(deps, jar, { sessions: MAX_LISTED_SESSIONS + 1 });
   return async (app: FastifyInstance) => {
-    app.get('/me', { schema: { response: { 200: meSchema } }, preHandler: full }, async (request) => describeMe(request.auth!));
+    app.get('/me', { schema: { response: { 200: meSchema } }, preHandler: full }, async (request) => describeMe(request.auth!, deps.clock.now()));
 
     app.put<{ Body: TwoFactorBody }>(
       '/me/two-factor',

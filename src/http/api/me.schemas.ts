@@ -28,6 +28,7 @@ export const meSchema = {
     twoFactor: twoFactorSchema,
     passwordExpiresAt: { type: ['string', 'null'] },
     secondFactor: { type: ['string', 'null'], enum: ['totp', 'backup_code', null] },
+    passwordMinLength: { type: 'integer' },
   },
 } as const;
 

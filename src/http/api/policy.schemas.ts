@@ -60,3 +60,19 @@ export const linkBodySchema = {
     code: { type: 'string', minLength: 1, maxLength: 16 },
   },
 } as const;
+
+export const linkInfoBodySchema = {
+  type: 'object',
+  required: ['purpose', 'token'],
+  additionalProperties: false,
+  properties: {
+    purpose: { type: 'string', enum: ['invitation', 'reset'] },
+    token: { type: 'string', minLength: 1, maxLength: 200 },
+  },
+} as const;
+
+export const linkInfoSchema = {
+  type: 'object',
+  required: ['passwordMinLength'],
+  properties: { passwordMinLength: { type: 'integer' } },
+} as const;

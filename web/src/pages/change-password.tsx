@@ -18,8 +18,16 @@ type FieldName = 'current' | 'next' | 'repeat';
 
 const FIELD_BY_API_FIELD: Record<string, FieldName> = { currentPassword: 'current', newPassword: 'next' };
 
-const NEW_PASSWORD_HINT =
-  'At least 12 characters (your organisation may ask for more). A few unrelated words make a strong password that is easy to remember. Not your name, email or a password you used here before.';
+/**
+ * The minimum comes from the server (GET /me passwordMinLength): 15 where the password is the
+ * only factor (NIST SP 800-63B-4), the organisation's minimum with two-factor authentication.
+ */
+export function newPasswordHint(minLength: number | null): string {
+  const least = minLength
+    ? `At least ${minLength} characters.`
+    : 'At least 15 characters, or your organisation’s minimum if your account uses two-factor authentication.';
+  return `${least} A few unrelated words make a strong password that is easy to remember. Not your name, email or a password you used here before.`;
+}
 
 /** The server's sentence, except for reuse, where it names what to do whatever the history length. */
 function fieldMessage(failure: unknown): string {
@@ -36,10 +44,12 @@ interface FormProps {
   onGone?(failure: unknown): void;
   /** Focus the current password when the page opens (a login step, where nothing else is to do). */
   autoFocus?: boolean;
+  /** The account's effective minimum length, when known (null at the expired-password step). */
+  minLength?: number | null;
   children?: ReactNode;
 }
 
-export function ChangePasswordForm({ send, onChanged, onGone, autoFocus = false, children }: FormProps) {
+export function ChangePasswordForm({ send, onChanged, onGone, autoFocus = false, minLength = null, children }: FormProps) {
   const [values, setValues] = useState<Record<FieldName, string>>({ current: '', next: '', repeat: '' });
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [error, setError] = useState<string | null>(null);
@@ -95,7 +105,7 @@ export function ChangePasswordForm({ send, onChanged, onGone, autoFocus = false,
       {children}
       {error ? <Alert>{error}</Alert> : null}
       <TextField id="password-current" label="Current password" type="password" autoComplete="current-password" required autoFocus={autoFocus} {...field('current')} />
-      <TextField id="password-new" label="New password" type="password" autoComplete="new-password" required hint={NEW_PASSWORD_HINT} {...field('next')} />
+      <TextField id="password-new" label="New password" type="password" autoComplete="new-password" required hint={newPasswordHint(minLength)} {...field('next')} />
       <TextField id="password-repeat" label="Repeat new password" type="password" autoComplete="new-password" required {...field('repeat')} />
       <button type="submit" className="button button-primary button-block" disabled={busy}>
         Change password
@@ -129,12 +139,13 @@ export function ExpiredPasswordPage() {
 
 /** My Profile → Change password: voluntary; a session that skipped the code confirms it is you first. */
 export function ChangePasswordPage() {
-  const { refresh } = useSession();
+  const { refresh, state } = useSession();
   const { withStepUp, stepUpDialog } = useStepUp();
   return (
     <Page title="Change password" narrow>
       <ChangePasswordForm
         send={(input) => withStepUp(() => api.changePassword(input))}
+        minLength={state.status === 'signed-in' ? state.me.passwordMinLength : null}
         onChanged={async () => {
           await refresh();
           navigate('/profile', { notice: PASSWORD_CHANGED_NOTICE });

@@ -83,6 +83,14 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [error, setError] = useState<{ text: string; gone: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
+  // The account's effective minimum (15 where the password is the only factor), asked once.
+  const [minLength, setMinLength] = useState<number | null>(null);
+  useEffect(() => {
+    api.passwordLink({ purpose, token }).then(
+      (info) => setMinLength(info.passwordMinLength),
+      (failure: unknown) => refused(failure),
+    );
+  }, [purpose, token]);
   const inputs = { password: useRef<HTMLInputElement>(null), repeat: useRef<HTMLInputElement>(null), code: useRef<HTMLInputElement>(null) };
 
   // A new object each time, so the same field takes focus again after another refusal.
@@ -135,6 +143,7 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
       return showFieldError('password', errorText(failure, 'Choose another password.'));
     }
     // 403 forbidden (field token): used, expired, replaced, or the account is disabled.
+    // 403 admin_recovery_required: 2FA is on without an app, so the mailbox alone must not set the password.
     setError({ text: errorText(failure, 'Setting the password failed. Try again.'), gone: failure instanceof ApiError && failure.code === 'forbidden' });
   };
 
@@ -167,7 +176,7 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
           type="password"
           autoComplete="new-password"
           required
-          hint="At least 12 characters (your organisation may ask for more). A few unrelated words make a strong password that is easy to remember."
+          hint={`${minLength ? `At least ${minLength} characters.` : 'At least 15 characters, or your organisation’s minimum if your account uses two-factor authentication.'} A few unrelated words make a strong password that is easy to remember.`}
           {...field('password')}
         />
         <TextField id="link-repeat" label="Repeat password" type="password" autoComplete="new-password" required {...field('repeat')} />

@@ -213,7 +213,7 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
         <fieldset>
           <legend>Password</legend>
           <div className="field-grid">
-            {number('minLength', 'Minimum length', 'From 12 to 128 characters. Long passphrases are the strongest passwords people can remember.')}
+            {number('minLength', 'Minimum length', 'From 12 to 128 characters, for accounts with two-factor authentication. Accounts that can log in with the password alone need at least 15 whatever this says (NIST SP 800-63B-4). Long passphrases are the strongest passwords people can remember.')}
             {number('historyCount', 'Remember previous passwords', 'How many previous passwords people cannot use again, from 0 to 24. The current one is always refused.')}
             {number(
               'maxAgeDays',

@@ -200,8 +200,8 @@ function SetupForm({ token, onClosed }: { token: string; onClosed(): void }) {
             type="password"
             autoComplete="new-password"
             required
-            minLength={12}
-            hint="At least 12 characters. A long passphrase is easiest to remember."
+            minLength={15}
+            hint="At least 15 characters: until two-factor authentication is set up, the password is the account’s only factor. A long passphrase is easiest to remember."
             {...input('password')}
           />
         </fieldset>
