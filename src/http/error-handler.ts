@@ -21,6 +21,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   password_reused: 422,
   locked: 423,
   rate_limited: 429,
+  server_busy: 503,
 };
 
 export interface ErrorBody {

@@ -7,6 +7,7 @@ import * as usersList from './migrations/0005-users-list.ts';
 import * as userManagement from './migrations/0006-user-management.ts';
 import * as reminders from './migrations/0007-reminders.ts';
 import * as recoveryAndAudit from './migrations/0008-recovery-and-audit.ts';
+import * as throttlingAndNotices from './migrations/0010-throttling-and-notices.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-user-management': userManagement,
   '0007-reminders': reminders,
   '0008-recovery-and-audit': recoveryAndAudit,
+  '0010-throttling-and-notices': throttlingAndNotices,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

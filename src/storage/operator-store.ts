@@ -6,7 +6,7 @@ import { conflictOnDuplicate } from './errors.ts';
 import { throttleSubquery } from './session-store.ts';
 import { toThrottles } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
-import { deleteThrottleKeys } from './throttle-store.ts';
+import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
 import { OPERATOR_SECOND_FACTOR_PREFIX } from '../domain/throttle/throttle.ts';
 
 const toOperator = (row: { id: string; email: string; name: string; created_at: Date }): Operator => ({
@@ -42,15 +42,23 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
       const row = await db.selectFrom('operators').select(['id', 'email', 'name', 'created_at']).where('email_key', '=', emailKey(email)).executeTakeFirst();
       return row ? toOperator(row) : null;
     },
-    async findForLogin(key, throttleKeys) {
-      const { rows } = await sql<{ id: string | null; email: string; name: string; created_at: Date; password_hash: string; associated: boolean | null; throttles: unknown }>`
-        select o.id, o.email, o.name, o.created_at, o.password_hash, o.totp_secret_sealed is not null as associated, t.throttles
+    async findForLogin(key, throttleKeys, deviceIds, now) {
+      // The operator's unexpired device tokens among the presented ids, in the same statement.
+      const devices =
+        deviceIds.length > 0
+          ? sql`(select json_agg(json_build_object('id', d.id, 'secretHash', d.secret_hash, 'network', ''))
+                 from operator_devices d where d.operator_id = o.id and d.id in (${sql.join(deviceIds)}) and d.expires_at > ${now})`
+          : sql`null`;
+      const { rows } = await sql<{ id: string | null; email: string; name: string; created_at: Date; password_hash: string; associated: boolean | null; throttles: unknown; devices: unknown }>`
+        select o.id, o.email, o.name, o.created_at, o.password_hash, o.totp_secret_sealed is not null as associated, t.throttles, ${devices} as devices
         from (select ${throttleSubquery(throttleKeys)} as throttles) t
         left join operators o on o.email_key = ${key}`.execute(db);
       const row = rows[0]!;
+      const deviceList = (typeof row.devices === 'string' ? JSON.parse(row.devices) : row.devices) as Array<{ id: string; secretHash: string; network: string }> | null;
       return {
         operator: row.id ? { ...toOperator({ ...row, id: row.id }), passwordHash: row.password_hash, associated: Boolean(row.associated) } : null,
         throttles: toThrottles(row.throttles),
+        devices: deviceList ?? [],
       };
     },
     async findSession(id, secretHash, { now, idleCutoff, touchBefore }, ipKey) {
@@ -110,6 +118,8 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           delete from operator_sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''}
         ), cleared as (
           ${deleteThrottleKeys(clearKeys)}
+        ), refunded as (
+          ${refundThrottleKeys(clearKeys)}
         ), audited as (
           ${insertAudit(audit)}
         )
@@ -122,7 +132,7 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
         .where('id', '=', sessionId)
         .execute();
     },
-    async consumeStep(operatorId, step, swap, { clearKeys, audit }) {
+    async consumeStep(operatorId, step, swap, { clearKeys, audit, device }) {
       // The previous session is deleted first and the step used only if that delete found it:
       // two concurrent verifications of one login cannot both win (MFA-09), and a step is used once.
       const { rows } = await sql<{ n: number }>`
@@ -135,10 +145,19 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           returning id
         ), cleared as (
           ${deleteThrottleKeys(clearKeys, 'consumed')}
+        ), refunded as (
+          ${refundThrottleKeys(clearKeys, 'consumed')}
         ), audited as (
           ${insertAudit(audit, 'consumed')}
         ), started as (
           ${insertOperatorSession(swap.next, 'consumed')}
+        ), deviced as (
+          ${
+            device
+              ? sql`insert into operator_devices (id, operator_id, secret_hash, created_at, expires_at)
+                    select ${device.id}, ${operatorId}, ${device.secretHash}, ${swap.next.createdAt}::timestamptz, ${device.expiresAt}::timestamptz from consumed`
+              : sql`select 1 where false`
+          }
         )
         select count(*)::int as n from consumed`.execute(db);
       return Number(rows[0]?.n) === 1;

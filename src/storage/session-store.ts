@@ -3,7 +3,7 @@ import type { SessionStore, TenantSessionStore } from '../domain/session/session
 import type { Database } from './schema.ts';
 import { prefixedInstanceColumns, toPrefixedInstance, toSession, toThrottles, toUser } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
-import { deleteThrottleKeys } from './throttle-store.ts';
+import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
 import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
 interface ActiveRow {
@@ -124,6 +124,8 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
           returning id
         ), cleared as (
           ${deleteThrottleKeys(clearKeys, gate)}
+        ), refunded as (
+          ${refundThrottleKeys(clearKeys, gate)}
         ), touched as (
           update known_locations set last_used_at = ${next.lastSeenAt}
           where id = ${effects.touchLocationId ?? ''} and instance_id = ${instanceId} and user_id = ${next.userId}

@@ -4,8 +4,8 @@ import { emailKey } from '../account/user.ts';
 import { normalizePassword } from '../account/password-rules.ts';
 import { startSession, type ClientInfo } from '../session/start-session.ts';
 import { describeStep, stageAfterPassword, type LoginStep } from './login-step.ts';
-import { ipKey, passwordKey } from '../throttle/throttle.ts';
-import { reserveAttempt } from '../throttle/check-throttle.ts';
+import { deviceKey, ipKey, passwordKey } from '../throttle/throttle.ts';
+import { admitToHasher, reserveAttempt } from '../throttle/check-throttle.ts';
 import { attemptFailed, userOwner } from '../throttle/record-failure.ts';
 import { findKnownLocation, networkOf, type PresentedLocation } from '../known-location/known-location.ts';
 import type { LoginLookup } from './credential-store.ts';
@@ -31,19 +31,31 @@ export async function loginWithPassword(
   const now = deps.clock.now();
   const slug = input.instance.trim().toLowerCase();
   const accountKey = passwordKey(slug, emailKey(input.email));
-  const lookup = await deps.stores.credentials.findForLogin({
-    instanceSlug: slug,
-    emailKey: emailKey(input.email),
-    throttleKeys: client.ip ? [accountKey, ipKey(client.ip)] : [accountKey],
-    deviceIds: client.deviceTokens.map((t) => t.id),
-    now,
-  });
-  const attempt = await reserveAttempt(deps, accountKey, lookup.throttles, client.ip, now);
+  const slot = admitToHasher(deps, client.ip);
+  let lookup: LoginLookup, key: string, attempt: number;
+  try {
+    lookup = await deps.stores.credentials.findForLogin({
+      instanceSlug: slug,
+      emailKey: emailKey(input.email),
+      throttleKeys: [accountKey, ...(client.ip ? [ipKey(client.ip)] : []), ...client.deviceTokens.map((t) => deviceKey(t.id))],
+      deviceIds: client.deviceTokens.map((t) => t.id),
+      now,
+    });
+    // Why a key of the browser: with a valid known-location cookie of this account the attempt is
+    // the owner's browser, and strangers' failures on the account key must not lock it (RL-04,
+    // issue 10 item 10). Its own failures lock it; the address limit still applies.
+    const device = trustedDevice(lookup, client);
+    key = device ? deviceKey(device.id) : accountKey;
+    attempt = await reserveAttempt(deps, key, lookup.throttles, client.ip, now);
+  } catch (error) {
+    deps.hasher.release(slot);
+    throw error;
+  }
 
   const password = normalizePassword(input.password);
   const found = lookup.account;
   const hash = found?.user.passwordHash;
-  const passwordOk = hash ? await deps.hasher.verify(hash, password) : (await deps.hasher.verifyDummy(password), false);
+  const passwordOk = hash ? await deps.hasher.verify(hash, password, slot) : (await deps.hasher.verifyDummy(password, slot), false);
   if (!found || !passwordOk || found.user.status !== 'active') {
     // Only an existing, active account gets an audit event: a typed-in unknown email (often a
     // password in the wrong field) is not kept anywhere.
@@ -58,13 +70,21 @@ export async function loginWithPassword(
   const location = knownLocation(lookup, client);
   const stage = stageAfterPassword(found.instance, found.user, found.associated, location !== null, now);
   const sessionToken = await startSession(deps, deps.stores.forInstance(found.instance.id), found.user.id, stage, client, {
-    clearKeys: [accountKey],
+    clearKeys: [...new Set([accountKey, key]), ...(client.ip ? [ipKey(client.ip)] : [])],
     ...(location && stage === 'done' ? { touchLocationId: location.id } : {}),
     ...(stage === 'done'
       ? { audit: [userEvent(now, 'login.succeeded', found.instance.id, found.user, client, { factors: location ? ['password', 'known_location'] : ['password'] })] }
       : {}),
   });
   return { step: describeStep(stage, found.instance, found.user, now), sessionToken };
+}
+
+/**
+ * A presented trusted-device cookie of this account whose secret matches, on any network: the
+ * cookie proves the browser, the network only decides whether the code is skipped.
+ */
+function trustedDevice(lookup: LoginLookup, client: ClientInfo): PresentedLocation | null {
+  return lookup.account ? findKnownLocation(client.deviceTokens, lookup.locations, '', false) : null;
 }
 
 function knownLocation(lookup: LoginLookup, client: ClientInfo): PresentedLocation | null {

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'rate_limited',
   'unsupported_media_type',
   'payload_too_large',
+  'server_busy',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -6,12 +6,14 @@ import { addSeconds } from '../shared/clock.ts';
 import type { Deps } from '../shared/deps.ts';
 import { emailKey } from '../account/user.ts';
 import { normalizePassword } from '../account/password-rules.ts';
-import { reserveAttempt } from '../throttle/check-throttle.ts';
-import { ipKey, operatorPasswordKey, operatorSecondFactorKey } from '../throttle/throttle.ts';
+import { admitToHasher, reserveAttempt } from '../throttle/check-throttle.ts';
+import { deviceKey, ipKey, operatorPasswordKey, operatorSecondFactorKey } from '../throttle/throttle.ts';
+import { findKnownLocation, newDeviceToken } from '../known-location/known-location.ts';
 import { attemptFailed, type FailureOwner } from '../throttle/record-failure.ts';
 import { PENDING_SETUP_SECONDS, STEP_UP_SECONDS } from '../totp/two-factor.ts';
 import { operatorActor, type AuditAction, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 import type { TotpSetup } from '../totp/start-totp-setup.ts';
+import { secondFactorFailedMail } from '../mail/templates.ts';
 import type { ActiveOperatorSession, NewOperatorSession, Operator, OperatorStage } from './operator-store.ts';
 import {
   newOperatorToken,
@@ -27,6 +29,8 @@ export type OperatorStep = { next: 'done' } | { next: 'verify'; methods: ['totp'
 export interface OperatorClient extends AuditClient {
   /** The cookie value the client holds now, if any: it is ended, never upgraded. */
   previousToken: string | undefined;
+  /** Device cookies the browser presented (an operator's device token shares their shape). */
+  deviceTokens: Array<{ id: string; secret: string }>;
 }
 
 const describe = (stage: OperatorStage): OperatorStep =>
@@ -82,14 +86,20 @@ async function operatorAttemptFailed(
   operator: Operator | null,
   factor: 'password' | 'second_factor',
   action: 'support.login_failed' | 'step_up.failed' = 'support.login_failed',
+  replayed = false,
 ): Promise<void> {
+  const placeName = 'the keyward support console';
   const owner: FailureOwner | null = operator && {
     to: operator,
-    placeName: 'the keyward support console',
+    placeName,
     instanceId: null,
     factor,
-    failure: operatorEvent(deps, action, operator, client, { factor: factor === 'password' ? 'password' : 'totp' }),
+    failure: operatorEvent(deps, action, operator, client, { factor: factor === 'password' ? 'password' : 'totp', ...(replayed ? { reason: 'replayed' } : {}) }),
     locked: (details) => operatorEvent(deps, 'support.locked', operator, client, details),
+    // As for users (RL-10): a wrong code after the operator's correct password is mailed once.
+    ...(factor === 'second_factor' && action === 'support.login_failed'
+      ? { firstFailureMail: secondFactorFailedMail({ to: operator.email, name: operator.name, instanceName: placeName, at: deps.clock.now(), ip: client.ip }) }
+      : {}),
   };
   await attemptFailed(deps, attempt, client, owner);
 }
@@ -102,19 +112,31 @@ async function operatorAttemptFailed(
  */
 export async function loginOperator(deps: Deps, input: { email: string; password: string }, client: OperatorClient): Promise<{ step: OperatorStep; token: string }> {
   const now = deps.clock.now();
-  const key = operatorPasswordKey(emailKey(input.email));
-  const lookup = await deps.stores.operators.findForLogin(emailKey(input.email), client.ip ? [key, ipKey(client.ip)] : [key]);
-  const attempt = await reserveAttempt(deps, key, lookup.throttles, client.ip, now);
+  const accountKey = operatorPasswordKey(emailKey(input.email));
+  const slot = admitToHasher(deps, client.ip);
+  let lookup: Awaited<ReturnType<typeof deps.stores.operators.findForLogin>>, key: string, attempt: number;
+  try {
+    const deviceKeys = client.deviceTokens.map((t) => deviceKey(t.id));
+    lookup = await deps.stores.operators.findForLogin(emailKey(input.email), [accountKey, ...(client.ip ? [ipKey(client.ip)] : []), ...deviceKeys], client.deviceTokens.map((t) => t.id), now);
+    // As for users (login-with-password.ts): the operator's own browser counts on its own key, so
+    // strangers' guesses at an operator's email do not lock the operator out (issue 10 item 10).
+    const device = lookup.operator ? findKnownLocation(client.deviceTokens, lookup.devices, '', false) : null;
+    key = device ? deviceKey(device.id) : accountKey;
+    attempt = await reserveAttempt(deps, key, lookup.throttles, client.ip, now);
+  } catch (error) {
+    deps.hasher.release(slot);
+    throw error;
+  }
   const password = normalizePassword(input.password);
   const found = lookup.operator;
-  const ok = found ? await deps.hasher.verify(found.passwordHash, password) : (await deps.hasher.verifyDummy(password), false);
+  const ok = found ? await deps.hasher.verify(found.passwordHash, password, slot) : (await deps.hasher.verifyDummy(password, slot), false);
   if (!found || !ok) {
     await operatorAttemptFailed(deps, attempt, client, found, 'password');
     throw new DomainError('invalid_credentials', 'The email or password is not correct.');
   }
   const stage: OperatorStage = found.associated ? 'verify' : 'setup';
   const next = newOperatorSession(deps, found.id, stage, client, null);
-  await deps.stores.operators.rotate(previousOf(client.previousToken), next.row, { clearKeys: [key], audit: [] });
+  await deps.stores.operators.rotate(previousOf(client.previousToken), next.row, { clearKeys: [...new Set([accountKey, key]), ...(client.ip ? [ipKey(client.ip)] : [])], audit: [] });
   return { step: describe(stage), token: next.token };
 }
 
@@ -151,35 +173,60 @@ async function useCode(
   code: string,
   client: AuditClient,
   action: 'support.login_succeeded' | 'step_up.succeeded',
-): Promise<string> {
+): Promise<{ token: string; device: OperatorDevice | null }> {
   const now = deps.clock.now();
   const key = operatorSecondFactorKey(active.operator.id);
   const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now);
   const secret = active.totp ? deps.secretBox.open(active.totp.secretSealed, operatorSecretData(active.operator.id)) : null;
   const step = secret ? matchTotpStep(secret, code, now) : null;
-  const refuse = async (): Promise<never> => {
-    await operatorAttemptFailed(deps, attempt, client, active.operator, 'second_factor', action === 'step_up.succeeded' ? 'step_up.failed' : 'support.login_failed');
+  const refuse = async (replayed = false): Promise<never> => {
+    await operatorAttemptFailed(deps, attempt, client, active.operator, 'second_factor', action === 'step_up.succeeded' ? 'step_up.failed' : 'support.login_failed', replayed);
     throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
   };
-  if (step === null || step <= active.totp!.lastUsedStep) return refuse();
+  if (step === null) return refuse();
+  if (step <= active.totp!.lastUsedStep) return refuse(true);
   // A step-up keeps the session's absolute end: it re-proves a factor, it is not a new login.
   const next = newOperatorSession(deps, active.operator.id, 'done', client, now, action === 'step_up.succeeded' ? active.session.expiresAt : undefined);
   const audit = [operatorEvent(deps, action, active.operator, client, action === 'support.login_succeeded' ? { factors: ['password', 'totp'] } : { factor: 'totp' })];
-  const used = await deps.stores.operators.consumeStep(active.operator.id, step, { previousId: active.session.id, next: next.row }, { clearKeys: [key], audit });
-  if (!used) return refuse();
-  return next.token;
+  // After a 2FA login the browser gets a device token: it keeps this browser's password attempts
+  // on their own throttle key (issue 10 item 10) and never skips the code (operators always give one).
+  const device = action === 'support.login_succeeded' ? newOperatorDevice(now) : null;
+  const used = await deps.stores.operators.consumeStep(
+    active.operator.id,
+    step,
+    { previousId: active.session.id, next: next.row },
+    { clearKeys: [key, ...(client.ip ? [ipKey(client.ip)] : [])], audit, ...(device ? { device: device.row } : {}) },
+  );
+  if (!used) return refuse(true);
+  return { token: next.token, device: device && { id: device.id, secret: device.secret, maxAgeSeconds: OPERATOR_DEVICE_SECONDS } };
+}
+
+/** How long an operator's browser keeps its device token. */
+export const OPERATOR_DEVICE_SECONDS = 30 * 24 * 60 * 60;
+
+function newOperatorDevice(now: Date) {
+  const token = newDeviceToken();
+  return { id: token.id, secret: token.secret, row: { id: token.id, secretHash: token.secretHash, expiresAt: addSeconds(now, OPERATOR_DEVICE_SECONDS) } };
+}
+
+/** A device cookie to set: its id, secret and lifetime. */
+export interface OperatorDevice {
+  id: string;
+  secret: string;
+  maxAgeSeconds: number;
 }
 
 /** POST /support/verify: the code after the password. */
-export async function verifyOperator(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<{ step: OperatorStep; token: string }> {
+export async function verifyOperator(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<{ step: OperatorStep; token: string; device: OperatorDevice | null }> {
   const active = await loadStep(deps, token, ['verify'], client.ip);
-  return { step: { next: 'done' }, token: await useCode(deps, active, code, client, 'support.login_succeeded') };
+  const used = await useCode(deps, active, code, client, 'support.login_succeeded');
+  return { step: { next: 'done' }, token: used.token, device: used.device };
 }
 
 /** POST /support/step-up: a fresh code for the next 10 minutes of support actions (rule 12). */
 export async function operatorStepUp(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<string> {
   const active = await loadStep(deps, token, ['done'], client.ip);
-  return useCode(deps, active, code, client, 'step_up.succeeded');
+  return (await useCode(deps, active, code, client, 'step_up.succeeded')).token;
 }
 
 /**

@@ -109,7 +109,7 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
       '/support/login',
       { schema: { body: supportLoginBodySchema, response: { 200: loginStepSchema } } },
       async (request, reply) => {
-        const result = await loginOperator(deps, request.body, { ...requestClient(request), previousToken: jar.read(request) });
+        const result = await loginOperator(deps, request.body, { ...requestClient(request), previousToken: jar.read(request), deviceTokens: jar.devices(request) });
         jar.set(reply, result.token);
         return result.step;
       },
@@ -118,6 +118,7 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
     app.post<{ Body: CodeBody }>('/support/verify', { schema: { body: codeBodySchema, response: { 200: loginStepSchema } } }, async (request, reply) => {
       const result = await verifyOperator(deps, jar.read(request), request.body.code, requestClient(request));
       jar.set(reply, result.token);
+      if (result.device) jar.setDevice(reply, result.device);
       return result.step;
     });
 
