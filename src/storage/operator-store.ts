@@ -23,6 +23,13 @@ function insertOperatorSession(next: NewOperatorSession, onlyIf?: string) {
              ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
 }
 
+/** `insert into operator_devices …` for a CTE, only when the CTE `onlyIf` returned a row; none: a no-op. */
+function insertOperatorDevice(operatorId: string, device: { id: string; secretHash: string; expiresAt: Date } | undefined, now: Date, onlyIf: string) {
+  if (!device) return sql`select 1 where false`;
+  return sql`insert into operator_devices (id, operator_id, secret_hash, created_at, expires_at)
+             select ${device.id}, ${operatorId}, ${device.secretHash}, ${now}::timestamptz, ${device.expiresAt}::timestamptz from ${sql.table(onlyIf)}`;
+}
+
 export function operatorStore(db: Kysely<Database>): OperatorStore {
   return {
     async insert(operator) {
@@ -116,10 +123,10 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
       await sql`
         with ended as (
           delete from operator_sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''}
-        ), cleared as (
-          ${deleteThrottleKeys(clearKeys)}
         ), refunded as (
           ${refundThrottleKeys(clearKeys)}
+        ), cleared as (
+          ${deleteThrottleKeys(clearKeys)}
         ), audited as (
           ${insertAudit(audit)}
         )
@@ -132,10 +139,10 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
         .where('id', '=', sessionId)
         .execute();
     },
-    async consumeStep(operatorId, step, swap, { clearKeys, audit, device }) {
+    async consumeStep(operatorId, step, swap, { clearKeys, audit, device, unlessHeld = [] }) {
       // The previous session is deleted first and the step used only if that delete found it:
       // two concurrent verifications of one login cannot both win (MFA-09), and a step is used once.
-      const { rows } = await sql<{ n: number }>`
+      const { rows } = await sql<{ n: number; d: number }>`
         with ended as (
           delete from operator_sessions where id = ${swap.previousId} and operator_id = ${operatorId} returning id
         ), consumed as (
@@ -143,26 +150,25 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           where id = ${operatorId} and coalesce(totp_last_used_step, -1) < ${step} and totp_secret_sealed is not null
             and exists (select 1 from ended)
           returning id
-        ), cleared as (
-          ${deleteThrottleKeys(clearKeys, 'consumed')}
         ), refunded as (
           ${refundThrottleKeys(clearKeys, 'consumed')}
+        ), cleared as (
+          ${deleteThrottleKeys(clearKeys, 'consumed')}
         ), audited as (
           ${insertAudit(audit, 'consumed')}
         ), started as (
           ${insertOperatorSession(swap.next, 'consumed')}
+        ), held as (
+          select 1 from consumed where not exists (
+            select 1 from operator_devices where operator_id = ${operatorId} and expires_at > ${swap.next.createdAt}
+              and id in (${unlessHeld.length > 0 ? sql.join(unlessHeld) : sql`''`}))
         ), deviced as (
-          ${
-            device
-              ? sql`insert into operator_devices (id, operator_id, secret_hash, created_at, expires_at)
-                    select ${device.id}, ${operatorId}, ${device.secretHash}, ${swap.next.createdAt}::timestamptz, ${device.expiresAt}::timestamptz from consumed`
-              : sql`select 1 where false`
-          }
+          ${insertOperatorDevice(operatorId, device, swap.next.createdAt, 'held')} ${device ? sql`returning id` : sql``}
         )
-        select count(*)::int as n from consumed`.execute(db);
-      return Number(rows[0]?.n) === 1;
+        select (select count(*) from consumed)::int as n, (select count(*) from deviced)::int as d`.execute(db);
+      return { used: Number(rows[0]?.n) === 1, deviceStored: Number(rows[0]?.d) === 1 };
     },
-    async confirmTotp(operatorId, secretSealed, step, swap, audit) {
+    async confirmTotp(operatorId, secretSealed, step, swap, audit, device) {
       const { rows } = await sql<{ n: number }>`
         with enrolled as (
           update operators set totp_secret_sealed = ${secretSealed}, totp_last_used_step = ${step}, totp_confirmed_at = ${swap.next.createdAt}
@@ -174,6 +180,8 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           ${insertAudit(audit, 'enrolled')}
         ), started as (
           ${insertOperatorSession(swap.next, 'enrolled')}
+        ), deviced as (
+          ${insertOperatorDevice(operatorId, device, swap.next.createdAt, 'enrolled')}
         )
         select count(*)::int as n from enrolled`.execute(db);
       return Number(rows[0]?.n) === 1;

@@ -122,10 +122,10 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
         with ended as (
           delete from sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''} and instance_id = ${instanceId}
           returning id
-        ), cleared as (
-          ${deleteThrottleKeys(clearKeys, gate)}
         ), refunded as (
           ${refundThrottleKeys(clearKeys, gate)}
+        ), cleared as (
+          ${deleteThrottleKeys(clearKeys, gate)}
         ), touched as (
           update known_locations set last_used_at = ${next.lastSeenAt}
           where id = ${effects.touchLocationId ?? ''} and instance_id = ${instanceId} and user_id = ${next.userId}

@@ -17,7 +17,10 @@ export function deleteThrottleKeys(keys: readonly string[], onlyIf?: string) {
              ${onlyIf ? sql`and exists (select 1 from ${sql.table(onlyIf)})` : sql``}`;
 }
 
-/** The other half of deleteThrottleKeys, for its own CTE: one attempt less on each address key in `keys`. */
+/**
+ * The other half of deleteThrottleKeys, for its own CTE placed before the delete's (rows are taken
+ * address first, as reserve() takes them): one attempt less on each address key in `keys`.
+ */
 export function refundThrottleKeys(keys: readonly string[], onlyIf?: string) {
   const addresses = keys.filter((key) => key.startsWith(IP_KEY_PREFIX));
   return sql`update throttles set failures = greatest(failures - 1, 0)

@@ -20,10 +20,10 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
    * the client's session is swapped for `swap.next` and the throttle keys are cleared.
    */
   const successEffects = (swap: SessionSwap | undefined, clearKeys: string[]) => sql`
-        cleared as (
-          ${deleteThrottleKeys(clearKeys, 'consumed')}
-        ), refunded as (
+        refunded as (
           ${refundThrottleKeys(clearKeys, 'consumed')}
+        ), cleared as (
+          ${deleteThrottleKeys(clearKeys, 'consumed')}
         ), started as (
           ${swap ? insertSession(instanceId, swap.next, 'consumed') : sql`select 1 where false`}
         )`;

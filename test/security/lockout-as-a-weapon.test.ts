@@ -60,9 +60,13 @@ describe.each(engines())('lockout as a weapon on %s', (engine) => {
     const { secret } = (await browser.post('/api/v1/auth/setup')).json();
     expect((await browser.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
     deps.clock.advanceSeconds(30);
-    // A later 2FA login gives the browser its device token.
+    // The 2FA login (here the first one, with the setup) gave the browser its device token; later
+    // logins keep that one instead of adding another.
+    const devices = () => [...browser.cookies.keys()].filter((name) => name.startsWith('keyward_device_'));
+    expect(devices()).toHaveLength(1);
     expect((await browser.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json().next).toBe('verify');
     expect((await browser.post('/api/v1/support/verify', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect(devices()).toHaveLength(1);
     deps.clock.advanceSeconds(30);
 
     const stranger = await strangerLocks('/api/v1/support/login', { email: operator.email });

@@ -8,7 +8,8 @@ import { emailKey } from '../account/user.ts';
 import { normalizePassword } from '../account/password-rules.ts';
 import { admitToHasher, reserveAttempt } from '../throttle/check-throttle.ts';
 import { deviceKey, ipKey, operatorPasswordKey, operatorSecondFactorKey } from '../throttle/throttle.ts';
-import { findKnownLocation, newDeviceToken } from '../known-location/known-location.ts';
+import { findKnownLocation } from '../known-location/known-location.ts';
+import { newOperatorDevice, OPERATOR_DEVICE_SECONDS, type OperatorDevice } from './operator-device.ts';
 import { attemptFailed, type FailureOwner } from '../throttle/record-failure.ts';
 import { PENDING_SETUP_SECONDS, STEP_UP_SECONDS } from '../totp/two-factor.ts';
 import { operatorActor, type AuditAction, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
@@ -173,6 +174,7 @@ async function useCode(
   code: string,
   client: AuditClient,
   action: 'support.login_succeeded' | 'step_up.succeeded',
+  heldDeviceIds: string[] = [],
 ): Promise<{ token: string; device: OperatorDevice | null }> {
   const now = deps.clock.now();
   const key = operatorSecondFactorKey(active.operator.id);
@@ -195,31 +197,21 @@ async function useCode(
     active.operator.id,
     step,
     { previousId: active.session.id, next: next.row },
-    { clearKeys: [key, ...(client.ip ? [ipKey(client.ip)] : [])], audit, ...(device ? { device: device.row } : {}) },
+    { clearKeys: [key, ...(client.ip ? [ipKey(client.ip)] : [])], audit, ...(device ? { device: device.row, unlessHeld: heldDeviceIds } : {}) },
   );
-  if (!used) return refuse(true);
-  return { token: next.token, device: device && { id: device.id, secret: device.secret, maxAgeSeconds: OPERATOR_DEVICE_SECONDS } };
-}
-
-/** How long an operator's browser keeps its device token. */
-export const OPERATOR_DEVICE_SECONDS = 30 * 24 * 60 * 60;
-
-function newOperatorDevice(now: Date) {
-  const token = newDeviceToken();
-  return { id: token.id, secret: token.secret, row: { id: token.id, secretHash: token.secretHash, expiresAt: addSeconds(now, OPERATOR_DEVICE_SECONDS) } };
-}
-
-/** A device cookie to set: its id, secret and lifetime. */
-export interface OperatorDevice {
-  id: string;
-  secret: string;
-  maxAgeSeconds: number;
+  if (!used.used) return refuse(true);
+  return { token: next.token, device: device && used.deviceStored ? { id: device.id, secret: device.secret, maxAgeSeconds: OPERATOR_DEVICE_SECONDS } : null };
 }
 
 /** POST /support/verify: the code after the password. */
-export async function verifyOperator(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<{ step: OperatorStep; token: string; device: OperatorDevice | null }> {
+export async function verifyOperator(
+  deps: Deps,
+  token: string | undefined,
+  code: string,
+  client: AuditClient & { deviceIds: string[] },
+): Promise<{ step: OperatorStep; token: string; device: OperatorDevice | null }> {
   const active = await loadStep(deps, token, ['verify'], client.ip);
-  const used = await useCode(deps, active, code, client, 'support.login_succeeded');
+  const used = await useCode(deps, active, code, client, 'support.login_succeeded', client.deviceIds);
   return { step: { next: 'done' }, token: used.token, device: used.device };
 }
 
@@ -246,7 +238,12 @@ export async function startOperatorSetup(deps: Deps, token: string | undefined):
 }
 
 /** POST /auth/setup/confirm for an operator: one valid code confirms the app and gives a full session. */
-export async function confirmOperatorSetup(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<{ step: OperatorStep; token: string }> {
+export async function confirmOperatorSetup(
+  deps: Deps,
+  token: string | undefined,
+  code: string,
+  client: AuditClient,
+): Promise<{ step: OperatorStep; token: string; device: OperatorDevice }> {
   const active = await loadStep(deps, token, ['setup'], null);
   const now = deps.clock.now();
   const pending = active.session.pendingTotp;
@@ -261,10 +258,12 @@ export async function confirmOperatorSetup(deps: Deps, token: string | undefined
     operatorEvent(deps, 'two_factor.set_up', active.operator, client, { replaced: false }),
     operatorEvent(deps, 'support.login_succeeded', active.operator, client, { factors: ['password', 'totp'], newAuthenticator: true }),
   ];
-  if (!(await deps.stores.operators.confirmTotp(active.operator.id, pending.secretSealed, step, { previousId: active.session.id, next: next.row }, audit))) {
+  // The first 2FA login gives the browser its device token too (see useCode).
+  const device = newOperatorDevice(now);
+  if (!(await deps.stores.operators.confirmTotp(active.operator.id, pending.secretSealed, step, { previousId: active.session.id, next: next.row }, audit, device.row))) {
     throw new DomainError('conflict', 'An authenticator app is already set up for this operator.');
   }
-  return { step: { next: 'done' }, token: next.token };
+  return { step: { next: 'done' }, token: next.token, device: { id: device.id, secret: device.secret, maxAgeSeconds: OPERATOR_DEVICE_SECONDS } };
 }
 
 export async function logoutOperator(deps: Deps, token: string | undefined): Promise<void> {

@@ -74,21 +74,33 @@ export interface OperatorStore {
   setPendingTotp(sessionId: string, pending: { secretSealed: string; expiresAt: Date } | null): Promise<void>;
   /**
    * Records `step` as used if newer than the last one and, only then, swaps the session, clears
-   * the keys and writes the audit; false (nothing changed) for a step already used (replay).
+   * the keys and writes the audit; `used` false (nothing changed) for a step already used (replay).
    */
   consumeStep(
     operatorId: string,
     step: number,
     swap: { previousId: string; next: NewOperatorSession },
-    /** `device`: a device token of this browser stored with the success (a login, not a step-up). */
-    effects: { clearKeys: string[]; audit: NewAuditEvent[]; device?: { id: string; secretHash: string; expiresAt: Date } },
-  ): Promise<boolean>;
+    /**
+     * `device`: a device token of this browser stored with the success (a login, not a step-up),
+     * unless one of `unlessHeld` (the device ids the browser presented) is already a live device
+     * of the operator: a browser keeps one token instead of gaining one per login.
+     */
+    effects: { clearKeys: string[]; audit: NewAuditEvent[]; device?: { id: string; secretHash: string; expiresAt: Date }; unlessHeld?: string[] },
+  ): Promise<{ used: boolean; deviceStored: boolean }>;
   /**
    * Makes the sealed secret the operator's app with `step` used, ends their other sessions and
    * swaps this one, in one statement. false when the operator already has an app (a second
    * enrolment goes through the CLI, never through a password-only session).
    */
-  confirmTotp(operatorId: string, secretSealed: string, step: number, swap: { previousId: string; next: NewOperatorSession }, audit: NewAuditEvent[]): Promise<boolean>;
+  confirmTotp(
+    operatorId: string,
+    secretSealed: string,
+    step: number,
+    swap: { previousId: string; next: NewOperatorSession },
+    audit: NewAuditEvent[],
+    /** A device token of this browser, stored with the success. */
+    device?: { id: string; secretHash: string; expiresAt: Date },
+  ): Promise<boolean>;
   deleteSession(id: string, secretHash: string): Promise<void>;
   /** Removes the operator's app and sessions (the CLI, for an operator who lost their device). */
   resetTotp(email: string): Promise<Operator | null>;

@@ -58,6 +58,7 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       if (isOperatorToken(token)) {
         const result = await confirmOperatorSetup(deps, token, request.body.code, requestClient(request));
         jar.set(reply, result.token);
+        jar.setDevice(reply, result.device);
         return result.step;
       }
       return answer(reply, await confirmTotpSetup(deps, token, request.body.code, clientInfo(request, jar)));

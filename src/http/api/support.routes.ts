@@ -116,7 +116,7 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
     );
 
     app.post<{ Body: CodeBody }>('/support/verify', { schema: { body: codeBodySchema, response: { 200: loginStepSchema } } }, async (request, reply) => {
-      const result = await verifyOperator(deps, jar.read(request), request.body.code, requestClient(request));
+      const result = await verifyOperator(deps, jar.read(request), request.body.code, { ...requestClient(request), deviceIds: jar.devices(request).map((d) => d.id) });
       jar.set(reply, result.token);
       if (result.device) jar.setDevice(reply, result.device);
       return result.step;
