@@ -21,7 +21,8 @@ export interface PasswordLoginInput {
  * Step 1 of login. Unknown instance, unknown email, disabled account and wrong password all end in
  * the same `invalid_credentials` after the same argon2id work (OWASP ASVS 6.3.8, RL-06/RL-07);
  * the throttle key is the (instance, email) pair, so unknown accounts lock exactly like real ones.
- * Statements: one lookup, then one session swap (success) or one failure count (failure).
+ * Statements: the lookup, the reserved attempt, then the session swap (success) or the failure's
+ * log and mail (failure, also for an unknown account).
  */
 export async function loginWithPassword(
   deps: Deps,
@@ -31,26 +32,12 @@ export async function loginWithPassword(
   const now = deps.clock.now();
   const slug = input.instance.trim().toLowerCase();
   const accountKey = passwordKey(slug, emailKey(input.email));
+  // The hashing queue is asked first, before anything depends on the account (item 8).
   const slot = admitToHasher(deps, client.ip);
-  let lookup: LoginLookup, key: string, attempt: number;
-  try {
-    lookup = await deps.stores.credentials.findForLogin({
-      instanceSlug: slug,
-      emailKey: emailKey(input.email),
-      throttleKeys: [accountKey, ...(client.ip ? [ipKey(client.ip)] : []), ...client.deviceTokens.map((t) => deviceKey(t.id))],
-      deviceIds: client.deviceTokens.map((t) => t.id),
-      now,
-    });
-    // Why a key of the browser: with a valid known-location cookie of this account the attempt is
-    // the owner's browser, and strangers' failures on the account key must not lock it (RL-04,
-    // issue 10 item 10). Its own failures lock it; the address limit still applies.
-    const device = trustedDevice(lookup, client);
-    key = device ? deviceKey(device.id) : accountKey;
-    attempt = await reserveAttempt(deps, key, lookup.throttles, client.ip, now);
-  } catch (error) {
+  const { lookup, key, attempt } = await lookUpAndReserve(deps, slug, emailKey(input.email), accountKey, client, now).catch((error: unknown) => {
     deps.hasher.release(slot);
     throw error;
-  }
+  });
 
   const password = normalizePassword(input.password);
   const found = lookup.account;
@@ -77,6 +64,23 @@ export async function loginWithPassword(
       : {}),
   });
   return { step: describeStep(stage, found.instance, found.user, now), sessionToken };
+}
+
+/** The login lookup, then the attempt reserved on the address and on the account's (or the browser's) key. */
+async function lookUpAndReserve(deps: Deps, slug: string, email: string, accountKey: string, client: ClientInfo, now: Date) {
+  const lookup = await deps.stores.credentials.findForLogin({
+    instanceSlug: slug,
+    emailKey: email,
+    throttleKeys: [accountKey, ...(client.ip ? [ipKey(client.ip)] : []), ...client.deviceTokens.map((t) => deviceKey(t.id))],
+    deviceIds: client.deviceTokens.map((t) => t.id),
+    now,
+  });
+  // Why a key of the browser: with a valid known-location cookie of this account the attempt is
+  // the owner's browser, and strangers' failures on the account key must not lock it (RL-04,
+  // issue 10 item 10). Its own failures lock it; the address limit still applies.
+  const device = trustedDevice(lookup, client);
+  const key = device ? deviceKey(device.id) : accountKey;
+  return { lookup, key, attempt: await reserveAttempt(deps, key, lookup.throttles, client.ip, now) };
 }
 
 /**

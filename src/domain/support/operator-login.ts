@@ -115,19 +115,10 @@ export async function loginOperator(deps: Deps, input: { email: string; password
   const now = deps.clock.now();
   const accountKey = operatorPasswordKey(emailKey(input.email));
   const slot = admitToHasher(deps, client.ip);
-  let lookup: Awaited<ReturnType<typeof deps.stores.operators.findForLogin>>, key: string, attempt: number;
-  try {
-    const deviceKeys = client.deviceTokens.map((t) => deviceKey(t.id));
-    lookup = await deps.stores.operators.findForLogin(emailKey(input.email), [accountKey, ...(client.ip ? [ipKey(client.ip)] : []), ...deviceKeys], client.deviceTokens.map((t) => t.id), now);
-    // As for users (login-with-password.ts): the operator's own browser counts on its own key, so
-    // strangers' guesses at an operator's email do not lock the operator out (issue 10 item 10).
-    const device = lookup.operator ? findKnownLocation(client.deviceTokens, lookup.devices, '', false) : null;
-    key = device ? deviceKey(device.id) : accountKey;
-    attempt = await reserveAttempt(deps, key, lookup.throttles, client.ip, now);
-  } catch (error) {
+  const { lookup, key, attempt } = await lookUpAndReserveOperator(deps, emailKey(input.email), accountKey, client, now).catch((error: unknown) => {
     deps.hasher.release(slot);
     throw error;
-  }
+  });
   const password = normalizePassword(input.password);
   const found = lookup.operator;
   const ok = found ? await deps.hasher.verify(found.passwordHash, password, slot) : (await deps.hasher.verifyDummy(password, slot), false);
@@ -139,6 +130,19 @@ export async function loginOperator(deps: Deps, input: { email: string; password
   const next = newOperatorSession(deps, found.id, stage, client, null);
   await deps.stores.operators.rotate(previousOf(client.previousToken), next.row, { clearKeys: [...new Set([accountKey, key]), ...(client.ip ? [ipKey(client.ip)] : [])], audit: [] });
   return { step: describe(stage), token: next.token };
+}
+
+/**
+ * The operator login lookup, then the reserved attempt. As for users (login-with-password.ts): the
+ * operator's own browser counts on its own key, so strangers' guesses at an operator's email do
+ * not lock the operator out (issue 10 item 10).
+ */
+async function lookUpAndReserveOperator(deps: Deps, email: string, accountKey: string, client: OperatorClient, now: Date) {
+  const deviceKeys = client.deviceTokens.map((t) => deviceKey(t.id));
+  const lookup = await deps.stores.operators.findForLogin(email, [accountKey, ...(client.ip ? [ipKey(client.ip)] : []), ...deviceKeys], client.deviceTokens.map((t) => t.id), now);
+  const device = lookup.operator ? findKnownLocation(client.deviceTokens, lookup.devices, '', false) : null;
+  const key = device ? deviceKey(device.id) : accountKey;
+  return { lookup, key, attempt: await reserveAttempt(deps, key, lookup.throttles, client.ip, now) };
 }
 
 /** The operator session behind a cookie value, or null (one statement). */
