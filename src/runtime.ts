@@ -15,6 +15,7 @@ import { openDatabase, type DatabaseHandle } from './storage/connect.ts';
 import { migrateToLatest } from './storage/migrate.ts';
 import { createStores } from './storage/stores.ts';
 import { createOutboxWorker, type OutboxWorker } from './mail/outbox-worker.ts';
+import { processPasswordResetRequests } from './domain/account/password-links.ts';
 import { devMailboxTransport, smtpTransport, unconfiguredTransport } from './mail/transport.ts';
 
 export interface Runtime {
@@ -40,7 +41,9 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
         ? devMailboxTransport(stores.devMailbox, clock)
         : unconfiguredTransport();
     const secretBox = loadSecretBox(config, log);
-    const mail = createOutboxWorker(stores.outbox, transport, secretBox, clock, log, { leaseSeconds: config.mailLeaseSeconds });
+    // The worker also turns queued "forgot password" requests into mail (deps is set just below).
+    const jobs = [() => processPasswordResetRequests(deps)];
+    const mail = createOutboxWorker(stores.outbox, transport, secretBox, clock, log, { leaseSeconds: config.mailLeaseSeconds, jobs });
     const deps: Deps = {
       stores,
       hasher: await createPasswordHasher(availableParallelism()),

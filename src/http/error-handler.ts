@@ -24,6 +24,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   reauthentication_required: 403,
   totp_required: 403,
   admin_recovery_required: 403,
+  server_busy: 503,
 };
 
 export interface ErrorBody {

@@ -17,6 +17,11 @@ export interface OutboxWorkerOptions {
   /** A mail still failing this long after it was queued is given up (`dead`). */
   giveUpAfterSeconds?: number;
   maxBackoffSeconds?: number;
+  /**
+   * Work that queues mail, run at the start of every drain (the "forgot password" queue): on the
+   * worker's schedule, never on a request's path.
+   */
+  jobs?: Array<() => Promise<unknown>>;
 }
 
 export interface OutboxWorker {
@@ -58,6 +63,7 @@ export function createOutboxWorker(
   let stopped = true;
 
   async function drainOnce(): Promise<number> {
+    for (const job of options.jobs ?? []) await job();
     let sent = 0;
     for (;;) {
       const now = clock.now();

@@ -8,6 +8,7 @@ import * as userManagement from './migrations/0006-user-management.ts';
 import * as reminders from './migrations/0007-reminders.ts';
 import * as recoveryAndAudit from './migrations/0008-recovery-and-audit.ts';
 import * as factorStrength from './migrations/0009-factor-strength.ts';
+import * as throttlingAndNotices from './migrations/0010-throttling-and-notices.ts';
 import * as emailNormalisation from './migrations/0012-email-normalisation.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-reminders': reminders,
   '0008-recovery-and-audit': recoveryAndAudit,
   '0009-factor-strength': factorStrength,
+  '0010-throttling-and-notices': throttlingAndNotices,
   '0012-email-normalisation': emailNormalisation,
 };
 

@@ -6,7 +6,7 @@ import { conflictOnDuplicate } from './errors.ts';
 import { throttleSubquery } from './session-store.ts';
 import { toThrottles } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
-import { deleteThrottleKeys } from './throttle-store.ts';
+import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
 import { OPERATOR_SECOND_FACTOR_PREFIX } from '../domain/throttle/throttle.ts';
 
 const toOperator = (row: { id: string; email: string; name: string; created_at: Date }): Operator => ({
@@ -21,6 +21,13 @@ function insertOperatorSession(next: NewOperatorSession, onlyIf?: string) {
                      ${next.expiresAt}::timestamptz, ${next.ip}::text, ${next.userAgent}::text, ${next.secondFactorAt}::timestamptz`;
   return sql`insert into operator_sessions (id, operator_id, secret_hash, stage, created_at, last_seen_at, expires_at, ip, user_agent, second_factor_at)
              ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
+}
+
+/** `insert into operator_devices …` for a CTE, only when the CTE `onlyIf` returned a row; none: a no-op. */
+function insertOperatorDevice(operatorId: string, device: { id: string; secretHash: string; expiresAt: Date } | undefined, now: Date, onlyIf: string) {
+  if (!device) return sql`select 1 where false`;
+  return sql`insert into operator_devices (id, operator_id, secret_hash, created_at, expires_at)
+             select ${device.id}, ${operatorId}, ${device.secretHash}, ${now}::timestamptz, ${device.expiresAt}::timestamptz from ${sql.table(onlyIf)}`;
 }
 
 export function operatorStore(db: Kysely<Database>): OperatorStore {
@@ -42,15 +49,23 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
       const row = await db.selectFrom('operators').select(['id', 'email', 'name', 'created_at']).where('email_key', '=', emailKey(email)).executeTakeFirst();
       return row ? toOperator(row) : null;
     },
-    async findForLogin(key, throttleKeys) {
-      const { rows } = await sql<{ id: string | null; email: string; name: string; created_at: Date; password_hash: string; associated: boolean | null; throttles: unknown }>`
-        select o.id, o.email, o.name, o.created_at, o.password_hash, o.totp_secret_sealed is not null as associated, t.throttles
+    async findForLogin(key, throttleKeys, deviceIds, now) {
+      // The operator's unexpired device tokens among the presented ids, in the same statement.
+      const devices =
+        deviceIds.length > 0
+          ? sql`(select json_agg(json_build_object('id', d.id, 'secretHash', d.secret_hash, 'network', ''))
+                 from operator_devices d where d.operator_id = o.id and d.id in (${sql.join(deviceIds)}) and d.expires_at > ${now})`
+          : sql`null`;
+      const { rows } = await sql<{ id: string | null; email: string; name: string; created_at: Date; password_hash: string; associated: boolean | null; throttles: unknown; devices: unknown }>`
+        select o.id, o.email, o.name, o.created_at, o.password_hash, o.totp_secret_sealed is not null as associated, t.throttles, ${devices} as devices
         from (select ${throttleSubquery(throttleKeys)} as throttles) t
         left join operators o on o.email_key = ${key}`.execute(db);
       const row = rows[0]!;
+      const deviceList = (typeof row.devices === 'string' ? JSON.parse(row.devices) : row.devices) as Array<{ id: string; secretHash: string; network: string }> | null;
       return {
         operator: row.id ? { ...toOperator({ ...row, id: row.id }), passwordHash: row.password_hash, associated: Boolean(row.associated) } : null,
         throttles: toThrottles(row.throttles),
+        devices: deviceList ?? [],
       };
     },
     async findSession(id, secretHash, { now, idleCutoff, touchBefore }, ipKey) {
@@ -108,6 +123,8 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
       await sql`
         with ended as (
           delete from operator_sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''}
+        ), refunded as (
+          ${refundThrottleKeys(clearKeys)}
         ), cleared as (
           ${deleteThrottleKeys(clearKeys)}
         ), audited as (
@@ -122,10 +139,10 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
         .where('id', '=', sessionId)
         .execute();
     },
-    async consumeStep(operatorId, step, swap, { clearKeys, audit }) {
+    async consumeStep(operatorId, step, swap, { clearKeys, audit, device, unlessHeld = [] }) {
       // The previous session is deleted first and the step used only if that delete found it:
       // two concurrent verifications of one login cannot both win (MFA-09), and a step is used once.
-      const { rows } = await sql<{ n: number }>`
+      const { rows } = await sql<{ n: number; d: number }>`
         with ended as (
           delete from operator_sessions where id = ${swap.previousId} and operator_id = ${operatorId} returning id
         ), consumed as (
@@ -133,17 +150,25 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           where id = ${operatorId} and coalesce(totp_last_used_step, -1) < ${step} and totp_secret_sealed is not null
             and exists (select 1 from ended)
           returning id
+        ), refunded as (
+          ${refundThrottleKeys(clearKeys, 'consumed')}
         ), cleared as (
           ${deleteThrottleKeys(clearKeys, 'consumed')}
         ), audited as (
           ${insertAudit(audit, 'consumed')}
         ), started as (
           ${insertOperatorSession(swap.next, 'consumed')}
+        ), held as (
+          select 1 from consumed where not exists (
+            select 1 from operator_devices where operator_id = ${operatorId} and expires_at > ${swap.next.createdAt}
+              and id in (${unlessHeld.length > 0 ? sql.join(unlessHeld) : sql`''`}))
+        ), deviced as (
+          ${insertOperatorDevice(operatorId, device, swap.next.createdAt, 'held')} ${device ? sql`returning id` : sql``}
         )
-        select count(*)::int as n from consumed`.execute(db);
-      return Number(rows[0]?.n) === 1;
+        select (select count(*) from consumed)::int as n, (select count(*) from deviced)::int as d`.execute(db);
+      return { used: Number(rows[0]?.n) === 1, deviceStored: Number(rows[0]?.d) === 1 };
     },
-    async confirmTotp(operatorId, secretSealed, step, swap, audit) {
+    async confirmTotp(operatorId, secretSealed, step, swap, audit, device) {
       const { rows } = await sql<{ n: number }>`
         with enrolled as (
           update operators set totp_secret_sealed = ${secretSealed}, totp_last_used_step = ${step}, totp_confirmed_at = ${swap.next.createdAt}
@@ -155,6 +180,8 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           ${insertAudit(audit, 'enrolled')}
         ), started as (
           ${insertOperatorSession(swap.next, 'enrolled')}
+        ), deviced as (
+          ${insertOperatorDevice(operatorId, device, swap.next.createdAt, 'enrolled')}
         )
         select count(*)::int as n from enrolled`.execute(db);
       return Number(rows[0]?.n) === 1;

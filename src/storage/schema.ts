@@ -204,6 +204,23 @@ export interface SetupTokensTable {
   used_at: Timestamp | null;
 }
 
+/** An operator's browser after a 2FA login: only keeps it out of strangers' lockouts (never skips the code). */
+export interface OperatorDevicesTable {
+  id: string;
+  operator_id: string;
+  secret_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+/** "Forgot password" requests waiting for the worker; the same row for unknown and known accounts. */
+export interface PasswordResetRequestsTable {
+  id: Generated<number>;
+  instance_slug: string;
+  email_key: string;
+  requested_at: Timestamp;
+}
+
 export interface Database {
   instances: InstancesTable;
   users: UsersTable;
@@ -222,6 +239,8 @@ export interface Database {
   two_factor_adoption: TwoFactorAdoptionTable;
   operator_sessions: OperatorSessionsTable;
   audit_events: AuditEventsTable;
+  operator_devices: OperatorDevicesTable;
+  password_reset_requests: PasswordResetRequestsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

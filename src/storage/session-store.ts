@@ -4,7 +4,7 @@ import { SESSION_HANDLE_LABEL } from '../domain/session/session.ts';
 import type { Database } from './schema.ts';
 import { prefixedInstanceColumns, toPrefixedInstance, toSession, toThrottles, toUser } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
-import { deleteThrottleKeys } from './throttle-store.ts';
+import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
 import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
 interface ActiveRow {
@@ -172,6 +172,8 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
         with ended as (
           delete from sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''} and instance_id = ${instanceId}
           returning id
+        ), refunded as (
+          ${refundThrottleKeys(clearKeys, gate)}
         ), cleared as (
           ${deleteThrottleKeys(clearKeys, gate)}
         ), touched as (

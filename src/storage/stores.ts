@@ -18,6 +18,7 @@ import { passwordStore } from './password-store.ts';
 import { userDirectoryStore } from './user-directory-store.ts';
 import { auditStore } from './audit-store.ts';
 import { accountTokenStore, tokenPasswordStore } from './account-token-store.ts';
+import { resetRequestStore } from './reset-request-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -32,6 +33,7 @@ export function createStores(db: Kysely<Database>): Stores {
     housekeeping: housekeepingStore(db),
     accountTokens: accountTokenStore(db),
     audit: auditStore(db),
+    resetRequests: resetRequestStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),

@@ -3,8 +3,8 @@ import type { NewKnownLocation, SessionSwap, TwoFactorStore } from '../domain/to
 import type { Database } from './schema.ts';
 import { insertSession } from './session-store.ts';
 import { insertOutbox } from './outbox-store.ts';
-import { insertAudit } from './audit-store.ts';
-import { deleteThrottleKeys } from './throttle-store.ts';
+import { insertAudit, insertAuditWhere } from './audit-store.ts';
+import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
 
 /** Second-factor writes of one instance; each method is one statement (data-modifying CTEs). */
 export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFactorStore {
@@ -20,7 +20,9 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
    * the client's session is swapped for `swap.next` and the throttle keys are cleared.
    */
   const successEffects = (swap: SessionSwap | undefined, clearKeys: string[]) => sql`
-        cleared as (
+        refunded as (
+          ${refundThrottleKeys(clearKeys, 'consumed')}
+        ), cleared as (
           ${deleteThrottleKeys(clearKeys, 'consumed')}
         ), started as (
           ${swap ? insertSession(instanceId, swap.next, 'consumed') : sql`select 1 where false`}
@@ -40,7 +42,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
         ${onlyIf ? sql`select ${instanceId}, ${userId}, ${mac}, ${now}::timestamptz from ${sql.table(onlyIf)}` : sql`values (${instanceId}, ${userId}, ${mac}, ${now})`}
         on conflict (instance_id, user_id) do update set code_mac = excluded.code_mac, created_at = excluded.created_at`;
   return {
-    async consumeStep(userId, step, { swap, clearKeys = [], location, audit, now }) {
+    async consumeStep(userId, step, { swap, clearKeys = [], location, audit, mails = [], now }) {
       // Why one conditional UPDATE: the step is accepted once across sessions and processes
       // (RFC 6238 §5.2); everything the success grants happens only if this row changed.
       const { rows } = await sql<{ n: number }>`
@@ -53,6 +55,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
         ), audited as (
           ${insertAudit(audit, 'consumed')}
         ), ${successEffects(swap, clearKeys)}
+        ${sql.join(mails.map((mail, i) => sql`, ${sql.raw(`mailed${i}`)} as (${insertOutbox(instanceId, mail, now, 'consumed')})`), sql``)}
         select count(*)::int as n from consumed`.execute(db);
       return Number(rows[0]?.n) === 1;
     },

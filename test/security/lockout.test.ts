@@ -44,7 +44,7 @@ describe('lockout', () => {
     const counted = { verify: 0, dummy: 0 };
     const countingApp = await testApp({
       ...deps,
-      hasher: { ...deps.hasher, verify: (h: string, p: string) => ((counted.verify += 1), deps.hasher.verify(h, p)) },
+      hasher: { ...deps.hasher, verify: (...args: Parameters<typeof deps.hasher.verify>) => ((counted.verify += 1), deps.hasher.verify(...args)) },
     });
     const guesses = Array.from({ length: 30 }, (_, i) =>
       new Client(countingApp).request({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: newIp(), payload: { instance: instance.slug, email: admin.email, password: `guess number ${i}!` } }),

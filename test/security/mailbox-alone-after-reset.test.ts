@@ -10,9 +10,9 @@ import { deliveredTo, givenInstance, givenUser, PASSWORD, type TestDeps } from '
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
-import { pendingResets } from '../../src/http/api/auth.routes.ts';
 
-const resetsDone = () => Promise.all([...pendingResets]);
+// Forgot-password requests are queued; deliveredTo drains the worker that handles them.
+const resetsDone = () => Promise.resolve();
 const LINK = /\/reset\?instance=[a-z0-9-]+#token=([A-Za-z0-9_-]+)/;
 const resetMails = async (deps: TestDeps, to: string) => (await deliveredTo(deps, to)).filter((m) => m.subject.startsWith('Reset'));
 

@@ -17,6 +17,7 @@ import { createUser } from '../../src/domain/account/create-user.ts';
 import type { Instance, Plan } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
 import { FakeClock } from './clock.ts';
+import { processPasswordResetRequests } from '../../src/domain/account/password-links.ts';
 import { loadPasswordBlocklist } from '../../src/password-blocklist.ts';
 import { createSecretBox, parseKey } from '../../src/crypto/secret-box.ts';
 
@@ -39,8 +40,10 @@ export async function testDeps(database: DatabaseHandle, transport?: MailTranspo
   // One key for every test file: test files sharing a PostgreSQL database share its outbox, and
   // whichever file's worker claims a mail must be able to open it.
   const secretBox = createSecretBox([parseKey(TEST_SECRET_KEY)]);
-  const mail = createOutboxWorker(stores.outbox, transport ?? devMailboxTransport(stores.devMailbox, clock), secretBox, clock, pino({ level: 'silent' }));
-  return {
+  // As in runtime.ts: the worker also handles queued "forgot password" requests.
+  const jobs = [() => processPasswordResetRequests(deps)];
+  const mail = createOutboxWorker(stores.outbox, transport ?? devMailboxTransport(stores.devMailbox, clock), secretBox, clock, pino({ level: 'silent' }), { jobs });
+  const deps: TestDeps = {
     stores,
     hasher: await sharedHasher,
     clock,
@@ -51,6 +54,7 @@ export async function testDeps(database: DatabaseHandle, transport?: MailTranspo
     totpIssuer: 'keyward',
     blocklist: loadPasswordBlocklist().list,
   };
+  return deps;
 }
 
 export function uniqueSlug(prefix = 't'): string {

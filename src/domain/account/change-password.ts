@@ -6,7 +6,7 @@ import { describeStep, type LoginStep } from '../login/login-step.ts';
 import { requireFreshSecondFactor } from '../instance/require-admin.ts';
 import { reserveAttempt } from '../throttle/check-throttle.ts';
 import { attemptFailed, userOwner } from '../throttle/record-failure.ts';
-import { passwordKey } from '../throttle/throttle.ts';
+import { ipKey, passwordKey } from '../throttle/throttle.ts';
 import { POLICY_LIMITS } from '../policy/policy.ts';
 import { passwordChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
@@ -43,7 +43,7 @@ export async function changePassword(
     throw new DomainError('invalid_credentials', 'The current password is not correct.', { field: 'currentPassword' });
   }
   // The current password was right: that attempt was a success, whatever becomes of the new one.
-  await deps.stores.throttles.clear([accountKey]);
+  await deps.stores.throttles.clear(client.ip ? [accountKey, ipKey(client.ip)] : [accountKey]);
   const next = checkPasswordForAccount(input.newPassword, {
     minLength: minPasswordLength(instance.policy, { user, associated: active.totp !== null }, now),
     blocklist: deps.blocklist,

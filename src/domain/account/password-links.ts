@@ -14,6 +14,7 @@ import { checkSecondFactor, consumeSecondFactor } from '../totp/check-code.ts';
 import { secondFactorKey } from '../throttle/throttle.ts';
 import { userEvent } from '../audit/audit-event.ts';
 import { countLinkRefusal, refuseLockedAddress, reserveLinkAttempt } from './link-throttle.ts';
+import type { ResetRequest } from './reset-request-store.ts';
 
 export const INVITATION_SECONDS = 7 * 24 * 60 * 60;
 export const RESET_SECONDS = 60 * 60;
@@ -38,29 +39,52 @@ export async function sendInvitation(deps: Deps, instance: Instance, user: User)
 }
 
 /**
- * "Forgot password": the same answer whether or not the account exists (RL-06); a link valid one
- * hour for an active account.
+ * "Forgot password": the same answer whether or not the account exists (RL-06), and the same
+ * work. Why a queue: the link and its mail cost work only for existing accounts; done in the
+ * request's process right after the answer, that work delayed the next request, and a cheap
+ * request after the 204 told existing accounts apart (RL-07, issue 10 item 11). The request now
+ * does one identical insert for any well-formed address, and processPasswordResetRequests turns
+ * it into a link later, off the request's path and not tied in time to it.
  */
 export async function requestPasswordReset(deps: Deps, input: { instance: string; email: string }): Promise<void> {
-  const slug = input.instance.trim().toLowerCase();
   let email: string;
   try {
     email = parseEmail(input.email);
   } catch {
     return;
   }
-  const lookup = await deps.stores.credentials.findForLogin({ instanceSlug: slug, emailKey: emailKey(email), throttleKeys: [], deviceIds: [], now: deps.clock.now() });
+  await deps.stores.resetRequests.insert({ instanceSlug: input.instance.trim().toLowerCase(), emailKey: emailKey(email), requestedAt: deps.clock.now() });
+}
+
+/**
+ * The background half of "forgot password" (run by the outbox worker's loop): takes queued
+ * requests and, for an active account, issues a link valid one hour and queues its mail. Each
+ * batch is one transaction with the requests' deletion, so a process that dies midway leaves
+ * them queued for the next run, and nothing is sent twice. Returns how many were handled.
+ */
+export async function processPasswordResetRequests(deps: Deps, limit = 20): Promise<number> {
+  const handled = await deps.stores.transaction(async (stores) => {
+    const requests = await stores.resetRequests.claim(limit);
+    for (const request of requests) await sendResetLink({ ...deps, stores }, request);
+    await stores.resetRequests.delete(requests.map((r) => r.id));
+    return requests.length;
+  });
+  if (handled > 0) deps.mailQueued();
+  return handled;
+}
+
+async function sendResetLink(deps: Deps, request: ResetRequest): Promise<void> {
+  const now = deps.clock.now();
+  const lookup = await deps.stores.credentials.findForLogin({ instanceSlug: request.instanceSlug, emailKey: request.emailKey, throttleKeys: [], deviceIds: [], now });
   const account = lookup.account;
   if (!account || account.user.status !== 'active') return;
   const link = newLink(deps, 'reset', account.instance.slug);
-  const now = deps.clock.now();
   // RL-09: at most one reset mail per account every few minutes, whoever asks.
   if (!(await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, addSeconds(now, RESET_SECONDS), addSeconds(now, -RESET_INTERVAL_SECONDS)))) return;
   const to = { to: account.user.email, name: account.user.name, instanceName: account.instance.name };
   // The token is stored either way (the flood guard above counts it), but mailed only when it may be used.
   const mail = resetNeedsAdministrator(account.instance.policy, account.user, account.associated) ? passwordResetRefusedMail(to) : passwordResetMail({ ...to, url: link.url });
   await deps.stores.outbox.enqueue(account.instance.id, sealMail(deps.secretBox, mail), now);
-  deps.mailQueued();
 }
 
 /**

@@ -30,7 +30,8 @@ export function networkOf(ip: string | null): string {
   return 'unknown';
 }
 
-function expandIPv6(address: string): string[] {
+/** The eight hextets of an IPv6 address, lower case, without leading zeros. */
+export function expandIPv6(address: string): string[] {
   const [head, tail] = address.split('::') as [string, string | undefined];
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];

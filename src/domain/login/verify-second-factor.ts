@@ -6,6 +6,11 @@ import { issueKnownLocation, type IssuedDevice } from '../known-location/issue-k
 import { userEvent } from '../audit/audit-event.ts';
 import { loadSessionForStep } from './load-login-step.ts';
 import { describeStep, stageAfterSecondFactor, type LoginStep } from './login-step.ts';
+import type { ActiveSession } from '../session/session-store.ts';
+import { deviceLabel, networkOf } from '../known-location/known-location.ts';
+import { newLocationMail } from '../mail/templates.ts';
+import { sealMail } from '../mail/seal-mail.ts';
+import type { SealedMail } from '../mail/mail.ts';
 
 /**
  * Login step 2 from a new location: a TOTP code or the backup code. One lookup, and on success
@@ -26,6 +31,25 @@ export async function verifySecondFactor(
   const next = newSession(deps, active.user.id, stage, client, now, checked.kind);
   const device = checked.kind === 'totp' ? issueKnownLocation(deps, active.instance, client) : null;
   const audit = stage === 'done' ? [userEvent(now, 'login.succeeded', active.instance.id, active.user, client, { factors: ['password', checked.kind] })] : [];
-  await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, location: device?.row ?? null, audit }, client);
+  const mails = checked.kind === 'totp' ? [newLocationNotice(deps, active, client, now)] : [];
+  await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, location: device?.row ?? null, audit, mails }, client);
   return { step: describeStep(stage, active.instance, active.user, now), sessionToken: next.token, device };
+}
+
+/**
+ * A login at `verify` comes from a browser that is not a known location (SPEC rule 5), so the
+ * user is told when and from where it completed (CS-MFA "new device or location"). A backup-code
+ * login needs no second mail: the replacement code's mail already says when and from where.
+ */
+function newLocationNotice(deps: Deps, active: ActiveSession, client: ClientInfo, now: Date): SealedMail {
+  const mail = newLocationMail({
+    to: active.user.email,
+    name: active.user.name,
+    instanceName: active.instance.name,
+    at: now,
+    ip: client.ip,
+    network: networkOf(client.ip),
+    device: deviceLabel(client.userAgent),
+  });
+  return sealMail(deps.secretBox, mail);
 }

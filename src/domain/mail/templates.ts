@@ -384,3 +384,38 @@ export function passwordResetRefusedMail(input: { to: string; name: string; inst
   ];
   return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, `${lines[2]!} ${lines[3]!}`, lines[4]!, lines[6]!].map(escapeHtml)) };
 }
+
+/**
+ * To a user (or operator) whose login passed the password and then failed the second factor, at
+ * the first wrong code after their last success (RL-10; OWASP MFA and Credential Stuffing cheat
+ * sheets: the password is probably known to someone else). No secret in it.
+ */
+export function secondFactorFailedMail(input: { to: string; name: string; instanceName: string; at: Date; ip: string | null }): MailMessage {
+  input = mailSafe(input);
+  const subject = `A sign-in to ${input.instanceName} used your password, then a wrong code`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `At ${input.at.toISOString()}, someone signed in to ${input.instanceName} from ${input.ip ?? 'an unknown address'} with your correct password and then entered a wrong verification code.`,
+    'If this was you, you can ignore this mail.',
+    'If it was not, someone knows your password: change it now (or use "Forgot password" on the login page), and tell your administrator.',
+    '',
+    'We send this once until your next successful sign-in; a lock after repeated wrong codes is mailed separately.',
+  ];
+  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[4]!, lines[6]!].map(escapeHtml)) };
+}
+
+/** To a user when a login completed from a browser that was not a known location for them (SPEC §1 "new location"). */
+export function newLocationMail(input: { to: string; name: string; instanceName: string; at: Date; ip: string | null; network: string; device: string }): MailMessage {
+  input = mailSafe(input);
+  const subject = `New sign-in to ${input.instanceName}`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `Your ${input.instanceName} account was signed in to from a new location at ${input.at.toISOString()}: ${input.device}, from ${input.ip ?? 'an unknown address'} (network ${input.network}).`,
+    'The sign-in used your password and a verification code from your authenticator app. This browser is now a known location.',
+    '',
+    'If this was not you, change your password now, and ask your administrator to reset your two-factor authentication.',
+  ];
+  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
+}

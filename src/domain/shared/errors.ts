@@ -26,6 +26,7 @@ export const ERROR_CODES = [
   'reauthentication_required',
   'totp_required',
   'admin_recovery_required',
+  'server_busy',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -15,6 +15,7 @@ import type { PasswordStore } from '../account/password-store.ts';
 import type { UserDirectoryStore } from '../admin/user-directory.ts';
 import type { AuditStore } from '../audit/audit-store.ts';
 import type { AccountTokenStore, TokenPasswordStore } from '../account/account-token-store.ts';
+import type { ResetRequestStore } from '../account/reset-request-store.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -28,6 +29,7 @@ export interface Stores {
   housekeeping: HousekeepingStore;
   accountTokens: AccountTokenStore;
   audit: AuditStore;
+  resetRequests: ResetRequestStore;
   /** Stores whose every query is filtered by this instance. */
   forInstance(instanceId: string): TenantStores;
   /** Runs `work` in one database transaction; stores passed to it take part in it. */

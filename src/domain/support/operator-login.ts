@@ -6,12 +6,15 @@ import { addSeconds } from '../shared/clock.ts';
 import type { Deps } from '../shared/deps.ts';
 import { emailKey } from '../account/user.ts';
 import { normalizePassword } from '../account/password-rules.ts';
-import { reserveAttempt } from '../throttle/check-throttle.ts';
-import { ipKey, operatorPasswordKey, operatorSecondFactorKey } from '../throttle/throttle.ts';
+import { admitToHasher, reserveAttempt } from '../throttle/check-throttle.ts';
+import { deviceKey, ipKey, operatorPasswordKey, operatorSecondFactorKey } from '../throttle/throttle.ts';
+import { findKnownLocation } from '../known-location/known-location.ts';
+import { newOperatorDevice, OPERATOR_DEVICE_SECONDS, type OperatorDevice } from './operator-device.ts';
 import { attemptFailed, type FailureOwner } from '../throttle/record-failure.ts';
 import { PENDING_SETUP_SECONDS, STEP_UP_SECONDS } from '../totp/two-factor.ts';
 import { operatorActor, type AuditAction, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 import type { TotpSetup } from '../totp/start-totp-setup.ts';
+import { secondFactorFailedMail } from '../mail/templates.ts';
 import type { ActiveOperatorSession, NewOperatorSession, Operator, OperatorStage } from './operator-store.ts';
 import { newOperatorToken, OPERATOR_IDLE_SECONDS, operatorSessionLifetimeSeconds, parseOperatorToken } from './operator-session.ts';
 import type { IssuedToken } from '../session/start-session.ts';
@@ -22,6 +25,8 @@ export type OperatorStep = { next: 'done' } | { next: 'verify'; methods: ['totp'
 export interface OperatorClient extends AuditClient {
   /** The cookie value the client holds now, if any: it is ended, never upgraded. */
   previousToken: string | undefined;
+  /** Device cookies the browser presented (an operator's device token shares their shape). */
+  deviceTokens: Array<{ id: string; secret: string }>;
 }
 
 const describe = (stage: OperatorStage): OperatorStep =>
@@ -77,14 +82,20 @@ async function operatorAttemptFailed(
   operator: Operator | null,
   factor: 'password' | 'second_factor',
   action: 'support.login_failed' | 'step_up.failed' = 'support.login_failed',
+  replayed = false,
 ): Promise<void> {
+  const placeName = 'the keyward support console';
   const owner: FailureOwner | null = operator && {
     to: operator,
-    placeName: 'the keyward support console',
+    placeName,
     instanceId: null,
     factor,
-    failure: operatorEvent(deps, action, operator, client, { factor: factor === 'password' ? 'password' : 'totp' }),
+    failure: operatorEvent(deps, action, operator, client, { factor: factor === 'password' ? 'password' : 'totp', ...(replayed ? { reason: 'replayed' } : {}) }),
     locked: (details) => operatorEvent(deps, 'support.locked', operator, client, details),
+    // As for users (RL-10): a wrong code after the operator's correct password is mailed once.
+    ...(factor === 'second_factor' && action === 'support.login_failed'
+      ? { firstFailureMail: secondFactorFailedMail({ to: operator.email, name: operator.name, instanceName: placeName, at: deps.clock.now(), ip: client.ip }) }
+      : {}),
   };
   await attemptFailed(deps, attempt, client, owner);
 }
@@ -97,20 +108,36 @@ async function operatorAttemptFailed(
  */
 export async function loginOperator(deps: Deps, input: { email: string; password: string }, client: OperatorClient): Promise<{ step: OperatorStep; token: string }> {
   const now = deps.clock.now();
-  const key = operatorPasswordKey(emailKey(input.email));
-  const lookup = await deps.stores.operators.findForLogin(emailKey(input.email), client.ip ? [key, ipKey(client.ip)] : [key]);
-  const attempt = await reserveAttempt(deps, key, lookup.throttles, client.ip, now);
+  const accountKey = operatorPasswordKey(emailKey(input.email));
+  const slot = admitToHasher(deps, client.ip);
+  const { lookup, key, attempt } = await lookUpAndReserveOperator(deps, emailKey(input.email), accountKey, client, now).catch((error: unknown) => {
+    deps.hasher.release(slot);
+    throw error;
+  });
   const password = normalizePassword(input.password);
   const found = lookup.operator;
-  const ok = found ? await deps.hasher.verify(found.passwordHash, password) : (await deps.hasher.verifyDummy(password), false);
+  const ok = found ? await deps.hasher.verify(found.passwordHash, password, slot) : (await deps.hasher.verifyDummy(password, slot), false);
   if (!found || !ok) {
     await operatorAttemptFailed(deps, attempt, client, found, 'password');
     throw new DomainError('invalid_credentials', 'The email or password is not correct.');
   }
   const stage: OperatorStage = found.associated ? 'verify' : 'setup';
   const next = newOperatorSession(deps, found.id, stage, client, null);
-  await deps.stores.operators.rotate(previousOf(client.previousToken), next.row, { clearKeys: [key], audit: [] });
+  await deps.stores.operators.rotate(previousOf(client.previousToken), next.row, { clearKeys: [...new Set([accountKey, key]), ...(client.ip ? [ipKey(client.ip)] : [])], audit: [] });
   return { step: describe(stage), token: next.token };
+}
+
+/**
+ * The operator login lookup, then the reserved attempt. As for users (login-with-password.ts): the
+ * operator's own browser counts on its own key, so strangers' guesses at an operator's email do
+ * not lock the operator out (issue 10 item 10).
+ */
+async function lookUpAndReserveOperator(deps: Deps, email: string, accountKey: string, client: OperatorClient, now: Date) {
+  const deviceKeys = client.deviceTokens.map((t) => deviceKey(t.id));
+  const lookup = await deps.stores.operators.findForLogin(email, [accountKey, ...(client.ip ? [ipKey(client.ip)] : []), ...deviceKeys], client.deviceTokens.map((t) => t.id), now);
+  const device = lookup.operator ? findKnownLocation(client.deviceTokens, lookup.devices, '', false) : null;
+  const key = device ? deviceKey(device.id) : accountKey;
+  return { lookup, key, attempt: await reserveAttempt(deps, key, lookup.throttles, client.ip, now) };
 }
 
 /** The operator session behind a cookie value, or null (one statement). */
@@ -146,35 +173,53 @@ async function useCode(
   code: string,
   client: AuditClient,
   action: 'support.login_succeeded' | 'step_up.succeeded',
-): Promise<IssuedToken> {
+  heldDeviceIds: string[] = [],
+): Promise<IssuedToken & { device: OperatorDevice | null }> {
   const now = deps.clock.now();
   const key = operatorSecondFactorKey(active.operator.id);
   const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now);
   const secret = active.totp ? deps.secretBox.open(active.totp.secretSealed, operatorSecretData(active.operator.id)) : null;
   const step = secret ? matchTotpStep(secret, code, now) : null;
-  const refuse = async (): Promise<never> => {
-    await operatorAttemptFailed(deps, attempt, client, active.operator, 'second_factor', action === 'step_up.succeeded' ? 'step_up.failed' : 'support.login_failed');
+  const refuse = async (replayed = false): Promise<never> => {
+    await operatorAttemptFailed(deps, attempt, client, active.operator, 'second_factor', action === 'step_up.succeeded' ? 'step_up.failed' : 'support.login_failed', replayed);
     throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
   };
-  if (step === null || step <= active.totp!.lastUsedStep) return refuse();
+  if (step === null) return refuse();
+  if (step <= active.totp!.lastUsedStep) return refuse(true);
   // A step-up keeps the session's absolute end: it re-proves a factor, it is not a new login.
   const next = newOperatorSession(deps, active.operator.id, 'done', client, now, action === 'step_up.succeeded' ? active.session.expiresAt : undefined);
   const audit = [operatorEvent(deps, action, active.operator, client, action === 'support.login_succeeded' ? { factors: ['password', 'totp'] } : { factor: 'totp' })];
-  const used = await deps.stores.operators.consumeStep(active.operator.id, step, { previousId: active.session.id, next: next.row }, { clearKeys: [key], audit });
-  if (!used) return refuse();
-  return { token: next.token, expiresAt: next.row.expiresAt };
+  // After a 2FA login the browser gets a device token: it keeps this browser's password attempts
+  // on their own throttle key (issue 10 item 10) and never skips the code (operators always give one).
+  const device = action === 'support.login_succeeded' ? newOperatorDevice(now) : null;
+  const used = await deps.stores.operators.consumeStep(
+    active.operator.id,
+    step,
+    { previousId: active.session.id, next: next.row },
+    { clearKeys: [key, ...(client.ip ? [ipKey(client.ip)] : [])], audit, ...(device ? { device: device.row, unlessHeld: heldDeviceIds } : {}) },
+  );
+  if (!used.used) return refuse(true);
+  const issued = device && used.deviceStored ? { id: device.id, secret: device.secret, maxAgeSeconds: OPERATOR_DEVICE_SECONDS } : null;
+  return { token: next.token, expiresAt: next.row.expiresAt, device: issued };
 }
 
 /** POST /support/verify: the code after the password. */
-export async function verifyOperator(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<{ step: OperatorStep; token: string }> {
+export async function verifyOperator(
+  deps: Deps,
+  token: string | undefined,
+  code: string,
+  client: AuditClient & { deviceIds: string[] },
+): Promise<{ step: OperatorStep; token: string; device: OperatorDevice | null }> {
   const active = await loadStep(deps, token, ['verify'], client.ip);
-  return { step: { next: 'done' }, token: (await useCode(deps, active, code, client, 'support.login_succeeded')).token };
+  const used = await useCode(deps, active, code, client, 'support.login_succeeded', client.deviceIds);
+  return { step: { next: 'done' }, token: used.token, device: used.device };
 }
 
 /** POST /support/step-up: a fresh code for the next 10 minutes of support actions (rule 12). */
 export async function operatorStepUp(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<IssuedToken> {
   const active = await loadStep(deps, token, ['done'], client.ip);
-  return useCode(deps, active, code, client, 'step_up.succeeded');
+  const { token: next, expiresAt } = await useCode(deps, active, code, client, 'step_up.succeeded');
+  return { token: next, expiresAt };
 }
 
 /**
@@ -194,7 +239,12 @@ export async function startOperatorSetup(deps: Deps, token: string | undefined):
 }
 
 /** POST /auth/setup/confirm for an operator: one valid code confirms the app and gives a full session. */
-export async function confirmOperatorSetup(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<{ step: OperatorStep; token: string }> {
+export async function confirmOperatorSetup(
+  deps: Deps,
+  token: string | undefined,
+  code: string,
+  client: AuditClient,
+): Promise<{ step: OperatorStep; token: string; device: OperatorDevice }> {
   const active = await loadStep(deps, token, ['setup'], null);
   const now = deps.clock.now();
   const pending = active.session.pendingTotp;
@@ -209,10 +259,12 @@ export async function confirmOperatorSetup(deps: Deps, token: string | undefined
     operatorEvent(deps, 'two_factor.set_up', active.operator, client, { replaced: false }),
     operatorEvent(deps, 'support.login_succeeded', active.operator, client, { factors: ['password', 'totp'], newAuthenticator: true }),
   ];
-  if (!(await deps.stores.operators.confirmTotp(active.operator.id, pending.secretSealed, step, { previousId: active.session.id, next: next.row }, audit))) {
+  // The first 2FA login gives the browser its device token too (see useCode).
+  const device = newOperatorDevice(now);
+  if (!(await deps.stores.operators.confirmTotp(active.operator.id, pending.secretSealed, step, { previousId: active.session.id, next: next.row }, audit, device.row))) {
     throw new DomainError('conflict', 'An authenticator app is already set up for this operator.');
   }
-  return { step: { next: 'done' }, token: next.token };
+  return { step: { next: 'done' }, token: next.token, device: { id: device.id, secret: device.secret, maxAgeSeconds: OPERATOR_DEVICE_SECONDS } };
 }
 
 export async function logoutOperator(deps: Deps, token: string | undefined): Promise<void> {

@@ -1,24 +1,41 @@
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
-import { IP_POLICY, ACCOUNT_POLICY, ipKey, retryAfterSeconds, type ThrottleState } from './throttle.ts';
+import type { HashSlot } from '../../crypto/password.ts';
+import { IP_POLICY, ACCOUNT_POLICY, clientAddressKey, ipKey, retryAfterSeconds, type ThrottleState } from './throttle.ts';
 
 /**
- * Takes one attempt on an account key before the credential is evaluated, and returns its number.
- * Why reserve first: read-then-count would let a burst of parallel guesses all see the old count
- * and all be evaluated (RL-01). The attempt counts as a failure until a success clears the key. A
- * locked key (and a locked client IP) refuses the attempt unevaluated and uncounted, so a correct
- * password and a wrong one get the same answer while locked.
+ * Takes one attempt on an account key, and on the client's address key, before the credential is
+ * evaluated, and returns its number. Why reserve first, both keys in one statement: read-then-count
+ * let a parallel burst see the old counts and be evaluated in full, on the account (RL-01) and on
+ * the address (RL-05, issue 10 item 8). The attempt counts as a failure until a success clears the
+ * account key and gives the address its attempt back. A locked key (or a locked client address)
+ * refuses the attempt unevaluated, so a correct password and a wrong one get the same answer.
  */
 export async function reserveAttempt(deps: Deps, accountKey: string, states: Map<string, ThrottleState>, ip: string | null, now: Date): Promise<number> {
-  const ipWait = ip ? retryAfterSeconds(states.get(ipKey(ip)) ?? null, now, IP_POLICY) : 0;
-  if (ipWait > 0) {
-    throw new DomainError('rate_limited', 'Too many failed attempts from your network. Try again later.', { retryAfterSeconds: ipWait });
+  const address = ip ? ipKey(ip) : null;
+  const attempt = await deps.stores.throttles.reserve(accountKey, ACCOUNT_POLICY, now, address ? { key: address, policy: IP_POLICY } : undefined);
+  if (attempt === 'ip_locked') {
+    // The lookup's state may be older than the burst that locked the address: then the base lock.
+    const wait = retryAfterSeconds(states.get(address!) ?? null, now, IP_POLICY);
+    throw new DomainError('rate_limited', 'Too many failed attempts from your network. Try again later.', { retryAfterSeconds: wait > 0 ? wait : IP_POLICY.baseLockSeconds });
   }
-  const attempt = await deps.stores.throttles.reserve(accountKey, ACCOUNT_POLICY, now);
-  if (attempt === null) {
+  if (attempt === 'locked') {
     const wait = retryAfterSeconds(states.get(accountKey) ?? null, now, ACCOUNT_POLICY);
     const retry = wait <= 0 ? ACCOUNT_POLICY.baseLockSeconds : Number.isFinite(wait) ? wait : 24 * 60 * 60;
     throw new DomainError('locked', 'Too many failed attempts. This sign-in method is locked for a while.', { retryAfterSeconds: retry });
   }
   return attempt;
+}
+
+/**
+ * A place in the argon2id queue for this client's verification, asked before anything else of a
+ * login step, so the answer cannot depend on the account (RL-06). Refused: 429 when the client's
+ * address already holds its share, 503 when the queue is full, both with Retry-After (issue 10
+ * item 8: one address must not make everybody else wait).
+ */
+export function admitToHasher(deps: Deps, ip: string | null): HashSlot {
+  const slot = deps.hasher.admit(ip ? clientAddressKey(ip) : null);
+  if (slot === 'client') throw new DomainError('rate_limited', 'Too many sign-ins from your network at once. Try again in a moment.', { retryAfterSeconds: 1 });
+  if (slot === 'full') throw new DomainError('server_busy', 'The service is busy. Try again in a moment.', { retryAfterSeconds: 2 });
+  return slot;
 }

@@ -1,4 +1,5 @@
 import type { NewAuditEvent } from '../audit/audit-event.ts';
+import type { SealedMail } from '../mail/mail.ts';
 import type { ThrottlePolicy, ThrottleState } from './throttle.ts';
 
 export interface FailureKey {
@@ -9,14 +10,19 @@ export interface FailureKey {
 
 /** Throttle counters. Keys are global strings that already name their instance where they have one. */
 export interface ThrottleStore {
-  /** Adds one failure to every key in one atomic statement that also writes `audit`; returns the new counts by key. */
-  recordFailure(keys: FailureKey[], now: Date, audit?: NewAuditEvent[]): Promise<Map<string, number>>;
   /**
-   * Adds one to `key` unless the key is locked under `policy` (one atomic statement); returns the
-   * new count, or null when locked (nothing changed).
+   * Adds one failure to every key in one atomic statement that also writes `audit` and queues
+   * `mails`; returns the new counts by key. With no keys the statement still runs (same work).
    */
-  reserve(key: string, policy: ThrottlePolicy, now: Date): Promise<number | null>;
-  /** Deletes these keys (a success). */
+  recordFailure(keys: FailureKey[], now: Date, audit?: NewAuditEvent[], mails?: Array<{ instanceId: string | null; mail: SealedMail }>): Promise<Map<string, number>>;
+  /**
+   * Adds one attempt to the client address key `ip` unless it is locked under its policy, and then
+   * one to `key` unless that is locked under `policy`, in one atomic statement. Returns the new
+   * count of `key`; 'ip_locked' when the address is locked (nothing changed); 'locked' when `key`
+   * is locked (the address still counts the attempt: a refused attempt is a failure from there).
+   */
+  reserve(key: string, policy: ThrottlePolicy, now: Date, ip?: { key: string; policy: ThrottlePolicy }): Promise<number | 'locked' | 'ip_locked'>;
+  /** Deletes these keys (a success); an address key (`ip:`) gets its reserved attempt back instead. */
   clear(keys: string[]): Promise<void>;
   /** The states of these keys (absent: no failures). */
   find(keys: string[]): Promise<Map<string, ThrottleState>>;

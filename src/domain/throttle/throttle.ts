@@ -1,3 +1,5 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import { expandIPv6 } from '../known-location/known-location.ts';
 /**
  * One lockout model for every factor (SPEC rule 11). Failures are counted per key: the password
  * of (instance, email), the second factor (TOTP and backup code together) of a user, and the
@@ -33,11 +35,35 @@ export const passwordKey = (instanceSlug: string, emailKey: string) => `${PASSWO
 /** User ids are unique across instances, so the user id alone names the key. */
 export const SECOND_FACTOR_KEY_PREFIX = '2fa:';
 export const secondFactorKey = (userId: string) => `${SECOND_FACTOR_KEY_PREFIX}${userId}`;
-export const ipKey = (ip: string) => `ip:${ip}`;
+export const IP_KEY_PREFIX = 'ip:';
+/** The client-address key: see clientAddressKey. */
+export const ipKey = (ip: string) => `${IP_KEY_PREFIX}${clientAddressKey(ip)}`;
+/**
+ * A key of the browser that holds a valid known-location (or operator device) cookie: its owner's
+ * attempts from it count here instead of on the account key, so strangers' failures on the account
+ * do not lock the owner out on their own browser (RL-04, issue 10 item 10).
+ */
+export const DEVICE_KEY_PREFIX = 'dev:';
+export const deviceKey = (deviceId: string) => `${DEVICE_KEY_PREFIX}${deviceId}`;
 /** Support operators: their password key names no instance ('#' is never in a slug), their second-factor key their id. */
 export const operatorPasswordKey = (emailKey: string) => `${PASSWORD_KEY_PREFIX}#support:${emailKey}`;
 export const OPERATOR_SECOND_FACTOR_PREFIX = '2fa:op:';
 export const operatorSecondFactorKey = (operatorId: string) => `${OPERATOR_SECOND_FACTOR_PREFIX}${operatorId}`;
+
+/**
+ * What counts as one client address: an IPv4 address as it is, an IPv4-mapped IPv6 address as its
+ * IPv4 address, and an IPv6 address by its /64. Why the /64: it is the smallest network one
+ * subscriber gets (RFC 6177, RFC 7421), so one client can take any address in it; keyed on the
+ * full address, a client rotating through its /64 had 2^64 fresh counters (issue 10 item 21).
+ */
+export function clientAddressKey(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (isIPv4(ip)) return ip;
+  const address = ip.split('%')[0]!;
+  if (!isIPv6(address)) return ip;
+  return `${expandIPv6(address).slice(0, 4).join(':')}::/64`;
+}
 
 /** How long the lock after `failures` failures lasts, in seconds (Infinity past the hard limit). */
 export function lockSeconds(failures: number, policy: ThrottlePolicy): number {

@@ -3,11 +3,13 @@ import { normalizeBackupCode } from '../../crypto/backup-code.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { ActiveSession } from '../session/session-store.ts';
-import { secondFactorKey } from '../throttle/throttle.ts';
+import { ipKey, secondFactorKey } from '../throttle/throttle.ts';
 import { reserveAttempt } from '../throttle/check-throttle.ts';
 import { attemptFailed, userOwner } from '../throttle/record-failure.ts';
 import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
+import { secondFactorFailedMail } from '../mail/templates.ts';
 import type { NewKnownLocation, SessionSwap } from './two-factor-store.ts';
+import type { SealedMail } from '../mail/mail.ts';
 import { secretAssociatedData } from './two-factor.ts';
 import { attemptActor, userEvent, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 
@@ -50,7 +52,8 @@ export async function checkSecondFactor(
   const totp = active.totp;
   const secret = totp ? deps.secretBox.open(totp.secretSealed, secretAssociatedData(active.instance.id, active.user.id)) : null;
   const step = secret ? matchTotpStep(secret, input.code, now) : null;
-  if (step === null || step <= totp!.lastUsedStep) return codeRefused(deps, active, client, { attempt, use, kind: 'totp' });
+  if (step === null) return codeRefused(deps, active, client, { attempt, use, kind: 'totp' });
+  if (step <= totp!.lastUsedStep) return codeRefused(deps, active, client, { attempt, use, kind: 'totp', replayed: true });
   return { kind: 'totp', step, attempt, use };
 }
 
@@ -63,12 +66,12 @@ export async function consumeSecondFactor(
   deps: Deps,
   active: SecondFactorSubject,
   checked: CheckedFactor,
-  effects: { swap?: SessionSwap; location?: NewKnownLocation | null; audit?: NewAuditEvent[] },
+  effects: { swap?: SessionSwap; location?: NewKnownLocation | null; audit?: NewAuditEvent[]; mails?: SealedMail[] },
   client: AuditClient,
 ): Promise<void> {
   const twoFactor = deps.stores.forInstance(active.instance.id).twoFactor;
   const now = deps.clock.now();
-  const clearKeys = [secondFactorKey(active.user.id)];
+  const clearKeys = [secondFactorKey(active.user.id), ...(client.ip ? [ipKey(client.ip)] : [])];
   const audit = [...(effects.audit ?? [])];
   if (checked.kind === 'backup_code') audit.push(userEvent(now, 'backup_code.used', active.instance.id, active.user, client, { during: checked.use, replaced: true }));
   const consumed =
@@ -80,8 +83,9 @@ export async function consumeSecondFactor(
           clearKeys,
           now,
         });
-  if (!consumed) await codeRefused(deps, active, client, checked);
-  if (checked.kind === 'backup_code') deps.mailQueued();
+  // Not consumed: another request used this step or code first; for a TOTP code, a replay.
+  if (!consumed) await codeRefused(deps, active, client, { ...checked, replayed: checked.kind === 'totp' });
+  if (checked.kind === 'backup_code' || (effects.mails?.length ?? 0) > 0) deps.mailQueued();
 }
 
 /**
@@ -92,17 +96,24 @@ export async function codeRefused(
   deps: Deps,
   active: Pick<ActiveSession, 'user' | 'instance'>,
   client: AuditClient,
-  refused: { attempt: number; use: FactorUse; kind: 'totp' | 'backup_code' },
+  refused: { attempt: number; use: FactorUse; kind: 'totp' | 'backup_code'; replayed?: boolean },
 ): Promise<never> {
+  const now = deps.clock.now();
   const failure = userEvent(
-    deps.clock.now(),
+    now,
     refused.use === 'login' ? 'login.failed' : 'step_up.failed',
     active.instance.id,
     active.user,
     client,
-    { factor: refused.kind, during: refused.use },
+    // A code from a step already used is logged as a replay (RFC 6238 §5.2, NIST SP 800-63B-4
+    // §3.1.4.2 "duplicate use of an OTP"): still one failure on the counter, but told apart.
+    { factor: refused.kind, during: refused.use, ...(refused.replayed ? { reason: 'replayed' } : {}) },
     refused.use === 'login' || refused.use === 'password_reset' ? attemptActor(active.user) : undefined,
   );
-  await attemptFailed(deps, refused.attempt, client, userOwner(active.user, active.instance, 'second_factor', failure, client));
+  const owner = userOwner(active.user, active.instance, 'second_factor', failure, client);
+  if (refused.use === 'login') {
+    owner.firstFailureMail = secondFactorFailedMail({ to: active.user.email, name: active.user.name, instanceName: active.instance.name, at: now, ip: client.ip });
+  }
+  await attemptFailed(deps, refused.attempt, client, owner);
   throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
 }

@@ -24,13 +24,13 @@ export interface SessionSwap {
 export interface TwoFactorStore {
   /**
    * Records `step` as the user's last used TOTP step only if it is newer than the last one, and
-   * then swaps the session, clears `clearKeys` and stores `location`. false (and nothing changed)
-   * when the step was already used.
+   * then swaps the session, clears `clearKeys`, stores `location` and queues `mails`. false (and
+   * nothing changed) when the step was already used.
    */
   consumeStep(
     userId: string,
     step: number,
-    effects: { swap?: SessionSwap; clearKeys?: string[]; location?: NewKnownLocation | null; audit?: NewAuditEvent[]; now: Date },
+    effects: { swap?: SessionSwap; clearKeys?: string[]; location?: NewKnownLocation | null; audit?: NewAuditEvent[]; mails?: SealedMail[]; now: Date },
   ): Promise<boolean>;
   /**
    * Makes `secretSealed` the user's authenticator (replacing any earlier one) with `step` as used,

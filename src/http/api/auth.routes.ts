@@ -30,9 +30,6 @@ import {
   type SecondFactorBody,
 } from './auth.schemas.ts';
 
-/** Reset requests still being handled after their answer; tests and shutdown can wait for them. */
-export const pendingResets = new Set<Promise<unknown>>();
-
 /** The login steps (SPEC §3). Each answers `{next}` and sets a new session cookie. */
 export function authRoutes(deps: Deps, jar: Cookies) {
   const answer = (reply: FastifyReply, result: { step: LoginStep; sessionToken: string; device?: IssuedDevice | null }) => {
@@ -64,6 +61,7 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       if (isOperatorToken(token)) {
         const result = await confirmOperatorSetup(deps, token, request.body.code, requestClient(request));
         jar.set(reply, result.token, operatorSessionLifetimeSeconds(result.step.next));
+        jar.setDevice(reply, result.device);
         return result.step;
       }
       return answer(reply, await confirmTotpSetup(deps, token, request.body.code, clientInfo(request, jar)));
@@ -86,11 +84,9 @@ export function authRoutes(deps: Deps, jar: Cookies) {
     );
 
     app.post<{ Body: { instance: string; email: string } }>('/auth/forgot', { schema: { body: forgotBodySchema } }, async (request, reply) => {
-      // Why the same 204 always, before any lookup: whether the account exists is not the
-      // client's business, by answer or by timing (RL-06, RL-07). The work goes on afterwards.
-      const work = requestPasswordReset(deps, request.body).catch((error) => request.log.error({ err: error }, 'password reset request failed'));
-      pendingResets.add(work);
-      void work.finally(() => pendingResets.delete(work));
+      // Why the same 204 after the same one insert: whether the account exists is not the
+      // client's business, by answer or by timing (RL-06, RL-07); a worker does the rest later.
+      await requestPasswordReset(deps, request.body);
       return reply.status(204).send();
     });
 

@@ -110,15 +110,16 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
       '/support/login',
       { schema: { body: supportLoginBodySchema, response: { 200: loginStepSchema } } },
       async (request, reply) => {
-        const result = await loginOperator(deps, request.body, { ...requestClient(request), previousToken: jar.read(request) });
+        const result = await loginOperator(deps, request.body, { ...requestClient(request), previousToken: jar.read(request), deviceTokens: jar.devices(request) });
         jar.set(reply, result.token, operatorSessionLifetimeSeconds(result.step.next));
         return result.step;
       },
     );
 
     app.post<{ Body: CodeBody }>('/support/verify', { schema: { body: codeBodySchema, response: { 200: loginStepSchema } } }, async (request, reply) => {
-      const result = await verifyOperator(deps, jar.read(request), request.body.code, requestClient(request));
+      const result = await verifyOperator(deps, jar.read(request), request.body.code, { ...requestClient(request), deviceIds: jar.devices(request).map((d) => d.id) });
       jar.set(reply, result.token, operatorSessionLifetimeSeconds(result.step.next));
+      if (result.device) jar.setDevice(reply, result.device);
       return result.step;
     });
 

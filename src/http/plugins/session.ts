@@ -26,7 +26,7 @@ export interface Cookies {
   clear(reply: FastifyReply): void;
   /** Trusted-device tokens this browser holds (one cookie per known location). */
   devices(request: FastifyRequest): Array<{ id: string; secret: string }>;
-  setDevice(reply: FastifyReply, device: IssuedDevice): void;
+  setDevice(reply: FastifyReply, device: Pick<IssuedDevice, 'id' | 'secret' | 'maxAgeSeconds'>): void;
 }
 
 const MAX_DEVICE_COOKIES = 10;
