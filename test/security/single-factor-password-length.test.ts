@@ -28,6 +28,8 @@ describe.each(engines())('the minimum length of a single-factor password on %s',
     const { instance, admin } = await givenInstance(deps, 'enterprise');
     const adminClient = new Client(app);
     await adminClient.login(instance.slug, admin.email, PASSWORD);
+    // Enforcement reaches live sessions (issue 10 item 6): the admin sets up an app first.
+    await enrolTotp(adminClient, deps);
     const put = await adminClient.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true, enforceSetup: true } } });
     expect(put.statusCode).toBe(200);
     return { instance, adminClient };
@@ -42,7 +44,7 @@ describe.each(engines())('the minimum length of a single-factor password on %s',
     const change = (newPassword: string, currentPassword = PASSWORD) => client.post('/api/v1/auth/password', { currentPassword, newPassword });
     expect(errorCode(await change(of(14)))).toBe('weak_password');
     expect((await change(of(15))).statusCode).toBe(200);
-    await enrolTotp(client, deps);
+    await enrolTotp(client, deps, of(15));
     expect((await client.get('/api/v1/me')).json().passwordMinLength).toBe(12);
     expect((await change(of(12), of(15))).statusCode).toBe(200);
   });
