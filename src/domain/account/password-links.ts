@@ -135,14 +135,15 @@ export async function setPasswordWithLink(
  * What the link page shows before the password is chosen (POST /auth/password-link): the
  * effective minimum length for this account (item 18). The same refusals as using the link.
  */
-export async function describePasswordLink(deps: Deps, purpose: 'invitation' | 'reset', token: string, ip: string | null): Promise<{ passwordMinLength: number; recoveryCodeRequired: boolean }> {
+export async function describePasswordLink(deps: Deps, purpose: 'invitation' | 'reset', token: string, ip: string | null): Promise<{ passwordMinLength: number; recoveryCodeRequired?: true }> {
   const now = deps.clock.now();
   await refuseLockedAddress(deps, ip, now);
   try {
     const { account, needsRecoveryCode } = await openLink(deps, purpose, sha256Hex(token), now);
     return {
       passwordMinLength: minPasswordLength(account.instance.policy, { user: account.user, associated: account.totp !== null }, now),
-      recoveryCodeRequired: needsRecoveryCode,
+      // Only when true, so the answer stays as it was for every other link.
+      ...(needsRecoveryCode ? { recoveryCodeRequired: true } : {}),
     };
   } catch (error) {
     await countLinkRefusal(deps, error, ip, now);
