@@ -10,7 +10,7 @@ import { engines } from '../support/db.ts';
 import { deliveredTo, givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
-import { enrolTotp } from '../support/two-factor.ts';
+import { enrolTotp, loginWithCode } from '../support/two-factor.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
 
@@ -104,6 +104,24 @@ describe.each(engines())('recovery of a pending user by mailbox and administrato
     const { secret } = (await owner.post('/api/v1/auth/setup')).json();
     expect((await owner.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
     expect((await owner.get('/api/v1/me')).statusCode).toBe(200);
+  });
+
+  it('recovers a user whose app an administrator reset, the case of the review', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const member = await givenUser(deps, instance);
+    const enrolling = await loggedIn(instance.slug, admin.email);
+    const adminSecret = await enrolTotp(enrolling, deps);
+    const adminClient = new Client(app);
+    await loginWithCode(adminClient, deps, instance.slug, admin.email, adminSecret);
+    await enrolTotp(await loggedIn(instance.slug, member.email), deps);
+    // An app set up: the ordinary link (with a code from the app) is the way, not this.
+    expect(errorCode(await startRecovery(adminClient, member.id))).toBe('recovery_not_needed');
+    expect((await adminClient.post(`/api/v1/admin/users/${member.id}/two-factor/reset`)).statusCode).toBe(204);
+    const { code } = (await startRecovery(adminClient, member.id)).json();
+    const token = await tokenOf(member.email);
+    expect(errorCode(await reset({ token, password: NEW_PASSWORD }))).toBe('admin_recovery_required');
+    expect((await reset({ token, password: NEW_PASSWORD, recoveryCode: code })).statusCode).toBe(204);
+    expect((await new Client(app).login(instance.slug, member.email, NEW_PASSWORD)).json()).toMatchObject({ next: 'setup' });
   });
 
   it('uses the code once when the link and code are submitted many times at once', async () => {
