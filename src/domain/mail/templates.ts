@@ -431,7 +431,7 @@ export function adminRecoveryMail(input: { to: string; name: string; instanceNam
   const lines = [
     `Hello ${input.name},`,
     '',
-    `${input.adminName ? `${input.adminName}, an administrator` : 'An administrator'} of ${input.instanceName}, started a password recovery for your account. Choose a new password here (the link works once, until ${input.expiresAt.toISOString()}):`,
+    `${input.adminName ? `${input.adminName}, an administrator of ${input.instanceName},` : `An administrator of ${input.instanceName}`} started a password recovery for your account. Choose a new password here (the link works once, until ${input.expiresAt.toISOString()}):`,
     input.url,
     '',
     'You also need the recovery code your administrator gives you in person or by phone. It is never sent by email.',
