@@ -25,6 +25,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   totp_required: 403,
   admin_recovery_required: 403,
   server_busy: 503,
+  recovery_not_needed: 409,
 };
 
 export interface ErrorBody {

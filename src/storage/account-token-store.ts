@@ -35,21 +35,45 @@ export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
         .executeTakeFirst();
       return row ? { instanceId: row.instance_id, userId: row.user_id } : null;
     },
+    async activeUntil(userId, purpose, now) {
+      const row = await db
+        .selectFrom('account_tokens')
+        .select(['expires_at'])
+        .where('user_id', '=', userId)
+        .where('purpose', '=', purpose)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .orderBy('expires_at', 'desc')
+        .executeTakeFirst();
+      return row ? new Date(row.expires_at) : null;
+    },
   };
 }
 
 export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): TokenPasswordStore {
   return {
-    async setPasswordWithToken(tokenHash, userId, passwordHash, now, audit) {
+    async setPasswordWithToken(tokenHash, userId, passwordHash, now, audit, recoveryHash) {
       const passwordKeyOf = sql`(select ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key from users u join instances i on i.id = u.instance_id
                                  where u.instance_id = ${instanceId} and u.id = ${userId})`;
       // Why one statement: the link works once even when submitted twice at the same moment. A
       // successful reset proves the mailbox (and, with 2FA, the app), so it also lifts the
       // account's lockout: a lock caused by strangers can always be ended by its owner.
+      // The recovery code (issue 10 item 3) is spent by the same statement, and the link only with
+      // it: two submissions at once, or one code with two links, set one password at most.
+      const recovered = recoveryHash
+        ? sql`update account_tokens set used_at = ${now}
+              where token_hash = ${recoveryHash} and purpose = 'recovery' and instance_id = ${instanceId} and user_id = ${userId}
+                and used_at is null and expires_at > ${now}
+                and exists (select 1 from account_tokens l where l.token_hash = ${tokenHash} and l.used_at is null and l.expires_at > ${now})
+              returning user_id`
+        : sql`select ${userId}::text as user_id`;
       const { rows } = await sql<{ n: number }>`
-        with spent as (
+        with recovered as (
+          ${recovered}
+        ), spent as (
           update account_tokens set used_at = ${now}
           where token_hash = ${tokenHash} and instance_id = ${instanceId} and user_id = ${userId} and used_at is null and expires_at > ${now}
+            and exists (select 1 from recovered)
           returning user_id
         ), history as (
           insert into password_history (instance_id, user_id, password_hash, created_at)
@@ -64,7 +88,7 @@ export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): To
           delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from spent)
         ), others as (
           delete from account_tokens where instance_id = ${instanceId} and user_id = ${userId} and token_hash <> ${tokenHash}
-            and used_at is null and exists (select 1 from spent)
+            and token_hash <> ${recoveryHash ?? tokenHash} and used_at is null and exists (select 1 from spent)
         ), unlocked as (
           delete from throttles where key in (${passwordKeyOf}, ${SECOND_FACTOR_KEY_PREFIX} || ${userId}, ${linkKey(tokenHash)}) and exists (select 1 from spent)
         ), audited as (

@@ -10,6 +10,7 @@ import * as recoveryAndAudit from './migrations/0008-recovery-and-audit.ts';
 import * as factorStrength from './migrations/0009-factor-strength.ts';
 import * as throttlingAndNotices from './migrations/0010-throttling-and-notices.ts';
 import * as emailNormalisation from './migrations/0012-email-normalisation.ts';
+import * as adminRecovery from './migrations/0013-admin-recovery.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-factor-strength': factorStrength,
   '0010-throttling-and-notices': throttlingAndNotices,
   '0012-email-normalisation': emailNormalisation,
+  '0013-admin-recovery': adminRecovery,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

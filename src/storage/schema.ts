@@ -47,7 +47,7 @@ export interface AccountTokensTable {
   token_hash: string;
   instance_id: string;
   user_id: string;
-  purpose: 'invitation' | 'reset';
+  purpose: 'invitation' | 'reset' | 'recovery';
   created_at: Timestamp;
   expires_at: Timestamp;
   used_at: Timestamp | null;

@@ -67,6 +67,7 @@ describe.each(engines())('control characters in names on %s', (engine) => {
       templates.twoFactorOffMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, at, ip: null }),
       templates.twoFactorResetMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, at, ip: null, by, loginUrl: 'http://127.0.0.1/login', stillEnabled: true }),
       templates.adminResetNoticeMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, at, ip: null, by, target: { name: EVIL, email: 't@example.test' }, method: null }),
+      templates.adminRecoveryMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, url: 'http://127.0.0.1/reset', adminName: EVIL, expiresAt: at }),
     ];
     for (const mail of mails) {
       expect(mail.subject).not.toMatch(/[\p{Cc}\u2028\u2029]/u);

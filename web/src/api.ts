@@ -291,8 +291,9 @@ export const api = {
   /** Always 204, whether or not the account exists. */
   forgotPassword: (input: { instance: string; email: string }) => request<void>('POST', '/auth/forgot', input),
   /** A new password with the reset link's token; with 2FA active, a current code too (400, field code, without one). */
-  resetPassword: (input: { token: string; password: string; code?: string }) => request<void>('POST', '/auth/reset', input),
-  passwordLink: (input: { purpose: 'invitation' | 'reset'; token: string }) => request<{ passwordMinLength: number }>('POST', '/auth/password-link', input),
+  resetPassword: (input: { token: string; password: string; code?: string; recoveryCode?: string }) => request<void>('POST', '/auth/reset', input),
+  passwordLink: (input: { purpose: 'invitation' | 'reset'; token: string }) =>
+    request<{ passwordMinLength: number; recoveryCodeRequired?: boolean }>('POST', '/auth/password-link', input),
   logout: () => request<void>('POST', '/auth/logout'),
   setTwoFactor: (input: { enabled: true } | ({ enabled: false } & Partial<{ currentPassword: string; code: string }>)) => request<TwoFactor>('PUT', '/me/two-factor', input),
   newBackupCode: () => request<void>('POST', '/me/backup-code'),
@@ -326,6 +327,8 @@ export const api = {
   endOtherSessions: () => request<{ ended: number }>('DELETE', '/me/sessions'),
   /** An administrator logs a user out everywhere (their own account: everywhere but here). */
   endUserSessions: (userId: string) => request<{ ended: number }>('DELETE', `/admin/users/${encodeURIComponent(userId)}/sessions`),
+  /** Issue 10 item 3: a one-time recovery code for a user with 2FA enabled and no app, shown once; the user is mailed the link. */
+  startPasswordRecovery: (userId: string) => request<{ code: string; expiresAt: string }>('POST', `/admin/users/${encodeURIComponent(userId)}/password-recovery`),
 };
 
 /** The vendor's support console (/support): its own login and session, no instance routes. */

@@ -31,6 +31,7 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'session.ended': 'Session ended',
   'session.others_ended': 'Other sessions ended',
   'session.ended_by_admin': 'All sessions ended by an administrator',
+  'password.recovery_started': 'Password recovery started by an administrator',
 };
 
 /** "Reset by Ada Admin": the verb for an action done to someone by another person. */
@@ -42,6 +43,7 @@ const DONE_BY: Record<string, string> = {
   'user.disabled': 'Disabled',
   'user.enabled': 'Enabled',
   'session.ended_by_admin': 'Ended',
+  'password.recovery_started': 'Started',
 };
 
 const FACTOR: Record<string, string> = {
@@ -129,6 +131,10 @@ export function detailsText(event: AuditEvent): string | null {
     case 'session.others_ended':
     case 'session.ended_by_admin':
       return typeof details.count === 'number' ? `${details.count} ${details.count === 1 ? 'session' : 'sessions'} ended${details.keptCurrent === true ? ', the current one kept' : ''}` : null;
+    case 'password.recovery_started':
+      return text(details.expiresAt) ? `Code valid until ${eventTime(String(details.expiresAt))}` : null;
+    case 'password.reset':
+      return details.via === 'admin_recovery' ? 'With the administrator’s recovery code' : null;
     default:
       return null;
   }

@@ -27,6 +27,7 @@ export async function refuseLockedAddress(deps: Deps, ip: string | null, now: Da
  */
 export async function reserveLinkAttempt(deps: Deps, tokenHash: string, now: Date): Promise<void> {
   const key = linkKey(tokenHash);
+  // reserve() answers the new count, or 'locked' (it answered null before the merge of review-c).
   if (typeof (await deps.stores.throttles.reserve(key, LINK_POLICY, now)) === 'number') return;
   const state = (await deps.stores.throttles.find([key])).get(key) ?? null;
   const wait = retryAfterSeconds(state, now, LINK_POLICY);

@@ -7,7 +7,7 @@ import type { User } from './user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { emailKey, parseEmail } from './user.ts';
 import { checkPasswordForAccount, isReusedPassword, minPasswordLength } from './password-rules.ts';
-import { invitationMail, passwordResetMail, passwordResetRefusedMail } from '../mail/templates.ts';
+import { adminRecoveryMail, invitationMail, passwordResetMail, passwordResetRefusedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
 import { checkSecondFactor, consumeSecondFactor } from '../totp/check-code.ts';
@@ -21,7 +21,7 @@ export const RESET_SECONDS = 60 * 60;
 export const RESET_INTERVAL_SECONDS = 5 * 60;
 
 /** A single-use link; only its SHA-256 is stored, and the token sits in the URL fragment (never logged). */
-function newLink(deps: Deps, page: 'invite' | 'reset', instanceSlug: string): { token: string; hash: string; url: string } {
+export function newLink(deps: Deps, page: 'invite' | 'reset', instanceSlug: string): { token: string; hash: string; url: string } {
   const token = randomToken(32);
   // The instance is in the query (the page needs it to offer the right login); the token only in the fragment.
   const url = new URL(`/${page}?instance=${encodeURIComponent(instanceSlug)}#token=${token}`, deps.publicUrl).toString();
@@ -79,12 +79,25 @@ async function sendResetLink(deps: Deps, request: ResetRequest): Promise<void> {
   const account = lookup.account;
   if (!account || account.user.status !== 'active') return;
   const link = newLink(deps, 'reset', account.instance.slug);
+  const needsAdministrator = resetNeedsAdministrator(account.instance.policy, account.user, account.associated);
+  // A recovery an administrator started: a new link still needs their code, so it may be mailed (and lives as long as the code).
+  const recoveryUntil = needsAdministrator ? await deps.stores.accountTokens.activeUntil(account.user.id, 'recovery', now) : null;
+  const expiresAt = recoveryUntil ?? addSeconds(now, RESET_SECONDS);
   // RL-09: at most one reset mail per account every few minutes, whoever asks.
-  if (!(await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, addSeconds(now, RESET_SECONDS), addSeconds(now, -RESET_INTERVAL_SECONDS)))) return;
+  if (!(await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, expiresAt, addSeconds(now, -RESET_INTERVAL_SECONDS)))) return;
   const to = { to: account.user.email, name: account.user.name, instanceName: account.instance.name };
   // The token is stored either way (the flood guard above counts it), but mailed only when it may be used.
-  const mail = resetNeedsAdministrator(account.instance.policy, account.user, account.associated) ? passwordResetRefusedMail(to) : passwordResetMail({ ...to, url: link.url });
+  const mail = !needsAdministrator
+    ? passwordResetMail({ ...to, url: link.url })
+    : recoveryUntil
+      ? adminRecoveryMail({ ...to, url: link.url, adminName: null, expiresAt })
+      : passwordResetRefusedMail(to);
   await deps.stores.outbox.enqueue(account.instance.id, sealMail(deps.secretBox, mail), now);
+}
+
+/** The stored form of an administrator's recovery code: SHA-256 without spaces and dashes, upper-case (80 random bits need no salt). */
+export function recoveryCodeHash(code: string): string {
+  return sha256Hex(`recovery:${code.normalize('NFKC').toUpperCase().replace(/[\s-]/g, '')}`);
 }
 
 /**
@@ -105,7 +118,7 @@ export function resetNeedsAdministrator(policy: Instance['policy'], user: Pick<U
 export async function setPasswordWithLink(
   deps: Deps,
   purpose: 'invitation' | 'reset',
-  input: { token: string; password: string; code?: string },
+  input: { token: string; password: string; code?: string; recoveryCode?: string },
   client: { ip: string | null; userAgent: string | null },
 ): Promise<void> {
   const now = deps.clock.now();
@@ -122,19 +135,26 @@ export async function setPasswordWithLink(
  * What the link page shows before the password is chosen (POST /auth/password-link): the
  * effective minimum length for this account (item 18). The same refusals as using the link.
  */
-export async function describePasswordLink(deps: Deps, purpose: 'invitation' | 'reset', token: string, ip: string | null): Promise<{ passwordMinLength: number }> {
+export async function describePasswordLink(deps: Deps, purpose: 'invitation' | 'reset', token: string, ip: string | null): Promise<{ passwordMinLength: number; recoveryCodeRequired?: true }> {
   const now = deps.clock.now();
   await refuseLockedAddress(deps, ip, now);
   try {
-    const { account } = await openLink(deps, purpose, sha256Hex(token), now);
-    return { passwordMinLength: minPasswordLength(account.instance.policy, { user: account.user, associated: account.totp !== null }, now) };
+    const { account, needsRecoveryCode } = await openLink(deps, purpose, sha256Hex(token), now);
+    return {
+      passwordMinLength: minPasswordLength(account.instance.policy, { user: account.user, associated: account.totp !== null }, now),
+      // Only when true, so the answer stays as it was for every other link.
+      ...(needsRecoveryCode ? { recoveryCodeRequired: true } : {}),
+    };
   } catch (error) {
     await countLinkRefusal(deps, error, ip, now);
     throw error;
   }
 }
 
-/** The active account a valid link belongs to; forbidden otherwise, admin_recovery_required for a reset that must not work. */
+/**
+ * The active account a valid link belongs to; forbidden otherwise. `needsRecoveryCode`: a reset
+ * link of a user with 2FA enabled and no app, which works only with an administrator's code.
+ */
 async function openLink(deps: Deps, purpose: 'invitation' | 'reset', hash: string, now: Date) {
   const gone = () => new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
   const found = await deps.stores.accountTokens.find(hash, purpose, now);
@@ -142,23 +162,37 @@ async function openLink(deps: Deps, purpose: 'invitation' | 'reset', hash: strin
   const account = await deps.stores.forInstance(found.instanceId).users.findAccount(found.userId);
   if (!account || account.user.status !== 'active') throw gone();
   // An invitation stays usable: the administrator created the account for that mailbox.
-  if (purpose === 'reset' && resetNeedsAdministrator(account.instance.policy, account.user, account.totp !== null)) {
-    throw new DomainError('admin_recovery_required', 'Your password cannot be reset by email while two-factor authentication has no app. Log in with your password, or ask an administrator.', { field: 'token' });
-  }
-  return { found, account };
+  const needsRecoveryCode = purpose === 'reset' && resetNeedsAdministrator(account.instance.policy, account.user, account.totp !== null);
+  return { found, account, needsRecoveryCode };
+}
+
+/**
+ * The administrator's recovery code for this user (issue 10 item 3): the second channel, without
+ * which the mailed link does nothing (SPEC rule 13). Checked after the link's attempt is counted,
+ * so guessing codes spends the link (LINK_POLICY), and before any hashing.
+ */
+async function requireRecoveryCode(deps: Deps, userId: string, code: string | undefined, now: Date): Promise<string> {
+  const refused = () =>
+    new DomainError('admin_recovery_required', 'Enter the recovery code your administrator gave you. Without it this link cannot reset your password.', { field: 'recoveryCode' });
+  if (!code) throw refused();
+  const hash = recoveryCodeHash(code);
+  const found = await deps.stores.accountTokens.find(hash, 'recovery', now);
+  if (!found || found.userId !== userId) throw refused();
+  return hash;
 }
 
 async function setPasswordWithOpenLink(
   deps: Deps,
   purpose: 'invitation' | 'reset',
-  input: { token: string; password: string; code?: string },
+  input: { token: string; password: string; code?: string; recoveryCode?: string },
   client: { ip: string | null; userAgent: string | null },
   now: Date,
 ): Promise<void> {
   const hash = sha256Hex(input.token);
-  const { account } = await openLink(deps, purpose, hash, now);
+  const { account, needsRecoveryCode } = await openLink(deps, purpose, hash, now);
   // Every attempt with a real link counts, before anything that hashes (issue 10 item 9).
   await reserveLinkAttempt(deps, hash, now);
+  const recoveryHash = needsRecoveryCode ? await requireRecoveryCode(deps, account.user.id, input.recoveryCode, now) : undefined;
   const { user, instance } = account;
   // The password is checked first, so a refused password does not use up the authenticator code.
   const password = checkPasswordForAccount(
@@ -181,8 +215,8 @@ async function setPasswordWithOpenLink(
   const passwordHash = await deps.hasher.hash(password);
   if (
     !(await deps.stores.forInstance(instance.id).tokenPasswords.setPasswordWithToken(hash, user.id, passwordHash, now, [
-      userEvent(now, 'password.reset', instance.id, user, client, { via: purpose === 'invitation' ? 'invitation' : 'reset_link' }),
-    ]))
+      userEvent(now, 'password.reset', instance.id, user, client, { via: purpose === 'invitation' ? 'invitation' : recoveryHash ? 'admin_recovery' : 'reset_link' }),
+    ], recoveryHash))
   ) {
     throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
   }

@@ -30,6 +30,7 @@ export const AUDIT_ACTIONS = [
   'session.ended',
   'session.others_ended',
   'session.ended_by_admin',
+  'password.recovery_started',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -419,3 +419,29 @@ export function newLocationMail(input: { to: string; name: string; instanceName:
   ];
   return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
 }
+
+/**
+ * To a user (2FA enabled, no app) for whom an administrator started a password recovery (issue 10
+ * item 3): the link, which works only together with the one-time code the administrator hands
+ * over in person or by phone. Never the code itself: the mailbox alone must not be enough.
+ */
+export function adminRecoveryMail(input: { to: string; name: string; instanceName: string; url: string; adminName: string | null; expiresAt: Date }): MailMessage {
+  input = mailSafe(input);
+  const subject = `Recover your ${input.instanceName} password`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `${input.adminName ? `${input.adminName}, an administrator of ${input.instanceName},` : `An administrator of ${input.instanceName}`} started a password recovery for your account. Choose a new password here (the link works once, until ${input.expiresAt.toISOString()}):`,
+    input.url,
+    '',
+    'You also need the recovery code your administrator gives you in person or by phone. It is never sent by email.',
+    'After choosing your password, log in with it and set up your authenticator app.',
+    'If you did not ask for this, do not use the link, and tell your administrator.',
+  ];
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [escapeHtml(lines[0]!), escapeHtml(lines[2]!), `<a href="${escapeHtml(input.url)}">Choose a new password</a>`, escapeHtml(lines[5]!), escapeHtml(lines[6]!), escapeHtml(lines[7]!)]),
+  };
+}

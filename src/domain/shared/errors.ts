@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'totp_required',
   'admin_recovery_required',
   'server_busy',
+  // Issue 10 item 3: an administrator's recovery code for a user who can reset by email, or log in.
+  'recovery_not_needed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

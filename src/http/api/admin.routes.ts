@@ -17,6 +17,7 @@ import { requestClient, requireFullSession, type Cookies } from '../plugins/sess
 import { Readable } from 'node:stream';
 import { resetByAdmin } from '../../domain/recovery/reset-two-factor.ts';
 import { endUserSessions } from '../../domain/session/manage-sessions.ts';
+import { startPasswordRecovery } from '../../domain/recovery/password-recovery.ts';
 import { endedSchema } from './sessions.schemas.ts';
 import { allAuditEvents, csvHeader, csvLine, listAuditEvents } from '../../domain/audit/read-audit.ts';
 import { auditExportQuerySchema, auditPageSchema, auditQuerySchema, resetBodySchema, type AuditQuerystring } from './audit.schemas.ts';
@@ -114,6 +115,14 @@ const updateUserBodySchema = {
   properties: { role: { type: 'string', enum: ['admin', 'member'] }, status: { type: 'string', enum: ['active', 'disabled'] } },
 } as const;
 
+const emptyBodySchema = { type: ['object', 'null'], additionalProperties: false, properties: {} } as const;
+
+const recoveryCodeSchema = {
+  type: 'object',
+  required: ['code', 'expiresAt'],
+  properties: { code: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
+} as const;
+
 /** The admin context: every route here needs a full session of an administrator of the instance. */
 export function adminRoutes(deps: Deps, jar: Cookies) {
   return async (app: FastifyInstance) => {
@@ -160,6 +169,16 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
       async (request, reply) => {
         await resetByAdmin(deps, request.auth!, request.params.id, requestClient(request), request.body?.reason?.trim() || null);
         return reply.status(204).send();
+      },
+    );
+
+    // Issue 10 item 3: the code is in this answer only (no-store), never in a mail or a log.
+    app.post<{ Params: { id: string } }>(
+      '/admin/users/:id/password-recovery',
+      { schema: { body: emptyBodySchema, response: { 201: recoveryCodeSchema } } },
+      async (request, reply) => {
+        const { code, expiresAt } = await startPasswordRecovery(deps, request.auth!, request.params.id, requestClient(request));
+        return reply.status(201).header('cache-control', 'no-store').send({ code, expiresAt: expiresAt.toISOString() });
       },
     );
 

@@ -90,7 +90,7 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       return reply.status(204).send();
     });
 
-    app.post<{ Body: { token: string; password: string; code?: string } }>('/auth/reset', { schema: { body: linkBodySchema } }, async (request, reply) => {
+    app.post<{ Body: { token: string; password: string; code?: string; recoveryCode?: string } }>('/auth/reset', { schema: { body: linkBodySchema } }, async (request, reply) => {
       await setPasswordWithLink(deps, 'reset', request.body, clientInfo(request, jar));
       return reply.status(204).send();
     });

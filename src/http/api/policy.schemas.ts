@@ -58,6 +58,8 @@ export const linkBodySchema = {
     token: { type: 'string', minLength: 1, maxLength: 200 },
     password: { type: 'string', minLength: 1, maxLength: 1024 },
     code: { type: 'string', minLength: 1, maxLength: 16 },
+    // Issue 10 item 3: the administrator's one-time recovery code (16 characters, dashes and spaces allowed).
+    recoveryCode: { type: 'string', minLength: 1, maxLength: 64 },
   },
 } as const;
 
@@ -74,5 +76,5 @@ export const linkInfoBodySchema = {
 export const linkInfoSchema = {
   type: 'object',
   required: ['passwordMinLength'],
-  properties: { passwordMinLength: { type: 'integer' } },
+  properties: { passwordMinLength: { type: 'integer' }, recoveryCodeRequired: { type: 'boolean' } },
 } as const;

@@ -13,7 +13,7 @@ import { errorText } from '../errors.ts';
 import { Link } from '../router.ts';
 
 export type LinkPurpose = 'invitation' | 'reset';
-type FieldName = 'password' | 'repeat' | 'code';
+type FieldName = 'password' | 'repeat' | 'code' | 'recoveryCode';
 
 const TEXT: Record<LinkPurpose, { title: string; intro: string; submit: string; done: string; gone: string }> = {
   invitation: {
@@ -78,8 +78,10 @@ export function PasswordLinkPage({ purpose }: { purpose: LinkPurpose }) {
 
 function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; token: string; onDone(): void }) {
   const text = TEXT[purpose];
-  const [values, setValues] = useState<Record<FieldName, string>>({ password: '', repeat: '', code: '' });
+  const [values, setValues] = useState<Record<FieldName, string>>({ password: '', repeat: '', code: '', recoveryCode: '' });
   const [askCode, setAskCode] = useState(false);
+  // 2FA is on without an app: the link works only with the code an administrator gives in person or by phone.
+  const [askRecoveryCode, setAskRecoveryCode] = useState(false);
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [error, setError] = useState<{ text: string; gone: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -87,11 +89,19 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
   const [minLength, setMinLength] = useState<number | null>(null);
   useEffect(() => {
     api.passwordLink({ purpose, token }).then(
-      (info) => setMinLength(info.passwordMinLength),
+      (info) => {
+        setMinLength(info.passwordMinLength);
+        if (info.recoveryCodeRequired) setAskRecoveryCode(true);
+      },
       (failure: unknown) => refused(failure),
     );
   }, [purpose, token]);
-  const inputs = { password: useRef<HTMLInputElement>(null), repeat: useRef<HTMLInputElement>(null), code: useRef<HTMLInputElement>(null) };
+  const inputs = {
+    password: useRef<HTMLInputElement>(null),
+    repeat: useRef<HTMLInputElement>(null),
+    code: useRef<HTMLInputElement>(null),
+    recoveryCode: useRef<HTMLInputElement>(null),
+  };
 
   // A new object each time, so the same field takes focus again after another refusal.
   const [focusOn, setFocusOn] = useState<{ field: FieldName } | null>(null);
@@ -107,7 +117,8 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
 
   const send = (code: string | null) => {
     const input = { token, password: values.password, ...(code ? { code } : {}) };
-    return purpose === 'invitation' ? api.acceptInvitation(input) : api.resetPassword(input);
+    if (purpose === 'invitation') return api.acceptInvitation(input);
+    return api.resetPassword({ ...input, ...(askRecoveryCode ? { recoveryCode: values.recoveryCode.trim() } : {}) });
   };
 
   const submit = async (event: FormEvent) => {
@@ -118,6 +129,7 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
     if (values.repeat !== values.password) return showFieldError('repeat', 'The two passwords are not the same. Type it again.');
     const code = askCode ? normalizeCode(values.code) : null;
     if (askCode && !code) return showFieldError('code', 'Enter the 6 digits your authenticator app shows.');
+    if (askRecoveryCode && !values.recoveryCode.trim()) return showFieldError('recoveryCode', 'Enter the recovery code your administrator gave you.');
     setBusy(true);
     try {
       await send(code);
@@ -137,13 +149,17 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
       setValues((now) => ({ ...now, code: '' }));
       return showFieldError('code', errorText(failure, 'Enter the current code from your authenticator app.'));
     }
+    if (failure instanceof ApiError && failure.code === 'admin_recovery_required') {
+      // The server wants the administrator's recovery code (missing or wrong): nothing was changed.
+      setAskRecoveryCode(true);
+      return showFieldError('recoveryCode', values.recoveryCode.trim() ? 'This recovery code is not valid. Check it with your administrator.' : 'Enter the recovery code your administrator gave you.');
+    }
     if (field === 'password') {
       // The code too: the server may have used it up before it looked at the password history.
       setValues((now) => ({ ...now, password: '', repeat: '', code: '' }));
       return showFieldError('password', errorText(failure, 'Choose another password.'));
     }
     // 403 forbidden (field token): used, expired, replaced, or the account is disabled.
-    // 403 admin_recovery_required: 2FA is on without an app, so the mailbox alone must not set the password.
     setError({ text: errorText(failure, 'Setting the password failed. Try again.'), gone: failure instanceof ApiError && failure.code === 'forbidden' });
   };
 
@@ -180,6 +196,15 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
           {...field('password')}
         />
         <TextField id="link-repeat" label="Repeat password" type="password" autoComplete="new-password" required {...field('repeat')} />
+        {askRecoveryCode ? (
+          <>
+            <p className="form-intro">
+              Your account has two-factor authentication turned on but no authenticator app yet, so this email alone cannot reset your password.
+              Enter the recovery code your administrator gives you in person or by phone. If you have none, ask an administrator for a password recovery.
+            </p>
+            <TextField id="link-recovery-code" label="Recovery code from your administrator" autoComplete="off" spellCheck={false} required hint="For example ABCD-EFGH-JKLM-NPQR." {...field('recoveryCode')} />
+          </>
+        ) : null}
         {askCode ? (
           <p className="form-intro">
             Your account uses two-factor authentication, so a new password also needs the current code from your authenticator app.

@@ -247,3 +247,70 @@ export function EndSessionsDialog({ user, withStepUp, onEnded, onCancel }: { use
     </FormDialog>
   );
 }
+
+/**
+ * Password recovery for a user whose 2FA is on without an app (issue 10 item 3): the server mails
+ * them a reset link, and this dialog shows once the code that the link needs. Two channels: the
+ * administrator never chooses the password, and the mailbox alone cannot use the link.
+ */
+export function PasswordRecoveryDialog({ user, withStepUp, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onCancel(): void }) {
+  const { error, busy, run } = useSubmit([] as const);
+  const [issued, setIssued] = useState<{ code: string; expiresAt: string } | null>(null);
+  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (issued) return onCancel();
+    void run(async () => setIssued(await withStepUp(() => api.startPasswordRecovery(user.id))), 'Starting the recovery failed.');
+  };
+  const copy = (code: string) =>
+    navigator.clipboard.writeText(code).then(
+      () => setCopied('yes'),
+      () => setCopied('failed'),
+    );
+  return (
+    <FormDialog title={`Password recovery for ${user.name}`} onClose={onCancel} onSubmit={submit}>
+      <div className="dialog-description">
+        <p className="muted">{user.email}</p>
+        {issued ? (
+          <>
+            <p>
+              {user.name} was emailed a link to choose a new password. The link works only with this recovery code. Give it to them in person or by
+              phone, after checking who you are talking to. Never send it by email or chat.
+            </p>
+            <div className="secret-key">
+              <p className="secret-key-label">Recovery code (shown only now)</p>
+              <p className="secret-key-row">
+                <code className="secret-key-value" data-recovery-code>
+                  {issued.code}
+                </code>{' '}
+                <button type="button" className="button button-secondary button-small" onClick={() => void copy(issued.code)}>
+                  Copy code
+                </button>
+              </p>
+              <p className="field-hint">
+                Valid once, until {new Date(issued.expiresAt).toLocaleString()}. A new recovery replaces it.{' '}
+                <span role="status">{copied === 'yes' ? 'Code copied.' : copied === 'failed' ? 'Copying failed: select the code and copy it.' : ''}</span>
+              </p>
+            </div>
+          </>
+        ) : (
+          <p>
+            {user.name} has two-factor authentication turned on but no authenticator app, so a password reset by email alone is refused. If they
+            have forgotten their password, start a recovery: they are emailed a reset link, and you get a one-time code to give them in person or
+            by phone. With both, they choose a new password, then log in and set up their app. You never see or choose their password.
+          </p>
+        )}
+      </div>
+      {error ? <Alert>{error}</Alert> : null}
+      {issued ? (
+        <div className="button-row">
+          <button type="submit" className="button button-primary">
+            Done
+          </button>
+        </div>
+      ) : (
+        <DialogButtons submitLabel="Start recovery" busy={busy} onCancel={onCancel} />
+      )}
+    </FormDialog>
+  );
+}

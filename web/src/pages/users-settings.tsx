@@ -15,7 +15,7 @@ import { useSession } from '../session.tsx';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 import { AdoptionChart } from './adoption-chart.tsx';
 import { PasswordPolicyDialog } from './password-policy-dialog.tsx';
-import { AskToEnableDialog, EditUserDialog, EndSessionsDialog, InviteUserDialog, ResetTwoFactorDialog } from './user-dialogs.tsx';
+import { AskToEnableDialog, EditUserDialog, EndSessionsDialog, InviteUserDialog, PasswordRecoveryDialog, ResetTwoFactorDialog } from './user-dialogs.tsx';
 
 export const PAGE_SIZE = 25;
 
@@ -42,6 +42,7 @@ type Open =
   | { kind: 'reset'; user: ListedUser }
   | { kind: 'ask'; off: number }
   | { kind: 'end-sessions'; user: ListedUser }
+  | { kind: 'recovery'; user: ListedUser }
   | null;
 
 export function UsersSettings({ me }: { me: Me }) {
@@ -149,7 +150,7 @@ export function UsersSettings({ me }: { me: Me }) {
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
       <PagedResults list={list} one="user" many="users">
-        {(page) => <UserTable ref={list.table} me={me} users={page.users} onEdit={(user) => show({ kind: 'edit', user })} onReset={(user) => show({ kind: 'reset', user })} onEndSessions={(user) => show({ kind: 'end-sessions', user })} />}
+        {(page) => <UserTable ref={list.table} me={me} users={page.users} onEdit={(user) => show({ kind: 'edit', user })} onReset={(user) => show({ kind: 'reset', user })} onEndSessions={(user) => show({ kind: 'end-sessions', user })} onRecovery={(user) => show({ kind: 'recovery', user })} />}
       </PagedResults>
       {counts ? <AdoptionChart refreshKey={`${counts.active}-${counts.pending}-${counts.off}`} /> : null}
       {open?.kind === 'policy' ? (
@@ -177,6 +178,7 @@ export function UsersSettings({ me }: { me: Me }) {
           onEnded={(ended) => void changed(`${open.user.name} was logged out of ${ended === 1 ? '1 session' : `${ended} sessions`}, and was emailed about it.`)}
         />
       ) : null}
+      {open?.kind === 'recovery' ? <PasswordRecoveryDialog user={open.user} withStepUp={withStepUp} onCancel={() => setOpen(null)} /> : null}
       {open?.kind === 'ask' ? <AskToEnableDialog off={open.off} onConfirm={ask} onCancel={() => setOpen(null)} /> : null}
       {stepUpDialog}
     </section>
@@ -209,6 +211,7 @@ interface TableProps {
   onEdit(user: ListedUser): void;
   onReset(user: ListedUser): void;
   onEndSessions(user: ListedUser): void;
+  onRecovery(user: ListedUser): void;
   ref?: Ref<HTMLTableElement>;
 }
 
@@ -217,7 +220,12 @@ function canReset(user: ListedUser): boolean {
   return user.twoFactor.associated || user.twoFactor.enabled;
 }
 
-function UserTable({ me, users, onEdit, onReset, onEndSessions, ref }: TableProps) {
+/** A password recovery (issue 10 item 3) is for an active user whose 2FA is on without an app: their emailed reset link is refused. */
+function needsRecovery(user: ListedUser): boolean {
+  return user.status === 'active' && user.twoFactor.status === 'pending';
+}
+
+function UserTable({ me, users, onEdit, onReset, onEndSessions, onRecovery, ref }: TableProps) {
   return (
     <div className="table-scroll">
       <table className="table users-table" ref={ref}>
@@ -251,6 +259,11 @@ function UserTable({ me, users, onEdit, onReset, onEndSessions, ref }: TableProp
                     <button type="button" className="button button-secondary button-small" aria-label={`End all sessions of ${user.name}`} onClick={() => onEndSessions(user)}>
                       End sessions
                     </button>
+                    {needsRecovery(user) ? (
+                      <button type="button" className="button button-secondary button-small" aria-label={`Password recovery for ${user.name}`} onClick={() => onRecovery(user)}>
+                        Password recovery
+                      </button>
+                    ) : null}
                   </span>
                 )}
               </td>
