@@ -5,7 +5,7 @@ import type { Database } from './schema.ts';
 import { prefixedInstanceColumns, toPrefixedInstance, toSession, toThrottles, toUser } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
 import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
-import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
+import { PASSWORD_KEY_PREFIX, REAUTH_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
 interface ActiveRow {
   id: string;
@@ -104,7 +104,7 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
 function userThrottleSubquery(ipKey: string | null) {
   return sql`(select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
               from throttles th
-              where th.key in (${SECOND_FACTOR_KEY_PREFIX} || s.user_id, ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key, ${ipKey ?? ''}))`;
+              where th.key in (${SECOND_FACTOR_KEY_PREFIX} || s.user_id, ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key, ${REAUTH_KEY_PREFIX} || s.id, ${ipKey ?? ''}))`;
 }
 
 /** sessionHandle(id) of the domain (session.ts), computed in SQL over a column. */

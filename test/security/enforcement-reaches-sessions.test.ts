@@ -42,7 +42,9 @@ describe.each(engines())('enforced 2FA setup reaches existing sessions on %s', (
 
   /** The way out: set up an app from the same session, then carry on with a full session. */
   async function setUpAndContinue(client: Client) {
-    const setup = await client.post('/api/v1/auth/setup');
+    // A session held at setup is not a fresh login: binding the app needs the password (item 5).
+    expect(errorCode(await client.post('/api/v1/auth/setup'))).toBe('reauthentication_required');
+    const setup = await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD });
     expect(setup.statusCode).toBe(200);
     const confirm = await client.post('/api/v1/auth/setup/confirm', { code: oathtool(setup.json().secret, deps.clock.now()) });
     expect(confirm.json()).toEqual({ next: 'done' });

@@ -86,14 +86,15 @@ describe.each(engines())('a stolen session cookie on %s', (engine) => {
     expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(setup.json().secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
   });
 
-  it('counts wrong passwords on the password key like a login: guessing locks, even the right one', async () => {
+  it('counts wrong passwords on a key of the session: guessing locks it, even the right one', async () => {
     const { instance, admin, secret, stolen } = await freshTotpSession();
     for (let i = 0; i < ACCOUNT_POLICY.lockFrom; i += 1) {
       expect(errorCode(await stolen.post('/api/v1/auth/setup', { currentPassword: `guess ${i} of many!`, code: '000000' }))).toBe('invalid_credentials');
     }
     expect(errorCode(await put(stolen, { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) }))).toBe('locked');
-    // The same key as the login's: the account's password is locked there too.
-    expect(errorCode(await new Client(app).login(instance.slug, admin.email, PASSWORD))).toBe('locked');
+    // On a key of the stolen session, not the account's: strangers cannot lock the owner's own
+    // re-authentication, and the thief's guesses do not lock the owner's logins elsewhere.
+    expect((await new Client(app).login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'verify', methods: ['totp', 'backup_code'] });
     expect(await sealedSecret(admin.id)).toBeDefined();
   });
 });

@@ -4,20 +4,17 @@ import { loadSessionForStep } from '../login/load-login-step.ts';
 import { newSession, type ClientInfo } from '../session/start-session.ts';
 import { describeStep, type LoginStep } from '../login/login-step.ts';
 import { requireFreshSecondFactor } from '../instance/require-admin.ts';
-import { reserveAttempt } from '../throttle/check-throttle.ts';
-import { attemptFailed, userOwner } from '../throttle/record-failure.ts';
-import { ipKey, passwordKey } from '../throttle/throttle.ts';
 import { POLICY_LIMITS } from '../policy/policy.ts';
 import { passwordChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
-import { checkPasswordForAccount, isReusedPassword, minPasswordLength, normalizePassword } from './password-rules.ts';
-import { emailKey } from './user.ts';
-import { attemptActor, userEvent } from '../audit/audit-event.ts';
+import { checkPasswordForAccount, isReusedPassword, minPasswordLength } from './password-rules.ts';
+import { verifyCurrentPassword } from './verify-current-password.ts';
+import { userEvent } from '../audit/audit-event.ts';
 
 /**
  * POST /auth/password: the forced change of an expired password at login (SPEC rule 10), or a
  * voluntary change from a full session (which, with 2FA active, needs a fresh code: rule 12).
- * Needs the current password (counted like any password failure), refuses the policy's last N
+ * Needs the current password (counted on this session's re-authentication key), refuses the policy's last N
  * passwords, and ends every other session and known location. The user is told by email.
  */
 export async function changePassword(
@@ -30,20 +27,9 @@ export async function changePassword(
   const { user, instance, session } = active;
   if (session.stage === 'done') requireFreshSecondFactor(deps, active);
   const now = deps.clock.now();
-  const accountKey = passwordKey(instance.slug, emailKey(user.email));
-  const attempt = await reserveAttempt(deps, accountKey, active.throttles, client.ip, now);
-
   const policy = instance.policy.password;
-  const hashes = await deps.stores.forInstance(instance.id).passwords.findHashes(user.id, policy.historyCount);
-  const current = normalizePassword(input.currentPassword);
-  if (!hashes?.current || !(await deps.hasher.verify(hashes.current, current))) {
-    const during = session.stage === 'done' ? 'password_change' : 'login';
-    const failure = userEvent(now, during === 'login' ? 'login.failed' : 'step_up.failed', instance.id, user, client, { factor: 'password', during }, during === 'login' ? attemptActor(user) : undefined);
-    await attemptFailed(deps, attempt, client, userOwner(user, instance, 'password', failure, client));
-    throw new DomainError('invalid_credentials', 'The current password is not correct.', { field: 'currentPassword' });
-  }
-  // The current password was right: that attempt was a success, whatever becomes of the new one.
-  await deps.stores.throttles.clear(client.ip ? [accountKey, ipKey(client.ip)] : [accountKey]);
+  const during = session.stage === 'done' ? 'password_change' : 'login';
+  const hashes = await verifyCurrentPassword(deps, active, input.currentPassword, client, during, policy.historyCount);
   const next = checkPasswordForAccount(input.newPassword, {
     minLength: minPasswordLength(instance.policy, { user, associated: active.totp !== null }, now),
     blocklist: deps.blocklist,

@@ -42,7 +42,7 @@ function underCurrentPolicy(active: ActiveSession, now: Date): ActiveSession {
   const { session, instance, user, totp } = active;
   if (session.stage !== 'done' && session.stage !== 'change_password') return active;
   if (!mustSetUpNow(instance.policy, user, totp !== null, now)) return active;
-  return { ...active, session: { ...session, stage: 'setup' } };
+  return { ...active, session: { ...session, stage: 'setup' }, heldFrom: session.stage };
 }
 
 /** Ends the session behind a cookie value; unknown or malformed values are ignored. */

@@ -6,6 +6,11 @@ import type { NewAuditEvent } from '../audit/audit-event.ts';
 
 export interface ActiveSession {
   session: Session;
+  /**
+   * Set when the instance's current policy holds this session at `setup` (authenticate.ts): the
+   * stage it really has. Such a session is no fresh login, so binding an app asks for the password.
+   */
+  heldFrom?: 'done' | 'change_password';
   secretHash: string;
   user: User;
   instance: Instance;

@@ -1,7 +1,7 @@
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { HashSlot } from '../../crypto/password.ts';
-import { IP_POLICY, ACCOUNT_POLICY, clientAddressKey, ipKey, retryAfterSeconds, type ThrottleState } from './throttle.ts';
+import { IP_POLICY, ACCOUNT_POLICY, clientAddressKey, ipKey, retryAfterSeconds, type ThrottlePolicy, type ThrottleState } from './throttle.ts';
 
 /**
  * Takes one attempt on an account key, and on the client's address key, before the credential is
@@ -11,17 +11,24 @@ import { IP_POLICY, ACCOUNT_POLICY, clientAddressKey, ipKey, retryAfterSeconds, 
  * account key and gives the address its attempt back. A locked key (or a locked client address)
  * refuses the attempt unevaluated, so a correct password and a wrong one get the same answer.
  */
-export async function reserveAttempt(deps: Deps, accountKey: string, states: Map<string, ThrottleState>, ip: string | null, now: Date): Promise<number> {
+export async function reserveAttempt(
+  deps: Deps,
+  accountKey: string,
+  states: Map<string, ThrottleState>,
+  ip: string | null,
+  now: Date,
+  policy: ThrottlePolicy = ACCOUNT_POLICY,
+): Promise<number> {
   const address = ip ? ipKey(ip) : null;
-  const attempt = await deps.stores.throttles.reserve(accountKey, ACCOUNT_POLICY, now, address ? { key: address, policy: IP_POLICY } : undefined);
+  const attempt = await deps.stores.throttles.reserve(accountKey, policy, now, address ? { key: address, policy: IP_POLICY } : undefined);
   if (attempt === 'ip_locked') {
     // The lookup's state may be older than the burst that locked the address: then the base lock.
     const wait = retryAfterSeconds(states.get(address!) ?? null, now, IP_POLICY);
     throw new DomainError('rate_limited', 'Too many failed attempts from your network. Try again later.', { retryAfterSeconds: wait > 0 ? wait : IP_POLICY.baseLockSeconds });
   }
   if (attempt === 'locked') {
-    const wait = retryAfterSeconds(states.get(accountKey) ?? null, now, ACCOUNT_POLICY);
-    const retry = wait <= 0 ? ACCOUNT_POLICY.baseLockSeconds : Number.isFinite(wait) ? wait : 24 * 60 * 60;
+    const wait = retryAfterSeconds(states.get(accountKey) ?? null, now, policy);
+    const retry = wait <= 0 ? policy.baseLockSeconds : Number.isFinite(wait) ? wait : 24 * 60 * 60;
     throw new DomainError('locked', 'Too many failed attempts. This sign-in method is locked for a while.', { retryAfterSeconds: retry });
   }
   return attempt;

@@ -43,6 +43,16 @@ export const ipKey = (ip: string) => `${IP_KEY_PREFIX}${clientAddressKey(ip)}`;
  * attempts from it count here instead of on the account key, so strangers' failures on the account
  * do not lock the owner out on their own browser (RL-04, issue 10 item 10).
  */
+/**
+ * Re-authentication with the password inside a session (a factor change, a password change) counts
+ * on a key of that session, not the account's: strangers' failed logins lock the account key, and
+ * must not lock the owner out of the very changes they need while attacked (RL-04). A thief with the
+ * session gets the same schedule and hard limit on this key, and cannot mint more sessions.
+ */
+export const REAUTH_KEY_PREFIX = 'reauth:';
+export const reauthenticationKey = (sessionId: string) => `${REAUTH_KEY_PREFIX}${sessionId}`;
+/** The account's schedule; forgotten after a quiet session lifetime (the session cannot outlive it). */
+export const REAUTH_POLICY: ThrottlePolicy = { ...ACCOUNT_POLICY, decaySeconds: 12 * 60 * 60 };
 export const DEVICE_KEY_PREFIX = 'dev:';
 export const deviceKey = (deviceId: string) => `${DEVICE_KEY_PREFIX}${deviceId}`;
 /** Support operators: their password key names no instance ('#' is never in a slug), their second-factor key their id. */

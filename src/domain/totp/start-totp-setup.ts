@@ -25,7 +25,9 @@ export interface TotpSetup {
 export async function startTotpSetup(deps: Deps, sessionToken: string | undefined, proof: FactorChangeProof, client: AuditClient): Promise<TotpSetup> {
   const active = await loadSessionForStep(deps, sessionToken, ['setup', 'done'], client.ip);
   const { session, user, instance } = active;
-  if (session.stage === 'done') await proveFactorChange(deps, active, proof, client, 'set_up_app');
+  // A session held at setup by a policy change is no login whose password was just typed: a
+  // stolen cookie of it must not bind an app either (issue 10 items 5 and 6 together).
+  if (session.stage === 'done' || active.heldFrom) await proveFactorChange(deps, active, proof, client, 'set_up_app');
   const now = deps.clock.now();
   const secret = newTotpSecret();
   await deps.stores.sessions.setPendingTotp(session.id, {

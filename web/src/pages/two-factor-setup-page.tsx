@@ -47,7 +47,7 @@ export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
       {mode.kind === 'profile' ? (
         <ProfileSetup me={mode.me} handled={leave} onConfirm={finish} />
       ) : (
-        <SetupFlow request={() => api.startTotpSetup()} handled={leave} onConfirm={finish} />
+        <LoginSetup handled={leave} onConfirm={finish} />
       )}
       <SetupExits mode={mode} refresh={refresh} />
     </Page>
@@ -80,6 +80,54 @@ function ProfileSetup({ me, handled, onConfirm }: { me: Me; handled(failure: unk
       <FactorChangeForm
         id="setup-proof"
         needsCode={replacing}
+        fallback="Starting the setup failed. Try again."
+        buttons={(busy) => (
+          <div className="button-row">
+            <button type="submit" className="button button-primary" disabled={busy}>
+              Continue
+            </button>
+          </div>
+        )}
+        onSubmit={async (proof) => {
+          try {
+            setSetup(await api.startTotpSetup(proof));
+          } catch (failure) {
+            if (!(await handled(failure))) throw failure;
+          }
+        }}
+      />
+    </div>
+  );
+}
+
+/**
+ * From login: the key at once, since the password was just typed. A session that the instance's
+ * new enforcement holds at setup was no such login: the server answers reauthentication_required,
+ * and the password comes first (a stolen session must not bind an app).
+ */
+function LoginSetup({ handled, onConfirm }: { handled(failure: unknown): Promise<boolean>; onConfirm(code: string): Promise<void> }) {
+  const [proofNeeded, setProofNeeded] = useState(false);
+  const [setup, setSetup] = useState<TotpSetup | null>(null);
+  const askForProof = useCallback(
+    async (failure: unknown) => {
+      if (failure instanceof ApiError && failure.code === 'reauthentication_required') {
+        setProofNeeded(true);
+        return true;
+      }
+      return handled(failure);
+    },
+    [handled],
+  );
+  const request = useCallback(() => api.startTotpSetup(), []);
+  if (setup) return <SetupFlow initial={setup} request={() => Promise.resolve(setup)} handled={handled} onConfirm={onConfirm} onRestart={() => setSetup(null)} />;
+  if (!proofNeeded) return <SetupFlow request={request} handled={askForProof} onConfirm={onConfirm} />;
+  return (
+    <div className="card">
+      <h2>Confirm it is you</h2>
+      <p>Your organisation now requires two-factor authentication. Enter your current password to connect an authenticator app.</p>
+      <FactorChangeForm
+        id="setup-proof"
+        needsCode={false}
         fallback="Starting the setup failed. Try again."
         buttons={(busy) => (
           <div className="button-row">
