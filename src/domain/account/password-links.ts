@@ -81,7 +81,7 @@ async function sendResetLink(deps: Deps, request: ResetRequest): Promise<void> {
   // A password changed since the request ends it, as it ends issued links (issue 10 item 13): a
   // request still queued then must not become a live link afterwards.
   const changedAt = account.user.passwordChangedAt;
-  if (changedAt && changedAt.getTime() >= request.requestedAt.getTime()) return;
+  if (changedAt && changedAt.getTime() > request.requestedAt.getTime()) return;
   const link = newLink(deps, 'reset', account.instance.slug);
   const needsAdministrator = resetNeedsAdministrator(account.instance.policy, account.user, account.associated);
   // A recovery an administrator started: a new link still needs their code, so it may be mailed (and lives as long as the code).
