@@ -70,16 +70,28 @@ function ProfileSetup({ me, handled, onConfirm }: { me: Me; handled(failure: unk
   }
   if (setup) return <SetupFlow initial={setup} request={() => Promise.resolve(setup)} handled={handled} onConfirm={onConfirm} onRestart={() => setSetup(null)} />;
   return (
+    <SetupProof
+      needsCode={replacing}
+      text={
+        replacing
+          ? 'Enter your current password and the current code from the authenticator app you use now. The new app replaces it, and every other browser is logged out.'
+          : 'Enter your current password to connect an authenticator app to your account.'
+      }
+      handled={handled}
+      onSetup={setSetup}
+    />
+  );
+}
+
+/** The proof before a key is shown: the current password, and a current code when replacing an app. */
+function SetupProof({ needsCode, text, handled, onSetup }: { needsCode: boolean; text: string; handled(failure: unknown): Promise<boolean>; onSetup(setup: TotpSetup): void }) {
+  return (
     <div className="card">
       <h2>Confirm it is you</h2>
-      <p>
-        {replacing
-          ? 'Enter your current password and the current code from the authenticator app you use now. The new app replaces it, and every other browser is logged out.'
-          : 'Enter your current password to connect an authenticator app to your account.'}
-      </p>
+      <p>{text}</p>
       <FactorChangeForm
         id="setup-proof"
-        needsCode={replacing}
+        needsCode={needsCode}
         fallback="Starting the setup failed. Try again."
         buttons={(busy) => (
           <div className="button-row">
@@ -90,7 +102,7 @@ function ProfileSetup({ me, handled, onConfirm }: { me: Me; handled(failure: unk
         )}
         onSubmit={async (proof) => {
           try {
-            setSetup(await api.startTotpSetup(proof));
+            onSetup(await api.startTotpSetup(proof));
           } catch (failure) {
             if (!(await handled(failure))) throw failure;
           }
@@ -122,29 +134,12 @@ function LoginSetup({ handled, onConfirm }: { handled(failure: unknown): Promise
   if (setup) return <SetupFlow initial={setup} request={() => Promise.resolve(setup)} handled={handled} onConfirm={onConfirm} onRestart={() => setSetup(null)} />;
   if (!proofNeeded) return <SetupFlow request={request} handled={askForProof} onConfirm={onConfirm} />;
   return (
-    <div className="card">
-      <h2>Confirm it is you</h2>
-      <p>Your organisation now requires two-factor authentication. Enter your current password to connect an authenticator app.</p>
-      <FactorChangeForm
-        id="setup-proof"
-        needsCode={false}
-        fallback="Starting the setup failed. Try again."
-        buttons={(busy) => (
-          <div className="button-row">
-            <button type="submit" className="button button-primary" disabled={busy}>
-              Continue
-            </button>
-          </div>
-        )}
-        onSubmit={async (proof) => {
-          try {
-            setSetup(await api.startTotpSetup(proof));
-          } catch (failure) {
-            if (!(await handled(failure))) throw failure;
-          }
-        }}
-      />
-    </div>
+    <SetupProof
+      needsCode={false}
+      text="Your organisation now requires two-factor authentication. Enter your current password to connect an authenticator app."
+      handled={handled}
+      onSetup={setSetup}
+    />
   );
 }
 
