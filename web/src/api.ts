@@ -345,17 +345,11 @@ export const supportApi = {
     request<void>('POST', `/support/instances/${encodeURIComponent(slug)}/users/${encodeURIComponent(id)}/two-factor/reset`, { verification }),
 };
 
-/** One of your sessions (My Profile → Sessions): where and when, never the address. */
-export interface ActiveSession {
-  /** A public name for the session; no part of any cookie. */
-  id: string;
-  device: string;
-  network: string;
-  createdAt: string;
-  lastUsedAt: string;
-  expiresAt: string;
-  /** The session of this browser. */
-  current: boolean;
+/**
+ * One of your sessions (My Profile → Sessions): where and when, never the address. `id` is a public
+ * name for the session (no part of any cookie); `current` is the session of this browser.
+ */
+export interface ActiveSession extends KnownLocation {
   /** A code (or backup code) was entered in it, rather than only a password. */
   secondFactorVerified: boolean;
 }

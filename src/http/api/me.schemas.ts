@@ -60,25 +60,23 @@ export const newBackupCodeBodySchema = {
   properties: { code: { type: 'string', minLength: 1, maxLength: 16 } },
 } as const;
 
+/** A browser as My Profile lists it (known locations, sessions): where and when, never the address. */
+export const placeSchema = {
+  type: 'object',
+  required: ['id', 'device', 'network', 'createdAt', 'lastUsedAt', 'expiresAt', 'current'],
+  properties: {
+    id: { type: 'string' },
+    device: { type: 'string' },
+    network: { type: 'string' },
+    createdAt: { type: 'string', format: 'date-time' },
+    lastUsedAt: { type: 'string', format: 'date-time' },
+    expiresAt: { type: 'string', format: 'date-time' },
+    current: { type: 'boolean' },
+  },
+} as const;
+
 export const knownLocationsSchema = {
   type: 'object',
   required: ['locations'],
-  properties: {
-    locations: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'device', 'network', 'createdAt', 'lastUsedAt', 'expiresAt', 'current'],
-        properties: {
-          id: { type: 'string' },
-          device: { type: 'string' },
-          network: { type: 'string' },
-          createdAt: { type: 'string', format: 'date-time' },
-          lastUsedAt: { type: 'string', format: 'date-time' },
-          expiresAt: { type: 'string', format: 'date-time' },
-          current: { type: 'boolean' },
-        },
-      },
-    },
-  },
+  properties: { locations: { type: 'array', items: placeSchema } },
 } as const;

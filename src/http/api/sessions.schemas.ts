@@ -1,3 +1,5 @@
+import { placeSchema } from './me.schemas.ts';
+
 /** My Profile → Sessions. The response schema doubles as an allow-list: no address, id or hash leaves by accident. */
 export const sessionsSchema = {
   type: 'object',
@@ -7,17 +9,8 @@ export const sessionsSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['id', 'device', 'network', 'createdAt', 'lastUsedAt', 'expiresAt', 'current', 'secondFactorVerified'],
-        properties: {
-          id: { type: 'string' },
-          device: { type: 'string' },
-          network: { type: 'string' },
-          createdAt: { type: 'string', format: 'date-time' },
-          lastUsedAt: { type: 'string', format: 'date-time' },
-          expiresAt: { type: 'string', format: 'date-time' },
-          current: { type: 'boolean' },
-          secondFactorVerified: { type: 'boolean' },
-        },
+        required: [...placeSchema.required, 'secondFactorVerified'],
+        properties: { ...placeSchema.properties, secondFactorVerified: { type: 'boolean' } },
       },
     },
     /** More sessions exist than are listed; "End all other sessions" ends them too. */
