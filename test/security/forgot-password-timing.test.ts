@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { engines, openTestDatabase } from '../support/db.ts';
+import { engines } from '../support/db.ts';
 import { deliveredTo, givenInstance, testDeps, type TestDeps } from '../support/deps.ts';
-import { Client, testApp } from '../support/app.ts';
+import { Client, useCountedTestApp } from '../support/app.ts';
 import { QueryCounter } from '../support/query-counter.ts';
-import { createStores } from '../../src/storage/stores.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { processPasswordResetRequests } from '../../src/domain/account/password-links.ts';
 
@@ -27,15 +26,7 @@ describe.each(engines())('forgot password on %s', (engine) => {
   let deps: TestDeps;
   let app: FastifyInstance;
   const counter = new QueryCounter();
-  beforeAll(async () => {
-    database = await openTestDatabase(engine);
-    deps = await testDeps(database);
-    app = await testApp({ ...deps, stores: createStores(database.db.withPlugin(counter)) });
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  useCountedTestApp(engine, counter, (t) => ({ database, deps, app } = t));
 
   const forgot = async (instance: string, email: string) => {
     await settled(counter);

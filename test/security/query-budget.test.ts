@@ -1,30 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { engines, openTestDatabase } from '../support/db.ts';
-import { givenInstance, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
-import { Client, testApp } from '../support/app.ts';
+import { engines } from '../support/db.ts';
+import { givenInstance, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { Client, useCountedTestApp } from '../support/app.ts';
 import { QueryCounter } from '../support/query-counter.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
-import { createStores } from '../../src/storage/stores.ts';
-import type { DatabaseHandle } from '../../src/storage/connect.ts';
 
 // The performance budget of DEVELOPERS.md: at most 3 statements per login step, 1 per
 // authenticated request. Counting statements is deterministic, unlike timing.
 describe.each(engines())('SQL statements per request on %s', (engine) => {
-  let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
   const counter = new QueryCounter();
-  beforeAll(async () => {
-    database = await openTestDatabase(engine);
-    deps = await testDeps(database);
-    app = await testApp({ ...deps, stores: createStores(database.db.withPlugin(counter)) });
-  });
-  afterAll(async () => {
-    await app.close();
-    await database.close();
-  });
+  useCountedTestApp(engine, counter, (t) => ({ deps, app } = t));
 
   it('logs in with a password in at most 3 statements', async () => {
     const { instance, admin } = await givenInstance(deps);

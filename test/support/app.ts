@@ -7,6 +7,8 @@ import { afterAll, beforeAll } from 'vitest';
 import { ORIGIN, PUBLIC_URL, useTestDeps, type TestDeps } from './deps.ts';
 import type { EngineName } from './db.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
+import { createStores } from '../../src/storage/stores.ts';
+import type { QueryCounter } from './query-counter.ts';
 
 export async function testApp(deps: Deps, options: Partial<AppOptions> = {}): Promise<FastifyInstance> {
   const app = await buildApp(deps, {
@@ -80,6 +82,23 @@ export function useTestApp(engine: EngineName, assign: (context: TestContext) =>
   useTestDeps(engine, (context) => (base = context));
   beforeAll(async () => {
     app = await testApp(base!.deps, options);
+    assign({ ...base!, app });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+}
+
+/**
+ * useTestApp whose app counts its SQL statements on `counter` (the statement budget); `deps` keeps
+ * uncounted stores for the test's own set-up and checks.
+ */
+export function useCountedTestApp(engine: EngineName, counter: QueryCounter, assign: (context: TestContext) => void): void {
+  let base: { database: DatabaseHandle; deps: TestDeps } | null = null;
+  let app: FastifyInstance | null = null;
+  useTestDeps(engine, (context) => (base = context));
+  beforeAll(async () => {
+    app = await testApp({ ...base!.deps, stores: createStores(base!.database.db.withPlugin(counter)) });
     assign({ ...base!, app });
   });
   afterAll(async () => {
