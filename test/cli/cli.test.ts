@@ -29,7 +29,7 @@ function keyward(args: string[], env: Record<string, string>, stdin = ''): Promi
   });
 }
 
-// Each command is a process of its own (tsx, PGlite, migrations): generous time on a busy machine.
+// Each command is a process of its own (the compiled CLI, PGlite, migrations): generous time on a busy machine.
 describe('the keyward CLI on the embedded database', { timeout: 120_000 }, () => {
   let dataDir: string;
   let env: Record<string, string>;

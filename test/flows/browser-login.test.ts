@@ -23,8 +23,8 @@ async function createFirstInstance(server: ServerProcess): Promise<void> {
 function createMember(server: ServerProcess): void {
   const { SMTP_URL: _smtp, DATABASE_URL: _database, ...env } = process.env;
   const result = spawnSync(
-    'node_modules/.bin/tsx',
-    ['src/cli/main.ts', 'user', 'create', INSTANCE.slug, MEMBER.email, '--name', MEMBER.name, '--role', 'member'],
+    process.execPath,
+    ['bin/keyward.mjs', 'user', 'create', INSTANCE.slug, MEMBER.email, '--name', MEMBER.name, '--role', 'member'],
     { env: { ...env, KEYWARD_DATA_DIR: server.dataDir, PUBLIC_URL: `${server.origin}/` }, input: `${MEMBER.password}\n`, encoding: 'utf8' },
   );
   expect(result.status, result.stderr).toBe(0);

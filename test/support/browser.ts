@@ -220,7 +220,7 @@ export class BrowserFlow {
   /** `keyward …` against this flow's data dir, which reaches the running server. */
   private cli(args: string[], input = ''): string {
     const { SMTP_URL: _smtp, DATABASE_URL: _database, ...env } = process.env;
-    const result = spawnSync('node_modules/.bin/tsx', ['src/cli/main.ts', ...args], {
+    const result = spawnSync(process.execPath, ['bin/keyward.mjs', ...args], {
       env: { ...env, KEYWARD_DATA_DIR: this.dataDir, PUBLIC_URL: `${this.server.origin}/` },
       input,
       encoding: 'utf8',
