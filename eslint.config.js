@@ -11,6 +11,8 @@ const restrict = (paths, groups) => ({
   ],
 });
 
+const wiring = ['**/runtime*', '**/config*', '**/src/main*', '../main*', '../../main*', '**/mail/outbox-worker*', '**/mail/transport*'];
+
 const infrastructure = ['fastify', '@fastify/helmet', '@fastify/cookie', '@fastify/static', 'kysely', 'pg', '@electric-sql/pglite', 'nodemailer', 'node:http', 'pino'];
 
 export default tseslint.config(
@@ -27,7 +29,9 @@ export default tseslint.config(
   },
   { files: ['src/crypto/**/*.ts'], rules: restrict(infrastructure, ['**/domain/**', '**/storage/**', '**/http/**', '**/mail/**', '**/cli/**']) },
   { files: ['src/domain/**/*.ts'], rules: restrict(infrastructure, ['**/storage/**', '**/http/**', '**/cli/**', '../../mail/**', '**/runtime*', '**/config*']) },
-  { files: ['src/storage/**/*.ts'], rules: restrict(['fastify', 'nodemailer'], ['**/http/**', '**/cli/**', '**/mail/outbox-worker*']) },
-  { files: ['src/http/**/*.ts'], rules: restrict(['kysely', 'pg', '@electric-sql/pglite'], ['**/storage/**', '**/cli/**']) },
+  // The composition root (runtime, config) and the mail worker are wired from outside: the
+  // adapters take what they need as deps and never reach for process-level wiring themselves.
+  { files: ['src/storage/**/*.ts'], rules: restrict(['fastify', 'nodemailer'], ['**/http/**', '**/cli/**', ...wiring]) },
+  { files: ['src/http/**/*.ts'], rules: restrict(['kysely', 'pg', '@electric-sql/pglite'], ['**/storage/**', '**/cli/**', ...wiring]) },
   { files: ['web/src/**/*.ts', 'web/src/**/*.tsx'], rules: restrict(infrastructure, ['**/src/domain/**', '**/src/storage/**', '**/src/http/**']) },
 );
