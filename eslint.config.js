@@ -11,7 +11,7 @@ const restrict = (paths, groups) => ({
   ],
 });
 
-const wiring = ['**/runtime*', '**/config*', '**/src/main*', '../main*', '../../main*', '**/mail/outbox-worker*', '**/mail/transport*'];
+const wiring = ['**/runtime*', '**/config*', '**/src/main.ts', '../main.ts', '../../main.ts', '**/mail/outbox-worker*', '**/mail/transport*'];
 
 const infrastructure = ['fastify', '@fastify/helmet', '@fastify/cookie', '@fastify/static', 'kysely', 'pg', '@electric-sql/pglite', 'nodemailer', 'node:http', 'pino'];
 
