@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { HousekeepingStore } from '../domain/maintenance/housekeeping-store.ts';
 import type { Database } from './schema.ts';
+import { forgottenSql } from './throttle-store.ts';
 
 /** The instance name on one line, as the mail templates put every value (issue 10 item 21): a stored CR/LF never forges a line. */
 const singleLineName = sql`regexp_replace(i.name, ${'[\\x01-\\x1f\\x7f-\\x9f\\u2028\\u2029]+'}::text, ' ', 'g')`;
@@ -85,8 +86,7 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
              k as (delete from known_locations where expires_at <= ${now} returning 1),
              t as (delete from setup_tokens where expires_at <= ${now} or used_at is not null returning 1),
              m as (delete from outbox where status = 'sent' and sent_at < ${sentMailBefore} returning 1),
-             th as (delete from throttles where decay_seconds is not null
-                      and last_failure_at < ${now}::timestamptz - make_interval(secs => decay_seconds) returning 1)
+             th as (delete from throttles where ${forgottenSql(sql.ref('last_failure_at'), sql.ref('decay_seconds'), sql`${now}::timestamptz`)} returning 1)
         select ((select count(*) from s) + (select count(*) from os))::int as sessions, (select count(*) from k)::int as locations,
                (select count(*) from t)::int as tokens, (select count(*) from m)::int as mail,
                (select count(*) from th)::int as throttles`.execute(db);
