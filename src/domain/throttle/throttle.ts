@@ -76,10 +76,8 @@ export type ThrottleStates = ThrottleMap<ThrottleState>;
 export const passwordKey = (instanceSlug: string, emailKey: string) => throttleKey('password', emailKey, instanceSlug);
 /** User ids are unique across instances, so the user id alone names the key. */
 export const secondFactorKey = (userId: string) => throttleKey('second_factor', userId);
-/** The client-address key: see clientAddressKey. */
-export const addressKey = (ip: string) => throttleKey('address', clientAddressKey(ip));
-/** The name the login code has always used for addressKey. */
-export const ipKey = addressKey;
+/** The client-address key (scope `address`): see clientAddressKey. */
+export const ipKey = (ip: string) => throttleKey('address', clientAddressKey(ip));
 /**
  * Re-authentication with the password inside a session (a factor change, a password change) counts
  * on a key of that session, not the account's: strangers' failed logins lock the account key, and
@@ -87,7 +85,6 @@ export const ipKey = addressKey;
  * session gets the same schedule and hard limit on this key, and cannot mint more sessions.
  */
 export const reauthenticationKey = (sessionId: string) => throttleKey('reauth', sessionId);
-export const reauthKey = reauthenticationKey;
 /** The account's schedule; forgotten after a quiet session lifetime (the session cannot outlive it). */
 export const REAUTH_POLICY: ThrottlePolicy = { ...ACCOUNT_POLICY, decaySeconds: 12 * 60 * 60 };
 /**
