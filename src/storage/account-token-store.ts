@@ -2,8 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { AccountTokenStore, TokenPasswordStore } from '../domain/account/account-token-store.ts';
 import { insertAudit } from './audit-store.ts';
 import type { Database } from './schema.ts';
-import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
-import { linkKey } from '../domain/account/link-throttle.ts';
+import { linkKey, secondFactorKey } from '../domain/throttle/throttle.ts';
+import { deleteThrottleKeys } from './throttle-store.ts';
 
 export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
   return {
@@ -53,8 +53,12 @@ export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
 export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): TokenPasswordStore {
   return {
     async setPasswordWithToken(tokenHash, userId, passwordHash, now, audit, recoveryHash) {
-      const passwordKeyOf = sql`(select ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key from users u join instances i on i.id = u.instance_id
-                                 where u.instance_id = ${instanceId} and u.id = ${userId})`;
+      // The user's passwordKey (domain/throttle/throttle.ts), its parts read from the user's rows.
+      const passwordKeyOf = {
+        scope: 'password' as const,
+        instanceSlug: sql<string>`(select slug from instances where id = ${instanceId})`,
+        subject: sql<string>`(select email_key from users where instance_id = ${instanceId} and id = ${userId})`,
+      };
       // Why one statement: the link works once even when submitted twice at the same moment. A
       // successful reset proves the mailbox (and, with 2FA, the app), so it also lifts the
       // account's lockout: a lock caused by strangers can always be ended by its owner.
@@ -90,7 +94,7 @@ export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): To
           delete from account_tokens where instance_id = ${instanceId} and user_id = ${userId} and token_hash <> ${tokenHash}
             and token_hash <> ${recoveryHash ?? tokenHash} and used_at is null and exists (select 1 from spent)
         ), unlocked as (
-          delete from throttles where key in (${passwordKeyOf}, ${SECOND_FACTOR_KEY_PREFIX} || ${userId}, ${linkKey(tokenHash)}) and exists (select 1 from spent)
+          ${deleteThrottleKeys([passwordKeyOf, secondFactorKey(userId), linkKey(tokenHash)], 'spent')}
         ), audited as (
           ${insertAudit(audit, 'spent')}
         )

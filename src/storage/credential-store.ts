@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { CredentialStore } from '../domain/login/credential-store.ts';
 import type { Database } from './schema.ts';
 import { prefixedInstanceColumns, toPrefixedInstance, toThrottles, toUser, type UserColumns } from './rows.ts';
-import { throttleSubquery } from './session-store.ts';
+import { throttleSubquery } from './throttle-store.ts';
 
 interface LoginRow extends Partial<UserColumns> {
   password_hash: string | null;

@@ -1,79 +1,96 @@
 import { sql, type Kysely } from 'kysely';
 import type { HousekeepingStore } from '../domain/maintenance/housekeeping-store.ts';
 import type { Database } from './schema.ts';
+import { forgottenSql } from './throttle-store.ts';
+import type { MailMessage } from '../domain/mail/mail.ts';
+import { passwordExpiresAtSql, passwordWarningFromSql, twoFactorStatusSql } from './policy-sql.ts';
 
-/** The instance name on one line, as the mail templates put every value (issue 10 item 21): a stored CR/LF never forges a line. */
-const singleLineName = sql`regexp_replace(i.name, ${'[\\x01-\\x1f\\x7f-\\x9f\\u2028\\u2029]+'}::text, ' ', 'g')`;
+/** A picked user and the mail rendered for them. */
+interface Queued {
+  instance_id: string;
+  id: string;
+  mail: MailMessage;
+}
+
+/**
+ * The second statement of a reminder run, inside its transaction: queues each picked user's
+ * rendered mail (unsealed: reminders carry no secret) and sets `marker` on them, for all at once.
+ */
+async function queueAndMark(db: Kysely<Database>, queued: Queued[], marker: 'setup_reminded_at' | 'password_warned_at', now: Date): Promise<void> {
+  const rows = JSON.stringify(queued.map((q) => ({ instance_id: q.instance_id, id: q.id, recipient: q.mail.to, subject: q.mail.subject, text_body: q.mail.text, html_body: q.mail.html })));
+  await sql`
+    with due as (
+      select * from json_to_recordset(${rows}::json) as d (instance_id text, id text, recipient text, subject text, text_body text, html_body text)
+    ), marked as (
+      update users u set ${sql.ref(marker)} = ${now} from due where u.instance_id = due.instance_id and u.id = due.id
+    )
+    insert into outbox (instance_id, recipient, subject, text_body, html_body, sealed, next_attempt_at, created_at)
+    select instance_id, recipient, subject, text_body, html_body, false, ${now}::timestamptz, ${now}::timestamptz from due`.execute(db);
+}
+
+/**
+ * One reminder run: `pick` selects the due users `for update skip locked`, the domain renders each
+ * mail with its template, and queueAndMark writes them, in one transaction: a concurrent run skips
+ * the rows this one holds, and a user is marked in the same commit as their mail, so once per user.
+ */
+async function remind<Row extends { instance_id: string; id: string }>(
+  db: Kysely<Database>,
+  pick: (tx: Kysely<Database>) => Promise<Row[]>,
+  render: (row: Row) => MailMessage,
+  marker: 'setup_reminded_at' | 'password_warned_at',
+  now: Date,
+): Promise<number> {
+  const run = async (tx: Kysely<Database>) => {
+    const due = await pick(tx);
+    if (due.length > 0) await queueAndMark(tx, due.map((row) => ({ instance_id: row.instance_id, id: row.id, mail: render(row) })), marker, now);
+    return due.length;
+  };
+  return db.isTransaction ? run(db) : db.transaction().execute(run);
+}
 
 export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
   return {
-    async remindPendingSetup(now, remindedBefore, limit, loginUrlPrefix) {
-      // Built in SQL so a million reminders are one statement; only instance names and dates are
-      // interpolated (no user input beyond the instance name, and mail text is not HTML-escaped).
-      const { rows } = await sql<{ n: number }>`
-        with due as (
-          select u.instance_id, u.id, u.email, ${singleLineName} as instance_name, i.slug,
-                 i.two_factor_enforce_setup and i.two_factor_enforce_from is not null as has_deadline,
-                 to_char(i.two_factor_enforce_from at time zone 'UTC', 'YYYY-MM-DD') as deadline
-          from users u join instances i on i.id = u.instance_id
-          where u.status = 'active' and not u.totp_associated and (u.two_factor_enabled or i.two_factor_auto_enable)
-            and u.password_hash is not null and u.created_at < ${remindedBefore}
-            and (u.setup_reminded_at is null or u.setup_reminded_at < ${remindedBefore})
-          limit ${limit}
-          for update of u skip locked
-        ), marked as (
-          update users u set setup_reminded_at = ${now} from due where u.instance_id = due.instance_id and u.id = due.id
-        ), mailed as (
-          insert into outbox (instance_id, recipient, subject, text_body, html_body, sealed, next_attempt_at, created_at)
-          select instance_id, email,
-                 'Set up two-factor authentication for ' || instance_name,
-                 'Hello,' || chr(10) || chr(10) || 'Two-factor authentication is turned on for your ' || instance_name ||
-                 ' account, but no authenticator app is set up yet.' ||
-                 case when has_deadline then ' From ' || deadline || ' you will not be able to log in without it.' else '' end ||
-                 chr(10) || 'Log in and follow the steps: ' || ${loginUrlPrefix}::text || slug,
-                 '<p>Two-factor authentication is turned on for your account, but no authenticator app is set up yet.</p>' ||
-                 '<p><a href="' || ${loginUrlPrefix}::text || slug || '">Log in and set it up</a></p>',
-                 false, ${now}::timestamptz, ${now}::timestamptz
-          from due
-        )
-        select count(*)::int as n from due`.execute(db);
-      return Number(rows[0]?.n ?? 0);
+    async remindPendingSetup(now, remindedBefore, limit, render) {
+      const status = twoFactorStatusSql(sql.ref('u.two_factor_enabled'), sql.ref('u.totp_associated'), sql.ref('i.two_factor_auto_enable'));
+      const pick = async (tx: Kysely<Database>) =>
+        (
+          await sql<{ instance_id: string; id: string; email: string; instance_name: string; slug: string; deadline: Date | null }>`
+            select u.instance_id, u.id, u.email, i.name as instance_name, i.slug,
+                   case when i.two_factor_enforce_setup then i.two_factor_enforce_from end as deadline
+            from users u join instances i on i.id = u.instance_id
+            where u.status = 'active' and ${status} = 'pending'
+              and u.password_hash is not null and u.created_at < ${remindedBefore}
+              and (u.setup_reminded_at is null or u.setup_reminded_at < ${remindedBefore})
+            limit ${limit}
+            for update of u skip locked`.execute(tx)
+        ).rows;
+      return remind(db, pick, (row) => render({ to: row.email, instanceName: row.instance_name, instanceSlug: row.slug, deadline: row.deadline && new Date(row.deadline) }), 'setup_reminded_at', now);
     },
-    async warnExpiringPasswords(now, limit, loginUrlPrefix) {
-      const { rows } = await sql<{ n: number }>`
-        with due as (
-          select u.instance_id, u.id, u.email, ${singleLineName} as instance_name, i.slug,
-                 to_char((u.password_changed_at + make_interval(days => i.password_max_age_days)) at time zone 'UTC', 'YYYY-MM-DD') as expires
-          from users u join instances i on i.id = u.instance_id
-          where u.status = 'active' and i.password_max_age_days is not null and i.password_warn_days is not null
-            and u.password_changed_at is not null
-            and u.password_changed_at + make_interval(days => i.password_max_age_days - i.password_warn_days) <= ${now}
-            and u.password_changed_at + make_interval(days => i.password_max_age_days) > ${now}
-            and (u.password_warned_at is null or u.password_warned_at < u.password_changed_at)
-          limit ${limit}
-          for update of u skip locked
-        ), marked as (
-          update users u set password_warned_at = ${now} from due where u.instance_id = due.instance_id and u.id = due.id
-        ), mailed as (
-          insert into outbox (instance_id, recipient, subject, text_body, html_body, sealed, next_attempt_at, created_at)
-          select instance_id, email, 'Your ' || instance_name || ' password expires on ' || expires,
-                 'Hello,' || chr(10) || chr(10) || 'Your ' || instance_name || ' password expires on ' || expires ||
-                 '. Your organisation asks you to change it before then; after that date you will have to change it when you log in.' ||
-                 chr(10) || 'Log in and open My Profile: ' || ${loginUrlPrefix}::text || slug,
-                 '<p>Your password expires on ' || expires || '.</p><p><a href="' || ${loginUrlPrefix}::text || slug || '">Log in and change it</a></p>',
-                 false, ${now}::timestamptz, ${now}::timestamptz
-          from due
-        )
-        select count(*)::int as n from due`.execute(db);
-      return Number(rows[0]?.n ?? 0);
+    async warnExpiringPasswords(now, limit, render) {
+      const [changed, maxAge, warn] = [sql.ref<Date>('u.password_changed_at'), sql.ref<number>('i.password_max_age_days'), sql.ref<number>('i.password_warn_days')];
+      const pick = async (tx: Kysely<Database>) =>
+        (
+          await sql<{ instance_id: string; id: string; email: string; instance_name: string; slug: string; expires_at: Date }>`
+            select u.instance_id, u.id, u.email, i.name as instance_name, i.slug, ${passwordExpiresAtSql(changed, maxAge)} as expires_at
+            from users u join instances i on i.id = u.instance_id
+            where u.status = 'active'
+              and ${passwordWarningFromSql(changed, maxAge, warn)} <= ${now}
+              and ${passwordExpiresAtSql(changed, maxAge)} > ${now}
+              and (u.password_warned_at is null or u.password_warned_at < u.password_changed_at)
+            limit ${limit}
+            for update of u skip locked`.execute(tx)
+        ).rows;
+      return remind(db, pick, (row) => render({ to: row.email, instanceName: row.instance_name, instanceSlug: row.slug, expiresAt: new Date(row.expires_at) }), 'password_warned_at', now);
     },
     async snapshotAdoption(day) {
+      // The effective status of each stored pair (effectiveTwoFactorStatus, in SQL) under the instance's auto-enable.
+      const status = twoFactorStatusSql(sql.ref('c.enabled'), sql.ref('c.associated'), sql.ref('i.two_factor_auto_enable'));
       await sql`
         insert into two_factor_adoption (instance_id, day, active, pending, off)
         select i.id, ${day}::date,
-               coalesce(sum(c.n) filter (where c.associated), 0),
-               coalesce(sum(c.n) filter (where not c.associated and (c.enabled or i.two_factor_auto_enable)), 0),
-               coalesce(sum(c.n) filter (where not c.associated and not c.enabled and not i.two_factor_auto_enable), 0)
+               coalesce(sum(c.n) filter (where ${status} = 'active'), 0),
+               coalesce(sum(c.n) filter (where ${status} = 'pending'), 0),
+               coalesce(sum(c.n) filter (where ${status} = 'off'), 0)
         from instances i left join user_counts c on c.instance_id = i.id
         group by i.id, i.two_factor_auto_enable
         on conflict (instance_id, day) do update set active = excluded.active, pending = excluded.pending, off = excluded.off`.execute(db);
@@ -85,8 +102,7 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
              k as (delete from known_locations where expires_at <= ${now} returning 1),
              t as (delete from setup_tokens where expires_at <= ${now} or used_at is not null returning 1),
              m as (delete from outbox where status = 'sent' and sent_at < ${sentMailBefore} returning 1),
-             th as (delete from throttles where decay_seconds is not null
-                      and last_failure_at < ${now}::timestamptz - make_interval(secs => decay_seconds) returning 1)
+             th as (delete from throttles where ${forgottenSql(sql.ref('last_failure_at'), sql.ref('decay_seconds'), sql`${now}::timestamptz`)} returning 1)
         select ((select count(*) from s) + (select count(*) from os))::int as sessions, (select count(*) from k)::int as locations,
                (select count(*) from t)::int as tokens, (select count(*) from m)::int as mail,
                (select count(*) from th)::int as throttles`.execute(db);

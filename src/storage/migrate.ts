@@ -11,6 +11,7 @@ import * as factorStrength from './migrations/0009-factor-strength.ts';
 import * as throttlingAndNotices from './migrations/0010-throttling-and-notices.ts';
 import * as emailNormalisation from './migrations/0012-email-normalisation.ts';
 import * as adminRecovery from './migrations/0013-admin-recovery.ts';
+import * as throttleKeyColumns from './migrations/0014-throttle-key-columns.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010-throttling-and-notices': throttlingAndNotices,
   '0012-email-normalisation': emailNormalisation,
   '0013-admin-recovery': adminRecovery,
+  '0014-throttle-key-columns': throttleKeyColumns,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -3,11 +3,10 @@ import type { NewOperatorSession, Operator, OperatorStage, OperatorStore } from 
 import { emailKey } from '../domain/account/user.ts';
 import type { Database } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
-import { throttleSubquery } from './session-store.ts';
+import { throttleSubquery } from './throttle-store.ts';
 import { toThrottles } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
 import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
-import { OPERATOR_SECOND_FACTOR_PREFIX } from '../domain/throttle/throttle.ts';
 
 const toOperator = (row: { id: string; email: string; name: string; created_at: Date }): Operator => ({
   id: row.id,
@@ -91,8 +90,7 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           select s.id, s.operator_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.second_factor_at, s.pending_totp_secret,
                  s.pending_totp_expires_at, s.secret_hash, o.email as o_email, o.name as o_name, o.created_at as o_created_at,
                  o.totp_secret_sealed as o_totp_secret_sealed, o.totp_last_used_step as o_totp_last_used_step,
-                 (select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
-                  from throttles th where th.key in (${OPERATOR_SECOND_FACTOR_PREFIX} || s.operator_id, ${ipKey ?? ''})) as throttles
+                 ${throttleSubquery([{ scope: 'operator_second_factor', instanceSlug: null, subject: sql.ref('s.operator_id') }, ...(ipKey ? [ipKey] : [])])} as throttles
           from operator_sessions s join operators o on o.id = s.operator_id
           where s.id = ${id} and s.expires_at > ${now} and s.last_seen_at > ${idleCutoff}
         ), touched as (

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Instance } from '../domain/instance/instance.ts';
 import type { User } from '../domain/account/user.ts';
 import type { Session } from '../domain/session/session.ts';
-import type { ThrottleState } from '../domain/throttle/throttle.ts';
+import { throttleMap, type ThrottleScope, type ThrottleStates } from '../domain/throttle/throttle.ts';
 
 export interface InstanceColumns {
   id: string;
@@ -145,8 +145,11 @@ export function toSession(row: {
   };
 }
 
-/** Throttle rows aggregated as JSON by a subquery: `[{key, failures, last}]`. */
-export function toThrottles(json: unknown): Map<string, ThrottleState> {
-  const list = (typeof json === 'string' ? JSON.parse(json) : json) as Array<{ key: string; failures: number; last: string }> | null;
-  return new Map((list ?? []).map((t) => [t.key, { failures: Number(t.failures), lastFailureAt: new Date(t.last) }]));
+/** Throttle rows aggregated as JSON by throttleSubquery: `[{scope, instanceSlug, subject, failures, last}]`. */
+export function toThrottles(json: unknown): ThrottleStates {
+  type Row = { scope: ThrottleScope; instanceSlug: string | null; subject: string; failures: number; last: string };
+  const list = (typeof json === 'string' ? JSON.parse(json) : json) as Row[] | null;
+  return throttleMap(
+    (list ?? []).map((t) => [{ scope: t.scope, instanceSlug: t.instanceSlug, subject: t.subject }, { failures: Number(t.failures), lastFailureAt: new Date(t.last) }] as const),
+  );
 }

@@ -1,5 +1,6 @@
 /** Table types: the single source of row shapes; Kysely derives query types from them. */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ThrottleScope } from '../domain/throttle/throttle.ts';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -115,7 +116,10 @@ export interface KnownLocationsTable {
 }
 
 export interface ThrottlesTable {
-  key: string;
+  scope: ThrottleScope;
+  /** Set for the password scope only (the instance as typed at login). */
+  instance_slug: string | null;
+  subject: string;
   failures: number;
   last_failure_at: Timestamp;
   decay_seconds: number | null;

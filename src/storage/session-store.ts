@@ -4,8 +4,8 @@ import { SESSION_HANDLE_LABEL } from '../domain/session/session.ts';
 import type { Database } from './schema.ts';
 import { prefixedInstanceColumns, toPrefixedInstance, toSession, toThrottles, toUser } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
-import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
-import { PASSWORD_KEY_PREFIX, REAUTH_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
+import { deleteThrottleKeys, refundThrottleKeys, throttleSubquery } from './throttle-store.ts';
+import type { ThrottleKey } from '../domain/throttle/throttle.ts';
 
 interface ActiveRow {
   id: string;
@@ -100,11 +100,17 @@ export function sessionStore(db: Kysely<Database>): SessionStore {
   };
 }
 
-/** The second-factor and password keys of the session's user (and an IP key), inside the session lookup. */
-function userThrottleSubquery(ipKey: string | null) {
-  return sql`(select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
-              from throttles th
-              where th.key in (${SECOND_FACTOR_KEY_PREFIX} || s.user_id, ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key, ${REAUTH_KEY_PREFIX} || s.id, ${ipKey ?? ''}))`;
+/**
+ * The second-factor, password and re-authentication keys of the session's user (secondFactorKey,
+ * passwordKey, reauthenticationKey of the domain, over the lookup's own columns), and an IP key.
+ */
+function userThrottleSubquery(ipKey: ThrottleKey | null) {
+  return throttleSubquery([
+    { scope: 'second_factor', instanceSlug: null, subject: sql.ref('s.user_id') },
+    { scope: 'password', instanceSlug: sql.ref('i.slug'), subject: sql.ref('u.email_key') },
+    { scope: 'reauth', instanceSlug: null, subject: sql.ref('s.id') },
+    ...(ipKey ? [ipKey] : []),
+  ]);
 }
 
 /** sessionHandle(id) of the domain (session.ts), computed in SQL over a column. */
@@ -150,12 +156,6 @@ function toListedSessions(json: unknown): ListedSession[] {
     userAgent: o.userAgent,
     secondFactorAt: o.secondFactorAt === null ? null : new Date(o.secondFactorAt),
   }));
-}
-
-/** The states of some throttle keys as one JSON value, for a select list. */
-export function throttleSubquery(keys: string[]) {
-  return sql`(select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
-              from throttles th where th.key in (${sql.join(keys)}))`;
 }
 
 /** Sessions of one instance. */

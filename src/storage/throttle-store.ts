@@ -1,64 +1,123 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { IP_KEY_PREFIX, type ThrottlePolicy } from '../domain/throttle/throttle.ts';
+import { throttleMap, type ThrottleKeyParts, type ThrottlePolicy, type ThrottleScope } from '../domain/throttle/throttle.ts';
 import type { ThrottleStore } from '../domain/throttle/throttle-store.ts';
 import type { Database } from './schema.ts';
 import { insertAudit } from './audit-store.ts';
 import { insertOutbox } from './outbox-store.ts';
+import { toThrottles } from './rows.ts';
+
+type Part = string | RawBuilder<string>;
+
+/**
+ * A throttle key inside SQL: a domain ThrottleKey, or one whose parts are columns of the statement
+ * (the session lookup's own user, session and instance), matched on the key columns, never on a
+ * rebuilt string.
+ */
+export interface KeyInSql {
+  scope: ThrottleScope;
+  instanceSlug: Part | null;
+  subject: Part;
+}
+
+/** `alias` is the row of one of `keys` (false for none); each key is an equality on the unique index. */
+export function throttleKeyIn(alias: string, keys: readonly KeyInSql[]): RawBuilder<boolean> {
+  if (keys.length === 0) return sql<boolean>`false`;
+  const column = (name: string) => sql.ref(`${alias}.${name}`);
+  const one = (key: KeyInSql) =>
+    sql`(${column('scope')} = ${key.scope} and ${column('subject')} = ${key.subject} and ${
+      key.instanceSlug === null ? sql`${column('instance_slug')} is null` : sql`${column('instance_slug')} = ${key.instanceSlug}`
+    })`;
+  return sql<boolean>`(${sql.join(keys.map(one), sql` or `)})`;
+}
+
+/** The states of the keys as one JSON value, for a select list (read by toThrottles). */
+export function throttleSubquery(keys: readonly KeyInSql[]): RawBuilder<unknown> {
+  return sql`(select json_agg(json_build_object('scope', th.scope, 'instanceSlug', th.instance_slug, 'subject', th.subject,
+                'failures', th.failures, 'last', th.last_failure_at))
+              from throttles th where ${throttleKeyIn('th', keys)})`;
+}
+
+const onlyWhen = (onlyIf?: string) => (onlyIf ? sql`and exists (select 1 from ${sql.table(onlyIf)})` : sql``);
 
 /**
  * `delete from throttles …` for a CTE: the keys a success clears; with `onlyIf` (a CTE name),
  * only when that CTE returned a row (the success really happened). No keys: a no-op. Client
- * address keys (`ip:`) in the list are not deleted: refundThrottleKeys gives them back the
- * attempt this success had reserved, so that an address's count stays one of failures.
+ * address keys in the list are not deleted: refundThrottleKeys gives them back the attempt this
+ * success had reserved, so that an address's count stays one of failures.
  */
-export function deleteThrottleKeys(keys: readonly string[], onlyIf?: string) {
-  const own = keys.filter((key) => !key.startsWith(IP_KEY_PREFIX));
-  return sql`delete from throttles where ${own.length > 0 ? sql`key in (${sql.join(own)})` : sql`false`}
-             ${onlyIf ? sql`and exists (select 1 from ${sql.table(onlyIf)})` : sql``}`;
+export function deleteThrottleKeys(keys: readonly KeyInSql[], onlyIf?: string) {
+  const own = keys.filter((key) => key.scope !== 'address');
+  return sql`delete from throttles where ${throttleKeyIn('throttles', own)} ${onlyWhen(onlyIf)}`;
 }
 
 /**
  * The other half of deleteThrottleKeys, for its own CTE placed before the delete's (rows are taken
  * address first, as reserve() takes them): one attempt less on each address key in `keys`.
  */
-export function refundThrottleKeys(keys: readonly string[], onlyIf?: string) {
-  const addresses = keys.filter((key) => key.startsWith(IP_KEY_PREFIX));
-  return sql`update throttles set failures = greatest(failures - 1, 0)
-             where ${addresses.length > 0 ? sql`key in (${sql.join(addresses)})` : sql`false`}
-             ${onlyIf ? sql`and exists (select 1 from ${sql.table(onlyIf)})` : sql``}`;
+export function refundThrottleKeys(keys: readonly KeyInSql[], onlyIf?: string) {
+  const addresses = keys.filter((key) => key.scope === 'address');
+  return sql`update throttles set failures = greatest(failures - 1, 0) where ${throttleKeyIn('throttles', addresses)} ${onlyWhen(onlyIf)}`;
 }
+
+/**
+ * lockSeconds() of domain/throttle/throttle.ts, in SQL over a failure count: 'infinity' from the
+ * hard limit on. The one second copy of the lock formula, kept because the lock test must run
+ * inside the upsert, under its row lock (RL-01: a parallel burst sees each other's counts);
+ * test/storage/throttle-formula.test.ts pins it to lockSeconds and retryAfterSeconds on a table
+ * of inputs, on every engine.
+ */
+export function lockSecondsSql(failures: RawBuilder<number>, policy: ThrottlePolicy): RawBuilder<number> {
+  const hard = policy.hardLimit === null ? sql`false` : sql`${failures} >= ${policy.hardLimit}`;
+  return sql<number>`(case when ${hard} then 'infinity'::float8 when ${failures} < ${policy.lockFrom} then 0::float8
+    else least(${policy.maxLockSeconds}::float8, ${policy.baseLockSeconds}::float8 * power(2::float8, ${failures} - ${policy.lockFrom})) end)`;
+}
+
+/** Seconds from the last failure to `now`. */
+const quietSeconds = (lastFailureAt: RawBuilder<Date>, now: RawBuilder<Date>) => sql<number>`extract(epoch from (${now} - ${lastFailureAt}))::float8`;
+
+/** retryAfterSeconds()'s decay: a key quiet for its decay seconds (null: never) starts over. */
+export function forgottenSql(lastFailureAt: RawBuilder<Date>, decaySeconds: RawBuilder<number | null> | number | null, now: RawBuilder<Date>): RawBuilder<boolean> {
+  if (decaySeconds === null) return sql<boolean>`false`;
+  return sql<boolean>`coalesce(${quietSeconds(lastFailureAt, now)} >= ${decaySeconds}::float8, false)`;
+}
+
+/** retryAfterSeconds(state, now, policy) > 0, in SQL over a row's failures and last failure. */
+export function lockedSql(failures: RawBuilder<number>, lastFailureAt: RawBuilder<Date>, now: RawBuilder<Date>, policy: ThrottlePolicy): RawBuilder<boolean> {
+  return sql<boolean>`(not ${forgottenSql(lastFailureAt, policy.decaySeconds, now)}
+    and ${quietSeconds(lastFailureAt, now)} < ${lockSecondsSql(failures, policy)})`;
+}
+
+const keyValues = (key: ThrottleKeyParts, now: Date, decaySeconds: number | null) =>
+  sql`${key.scope}, ${key.instanceSlug}::text, ${key.subject}, 1, ${now}::timestamptz, ${decaySeconds}::integer`;
+const KEY_COLUMNS = sql`(scope, instance_slug, subject, failures, last_failure_at, decay_seconds)`;
+const ON_KEY = sql`on conflict (scope, subject, instance_slug)`;
 
 /**
  * `insert into throttles … on conflict do update` that adds one attempt to a key unless it is
  * locked under `policy`; a key quiet for its decay time starts over at 1.
  */
 function upsertAttempt(rows: RawBuilder<unknown>, policy: ThrottlePolicy) {
-  const decayed =
-    policy.decaySeconds === null ? sql`false` : sql`t.last_failure_at + make_interval(secs => ${policy.decaySeconds}::float8) <= excluded.last_failure_at`;
-  return sql`insert into throttles as t (key, failures, last_failure_at, decay_seconds)
+  const [failures, last, now] = [sql.ref<number>('t.failures'), sql.ref<Date>('t.last_failure_at'), sql.ref<Date>('excluded.last_failure_at')];
+  const forgotten = forgottenSql(last, policy.decaySeconds, now);
+  return sql`insert into throttles as t ${KEY_COLUMNS}
         ${rows}
-        on conflict (key) do update set
-          failures = case when ${decayed} then 1 else t.failures + 1 end,
+        ${ON_KEY} do update set
+          failures = case when ${forgotten} then 1 else t.failures + 1 end,
           last_failure_at = excluded.last_failure_at
-        where ${decayed} or not (
-          ${policy.hardLimit === null ? sql`false` : sql`t.failures >= ${policy.hardLimit}`}
-          or (t.failures >= ${policy.lockFrom}
-              and t.last_failure_at + make_interval(secs => least(${policy.maxLockSeconds}::float8,
-                    ${policy.baseLockSeconds}::float8 * power(2, t.failures - ${policy.lockFrom}))) > excluded.last_failure_at)
-        )`;
+        where not ${lockedSql(failures, last, now, policy)}`;
 }
 
 export function throttleStore(db: Kysely<Database>): ThrottleStore {
   return {
     async reserve(key, policy, now, ip) {
       // One statement reserves the client address's attempt and then the key's: a parallel burst
-      // is evaluated only up to whichever lock comes first (RL-01, RL-05). The lock tests are
-      // lockSeconds() of domain/throttle/throttle.ts, in SQL, on each row's state before this
-      // attempt; under the row locks, concurrent attempts see each other's counts. The address is
-      // taken first, always in this order, so two reservations never wait on each other in a cycle.
-      const values = sql`${key}, 1, ${now}::timestamptz, ${policy.decaySeconds}::integer`;
+      // is evaluated only up to whichever lock comes first (RL-01, RL-05). The lock test is
+      // lockedSql(), on each row's state before this attempt; under the row locks, concurrent
+      // attempts see each other's counts. The address is taken first, always in this order, so
+      // two reservations never wait on each other in a cycle.
+      const values = keyValues(key, now, policy.decaySeconds);
       const { rows } = await sql<{ ip_failures: number | null; failures: number | null }>`
-        with ${ip ? sql`ip as (${upsertAttempt(sql`values (${ip.key}, 1, ${now}::timestamptz, ${ip.policy.decaySeconds}::integer)`, ip.policy)} returning failures),` : sql``}
+        with ${ip ? sql`ip as (${upsertAttempt(sql`values (${keyValues(ip.key, now, ip.policy.decaySeconds)})`, ip.policy)} returning failures),` : sql``}
         account as (
           ${upsertAttempt(ip ? sql`select ${values} from ip` : sql`values (${values})`, policy)}
           returning failures
@@ -72,9 +131,9 @@ export function throttleStore(db: Kysely<Database>): ThrottleStore {
       if (keys.length > 0) await sql`with refunded as (${refundThrottleKeys(keys)}) ${deleteThrottleKeys(keys)}`.execute(db);
     },
     async find(keys) {
-      if (keys.length === 0) return new Map();
-      const rows = await db.selectFrom('throttles').select(['key', 'failures', 'last_failure_at']).where('key', 'in', keys).execute();
-      return new Map(rows.map((row) => [row.key, { failures: row.failures, lastFailureAt: row.last_failure_at }]));
+      if (keys.length === 0) return throttleMap([]);
+      const { rows } = await sql<{ throttles: unknown }>`select ${throttleSubquery(keys)} as throttles`.execute(db);
+      return toThrottles(rows[0]?.throttles);
     },
     async recordFailure(keys, now, audit, mails = []) {
       // The failure's audit events and mails are written by the statement that counts it. With no
@@ -83,23 +142,22 @@ export function throttleStore(db: Kysely<Database>): ThrottleStore {
       const mailed = mails.map((m, i) => sql`, ${sql.raw(`mailed${i}`)} as (${insertOutbox(m.instanceId, m.mail, now)})`);
       if (keys.length === 0) {
         await sql`with audited as (${insertAudit(audit)}) ${sql.join(mailed, sql``)} select 1 as done`.execute(db);
-        return new Map();
+        return throttleMap([]);
       }
       // One atomic upsert for all keys: concurrent failures never lose a count (no read-modify-write).
-      const values = keys.map((k) => sql`(${k.key}, 1, ${now}::timestamptz, ${k.decaySeconds}::integer)`);
-      const { rows } = await sql<{ key: string; failures: number }>`
+      const values = keys.map((k) => sql`(${keyValues(k.key, now, k.decaySeconds)})`);
+      const forgotten = forgottenSql(sql.ref('t.last_failure_at'), sql.ref('t.decay_seconds'), sql.ref('excluded.last_failure_at'));
+      const { rows } = await sql<{ scope: ThrottleScope; instance_slug: string | null; subject: string; failures: number }>`
         with audited as (
           ${insertAudit(audit)}
         ) ${sql.join(mailed, sql``)}
-        insert into throttles as t (key, failures, last_failure_at, decay_seconds)
+        insert into throttles as t ${KEY_COLUMNS}
         values ${sql.join(values)}
-        on conflict (key) do update set
-          failures = case
-            when t.decay_seconds is not null and t.last_failure_at < excluded.last_failure_at - make_interval(secs => t.decay_seconds)
-            then 1 else t.failures + 1 end,
+        ${ON_KEY} do update set
+          failures = case when ${forgotten} then 1 else t.failures + 1 end,
           last_failure_at = excluded.last_failure_at
-        returning key, failures`.execute(db);
-      return new Map(rows.map((row) => [row.key, Number(row.failures)]));
+        returning scope, instance_slug, subject, failures`.execute(db);
+      return throttleMap(rows.map((row) => [{ scope: row.scope, instanceSlug: row.instance_slug, subject: row.subject }, Number(row.failures)] as const));
     },
   };
 }

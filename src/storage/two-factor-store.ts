@@ -5,6 +5,7 @@ import { insertSession } from './session-store.ts';
 import { insertOutbox } from './outbox-store.ts';
 import { insertAudit, insertAuditWhere } from './audit-store.ts';
 import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
+import type { ThrottleKey } from '../domain/throttle/throttle.ts';
 
 /** Second-factor writes of one instance; each method is one statement (data-modifying CTEs). */
 export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFactorStore {
@@ -19,7 +20,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
    * The CTEs that grant a used factor's success, each only if the CTE `consumed` changed a row:
    * the client's session is swapped for `swap.next` and the throttle keys are cleared.
    */
-  const successEffects = (swap: SessionSwap | undefined, clearKeys: string[]) => sql`
+  const successEffects = (swap: SessionSwap | undefined, clearKeys: ThrottleKey[]) => sql`
         refunded as (
           ${refundThrottleKeys(clearKeys, 'consumed')}
         ), cleared as (

@@ -1,6 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ACCOUNT_POLICY, IP_POLICY, isNotableLock, lockSeconds, retryAfterSeconds } from '../../src/domain/throttle/throttle.ts';
+import {
+  ACCOUNT_POLICY,
+  deviceKey,
+  IP_POLICY,
+  ipKey,
+  isNotableLock,
+  lockSeconds,
+  operatorPasswordKey,
+  operatorSecondFactorKey,
+  passwordKey,
+  reauthenticationKey,
+  retryAfterSeconds,
+  sameThrottleKey,
+  secondFactorKey,
+  throttleMap,
+  type ThrottleKey,
+} from '../../src/domain/throttle/throttle.ts';
 
 const at = (s: number) => new Date(s * 1000);
 
@@ -45,5 +61,25 @@ describe('the lockout policy', () => {
   it('tells the user at the first lock and at the hard limit only', () => {
     const notable = Array.from({ length: 120 }, (_, i) => i + 1).filter((n) => isNotableLock(n, ACCOUNT_POLICY));
     expect(notable).toEqual([5, 100]);
+  });
+});
+
+describe('throttle keys', () => {
+  it('names each counter by its columns, built only by the named constructors', () => {
+    expect(passwordKey('acme', 'ada@acme.test')).toEqual({ scope: 'password', instanceSlug: 'acme', subject: 'ada@acme.test' });
+    expect(secondFactorKey('u1')).toEqual({ scope: 'second_factor', instanceSlug: null, subject: 'u1' });
+    expect(ipKey('::ffff:192.0.2.1')).toEqual({ scope: 'address', instanceSlug: null, subject: '192.0.2.1' });
+    // A user's and an operator's keys of the same subject are different counters.
+    expect(sameThrottleKey(secondFactorKey('x'), operatorSecondFactorKey('x'))).toBe(false);
+    expect(sameThrottleKey(passwordKey('acme', 'a@b.test'), operatorPasswordKey('a@b.test'))).toBe(false);
+    // @ts-expect-error: an object literal is not a ThrottleKey (only the constructors make one)
+    const literal: ThrottleKey = { scope: 'device', instanceSlug: null, subject: 'd1' };
+    expect(sameThrottleKey(literal, deviceKey('d1'))).toBe(true);
+  });
+
+  it('finds a state by the key’s parts, whichever object carries them', () => {
+    const states = throttleMap([[{ scope: 'reauth', instanceSlug: null, subject: 's1' }, { failures: 3, lastFailureAt: at(0) }]]);
+    expect(states.get(reauthenticationKey('s1'))?.failures).toBe(3);
+    expect(states.get(deviceKey('s1'))).toBeUndefined();
   });
 });

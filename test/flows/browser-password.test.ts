@@ -128,11 +128,13 @@ describe('changing the password in the browser', { timeout: 120_000 }, () => {
     await flow.onProfile(page);
     expect(await page.getByText(/Your password expires/).count()).toBe(0);
 
-    // The instance has no rotation; /me answers as it would five days before expiry.
+    // The instance has no rotation; /me answers as it would five days before expiry, with a
+    // warning from two weeks before it (warnDays 14).
     const expiresAt = new Date(Date.now() + 5 * 86_400_000).toISOString();
+    const passwordWarningFrom = new Date(Date.now() - 9 * 86_400_000).toISOString();
     await page.route('**/api/v1/me', async (route) => {
       const response = await route.fetch();
-      await route.fulfill({ response, json: { ...(await response.json()), passwordExpiresAt: expiresAt } });
+      await route.fulfill({ response, json: { ...(await response.json()), passwordExpiresAt: expiresAt, passwordWarningFrom } });
     });
     await page.reload();
     await page.getByText('Your password expires in 5 days.').waitFor();

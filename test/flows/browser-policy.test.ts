@@ -190,7 +190,7 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
     await reopened.press('Escape');
     await reopened.waitFor({ state: 'detached' });
 
-    // The admin's own password now expires in 30 days (no warning yet: that starts 14 days before).
+    // The admin’s own password now expires in 30 days (no warning yet: that starts 7 days before, warnDays).
     await page.goto(`${flow.server.origin}/profile`);
     const expires = await page.getByRole('tabpanel', { name: 'General Options' }).getByText('Your organisation has passwords expire').textContent();
     expect(expires).toMatch(/Yours expires on .+\d{4}\./);

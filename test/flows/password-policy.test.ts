@@ -144,6 +144,8 @@ describe.each(engines())('the password policy on %s', (engine) => {
     await put({ password: { maxAgeDays: 90, warnDays: 14, historyCount: 2 } });
     const me = (await client.get('/api/v1/me')).json();
     expect(new Date(me.passwordExpiresAt).getTime()).toBeGreaterThan(deps.clock.now().getTime());
+    // SPEC rule 10: the UI warns from warnDays before the expiry, as /me says.
+    expect(Date.parse(me.passwordExpiresAt) - Date.parse(me.passwordWarningFrom)).toBe(14 * 86_400_000);
     deps.clock.advanceSeconds(91 * 86_400);
     const fresh = new Client(app);
     expect((await fresh.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');

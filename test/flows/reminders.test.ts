@@ -39,6 +39,21 @@ describe.each(engines())('reminder emails on %s', (engine) => {
     expect((await sendReminders(deps)).setup).toBe(2);
   });
 
+  it('reminds each user once when two runs race (the picked users are locked until their mail is queued)', async () => {
+    const { instance, admin } = await givenInstance(deps, 'enterprise');
+    const members = await Promise.all([givenUser(deps, instance), givenUser(deps, instance), givenUser(deps, instance)]);
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    await client.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } } });
+    deps.clock.advanceSeconds(8 * 86400);
+    // Other tests' users of this database may be due too: each person's mails are what counts.
+    const runs = await Promise.all([sendReminders(deps), sendReminders(deps), sendReminders(deps)]);
+    expect(runs.reduce((sum, run) => sum + run.setup, 0)).toBeGreaterThanOrEqual(members.length + 1);
+    for (const person of [admin, ...members]) {
+      expect((await deliveredTo(deps, person.email)).filter((m) => m.subject === `Set up two-factor authentication for ${instance.name}`)).toHaveLength(1);
+    }
+  });
+
   it('warns once per password when it is about to expire', async () => {
     const { instance, admin } = await givenInstance(deps, 'enterprise');
     const client = new Client(app);

@@ -27,6 +27,7 @@ describe('POST /api/v1/auth/login, POST /api/v1/auth/logout, GET /api/v1/me', ()
       instance: { slug: instance.slug, name: instance.name, plan: 'enterprise' },
       twoFactor: { enabled: false, associated: false, status: 'off', enforced: false },
       passwordExpiresAt: null,
+      passwordWarningFrom: null,
       secondFactor: null,
       passwordMinLength: 15,
     });

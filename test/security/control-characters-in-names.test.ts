@@ -95,7 +95,7 @@ describe.each(engines())('control characters in a stored instance name and the r
     await database.close();
   });
 
-  it('puts a stored name with CR/LF on one line in the reminder built in SQL', async () => {
+  it('puts a stored name with CR/LF on one line in the setup reminder', async () => {
     const { instance, admin } = await givenInstance(deps, 'enterprise');
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);

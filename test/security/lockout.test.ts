@@ -6,7 +6,7 @@ import { Client, errorCode, testApp, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
-import { ACCOUNT_POLICY, IP_POLICY } from '../../src/domain/throttle/throttle.ts';
+import { ACCOUNT_POLICY, IP_POLICY, passwordKey } from '../../src/domain/throttle/throttle.ts';
 
 // SPEC rule 11 and NIST SP 800-63B §3.2.2: one model for password, TOTP (and backup codes).
 describe('lockout', () => {
@@ -111,10 +111,10 @@ describe('lockout', () => {
 
   it('stops for good at 100 failures in a row (NIST SP 800-63B), telling the user', async () => {
     const { instance, admin } = await givenInstance(deps);
-    const key = `pw:${instance.slug}:${admin.email.toLowerCase()}`;
+    const key = passwordKey(instance.slug, admin.email.toLowerCase());
     await database.db
       .insertInto('throttles')
-      .values({ key, failures: ACCOUNT_POLICY.hardLimit! - 1, last_failure_at: deps.clock.now(), decay_seconds: null })
+      .values({ scope: key.scope, instance_slug: key.instanceSlug, subject: key.subject, failures: ACCOUNT_POLICY.hardLimit! - 1, last_failure_at: deps.clock.now(), decay_seconds: null })
       .execute();
     deps.clock.advanceSeconds(3601);
     const ip = newIp();

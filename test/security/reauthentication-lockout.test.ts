@@ -11,7 +11,7 @@ import { deliveredTo, givenInstance, givenUser, PASSWORD, type TestDeps } from '
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
-import { ACCOUNT_POLICY, ipKey } from '../../src/domain/throttle/throttle.ts';
+import { ACCOUNT_POLICY, ipKey, type ThrottleKey } from '../../src/domain/throttle/throttle.ts';
 
 describe.each(engines())('re-authentication under a stranger lock on %s', (engine) => {
   let deps: TestDeps;
@@ -26,7 +26,7 @@ describe.each(engines())('re-authentication under a stranger lock on %s', (engin
     expect(errorCode(await new Client(app).login(slug, email, PASSWORD))).toBe('locked');
   }
 
-  const failuresOf = async (key: string) => (await deps.stores.throttles.find([key])).get(key)?.failures ?? 0;
+  const failuresOf = async (key: ThrottleKey) => (await deps.stores.throttles.find([key])).get(key)?.failures ?? 0;
 
   it('lets the owner turn 2FA off and change the password while strangers have locked the account', async () => {
     const { instance } = await givenInstance(deps);

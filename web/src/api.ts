@@ -42,6 +42,8 @@ export interface Me {
   instance: { slug: string; name: string; plan: string };
   twoFactor: TwoFactor;
   passwordExpiresAt: string | null;
+  /** SPEC rule 10: from this instant every page warns of the expiry (the policy's warnDays before it). */
+  passwordWarningFrom: string | null;
   /** The second factor this session verified; after a backup code, factor changes are refused. */
   secondFactor?: 'totp' | 'backup_code' | null;
   /** The effective minimum length of this user's next password: 15 when the password is the only factor. */

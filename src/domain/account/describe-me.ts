@@ -2,22 +2,16 @@ import type { ActiveSession } from '../session/session-store.ts';
 import type { PasswordPolicy } from '../policy/policy.ts';
 import type { User } from './user.ts';
 import type { SecondFactorKind } from '../session/session.ts';
-import { isTwoFactorEnabled, passwordExpiresAt } from '../policy/two-factor-rules.ts';
+import { effectiveTwoFactorStatus, isTwoFactorEnabled, passwordExpiresAt, passwordWarningFrom, twoFactorStatus, type TwoFactorStatus } from '../policy/two-factor-rules.ts';
 import { minPasswordLength } from './password-rules.ts';
 
-export type TwoFactorStatus = 'active' | 'pending' | 'off';
+export { twoFactorStatus, type TwoFactorStatus };
 
 export interface TwoFactorState {
   enabled: boolean;
   associated: boolean;
   status: TwoFactorStatus;
   enforced: boolean;
-}
-
-/** SPEC §1: active = enabled and associated; pending = enabled, no app yet; off = not enabled. */
-export function twoFactorStatus(enabled: boolean, associated: boolean): TwoFactorStatus {
-  if (!enabled) return 'off';
-  return associated ? 'active' : 'pending';
 }
 
 export interface Me {
@@ -28,6 +22,8 @@ export interface Me {
   instance: { slug: string; name: string; plan: string };
   twoFactor: TwoFactorState;
   passwordExpiresAt: string | null;
+  /** When the UI starts warning of the expiry (SPEC rule 10: warnDays before it); null without rotation. */
+  passwordWarningFrom: string | null;
   /**
    * The second factor this session verified: after a backup code, the UI says how to get a new
    * phone set up (an administrator's reset) instead of offering factor changes that are refused.
@@ -40,7 +36,7 @@ export interface Me {
 /** `enforced`: the instance auto-enables 2FA, so the user cannot turn it off (SPEC rule 2). */
 export function describeTwoFactor(policy: PasswordPolicy, user: Pick<User, 'twoFactorEnabled'>, associated: boolean): TwoFactorState {
   const enabled = isTwoFactorEnabled(policy, user);
-  return { enabled, associated, status: twoFactorStatus(enabled, associated), enforced: policy.twoFactor.autoEnable };
+  return { enabled, associated, status: effectiveTwoFactorStatus(policy, { enabled: user.twoFactorEnabled, associated }), enforced: policy.twoFactor.autoEnable };
 }
 
 /** GET /me from the already-loaded session: no further query (one statement per request). */
@@ -53,6 +49,7 @@ export function describeMe({ session, user, instance, totp }: ActiveSession, now
     instance: { slug: instance.slug, name: instance.name, plan: instance.plan },
     twoFactor: describeTwoFactor(instance.policy, user, totp !== null),
     passwordExpiresAt: passwordExpiresAt(instance.policy, user.passwordChangedAt)?.toISOString() ?? null,
+    passwordWarningFrom: passwordWarningFrom(instance.policy, user.passwordChangedAt)?.toISOString() ?? null,
     secondFactor: session.secondFactorKind,
     passwordMinLength: minPasswordLength(instance.policy, { user, associated: totp !== null }, now),
   };

@@ -1,6 +1,6 @@
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
-import { IP_POLICY, ipKey, retryAfterSeconds, type ThrottlePolicy } from '../throttle/throttle.ts';
+import { IP_POLICY, ipKey, linkKey, retryAfterSeconds, type ThrottlePolicy } from '../throttle/throttle.ts';
 
 /**
  * Per password link (reset or invitation): 4 free refusals, then 1, 2, 4 … 60 minutes, and dead
@@ -8,7 +8,6 @@ import { IP_POLICY, ipKey, retryAfterSeconds, type ThrottlePolicy } from '../thr
  * new hash), so one link must not buy unlimited work (OWASP ASVS 5.0 V6.3.1, checklist RL-01).
  */
 export const LINK_POLICY: ThrottlePolicy = { lockFrom: 5, baseLockSeconds: 60, maxLockSeconds: 3600, hardLimit: 20, decaySeconds: null };
-export const linkKey = (tokenHash: string) => `link:${tokenHash}`;
 
 const tooMany = (retryAfterSeconds: number) =>
   new DomainError('rate_limited', 'Too many attempts with this link or from your network. Try again later.', { retryAfterSeconds });

@@ -4,6 +4,7 @@ import type { ActiveSession } from '../session/session-store.ts';
 import { requireAdminRole } from '../instance/require-admin.ts';
 import { describeTwoFactor, type TwoFactorState, type TwoFactorStatus } from '../account/describe-me.ts';
 import type { PasswordPolicy } from '../policy/policy.ts';
+import { effectiveTwoFactorStatus } from '../policy/two-factor-rules.ts';
 import type { Instance } from '../instance/instance.ts';
 import type { ListedUser, TwoFactorPair, UserSort } from './user-directory.ts';
 
@@ -25,14 +26,21 @@ export interface UserList {
 export const MAX_PAGE_SIZE = 100;
 
 /**
- * The stored pairs behind an effective status (SPEC §1), given the instance's auto-enable: with it,
- * a user whose own switch is off is `pending` too. An app implies the switch is on.
+ * The stored (app, own switch) pairs that occur: an app implies the switch is on (confirming an
+ * app turns it on, turning 2FA off removes the app), so the list query needs no fourth branch.
+ */
+const STORED_PAIRS: readonly TwoFactorPair[] = [
+  { associated: true, enabled: true },
+  { associated: false, enabled: true },
+  { associated: false, enabled: false },
+];
+
+/**
+ * The stored pairs behind an effective status (SPEC §1), the inverse of effectiveTwoFactorStatus
+ * under the instance's policy: with auto-enable, a user whose own switch is off is `pending` too.
  */
 export function pairsFor(status: TwoFactorStatus, policy: PasswordPolicy): TwoFactorPair[] {
-  const auto = policy.twoFactor.autoEnable;
-  if (status === 'active') return [{ associated: true, enabled: true }];
-  if (status === 'pending') return auto ? [{ associated: false, enabled: true }, { associated: false, enabled: false }] : [{ associated: false, enabled: true }];
-  return auto ? [] : [{ associated: false, enabled: false }];
+  return STORED_PAIRS.filter((pair) => effectiveTwoFactorStatus(policy, pair) === status);
 }
 
 /** GET /admin/users: search, filter by 2FA status, sort, cursor pages, counts by status. */
@@ -76,8 +84,7 @@ function item(user: ListedUser, policy: PasswordPolicy): UserListItem {
 export function countByStatus(pairs: Array<TwoFactorPair & { n: number }>, policy: PasswordPolicy): Record<TwoFactorStatus, number> {
   const counts = { active: 0, pending: 0, off: 0 };
   for (const pair of pairs) {
-    const status = pair.associated ? 'active' : pair.enabled || policy.twoFactor.autoEnable ? 'pending' : 'off';
-    counts[status] += pair.n;
+    counts[effectiveTwoFactorStatus(policy, pair)] += pair.n;
   }
   return counts;
 }

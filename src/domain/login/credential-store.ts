@@ -1,18 +1,18 @@
 import type { Instance } from '../instance/instance.ts';
 import type { UserCredentials } from '../account/user.ts';
-import type { ThrottleState } from '../throttle/throttle.ts';
+import type { ThrottleKey, ThrottleStates } from '../throttle/throttle.ts';
 import type { PresentedLocation } from '../known-location/known-location.ts';
 
 export interface LoginLookup {
   /** null when the instance or the user does not exist; disabled users are returned. */
   account: { instance: Instance; user: UserCredentials; associated: boolean } | null;
   /** States of the throttle keys asked for, whether or not the account exists. */
-  throttles: Map<string, ThrottleState>;
+  throttles: ThrottleStates;
   /** The user's unexpired known locations among the presented device ids. */
   locations: PresentedLocation[];
 }
 
 /** The login lookup: one statement from (instance slug, email) to everything step 1 decides on. */
 export interface CredentialStore {
-  findForLogin(query: { instanceSlug: string; emailKey: string; throttleKeys: string[]; deviceIds: string[]; now: Date }): Promise<LoginLookup>;
+  findForLogin(query: { instanceSlug: string; emailKey: string; throttleKeys: ThrottleKey[]; deviceIds: string[]; now: Date }): Promise<LoginLookup>;
 }

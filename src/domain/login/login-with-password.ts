@@ -4,7 +4,7 @@ import { emailKey } from '../account/user.ts';
 import { normalizePassword } from '../account/password-rules.ts';
 import { startSession, type ClientInfo } from '../session/start-session.ts';
 import { describeStep, stageAfterPassword, type LoginStep } from './login-step.ts';
-import { deviceKey, ipKey, passwordKey } from '../throttle/throttle.ts';
+import { deviceKey, ipKey, passwordKey, type ThrottleKey } from '../throttle/throttle.ts';
 import { admitToHasher, reserveAttempt } from '../throttle/check-throttle.ts';
 import { attemptFailed, userOwner } from '../throttle/record-failure.ts';
 import { findKnownLocation, networkOf, type PresentedLocation } from '../known-location/known-location.ts';
@@ -67,7 +67,7 @@ export async function loginWithPassword(
 }
 
 /** The login lookup, then the attempt reserved on the address and on the account's (or the browser's) key. */
-async function lookUpAndReserve(deps: Deps, slug: string, email: string, accountKey: string, client: ClientInfo, now: Date) {
+async function lookUpAndReserve(deps: Deps, slug: string, email: string, accountKey: ThrottleKey, client: ClientInfo, now: Date) {
   const lookup = await deps.stores.credentials.findForLogin({
     instanceSlug: slug,
     emailKey: email,

@@ -210,6 +210,44 @@ export function twoFactorRequestMail(input: { instanceName: string; adminName: s
   };
 }
 
+/** The weekly reminder to a user whose 2FA is on with no app yet (SPEC rule 3's rollout); no name, no secret. */
+export function setupReminderMail(input: { to: string; instanceName: string; loginUrl: string; deadline: Date | null }): MailMessage {
+  input = mailSafe(input);
+  const subject = `Set up two-factor authentication for ${input.instanceName}`;
+  const deadline = input.deadline ? ` From ${input.deadline.toISOString().slice(0, 10)} you will not be able to log in without it.` : '';
+  const lines = [
+    'Hello,',
+    '',
+    `Two-factor authentication is turned on for your ${input.instanceName} account, but no authenticator app is set up yet.${deadline}`,
+    `Log in and follow the steps: ${input.loginUrl}`,
+  ];
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [escapeHtml(lines[2]!), `<a href="${escapeHtml(input.loginUrl)}">Log in and set it up</a>`]),
+  };
+}
+
+/** The one warning per password before it expires (SPEC rule 10); no name, no secret. */
+export function passwordExpiryWarningMail(input: { to: string; instanceName: string; loginUrl: string; expiresAt: Date }): MailMessage {
+  input = mailSafe(input);
+  const expires = input.expiresAt.toISOString().slice(0, 10);
+  const subject = `Your ${input.instanceName} password expires on ${expires}`;
+  const lines = [
+    'Hello,',
+    '',
+    `Your ${input.instanceName} password expires on ${expires}. Your organisation asks you to change it before then; after that date you will have to change it when you log in.`,
+    `Log in and open My Profile: ${input.loginUrl}`,
+  ];
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [escapeHtml(lines[2]!), `<a href="${escapeHtml(input.loginUrl)}">Log in and change it</a>`]),
+  };
+}
+
 export function twoFactorOffMail(input: { to: string; name: string; instanceName: string; at: Date; ip: string | null }): MailMessage {
   input = mailSafe(input);
   const subject = `Two-factor authentication was turned off for your ${input.instanceName} account`;

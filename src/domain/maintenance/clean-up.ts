@@ -1,6 +1,7 @@
 import type { Deps } from '../shared/deps.ts';
 import { addSeconds } from '../shared/clock.ts';
 import type { HousekeepingCounts } from './housekeeping-store.ts';
+import { loginUrl, passwordExpiryWarningMail, setupReminderMail } from '../mail/templates.ts';
 
 /** Sent mail is kept 30 days (for admins' delivery questions), then deleted. */
 export const SENT_MAIL_RETENTION_SECONDS = 30 * 24 * 60 * 60;
@@ -14,10 +15,14 @@ const REMINDER_BATCH = 5000;
  */
 export async function sendReminders(deps: Deps): Promise<{ setup: number; expiry: number }> {
   const now = deps.clock.now();
-  // The login link of each mail is this prefix and the instance's slug.
-  const loginUrlPrefix = new URL('/login?instance=', deps.publicUrl).toString();
-  const setup = await deps.stores.housekeeping.remindPendingSetup(now, addSeconds(now, -REMINDER_INTERVAL_SECONDS), REMINDER_BATCH, loginUrlPrefix);
-  const expiry = await deps.stores.housekeeping.warnExpiringPasswords(now, REMINDER_BATCH, loginUrlPrefix);
+  // The mails are the templates' (mail/templates.ts), rendered inside the store's transaction for
+  // each user it picks: decided, queued and marked together, once per user.
+  const setup = await deps.stores.housekeeping.remindPendingSetup(now, addSeconds(now, -REMINDER_INTERVAL_SECONDS), REMINDER_BATCH, (due) =>
+    setupReminderMail({ to: due.to, instanceName: due.instanceName, loginUrl: loginUrl(deps.publicUrl, due.instanceSlug), deadline: due.deadline }),
+  );
+  const expiry = await deps.stores.housekeeping.warnExpiringPasswords(now, REMINDER_BATCH, (due) =>
+    passwordExpiryWarningMail({ to: due.to, instanceName: due.instanceName, loginUrl: loginUrl(deps.publicUrl, due.instanceSlug), expiresAt: due.expiresAt }),
+  );
   if (setup + expiry > 0) deps.mailQueued();
   return { setup, expiry };
 }

@@ -1,3 +1,22 @@
+import type { MailMessage } from '../mail/mail.ts';
+
+/** A user due for the 2FA setup reminder: what its template needs. */
+export interface SetupReminderDue {
+  to: string;
+  instanceName: string;
+  instanceSlug: string;
+  /** When enforcement starts, if the instance set a date. */
+  deadline: Date | null;
+}
+
+/** A user whose password is due for its expiry warning. */
+export interface ExpiryWarningDue {
+  to: string;
+  instanceName: string;
+  instanceSlug: string;
+  expiresAt: Date;
+}
+
 export interface HousekeepingCounts {
   sessions: number;
   knownLocations: number;
@@ -12,11 +31,15 @@ export interface HousekeepingStore {
   /** Writes (or rewrites) each instance's 2FA counts for `day` (YYYY-MM-DD), for the adoption chart. */
   snapshotAdoption(day: string): Promise<void>;
   /**
-   * Queues a reminder to every active user whose 2FA is enabled (by them or by auto-enable) with
-   * no app yet, not reminded since `remindedBefore`, and existing since then (at most `limit`).
-   * The mail has no secret and is the same for everyone but the instance's name and deadline.
+   * Queues `render(due)` (no secret: not sealed) to every active user whose 2FA status is
+   * `pending`, not reminded since `remindedBefore` and existing since then, at most `limit`, and
+   * marks them reminded: one transaction whose first statement locks the users it picks
+   * (skipping those a concurrent run holds), so each is reminded once. Returns how many.
    */
-  remindPendingSetup(now: Date, remindedBefore: Date, limit: number, loginUrlPrefix: string): Promise<number>;
-  /** Queues a warning to users whose password expires within the instance's warnDays (once per password). */
-  warnExpiringPasswords(now: Date, limit: number, loginUrlPrefix: string): Promise<number>;
+  remindPendingSetup(now: Date, remindedBefore: Date, limit: number, render: (due: SetupReminderDue) => MailMessage): Promise<number>;
+  /**
+   * Queues `render(due)` to users whose password is inside its warning (passwordWarningFrom up
+   * to the expiry), once per password, at most `limit`; the same transaction as above.
+   */
+  warnExpiringPasswords(now: Date, limit: number, render: (due: ExpiryWarningDue) => MailMessage): Promise<number>;
 }

@@ -8,6 +8,24 @@ export function isTwoFactorEnabled(policy: PasswordPolicy, user: Pick<User, 'two
   return user.twoFactorEnabled || policy.twoFactor.autoEnable;
 }
 
+export type TwoFactorStatus = 'active' | 'pending' | 'off';
+
+/** SPEC §1: active = enabled and associated; pending = enabled, no app yet; off = not enabled. */
+export function twoFactorStatus(enabled: boolean, associated: boolean): TwoFactorStatus {
+  if (!enabled) return 'off';
+  return associated ? 'active' : 'pending';
+}
+
+/**
+ * The one home of the 2FA status of a stored (own switch, app) pair under the instance's policy:
+ * the /me answer, the Users list (items, filters, counts), the adoption chart and the setup
+ * reminders all derive it here. Its SQL copy (twoFactorStatusSql, storage/policy-sql.ts), for
+ * the statements over every user, is pinned to it by test/storage/policy-sql.test.ts.
+ */
+export function effectiveTwoFactorStatus(policy: PasswordPolicy, pair: { enabled: boolean; associated: boolean }): TwoFactorStatus {
+  return twoFactorStatus(isTwoFactorEnabled(policy, { twoFactorEnabled: pair.enabled }), pair.associated);
+}
+
 export interface SetupDemand {
   canPostpone: boolean;
   /** Postponements left before setup is required; absent without a limit. */
@@ -55,6 +73,17 @@ export function passwordExpiresAt(policy: PasswordPolicy, passwordChangedAt: Dat
   const days = policy.password.maxAgeDays;
   if (days === null || passwordChangedAt === null) return null;
   return new Date(passwordChangedAt.getTime() + days * DAY_MS);
+}
+
+/**
+ * SPEC rule 10: when the warning of the expiry starts, `warnDays` before it; without warnDays at
+ * the expiry itself (no warning ahead, as no warning mail is sent). null without rotation. The
+ * one home of the rule: /me returns it (the UI warns from then on) and the warning mail's SQL
+ * copy (passwordWarningFromSql) is pinned to it.
+ */
+export function passwordWarningFrom(policy: PasswordPolicy, passwordChangedAt: Date | null): Date | null {
+  const expires = passwordExpiresAt(policy, passwordChangedAt);
+  return expires && new Date(expires.getTime() - (policy.password.warnDays ?? 0) * DAY_MS);
 }
 
 export function isPasswordExpired(policy: PasswordPolicy, passwordChangedAt: Date | null, now: Date): boolean {

@@ -4,6 +4,7 @@ import { addSeconds } from '../shared/clock.ts';
 import type { ActiveSession } from './session-store.ts';
 import { mustSetUpNow } from '../policy/two-factor-rules.ts';
 import { parseSessionToken, SESSION_IDLE_SECONDS, SESSION_TOUCH_SECONDS } from './session.ts';
+import type { ThrottleKey } from '../throttle/throttle.ts';
 
 /**
  * The session behind a cookie value, or null. One statement: lookup, idle and absolute expiry,
@@ -13,7 +14,7 @@ import { parseSessionToken, SESSION_IDLE_SECONDS, SESSION_TOUCH_SECONDS } from '
 export async function authenticate(
   deps: Deps,
   token: string | undefined,
-  throttles?: { ipKey: string | null },
+  throttles?: { ipKey: ThrottleKey | null },
   list?: { sessions: number },
 ): Promise<ActiveSession | null> {
   const parsed = parseSessionToken(token);

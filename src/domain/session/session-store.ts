@@ -1,7 +1,7 @@
 import type { Instance } from '../instance/instance.ts';
 import type { User } from '../account/user.ts';
 import type { LoginStage, SecondFactorKind, Session } from './session.ts';
-import type { ThrottleState } from '../throttle/throttle.ts';
+import type { ThrottleKey, ThrottleStates } from '../throttle/throttle.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
 
 export interface ActiveSession {
@@ -20,7 +20,7 @@ export interface ActiveSession {
   /** Read only by the lookups of login steps (findActive with `throttles`); null otherwise. */
   backupCodeMac: string | null;
   /** Throttle states for the keys asked for (absent key: no failures). */
-  throttles: Map<string, ThrottleState>;
+  throttles: ThrottleStates;
   /** The user's full sessions, this one first; read only when findActive is asked to (`list`). */
   userSessions?: ListedSession[];
 }
@@ -66,7 +66,7 @@ export interface SessionStore {
     secretHash: string,
     times: { now: Date; idleCutoff: Date; touchBefore: Date },
     /** When given, also the states of the user's second-factor and password keys and of `ipKey` (login steps). */
-    throttles?: { ipKey: string | null },
+    throttles?: { ipKey: ThrottleKey | null },
     /** When given, also up to `sessions` of the user's unexpired, not idle full sessions (userSessions), in the same statement. */
     list?: { sessions: number },
   ): Promise<ActiveSession | null>;
@@ -86,7 +86,7 @@ export interface TenantSessionStore {
   rotate(
     previous: { id: string; secretHash: string } | null,
     next: NewSession,
-    effects?: { clearKeys?: string[]; touchLocationId?: string; audit?: NewAuditEvent[]; requirePrevious?: boolean },
+    effects?: { clearKeys?: ThrottleKey[]; touchLocationId?: string; audit?: NewAuditEvent[]; requirePrevious?: boolean },
   ): Promise<boolean>;
   /** Ends every session of the user except `exceptId`. */
   deleteForUser(userId: string, exceptId?: string): Promise<number>;

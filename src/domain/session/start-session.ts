@@ -6,6 +6,7 @@ import type { TenantStores } from '../shared/stores.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
 import { DomainError } from '../shared/errors.ts';
 import { PENDING_LOGIN_SECONDS } from '../totp/two-factor.ts';
+import type { ThrottleKey } from '../throttle/throttle.ts';
 
 export interface ClientInfo {
   ip: string | null;
@@ -70,7 +71,7 @@ export async function startSession(
   userId: string,
   stage: LoginStage,
   client: ClientInfo,
-  effects: { secondFactorAt?: Date | null; clearKeys?: string[]; touchLocationId?: string; audit?: NewAuditEvent[]; requirePrevious?: boolean } = {},
+  effects: { secondFactorAt?: Date | null; clearKeys?: ThrottleKey[]; touchLocationId?: string; audit?: NewAuditEvent[]; requirePrevious?: boolean } = {},
 ): Promise<string> {
   const { token, row } = newSession(deps, userId, stage, client, effects.secondFactorAt ?? null);
   if (!(await tenant.sessions.rotate(client.previousSession, row, effects))) {

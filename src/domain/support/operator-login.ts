@@ -7,7 +7,7 @@ import type { Deps } from '../shared/deps.ts';
 import { emailKey } from '../account/user.ts';
 import { normalizePassword } from '../account/password-rules.ts';
 import { admitToHasher, reserveAttempt } from '../throttle/check-throttle.ts';
-import { deviceKey, ipKey, operatorPasswordKey, operatorSecondFactorKey } from '../throttle/throttle.ts';
+import { deviceKey, ipKey, operatorPasswordKey, operatorSecondFactorKey, type ThrottleKey } from '../throttle/throttle.ts';
 import { findKnownLocation } from '../known-location/known-location.ts';
 import { newOperatorDevice, OPERATOR_DEVICE_SECONDS, type OperatorDevice } from './operator-device.ts';
 import { attemptFailed, type FailureOwner } from '../throttle/record-failure.ts';
@@ -132,7 +132,7 @@ export async function loginOperator(deps: Deps, input: { email: string; password
  * operator's own browser counts on its own key, so strangers' guesses at an operator's email do
  * not lock the operator out (issue 10 item 10).
  */
-async function lookUpAndReserveOperator(deps: Deps, email: string, accountKey: string, client: OperatorClient, now: Date) {
+async function lookUpAndReserveOperator(deps: Deps, email: string, accountKey: ThrottleKey, client: OperatorClient, now: Date) {
   const deviceKeys = client.deviceTokens.map((t) => deviceKey(t.id));
   const lookup = await deps.stores.operators.findForLogin(email, [accountKey, ...(client.ip ? [ipKey(client.ip)] : []), ...deviceKeys], client.deviceTokens.map((t) => t.id), now);
   const device = lookup.operator ? findKnownLocation(client.deviceTokens, lookup.devices, '', false) : null;

@@ -1,4 +1,4 @@
-import type { ThrottleState } from '../throttle/throttle.ts';
+import type { ThrottleKey, ThrottleStates } from '../throttle/throttle.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
 import type { PresentedLocation } from '../known-location/known-location.ts';
 
@@ -41,7 +41,7 @@ export interface ActiveOperatorSession {
   secretHash: string;
   operator: Operator;
   totp: { secretSealed: string; lastUsedStep: number } | null;
-  throttles: Map<string, ThrottleState>;
+  throttles: ThrottleStates;
 }
 
 /** Support operators live outside every instance (SPEC §1), with their own sessions. */
@@ -55,10 +55,10 @@ export interface OperatorStore {
    */
   findForLogin(
     emailKey: string,
-    throttleKeys: string[],
+    throttleKeys: ThrottleKey[],
     deviceIds: string[],
     now: Date,
-  ): Promise<{ operator: (Operator & { passwordHash: string; associated: boolean }) | null; throttles: Map<string, ThrottleState>; devices: PresentedLocation[] }>;
+  ): Promise<{ operator: (Operator & { passwordHash: string; associated: boolean }) | null; throttles: ThrottleStates; devices: PresentedLocation[] }>;
   /**
    * The session when it exists, is not expired or idle since before `idleCutoff`; with the
    * operator's second-factor and IP throttle states. Refreshes last_seen_at (at most once a minute).
@@ -67,10 +67,10 @@ export interface OperatorStore {
     id: string,
     secretHash: string,
     times: { now: Date; idleCutoff: Date; touchBefore: Date },
-    ipKey: string | null,
+    ipKey: ThrottleKey | null,
   ): Promise<ActiveOperatorSession | null>;
   /** Ends `previous` (when its hash matches) and stores `next`, clearing `clearKeys` and writing `audit`, in one statement. */
-  rotate(previous: { id: string; secretHash: string } | null, next: NewOperatorSession, effects: { clearKeys: string[]; audit: NewAuditEvent[] }): Promise<void>;
+  rotate(previous: { id: string; secretHash: string } | null, next: NewOperatorSession, effects: { clearKeys: ThrottleKey[]; audit: NewAuditEvent[] }): Promise<void>;
   setPendingTotp(sessionId: string, pending: { secretSealed: string; expiresAt: Date } | null): Promise<void>;
   /**
    * Records `step` as used if newer than the last one and, only then, swaps the session, clears
@@ -85,7 +85,7 @@ export interface OperatorStore {
      * unless one of `unlessHeld` (the device ids the browser presented) is already a live device
      * of the operator: a browser keeps one token instead of gaining one per login.
      */
-    effects: { clearKeys: string[]; audit: NewAuditEvent[]; device?: { id: string; secretHash: string; expiresAt: Date }; unlessHeld?: string[] },
+    effects: { clearKeys: ThrottleKey[]; audit: NewAuditEvent[]; device?: { id: string; secretHash: string; expiresAt: Date }; unlessHeld?: string[] },
   ): Promise<{ used: boolean; deviceStored: boolean }>;
   /**
    * Makes the sealed secret the operator's app with `step` used, ends their other sessions and

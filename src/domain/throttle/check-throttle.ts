@@ -1,7 +1,7 @@
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { HashSlot } from '../../crypto/password.ts';
-import { IP_POLICY, ACCOUNT_POLICY, clientAddressKey, ipKey, retryAfterSeconds, type ThrottlePolicy, type ThrottleState } from './throttle.ts';
+import { IP_POLICY, ACCOUNT_POLICY, clientAddressKey, ipKey, retryAfterSeconds, type ThrottleKey, type ThrottlePolicy, type ThrottleStates } from './throttle.ts';
 
 /**
  * Takes one attempt on an account key, and on the client's address key, before the credential is
@@ -13,8 +13,8 @@ import { IP_POLICY, ACCOUNT_POLICY, clientAddressKey, ipKey, retryAfterSeconds, 
  */
 export async function reserveAttempt(
   deps: Deps,
-  accountKey: string,
-  states: Map<string, ThrottleState>,
+  accountKey: ThrottleKey,
+  states: ThrottleStates,
   ip: string | null,
   now: Date,
   policy: ThrottlePolicy = ACCOUNT_POLICY,

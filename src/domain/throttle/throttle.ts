@@ -29,36 +29,75 @@ export interface ThrottleState {
 
 export type Factor = 'password' | 'second_factor';
 
-/** The password key names the (instance, email) pair, so unknown accounts have one too. */
-export const PASSWORD_KEY_PREFIX = 'pw:';
-export const passwordKey = (instanceSlug: string, emailKey: string) => `${PASSWORD_KEY_PREFIX}${instanceSlug}:${emailKey}`;
-/** User ids are unique across instances, so the user id alone names the key. */
-export const SECOND_FACTOR_KEY_PREFIX = '2fa:';
-export const secondFactorKey = (userId: string) => `${SECOND_FACTOR_KEY_PREFIX}${userId}`;
-export const IP_KEY_PREFIX = 'ip:';
-/** The client-address key: see clientAddressKey. */
-export const ipKey = (ip: string) => `${IP_KEY_PREFIX}${clientAddressKey(ip)}`;
 /**
- * A key of the browser that holds a valid known-location (or operator device) cookie: its owner's
- * attempts from it count here instead of on the account key, so strangers' failures on the account
- * do not lock the owner out on their own browser (RL-04, issue 10 item 10).
+ * What a counter counts: the table's key columns (scope, instance slug, subject), never one
+ * concatenated string. The instance slug is set only for the password scope, whose key names the
+ * (instance, email) pair as typed, so unknown instances and accounts have a key too (RL-07).
  */
+export type ThrottleScope =
+  | 'password'
+  | 'second_factor'
+  | 'address'
+  | 'device'
+  | 'reauth'
+  | 'link'
+  | 'operator_password'
+  | 'operator_second_factor';
+
+export interface ThrottleKeyParts {
+  readonly scope: ThrottleScope;
+  readonly instanceSlug: string | null;
+  readonly subject: string;
+}
+
+declare const builtByConstructor: unique symbol;
+/** A throttle key, built only by the named constructors below (the brand keeps out object literals). */
+export type ThrottleKey = ThrottleKeyParts & { readonly [builtByConstructor]: true };
+
+const throttleKey = (scope: ThrottleScope, subject: string, instanceSlug: string | null = null): ThrottleKey =>
+  Object.freeze({ scope, instanceSlug, subject }) as ThrottleKey;
+
+export const sameThrottleKey = (a: ThrottleKeyParts, b: ThrottleKeyParts): boolean =>
+  a.scope === b.scope && a.instanceSlug === b.instanceSlug && a.subject === b.subject;
+
+/** Values found by throttle key (the states a lookup read, the counts a failure wrote). */
+export interface ThrottleMap<T> {
+  get(key: ThrottleKeyParts): T | undefined;
+  readonly size: number;
+}
+
+export function throttleMap<T>(entries: ReadonlyArray<readonly [ThrottleKeyParts, T]>): ThrottleMap<T> {
+  return { get: (key) => entries.find(([k]) => sameThrottleKey(k, key))?.[1], size: entries.length };
+}
+
+export type ThrottleStates = ThrottleMap<ThrottleState>;
+
+/** The password key names the (instance, email) pair, so unknown accounts have one too. */
+export const passwordKey = (instanceSlug: string, emailKey: string) => throttleKey('password', emailKey, instanceSlug);
+/** User ids are unique across instances, so the user id alone names the key. */
+export const secondFactorKey = (userId: string) => throttleKey('second_factor', userId);
+/** The client-address key (scope `address`): see clientAddressKey. */
+export const ipKey = (ip: string) => throttleKey('address', clientAddressKey(ip));
 /**
  * Re-authentication with the password inside a session (a factor change, a password change) counts
  * on a key of that session, not the account's: strangers' failed logins lock the account key, and
  * must not lock the owner out of the very changes they need while attacked (RL-04). A thief with the
  * session gets the same schedule and hard limit on this key, and cannot mint more sessions.
  */
-export const REAUTH_KEY_PREFIX = 'reauth:';
-export const reauthenticationKey = (sessionId: string) => `${REAUTH_KEY_PREFIX}${sessionId}`;
+export const reauthenticationKey = (sessionId: string) => throttleKey('reauth', sessionId);
 /** The account's schedule; forgotten after a quiet session lifetime (the session cannot outlive it). */
 export const REAUTH_POLICY: ThrottlePolicy = { ...ACCOUNT_POLICY, decaySeconds: 12 * 60 * 60 };
-export const DEVICE_KEY_PREFIX = 'dev:';
-export const deviceKey = (deviceId: string) => `${DEVICE_KEY_PREFIX}${deviceId}`;
-/** Support operators: their password key names no instance ('#' is never in a slug), their second-factor key their id. */
-export const operatorPasswordKey = (emailKey: string) => `${PASSWORD_KEY_PREFIX}#support:${emailKey}`;
-export const OPERATOR_SECOND_FACTOR_PREFIX = '2fa:op:';
-export const operatorSecondFactorKey = (operatorId: string) => `${OPERATOR_SECOND_FACTOR_PREFIX}${operatorId}`;
+/**
+ * A key of the browser that holds a valid known-location (or operator device) cookie: its owner's
+ * attempts from it count here instead of on the account key, so strangers' failures on the account
+ * do not lock the owner out on their own browser (RL-04, issue 10 item 10).
+ */
+export const deviceKey = (deviceId: string) => throttleKey('device', deviceId);
+/** A password link (reset or invitation), by the SHA-256 of its token. */
+export const linkKey = (tokenHash: string) => throttleKey('link', tokenHash);
+/** Support operators: their password key names no instance, their second-factor key their id. */
+export const operatorPasswordKey = (emailKey: string) => throttleKey('operator_password', emailKey);
+export const operatorSecondFactorKey = (operatorId: string) => throttleKey('operator_second_factor', operatorId);
 
 /**
  * What counts as one client address: an IPv4 address as it is, an IPv4-mapped IPv6 address as its

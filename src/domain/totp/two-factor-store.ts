@@ -2,6 +2,7 @@ import type { NewSession } from '../session/session-store.ts';
 import type { NewBackupCode } from '../backup-code/issue-backup-code.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
 import type { SealedMail } from '../mail/mail.ts';
+import type { ThrottleKey } from '../throttle/throttle.ts';
 
 export interface NewKnownLocation {
   id: string;
@@ -30,7 +31,7 @@ export interface TwoFactorStore {
   consumeStep(
     userId: string,
     step: number,
-    effects: { swap?: SessionSwap; clearKeys?: string[]; location?: NewKnownLocation | null; audit?: NewAuditEvent[]; mails?: SealedMail[]; now: Date },
+    effects: { swap?: SessionSwap; clearKeys?: ThrottleKey[]; location?: NewKnownLocation | null; audit?: NewAuditEvent[]; mails?: SealedMail[]; now: Date },
   ): Promise<boolean>;
   /**
    * Makes `secretSealed` the user's authenticator (replacing any earlier one) with `step` as used,
@@ -58,7 +59,7 @@ export interface TwoFactorStore {
     userId: string,
     oldMac: string,
     next: NewBackupCode,
-    effects: { swap?: SessionSwap; clearKeys?: string[]; audit?: NewAuditEvent[]; now: Date },
+    effects: { swap?: SessionSwap; clearKeys?: ThrottleKey[]; audit?: NewAuditEvent[]; now: Date },
   ): Promise<boolean>;
   /** Replaces the user's backup code (any earlier one stops working) and queues its mail. */
   replaceBackupCode(userId: string, next: NewBackupCode, audit: NewAuditEvent[], now: Date): Promise<void>;
@@ -76,5 +77,5 @@ export interface TwoFactorStore {
    * `clearKeys`, queues `mails` and writes `audit`. `enabled` is kept. false when the instance has
    * no such user (nothing changed).
    */
-  reset(userId: string, effects: { mails: SealedMail[]; clearKeys: string[]; audit: NewAuditEvent[]; now: Date }): Promise<boolean>;
+  reset(userId: string, effects: { mails: SealedMail[]; clearKeys: ThrottleKey[]; audit: NewAuditEvent[]; now: Date }): Promise<boolean>;
 }

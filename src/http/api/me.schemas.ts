@@ -14,7 +14,7 @@ export const twoFactorSchema = {
 
 export const meSchema = {
   type: 'object',
-  required: ['id', 'email', 'name', 'role', 'instance', 'twoFactor', 'passwordExpiresAt'],
+  required: ['id', 'email', 'name', 'role', 'instance', 'twoFactor', 'passwordExpiresAt', 'passwordWarningFrom'],
   properties: {
     id: { type: 'string' },
     email: { type: 'string' },
@@ -27,6 +27,8 @@ export const meSchema = {
     },
     twoFactor: twoFactorSchema,
     passwordExpiresAt: { type: ['string', 'null'] },
+    /** SPEC rule 10: from this instant the UI warns of the expiry (warnDays before it). */
+    passwordWarningFrom: { type: ['string', 'null'] },
     secondFactor: { type: ['string', 'null'], enum: ['totp', 'backup_code', null] },
     passwordMinLength: { type: 'integer' },
   },

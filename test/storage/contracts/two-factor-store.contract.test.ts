@@ -6,6 +6,7 @@ import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { newSessionToken } from '../../../src/domain/session/session.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
 import { sealMail } from '../../../src/domain/mail/seal-mail.ts';
+import { deviceKey, ipKey } from '../../../src/domain/throttle/throttle.ts';
 
 describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore on %s', (engine) => {
   let database: DatabaseHandle;
@@ -169,11 +170,11 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
   });
 
   it('counts concurrent failures without losing any, and restarts a decaying key after quiet', async () => {
-    const key = `test:${randomBytes(6).toString('hex')}`;
+    const key = deviceKey(randomBytes(6).toString('hex'));
     const now = new Date();
     await Promise.all(Array.from({ length: 20 }, () => deps.stores.throttles.recordFailure([{ key, decaySeconds: null }], now)));
     expect((await deps.stores.throttles.recordFailure([{ key, decaySeconds: null }], now)).get(key)).toBe(21);
-    const ip = `ip-test:${randomBytes(6).toString('hex')}`;
+    const ip = ipKey(`ip-test-${randomBytes(6).toString('hex')}`);
     await deps.stores.throttles.recordFailure([{ key: ip, decaySeconds: 60 }], now);
     expect((await deps.stores.throttles.recordFailure([{ key: ip, decaySeconds: 60 }], addSeconds(now, 30))).get(ip)).toBe(2);
     expect((await deps.stores.throttles.recordFailure([{ key: ip, decaySeconds: 60 }], addSeconds(now, 100))).get(ip)).toBe(1);

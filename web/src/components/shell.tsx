@@ -34,20 +34,20 @@ export function PublicShell({ children }: { children: ReactNode }) {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Members cannot read the policy's warnDays, so every page warns from two weeks before expiry. */
-const WARN_DAYS = 14;
 
-/** Whole days until the password expires (0: today or already), or null when no warning is due. */
-export function daysUntilExpiry(passwordExpiresAt: string | null, now = Date.now()): number | null {
-  if (!passwordExpiresAt) return null;
-  const days = Math.max(0, Math.ceil((Date.parse(passwordExpiresAt) - now) / DAY_MS));
-  return days <= WARN_DAYS ? days : null;
+/**
+ * Whole days until the password expires (0: today or already), or null when no warning is due:
+ * the server says when the warning starts (/me passwordWarningFrom, the policy's warnDays).
+ */
+export function daysUntilExpiry(me: Pick<Me, 'passwordExpiresAt' | 'passwordWarningFrom'>, now = Date.now()): number | null {
+  if (!me.passwordExpiresAt || !me.passwordWarningFrom || now < Date.parse(me.passwordWarningFrom)) return null;
+  return Math.max(0, Math.ceil((Date.parse(me.passwordExpiresAt) - now) / DAY_MS));
 }
 
 /** SPEC rule 10: from shortly before expiry, every page says so and links to the change. */
 function PasswordExpiryBanner({ me }: { me: Me }) {
   const location = useLocation();
-  const days = daysUntilExpiry(me.passwordExpiresAt);
+  const days = daysUntilExpiry(me);
   if (days === null) return null;
   const when = days === 0 ? 'today' : days === 1 ? 'in 1 day' : `in ${days} days`;
   return (

@@ -215,9 +215,9 @@ interface TableProps {
   ref?: Ref<HTMLTableElement>;
 }
 
-/** A reset is for someone with an app or with 2FA on; with both off there is nothing to reset. */
+/** A reset is for someone whose 2FA is not off (the server's status); with it off there is nothing to reset. */
 function canReset(user: ListedUser): boolean {
-  return user.twoFactor.associated || user.twoFactor.enabled;
+  return user.twoFactor.status !== 'off';
 }
 
 /** A password recovery (issue 10 item 3) is for an active user whose 2FA is on without an app: their emailed reset link is refused. */

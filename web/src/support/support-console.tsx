@@ -231,7 +231,7 @@ function SupportUserTable({ instanceName, users, onReset }: { instanceName: stri
 
 function UserAction({ user, onReset }: { user: SupportUser; onReset(user: SupportUser): void }) {
   if (user.role !== 'admin') return <span className="muted action-note">Reset by their administrators</span>;
-  if (!user.twoFactor.associated && !user.twoFactor.enabled) return <span className="muted action-note">2FA off: nothing to reset</span>;
+  if (user.twoFactor.status === 'off') return <span className="muted action-note">2FA off: nothing to reset</span>;
   return (
     <button type="button" className="button button-secondary button-small" aria-label={`Reset 2FA for ${user.name}`} onClick={() => onReset(user)}>
       Reset 2FA
