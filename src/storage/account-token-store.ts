@@ -1,9 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { AccountTokenStore, TokenPasswordStore } from '../domain/account/account-token-store.ts';
-import { insertAudit } from './audit-store.ts';
+import type { AccountTokenStore, TenantAccountTokenStore } from '../domain/account/account-token-store.ts';
 import type { Database } from './schema.ts';
-import { PASSWORD_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
-import { linkKey } from '../domain/account/link-throttle.ts';
 
 export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
   return {
@@ -50,52 +47,26 @@ export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
   };
 }
 
-export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): TokenPasswordStore {
+export function tenantAccountTokenStore(db: Kysely<Database>, instanceId: string): TenantAccountTokenStore {
   return {
-    async setPasswordWithToken(tokenHash, userId, passwordHash, now, audit, recoveryHash) {
-      const passwordKeyOf = sql`(select ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key from users u join instances i on i.id = u.instance_id
-                                 where u.instance_id = ${instanceId} and u.id = ${userId})`;
-      // Why one statement: the link works once even when submitted twice at the same moment. A
-      // successful reset proves the mailbox (and, with 2FA, the app), so it also lifts the
-      // account's lockout: a lock caused by strangers can always be ended by its owner.
-      // The recovery code (issue 10 item 3) is spent by the same statement, and the link only with
-      // it: two submissions at once, or one code with two links, set one password at most.
-      const recovered = recoveryHash
-        ? sql`update account_tokens set used_at = ${now}
-              where token_hash = ${recoveryHash} and purpose = 'recovery' and instance_id = ${instanceId} and user_id = ${userId}
-                and used_at is null and expires_at > ${now}
-                and exists (select 1 from account_tokens l where l.token_hash = ${tokenHash} and l.used_at is null and l.expires_at > ${now})
-              returning user_id`
-        : sql`select ${userId}::text as user_id`;
-      const { rows } = await sql<{ n: number }>`
-        with recovered as (
-          ${recovered}
-        ), spent as (
-          update account_tokens set used_at = ${now}
-          where token_hash = ${tokenHash} and instance_id = ${instanceId} and user_id = ${userId} and used_at is null and expires_at > ${now}
-            and exists (select 1 from recovered)
-          returning user_id
-        ), history as (
-          insert into password_history (instance_id, user_id, password_hash, created_at)
-          select instance_id, id, password_hash, ${now}::timestamptz from users
-          where instance_id = ${instanceId} and id = ${userId} and password_hash is not null and exists (select 1 from spent)
-        ), changed as (
-          update users set password_hash = ${passwordHash}, password_changed_at = ${now}
-          where instance_id = ${instanceId} and id = ${userId} and exists (select 1 from spent)
-        ), ended as (
-          delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from spent)
-        ), forgotten as (
-          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from spent)
-        ), others as (
-          delete from account_tokens where instance_id = ${instanceId} and user_id = ${userId} and token_hash <> ${tokenHash}
-            and token_hash <> ${recoveryHash ?? tokenHash} and used_at is null and exists (select 1 from spent)
-        ), unlocked as (
-          delete from throttles where key in (${passwordKeyOf}, ${SECOND_FACTOR_KEY_PREFIX} || ${userId}, ${linkKey(tokenHash)}) and exists (select 1 from spent)
-        ), audited as (
-          ${insertAudit(audit, 'spent')}
-        )
-        select count(*)::int as n from spent`.execute(db);
-      return Number(rows[0]?.n) === 1;
+    async consume(tokenHash, purpose, userId, now) {
+      // Why one conditional UPDATE: a link or code works once even when submitted twice at the
+      // same moment (single use, OWASP Forgot Password Cheat Sheet).
+      const result = await db
+        .updateTable('account_tokens')
+        .set({ used_at: now })
+        .where('token_hash', '=', tokenHash)
+        .where('purpose', '=', purpose)
+        .where('instance_id', '=', instanceId)
+        .where('user_id', '=', userId)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async deleteUnusedForUser(userId) {
+      const result = await db.deleteFrom('account_tokens').where('instance_id', '=', instanceId).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

@@ -1,4 +1,3 @@
-import type { NewAuditEvent } from '../audit/audit-event.ts';
 /** Single-use links (invitation, password reset) and administrator recovery codes: only the SHA-256 of each is stored. */
 export type AccountTokenPurpose = 'invitation' | 'reset' | 'recovery';
 
@@ -14,13 +13,13 @@ export interface AccountTokenStore {
   activeUntil(userId: string, purpose: AccountTokenPurpose, now: Date): Promise<Date | null>;
 }
 
-/** The password write that uses a token: one statement, and false when the token was used meanwhile. */
-export interface TokenPasswordStore {
+/** The account tokens of one instance's users, for the use-cases that spend them (password-links.ts). */
+export interface TenantAccountTokenStore {
   /**
-   * Marks the token used and sets the password, in one statement that also ends every session and
-   * known location of the user. Never touches 2FA (SPEC rule 13). With `recoveryHash`, the
-   * administrator's recovery code of the same user is used up in the same statement, and nothing
-   * happens unless both are still unused and unexpired.
+   * Marks the user's token of `purpose` used, if it is unused and unexpired: one conditional
+   * UPDATE, so of concurrent uses exactly one wins. false (nothing changed) otherwise.
    */
-  setPasswordWithToken(tokenHash: string, userId: string, passwordHash: string, now: Date, audit: NewAuditEvent[], recoveryHash?: string): Promise<boolean>;
+  consume(tokenHash: string, purpose: AccountTokenPurpose, userId: string, now: Date): Promise<boolean>;
+  /** Deletes the user's unused tokens of every purpose (links, invitations, recovery codes); returns how many. */
+  deleteUnusedForUser(userId: string): Promise<number>;
 }

@@ -11,9 +11,11 @@ import { adminRecoveryMail, invitationMail, passwordResetMail, passwordResetRefu
 import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
 import { checkSecondFactor, consumeSecondFactor } from '../totp/check-code.ts';
-import { secondFactorKey } from '../throttle/throttle.ts';
+import { passwordKey, secondFactorKey } from '../throttle/throttle.ts';
+import { POLICY_LIMITS } from '../policy/policy.ts';
+import { signOutEverywhere } from './change-password.ts';
 import { userEvent } from '../audit/audit-event.ts';
-import { countLinkRefusal, refuseLockedAddress, reserveLinkAttempt } from './link-throttle.ts';
+import { countLinkRefusal, linkKey, refuseLockedAddress, reserveLinkAttempt } from './link-throttle.ts';
 import type { ResetRequest } from './reset-request-store.ts';
 
 export const INVITATION_SECONDS = 7 * 24 * 60 * 60;
@@ -217,11 +219,24 @@ async function setPasswordWithOpenLink(
     await consumeSecondFactor(deps, { ...account, throttles }, checked, {}, client);
   }
   const passwordHash = await deps.hasher.hash(password);
-  if (
-    !(await deps.stores.forInstance(instance.id).tokenPasswords.setPasswordWithToken(hash, user.id, passwordHash, now, [
-      userEvent(now, 'password.reset', instance.id, user, client, { via: purpose === 'invitation' ? 'invitation' : recoveryHash ? 'admin_recovery' : 'reset_link' }),
-    ], recoveryHash))
-  ) {
-    throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
-  }
+  const via = purpose === 'invitation' ? 'invitation' : recoveryHash ? 'admin_recovery' : 'reset_link';
+  await deps.stores.transaction(async (stores) => {
+    const tenant = stores.forInstance(instance.id);
+    await tenant.users.lockById(user.id);
+    // Why single-use updates in one transaction: the link works once even when submitted twice
+    // at the same moment. The recovery code (issue 10 item 3) is spent with it, and the link only
+    // with it: a link refused after the code was spent rolls the code back, so two submissions at
+    // once, or one code with two links, set one password at most.
+    const spent =
+      (recoveryHash === undefined || (await tenant.accountTokens.consume(recoveryHash, 'recovery', user.id, now))) &&
+      (await tenant.accountTokens.consume(hash, purpose, user.id, now));
+    if (!spent) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+    await tenant.passwords.replace(user.id, passwordHash, now, POLICY_LIMITS.historyCount.max);
+    // Never touches 2FA (SPEC rule 13); ends what a password change ends.
+    await signOutEverywhere(tenant, user.id);
+    // A successful reset proves the mailbox (and, with 2FA, the app), so it also lifts the
+    // account's lockout: a lock caused by strangers can always be ended by its owner.
+    await stores.throttles.clear([passwordKey(instance.slug, emailKey(user.email)), secondFactorKey(user.id), linkKey(hash)]);
+    await stores.audit.record([userEvent(now, 'password.reset', instance.id, user, client, { via })]);
+  });
 }

@@ -29,6 +29,13 @@ export interface UserStore {
    */
   lockActiveAdmins(): Promise<string[]>;
   /**
+   * Locks the user's row (FOR UPDATE) until the transaction ends and returns the user as they are
+   * once any concurrent change committed; null when the instance has no such user. The cold paths
+   * (reset, disable, password change, links) and the enrolment take this lock first, so the
+   * credential changes of one user happen one after another (SES-07). Only inside stores.transaction.
+   */
+  lockById(id: string): Promise<User | null>;
+  /**
    * Adds one to the user's postponed setups while they are fewer than `limit` (null: no limit):
    * one conditional UPDATE, so parallel postponements cannot pass the limit. false: not counted.
    */
