@@ -1,25 +1,30 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { inTransaction } from './transaction.ts';
 import type { AccountTokenStore, TenantAccountTokenStore } from '../domain/account/account-token-store.ts';
 import type { Database } from './schema.ts';
 
 export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
   return {
-    async issue(userId, purpose, tokenHash, now, expiresAt, notIfIssuedAfter) {
-      const recent = notIfIssuedAfter
-        ? sql`and not exists (select 1 from account_tokens r where r.user_id = ${userId} and r.purpose = ${purpose} and r.created_at > ${notIfIssuedAfter})`
-        : sql``;
-      const { rows } = await sql<{ n: number }>`
-        with allowed as (
-          select instance_id, id from users where id = ${userId} ${recent}
-        ), replaced as (
-          delete from account_tokens where user_id = ${userId} and purpose = ${purpose} and used_at is null and exists (select 1 from allowed)
-        ), issued as (
-          insert into account_tokens (token_hash, instance_id, user_id, purpose, created_at, expires_at)
-          select ${tokenHash}, instance_id, id, ${purpose}, ${now}::timestamptz, ${expiresAt}::timestamptz from allowed
-          returning 1
-        )
-        select count(*)::int as n from issued`.execute(db);
-      return Number(rows[0]?.n) === 1;
+    async issue(userId, purpose, tokenHash, now, expiresAt) {
+      return inTransaction(db, async (tx) => {
+        const user = await tx.selectFrom('users').select('instance_id').where('id', '=', userId).executeTakeFirst();
+        if (!user) return false;
+        await tx.deleteFrom('account_tokens').where('user_id', '=', userId).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
+        await tx
+          .insertInto('account_tokens')
+          .values({ token_hash: tokenHash, instance_id: user.instance_id, user_id: userId, purpose, created_at: now, expires_at: expiresAt })
+          .execute();
+        return true;
+      });
+    },
+    async lastIssuedAt(userId, purpose) {
+      const row = await db
+        .selectFrom('account_tokens')
+        .select((eb) => eb.fn.max('created_at').as('last'))
+        .where('user_id', '=', userId)
+        .where('purpose', '=', purpose)
+        .executeTakeFirst();
+      return row?.last ? new Date(row.last) : null;
     },
     async find(tokenHash, purpose, now) {
       const row = await db

@@ -3,10 +3,12 @@ export type AccountTokenPurpose = 'invitation' | 'reset' | 'recovery';
 
 export interface AccountTokenStore {
   /**
-   * Stores a token for the user, replacing their earlier unused tokens of the same purpose; false
-   * (nothing stored) when one was issued after `notIfIssuedAfter` (a flood of mails to one person).
+   * Stores a token for the user, replacing their earlier unused tokens of the same purpose, in one
+   * transaction (the caller's, when it has one); false (nothing stored) when no such user.
    */
-  issue(userId: string, purpose: AccountTokenPurpose, tokenHash: string, now: Date, expiresAt: Date, notIfIssuedAfter?: Date): Promise<boolean>;
+  issue(userId: string, purpose: AccountTokenPurpose, tokenHash: string, now: Date, expiresAt: Date): Promise<boolean>;
+  /** When the user's newest token of this purpose (used or not) was issued; null when they have none. */
+  lastIssuedAt(userId: string, purpose: AccountTokenPurpose): Promise<Date | null>;
   /** The user the token belongs to, when it exists, is unused and unexpired; null otherwise. */
   find(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<{ instanceId: string; userId: string } | null>;
   /** When the user's unused, unexpired token of this purpose expires; null when they have none. */

@@ -75,23 +75,31 @@ export async function processPasswordResetRequests(deps: Deps, limit = 20): Prom
   return handled;
 }
 
+/** One queued request, inside the batch's transaction. */
 async function sendResetLink(deps: Deps, request: ResetRequest): Promise<void> {
   const now = deps.clock.now();
-  const lookup = await deps.stores.credentials.findForLogin({ instanceSlug: request.instanceSlug, emailKey: request.emailKey, throttleKeys: [], deviceIds: [], now });
-  const account = lookup.account;
+  const found = (await deps.stores.credentials.findForLogin({ instanceSlug: request.instanceSlug, emailKey: request.emailKey, throttleKeys: [], deviceIds: [], now })).account;
+  if (!found) return;
+  // The account as it is behind the user's row lock: a password change or a 2FA reset committing
+  // meanwhile is what the checks below see.
+  const tenant = deps.stores.forInstance(found.instance.id);
+  const account = (await tenant.users.lockById(found.user.id)) && (await tenant.users.findAccount(found.user.id));
   if (!account || account.user.status !== 'active') return;
+  const user = account.user;
   // A password changed since the request ends it, as it ends issued links (issue 10 item 13): a
   // request still queued then must not become a live link afterwards.
-  const changedAt = account.user.passwordChangedAt;
+  const changedAt = user.passwordChangedAt;
   if (changedAt && changedAt.getTime() > request.requestedAt.getTime()) return;
-  const link = newLink(deps, 'reset', account.instance.slug);
-  const needsAdministrator = resetNeedsAdministrator(account.instance.policy, account.user, account.associated);
-  // A recovery an administrator started: a new link still needs their code, so it may be mailed (and lives as long as the code).
-  const recoveryUntil = needsAdministrator ? await deps.stores.accountTokens.activeUntil(account.user.id, 'recovery', now) : null;
-  const expiresAt = recoveryUntil ?? addSeconds(now, RESET_SECONDS);
   // RL-09: at most one reset mail per account every few minutes, whoever asks.
-  if (!(await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, expiresAt, addSeconds(now, -RESET_INTERVAL_SECONDS)))) return;
-  const to = { to: account.user.email, name: account.user.name, instanceName: account.instance.name };
+  const lastIssuedAt = await deps.stores.accountTokens.lastIssuedAt(user.id, 'reset');
+  if (lastIssuedAt && lastIssuedAt.getTime() > addSeconds(now, -RESET_INTERVAL_SECONDS).getTime()) return;
+  const link = newLink(deps, 'reset', account.instance.slug);
+  const needsAdministrator = resetNeedsAdministrator(account.instance.policy, user, account.totp !== null);
+  // A recovery an administrator started: a new link still needs their code, so it may be mailed (and lives as long as the code).
+  const recoveryUntil = needsAdministrator ? await deps.stores.accountTokens.activeUntil(user.id, 'recovery', now) : null;
+  const expiresAt = recoveryUntil ?? addSeconds(now, RESET_SECONDS);
+  await deps.stores.accountTokens.issue(user.id, 'reset', link.hash, now, expiresAt);
+  const to = { to: user.email, name: user.name, instanceName: account.instance.name };
   // The token is stored either way (the flood guard above counts it), but mailed only when it may be used.
   const mail = !needsAdministrator
     ? passwordResetMail({ ...to, url: link.url })

@@ -29,7 +29,7 @@ export interface UserStore {
    */
   lockActiveAdmins(): Promise<string[]>;
   /**
-   * Locks the user's row (FOR UPDATE) until the transaction ends and returns the user as they are
+   * Locks the user's row (FOR NO KEY UPDATE) until the transaction ends and returns the user as they are
    * once any concurrent change committed; null when the instance has no such user. The cold paths
    * (reset, disable, password change, links) and the enrolment take this lock first, so the
    * credential changes of one user happen one after another (SES-07). Only inside stores.transaction.
