@@ -23,7 +23,7 @@ export interface UserStore {
   /** Changes role and/or status; disabling ends the user's sessions. null when no such user. */
   update(id: string, change: { role?: User['role']; status?: User['status'] }): Promise<User | null>;
   /**
-   * Locks the rows of the instance's active administrators (FOR UPDATE, in id order) until the
+   * Locks the rows of the instance's active administrators (FOR NO KEY UPDATE, in id order) until the
    * transaction ends and returns their ids: as they are once any concurrent change committed.
    * Only inside stores.transaction.
    */

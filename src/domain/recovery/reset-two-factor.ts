@@ -88,16 +88,25 @@ interface ResetRequest {
  * first and read again behind the lock, and `decide` sees the target as it is then (its role,
  * whether it has an app) and returns the reset to do, or throws to refuse. Why behind the lock: a
  * role change or an enrolment committed meanwhile must be what the decision sees (issue 10: a
- * demote, reset and promote; ADM-03). Returns the target as reset.
+ * demote, reset and promote; ADM-03). With `actingAdminId`, that administrator must still be one
+ * when the transaction runs. Returns the target as reset.
  */
 async function resetTwoFactor(
   deps: Deps,
   instance: Instance,
   userId: string,
   decide: (account: { user: User; hasApp: boolean }) => ResetRequest,
+  actingAdminId: string | null = null,
 ): Promise<User> {
   const target = await deps.stores.transaction(async (stores) => {
     const tenant = stores.forInstance(instance.id);
+    // The administrator's role as it is now, not as their session loaded it: a demotion or a
+    // disable committed meanwhile wins (OWASP ASVS 5.0 V2.3, business logic under concurrent
+    // requests). The administrators' rows first and in id order, as manage-users.ts takes them, so
+    // the two queue instead of deadlocking.
+    if (actingAdminId !== null && !(await tenant.users.lockActiveAdmins()).includes(actingAdminId)) {
+      throw new DomainError('forbidden', 'Only administrators can do this.');
+    }
     const locked = (await tenant.users.lockById(userId)) && (await tenant.users.findAccount(userId));
     if (!locked) throw new DomainError('not_found', 'No such user in this instance.');
     const request = decide({ user: locked.user, hasApp: locked.totp !== null });
@@ -166,7 +175,7 @@ export async function resetByAdmin(deps: Deps, active: ActiveSession, userId: st
       details: { by: 'admin', ...(reason ? { reason } : {}) },
       noticeAdmins: target.user.role === 'admin' ? { verifiedBy: null } : null,
     };
-  });
+  }, active.user.id);
 }
 
 /**
