@@ -152,7 +152,8 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
 
 /**
  * Runs `work` in a transaction (or the caller's) after `select … for update` on the user row:
- * credential changes of one user happen one after another (SES-07: an enrolment, a disable).
+ * credential changes of one user happen one after another (SES-07: an enrolment; the cold paths
+ * take the same row's lock through users.lockById).
  */
 async function withUserLocked<T>(db: Kysely<Database>, instanceId: string, userId: string, work: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
   const locked = async (tx: Kysely<Database>) => {
