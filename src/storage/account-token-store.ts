@@ -1,28 +1,30 @@
-import { sql, type Kysely } from 'kysely';
-import type { AccountTokenStore, TokenPasswordStore } from '../domain/account/account-token-store.ts';
-import { insertAudit } from './audit-store.ts';
+import type { Kysely } from 'kysely';
+import { inTransaction } from './transaction.ts';
+import type { AccountTokenStore, TenantAccountTokenStore } from '../domain/account/account-token-store.ts';
 import type { Database } from './schema.ts';
-import { linkKey, secondFactorKey } from '../domain/throttle/throttle.ts';
-import { deleteThrottleKeys } from './throttle-store.ts';
 
 export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
   return {
-    async issue(userId, purpose, tokenHash, now, expiresAt, notIfIssuedAfter) {
-      const recent = notIfIssuedAfter
-        ? sql`and not exists (select 1 from account_tokens r where r.user_id = ${userId} and r.purpose = ${purpose} and r.created_at > ${notIfIssuedAfter})`
-        : sql``;
-      const { rows } = await sql<{ n: number }>`
-        with allowed as (
-          select instance_id, id from users where id = ${userId} ${recent}
-        ), replaced as (
-          delete from account_tokens where user_id = ${userId} and purpose = ${purpose} and used_at is null and exists (select 1 from allowed)
-        ), issued as (
-          insert into account_tokens (token_hash, instance_id, user_id, purpose, created_at, expires_at)
-          select ${tokenHash}, instance_id, id, ${purpose}, ${now}::timestamptz, ${expiresAt}::timestamptz from allowed
-          returning 1
-        )
-        select count(*)::int as n from issued`.execute(db);
-      return Number(rows[0]?.n) === 1;
+    async issue(userId, purpose, tokenHash, now, expiresAt) {
+      return inTransaction(db, async (tx) => {
+        const user = await tx.selectFrom('users').select('instance_id').where('id', '=', userId).executeTakeFirst();
+        if (!user) return false;
+        await tx.deleteFrom('account_tokens').where('user_id', '=', userId).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
+        await tx
+          .insertInto('account_tokens')
+          .values({ token_hash: tokenHash, instance_id: user.instance_id, user_id: userId, purpose, created_at: now, expires_at: expiresAt })
+          .execute();
+        return true;
+      });
+    },
+    async lastIssuedAt(userId, purpose) {
+      const row = await db
+        .selectFrom('account_tokens')
+        .select((eb) => eb.fn.max('created_at').as('last'))
+        .where('user_id', '=', userId)
+        .where('purpose', '=', purpose)
+        .executeTakeFirst();
+      return row?.last ? new Date(row.last) : null;
     },
     async find(tokenHash, purpose, now) {
       const row = await db
@@ -50,56 +52,26 @@ export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
   };
 }
 
-export function tokenPasswordStore(db: Kysely<Database>, instanceId: string): TokenPasswordStore {
+export function tenantAccountTokenStore(db: Kysely<Database>, instanceId: string): TenantAccountTokenStore {
   return {
-    async setPasswordWithToken(tokenHash, userId, passwordHash, now, audit, recoveryHash) {
-      // The user's passwordKey (domain/throttle/throttle.ts), its parts read from the user's rows.
-      const passwordKeyOf = {
-        scope: 'password' as const,
-        instanceSlug: sql<string>`(select slug from instances where id = ${instanceId})`,
-        subject: sql<string>`(select email_key from users where instance_id = ${instanceId} and id = ${userId})`,
-      };
-      // Why one statement: the link works once even when submitted twice at the same moment. A
-      // successful reset proves the mailbox (and, with 2FA, the app), so it also lifts the
-      // account's lockout: a lock caused by strangers can always be ended by its owner.
-      // The recovery code (issue 10 item 3) is spent by the same statement, and the link only with
-      // it: two submissions at once, or one code with two links, set one password at most.
-      const recovered = recoveryHash
-        ? sql`update account_tokens set used_at = ${now}
-              where token_hash = ${recoveryHash} and purpose = 'recovery' and instance_id = ${instanceId} and user_id = ${userId}
-                and used_at is null and expires_at > ${now}
-                and exists (select 1 from account_tokens l where l.token_hash = ${tokenHash} and l.used_at is null and l.expires_at > ${now})
-              returning user_id`
-        : sql`select ${userId}::text as user_id`;
-      const { rows } = await sql<{ n: number }>`
-        with recovered as (
-          ${recovered}
-        ), spent as (
-          update account_tokens set used_at = ${now}
-          where token_hash = ${tokenHash} and instance_id = ${instanceId} and user_id = ${userId} and used_at is null and expires_at > ${now}
-            and exists (select 1 from recovered)
-          returning user_id
-        ), history as (
-          insert into password_history (instance_id, user_id, password_hash, created_at)
-          select instance_id, id, password_hash, ${now}::timestamptz from users
-          where instance_id = ${instanceId} and id = ${userId} and password_hash is not null and exists (select 1 from spent)
-        ), changed as (
-          update users set password_hash = ${passwordHash}, password_changed_at = ${now}
-          where instance_id = ${instanceId} and id = ${userId} and exists (select 1 from spent)
-        ), ended as (
-          delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from spent)
-        ), forgotten as (
-          delete from known_locations where instance_id = ${instanceId} and user_id = ${userId} and exists (select 1 from spent)
-        ), others as (
-          delete from account_tokens where instance_id = ${instanceId} and user_id = ${userId} and token_hash <> ${tokenHash}
-            and token_hash <> ${recoveryHash ?? tokenHash} and used_at is null and exists (select 1 from spent)
-        ), unlocked as (
-          ${deleteThrottleKeys([passwordKeyOf, secondFactorKey(userId), linkKey(tokenHash)], 'spent')}
-        ), audited as (
-          ${insertAudit(audit, 'spent')}
-        )
-        select count(*)::int as n from spent`.execute(db);
-      return Number(rows[0]?.n) === 1;
+    async consume(tokenHash, purpose, userId, now) {
+      // Why one conditional UPDATE: a link or code works once even when submitted twice at the
+      // same moment (single use, OWASP Forgot Password Cheat Sheet).
+      const result = await db
+        .updateTable('account_tokens')
+        .set({ used_at: now })
+        .where('token_hash', '=', tokenHash)
+        .where('purpose', '=', purpose)
+        .where('instance_id', '=', instanceId)
+        .where('user_id', '=', userId)
+        .where('used_at', 'is', null)
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async deleteUnusedForUser(userId) {
+      const result = await db.deleteFrom('account_tokens').where('instance_id', '=', instanceId).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
+      return Number(result.numDeletedRows);
     },
   };
 }

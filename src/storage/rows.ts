@@ -4,6 +4,7 @@ import type { Instance } from '../domain/instance/instance.ts';
 import type { User } from '../domain/account/user.ts';
 import type { Session } from '../domain/session/session.ts';
 import { throttleMap, type ThrottleScope, type ThrottleStates } from '../domain/throttle/throttle.ts';
+import type { UserRow } from './schema.ts';
 
 export interface InstanceColumns {
   id: string;
@@ -87,18 +88,8 @@ export const userColumns = [
   'users.setup_postponements',
 ] as const;
 
-export interface UserColumns {
-  id: string;
-  instance_id: string;
-  email: string;
-  name: string;
-  role: User['role'];
-  status: User['status'];
-  two_factor_enabled: boolean;
-  password_changed_at: Date | null;
-  created_at: Date;
-  setup_postponements: number;
-}
+/** The columns of userColumns, as schema.ts types them. */
+export type UserColumns = Pick<UserRow, 'id' | 'instance_id' | 'email' | 'name' | 'role' | 'status' | 'two_factor_enabled' | 'password_changed_at' | 'created_at' | 'setup_postponements'>;
 
 export function toUser(row: UserColumns): User {
   return {

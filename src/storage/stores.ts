@@ -17,7 +17,7 @@ import { mailLogStore } from './mail-log-store.ts';
 import { passwordStore } from './password-store.ts';
 import { userDirectoryStore } from './user-directory-store.ts';
 import { auditStore } from './audit-store.ts';
-import { accountTokenStore, tokenPasswordStore } from './account-token-store.ts';
+import { accountTokenStore, tenantAccountTokenStore } from './account-token-store.ts';
 import { resetRequestStore } from './reset-request-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
@@ -43,7 +43,7 @@ export function createStores(db: Kysely<Database>): Stores {
       mail: mailLogStore(db, instanceId),
       passwords: passwordStore(db, instanceId),
       directory: userDirectoryStore(db, instanceId),
-      tokenPasswords: tokenPasswordStore(db, instanceId),
+      accountTokens: tenantAccountTokenStore(db, instanceId),
     }),
     transaction: (work) =>
       db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx))),

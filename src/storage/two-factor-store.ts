@@ -3,11 +3,14 @@ import type { NewKnownLocation, SessionSwap, TwoFactorStore } from '../domain/to
 import type { Database } from './schema.ts';
 import { insertSession } from './session-store.ts';
 import { insertOutbox } from './outbox-store.ts';
-import { insertAudit, insertAuditWhere } from './audit-store.ts';
+import { insertAudit } from './audit-store.ts';
 import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
 import type { ThrottleKey } from '../domain/throttle/throttle.ts';
 
-/** Second-factor writes of one instance; each method is one statement (data-modifying CTEs). */
+/**
+ * Second-factor writes of one instance. The login steps' methods are one statement each
+ * (data-modifying CTEs, for the query budget); the cold paths' are single-row builder queries.
+ */
 export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFactorStore {
   const insertLocation = (userId: string, location: NewKnownLocation | null | undefined, now: Date, onlyIf?: string) => {
     if (!location) return sql`select 1 where false`;
@@ -121,76 +124,37 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
       return Number(rows[0]?.n) === 1;
     },
 
-    async replaceBackupCode(userId, next, audit, now) {
-      await sql`
-        with coded as (
-          ${upsertBackupCode(userId, next.mac, now)}
-        ), audited as (
-          ${insertAudit(audit)}
-        )
-        ${insertOutbox(instanceId, next.mail, now)}`.execute(db);
+    // The cold paths' rows (reset, disable, backup-code replacement): one row change each, run by
+    // the use-cases inside stores.transaction after users.lockById.
+    async deleteAuthenticator(userId) {
+      const result = await db.deleteFrom('totp_credentials').where('instance_id', '=', instanceId).where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
     },
 
-    async enable(userId, audit) {
-      await sql`
-        with audited as (
-          ${insertAudit(audit)}
-        )
-        update users set two_factor_enabled = true where instance_id = ${instanceId} and id = ${userId}`.execute(db);
+    async deleteBackupCode(userId) {
+      const result = await db.deleteFrom('backup_codes').where('instance_id', '=', instanceId).where('user_id', '=', userId).executeTakeFirst();
+      return Number(result.numDeletedRows) > 0;
     },
 
-    async reset(userId, { mails, clearKeys, audit, now }) {
-      // Why one statement: a reset half done (app removed, sessions still alive, or no trace of
-      // who did it) must not be possible, whatever fails in between.
-      const { rows } = await sql<{ id: string }>`
-        with target as (
-          select id from users where instance_id = ${instanceId} and id = ${userId}
-        ), removed as (
-          delete from totp_credentials where instance_id = ${instanceId} and user_id = (select id from target)
-        ), uncoded as (
-          delete from backup_codes where instance_id = ${instanceId} and user_id = (select id from target)
-        ), forgotten as (
-          delete from known_locations where instance_id = ${instanceId} and user_id = (select id from target)
-        ), ended as (
-          delete from sessions where instance_id = ${instanceId} and user_id = (select id from target)
-        ), cleared as (
-          ${deleteThrottleKeys(clearKeys, 'target')}
-        ), ${mails.length > 0 ? sql.join(mails.map((mail, i) => sql`${sql.raw(`mailed${i}`)} as (${insertOutbox(instanceId, mail, now, 'target')})`)) : sql`mailed as (select 1)`},
-        audited as (
-          ${insertAudit(audit, 'target')}
-        )
-        select id from target`.execute(db);
-      return rows.length === 1;
+    async replaceBackupCode(userId, mac, now) {
+      await db
+        .insertInto('backup_codes')
+        .values({ instance_id: instanceId, user_id: userId, code_mac: mac, created_at: now })
+        .onConflict((oc) => oc.columns(['instance_id', 'user_id']).doUpdateSet((eb) => ({ code_mac: eb.ref('excluded.code_mac'), created_at: eb.ref('excluded.created_at') })))
+        .execute();
     },
 
-    async disable(userId, audit, keepSessionId) {
-      // Why the user row is locked first and every other session ends here: removing a factor is
-      // a credential event (SES-07, ASVS 5.0 7.4.3; issue 10 item 17), and a session that
-      // survived it, or an enrolment confirmed meanwhile, would keep what the owner just removed.
-      return withUserLocked(db, instanceId, userId, async (tx) => {
-        const { rows } = await sql<{ id: string }>`
-          with uncoded as (
-            delete from backup_codes where instance_id = ${instanceId} and user_id = ${userId}
-          ), removed as (
-            delete from totp_credentials where instance_id = ${instanceId} and user_id = ${userId}
-          ), forgotten as (
-            delete from known_locations where instance_id = ${instanceId} and user_id = ${userId}
-          ), ended as (
-            delete from sessions where instance_id = ${instanceId} and user_id = ${userId} and id <> ${keepSessionId ?? ''}
-          ), audited as (
-            ${insertAudit(audit)}
-          )
-          update users set two_factor_enabled = false where instance_id = ${instanceId} and id = ${userId}
-          returning id`.execute(tx);
-        return rows.length === 1;
-      });
+    async setEnabled(userId, enabled) {
+      const result = await db.updateTable('users').set({ two_factor_enabled: enabled }).where('instance_id', '=', instanceId).where('id', '=', userId).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
     },
   };
 }
 
 /**
  * Runs `work` in a transaction (or the caller's) after `select … for update` on the user row:
- * credential changes of one user happen one after another (SES-07: an enrolment, a disable).
+ * credential changes of one user happen one after another (SES-07: an enrolment; the cold paths
+ * take the same row's lock through users.lockById).
  */
 async function withUserLocked<T>(db: Kysely<Database>, instanceId: string, userId: string, work: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
   const locked = async (tx: Kysely<Database>) => {

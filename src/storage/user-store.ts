@@ -21,9 +21,12 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
   });
   return {
     async lockActiveAdmins() {
-      // Why the rows and FOR UPDATE: PostgreSQL re-checks a locked row's WHERE after waiting for
+      // Why the rows and a row lock: PostgreSQL re-checks a locked row's WHERE after waiting for
       // a concurrent change, so an admin demoted or disabled meanwhile is not returned; the
-      // id order means two such transactions queue instead of deadlocking.
+      // id order means two such transactions queue instead of deadlocking. FOR NO KEY UPDATE, as
+      // lockById: an admin's 2FA reset holds these rows while it removes the target's app, and a
+      // login of that admin holding the app's row waits only for FOR UPDATE (its session's
+      // foreign key check takes FOR KEY SHARE), so FOR UPDATE could deadlock the two.
       const rows = await db
         .selectFrom('users')
         .select('id')
@@ -31,7 +34,7 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
         .where('role', '=', 'admin')
         .where('status', '=', 'active')
         .orderBy('id')
-        .forUpdate()
+        .forNoKeyUpdate()
         .execute();
       return rows.map((row) => row.id);
     },
@@ -81,6 +84,15 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
     },
     async findByEmail(email) {
       const row = await users().where('users.email_key', '=', emailKey(email)).executeTakeFirst();
+      return row ? toUser(row) : null;
+    },
+    async lockById(id) {
+      // Why FOR NO KEY UPDATE and not FOR UPDATE: it still queues every other lockById, the
+      // enrolment's and lockActiveAdmins' FOR UPDATE and any UPDATE of the row, but not the
+      // FOR KEY SHARE that a foreign key check takes. A login step that inserts a session of this
+      // user while holding its totp_credentials row would otherwise wait for this lock while the
+      // reset waits for that row: a deadlock (PostgreSQL docs, "Row-Level Locks").
+      const row = await users().where('users.id', '=', id).forNoKeyUpdate().executeTakeFirst();
       return row ? toUser(row) : null;
     },
     async findById(id) {

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { engines, freshPostgresDatabase } from '../support/db.ts';
-import { givenInstance, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
+import { givenInstance, givenUser, PASSWORD, testDeps, type TestDeps } from '../support/deps.ts';
+import { loadSessionForStep } from '../../src/domain/login/load-login-step.ts';
+import { resetByAdmin } from '../../src/domain/recovery/reset-two-factor.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { HttpClient } from '../support/http-client.ts';
@@ -65,6 +67,21 @@ describe.each(engines())('two admins changing each other at once on %s', (engine
     expect((await a.request({ method: 'PATCH', url: `/api/v1/admin/users/${second.id}`, payload: { role: 'member' } })).statusCode).toBe(200);
     expect(errorCode(await b.request({ method: 'PATCH', url: `/api/v1/admin/users/${first.id}`, payload: { status: 'disabled' } }))).toBe('forbidden');
     expect(await activeAdmins(database.db, instance.id)).toBe(1);
+  });
+
+  it("refuses a 2FA reset by an admin demoted after the session was loaded, and keeps the target's sessions", async () => {
+    const { instance, first, second } = await twoAdmins(deps);
+    const member = await givenUser(deps, instance);
+    const [a, b, m] = [new Client(app), new Client(app), new Client(app)];
+    await a.login(instance.slug, first.email, PASSWORD);
+    await b.login(instance.slug, second.email, PASSWORD);
+    await m.login(instance.slug, member.email, PASSWORD);
+    // The session as the reset's request loaded it, before the demotion below committed.
+    const stale = await loadSessionForStep(deps, b.cookies.get('keyward_session'), ['done'], null);
+    expect((await a.request({ method: 'PATCH', url: `/api/v1/admin/users/${second.id}`, payload: { role: 'member' } })).statusCode).toBe(200);
+    await expect(resetByAdmin(deps, stale, member.id, { ip: null, userAgent: null }, null)).rejects.toMatchObject({ code: 'forbidden' });
+    expect((await m.request({ method: 'GET', url: '/api/v1/me' })).statusCode).toBe(200);
+    expect(await database.db.selectFrom('audit_events').select('id').where('action', '=', 'two_factor.reset').where('target_id', '=', member.id).execute()).toEqual([]);
   });
 });
 

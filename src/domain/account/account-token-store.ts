@@ -1,26 +1,27 @@
-import type { NewAuditEvent } from '../audit/audit-event.ts';
 /** Single-use links (invitation, password reset) and administrator recovery codes: only the SHA-256 of each is stored. */
 export type AccountTokenPurpose = 'invitation' | 'reset' | 'recovery';
 
 export interface AccountTokenStore {
   /**
-   * Stores a token for the user, replacing their earlier unused tokens of the same purpose; false
-   * (nothing stored) when one was issued after `notIfIssuedAfter` (a flood of mails to one person).
+   * Stores a token for the user, replacing their earlier unused tokens of the same purpose, in one
+   * transaction (the caller's, when it has one); false (nothing stored) when no such user.
    */
-  issue(userId: string, purpose: AccountTokenPurpose, tokenHash: string, now: Date, expiresAt: Date, notIfIssuedAfter?: Date): Promise<boolean>;
+  issue(userId: string, purpose: AccountTokenPurpose, tokenHash: string, now: Date, expiresAt: Date): Promise<boolean>;
+  /** When the user's newest token of this purpose (used or not) was issued; null when they have none. */
+  lastIssuedAt(userId: string, purpose: AccountTokenPurpose): Promise<Date | null>;
   /** The user the token belongs to, when it exists, is unused and unexpired; null otherwise. */
   find(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<{ instanceId: string; userId: string } | null>;
   /** When the user's unused, unexpired token of this purpose expires; null when they have none. */
   activeUntil(userId: string, purpose: AccountTokenPurpose, now: Date): Promise<Date | null>;
 }
 
-/** The password write that uses a token: one statement, and false when the token was used meanwhile. */
-export interface TokenPasswordStore {
+/** The account tokens of one instance's users, for the use-cases that spend them (password-links.ts). */
+export interface TenantAccountTokenStore {
   /**
-   * Marks the token used and sets the password, in one statement that also ends every session and
-   * known location of the user. Never touches 2FA (SPEC rule 13). With `recoveryHash`, the
-   * administrator's recovery code of the same user is used up in the same statement, and nothing
-   * happens unless both are still unused and unexpired.
+   * Marks the user's token of `purpose` used, if it is unused and unexpired: one conditional
+   * UPDATE, so of concurrent uses exactly one wins. false (nothing changed) otherwise.
    */
-  setPasswordWithToken(tokenHash: string, userId: string, passwordHash: string, now: Date, audit: NewAuditEvent[], recoveryHash?: string): Promise<boolean>;
+  consume(tokenHash: string, purpose: AccountTokenPurpose, userId: string, now: Date): Promise<boolean>;
+  /** Deletes the user's unused tokens of every purpose (links, invitations, recovery codes); returns how many. */
+  deleteUnusedForUser(userId: string): Promise<number>;
 }

@@ -10,6 +10,7 @@ import { sealMail } from '../mail/seal-mail.ts';
 import { checkPasswordForAccount, isReusedPassword, minPasswordLength } from './password-rules.ts';
 import { verifyCurrentPassword } from './verify-current-password.ts';
 import { userEvent } from '../audit/audit-event.ts';
+import type { TenantStores } from '../shared/stores.ts';
 
 /**
  * POST /auth/password: the forced change of an expired password at login (SPEC rule 10), or a
@@ -42,16 +43,37 @@ export async function changePassword(
   }
   const newHash = await deps.hasher.hash(next);
   const fresh = newSession(deps, user.id, 'done', client, session.secondFactorAt, session.secondFactorKind);
-  const tenant = deps.stores.forInstance(instance.id);
   const audit = [userEvent(now, 'password.changed', instance.id, user, client, { expired: session.stage === 'change_password' })];
   if (session.stage === 'change_password') {
     const factors = session.secondFactorAt ? ['password', 'second_factor'] : ['password'];
     audit.push(userEvent(now, 'login.succeeded', instance.id, user, client, { factors, passwordChanged: true }));
   }
-  if (!(await tenant.passwords.change(user.id, newHash, POLICY_LIMITS.historyCount.max, { previousSessionId: session.id, next: fresh.row }, now, audit))) {
-    throw new DomainError('unauthenticated', 'Your sign-in has ended. Log in again.');
-  }
-  await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, passwordChangedMail({ to: user.email, name: user.name, instanceName: instance.name, at: now, ip: client.ip })), now);
+  await deps.stores.transaction(async (stores) => {
+    const tenant = stores.forInstance(instance.id);
+    await tenant.users.lockById(user.id);
+    // Only while the session that asked still exists, behind the lock: a reset or another change
+    // that ended it meanwhile wins, and this one changes nothing. It gets a new id (SES-03).
+    if (!(await tenant.sessions.rotate({ id: session.id, secretHash: active.secretHash }, fresh.row, { requirePrevious: true }))) {
+      throw new DomainError('unauthenticated', 'Your sign-in has ended. Log in again.');
+    }
+    await tenant.passwords.replace(user.id, newHash, now, POLICY_LIMITS.historyCount.max);
+    await signOutEverywhere(tenant, user.id, fresh.row.id);
+    await stores.audit.record(audit);
+    await stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, passwordChangedMail({ to: user.email, name: user.name, instanceName: instance.name, at: now, ip: client.ip })), now);
+  });
   deps.mailQueued();
   return { step: describeStep('done', instance, user, now), sessionToken: fresh.token };
+}
+
+/**
+ * What a new password ends, inside the caller's transaction: every session of the user but
+ * `keepSessionId`, every known location, and every unused reset link, invitation and recovery
+ * code. Why: SPEC rule 12 (a password change ends the other sessions and locations), and a link
+ * waiting in the mailbox must not outlive the password it was meant to replace (issue 10 item 13;
+ * checklist REC-02: "invalidated by … password change").
+ */
+export async function signOutEverywhere(tenant: TenantStores, userId: string, keepSessionId?: string): Promise<void> {
+  await tenant.sessions.deleteForUser(userId, keepSessionId);
+  await tenant.knownLocations.deleteAllForUser(userId);
+  await tenant.accountTokens.deleteUnusedForUser(userId);
 }

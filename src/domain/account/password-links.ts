@@ -11,7 +11,9 @@ import { adminRecoveryMail, invitationMail, passwordResetMail, passwordResetRefu
 import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
 import { checkSecondFactor, consumeSecondFactor } from '../totp/check-code.ts';
-import { secondFactorKey } from '../throttle/throttle.ts';
+import { linkKey, passwordKey, secondFactorKey } from '../throttle/throttle.ts';
+import { POLICY_LIMITS } from '../policy/policy.ts';
+import { signOutEverywhere } from './change-password.ts';
 import { userEvent } from '../audit/audit-event.ts';
 import { countLinkRefusal, refuseLockedAddress, reserveLinkAttempt } from './link-throttle.ts';
 import type { ResetRequest } from './reset-request-store.ts';
@@ -73,23 +75,31 @@ export async function processPasswordResetRequests(deps: Deps, limit = 20): Prom
   return handled;
 }
 
+/** One queued request, inside the batch's transaction. */
 async function sendResetLink(deps: Deps, request: ResetRequest): Promise<void> {
   const now = deps.clock.now();
-  const lookup = await deps.stores.credentials.findForLogin({ instanceSlug: request.instanceSlug, emailKey: request.emailKey, throttleKeys: [], deviceIds: [], now });
-  const account = lookup.account;
+  const found = (await deps.stores.credentials.findForLogin({ instanceSlug: request.instanceSlug, emailKey: request.emailKey, throttleKeys: [], deviceIds: [], now })).account;
+  if (!found) return;
+  // The account as it is behind the user's row lock: a password change or a 2FA reset committing
+  // meanwhile is what the checks below see.
+  const tenant = deps.stores.forInstance(found.instance.id);
+  const account = (await tenant.users.lockById(found.user.id)) && (await tenant.users.findAccount(found.user.id));
   if (!account || account.user.status !== 'active') return;
+  const user = account.user;
   // A password changed since the request ends it, as it ends issued links (issue 10 item 13): a
   // request still queued then must not become a live link afterwards.
-  const changedAt = account.user.passwordChangedAt;
+  const changedAt = user.passwordChangedAt;
   if (changedAt && changedAt.getTime() > request.requestedAt.getTime()) return;
-  const link = newLink(deps, 'reset', account.instance.slug);
-  const needsAdministrator = resetNeedsAdministrator(account.instance.policy, account.user, account.associated);
-  // A recovery an administrator started: a new link still needs their code, so it may be mailed (and lives as long as the code).
-  const recoveryUntil = needsAdministrator ? await deps.stores.accountTokens.activeUntil(account.user.id, 'recovery', now) : null;
-  const expiresAt = recoveryUntil ?? addSeconds(now, RESET_SECONDS);
   // RL-09: at most one reset mail per account every few minutes, whoever asks.
-  if (!(await deps.stores.accountTokens.issue(account.user.id, 'reset', link.hash, now, expiresAt, addSeconds(now, -RESET_INTERVAL_SECONDS)))) return;
-  const to = { to: account.user.email, name: account.user.name, instanceName: account.instance.name };
+  const lastIssuedAt = await deps.stores.accountTokens.lastIssuedAt(user.id, 'reset');
+  if (lastIssuedAt && lastIssuedAt.getTime() > addSeconds(now, -RESET_INTERVAL_SECONDS).getTime()) return;
+  const link = newLink(deps, 'reset', account.instance.slug);
+  const needsAdministrator = resetNeedsAdministrator(account.instance.policy, user, account.totp !== null);
+  // A recovery an administrator started: a new link still needs their code, so it may be mailed (and lives as long as the code).
+  const recoveryUntil = needsAdministrator ? await deps.stores.accountTokens.activeUntil(user.id, 'recovery', now) : null;
+  const expiresAt = recoveryUntil ?? addSeconds(now, RESET_SECONDS);
+  await deps.stores.accountTokens.issue(user.id, 'reset', link.hash, now, expiresAt);
+  const to = { to: user.email, name: user.name, instanceName: account.instance.name };
   // The token is stored either way (the flood guard above counts it), but mailed only when it may be used.
   const mail = !needsAdministrator
     ? passwordResetMail({ ...to, url: link.url })
@@ -217,11 +227,24 @@ async function setPasswordWithOpenLink(
     await consumeSecondFactor(deps, { ...account, throttles }, checked, {}, client);
   }
   const passwordHash = await deps.hasher.hash(password);
-  if (
-    !(await deps.stores.forInstance(instance.id).tokenPasswords.setPasswordWithToken(hash, user.id, passwordHash, now, [
-      userEvent(now, 'password.reset', instance.id, user, client, { via: purpose === 'invitation' ? 'invitation' : recoveryHash ? 'admin_recovery' : 'reset_link' }),
-    ], recoveryHash))
-  ) {
-    throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
-  }
+  const via = purpose === 'invitation' ? 'invitation' : recoveryHash ? 'admin_recovery' : 'reset_link';
+  await deps.stores.transaction(async (stores) => {
+    const tenant = stores.forInstance(instance.id);
+    await tenant.users.lockById(user.id);
+    // Why single-use updates in one transaction: the link works once even when submitted twice
+    // at the same moment. The recovery code (issue 10 item 3) is spent with it, and the link only
+    // with it: a link refused after the code was spent rolls the code back, so two submissions at
+    // once, or one code with two links, set one password at most.
+    const spent =
+      (recoveryHash === undefined || (await tenant.accountTokens.consume(recoveryHash, 'recovery', user.id, now))) &&
+      (await tenant.accountTokens.consume(hash, purpose, user.id, now));
+    if (!spent) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+    await tenant.passwords.replace(user.id, passwordHash, now, POLICY_LIMITS.historyCount.max);
+    // Never touches 2FA (SPEC rule 13); ends what a password change ends.
+    await signOutEverywhere(tenant, user.id);
+    // A successful reset proves the mailbox (and, with 2FA, the app), so it also lifts the
+    // account's lockout: a lock caused by strangers can always be ended by its owner.
+    await stores.throttles.clear([passwordKey(instance.slug, emailKey(user.email)), secondFactorKey(user.id), linkKey(hash)]);
+    await stores.audit.record([userEvent(now, 'password.reset', instance.id, user, client, { via })]);
+  });
 }

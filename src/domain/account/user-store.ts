@@ -23,11 +23,18 @@ export interface UserStore {
   /** Changes role and/or status; disabling ends the user's sessions. null when no such user. */
   update(id: string, change: { role?: User['role']; status?: User['status'] }): Promise<User | null>;
   /**
-   * Locks the rows of the instance's active administrators (FOR UPDATE, in id order) until the
+   * Locks the rows of the instance's active administrators (FOR NO KEY UPDATE, in id order) until the
    * transaction ends and returns their ids: as they are once any concurrent change committed.
    * Only inside stores.transaction.
    */
   lockActiveAdmins(): Promise<string[]>;
+  /**
+   * Locks the user's row (FOR NO KEY UPDATE) until the transaction ends and returns the user as they are
+   * once any concurrent change committed; null when the instance has no such user. The cold paths
+   * (reset, disable, password change, links) and the enrolment take this lock first, so the
+   * credential changes of one user happen one after another (SES-07). Only inside stores.transaction.
+   */
+  lockById(id: string): Promise<User | null>;
   /**
    * Adds one to the user's postponed setups while they are fewer than `limit` (null: no limit):
    * one conditional UPDATE, so parallel postponements cannot pass the limit. false: not counted.

@@ -10,8 +10,9 @@ export interface AuditQuery {
 }
 
 /**
- * The append-only audit log. Most events are written by the statement that makes the change
- * (each store method that records one takes an `audit` list); `record` is for the rest.
+ * The append-only audit log. The login steps' events are written by the statement that makes the
+ * change (each such store method takes an `audit` list); `record` is for the rest, in the
+ * transaction of the change (the cold paths: reset, disable, password change, links).
  */
 export interface AuditStore {
   record(events: NewAuditEvent[]): Promise<void>;

@@ -10,7 +10,7 @@ import { deviceLabel } from '../known-location/known-location.ts';
 export interface NewBackupCode {
   /** What is stored: a keyed MAC, never the code (BC-04). */
   mac: string;
-  /** The mail carrying the code, to be queued in the same statement that stores the MAC. */
+  /** The mail carrying the code, to be queued in the same statement or transaction that stores the MAC. */
   mail: SealedMail;
 }
 

@@ -24,12 +24,18 @@ export async function sendNewBackupCode(
     const factor: SecondFactorInput = { code: input.code };
     await consumeSecondFactor(deps, active, await checkSecondFactor(deps, active, factor, client, 'new_backup_code'), {}, client);
   }
-  const now = deps.clock.now();
-  await deps.stores.forInstance(active.instance.id).twoFactor.replaceBackupCode(
-    active.user.id,
-    issueBackupCode(deps, active.user, active.instance, 'replaced', client),
-    [userEvent(now, 'backup_code.replaced', active.instance.id, active.user, client)],
-    now,
-  );
+  const next = issueBackupCode(deps, active.user, active.instance, 'replaced', client);
+  await deps.stores.transaction(async (stores) => {
+    const tenant = stores.forInstance(active.instance.id);
+    // Behind the user's row lock: a reset or a disable committed meanwhile removed the app, and a
+    // backup code must not come back without it (SPEC glossary: one active code per user with an associated app).
+    await tenant.users.lockById(active.user.id);
+    const account = await tenant.users.findAccount(active.user.id);
+    if (!account?.totp) throw new DomainError('forbidden', 'Set up an authenticator app first: backup codes come with it.');
+    const now = deps.clock.now();
+    await tenant.twoFactor.replaceBackupCode(active.user.id, next.mac, now);
+    await stores.outbox.enqueue(active.instance.id, next.mail, now);
+    await stores.audit.record([userEvent(now, 'backup_code.replaced', active.instance.id, active.user, client)]);
+  });
   deps.mailQueued();
 }

@@ -35,17 +35,22 @@ export async function startPasswordRecovery(deps: Deps, active: ActiveSession, u
   // Rule 12: an admin action, so the role and, for a session that skipped the code, a step-up.
   requireAdmin(deps, active);
   if (userId === active.user.id) throw new DomainError('cannot_reset_self', 'Administrators cannot start a recovery of their own account. Ask another administrator or support.');
-  const account = await deps.stores.forInstance(active.instance.id).users.findAccount(userId);
-  if (!account) throw new DomainError('not_found', 'No such user in this instance.');
-  const { user, instance } = account;
-  if (user.status !== 'active' || !resetNeedsAdministrator(instance.policy, user, account.totp !== null)) {
-    throw new DomainError('recovery_not_needed', 'This user can reset their password by email, or log in. A recovery code is only for an active user whose two-factor authentication has no app.');
-  }
   const now = deps.clock.now();
   const expiresAt = addSeconds(now, RECOVERY_SECONDS);
   const code = newRecoveryCode();
-  const link = newLink(deps, 'reset', instance.slug);
+  const link = newLink(deps, 'reset', active.instance.slug);
   await deps.stores.transaction(async (stores) => {
+    const tenant = stores.forInstance(active.instance.id);
+    // The caller's role and the user's state as they are behind the locks (administrators first,
+    // in the order manage-users.ts takes them, then the user), as in an administrator's 2FA reset:
+    // a demotion, or an enrolment that made the recovery unneeded, committed meanwhile wins.
+    if (!(await tenant.users.lockActiveAdmins()).includes(active.user.id)) throw new DomainError('forbidden', 'Only administrators can do this.');
+    const account = (await tenant.users.lockById(userId)) && (await tenant.users.findAccount(userId));
+    if (!account) throw new DomainError('not_found', 'No such user in this instance.');
+    const { user, instance } = account;
+    if (user.status !== 'active' || !resetNeedsAdministrator(instance.policy, user, account.totp !== null)) {
+      throw new DomainError('recovery_not_needed', 'This user can reset their password by email, or log in. A recovery code is only for an active user whose two-factor authentication has no app.');
+    }
     // issue() replaces the user's earlier unused code and link: only the newest pair works.
     await stores.accountTokens.issue(user.id, 'recovery', recoveryCodeHash(code), now, expiresAt);
     await stores.accountTokens.issue(user.id, 'reset', link.hash, now, expiresAt);

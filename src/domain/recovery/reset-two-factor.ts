@@ -11,7 +11,6 @@ import { adminResetNoticeMail, loginUrl, twoFactorResetMail, type ResetBy } from
 import { sealMail } from '../mail/seal-mail.ts';
 import { operatorActor, userActor, userEvent, type AuditActor, type AuditClient } from '../audit/audit-event.ts';
 import { getInstanceBySlug } from '../account/find-instance.ts';
-import type { SealedMail } from '../mail/mail.ts';
 
 /** How support (or the host's operator) verified the identity of the person asking (SPEC rule 9). */
 export const VERIFICATION_METHODS = ['video_call', 'phone_callback', 'id_document', 'admin_confirmation', 'other'] as const;
@@ -76,7 +75,6 @@ function hasVisible(text: string): boolean {
 
 interface ResetRequest {
   instance: Instance;
-  target: User;
   actor: AuditActor;
   by: ResetBy;
   client: AuditClient;
@@ -86,42 +84,76 @@ interface ResetRequest {
 }
 
 /**
- * The effects of every reset (SPEC rules 8 and 9), in one statement: the app, the backup code,
- * the known locations and the sessions go, the second-factor lock is lifted, the mails are queued
- * and the audit event is written. `enabled` stays, so the next login asks for setup again.
+ * Runs a reset of `userId` (SPEC rules 8 and 9) as one transaction. The target's row is locked
+ * first and read again behind the lock, and `decide` sees the target as it is then (its role,
+ * whether it has an app) and returns the reset to do, or throws to refuse. Why behind the lock: a
+ * role change or an enrolment committed meanwhile must be what the decision sees (issue 10: a
+ * demote, reset and promote; ADM-03). With `actingAdminId`, that administrator must still be one
+ * when the transaction runs. Returns the target as reset.
  */
-async function performReset(deps: Deps, request: ResetRequest): Promise<void> {
-  const { instance, target } = request;
+async function resetTwoFactor(
+  deps: Deps,
+  instance: Instance,
+  userId: string,
+  decide: (account: { user: User; hasApp: boolean }) => ResetRequest,
+  actingAdminId: string | null = null,
+): Promise<User> {
+  const target = await deps.stores.transaction(async (stores) => {
+    const tenant = stores.forInstance(instance.id);
+    // The administrator's role as it is now, not as their session loaded it: a demotion or a
+    // disable committed meanwhile wins (OWASP ASVS 5.0 V2.3, business logic under concurrent
+    // requests). The administrators' rows first and in id order, as manage-users.ts takes them, so
+    // the two queue instead of deadlocking.
+    if (actingAdminId !== null && !(await tenant.users.lockActiveAdmins()).includes(actingAdminId)) {
+      throw new DomainError('forbidden', 'Only administrators can do this.');
+    }
+    const locked = (await tenant.users.lockById(userId)) && (await tenant.users.findAccount(userId));
+    if (!locked) throw new DomainError('not_found', 'No such user in this instance.');
+    const request = decide({ user: locked.user, hasApp: locked.totp !== null });
+    await removeSecondFactor({ ...deps, stores }, locked.user, request);
+    return locked.user;
+  });
+  deps.mailQueued();
+  return target;
+}
+
+/**
+ * The effects of every reset, inside the caller's transaction, so a crash leaves none of them
+ * half done (ADM-05): the app, the backup code, the known locations and every session go, the
+ * second-factor lock is lifted, the mails are queued and the audit event is written. `enabled`
+ * stays, so the next login asks for setup again.
+ */
+async function removeSecondFactor(deps: Deps, target: User, request: ResetRequest): Promise<void> {
+  const { instance, client } = request;
   const now = deps.clock.now();
   const tenant = deps.stores.forInstance(instance.id);
-  const mails: SealedMail[] = [
-    sealMail(
-      deps.secretBox,
-      twoFactorResetMail({
-        to: target.email,
-        name: target.name,
-        instanceName: instance.name,
-        at: now,
-        ip: request.client.ip,
-        by: request.by,
-        loginUrl: loginUrl(deps.publicUrl, instance.slug),
-        stillEnabled: isTwoFactorEnabled(instance.policy, target),
-      }),
-    ),
-  ];
+  await tenant.twoFactor.deleteAuthenticator(target.id);
+  await tenant.twoFactor.deleteBackupCode(target.id);
+  await tenant.knownLocations.deleteAllForUser(target.id);
+  await tenant.sessions.deleteForUser(target.id);
+  await deps.stores.throttles.clear([secondFactorKey(target.id)]);
+  const notice = {
+    to: target.email,
+    name: target.name,
+    instanceName: instance.name,
+    at: now,
+    ip: client.ip,
+    by: request.by,
+    loginUrl: loginUrl(deps.publicUrl, instance.slug),
+    stillEnabled: isTwoFactorEnabled(instance.policy, target),
+  };
+  await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, twoFactorResetMail(notice)), now);
   if (request.noticeAdmins) {
     const verifiedBy = request.noticeAdmins.verifiedBy;
     const method = verifiedBy ? VERIFICATION_METHOD_NAMES[verifiedBy.method] : null;
     for (const admin of await tenant.users.listAdmins(100)) {
-        if (admin.id === target.id || (request.actor.type === 'user' && admin.id === request.actor.id)) continue;
-      mails.push(sealMail(deps.secretBox, adminResetNoticeMail({ to: admin.email, name: admin.name, instanceName: instance.name, at: now, ip: request.client.ip, by: request.by, target, method })));
+      // Not the target (told above) and not the administrator who did it.
+      if (admin.id === target.id || (request.actor.type === 'user' && admin.id === request.actor.id)) continue;
+      const mail = adminResetNoticeMail({ to: admin.email, name: admin.name, instanceName: instance.name, at: now, ip: client.ip, by: request.by, target, method });
+      await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), now);
     }
   }
-  const audit = [userEvent(now, 'two_factor.reset', instance.id, target, request.client, request.details, request.actor)];
-  if (!(await tenant.twoFactor.reset(target.id, { mails, clearKeys: [secondFactorKey(target.id)], audit, now }))) {
-    throw new DomainError('not_found', 'No such user in this instance.');
-  }
-  deps.mailQueued();
+  await deps.stores.audit.record([userEvent(now, 'two_factor.reset', instance.id, target, client, request.details, request.actor)]);
 }
 
 /**
@@ -133,19 +165,17 @@ async function performReset(deps: Deps, request: ResetRequest): Promise<void> {
 export async function resetByAdmin(deps: Deps, active: ActiveSession, userId: string, client: AuditClient, reason: string | null): Promise<void> {
   requireAdmin(deps, active);
   if (userId === active.user.id) throw new DomainError('cannot_reset_self', 'Administrators cannot reset their own two-factor authentication. Ask support.');
-  const account = await deps.stores.forInstance(active.instance.id).users.findAccount(userId);
-  if (!account) throw new DomainError('not_found', 'No such user in this instance.');
-  const target = account.user;
-  if (account.totp) requireEqualOrStrongerFactor(deps, active);
-  await performReset(deps, {
-    instance: active.instance,
-    target,
-    actor: userActor(active.user),
-    by: { kind: 'admin', name: active.user.name, email: active.user.email },
-    client,
-    details: { by: 'admin', ...(reason ? { reason } : {}) },
-    noticeAdmins: target.role === 'admin' ? { verifiedBy: null } : null,
-  });
+  await resetTwoFactor(deps, active.instance, userId, (target) => {
+    if (target.hasApp) requireEqualOrStrongerFactor(deps, active);
+    return {
+      instance: active.instance,
+      actor: userActor(active.user),
+      by: { kind: 'admin', name: active.user.name, email: active.user.email },
+      client,
+      details: { by: 'admin', ...(reason ? { reason } : {}) },
+      noticeAdmins: target.user.role === 'admin' ? { verifiedBy: null } : null,
+    };
+  }, active.user.id);
 }
 
 /**
@@ -172,17 +202,19 @@ export async function resetBySupport(
   verification: Verification,
   client: AuditClient,
 ): Promise<void> {
-  if (target.role !== 'admin') {
-    throw new DomainError('forbidden', "A member's two-factor authentication is reset by their instance's administrators.");
-  }
-  await performReset(deps, {
-    instance,
-    target,
-    actor: operatorActor(operator),
-    by: { kind: 'support', reference: verification.reference },
-    client,
-    details: { by: 'support', verification },
-    noticeAdmins: { verifiedBy: verification },
+  await resetTwoFactor(deps, instance, target.id, ({ user }) => {
+    // The role as it is behind the lock: an administrator demoted meanwhile is their admins' to reset.
+    if (user.role !== 'admin') {
+      throw new DomainError('forbidden', "A member's two-factor authentication is reset by their instance's administrators.");
+    }
+    return {
+      instance,
+      actor: operatorActor(operator),
+      by: { kind: 'support', reference: verification.reference },
+      client,
+      details: { by: 'support', verification },
+      noticeAdmins: { verifiedBy: verification },
+    };
   });
 }
 
@@ -190,16 +222,14 @@ export async function resetBySupport(
 export async function resetFromCli(deps: Deps, input: { instance: string; email: string; verification: unknown; operator: string }): Promise<User> {
   const verification = parseVerification(input.verification);
   const instance = await getInstanceBySlug(deps, input.instance.trim().toLowerCase());
-  const target = await deps.stores.forInstance(instance.id).users.findByEmail(input.email);
-  if (!target) throw new DomainError('not_found', `No user ${input.email} in instance "${instance.slug}".`);
-  await performReset(deps, {
+  const found = await deps.stores.forInstance(instance.id).users.findByEmail(input.email);
+  if (!found) throw new DomainError('not_found', `No user ${input.email} in instance "${instance.slug}".`);
+  return resetTwoFactor(deps, instance, found.id, ({ user }) => ({
     instance,
-    target,
     actor: { type: 'cli', id: null, label: `CLI: ${input.operator}` },
     by: { kind: 'cli', reference: verification.reference },
     client: { ip: null, userAgent: 'keyward CLI' },
     details: { by: 'cli', verification },
-    noticeAdmins: target.role === 'admin' ? { verifiedBy: verification } : null,
-  });
-  return target;
+    noticeAdmins: user.role === 'admin' ? { verifiedBy: verification } : null,
+  }));
 }

@@ -14,7 +14,7 @@ import type { MailLogStore } from '../mail/mail-log-store.ts';
 import type { PasswordStore } from '../account/password-store.ts';
 import type { UserDirectoryStore } from '../admin/user-directory.ts';
 import type { AuditStore } from '../audit/audit-store.ts';
-import type { AccountTokenStore, TokenPasswordStore } from '../account/account-token-store.ts';
+import type { AccountTokenStore, TenantAccountTokenStore } from '../account/account-token-store.ts';
 import type { ResetRequestStore } from '../account/reset-request-store.ts';
 
 export interface Stores {
@@ -45,5 +45,5 @@ export interface TenantStores {
   mail: MailLogStore;
   passwords: PasswordStore;
   directory: UserDirectoryStore;
-  tokenPasswords: TokenPasswordStore;
+  accountTokens: TenantAccountTokenStore;
 }

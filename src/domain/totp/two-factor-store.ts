@@ -19,8 +19,8 @@ export interface SessionSwap {
 }
 
 /**
- * Second-factor writes of one instance. Each method is one atomic statement, so a code is used
- * once even when two processes race (RFC 6238 §5.2, OTP-07).
+ * Second-factor writes of one instance. Each login-step method is one atomic statement, so a code
+ * is used once even when two processes race (RFC 6238 §5.2, OTP-07).
  */
 export interface TwoFactorStore {
   /**
@@ -61,21 +61,15 @@ export interface TwoFactorStore {
     next: NewBackupCode,
     effects: { swap?: SessionSwap; clearKeys?: ThrottleKey[]; audit?: NewAuditEvent[]; now: Date },
   ): Promise<boolean>;
-  /** Replaces the user's backup code (any earlier one stops working) and queues its mail. */
-  replaceBackupCode(userId: string, next: NewBackupCode, audit: NewAuditEvent[], now: Date): Promise<void>;
-  /** Turns 2FA on. */
-  enable(userId: string, audit: NewAuditEvent[]): Promise<void>;
-  /**
-   * Turns 2FA off, removing the authenticator, the backup code, known locations and every session
-   * of the user but `keepSessionId`, in one transaction that locks the user row first. false when
-   * the instance has no such user (nothing changed).
-   */
-  disable(userId: string, audit: NewAuditEvent[], keepSessionId?: string): Promise<boolean>;
-  /**
-   * An administrator's or support's reset (SPEC rules 8 and 9), in one statement: removes the
-   * authenticator, the backup code, the known locations and every session of the user, clears
-   * `clearKeys`, queues `mails` and writes `audit`. `enabled` is kept. false when the instance has
-   * no such user (nothing changed).
-   */
-  reset(userId: string, effects: { mails: SealedMail[]; clearKeys: ThrottleKey[]; audit: NewAuditEvent[]; now: Date }): Promise<boolean>;
+  // The cold paths (reset, disable, backup-code replacement) are use-cases that run these row
+  // changes inside stores.transaction, after users.lockById; the audit event and the mail are
+  // written by their own stores in the same transaction.
+  /** Removes the user's authenticator app; false when they had none (or no such user here). */
+  deleteAuthenticator(userId: string): Promise<boolean>;
+  /** Removes the user's backup code; false when they had none. */
+  deleteBackupCode(userId: string): Promise<boolean>;
+  /** Makes `mac` the user's backup code: any earlier one stops working. */
+  replaceBackupCode(userId: string, mac: string, now: Date): Promise<void>;
+  /** Turns the user's 2FA on or off (the app, if any, is left alone); false when no such user. */
+  setEnabled(userId: string, enabled: boolean): Promise<boolean>;
 }

@@ -103,18 +103,23 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const other = await givenInstance(deps);
     const foreign = deps.stores.forInstance(other.instance.id);
     expect(await foreign.twoFactor.consumeStep(admin.id, 500, { now: new Date() })).toBe(false);
-    expect(await foreign.twoFactor.disable(admin.id, [])).toBe(false);
+    expect(await foreign.twoFactor.deleteAuthenticator(admin.id)).toBe(false);
+    expect(await foreign.twoFactor.deleteBackupCode(admin.id)).toBe(false);
+    expect(await foreign.twoFactor.setEnabled(admin.id, false)).toBe(false);
+    expect((await deps.stores.forInstance(admin.instanceId).users.findById(admin.id))?.twoFactorEnabled).toBe(true);
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
     expect(await foreign.knownLocations.listForUser(admin.id, new Date())).toEqual([]);
     expect(await foreign.knownLocations.deleteAllForUser(admin.id)).toBe(0);
   });
 
-  it('turns 2FA off by removing the app and the known locations', async () => {
+  it('removes the app once and turns 2FA off, leaving the other rows to their own stores', async () => {
     const { admin, tenant } = await enrolled();
-    expect(await tenant.twoFactor.disable(admin.id, [])).toBe(true);
+    expect(await tenant.twoFactor.deleteAuthenticator(admin.id)).toBe(true);
+    expect(await tenant.twoFactor.deleteAuthenticator(admin.id)).toBe(false);
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
-    expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toEqual([]);
+    expect(await tenant.twoFactor.setEnabled(admin.id, false)).toBe(true);
     expect((await tenant.users.findById(admin.id))?.twoFactorEnabled).toBe(false);
+    expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toHaveLength(1);
   });
 
   it('lists only unexpired locations and deletes one by id for its owner only', async () => {
@@ -149,13 +154,38 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     expect(mails).toHaveLength(2);
   });
 
-  it('turns 2FA off with the backup code and every session but the one kept', async () => {
-    const { admin, tenant, sessionId } = await enrolled();
-    const other = session(admin.id);
-    await tenant.sessions.rotate(null, other.row);
-    expect(await tenant.twoFactor.disable(admin.id, [], sessionId)).toBe(true);
+  it('removes the backup code once, and replaces it with a new one', async () => {
+    const { admin, tenant } = await enrolled();
+    expect(await tenant.twoFactor.deleteBackupCode(admin.id)).toBe(true);
+    expect(await tenant.twoFactor.deleteBackupCode(admin.id)).toBe(false);
     expect(await database.db.selectFrom('backup_codes').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
-    expect((await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).map((r) => r.id)).toEqual([sessionId]);
+    await tenant.twoFactor.replaceBackupCode(admin.id, 'mac-1', new Date());
+    await tenant.twoFactor.replaceBackupCode(admin.id, 'mac-2', new Date());
+    expect((await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute()).map((r) => r.code_mac)).toEqual(['mac-2']);
+  });
+
+  it('locks a user of its own instance only, and the lock makes a second transaction wait', async () => {
+    const { admin, tenant } = await enrolled();
+    const other = await givenInstance(deps);
+    const order: string[] = [];
+    await Promise.all([
+      deps.stores.transaction(async (stores) => {
+        expect((await stores.forInstance(other.instance.id).users.lockById(admin.id))).toBeNull();
+        expect((await stores.forInstance(admin.instanceId).users.lockById(admin.id))?.id).toBe(admin.id);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        await stores.forInstance(admin.instanceId).twoFactor.setEnabled(admin.id, false);
+        order.push('first');
+      }),
+      (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await deps.stores.transaction(async (stores) => {
+          const locked = await stores.forInstance(admin.instanceId).users.lockById(admin.id);
+          order.push(`second saw enabled=${locked?.twoFactorEnabled}`);
+        });
+      })(),
+    ]);
+    expect(order).toEqual(['first', 'second saw enabled=false']);
+    expect((await tenant.users.findById(admin.id))?.twoFactorEnabled).toBe(false);
   });
 
   it('cannot use or replace the backup code of a user of another instance', async () => {
@@ -165,7 +195,7 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const foreign = deps.stores.forInstance(other.instance.id);
     expect(await foreign.twoFactor.consumeBackupCode(admin.id, code_mac, backup(admin.email), { now: new Date() })).toBe(false);
     // The composite foreign key (instance_id, user_id) refuses a row pointing into another instance.
-    await expect(foreign.twoFactor.replaceBackupCode(admin.id, backup(admin.email), [], new Date())).rejects.toThrow(/foreign key/);
+    await expect(foreign.twoFactor.replaceBackupCode(admin.id, backup(admin.email).mac, new Date())).rejects.toThrow(/foreign key/);
     expect((await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).executeTakeFirstOrThrow()).code_mac).toBe(code_mac);
   });
 
