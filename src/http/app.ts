@@ -19,6 +19,8 @@ import { supportRoutes } from './api/support.routes.ts';
 import { requestLogSerializers, LOG_REDACT_PATHS } from './log.ts';
 import { trustProxyOption } from './client-address.ts';
 
+const healthSchema = { type: 'object', additionalProperties: false, required: ['ok'], properties: { ok: { type: 'boolean' } } } as const;
+
 export interface AppOptions {
   publicUrl: URL;
   /** A hop count or the proxies' addresses; `true` is refused by config.ts (issue 10 item 7). */
@@ -53,7 +55,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   const jar = cookies(options.publicUrl);
   await app.register(
     async (api) => {
-      api.get('/health', async () => ({ ok: true }));
+      api.get('/health', { schema: { response: { 200: healthSchema } } }, async () => ({ ok: true }));
       await api.register(authRoutes(deps, jar));
       await api.register(meRoutes(deps, jar));
       await api.register(adminRoutes(deps, jar));

@@ -5,14 +5,15 @@ import { requireAdminRole } from '../instance/require-admin.ts';
 import { describeTwoFactor, type TwoFactorState, type TwoFactorStatus } from '../account/describe-me.ts';
 import type { PasswordPolicy } from '../policy/policy.ts';
 import type { Instance } from '../instance/instance.ts';
+import type { Role, UserStatus } from '../account/user.ts';
 import type { ListedUser, TwoFactorPair, UserSort } from './user-directory.ts';
 
 export interface UserListItem {
   id: string;
   email: string;
   name: string;
-  role: string;
-  status: string;
+  role: Role;
+  status: UserStatus;
   twoFactor: TwoFactorState;
 }
 

@@ -3,6 +3,7 @@ import { AUDIT_ACTIONS } from '../../domain/audit/audit-event.ts';
 /** An audit event as the API answers it (docs/recovery-and-audit.md). */
 export const auditEventSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'at', 'action', 'actor', 'target', 'ip', 'userAgent', 'details'],
   properties: {
     id: { type: 'string' },
@@ -10,11 +11,13 @@ export const auditEventSchema = {
     action: { type: 'string' },
     actor: {
       type: 'object',
+      additionalProperties: false,
       required: ['type', 'id', 'label'],
       properties: { type: { type: 'string' }, id: { type: ['string', 'null'] }, label: { type: 'string' } },
     },
     target: {
       type: ['object', 'null'],
+      additionalProperties: false,
       required: ['id', 'label'],
       properties: { id: { type: 'string' }, label: { type: 'string' } },
     },
@@ -26,12 +29,14 @@ export const auditEventSchema = {
 
 export const auditPageSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['events', 'nextCursor'],
   properties: { events: { type: 'array', items: auditEventSchema }, nextCursor: { type: ['string', 'null'] } },
 } as const;
 
 export const activitySchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['events'],
   properties: { events: { type: 'array', items: auditEventSchema } },
 } as const;
@@ -52,13 +57,6 @@ export const auditQuerySchema = {
 } as const;
 
 export const auditExportQuerySchema = { type: 'object', additionalProperties: false, properties: filterProperties } as const;
-
-export interface AuditQuerystring {
-  action?: string;
-  userId?: string;
-  limit?: string;
-  cursor?: string;
-}
 
 export const resetBodySchema = {
   type: ['object', 'null'],

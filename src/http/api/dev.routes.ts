@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { hostOfHostHeader, isLoopbackHost } from '../../net-address.ts';
 import { errorBody } from '../error-handler.ts';
@@ -14,14 +15,32 @@ export async function loopbackHostOnly(request: FastifyRequest, reply: FastifyRe
   }
 }
 
+/** What the dev mailbox page shows: the whole mail (it is a development tool on loopback only). */
+export const mailboxSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['messages'],
+  properties: {
+    messages: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['to', 'subject', 'text', 'html', 'sentAt'],
+        properties: { to: { type: 'string' }, subject: { type: 'string' }, text: { type: 'string' }, html: { type: 'string' }, sentAt: { type: 'string', format: 'date-time' } },
+      },
+    },
+  },
+} as const;
+
 /**
  * The dev mailbox. Registered only when config.devMailbox is on (KEYWARD_DEV_MAILBOX; loopback
  * listener and PUBLIC_URL, no SMTP_URL, no TRUST_PROXY), so a deployment has no such route at all
  * (CFG-01), and answering only to a loopback Host header.
  */
-export function devRoutes(deps: Deps) {
-  return async (app: FastifyInstance) => {
-    app.get('/dev/mailbox', { preHandler: loopbackHostOnly }, async () => {
+export function devRoutes(deps: Deps): RoutePlugin {
+  return async (app) => {
+    app.get('/dev/mailbox', { preHandler: loopbackHostOnly, schema: { response: { 200: mailboxSchema } } }, async () => {
       const messages = await deps.stores.devMailbox.list(200);
       return { messages: messages.map((m) => ({ ...m, sentAt: m.sentAt.toISOString() })) };
     });

@@ -3,6 +3,7 @@ import { MAX_PASSWORD_LENGTH } from '../../domain/account/password-rules.ts';
 /** The response schema doubles as an allow-list: fields not named here never leave the server. */
 export const twoFactorSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['enabled', 'associated', 'status', 'enforced'],
   properties: {
     enabled: { type: 'boolean' },
@@ -14,6 +15,7 @@ export const twoFactorSchema = {
 
 export const meSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'email', 'name', 'role', 'instance', 'twoFactor', 'passwordExpiresAt'],
   properties: {
     id: { type: 'string' },
@@ -22,6 +24,7 @@ export const meSchema = {
     role: { type: 'string' },
     instance: {
       type: 'object',
+      additionalProperties: false,
       required: ['slug', 'name', 'plan'],
       properties: { slug: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } },
     },
@@ -47,13 +50,6 @@ export const twoFactorBodySchema = {
   not: { required: ['code', 'backupCode'] },
 } as const;
 
-export interface TwoFactorBody {
-  enabled: boolean;
-  code?: string;
-  backupCode?: string;
-  currentPassword?: string;
-}
-
 export const newBackupCodeBodySchema = {
   type: ['object', 'null'],
   additionalProperties: false,
@@ -63,6 +59,7 @@ export const newBackupCodeBodySchema = {
 /** A browser as My Profile lists it (known locations, sessions): where and when, never the address. */
 export const placeSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'device', 'network', 'createdAt', 'lastUsedAt', 'expiresAt', 'current'],
   properties: {
     id: { type: 'string' },
@@ -77,6 +74,7 @@ export const placeSchema = {
 
 export const knownLocationsSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['locations'],
   properties: { locations: { type: 'array', items: placeSchema } },
 } as const;

@@ -11,10 +11,11 @@ const passwordProperties = { minLength: { type: 'integer' }, maxAgeDays: nullabl
 
 export const policySchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['twoFactor', 'password'],
   properties: {
-    twoFactor: { type: 'object', required: Object.keys(twoFactorProperties), properties: twoFactorProperties },
-    password: { type: 'object', required: Object.keys(passwordProperties), properties: passwordProperties },
+    twoFactor: { type: 'object', additionalProperties: false, required: Object.keys(twoFactorProperties), properties: twoFactorProperties },
+    password: { type: 'object', additionalProperties: false, required: Object.keys(passwordProperties), properties: passwordProperties },
   },
 } as const;
 
@@ -27,11 +28,6 @@ export const policyPatchSchema = {
     password: { type: 'object', additionalProperties: false, properties: passwordProperties },
   },
 } as const;
-
-export interface PolicyPatchBody {
-  twoFactor?: { autoEnable?: boolean; enforceSetup?: boolean; enforceFrom?: string | null; maxPostpones?: number | null };
-  password?: { minLength?: number; maxAgeDays?: number | null; warnDays?: number | null; historyCount?: number };
-}
 
 export const changePasswordBodySchema = {
   type: 'object',
@@ -75,6 +71,7 @@ export const linkInfoBodySchema = {
 
 export const linkInfoSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['passwordMinLength'],
   properties: { passwordMinLength: { type: 'integer' }, recoveryCodeRequired: { type: 'boolean' } },
 } as const;

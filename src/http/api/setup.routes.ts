@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { completeFirstRun, isFirstRunOpen } from '../../domain/setup/first-run.ts';
 import { MAX_PASSWORD_LENGTH } from '../../domain/account/password-rules.ts';
@@ -35,18 +35,14 @@ const setupBodySchema = {
   },
 } as const;
 
-interface SetupBody {
-  token: string;
-  instance: { slug: string; name: string; plan: string };
-  admin: { email: string; name: string; password: string };
-}
+const setupStatusSchema = { type: 'object', additionalProperties: false, required: ['open'], properties: { open: { type: 'boolean' } } } as const;
 
 /** First-run setup: open only while no instance exists, and only with the printed link. */
-export function setupRoutes(deps: Deps, jar: Cookies) {
-  return async (app: FastifyInstance) => {
-    app.get('/setup', async () => ({ open: await isFirstRunOpen(deps) }));
+export function setupRoutes(deps: Deps, jar: Cookies): RoutePlugin {
+  return async (app) => {
+    app.get('/setup', { schema: { response: { 200: setupStatusSchema } } }, async () => ({ open: await isFirstRunOpen(deps) }));
 
-    app.post<{ Body: SetupBody }>(
+    app.post(
       '/setup',
       { schema: { body: setupBodySchema, response: { 200: loginStepSchema } } },
       async (request, reply) => {
