@@ -29,5 +29,21 @@ export default tseslint.config(
   { files: ['src/domain/**/*.ts'], rules: restrict(infrastructure, ['**/storage/**', '**/http/**', '**/cli/**', '../../mail/**', '**/runtime*', '**/config*']) },
   { files: ['src/storage/**/*.ts'], rules: restrict(['fastify', 'nodemailer'], ['**/http/**', '**/cli/**', '**/mail/outbox-worker*']) },
   { files: ['src/http/**/*.ts'], rules: restrict(['kysely', 'pg', '@electric-sql/pglite'], ['**/storage/**', '**/cli/**']) },
-  { files: ['web/src/**/*.ts', 'web/src/**/*.tsx'], rules: restrict(infrastructure, ['**/src/domain/**', '**/src/storage/**', '**/src/http/**']) },
+  // The web talks to the server over HTTP only. It may name the server's API contract, with
+  // `import type` only, so that no server code reaches the bundle (docs/architecture.md).
+  {
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: infrastructure.map((name) => ({ name, message: 'This layer must not depend on it (STYLE.md dependency rule).' })),
+          patterns: [
+            { group: ['**/src/**', '!**/src/http/api/contract.ts'], message: 'The web imports nothing from the server but the types of src/http/api/contract.ts.' },
+            { group: ['**/src/http/api/contract.ts'], allowTypeImports: true, message: 'Types only (`import type`): no server code in the web bundle.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -2,7 +2,6 @@ import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { requireAdminRole } from '../../domain/instance/require-admin.ts';
 import { updateKnownLocationSettings } from '../../domain/instance/update-known-location-settings.ts';
-import type { KnownLocationSettings } from '../../domain/instance/instance.ts';
 import { listMail, retryMail } from '../../domain/mail/manage-mail.ts';
 import { listUsers, MAX_PAGE_SIZE } from '../../domain/admin/list-users.ts';
 import { inviteUser, updateUser } from '../../domain/admin/manage-users.ts';
@@ -12,7 +11,6 @@ import { invalidInput } from '../../domain/shared/errors.ts';
 import { updatePasswordPolicy } from '../../domain/policy/update-policy.ts';
 import type { PolicyPatch } from '../../domain/policy/policy.ts';
 import { policyPatchSchema, policySchema } from './policy.schemas.ts';
-import type { MailLogEntry } from '../../domain/mail/mail-log-store.ts';
 import { requestClient, requireFullSession, type Cookies } from '../plugins/session.ts';
 import { Readable } from 'node:stream';
 import { resetByAdmin } from '../../domain/recovery/reset-two-factor.ts';
@@ -23,107 +21,7 @@ import { idParamsSchema, noContentSchema } from './common.schemas.ts';
 import { adoptionSchema, emailedSchema, listedUserSchema, userPageSchema } from './users.schemas.ts';
 import { allAuditEvents, csvHeader, csvLine, listAuditEvents } from '../../domain/audit/read-audit.ts';
 import { auditExportQuerySchema, auditPageSchema, auditQuerySchema, resetBodySchema } from './audit.schemas.ts';
-
-const settingsSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['knownLocations'],
-  properties: {
-    knownLocations: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['trustDays', 'requireSameNetwork'],
-      properties: { trustDays: { type: 'integer' }, requireSameNetwork: { type: 'boolean' } },
-    },
-  },
-} as const;
-
-const settingsBodySchema = {
-  type: 'object',
-  required: ['knownLocations'],
-  additionalProperties: false,
-  properties: {
-    knownLocations: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { trustDays: { type: 'integer', minimum: 0, maximum: 30 }, requireSameNetwork: { type: 'boolean' } },
-    },
-  },
-} as const;
-
-const mailQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { status: { type: 'string', enum: ['pending', 'sending', 'sent', 'dead'] } },
-} as const;
-
-const mailIdParamsSchema = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } as const;
-
-const mailListSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    messages: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          id: { type: 'integer' },
-          to: { type: 'string' },
-          subject: { type: 'string' },
-          status: { type: 'string' },
-          attempts: { type: 'integer' },
-          lastError: { type: ['string', 'null'] },
-          createdAt: { type: 'string', format: 'date-time' },
-          sentAt: { type: ['string', 'null'], format: 'date-time' },
-        },
-      },
-    },
-  },
-} as const;
-
-const usersQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    q: { type: 'string', maxLength: 254 },
-    twoFactor: { type: 'string', enum: ['active', 'pending', 'off'] },
-    limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
-    cursor: { type: 'string', maxLength: 2000 },
-    sort: { type: 'string', enum: ['email', 'name'] },
-  },
-} as const;
-
-const inviteBodySchema = {
-  type: 'object',
-  required: ['email', 'name', 'role'],
-  additionalProperties: false,
-  properties: {
-    email: { type: 'string', minLength: 1, maxLength: 254 },
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    role: { type: 'string', enum: ['admin', 'member'] },
-  },
-} as const;
-
-const updateUserBodySchema = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  properties: { role: { type: 'string', enum: ['admin', 'member'] }, status: { type: 'string', enum: ['active', 'disabled'] } },
-} as const;
-
-const emptyBodySchema = { type: ['object', 'null'], additionalProperties: false, properties: {} } as const;
-
-/** The audit export: CSV (text/csv) streamed as it is read, so no serializer touches it. */
-const csvSchema = { description: 'CSV, one line per event' } as const;
-
-const recoveryCodeSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['code', 'expiresAt'],
-  properties: { code: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
-} as const;
+import { csvSchema, emptyBodySchema, inviteBodySchema, mailIdParamsSchema, mailListSchema, mailQuerySchema, recoveryCodeSchema, settingsBodySchema, settingsSchema, updateUserBodySchema, usersQuerySchema } from './admin.schemas.ts';
 
 /**
  * The admin context: every route here needs a full session of an administrator of the instance,

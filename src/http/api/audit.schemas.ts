@@ -8,12 +8,12 @@ export const auditEventSchema = {
   properties: {
     id: { type: 'string' },
     at: { type: 'string', format: 'date-time' },
-    action: { type: 'string' },
+    action: { type: 'string', enum: AUDIT_ACTIONS },
     actor: {
       type: 'object',
       additionalProperties: false,
       required: ['type', 'id', 'label'],
-      properties: { type: { type: 'string' }, id: { type: ['string', 'null'] }, label: { type: 'string' } },
+      properties: { type: { type: 'string', enum: ['user', 'operator', 'cli', 'system'] }, id: { type: ['string', 'null'] }, label: { type: 'string' } },
     },
     target: {
       type: ['object', 'null'],

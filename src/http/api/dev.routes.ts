@@ -3,6 +3,7 @@ import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { hostOfHostHeader, isLoopbackHost } from '../../net-address.ts';
 import { errorBody } from '../error-handler.ts';
+import { mailboxSchema } from './dev.schemas.ts';
 
 /**
  * Why the Host header too: a page on evil.test whose name later resolves to 127.0.0.1 (DNS
@@ -14,24 +15,6 @@ export async function loopbackHostOnly(request: FastifyRequest, reply: FastifyRe
     return reply.status(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
   }
 }
-
-/** What the dev mailbox page shows: the whole mail (it is a development tool on loopback only). */
-export const mailboxSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['messages'],
-  properties: {
-    messages: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['to', 'subject', 'text', 'html', 'sentAt'],
-        properties: { to: { type: 'string' }, subject: { type: 'string' }, text: { type: 'string' }, html: { type: 'string' }, sentAt: { type: 'string', format: 'date-time' } },
-      },
-    },
-  },
-} as const;
 
 /**
  * The dev mailbox. Registered only when config.devMailbox is on (KEYWARD_DEV_MAILBOX; loopback

@@ -16,12 +16,12 @@ export const twoFactorSchema = {
 export const meSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'email', 'name', 'role', 'instance', 'twoFactor', 'passwordExpiresAt'],
+  required: ['id', 'email', 'name', 'role', 'instance', 'twoFactor', 'passwordExpiresAt', 'secondFactor', 'passwordMinLength'],
   properties: {
     id: { type: 'string' },
     email: { type: 'string' },
     name: { type: 'string' },
-    role: { type: 'string' },
+    role: { type: 'string', enum: ['admin', 'member'] },
     instance: {
       type: 'object',
       additionalProperties: false,

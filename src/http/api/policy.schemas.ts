@@ -1,5 +1,8 @@
 const nullableInteger = { type: ['integer', 'null'] } as const;
 
+/** Every key of a schema's `properties`, typed, so `required` names them all. */
+const allOf = <T extends object>(properties: T) => Object.keys(properties) as Array<keyof T & string>;
+
 /** The fields of each part, shared by the answer (all required) and the change (any of them). */
 const twoFactorProperties = {
   autoEnable: { type: 'boolean' },
@@ -14,8 +17,8 @@ export const policySchema = {
   additionalProperties: false,
   required: ['twoFactor', 'password'],
   properties: {
-    twoFactor: { type: 'object', additionalProperties: false, required: Object.keys(twoFactorProperties), properties: twoFactorProperties },
-    password: { type: 'object', additionalProperties: false, required: Object.keys(passwordProperties), properties: passwordProperties },
+    twoFactor: { type: 'object', additionalProperties: false, required: allOf(twoFactorProperties), properties: twoFactorProperties },
+    password: { type: 'object', additionalProperties: false, required: allOf(passwordProperties), properties: passwordProperties },
   },
 } as const;
 

@@ -17,72 +17,13 @@ import { requestClient, secondsUntil, type Cookies } from '../plugins/session.ts
 import { codeBodySchema, loginStepSchema } from './auth.schemas.ts';
 import { activitySchema } from './audit.schemas.ts';
 import { noContentSchema, slugIdParamsSchema, slugParamsSchema } from './common.schemas.ts';
-import { userPageSchema } from './users.schemas.ts';
+import { instancesQuerySchema, instancesSchema, operatorSchema, resetBodySchema, supportLoginBodySchema, usersQuerySchema, usersSchema } from './support.schemas.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     operator: ActiveOperatorSession | null;
   }
 }
-
-const supportLoginBodySchema = {
-  type: 'object',
-  required: ['email', 'password'],
-  additionalProperties: false,
-  properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
-} as const;
-
-const meSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'email', 'name', 'stepUpUntil'],
-  properties: { id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, stepUpUntil: { type: ['string', 'null'], format: 'date-time' } },
-} as const;
-
-const instanceSummarySchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['slug', 'name', 'plan'],
-  properties: { slug: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } },
-} as const;
-
-const instancesQuerySchema = { type: 'object', additionalProperties: false, properties: { q: { type: 'string', maxLength: 100 } } } as const;
-
-const usersQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    q: { type: 'string', maxLength: 254 },
-    limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
-    cursor: { type: 'string', maxLength: 2000 },
-  },
-} as const;
-
-const usersSchema = {
-  ...userPageSchema,
-  required: [...userPageSchema.required, 'instance'],
-  properties: { ...userPageSchema.properties, instance: instanceSummarySchema },
-} as const;
-
-const instancesSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['instances'],
-  properties: { instances: { type: 'array', items: instanceSummarySchema } },
-} as const;
-
-/** The body's shape is checked by the use-case, so each missing part gets its own field name. */
-const resetBodySchema = {
-  type: ['object', 'null'],
-  additionalProperties: false,
-  properties: {
-    verification: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { method: { type: 'string' }, reference: { type: 'string' }, notes: { type: ['string', 'null'] } },
-    },
-  },
-} as const;
 
 /**
  * The support console's API (docs/recovery-and-audit.md). Its own sessions (`op.` tokens in the
@@ -137,7 +78,7 @@ function operatorConsoleRoutes(deps: Deps, jar: Cookies): RoutePlugin {
       request.operator = await requireOperator(deps, jar.read(request));
     });
 
-    app.get('/support/me', { schema: { response: { 200: meSchema } } }, async (request) => {
+    app.get('/support/me', { schema: { response: { 200: operatorSchema } } }, async (request) => {
       const { operator } = request.operator!;
       return { id: operator.id, email: operator.email, name: operator.name, stepUpUntil: stepUpUntil(deps, request.operator!, deps.clock.now())?.toISOString() ?? null };
     });
