@@ -10,6 +10,7 @@ import { registerTextGuard } from './plugins/text-guard.ts';
 import { registerJsonBodyParser } from './plugins/json-body.ts';
 import { registerSecurityHeaders } from './plugins/headers.ts';
 import { cookies, registerSessions } from './plugins/session.ts';
+import { requireResponseSchemas } from './plugins/response-schemas.ts';
 import { authRoutes } from './api/auth.routes.ts';
 import { meRoutes } from './api/me.routes.ts';
 import { setupRoutes } from './api/setup.routes.ts';
@@ -55,6 +56,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   const jar = cookies(options.publicUrl);
   await app.register(
     async (api) => {
+      requireResponseSchemas(api);
       api.get('/health', { schema: { response: { 200: healthSchema } } }, async () => ({ ok: true }));
       await api.register(authRoutes(deps, jar));
       await api.register(meRoutes(deps, jar));
