@@ -26,7 +26,9 @@ import { csvSchema, emptyBodySchema, inviteBodySchema, mailIdParamsSchema, mailL
 /**
  * The admin context: every route here needs a full session of an administrator of the instance,
  * checked once by this context's hooks (a member gets 403 `forbidden` before any handler runs).
- * Changes also need a fresh second factor (requireAdmin in the use-cases, SPEC rule 12).
+ * Why here and not per handler: a route added to this context cannot forget the role (OWASP ASVS
+ * 8.1: deny by default). Changes also need a fresh second factor (requireAdmin in the use-cases,
+ * SPEC rule 12).
  */
 export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
   return async (app) => {

@@ -1,3 +1,4 @@
+/** The admin context's schemas (admin.routes.ts); users' are in users.schemas.ts, the policy's in policy.schemas.ts. */
 export const settingsSchema = {
   type: 'object',
   additionalProperties: false,

@@ -1,3 +1,4 @@
+/** First-run setup's schemas (setup.routes.ts). */
 import { MAX_PASSWORD_LENGTH } from '../../domain/account/password-rules.ts';
 
 export const setupBodySchema = {

@@ -1,3 +1,4 @@
+/** The support console's schemas (support.routes.ts). */
 import { userPageSchema } from './users.schemas.ts';
 
 export const supportLoginBodySchema = {
