@@ -86,4 +86,19 @@ describe('the API contract', () => {
     }
     expect((await client.get('/api/v1/me')).statusCode).toBe(200);
   });
+
+  it('answers the fields SPEC §3 fixes on the routes whose response schemas are new or stricter', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    const twoFactor = { enabled: expect.any(Boolean), associated: expect.any(Boolean), status: expect.any(String), enforced: expect.any(Boolean) };
+    const user = { id: expect.any(String), email: expect.any(String), name: expect.any(String), role: expect.any(String), status: 'active', twoFactor };
+    expect((await client.get('/api/v1/me')).json()).toMatchObject({ id: admin.id, email: admin.email, name: admin.name, role: 'admin', instance: { slug: instance.slug, name: instance.name, plan: instance.plan }, twoFactor, passwordExpiresAt: null });
+    const invited = await client.post('/api/v1/admin/users', { email: 'invited@example.test', name: 'Ivy Invited', role: 'member' });
+    expect({ status: invited.statusCode, body: invited.json() }).toEqual({ status: 201, body: { ...user, email: 'invited@example.test', name: 'Ivy Invited', role: 'member' } });
+    expect((await client.get('/api/v1/admin/users')).json()).toEqual({ users: [user, user], nextCursor: null, counts: { active: 0, pending: 0, off: 2 } });
+    expect((await client.post('/api/v1/admin/two-factor/requests')).json()).toEqual({ emailed: expect.any(Number) });
+    expect((await client.get('/api/v1/admin/two-factor/adoption')).json()).toEqual({ days: expect.any(Array) });
+    expect((await client.get('/api/v1/setup')).json()).toEqual({ open: false });
+  });
 });
