@@ -33,5 +33,21 @@ export default tseslint.config(
   // adapters take what they need as deps and never reach for process-level wiring themselves.
   { files: ['src/storage/**/*.ts'], rules: restrict(['fastify', 'nodemailer'], ['**/http/**', '**/cli/**', ...wiring]) },
   { files: ['src/http/**/*.ts'], rules: restrict(['kysely', 'pg', '@electric-sql/pglite'], ['**/storage/**', '**/cli/**', ...wiring]) },
-  { files: ['web/src/**/*.ts', 'web/src/**/*.tsx'], rules: restrict(infrastructure, ['**/src/domain/**', '**/src/storage/**', '**/src/http/**']) },
+  // The web talks to the server over HTTP only. It may name the server's API contract, with
+  // `import type` only, so that no server code reaches the bundle (docs/architecture.md).
+  {
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: infrastructure.map((name) => ({ name, message: 'This layer must not depend on it (STYLE.md dependency rule).' })),
+          patterns: [
+            { group: ['**/src/**', '!**/src/http/api/contract.ts'], message: 'The web imports nothing from the server but the types of src/http/api/contract.ts.' },
+            { group: ['**/src/http/api/contract.ts'], allowTypeImports: true, message: 'Types only (`import type`): no server code in the web bundle.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -10,6 +10,7 @@ import { registerTextGuard } from './plugins/text-guard.ts';
 import { registerJsonBodyParser } from './plugins/json-body.ts';
 import { registerSecurityHeaders } from './plugins/headers.ts';
 import { cookies, registerSessions } from './plugins/session.ts';
+import { requireResponseSchemas } from './plugins/response-schemas.ts';
 import { authRoutes } from './api/auth.routes.ts';
 import { meRoutes } from './api/me.routes.ts';
 import { setupRoutes } from './api/setup.routes.ts';
@@ -18,6 +19,8 @@ import { adminRoutes } from './api/admin.routes.ts';
 import { supportRoutes } from './api/support.routes.ts';
 import { requestLogSerializers, LOG_REDACT_PATHS } from './log.ts';
 import { trustProxyOption } from './client-address.ts';
+
+const healthSchema = { type: 'object', additionalProperties: false, required: ['ok'], properties: { ok: { type: 'boolean' } } } as const;
 
 export interface AppOptions {
   publicUrl: URL;
@@ -53,7 +56,8 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   const jar = cookies(options.publicUrl);
   await app.register(
     async (api) => {
-      api.get('/health', async () => ({ ok: true }));
+      requireResponseSchemas(api);
+      api.get('/health', { schema: { response: { 200: healthSchema } } }, async () => ({ ok: true }));
       await api.register(authRoutes(deps, jar));
       await api.register(meRoutes(deps, jar));
       await api.register(adminRoutes(deps, jar));

@@ -2,10 +2,13 @@
  * Audit events in plain words (docs/recovery-and-audit.md): what happened, who did it, and from
  * which browser. Shared by Settings → Audit and My Profile's recent activity.
  */
-import type { AuditEvent } from './api.ts';
+import type { AuditAction, AuditEvent, Role, VerificationMethod } from './api.ts';
 
-/** Every action the server records, in the order the filter lists them, with its plain words. */
-export const AUDIT_ACTIONS: Record<string, string> = {
+/**
+ * Every action the server records, in the order the filter lists them, with its plain words: the
+ * server's list is the key type, so an action added there does not compile here without words.
+ */
+const ACTION_WORDS: Record<AuditAction, string> = {
   'login.succeeded': 'Logged in',
   'login.failed': 'Failed login',
   'account.locked': 'Account locked',
@@ -32,7 +35,13 @@ export const AUDIT_ACTIONS: Record<string, string> = {
   'session.others_ended': 'Other sessions ended',
   'session.ended_by_admin': 'All sessions ended by an administrator',
   'password.recovery_started': 'Password recovery started by an administrator',
+  'support.login_succeeded': 'Support logged in',
+  'support.login_failed': 'Failed support login',
+  'support.locked': 'Support account locked',
 };
+
+/** The actions of an instance's log, for its filter: support's own logins belong to no instance. */
+export const INSTANCE_AUDIT_ACTIONS = (Object.entries(ACTION_WORDS) as Array<[AuditAction, string]>).filter(([action]) => !action.startsWith('support.'));
 
 /** "Reset by Ada Admin": the verb for an action done to someone by another person. */
 const DONE_BY: Record<string, string> = {
@@ -53,7 +62,7 @@ const FACTOR: Record<string, string> = {
   known_location: 'known location',
 };
 
-export const VERIFICATION_METHODS: Record<string, string> = {
+export const VERIFICATION_METHODS: Record<VerificationMethod, string> = {
   video_call: 'Video call with ID check',
   phone_callback: 'Call back on a number on file',
   id_document: 'Identity document',
@@ -63,14 +72,19 @@ export const VERIFICATION_METHODS: Record<string, string> = {
 
 const BACKUP_CODE_DURING: Record<string, string> = { login: 'At login', step_up: 'To confirm a sensitive change', disable: 'To turn off two-factor authentication' };
 const RESET_BY: Record<string, string> = { admin: 'by an administrator', support: 'by support', cli: 'on the server (command line)' };
-const ROLE: Record<string, string> = { admin: 'administrator', member: 'member' };
+const ROLE: Record<Role, string> = { admin: 'administrator', member: 'member' };
+
+/** The words for a value read from an event's details (free-form JSON), or the value itself. */
+function wordFor<K extends string>(words: Record<K, string>, value: string): string {
+  return (words as Record<string, string>)[value] ?? value;
+}
 
 function text(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
-export function actionText(action: string): string {
-  return AUDIT_ACTIONS[action] ?? action;
+export function actionText(action: AuditAction): string {
+  return ACTION_WORDS[action];
 }
 
 /** A login's factors as people say them: "password and authenticator code". */
@@ -85,7 +99,7 @@ function verification(value: unknown): string | null {
   if (!value || typeof value !== 'object') return null;
   const record = value as Record<string, unknown>;
   const method = text(record.method);
-  const parts = [method ? (VERIFICATION_METHODS[method] ?? method) : null, text(record.reference) ? `reference ${String(record.reference)}` : null, text(record.notes)];
+  const parts = [method ? wordFor(VERIFICATION_METHODS, method) : null, text(record.reference) ? `reference ${String(record.reference)}` : null, text(record.notes)];
   return parts.filter(Boolean).join(', ') || null;
 }
 
@@ -123,9 +137,9 @@ export function detailsText(event: AuditEvent): string | null {
       return typeof details.count === 'number' ? `${details.count} revoked` : null;
     case 'user.invited':
     case 'user.created':
-      return text(details.role) ? `As ${ROLE[String(details.role)] ?? String(details.role)}` : null;
+      return text(details.role) ? `As ${wordFor(ROLE, String(details.role))}` : null;
     case 'user.role_changed':
-      return text(details.from) && text(details.to) ? `From ${ROLE[String(details.from)] ?? String(details.from)} to ${ROLE[String(details.to)] ?? String(details.to)}` : null;
+      return text(details.from) && text(details.to) ? `From ${wordFor(ROLE, String(details.from))} to ${wordFor(ROLE, String(details.to))}` : null;
     case 'session.ended':
       return text(details.device) ? `${String(details.device)}${text(details.network) ? ` (${String(details.network)})` : ''}${details.current === true ? ', this browser' : ''}` : null;
     case 'session.others_ended':

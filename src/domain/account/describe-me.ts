@@ -1,6 +1,6 @@
 import type { ActiveSession } from '../session/session-store.ts';
 import type { PasswordPolicy } from '../policy/policy.ts';
-import type { User } from './user.ts';
+import type { Role, User } from './user.ts';
 import type { SecondFactorKind } from '../session/session.ts';
 import { effectiveTwoFactorStatus, isTwoFactorEnabled, passwordExpiresAt, passwordWarningFrom, twoFactorStatus, type TwoFactorStatus } from '../policy/two-factor-rules.ts';
 import { minPasswordLength } from './password-rules.ts';
@@ -18,7 +18,7 @@ export interface Me {
   id: string;
   email: string;
   name: string;
-  role: string;
+  role: Role;
   instance: { slug: string; name: string; plan: string };
   twoFactor: TwoFactorState;
   passwordExpiresAt: string | null;

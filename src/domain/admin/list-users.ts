@@ -6,14 +6,15 @@ import { describeTwoFactor, type TwoFactorState, type TwoFactorStatus } from '..
 import type { PasswordPolicy } from '../policy/policy.ts';
 import { effectiveTwoFactorStatus } from '../policy/two-factor-rules.ts';
 import type { Instance } from '../instance/instance.ts';
+import type { Role, UserStatus } from '../account/user.ts';
 import type { ListedUser, TwoFactorPair, UserSort } from './user-directory.ts';
 
 export interface UserListItem {
   id: string;
   email: string;
   name: string;
-  role: string;
-  status: string;
+  role: Role;
+  status: UserStatus;
   twoFactor: TwoFactorState;
 }
 

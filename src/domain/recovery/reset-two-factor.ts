@@ -12,9 +12,10 @@ import { sealMail } from '../mail/seal-mail.ts';
 import { operatorActor, userActor, userEvent, type AuditActor, type AuditClient } from '../audit/audit-event.ts';
 import { getInstanceBySlug } from '../account/find-instance.ts';
 
-/** How support (or the host's operator) verified the identity of the person asking (SPEC rule 9). */
-export const VERIFICATION_METHODS = ['video_call', 'phone_callback', 'id_document', 'admin_confirmation', 'other'] as const;
-export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
+import { VERIFICATION_METHODS, type VerificationMethod } from './verification-method.ts';
+
+// A leaf module, so the API contract (and the web's types) can name the methods without this use-case.
+export { VERIFICATION_METHODS, type VerificationMethod };
 
 export const VERIFICATION_METHOD_NAMES: Record<VerificationMethod, string> = {
   video_call: 'a video call with an identity check',

@@ -1,8 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { requireAdminRole } from '../../domain/instance/require-admin.ts';
 import { updateKnownLocationSettings } from '../../domain/instance/update-known-location-settings.ts';
-import type { KnownLocationSettings } from '../../domain/instance/instance.ts';
 import { listMail, retryMail } from '../../domain/mail/manage-mail.ts';
 import { listUsers, MAX_PAGE_SIZE } from '../../domain/admin/list-users.ts';
 import { inviteUser, updateUser } from '../../domain/admin/manage-users.ts';
@@ -11,161 +10,68 @@ import { twoFactorAdoption } from '../../domain/admin/adoption.ts';
 import { invalidInput } from '../../domain/shared/errors.ts';
 import { updatePasswordPolicy } from '../../domain/policy/update-policy.ts';
 import type { PolicyPatch } from '../../domain/policy/policy.ts';
-import { policyPatchSchema, policySchema, type PolicyPatchBody } from './policy.schemas.ts';
-import type { MailLogEntry } from '../../domain/mail/mail-log-store.ts';
+import { policyPatchSchema, policySchema } from './policy.schemas.ts';
 import { requestClient, requireFullSession, type Cookies } from '../plugins/session.ts';
 import { Readable } from 'node:stream';
 import { resetByAdmin } from '../../domain/recovery/reset-two-factor.ts';
 import { endUserSessions } from '../../domain/session/manage-sessions.ts';
 import { startPasswordRecovery } from '../../domain/recovery/password-recovery.ts';
 import { endedSchema } from './sessions.schemas.ts';
+import { idParamsSchema, noContentSchema } from './common.schemas.ts';
+import { adoptionSchema, emailedSchema, listedUserSchema, userPageSchema } from './users.schemas.ts';
 import { allAuditEvents, csvHeader, csvLine, listAuditEvents } from '../../domain/audit/read-audit.ts';
-import { auditExportQuerySchema, auditPageSchema, auditQuerySchema, resetBodySchema, type AuditQuerystring } from './audit.schemas.ts';
+import { auditExportQuerySchema, auditPageSchema, auditQuerySchema, resetBodySchema } from './audit.schemas.ts';
+import { csvSchema, emptyBodySchema, inviteBodySchema, mailIdParamsSchema, mailListSchema, mailQuerySchema, recoveryCodeSchema, settingsBodySchema, settingsSchema, updateUserBodySchema, usersQuerySchema } from './admin.schemas.ts';
 
-const settingsSchema = {
-  type: 'object',
-  required: ['knownLocations'],
-  properties: {
-    knownLocations: {
-      type: 'object',
-      required: ['trustDays', 'requireSameNetwork'],
-      properties: { trustDays: { type: 'integer' }, requireSameNetwork: { type: 'boolean' } },
-    },
-  },
-} as const;
-
-const settingsBodySchema = {
-  type: 'object',
-  required: ['knownLocations'],
-  additionalProperties: false,
-  properties: {
-    knownLocations: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { trustDays: { type: 'integer', minimum: 0, maximum: 30 }, requireSameNetwork: { type: 'boolean' } },
-    },
-  },
-} as const;
-
-const mailQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: { status: { type: 'string', enum: ['pending', 'sending', 'sent', 'dead'] } },
-} as const;
-
-const idParamsSchema = { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } as const;
-
-const mailListSchema = {
-  type: 'object',
-  properties: {
-    messages: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          id: { type: 'integer' },
-          to: { type: 'string' },
-          subject: { type: 'string' },
-          status: { type: 'string' },
-          attempts: { type: 'integer' },
-          lastError: { type: ['string', 'null'] },
-          createdAt: { type: 'string', format: 'date-time' },
-          sentAt: { type: ['string', 'null'], format: 'date-time' },
-        },
-      },
-    },
-  },
-} as const;
-
-const usersQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    q: { type: 'string', maxLength: 254 },
-    twoFactor: { type: 'string', enum: ['active', 'pending', 'off'] },
-    limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
-    cursor: { type: 'string', maxLength: 2000 },
-    sort: { type: 'string', enum: ['email', 'name'] },
-  },
-} as const;
-
-interface UsersQuery {
-  q?: string;
-  twoFactor?: 'active' | 'pending' | 'off';
-  limit?: string;
-  cursor?: string;
-  sort?: 'email' | 'name';
-}
-
-const inviteBodySchema = {
-  type: 'object',
-  required: ['email', 'name', 'role'],
-  additionalProperties: false,
-  properties: {
-    email: { type: 'string', minLength: 1, maxLength: 254 },
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    role: { type: 'string', enum: ['admin', 'member'] },
-  },
-} as const;
-
-const updateUserBodySchema = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  properties: { role: { type: 'string', enum: ['admin', 'member'] }, status: { type: 'string', enum: ['active', 'disabled'] } },
-} as const;
-
-const emptyBodySchema = { type: ['object', 'null'], additionalProperties: false, properties: {} } as const;
-
-const recoveryCodeSchema = {
-  type: 'object',
-  required: ['code', 'expiresAt'],
-  properties: { code: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
-} as const;
-
-/** The admin context: every route here needs a full session of an administrator of the instance. */
-export function adminRoutes(deps: Deps, jar: Cookies) {
-  return async (app: FastifyInstance) => {
+/**
+ * The admin context: every route here needs a full session of an administrator of the instance,
+ * checked once by this context's hooks (a member gets 403 `forbidden` before any handler runs).
+ * Why here and not per handler: a route added to this context cannot forget the role (OWASP ASVS
+ * 8.1: deny by default). Changes also need a fresh second factor (requireAdmin in the use-cases,
+ * SPEC rule 12).
+ */
+export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
+  return async (app) => {
     app.addHook('preHandler', requireFullSession(deps, jar));
+    app.addHook('preHandler', async (request) => requireAdminRole(request.auth!));
 
-    app.get('/admin/instance-settings', { schema: { response: { 200: settingsSchema } } }, async (request) => {
-      requireAdminRole(request.auth!);
-      return { knownLocations: request.auth!.instance.knownLocations };
-    });
+    app.get('/admin/instance-settings', { schema: { response: { 200: settingsSchema } } }, async (request) => ({
+      knownLocations: request.auth!.instance.knownLocations,
+    }));
 
-    app.get<{ Querystring: { status?: MailLogEntry['status'] } }>(
+    app.get(
       '/admin/mail',
       { schema: { querystring: mailQuerySchema, response: { 200: mailListSchema } } },
       async (request) => ({ messages: await listMail(deps, request.auth!, request.query.status ?? null) }),
     );
 
-    app.post<{ Params: { id: string } }>('/admin/mail/:id/retry', { schema: { params: idParamsSchema } }, async (request, reply) => {
+    app.post('/admin/mail/:id/retry', { schema: { params: mailIdParamsSchema, response: { 204: noContentSchema } } }, async (request, reply) => {
       await retryMail(deps, request.auth!, Number(request.params.id));
       return reply.status(204).send();
     });
 
-    app.get<{ Querystring: UsersQuery }>('/admin/users', { schema: { querystring: usersQuerySchema } }, async (request) => {
+    app.get('/admin/users', { schema: { querystring: usersQuerySchema, response: { 200: userPageSchema } } }, async (request) => {
       const { limit, ...rest } = request.query;
       const size = limit === undefined ? undefined : Number(limit);
       if (size !== undefined && (size < 1 || size > MAX_PAGE_SIZE)) throw invalidInput('limit', `Use a page size from 1 to ${MAX_PAGE_SIZE}.`);
       return listUsers(deps, request.auth!, { ...rest, ...(size !== undefined ? { limit: size } : {}) });
     });
 
-    app.post<{ Body: { email: string; name: string; role: string } }>(
+    app.post(
       '/admin/users',
-      { schema: { body: inviteBodySchema } },
+      { schema: { body: inviteBodySchema, response: { 201: listedUserSchema } } },
       async (request, reply) => reply.status(201).send(await inviteUser(deps, request.auth!, request.body, requestClient(request))),
     );
 
-    app.patch<{ Params: { id: string }; Body: { role?: string; status?: 'active' | 'disabled' } }>(
+    app.patch(
       '/admin/users/:id',
-      { schema: { body: updateUserBodySchema } },
+      { schema: { params: idParamsSchema, body: updateUserBodySchema, response: { 200: listedUserSchema } } },
       async (request) => updateUser(deps, request.auth!, request.params.id, request.body, requestClient(request)),
     );
 
-    app.post<{ Params: { id: string }; Body: { reason?: string } | null }>(
+    app.post(
       '/admin/users/:id/two-factor/reset',
-      { schema: { body: resetBodySchema } },
+      { schema: { params: idParamsSchema, body: resetBodySchema, response: { 204: noContentSchema } } },
       async (request, reply) => {
         await resetByAdmin(deps, request.auth!, request.params.id, requestClient(request), request.body?.reason?.trim() || null);
         return reply.status(204).send();
@@ -173,29 +79,28 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
     );
 
     // Issue 10 item 3: the code is in this answer only (no-store), never in a mail or a log.
-    app.post<{ Params: { id: string } }>(
+    app.post(
       '/admin/users/:id/password-recovery',
-      { schema: { body: emptyBodySchema, response: { 201: recoveryCodeSchema } } },
+      { schema: { params: idParamsSchema, body: emptyBodySchema, response: { 201: recoveryCodeSchema } } },
       async (request, reply) => {
         const { code, expiresAt } = await startPasswordRecovery(deps, request.auth!, request.params.id, requestClient(request));
         return reply.status(201).header('cache-control', 'no-store').send({ code, expiresAt: expiresAt.toISOString() });
       },
     );
 
-    app.delete<{ Params: { id: string } }>('/admin/users/:id/sessions', { schema: { response: { 200: endedSchema } } }, async (request) => ({
+    app.delete('/admin/users/:id/sessions', { schema: { params: idParamsSchema, response: { 200: endedSchema } } }, async (request) => ({
       ended: await endUserSessions(deps, request.auth!, request.params.id, requestClient(request)),
     }));
 
-    app.get<{ Querystring: AuditQuerystring }>('/admin/audit', { schema: { querystring: auditQuerySchema, response: { 200: auditPageSchema } } }, async (request) => {
+    app.get('/admin/audit', { schema: { querystring: auditQuerySchema, response: { 200: auditPageSchema } } }, async (request) => {
       const { limit, ...rest } = request.query;
       return listAuditEvents(deps, request.auth!, { ...rest, ...(limit !== undefined ? { limit: Number(limit) } : {}) });
     });
 
-    app.get<{ Querystring: Omit<AuditQuerystring, 'limit' | 'cursor'> }>(
+    app.get(
       '/admin/audit/export',
-      { schema: { querystring: auditExportQuerySchema } },
+      { schema: { querystring: auditExportQuerySchema, response: { 200: csvSchema } } },
       async (request, reply) => {
-        requireAdminRole(request.auth!);
         const events = allAuditEvents(deps, request.auth!, request.query)[Symbol.asyncIterator]();
         // The first page is read before the headers go out, so a refused filter is a clean 4xx.
         const first = await events.next();
@@ -214,16 +119,13 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
       },
     );
 
-    app.post('/admin/two-factor/requests', async (request) => askUsersToEnable(deps, request.auth!, requestClient(request)));
+    app.post('/admin/two-factor/requests', { schema: { response: { 200: emailedSchema } } }, async (request) => askUsersToEnable(deps, request.auth!, requestClient(request)));
 
-    app.get('/admin/two-factor/adoption', async (request) => twoFactorAdoption(deps, request.auth!));
+    app.get('/admin/two-factor/adoption', { schema: { response: { 200: adoptionSchema } } }, async (request) => twoFactorAdoption(deps, request.auth!));
 
-    app.get('/admin/password-policy', { schema: { response: { 200: policySchema } } }, async (request) => {
-      requireAdminRole(request.auth!);
-      return request.auth!.instance.policy;
-    });
+    app.get('/admin/password-policy', { schema: { response: { 200: policySchema } } }, async (request) => request.auth!.instance.policy);
 
-    app.put<{ Body: PolicyPatchBody }>(
+    app.put(
       '/admin/password-policy',
       { schema: { body: policyPatchSchema, response: { 200: policySchema } } },
       async (request) => {
@@ -243,7 +145,7 @@ export function adminRoutes(deps: Deps, jar: Cookies) {
       },
     );
 
-    app.put<{ Body: { knownLocations: Partial<KnownLocationSettings> } }>(
+    app.put(
       '/admin/instance-settings',
       { schema: { body: settingsBodySchema, response: { 200: settingsSchema } } },
       async (request) => ({ knownLocations: await updateKnownLocationSettings(deps, request.auth!, request.body.knownLocations, requestClient(request)) }),

@@ -3,18 +3,21 @@ import { AUDIT_ACTIONS } from '../../domain/audit/audit-event.ts';
 /** An audit event as the API answers it (docs/recovery-and-audit.md). */
 export const auditEventSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'at', 'action', 'actor', 'target', 'ip', 'userAgent', 'details'],
   properties: {
     id: { type: 'string' },
     at: { type: 'string', format: 'date-time' },
-    action: { type: 'string' },
+    action: { type: 'string', enum: AUDIT_ACTIONS },
     actor: {
       type: 'object',
+      additionalProperties: false,
       required: ['type', 'id', 'label'],
-      properties: { type: { type: 'string' }, id: { type: ['string', 'null'] }, label: { type: 'string' } },
+      properties: { type: { type: 'string', enum: ['user', 'operator', 'cli', 'system'] }, id: { type: ['string', 'null'] }, label: { type: 'string' } },
     },
     target: {
       type: ['object', 'null'],
+      additionalProperties: false,
       required: ['id', 'label'],
       properties: { id: { type: 'string' }, label: { type: 'string' } },
     },
@@ -26,12 +29,14 @@ export const auditEventSchema = {
 
 export const auditPageSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['events', 'nextCursor'],
   properties: { events: { type: 'array', items: auditEventSchema }, nextCursor: { type: ['string', 'null'] } },
 } as const;
 
 export const activitySchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['events'],
   properties: { events: { type: 'array', items: auditEventSchema } },
 } as const;
@@ -52,13 +57,6 @@ export const auditQuerySchema = {
 } as const;
 
 export const auditExportQuerySchema = { type: 'object', additionalProperties: false, properties: filterProperties } as const;
-
-export interface AuditQuerystring {
-  action?: string;
-  userId?: string;
-  limit?: string;
-  cursor?: string;
-}
 
 export const resetBodySchema = {
   type: ['object', 'null'],

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
+import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { loginWithPassword } from '../../domain/login/login-with-password.ts';
 import { verifySecondFactor } from '../../domain/login/verify-second-factor.ts';
@@ -24,39 +25,37 @@ import {
   secondFactorBodySchema,
   setupBodySchema,
   setupSchema,
-  type CodeBody,
-  type SetupBody,
-  type LoginBody,
-  type SecondFactorBody,
 } from './auth.schemas.ts';
+import { noContentSchema } from './common.schemas.ts';
 
 /** The login steps (SPEC §3). Each answers `{next}` and sets a new session cookie. */
-export function authRoutes(deps: Deps, jar: Cookies) {
+export function authRoutes(deps: Deps, jar: Cookies): RoutePlugin {
   const answer = (reply: FastifyReply, result: { step: LoginStep; sessionToken: string; device?: IssuedDevice | null }) => {
     jar.set(reply, result.sessionToken, sessionLifetimeSeconds(result.step.next));
     if (result.device) jar.setDevice(reply, result.device);
     return result.step;
   };
   const stepSchema = { response: { 200: loginStepSchema } };
+  const noContent = { response: { 204: noContentSchema } };
 
-  return async (app: FastifyInstance) => {
-    app.post<{ Body: LoginBody }>('/auth/login', { schema: { body: loginBodySchema, ...stepSchema } }, async (request, reply) =>
+  return async (app) => {
+    app.post('/auth/login', { schema: { body: loginBodySchema, ...stepSchema } }, async (request, reply) =>
       answer(reply, await loginWithPassword(deps, request.body, clientInfo(request, jar))),
     );
 
-    app.post<{ Body: SecondFactorBody }>('/auth/verify', { schema: { body: secondFactorBodySchema, ...stepSchema } }, async (request, reply) =>
+    app.post('/auth/verify', { schema: { body: secondFactorBodySchema, ...stepSchema } }, async (request, reply) =>
       answer(reply, await verifySecondFactor(deps, jar.read(request), request.body, clientInfo(request, jar))),
     );
 
     // An operator's first-login setup goes through these two routes too (SPEC §3); their session
     // token says which kind of account it is.
-    app.post<{ Body: SetupBody | null }>('/auth/setup', { schema: { body: setupBodySchema, response: { 200: setupSchema } } }, async (request) => {
+    app.post('/auth/setup', { schema: { body: setupBodySchema, response: { 200: setupSchema } } }, async (request) => {
       const token = jar.read(request);
       const setup = isOperatorToken(token) ? await startOperatorSetup(deps, token) : await startTotpSetup(deps, token, request.body ?? {}, requestClient(request));
       return { ...setup, qrSvg: await qrSvg(setup.otpauthUri) };
     });
 
-    app.post<{ Body: CodeBody }>('/auth/setup/confirm', { schema: { body: codeBodySchema, ...stepSchema } }, async (request, reply) => {
+    app.post('/auth/setup/confirm', { schema: { body: codeBodySchema, ...stepSchema } }, async (request, reply) => {
       const token = jar.read(request);
       if (isOperatorToken(token)) {
         const result = await confirmOperatorSetup(deps, token, request.body.code, requestClient(request));
@@ -71,41 +70,41 @@ export function authRoutes(deps: Deps, jar: Cookies) {
       answer(reply, await postponeSetup(deps, jar.read(request), clientInfo(request, jar))),
     );
 
-    app.post<{ Body: SecondFactorBody }>('/auth/step-up', { schema: { body: secondFactorBodySchema } }, async (request, reply) => {
+    app.post('/auth/step-up', { schema: { body: secondFactorBodySchema, ...noContent } }, async (request, reply) => {
       const issued = await stepUp(deps, jar.read(request), request.body, clientInfo(request, jar));
       jar.set(reply, issued.token, secondsUntil(issued.expiresAt, deps.clock.now()));
       return reply.status(204).send();
     });
 
-    app.post<{ Body: { currentPassword: string; newPassword: string } }>(
+    app.post(
       '/auth/password',
       { schema: { body: changePasswordBodySchema, ...stepSchema } },
       async (request, reply) => answer(reply, await changePassword(deps, jar.read(request), request.body, clientInfo(request, jar))),
     );
 
-    app.post<{ Body: { instance: string; email: string } }>('/auth/forgot', { schema: { body: forgotBodySchema } }, async (request, reply) => {
+    app.post('/auth/forgot', { schema: { body: forgotBodySchema, ...noContent } }, async (request, reply) => {
       // Why the same 204 after the same one insert: whether the account exists is not the
       // client's business, by answer or by timing (RL-06, RL-07); a worker does the rest later.
       await requestPasswordReset(deps, request.body);
       return reply.status(204).send();
     });
 
-    app.post<{ Body: { token: string; password: string; code?: string; recoveryCode?: string } }>('/auth/reset', { schema: { body: linkBodySchema } }, async (request, reply) => {
+    app.post('/auth/reset', { schema: { body: linkBodySchema, ...noContent } }, async (request, reply) => {
       await setPasswordWithLink(deps, 'reset', request.body, clientInfo(request, jar));
       return reply.status(204).send();
     });
 
-    app.post<{ Body: { token: string; password: string } }>('/auth/invitation', { schema: { body: linkBodySchema } }, async (request, reply) => {
+    app.post('/auth/invitation', { schema: { body: linkBodySchema, ...noContent } }, async (request, reply) => {
       await setPasswordWithLink(deps, 'invitation', request.body, clientInfo(request, jar));
       return reply.status(204).send();
     });
 
     // What the link page needs before the password is chosen: the account's effective minimum length.
-    app.post<{ Body: { purpose: 'invitation' | 'reset'; token: string } }>('/auth/password-link', { schema: { body: linkInfoBodySchema, response: { 200: linkInfoSchema } } }, async (request) =>
+    app.post('/auth/password-link', { schema: { body: linkInfoBodySchema, response: { 200: linkInfoSchema } } }, async (request) =>
       describePasswordLink(deps, request.body.purpose, request.body.token, requestClient(request).ip),
     );
 
-    app.post('/auth/logout', async (request, reply) => {
+    app.post('/auth/logout', { schema: noContent }, async (request, reply) => {
       const token = jar.read(request);
       await (isOperatorToken(token) ? logoutOperator(deps, token) : logout(deps, token));
       // Only the session cookie: Clear-Site-Data would also drop this browser's trusted-device

@@ -2,6 +2,7 @@ import { MAX_PASSWORD_LENGTH } from '../../domain/account/password-rules.ts';
 
 export const loginStepSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['next'],
   properties: {
     next: { type: 'string', enum: ['done', 'verify', 'setup', 'change_password'] },
@@ -25,12 +26,6 @@ export const loginBodySchema = {
   },
 } as const;
 
-export interface LoginBody {
-  instance: string;
-  email: string;
-  password: string;
-}
-
 /** One code per request (RL-03): a short string, checked for six digits by the domain. */
 export const codeBodySchema = {
   type: 'object',
@@ -38,10 +33,6 @@ export const codeBodySchema = {
   additionalProperties: false,
   properties: { code: { type: 'string', minLength: 1, maxLength: 16 } },
 } as const;
-
-export interface CodeBody {
-  code: string;
-}
 
 /** A second factor: exactly one of a TOTP code or the backup code (SPEC §3). */
 export const secondFactorBodySchema = {
@@ -53,8 +44,6 @@ export const secondFactorBodySchema = {
   },
   oneOf: [{ required: ['code'] }, { required: ['backupCode'] }],
 } as const;
-
-export type SecondFactorBody = { code: string } | { backupCode: string };
 
 /**
  * POST /auth/setup takes no body at a login's `setup` stage (SPEC §3); from a full session it
@@ -71,14 +60,9 @@ export const setupBodySchema = {
   },
 } as const;
 
-export interface SetupBody {
-  currentPassword?: string;
-  code?: string;
-  backupCode?: string;
-}
-
 export const setupSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['secret', 'otpauthUri', 'qrSvg'],
   properties: {
     secret: { type: 'string' },

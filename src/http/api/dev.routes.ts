@@ -1,7 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { hostOfHostHeader, isLoopbackHost } from '../../net-address.ts';
 import { errorBody } from '../error-handler.ts';
+import { mailboxSchema } from './dev.schemas.ts';
 
 /**
  * Why the Host header too: a page on evil.test whose name later resolves to 127.0.0.1 (DNS
@@ -19,9 +21,9 @@ export async function loopbackHostOnly(request: FastifyRequest, reply: FastifyRe
  * listener and PUBLIC_URL, no SMTP_URL, no TRUST_PROXY), so a deployment has no such route at all
  * (CFG-01), and answering only to a loopback Host header.
  */
-export function devRoutes(deps: Deps) {
-  return async (app: FastifyInstance) => {
-    app.get('/dev/mailbox', { preHandler: loopbackHostOnly }, async () => {
+export function devRoutes(deps: Deps): RoutePlugin {
+  return async (app) => {
+    app.get('/dev/mailbox', { preHandler: loopbackHostOnly, schema: { response: { 200: mailboxSchema } } }, async () => {
       const messages = await deps.stores.devMailbox.list(200);
       return { messages: messages.map((m) => ({ ...m, sentAt: m.sentAt.toISOString() })) };
     });

@@ -3,6 +3,7 @@ import { MAX_PASSWORD_LENGTH } from '../../domain/account/password-rules.ts';
 /** The response schema doubles as an allow-list: fields not named here never leave the server. */
 export const twoFactorSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['enabled', 'associated', 'status', 'enforced'],
   properties: {
     enabled: { type: 'boolean' },
@@ -14,14 +15,16 @@ export const twoFactorSchema = {
 
 export const meSchema = {
   type: 'object',
-  required: ['id', 'email', 'name', 'role', 'instance', 'twoFactor', 'passwordExpiresAt', 'passwordWarningFrom'],
+  additionalProperties: false,
+  required: ['id', 'email', 'name', 'role', 'instance', 'twoFactor', 'passwordExpiresAt', 'passwordWarningFrom', 'secondFactor', 'passwordMinLength'],
   properties: {
     id: { type: 'string' },
     email: { type: 'string' },
     name: { type: 'string' },
-    role: { type: 'string' },
+    role: { type: 'string', enum: ['admin', 'member'] },
     instance: {
       type: 'object',
+      additionalProperties: false,
       required: ['slug', 'name', 'plan'],
       properties: { slug: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } },
     },
@@ -49,13 +52,6 @@ export const twoFactorBodySchema = {
   not: { required: ['code', 'backupCode'] },
 } as const;
 
-export interface TwoFactorBody {
-  enabled: boolean;
-  code?: string;
-  backupCode?: string;
-  currentPassword?: string;
-}
-
 export const newBackupCodeBodySchema = {
   type: ['object', 'null'],
   additionalProperties: false,
@@ -65,6 +61,7 @@ export const newBackupCodeBodySchema = {
 /** A browser as My Profile lists it (known locations, sessions): where and when, never the address. */
 export const placeSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['id', 'device', 'network', 'createdAt', 'lastUsedAt', 'expiresAt', 'current'],
   properties: {
     id: { type: 'string' },
@@ -79,6 +76,7 @@ export const placeSchema = {
 
 export const knownLocationsSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['locations'],
   properties: { locations: { type: 'array', items: placeSchema } },
 } as const;

@@ -1,5 +1,8 @@
 const nullableInteger = { type: ['integer', 'null'] } as const;
 
+/** Every key of a schema's `properties`, typed, so `required` names them all. */
+const allOf = <T extends object>(properties: T) => Object.keys(properties) as Array<keyof T & string>;
+
 /** The fields of each part, shared by the answer (all required) and the change (any of them). */
 const twoFactorProperties = {
   autoEnable: { type: 'boolean' },
@@ -11,10 +14,11 @@ const passwordProperties = { minLength: { type: 'integer' }, maxAgeDays: nullabl
 
 export const policySchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['twoFactor', 'password'],
   properties: {
-    twoFactor: { type: 'object', required: Object.keys(twoFactorProperties), properties: twoFactorProperties },
-    password: { type: 'object', required: Object.keys(passwordProperties), properties: passwordProperties },
+    twoFactor: { type: 'object', additionalProperties: false, required: allOf(twoFactorProperties), properties: twoFactorProperties },
+    password: { type: 'object', additionalProperties: false, required: allOf(passwordProperties), properties: passwordProperties },
   },
 } as const;
 
@@ -27,11 +31,6 @@ export const policyPatchSchema = {
     password: { type: 'object', additionalProperties: false, properties: passwordProperties },
   },
 } as const;
-
-export interface PolicyPatchBody {
-  twoFactor?: { autoEnable?: boolean; enforceSetup?: boolean; enforceFrom?: string | null; maxPostpones?: number | null };
-  password?: { minLength?: number; maxAgeDays?: number | null; warnDays?: number | null; historyCount?: number };
-}
 
 export const changePasswordBodySchema = {
   type: 'object',
@@ -75,6 +74,7 @@ export const linkInfoBodySchema = {
 
 export const linkInfoSchema = {
   type: 'object',
+  additionalProperties: false,
   required: ['passwordMinLength'],
   properties: { passwordMinLength: { type: 'integer' }, recoveryCodeRequired: { type: 'boolean' } },
 } as const;

@@ -1,52 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { completeFirstRun, isFirstRunOpen } from '../../domain/setup/first-run.ts';
-import { MAX_PASSWORD_LENGTH } from '../../domain/account/password-rules.ts';
 import { clientInfo, type Cookies } from '../plugins/session.ts';
 import { sessionLifetimeSeconds } from '../../domain/session/start-session.ts';
 import { loginStepSchema } from './auth.schemas.ts';
-
-const setupBodySchema = {
-  type: 'object',
-  required: ['token', 'instance', 'admin'],
-  additionalProperties: false,
-  properties: {
-    token: { type: 'string', minLength: 1, maxLength: 200 },
-    instance: {
-      type: 'object',
-      required: ['slug', 'name', 'plan'],
-      additionalProperties: false,
-      properties: {
-        slug: { type: 'string', maxLength: 63 },
-        name: { type: 'string', maxLength: 200 },
-        plan: { type: 'string', maxLength: 20 },
-      },
-    },
-    admin: {
-      type: 'object',
-      required: ['email', 'name', 'password'],
-      additionalProperties: false,
-      properties: {
-        email: { type: 'string', maxLength: 254 },
-        name: { type: 'string', maxLength: 200 },
-        password: { type: 'string', maxLength: MAX_PASSWORD_LENGTH * 4 },
-      },
-    },
-  },
-} as const;
-
-interface SetupBody {
-  token: string;
-  instance: { slug: string; name: string; plan: string };
-  admin: { email: string; name: string; password: string };
-}
+import { setupBodySchema, setupStatusSchema } from './setup.schemas.ts';
 
 /** First-run setup: open only while no instance exists, and only with the printed link. */
-export function setupRoutes(deps: Deps, jar: Cookies) {
-  return async (app: FastifyInstance) => {
-    app.get('/setup', async () => ({ open: await isFirstRunOpen(deps) }));
+export function setupRoutes(deps: Deps, jar: Cookies): RoutePlugin {
+  return async (app) => {
+    app.get('/setup', { schema: { response: { 200: setupStatusSchema } } }, async () => ({ open: await isFirstRunOpen(deps) }));
 
-    app.post<{ Body: SetupBody }>(
+    app.post(
       '/setup',
       { schema: { body: setupBodySchema, response: { 200: loginStepSchema } } },
       async (request, reply) => {

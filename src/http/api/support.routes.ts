@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import {
   loginOperator,
@@ -14,8 +14,10 @@ import { MAX_PAGE_SIZE } from '../../domain/admin/list-users.ts';
 import { invalidInput } from '../../domain/shared/errors.ts';
 import type { ActiveOperatorSession } from '../../domain/support/operator-store.ts';
 import { requestClient, secondsUntil, type Cookies } from '../plugins/session.ts';
-import { codeBodySchema, loginStepSchema, type CodeBody } from './auth.schemas.ts';
+import { codeBodySchema, loginStepSchema } from './auth.schemas.ts';
 import { activitySchema } from './audit.schemas.ts';
+import { noContentSchema, slugIdParamsSchema, slugParamsSchema } from './common.schemas.ts';
+import { instancesQuerySchema, instancesSchema, operatorSchema, resetBodySchema, supportLoginBodySchema, usersQuerySchema, usersSchema } from './support.schemas.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -23,90 +25,15 @@ declare module 'fastify' {
   }
 }
 
-const supportLoginBodySchema = {
-  type: 'object',
-  required: ['email', 'password'],
-  additionalProperties: false,
-  properties: { email: { type: 'string', minLength: 1, maxLength: 254 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
-} as const;
-
-const meSchema = {
-  type: 'object',
-  required: ['id', 'email', 'name', 'stepUpUntil'],
-  properties: { id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, stepUpUntil: { type: ['string', 'null'], format: 'date-time' } },
-} as const;
-
-const instanceSummarySchema = {
-  type: 'object',
-  required: ['slug', 'name', 'plan'],
-  properties: { slug: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } },
-} as const;
-
-const instancesQuerySchema = { type: 'object', additionalProperties: false, properties: { q: { type: 'string', maxLength: 100 } } } as const;
-
-const usersQuerySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    q: { type: 'string', maxLength: 254 },
-    limit: { type: 'string', pattern: '^[0-9]{1,3}$' },
-    cursor: { type: 'string', maxLength: 2000 },
-  },
-} as const;
-
-const usersSchema = {
-  type: 'object',
-  required: ['instance', 'users', 'nextCursor', 'counts'],
-  properties: {
-    instance: instanceSummarySchema,
-    users: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'email', 'name', 'role', 'status', 'twoFactor'],
-        properties: {
-          id: { type: 'string' },
-          email: { type: 'string' },
-          name: { type: 'string' },
-          role: { type: 'string' },
-          status: { type: 'string' },
-          twoFactor: {
-            type: 'object',
-            properties: { enabled: { type: 'boolean' }, associated: { type: 'boolean' }, status: { type: 'string' }, enforced: { type: 'boolean' } },
-          },
-        },
-      },
-    },
-    nextCursor: { type: ['string', 'null'] },
-    counts: { type: 'object', properties: { active: { type: 'integer' }, pending: { type: 'integer' }, off: { type: 'integer' } } },
-  },
-} as const;
-
-/** The body's shape is checked by the use-case, so each missing part gets its own field name. */
-const resetBodySchema = {
-  type: ['object', 'null'],
-  additionalProperties: false,
-  properties: {
-    verification: {
-      type: 'object',
-      additionalProperties: false,
-      properties: { method: { type: 'string' }, reference: { type: 'string' }, notes: { type: ['string', 'null'] } },
-    },
-  },
-} as const;
-
 /**
  * The support console's API (docs/recovery-and-audit.md). Its own sessions (`op.` tokens in the
  * session cookie): an instance session gets 401 here, and an operator session 401 on instance routes.
  */
-export function supportRoutes(deps: Deps, jar: Cookies) {
-  return async (app: FastifyInstance) => {
+export function supportRoutes(deps: Deps, jar: Cookies): RoutePlugin {
+  return async (app) => {
     app.decorateRequest('operator', null);
-    const operatorOnly = async (request: FastifyRequest) => {
-      request.operator = await requireOperator(deps, jar.read(request));
-    };
 
-    app.post<{ Body: { email: string; password: string } }>(
+    app.post(
       '/support/login',
       { schema: { body: supportLoginBodySchema, response: { 200: loginStepSchema } } },
       async (request, reply) => {
@@ -116,20 +43,20 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
       },
     );
 
-    app.post<{ Body: CodeBody }>('/support/verify', { schema: { body: codeBodySchema, response: { 200: loginStepSchema } } }, async (request, reply) => {
+    app.post('/support/verify', { schema: { body: codeBodySchema, response: { 200: loginStepSchema } } }, async (request, reply) => {
       const result = await verifyOperator(deps, jar.read(request), request.body.code, { ...requestClient(request), deviceIds: jar.devices(request).map((d) => d.id) });
       jar.set(reply, result.token, operatorSessionLifetimeSeconds(result.step.next));
       if (result.device) jar.setDevice(reply, result.device);
       return result.step;
     });
 
-    app.post<{ Body: CodeBody }>('/support/step-up', { schema: { body: codeBodySchema } }, async (request, reply) => {
+    app.post('/support/step-up', { schema: { body: codeBodySchema, response: { 204: noContentSchema } } }, async (request, reply) => {
       const issued = await operatorStepUp(deps, jar.read(request), request.body.code, requestClient(request));
       jar.set(reply, issued.token, secondsUntil(issued.expiresAt, deps.clock.now()));
       return reply.status(204).send();
     });
 
-    app.post('/support/logout', async (request, reply) => {
+    app.post('/support/logout', { schema: { response: { 204: noContentSchema } } }, async (request, reply) => {
       const token = jar.read(request);
       await logoutOperator(deps, token);
       // Only an operator's cookie: a user's session is not this route's to end (issue 10 item 22).
@@ -137,24 +64,38 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
       return reply.status(204).send();
     });
 
-    app.get('/support/me', { preHandler: operatorOnly, schema: { response: { 200: meSchema } } }, async (request) => {
+    await app.register(operatorConsoleRoutes(deps, jar));
+  };
+}
+
+/**
+ * The console proper: every route needs a full operator session (login and code done), checked
+ * once here. Why a guard per context rather than per handler: a route added here cannot forget it.
+ */
+function operatorConsoleRoutes(deps: Deps, jar: Cookies): RoutePlugin {
+  return async (app) => {
+    app.addHook('preHandler', async (request) => {
+      request.operator = await requireOperator(deps, jar.read(request));
+    });
+
+    app.get('/support/me', { schema: { response: { 200: operatorSchema } } }, async (request) => {
       const { operator } = request.operator!;
       return { id: operator.id, email: operator.email, name: operator.name, stepUpUntil: stepUpUntil(deps, request.operator!, deps.clock.now())?.toISOString() ?? null };
     });
 
-    app.get('/support/activity', { preHandler: operatorOnly, schema: { response: { 200: activitySchema } } }, async (request) => ({
+    app.get('/support/activity', { schema: { response: { 200: activitySchema } } }, async (request) => ({
       events: await deps.stores.audit.listForOperator(request.operator!.operator.id, 20),
     }));
 
-    app.get<{ Querystring: { q?: string } }>(
+    app.get(
       '/support/instances',
-      { preHandler: operatorOnly, schema: { querystring: instancesQuerySchema } },
+      { schema: { querystring: instancesQuerySchema, response: { 200: instancesSchema } } },
       async (request) => ({ instances: await findInstances(deps, request.query.q) }),
     );
 
-    app.get<{ Params: { slug: string }; Querystring: { q?: string; limit?: string; cursor?: string } }>(
+    app.get(
       '/support/instances/:slug/users',
-      { preHandler: operatorOnly, schema: { querystring: usersQuerySchema, response: { 200: usersSchema } } },
+      { schema: { params: slugParamsSchema, querystring: usersQuerySchema, response: { 200: usersSchema } } },
       async (request) => {
         const { limit, ...rest } = request.query;
         const size = limit === undefined ? undefined : Number(limit);
@@ -163,9 +104,9 @@ export function supportRoutes(deps: Deps, jar: Cookies) {
       },
     );
 
-    app.post<{ Params: { slug: string; id: string }; Body: { verification?: unknown } | null }>(
+    app.post(
       '/support/instances/:slug/users/:id/two-factor/reset',
-      { preHandler: operatorOnly, schema: { body: resetBodySchema } },
+      { schema: { params: slugIdParamsSchema, body: resetBodySchema, response: { 204: noContentSchema } } },
       async (request, reply) => {
         await supportReset(deps, request.operator!, request.params.slug, request.params.id, request.body ?? {}, requestClient(request));
         return reply.status(204).send();

@@ -3,8 +3,8 @@
  * filters by action and by user, pages by cursor, and the same selection as a CSV download.
  */
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type Ref } from 'react';
-import { api, type AuditEvent, type AuditQuery, type ListedUser } from '../api.ts';
-import { actionText, actorText, AUDIT_ACTIONS, detailsText } from '../audit-words.ts';
+import { api, type AuditAction, type AuditEvent, type AuditQuery, type ListedUser } from '../api.ts';
+import { actionText, actorText, detailsText, INSTANCE_AUDIT_ACTIONS } from '../audit-words.ts';
 import { EventFromCell, EventTimeCell } from '../components/event-cells.tsx';
 import { Alert, SearchField, SelectField } from '../components/field.tsx';
 import { PagedResults, SEARCH_DELAY_MS, usePagedList } from '../components/paged-list.tsx';
@@ -20,7 +20,7 @@ interface PickedUser {
 }
 
 interface Filters {
-  action: string;
+  action: AuditAction | '';
   user: PickedUser | null;
 }
 
@@ -65,9 +65,9 @@ export function AuditSettings() {
         or deleted. The export holds every event that matches the filters.
       </p>
       <div className="filter-bar audit-filters">
-        <SelectField id="audit-action" label="Action" value={filters.action} onChange={(event) => change({ ...filters, action: event.target.value })}>
+        <SelectField id="audit-action" label="Action" value={filters.action} onChange={(event) => change({ ...filters, action: event.target.value as AuditAction | '' })}>
           <option value="">All actions</option>
-          {Object.entries(AUDIT_ACTIONS).map(([action, label]) => (
+          {INSTANCE_AUDIT_ACTIONS.map(([action, label]) => (
             <option key={action} value={action}>
               {label}
             </option>

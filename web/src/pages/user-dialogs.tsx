@@ -4,7 +4,7 @@
  * Each change may need a step-up; the caller's step-up dialog opens on top of these.
  */
 import { useState, type FormEvent } from 'react';
-import { ApiError, api, type ListedUser, type Role, type UserStatus } from '../api.ts';
+import { ApiError, api, type ApiErrorCode, type ListedUser, type Role, type UserStatus } from '../api.ts';
 import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, SelectField, TextField } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
@@ -174,7 +174,7 @@ export function ResetEffects({ name }: { name: string }) {
 
 // `forbidden` has more than one reason (no longer an administrator; removing someone's
 // authenticator app without 2FA of one's own), so the server's own sentence is shown for it.
-const RESET_REFUSALS: Record<string, string> = {
+const RESET_REFUSALS: Partial<Record<ApiErrorCode, string>> = {
   cannot_reset_self: 'You cannot reset your own two-factor authentication. Your own recovery goes through the vendor’s support.',
   not_found: 'This user is no longer in your instance. Reload the list.',
 };

@@ -5,7 +5,7 @@
  * and asking everyone whose 2FA is off to turn it on. Changes may need a step-up (SPEC rule 12).
  */
 import { useCallback, useId, useState, type Ref } from 'react';
-import { api, type ListedUser, type Me, type PasswordPolicy, type TwoFactorStatus, type UserPage, type UserSort } from '../api.ts';
+import { api, type ListedUser, type Me, type PasswordPolicy, type Role, type TwoFactorStatus, type UserPage, type UserSort } from '../api.ts';
 import { Alert, Notice, SearchField, SelectField } from '../components/field.tsx';
 import { PagedResults, usePagedList, useTypedSearch } from '../components/paged-list.tsx';
 import { ShieldIcon, TwoFactorShield } from '../components/shield.tsx';
@@ -22,7 +22,7 @@ export const PAGE_SIZE = 25;
 type Filter = '' | TwoFactorStatus;
 
 const FILTER_LABEL: Record<Filter, string> = { '': 'All', active: 'Active', pending: 'Enabled, not set up', off: 'Off' };
-export const ROLE_LABEL: Record<string, string> = { admin: 'Administrator', member: 'Member' };
+export const ROLE_LABEL: Record<Role, string> = { admin: 'Administrator', member: 'Member' };
 /** How the users' search works, for every search box over a list of users. */
 export const USER_SEARCH_HINT = 'Names and emails that start with what you type.';
 

@@ -4,7 +4,7 @@
  * reset needs a code from the last 10 minutes: the step-up dialog asks for one and retries.
  */
 import { useRef, useState, type FormEvent } from 'react';
-import { ApiError, supportApi, type SecondFactor, type SupportUser, type VerificationMethod } from '../api.ts';
+import { ApiError, supportApi, type ApiErrorCode, type SecondFactor, type SupportUser, type VerificationMethod } from '../api.ts';
 import { VERIFICATION_METHODS } from '../audit-words.ts';
 import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, SelectField, TextAreaField, TextField } from '../components/field.tsx';
@@ -29,7 +29,7 @@ function fieldOf(failure: ApiError): Field | null {
   return failure.field === 'verification' ? 'method' : null;
 }
 
-const REFUSALS: Record<string, string> = {
+const REFUSALS: Partial<Record<ApiErrorCode, string>> = {
   forbidden: 'Only administrators can be reset by support. Members ask an administrator of their instance.',
   not_found: 'This user is no longer in the instance. Reload the list.',
 };
