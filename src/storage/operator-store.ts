@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { NewOperatorSession, Operator, OperatorStage, OperatorStore } from '../domain/support/operator-store.ts';
+import type { NewOperatorSession, Operator, OperatorSessionStore, OperatorStage, OperatorStore } from '../domain/support/operator-store.ts';
 import { emailKey } from '../domain/account/user.ts';
 import type { Database } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
@@ -7,6 +7,7 @@ import { throttleSubquery } from './session-store.ts';
 import { toThrottles } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
 import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
+import { stepIsNew } from './session-store.ts';
 import { OPERATOR_SECOND_FACTOR_PREFIX } from '../domain/throttle/throttle.ts';
 
 const toOperator = (row: { id: string; email: string; name: string; created_at: Date }): Operator => ({
@@ -17,7 +18,7 @@ const toOperator = (row: { id: string; email: string; name: string; created_at: 
 });
 
 function insertOperatorSession(next: NewOperatorSession, onlyIf?: string) {
-  const values = sql`${next.id}, ${next.operatorId}, ${next.secretHash}, ${next.stage}, ${next.createdAt}::timestamptz, ${next.createdAt}::timestamptz,
+  const values = sql`${next.id}, ${next.operatorId}, ${next.secretHash}, ${next.stage}, ${next.lastSeenAt}::timestamptz, ${next.lastSeenAt}::timestamptz,
                      ${next.expiresAt}::timestamptz, ${next.ip}::text, ${next.userAgent}::text, ${next.secondFactorAt}::timestamptz`;
   return sql`insert into operator_sessions (id, operator_id, secret_hash, stage, created_at, last_seen_at, expires_at, ip, user_agent, second_factor_at)
              ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
@@ -68,7 +69,25 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
         devices: deviceList ?? [],
       };
     },
-    async findSession(id, secretHash, { now, idleCutoff, touchBefore }, ipKey) {
+    async resetTotp(email) {
+      const { rows } = await sql<{ id: string; email: string; name: string; created_at: Date }>`
+        with reset as (
+          update operators set totp_secret_sealed = null, totp_last_used_step = null, totp_confirmed_at = null
+          where email_key = ${emailKey(email)}
+          returning id, email, name, created_at
+        ), ended as (
+          delete from operator_sessions where operator_id = (select id from reset)
+        )
+        select * from reset`.execute(db);
+      return rows[0] ? toOperator(rows[0]) : null;
+    },
+  };
+}
+
+/** Operators' sessions: the kernel's session port over `operator_sessions`, and the operator's login-step writes. */
+export function operatorSessionStore(db: Kysely<Database>): OperatorSessionStore {
+  return {
+    async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles) {
       const { rows } = await sql<{
         id: string;
         operator_id: string;
@@ -92,7 +111,7 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
                  s.pending_totp_expires_at, s.secret_hash, o.email as o_email, o.name as o_name, o.created_at as o_created_at,
                  o.totp_secret_sealed as o_totp_secret_sealed, o.totp_last_used_step as o_totp_last_used_step,
                  (select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
-                  from throttles th where th.key in (${OPERATOR_SECOND_FACTOR_PREFIX} || s.operator_id, ${ipKey ?? ''})) as throttles
+                  from throttles th where th.key in (${OPERATOR_SECOND_FACTOR_PREFIX} || s.operator_id, ${throttles?.ipKey ?? ''})) as throttles
           from operator_sessions s join operators o on o.id = s.operator_id
           where s.id = ${id} and s.expires_at > ${now} and s.last_seen_at > ${idleCutoff}
         ), touched as (
@@ -111,6 +130,8 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           lastSeenAt: row.last_seen_at,
           expiresAt: row.expires_at,
           secondFactorAt: row.second_factor_at,
+          // Only a TOTP code verifies an operator session (operators have no backup code).
+          secondFactorKind: row.second_factor_at ? 'totp' : null,
           pendingTotp: row.pending_totp_secret && row.pending_totp_expires_at ? { secretSealed: row.pending_totp_secret, expiresAt: row.pending_totp_expires_at } : null,
         },
         secretHash: row.secret_hash,
@@ -147,7 +168,7 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           delete from operator_sessions where id = ${swap.previousId} and operator_id = ${operatorId} returning id
         ), consumed as (
           update operators set totp_last_used_step = ${step}
-          where id = ${operatorId} and coalesce(totp_last_used_step, -1) < ${step} and totp_secret_sealed is not null
+          where id = ${operatorId} and ${stepIsNew(sql.ref('totp_last_used_step'), step)} and totp_secret_sealed is not null
             and exists (select 1 from ended)
           returning id
         ), refunded as (
@@ -160,19 +181,24 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           ${insertOperatorSession(swap.next, 'consumed')}
         ), held as (
           select 1 from consumed where not exists (
-            select 1 from operator_devices where operator_id = ${operatorId} and expires_at > ${swap.next.createdAt}
+            select 1 from operator_devices where operator_id = ${operatorId} and expires_at > ${swap.next.lastSeenAt}
               and id in (${unlessHeld.length > 0 ? sql.join(unlessHeld) : sql`''`}))
         ), deviced as (
-          ${insertOperatorDevice(operatorId, device, swap.next.createdAt, 'held')} ${device ? sql`returning id` : sql``}
+          ${insertOperatorDevice(operatorId, device, swap.next.lastSeenAt, 'held')} ${device ? sql`returning id` : sql``}
         )
         select (select count(*) from consumed)::int as n, (select count(*) from deviced)::int as d`.execute(db);
       return { used: Number(rows[0]?.n) === 1, deviceStored: Number(rows[0]?.d) === 1 };
     },
-    async confirmTotp(operatorId, secretSealed, step, swap, audit, device) {
+    async confirmEnrolment(operatorId, secretSealed, step, swap, audit, device) {
+      // Only while the session that started the setup still exists, as for users
+      // (two-factor-store.ts confirmEnrolment): a CLI reset that ended it meanwhile wins, and the
+      // app is not bound. Every part is gated on `enrolled`, which is gated on `alive`.
       const { rows } = await sql<{ n: number }>`
-        with enrolled as (
-          update operators set totp_secret_sealed = ${secretSealed}, totp_last_used_step = ${step}, totp_confirmed_at = ${swap.next.createdAt}
-          where id = ${operatorId} and totp_secret_sealed is null
+        with alive as (
+          select id from operator_sessions where id = ${swap.previousId} and operator_id = ${operatorId}
+        ), enrolled as (
+          update operators set totp_secret_sealed = ${secretSealed}, totp_last_used_step = ${step}, totp_confirmed_at = ${swap.next.lastSeenAt}
+          where id = ${operatorId} and totp_secret_sealed is null and exists (select 1 from alive)
           returning id
         ), ended as (
           delete from operator_sessions where operator_id = ${operatorId} and exists (select 1 from enrolled)
@@ -181,25 +207,13 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
         ), started as (
           ${insertOperatorSession(swap.next, 'enrolled')}
         ), deviced as (
-          ${insertOperatorDevice(operatorId, device, swap.next.createdAt, 'enrolled')}
+          ${insertOperatorDevice(operatorId, device, swap.next.lastSeenAt, 'enrolled')}
         )
         select count(*)::int as n from enrolled`.execute(db);
       return Number(rows[0]?.n) === 1;
     },
-    async deleteSession(id, secretHash) {
+    async delete(id, secretHash) {
       await db.deleteFrom('operator_sessions').where('id', '=', id).where('secret_hash', '=', secretHash).execute();
-    },
-    async resetTotp(email) {
-      const { rows } = await sql<{ id: string; email: string; name: string; created_at: Date }>`
-        with reset as (
-          update operators set totp_secret_sealed = null, totp_last_used_step = null, totp_confirmed_at = null
-          where email_key = ${emailKey(email)}
-          returning id, email, name, created_at
-        ), ended as (
-          delete from operator_sessions where operator_id = (select id from reset)
-        )
-        select * from reset`.execute(db);
-      return rows[0] ? toOperator(rows[0]) : null;
     },
   };
 }

@@ -221,3 +221,12 @@ export function insertSession(instanceId: string, next: NewSessionRow, onlyIf?: 
   return sql`insert into sessions (id, instance_id, user_id, secret_hash, stage, created_at, last_seen_at, expires_at, ip, user_agent, second_factor_at, second_factor_kind)
         ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
 }
+
+/**
+ * The one replay predicate in SQL (domain/auth/session-rules.ts isReplayedStep): a TOTP step is
+ * accepted only when newer than the last one used, for users and operators alike (RFC 6238 §5.2).
+ * A null column (no app) accepts nothing.
+ */
+export function stepIsNew(lastUsedColumn: RawBuilder<unknown> | ReturnType<typeof sql.ref>, step: number) {
+  return sql<boolean>`${lastUsedColumn} < ${step}`;
+}

@@ -7,7 +7,7 @@ import { userStore } from './user-store.ts';
 import { sessionStore, tenantSessionStore } from './session-store.ts';
 import { credentialStore } from './credential-store.ts';
 import { devMailboxStore, outboxStore } from './outbox-store.ts';
-import { operatorStore } from './operator-store.ts';
+import { operatorSessionStore, operatorStore } from './operator-store.ts';
 import { setupTokenStore } from './setup-token-store.ts';
 import { throttleStore } from './throttle-store.ts';
 import { housekeepingStore } from './housekeeping-store.ts';
@@ -26,6 +26,7 @@ export function createStores(db: Kysely<Database>): Stores {
     credentials: credentialStore(db),
     sessions: sessionStore(db),
     operators: operatorStore(db),
+    operatorSessions: operatorSessionStore(db),
     outbox: outboxStore(db),
     devMailbox: devMailboxStore(db),
     setupTokens: setupTokenStore(db),
