@@ -89,13 +89,11 @@ async function operatorAttemptFailed(deps: Deps, attempt: number, client: AuditC
  */
 export async function loginOperator(deps: Deps, input: { email: string; password: string }, client: OperatorClient): Promise<{ step: OperatorStep; token: string }> {
   const key = emailKey(input.email);
-  let found: (Operator & { associated: boolean }) | null = null;
-  const { attempt, passwordOk, clearKeys } = await passwordStep(deps, PROFILE.keys.password('', key), input.password, client, async (query) => {
-    const lookup = await deps.stores.operators.findForLogin(key, query.throttleKeys, query.deviceIds, query.now);
-    found = lookup.operator;
-    return { found: found !== null, passwordHash: lookup.operator?.passwordHash ?? null, throttles: lookup.throttles, devices: lookup.devices };
+  const { lookup, attempt, passwordOk, clearKeys } = await passwordStep(deps, PROFILE.keys.password('', key), input.password, client, async (query) => {
+    const found = await deps.stores.operators.findForLogin(key, query.throttleKeys, query.deviceIds, query.now);
+    return { found: found.operator !== null, passwordHash: found.operator?.passwordHash ?? null, throttles: found.throttles, devices: found.devices, operator: found.operator };
   });
-  const operator = found as (Operator & { associated: boolean }) | null;
+  const operator = lookup.operator;
   if (!operator || !passwordOk) {
     await operatorAttemptFailed(deps, attempt, client, operator, 'password');
     throw new DomainError('invalid_credentials', 'The email or password is not correct.');
