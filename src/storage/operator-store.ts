@@ -8,7 +8,6 @@ import { toThrottles } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
 import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
 import { stepIsNew } from './session-store.ts';
-import { OPERATOR_SECOND_FACTOR_PREFIX } from '../domain/throttle/throttle.ts';
 
 const toOperator = (row: { id: string; email: string; name: string; created_at: Date }): Operator => ({
   id: row.id,
@@ -84,62 +83,9 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
   };
 }
 
-/** Operators' sessions: the kernel's session port over `operator_sessions`, and the operator's login-step writes. */
-export function operatorSessionStore(db: Kysely<Database>): OperatorSessionStore {
+/** The operator's login-step writes (auth-session-store.ts adds the lookup of the kernel's session port). */
+export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessionStore, 'rotate' | 'consumeStep' | 'confirmEnrolment'> {
   return {
-    async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles) {
-      const { rows } = await sql<{
-        id: string;
-        operator_id: string;
-        stage: OperatorStage;
-        created_at: Date;
-        last_seen_at: Date;
-        expires_at: Date;
-        second_factor_at: Date | null;
-        pending_totp_secret: string | null;
-        pending_totp_expires_at: Date | null;
-        secret_hash: string;
-        o_email: string;
-        o_name: string;
-        o_created_at: Date;
-        o_totp_secret_sealed: string | null;
-        o_totp_last_used_step: string | number | null;
-        throttles: unknown;
-      }>`
-        with found as (
-          select s.id, s.operator_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.second_factor_at, s.pending_totp_secret,
-                 s.pending_totp_expires_at, s.secret_hash, o.email as o_email, o.name as o_name, o.created_at as o_created_at,
-                 o.totp_secret_sealed as o_totp_secret_sealed, o.totp_last_used_step as o_totp_last_used_step,
-                 (select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
-                  from throttles th where th.key in (${OPERATOR_SECOND_FACTOR_PREFIX} || s.operator_id, ${throttles?.ipKey ?? ''})) as throttles
-          from operator_sessions s join operators o on o.id = s.operator_id
-          where s.id = ${id} and s.expires_at > ${now} and s.last_seen_at > ${idleCutoff}
-        ), touched as (
-          update operator_sessions set last_seen_at = ${now}
-          where id = (select id from found) and last_seen_at < ${touchBefore} and secret_hash = ${secretHash}
-        )
-        select * from found`.execute(db);
-      const row = rows[0];
-      if (!row) return null;
-      return {
-        session: {
-          id: row.id,
-          operatorId: row.operator_id,
-          stage: row.stage,
-          createdAt: row.created_at,
-          lastSeenAt: row.last_seen_at,
-          expiresAt: row.expires_at,
-          secondFactorAt: row.second_factor_at,
-          // Only a TOTP code verifies an operator session (operators have no backup code).
-          secondFactorKind: row.second_factor_at ? 'totp' : null,
-          pendingTotp: row.pending_totp_secret && row.pending_totp_expires_at ? { secretSealed: row.pending_totp_secret, expiresAt: row.pending_totp_expires_at } : null,
-        },
-        secretHash: row.secret_hash,
-        operator: { id: row.operator_id, email: row.o_email, name: row.o_name, createdAt: row.o_created_at },
-        totp: row.o_totp_secret_sealed !== null ? { secretSealed: row.o_totp_secret_sealed, lastUsedStep: Number(row.o_totp_last_used_step ?? 0) } : null,
-        throttles: toThrottles(row.throttles),
-      };
-    },
     async rotate(previous, next, { clearKeys, audit }) {
       await sql`
         with ended as (
@@ -152,13 +98,6 @@ export function operatorSessionStore(db: Kysely<Database>): OperatorSessionStore
           ${insertAudit(audit)}
         )
         ${insertOperatorSession(next)}`.execute(db);
-    },
-    async setPendingTotp(sessionId, pending) {
-      await db
-        .updateTable('operator_sessions')
-        .set({ pending_totp_secret: pending?.secretSealed ?? null, pending_totp_expires_at: pending?.expiresAt ?? null })
-        .where('id', '=', sessionId)
-        .execute();
     },
     async consumeStep(operatorId, step, swap, { clearKeys, audit, device, unlessHeld = [] }) {
       // The previous session is deleted first and the step used only if that delete found it:
@@ -211,9 +150,6 @@ export function operatorSessionStore(db: Kysely<Database>): OperatorSessionStore
         )
         select count(*)::int as n from enrolled`.execute(db);
       return Number(rows[0]?.n) === 1;
-    },
-    async delete(id, secretHash) {
-      await db.deleteFrom('operator_sessions').where('id', '=', id).where('secret_hash', '=', secretHash).execute();
     },
   };
 }

@@ -1,0 +1,204 @@
+/**
+ * The login kernel's hot path in storage: the session lookup of every authenticated request and
+ * of every login step, for users and for support operators, built with Kysely's typed builder so
+ * that row types come from schema.ts. One statement each (docs/performance.md): the lookup, and
+ * the idle refresh as a data-modifying CTE.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { ListedSession, SessionStore } from '../domain/session/session-store.ts';
+import type { OperatorSessionStore } from '../domain/support/operator-store.ts';
+import type { Database } from './schema.ts';
+import { INSTANCE_COLUMNS, toInstance, toSession, toThrottles, toUser } from './rows.ts';
+import { handleOf, throttleSubquery } from './session-store.ts';
+import { operatorSessionWrites } from './operator-store.ts';
+import { OPERATOR_SECOND_FACTOR_PREFIX, PASSWORD_KEY_PREFIX, REAUTH_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
+
+const USER_COLUMNS = ['email', 'name', 'role', 'status', 'two_factor_enabled', 'password_changed_at', 'created_at', 'setup_postponements'] as const;
+const OPERATOR_COLUMNS = ['email', 'name', 'created_at', 'totp_secret_sealed', 'totp_last_used_step'] as const;
+
+/** `a.column as a_column` for each column: a joined table's columns beside the session's, typed. */
+function prefixed<A extends string, C extends string>(alias: A, columns: readonly C[]) {
+  return columns.map((c) => `${alias}.${c} as ${alias}_${c}` as Prefixed<A, C>);
+}
+/** Distributes over the columns, so each alias keeps its own column's type. */
+type Prefixed<A extends string, C extends string> = C extends string ? `${A}.${C} as ${A}_${C}` : never;
+
+/** The columns selected with prefixed(alias, …), under their own names again. */
+function unprefixed<A extends string, R extends object>(alias: A, row: R): { [K in keyof R as K extends `${A}_${infer C}` ? C : never]: R[K] } {
+  const entries = Object.entries(row).filter(([key]) => key.startsWith(`${alias}_`));
+  return Object.fromEntries(entries.map(([key, value]) => [key.slice(alias.length + 1), value])) as never;
+}
+
+/** Users' sessions: the kernel's session port over `sessions` (domain/session/session-store.ts). */
+export function userSessionStore(db: Kysely<Database>): SessionStore {
+  return {
+    async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles, list) {
+      // One statement per authenticated request: the lookup joins user, instance and the user's
+      // authenticator, and the data-modifying CTE refreshes the idle timer at most once a minute.
+      const row = await db
+        .with('found', (qb) =>
+          qb
+            .selectFrom('sessions as s')
+            .innerJoin('users as u', (join) => join.onRef('u.instance_id', '=', 's.instance_id').onRef('u.id', '=', 's.user_id'))
+            .innerJoin('instances as i', 'i.id', 's.instance_id')
+            .leftJoin('totp_credentials as t', (join) => join.onRef('t.instance_id', '=', 's.instance_id').onRef('t.user_id', '=', 's.user_id'))
+            .$if(throttles !== undefined, (q) => q.leftJoin('backup_codes as b', (join) => join.onRef('b.instance_id', '=', 's.instance_id').onRef('b.user_id', '=', 's.user_id')))
+            .selectAll('s')
+            .select([...prefixed('u', USER_COLUMNS), ...prefixed('i', INSTANCE_COLUMNS), 't.secret_sealed as t_secret_sealed', 't.last_used_step as t_last_used_step'])
+            .select([
+              (throttles ? sql<string | null>`b.code_mac` : sql<string | null>`null::text`).as('b_code_mac'),
+              (throttles ? userThrottleSubquery(throttles.ipKey) : sql<unknown>`null`).as('throttles'),
+              (list ? userSessionsSubquery(list.sessions, now, idleCutoff) : sql<unknown>`null`).as('user_sessions'),
+            ])
+            .where('s.id', '=', id)
+            .where('s.expires_at', '>', now)
+            .where('s.last_seen_at', '>', idleCutoff)
+            .where('u.status', '=', 'active'),
+        )
+        .with('touched', (qb) =>
+          qb
+            .updateTable('sessions')
+            .set({ last_seen_at: now })
+            .where('id', '=', (eb) => eb.selectFrom('found').select('found.id'))
+            .where('last_seen_at', '<', touchBefore)
+            .where('secret_hash', '=', secretHash)
+            .returning('id'),
+        )
+        .selectFrom('found')
+        .selectAll()
+        .executeTakeFirst();
+      if (!row) return null;
+      return {
+        session: toSession(row),
+        secretHash: row.secret_hash,
+        user: toUser({ ...unprefixed('u', row), id: row.user_id, instance_id: row.instance_id }),
+        instance: toInstance({ ...unprefixed('i', row), id: row.instance_id }),
+        totp: row.t_secret_sealed !== null ? { secretSealed: row.t_secret_sealed, lastUsedStep: Number(row.t_last_used_step) } : null,
+        backupCodeMac: row.b_code_mac,
+        throttles: toThrottles(row.throttles),
+        ...(list ? { userSessions: toListedSessions(row.user_sessions) } : {}),
+      };
+    },
+    async delete(id, secretHash) {
+      await db.deleteFrom('sessions').where('id', '=', id).where('secret_hash', '=', secretHash).execute();
+    },
+    async setPendingTotp(id, pending) {
+      await db
+        .updateTable('sessions')
+        .set({ pending_totp_secret: pending?.secretSealed ?? null, pending_totp_expires_at: pending?.expiresAt ?? null })
+        .where('id', '=', id)
+        .execute();
+    },
+  };
+}
+
+/** Operators' sessions: the kernel's session port over `operator_sessions`, and the operator's login-step writes. */
+export function operatorSessionStore(db: Kysely<Database>): OperatorSessionStore {
+  return {
+    ...operatorSessionWrites(db),
+    async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles) {
+      const row = await db
+        .with('found', (qb) =>
+          qb
+            .selectFrom('operator_sessions as s')
+            .innerJoin('operators as o', 'o.id', 's.operator_id')
+            .selectAll('s')
+            .select(prefixed('o', OPERATOR_COLUMNS))
+            .select((eb) => throttleSubquery([sql<string>`${OPERATOR_SECOND_FACTOR_PREFIX} || ${eb.ref('s.operator_id')}`, throttles?.ipKey ?? '']).as('throttles'))
+            .where('s.id', '=', id)
+            .where('s.expires_at', '>', now)
+            .where('s.last_seen_at', '>', idleCutoff),
+        )
+        .with('touched', (qb) =>
+          qb
+            .updateTable('operator_sessions')
+            .set({ last_seen_at: now })
+            .where('id', '=', (eb) => eb.selectFrom('found').select('found.id'))
+            .where('last_seen_at', '<', touchBefore)
+            .where('secret_hash', '=', secretHash)
+            .returning('id'),
+        )
+        .selectFrom('found')
+        .selectAll()
+        .executeTakeFirst();
+      if (!row) return null;
+      const pending = row.pending_totp_secret && row.pending_totp_expires_at ? { secretSealed: row.pending_totp_secret, expiresAt: row.pending_totp_expires_at } : null;
+      return {
+        session: {
+          id: row.id,
+          operatorId: row.operator_id,
+          stage: row.stage,
+          createdAt: row.created_at,
+          lastSeenAt: row.last_seen_at,
+          expiresAt: row.expires_at,
+          secondFactorAt: row.second_factor_at,
+          // Only a TOTP code verifies an operator session (operators have no backup code).
+          secondFactorKind: row.second_factor_at ? 'totp' : null,
+          pendingTotp: pending,
+        },
+        secretHash: row.secret_hash,
+        operator: { id: row.operator_id, email: row.o_email, name: row.o_name, createdAt: row.o_created_at },
+        totp: row.o_totp_secret_sealed !== null ? { secretSealed: row.o_totp_secret_sealed, lastUsedStep: Number(row.o_totp_last_used_step ?? 0) } : null,
+        throttles: toThrottles(row.throttles),
+      };
+    },
+    async delete(id, secretHash) {
+      await db.deleteFrom('operator_sessions').where('id', '=', id).where('secret_hash', '=', secretHash).execute();
+    },
+    async setPendingTotp(id, pending) {
+      await db
+        .updateTable('operator_sessions')
+        .set({ pending_totp_secret: pending?.secretSealed ?? null, pending_totp_expires_at: pending?.expiresAt ?? null })
+        .where('id', '=', id)
+        .execute();
+    },
+  };
+}
+
+/** The second-factor and password keys of the session's user (and an IP key), inside the session lookup. */
+function userThrottleSubquery(ipKey: string | null) {
+  return sql`(select json_agg(json_build_object('key', th.key, 'failures', th.failures, 'last', th.last_failure_at))
+              from throttles th
+              where th.key in (${SECOND_FACTOR_KEY_PREFIX} || s.user_id, ${PASSWORD_KEY_PREFIX} || i.slug || ':' || u.email_key, ${REAUTH_KEY_PREFIX} || s.id, ${ipKey ?? ''}))`;
+}
+
+/**
+ * The session's user's full sessions, unexpired and not idle, the looked-up one first and then the
+ * most recently used, at most `limit`, as one JSON value inside the session lookup: the list costs
+ * no statement of its own. sessions_user_idx (instance_id, user_id) finds them.
+ */
+function userSessionsSubquery(limit: number, now: Date, idleCutoff: Date) {
+  return sql`(select coalesce(json_agg(json_build_object('handle', ${handleOf(sql`o.id`)}, 'current', o.current, 'createdAt', o.created_at,
+                'lastSeenAt', o.last_seen_at, 'expiresAt', o.expires_at, 'ip', o.ip, 'userAgent', o.user_agent, 'secondFactorAt', o.second_factor_at)
+                order by o.current desc, o.last_seen_at desc, o.id), '[]'::json)
+              from (select os.*, os.id = s.id as current from sessions os
+                    where os.instance_id = s.instance_id and os.user_id = s.user_id and os.stage = 'done'
+                      and os.expires_at > ${now} and os.last_seen_at > ${idleCutoff}
+                    order by os.id = s.id desc, os.last_seen_at desc, os.id limit ${limit}) o)`;
+}
+
+interface ListedSessionJson {
+  handle: string;
+  current: boolean;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  ip: string | null;
+  userAgent: string | null;
+  secondFactorAt: string | null;
+}
+
+function toListedSessions(json: unknown): ListedSession[] {
+  const list = (typeof json === 'string' ? JSON.parse(json) : json) as ListedSessionJson[] | null;
+  return (list ?? []).map((o) => ({
+    handle: o.handle,
+    current: o.current,
+    createdAt: new Date(o.createdAt),
+    lastSeenAt: new Date(o.lastSeenAt),
+    expiresAt: new Date(o.expiresAt),
+    ip: o.ip,
+    userAgent: o.userAgent,
+    secondFactorAt: o.secondFactorAt === null ? null : new Date(o.secondFactorAt),
+  }));
+}
+
