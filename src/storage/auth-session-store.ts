@@ -1,16 +1,19 @@
 /**
- * The login kernel's hot path in storage: the session lookup of every authenticated request and
- * of every login step, for users and for support operators, built with Kysely's typed builder so
- * that row types come from schema.ts. One statement each (docs/performance.md): the lookup, and
- * the idle refresh as a data-modifying CTE.
+ * The login kernel's lookups in storage, for users and for support operators: the password step's
+ * account lookup and the session lookup of every login step and authenticated request, built with
+ * Kysely's typed builder so that row types come from schema.ts. One statement each
+ * (docs/performance.md); the session lookup refreshes the idle timer in a data-modifying CTE.
+ * The steps' writes (session swap, code use, enrolment) are in session-store.ts,
+ * two-factor-store.ts and operator-store.ts.
  */
 import { sql, type Kysely } from 'kysely';
 import type { ListedSession, SessionStore } from '../domain/session/session-store.ts';
-import type { OperatorSessionStore } from '../domain/support/operator-store.ts';
-import type { Database } from './schema.ts';
-import { INSTANCE_COLUMNS, toInstance, toSession, toThrottles, toUser } from './rows.ts';
+import type { OperatorSessionStore, OperatorStore } from '../domain/support/operator-store.ts';
+import type { CredentialStore } from '../domain/login/credential-store.ts';
+import type { PresentedLocation } from '../domain/known-location/known-location.ts';
+import type { Database, InstanceRow } from './schema.ts';
+import { INSTANCE_COLUMNS, toInstance, toSession, toThrottles, toUser, type UserColumns } from './rows.ts';
 import { handleOf, throttleSubquery } from './session-store.ts';
-import { operatorSessionWrites } from './operator-store.ts';
 import { OPERATOR_SECOND_FACTOR_PREFIX, PASSWORD_KEY_PREFIX, REAUTH_KEY_PREFIX, SECOND_FACTOR_KEY_PREFIX } from '../domain/throttle/throttle.ts';
 
 const USER_COLUMNS = ['email', 'name', 'role', 'status', 'two_factor_enabled', 'password_changed_at', 'created_at', 'setup_postponements'] as const;
@@ -92,10 +95,9 @@ export function userSessionStore(db: Kysely<Database>): SessionStore {
   };
 }
 
-/** Operators' sessions: the kernel's session port over `operator_sessions`, and the operator's login-step writes. */
-export function operatorSessionStore(db: Kysely<Database>): OperatorSessionStore {
+/** Operators' sessions: the lookup part of the kernel's session port over `operator_sessions` (operator-store.ts has the writes). */
+export function operatorSessionLookup(db: Kysely<Database>): Pick<OperatorSessionStore, 'findActive' | 'delete' | 'setPendingTotp'> {
   return {
-    ...operatorSessionWrites(db),
     async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles) {
       const row = await db
         .with('found', (qb) =>
@@ -153,6 +155,91 @@ export function operatorSessionStore(db: Kysely<Database>): OperatorSessionStore
         .execute();
     },
   };
+}
+
+/** The password step's lookup for users (domain/login/credential-store.ts). */
+export function credentialStore(db: Kysely<Database>): CredentialStore {
+  return {
+    async findForLogin({ instanceSlug, emailKey, throttleKeys, deviceIds, now }) {
+      // One statement for login step 1: the account (if any), the throttle states (which exist
+      // for unknown accounts too) and the user's known locations among the presented devices.
+      const row = await db
+        .selectFrom(throttleStates(throttleKeys))
+        .leftJoin('instances as i', (join) => join.on('i.slug', '=', instanceSlug))
+        .leftJoin('users as u', (join) => join.onRef('u.instance_id', '=', 'i.id').on('u.email_key', '=', emailKey))
+        .select(['t.throttles', 'i.id as i_id', ...prefixed('i', INSTANCE_COLUMNS), 'u.id as u_id', 'u.instance_id as u_instance_id', ...prefixed('u', USER_COLUMNS)])
+        .select(['u.password_hash', 'u.totp_associated'])
+        .select((eb) =>
+          (deviceIds.length > 0
+            ? eb
+                .selectFrom('known_locations as kl')
+                .select(sql<unknown>`json_agg(json_build_object('id', kl.id, 'secretHash', kl.secret_hash, 'network', kl.network))`.as('list'))
+                .whereRef('kl.instance_id', '=', 'u.instance_id')
+                .whereRef('kl.user_id', '=', 'u.id')
+                .where('kl.id', 'in', deviceIds)
+                .where('kl.expires_at', '>', now)
+                .where(sql<Date>`kl.created_at + make_interval(days => i.trust_days)`, '>', now)
+            : sql<unknown>`null`
+          ).as('locations'),
+        )
+        .executeTakeFirstOrThrow();
+      // Left joins: the columns are null exactly when the instance or the user does not exist.
+      const account =
+        row.u_id !== null && row.i_id !== null
+          ? {
+              instance: toInstance({ ...(unprefixed('i', row) as Omit<InstanceRow, 'id'>), id: row.i_id }),
+              user: { ...toUser({ ...(unprefixed('u', row) as UserColumns), id: row.u_id }), passwordHash: row.password_hash },
+              associated: row.totp_associated === true,
+            }
+          : null;
+      return { account, throttles: toThrottles(row.throttles), locations: parseJson<PresentedLocation[]>(row.locations) ?? [] };
+    },
+  };
+}
+
+/** The password step's lookup for support operators (OperatorStore.findForLogin). */
+export function operatorCredentialLookup(db: Kysely<Database>): Pick<OperatorStore, 'findForLogin'> {
+  return {
+    async findForLogin(key, throttleKeys, deviceIds, now) {
+      // The operator (or none), the throttle states and the operator's unexpired device tokens among the presented ids.
+      const row = await db
+        .selectFrom(throttleStates(throttleKeys))
+        .leftJoin('operators as o', (join) => join.on('o.email_key', '=', key))
+        .select(['t.throttles', 'o.id', 'o.email', 'o.name', 'o.created_at', 'o.password_hash'])
+        .select((eb) => [
+          eb('o.totp_secret_sealed', 'is not', null).as('associated'),
+          (deviceIds.length > 0
+            ? eb
+                .selectFrom('operator_devices as d')
+                .select(sql<unknown>`json_agg(json_build_object('id', d.id, 'secretHash', d.secret_hash, 'network', ''))`.as('list'))
+                .whereRef('d.operator_id', '=', 'o.id')
+                .where('d.id', 'in', deviceIds)
+                .where('d.expires_at', '>', now)
+            : sql<unknown>`null`
+          ).as('devices'),
+        ])
+        .executeTakeFirstOrThrow();
+      const operator =
+        row.id !== null
+          ? { id: row.id, email: row.email!, name: row.name!, createdAt: row.created_at!, passwordHash: row.password_hash!, associated: row.associated === true }
+          : null;
+      return { operator, throttles: toThrottles(row.throttles), devices: parseJson<PresentedLocation[]>(row.devices) ?? [] };
+    },
+  };
+}
+
+/**
+ * One row holding the states of `keys` (null with none): the password step's lookup starts from
+ * it, so it answers one row whether or not the account exists. Raw, not `db.selectNoFrom`: a
+ * nested builder of `db` would pass the plugins (and the query budget's counter) once more.
+ */
+function throttleStates(keys: string[]) {
+  return sql<{ throttles: unknown }>`(select ${keys.length > 0 ? throttleSubquery(keys) : sql`null`} as throttles)`.as('t');
+}
+
+/** A JSON value as PGlite (text) or pg (parsed) returns it. */
+function parseJson<T>(json: unknown): T | null {
+  return (typeof json === 'string' ? JSON.parse(json) : json) as T | null;
 }
 
 /** The second-factor and password keys of the session's user (and an IP key), inside the session lookup. */

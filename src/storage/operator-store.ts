@@ -1,10 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { NewOperatorSession, Operator, OperatorSessionStore, OperatorStage, OperatorStore } from '../domain/support/operator-store.ts';
+import type { NewOperatorSession, Operator, OperatorSessionStore, OperatorStore } from '../domain/support/operator-store.ts';
 import { emailKey } from '../domain/account/user.ts';
 import type { Database } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
-import { throttleSubquery } from './session-store.ts';
-import { toThrottles } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
 import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
 import { stepIsNew } from './session-store.ts';
@@ -30,7 +28,8 @@ function insertOperatorDevice(operatorId: string, device: { id: string; secretHa
              select ${device.id}, ${operatorId}, ${device.secretHash}, ${now}::timestamptz, ${device.expiresAt}::timestamptz from ${sql.table(onlyIf)}`;
 }
 
-export function operatorStore(db: Kysely<Database>): OperatorStore {
+/** Operators but their login lookup (auth-session-store.ts operatorCredentialLookup). */
+export function operatorStore(db: Kysely<Database>): Omit<OperatorStore, 'findForLogin'> {
   return {
     async insert(operator) {
       const row = await conflictOnDuplicate(
@@ -48,25 +47,6 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
     async findByEmail(email) {
       const row = await db.selectFrom('operators').select(['id', 'email', 'name', 'created_at']).where('email_key', '=', emailKey(email)).executeTakeFirst();
       return row ? toOperator(row) : null;
-    },
-    async findForLogin(key, throttleKeys, deviceIds, now) {
-      // The operator's unexpired device tokens among the presented ids, in the same statement.
-      const devices =
-        deviceIds.length > 0
-          ? sql`(select json_agg(json_build_object('id', d.id, 'secretHash', d.secret_hash, 'network', ''))
-                 from operator_devices d where d.operator_id = o.id and d.id in (${sql.join(deviceIds)}) and d.expires_at > ${now})`
-          : sql`null`;
-      const { rows } = await sql<{ id: string | null; email: string; name: string; created_at: Date; password_hash: string; associated: boolean | null; throttles: unknown; devices: unknown }>`
-        select o.id, o.email, o.name, o.created_at, o.password_hash, o.totp_secret_sealed is not null as associated, t.throttles, ${devices} as devices
-        from (select ${throttleSubquery(throttleKeys)} as throttles) t
-        left join operators o on o.email_key = ${key}`.execute(db);
-      const row = rows[0]!;
-      const deviceList = (typeof row.devices === 'string' ? JSON.parse(row.devices) : row.devices) as Array<{ id: string; secretHash: string; network: string }> | null;
-      return {
-        operator: row.id ? { ...toOperator({ ...row, id: row.id }), passwordHash: row.password_hash, associated: Boolean(row.associated) } : null,
-        throttles: toThrottles(row.throttles),
-        devices: deviceList ?? [],
-      };
     },
     async resetTotp(email) {
       const { rows } = await sql<{ id: string; email: string; name: string; created_at: Date }>`
