@@ -1,12 +1,11 @@
 import { sql, type Kysely } from 'kysely';
-import type { NewOperatorSession, Operator, OperatorStage, OperatorStore } from '../domain/support/operator-store.ts';
+import type { NewOperatorSession, Operator, OperatorSessionStore, OperatorStore } from '../domain/support/operator-store.ts';
 import { emailKey } from '../domain/account/user.ts';
 import type { Database } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
-import { throttleSubquery } from './throttle-store.ts';
-import { toThrottles } from './rows.ts';
 import { insertAudit } from './audit-store.ts';
 import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
+import { stepIsNew } from './session-store.ts';
 
 const toOperator = (row: { id: string; email: string; name: string; created_at: Date }): Operator => ({
   id: row.id,
@@ -16,7 +15,7 @@ const toOperator = (row: { id: string; email: string; name: string; created_at: 
 });
 
 function insertOperatorSession(next: NewOperatorSession, onlyIf?: string) {
-  const values = sql`${next.id}, ${next.operatorId}, ${next.secretHash}, ${next.stage}, ${next.createdAt}::timestamptz, ${next.createdAt}::timestamptz,
+  const values = sql`${next.id}, ${next.operatorId}, ${next.secretHash}, ${next.stage}, ${next.lastSeenAt}::timestamptz, ${next.lastSeenAt}::timestamptz,
                      ${next.expiresAt}::timestamptz, ${next.ip}::text, ${next.userAgent}::text, ${next.secondFactorAt}::timestamptz`;
   return sql`insert into operator_sessions (id, operator_id, secret_hash, stage, created_at, last_seen_at, expires_at, ip, user_agent, second_factor_at)
              ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
@@ -29,7 +28,8 @@ function insertOperatorDevice(operatorId: string, device: { id: string; secretHa
              select ${device.id}, ${operatorId}, ${device.secretHash}, ${now}::timestamptz, ${device.expiresAt}::timestamptz from ${sql.table(onlyIf)}`;
 }
 
-export function operatorStore(db: Kysely<Database>): OperatorStore {
+/** Operators but their login lookup (auth-session-store.ts operatorCredentialLookup). */
+export function operatorStore(db: Kysely<Database>): Omit<OperatorStore, 'findForLogin'> {
   return {
     async insert(operator) {
       const row = await conflictOnDuplicate(
@@ -48,75 +48,24 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
       const row = await db.selectFrom('operators').select(['id', 'email', 'name', 'created_at']).where('email_key', '=', emailKey(email)).executeTakeFirst();
       return row ? toOperator(row) : null;
     },
-    async findForLogin(key, throttleKeys, deviceIds, now) {
-      // The operator's unexpired device tokens among the presented ids, in the same statement.
-      const devices =
-        deviceIds.length > 0
-          ? sql`(select json_agg(json_build_object('id', d.id, 'secretHash', d.secret_hash, 'network', ''))
-                 from operator_devices d where d.operator_id = o.id and d.id in (${sql.join(deviceIds)}) and d.expires_at > ${now})`
-          : sql`null`;
-      const { rows } = await sql<{ id: string | null; email: string; name: string; created_at: Date; password_hash: string; associated: boolean | null; throttles: unknown; devices: unknown }>`
-        select o.id, o.email, o.name, o.created_at, o.password_hash, o.totp_secret_sealed is not null as associated, t.throttles, ${devices} as devices
-        from (select ${throttleSubquery(throttleKeys)} as throttles) t
-        left join operators o on o.email_key = ${key}`.execute(db);
-      const row = rows[0]!;
-      const deviceList = (typeof row.devices === 'string' ? JSON.parse(row.devices) : row.devices) as Array<{ id: string; secretHash: string; network: string }> | null;
-      return {
-        operator: row.id ? { ...toOperator({ ...row, id: row.id }), passwordHash: row.password_hash, associated: Boolean(row.associated) } : null,
-        throttles: toThrottles(row.throttles),
-        devices: deviceList ?? [],
-      };
-    },
-    async findSession(id, secretHash, { now, idleCutoff, touchBefore }, ipKey) {
-      const { rows } = await sql<{
-        id: string;
-        operator_id: string;
-        stage: OperatorStage;
-        created_at: Date;
-        last_seen_at: Date;
-        expires_at: Date;
-        second_factor_at: Date | null;
-        pending_totp_secret: string | null;
-        pending_totp_expires_at: Date | null;
-        secret_hash: string;
-        o_email: string;
-        o_name: string;
-        o_created_at: Date;
-        o_totp_secret_sealed: string | null;
-        o_totp_last_used_step: string | number | null;
-        throttles: unknown;
-      }>`
-        with found as (
-          select s.id, s.operator_id, s.stage, s.created_at, s.last_seen_at, s.expires_at, s.second_factor_at, s.pending_totp_secret,
-                 s.pending_totp_expires_at, s.secret_hash, o.email as o_email, o.name as o_name, o.created_at as o_created_at,
-                 o.totp_secret_sealed as o_totp_secret_sealed, o.totp_last_used_step as o_totp_last_used_step,
-                 ${throttleSubquery([{ scope: 'operator_second_factor', instanceSlug: null, subject: sql.ref('s.operator_id') }, ...(ipKey ? [ipKey] : [])])} as throttles
-          from operator_sessions s join operators o on o.id = s.operator_id
-          where s.id = ${id} and s.expires_at > ${now} and s.last_seen_at > ${idleCutoff}
-        ), touched as (
-          update operator_sessions set last_seen_at = ${now}
-          where id = (select id from found) and last_seen_at < ${touchBefore} and secret_hash = ${secretHash}
+    async resetTotp(email) {
+      const { rows } = await sql<{ id: string; email: string; name: string; created_at: Date }>`
+        with reset as (
+          update operators set totp_secret_sealed = null, totp_last_used_step = null, totp_confirmed_at = null
+          where email_key = ${emailKey(email)}
+          returning id, email, name, created_at
+        ), ended as (
+          delete from operator_sessions where operator_id = (select id from reset)
         )
-        select * from found`.execute(db);
-      const row = rows[0];
-      if (!row) return null;
-      return {
-        session: {
-          id: row.id,
-          operatorId: row.operator_id,
-          stage: row.stage,
-          createdAt: row.created_at,
-          lastSeenAt: row.last_seen_at,
-          expiresAt: row.expires_at,
-          secondFactorAt: row.second_factor_at,
-          pendingTotp: row.pending_totp_secret && row.pending_totp_expires_at ? { secretSealed: row.pending_totp_secret, expiresAt: row.pending_totp_expires_at } : null,
-        },
-        secretHash: row.secret_hash,
-        operator: { id: row.operator_id, email: row.o_email, name: row.o_name, createdAt: row.o_created_at },
-        totp: row.o_totp_secret_sealed !== null ? { secretSealed: row.o_totp_secret_sealed, lastUsedStep: Number(row.o_totp_last_used_step ?? 0) } : null,
-        throttles: toThrottles(row.throttles),
-      };
+        select * from reset`.execute(db);
+      return rows[0] ? toOperator(rows[0]) : null;
     },
+  };
+}
+
+/** The operator's login-step writes (auth-session-store.ts adds the lookup of the kernel's session port). */
+export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessionStore, 'rotate' | 'consumeStep' | 'confirmEnrolment'> {
+  return {
     async rotate(previous, next, { clearKeys, audit }) {
       await sql`
         with ended as (
@@ -130,13 +79,6 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
         )
         ${insertOperatorSession(next)}`.execute(db);
     },
-    async setPendingTotp(sessionId, pending) {
-      await db
-        .updateTable('operator_sessions')
-        .set({ pending_totp_secret: pending?.secretSealed ?? null, pending_totp_expires_at: pending?.expiresAt ?? null })
-        .where('id', '=', sessionId)
-        .execute();
-    },
     async consumeStep(operatorId, step, swap, { clearKeys, audit, device, unlessHeld = [] }) {
       // The previous session is deleted first and the step used only if that delete found it:
       // two concurrent verifications of one login cannot both win (MFA-09), and a step is used once.
@@ -145,7 +87,7 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           delete from operator_sessions where id = ${swap.previousId} and operator_id = ${operatorId} returning id
         ), consumed as (
           update operators set totp_last_used_step = ${step}
-          where id = ${operatorId} and coalesce(totp_last_used_step, -1) < ${step} and totp_secret_sealed is not null
+          where id = ${operatorId} and ${stepIsNew(sql.ref('totp_last_used_step'), step)} and totp_secret_sealed is not null
             and exists (select 1 from ended)
           returning id
         ), refunded as (
@@ -158,19 +100,24 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
           ${insertOperatorSession(swap.next, 'consumed')}
         ), held as (
           select 1 from consumed where not exists (
-            select 1 from operator_devices where operator_id = ${operatorId} and expires_at > ${swap.next.createdAt}
+            select 1 from operator_devices where operator_id = ${operatorId} and expires_at > ${swap.next.lastSeenAt}
               and id in (${unlessHeld.length > 0 ? sql.join(unlessHeld) : sql`''`}))
         ), deviced as (
-          ${insertOperatorDevice(operatorId, device, swap.next.createdAt, 'held')} ${device ? sql`returning id` : sql``}
+          ${insertOperatorDevice(operatorId, device, swap.next.lastSeenAt, 'held')} ${device ? sql`returning id` : sql``}
         )
         select (select count(*) from consumed)::int as n, (select count(*) from deviced)::int as d`.execute(db);
       return { used: Number(rows[0]?.n) === 1, deviceStored: Number(rows[0]?.d) === 1 };
     },
-    async confirmTotp(operatorId, secretSealed, step, swap, audit, device) {
+    async confirmEnrolment(operatorId, secretSealed, step, swap, audit, device) {
+      // Only while the session that started the setup still exists, as for users
+      // (two-factor-store.ts confirmEnrolment): a CLI reset that ended it meanwhile wins, and the
+      // app is not bound. Every part is gated on `enrolled`, which is gated on `alive`.
       const { rows } = await sql<{ n: number }>`
-        with enrolled as (
-          update operators set totp_secret_sealed = ${secretSealed}, totp_last_used_step = ${step}, totp_confirmed_at = ${swap.next.createdAt}
-          where id = ${operatorId} and totp_secret_sealed is null
+        with alive as (
+          select id from operator_sessions where id = ${swap.previousId} and operator_id = ${operatorId}
+        ), enrolled as (
+          update operators set totp_secret_sealed = ${secretSealed}, totp_last_used_step = ${step}, totp_confirmed_at = ${swap.next.lastSeenAt}
+          where id = ${operatorId} and totp_secret_sealed is null and exists (select 1 from alive)
           returning id
         ), ended as (
           delete from operator_sessions where operator_id = ${operatorId} and exists (select 1 from enrolled)
@@ -179,25 +126,10 @@ export function operatorStore(db: Kysely<Database>): OperatorStore {
         ), started as (
           ${insertOperatorSession(swap.next, 'enrolled')}
         ), deviced as (
-          ${insertOperatorDevice(operatorId, device, swap.next.createdAt, 'enrolled')}
+          ${insertOperatorDevice(operatorId, device, swap.next.lastSeenAt, 'enrolled')}
         )
         select count(*)::int as n from enrolled`.execute(db);
       return Number(rows[0]?.n) === 1;
-    },
-    async deleteSession(id, secretHash) {
-      await db.deleteFrom('operator_sessions').where('id', '=', id).where('secret_hash', '=', secretHash).execute();
-    },
-    async resetTotp(email) {
-      const { rows } = await sql<{ id: string; email: string; name: string; created_at: Date }>`
-        with reset as (
-          update operators set totp_secret_sealed = null, totp_last_used_step = null, totp_confirmed_at = null
-          where email_key = ${emailKey(email)}
-          returning id, email, name, created_at
-        ), ended as (
-          delete from operator_sessions where operator_id = (select id from reset)
-        )
-        select * from reset`.execute(db);
-      return rows[0] ? toOperator(rows[0]) : null;
     },
   };
 }

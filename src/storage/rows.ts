@@ -4,27 +4,10 @@ import type { Instance } from '../domain/instance/instance.ts';
 import type { User } from '../domain/account/user.ts';
 import type { Session } from '../domain/session/session.ts';
 import { throttleMap, type ThrottleScope, type ThrottleStates } from '../domain/throttle/throttle.ts';
-import type { UserRow } from './schema.ts';
+import type { InstanceRow, SessionRow, UserRow } from './schema.ts';
 
-export interface InstanceColumns {
-  id: string;
-  slug: string;
-  name: string;
-  plan: Instance['plan'];
-  created_at: Date;
-  trust_days: number;
-  trust_requires_same_network: boolean;
-  two_factor_auto_enable: boolean;
-  two_factor_enforce_setup: boolean;
-  two_factor_enforce_from: Date | null;
-  two_factor_max_postpones: number | null;
-  password_min_length: number;
-  password_max_age_days: number | null;
-  password_warn_days: number | null;
-  password_history_count: number;
-}
-
-const INSTANCE_COLUMNS = [
+/** The instance's columns but its id, for a join that selects them beside another row. */
+export const INSTANCE_COLUMNS = [
   'slug',
   'name',
   'plan',
@@ -39,18 +22,18 @@ const INSTANCE_COLUMNS = [
   'password_max_age_days',
   'password_warn_days',
   'password_history_count',
-] as const;
+] as const satisfies ReadonlyArray<keyof InstanceRow>;
 
 /** `i.slug as i_slug, …` for a join on `instances` aliased `i`: the instance beside another row. */
 export const prefixedInstanceColumns = sql.raw(INSTANCE_COLUMNS.map((c) => `i.${c} as i_${c}`).join(', '));
 
 /** The instance from a row selected with prefixedInstanceColumns. */
 export function toPrefixedInstance(id: string, row: Record<string, unknown>): Instance {
-  const columns = Object.fromEntries(INSTANCE_COLUMNS.map((c) => [c, row[`i_${c}`]])) as Omit<InstanceColumns, 'id'>;
+  const columns = Object.fromEntries(INSTANCE_COLUMNS.map((c) => [c, row[`i_${c}`]])) as Omit<InstanceRow, 'id'>;
   return toInstance({ id, ...columns });
 }
 
-export function toInstance(row: InstanceColumns): Instance {
+export function toInstance(row: InstanceRow): Instance {
   return {
     id: row.id,
     slug: row.slug,
@@ -88,8 +71,8 @@ export const userColumns = [
   'users.setup_postponements',
 ] as const;
 
-/** The columns of userColumns, as schema.ts types them. */
-export type UserColumns = Pick<UserRow, 'id' | 'instance_id' | 'email' | 'name' | 'role' | 'status' | 'two_factor_enabled' | 'password_changed_at' | 'created_at' | 'setup_postponements'>;
+/** A user's columns as the domain's User needs them (schema.ts row types). */
+export type UserColumns = Pick<UserRow, (typeof userColumns)[number] extends `users.${infer C}` ? C & keyof UserRow : never>;
 
 export function toUser(row: UserColumns): User {
   return {
@@ -106,19 +89,10 @@ export function toUser(row: UserColumns): User {
   };
 }
 
-export function toSession(row: {
-  id: string;
-  instance_id: string;
-  user_id: string;
-  stage: Session['stage'];
-  created_at: Date;
-  last_seen_at: Date;
-  expires_at: Date;
-  second_factor_at: Date | null;
-  second_factor_kind?: Session['secondFactorKind'];
-  pending_totp_secret: string | null;
-  pending_totp_expires_at: Date | null;
-}): Session {
+export function toSession(
+  row: Pick<SessionRow, 'id' | 'instance_id' | 'user_id' | 'stage' | 'created_at' | 'last_seen_at' | 'expires_at' | 'second_factor_at' | 'pending_totp_secret' | 'pending_totp_expires_at'> &
+    Partial<Pick<SessionRow, 'second_factor_kind'>>,
+): Session {
   return {
     id: row.id,
     instanceId: row.instance_id,

@@ -4,10 +4,10 @@ import type { Stores } from '../domain/shared/stores.ts';
 import type { Database } from './schema.ts';
 import { instanceStore } from './instance-store.ts';
 import { userStore } from './user-store.ts';
-import { sessionStore, tenantSessionStore } from './session-store.ts';
-import { credentialStore } from './credential-store.ts';
+import { tenantSessionStore } from './session-store.ts';
 import { devMailboxStore, outboxStore } from './outbox-store.ts';
-import { operatorStore } from './operator-store.ts';
+import { operatorSessionWrites, operatorStore } from './operator-store.ts';
+import { credentialStore, operatorCredentialLookup, operatorSessionLookup, userSessionStore } from './auth-session-store.ts';
 import { setupTokenStore } from './setup-token-store.ts';
 import { throttleStore } from './throttle-store.ts';
 import { housekeepingStore } from './housekeeping-store.ts';
@@ -24,8 +24,9 @@ export function createStores(db: Kysely<Database>): Stores {
   return {
     instances: instanceStore(db),
     credentials: credentialStore(db),
-    sessions: sessionStore(db),
-    operators: operatorStore(db),
+    sessions: userSessionStore(db),
+    operators: { ...operatorStore(db), ...operatorCredentialLookup(db) },
+    operatorSessions: { ...operatorSessionWrites(db), ...operatorSessionLookup(db) },
     outbox: outboxStore(db),
     devMailbox: devMailboxStore(db),
     setupTokens: setupTokenStore(db),

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { NewKnownLocation, SessionSwap, TwoFactorStore } from '../domain/totp/two-factor-store.ts';
 import type { Database } from './schema.ts';
-import { insertSession } from './session-store.ts';
+import { insertSession, stepIsNew } from './session-store.ts';
 import { insertOutbox } from './outbox-store.ts';
 import { insertAudit } from './audit-store.ts';
 import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
@@ -52,7 +52,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
       const { rows } = await sql<{ n: number }>`
         with ${endedFirst(swap)} consumed as (
           update totp_credentials set last_used_step = ${step}
-          where instance_id = ${instanceId} and user_id = ${userId} and last_used_step < ${step} ${gatedOnEnded(swap)}
+          where instance_id = ${instanceId} and user_id = ${userId} and ${stepIsNew(sql.ref('last_used_step'), step)} ${gatedOnEnded(swap)}
           returning user_id
         ), located as (
           ${insertLocation(userId, location, now, 'consumed')}

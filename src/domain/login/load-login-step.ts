@@ -1,9 +1,9 @@
-import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { LoginStage } from '../session/session.ts';
 import type { ActiveSession } from '../session/session-store.ts';
 import { authenticate } from '../session/authenticate.ts';
 import { ipKey } from '../throttle/throttle.ts';
+import { requireStage } from '../auth/find-session.ts';
 
 /**
  * The session of a step that checks a second factor, with the user's and the IP's throttle
@@ -11,8 +11,5 @@ import { ipKey } from '../throttle/throttle.ts';
  * 12: a half-authenticated session can call only its next step).
  */
 export async function loadSessionForStep(deps: Deps, token: string | undefined, stages: LoginStage[], ip: string | null): Promise<ActiveSession> {
-  const active = await authenticate(deps, token, { ipKey: ip ? ipKey(ip) : null });
-  if (!active) throw new DomainError('unauthenticated', 'Your sign-in has expired. Log in again.');
-  if (!stages.includes(active.session.stage)) throw new DomainError('forbidden', 'This step is not available now.');
-  return active;
+  return requireStage(await authenticate(deps, token, { ipKey: ip ? ipKey(ip) : null }), stages);
 }

@@ -1,10 +1,9 @@
-import { constantTimeEqual, sha256Hex } from '../../crypto/hash.ts';
+import type { ThrottleKey } from '../throttle/throttle.ts';
 import type { Deps } from '../shared/deps.ts';
-import { addSeconds } from '../shared/clock.ts';
 import type { ActiveSession } from './session-store.ts';
 import { mustSetUpNow } from '../policy/two-factor-rules.ts';
-import { parseSessionToken, SESSION_IDLE_SECONDS, SESSION_TOUCH_SECONDS } from './session.ts';
-import type { ThrottleKey } from '../throttle/throttle.ts';
+import { USER_PROFILE } from '../auth/profile.ts';
+import { endSession, findSession } from '../auth/find-session.ts';
 
 /**
  * The session behind a cookie value, or null. One statement: lookup, idle and absolute expiry,
@@ -17,19 +16,11 @@ export async function authenticate(
   throttles?: { ipKey: ThrottleKey | null },
   list?: { sessions: number },
 ): Promise<ActiveSession | null> {
-  const parsed = parseSessionToken(token);
-  if (!parsed) return null;
-  const now = deps.clock.now();
-  const secretHash = sha256Hex(parsed.secret);
-  const active = await deps.stores.sessions.findActive(
-    parsed.id,
-    secretHash,
-    { now, idleCutoff: addSeconds(now, -SESSION_IDLE_SECONDS), touchBefore: addSeconds(now, -SESSION_TOUCH_SECONDS) },
-    throttles,
-    list,
-  );
-  if (!active || !constantTimeEqual(secretHash, active.secretHash)) return null;
-  return underCurrentPolicy(active, now);
+  const sessions = deps.stores.sessions;
+  // With `list`, the same one lookup also reads the user's sessions (My Profile → Sessions).
+  const store = list ? { ...sessions, findActive: (...args: Parameters<typeof sessions.findActive>) => sessions.findActive(args[0], args[1], args[2], args[3], list) } : sessions;
+  const active = await findSession(deps, USER_PROFILE, store, token, throttles);
+  return active && underCurrentPolicy(active, deps.clock.now());
 }
 
 /**
@@ -48,6 +39,5 @@ function underCurrentPolicy(active: ActiveSession, now: Date): ActiveSession {
 
 /** Ends the session behind a cookie value; unknown or malformed values are ignored. */
 export async function logout(deps: Deps, token: string | undefined): Promise<void> {
-  const parsed = parseSessionToken(token);
-  if (parsed) await deps.stores.sessions.delete(parsed.id, sha256Hex(parsed.secret));
+  await endSession(USER_PROFILE, deps.stores.sessions, token);
 }

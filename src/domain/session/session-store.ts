@@ -3,8 +3,9 @@ import type { User } from '../account/user.ts';
 import type { LoginStage, SecondFactorKind, Session } from './session.ts';
 import type { ThrottleKey, ThrottleStates } from '../throttle/throttle.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
+import type { ActiveAuthSession, AuthSessionStore } from '../auth/auth-session-store.ts';
 
-export interface ActiveSession {
+export interface ActiveSession extends ActiveAuthSession<Session> {
   session: Session;
   /**
    * Set when the instance's current policy holds this session at `setup` (authenticate.ts): the
@@ -53,8 +54,11 @@ export interface NewSession {
   secondFactorKind?: SecondFactorKind | null;
 }
 
-/** Sessions looked up by id: the instance comes from the session, never from the client (TEN-02). */
-export interface SessionStore {
+/**
+ * Users' sessions looked up by id: the kernel's session port (domain/auth/auth-session-store.ts)
+ * over `sessions`; the instance comes from the session, never from the client (TEN-02).
+ */
+export interface SessionStore extends AuthSessionStore<ActiveSession> {
   /**
    * The session with its user and instance, in one statement, when it exists, is neither past
    * `expires_at` nor idle since before `idleCutoff`, and its user is active; null otherwise.

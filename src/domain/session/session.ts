@@ -1,5 +1,7 @@
 import { newIdSecretToken, parseIdSecretToken, secretMatches } from '../../crypto/token.ts';
 import { sha256Hex } from '../../crypto/hash.ts';
+import { USER_PROFILE } from '../auth/profile.ts';
+import type { AuthSession } from '../auth/auth-session-store.ts';
 
 /** The second factor a session verified: the app's code, or the emailed backup code (recovery only). */
 export type SecondFactorKind = 'totp' | 'backup_code';
@@ -7,30 +9,15 @@ export type SecondFactorKind = 'totp' | 'backup_code';
 /** Where a login stands: only `done` is a full session (SPEC §3 login steps). */
 export type LoginStage = 'done' | 'verify' | 'setup' | 'change_password';
 
-export interface Session {
-  id: string;
+/** A user's session: the kernel's session (domain/auth/) with its instance and user. */
+export interface Session extends AuthSession<LoginStage> {
   instanceId: string;
   userId: string;
-  stage: LoginStage;
-  createdAt: Date;
-  lastSeenAt: Date;
-  expiresAt: Date;
-  /** When a second factor was last verified in this session; null when it skipped the code. */
-  secondFactorAt: Date | null;
-  /** Which factor that was: only a TOTP code counts as fresh for sensitive actions (issue 10 item 4). */
-  secondFactorKind: SecondFactorKind | null;
-  /** An authenticator enrolment started by this session and not yet confirmed. */
-  pendingTotp: { secretSealed: string; expiresAt: Date } | null;
 }
 
-/**
- * NIST SP 800-63B (rev. 3 §4.2.3, AAL2): re-authenticate after 30 minutes idle and at least every
- * 12 hours. The checklist's SES-05/SES-06 defaults.
- */
-export const SESSION_IDLE_SECONDS = 30 * 60;
-export const SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60;
-/** last_seen_at is written at most this often, so most authenticated requests only read. */
-export const SESSION_TOUCH_SECONDS = 60;
+/** A user's lifetimes, as the user's profile holds them (domain/auth/profile.ts). */
+export const SESSION_IDLE_SECONDS = USER_PROFILE.idleSeconds;
+export const SESSION_ABSOLUTE_SECONDS = USER_PROFILE.fullSeconds;
 
 /**
  * The name a session has in the user's list and in its DELETE URL: SHA-256 of a label and the id.

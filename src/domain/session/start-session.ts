@@ -1,12 +1,13 @@
+import type { ThrottleKey } from '../throttle/throttle.ts';
 import type { Deps } from '../shared/deps.ts';
-import { addSeconds } from '../shared/clock.ts';
-import { newSessionToken, SESSION_ABSOLUTE_SECONDS, type LoginStage, type SecondFactorKind } from './session.ts';
+import type { LoginStage, SecondFactorKind } from './session.ts';
 import type { NewSession } from './session-store.ts';
 import type { TenantStores } from '../shared/stores.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
 import { DomainError } from '../shared/errors.ts';
-import { PENDING_LOGIN_SECONDS } from '../totp/two-factor.ts';
-import type { ThrottleKey } from '../throttle/throttle.ts';
+import { USER_PROFILE } from '../auth/profile.ts';
+import { sessionLifetimeSeconds as lifetimeOf } from '../auth/session-rules.ts';
+import { newAuthSession } from '../auth/new-session.ts';
 
 export interface ClientInfo {
   ip: string | null;
@@ -22,7 +23,7 @@ export interface ClientInfo {
 
 /** How long a new session at `stage` lives: a login waiting at a step 15 minutes, a full session 12 hours. */
 export function sessionLifetimeSeconds(stage: LoginStage): number {
-  return stage === 'done' ? SESSION_ABSOLUTE_SECONDS : PENDING_LOGIN_SECONDS;
+  return lifetimeOf(USER_PROFILE, stage);
 }
 
 /** A token and when its session ends: the cookie carrying it must not outlive it (issue 10 item 21). */
@@ -43,25 +44,11 @@ export function newSession(
   client: ClientInfo,
   secondFactorAt: Date | null,
   secondFactorKind: SecondFactorKind | null = null,
+  keepEnd?: Date,
 ): { token: string; row: NewSession } {
-  const token = newSessionToken();
-  const now = deps.clock.now();
-  const lifetime = sessionLifetimeSeconds(stage);
-  return {
-    token: token.token,
-    row: {
-      id: token.id,
-      secretHash: token.secretHash,
-      userId,
-      stage,
-      lastSeenAt: now,
-      expiresAt: addSeconds(now, lifetime),
-      ip: client.ip,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
-      secondFactorAt,
-      secondFactorKind: secondFactorAt ? secondFactorKind : null,
-    },
-  };
+  const verified = secondFactorAt ? { at: secondFactorAt, kind: secondFactorKind ?? 'totp' } : null;
+  const next = newAuthSession(deps, USER_PROFILE, stage, client, verified, keepEnd);
+  return { token: next.token, row: { ...next.row, userId, secondFactorKind: secondFactorAt ? secondFactorKind : null } };
 }
 
 /** Issues a new session for a user at `stage`, ending the client's previous one in the same statement. */

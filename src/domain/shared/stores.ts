@@ -3,7 +3,7 @@ import type { InstanceStore } from '../instance/instance-store.ts';
 import type { UserStore } from '../account/user-store.ts';
 import type { SessionStore, TenantSessionStore } from '../session/session-store.ts';
 import type { DevMailboxStore, OutboxStore } from '../mail/outbox-store.ts';
-import type { OperatorStore } from '../support/operator-store.ts';
+import type { OperatorSessionStore, OperatorStore } from '../support/operator-store.ts';
 import type { SetupTokenStore } from '../setup/setup-token-store.ts';
 import type { CredentialStore } from '../login/credential-store.ts';
 import type { ThrottleStore } from '../throttle/throttle-store.ts';
@@ -22,6 +22,8 @@ export interface Stores {
   credentials: CredentialStore;
   sessions: SessionStore;
   operators: OperatorStore;
+  /** Support operators' sessions: the kernel's session port over their own table. */
+  operatorSessions: OperatorSessionStore;
   outbox: OutboxStore;
   devMailbox: DevMailboxStore;
   setupTokens: SetupTokenStore;

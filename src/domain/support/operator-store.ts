@@ -1,6 +1,8 @@
 import type { ThrottleKey, ThrottleStates } from '../throttle/throttle.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
 import type { PresentedLocation } from '../known-location/known-location.ts';
+import type { ActiveAuthSession, AuthSession, AuthSessionStore } from '../auth/auth-session-store.ts';
+import type { NewAuthSession } from '../auth/new-session.ts';
 
 export interface Operator {
   id: string;
@@ -12,36 +14,24 @@ export interface Operator {
 /** Where an operator's login stands: 2FA is always required, so there is no password-only session. */
 export type OperatorStage = 'verify' | 'setup' | 'done';
 
-export interface OperatorSession {
-  id: string;
+export interface OperatorSession extends AuthSession<OperatorStage> {
   operatorId: string;
-  stage: OperatorStage;
-  createdAt: Date;
-  lastSeenAt: Date;
-  expiresAt: Date;
-  secondFactorAt: Date | null;
-  pendingTotp: { secretSealed: string; expiresAt: Date } | null;
 }
 
-export interface NewOperatorSession {
-  id: string;
-  secretHash: string;
+export interface NewOperatorSession extends NewAuthSession<OperatorStage> {
   operatorId: string;
-  stage: OperatorStage;
-  createdAt: Date;
-  expiresAt: Date;
-  ip: string | null;
-  userAgent: string | null;
-  secondFactorAt: Date | null;
 }
 
 /** An operator session with what every support request decides on, from one statement. */
-export interface ActiveOperatorSession {
-  session: OperatorSession;
-  secretHash: string;
+export interface ActiveOperatorSession extends ActiveAuthSession<OperatorSession> {
   operator: Operator;
-  totp: { secretSealed: string; lastUsedStep: number } | null;
-  throttles: ThrottleStates;
+}
+
+/** A device token of an operator's browser: only a SHA-256 of its secret is stored. */
+export interface NewOperatorDevice {
+  id: string;
+  secretHash: string;
+  expiresAt: Date;
 }
 
 /** Support operators live outside every instance (SPEC §1), with their own sessions. */
@@ -59,19 +49,18 @@ export interface OperatorStore {
     deviceIds: string[],
     now: Date,
   ): Promise<{ operator: (Operator & { passwordHash: string; associated: boolean }) | null; throttles: ThrottleStates; devices: PresentedLocation[] }>;
-  /**
-   * The session when it exists, is not expired or idle since before `idleCutoff`; with the
-   * operator's second-factor and IP throttle states. Refreshes last_seen_at (at most once a minute).
-   */
-  findSession(
-    id: string,
-    secretHash: string,
-    times: { now: Date; idleCutoff: Date; touchBefore: Date },
-    ipKey: ThrottleKey | null,
-  ): Promise<ActiveOperatorSession | null>;
+  /** Removes the operator's app and sessions (the CLI, for an operator who lost their device). */
+  resetTotp(email: string): Promise<Operator | null>;
+}
+
+/**
+ * Operators' sessions (`operator_sessions`): the kernel's session port (AuthSessionStore, whose
+ * lookup also reads the operator's app and, for login steps, their second-factor and IP throttle
+ * states) and the writes of the operator's login steps.
+ */
+export interface OperatorSessionStore extends AuthSessionStore<ActiveOperatorSession> {
   /** Ends `previous` (when its hash matches) and stores `next`, clearing `clearKeys` and writing `audit`, in one statement. */
   rotate(previous: { id: string; secretHash: string } | null, next: NewOperatorSession, effects: { clearKeys: ThrottleKey[]; audit: NewAuditEvent[] }): Promise<void>;
-  setPendingTotp(sessionId: string, pending: { secretSealed: string; expiresAt: Date } | null): Promise<void>;
   /**
    * Records `step` as used if newer than the last one and, only then, swaps the session, clears
    * the keys and writes the audit; `used` false (nothing changed) for a step already used (replay).
@@ -85,23 +74,22 @@ export interface OperatorStore {
      * unless one of `unlessHeld` (the device ids the browser presented) is already a live device
      * of the operator: a browser keeps one token instead of gaining one per login.
      */
-    effects: { clearKeys: ThrottleKey[]; audit: NewAuditEvent[]; device?: { id: string; secretHash: string; expiresAt: Date }; unlessHeld?: string[] },
+    effects: { clearKeys: ThrottleKey[]; audit: NewAuditEvent[]; device?: NewOperatorDevice; unlessHeld?: string[] },
   ): Promise<{ used: boolean; deviceStored: boolean }>;
   /**
    * Makes the sealed secret the operator's app with `step` used, ends their other sessions and
-   * swaps this one, in one statement. false when the operator already has an app (a second
-   * enrolment goes through the CLI, never through a password-only session).
+   * swaps this one, in one statement, only while the session `swap` ends still exists (a CLI reset
+   * that ended it meanwhile wins, as for users). false (nothing changed) when that session is
+   * gone or the operator already has an app (a second enrolment goes through the CLI, never
+   * through a password-only session).
    */
-  confirmTotp(
+  confirmEnrolment(
     operatorId: string,
     secretSealed: string,
     step: number,
     swap: { previousId: string; next: NewOperatorSession },
     audit: NewAuditEvent[],
     /** A device token of this browser, stored with the success. */
-    device?: { id: string; secretHash: string; expiresAt: Date },
+    device?: NewOperatorDevice,
   ): Promise<boolean>;
-  deleteSession(id: string, secretHash: string): Promise<void>;
-  /** Removes the operator's app and sessions (the CLI, for an operator who lost their device). */
-  resetTotp(email: string): Promise<Operator | null>;
 }

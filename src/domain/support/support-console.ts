@@ -5,7 +5,7 @@ import { listInstanceUsers, type UserList, type UserListQuery } from '../admin/l
 import { parseVerification, resetBySupport } from '../recovery/reset-two-factor.ts';
 import type { AuditClient } from '../audit/audit-event.ts';
 import type { ActiveOperatorSession } from './operator-store.ts';
-import { requireFreshOperatorCode } from './operator-login.ts';
+import { requireFreshOperatorCode } from './operator-sign-in.ts';
 
 const SEARCH_LIMIT = 20;
 

@@ -1,4 +1,3 @@
-import { matchTotpStep } from '../../crypto/totp.ts';
 import { normalizeBackupCode } from '../../crypto/backup-code.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
@@ -10,7 +9,8 @@ import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
 import { secondFactorFailedMail } from '../mail/templates.ts';
 import type { NewKnownLocation, SessionSwap } from './two-factor-store.ts';
 import type { SealedMail } from '../mail/mail.ts';
-import { secretAssociatedData } from './two-factor.ts';
+import { USER_PROFILE } from '../auth/profile.ts';
+import { matchCode } from '../auth/match-code.ts';
 import { attemptActor, userEvent, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 
 /** A second factor as the API takes it: a TOTP code or the emailed backup code. */
@@ -49,12 +49,9 @@ export async function checkSecondFactor(
     if (!code || !mac || !deps.secretBox.macMatches(code, mac)) return codeRefused(deps, active, client, { attempt, use, kind: 'backup_code' });
     return { kind: 'backup_code', mac, attempt, use };
   }
-  const totp = active.totp;
-  const secret = totp ? deps.secretBox.open(totp.secretSealed, secretAssociatedData(active.instance.id, active.user.id)) : null;
-  const step = secret ? matchTotpStep(secret, input.code, now) : null;
-  if (step === null) return codeRefused(deps, active, client, { attempt, use, kind: 'totp' });
-  if (step <= totp!.lastUsedStep) return codeRefused(deps, active, client, { attempt, use, kind: 'totp', replayed: true });
-  return { kind: 'totp', step, attempt, use };
+  const match = matchCode(deps, USER_PROFILE, { instanceId: active.instance.id, id: active.user.id, email: active.user.email }, active.totp, input.code);
+  if (match.step === null) return codeRefused(deps, active, client, { attempt, use, kind: 'totp', ...(match.replayed ? { replayed: true } : {}) });
+  return { kind: 'totp', step: match.step, attempt, use };
 }
 
 /**

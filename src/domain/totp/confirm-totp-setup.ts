@@ -1,11 +1,11 @@
-import { matchTotpStep } from '../../crypto/totp.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import { authenticate } from '../session/authenticate.ts';
 import { newSession, type ClientInfo } from '../session/start-session.ts';
 import { issueKnownLocation, type IssuedDevice } from '../known-location/issue-known-location.ts';
 import { describeStep, stageAfterSecondFactor, type LoginStep } from '../login/login-step.ts';
-import { secretAssociatedData } from './two-factor.ts';
+import { USER_PROFILE } from '../auth/profile.ts';
+import { matchEnrolmentCode } from '../auth/match-code.ts';
 import { userEvent } from '../audit/audit-event.ts';
 import { issueBackupCode } from '../backup-code/issue-backup-code.ts';
 
@@ -24,16 +24,8 @@ export async function confirmTotpSetup(
   if (!active) throw new DomainError('unauthenticated', 'Log in first.');
   const { session, user, instance } = active;
   if (session.stage !== 'setup' && session.stage !== 'done') throw new DomainError('forbidden', 'This step is not available now.');
+  const { step, secretSealed } = matchEnrolmentCode(deps, USER_PROFILE, { instanceId: instance.id, id: user.id, email: user.email }, session.pendingTotp, code);
   const now = deps.clock.now();
-  const pending = session.pendingTotp;
-  if (!pending || pending.expiresAt.getTime() <= now.getTime()) {
-    throw new DomainError('conflict', 'Start the setup again: no setup is waiting for confirmation.', { field: 'code' });
-  }
-  const secret = deps.secretBox.open(pending.secretSealed, secretAssociatedData(instance.id, user.id));
-  const step = secret ? matchTotpStep(secret, code, now) : null;
-  if (step === null) {
-    throw new DomainError('invalid_credentials', 'That code does not match. Enter the current code from your app.', { field: 'code' });
-  }
   const stage = stageAfterSecondFactor(instance, user, now);
   const next = newSession(deps, user.id, stage, client, now, 'totp');
   const device = issueKnownLocation(deps, instance, client);
@@ -43,7 +35,7 @@ export async function confirmTotpSetup(
   if (session.stage === 'setup' && stage === 'done') audit.push(userEvent(now, 'login.succeeded', instance.id, user, client, { factors: ['password', 'totp'], newAuthenticator: true }));
   const confirmed = await deps.stores
     .forInstance(instance.id)
-    .twoFactor.confirmEnrolment(user.id, pending.secretSealed, step, { previousSessionId: session.id, next: next.row }, device?.row ?? null, backup, audit, now);
+    .twoFactor.confirmEnrolment(user.id, secretSealed, step, { previousSessionId: session.id, next: next.row }, device?.row ?? null, backup, audit, now);
   if (!confirmed) throw new DomainError('unauthenticated', 'Your sign-in has ended. Log in again.');
   deps.mailQueued();
   return { step: describeStep(stage, instance, user, now), sessionToken: next.token, device };

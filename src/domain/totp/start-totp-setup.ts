@@ -1,18 +1,11 @@
-import { groupKey, newTotpSecret, otpauthUri, toBase32 } from '../../crypto/totp.ts';
-import { addSeconds } from '../shared/clock.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { AuditClient } from '../audit/audit-event.ts';
 import { loadSessionForStep } from '../login/load-login-step.ts';
-import { PENDING_SETUP_SECONDS, secretAssociatedData } from './two-factor.ts';
 import { proveFactorChange, type FactorChangeProof } from './reauthenticate.ts';
+import { USER_PROFILE } from '../auth/profile.ts';
+import { newEnrolment, type TotpSetup } from '../auth/match-code.ts';
 
-export interface TotpSetup {
-  /** Base32, as authenticator apps take it. */
-  secret: string;
-  /** The same key in groups of four, for typing. */
-  secretGrouped: string;
-  otpauthUri: string;
-}
+export type { TotpSetup };
 
 /**
  * Starts enrolling an authenticator app: a fresh 160-bit secret, sealed and kept on this session
@@ -28,12 +21,7 @@ export async function startTotpSetup(deps: Deps, sessionToken: string | undefine
   // A session held at setup by a policy change is no login whose password was just typed: a
   // stolen cookie of it must not bind an app either (issue 10 items 5 and 6 together).
   if (session.stage === 'done' || active.heldFrom) await proveFactorChange(deps, active, proof, client, 'set_up_app');
-  const now = deps.clock.now();
-  const secret = newTotpSecret();
-  await deps.stores.sessions.setPendingTotp(session.id, {
-    secretSealed: deps.secretBox.seal(secret, secretAssociatedData(instance.id, user.id)),
-    expiresAt: addSeconds(now, PENDING_SETUP_SECONDS),
-  });
-  const base32 = toBase32(secret);
-  return { secret: base32, secretGrouped: groupKey(base32), otpauthUri: otpauthUri(secret, deps.totpIssuer, user.email) };
+  const { pending, setup } = newEnrolment(deps, USER_PROFILE, { instanceId: instance.id, id: user.id, email: user.email });
+  await deps.stores.sessions.setPendingTotp(session.id, pending);
+  return setup;
 }

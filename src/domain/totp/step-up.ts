@@ -20,9 +20,8 @@ export async function stepUp(deps: Deps, sessionToken: string | undefined, input
   if ('backupCode' in input) throw refuseBackupCode();
   const checked = await checkSecondFactor(deps, active, input, client, 'step_up');
   const now = deps.clock.now();
-  const next = newSession(deps, active.user.id, 'done', client, now, 'totp');
   // A full session keeps its absolute end: stepping up re-proves a factor, it is not a new login.
-  next.row.expiresAt = new Date(Math.min(next.row.expiresAt.getTime(), active.session.expiresAt.getTime()));
+  const next = newSession(deps, active.user.id, 'done', client, now, 'totp', active.session.expiresAt);
   const audit = [userEvent(now, 'step_up.succeeded', active.instance.id, active.user, client, { factor: checked.kind })];
   await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, audit }, client);
   return { token: next.token, expiresAt: next.row.expiresAt };

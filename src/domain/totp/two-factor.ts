@@ -1,13 +1,7 @@
-import { addSeconds } from '../shared/clock.ts';
 import type { Session } from '../session/session.ts';
 import { DomainError } from '../shared/errors.ts';
-
-/** How long a verified code counts as fresh for sensitive actions (SPEC rule 12: 10 minutes). */
-export const STEP_UP_SECONDS = 10 * 60;
-/** An enrolment must be confirmed within this time, from the session that started it (OTP-04). */
-export const PENDING_SETUP_SECONDS = 15 * 60;
-/** A login waiting at a second-factor step lives this long (MFA-02: pre-2FA state is short-lived). */
-export const PENDING_LOGIN_SECONDS = 15 * 60;
+import { USER_PROFILE } from '../auth/profile.ts';
+import { secretAssociatedData as sealedFor, stepUpUntil } from '../auth/session-rules.ts';
 
 /** The answer to a backup code where only the app's code will do (a step-up, a factor change). */
 export function refuseBackupCode(): DomainError {
@@ -16,17 +10,11 @@ export function refuseBackupCode(): DomainError {
 
 /** The sealed secret is bound to its user: a copy on another row does not open (AES-GCM AAD). */
 export function secretAssociatedData(instanceId: string, userId: string): string {
-  return `totp:${instanceId}:${userId}`;
+  return sealedFor(USER_PROFILE, instanceId, userId);
 }
 
-/**
- * The session verified a TOTP code in the last 10 minutes (SPEC rule 12). Why only TOTP: an
- * emailed backup code is a recovery secret that logs in and nothing more (SPEC rule 4, NIST SP
- * 800-63B-4 §4.1.2.1: sensitive changes need the strongest factor the account has); a password
- * and a mailbox must not open what the phone guards (issue 10 item 4).
- */
+/** The session verified a TOTP code in the last 10 minutes (SPEC rule 12): the kernel's one step-up rule. */
 export function isFresh(session: Pick<Session, 'secondFactorAt' | 'secondFactorKind'>, now: Date): boolean {
-  const at = session.secondFactorAt;
-  return session.secondFactorKind === 'totp' && at !== null && at.getTime() > addSeconds(now, -STEP_UP_SECONDS).getTime();
+  return stepUpUntil(USER_PROFILE, session, now) !== null;
 }
 

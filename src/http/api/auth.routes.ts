@@ -11,9 +11,10 @@ import { logout } from '../../domain/session/authenticate.ts';
 import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
 import type { LoginStep } from '../../domain/login/login-step.ts';
 import { clientInfo, requestClient, secondsUntil, type Cookies } from '../plugins/session.ts';
-import { isOperatorToken, operatorSessionLifetimeSeconds } from '../../domain/support/operator-session.ts';
+import { OPERATOR_PROFILE } from '../../domain/auth/profile.ts';
+import { isTokenOf, sessionLifetimeSeconds as lifetimeOf } from '../../domain/auth/session-rules.ts';
 import { sessionLifetimeSeconds } from '../../domain/session/start-session.ts';
-import { confirmOperatorSetup, logoutOperator, startOperatorSetup } from '../../domain/support/operator-login.ts';
+import { confirmOperatorSetup, logoutOperator, startOperatorSetup } from '../../domain/support/operator-sign-in.ts';
 import { qrSvg } from '../qr.ts';
 import { changePassword } from '../../domain/account/change-password.ts';
 import { changePasswordBodySchema, forgotBodySchema, linkBodySchema, linkInfoBodySchema, linkInfoSchema } from './policy.schemas.ts';
@@ -51,15 +52,15 @@ export function authRoutes(deps: Deps, jar: Cookies): RoutePlugin {
     // token says which kind of account it is.
     app.post('/auth/setup', { schema: { body: setupBodySchema, response: { 200: setupSchema } } }, async (request) => {
       const token = jar.read(request);
-      const setup = isOperatorToken(token) ? await startOperatorSetup(deps, token) : await startTotpSetup(deps, token, request.body ?? {}, requestClient(request));
+      const setup = isTokenOf(OPERATOR_PROFILE, token) ? await startOperatorSetup(deps, token) : await startTotpSetup(deps, token, request.body ?? {}, requestClient(request));
       return { ...setup, qrSvg: await qrSvg(setup.otpauthUri) };
     });
 
     app.post('/auth/setup/confirm', { schema: { body: codeBodySchema, ...stepSchema } }, async (request, reply) => {
       const token = jar.read(request);
-      if (isOperatorToken(token)) {
+      if (isTokenOf(OPERATOR_PROFILE, token)) {
         const result = await confirmOperatorSetup(deps, token, request.body.code, requestClient(request));
-        jar.set(reply, result.token, operatorSessionLifetimeSeconds(result.step.next));
+        jar.set(reply, result.token, lifetimeOf(OPERATOR_PROFILE, result.step.next));
         jar.setDevice(reply, result.device);
         return result.step;
       }
@@ -106,7 +107,7 @@ export function authRoutes(deps: Deps, jar: Cookies): RoutePlugin {
 
     app.post('/auth/logout', { schema: noContent }, async (request, reply) => {
       const token = jar.read(request);
-      await (isOperatorToken(token) ? logoutOperator(deps, token) : logout(deps, token));
+      await (isTokenOf(OPERATOR_PROFILE, token) ? logoutOperator(deps, token) : logout(deps, token));
       // Only the session cookie: Clear-Site-Data would also drop this browser's trusted-device
       // cookies (and every cookie of the registrable domain, other apps included).
       jar.clear(reply);

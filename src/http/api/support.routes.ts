@@ -1,15 +1,9 @@
 import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
-import {
-  loginOperator,
-  logoutOperator,
-  operatorStepUp,
-  requireOperator,
-  stepUpUntil,
-  verifyOperator,
-} from '../../domain/support/operator-login.ts';
+import { loginOperator, logoutOperator, operatorStepUp, operatorStepUpUntil, requireOperator, verifyOperator } from '../../domain/support/operator-sign-in.ts';
 import { findInstances, instanceUsers, supportReset } from '../../domain/support/support-console.ts';
-import { isOperatorToken, operatorSessionLifetimeSeconds } from '../../domain/support/operator-session.ts';
+import { OPERATOR_PROFILE } from '../../domain/auth/profile.ts';
+import { isTokenOf, sessionLifetimeSeconds } from '../../domain/auth/session-rules.ts';
 import { MAX_PAGE_SIZE } from '../../domain/admin/list-users.ts';
 import { invalidInput } from '../../domain/shared/errors.ts';
 import type { ActiveOperatorSession } from '../../domain/support/operator-store.ts';
@@ -38,14 +32,14 @@ export function supportRoutes(deps: Deps, jar: Cookies): RoutePlugin {
       { schema: { body: supportLoginBodySchema, response: { 200: loginStepSchema } } },
       async (request, reply) => {
         const result = await loginOperator(deps, request.body, { ...requestClient(request), previousToken: jar.read(request), deviceTokens: jar.devices(request) });
-        jar.set(reply, result.token, operatorSessionLifetimeSeconds(result.step.next));
+        jar.set(reply, result.token, sessionLifetimeSeconds(OPERATOR_PROFILE, result.step.next));
         return result.step;
       },
     );
 
     app.post('/support/verify', { schema: { body: codeBodySchema, response: { 200: loginStepSchema } } }, async (request, reply) => {
       const result = await verifyOperator(deps, jar.read(request), request.body.code, { ...requestClient(request), deviceIds: jar.devices(request).map((d) => d.id) });
-      jar.set(reply, result.token, operatorSessionLifetimeSeconds(result.step.next));
+      jar.set(reply, result.token, sessionLifetimeSeconds(OPERATOR_PROFILE, result.step.next));
       if (result.device) jar.setDevice(reply, result.device);
       return result.step;
     });
@@ -60,7 +54,7 @@ export function supportRoutes(deps: Deps, jar: Cookies): RoutePlugin {
       const token = jar.read(request);
       await logoutOperator(deps, token);
       // Only an operator's cookie: a user's session is not this route's to end (issue 10 item 22).
-      if (isOperatorToken(token)) jar.clear(reply);
+      if (isTokenOf(OPERATOR_PROFILE, token)) jar.clear(reply);
       return reply.status(204).send();
     });
 
@@ -80,7 +74,7 @@ function operatorConsoleRoutes(deps: Deps, jar: Cookies): RoutePlugin {
 
     app.get('/support/me', { schema: { response: { 200: operatorSchema } } }, async (request) => {
       const { operator } = request.operator!;
-      return { id: operator.id, email: operator.email, name: operator.name, stepUpUntil: stepUpUntil(deps, request.operator!, deps.clock.now())?.toISOString() ?? null };
+      return { id: operator.id, email: operator.email, name: operator.name, stepUpUntil: operatorStepUpUntil(deps, request.operator!)?.toISOString() ?? null };
     });
 
     app.get('/support/activity', { schema: { response: { 200: activitySchema } } }, async (request) => ({

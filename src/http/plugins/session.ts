@@ -9,7 +9,8 @@ import { mustSetUpNow } from '../../domain/policy/two-factor-rules.ts';
 import type { IssuedDevice } from '../../domain/known-location/issue-known-location.ts';
 import { parseIdSecretToken, TOKEN_ID, TOKEN_SECRET } from '../../crypto/token.ts';
 import { sha256Hex } from '../../crypto/hash.ts';
-import { isOperatorToken } from '../../domain/support/operator-session.ts';
+import { OPERATOR_PROFILE } from '../../domain/auth/profile.ts';
+import { isTokenOf } from '../../domain/auth/session-rules.ts';
 import { clientIp, clientUserAgent } from '../client-address.ts';
 
 declare module 'fastify' {
@@ -93,7 +94,7 @@ export function requireFullSession(deps: Deps, jar: Cookies, list?: { sessions: 
     if (!active || active.session.stage !== 'done') {
       // Why: a half-authenticated session can call nothing but its next login step (SPEC rule 12).
       // An operator's cookie is not ours to end: the support console asks here too (issue 10 item 22).
-      if (!active && !isOperatorToken(token)) jar.clear(reply);
+      if (!active && !isTokenOf(OPERATOR_PROFILE, token)) jar.clear(reply);
       // A session held at setup by an enforced policy says so, so the UI can open the setup page.
       if (active?.session.stage === 'setup' && mustSetUpNow(active.instance.policy, active.user, active.totp !== null, deps.clock.now())) {
         throw new DomainError('setup_enforced', 'Your organisation requires two-factor authentication: set it up to continue.');
