@@ -83,8 +83,9 @@ export function forgottenSql(lastFailureAt: RawBuilder<Date>, decaySeconds: RawB
 
 /** retryAfterSeconds(state, now, policy) > 0, in SQL over a row's failures and last failure. */
 export function lockedSql(failures: RawBuilder<number>, lastFailureAt: RawBuilder<Date>, now: RawBuilder<Date>, policy: ThrottlePolicy): RawBuilder<boolean> {
+  const lock = lockSecondsSql(failures, policy);
   return sql<boolean>`(not ${forgottenSql(lastFailureAt, policy.decaySeconds, now)}
-    and ${quietSeconds(lastFailureAt, now)} < ${lockSecondsSql(failures, policy)})`;
+    and ${lock} > 0 and ${quietSeconds(lastFailureAt, now)} < ${lock})`;
 }
 
 const keyValues = (key: ThrottleKeyParts, now: Date, decaySeconds: number | null) =>

@@ -53,6 +53,13 @@ describe('the lockout policy', () => {
     expect(retryAfterSeconds(state, at(1060), ACCOUNT_POLICY)).toBe(0);
   });
 
+  it('never locks below the first locking failure, even with a last failure a little after now', () => {
+    // Two processes, or a concurrent attempt that wrote after this one read the clock (issue 11).
+    expect(retryAfterSeconds({ failures: 0, lastFailureAt: at(1001) }, at(1000), ACCOUNT_POLICY)).toBe(0);
+    expect(retryAfterSeconds({ failures: 4, lastFailureAt: at(1001) }, at(1000), IP_POLICY)).toBe(0);
+    expect(retryAfterSeconds({ failures: 5, lastFailureAt: at(1001) }, at(1000), ACCOUNT_POLICY)).toBe(61);
+  });
+
   it('forgets an address after an hour of quiet, never an account', () => {
     expect(retryAfterSeconds({ failures: 60, lastFailureAt: at(0) }, at(3600), IP_POLICY)).toBe(0);
     expect(retryAfterSeconds({ failures: 100, lastFailureAt: at(0) }, at(365 * 24 * 3600), ACCOUNT_POLICY)).toBe(Infinity);

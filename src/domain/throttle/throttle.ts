@@ -126,7 +126,11 @@ export function retryAfterSeconds(state: ThrottleState | null, now: Date, policy
   if (!state) return 0;
   const quietSeconds = (now.getTime() - state.lastFailureAt.getTime()) / 1000;
   if (policy.decaySeconds !== null && quietSeconds >= policy.decaySeconds) return 0;
-  const remaining = lockSeconds(state.failures, policy) - quietSeconds;
+  // No lock is no wait, even when the last failure is a little "later" than now (another
+  // process's clock, or a concurrent attempt that wrote after this one read its clock).
+  const lock = lockSeconds(state.failures, policy);
+  if (lock === 0) return 0;
+  const remaining = lock - quietSeconds;
   return remaining > 0 ? Math.ceil(remaining) : 0;
 }
 
