@@ -6,21 +6,20 @@ const unit = ['test/unit/**/*.test.ts', 'test/crypto/**/*.test.ts', 'test/domain
 const browser = ['test/flows/browser-*.test.ts'];
 /** The migrated PGlite snapshot, and TEST_DATABASE_URL migrated: only for projects with a database. */
 const globalSetup = ['test/support/global-setup.ts'];
+const shared = { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' } as const;
 
 // `npx vitest --project unit` answers in seconds; `npm test` runs every project.
 export default defineConfig({
   test: {
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // Two cores: two files at a time keeps argon2 and PGlite from starving each other. Every
-    // project shares these two workers (one group), so browser files, each with a server process
-    // and a Chromium of their own, never run more than two at once either.
+    // Two cores: two files at a time keeps argon2 and PGlite from starving each other. The
+    // projects share these two workers (one group), so browser files, each with a server process
+    // and a Chromium of their own, never run more than two at once either. Set here only, not in
+    // the projects, so that `--maxWorkers` on the command line still applies to all of them.
     maxWorkers: 2,
-    pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: unit } },
-      { extends: true, test: { name: 'db', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...unit, ...browser], globalSetup } },
-      { extends: true, test: { name: 'browser', include: browser, globalSetup } },
+      { test: { ...shared, name: 'unit', include: unit } },
+      { test: { ...shared, name: 'db', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, ...unit, ...browser], globalSetup } },
+      { test: { ...shared, name: 'browser', include: browser, globalSetup } },
     ],
   },
 });
