@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { migratedPgliteSnapshot } from '../../src/storage/connect.ts';
+import { migratedPgliteSnapshot, openDatabase } from '../../src/storage/connect.ts';
+import { migrateToLatest } from '../../src/storage/migrate.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CACHE_DIR = path.join(os.tmpdir(), 'keyward-test-pglite');
@@ -28,11 +29,15 @@ function snapshotInputs(root: string): string[] {
   return [...files, path.join(root, 'src', 'storage', 'migrate.ts'), path.join(root, 'node_modules', '@electric-sql', 'pglite', 'package.json')];
 }
 
-/** Where the snapshot of the migrations under `root` (the repository) is kept. */
-export function pgliteSnapshotPath(root = ROOT): string {
+function snapshotKey(root: string): string {
   const hash = createHash('sha256');
   for (const file of snapshotInputs(root)) hash.update(path.relative(root, file)).update('\0').update(fs.readFileSync(file)).update('\0');
-  return path.join(CACHE_DIR, `migrated-${hash.digest('hex').slice(0, 20)}.tar`);
+  return hash.digest('hex').slice(0, 20);
+}
+
+/** Where the snapshot of the migrations under `root` (the repository) is kept. */
+export function pgliteSnapshotPath(root = ROOT): string {
+  return path.join(CACHE_DIR, `migrated-${snapshotKey(root)}.tar`);
 }
 
 /** The snapshot's file, built when missing. Safe to call from parallel processes: written aside, then renamed. */
@@ -48,16 +53,43 @@ export async function ensurePgliteSnapshot(): Promise<string> {
   const aside = `${file}.${process.pid}-${randomBytes(4).toString('hex')}`;
   fs.writeFileSync(aside, Buffer.from(await blob.arrayBuffer()));
   fs.renameSync(aside, file);
-  removeStaleSnapshots(file);
+  removeStaleSnapshots(snapshotKey(ROOT));
   return file;
 }
 
-function removeStaleSnapshots(current: string): void {
+/** Removes snapshots and data dirs of other migrations that no run has built for a while. */
+function removeStaleSnapshots(currentKey: string): void {
   for (const name of fs.readdirSync(CACHE_DIR)) {
     const file = path.join(CACHE_DIR, name);
     const stat = fs.statSync(file, { throwIfNoEntry: false });
-    if (file !== current && stat && Date.now() - stat.mtimeMs > STALE_MS) fs.rmSync(file, { force: true });
+    if (!name.includes(currentKey) && stat && Date.now() - stat.mtimeMs > STALE_MS) fs.rmSync(file, { recursive: true, force: true });
   }
+}
+
+/**
+ * A server's data dir (KEYWARD_DATA_DIR) as a first start leaves it, migrated and without any
+ * instance, keyed like the snapshot; built once, then copied for each server a test starts so the
+ * server skips initdb and the migrations. Safe from parallel processes: built aside, then renamed.
+ */
+export async function migratedDataDir(): Promise<string> {
+  const dir = path.join(CACHE_DIR, `data-dir-${snapshotKey(ROOT)}`);
+  if (fs.existsSync(dir)) return dir;
+  fs.mkdirSync(CACHE_DIR, { recursive: true });
+  const aside = `${dir}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  const handle = await openDatabase({ kind: 'pglite', dataDir: aside });
+  try {
+    await migrateToLatest(handle.db);
+  } finally {
+    await handle.close();
+  }
+  try {
+    fs.renameSync(aside, dir);
+  } catch (error) {
+    // Another process renamed its copy first: use that one.
+    fs.rmSync(aside, { recursive: true, force: true });
+    if (!fs.existsSync(dir)) throw error;
+  }
+  return dir;
 }
 
 let loaded: Promise<Blob> | null = null;
