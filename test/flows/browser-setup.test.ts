@@ -13,8 +13,9 @@ describe('first-run setup in the browser', { timeout: 60_000 }, () => {
     await browser?.close();
   });
 
-  async function freshServer(): Promise<ServerProcess & { setupLink: string }> {
-    const server = await startServer();
+  /** A server with no instance; `freshDataDir`: on nothing at all, as a first `npm start` (initdb and every migration). */
+  async function freshServer(options: { freshDataDir?: boolean } = {}): Promise<ServerProcess & { setupLink: string }> {
+    const server = await startServer({}, options);
     onTestFinished(() => server.stop());
     expect(server.setupLink).toMatch(new RegExp(`^${server.origin}/setup#token=[\\w-]+$`));
     return server as ServerProcess & { setupLink: string };
@@ -28,7 +29,7 @@ describe('first-run setup in the browser', { timeout: 60_000 }, () => {
   }
 
   it('creates the first instance from the printed link, lands on My Profile, and refuses the link afterwards', async () => {
-    const server = await freshServer();
+    const server = await freshServer({ freshDataDir: true });
     const { page, cspViolations } = await freshPage();
 
     await page.goto(server.setupLink);

@@ -1,10 +1,12 @@
 /**
  * Test databases: PGlite always, PostgreSQL too when TEST_DATABASE_URL is set. One database per
- * test file (PGlite takes seconds to start); tests isolate themselves by creating instances.
+ * test file; tests isolate themselves by creating instances. PGlite starts from the run's migrated
+ * snapshot (pglite-snapshot.ts), PostgreSQL was migrated by global setup.
  */
 import { openDatabase, type DatabaseHandle } from '../../src/storage/connect.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
 import pg from 'pg';
+import { pgliteSnapshot } from './pglite-snapshot.ts';
 
 export type EngineName = 'pglite' | 'postgres';
 
@@ -18,9 +20,7 @@ export async function openTestDatabase(engine: EngineName): Promise<DatabaseHand
     if (!url) throw new Error('TEST_DATABASE_URL is not set');
     return openDatabase({ kind: 'postgres', url, poolSize: 5 });
   }
-  const handle = await openDatabase({ kind: 'pglite-memory' });
-  await migrateToLatest(handle.db);
-  return handle;
+  return openDatabase({ kind: 'pglite-memory', snapshot: await pgliteSnapshot() });
 }
 
 /**

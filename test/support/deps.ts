@@ -61,14 +61,28 @@ export function uniqueSlug(prefix = 't'): string {
   return `${prefix}-${randomBytes(5).toString('hex')}`;
 }
 
+let passwordHash: Promise<string> | null = null;
+
+/**
+ * Deps for set-up: every account a test is given has PASSWORD, so its argon2id hash is computed
+ * once per file (a real hash by the real hasher, salted once) and stored for each of them. Set-up
+ * then spends no argon2 work the test does not test; every hash and verification the test drives
+ * through the app or a use-case is still the real one.
+ */
+function setUpDeps(deps: Deps): Deps {
+  const real = deps.hasher;
+  const hash = (password: string) => (password === PASSWORD ? (passwordHash ??= real.hash(password)) : real.hash(password));
+  return { ...deps, hasher: Object.assign(Object.create(real) as PasswordHasher, { hash }) };
+}
+
 /** A fresh instance with an admin whose password is PASSWORD. */
 export async function givenInstance(deps: Deps, plan: Plan = 'professional'): Promise<{ instance: Instance; admin: User }> {
   const slug = uniqueSlug();
-  return createInstance(deps, { slug, name: `Instance ${slug}`, plan, admin: { email: `admin@${slug}.test`, name: 'Ada Admin', password: PASSWORD } });
+  return createInstance(setUpDeps(deps), { slug, name: `Instance ${slug}`, plan, admin: { email: `admin@${slug}.test`, name: 'Ada Admin', password: PASSWORD } });
 }
 
 export async function givenUser(deps: Deps, instance: Instance, email = `member-${randomBytes(3).toString('hex')}@example.test`): Promise<User> {
-  return createUser(deps, { instanceSlug: instance.slug, email, name: 'Max Member', role: 'member', password: PASSWORD });
+  return createUser(setUpDeps(deps), { instanceSlug: instance.slug, email, name: 'Max Member', role: 'member', password: PASSWORD });
 }
 
 /** Delivers what is due and returns the mail delivered to `to` (dev mailbox), oldest first. */

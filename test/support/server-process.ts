@@ -9,6 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { migratedDataDir } from './pglite-snapshot.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const READY_LINE = 'keyward is listening on';
@@ -58,12 +59,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a server on an empty database; `env` adds or overrides variables. */
-export async function startServer(env: Record<string, string> = {}): Promise<ServerProcess> {
+/**
+ * Starts a server on an empty database; `env` adds or overrides variables. Its own data dir starts
+ * as a copy of one already migrated (no instance yet), unless `freshDataDir` asks for what a first
+ * `npm start` finds: nothing, so the server runs initdb and every migration itself.
+ */
+export async function startServer(env: Record<string, string> = {}, options: { freshDataDir?: boolean } = {}): Promise<ServerProcess> {
   ensureBuilt();
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-test-'));
+  if (!options.freshDataDir && !env.KEYWARD_DATA_DIR) fs.cpSync(await migratedDataDir(), dataDir, { recursive: true });
   const inherited = { ...process.env };
   // Why: a developer's own settings must not point the test server at real mail or databases.
   for (const name of ['SMTP_URL', 'DATABASE_URL', 'TRUST_PROXY', 'KEYWARD_SECRET_KEY']) delete inherited[name];
