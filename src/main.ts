@@ -58,7 +58,7 @@ async function main(): Promise<void> {
   const lines = [`keyward is listening on ${config.publicUrl.origin} (database: ${engine})`];
   lines.push(
     devMailbox
-      ? `Mail goes to the dev mailbox (no SMTP_URL): ${new URL('/dev/mailbox', config.publicUrl)}`
+      ? `Mail goes to the dev mailbox (no SMTP_URL): ${new URL('/dev/mailbox', config.publicUrl).href}`
       : config.smtpUrl
         ? 'Mail is sent through SMTP_URL.'
         : 'No SMTP_URL and the dev mailbox is off (KEYWARD_DEV_MAILBOX; only on a loopback PUBLIC_URL without TRUST_PROXY): mail stays queued in the outbox until SMTP_URL is set.',
@@ -81,11 +81,11 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
-main().catch((error) => {
-  if (error instanceof ConfigError || error?.name === 'DataDirLockedError') {
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError || (error instanceof Error && error.name === 'DataDirLockedError')) {
     process.stderr.write(`keyward: ${error.message}\n`);
   } else {
-    process.stderr.write(`keyward failed to start: ${error?.stack ?? error}\n`);
+    process.stderr.write(`keyward failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
   }
   process.exit(1);
 });

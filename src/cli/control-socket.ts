@@ -27,7 +27,7 @@ export async function startControlSocket(dataDir: string, deps: Deps, log: Logge
   const server = net.createServer((socket) => {
     let buffer = '';
     socket.setEncoding('utf8');
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: string) => {
       buffer += chunk;
       const end = buffer.indexOf('\n');
       if (end < 0) return;
@@ -74,7 +74,7 @@ export function sendToServer(dataDir: string, operation: Operation, onProgress: 
     let settled = false;
     socket.setEncoding('utf8');
     socket.on('connect', () => socket.write(`${JSON.stringify(operation)}\n`));
-    socket.on('data', (chunk) => {
+    socket.on('data', (chunk: string) => {
       buffer += chunk;
       let end: number;
       while ((end = buffer.indexOf('\n')) >= 0) {

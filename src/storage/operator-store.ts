@@ -111,7 +111,11 @@ export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessio
     async confirmEnrolment(operatorId, secretSealed, step, swap, audit, device) {
       // Only while the session that started the setup still exists, as for users
       // (two-factor-store.ts confirmEnrolment): a CLI reset that ended it meanwhile wins, and the
-      // app is not bound. Every part is gated on `enrolled`, which is gated on `alive`.
+      // app is not bound. Every part is gated on `enrolled`, which is gated on `alive`. The
+      // operator's row is locked first, in a transaction: in one statement alone, `alive` was read
+      // from a snapshot taken before a concurrent reset committed, and the app was bound after it.
+      const enrol = async (tx: Kysely<Database>) => {
+      await sql`select id from operators where id = ${operatorId} for no key update`.execute(tx);
       const { rows } = await sql<{ n: number }>`
         with alive as (
           select id from operator_sessions where id = ${swap.previousId} and operator_id = ${operatorId}
@@ -128,8 +132,10 @@ export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessio
         ), deviced as (
           ${insertOperatorDevice(operatorId, device, swap.next.lastSeenAt, 'enrolled')}
         )
-        select count(*)::int as n from enrolled`.execute(db);
+        select count(*)::int as n from enrolled`.execute(tx);
       return Number(rows[0]?.n) === 1;
+      };
+      return db.isTransaction ? enrol(db) : db.transaction().execute(enrol);
     },
   };
 }

@@ -79,6 +79,6 @@ export function insertSession(instanceId: string, next: NewSessionRow, onlyIf?: 
  * accepted only when newer than the last one used, for users and operators alike (RFC 6238 §5.2).
  * A null column (no app) accepts nothing.
  */
-export function stepIsNew(lastUsedColumn: RawBuilder<unknown> | ReturnType<typeof sql.ref>, step: number) {
+export function stepIsNew(lastUsedColumn: RawBuilder<unknown>  , step: number) {
   return sql<boolean>`${lastUsedColumn} < ${step}`;
 }

@@ -152,13 +152,17 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
 }
 
 /**
- * Runs `work` in a transaction (or the caller's) after `select … for update` on the user row:
- * credential changes of one user happen one after another (SES-07: an enrolment; the cold paths
- * take the same row's lock through users.lockById).
+ * Runs `work` in a transaction (or the caller's) after `select … for no key update` on the user
+ * row: credential changes of one user happen one after another (SES-07: an enrolment; the cold
+ * paths take the same row's lock through users.lockById). Why not FOR UPDATE: a login step that
+ * holds the user's totp_credentials (or backup_codes) row and inserts a session takes FOR KEY
+ * SHARE on this row for the foreign key; FOR UPDATE would block it while the enrolment waits for
+ * the credential row: a deadlock (PostgreSQL docs, "Row-Level Locks"). NO KEY UPDATE still queues
+ * every other enrolment and lockById.
  */
 async function withUserLocked<T>(db: Kysely<Database>, instanceId: string, userId: string, work: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
   const locked = async (tx: Kysely<Database>) => {
-    await sql`select id from users where instance_id = ${instanceId} and id = ${userId} for update`.execute(tx);
+    await sql`select id from users where instance_id = ${instanceId} and id = ${userId} for no key update`.execute(tx);
     return work(tx);
   };
   return db.isTransaction ? locked(db) : db.transaction().execute(locked);

@@ -88,7 +88,7 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
     },
     async lockById(id) {
       // Why FOR NO KEY UPDATE and not FOR UPDATE: it still queues every other lockById, the
-      // enrolment's and lockActiveAdmins' FOR UPDATE and any UPDATE of the row, but not the
+      // enrolment's and lockActiveAdmins' row locks and any UPDATE of the row, but not the
       // FOR KEY SHARE that a foreign key check takes. A login step that inserts a session of this
       // user while holding its totp_credentials row would otherwise wait for this lock while the
       // reset waits for that row: a deadlock (PostgreSQL docs, "Row-Level Locks").

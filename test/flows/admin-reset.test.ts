@@ -38,7 +38,7 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
   const auditOf = async (client: Client, query = '') => {
     const response = await client.get(`/api/v1/admin/audit${query}`);
     expect(response.statusCode).toBe(200);
-    return response.json() as { events: EventJson[]; nextCursor: string | null };
+    return response.json<{ events: EventJson[]; nextCursor: string | null }>();
   };
 
   it('removes the app, the backup code, known locations and sessions, emails the user, and the user sets 2FA up again', async () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { HttpClient } from '../support/http-client.ts';
+import { type HttpClient } from '../support/http-client.ts';
 import { BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations, type Person } from '../support/browser.ts';
 
 const INSTANCE = { slug: 'audit', name: 'Audit Inc', plan: 'business' };
@@ -80,7 +80,7 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
     expect(await exportLink.getAttribute('href')).toBe('/api/v1/admin/audit/export?action=two_factor.reset');
     const [download] = await Promise.all([page.waitForEvent('download'), exportLink.click()]);
     expect(download.suggestedFilename()).toMatch(/\.csv$/);
-    const csv = fs.readFileSync((await download.path())!, 'utf8').trim().split(/\r?\n/);
+    const csv = fs.readFileSync((await download.path()), 'utf8').trim().split(/\r?\n/);
     expect(csv[0]).toBe('time,action,actor_type,actor,target,ip,user_agent,details');
     expect(csv).toHaveLength(2);
     expect(csv[1]).toContain('two_factor.reset');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { Authenticator, BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations, setupKeyFromPage, type Person } from '../support/browser.ts';
+import { Authenticator, BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations, setupKeyFromPage } from '../support/browser.ts';
 
 const INSTANCE = { slug: 'policy', name: 'Policy Ltd', plan: 'enterprise' };
 const ADMIN = { email: 'ada@policy.test', name: 'Ada Admin', password: 'analytical engine 1843' };
@@ -142,7 +142,7 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
     await memberPage.getByRole('button', { name: 'Postpone' }).waitFor();
     const shown = await memberPage.evaluate((value) => {
       const [y, m, d] = value.split('-').map(Number);
-      return new Intl.DateTimeFormat(undefined, { dateStyle: 'long' }).format(new Date(y!, m! - 1, d!));
+      return new Intl.DateTimeFormat(undefined, { dateStyle: 'long' }).format(new Date(y!, m! - 1, d));
     }, day);
     const exits = memberPage.locator('.setup-exits');
     expect(await exits.textContent()).toContain(`Required from ${shown}. You can postpone 2 more times.`);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations, type Person } from '../support/browser.ts';
+import { BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations } from '../support/browser.ts';
 
 const INSTANCE = { slug: 'users', name: 'Users Inc', plan: 'enterprise' };
 const ADMIN = { email: 'ada@users.test', name: 'Ada Admin', password: 'analytical engine 1843' };

@@ -7,7 +7,6 @@ import { Client, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
-import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { openDatabase } from '../../src/storage/connect.ts';
 import { createOutboxWorker } from '../../src/mail/outbox-worker.ts';
 import { smtpTransport } from '../../src/mail/transport.ts';
@@ -18,10 +17,9 @@ const silent = pino({ level: 'silent' });
 const CODE_LINE = /^Backup code: (\S+)$/m;
 
 describe('mail when SMTP is down during 2FA setup', () => {
-  let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  useTestApp('pglite', (t) => ({ database, deps, app } = t));
+  useTestApp('pglite', (t) => ({ deps, app } = t));
 
   it('confirms setup anyway, and delivers the backup code once when SMTP is back', async () => {
     const sink = new SmtpSink();

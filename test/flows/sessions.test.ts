@@ -41,13 +41,13 @@ describe.each(engines())('My Profile → Sessions and the admin’s "End all ses
   const sessionsOf = async (client: Client) => {
     const answer = await client.get('/api/v1/me/sessions');
     expect(answer.statusCode).toBe(200);
-    return answer.json() as { sessions: SessionJson[]; more: boolean };
+    return answer.json<{ sessions: SessionJson[]; more: boolean }>();
   };
   const del = (client: Client, url: string) => client.request({ method: 'DELETE', url });
   const auditOf = async (client: Client, action: string) => {
     const answer = await client.get(`/api/v1/admin/audit?action=${action}`);
     expect(answer.statusCode).toBe(200);
-    return (answer.json() as { events: EventJson[] }).events;
+    return answer.json<{ events: EventJson[] }>().events;
   };
   const sessionRows = (userId: string) => database.db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute();
 

@@ -5,7 +5,6 @@ import { deliveredTo, givenInstance, givenUser, PASSWORD, type TestDeps } from '
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
-import type { DatabaseHandle } from '../../src/storage/connect.ts';
 
 /** Reset requests finish after their 204: wait for them before reading the mailbox. */
 // Reset requests are queued; deliveredTo drains the worker that handles them.
@@ -13,10 +12,9 @@ const resetsDone = () => Promise.resolve();
 const linkToken = (text: string, page: string) => new RegExp(`/${page}\\?instance=[a-z0-9-]+#token=([A-Za-z0-9_-]+)`).exec(text)![1]!;
 
 describe.each(engines())('user management and password links on %s', (engine) => {
-  let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  useTestApp(engine, (t) => ({ database, deps, app } = t));
+  useTestApp(engine, (t) => ({ deps, app } = t));
 
   async function adminClient(plan: 'professional' | 'enterprise' = 'professional') {
     const { instance, admin } = await givenInstance(deps, plan);

@@ -27,7 +27,7 @@ const request = (route: { method: string; url: string }, id: string) => {
 };
 
 /** The error code, or null for an answer without a body (204). */
-const errorCode = (response: LightMyRequestResponse): string | null => (response.body ? ((response.json() as { error?: { code?: string } }).error?.code ?? null) : null);
+const errorCode = (response: LightMyRequestResponse): string | null => (response.body ? ((response.json<{ error?: { code?: string } }>()).error?.code ?? null) : null);
 
 const routesUnder = (app: FastifyInstance, prefix: string) => listRoutes(app).filter((route) => route.url.startsWith(prefix) && route.method !== 'HEAD');
 

@@ -59,7 +59,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('audit log query plans on PostgreS
     ['the events of one user, as actor or target', { userId: 'u42' }],
     ['a deep page of one user', { userId: 'u42', before: '100000' }],
   ])('walks an index for %s', async (_name, query) => {
-    const used = await planOf(query as Partial<AuditQuery>);
+    const used = await planOf(query);
     const onEvents = used.filter((s) => s.relation === 'audit_events' || s.index?.startsWith('audit_events'));
     expect(onEvents.length).toBeGreaterThan(0);
     expect(onEvents.every((s) => s.type.startsWith('Index') || s.type.startsWith('Bitmap'))).toBe(true);

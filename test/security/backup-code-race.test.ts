@@ -4,17 +4,15 @@ import { engines } from '../support/db.ts';
 import { deliveredTo, givenInstance, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { enrolTotp } from '../support/two-factor.ts';
-import type { DatabaseHandle } from '../../src/storage/connect.ts';
 
 const CODE_LINE = /^Backup code: (\S+)$/m;
 
 // BC-03: redeeming is one compare-and-replace statement; of 20 concurrent uses exactly one wins,
 // and exactly one replacement mail is queued.
 describe.each(engines())('20 concurrent uses of one backup code on %s', (engine) => {
-  let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  useTestApp(engine, (t) => ({ database, deps, app } = t));
+  useTestApp(engine, (t) => ({ deps, app } = t));
 
   it('let exactly one login through, over three rounds', async () => {
     const { instance, admin } = await givenInstance(deps);

@@ -5,14 +5,12 @@ import { givenInstance, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
-import type { DatabaseHandle } from '../../src/storage/connect.ts';
 
 // RFC 6238 §5.2: a code is accepted once; ±1 step of drift, no more (OTP-05, OTP-06, OTP-07).
 describe.each(engines())('TOTP replay and drift on %s', (engine) => {
-  let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  useTestApp(engine, (t) => ({ database, deps, app } = t));
+  useTestApp(engine, (t) => ({ deps, app } = t));
 
   async function enrolledAdmin() {
     const { instance, admin } = await givenInstance(deps);

@@ -89,8 +89,8 @@ export async function startServer(env: Record<string, string> = {}, options: { f
   let output = '';
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => ((output += chunk), (stdout += chunk)));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => ((output += chunk), (stderr += chunk)));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => ((output += chunk), (stdout += chunk)));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => ((output += chunk), (stderr += chunk)));
 
   const stop = () => stopChild(child, dataDir);
   try {

@@ -37,7 +37,7 @@ function matches(path: string, base: string): boolean {
 }
 
 /** Pages that need a full session; without one, the login page. */
-function Protected({ state, render }: { state: SessionState; render(me: Me): ReactNode }) {
+function Protected({ state, render }: { state: SessionState; render: (me: Me) => ReactNode }) {
   if (state.status === 'loading') return <PublicShell><Loading /></PublicShell>;
   if (state.status === 'error') return <PublicShell><Alert>{state.message}</Alert></PublicShell>;
   if (state.status === 'anonymous') return <Redirect to="/login" />;

@@ -19,9 +19,9 @@ export type SessionState =
 interface SessionContextValue {
   state: SessionState;
   /** Reloads /me; resolves to the user, or null when not logged in. */
-  refresh(): Promise<Me | null>;
+  refresh: () => Promise<Me | null>;
   /** Forgets the user locally (after the server ended the session). */
-  forget(): void;
+  forget: () => void;
 }
 
 const SessionContext = createContext<SessionContextValue | null>(null);

@@ -17,8 +17,8 @@ export class StepUpCancelled extends Error {
 }
 
 interface Waiting {
-  resolve(): void;
-  reject(error: Error): void;
+  resolve: () => void;
+  reject: (error: Error) => void;
 }
 
 /**
@@ -26,14 +26,14 @@ interface Waiting {
  * its own /support/step-up. Both take a code from the app only.
  */
 export interface StepUpTarget {
-  stepUp(factor: SecondFactor): Promise<void>;
+  stepUp: (factor: SecondFactor) => Promise<void>;
   allowBackupCode: boolean;
 }
 
 // A backup code is refused by /auth/step-up (totp_required): it logs in and nothing more (SPEC rule 4).
 const INSTANCE_STEP_UP: StepUpTarget = { stepUp: (factor) => api.stepUp(factor), allowBackupCode: false };
 
-export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): { withStepUp<T>(action: () => Promise<T>): Promise<T>; stepUpDialog: ReactNode } {
+export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): { withStepUp: <T>(action: () => Promise<T>) => Promise<T>; stepUpDialog: ReactNode } {
   const [waiting, setWaiting] = useState<Waiting | null>(null);
 
   const withStepUp = useCallback(async <T,>(action: () => Promise<T>): Promise<T> => {

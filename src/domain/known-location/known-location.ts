@@ -35,7 +35,7 @@ export function expandIPv6(address: string): string[] {
   const [head, tail] = address.split('::') as [string, string | undefined];
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const zeros = Array(8 - left.length - right.length).fill('0');
+  const zeros = Array<string>(8 - left.length - right.length).fill('0');
   return [...left, ...(tail === undefined ? [] : zeros), ...right].map((part) => part.toLowerCase().replace(/^0+(?=.)/, ''));
 }
 

@@ -47,14 +47,20 @@ export function cookies(publicUrl: URL): Cookies {
   return {
     session,
     read: (request) => request.cookies[session],
-    set: (reply, token, maxAgeSeconds) => reply.setCookie(session, token, { ...options, maxAge: Math.max(0, Math.floor(maxAgeSeconds)) }),
-    clear: (reply) => reply.clearCookie(session, options),
+    set: (reply, token, maxAgeSeconds) => {
+      reply.setCookie(session, token, { ...options, maxAge: Math.max(0, Math.floor(maxAgeSeconds)) });
+    },
+    clear: (reply) => {
+      reply.clearCookie(session, options);
+    },
     devices: (request) =>
       Object.entries(request.cookies)
         .filter(([name, value]) => name.startsWith(devicePrefix) && TOKEN_ID.test(name.slice(devicePrefix.length)) && TOKEN_SECRET.test(value ?? ''))
         .slice(0, MAX_DEVICE_COOKIES)
         .map(([name, value]) => ({ id: name.slice(devicePrefix.length), secret: value! })),
-    setDevice: (reply, device) => reply.setCookie(`${devicePrefix}${device.id}`, device.secret, { ...options, maxAge: device.maxAgeSeconds }),
+    setDevice: (reply, device) => {
+      reply.setCookie(`${devicePrefix}${device.id}`, device.secret, { ...options, maxAge: device.maxAgeSeconds });
+    },
   };
 }
 

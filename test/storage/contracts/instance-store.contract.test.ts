@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { engines } from '../../support/db.ts';
 import { givenInstance, uniqueSlug, useTestDeps, type TestDeps } from '../../support/deps.ts';
-import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { randomId } from '../../../src/crypto/random.ts';
 import { emailKey } from '../../../src/domain/account/user.ts';
 
 describe.each(engines())('InstanceStore and CredentialStore on %s', (engine) => {
-  let database: DatabaseHandle;
   let deps: TestDeps;
-  useTestDeps(engine, (t) => ({ database, deps } = t));
+  useTestDeps(engine, (t) => ({ deps } = t));
 
   it('finds an instance by slug and reports that instances exist', async () => {
     const { instance } = await givenInstance(deps, 'enterprise');

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { engines, openIsolatedDatabase } from '../../support/db.ts';
 import { givenInstance, useTestDeps, type TestDeps } from '../../support/deps.ts';
-import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
 import { sealMail } from '../../../src/domain/mail/seal-mail.ts';
 
@@ -9,11 +8,10 @@ const mail = (to: string) => ({ to, subject: 's', text: 't', html: '<p>h</p>' })
 const sealed = (box: TestDeps['secretBox'], to: string) => sealMail(box, mail(to));
 
 describe.each(engines())('OutboxStore and DevMailboxStore on %s', (engine) => {
-  let database: DatabaseHandle;
   let deps: TestDeps;
   // The outbox is shared by every instance and claimed by any worker: a database of its own, so
   // other test files' workers cannot take these mails mid-test.
-  useTestDeps(engine, (t) => ({ database, deps } = t), openIsolatedDatabase);
+  useTestDeps(engine, (t) => ({ deps } = t), openIsolatedDatabase);
 
   // Each test still filters by its own unique recipients: the tests of this file share the outbox.
   it('hands each due mail to exactly one of several concurrent claimers', async () => {

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { engines } from '../../support/db.ts';
 import { givenInstance, givenUser, useTestDeps, type TestDeps } from '../../support/deps.ts';
-import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { newSessionToken, sessionHandle } from '../../../src/domain/session/session.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
 
 describe.each(engines())('SessionStore on %s', (engine) => {
-  let database: DatabaseHandle;
   let deps: TestDeps;
-  useTestDeps(engine, (t) => ({ database, deps } = t));
+  useTestDeps(engine, (t) => ({ deps } = t));
 
   async function givenSession(instanceId: string, userId: string, now = new Date()) {
     const token = newSessionToken();

@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { engines } from '../../support/db.ts';
 import { useTestDeps, type TestDeps } from '../../support/deps.ts';
-import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
 import { randomId } from '../../../src/crypto/random.ts';
 
 describe.each(engines())('SetupTokenStore and OperatorStore on %s', (engine) => {
-  let database: DatabaseHandle;
   let deps: TestDeps;
-  useTestDeps(engine, (t) => ({ database, deps } = t));
+  useTestDeps(engine, (t) => ({ deps } = t));
 
   it('consumes a setup token once, never an expired or replaced one', async () => {
     const now = new Date();

@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { engines } from '../../support/db.ts';
 import { givenInstance, useTestDeps, type TestDeps } from '../../support/deps.ts';
-import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { DomainError } from '../../../src/domain/shared/errors.ts';
 import { randomId } from '../../../src/crypto/random.ts';
 
 const newUser = (email: string) => ({ id: randomId(), email, name: 'N', role: 'member' as const, passwordHash: null, passwordChangedAt: null });
 
 describe.each(engines())('UserStore on %s', (engine) => {
-  let database: DatabaseHandle;
   let deps: TestDeps;
-  useTestDeps(engine, (t) => ({ database, deps } = t));
+  useTestDeps(engine, (t) => ({ deps } = t));
 
   it('finds a user by email in any case', async () => {
     const { instance } = await givenInstance(deps);

@@ -16,12 +16,12 @@ export interface Refusal {
 
 interface CodeEntryOptions<F> {
   /** What was typed, as it is sent; or the sentence to show under the field. */
-  read(value: string): { factor: F } | { problem: string };
-  send(factor: F): Promise<void>;
+  read: (value: string) => { factor: F } | { problem: string };
+  send: (factor: F) => Promise<void>;
   /** Shown when a refusal carries no message of its own. */
   fallback: string;
   /** A failure handled elsewhere (the login expired): true when there is nothing more to show. */
-  handled?(failure: unknown): boolean | Promise<boolean>;
+  handled?: (failure: unknown) => boolean | Promise<boolean>;
 }
 
 export function useCodeEntry<F>({ read, send, fallback, handled }: CodeEntryOptions<F>) {
@@ -76,10 +76,10 @@ export function VerifyCodePage({
   intro: ReactNode;
   error: Refusal | null;
   busy: boolean;
-  onSubmit(event: FormEvent): Promise<unknown>;
+  onSubmit: (event: FormEvent) => Promise<unknown>;
   field: ReactNode;
   after?: ReactNode;
-  onLeave(): Promise<void>;
+  onLeave: () => Promise<void>;
 }) {
   return (
     <Page title="Two-factor authentication" narrow>

@@ -9,7 +9,7 @@ import { useCodeEntry } from './code-entry.tsx';
 import { Alert } from './field.tsx';
 import { NoDeviceDisclosure, readSecondFactor, SecondFactorField } from './second-factor.tsx';
 
-export function Dialog({ title, onClose, wide = false, children }: { title: string; onClose(): void; wide?: boolean; children(titleId: string): ReactNode }) {
+export function Dialog({ title: _title, onClose, wide = false, children }: { title: string; onClose: () => void; wide?: boolean; children: (titleId: string) => ReactNode }) {
   const titleId = useId();
   const dialog = useRef<HTMLDialogElement>(null);
 
@@ -57,9 +57,9 @@ export function FormDialog({
   children,
 }: {
   title: string;
-  onClose(): void;
+  onClose: () => void;
   wide?: boolean;
-  onSubmit(event: FormEvent<HTMLFormElement>): void;
+  onSubmit: (event: FormEvent<HTMLFormElement>) => void;
   formRef?: Ref<HTMLFormElement>;
   after?: ReactNode;
   children: ReactNode | ((titleId: string) => ReactNode);
@@ -90,10 +90,10 @@ interface CodeDialogProps {
   /** False where no backup code exists (support operators): no "I don't have my device". */
   allowBackupCode?: boolean;
   /** Sends the code or backup code; a rejection is shown in the dialog, which stays open. */
-  onSubmit(factor: SecondFactor): Promise<void>;
+  onSubmit: (factor: SecondFactor) => Promise<void>;
   /** Called after onSubmit succeeded. */
-  onDone(): void;
-  onCancel(): void;
+  onDone: () => void;
+  onCancel: () => void;
 }
 
 /**
@@ -132,7 +132,7 @@ export function CodeDialog({ title, description, submitLabel, destructive = fals
 }
 
 /** A dialog's submit button (red where it turns a protection off or resets it) and its Cancel. */
-export function DialogButtons({ submitLabel, busy, onCancel, destructive = false }: { submitLabel: string; busy: boolean; onCancel(): void; destructive?: boolean }) {
+export function DialogButtons({ submitLabel, busy, onCancel, destructive = false }: { submitLabel: string; busy: boolean; onCancel: () => void; destructive?: boolean }) {
   return (
     <div className="button-row">
       <button type="submit" className={destructive ? 'button button-danger' : 'button button-primary'} disabled={busy}>

@@ -21,9 +21,9 @@ interface Props {
   /** An app is set up: its current code is asked for too. */
   needsCode: boolean;
   /** The buttons (submit first); they stand inside the form. */
-  buttons(busy: boolean): ReactNode;
+  buttons: (busy: boolean) => ReactNode;
   /** Sends the proof with the change; a rejection is shown here and the form stays. */
-  onSubmit(proof: FactorChangeProof): Promise<void>;
+  onSubmit: (proof: FactorChangeProof) => Promise<void>;
   fallback: string;
   /** What stands above the fields, inside the form (a dialog's title and description). */
   intro?: ReactNode;

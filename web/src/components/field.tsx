@@ -93,7 +93,7 @@ export function CheckboxField(props: Omit<FieldFrame, 'error'> & Omit<InputHTMLA
 export function CodeField(props: {
   id: string;
   value: string;
-  onChange(value: string): void;
+  onChange: (value: string) => void;
   error?: string | undefined;
   autoFocus?: boolean;
   ref?: Ref<HTMLInputElement>;
@@ -138,7 +138,7 @@ export function SearchField(props: {
   label: string;
   hint: string;
   value: string;
-  onChange(value: string): void;
+  onChange: (value: string) => void;
   ref?: Ref<HTMLInputElement>;
 }) {
   const { id, label, hint, value, onChange, ref } = props;

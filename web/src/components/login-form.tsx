@@ -14,7 +14,7 @@ interface Props {
   /** True while a field given as `children` is still empty. */
   incomplete?: boolean;
   /** Logs in and goes on to the next step; a rejection is shown above the fields. */
-  onLogin(credentials: { email: string; password: string }): Promise<void>;
+  onLogin: (credentials: { email: string; password: string }) => Promise<void>;
   /** Fields before the email (the instance). */
   children?: ReactNode;
 }

@@ -22,7 +22,7 @@ export function Page({ title, children, narrow = false }: { title: string; child
 }
 
 /** The way out under a page's form ("Cancel and log out"): a button that looks like a link. */
-export function FooterButton({ onClick, children }: { onClick(): void; children: ReactNode }) {
+export function FooterButton({ onClick, children }: { onClick: () => void; children: ReactNode }) {
   return (
     <p className="page-footer-action">
       <button type="button" className="link-button" onClick={onClick}>

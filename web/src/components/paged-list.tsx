@@ -20,13 +20,13 @@ interface Options<Q, K extends string, P extends Paged<K>> {
   /** Which field of a page holds its rows. */
   rows: K;
   /** A page for the query; a new function (memoized on what it reads) loads the list again. */
-  fetch(query: Q, cursor?: string): Promise<P>;
+  fetch: (query: Q, cursor?: string) => Promise<P>;
   /** Failures handled elsewhere (the session ended), true when nothing more is to be shown; memoized like `fetch`. */
   handled?: ((failure: unknown) => boolean) | undefined;
   loadFailed: string;
   moreFailed: string;
   /** A failed "Load more": the rows shown stay, and the message is the caller's to show. */
-  onMoreFailed(message: string): void;
+  onMoreFailed: (message: string) => void;
   /** After "Load more", focus moves to the first row that arrived: the attribute holding each row's id. */
   rowIdAttribute?: string;
 }
@@ -99,13 +99,13 @@ export function PagedResults<K extends string, P extends Paged<K>>({
   onLoadMore,
   children,
 }: {
-  list: { state: PagedState<P>; rows: K; loadMore(): Promise<void> };
+  list: { state: PagedState<P>; rows: K; loadMore: () => Promise<void> };
   /** "user" / "users": the rows as the count and the button name them. */
   one: string;
   many: string;
   /** Instead of `list.loadMore` (for a caller that clears its messages first). */
   onLoadMore?: () => void;
-  children(page: P): ReactNode;
+  children: (page: P) => ReactNode;
 }) {
   const { state } = list;
   if (state.status === 'loading') return <p role="status">Loading…</p>;

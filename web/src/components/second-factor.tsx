@@ -21,7 +21,7 @@ export function SecondFactorField(props: {
   id: string;
   useBackupCode: boolean;
   value: string;
-  onChange(value: string): void;
+  onChange: (value: string) => void;
   error?: string | undefined;
   autoFocus?: boolean;
   ref?: Ref<HTMLInputElement>;
@@ -47,7 +47,7 @@ export function SecondFactorField(props: {
 }
 
 /** "I don't have my device": what to do without the phone, and the checkbox that switches to the backup code. */
-export function NoDeviceDisclosure({ id, useBackupCode, onSwitch }: { id: string; useBackupCode: boolean; onSwitch(backup: boolean): void }) {
+export function NoDeviceDisclosure({ id, useBackupCode, onSwitch }: { id: string; useBackupCode: boolean; onSwitch: (backup: boolean) => void }) {
   const panelId = useId();
   const [open, setOpen] = useState(useBackupCode);
   return (

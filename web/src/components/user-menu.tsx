@@ -8,7 +8,7 @@ import type { Me } from '../api.ts';
 
 export interface MenuAction {
   label: string;
-  onSelect(): void;
+  onSelect: () => void;
 }
 
 export function initials(name: string): string {

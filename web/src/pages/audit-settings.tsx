@@ -97,7 +97,7 @@ type Matches = { status: 'idle' } | { status: 'ready'; users: ListedUser[] } | {
  * The user filter: type a name or email, pick one of the matching users (the filter needs the
  * user's id); the picked user shows with a button that clears the filter.
  */
-function UserFilter({ user, onPick }: { user: PickedUser | null; onPick(user: PickedUser | null): void }) {
+function UserFilter({ user, onPick }: { user: PickedUser | null; onPick: (user: PickedUser | null) => void }) {
   const listId = useId();
   const [typed, setTyped] = useState('');
   const [matches, setMatches] = useState<Matches>({ status: 'idle' });

@@ -37,11 +37,11 @@ function fieldMessage(failure: unknown): string {
 
 interface FormProps {
   /** Sends the change; a StepUpCancelled rejection leaves the form as it was. */
-  send(input: { currentPassword: string; newPassword: string }): Promise<LoginStep>;
+  send: (input: { currentPassword: string; newPassword: string }) => Promise<LoginStep>;
   /** After the server accepted the new password. */
-  onChanged(step: LoginStep): Promise<void>;
+  onChanged: (step: LoginStep) => Promise<void>;
   /** The server says this login can no longer change the password (expired, replaced). */
-  onGone?(failure: unknown): void;
+  onGone?: (failure: unknown) => void;
   /** Focus the current password when the page opens (a login step, where nothing else is to do). */
   autoFocus?: boolean;
   /** The account's effective minimum length, when known (null at the expired-password step). */

@@ -72,8 +72,8 @@ function label(location: KnownLocation): string {
 
 interface TableProps {
   locations: KnownLocation[];
-  onRevoke(location: KnownLocation): void;
-  onRevokeAll(): void;
+  onRevoke: (location: KnownLocation) => void;
+  onRevokeAll: () => void;
 }
 
 function LocationTable({ locations, onRevoke, onRevokeAll }: TableProps) {
@@ -102,7 +102,7 @@ function LocationTable({ locations, onRevoke, onRevokeAll }: TableProps) {
   );
 }
 
-function LocationRow({ location, onRevoke }: { location: KnownLocation; onRevoke(): void }) {
+function LocationRow({ location, onRevoke }: { location: KnownLocation; onRevoke: () => void }) {
   const lastUsed = dateTime.format(new Date(location.lastUsedAt));
   // Why the network and time in the name: two rows may both read "Chrome on Linux".
   const name = location.current ? `Revoke ${location.device} (this browser)` : `Revoke ${location.device} (${location.network}, last used ${lastUsed})`;

@@ -141,11 +141,11 @@ export function MailSettings() {
 interface TableProps {
   filter: Filter;
   listing: Listing;
-  onRetry(entry: OutboxEntry): void;
-  onShowWaiting(): void;
+  onRetry: (entry: OutboxEntry) => void;
+  onShowWaiting: () => void;
 }
 
-function EmptyState({ filter, waiting, onShowWaiting }: { filter: Filter; waiting: number; onShowWaiting(): void }) {
+function EmptyState({ filter, waiting, onShowWaiting }: { filter: Filter; waiting: number; onShowWaiting: () => void }) {
   if (filter !== 'dead' || waiting === 0) return <p className="empty-state">{FILTERS[filter].empty}</p>;
   return (
     <p className="empty-state">

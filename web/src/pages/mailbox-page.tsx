@@ -49,7 +49,7 @@ export function MailboxPage() {
   );
 }
 
-function Mailbox(props: { messages: MailboxMessage[]; selected: number; onSelect(index: number): void; onRefresh(): void }) {
+function Mailbox(props: { messages: MailboxMessage[]; selected: number; onSelect: (index: number) => void; onRefresh: () => void }) {
   const { messages, selected, onSelect, onRefresh } = props;
   const message = messages[selected];
   return (

@@ -76,7 +76,7 @@ export function PasswordLinkPage({ purpose }: { purpose: LinkPurpose }) {
   return <ChoosePassword purpose={purpose} token={token} onDone={() => setDone(true)} />;
 }
 
-function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; token: string; onDone(): void }) {
+function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; token: string; onDone: () => void }) {
   const text = TEXT[purpose];
   const [values, setValues] = useState<Record<FieldName, string>>({ password: '', repeat: '', code: '', recoveryCode: '' });
   const [askCode, setAskCode] = useState(false);

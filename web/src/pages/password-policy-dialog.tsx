@@ -61,7 +61,7 @@ function enforceFromValue(form: Form, saved: PasswordPolicy): string | null {
   const before = saved.twoFactor.enforceFrom;
   if (before && dayOf(new Date(before)) === form.enforceFrom) return before;
   const [year, month, day] = form.enforceFrom.split('-').map(Number);
-  return new Date(year!, month! - 1, day!).toISOString();
+  return new Date(year!, month! - 1, day).toISOString();
 }
 
 type Parsed = { patch: PolicyPatch } | { field: FieldName; message: string };
@@ -102,8 +102,8 @@ function parse(form: Form, saved: PasswordPolicy): Parsed {
 interface Props {
   plan: string;
   policy: PasswordPolicy;
-  onSaved(policy: PasswordPolicy): void;
-  onCancel(): void;
+  onSaved: (policy: PasswordPolicy) => void;
+  onCancel: () => void;
 }
 
 export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props) {

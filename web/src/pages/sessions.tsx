@@ -91,8 +91,8 @@ export function Sessions() {
 interface TableProps {
   sessions: ActiveSession[];
   more: boolean;
-  onEnd(session: ActiveSession): void;
-  onEndOthers(): void;
+  onEnd: (session: ActiveSession) => void;
+  onEndOthers: () => void;
 }
 
 function SessionTable({ sessions, more, onEnd, onEndOthers }: TableProps) {
@@ -136,7 +136,7 @@ function SessionTable({ sessions, more, onEnd, onEndOthers }: TableProps) {
   );
 }
 
-function SessionRow({ session, onEnd }: { session: ActiveSession; onEnd(): void }) {
+function SessionRow({ session, onEnd }: { session: ActiveSession; onEnd: () => void }) {
   const lastUsed = dateTime.format(new Date(session.lastUsedAt));
   // Why the network and time in the name: two rows may both read "Chrome on Linux".
   const name = session.current ? `Log out ${session.device} (this browser)` : `End ${session.device} (${session.network}, last used ${lastUsed})`;

@@ -95,7 +95,7 @@ function AlreadySetUp() {
   );
 }
 
-function SetupForm({ token, onClosed }: { token: string; onClosed(): void }) {
+function SetupForm({ token, onClosed }: { token: string; onClosed: () => void }) {
   const { refresh } = useSession();
   const [values, setValues] = useState<Record<FieldName, string>>({
     name: '',

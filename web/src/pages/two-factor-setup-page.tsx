@@ -58,7 +58,7 @@ export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
  * From My Profile: the proof first (a stolen session must not bind or replace an app), then the
  * steps with the key it returned. "Start again" asks for the proof again: its code is used up.
  */
-function ProfileSetup({ me, handled, onConfirm }: { me: Me; handled(failure: unknown): Promise<boolean>; onConfirm(code: string): Promise<void> }) {
+function ProfileSetup({ me, handled, onConfirm }: { me: Me; handled: (failure: unknown) => Promise<boolean>; onConfirm: (code: string) => Promise<void> }) {
   const [setup, setSetup] = useState<TotpSetup | null>(null);
   const replacing = me.twoFactor.associated;
   if (replacing && me.secondFactor === 'backup_code') {
@@ -84,7 +84,7 @@ function ProfileSetup({ me, handled, onConfirm }: { me: Me; handled(failure: unk
 }
 
 /** The proof before a key is shown: the current password, and a current code when replacing an app. */
-function SetupProof({ needsCode, text, handled, onSetup }: { needsCode: boolean; text: string; handled(failure: unknown): Promise<boolean>; onSetup(setup: TotpSetup): void }) {
+function SetupProof({ needsCode, text, handled, onSetup }: { needsCode: boolean; text: string; handled: (failure: unknown) => Promise<boolean>; onSetup: (setup: TotpSetup) => void }) {
   return (
     <div className="card">
       <h2>Confirm it is you</h2>
@@ -117,7 +117,7 @@ function SetupProof({ needsCode, text, handled, onSetup }: { needsCode: boolean;
  * new enforcement holds at setup was no such login: the server answers reauthentication_required,
  * and the password comes first (a stolen session must not bind an app).
  */
-function LoginSetup({ handled, onConfirm }: { handled(failure: unknown): Promise<boolean>; onConfirm(code: string): Promise<void> }) {
+function LoginSetup({ handled, onConfirm }: { handled: (failure: unknown) => Promise<boolean>; onConfirm: (code: string) => Promise<void> }) {
   const [proofNeeded, setProofNeeded] = useState(false);
   const [setup, setSetup] = useState<TotpSetup | null>(null);
   const askForProof = useCallback(
@@ -154,14 +154,14 @@ export function SetupFlow({
   initial,
   onRestart,
 }: {
-  request(): Promise<TotpSetup>;
+  request: () => Promise<TotpSetup>;
   /** A failure the page answers itself (the login expired): true, and nothing is shown here. */
-  handled(failure: unknown): Promise<boolean>;
-  onConfirm(code: string): Promise<void>;
+  handled: (failure: unknown) => Promise<boolean>;
+  onConfirm: (code: string) => Promise<void>;
   /** A key already started (My Profile, after the proof): shown at once, nothing requested. */
   initial?: TotpSetup;
   /** "Start again" instead of a new request (My Profile: the proof comes first again). */
-  onRestart?(): void;
+  onRestart?: () => void;
 }) {
   const [started, setStarted] = useState<Started>(initial ? { status: 'ready', setup: initial } : { status: 'starting' });
   const requested = useRef(initial !== undefined);
@@ -202,9 +202,9 @@ export function SetupFlow({
 
 interface StepsProps {
   setup: TotpSetup;
-  onConfirm(code: string): Promise<void>;
-  onRestart(): void;
-  onGone(failure: unknown): Promise<void>;
+  onConfirm: (code: string) => Promise<void>;
+  onRestart: () => void;
+  onGone: (failure: unknown) => Promise<void>;
 }
 
 /** The three steps (app, QR code and key, code). */
@@ -268,7 +268,7 @@ function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
 }
 
 /** Postpone (login, when allowed), log out (login), or back to My Profile. */
-function SetupExits({ mode, refresh }: { mode: Mode; refresh(): Promise<unknown> }) {
+function SetupExits({ mode, refresh }: { mode: Mode; refresh: () => Promise<unknown> }) {
   const [error, setError] = useState<string | null>(null);
   if (mode.kind === 'profile') {
     return (

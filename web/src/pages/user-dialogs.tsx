@@ -40,7 +40,7 @@ function useSubmit<F extends string>(fields: readonly F[]) {
 
 const INVITE_FIELDS = ['name', 'email'] as const;
 
-export function InviteUserDialog({ withStepUp, onInvited, onCancel }: { withStepUp: WithStepUp; onInvited(user: ListedUser): void; onCancel(): void }) {
+export function InviteUserDialog({ withStepUp, onInvited, onCancel }: { withStepUp: WithStepUp; onInvited: (user: ListedUser) => void; onCancel: () => void }) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('member');
@@ -90,7 +90,7 @@ export function InviteUserDialog({ withStepUp, onInvited, onCancel }: { withStep
   );
 }
 
-export function EditUserDialog({ user, withStepUp, onSaved, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onSaved(user: ListedUser): void; onCancel(): void }) {
+export function EditUserDialog({ user, withStepUp, onSaved, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onSaved: (user: ListedUser) => void; onCancel: () => void }) {
   const [role, setRole] = useState<Role>(user.role);
   const [status, setStatus] = useState<UserStatus>(user.status);
   const { error, busy, run } = useSubmit([] as const);
@@ -133,7 +133,7 @@ export function EditUserDialog({ user, withStepUp, onSaved, onCancel }: { user: 
 }
 
 /** Confirms the emails: on any plan an administrator may ask people to turn 2FA on, never do it for them (SPEC rule 1). */
-export function AskToEnableDialog({ off, onConfirm, onCancel }: { off: number; onConfirm(): Promise<void>; onCancel(): void }) {
+export function AskToEnableDialog({ off, onConfirm, onCancel }: { off: number; onConfirm: () => Promise<void>; onCancel: () => void }) {
   const [busy, setBusy] = useState(false);
   const title = 'Ask users to enable 2FA';
   const submit = async (event: FormEvent) => {
@@ -183,7 +183,7 @@ const RESET_REFUSALS: Partial<Record<ApiErrorCode, string>> = {
  * SPEC rule 8: the person lost both their app and their backup code, and an administrator of
  * their instance resets 2FA for them. The optional reason is kept in the audit event.
  */
-export function ResetTwoFactorDialog({ user, withStepUp, onReset, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onReset(): void; onCancel(): void }) {
+export function ResetTwoFactorDialog({ user, withStepUp, onReset, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onReset: () => void; onCancel: () => void }) {
   const [reason, setReason] = useState('');
   const { error, busy, run } = useSubmit([] as const);
   const title = `Reset 2FA for ${user.name}?`;
@@ -227,7 +227,7 @@ export function ResetTwoFactorDialog({ user, withStepUp, onReset, onCancel }: { 
  * "End all sessions": the user is logged out of every browser at once (a lost laptop, someone
  * leaving). Their password, 2FA and trusted browsers stay; they are emailed.
  */
-export function EndSessionsDialog({ user, withStepUp, onEnded, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onEnded(ended: number): void; onCancel(): void }) {
+export function EndSessionsDialog({ user, withStepUp, onEnded, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onEnded: (ended: number) => void; onCancel: () => void }) {
   const { error, busy, run } = useSubmit([] as const);
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -253,7 +253,7 @@ export function EndSessionsDialog({ user, withStepUp, onEnded, onCancel }: { use
  * them a reset link, and this dialog shows once the code that the link needs. Two channels: the
  * administrator never chooses the password, and the mailbox alone cannot use the link.
  */
-export function PasswordRecoveryDialog({ user, withStepUp, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onCancel(): void }) {
+export function PasswordRecoveryDialog({ user, withStepUp, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onCancel: () => void }) {
   const { error, busy, run } = useSubmit([] as const);
   const [issued, setIssued] = useState<{ code: string; expiresAt: string } | null>(null);
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);

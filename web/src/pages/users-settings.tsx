@@ -208,10 +208,10 @@ function Counts({ counts }: { counts: UserPage['counts'] }) {
 interface TableProps {
   me: Me;
   users: ListedUser[];
-  onEdit(user: ListedUser): void;
-  onReset(user: ListedUser): void;
-  onEndSessions(user: ListedUser): void;
-  onRecovery(user: ListedUser): void;
+  onEdit: (user: ListedUser) => void;
+  onReset: (user: ListedUser) => void;
+  onEndSessions: (user: ListedUser) => void;
+  onRecovery: (user: ListedUser) => void;
   ref?: Ref<HTMLTableElement>;
 }
 

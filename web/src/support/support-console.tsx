@@ -21,7 +21,7 @@ const USERS_PAGE_SIZE = 25;
 
 interface Props {
   slug: string | null;
-  onSessionEnded(): void;
+  onSessionEnded: () => void;
 }
 
 export function SupportConsole({ slug, onSessionEnded }: Props) {
@@ -42,7 +42,7 @@ function capitalize(text: string): string {
 }
 
 /** Instances whose slug or name starts with what is typed (at most 20), each a link to its users. */
-function InstanceSearch({ selected, onSessionEnded }: { selected: string | null; onSessionEnded(): void }) {
+function InstanceSearch({ selected, onSessionEnded }: { selected: string | null; onSessionEnded: () => void }) {
   const headingId = useId();
   const [typed, setTyped] = useState('');
   const [found, setFound] = useState<Found>({ status: 'loading' });
@@ -117,7 +117,7 @@ function InstanceSearch({ selected, onSessionEnded }: { selected: string | null;
   );
 }
 
-function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded(): void }) {
+function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded: () => void }) {
   const headingId = useId();
   const [q, setQ] = useState('');
   const [resetting, setResetting] = useState<SupportUser | null>(null);
@@ -200,7 +200,7 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded(
   );
 }
 
-function SupportUserTable({ instanceName, users, onReset }: { instanceName: string; users: SupportUser[]; onReset(user: SupportUser): void }) {
+function SupportUserTable({ instanceName, users, onReset }: { instanceName: string; users: SupportUser[]; onReset: (user: SupportUser) => void }) {
   return (
     <ScrollRegion label={`Users of ${instanceName}`}>
       <table className="table users-table support-users-table">
@@ -229,7 +229,7 @@ function SupportUserTable({ instanceName, users, onReset }: { instanceName: stri
   );
 }
 
-function UserAction({ user, onReset }: { user: SupportUser; onReset(user: SupportUser): void }) {
+function UserAction({ user, onReset }: { user: SupportUser; onReset: (user: SupportUser) => void }) {
   if (user.role !== 'admin') return <span className="muted action-note">Reset by their administrators</span>;
   if (user.twoFactor.status === 'off') return <span className="muted action-note">2FA off: nothing to reset</span>;
   return (

@@ -34,7 +34,7 @@ async function leaveLogin(): Promise<void> {
   navigate(SUPPORT_PATH, { replace: true });
 }
 
-export function SupportLoginPage({ onDone, notice: given }: { onDone(): void; notice?: string | null }) {
+export function SupportLoginPage({ onDone, notice: given }: { onDone: () => void; notice?: string | null }) {
   const notice = useNotice() ?? given ?? null;
   return (
     <Page title="Support login" narrow>
@@ -50,7 +50,7 @@ export function SupportLoginPage({ onDone, notice: given }: { onDone(): void; no
 }
 
 /** Every login after the first: a code from the operator's authenticator app. */
-export function SupportVerifyPage({ onDone }: { onDone(): void }) {
+export function SupportVerifyPage({ onDone }: { onDone: () => void }) {
   const entry = useCodeEntry({
     read: readCode,
     send: async (code) => goTo(await supportApi.verify(code), onDone),
@@ -75,7 +75,7 @@ export function SupportVerifyPage({ onDone }: { onDone(): void }) {
 }
 
 /** The first login: an authenticator app is required before the console opens (no postponing). */
-export function SupportSetupPage({ onDone }: { onDone(): void }) {
+export function SupportSetupPage({ onDone }: { onDone: () => void }) {
   const gone = async (failure: unknown) => {
     if (!isLoginGone(failure)) return false;
     navigate(SUPPORT_PATH, { notice: LOGIN_GONE_NOTICE });

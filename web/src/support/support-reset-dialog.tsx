@@ -38,10 +38,10 @@ interface Props {
   slug: string;
   instanceName: string;
   user: SupportUser;
-  onReset(reference: string): void;
+  onReset: (reference: string) => void;
   /** A failure the console handles (the session ended, or the step-up was cancelled). */
-  onFailed(failure: unknown): void;
-  onCancel(): void;
+  onFailed: (failure: unknown) => void;
+  onCancel: () => void;
 }
 
 export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed, onCancel }: Props) {
