@@ -11,9 +11,28 @@ const restrict = (paths, groups) => ({
   ],
 });
 
-const wiring = ['**/runtime*', '**/config*', '**/src/main.ts', '../main.ts', '../../main.ts', '**/mail/outbox-worker*', '**/mail/transport*'];
+const wiring = [
+  '**/runtime*',
+  '**/config*',
+  '**/src/main.ts',
+  '../main.ts',
+  '../../main.ts',
+  '**/mail/outbox-worker*',
+  '**/mail/transport*',
+];
 
-const infrastructure = ['fastify', '@fastify/helmet', '@fastify/cookie', '@fastify/static', 'kysely', 'pg', '@electric-sql/pglite', 'nodemailer', 'node:http', 'pino'];
+const infrastructure = [
+  'fastify',
+  '@fastify/helmet',
+  '@fastify/cookie',
+  '@fastify/static',
+  'kysely',
+  'pg',
+  '@electric-sql/pglite',
+  'nodemailer',
+  'node:http',
+  'pino',
+];
 
 const typeChecked = tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ['**/*.ts', '**/*.tsx'] }));
 
@@ -68,8 +87,14 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
     },
   },
-  { files: ['src/crypto/**/*.ts'], rules: restrict(infrastructure, ['**/domain/**', '**/storage/**', '**/http/**', '**/mail/**', '**/cli/**']) },
-  { files: ['src/domain/**/*.ts'], rules: restrict(infrastructure, ['**/storage/**', '**/http/**', '**/cli/**', '../../mail/**', '**/runtime*', '**/config*']) },
+  {
+    files: ['src/crypto/**/*.ts'],
+    rules: restrict(infrastructure, ['**/domain/**', '**/storage/**', '**/http/**', '**/mail/**', '**/cli/**']),
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: restrict(infrastructure, ['**/storage/**', '**/http/**', '**/cli/**', '../../mail/**', '**/runtime*', '**/config*']),
+  },
   // The composition root (runtime, config) and the mail worker are wired from outside: the
   // adapters take what they need as deps and never reach for process-level wiring themselves.
   { files: ['src/storage/**/*.ts'], rules: restrict(['fastify', 'nodemailer'], ['**/http/**', '**/cli/**', ...wiring]) },
@@ -84,8 +109,15 @@ export default tseslint.config(
         {
           paths: infrastructure.map((name) => ({ name, message: 'This layer must not depend on it (STYLE.md dependency rule).' })),
           patterns: [
-            { group: ['**/src/**', '!**/src/http/api/contract.ts'], message: 'The web imports nothing from the server but the types of src/http/api/contract.ts.' },
-            { group: ['**/src/http/api/contract.ts'], allowTypeImports: true, message: 'Types only (`import type`): no server code in the web bundle.' },
+            {
+              group: ['**/src/**', '!**/src/http/api/contract.ts'],
+              message: 'The web imports nothing from the server but the types of src/http/api/contract.ts.',
+            },
+            {
+              group: ['**/src/http/api/contract.ts'],
+              allowTypeImports: true,
+              message: 'Types only (`import type`): no server code in the web bundle.',
+            },
           ],
         },
       ],

@@ -49,9 +49,23 @@ try {
   const cases: Array<[string, () => Promise<unknown>]> = [
     ['first page (50)', () => directory.page(query({}))],
     ['filtered page: active', () => directory.page(query({ pairs: [{ associated: true, enabled: true }] }))],
-    ['filtered page: pending under auto-enable', () => directory.page(query({ pairs: [{ associated: false, enabled: true }, { associated: false, enabled: false }] }))],
+    [
+      'filtered page: pending under auto-enable',
+      () =>
+        directory.page(
+          query({
+            pairs: [
+              { associated: false, enabled: true },
+              { associated: false, enabled: false },
+            ],
+          }),
+        ),
+    ],
     ['deep cursor page (90%)', () => directory.page(query({ after: { key: deepKey, id: 'x' } }))],
-    ['deep filtered cursor page', () => directory.page(query({ pairs: [{ associated: false, enabled: false }], after: { key: deepKey, id: 'x' } }))],
+    [
+      'deep filtered cursor page',
+      () => directory.page(query({ pairs: [{ associated: false, enabled: false }], after: { key: deepKey, id: 'x' } })),
+    ],
     ['prefix search', () => directory.page(query({ prefix: 'user99999' }))],
     ['counts by status', () => directory.counts()],
   ];
@@ -72,7 +86,9 @@ try {
     twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: null, maxPostpones: null },
     password: { minLength: 12, maxAgeDays: null, warnDays: null, historyCount: 0 },
   });
-  console.log(`auto-enable + enforce for ${USERS.toLocaleString('en')} users: one UPDATE of one row, ${(performance.now() - started).toFixed(2)} ms`);
+  console.log(
+    `auto-enable + enforce for ${USERS.toLocaleString('en')} users: one UPDATE of one row, ${(performance.now() - started).toFixed(2)} ms`,
+  );
 } finally {
   await db.destroy();
   await admin.query(`drop database if exists ${name} with (force)`);

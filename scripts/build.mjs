@@ -69,7 +69,10 @@ export function buildState(name) {
 function runBuild(name, { clean }) {
   const part = PARTS[name];
   if (!fs.existsSync(part.tool)) {
-    return { ok: false, message: `cannot build ${part.label}: ${path.relative(root, part.tool)} is not installed (run \`npm install\`, or build before \`npm ci --omit=dev\`).` };
+    return {
+      ok: false,
+      message: `cannot build ${part.label}: ${path.relative(root, part.tool)} is not installed (run \`npm install\`, or build before \`npm ci --omit=dev\`).`,
+    };
   }
   // A full build starts from an empty dist/, so a module whose source was deleted cannot linger.
   if (clean && name === 'server') fs.rmSync(path.dirname(part.stamp), { recursive: true, force: true });
@@ -115,7 +118,8 @@ export function build(names, { ifStale = false } = {}) {
     for (const name of names) {
       const state = buildState(name);
       if (ifStale && state === 'fresh') continue;
-      if (ifStale) process.stderr.write(`keyward: building ${PARTS[name].label} (${state === 'missing' ? 'first start' : 'sources changed'})…\n`);
+      if (ifStale)
+        process.stderr.write(`keyward: building ${PARTS[name].label} (${state === 'missing' ? 'first start' : 'sources changed'})…\n`);
       const result = runBuild(name, { clean: !ifStale });
       if (result.ok) continue;
       // Why: a production install (`npm ci --omit=dev`) has no compiler; an existing build runs.

@@ -61,7 +61,10 @@ export function loadConfig(env: Env = process.env): Config {
  * debug features in production). It is on by default only for the plain loopback `npm start`, and
  * asking for it anywhere a proxy or the network could reach it stops the start.
  */
-function parseDevMailbox(raw: string | undefined, where: { smtpUrl: string | null; host: string; publicUrl: URL; trustProxy: Config['trustProxy'] }): boolean {
+function parseDevMailbox(
+  raw: string | undefined,
+  where: { smtpUrl: string | null; host: string; publicUrl: URL; trustProxy: Config['trustProxy'] },
+): boolean {
   const value = raw?.trim();
   const reachable = [
     where.smtpUrl !== null && 'SMTP_URL is set',
@@ -73,7 +76,9 @@ function parseDevMailbox(raw: string | undefined, where: { smtpUrl: string | nul
   if (value === '0') return false;
   if (value !== '1') throw new ConfigError(`KEYWARD_DEV_MAILBOX must be 1 or 0, got "${raw}"`);
   if (reachable.length > 0) {
-    throw new ConfigError(`KEYWARD_DEV_MAILBOX=1 is refused: ${reachable.join(', ')}. The dev mailbox would serve reset links and backup codes beyond this machine; unset KEYWARD_DEV_MAILBOX and set SMTP_URL.`);
+    throw new ConfigError(
+      `KEYWARD_DEV_MAILBOX=1 is refused: ${reachable.join(', ')}. The dev mailbox would serve reset links and backup codes beyond this machine; unset KEYWARD_DEV_MAILBOX and set SMTP_URL.`,
+    );
   }
   return true;
 }
@@ -123,18 +128,23 @@ function parseTrustProxy(raw: string | undefined, host: string): false | number 
   const value = raw?.trim();
   if (!value || value === 'false' || value === '0') return false;
   if (value.toLowerCase() === 'true') {
-    throw new ConfigError('TRUST_PROXY=true would let every client choose its address; give the number of proxy hops (e.g. 1) or the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8)');
+    throw new ConfigError(
+      'TRUST_PROXY=true would let every client choose its address; give the number of proxy hops (e.g. 1) or the proxy addresses (e.g. 127.0.0.1,10.0.0.0/8)',
+    );
   }
   if (/^\d+$/.test(value)) {
     // A hop count cannot tell the proxy from a client that connects directly and writes the
     // header itself; only on a loopback listener is every peer one of this machine's proxies.
-    if (!isLoopbackHost(host)) throw new ConfigError(`TRUST_PROXY=${value} (a hop count) needs a loopback HOST; with HOST=${host} give the proxy addresses instead`);
+    if (!isLoopbackHost(host))
+      throw new ConfigError(`TRUST_PROXY=${value} (a hop count) needs a loopback HOST; with HOST=${host} give the proxy addresses instead`);
     return Number(value);
   }
   const entries = value.split(',').map((part) => part.trim());
   const bad = entries.filter((entry) => !isProxyEntry(entry));
   if (bad.length > 0) {
-    throw new ConfigError(`TRUST_PROXY must be a hop count or a comma list of proxy addresses or CIDR ranges; not an address: ${bad.map((entry) => `"${entry}"`).join(', ')}`);
+    throw new ConfigError(
+      `TRUST_PROXY must be a hop count or a comma list of proxy addresses or CIDR ranges; not an address: ${bad.map((entry) => `"${entry}"`).join(', ')}`,
+    );
   }
   return entries;
 }

@@ -65,7 +65,12 @@ async function main(): Promise<void> {
   );
   const setupLink = await openFirstRun(runtime.deps);
   if (setupLink) {
-    lines.push('', 'No instance exists yet. Open this one-time link to create the first instance and its administrator:', `  ${setupLink}`, '');
+    lines.push(
+      '',
+      'No instance exists yet. Open this one-time link to create the first instance and its administrator:',
+      `  ${setupLink}`,
+      '',
+    );
   }
   process.stderr.write(`${lines.join('\n')}\n`);
 

@@ -23,7 +23,11 @@ export function canonicalIp(value: string | null | undefined): string | null {
 
 /** A URL hostname (or Host header without its port) that names this machine only. */
 export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '');
+  const host = hostname
+    .trim()
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '');
   if (host === 'localhost') return true;
   const ip = canonicalIp(host);
   return ip !== null && (ip === '::1' || /^127\./.test(ip));

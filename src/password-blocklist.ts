@@ -23,7 +23,7 @@ export function loadPasswordBlocklist(): { list: PasswordBlocklist; size: number
   // Lines are scanned in the buffer and only long ones decoded: a UTF-8 line has at least as
   // many bytes as code points, so most of the 437,651 lines are too short by their byte length
   // alone, and no string is made for them (this was most of a CLI command's start).
-  for (let start = 0; start < text.length; ) {
+  for (let start = 0; start < text.length;) {
     let end = text.indexOf(10, start);
     if (end === -1) end = text.length;
     if (end > start) size += 1;

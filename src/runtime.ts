@@ -82,7 +82,10 @@ export function loadSecretBox(config: Config, log: Logger): SecretBox {
   if (!fs.existsSync(file)) {
     fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, `${generateKeyText()}\n`, { mode: 0o600, flag: 'wx' });
-    log.warn({ file }, 'generated a secret key for TOTP secrets; back it up, and set KEYWARD_SECRET_KEY when several processes share a database');
+    log.warn(
+      { file },
+      'generated a secret key for TOTP secrets; back it up, and set KEYWARD_SECRET_KEY when several processes share a database',
+    );
   }
   return createSecretBox([parseKey(fs.readFileSync(file, 'utf8'))]);
 }

@@ -44,7 +44,13 @@ export async function startControlSocket(dataDir: string, deps: Deps, log: Logge
       runOperation(deps, operation, (done) => send({ type: 'progress', done }))
         .then((result) => send({ type: 'result', result }))
         .catch((error) => {
-          if (error instanceof DomainError) send({ type: 'error', code: error.code, message: error.message, ...(error.details.field ? { field: error.details.field } : {}) });
+          if (error instanceof DomainError)
+            send({
+              type: 'error',
+              code: error.code,
+              message: error.message,
+              ...(error.details.field ? { field: error.details.field } : {}),
+            });
           else {
             log.error({ err: error, op: operation.op }, 'cli operation failed');
             send({ type: 'error', code: null, message: 'The server could not run this operation; see its log.' });
@@ -86,7 +92,9 @@ export function sendToServer(dataDir: string, operation: Operation, onProgress: 
           resolve(reply.result);
         } else {
           settled = true;
-          reject(reply.code ? new DomainError(reply.code, reply.message, reply.field ? { field: reply.field } : {}) : new Error(reply.message));
+          reject(
+            reply.code ? new DomainError(reply.code, reply.message, reply.field ? { field: reply.field } : {}) : new Error(reply.message),
+          );
         }
       }
     });

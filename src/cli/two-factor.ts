@@ -13,11 +13,18 @@ export function registerTwoFactorCommands(program: Command): void {
     )
     .argument('<slug>', 'the instance slug')
     .argument('<email>', "the user's email")
-    .requiredOption('--method <method>', 'how the identity was verified: video_call, phone_callback, id_document, admin_confirmation or other')
+    .requiredOption(
+      '--method <method>',
+      'how the identity was verified: video_call, phone_callback, id_document, admin_confirmation or other',
+    )
     .requiredOption('--reference <reference>', 'a reference such as the ticket id')
     .option('--notes <notes>', 'notes on the verification (required with --method other)')
     .action(async (slug: string, email: string, options: { method: string; reference: string; notes?: string }) => {
-      const verification = { method: options.method, reference: options.reference, ...(options.notes !== undefined ? { notes: options.notes } : {}) };
+      const verification = {
+        method: options.method,
+        reference: options.reference,
+        ...(options.notes !== undefined ? { notes: options.notes } : {}),
+      };
       const result = await execute({ op: 'two-factor.reset', input: { instance: slug, email, verification, operator: cliOperator() } });
       printJson(result);
     });

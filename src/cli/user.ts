@@ -40,9 +40,7 @@ export function registerUserCommands(program: Command): void {
         bar.stop(),
       )) as ImportReport;
       for (const error of report.errors) process.stderr.write(`line ${error.line}: ${error.field}: ${error.message}\n`);
-      process.stderr.write(
-        `${report.created} created, ${report.skipped} already existed, ${report.errors.length} line(s) with errors\n`,
-      );
+      process.stderr.write(`${report.created} created, ${report.skipped} already existed, ${report.errors.length} line(s) with errors\n`);
       printJson(report);
       if (report.errors.length > 0) process.exitCode = 2;
     });
@@ -64,7 +62,14 @@ function readCsv(file: string): ImportRow[] {
     throw new CliError(`${file} is not valid CSV: ${(error as Error).message}`);
   }
   const header = records.shift()?.record.map((h) => h.toLowerCase());
-  if (!header || header[0] !== 'email' || header[1] !== 'name' || header[2] !== 'role' || (header[3] && header[3] !== 'password') || header.length > 4) {
+  if (
+    !header ||
+    header[0] !== 'email' ||
+    header[1] !== 'name' ||
+    header[2] !== 'role' ||
+    (header[3] && header[3] !== 'password') ||
+    header.length > 4
+  ) {
     throw new CliError(`${file}: the first line must be the header ${COLUMNS.slice(0, 3).join(',')}[,password]`);
   }
   return records.map(({ record, info }) => ({

@@ -49,7 +49,10 @@ export async function createPasswordHasher(concurrency = availableParallelism(),
   // Why a bounded queue with a share per address: with an unbounded FIFO one client with a burst
   // of 150 logins made everybody else wait 13.5 s (issue 10 item 8; OWASP ASVS 5.0 2.4.1,
   // anti-automation). Now a burst beyond the share is refused at once and the others still pass.
-  const admission = new Admission(running + (options.queueLength ?? DEFAULT_QUEUE_PER_CORE * running), options.perClient ?? DEFAULT_PER_CLIENT);
+  const admission = new Admission(
+    running + (options.queueLength ?? DEFAULT_QUEUE_PER_CORE * running),
+    options.perClient ?? DEFAULT_PER_CLIENT,
+  );
   const given = new WeakSet<HashSlot>();
   const release = (slot: HashSlot) => {
     if (given.has(slot)) return;

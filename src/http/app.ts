@@ -77,8 +77,23 @@ async function serveWeb(app: FastifyInstance, webDir: string, devMailbox: boolea
   if (!fs.existsSync(index)) throw new Error(`The web UI is not built: ${index} is missing (run npm run build:web).`);
   await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false });
   const html = fs.readFileSync(index, 'utf8');
-  const page = (_request: unknown, reply: FastifyReply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
-  for (const route of ['/', '/login', '/login/*', '/setup', '/invite', '/reset', '/forgot', '/profile', '/profile/*', '/settings', '/settings/*', '/support', '/support/*']) {
+  const page = (_request: unknown, reply: FastifyReply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+  for (const route of [
+    '/',
+    '/login',
+    '/login/*',
+    '/setup',
+    '/invite',
+    '/reset',
+    '/forgot',
+    '/profile',
+    '/profile/*',
+    '/settings',
+    '/settings/*',
+    '/support',
+    '/support/*',
+  ]) {
     app.get(route, page);
   }
   // The mailbox page only where its API exists, and for the same Host headers (CFG-01).

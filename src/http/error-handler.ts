@@ -53,7 +53,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
     }
     const status = error.statusCode ?? 500;
     if (status === 413) return reply.status(413).send(errorBody('payload_too_large', 'The request body is too large.'));
-    if (status === 415) return reply.status(415).send(errorBody('unsupported_media_type', 'Send JSON with Content-Type: application/json.'));
+    if (status === 415)
+      return reply.status(415).send(errorBody('unsupported_media_type', 'Send JSON with Content-Type: application/json.'));
     if (status >= 400 && status < 500) {
       return reply.status(400).send(errorBody('invalid_request', 'The request could not be read.', 'body'));
     }

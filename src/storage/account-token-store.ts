@@ -9,10 +9,22 @@ export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
       return inTransaction(db, async (tx) => {
         const user = await tx.selectFrom('users').select('instance_id').where('id', '=', userId).executeTakeFirst();
         if (!user) return false;
-        await tx.deleteFrom('account_tokens').where('user_id', '=', userId).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
+        await tx
+          .deleteFrom('account_tokens')
+          .where('user_id', '=', userId)
+          .where('purpose', '=', purpose)
+          .where('used_at', 'is', null)
+          .execute();
         await tx
           .insertInto('account_tokens')
-          .values({ token_hash: tokenHash, instance_id: user.instance_id, user_id: userId, purpose, created_at: now, expires_at: expiresAt })
+          .values({
+            token_hash: tokenHash,
+            instance_id: user.instance_id,
+            user_id: userId,
+            purpose,
+            created_at: now,
+            expires_at: expiresAt,
+          })
           .execute();
         return true;
       });
@@ -70,7 +82,12 @@ export function tenantAccountTokenStore(db: Kysely<Database>, instanceId: string
       return Number(result.numUpdatedRows) === 1;
     },
     async deleteUnusedForUser(userId) {
-      const result = await db.deleteFrom('account_tokens').where('instance_id', '=', instanceId).where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
+      const result = await db
+        .deleteFrom('account_tokens')
+        .where('instance_id', '=', instanceId)
+        .where('user_id', '=', userId)
+        .where('used_at', 'is', null)
+        .executeTakeFirst();
       return Number(result.numDeletedRows);
     },
   };

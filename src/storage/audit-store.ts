@@ -16,7 +16,9 @@ export function insertAudit(events: readonly NewAuditEvent[] | undefined, onlyIf
 export function insertAuditWhere(events: readonly NewAuditEvent[] | undefined, condition: RawBuilder<boolean> | null) {
   if (!events || events.length === 0) return sql`select 1 where false`;
   const rows = events.map(
-    (e) => sql`(${e.instanceId}::text, ${e.at}::timestamptz, ${e.action}::text, ${e.actor.type}::text, ${e.actor.id}::text, ${e.actor.label}::text,
+    (
+      e,
+    ) => sql`(${e.instanceId}::text, ${e.at}::timestamptz, ${e.action}::text, ${e.actor.type}::text, ${e.actor.id}::text, ${e.actor.label}::text,
                ${e.target?.id ?? null}::text, ${e.target?.label ?? null}::text, ${e.ip}::text, ${e.userAgent}::text, ${JSON.stringify(e.details)}::jsonb)`,
   );
   const columns = sql`(instance_id, at, action, actor_type, actor_id, actor_label, target_id, target_label, ip, user_agent, details)`;
@@ -28,7 +30,10 @@ export function insertAuditWhere(events: readonly NewAuditEvent[] | undefined, c
 type AuditRow = Selectable<AuditEventsTable>;
 
 function toEvent(row: AuditRow): AuditEvent {
-  const details = typeof row.details === 'string' ? (JSON.parse(row.details) as Record<string, unknown>) : ((row.details ?? {}) as Record<string, unknown>);
+  const details =
+    typeof row.details === 'string'
+      ? (JSON.parse(row.details) as Record<string, unknown>)
+      : ((row.details ?? {}) as Record<string, unknown>);
   return {
     id: String(row.id),
     instanceId: row.instance_id,
@@ -53,7 +58,10 @@ export function auditStore(db: Kysely<Database>): AuditStore {
       // An OR of two indexed conditions: the planner unions the target and actor indexes.
       if (query.userId) select = select.where((eb) => eb.or([eb('target_id', '=', query.userId!), eb('actor_id', '=', query.userId!)]));
       if (query.before) select = select.where(sql<boolean>`id < ${query.before}::bigint`);
-      const rows = await select.orderBy('id', 'desc').limit(query.limit + 1).execute();
+      const rows = await select
+        .orderBy('id', 'desc')
+        .limit(query.limit + 1)
+        .execute();
       return rows.map(toEvent);
     },
     async listForOperator(operatorId, limit) {

@@ -17,7 +17,16 @@ import { handleOf } from './session-store.ts';
 import { throttleSubquery } from './throttle-store.ts';
 import type { ThrottleKey } from '../domain/throttle/throttle.ts';
 
-const USER_COLUMNS = ['email', 'name', 'role', 'status', 'two_factor_enabled', 'password_changed_at', 'created_at', 'setup_postponements'] as const;
+const USER_COLUMNS = [
+  'email',
+  'name',
+  'role',
+  'status',
+  'two_factor_enabled',
+  'password_changed_at',
+  'created_at',
+  'setup_postponements',
+] as const;
 const OPERATOR_COLUMNS = ['email', 'name', 'created_at', 'totp_secret_sealed', 'totp_last_used_step'] as const;
 
 /** `a.column as a_column` for each column: a joined table's columns beside the session's, typed. */
@@ -28,7 +37,10 @@ function prefixed<A extends string, C extends string>(alias: A, columns: readonl
 type Prefixed<A extends string, C extends string> = C extends string ? `${A}.${C} as ${A}_${C}` : never;
 
 /** The columns selected with prefixed(alias, …), under their own names again. */
-function unprefixed<A extends string, R extends object>(alias: A, row: R): { [K in keyof R as K extends `${A}_${infer C}` ? C : never]: R[K] } {
+function unprefixed<A extends string, R extends object>(
+  alias: A,
+  row: R,
+): { [K in keyof R as K extends `${A}_${infer C}` ? C : never]: R[K] } {
   const entries = Object.entries(row).filter(([key]) => key.startsWith(`${alias}_`));
   return Object.fromEntries(entries.map(([key, value]) => [key.slice(alias.length + 1), value])) as never;
 }
@@ -45,10 +57,21 @@ export function userSessionStore(db: Kysely<Database>): SessionStore {
             .selectFrom('sessions as s')
             .innerJoin('users as u', (join) => join.onRef('u.instance_id', '=', 's.instance_id').onRef('u.id', '=', 's.user_id'))
             .innerJoin('instances as i', 'i.id', 's.instance_id')
-            .leftJoin('totp_credentials as t', (join) => join.onRef('t.instance_id', '=', 's.instance_id').onRef('t.user_id', '=', 's.user_id'))
-            .$if(throttles !== undefined, (q) => q.leftJoin('backup_codes as b', (join) => join.onRef('b.instance_id', '=', 's.instance_id').onRef('b.user_id', '=', 's.user_id')))
+            .leftJoin('totp_credentials as t', (join) =>
+              join.onRef('t.instance_id', '=', 's.instance_id').onRef('t.user_id', '=', 's.user_id'),
+            )
+            .$if(throttles !== undefined, (q) =>
+              q.leftJoin('backup_codes as b', (join) =>
+                join.onRef('b.instance_id', '=', 's.instance_id').onRef('b.user_id', '=', 's.user_id'),
+              ),
+            )
             .selectAll('s')
-            .select([...prefixed('u', USER_COLUMNS), ...prefixed('i', INSTANCE_COLUMNS), 't.secret_sealed as t_secret_sealed', 't.last_used_step as t_last_used_step'])
+            .select([
+              ...prefixed('u', USER_COLUMNS),
+              ...prefixed('i', INSTANCE_COLUMNS),
+              't.secret_sealed as t_secret_sealed',
+              't.last_used_step as t_last_used_step',
+            ])
             .select([
               (throttles ? sql<string | null>`b.code_mac` : sql<string | null>`null::text`).as('b_code_mac'),
               (throttles ? userThrottleSubquery(throttles.ipKey) : sql<unknown>`null`).as('throttles'),
@@ -131,7 +154,10 @@ export function operatorSessionLookup(db: Kysely<Database>): Pick<OperatorSessio
         .selectAll()
         .executeTakeFirst();
       if (!row) return null;
-      const pending = row.pending_totp_secret && row.pending_totp_expires_at ? { secretSealed: row.pending_totp_secret, expiresAt: row.pending_totp_expires_at } : null;
+      const pending =
+        row.pending_totp_secret && row.pending_totp_expires_at
+          ? { secretSealed: row.pending_totp_secret, expiresAt: row.pending_totp_expires_at }
+          : null;
       return {
         session: {
           id: row.id,
@@ -147,7 +173,10 @@ export function operatorSessionLookup(db: Kysely<Database>): Pick<OperatorSessio
         },
         secretHash: row.secret_hash,
         operator: { id: row.operator_id, email: row.o_email, name: row.o_name, createdAt: row.o_created_at },
-        totp: row.o_totp_secret_sealed !== null ? { secretSealed: row.o_totp_secret_sealed, lastUsedStep: Number(row.o_totp_last_used_step ?? 0) } : null,
+        totp:
+          row.o_totp_secret_sealed !== null
+            ? { secretSealed: row.o_totp_secret_sealed, lastUsedStep: Number(row.o_totp_last_used_step ?? 0) }
+            : null,
         throttles: toThrottles(row.throttles),
       };
     },
@@ -174,13 +203,22 @@ export function credentialStore(db: Kysely<Database>): CredentialStore {
         .selectFrom(throttleStates(throttleKeys))
         .leftJoin('instances as i', (join) => join.on('i.slug', '=', instanceSlug))
         .leftJoin('users as u', (join) => join.onRef('u.instance_id', '=', 'i.id').on('u.email_key', '=', emailKey))
-        .select(['t.throttles', 'i.id as i_id', ...prefixed('i', INSTANCE_COLUMNS), 'u.id as u_id', 'u.instance_id as u_instance_id', ...prefixed('u', USER_COLUMNS)])
+        .select([
+          't.throttles',
+          'i.id as i_id',
+          ...prefixed('i', INSTANCE_COLUMNS),
+          'u.id as u_id',
+          'u.instance_id as u_instance_id',
+          ...prefixed('u', USER_COLUMNS),
+        ])
         .select(['u.password_hash', 'u.totp_associated'])
         .select((eb) =>
           (deviceIds.length > 0
             ? eb
                 .selectFrom('known_locations as kl')
-                .select(sql<unknown>`json_agg(json_build_object('id', kl.id, 'secretHash', kl.secret_hash, 'network', kl.network))`.as('list'))
+                .select(
+                  sql<unknown>`json_agg(json_build_object('id', kl.id, 'secretHash', kl.secret_hash, 'network', kl.network))`.as('list'),
+                )
                 .whereRef('kl.instance_id', '=', 'u.instance_id')
                 .whereRef('kl.user_id', '=', 'u.id')
                 .where('kl.id', 'in', deviceIds)
@@ -228,7 +266,14 @@ export function operatorCredentialLookup(db: Kysely<Database>): Pick<OperatorSto
         .executeTakeFirstOrThrow();
       const operator =
         row.id !== null
-          ? { id: row.id, email: row.email!, name: row.name!, createdAt: row.created_at!, passwordHash: row.password_hash!, associated: row.associated === true }
+          ? {
+              id: row.id,
+              email: row.email!,
+              name: row.name!,
+              createdAt: row.created_at!,
+              passwordHash: row.password_hash!,
+              associated: row.associated === true,
+            }
           : null;
       return { operator, throttles: toThrottles(row.throttles), devices: parseJson<PresentedLocation[]>(row.devices) ?? [] };
     },
@@ -300,4 +345,3 @@ function toListedSessions(json: unknown): ListedSession[] {
     secondFactorAt: o.secondFactorAt === null ? null : new Date(o.secondFactorAt),
   }));
 }
-

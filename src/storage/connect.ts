@@ -30,7 +30,8 @@ export class DataDirLockedError extends Error {
 
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.kind === 'postgres') return openPostgres(target.url, target.poolSize ?? 10);
-  if (target.kind === 'pglite-memory') return openPglite(new PGlite(target.snapshot ? { loadDataDir: target.snapshot } : {}), async () => {});
+  if (target.kind === 'pglite-memory')
+    return openPglite(new PGlite(target.snapshot ? { loadDataDir: target.snapshot } : {}), async () => {});
   fs.mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(target.dataDir);
   try {
@@ -62,7 +63,10 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
     connectionString: url,
     max: poolSize,
     // Why: int8 (bigserial, count) arrive as numbers, as they do from PGlite.
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : (pg.types.getTypeParser(oid, format) as unknown))) as typeof pg.types.getTypeParser },
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? Number : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
+    },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
   return { db, engine: 'postgres', close: () => db.destroy() };

@@ -16,8 +16,22 @@ interface Queued {
  * The second statement of a reminder run, inside its transaction: queues each picked user's
  * rendered mail (unsealed: reminders carry no secret) and sets `marker` on them, for all at once.
  */
-async function queueAndMark(db: Kysely<Database>, queued: Queued[], marker: 'setup_reminded_at' | 'password_warned_at', now: Date): Promise<void> {
-  const rows = JSON.stringify(queued.map((q) => ({ instance_id: q.instance_id, id: q.id, recipient: q.mail.to, subject: q.mail.subject, text_body: q.mail.text, html_body: q.mail.html })));
+async function queueAndMark(
+  db: Kysely<Database>,
+  queued: Queued[],
+  marker: 'setup_reminded_at' | 'password_warned_at',
+  now: Date,
+): Promise<void> {
+  const rows = JSON.stringify(
+    queued.map((q) => ({
+      instance_id: q.instance_id,
+      id: q.id,
+      recipient: q.mail.to,
+      subject: q.mail.subject,
+      text_body: q.mail.text,
+      html_body: q.mail.html,
+    })),
+  );
   await sql`
     with due as (
       select * from json_to_recordset(${rows}::json) as d (instance_id text, id text, recipient text, subject text, text_body text, html_body text)
@@ -42,7 +56,13 @@ async function remind<Row extends { instance_id: string; id: string }>(
 ): Promise<number> {
   const run = async (tx: Kysely<Database>) => {
     const due = await pick(tx);
-    if (due.length > 0) await queueAndMark(tx, due.map((row) => ({ instance_id: row.instance_id, id: row.id, mail: render(row) })), marker, now);
+    if (due.length > 0)
+      await queueAndMark(
+        tx,
+        due.map((row) => ({ instance_id: row.instance_id, id: row.id, mail: render(row) })),
+        marker,
+        now,
+      );
     return due.length;
   };
   return db.isTransaction ? run(db) : db.transaction().execute(run);
@@ -64,10 +84,26 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
             limit ${limit}
             for update of u skip locked`.execute(tx)
         ).rows;
-      return remind(db, pick, (row) => render({ to: row.email, instanceName: row.instance_name, instanceSlug: row.slug, deadline: row.deadline && new Date(row.deadline) }), 'setup_reminded_at', now);
+      return remind(
+        db,
+        pick,
+        (row) =>
+          render({
+            to: row.email,
+            instanceName: row.instance_name,
+            instanceSlug: row.slug,
+            deadline: row.deadline && new Date(row.deadline),
+          }),
+        'setup_reminded_at',
+        now,
+      );
     },
     async warnExpiringPasswords(now, limit, render) {
-      const [changed, maxAge, warn] = [sql.ref<Date>('u.password_changed_at'), sql.ref<number>('i.password_max_age_days'), sql.ref<number>('i.password_warn_days')];
+      const [changed, maxAge, warn] = [
+        sql.ref<Date>('u.password_changed_at'),
+        sql.ref<number>('i.password_max_age_days'),
+        sql.ref<number>('i.password_warn_days'),
+      ];
       const pick = async (tx: Kysely<Database>) =>
         (
           await sql<{ instance_id: string; id: string; email: string; instance_name: string; slug: string; expires_at: Date }>`
@@ -80,7 +116,13 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
             limit ${limit}
             for update of u skip locked`.execute(tx)
         ).rows;
-      return remind(db, pick, (row) => render({ to: row.email, instanceName: row.instance_name, instanceSlug: row.slug, expiresAt: new Date(row.expires_at) }), 'password_warned_at', now);
+      return remind(
+        db,
+        pick,
+        (row) => render({ to: row.email, instanceName: row.instance_name, instanceSlug: row.slug, expiresAt: new Date(row.expires_at) }),
+        'password_warned_at',
+        now,
+      );
     },
     async snapshotAdoption(day) {
       // The effective status of each stored pair (effectiveTwoFactorStatus, in SQL) under the instance's auto-enable.
@@ -107,7 +149,13 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
                (select count(*) from t)::int as tokens, (select count(*) from m)::int as mail,
                (select count(*) from th)::int as throttles`.execute(db);
       const row = rows[0]!;
-      return { sessions: row.sessions, knownLocations: row.locations, setupTokens: row.tokens, sentMail: row.mail, throttles: row.throttles };
+      return {
+        sessions: row.sessions,
+        knownLocations: row.locations,
+        setupTokens: row.tokens,
+        sentMail: row.mail,
+        throttles: row.throttles,
+      };
     },
   };
 }

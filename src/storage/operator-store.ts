@@ -22,7 +22,12 @@ function insertOperatorSession(next: NewOperatorSession, onlyIf?: string) {
 }
 
 /** `insert into operator_devices …` for a CTE, only when the CTE `onlyIf` returned a row; none: a no-op. */
-function insertOperatorDevice(operatorId: string, device: { id: string; secretHash: string; expiresAt: Date } | undefined, now: Date, onlyIf: string) {
+function insertOperatorDevice(
+  operatorId: string,
+  device: { id: string; secretHash: string; expiresAt: Date } | undefined,
+  now: Date,
+  onlyIf: string,
+) {
   if (!device) return sql`select 1 where false`;
   return sql`insert into operator_devices (id, operator_id, secret_hash, created_at, expires_at)
              select ${device.id}, ${operatorId}, ${device.secretHash}, ${now}::timestamptz, ${device.expiresAt}::timestamptz from ${sql.table(onlyIf)}`;
@@ -36,7 +41,13 @@ export function operatorStore(db: Kysely<Database>): Omit<OperatorStore, 'findFo
         () =>
           db
             .insertInto('operators')
-            .values({ id: operator.id, email: operator.email, email_key: emailKey(operator.email), name: operator.name, password_hash: operator.passwordHash })
+            .values({
+              id: operator.id,
+              email: operator.email,
+              email_key: emailKey(operator.email),
+              name: operator.name,
+              password_hash: operator.passwordHash,
+            })
             .returning(['id', 'email', 'name', 'created_at'])
             .executeTakeFirstOrThrow(),
         'email',
@@ -45,7 +56,11 @@ export function operatorStore(db: Kysely<Database>): Omit<OperatorStore, 'findFo
       return toOperator(row);
     },
     async findByEmail(email) {
-      const row = await db.selectFrom('operators').select(['id', 'email', 'name', 'created_at']).where('email_key', '=', emailKey(email)).executeTakeFirst();
+      const row = await db
+        .selectFrom('operators')
+        .select(['id', 'email', 'name', 'created_at'])
+        .where('email_key', '=', emailKey(email))
+        .executeTakeFirst();
       return row ? toOperator(row) : null;
     },
     async resetTotp(email) {
@@ -115,8 +130,8 @@ export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessio
       // operator's row is locked first, in a transaction: in one statement alone, `alive` was read
       // from a snapshot taken before a concurrent reset committed, and the app was bound after it.
       const enrol = async (tx: Kysely<Database>) => {
-      await sql`select id from operators where id = ${operatorId} for no key update`.execute(tx);
-      const { rows } = await sql<{ n: number }>`
+        await sql`select id from operators where id = ${operatorId} for no key update`.execute(tx);
+        const { rows } = await sql<{ n: number }>`
         with alive as (
           select id from operator_sessions where id = ${swap.previousId} and operator_id = ${operatorId}
         ), enrolled as (
@@ -133,7 +148,7 @@ export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessio
           ${insertOperatorDevice(operatorId, device, swap.next.lastSeenAt, 'enrolled')}
         )
         select count(*)::int as n from enrolled`.execute(tx);
-      return Number(rows[0]?.n) === 1;
+        return Number(rows[0]?.n) === 1;
       };
       return db.isTransaction ? enrol(db) : db.transaction().execute(enrol);
     },

@@ -31,18 +31,16 @@ export function outboxStore(db: Kysely<Database>): OutboxStore {
           for update skip locked
         )
         returning id, recipient, subject, text_body, html_body, attempts, created_at, sealed`.execute(db);
-      return rows.map(
-        (row): OutboxMail => ({
-          id: Number(row.id),
-          to: row.recipient,
-          subject: row.subject,
-          text: row.text_body,
-          html: row.html_body,
-          sealed: row.sealed,
-          attempts: row.attempts,
-          createdAt: row.created_at,
-        }),
-      );
+      return rows.map((row): OutboxMail => ({
+        id: Number(row.id),
+        to: row.recipient,
+        subject: row.subject,
+        text: row.text_body,
+        html: row.html_body,
+        sealed: row.sealed,
+        attempts: row.attempts,
+        createdAt: row.created_at,
+      }));
     },
     async markSent(id, now) {
       await db
@@ -76,13 +74,26 @@ export function devMailboxStore(db: Kysely<Database>): DevMailboxStore {
     async deliver(outboxId, message, now) {
       await db
         .insertInto('dev_mailbox')
-        .values({ outbox_id: outboxId, recipient: message.to, subject: message.subject, text_body: message.text, html_body: message.html, sent_at: now })
+        .values({
+          outbox_id: outboxId,
+          recipient: message.to,
+          subject: message.subject,
+          text_body: message.text,
+          html_body: message.html,
+          sent_at: now,
+        })
         .onConflict((oc) => oc.column('outbox_id').doNothing())
         .execute();
     },
     async list(limit) {
       const rows = await db.selectFrom('dev_mailbox').selectAll().orderBy('id', 'desc').limit(limit).execute();
-      return rows.map((row) => ({ to: row.recipient, subject: row.subject, text: row.text_body, html: row.html_body, sentAt: row.sent_at }));
+      return rows.map((row) => ({
+        to: row.recipient,
+        subject: row.subject,
+        text: row.text_body,
+        html: row.html_body,
+        sentAt: row.sent_at,
+      }));
     },
   };
 }

@@ -18,14 +18,39 @@ export function passwordStore(db: Kysely<Database>, instanceId: string): Passwor
     },
     async replace(userId, newHash, now, keepHistory) {
       return inTransaction(db, async (tx) => {
-        const user = await tx.selectFrom('users').select('password_hash').where('instance_id', '=', instanceId).where('id', '=', userId).forNoKeyUpdate().executeTakeFirst();
+        const user = await tx
+          .selectFrom('users')
+          .select('password_hash')
+          .where('instance_id', '=', instanceId)
+          .where('id', '=', userId)
+          .forNoKeyUpdate()
+          .executeTakeFirst();
         if (!user) return false;
         if (user.password_hash !== null) {
-          await tx.insertInto('password_history').values({ instance_id: instanceId, user_id: userId, password_hash: user.password_hash, created_at: now }).execute();
+          await tx
+            .insertInto('password_history')
+            .values({ instance_id: instanceId, user_id: userId, password_hash: user.password_hash, created_at: now })
+            .execute();
         }
-        await tx.updateTable('users').set({ password_hash: newHash, password_changed_at: now }).where('instance_id', '=', instanceId).where('id', '=', userId).execute();
-        const kept = tx.selectFrom('password_history').select('id').where('instance_id', '=', instanceId).where('user_id', '=', userId).orderBy('id', 'desc').limit(keepHistory);
-        await tx.deleteFrom('password_history').where('instance_id', '=', instanceId).where('user_id', '=', userId).where('id', 'not in', kept).execute();
+        await tx
+          .updateTable('users')
+          .set({ password_hash: newHash, password_changed_at: now })
+          .where('instance_id', '=', instanceId)
+          .where('id', '=', userId)
+          .execute();
+        const kept = tx
+          .selectFrom('password_history')
+          .select('id')
+          .where('instance_id', '=', instanceId)
+          .where('user_id', '=', userId)
+          .orderBy('id', 'desc')
+          .limit(keepHistory);
+        await tx
+          .deleteFrom('password_history')
+          .where('instance_id', '=', instanceId)
+          .where('user_id', '=', userId)
+          .where('id', 'not in', kept)
+          .execute();
         return true;
       });
     },

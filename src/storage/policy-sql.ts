@@ -8,7 +8,11 @@ import { sql, type RawBuilder } from 'kysely';
  */
 
 /** effectiveTwoFactorStatus(): 'active', 'pending' or 'off' from the own switch, the app and auto-enable. */
-export function twoFactorStatusSql(enabled: RawBuilder<boolean>, associated: RawBuilder<boolean>, autoEnable: RawBuilder<boolean>): RawBuilder<string> {
+export function twoFactorStatusSql(
+  enabled: RawBuilder<boolean>,
+  associated: RawBuilder<boolean>,
+  autoEnable: RawBuilder<boolean>,
+): RawBuilder<string> {
   return sql<string>`(case when not (${enabled} or ${autoEnable}) then 'off' when ${associated} then 'active' else 'pending' end)`;
 }
 
@@ -18,6 +22,10 @@ export function passwordExpiresAtSql(changedAt: RawBuilder<Date | null>, maxAgeD
 }
 
 /** passwordWarningFrom(): warnDays before the expiry, the expiry itself without warnDays (null without rotation). */
-export function passwordWarningFromSql(changedAt: RawBuilder<Date | null>, maxAgeDays: RawBuilder<number | null>, warnDays: RawBuilder<number | null>): RawBuilder<Date | null> {
+export function passwordWarningFromSql(
+  changedAt: RawBuilder<Date | null>,
+  maxAgeDays: RawBuilder<number | null>,
+  warnDays: RawBuilder<number | null>,
+): RawBuilder<Date | null> {
   return sql<Date | null>`(${changedAt} + make_interval(secs => ((${maxAgeDays} - coalesce(${warnDays}, 0)) * 86400)::float8))`;
 }

@@ -12,7 +12,12 @@ export function resetRequestStore(db: Kysely<Database>): ResetRequestStore {
     },
     async claim(limit) {
       const rows = await db.selectFrom('password_reset_requests').selectAll().orderBy('id').limit(limit).forUpdate().skipLocked().execute();
-      return rows.map((row) => ({ id: Number(row.id), instanceSlug: row.instance_slug, emailKey: row.email_key, requestedAt: row.requested_at }));
+      return rows.map((row) => ({
+        id: Number(row.id),
+        instanceSlug: row.instance_slug,
+        emailKey: row.email_key,
+        requestedAt: row.requested_at,
+      }));
     },
     async delete(ids) {
       if (ids.length > 0) await db.deleteFrom('password_reset_requests').where('id', 'in', ids).execute();

@@ -90,7 +90,19 @@ export function toUser(row: UserColumns): User {
 }
 
 export function toSession(
-  row: Pick<SessionRow, 'id' | 'instance_id' | 'user_id' | 'stage' | 'created_at' | 'last_seen_at' | 'expires_at' | 'second_factor_at' | 'pending_totp_secret' | 'pending_totp_expires_at'> &
+  row: Pick<
+    SessionRow,
+    | 'id'
+    | 'instance_id'
+    | 'user_id'
+    | 'stage'
+    | 'created_at'
+    | 'last_seen_at'
+    | 'expires_at'
+    | 'second_factor_at'
+    | 'pending_totp_secret'
+    | 'pending_totp_expires_at'
+  > &
     Partial<Pick<SessionRow, 'second_factor_kind'>>,
 ): Session {
   return {
@@ -115,6 +127,12 @@ export function toThrottles(json: unknown): ThrottleStates {
   type Row = { scope: ThrottleScope; instanceSlug: string | null; subject: string; failures: number; last: string };
   const list = (typeof json === 'string' ? JSON.parse(json) : json) as Row[] | null;
   return throttleMap(
-    (list ?? []).map((t) => [{ scope: t.scope, instanceSlug: t.instanceSlug, subject: t.subject }, { failures: Number(t.failures), lastFailureAt: new Date(t.last) }] as const),
+    (list ?? []).map(
+      (t) =>
+        [
+          { scope: t.scope, instanceSlug: t.instanceSlug, subject: t.subject },
+          { failures: Number(t.failures), lastFailureAt: new Date(t.last) },
+        ] as const,
+    ),
   );
 }

@@ -60,7 +60,18 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
   };
 }
 
-type NewSessionRow = { id: string; secretHash: string; userId: string; stage: string; lastSeenAt: Date; expiresAt: Date; ip: string | null; userAgent: string | null; secondFactorAt: Date | null; secondFactorKind?: string | null };
+type NewSessionRow = {
+  id: string;
+  secretHash: string;
+  userId: string;
+  stage: string;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  ip: string | null;
+  userAgent: string | null;
+  secondFactorAt: Date | null;
+  secondFactorKind?: string | null;
+};
 
 /**
  * `insert into sessions …` for a new session, as the final statement of a CTE; with `onlyIf`
@@ -79,6 +90,6 @@ export function insertSession(instanceId: string, next: NewSessionRow, onlyIf?: 
  * accepted only when newer than the last one used, for users and operators alike (RFC 6238 §5.2).
  * A null column (no app) accepts nothing.
  */
-export function stepIsNew(lastUsedColumn: RawBuilder<unknown>  , step: number) {
+export function stepIsNew(lastUsedColumn: RawBuilder<unknown>, step: number) {
   return sql<boolean>`${lastUsedColumn} < ${step}`;
 }

@@ -46,7 +46,6 @@ export function createStores(db: Kysely<Database>): Stores {
       directory: userDirectoryStore(db, instanceId),
       accountTokens: tenantAccountTokenStore(db, instanceId),
     }),
-    transaction: (work) =>
-      db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx))),
+    transaction: (work) => (db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx)))),
   };
 }

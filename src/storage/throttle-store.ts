@@ -73,16 +73,26 @@ export function lockSecondsSql(failures: RawBuilder<number>, policy: ThrottlePol
 }
 
 /** Seconds from the last failure to `now`. */
-const quietSeconds = (lastFailureAt: RawBuilder<Date>, now: RawBuilder<Date>) => sql<number>`extract(epoch from (${now} - ${lastFailureAt}))::float8`;
+const quietSeconds = (lastFailureAt: RawBuilder<Date>, now: RawBuilder<Date>) =>
+  sql<number>`extract(epoch from (${now} - ${lastFailureAt}))::float8`;
 
 /** retryAfterSeconds()'s decay: a key quiet for its decay seconds (null: never) starts over. */
-export function forgottenSql(lastFailureAt: RawBuilder<Date>, decaySeconds: RawBuilder<number | null> | number | null, now: RawBuilder<Date>): RawBuilder<boolean> {
+export function forgottenSql(
+  lastFailureAt: RawBuilder<Date>,
+  decaySeconds: RawBuilder<number | null> | number | null,
+  now: RawBuilder<Date>,
+): RawBuilder<boolean> {
   if (decaySeconds === null) return sql<boolean>`false`;
   return sql<boolean>`coalesce(${quietSeconds(lastFailureAt, now)} >= ${decaySeconds}::float8, false)`;
 }
 
 /** retryAfterSeconds(state, now, policy) > 0, in SQL over a row's failures and last failure. */
-export function lockedSql(failures: RawBuilder<number>, lastFailureAt: RawBuilder<Date>, now: RawBuilder<Date>, policy: ThrottlePolicy): RawBuilder<boolean> {
+export function lockedSql(
+  failures: RawBuilder<number>,
+  lastFailureAt: RawBuilder<Date>,
+  now: RawBuilder<Date>,
+  policy: ThrottlePolicy,
+): RawBuilder<boolean> {
   const lock = lockSecondsSql(failures, policy);
   return sql<boolean>`(not ${forgottenSql(lastFailureAt, policy.decaySeconds, now)}
     and ${lock} > 0 and ${quietSeconds(lastFailureAt, now)} < ${lock})`;
@@ -98,7 +108,11 @@ const ON_KEY = sql`on conflict (scope, subject, instance_slug)`;
  * locked under `policy`; a key quiet for its decay time starts over at 1.
  */
 function upsertAttempt(rows: RawBuilder<unknown>, policy: ThrottlePolicy) {
-  const [failures, last, now] = [sql.ref<number>('t.failures'), sql.ref<Date>('t.last_failure_at'), sql.ref<Date>('excluded.last_failure_at')];
+  const [failures, last, now] = [
+    sql.ref<number>('t.failures'),
+    sql.ref<Date>('t.last_failure_at'),
+    sql.ref<Date>('excluded.last_failure_at'),
+  ];
   const forgotten = forgottenSql(last, policy.decaySeconds, now);
   return sql`insert into throttles as t ${KEY_COLUMNS}
         ${rows}
@@ -158,7 +172,9 @@ export function throttleStore(db: Kysely<Database>): ThrottleStore {
           failures = case when ${forgotten} then 1 else t.failures + 1 end,
           last_failure_at = excluded.last_failure_at
         returning scope, instance_slug, subject, failures`.execute(db);
-      return throttleMap(rows.map((row) => [{ scope: row.scope, instanceSlug: row.instance_slug, subject: row.subject }, Number(row.failures)] as const));
+      return throttleMap(
+        rows.map((row) => [{ scope: row.scope, instanceSlug: row.instance_slug, subject: row.subject }, Number(row.failures)] as const),
+      );
     },
   };
 }

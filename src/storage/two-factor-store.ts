@@ -37,9 +37,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
    * with two different valid factors (MFA-09).
    */
   const endedFirst = (swap: SessionSwap | undefined) =>
-    swap
-      ? sql`ended as (delete from sessions where id = ${swap.previousSessionId} and instance_id = ${instanceId} returning id),`
-      : sql``;
+    swap ? sql`ended as (delete from sessions where id = ${swap.previousSessionId} and instance_id = ${instanceId} returning id),` : sql``;
   const gatedOnEnded = (swap: SessionSwap | undefined) => (swap ? sql`and exists (select 1 from ended)` : sql``);
   const upsertBackupCode = (userId: string, mac: string, now: Date, onlyIf?: string) =>
     sql`insert into backup_codes (instance_id, user_id, code_mac, created_at)
@@ -59,7 +57,10 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
         ), audited as (
           ${insertAudit(audit, 'consumed')}
         ), ${successEffects(swap, clearKeys)}
-        ${sql.join(mails.map((mail, i) => sql`, ${sql.raw(`mailed${i}`)} as (${insertOutbox(instanceId, mail, now, 'consumed')})`), sql``)}
+        ${sql.join(
+          mails.map((mail, i) => sql`, ${sql.raw(`mailed${i}`)} as (${insertOutbox(instanceId, mail, now, 'consumed')})`),
+          sql``,
+        )}
         select count(*)::int as n from consumed`.execute(db);
       return Number(rows[0]?.n) === 1;
     },
@@ -127,12 +128,20 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
     // The cold paths' rows (reset, disable, backup-code replacement): one row change each, run by
     // the use-cases inside stores.transaction after users.lockById.
     async deleteAuthenticator(userId) {
-      const result = await db.deleteFrom('totp_credentials').where('instance_id', '=', instanceId).where('user_id', '=', userId).executeTakeFirst();
+      const result = await db
+        .deleteFrom('totp_credentials')
+        .where('instance_id', '=', instanceId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
 
     async deleteBackupCode(userId) {
-      const result = await db.deleteFrom('backup_codes').where('instance_id', '=', instanceId).where('user_id', '=', userId).executeTakeFirst();
+      const result = await db
+        .deleteFrom('backup_codes')
+        .where('instance_id', '=', instanceId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
       return Number(result.numDeletedRows) > 0;
     },
 
@@ -140,12 +149,21 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
       await db
         .insertInto('backup_codes')
         .values({ instance_id: instanceId, user_id: userId, code_mac: mac, created_at: now })
-        .onConflict((oc) => oc.columns(['instance_id', 'user_id']).doUpdateSet((eb) => ({ code_mac: eb.ref('excluded.code_mac'), created_at: eb.ref('excluded.created_at') })))
+        .onConflict((oc) =>
+          oc
+            .columns(['instance_id', 'user_id'])
+            .doUpdateSet((eb) => ({ code_mac: eb.ref('excluded.code_mac'), created_at: eb.ref('excluded.created_at') })),
+        )
         .execute();
     },
 
     async setEnabled(userId, enabled) {
-      const result = await db.updateTable('users').set({ two_factor_enabled: enabled }).where('instance_id', '=', instanceId).where('id', '=', userId).executeTakeFirst();
+      const result = await db
+        .updateTable('users')
+        .set({ two_factor_enabled: enabled })
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', userId)
+        .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     },
   };
@@ -160,7 +178,12 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
  * the credential row: a deadlock (PostgreSQL docs, "Row-Level Locks"). NO KEY UPDATE still queues
  * every other enrolment and lockById.
  */
-async function withUserLocked<T>(db: Kysely<Database>, instanceId: string, userId: string, work: (tx: Kysely<Database>) => Promise<T>): Promise<T> {
+async function withUserLocked<T>(
+  db: Kysely<Database>,
+  instanceId: string,
+  userId: string,
+  work: (tx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
   const locked = async (tx: Kysely<Database>) => {
     await sql`select id from users where instance_id = ${instanceId} and id = ${userId} for no key update`.execute(tx);
     return work(tx);

@@ -43,13 +43,22 @@ export function userDirectoryStore(db: Kysely<Database>, instanceId: string): Us
       return rows.map((row) => ({ day: row.day, active: Number(row.active), pending: Number(row.pending), off: Number(row.off) }));
     },
     async counts() {
-      const rows = await db.selectFrom('user_counts').select(['enabled', 'associated', 'n']).where('instance_id', '=', instanceId).execute();
+      const rows = await db
+        .selectFrom('user_counts')
+        .select(['enabled', 'associated', 'n'])
+        .where('instance_id', '=', instanceId)
+        .execute();
       return rows.map((row) => ({ enabled: row.enabled, associated: row.associated, n: Number(row.n) }));
     },
   };
 }
 
-function branch(instanceId: string, query: UserPageQuery, pair: { associated: boolean; enabled: boolean } | null, field: 'email' | 'name' | null) {
+function branch(
+  instanceId: string,
+  query: UserPageQuery,
+  pair: { associated: boolean; enabled: boolean } | null,
+  field: 'email' | 'name' | null,
+) {
   const key = query.sort === 'email' ? sql`email_key collate "C"` : sql`lower(name) collate "C"`;
   const conditions = [sql`instance_id = ${instanceId}`];
   if (pair) conditions.push(sql`totp_associated = ${pair.associated}`, sql`two_factor_enabled = ${pair.enabled}`);

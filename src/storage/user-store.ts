@@ -53,7 +53,10 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
       return rows.map(toUser);
     },
     async findAccount(id) {
-      const { rows } = await sql<UserColumns & Record<string, unknown> & { t_secret_sealed: string | null; t_last_used_step: number | null; b_code_mac: string | null }>`
+      const { rows } = await sql<
+        UserColumns &
+          Record<string, unknown> & { t_secret_sealed: string | null; t_last_used_step: number | null; b_code_mac: string | null }
+      >`
         select u.id, u.instance_id, u.email, u.name, u.role, u.status, u.two_factor_enabled, u.password_changed_at, u.created_at,
                u.setup_postponements, ${prefixedInstanceColumns},
                t.secret_sealed as t_secret_sealed, t.last_used_step as t_last_used_step, b.code_mac as b_code_mac

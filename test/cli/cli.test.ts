@@ -50,13 +50,32 @@ describe('the keyward CLI on the embedded database', { timeout: 120_000 }, () =>
 
   it('creates an instance with its admin, the password read from stdin, and prints it', async () => {
     const run = await keyward(
-      ['instance', 'create', 'globex', '--name', 'Globex Corp', '--plan', 'business', '--admin-email', 'Hank@Globex.test', '--admin-name', 'Hank Scorpio'],
+      [
+        'instance',
+        'create',
+        'globex',
+        '--name',
+        'Globex Corp',
+        '--plan',
+        'business',
+        '--admin-email',
+        'Hank@Globex.test',
+        '--admin-name',
+        'Hank Scorpio',
+      ],
       env,
       'volcano lair 2026\n',
     );
     expect(run.code, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ slug: 'globex', name: 'Globex Corp', plan: 'business', admin: { email: 'Hank@Globex.test', role: 'admin', name: 'Hank Scorpio' } });
-    const admin = await query((db) => db.selectFrom('users').selectAll().where('email_key', '=', 'hank@globex.test').executeTakeFirstOrThrow());
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      slug: 'globex',
+      name: 'Globex Corp',
+      plan: 'business',
+      admin: { email: 'Hank@Globex.test', role: 'admin', name: 'Hank Scorpio' },
+    });
+    const admin = await query((db) =>
+      db.selectFrom('users').selectAll().where('email_key', '=', 'hank@globex.test').executeTakeFirstOrThrow(),
+    );
     expect(admin.password_hash).toMatch(/^\$argon2id\$/);
     expect(admin.password_hash).not.toContain('volcano');
     // The welcome mail went to the dev mailbox (no SMTP_URL).
@@ -65,7 +84,11 @@ describe('the keyward CLI on the embedded database', { timeout: 120_000 }, () =>
   });
 
   it('creates a user and refuses a duplicate, a weak password and an unknown instance with clear errors', async () => {
-    const ok = await keyward(['user', 'create', 'globex', 'homer@globex.test', '--name', 'Homer', '--role', 'member'], env, 'donuts are great 42\n');
+    const ok = await keyward(
+      ['user', 'create', 'globex', 'homer@globex.test', '--name', 'Homer', '--role', 'member'],
+      env,
+      'donuts are great 42\n',
+    );
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ email: 'homer@globex.test', role: 'member', status: 'active' });
 
@@ -115,10 +138,17 @@ describe('the keyward CLI on the embedded database', { timeout: 120_000 }, () =>
     const second = await keyward(['user', 'import', 'globex', csv], env);
     expect(JSON.parse(second.stdout)).toMatchObject({ created: 0, skipped: 3 });
     const count = await query((db) =>
-      db.selectFrom('users').innerJoin('instances', 'instances.id', 'users.instance_id').select((eb) => eb.fn.countAll<number>().as('n')).where('instances.slug', '=', 'globex').executeTakeFirstOrThrow(),
+      db
+        .selectFrom('users')
+        .innerJoin('instances', 'instances.id', 'users.instance_id')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('instances.slug', '=', 'globex')
+        .executeTakeFirstOrThrow(),
     );
     expect(Number(count.n)).toBe(4);
-    const carl = await query((db) => db.selectFrom('users').selectAll().where('email_key', '=', 'carl@globex.test').executeTakeFirstOrThrow());
+    const carl = await query((db) =>
+      db.selectFrom('users').selectAll().where('email_key', '=', 'carl@globex.test').executeTakeFirstOrThrow(),
+    );
     expect(carl).toMatchObject({ role: 'admin', password_hash: null });
   });
 
@@ -146,24 +176,47 @@ describe('the keyward CLI on the embedded database', { timeout: 120_000 }, () =>
     const missing = await keyward(['two-factor', 'reset', 'globex', 'hank@globex.test', '--method', 'phone_callback'], env);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('--reference');
-    const bad = await keyward(['two-factor', 'reset', 'globex', 'hank@globex.test', '--method', 'gut_feeling', '--reference', 'INC-1'], env);
+    const bad = await keyward(
+      ['two-factor', 'reset', 'globex', 'hank@globex.test', '--method', 'gut_feeling', '--reference', 'INC-1'],
+      env,
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('Choose how the identity was verified');
-    const run = await keyward(['two-factor', 'reset', 'globex', 'HANK@globex.test', '--method', 'phone_callback', '--reference', 'INC-1'], env);
+    const run = await keyward(
+      ['two-factor', 'reset', 'globex', 'HANK@globex.test', '--method', 'phone_callback', '--reference', 'INC-1'],
+      env,
+    );
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ email: 'Hank@Globex.test', role: 'admin', twoFactor: 'reset' });
-    const events = await query((db) => db.selectFrom('audit_events').selectAll().where('action', '=', 'two_factor.reset').orderBy('id').execute());
+    const events = await query((db) =>
+      db.selectFrom('audit_events').selectAll().where('action', '=', 'two_factor.reset').orderBy('id').execute(),
+    );
     // The operator's reset of the test before, then this one.
     expect(events.map((e) => [e.instance_id === null, e.target_label])).toEqual([
       [true, 'Support: Sam Support <Sam@Vendor.test>'],
       [false, 'Hank Scorpio <Hank@Globex.test>'],
     ]);
     events.shift();
-    expect(events[0]).toMatchObject({ actor_type: 'cli', target_label: 'Hank Scorpio <Hank@Globex.test>', details: { by: 'cli', verification: { method: 'phone_callback', reference: 'INC-1', notes: null } } });
+    expect(events[0]).toMatchObject({
+      actor_type: 'cli',
+      target_label: 'Hank Scorpio <Hank@Globex.test>',
+      details: { by: 'cli', verification: { method: 'phone_callback', reference: 'INC-1', notes: null } },
+    });
     expect(events[0]!.actor_label).toMatch(/^CLI: .+@.+/);
     // Accounts the CLI created (the instance's admin, users) left a trace too.
-    const created = await query((db) => db.selectFrom('audit_events').select(['actor_type', 'target_label', 'details']).where('action', '=', 'user.created').orderBy('id').execute());
-    expect(created[0]).toMatchObject({ actor_type: 'cli', target_label: 'Hank Scorpio <Hank@Globex.test>', details: { role: 'admin', firstAdmin: true } });
+    const created = await query((db) =>
+      db
+        .selectFrom('audit_events')
+        .select(['actor_type', 'target_label', 'details'])
+        .where('action', '=', 'user.created')
+        .orderBy('id')
+        .execute(),
+    );
+    expect(created[0]).toMatchObject({
+      actor_type: 'cli',
+      target_label: 'Hank Scorpio <Hank@Globex.test>',
+      details: { role: 'admin', firstAdmin: true },
+    });
   });
 });
 
@@ -184,12 +237,21 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the keyward CLI on PostgreSQL (DA
   it('creates an instance and a user in the PostgreSQL database', async () => {
     const slug = `cli-${Date.now().toString(36)}`;
     const env = { DATABASE_URL: process.env.TEST_DATABASE_URL! };
-    const created = await keyward(['instance', 'create', slug, '--name', 'PG Corp', '--plan', 'enterprise', '--admin-email', `admin@${slug}.test`], env, 'postgres password 1\n');
+    const created = await keyward(
+      ['instance', 'create', slug, '--name', 'PG Corp', '--plan', 'enterprise', '--admin-email', `admin@${slug}.test`],
+      env,
+      'postgres password 1\n',
+    );
     expect(created.code, created.stderr).toBe(0);
     const user = await keyward(['user', 'create', slug, `member@${slug}.test`], env, 'postgres password 2\n');
     expect(user.code, user.stderr).toBe(0);
     const handle = await openDatabase({ kind: 'postgres', url: process.env.TEST_DATABASE_URL! });
-    const rows = await handle.db.selectFrom('users').innerJoin('instances', 'instances.id', 'users.instance_id').select('users.email').where('instances.slug', '=', slug).execute();
+    const rows = await handle.db
+      .selectFrom('users')
+      .innerJoin('instances', 'instances.id', 'users.instance_id')
+      .select('users.email')
+      .where('instances.slug', '=', slug)
+      .execute();
     await handle.close();
     expect(rows.map((r) => r.email).sort()).toEqual([`admin@${slug}.test`, `member@${slug}.test`]);
   });

@@ -30,18 +30,28 @@ describe('the runtime', () => {
     };
     expect(manifest.scripts.start).toBe('node scripts/build.mjs --if-stale && node dist/main.js');
     expect(manifest.dependencies).not.toHaveProperty('tsx');
-    for (const file of ['scripts/build.mjs', 'bin/keyward.mjs']) expect(fs.readFileSync(path.join(root, file), 'utf8')).not.toMatch(/\bnpx\b['"]/);
+    for (const file of ['scripts/build.mjs', 'bin/keyward.mjs'])
+      expect(fs.readFileSync(path.join(root, file), 'utf8')).not.toMatch(/\bnpx\b['"]/);
   });
 
   // Someone who runs dist/main.js with an older system-wide node gets one clear line.
   const systemNode = ['/usr/bin/node', '/usr/local/bin/node'].find((file) => fs.existsSync(file));
-  const systemMajor = systemNode ? Number(spawnSync(systemNode, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout.trim()) : 0;
-  it.runIf(systemNode && systemMajor > 0 && systemMajor < 22)('an older system-wide node is refused with a message naming the way to start', () => {
-    const result = spawnSync(systemNode!, [path.join(root, 'dist', 'main.js')], { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
-    expect(result.status).toBe(1);
-    expect(result.stderr).toContain('keyward needs Node.js 22.12 or newer');
-    expect(result.stdout).toBe('');
-  });
+  const systemMajor = systemNode
+    ? Number(spawnSync(systemNode, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' }).stdout.trim())
+    : 0;
+  it.runIf(systemNode && systemMajor > 0 && systemMajor < 22)(
+    'an older system-wide node is refused with a message naming the way to start',
+    () => {
+      const result = spawnSync(systemNode!, [path.join(root, 'dist', 'main.js')], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain('keyward needs Node.js 22.12 or newer');
+      expect(result.stdout).toBe('');
+    },
+  );
 });
 
 describe('a start', { timeout: 120_000 }, () => {

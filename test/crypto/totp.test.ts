@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
-import { fromBase32, groupKey, hotp, matchTotpStep, newTotpSecret, otpauthUri, toBase32, totp, type TotpAlgorithm } from '../../src/crypto/totp.ts';
+import {
+  fromBase32,
+  groupKey,
+  hotp,
+  matchTotpStep,
+  newTotpSecret,
+  otpauthUri,
+  toBase32,
+  totp,
+  type TotpAlgorithm,
+} from '../../src/crypto/totp.ts';
 
 const SEEDS: Record<TotpAlgorithm, Buffer> = {
   SHA1: Buffer.from('12345678901234567890'),
@@ -11,12 +21,24 @@ const SEEDS: Record<TotpAlgorithm, Buffer> = {
 
 // RFC 6238 Appendix B (8 digits; SHA-256/512 with the seeds of the RFC's reference code, per the erratum).
 const RFC6238: Array<[number, TotpAlgorithm, string]> = [
-  [59, 'SHA1', '94287082'], [59, 'SHA256', '46119246'], [59, 'SHA512', '90693936'],
-  [1111111109, 'SHA1', '07081804'], [1111111109, 'SHA256', '68084774'], [1111111109, 'SHA512', '25091201'],
-  [1111111111, 'SHA1', '14050471'], [1111111111, 'SHA256', '67062674'], [1111111111, 'SHA512', '99943326'],
-  [1234567890, 'SHA1', '89005924'], [1234567890, 'SHA256', '91819424'], [1234567890, 'SHA512', '93441116'],
-  [2000000000, 'SHA1', '69279037'], [2000000000, 'SHA256', '90698825'], [2000000000, 'SHA512', '38618901'],
-  [20000000000, 'SHA1', '65353130'], [20000000000, 'SHA256', '77737706'], [20000000000, 'SHA512', '47863826'],
+  [59, 'SHA1', '94287082'],
+  [59, 'SHA256', '46119246'],
+  [59, 'SHA512', '90693936'],
+  [1111111109, 'SHA1', '07081804'],
+  [1111111109, 'SHA256', '68084774'],
+  [1111111109, 'SHA512', '25091201'],
+  [1111111111, 'SHA1', '14050471'],
+  [1111111111, 'SHA256', '67062674'],
+  [1111111111, 'SHA512', '99943326'],
+  [1234567890, 'SHA1', '89005924'],
+  [1234567890, 'SHA256', '91819424'],
+  [1234567890, 'SHA512', '93441116'],
+  [2000000000, 'SHA1', '69279037'],
+  [2000000000, 'SHA256', '90698825'],
+  [2000000000, 'SHA512', '38618901'],
+  [20000000000, 'SHA1', '65353130'],
+  [20000000000, 'SHA256', '77737706'],
+  [20000000000, 'SHA512', '47863826'],
 ];
 
 // RFC 4226 Appendix D.
@@ -67,7 +89,11 @@ describe('TOTP and HOTP', () => {
     const secrets = Array.from({ length: 200 }, newTotpSecret);
     expect(secrets.every((s) => s.length === 20)).toBe(true);
     expect(new Set(secrets.map((s) => s.toString('hex'))).size).toBe(200);
-    fc.assert(fc.property(fc.uint8Array({ minLength: 20, maxLength: 20 }), (bytes) => fromBase32(toBase32(Buffer.from(bytes))).equals(Buffer.from(bytes))));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 20, maxLength: 20 }), (bytes) =>
+        fromBase32(toBase32(Buffer.from(bytes))).equals(Buffer.from(bytes)),
+      ),
+    );
     expect(toBase32(SEEDS.SHA1)).toBe('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ');
     expect(groupKey('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ')).toBe('GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ');
   });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { OPERATOR_PROFILE, USER_PROFILE } from '../../src/domain/auth/profile.ts';
-import { isReplayedStep, isTokenOf, newAuthToken, parseAuthToken, sessionEndsAt, stepUpUntil } from '../../src/domain/auth/session-rules.ts';
+import {
+  isReplayedStep,
+  isTokenOf,
+  newAuthToken,
+  parseAuthToken,
+  sessionEndsAt,
+  stepUpUntil,
+} from '../../src/domain/auth/session-rules.ts';
 import { addSeconds } from '../../src/domain/shared/clock.ts';
 
 const at = new Date('2026-12-01T12:00:00Z');

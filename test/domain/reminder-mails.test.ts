@@ -6,7 +6,12 @@ describe('the reminder mails', () => {
   const loginUrl = 'https://keyward.example/login?instance=acme';
 
   it('reminds of the 2FA setup, with the deadline when there is one', () => {
-    const mail = setupReminderMail({ to: 'ada@acme.test', instanceName: 'Acme\r\nBcc: x', loginUrl, deadline: new Date('2026-05-01T09:00:00Z') });
+    const mail = setupReminderMail({
+      to: 'ada@acme.test',
+      instanceName: 'Acme\r\nBcc: x',
+      loginUrl,
+      deadline: new Date('2026-05-01T09:00:00Z'),
+    });
     expect(mail.subject).toBe('Set up two-factor authentication for Acme Bcc: x');
     expect(mail.text).toBe(
       'Hello,\n\nTwo-factor authentication is turned on for your Acme Bcc: x account, but no authenticator app is set up yet.' +
@@ -17,7 +22,12 @@ describe('the reminder mails', () => {
   });
 
   it('warns of the password expiry with its date', () => {
-    const mail = passwordExpiryWarningMail({ to: 'ada@acme.test', instanceName: 'Acme <b>', loginUrl, expiresAt: new Date('2026-04-01T23:59:00Z') });
+    const mail = passwordExpiryWarningMail({
+      to: 'ada@acme.test',
+      instanceName: 'Acme <b>',
+      loginUrl,
+      expiresAt: new Date('2026-04-01T23:59:00Z'),
+    });
     expect(mail.subject).toBe('Your Acme <b> password expires on 2026-04-01');
     expect(mail.text).toBe(
       'Hello,\n\nYour Acme <b> password expires on 2026-04-01. Your organisation asks you to change it before then; after that date you will have to change it when you log in.' +

@@ -85,7 +85,12 @@ describe('throttle keys', () => {
   });
 
   it('finds a state by the key’s parts, whichever object carries them', () => {
-    const states = throttleMap([[{ scope: 'reauth', instanceSlug: null, subject: 's1' }, { failures: 3, lastFailureAt: at(0) }]]);
+    const states = throttleMap([
+      [
+        { scope: 'reauth', instanceSlug: null, subject: 's1' },
+        { failures: 3, lastFailureAt: at(0) },
+      ],
+    ]);
     expect(states.get(reauthenticationKey('s1'))?.failures).toBe(3);
     expect(states.get(deviceKey('s1'))).toBeUndefined();
   });

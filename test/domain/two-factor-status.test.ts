@@ -26,12 +26,19 @@ describe('the 2FA status', () => {
     for (const auto of [false, true]) {
       const p = policy(auto);
       // The list filter's pairs are exactly the pairs of that status.
-      for (const status of STATUSES) expect(pairsFor(status, p)).toEqual(PAIRS.filter((pair) => effectiveTwoFactorStatus(p, pair) === status));
-      const counts = countByStatus(PAIRS.map((pair, i) => ({ ...pair, n: 10 ** i })), p);
-      expect(counts).toEqual(
-        Object.fromEntries(STATUSES.map((s) => [s, PAIRS.reduce((sum, pair, i) => sum + (effectiveTwoFactorStatus(p, pair) === s ? 10 ** i : 0), 0)])),
+      for (const status of STATUSES)
+        expect(pairsFor(status, p)).toEqual(PAIRS.filter((pair) => effectiveTwoFactorStatus(p, pair) === status));
+      const counts = countByStatus(
+        PAIRS.map((pair, i) => ({ ...pair, n: 10 ** i })),
+        p,
       );
-      for (const pair of PAIRS) expect(describeTwoFactor(p, { twoFactorEnabled: pair.enabled }, pair.associated).status).toBe(effectiveTwoFactorStatus(p, pair));
+      expect(counts).toEqual(
+        Object.fromEntries(
+          STATUSES.map((s) => [s, PAIRS.reduce((sum, pair, i) => sum + (effectiveTwoFactorStatus(p, pair) === s ? 10 ** i : 0), 0)]),
+        ),
+      );
+      for (const pair of PAIRS)
+        expect(describeTwoFactor(p, { twoFactorEnabled: pair.enabled }, pair.associated).status).toBe(effectiveTwoFactorStatus(p, pair));
     }
   });
 });

@@ -12,7 +12,6 @@ import { createUser } from '../../src/domain/account/create-user.ts';
 
 const BACKUP_LINE = /^Backup code: (\S+)$/m;
 
-
 describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) => {
   let database: DatabaseHandle;
   let deps: TestDeps;
@@ -47,7 +46,9 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     const oldBackupCode = BACKUP_LINE.exec(backupMail!.text)![1]!;
     expect((await memberClient.get('/api/v1/me')).statusCode).toBe(200);
 
-    const reset = await adminClient.post(`/api/v1/admin/users/${member.id}/two-factor/reset`, undefined, { 'user-agent': 'AdminBrowser/1.0' });
+    const reset = await adminClient.post(`/api/v1/admin/users/${member.id}/two-factor/reset`, undefined, {
+      'user-agent': 'AdminBrowser/1.0',
+    });
     expect(reset.statusCode).toBe(204);
     expect(reset.body).toBe('');
 
@@ -77,7 +78,9 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     // The user sets up a new app with the new secret (never one the admin saw: ADM-04).
     const setup = await memberClient.post('/api/v1/auth/setup');
     const { secret } = setup.json();
-    expect((await memberClient.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await memberClient.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
     // With an app again, a login from elsewhere asks for a code: the old backup code is refused there too.
     const elsewhere = new Client(app);
     expect((await elsewhere.login(instance.slug, member.email, PASSWORD)).json().next).toBe('verify');
@@ -110,7 +113,10 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     expect(errorCode(foreign)).toBe('not_found');
     expect(errorCode(await adminClient.post('/api/v1/admin/users/no-such-user/two-factor/reset'))).toBe('not_found');
     // A member calling the admin route (with a fresh code, even) is refused.
-    const peer = await givenUser(deps, (await deps.stores.instances.findBySlug((await memberClient.get('/api/v1/me')).json().instance.slug))!);
+    const peer = await givenUser(
+      deps,
+      (await deps.stores.instances.findBySlug((await memberClient.get('/api/v1/me')).json().instance.slug))!,
+    );
     expect(errorCode(await memberClient.post(`/api/v1/admin/users/${peer.id}/two-factor/reset`))).toBe('forbidden');
     expect(errorCode(await memberClient.post(`/api/v1/admin/users/${member.id}/two-factor/reset`))).toBe('forbidden');
     // Unexpected body fields are a 400, not an ignored extra.
@@ -133,7 +139,9 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     expect((await adminClient.login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'done' });
     expect(errorCode(await adminClient.post(`/api/v1/admin/users/${member.id}/two-factor/reset`))).toBe('step_up_required');
     expect((await adminClient.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
-    expect((await adminClient.post(`/api/v1/admin/users/${member.id}/two-factor/reset`, { reason: 'Lost phone, ticket 42' })).statusCode).toBe(204);
+    expect(
+      (await adminClient.post(`/api/v1/admin/users/${member.id}/two-factor/reset`, { reason: 'Lost phone, ticket 42' })).statusCode,
+    ).toBe(204);
     const { events } = await auditOf(adminClient);
     expect(events.map((e) => e.action).slice(0, 3)).toEqual(['two_factor.reset', 'step_up.succeeded', 'login.succeeded']);
     expect(events[0]!.details).toEqual({ by: 'admin', reason: 'Lost phone, ticket 42' });
@@ -157,8 +165,20 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
 
   it('lets an admin with 2FA (not one without) reset another admin, and tells every other admin', async () => {
     const { instance, admin } = await givenInstance(deps);
-    const second = await createUser(deps, { instanceSlug: instance.slug, email: `second@${instance.slug}.test`, name: 'Sam Second', role: 'admin', password: PASSWORD });
-    const third = await createUser(deps, { instanceSlug: instance.slug, email: `third@${instance.slug}.test`, name: 'Tia Third', role: 'admin', password: PASSWORD });
+    const second = await createUser(deps, {
+      instanceSlug: instance.slug,
+      email: `second@${instance.slug}.test`,
+      name: 'Sam Second',
+      role: 'admin',
+      password: PASSWORD,
+    });
+    const third = await createUser(deps, {
+      instanceSlug: instance.slug,
+      email: `third@${instance.slug}.test`,
+      name: 'Tia Third',
+      role: 'admin',
+      password: PASSWORD,
+    });
     const secondClient = new Client(app);
     await secondClient.login(instance.slug, second.email, PASSWORD);
     await enrolTotp(secondClient, deps);
@@ -183,7 +203,9 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     for (let i = 0; i < 3; i++) await new Client(app).login(instance.slug, member.email, PASSWORD);
     await new Client(app).login(instance.slug, member.email, 'not the password');
     // An email nobody has: refused the same way, and kept nowhere (the list below has no event for it).
-    expect(errorCode(await new Client(app).login(instance.slug, `ghost@${instance.slug}.test`, 'not the password'))).toBe('invalid_credentials');
+    expect(errorCode(await new Client(app).login(instance.slug, `ghost@${instance.slug}.test`, 'not the password'))).toBe(
+      'invalid_credentials',
+    );
     const other = await givenInstance(deps);
     await new Client(app).login(other.instance.slug, other.admin.email, PASSWORD);
 
@@ -199,7 +221,11 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
       'user.created',
     ]);
     expect(all.events[0]).toMatchObject({ target: { id: member.id }, details: { factor: 'password' } });
-    expect(all.events[6]).toMatchObject({ actor: { type: 'system' }, target: { id: admin.id }, details: { role: 'admin', firstAdmin: true } });
+    expect(all.events[6]).toMatchObject({
+      actor: { type: 'system' },
+      target: { id: admin.id },
+      details: { role: 'admin', firstAdmin: true },
+    });
 
     const first = await auditOf(adminClient, '?limit=3');
     expect(first.events.map((e) => e.id)).toEqual(all.events.slice(0, 3).map((e) => e.id));
@@ -231,13 +257,20 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     const { instance, admin, member, adminClient } = await memberWithTwoFactor();
     const evil = new Client(app);
     await evil.login(instance.slug, member.email, 'wrong password');
-    await evil.request({ method: 'POST', url: '/api/v1/auth/login', payload: { instance: instance.slug, email: member.email, password: 'wrong again' }, headers: { 'user-agent': '=HYPERLINK("http://evil.test","x"),"quoted"' } });
+    await evil.request({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { instance: instance.slug, email: member.email, password: 'wrong again' },
+      headers: { 'user-agent': '=HYPERLINK("http://evil.test","x"),"quoted"' },
+    });
     await adminClient.post(`/api/v1/admin/users/${member.id}/two-factor/reset`);
 
     const csv = await adminClient.get('/api/v1/admin/audit/export');
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toBe('text/csv; charset=utf-8');
-    expect(csv.headers['content-disposition']).toMatch(new RegExp(`^attachment; filename="keyward-audit-${instance.slug}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`));
+    expect(csv.headers['content-disposition']).toMatch(
+      new RegExp(`^attachment; filename="keyward-audit-${instance.slug}-\\d{4}-\\d{2}-\\d{2}\\.csv"$`),
+    );
     const lines = csv.body.trim().split('\r\n');
     expect(lines[0]).toBe('time,action,actor_type,actor,target,ip,user_agent,details');
     expect(lines[1]).toContain('"two_factor.reset","user",');
@@ -261,7 +294,15 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
     const activity = await memberClient.get('/api/v1/me/activity');
     expect(activity.statusCode).toBe(200);
     const events = activity.json().events as EventJson[];
-    expect(events.map((e) => e.action)).toEqual(['login.succeeded', 'two_factor.set_up', 'two_factor.reset', 'two_factor.set_up', 'two_factor.enabled', 'login.succeeded', 'user.created']);
+    expect(events.map((e) => e.action)).toEqual([
+      'login.succeeded',
+      'two_factor.set_up',
+      'two_factor.reset',
+      'two_factor.set_up',
+      'two_factor.enabled',
+      'login.succeeded',
+      'user.created',
+    ]);
     expect(events[2]!.actor.label).toBe(`Ada Admin <${admin.email}>`);
     // The admin's address and browser are not the member's to see; the member's own are.
     expect([events[2]!.ip, events[2]!.userAgent]).toEqual([null, null]);
@@ -290,7 +331,9 @@ describe.each(engines())('admin reset of 2FA and the audit log on %s', (engine) 
   it('keeps the log append-only: the database refuses to change or remove an event', async () => {
     const { adminClient } = await memberWithTwoFactor();
     const [event] = (await auditOf(adminClient)).events;
-    await expect(sql`update audit_events set action = 'login.failed' where id = ${event!.id}`.execute(database.db)).rejects.toThrow(/append-only/);
+    await expect(sql`update audit_events set action = 'login.failed' where id = ${event!.id}`.execute(database.db)).rejects.toThrow(
+      /append-only/,
+    );
     await expect(sql`delete from audit_events where id = ${event!.id}`.execute(database.db)).rejects.toThrow(/append-only/);
     await expect(sql`truncate audit_events`.execute(database.db)).rejects.toThrow(/append-only/);
     expect((await auditOf(adminClient)).events[0]).toEqual(event);

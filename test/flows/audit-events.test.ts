@@ -9,7 +9,6 @@ import { enrolTotp } from '../support/two-factor.ts';
 
 const BACKUP_LINE = /^Backup code: (\S+)$/m;
 
-
 /** Every security event of the issue's list leaves its trace, with actor, target, IP and user agent. */
 describe.each(engines())('audit events on %s', (engine) => {
   let deps: TestDeps;
@@ -25,22 +24,49 @@ describe.each(engines())('audit events on %s', (engine) => {
     await client.login(instance.slug, admin.email, PASSWORD);
     const ua = { 'user-agent': 'AuditTest/2.0' };
 
-    await client.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true }, password: { minLength: 14 } }, headers: ua });
+    await client.request({
+      method: 'PUT',
+      url: '/api/v1/admin/password-policy',
+      payload: { twoFactor: { autoEnable: true }, password: { minLength: 14 } },
+      headers: ua,
+    });
     // The same policy again changes nothing and writes nothing.
-    await client.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } }, headers: ua });
-    await client.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 7 } }, headers: ua });
+    await client.request({
+      method: 'PUT',
+      url: '/api/v1/admin/password-policy',
+      payload: { twoFactor: { autoEnable: true } },
+      headers: ua,
+    });
+    await client.request({
+      method: 'PUT',
+      url: '/api/v1/admin/instance-settings',
+      payload: { knownLocations: { trustDays: 7 } },
+      headers: ua,
+    });
     await client.request({ method: 'PATCH', url: `/api/v1/admin/users/${member.id}`, payload: { role: 'admin' }, headers: ua });
     await client.request({ method: 'PATCH', url: `/api/v1/admin/users/${member.id}`, payload: { status: 'disabled' }, headers: ua });
     await client.request({ method: 'PATCH', url: `/api/v1/admin/users/${member.id}`, payload: { status: 'active' }, headers: ua });
-    const invited = (await client.post('/api/v1/admin/users', { email: `new@${instance.slug}.test`, name: 'Nia New', role: 'member' }, ua)).json();
+    const invited = (
+      await client.post('/api/v1/admin/users', { email: `new@${instance.slug}.test`, name: 'Nia New', role: 'member' }, ua)
+    ).json();
 
     const events = await eventsOf(client);
-    expect(events.map((e) => e.action).slice(0, 6)).toEqual(['user.invited', 'user.enabled', 'user.disabled', 'user.role_changed', 'settings.updated', 'policy.updated']);
+    expect(events.map((e) => e.action).slice(0, 6)).toEqual([
+      'user.invited',
+      'user.enabled',
+      'user.disabled',
+      'user.role_changed',
+      'settings.updated',
+      'policy.updated',
+    ]);
     const [inviteEvent, , , roleEvent, settingsEvent, policyEvent] = events;
     for (const event of events.slice(0, 6)) {
       expect(event).toMatchObject({ actor: { type: 'user', id: admin.id }, userAgent: 'AuditTest/2.0', ip: client.ip });
     }
-    expect(inviteEvent).toMatchObject({ target: { id: invited.id, label: `Nia New <new@${instance.slug}.test>` }, details: { role: 'member' } });
+    expect(inviteEvent).toMatchObject({
+      target: { id: invited.id, label: `Nia New <new@${instance.slug}.test>` },
+      details: { role: 'member' },
+    });
     expect(roleEvent).toMatchObject({ target: { id: member.id }, details: { from: 'member', to: 'admin' } });
     expect(settingsEvent!.details).toEqual({ before: { 'knownLocations.trustDays': 30 }, after: { 'knownLocations.trustDays': 7 } });
     expect(policyEvent!.details).toEqual({
@@ -67,7 +93,11 @@ describe.each(engines())('audit events on %s', (engine) => {
     await elsewhere.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) });
     await elsewhere.post('/api/v1/me/backup-code');
     deps.clock.advanceSeconds(30);
-    await elsewhere.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) } });
+    await elsewhere.request({
+      method: 'PUT',
+      url: '/api/v1/me/two-factor',
+      payload: { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) },
+    });
 
     const events = await eventsOf(adminClient, `?userId=${member.id}`);
     expect(events.map((e) => [e.action, e.details])).toEqual([
@@ -84,7 +114,9 @@ describe.each(engines())('audit events on %s', (engine) => {
     ]);
     // A failed sign-in names the account tried, not a person; everything else was the member.
     expect(events[5]!.actor).toEqual({ type: 'user', id: null, label: `Sign-in attempt as ${member.email}` });
-    expect(events.filter((e) => e.action !== 'login.failed' && e.action !== 'user.created').every((e) => e.actor.id === member.id)).toBe(true);
+    expect(events.filter((e) => e.action !== 'login.failed' && e.action !== 'user.created').every((e) => e.actor.id === member.id)).toBe(
+      true,
+    );
     expect(events.every((e) => e.target?.id === member.id)).toBe(true);
   });
 

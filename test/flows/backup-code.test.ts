@@ -24,7 +24,13 @@ describe('backup codes by email, through a real SMTP server', () => {
     app = await testApp(deps);
     sink = new SmtpSink();
     await sink.start();
-    worker = createOutboxWorker(deps.stores.outbox, smtpTransport(sink.url, 'keyward <no-reply@keyward.test>', 'keyward.test'), deps.secretBox, deps.clock, pino({ level: 'silent' }));
+    worker = createOutboxWorker(
+      deps.stores.outbox,
+      smtpTransport(sink.url, 'keyward <no-reply@keyward.test>', 'keyward.test'),
+      deps.secretBox,
+      deps.clock,
+      pino({ level: 'silent' }),
+    );
   });
   afterAll(async () => {
     await worker.stop();
@@ -115,7 +121,10 @@ describe('backup codes by email, through a real SMTP server', () => {
     const [mail] = await codeMails(admin.email);
     for (let i = 0; i < 5; i += 1) {
       const client = await atVerify(instance.slug, admin.email);
-      const payload = i % 2 === 0 ? { backupCode: 'AAAA-BBBB-CCCC-DDDD' } : { code: '000000' === oathtool('JBSWY3DPEHPK3PXP', deps.clock.now()) ? '111111' : '000000' };
+      const payload =
+        i % 2 === 0
+          ? { backupCode: 'AAAA-BBBB-CCCC-DDDD' }
+          : { code: '000000' === oathtool('JBSWY3DPEHPK3PXP', deps.clock.now()) ? '111111' : '000000' };
       expect(errorCode(await client.post('/api/v1/auth/verify', payload))).toBe('invalid_credentials');
     }
     const client = await atVerify(instance.slug, admin.email);
@@ -148,7 +157,11 @@ describe('backup codes by email, through a real SMTP server', () => {
     await client.login(instance.slug, admin.email, PASSWORD);
     const [first] = await codeMails(admin.email);
     expect(errorCode(await client.post('/api/v1/auth/step-up', { backupCode: codeOf(first!) }))).toBe('totp_required');
-    const off = await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, currentPassword: PASSWORD, backupCode: codeOf(first!) } });
+    const off = await client.request({
+      method: 'PUT',
+      url: '/api/v1/me/two-factor',
+      payload: { enabled: false, currentPassword: PASSWORD, backupCode: codeOf(first!) },
+    });
     expect(errorCode(off)).toBe('totp_required');
     expect(await codeMails(admin.email)).toHaveLength(1);
     expect(await database.db.selectFrom('backup_codes').select('user_id').where('user_id', '=', admin.id).execute()).toHaveLength(1);

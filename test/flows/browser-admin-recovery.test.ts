@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { Authenticator, BrowserFlow, screenshot, seriousAccessibilityViolations, setupKeyFromPage, type Person } from '../support/browser.ts';
+import {
+  Authenticator,
+  BrowserFlow,
+  screenshot,
+  seriousAccessibilityViolations,
+  setupKeyFromPage,
+  type Person,
+} from '../support/browser.ts';
 
 const INSTANCE = { slug: 'two-channel', name: 'Two Channel Inc', plan: 'business' };
 const ADMIN = { email: 'ada@two-channel.test', name: 'Ada Admin', password: 'analytical engine 1843' };
@@ -55,7 +62,11 @@ describe('a password recovery with the administrator’s code in the browser', {
 
     const { page, cspViolations, authenticator } = await adminWithoutFreshCode(flow, admin);
     await row(page, 'Pia Pending').getByRole('img', { name: '2FA enabled, not set up' }).waitFor();
-    expect(await row(page, 'Olga Off').getByRole('button', { name: /Password recovery/ }).count()).toBe(0);
+    expect(
+      await row(page, 'Olga Off')
+        .getByRole('button', { name: /Password recovery/ })
+        .count(),
+    ).toBe(0);
 
     await row(page, 'Pia Pending').getByRole('button', { name: 'Password recovery for Pia Pending' }).click();
     const dialog = page.getByRole('dialog', { name: 'Password recovery for Pia Pending' });

@@ -13,11 +13,18 @@ function eventRows(page: Page) {
 }
 
 async function shownCount(page: Page): Promise<string> {
-  return (await page.getByRole('status').filter({ hasText: /^Showing|^No events match/ }).textContent()) ?? '';
+  return (
+    (await page
+      .getByRole('status')
+      .filter({ hasText: /^Showing|^No events match/ })
+      .textContent()) ?? ''
+  );
 }
 
 async function actions(page: Page): Promise<string[]> {
-  return eventRows(page).locator('th').evaluateAll((cells) => cells.map((cell) => cell.firstChild?.textContent ?? ''));
+  return eventRows(page)
+    .locator('th')
+    .evaluateAll((cells) => cells.map((cell) => cell.firstChild?.textContent ?? ''));
 }
 
 async function userId(admin: HttpClient, email: string): Promise<string> {
@@ -53,7 +60,9 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
     const olga = flow.addPerson('member', 'Olga Other');
     await flow.apiSession(olga);
     const adminApi = await flow.apiSession(admin);
-    const reset = await adminApi.post(`/api/v1/admin/users/${await userId(adminApi, member.email)}/two-factor/reset`, { reason: 'lost phone' });
+    const reset = await adminApi.post(`/api/v1/admin/users/${await userId(adminApi, member.email)}/two-factor/reset`, {
+      reason: 'lost phone',
+    });
     expect(reset.status).toBe(204);
 
     const { page, cspViolations } = await openAudit(flow, admin);
@@ -80,7 +89,10 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
     expect(await exportLink.getAttribute('href')).toBe('/api/v1/admin/audit/export?action=two_factor.reset');
     const [download] = await Promise.all([page.waitForEvent('download'), exportLink.click()]);
     expect(download.suggestedFilename()).toMatch(/\.csv$/);
-    const csv = fs.readFileSync((await download.path()), 'utf8').trim().split(/\r?\n/);
+    const csv = fs
+      .readFileSync(await download.path(), 'utf8')
+      .trim()
+      .split(/\r?\n/);
     expect(csv[0]).toBe('time,action,actor_type,actor,target,ip,user_agent,details');
     expect(csv).toHaveLength(2);
     expect(csv[1]).toContain('two_factor.reset');
@@ -93,7 +105,10 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
 
     // By user: type, pick one of the matches; their events as actor or target only.
     await page.getByRole('searchbox', { name: 'User' }).fill('Olga');
-    await page.getByRole('list', { name: 'Matching users' }).getByRole('button', { name: /Olga Other/ }).click();
+    await page
+      .getByRole('list', { name: 'Matching users' })
+      .getByRole('button', { name: /Olga Other/ })
+      .click();
     await page.getByRole('button', { name: `Clear the user filter (Olga Other <${olga.email}>)` }).waitFor();
     await expect.poll(() => actions(page)).toEqual(['Logged in', 'Account created']);
     expect(await eventRows(page).first().textContent()).toContain(olga.email);
@@ -115,7 +130,11 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
     const { flow, admin } = server.addInstance('business');
     const adminApi = await flow.apiSession(admin);
     for (let n = 1; n <= 55; n += 1) {
-      const invited = await adminApi.post('/api/v1/admin/users', { email: `invitee${n}@${flow.instance.slug}.test`, name: `Invitee ${n}`, role: 'member' });
+      const invited = await adminApi.post('/api/v1/admin/users', {
+        email: `invitee${n}@${flow.instance.slug}.test`,
+        name: `Invitee ${n}`,
+        role: 'member',
+      });
       expect(invited.status).toBe(201);
     }
     const { page } = await openAudit(flow, admin);
@@ -141,7 +160,11 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
     const activity = page.getByRole('region', { name: 'Recent security activity' });
     const rows = activity.locator('tbody tr');
     await rows.first().waitFor();
-    expect(await rows.locator('th').allTextContents()).toEqual(['Logged inWith password', 'Failed loginWrong password', 'Account createdCreated on the server (command line)']);
+    expect(await rows.locator('th').allTextContents()).toEqual([
+      'Logged inWith password',
+      'Failed loginWrong password',
+      'Account createdCreated on the server (command line)',
+    ]);
     expect(await rows.first().locator('td').nth(1).textContent()).toBe('127.0.0.1Chrome on Linux');
     expect(await rows.first().locator('[title]').getAttribute('title')).toContain('HeadlessChrome');
     expect(await activity.textContent()).not.toContain(' by ');

@@ -104,7 +104,10 @@ describe('backup codes in the browser', { timeout: 120_000 }, () => {
 
     const send = page.getByRole('button', { name: 'Send me a new backup code' });
     await send.click();
-    await page.getByRole('status').filter({ hasText: `A new backup code is on its way to ${person.email}.` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `A new backup code is on its way to ${person.email}.` })
+      .waitFor();
     expect(await page.getByRole('dialog').count()).toBe(0);
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await screenshot(page, 'backup-new-code-sent');
@@ -147,7 +150,10 @@ describe('backup codes in the browser', { timeout: 120_000 }, () => {
     await screenshot(page, 'backup-step-up');
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await page.getByRole('status').filter({ hasText: `A new backup code is on its way to ${person.email}.` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `A new backup code is on its way to ${person.email}.` })
+      .waitFor();
     const replaced = await flow.waitForMail(person.email, REPLACED);
     expect(replaced.text).toContain('Your previous backup code no longer works.');
     // Nothing was sent while the dialog was cancelled: one replacement only.
@@ -166,7 +172,10 @@ describe('backup codes in the browser', { timeout: 120_000 }, () => {
     await screenshot(page, 'backup-mail-delivered');
 
     await page.getByLabel('Show').selectOption({ label: 'Sent' });
-    const welcome = page.getByRole('row').filter({ has: page.getByRole('rowheader', { name: ADMIN.email }) }).filter({ hasText: `Your ${INSTANCE.name} account` });
+    const welcome = page
+      .getByRole('row')
+      .filter({ has: page.getByRole('rowheader', { name: ADMIN.email }) })
+      .filter({ hasText: `Your ${INSTANCE.name} account` });
     await welcome.waitFor();
     expect(await page.getByRole('button', { name: /^Retry/ }).count()).toBe(0);
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
@@ -225,7 +234,10 @@ describe('undeliverable mail in Settings → Mail', { timeout: 180_000 }, () => 
 
     // The wrong key: neither sealed mail can be opened, so both are given up on at once.
     await flow.restart({ ...base, KEYWARD_SECRET_KEY: newKey });
-    const dead = () => server().output().match(/marked dead/g)?.length ?? 0;
+    const dead = () =>
+      server()
+        .output()
+        .match(/marked dead/g)?.length ?? 0;
     await expect.poll(dead, { timeout: 90_000, interval: 500 }).toBe(2); // after the backoff left by the failed attempts
 
     // The old key back (still opening, no longer sealing): the mail stays dead until retried.
@@ -252,7 +264,10 @@ describe('undeliverable mail in Settings → Mail', { timeout: 180_000 }, () => 
     await dialog.getByLabel('Verification code').fill(await authenticator.nextCode());
     await dialog.getByRole('button', { name: 'Confirm' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await page.getByRole('status').filter({ hasText: `The mail to ${ADMIN.email} is back in the queue` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `The mail to ${ADMIN.email} is back in the queue` })
+      .waitFor();
     expect(await isFocused(page.getByRole('heading', { name: 'Outgoing mail', level: 2 }))).toBe(true);
     await expect.poll(() => rows.count()).toBe(2);
     const delivered = await flow.waitForMail(ADMIN.email, ISSUED);

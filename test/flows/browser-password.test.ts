@@ -108,7 +108,9 @@ describe('changing the password in the browser', { timeout: 120_000 }, () => {
     const person = flow.addPerson();
     const { page, cspViolations } = await flow.freshPage();
     // The server's own answer (and session cookie), with the step rotation would have given.
-    await page.route('**/api/v1/auth/login', async (route) => route.fulfill({ response: await route.fetch(), json: { next: 'change_password' } }));
+    await page.route('**/api/v1/auth/login', async (route) =>
+      route.fulfill({ response: await route.fetch(), json: { next: 'change_password' } }),
+    );
     await flow.logIn(page, person);
     await page.getByRole('heading', { name: 'Your password has expired' }).waitFor();
     expect(new URL(page.url()).search).toBe('?step=change_password');

@@ -104,7 +104,9 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
     await flow.onProfile(memberPage);
     // Auto-enabled: the switch stays on, and says why.
     expect(await flow.twoFactorSwitch(memberPage).getAttribute('aria-disabled')).toBe('true');
-    expect(await memberPage.getByRole('tabpanel').textContent()).toContain('Your organisation requires two-factor authentication for everyone');
+    expect(await memberPage.getByRole('tabpanel').textContent()).toContain(
+      'Your organisation requires two-factor authentication for everyone',
+    );
 
     await page.reload();
     await expect.poll(() => shieldOf(page, 'Mia Member')).toBe('2FA active');
@@ -192,7 +194,10 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
 
     // The admin’s own password now expires in 30 days (no warning yet: that starts 7 days before, warnDays).
     await page.goto(`${flow.server.origin}/profile`);
-    const expires = await page.getByRole('tabpanel', { name: 'General Options' }).getByText('Your organisation has passwords expire').textContent();
+    const expires = await page
+      .getByRole('tabpanel', { name: 'General Options' })
+      .getByText('Your organisation has passwords expire')
+      .textContent();
     expect(expires).toMatch(/Yours expires on .+\d{4}\./);
     expect(await page.getByText(/Your password expires in/).count()).toBe(0);
   });
@@ -206,7 +211,12 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
     for (const name of ['Auto-enable two factor authentication', 'Enforce setup']) {
       expect(await dialog.getByRole('checkbox', { name }).isDisabled(), name).toBe(true);
     }
-    for (const label of ['Enforce from (optional)', 'Maximum postponements', 'Passwords expire after (days)', 'Warn before expiry (days)']) {
+    for (const label of [
+      'Enforce from (optional)',
+      'Maximum postponements',
+      'Passwords expire after (days)',
+      'Warn before expiry (days)',
+    ]) {
       expect(await dialog.getByLabel(label).isDisabled(), label).toBe(true);
     }
     expect(await dialog.getByLabel('Minimum length').isDisabled()).toBe(false);

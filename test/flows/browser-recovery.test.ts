@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { Authenticator, BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations, setupKeyFromPage, type Person } from '../support/browser.ts';
+import {
+  Authenticator,
+  BrowserFlow,
+  isFocused,
+  screenshot,
+  seriousAccessibilityViolations,
+  setupKeyFromPage,
+  type Person,
+} from '../support/browser.ts';
 
 const INSTANCE = { slug: 'recovery', name: 'Recovery Inc', plan: 'business' };
 const ADMIN = { email: 'ada@recovery.test', name: 'Ada Admin', password: 'analytical engine 1843' };
@@ -47,7 +55,11 @@ describe('an administrator resets a user’s 2FA in the browser', { timeout: 150
 
     await row(page, 'Max Member').getByRole('img', { name: '2FA active' }).waitFor();
     // Nothing to reset for someone with 2FA off, and never one's own account (support does that).
-    expect(await row(page, 'Olga Off').getByRole('button', { name: /Reset 2FA/ }).count()).toBe(0);
+    expect(
+      await row(page, 'Olga Off')
+        .getByRole('button', { name: /Reset 2FA/ })
+        .count(),
+    ).toBe(0);
     expect(await row(page, admin.name).getByRole('button').count()).toBe(0);
 
     const open = row(page, 'Max Member').getByRole('button', { name: 'Reset 2FA for Max Member' });
@@ -55,7 +67,8 @@ describe('an administrator resets a user’s 2FA in the browser', { timeout: 150
     const dialog = page.getByRole('dialog', { name: 'Reset 2FA for Max Member?' });
     await dialog.waitFor();
     const said = await dialog.textContent();
-    for (const part of ['authenticator app', 'backup code', 'trusted browsers', 'logged out everywhere', 'next login', 'email']) expect(said).toContain(part);
+    for (const part of ['authenticator app', 'backup code', 'trusted browsers', 'logged out everywhere', 'next login', 'email'])
+      expect(said).toContain(part);
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await screenshot(page, 'recovery-admin-confirm');
 
@@ -129,7 +142,9 @@ describe('an administrator resets a user’s 2FA in the browser', { timeout: 150
     await row(page, 'Gone Soon').getByRole('button', { name: 'Reset 2FA for Gone Soon' }).waitFor();
     // Another administrator makes this one a member after the list was loaded: the real server refuses.
     const colleagueApi = await flow.apiSession(colleague);
-    const users = (await colleagueApi.request('GET', `/api/v1/admin/users?q=${encodeURIComponent(admin.email)}`)).json.users as Array<{ id: string }>;
+    const users = (await colleagueApi.request('GET', `/api/v1/admin/users?q=${encodeURIComponent(admin.email)}`)).json.users as Array<{
+      id: string;
+    }>;
     expect((await colleagueApi.request('PATCH', `/api/v1/admin/users/${users[0]!.id}`, { role: 'member' })).status).toBe(200);
     await row(page, 'Gone Soon').getByRole('button', { name: 'Reset 2FA for Gone Soon' }).click();
     const dialog = page.getByRole('dialog', { name: 'Reset 2FA for Gone Soon?' });

@@ -6,7 +6,10 @@ const INSTANCE = { slug: 'sessions', name: 'Sessions Ltd', plan: 'business' };
 const ADMIN = { email: 'ada@sessions.test', name: 'Ada Admin', password: 'analytical engine 1843' };
 
 function sessionRows(page: Page) {
-  return page.getByRole('tabpanel').getByRole('row').filter({ has: page.getByRole('rowheader') });
+  return page
+    .getByRole('tabpanel')
+    .getByRole('row')
+    .filter({ has: page.getByRole('rowheader') });
 }
 
 // One server (PGlite) for the file; every test adds its own people.
@@ -63,7 +66,10 @@ describe('My Profile → Sessions and "End all sessions" in the browser', { time
 
     // The oldest other session first in the list of others: end one of them.
     const others = sessionRows(page).filter({ hasNotText: 'This browser' });
-    await others.first().getByRole('button', { name: /^End Chrome on Linux \(127\.0\.0\.0\/24, last used / }).click();
+    await others
+      .first()
+      .getByRole('button', { name: /^End Chrome on Linux \(127\.0\.0\.0\/24, last used / })
+      .click();
     await page.getByRole('status').filter({ hasText: 'was logged out' }).waitFor();
     await expect.poll(() => sessionRows(page).count()).toBe(2);
     const stillIn = await Promise.all(

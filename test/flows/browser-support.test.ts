@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { Authenticator, BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations, setupKeyFromPage, type Person } from '../support/browser.ts';
+import {
+  Authenticator,
+  BrowserFlow,
+  isFocused,
+  screenshot,
+  seriousAccessibilityViolations,
+  setupKeyFromPage,
+  type Person,
+} from '../support/browser.ts';
 
 const INSTANCE = { slug: 'vendor', name: 'Vendor Host', plan: 'enterprise' };
 const STEP_UP_SECONDS = 10;
@@ -98,10 +106,13 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
     page.on('request', (request) => {
       if (request.method() === 'POST' && request.url().includes('/two-factor/reset')) resets.push(request.url());
     });
-    await row(page, admin.name).getByRole('button', { name: `Reset 2FA for ${admin.name}` }).click();
+    await row(page, admin.name)
+      .getByRole('button', { name: `Reset 2FA for ${admin.name}` })
+      .click();
     const dialog = page.getByRole('dialog', { name: `Reset 2FA for ${admin.name}?` });
     await dialog.waitFor();
-    for (const part of ['authenticator app', 'backup code', 'trusted browsers', 'logged out everywhere', 'emailed']) expect(await dialog.textContent()).toContain(part);
+    for (const part of ['authenticator app', 'backup code', 'trusted browsers', 'logged out everywhere', 'emailed'])
+      expect(await dialog.textContent()).toContain(part);
 
     // Without a reference the form refuses, before asking the server.
     await dialog.getByLabel('Method').selectOption({ label: 'Video call with ID check' });
@@ -122,7 +133,9 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
     // The code from login counts as fresh for STEP_UP_SECONDS (the server's setting in this
     // file); once that has passed, the server asks for a new one.
     await expect
-      .poll(async () => (await (await page.request.get(`${flow.server.origin}/api/v1/support/me`)).json()).stepUpUntil, { timeout: (STEP_UP_SECONDS + 5) * 1000 })
+      .poll(async () => (await (await page.request.get(`${flow.server.origin}/api/v1/support/me`)).json()).stepUpUntil, {
+        timeout: (STEP_UP_SECONDS + 5) * 1000,
+      })
       .toBeNull();
     await dialog.getByLabel('Method').selectOption({ label: 'Video call with ID check' });
     await dialog.getByRole('button', { name: 'Reset 2FA' }).click();
@@ -132,7 +145,10 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
     await screenshot(page, 'support-step-up');
     await stepUp.getByLabel('Verification code').fill(await app.nextCode());
     await stepUp.getByRole('button', { name: 'Confirm' }).click();
-    await page.getByRole('status').filter({ hasText: `Two-factor authentication for ${admin.name} was reset.` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Two-factor authentication for ${admin.name} was reset.` })
+      .waitFor();
     expect(await page.getByRole('dialog').count()).toBe(0);
     expect(resets).toHaveLength(2);
     await row(page, admin.name).getByRole('img', { name: '2FA enabled, not set up' }).waitFor();
@@ -161,7 +177,11 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
     await adminPage.page.getByRole('button', { name: 'Verify' }).click();
     await flow.onProfile(adminPage.page);
     const activity = adminPage.page.getByRole('region', { name: 'Recent security activity' });
-    await activity.getByRole('row').filter({ hasText: 'Two-factor authentication reset' }).filter({ hasText: 'Reset by support (Sam Support)' }).waitFor();
+    await activity
+      .getByRole('row')
+      .filter({ hasText: 'Two-factor authentication reset' })
+      .filter({ hasText: 'Reset by support (Sam Support)' })
+      .waitFor();
     await flow.openSettings(adminPage.page, admin);
     await adminPage.page.getByRole('tab', { name: 'Audit' }).click();
     await adminPage.page.getByLabel('Action').selectOption({ label: 'Two-factor authentication reset' });
@@ -202,7 +222,14 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
     await screenshot(second, 'support-second-tab');
     // The first tab still works after all that: its next request finds the session.
     await page.getByRole('searchbox', { name: 'Find an instance' }).fill(flow.instance.slug);
-    await expect.poll(() => page.getByRole('list', { name: 'Matching instances' }).getByRole('link', { name: new RegExp(flow.instance.name) }).count()).toBe(1);
+    await expect
+      .poll(() =>
+        page
+          .getByRole('list', { name: 'Matching instances' })
+          .getByRole('link', { name: new RegExp(flow.instance.name) })
+          .count(),
+      )
+      .toBe(1);
     await page.reload();
     await page.getByRole('heading', { name: 'Support console' }).waitFor();
     await screenshot(page, 'support-after-reload');

@@ -276,7 +276,8 @@ describe('two-factor authentication in the browser', { timeout: 90_000 }, () => 
     await flow.logIn(page, person);
     await flow.onProfile(page);
     await flow.setUpFromProfile(page);
-    const deviceCookies = async () => (await context.cookies(flow.server.origin)).filter((cookie) => cookie.name.startsWith('keyward_device_'));
+    const deviceCookies = async () =>
+      (await context.cookies(flow.server.origin)).filter((cookie) => cookie.name.startsWith('keyward_device_'));
     expect(await deviceCookies()).toHaveLength(1);
     await flow.logOut(page, person);
     expect(await deviceCookies()).toHaveLength(1);

@@ -11,7 +11,10 @@ function row(page: Page, name: string) {
 }
 
 async function rowNames(page: Page): Promise<string[]> {
-  await page.getByRole('status').filter({ hasText: /Showing|No users match/ }).waitFor();
+  await page
+    .getByRole('status')
+    .filter({ hasText: /Showing|No users match/ })
+    .waitFor();
   return page.locator('tbody th').evaluateAll((cells) => cells.map((cell) => cell.firstChild?.textContent ?? ''));
 }
 
@@ -97,7 +100,9 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     const chart = page.getByRole('region', { name: '2FA adoption' });
     const image = chart.getByRole('img');
     expect(await image.getAttribute('aria-labelledby')).not.toBeNull();
-    expect(await chart.locator('svg title').first().textContent()).toMatch(/^Today 29 active, 0 enabled but not set up, 0 off; on .+ 0 active, 10 enabled but not set up, 25 off\.$/);
+    expect(await chart.locator('svg title').first().textContent()).toMatch(
+      /^Today 29 active, 0 enabled but not set up, 0 off; on .+ 0 active, 10 enabled but not set up, 25 off\.$/,
+    );
     await chart.getByText('Show the numbers').click();
     expect(await chart.getByRole('row').count()).toBe(31);
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
@@ -138,7 +143,10 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     await dialog.getByLabel('Email').fill(email);
     await dialog.getByRole('button', { name: 'Send invitation' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await page.getByRole('status').filter({ hasText: `An invitation is on its way to ${email}.` }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `An invitation is on its way to ${email}.` })
+      .waitFor();
     await row(page, 'Nina New').waitFor();
     expect(await isFocused(page.getByRole('button', { name: 'Add user' }))).toBe(true);
 

@@ -22,7 +22,13 @@ describe('mail through the outbox to a real SMTP server', () => {
   it('delivers the account mail of a new user over SMTP, with a plain-text and an HTML part', async () => {
     const sink = new SmtpSink();
     await sink.start();
-    const worker = createOutboxWorker(deps.stores.outbox, smtpTransport(sink.url, 'keyward <no-reply@keyward.test>', 'keyward.test'), deps.secretBox, deps.clock, silent);
+    const worker = createOutboxWorker(
+      deps.stores.outbox,
+      smtpTransport(sink.url, 'keyward <no-reply@keyward.test>', 'keyward.test'),
+      deps.secretBox,
+      deps.clock,
+      silent,
+    );
     const { instance } = await givenInstance(deps);
     const user = await givenUser(deps, instance, `grace-${instance.slug}@example.test`);
     await worker.drain();
@@ -41,7 +47,13 @@ describe('mail through the outbox to a real SMTP server', () => {
     await sink.start();
     const port = sink.port;
     await sink.stop();
-    const worker = createOutboxWorker(deps.stores.outbox, smtpTransport(`smtp://127.0.0.1:${port}`, 'keyward <no-reply@keyward.test>', 'keyward.test'), deps.secretBox, deps.clock, silent);
+    const worker = createOutboxWorker(
+      deps.stores.outbox,
+      smtpTransport(`smtp://127.0.0.1:${port}`, 'keyward <no-reply@keyward.test>', 'keyward.test'),
+      deps.secretBox,
+      deps.clock,
+      silent,
+    );
     const { instance } = await givenInstance(deps);
     const user = await givenUser(deps, instance, `down-${instance.slug}@example.test`);
 
@@ -65,9 +77,16 @@ describe('mail through the outbox to a real SMTP server', () => {
   });
 
   it('gives a mail up as dead after the retry window, keeping it for admins to see', async () => {
-    const worker = createOutboxWorker(deps.stores.outbox, smtpTransport('smtp://127.0.0.1:9', 'k <k@k.test>', 'k.test'), deps.secretBox, deps.clock, silent, {
-      giveUpAfterSeconds: 60,
-    });
+    const worker = createOutboxWorker(
+      deps.stores.outbox,
+      smtpTransport('smtp://127.0.0.1:9', 'k <k@k.test>', 'k.test'),
+      deps.secretBox,
+      deps.clock,
+      silent,
+      {
+        giveUpAfterSeconds: 60,
+      },
+    );
     const { instance } = await givenInstance(deps);
     const user = await givenUser(deps, instance, `dead-${instance.slug}@example.test`);
     await worker.drain();
@@ -79,9 +98,16 @@ describe('mail through the outbox to a real SMTP server', () => {
   });
 
   it('shows administrators their instance’s dead mail without bodies, and retries it', async () => {
-    const worker = createOutboxWorker(deps.stores.outbox, smtpTransport('smtp://127.0.0.1:9', 'k <k@k.test>', 'k.test'), deps.secretBox, deps.clock, silent, {
-      giveUpAfterSeconds: 60,
-    });
+    const worker = createOutboxWorker(
+      deps.stores.outbox,
+      smtpTransport('smtp://127.0.0.1:9', 'k <k@k.test>', 'k.test'),
+      deps.secretBox,
+      deps.clock,
+      silent,
+      {
+        giveUpAfterSeconds: 60,
+      },
+    );
     const { instance, admin } = await givenInstance(deps);
     const other = await givenInstance(deps);
     const member = await givenUser(deps, instance, `dead-${instance.slug}@example.test`);

@@ -26,14 +26,22 @@ describe('mail when SMTP is down during 2FA setup', () => {
     await sink.start();
     const port = sink.port;
     await sink.stop();
-    const worker = createOutboxWorker(deps.stores.outbox, smtpTransport(`smtp://127.0.0.1:${port}`, 'k <k@k.test>', 'k.test'), deps.secretBox, deps.clock, silent);
+    const worker = createOutboxWorker(
+      deps.stores.outbox,
+      smtpTransport(`smtp://127.0.0.1:${port}`, 'k <k@k.test>', 'k.test'),
+      deps.secretBox,
+      deps.clock,
+      silent,
+    );
 
     const { instance, admin } = await givenInstance(deps);
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: true } });
     const { secret } = (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD })).json();
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
     await worker.drain();
     await worker.drain();
 
@@ -80,7 +88,11 @@ describe.runIf(process.env.TEST_DATABASE_URL)('two server processes draining one
     while (count() < emails.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     // A little longer, to catch a late duplicate.
     await new Promise((r) => setTimeout(r, 1500));
-    for (const email of emails) expect(sink.received.filter((m) => m.to.includes(email)), email).toHaveLength(1);
+    for (const email of emails)
+      expect(
+        sink.received.filter((m) => m.to.includes(email)),
+        email,
+      ).toHaveLength(1);
     const statuses = await handle.db.selectFrom('outbox').select('status').execute();
     expect(statuses.every((s) => s.status === 'sent')).toBe(true);
     await handle.close();

@@ -28,21 +28,33 @@ describe.each(engines())('the password policy on %s', (engine) => {
       twoFactor: { autoEnable: false, enforceSetup: false, enforceFrom: null, maxPostpones: null },
       password: { minLength: 12, maxAgeDays: null, warnDays: null, historyCount: 0 },
     });
-    expect((await put({ password: { historyCount: 3 } })).json().password).toEqual({ minLength: 12, maxAgeDays: null, warnDays: null, historyCount: 3 });
+    expect((await put({ password: { historyCount: 3 } })).json().password).toEqual({
+      minLength: 12,
+      maxAgeDays: null,
+      warnDays: null,
+      historyCount: 3,
+    });
     const both = (await put({ twoFactor: { autoEnable: true } })).json();
     expect(both.twoFactor.autoEnable).toBe(true);
     expect(both.password.historyCount).toBe(3);
   });
 
-  it.each(['professional', 'business'] as const)('refuses Enterprise rules on the %s plan with plan_required, and allows the others', async (plan) => {
-    const { put } = await adminOf(plan);
-    for (const body of [{ twoFactor: { autoEnable: true } }, { twoFactor: { autoEnable: true, enforceSetup: true } }, { password: { maxAgeDays: 90 } }]) {
-      const response = await put(body);
-      expect(response.statusCode).toBe(403);
-      expect(errorCode(response)).toBe('plan_required');
-    }
-    expect((await put({ password: { minLength: 16, historyCount: 5 } })).statusCode).toBe(200);
-  });
+  it.each(['professional', 'business'] as const)(
+    'refuses Enterprise rules on the %s plan with plan_required, and allows the others',
+    async (plan) => {
+      const { put } = await adminOf(plan);
+      for (const body of [
+        { twoFactor: { autoEnable: true } },
+        { twoFactor: { autoEnable: true, enforceSetup: true } },
+        { password: { maxAgeDays: 90 } },
+      ]) {
+        const response = await put(body);
+        expect(response.statusCode).toBe(403);
+        expect(errorCode(response)).toBe('plan_required');
+      }
+      expect((await put({ password: { minLength: 16, historyCount: 5 } })).statusCode).toBe(200);
+    },
+  );
 
   it('refuses enforcement without auto-enable with 422 invalid_policy, and bad numbers with 400', async () => {
     const { put, client } = await adminOf('enterprise');
@@ -63,7 +75,11 @@ describe.each(engines())('the password policy on %s', (engine) => {
     const client = new Client(app);
     await client.login(instance.slug, member.email, PASSWORD);
     expect(errorCode(await client.get('/api/v1/admin/password-policy'))).toBe('forbidden');
-    expect(errorCode(await client.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } } }))).toBe('forbidden');
+    expect(
+      errorCode(
+        await client.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } } }),
+      ),
+    ).toBe('forbidden');
   });
 
   it('auto-enables 2FA for everyone; users may postpone, cannot turn it off, and get their own choice back', async () => {
@@ -73,10 +89,20 @@ describe.each(engines())('the password policy on %s', (engine) => {
     const client = new Client(app);
     expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toEqual({ next: 'setup', canPostpone: true });
     expect((await client.post('/api/v1/auth/postpone')).json()).toEqual({ next: 'done' });
-    expect((await client.get('/api/v1/me')).json().twoFactor).toEqual({ enabled: true, associated: false, status: 'pending', enforced: true });
+    expect((await client.get('/api/v1/me')).json().twoFactor).toEqual({
+      enabled: true,
+      associated: false,
+      status: 'pending',
+      enforced: true,
+    });
     expect(errorCode(await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false } }))).toBe('forbidden');
     await put({ twoFactor: { autoEnable: false } });
-    expect((await client.get('/api/v1/me')).json().twoFactor).toEqual({ enabled: false, associated: false, status: 'off', enforced: false });
+    expect((await client.get('/api/v1/me')).json().twoFactor).toEqual({
+      enabled: false,
+      associated: false,
+      status: 'off',
+      enforced: false,
+    });
     expect((await new Client(app).login(instance.slug, member.email, PASSWORD)).json()).toEqual({ next: 'done' });
   });
 
@@ -92,7 +118,9 @@ describe.each(engines())('the password policy on %s', (engine) => {
     // Not a full session; and it says why, so the UI opens the setup step (issue 10 item 6).
     expect(errorCode(await client.get('/api/v1/me'))).toBe('setup_enforced');
     const { secret } = (await client.post('/api/v1/auth/setup')).json();
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
     expect((await client.get('/api/v1/me')).json().twoFactor.status).toBe('active');
   });
 
@@ -114,11 +142,20 @@ describe.each(engines())('the password policy on %s', (engine) => {
     await put({ twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: from, maxPostpones: 2 } });
     for (const left of [2, 1]) {
       const client = new Client(app);
-      expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toEqual({ next: 'setup', canPostpone: true, postponesLeft: left, enforceFrom: from });
+      expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toEqual({
+        next: 'setup',
+        canPostpone: true,
+        postponesLeft: left,
+        enforceFrom: from,
+      });
       expect((await client.post('/api/v1/auth/postpone')).json()).toEqual({ next: 'done' });
     }
     const client = new Client(app);
-    expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toMatchObject({ next: 'setup', canPostpone: false, postponesLeft: 0 });
+    expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toMatchObject({
+      next: 'setup',
+      canPostpone: false,
+      postponesLeft: 0,
+    });
     expect(errorCode(await client.post('/api/v1/auth/postpone'))).toBe('setup_enforced');
     // Without enforcement the limit does not apply: users may postpone at every login (rule 3).
     await put({ twoFactor: { enforceSetup: false } });
@@ -129,9 +166,19 @@ describe.each(engines())('the password policy on %s', (engine) => {
     const { instance, put } = await adminOf('enterprise');
     const members = [];
     for (let i = 0; i < 5; i += 1) members.push(await givenUser(deps, instance));
-    const before = await database.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('instance_id', '=', instance.id).where('two_factor_enabled', '=', true).executeTakeFirstOrThrow();
+    const before = await database.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('instance_id', '=', instance.id)
+      .where('two_factor_enabled', '=', true)
+      .executeTakeFirstOrThrow();
     expect((await put({ twoFactor: { autoEnable: true } })).statusCode).toBe(200);
-    const after = await database.db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).where('instance_id', '=', instance.id).where('two_factor_enabled', '=', true).executeTakeFirstOrThrow();
+    const after = await database.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('instance_id', '=', instance.id)
+      .where('two_factor_enabled', '=', true)
+      .executeTakeFirstOrThrow();
     // No user row was written: the instance flag is the whole change.
     expect(Number(after.n)).toBe(Number(before.n));
     // Yet 2FA is on for every one of them (a login asks for setup).
@@ -149,7 +196,9 @@ describe.each(engines())('the password policy on %s', (engine) => {
     deps.clock.advanceSeconds(91 * 86_400);
     const fresh = new Client(app);
     expect((await fresh.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');
-    expect((await fresh.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'change_password' });
+    expect((await fresh.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
+      next: 'change_password',
+    });
     expect(errorCode(await fresh.get('/api/v1/me'))).toBe('unauthenticated');
     const change = (currentPassword: string, newPassword: string) => fresh.post('/api/v1/auth/password', { currentPassword, newPassword });
     expect(errorCode(await change('not my password!', 'a brand new long password'))).toBe('invalid_credentials');
@@ -167,7 +216,9 @@ describe.each(engines())('the password policy on %s', (engine) => {
     const again = new Client(app);
     await again.login(instance.slug, admin.email, 'a brand new long password');
     await again.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) });
-    expect(errorCode(await again.post('/api/v1/auth/password', { currentPassword: 'a brand new long password', newPassword: PASSWORD }))).toBe('password_reused');
+    expect(
+      errorCode(await again.post('/api/v1/auth/password', { currentPassword: 'a brand new long password', newPassword: PASSWORD })),
+    ).toBe('password_reused');
   });
 
   it('lets a user change the password from a full session, after a fresh code when 2FA is active', async () => {
@@ -188,7 +239,12 @@ describe.each(engines())('the password policy on %s', (engine) => {
   it('refuses common passwords for new accounts too', async () => {
     const { instance } = await adminOf('business');
     const { createUser } = await import('../../src/domain/account/create-user.ts');
-    const error = await createUser(deps, { instanceSlug: instance.slug, email: 'weak@example.test', role: 'member', password: '1qaz2wsx3edc' }).catch((e) => e);
+    const error = await createUser(deps, {
+      instanceSlug: instance.slug,
+      email: 'weak@example.test',
+      role: 'member',
+      password: '1qaz2wsx3edc',
+    }).catch((e) => e);
     expect(error.code).toBe('weak_password');
   });
 });

@@ -27,7 +27,11 @@ describe.each(engines())('reminder emails on %s', (engine) => {
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     const from = new Date(deps.clock.now().getTime() + 14 * 86400_000);
-    await client.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: from.toISOString() } } });
+    await client.request({
+      method: 'PUT',
+      url: '/api/v1/admin/password-policy',
+      payload: { twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: from.toISOString() } },
+    });
     expect((await sendReminders(deps)).setup).toBe(0); // accounts younger than a week are left alone
     deps.clock.advanceSeconds(8 * 86400);
     expect((await sendReminders(deps)).setup).toBe(2);
@@ -50,7 +54,9 @@ describe.each(engines())('reminder emails on %s', (engine) => {
     const runs = await Promise.all([sendReminders(deps), sendReminders(deps), sendReminders(deps)]);
     expect(runs.reduce((sum, run) => sum + run.setup, 0)).toBeGreaterThanOrEqual(members.length + 1);
     for (const person of [admin, ...members]) {
-      expect((await deliveredTo(deps, person.email)).filter((m) => m.subject === `Set up two-factor authentication for ${instance.name}`)).toHaveLength(1);
+      expect(
+        (await deliveredTo(deps, person.email)).filter((m) => m.subject === `Set up two-factor authentication for ${instance.name}`),
+      ).toHaveLength(1);
     }
   });
 

@@ -13,7 +13,8 @@ import { addSeconds } from '../../src/domain/shared/clock.ts';
 import { MAX_LISTED_SESSIONS } from '../../src/domain/session/manage-sessions.ts';
 
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
-const SAFARI_IPHONE = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
+const SAFARI_IPHONE =
+  'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 
 interface SessionJson {
   id: string;
@@ -34,7 +35,11 @@ describe.each(engines())('My Profile → Sessions and the admin’s "End all ses
 
   const loginAs = async (slug: string, email: string, userAgent?: string) => {
     const client = new Client(app);
-    const answer = await client.post('/api/v1/auth/login', { instance: slug, email, password: PASSWORD }, userAgent ? { 'user-agent': userAgent } : {});
+    const answer = await client.post(
+      '/api/v1/auth/login',
+      { instance: slug, email, password: PASSWORD },
+      userAgent ? { 'user-agent': userAgent } : {},
+    );
     expect(answer.statusCode).toBe(200);
     return client;
   };
@@ -85,7 +90,15 @@ describe.each(engines())('My Profile → Sessions and the admin’s "End all ses
     const waiting = new Client(app);
     expect((await waiting.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');
     // The enrolling browser logs in again from its known location: no code asked.
-    expect((await client.post('/api/v1/auth/login', { instance: instance.slug, email: admin.email, password: PASSWORD }, { 'user-agent': FIREFOX_LINUX })).json()).toEqual({ next: 'done' });
+    expect(
+      (
+        await client.post(
+          '/api/v1/auth/login',
+          { instance: instance.slug, email: admin.email, password: PASSWORD },
+          { 'user-agent': FIREFOX_LINUX },
+        )
+      ).json(),
+    ).toEqual({ next: 'done' });
     const listed = (await sessionsOf(client)).sessions;
     expect(listed).toHaveLength(2);
     expect(listed.find((s) => s.current)).toMatchObject({ device: 'Firefox on Linux', secondFactorVerified: false });
@@ -175,8 +188,15 @@ describe.each(engines())('My Profile → Sessions and the admin’s "End all ses
     for (let i = 0; i < MAX_LISTED_SESSIONS + 2; i += 1) {
       const token = newSessionToken();
       await deps.stores.forInstance(instance.id).sessions.rotate(null, {
-        id: token.id, secretHash: token.secretHash, userId: admin.id, stage: 'done',
-        lastSeenAt: addSeconds(now, 60), expiresAt: addSeconds(now, 3600), ip: '192.0.2.1', userAgent: null, secondFactorAt: null,
+        id: token.id,
+        secretHash: token.secretHash,
+        userId: admin.id,
+        stage: 'done',
+        lastSeenAt: addSeconds(now, 60),
+        expiresAt: addSeconds(now, 3600),
+        ip: '192.0.2.1',
+        userAgent: null,
+        secondFactorAt: null,
       });
     }
     const client = await loginAs(instance.slug, admin.email);
@@ -192,7 +212,11 @@ describe.each(engines())('My Profile → Sessions and the admin’s "End all ses
     const member = await givenUser(deps, instance);
     const memberClients = [await loginAs(instance.slug, member.email), await loginAs(instance.slug, member.email)];
     const adminClient = await loginAs(instance.slug, admin.email);
-    const answer = await adminClient.request({ method: 'DELETE', url: `/api/v1/admin/users/${member.id}/sessions`, headers: { 'user-agent': FIREFOX_LINUX } });
+    const answer = await adminClient.request({
+      method: 'DELETE',
+      url: `/api/v1/admin/users/${member.id}/sessions`,
+      headers: { 'user-agent': FIREFOX_LINUX },
+    });
     expect(answer.statusCode).toBe(200);
     expect(answer.json()).toEqual({ ended: 2 });
     for (const client of memberClients) expect(errorCode(await client.get('/api/v1/me'))).toBe('unauthenticated');
@@ -200,7 +224,12 @@ describe.each(engines())('My Profile → Sessions and the admin’s "End all ses
     expect(await sessionRows(member.id)).toEqual([]);
 
     const [event] = await auditOf(adminClient, 'session.ended_by_admin');
-    expect(event).toMatchObject({ actor: { type: 'user', id: admin.id }, target: { id: member.id }, userAgent: FIREFOX_LINUX, details: { count: 2 } });
+    expect(event).toMatchObject({
+      actor: { type: 'user', id: admin.id },
+      target: { id: member.id },
+      userAgent: FIREFOX_LINUX,
+      details: { count: 2 },
+    });
     const mails = (await deliveredTo(deps, member.email)).filter((m) => m.subject.startsWith('You were logged out'));
     expect(mails).toHaveLength(1);
     expect(mails[0]!.text).toContain(admin.email);

@@ -14,7 +14,6 @@ import { runOperation } from '../../src/cli/operations.ts';
 
 const OPERATOR_PASSWORD = 'support staff passphrase 2026';
 
-
 describe.each(engines())('support operators and their reset of an administrator on %s', (engine) => {
   let database: DatabaseHandle;
   let deps: TestDeps;
@@ -28,12 +27,17 @@ describe.each(engines())('support operators and their reset of an administrator 
   async function operatorLoggedIn() {
     const operator = await newOperator();
     const client = new Client(app);
-    expect((await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json()).toEqual({ next: 'setup', canPostpone: false });
+    expect((await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json()).toEqual({
+      next: 'setup',
+      canPostpone: false,
+    });
     const setup = await client.post('/api/v1/auth/setup');
     expect(setup.statusCode).toBe(200);
     const { secret, otpauthUri } = setup.json();
     expect(otpauthUri).toContain(encodeURIComponent(operator.email));
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
     deps.clock.advanceSeconds(30);
     return { operator, client, secret };
   }
@@ -41,7 +45,13 @@ describe.each(engines())('support operators and their reset of an administrator 
   /** An instance with two admins, the first with 2FA set up, and a member. */
   async function instanceWithAdmins() {
     const { instance, admin } = await givenInstance(deps);
-    const other = await createUser(deps, { instanceSlug: instance.slug, email: `other@${instance.slug}.test`, name: 'Otto Other', role: 'admin', password: PASSWORD });
+    const other = await createUser(deps, {
+      instanceSlug: instance.slug,
+      email: `other@${instance.slug}.test`,
+      name: 'Otto Other',
+      role: 'admin',
+      password: PASSWORD,
+    });
     const member = await givenUser(deps, instance);
     const adminClient = new Client(app);
     await adminClient.login(instance.slug, admin.email, PASSWORD);
@@ -61,7 +71,9 @@ describe.each(engines())('support operators and their reset of an administrator 
     expect(errorCode(await client.get('/api/v1/support/me'))).toBe('unauthenticated');
 
     const again = new Client(app);
-    expect((await again.post('/api/v1/support/login', { email: operator.email.toUpperCase(), password: OPERATOR_PASSWORD })).json()).toEqual({
+    expect(
+      (await again.post('/api/v1/support/login', { email: operator.email.toUpperCase(), password: OPERATOR_PASSWORD })).json(),
+    ).toEqual({
       next: 'verify',
       methods: ['totp'],
     });
@@ -108,7 +120,9 @@ describe.each(engines())('support operators and their reset of an administrator 
     for (const url of ['/api/v1/support/me', '/api/v1/support/instances', `/api/v1/support/instances/${instance.slug}/users`]) {
       expect(errorCode(await adminClient.get(url))).toBe('unauthenticated');
     }
-    expect(errorCode(await adminClient.post(`/api/v1/support/instances/${instance.slug}/users/x/two-factor/reset`, { verification }))).toBe('unauthenticated');
+    expect(errorCode(await adminClient.post(`/api/v1/support/instances/${instance.slug}/users/x/two-factor/reset`, { verification }))).toBe(
+      'unauthenticated',
+    );
   });
 
   it('ends an operator session after 15 idle minutes', async () => {
@@ -197,9 +211,11 @@ describe.each(engines())('support operators and their reset of an administrator 
     deps.clock.advanceSeconds(11 * 60);
     await client.get('/api/v1/support/me'); // still active: idle is measured from the last request
     expect(errorCode(await client.post(url(instance.slug, admin.id), { verification }))).toBe('step_up_required');
-    expect(errorCode(await client.post('/api/v1/support/step-up', { code: '000000' === oathtool(secret, deps.clock.now()) ? '111111' : '000000' }))).toBe(
-      'invalid_credentials',
-    );
+    expect(
+      errorCode(
+        await client.post('/api/v1/support/step-up', { code: '000000' === oathtool(secret, deps.clock.now()) ? '111111' : '000000' }),
+      ),
+    ).toBe('invalid_credentials');
     expect((await client.post('/api/v1/support/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
     expect((await client.post(url(instance.slug, admin.id), { verification })).statusCode).toBe(204);
     // The operator's own trail: the failed and the good step-up, the logins.
@@ -233,11 +249,19 @@ describe.each(engines())('support operators and their reset of an administrator 
   it('has a break-glass CLI command with the same record, effects and audit event', async () => {
     const { instance, admin, other } = await instanceWithAdmins();
     await expect(
-      runOperation(deps, { op: 'two-factor.reset', input: { instance: instance.slug, email: admin.email, verification: { method: 'phone_callback' }, operator: 'root@host' } }),
+      runOperation(deps, {
+        op: 'two-factor.reset',
+        input: { instance: instance.slug, email: admin.email, verification: { method: 'phone_callback' }, operator: 'root@host' },
+      }),
     ).rejects.toMatchObject({ code: 'invalid_request', details: { field: 'verification.reference' } });
     const result = await runOperation(deps, {
       op: 'two-factor.reset',
-      input: { instance: instance.slug, email: admin.email.toUpperCase(), verification: { method: 'phone_callback', reference: 'INC-9' }, operator: 'root@host' },
+      input: {
+        instance: instance.slug,
+        email: admin.email.toUpperCase(),
+        verification: { method: 'phone_callback', reference: 'INC-9' },
+        operator: 'root@host',
+      },
     });
     expect(result).toMatchObject({ id: admin.id, twoFactor: 'reset' });
     expect(await database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
@@ -259,6 +283,11 @@ describe.each(engines())('support operators and their reset of an administrator 
     expect(fresh).not.toBe(secret);
     expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(fresh, deps.clock.now()) })).json()).toEqual({ next: 'done' });
     const own = await deps.stores.audit.listForOperator(operator.id, 10);
-    expect(own.map((e) => e.action)).toEqual(['support.login_succeeded', 'two_factor.set_up', 'support.login_succeeded', 'two_factor.set_up']);
+    expect(own.map((e) => e.action)).toEqual([
+      'support.login_succeeded',
+      'two_factor.set_up',
+      'support.login_succeeded',
+      'two_factor.set_up',
+    ]);
   });
 });

@@ -34,14 +34,21 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     expect(uri.searchParams.get('secret')).toBe(setup.secret);
     expect(uri.searchParams.get('issuer')).toBe('keyward');
 
-    const wrong = await client.post('/api/v1/auth/setup/confirm', { code: '000000' === oathtool(setup.secret, deps.clock.now()) ? '111111' : '000000' });
+    const wrong = await client.post('/api/v1/auth/setup/confirm', {
+      code: '000000' === oathtool(setup.secret, deps.clock.now()) ? '111111' : '000000',
+    });
     expect(errorCode(wrong)).toBe('invalid_credentials');
     const before = client.cookies.get('keyward_session');
     const confirmed = await client.post('/api/v1/auth/setup/confirm', { code: oathtool(setup.secret, deps.clock.now()) });
     expect(confirmed.json()).toEqual({ next: 'done' });
     expect(client.cookies.get('keyward_session')).not.toBe(before);
     expect(deviceCookies(client)).toHaveLength(1);
-    expect((await client.get('/api/v1/me')).json().twoFactor).toEqual({ enabled: true, associated: true, status: 'active', enforced: false });
+    expect((await client.get('/api/v1/me')).json().twoFactor).toEqual({
+      enabled: true,
+      associated: true,
+      status: 'active',
+      enforced: false,
+    });
     const row = await database.db.selectFrom('totp_credentials').selectAll().where('user_id', '=', admin.id).executeTakeFirstOrThrow();
     expect(row.secret_sealed).not.toContain(setup.secret);
   });
@@ -85,14 +92,24 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     const secret = await enrolTotp(client, deps);
-    const elsewhere = (c: Client) => c.request({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '198.51.100.7', payload: { instance: instance.slug, email: admin.email, password: PASSWORD } });
+    const elsewhere = (c: Client) =>
+      c.request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: '198.51.100.7',
+        payload: { instance: instance.slug, email: admin.email, password: PASSWORD },
+      });
     expect((await elsewhere(client)).json().next).toBe('verify');
 
     await client.login(instance.slug, admin.email, PASSWORD);
     await client.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) });
     deps.clock.advanceSeconds(30);
     await client.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) });
-    const put = await client.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { requireSameNetwork: false } } });
+    const put = await client.request({
+      method: 'PUT',
+      url: '/api/v1/admin/instance-settings',
+      payload: { knownLocations: { requireSameNetwork: false } },
+    });
     expect(put.json()).toEqual({ knownLocations: { trustDays: 30, requireSameNetwork: false } });
     expect((await elsewhere(client)).json()).toEqual({ next: 'done' });
   });
@@ -138,7 +155,9 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     expect(errorCode(await attacker.post('/api/v1/auth/setup'))).toBe('forbidden');
     expect(errorCode(await attacker.post('/api/v1/auth/setup/confirm', { code: '123456' }))).toBe('forbidden');
     expect(errorCode(await attacker.post('/api/v1/auth/postpone'))).toBe('forbidden');
-    expect(errorCode(await attacker.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false } }))).toBe('forbidden');
+    expect(errorCode(await attacker.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false } }))).toBe(
+      'forbidden',
+    );
     expect(errorCode(await attacker.get('/api/v1/me/known-locations'))).toBe('unauthenticated');
     expect(errorCode(await attacker.post('/api/v1/auth/step-up', { code: '123456' }))).toBe('forbidden');
   });
@@ -153,7 +172,9 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     expect((await client.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
     expect(errorCode(await client.post('/api/v1/auth/setup'))).toBe('reauthentication_required');
     deps.clock.advanceSeconds(30);
-    expect((await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(200);
+    expect(
+      (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) })).statusCode,
+    ).toBe(200);
   });
 
   it('forgets every known location when an app is replaced', async () => {
@@ -164,9 +185,13 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     const other = new Client(app);
     await loginWithCode(other, deps, instance.slug, admin.email, secret);
     expect((await other.login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'done' }); // known there
-    const { secret: replacement } = (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) })).json();
+    const { secret: replacement } = (
+      await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) })
+    ).json();
     deps.clock.advanceSeconds(30);
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(replacement, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(replacement, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
     expect((await other.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');
   });
 
@@ -216,7 +241,8 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     await client.login(instance.slug, admin.email, PASSWORD);
     const secret = await enrolTotp(client, deps);
     await client.login(instance.slug, admin.email, PASSWORD);
-    const change = () => client.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 7 } } });
+    const change = () =>
+      client.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 7 } } });
     expect(errorCode(await change())).toBe('step_up_required');
     const before = client.cookies.get('keyward_session');
     expect((await client.post('/api/v1/auth/step-up', { code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
@@ -232,11 +258,17 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     const m = new Client(app);
     await m.login(instance.slug, member.email, PASSWORD);
     expect(errorCode(await m.get('/api/v1/admin/instance-settings'))).toBe('forbidden');
-    expect(errorCode(await m.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 1 } } }))).toBe('forbidden');
+    expect(
+      errorCode(await m.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 1 } } })),
+    ).toBe('forbidden');
     const a = new Client(app);
     await a.login(instance.slug, admin.email, PASSWORD);
-    expect((await a.get('/api/v1/admin/instance-settings')).json()).toEqual({ knownLocations: { trustDays: 30, requireSameNetwork: true } });
-    expect(errorCode(await a.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 90 } } }))).toBe('invalid_request');
+    expect((await a.get('/api/v1/admin/instance-settings')).json()).toEqual({
+      knownLocations: { trustDays: 30, requireSameNetwork: true },
+    });
+    expect(
+      errorCode(await a.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 90 } } })),
+    ).toBe('invalid_request');
   });
 
   it('issues no trusted-device cookie when the instance trusts for 0 days', async () => {

@@ -38,7 +38,9 @@ describe.each(engines())('user management and password links on %s', (engine) =>
     expect(set.headers['set-cookie']).toBeUndefined();
     expect(errorCode(await visitor.post('/api/v1/auth/invitation', { token, password: 'another one entirely' }))).toBe('forbidden');
     expect((await new Client(app).login(instance.slug, email, 'nina chooses well 42')).json()).toEqual({ next: 'done' });
-    expect(errorCode(await client.post('/api/v1/admin/users', { email: email.toUpperCase(), name: 'Dup', role: 'member' }))).toBe('conflict');
+    expect(errorCode(await client.post('/api/v1/admin/users', { email: email.toUpperCase(), name: 'Dup', role: 'member' }))).toBe(
+      'conflict',
+    );
   });
 
   it('expires an invitation after 7 days', async () => {
@@ -47,7 +49,14 @@ describe.each(engines())('user management and password links on %s', (engine) =>
     await client.post('/api/v1/admin/users', { email, name: 'Lena Late', role: 'member' });
     const [mail] = await deliveredTo(deps, email);
     deps.clock.advanceSeconds(7 * 86400 + 1);
-    expect(errorCode(await new Client(app).post('/api/v1/auth/invitation', { token: linkToken(mail!.text, 'invite'), password: 'too late for this one' }))).toBe('forbidden');
+    expect(
+      errorCode(
+        await new Client(app).post('/api/v1/auth/invitation', {
+          token: linkToken(mail!.text, 'invite'),
+          password: 'too late for this one',
+        }),
+      ),
+    ).toBe('forbidden');
   });
 
   it('changes roles, disables (ending sessions) and re-enables users, never one’s own account', async () => {
@@ -72,7 +81,7 @@ describe.each(engines())('user management and password links on %s', (engine) =>
     const { instance, admin } = await adminClient();
     for (const email of [admin.email, `ghost@${instance.slug}.test`]) {
       const response = await new Client(app).post('/api/v1/auth/forgot', { instance: instance.slug, email });
-    await resetsDone();
+      await resetsDone();
       expect(response.statusCode).toBe(204);
       expect(response.body).toBe('');
     }
@@ -85,11 +94,19 @@ describe.each(engines())('user management and password links on %s', (engine) =>
   it('lets a user created without a password choose one through Forgot password', async () => {
     const { instance } = await adminClient();
     const { createUser } = await import('../../src/domain/account/create-user.ts');
-    const user = await createUser(deps, { instanceSlug: instance.slug, email: `imported-${instance.slug}@example.test`, role: 'member', password: null });
+    const user = await createUser(deps, {
+      instanceSlug: instance.slug,
+      email: `imported-${instance.slug}@example.test`,
+      role: 'member',
+      password: null,
+    });
     await new Client(app).post('/api/v1/auth/forgot', { instance: instance.slug, email: user.email });
     await resetsDone();
     const mail = (await deliveredTo(deps, user.email)).find((m) => m.subject.startsWith('Reset'))!;
-    expect((await new Client(app).post('/api/v1/auth/reset', { token: linkToken(mail.text, 'reset'), password: 'imported and ready now' })).statusCode).toBe(204);
+    expect(
+      (await new Client(app).post('/api/v1/auth/reset', { token: linkToken(mail.text, 'reset'), password: 'imported and ready now' }))
+        .statusCode,
+    ).toBe(204);
     expect((await new Client(app).login(instance.slug, user.email, 'imported and ready now')).json()).toEqual({ next: 'done' });
   });
 
@@ -124,7 +141,11 @@ describe.each(engines())('user management and password links on %s', (engine) =>
     await resetsDone();
     const mail = (await deliveredTo(deps, admin.email)).find((m) => m.subject.startsWith('Reset'))!;
     deps.clock.advanceSeconds(3601);
-    expect(errorCode(await new Client(app).post('/api/v1/auth/reset', { token: linkToken(mail.text, 'reset'), password: 'a fresh start password' }))).toBe('forbidden');
+    expect(
+      errorCode(
+        await new Client(app).post('/api/v1/auth/reset', { token: linkToken(mail.text, 'reset'), password: 'a fresh start password' }),
+      ),
+    ).toBe('forbidden');
     expect((await new Client(app).login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'done' });
   });
 
@@ -145,7 +166,11 @@ describe.each(engines())('user management and password links on %s', (engine) =>
     const invited = (await client.post('/api/v1/admin/users', { email, name: 'Gina Gone', role: 'member' })).json();
     await client.request({ method: 'PATCH', url: `/api/v1/admin/users/${invited.id}`, payload: { status: 'disabled' } });
     const [mail] = await deliveredTo(deps, email);
-    expect(errorCode(await new Client(app).post('/api/v1/auth/invitation', { token: linkToken(mail!.text, 'invite'), password: 'gina wants in anyway' }))).toBe('forbidden');
+    expect(
+      errorCode(
+        await new Client(app).post('/api/v1/auth/invitation', { token: linkToken(mail!.text, 'invite'), password: 'gina wants in anyway' }),
+      ),
+    ).toBe('forbidden');
   });
 
   it('asks for an authenticator code with a reset when 2FA is active, accepts no backup code, and leaves 2FA on', async () => {
@@ -159,7 +184,9 @@ describe.each(engines())('user management and password links on %s', (engine) =>
     const attempt = (body: object) => new Client(app).post('/api/v1/auth/reset', { token, password: 'mailbox owner password', ...body });
     expect(errorCode(await attempt({}))).toBe('invalid_request');
     expect(errorCode(await attempt({ backupCode }))).toBe('invalid_request');
-    expect(errorCode(await attempt({ code: '000000' === oathtool(secret, deps.clock.now()) ? '111111' : '000000' }))).toBe('invalid_credentials');
+    expect(errorCode(await attempt({ code: '000000' === oathtool(secret, deps.clock.now()) ? '111111' : '000000' }))).toBe(
+      'invalid_credentials',
+    );
     expect((await attempt({ code: oathtool(secret, deps.clock.now()) })).statusCode).toBe(204);
     // The mailbox alone never yields a session: the new password still needs the code.
     expect((await new Client(app).login(instance.slug, admin.email, 'mailbox owner password')).json().next).toBe('verify');

@@ -40,7 +40,14 @@ describe.each(engines())('the Users list on %s', (engine) => {
   it('lists users by email with their 2FA state, and counts by status', async () => {
     const { adminClient, admin } = await population();
     const body = (await list(adminClient)).json();
-    expect(body.users.map((u: { name: string }) => u.name)).toEqual(['Ada Admin', 'Victor Active', 'Wanda Off', 'Xavier Off', 'Yann Pending', 'Zoe Active']);
+    expect(body.users.map((u: { name: string }) => u.name)).toEqual([
+      'Ada Admin',
+      'Victor Active',
+      'Wanda Off',
+      'Xavier Off',
+      'Yann Pending',
+      'Zoe Active',
+    ]);
     expect(body.users[0]).toEqual({
       id: admin.id,
       email: admin.email,
@@ -70,7 +77,9 @@ describe.each(engines())('the Users list on %s', (engine) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { users: Array<{ name: string }>; nextCursor: string | null } = (await list(adminClient, `?limit=2${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      const page: { users: Array<{ name: string }>; nextCursor: string | null } = (
+        await list(adminClient, `?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
+      ).json();
       expect(page.users.length).toBeLessThanOrEqual(2);
       seen.push(...page.users.map((u: { name: string }) => u.name));
       cursor = page.nextCursor;
@@ -84,7 +93,12 @@ describe.each(engines())('the Users list on %s', (engine) => {
     const body = (await list(adminClient)).json();
     expect(body.counts).toEqual({ active: 2, pending: 4, off: 0 });
     expect((await list(adminClient, '?twoFactor=off')).json().users).toEqual([]);
-    expect((await list(adminClient, '?twoFactor=pending')).json().users.map((u: { name: string }) => u.name)).toEqual(['Ada Admin', 'Wanda Off', 'Xavier Off', 'Yann Pending']);
+    expect((await list(adminClient, '?twoFactor=pending')).json().users.map((u: { name: string }) => u.name)).toEqual([
+      'Ada Admin',
+      'Wanda Off',
+      'Xavier Off',
+      'Yann Pending',
+    ]);
   });
 
   it('keeps the counts right when users set up, turn off and are added', async () => {
@@ -103,12 +117,18 @@ describe.each(engines())('the Users list on %s', (engine) => {
     await adminClient.login(instance.slug, admin.email, PASSWORD);
     // An admin without an app would be held at setup by the enforcement itself (issue 10 item 6).
     await enrolTotp(adminClient, deps);
-    await adminClient.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true, enforceSetup: true } } });
+    await adminClient.request({
+      method: 'PUT',
+      url: '/api/v1/admin/password-policy',
+      payload: { twoFactor: { autoEnable: true, enforceSetup: true } },
+    });
     expect((await list(adminClient)).json().counts).toEqual({ active: 1, pending: 2, off: 0 });
     const client = new Client(app);
     expect((await client.login(instance.slug, member.email, PASSWORD)).json().next).toBe('setup');
     const { secret } = (await client.post('/api/v1/auth/setup')).json();
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
     expect((await list(adminClient)).json().counts).toEqual({ active: 2, pending: 1, off: 0 });
   });
 

@@ -71,7 +71,12 @@ describe('POST /api/v1/auth/login, POST /api/v1/auth/logout, GET /api/v1/me', ()
     const answers = [];
     for (const body of attempts) {
       const response = await new Client(app).post('/api/v1/auth/login', body);
-      answers.push({ status: response.statusCode, body: response.body, cookie: response.headers['set-cookie'], headers: Object.keys(response.headers).sort() });
+      answers.push({
+        status: response.statusCode,
+        body: response.body,
+        cookie: response.headers['set-cookie'],
+        headers: Object.keys(response.headers).sort(),
+      });
     }
     expect(answers[0]!.status).toBe(401);
     expect(JSON.parse(answers[0]!.body).error.code).toBe('invalid_credentials');

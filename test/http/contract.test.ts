@@ -27,9 +27,11 @@ const request = (route: { method: string; url: string }, id: string) => {
 };
 
 /** The error code, or null for an answer without a body (204). */
-const errorCode = (response: LightMyRequestResponse): string | null => (response.body ? ((response.json<{ error?: { code?: string } }>()).error?.code ?? null) : null);
+const errorCode = (response: LightMyRequestResponse): string | null =>
+  response.body ? (response.json<{ error?: { code?: string } }>().error?.code ?? null) : null;
 
-const routesUnder = (app: FastifyInstance, prefix: string) => listRoutes(app).filter((route) => route.url.startsWith(prefix) && route.method !== 'HEAD');
+const routesUnder = (app: FastifyInstance, prefix: string) =>
+  listRoutes(app).filter((route) => route.url.startsWith(prefix) && route.method !== 'HEAD');
 
 describe('the API contract', () => {
   let deps: TestDeps;
@@ -91,12 +93,39 @@ describe('the API contract', () => {
     const { instance, admin } = await givenInstance(deps);
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
-    const twoFactor = { enabled: expect.any(Boolean), associated: expect.any(Boolean), status: expect.any(String), enforced: expect.any(Boolean) };
-    const user = { id: expect.any(String), email: expect.any(String), name: expect.any(String), role: expect.any(String), status: 'active', twoFactor };
-    expect((await client.get('/api/v1/me')).json()).toMatchObject({ id: admin.id, email: admin.email, name: admin.name, role: 'admin', instance: { slug: instance.slug, name: instance.name, plan: instance.plan }, twoFactor, passwordExpiresAt: null });
+    const twoFactor = {
+      enabled: expect.any(Boolean),
+      associated: expect.any(Boolean),
+      status: expect.any(String),
+      enforced: expect.any(Boolean),
+    };
+    const user = {
+      id: expect.any(String),
+      email: expect.any(String),
+      name: expect.any(String),
+      role: expect.any(String),
+      status: 'active',
+      twoFactor,
+    };
+    expect((await client.get('/api/v1/me')).json()).toMatchObject({
+      id: admin.id,
+      email: admin.email,
+      name: admin.name,
+      role: 'admin',
+      instance: { slug: instance.slug, name: instance.name, plan: instance.plan },
+      twoFactor,
+      passwordExpiresAt: null,
+    });
     const invited = await client.post('/api/v1/admin/users', { email: 'invited@example.test', name: 'Ivy Invited', role: 'member' });
-    expect({ status: invited.statusCode, body: invited.json() }).toEqual({ status: 201, body: { ...user, email: 'invited@example.test', name: 'Ivy Invited', role: 'member' } });
-    expect((await client.get('/api/v1/admin/users')).json()).toEqual({ users: [user, user], nextCursor: null, counts: { active: 0, pending: 0, off: 2 } });
+    expect({ status: invited.statusCode, body: invited.json() }).toEqual({
+      status: 201,
+      body: { ...user, email: 'invited@example.test', name: 'Ivy Invited', role: 'member' },
+    });
+    expect((await client.get('/api/v1/admin/users')).json()).toEqual({
+      users: [user, user],
+      nextCursor: null,
+      counts: { active: 0, pending: 0, off: 2 },
+    });
     expect((await client.post('/api/v1/admin/two-factor/requests')).json()).toEqual({ emailed: expect.any(Number) });
     expect((await client.get('/api/v1/admin/two-factor/adoption')).json()).toEqual({ days: expect.any(Array) });
     expect((await client.get('/api/v1/setup')).json()).toEqual({ open: false });

@@ -17,7 +17,12 @@ describe('errors, CSRF, content types, headers and logs', () => {
   it('refuses a state-changing request without Origin, from another origin, or marked cross-site', async () => {
     const { instance, admin } = await givenInstance(deps);
     const body = { instance: instance.slug, email: admin.email, password: PASSWORD };
-    const variants: Array<Record<string, string>> = [{}, { origin: 'https://evil.example' }, { origin: ORIGIN, 'sec-fetch-site': 'cross-site' }, { origin: 'null' }];
+    const variants: Array<Record<string, string>> = [
+      {},
+      { origin: 'https://evil.example' },
+      { origin: ORIGIN, 'sec-fetch-site': 'cross-site' },
+      { origin: 'null' },
+    ];
     for (const headers of variants) {
       const response = await login(headers, body);
       expect(response.statusCode).toBe(403);
@@ -138,7 +143,10 @@ describe('errors, CSRF, content types, headers and logs', () => {
     const { instance, admin } = await givenInstance(deps);
     const direct = await testApp(deps);
     const proxied = await testApp(deps, { trustProxy: ['127.0.0.1'] });
-    for (const [target, expected] of [[direct, '127.0.0.1'], [proxied, '203.0.113.9']] as const) {
+    for (const [target, expected] of [
+      [direct, '127.0.0.1'],
+      [proxied, '203.0.113.9'],
+    ] as const) {
       const response = await target.inject({
         method: 'POST',
         url: '/api/v1/auth/login',

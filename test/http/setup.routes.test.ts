@@ -37,7 +37,12 @@ describe('first-run setup: GET and POST /api/v1/setup', () => {
     expect(created.statusCode).toBe(200);
     expect(created.json()).toEqual({ next: 'done' });
     const me = (await client.get('/api/v1/me')).json();
-    expect(me).toMatchObject({ email: 'ada@acme.test', name: 'Ada Lovelace', role: 'admin', instance: { slug: 'acme', plan: 'enterprise' } });
+    expect(me).toMatchObject({
+      email: 'ada@acme.test',
+      name: 'Ada Lovelace',
+      role: 'admin',
+      instance: { slug: 'acme', plan: 'enterprise' },
+    });
     expect((await client.get('/api/v1/setup')).json()).toEqual({ open: false });
     const login = await new Client(app).login('acme', 'ada@acme.test', 'analytical engine 1843');
     expect(login.json()).toEqual({ next: 'done' });
@@ -65,7 +70,10 @@ describe('first-run setup: GET and POST /api/v1/setup', () => {
   it('keeps the link usable after invalid input, which changes nothing', async () => {
     const link = await openFirstRun(deps);
     const token = tokenOf(link!);
-    const weak = await new Client(app).post('/api/v1/setup', { ...body(token), admin: { email: 'ada@acme.test', name: 'Ada', password: 'short' } });
+    const weak = await new Client(app).post('/api/v1/setup', {
+      ...body(token),
+      admin: { email: 'ada@acme.test', name: 'Ada', password: 'short' },
+    });
     expect(weak.statusCode).toBe(422);
     expect(errorCode(weak)).toBe('weak_password');
     expect(weak.json().error.field).toBe('admin.password');

@@ -26,12 +26,24 @@ const CHANGES: Array<[string, object, object]> = [
 
 async function twoAdmins(deps: Deps) {
   const { instance, admin: first } = await givenInstance(deps);
-  const second = await createUser(deps, { instanceSlug: instance.slug, email: `second@${instance.slug}.test`, name: 'Sam Second', role: 'admin', password: PASSWORD });
+  const second = await createUser(deps, {
+    instanceSlug: instance.slug,
+    email: `second@${instance.slug}.test`,
+    name: 'Sam Second',
+    role: 'admin',
+    password: PASSWORD,
+  });
   return { instance, first, second };
 }
 
 async function activeAdmins(db: Kysely<Database>, instanceId: string): Promise<number> {
-  const rows = await db.selectFrom('users').select('id').where('instance_id', '=', instanceId).where('role', '=', 'admin').where('status', '=', 'active').execute();
+  const rows = await db
+    .selectFrom('users')
+    .select('id')
+    .where('instance_id', '=', instanceId)
+    .where('role', '=', 'admin')
+    .where('status', '=', 'active')
+    .execute();
   return rows.length;
 }
 
@@ -64,8 +76,12 @@ describe.each(engines())('two admins changing each other at once on %s', (engine
     const [a, b] = [new Client(app), new Client(app)];
     await a.login(instance.slug, first.email, PASSWORD);
     await b.login(instance.slug, second.email, PASSWORD);
-    expect((await a.request({ method: 'PATCH', url: `/api/v1/admin/users/${second.id}`, payload: { role: 'member' } })).statusCode).toBe(200);
-    expect(errorCode(await b.request({ method: 'PATCH', url: `/api/v1/admin/users/${first.id}`, payload: { status: 'disabled' } }))).toBe('forbidden');
+    expect((await a.request({ method: 'PATCH', url: `/api/v1/admin/users/${second.id}`, payload: { role: 'member' } })).statusCode).toBe(
+      200,
+    );
+    expect(errorCode(await b.request({ method: 'PATCH', url: `/api/v1/admin/users/${first.id}`, payload: { status: 'disabled' } }))).toBe(
+      'forbidden',
+    );
     expect(await activeAdmins(database.db, instance.id)).toBe(1);
   });
 
@@ -78,10 +94,19 @@ describe.each(engines())('two admins changing each other at once on %s', (engine
     await m.login(instance.slug, member.email, PASSWORD);
     // The session as the reset's request loaded it, before the demotion below committed.
     const stale = await loadSessionForStep(deps, b.cookies.get('keyward_session'), ['done'], null);
-    expect((await a.request({ method: 'PATCH', url: `/api/v1/admin/users/${second.id}`, payload: { role: 'member' } })).statusCode).toBe(200);
+    expect((await a.request({ method: 'PATCH', url: `/api/v1/admin/users/${second.id}`, payload: { role: 'member' } })).statusCode).toBe(
+      200,
+    );
     await expect(resetByAdmin(deps, stale, member.id, { ip: null, userAgent: null }, null)).rejects.toMatchObject({ code: 'forbidden' });
     expect((await m.request({ method: 'GET', url: '/api/v1/me' })).statusCode).toBe(200);
-    expect(await database.db.selectFrom('audit_events').select('id').where('action', '=', 'two_factor.reset').where('target_id', '=', member.id).execute()).toEqual([]);
+    expect(
+      await database.db
+        .selectFrom('audit_events')
+        .select('id')
+        .where('action', '=', 'two_factor.reset')
+        .where('target_id', '=', member.id)
+        .execute(),
+    ).toEqual([]);
   });
 });
 
@@ -108,8 +133,12 @@ describe.runIf(process.env.TEST_DATABASE_URL)('two admins changing each other th
     for (let round = 0; round < 5; round += 1) {
       const { instance, first, second } = await twoAdmins(deps);
       const [viaA, viaB] = [new HttpClient(a.origin), new HttpClient(b.origin)];
-      expect((await viaA.post('/api/v1/auth/login', { instance: instance.slug, email: first.email, password: PASSWORD })).json).toEqual({ next: 'done' });
-      expect((await viaB.post('/api/v1/auth/login', { instance: instance.slug, email: second.email, password: PASSWORD })).json).toEqual({ next: 'done' });
+      expect((await viaA.post('/api/v1/auth/login', { instance: instance.slug, email: first.email, password: PASSWORD })).json).toEqual({
+        next: 'done',
+      });
+      expect((await viaB.post('/api/v1/auth/login', { instance: instance.slug, email: second.email, password: PASSWORD })).json).toEqual({
+        next: 'done',
+      });
       const answers = await Promise.all([
         viaA.request('PATCH', `/api/v1/admin/users/${second.id}`, firstChange),
         viaB.request('PATCH', `/api/v1/admin/users/${first.id}`, secondChange),

@@ -9,7 +9,8 @@ import type { AuditQuery } from '../../src/domain/audit/audit-store.ts';
 
 /** Every relation scanned in a plan, with how. */
 function scans(plan: any, out: Array<{ type: string; relation?: string; index?: string }> = []) {
-  if (plan['Relation Name'] || plan['Index Name']) out.push({ type: plan['Node Type'], relation: plan['Relation Name'], index: plan['Index Name'] });
+  if (plan['Relation Name'] || plan['Index Name'])
+    out.push({ type: plan['Node Type'], relation: plan['Relation Name'], index: plan['Index Name'] });
   for (const child of plan.Plans ?? []) scans(child, out);
   return out;
 }
@@ -27,7 +28,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('audit log query plans on PostgreS
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: (event) => void captured.push(event.query) });
     await migrateToLatest(db);
-    await pool.query(`insert into instances (id, slug, name, plan) values ('i1', 'one', 'One', 'enterprise'), ('i2', 'two', 'Two', 'business')`);
+    await pool.query(
+      `insert into instances (id, slug, name, plan) values ('i1', 'one', 'One', 'enterprise'), ('i2', 'two', 'Two', 'business')`,
+    );
     await pool.query(
       `insert into audit_events (instance_id, at, action, actor_type, actor_id, actor_label, target_id, target_label, ip, user_agent, details)
        select case when g % 4 = 0 then 'i2' else 'i1' end, now() - make_interval(secs => g),

@@ -31,7 +31,9 @@ describe.each(engines())('20 concurrent uses of one backup code on %s', (engine)
       }
       const results = await Promise.all(clients.map((c) => c.post('/api/v1/auth/verify', { backupCode: code })));
       expect(results.filter((r) => r.statusCode === 200)).toHaveLength(1);
-      expect(results.filter((r) => r.statusCode !== 200).every((r) => ['invalid_credentials', 'locked'].includes(errorCode(r)!))).toBe(true);
+      expect(results.filter((r) => r.statusCode !== 200).every((r) => ['invalid_credentials', 'locked'].includes(errorCode(r)!))).toBe(
+        true,
+      );
       // The losers counted as failures: let the lock pass before the next round.
       deps.clock.advanceSeconds(3601);
     }

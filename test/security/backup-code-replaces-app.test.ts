@@ -18,7 +18,8 @@ describe.each(engines())('password + emailed backup code against the app on %s',
   let app: FastifyInstance;
   useTestApp(engine, (t) => ({ database, deps, app } = t));
 
-  const latestCode = async (email: string) => CODE_LINE.exec((await deliveredTo(deps, email)).filter((m) => CODE_LINE.test(m.text)).at(-1)!.text)![1]!;
+  const latestCode = async (email: string) =>
+    CODE_LINE.exec((await deliveredTo(deps, email)).filter((m) => CODE_LINE.test(m.text)).at(-1)!.text)![1]!;
 
   /** The owner enrols; the attacker, with the password and the mailbox, logs in with a backup code. */
   async function attackerWithBackupCode() {
@@ -31,15 +32,22 @@ describe.each(engines())('password + emailed backup code against the app on %s',
     expect((await attacker.post('/api/v1/auth/verify', { backupCode: await latestCode(admin.email) })).json()).toEqual({ next: 'done' });
     return { instance, admin, owner, attacker, secret };
   }
-  const appRow = (userId: string) => database.db.selectFrom('totp_credentials').select('secret_sealed').where('user_id', '=', userId).executeTakeFirst();
+  const appRow = (userId: string) =>
+    database.db.selectFrom('totp_credentials').select('secret_sealed').where('user_id', '=', userId).executeTakeFirst();
 
   it('refuses to turn 2FA off with a backup code, and uses nothing up', async () => {
     const { instance, admin, attacker } = await attackerWithBackupCode();
     const code = await latestCode(admin.email);
-    const off = await attacker.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, backupCode: code, currentPassword: PASSWORD } });
+    const off = await attacker.request({
+      method: 'PUT',
+      url: '/api/v1/me/two-factor',
+      payload: { enabled: false, backupCode: code, currentPassword: PASSWORD },
+    });
     expect(off.statusCode).toBe(403);
     expect(errorCode(off)).toBe('totp_required');
-    expect(errorCode(await attacker.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, backupCode: code } }))).toBe('totp_required');
+    expect(
+      errorCode(await attacker.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, backupCode: code } })),
+    ).toBe('totp_required');
     expect(await appRow(admin.id)).toBeDefined();
     expect((await attacker.get('/api/v1/me')).json().twoFactor.status).toBe('active');
     // The code still works: nothing was used up.
@@ -52,7 +60,9 @@ describe.each(engines())('password + emailed backup code against the app on %s',
     const { admin, attacker } = await attackerWithBackupCode();
     const before = await appRow(admin.id);
     expect(errorCode(await attacker.post('/api/v1/auth/setup', { currentPassword: PASSWORD }))).toBe('reauthentication_required');
-    expect(errorCode(await attacker.post('/api/v1/auth/setup', { currentPassword: PASSWORD, backupCode: await latestCode(admin.email) }))).toBe('totp_required');
+    expect(
+      errorCode(await attacker.post('/api/v1/auth/setup', { currentPassword: PASSWORD, backupCode: await latestCode(admin.email) })),
+    ).toBe('totp_required');
     expect(errorCode(await attacker.post('/api/v1/auth/setup'))).toBe('reauthentication_required');
     expect(await appRow(admin.id)).toEqual(before);
   });
@@ -64,8 +74,14 @@ describe.each(engines())('password + emailed backup code against the app on %s',
     expect(stepUp.statusCode).toBe(403);
     expect(errorCode(stepUp)).toBe('totp_required');
     // A backup-code login is not a fresh TOTP verification: password change and admin actions ask for a code.
-    expect(errorCode(await attacker.post('/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'a brand new passphrase 42' }))).toBe('step_up_required');
-    expect(errorCode(await attacker.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 7 } } }))).toBe('step_up_required');
+    expect(
+      errorCode(await attacker.post('/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'a brand new passphrase 42' })),
+    ).toBe('step_up_required');
+    expect(
+      errorCode(
+        await attacker.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 7 } } }),
+      ),
+    ).toBe('step_up_required');
     // The code was not used up: it still logs in.
     const again = new Client(app);
     expect((await again.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');

@@ -35,8 +35,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('cold paths through two server pro
     await database?.drop();
   });
 
-  const rowsOf = (table: 'sessions' | 'password_history', userId: string) => handle.db.selectFrom(table).select('user_id').where('user_id', '=', userId).execute();
-  const events = (action: string, userId: string) => handle.db.selectFrom('audit_events').select('id').where('action', '=', action).where('target_id', '=', userId).execute();
+  const rowsOf = (table: 'sessions' | 'password_history', userId: string) =>
+    handle.db.selectFrom(table).select('user_id').where('user_id', '=', userId).execute();
+  const events = (action: string, userId: string) =>
+    handle.db.selectFrom('audit_events').select('id').where('action', '=', action).where('target_id', '=', userId).execute();
 
   it('sets one password when one reset link is submitted to both at once, for each of five users', async () => {
     const { instance } = await givenInstance(deps);
@@ -45,7 +47,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('cold paths through two server pro
       const token = randomToken(32);
       const now = new Date();
       expect(await deps.stores.accountTokens.issue(user.id, 'reset', sha256Hex(token), now, addSeconds(now, 3600))).toBe(true);
-      const results = await Promise.all([a, b].map((server) => new HttpClient(server.origin).post('/api/v1/auth/reset', { token, password: NEW_PASSWORD })));
+      const results = await Promise.all(
+        [a, b].map((server) => new HttpClient(server.origin).post('/api/v1/auth/reset', { token, password: NEW_PASSWORD })),
+      );
       expect(results.filter((r) => r.status === 204)).toHaveLength(1);
       // The loser is refused: the link was used (403), or, when it checked the history after the
       // winner committed, the password is now the current one (422).
@@ -59,11 +63,15 @@ describe.runIf(process.env.TEST_DATABASE_URL)('cold paths through two server pro
   it("leaves the user no session when an administrator's 2FA reset and the user's password change cross, for each of five users", async () => {
     const { instance, admin } = await givenInstance(deps);
     const adminClient = new HttpClient(a.origin);
-    expect((await adminClient.post('/api/v1/auth/login', { instance: instance.slug, email: admin.email, password: PASSWORD })).json).toEqual({ next: 'done' });
+    expect(
+      (await adminClient.post('/api/v1/auth/login', { instance: instance.slug, email: admin.email, password: PASSWORD })).json,
+    ).toEqual({ next: 'done' });
     for (let i = 0; i < 5; i += 1) {
       const member = await givenUser(deps, instance);
       const memberClient = new HttpClient(b.origin);
-      expect((await memberClient.post('/api/v1/auth/login', { instance: instance.slug, email: member.email, password: PASSWORD })).json).toEqual({ next: 'done' });
+      expect(
+        (await memberClient.post('/api/v1/auth/login', { instance: instance.slug, email: member.email, password: PASSWORD })).json,
+      ).toEqual({ next: 'done' });
       const [reset, change] = await Promise.all([
         adminClient.post(`/api/v1/admin/users/${member.id}/two-factor/reset`),
         memberClient.post('/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }),

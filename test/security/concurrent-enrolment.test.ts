@@ -31,7 +31,9 @@ describe.each(engines())('two enrolments of one user confirmed at once on %s', (
         expect(setup.statusCode).toBe(200);
         secrets.push(setup.json().secret);
       }
-      const results = await Promise.all(browsers.map((b, i) => b.post('/api/v1/auth/setup/confirm', { code: oathtool(secrets[i]!, deps.clock.now()) })));
+      const results = await Promise.all(
+        browsers.map((b, i) => b.post('/api/v1/auth/setup/confirm', { code: oathtool(secrets[i]!, deps.clock.now()) })),
+      );
       expect(results.map((r) => r.statusCode).sort()).toEqual([200, 401]);
       const winner = results.findIndex((r) => r.statusCode === 200);
       expect(errorCode(results[1 - winner]!)).toBe('unauthenticated');
@@ -69,12 +71,16 @@ describe.runIf(process.env.TEST_DATABASE_URL)('two enrolments of one user confir
       const browsers = [new HttpClient(a.origin), new HttpClient(b.origin)];
       const secrets: string[] = [];
       for (const browser of browsers) {
-        expect((await browser.post('/api/v1/auth/login', { instance: instance.slug, email: admin.email, password: PASSWORD })).json).toEqual({ next: 'done' });
+        expect(
+          (await browser.post('/api/v1/auth/login', { instance: instance.slug, email: admin.email, password: PASSWORD })).json,
+        ).toEqual({ next: 'done' });
         const setup = await browser.post('/api/v1/auth/setup', { currentPassword: PASSWORD });
         expect(setup.status).toBe(200);
         secrets.push(setup.json.secret);
       }
-      const results = await Promise.all(browsers.map((c, i) => c.post('/api/v1/auth/setup/confirm', { code: oathtool(secrets[i]!, new Date()) })));
+      const results = await Promise.all(
+        browsers.map((c, i) => c.post('/api/v1/auth/setup/confirm', { code: oathtool(secrets[i]!, new Date()) })),
+      );
       expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
       const winner = results.findIndex((r) => r.status === 200);
       expect(results[1 - winner]!.json.error.code).toBe('unauthenticated');

@@ -36,17 +36,52 @@ describe.each(engines())('control characters in names on %s', (engine) => {
     await client.login(instance.slug, admin.email, PASSWORD);
     for (const name of [EVIL, 'Eve\nSmith', 'Eve\tSmith', 'Eve\u0000', 'Eve\u2029Smith', 'Eve\u0085']) {
       const invited = await client.post('/api/v1/admin/users', { email: `eve-${uniqueSlug()}@example.test`, name, role: 'member' });
-      expect([JSON.stringify(name), invited.statusCode, invited.json().error?.code, invited.json().error?.field]).toEqual([JSON.stringify(name), 400, 'invalid_request', 'name']);
-      expect(await refusal(createUser(deps, { instanceSlug: instance.slug, email: `eve-${uniqueSlug()}@example.test`, name, role: 'member', password: null }))).toEqual({ code: 'invalid_request', field: 'name' });
+      expect([JSON.stringify(name), invited.statusCode, invited.json().error?.code, invited.json().error?.field]).toEqual([
+        JSON.stringify(name),
+        400,
+        'invalid_request',
+        'name',
+      ]);
+      expect(
+        await refusal(
+          createUser(deps, {
+            instanceSlug: instance.slug,
+            email: `eve-${uniqueSlug()}@example.test`,
+            name,
+            role: 'member',
+            password: null,
+          }),
+        ),
+      ).toEqual({ code: 'invalid_request', field: 'name' });
     }
-    const report = await importUsers(deps, instance.slug, [{ line: 7, email: `eve-${uniqueSlug()}@example.test`, name: EVIL, role: 'member', password: null }]);
+    const report = await importUsers(deps, instance.slug, [
+      { line: 7, email: `eve-${uniqueSlug()}@example.test`, name: EVIL, role: 'member', password: null },
+    ]);
     expect(report.errors.map((e) => [e.line, e.field])).toEqual([[7, 'name']]);
     const slug = uniqueSlug();
-    expect(await refusal(createInstance(deps, { slug, name: 'Acme\r\nBcc: x@evil.test', plan: 'professional', admin: { email: `a@${slug}.test`, name: 'Ada', password: PASSWORD } }))).toEqual({
+    expect(
+      await refusal(
+        createInstance(deps, {
+          slug,
+          name: 'Acme\r\nBcc: x@evil.test',
+          plan: 'professional',
+          admin: { email: `a@${slug}.test`, name: 'Ada', password: PASSWORD },
+        }),
+      ),
+    ).toEqual({
       code: 'invalid_request',
       field: 'instance.name',
     });
-    expect(await refusal(createInstance(deps, { slug, name: 'Acme', plan: 'professional', admin: { email: `a@${slug}.test`, name: EVIL, password: PASSWORD } }))).toEqual({
+    expect(
+      await refusal(
+        createInstance(deps, {
+          slug,
+          name: 'Acme',
+          plan: 'professional',
+          admin: { email: `a@${slug}.test`, name: EVIL, password: PASSWORD },
+        }),
+      ),
+    ).toEqual({
       code: 'invalid_request',
       field: 'admin.name',
     });
@@ -56,18 +91,67 @@ describe.each(engines())('control characters in names on %s', (engine) => {
     const at = new Date();
     const by = { kind: 'admin' as const, name: EVIL, email: 'a@example.test' };
     const mails = [
-      templates.accountCreatedMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, instanceSlug: 'acme', loginUrl: 'http://127.0.0.1/login' }),
-      templates.lockNoticeMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, factor: 'password', failures: 5, at, ip: null, permanent: false }),
-      templates.backupCodeMail({ kind: 'used', to: 'x@example.test', name: EVIL, instanceName: EVIL, code: '123456', at, ip: null, device: EVIL }),
+      templates.accountCreatedMail({
+        to: 'x@example.test',
+        name: EVIL,
+        instanceName: EVIL,
+        instanceSlug: 'acme',
+        loginUrl: 'http://127.0.0.1/login',
+      }),
+      templates.lockNoticeMail({
+        to: 'x@example.test',
+        name: EVIL,
+        instanceName: EVIL,
+        factor: 'password',
+        failures: 5,
+        at,
+        ip: null,
+        permanent: false,
+      }),
+      templates.backupCodeMail({
+        kind: 'used',
+        to: 'x@example.test',
+        name: EVIL,
+        instanceName: EVIL,
+        code: '123456',
+        at,
+        ip: null,
+        device: EVIL,
+      }),
       templates.passwordChangedMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, at, ip: null }),
       templates.invitationMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, url: 'http://127.0.0.1/invite', days: 7 }),
       templates.passwordResetMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, url: 'http://127.0.0.1/reset' }),
       templates.passwordResetRefusedMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL }),
       templates.twoFactorRequestMail({ instanceName: EVIL, adminName: EVIL, loginUrl: 'http://127.0.0.1/login' }),
       templates.twoFactorOffMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, at, ip: null }),
-      templates.twoFactorResetMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, at, ip: null, by, loginUrl: 'http://127.0.0.1/login', stillEnabled: true }),
-      templates.adminResetNoticeMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, at, ip: null, by, target: { name: EVIL, email: 't@example.test' }, method: null }),
-      templates.adminRecoveryMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, url: 'http://127.0.0.1/reset', adminName: EVIL, expiresAt: at }),
+      templates.twoFactorResetMail({
+        to: 'x@example.test',
+        name: EVIL,
+        instanceName: EVIL,
+        at,
+        ip: null,
+        by,
+        loginUrl: 'http://127.0.0.1/login',
+        stillEnabled: true,
+      }),
+      templates.adminResetNoticeMail({
+        to: 'x@example.test',
+        name: EVIL,
+        instanceName: EVIL,
+        at,
+        ip: null,
+        by,
+        target: { name: EVIL, email: 't@example.test' },
+        method: null,
+      }),
+      templates.adminRecoveryMail({
+        to: 'x@example.test',
+        name: EVIL,
+        instanceName: EVIL,
+        url: 'http://127.0.0.1/reset',
+        adminName: EVIL,
+        expiresAt: at,
+      }),
     ];
     for (const mail of mails) {
       expect(mail.subject).not.toMatch(/[\p{Cc}\u2028\u2029]/u);

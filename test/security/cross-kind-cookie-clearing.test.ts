@@ -19,11 +19,17 @@ describe.each(engines())('a route never clears a session of the other kind (%s)'
   useTestApp(engine, (t) => ({ deps, app } = t));
 
   async function operatorLoggedIn(): Promise<Client> {
-    const operator = await createOperator(deps, { email: `op-${randomBytes(4).toString('hex')}@vendor.test`, name: 'Olga Operator', password: OPERATOR_PASSWORD });
+    const operator = await createOperator(deps, {
+      email: `op-${randomBytes(4).toString('hex')}@vendor.test`,
+      name: 'Olga Operator',
+      password: OPERATOR_PASSWORD,
+    });
     const client = new Client(app);
     await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD });
     const { secret } = (await client.post('/api/v1/auth/setup')).json();
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
     return client;
   }
 
@@ -55,12 +61,20 @@ describe.each(engines())('a route never clears a session of the other kind (%s)'
     const { instance, admin } = await givenInstance(deps);
     const user = new Client(app);
     await user.login(instance.slug, admin.email, PASSWORD);
-    await new Client(app).request({ method: 'POST', url: '/api/v1/auth/logout', headers: { cookie: `keyward_session=${user.cookies.get('keyward_session')}` } });
+    await new Client(app).request({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { cookie: `keyward_session=${user.cookies.get('keyward_session')}` },
+    });
     const instanceRoute = await user.get('/api/v1/me');
     expect(instanceRoute.statusCode).toBe(401);
     expect(String(instanceRoute.headers['set-cookie'])).toMatch(/^keyward_session=;.*Max-Age=0|Expires=Thu, 01 Jan 1970/);
     const operator = await operatorLoggedIn();
-    await new Client(app).request({ method: 'POST', url: '/api/v1/support/logout', headers: { cookie: `keyward_session=${operator.cookies.get('keyward_session')}` } });
+    await new Client(app).request({
+      method: 'POST',
+      url: '/api/v1/support/logout',
+      headers: { cookie: `keyward_session=${operator.cookies.get('keyward_session')}` },
+    });
     expect(String((await operator.post('/api/v1/support/logout')).headers['set-cookie'])).toMatch(/^keyward_session=;/);
   });
 });

@@ -47,7 +47,8 @@ describe.each(engines())('deeply nested JSON (%s)', (engine) => {
   }
 
   it('refuses one level beyond the bound and accepts the bound itself', async () => {
-    const nested = (depth: number) => `{"instance":"x","email":"a@b.test","password":"p","extra":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+    const nested = (depth: number) =>
+      `{"instance":"x","email":"a@b.test","password":"p","extra":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
     const beyond = await post('/api/v1/auth/logout', nested(33));
     expect(beyond.statusCode).toBe(400);
     expect(errorCode(beyond)).toBe('invalid_request');
@@ -58,14 +59,27 @@ describe.each(engines())('deeply nested JSON (%s)', (engine) => {
     const { instance, admin } = await givenInstance(deps);
     const body = JSON.stringify({ instance: instance.slug, email: admin.email, password: PASSWORD });
     for (const type of ['application/json', 'application/json; charset=utf-8']) {
-      const response = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers: { origin: ORIGIN, 'content-type': type }, payload: body });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        headers: { origin: ORIGIN, 'content-type': type },
+        payload: body,
+      });
       expect(response.statusCode, type).toBe(200);
       expect(response.json()).toEqual({ next: 'done' });
     }
   });
 
   it('keeps refusing prototype poisoning, empty and broken bodies with 400, and other content types with 415', async () => {
-    for (const body of ['{"__proto__":{"admin":true}}', '{"a":{"constructor":{"prototype":{"admin":true}}}}', '', '{"a":', '[1,]', '{"a":1}x', '\u0000']) {
+    for (const body of [
+      '{"__proto__":{"admin":true}}',
+      '{"a":{"constructor":{"prototype":{"admin":true}}}}',
+      '',
+      '{"a":',
+      '[1,]',
+      '{"a":1}x',
+      '\u0000',
+    ]) {
       const response = await post('/api/v1/auth/logout', body);
       expect(response.statusCode, JSON.stringify(body)).toBe(400);
       expect(errorCode(response)).toBe('invalid_request');
@@ -73,7 +87,12 @@ describe.each(engines())('deeply nested JSON (%s)', (engine) => {
     expect((await post('/api/v1/auth/logout', '\uFEFF{"a":1}')).statusCode).toBe(204);
     // A key or value that merely mentions them is data.
     expect((await post('/api/v1/auth/logout', '{"note":"__proto__","constructor":"x","prototype":{}}')).statusCode).toBe(204);
-    const text = await app.inject({ method: 'POST', url: '/api/v1/auth/logout', headers: { origin: ORIGIN, 'content-type': 'text/plain' }, payload: '{}' });
+    const text = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { origin: ORIGIN, 'content-type': 'text/plain' },
+      payload: '{}',
+    });
     expect(text.statusCode).toBe(415);
     expect(errorCode(text)).toBe('unsupported_media_type');
   });

@@ -19,8 +19,20 @@ describe.each(engines())('demote → reset → promote on %s', (engine) => {
   /** Admin A (password only, logged in), admin B with an app, admin C (the bystander). */
   async function threeAdmins() {
     const { instance, admin: attacker } = await givenInstance(deps);
-    const victim = await createUser(deps, { instanceSlug: instance.slug, email: `victim@${instance.slug}.test`, name: 'Vic Victim', role: 'admin', password: PASSWORD });
-    const bystander = await createUser(deps, { instanceSlug: instance.slug, email: `carol@${instance.slug}.test`, name: 'Carol Admin', role: 'admin', password: PASSWORD });
+    const victim = await createUser(deps, {
+      instanceSlug: instance.slug,
+      email: `victim@${instance.slug}.test`,
+      name: 'Vic Victim',
+      role: 'admin',
+      password: PASSWORD,
+    });
+    const bystander = await createUser(deps, {
+      instanceSlug: instance.slug,
+      email: `carol@${instance.slug}.test`,
+      name: 'Carol Admin',
+      role: 'admin',
+      password: PASSWORD,
+    });
     const victimClient = new Client(app);
     await victimClient.login(instance.slug, victim.email, PASSWORD);
     await enrolTotp(victimClient, deps);
@@ -29,7 +41,8 @@ describe.each(engines())('demote → reset → promote on %s', (engine) => {
     return { instance, attacker, victim, bystander, attackerClient };
   }
 
-  const patch = (client: Client, id: string, payload: object) => client.request({ method: 'PATCH', url: `/api/v1/admin/users/${id}`, payload });
+  const patch = (client: Client, id: string, payload: object) =>
+    client.request({ method: 'PATCH', url: `/api/v1/admin/users/${id}`, payload });
   const totpRows = (userId: string) => database.db.selectFrom('totp_credentials').select('user_id').where('user_id', '=', userId).execute();
 
   it('refuses the reset in the middle of the attack, keeps the victim’s app, and tells the other admins of both role changes', async () => {
@@ -43,7 +56,8 @@ describe.each(engines())('demote → reset → promote on %s', (engine) => {
     expect((await patch(attackerClient, victim.id, { role: 'admin' })).statusCode).toBe(200);
 
     // The bystander hears of the demotion and of the promotion; so does the victim; the actor does not mail themselves.
-    const roleMails = async (to: string) => (await deliveredTo(deps, to)).filter((m) => m.subject.includes(victim.name) && /role/i.test(m.subject));
+    const roleMails = async (to: string) =>
+      (await deliveredTo(deps, to)).filter((m) => m.subject.includes(victim.name) && /role/i.test(m.subject));
     expect(await roleMails(bystander.email)).toHaveLength(2);
     expect((await roleMails(bystander.email))[0]!.text).toContain(attacker.email);
     expect(await roleMails(victim.email)).toHaveLength(2);

@@ -38,8 +38,12 @@ describe('the dev mailbox behind a reverse proxy', { timeout: 180_000 }, () => {
   });
 
   it('refuses to start with KEYWARD_DEV_MAILBOX=1 behind a public URL or a trusted proxy', async () => {
-    await expect(startServer({ PUBLIC_URL: 'https://keyward.example', KEYWARD_DEV_MAILBOX: '1' })).rejects.toThrow(/KEYWARD_DEV_MAILBOX=1 is refused: PUBLIC_URL/);
-    await expect(startServer({ TRUST_PROXY: '127.0.0.1', KEYWARD_DEV_MAILBOX: '1' })).rejects.toThrow(/KEYWARD_DEV_MAILBOX=1 is refused: TRUST_PROXY/);
+    await expect(startServer({ PUBLIC_URL: 'https://keyward.example', KEYWARD_DEV_MAILBOX: '1' })).rejects.toThrow(
+      /KEYWARD_DEV_MAILBOX=1 is refused: PUBLIC_URL/,
+    );
+    await expect(startServer({ TRUST_PROXY: '127.0.0.1', KEYWARD_DEV_MAILBOX: '1' })).rejects.toThrow(
+      /KEYWARD_DEV_MAILBOX=1 is refused: TRUST_PROXY/,
+    );
   });
 
   it('answers only for a loopback Host header, so a DNS-rebinding page cannot read it', async () => {

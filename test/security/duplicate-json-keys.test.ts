@@ -17,7 +17,10 @@ describe.each(engines())('duplicate JSON keys (%s)', (engine) => {
 
   it('refuses a login whose password appears twice, naming the field, and starts no session', async () => {
     const { instance, admin } = await givenInstance(deps);
-    const response = await post('/api/v1/auth/login', `{"instance":"${instance.slug}","email":"${admin.email}","password":"wrong password here","password":"${PASSWORD}"}`);
+    const response = await post(
+      '/api/v1/auth/login',
+      `{"instance":"${instance.slug}","email":"${admin.email}","password":"wrong password here","password":"${PASSWORD}"}`,
+    );
     expect(response.statusCode).toBe(400);
     expect(errorCode(response)).toBe('invalid_request');
     expect(response.json().error.field).toBe('password');

@@ -55,13 +55,27 @@ describe.each(engines())('look-alike and ambiguous email addresses on %s', (engi
     await createUser(deps, { instanceSlug: instance.slug, email: composed(instance.slug), role: 'member', password: PASSWORD });
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
-    expect(errorCode(await client.post('/api/v1/admin/users', { email: decomposed(instance.slug), name: 'Zoe Twin', role: 'member' }))).toBe('conflict');
+    expect(
+      errorCode(await client.post('/api/v1/admin/users', { email: decomposed(instance.slug), name: 'Zoe Twin', role: 'member' })),
+    ).toBe('conflict');
     expect((await new Client(app).login(instance.slug, decomposed(instance.slug), PASSWORD)).json()).toEqual({ next: 'done' });
     const other = await givenInstance(deps);
-    await createUser(deps, { instanceSlug: other.instance.slug, email: decomposed(other.instance.slug), role: 'member', password: PASSWORD });
-    const stored = await database.db.selectFrom('users').select('email').where('instance_id', '=', other.instance.id).where('role', '=', 'member').executeTakeFirstOrThrow();
+    await createUser(deps, {
+      instanceSlug: other.instance.slug,
+      email: decomposed(other.instance.slug),
+      role: 'member',
+      password: PASSWORD,
+    });
+    const stored = await database.db
+      .selectFrom('users')
+      .select('email')
+      .where('instance_id', '=', other.instance.id)
+      .where('role', '=', 'member')
+      .executeTakeFirstOrThrow();
     expect(stored.email).toBe(composed(other.instance.slug));
-    const report = await importUsers(deps, other.instance.slug, [{ line: 2, email: composed(other.instance.slug), name: 'Zoe', role: 'member', password: null }]);
+    const report = await importUsers(deps, other.instance.slug, [
+      { line: 2, email: composed(other.instance.slug), name: 'Zoe', role: 'member', password: null },
+    ]);
     expect(report).toMatchObject({ created: 0, skipped: 1 });
   });
 
@@ -71,11 +85,26 @@ describe.each(engines())('look-alike and ambiguous email addresses on %s', (engi
     await client.login(instance.slug, admin.email, PASSWORD);
     for (const email of BAD) {
       const invited = await client.post('/api/v1/admin/users', { email, name: 'Bad Address', role: 'member' });
-      expect([email, invited.statusCode, invited.json().error?.code, invited.json().error?.field]).toEqual([email, 400, 'invalid_request', 'email']);
-      expect([email, await refusal(createUser(deps, { instanceSlug: instance.slug, email, role: 'member', password: null }))]).toEqual([email, { code: 'invalid_request', field: 'email' }]);
-      expect([email, await refusal(createOperator(deps, { email, name: 'Op', password: PASSWORD }))]).toEqual([email, { code: 'invalid_request', field: 'email' }]);
+      expect([email, invited.statusCode, invited.json().error?.code, invited.json().error?.field]).toEqual([
+        email,
+        400,
+        'invalid_request',
+        'email',
+      ]);
+      expect([email, await refusal(createUser(deps, { instanceSlug: instance.slug, email, role: 'member', password: null }))]).toEqual([
+        email,
+        { code: 'invalid_request', field: 'email' },
+      ]);
+      expect([email, await refusal(createOperator(deps, { email, name: 'Op', password: PASSWORD }))]).toEqual([
+        email,
+        { code: 'invalid_request', field: 'email' },
+      ]);
     }
-    const report = await importUsers(deps, instance.slug, BAD.map((email, i) => ({ line: i + 2, email, name: 'Bad', role: 'member', password: null })));
+    const report = await importUsers(
+      deps,
+      instance.slug,
+      BAD.map((email, i) => ({ line: i + 2, email, name: 'Bad', role: 'member', password: null })),
+    );
     expect(report.created).toBe(0);
     expect(report.errors.map((e) => [e.line, e.field])).toEqual(BAD.map((_, i) => [i + 2, 'email']));
     expect(await database.db.selectFrom('users').select('id').where('instance_id', '=', instance.id).execute()).toHaveLength(1);
@@ -83,7 +112,12 @@ describe.each(engines())('look-alike and ambiguous email addresses on %s', (engi
 
   it('still accepts ordinary and international addresses', async () => {
     const { instance } = await givenInstance(deps);
-    for (const email of [`o'brien+tag@${instance.slug}.test`, `first.last@mail.${instance.slug}.test`, `josé@${instance.slug}.test`, `a_b-c@sub-domain.${instance.slug}.test`]) {
+    for (const email of [
+      `o'brien+tag@${instance.slug}.test`,
+      `first.last@mail.${instance.slug}.test`,
+      `josé@${instance.slug}.test`,
+      `a_b-c@sub-domain.${instance.slug}.test`,
+    ]) {
       expect((await createUser(deps, { instanceSlug: instance.slug, email, role: 'member', password: null })).email).toBe(email);
     }
   });
@@ -92,12 +126,19 @@ describe.each(engines())('look-alike and ambiguous email addresses on %s', (engi
     const { instance } = await givenInstance(deps);
     const slug = uniqueSlug('n');
     const insert = (id: string, email: string) =>
-      sql`insert into users (id, instance_id, email, email_key, name, role, status) values (${id}, ${instance.id}, ${email}, ${email.toLowerCase()}, 'Old', 'member', 'active')`.execute(database.db);
+      sql`insert into users (id, instance_id, email, email_key, name, role, status) values (${id}, ${instance.id}, ${email}, ${email.toLowerCase()}, 'Old', 'member', 'active')`.execute(
+        database.db,
+      );
     await insert(`${slug}-1`, `ZOE\u0308@${slug}.test`);
     await insert(`${slug}-2`, `zo\u00eb.two@${slug}.test`);
     await insert(`${slug}-3`, `zoe\u0308.two@${slug}.test`);
     await normaliseEmails(database.db);
-    const rows = await database.db.selectFrom('users').select(['id', 'email', 'email_key']).where('id', 'like', `${slug}-%`).orderBy('id').execute();
+    const rows = await database.db
+      .selectFrom('users')
+      .select(['id', 'email', 'email_key'])
+      .where('id', 'like', `${slug}-%`)
+      .orderBy('id')
+      .execute();
     expect(rows).toEqual([
       { id: `${slug}-1`, email: `ZO\u00cb@${slug}.test`, email_key: `zo\u00eb@${slug}.test` },
       { id: `${slug}-2`, email: `zo\u00eb.two@${slug}.test`, email_key: `zo\u00eb.two@${slug}.test` },

@@ -53,11 +53,23 @@ describe.each(engines())('enforced 2FA setup reaches existing sessions on %s', (
 
   it('drops the password-only sessions of the admin who enforced, another admin and a member to setup at once', async () => {
     const { instance, admin } = await givenInstance(deps, 'enterprise');
-    const other = await createUser(deps, { instanceSlug: instance.slug, email: `other@${instance.slug}.test`, name: 'Otto Admin', role: 'admin', password: PASSWORD });
+    const other = await createUser(deps, {
+      instanceSlug: instance.slug,
+      email: `other@${instance.slug}.test`,
+      name: 'Otto Admin',
+      role: 'admin',
+      password: PASSWORD,
+    });
     const member = await givenUser(deps, instance);
-    const [adminClient, otherClient, memberClient] = [await loggedIn(instance.slug, admin.email), await loggedIn(instance.slug, other.email), await loggedIn(instance.slug, member.email)];
+    const [adminClient, otherClient, memberClient] = [
+      await loggedIn(instance.slug, admin.email),
+      await loggedIn(instance.slug, other.email),
+      await loggedIn(instance.slug, member.email),
+    ];
 
-    expect((await put(adminClient, '/api/v1/admin/password-policy', { twoFactor: { autoEnable: true, enforceSetup: true } })).statusCode).toBe(200);
+    expect(
+      (await put(adminClient, '/api/v1/admin/password-policy', { twoFactor: { autoEnable: true, enforceSetup: true } })).statusCode,
+    ).toBe(200);
 
     for (const client of [adminClient, otherClient, memberClient]) await expectNoRights(client, member.id);
     // Nothing those requests tried happened: enforcement is still on, the member is still a member.
@@ -65,7 +77,10 @@ describe.each(engines())('enforced 2FA setup reaches existing sessions on %s', (
       await setUpAndContinue(client);
       deps.clock.advanceSeconds(30);
     }
-    expect((await adminClient.get('/api/v1/admin/password-policy')).json().twoFactor).toMatchObject({ autoEnable: true, enforceSetup: true });
+    expect((await adminClient.get('/api/v1/admin/password-policy')).json().twoFactor).toMatchObject({
+      autoEnable: true,
+      enforceSetup: true,
+    });
     expect((await adminClient.get(`/api/v1/admin/users?q=${encodeURIComponent(member.email)}`)).json().users[0].role).toBe('member');
   });
 
@@ -74,7 +89,13 @@ describe.each(engines())('enforced 2FA setup reaches existing sessions on %s', (
     const member = await givenUser(deps, instance);
     const [adminClient, memberClient] = [await loggedIn(instance.slug, admin.email), await loggedIn(instance.slug, member.email)];
     const deadline = new Date(deps.clock.now().getTime() + 20 * 60 * 1000).toISOString();
-    expect((await put(adminClient, '/api/v1/admin/password-policy', { twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: deadline } })).statusCode).toBe(200);
+    expect(
+      (
+        await put(adminClient, '/api/v1/admin/password-policy', {
+          twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: deadline },
+        })
+      ).statusCode,
+    ).toBe(200);
     deps.clock.advanceSeconds(15 * 60);
     for (const client of [adminClient, memberClient]) expect((await client.get('/api/v1/me')).statusCode).toBe(200);
     deps.clock.advanceSeconds(6 * 60);
@@ -86,7 +107,13 @@ describe.each(engines())('enforced 2FA setup reaches existing sessions on %s', (
     const member = await givenUser(deps, instance);
     const adminClient = await loggedIn(instance.slug, admin.email);
     const deadline = new Date(deps.clock.now().getTime() + 20 * 60 * 1000).toISOString();
-    expect((await put(adminClient, '/api/v1/admin/password-policy', { twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: deadline } })).statusCode).toBe(200);
+    expect(
+      (
+        await put(adminClient, '/api/v1/admin/password-policy', {
+          twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: deadline },
+        })
+      ).statusCode,
+    ).toBe(200);
     const memberClient = new Client(app);
     expect((await memberClient.login(instance.slug, member.email, PASSWORD)).json()).toMatchObject({ next: 'setup', canPostpone: true });
     expect((await memberClient.post('/api/v1/auth/postpone')).json()).toEqual({ next: 'done' });
@@ -102,7 +129,13 @@ describe.each(engines())('enforced 2FA setup reaches existing sessions on %s', (
     const member = await givenUser(deps, instance);
     const adminClient = await loggedIn(instance.slug, admin.email);
     const deadline = new Date(deps.clock.now().getTime() + 24 * 60 * 60 * 1000).toISOString();
-    expect((await put(adminClient, '/api/v1/admin/password-policy', { twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: deadline } })).statusCode).toBe(200);
+    expect(
+      (
+        await put(adminClient, '/api/v1/admin/password-policy', {
+          twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: deadline },
+        })
+      ).statusCode,
+    ).toBe(200);
     const memberClient = new Client(app);
     for (let i = 0; i < 2; i += 1) {
       await memberClient.login(instance.slug, member.email, PASSWORD);

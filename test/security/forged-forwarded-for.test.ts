@@ -45,7 +45,15 @@ describe.each(engines())('forged X-Forwarded-For (%s)', (engine) => {
   });
 
   it('falls back to the socket address when the believed entry is not an IP address', async () => {
-    for (const forged of ['not-an-ip', '<script>alert(1)</script>', '203.0.113.9.1', '999.1.1.1', 'unknown', '203.0.113.9:4711', "' or 1=1 --"]) {
+    for (const forged of [
+      'not-an-ip',
+      '<script>alert(1)</script>',
+      '203.0.113.9.1',
+      '999.1.1.1',
+      'unknown',
+      '203.0.113.9:4711',
+      "' or 1=1 --",
+    ]) {
       expect(await sessionIp(proxied, '127.0.0.1', forged), forged).toBe('127.0.0.1');
     }
   });
@@ -70,7 +78,13 @@ describe.each(engines())('forged X-Forwarded-For (%s)', (engine) => {
   it('writes the same checked address into the audit log', async () => {
     const { instance, admin } = await givenInstance(deps);
     const headers = { origin: ORIGIN, 'x-forwarded-for': 'not-an-ip' };
-    const login = await proxied.inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '127.0.0.1', headers, payload: { instance: instance.slug, email: admin.email, password: PASSWORD } });
+    const login = await proxied.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: '127.0.0.1',
+      headers,
+      payload: { instance: instance.slug, email: admin.email, password: PASSWORD },
+    });
     const cookie = String(login.headers['set-cookie']).split(';')[0]!;
     const invite = await proxied.inject({
       method: 'POST',
@@ -80,7 +94,12 @@ describe.each(engines())('forged X-Forwarded-For (%s)', (engine) => {
       payload: { email: `new@${uniqueSlug()}.test`, name: 'New Person', role: 'member' },
     });
     expect(invite.statusCode).toBe(201);
-    const event = await database.db.selectFrom('audit_events').select('ip').where('instance_id', '=', instance.id).where('action', '=', 'user.invited').executeTakeFirstOrThrow();
+    const event = await database.db
+      .selectFrom('audit_events')
+      .select('ip')
+      .where('instance_id', '=', instance.id)
+      .where('action', '=', 'user.invited')
+      .executeTakeFirstOrThrow();
     expect(event.ip).toBe('127.0.0.1');
   });
 });

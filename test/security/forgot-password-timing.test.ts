@@ -55,7 +55,15 @@ describe.each(engines())('forgot password on %s', (engine) => {
     // The request's process ends here; another one, with its own worker, finds the request. A
     // worker that dies in the middle of the work (here: while sealing the mail) leaves it queued.
     const next = await testDeps(database);
-    const dying = { ...next, secretBox: { ...next.secretBox, seal: () => { throw new Error('the process died here'); } } };
+    const dying = {
+      ...next,
+      secretBox: {
+        ...next.secretBox,
+        seal: () => {
+          throw new Error('the process died here');
+        },
+      },
+    };
     await expect(processPasswordResetRequests(dying)).rejects.toThrow('the process died here');
     const mails = (await deliveredTo(next, admin.email)).filter((m) => m.subject.startsWith('Reset your'));
     expect(mails).toHaveLength(1);

@@ -37,16 +37,25 @@ describe.each(engines())('the argon2id queue under a burst from one address on %
     };
     const app = await testApp({ ...deps, hasher: held });
     const login = (ip: string, email: string, password: string) =>
-      new Client(app).request({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: ip, payload: { instance: instance.slug, email, password } });
+      new Client(app).request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: ip,
+        payload: { instance: instance.slug, email, password },
+      });
     const attacker = `198.19.${randomInt(256)}.${1 + randomInt(254)}`;
     const burst = Array.from({ length: 20 }, (_, i) => login(attacker, `guess-${i}@${instance.slug}.test`, 'Summer2026!!'));
     const refused = await arrived(burst, 17);
     expect(refused).toHaveLength(17);
-    expect(refused.every((r) => r.statusCode === 429 && errorCode(r) === 'rate_limited' && Number(r.headers['retry-after']) > 0)).toBe(true);
+    expect(refused.every((r) => r.statusCode === 429 && errorCode(r) === 'rate_limited' && Number(r.headers['retry-after']) > 0)).toBe(
+      true,
+    );
 
     const owner = login(`198.20.${randomInt(256)}.${1 + randomInt(254)}`, admin.email, PASSWORD);
     // Two more addresses: the queue (1 running + 4 waiting) has one place left, then it is full.
-    const others = [0, 1, 2].map((i) => login(`198.21.${randomInt(256)}.${1 + randomInt(254)}`, `other-${i}@${instance.slug}.test`, 'Other2026!!'));
+    const others = [0, 1, 2].map((i) =>
+      login(`198.21.${randomInt(256)}.${1 + randomInt(254)}`, `other-${i}@${instance.slug}.test`, 'Other2026!!'),
+    );
     const busy = await arrived(others, 2);
     expect(busy).toHaveLength(2);
     expect(busy.every((r) => r.statusCode === 503 && errorCode(r) === 'server_busy' && Number(r.headers['retry-after']) > 0)).toBe(true);

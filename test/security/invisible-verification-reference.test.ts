@@ -22,16 +22,23 @@ describe.each(engines())('a support verification of invisible characters on %s',
   useTestApp(engine, (t) => ({ database, deps, app } = t));
 
   async function operatorAndAdmin() {
-    const operator = await createOperator(deps, { email: `op-${randomBytes(4).toString('hex')}@vendor.test`, name: 'Olga Operator', password: OPERATOR_PASSWORD });
+    const operator = await createOperator(deps, {
+      email: `op-${randomBytes(4).toString('hex')}@vendor.test`,
+      name: 'Olga Operator',
+      password: OPERATOR_PASSWORD,
+    });
     const client = new Client(app);
     await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD });
     const { secret } = (await client.post('/api/v1/auth/setup')).json();
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
     const { instance, admin } = await givenInstance(deps);
     const adminClient = new Client(app);
     await adminClient.login(instance.slug, admin.email, PASSWORD);
     await enrolTotp(adminClient, deps);
-    const reset = (verification: object) => client.post(`/api/v1/support/instances/${instance.slug}/users/${admin.id}/two-factor/reset`, { verification });
+    const reset = (verification: object) =>
+      client.post(`/api/v1/support/instances/${instance.slug}/users/${admin.id}/two-factor/reset`, { verification });
     return { admin, reset };
   }
 
@@ -46,7 +53,11 @@ describe.each(engines())('a support verification of invisible characters on %s',
   ])('refuses a reference of only %s and changes nothing', async (_name, reference) => {
     const { admin, reset } = await operatorAndAdmin();
     const response = await reset({ method: 'video_call', reference });
-    expect([response.statusCode, errorCode(response), response.json().error.field]).toEqual([400, 'invalid_request', 'verification.reference']);
+    expect([response.statusCode, errorCode(response), response.json().error.field]).toEqual([
+      400,
+      'invalid_request',
+      'verification.reference',
+    ]);
     expect(await totpRows(admin.id)).toHaveLength(1);
   });
 
@@ -62,9 +73,22 @@ describe.each(engines())('a support verification of invisible characters on %s',
   it('accepts a visible reference with invisible padding, and stores it NFC without the padding', async () => {
     const { admin, reset } = await operatorAndAdmin();
     // "Zoë" with a combining diaeresis (NFD), wrapped in zero-width spaces; notes with line breaks are fine.
-    const response = await reset({ method: 'video_call', reference: '\u200bZoe\u0308-42\u200b', notes: 'Called back.\nMatched the photo.' });
+    const response = await reset({
+      method: 'video_call',
+      reference: '\u200bZoe\u0308-42\u200b',
+      notes: 'Called back.\nMatched the photo.',
+    });
     expect(response.statusCode).toBe(204);
-    const event = await database.db.selectFrom('audit_events').select('details').where('target_id', '=', admin.id).where('action', '=', 'two_factor.reset').executeTakeFirstOrThrow();
-    expect((event.details as { verification: unknown }).verification).toEqual({ method: 'video_call', reference: 'Zo\u00eb-42', notes: 'Called back.\nMatched the photo.' });
+    const event = await database.db
+      .selectFrom('audit_events')
+      .select('details')
+      .where('target_id', '=', admin.id)
+      .where('action', '=', 'two_factor.reset')
+      .executeTakeFirstOrThrow();
+    expect((event.details as { verification: unknown }).verification).toEqual({
+      method: 'video_call',
+      reference: 'Zo\u00eb-42',
+      notes: 'Called back.\nMatched the photo.',
+    });
   });
 });

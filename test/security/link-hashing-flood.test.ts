@@ -63,7 +63,8 @@ describe.each(engines())('argon2id work bought with one password link on %s', (e
     await adminClient.post('/api/v1/admin/users', { email, name: 'Fay Flood', role: 'member' });
     const token = tokenIn((await deliveredTo(deps, email))[0]!.text);
     const client = new Client(app);
-    for (let i = 0; i < 5; i += 1) expect(errorCode(await client.post('/api/v1/auth/invitation', { token, password: 'password' }))).toBe('weak_password');
+    for (let i = 0; i < 5; i += 1)
+      expect(errorCode(await client.post('/api/v1/auth/invitation', { token, password: 'password' }))).toBe('weak_password');
     const hashed = countHashing();
     expect(errorCode(await client.post('/api/v1/auth/invitation', { token, password: 'fay picks a long password' }))).toBe('rate_limited');
     expect(hashed()).toBe(0);
@@ -73,7 +74,9 @@ describe.each(engines())('argon2id work bought with one password link on %s', (e
     const { token } = await resetLink();
     const flooder = new Client(app);
     for (let i = 0; i < 50; i += 1) {
-      expect(errorCode(await flooder.post('/api/v1/auth/reset', { token: `guess${i}`, password: 'a good new password here' }))).toBe('forbidden');
+      expect(errorCode(await flooder.post('/api/v1/auth/reset', { token: `guess${i}`, password: 'a good new password here' }))).toBe(
+        'forbidden',
+      );
     }
     const hashed = countHashing();
     const refused = await flooder.post('/api/v1/auth/reset', { token, password: 'a good new password here' });

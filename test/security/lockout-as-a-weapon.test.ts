@@ -21,7 +21,8 @@ describe.each(engines())('lockout as a weapon on %s', (engine) => {
 
   const strangerLocks = async (url: string, body: object) => {
     const stranger = new Client(app);
-    for (let i = 0; i < ACCOUNT_POLICY.lockFrom; i += 1) expect(errorCode(await stranger.post(url, { ...body, password: `guess number ${i}!` }))).toBe('invalid_credentials');
+    for (let i = 0; i < ACCOUNT_POLICY.lockFrom; i += 1)
+      expect(errorCode(await stranger.post(url, { ...body, password: `guess number ${i}!` }))).toBe('invalid_credentials');
     return stranger;
   };
 
@@ -42,7 +43,8 @@ describe.each(engines())('lockout as a weapon on %s', (engine) => {
     const owner = new Client(app);
     await owner.login(instance.slug, admin.email, PASSWORD);
     const secret = await enrolTotp(owner, deps);
-    for (let i = 0; i < ACCOUNT_POLICY.lockFrom; i += 1) expect(errorCode(await owner.login(instance.slug, admin.email, `my typo ${i}!!`))).toBe('invalid_credentials');
+    for (let i = 0; i < ACCOUNT_POLICY.lockFrom; i += 1)
+      expect(errorCode(await owner.login(instance.slug, admin.email, `my typo ${i}!!`))).toBe('invalid_credentials');
     const locked = await owner.login(instance.slug, admin.email, PASSWORD);
     expect([locked.statusCode, errorCode(locked), locked.headers['retry-after']]).toEqual([423, 'locked', '60']);
     // The account key did not count the browser's failures: another browser still gets to the code.
@@ -54,17 +56,25 @@ describe.each(engines())('lockout as a weapon on %s', (engine) => {
   });
 
   it('keeps a support operator’s own browser out of a stranger’s lock, still asking for the code', async () => {
-    const operator = await createOperator(deps, { email: `op-${randomBytes(4).toString('hex')}@vendor.test`, name: 'Olga Operator', password: OPERATOR_PASSWORD });
+    const operator = await createOperator(deps, {
+      email: `op-${randomBytes(4).toString('hex')}@vendor.test`,
+      name: 'Olga Operator',
+      password: OPERATOR_PASSWORD,
+    });
     const browser = new Client(app);
     await browser.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD });
     const { secret } = (await browser.post('/api/v1/auth/setup')).json();
-    expect((await browser.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await browser.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
     deps.clock.advanceSeconds(30);
     // The 2FA login (here the first one, with the setup) gave the browser its device token; later
     // logins keep that one instead of adding another.
     const devices = () => [...browser.cookies.keys()].filter((name) => name.startsWith('keyward_device_'));
     expect(devices()).toHaveLength(1);
-    expect((await browser.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json().next).toBe('verify');
+    expect((await browser.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json().next).toBe(
+      'verify',
+    );
     expect((await browser.post('/api/v1/support/verify', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
     expect(devices()).toHaveLength(1);
     deps.clock.advanceSeconds(30);
@@ -72,12 +82,17 @@ describe.each(engines())('lockout as a weapon on %s', (engine) => {
     const stranger = await strangerLocks('/api/v1/support/login', { email: operator.email });
     expect(errorCode(await stranger.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD }))).toBe('locked');
     // The device token never skips the code.
-    expect((await browser.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json()).toEqual({ next: 'verify', methods: ['totp'] });
+    expect((await browser.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json()).toEqual({
+      next: 'verify',
+      methods: ['totp'],
+    });
     expect((await browser.post('/api/v1/support/verify', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
     // Its own failures lock it.
     deps.clock.advanceSeconds(30);
     for (let i = 0; i < ACCOUNT_POLICY.lockFrom; i += 1) {
-      expect(errorCode(await browser.post('/api/v1/support/login', { email: operator.email, password: `typo ${i} of mine!` }))).toBe('invalid_credentials');
+      expect(errorCode(await browser.post('/api/v1/support/login', { email: operator.email, password: `typo ${i} of mine!` }))).toBe(
+        'invalid_credentials',
+      );
     }
     expect(errorCode(await browser.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD }))).toBe('locked');
   });

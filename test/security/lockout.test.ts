@@ -17,7 +17,8 @@ describe('lockout', () => {
 
   // Each test comes from its own address, so the per-IP counter of one test never trips another.
   const newIp = () => `100.${64 + randomInt(64)}.${randomInt(256)}.${1 + randomInt(254)}`;
-  const loginFrom = (ip: string, body: object) => new Client(app).request({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: ip, payload: body });
+  const loginFrom = (ip: string, body: object) =>
+    new Client(app).request({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: ip, payload: body });
   const mailTo = async (to: string) => (await deliveredTo(deps, to)).filter((m) => m.subject.includes('locked'));
 
   it('locks the password after 5 failures in a row, refuses even the right password, unlocks after the delay, and emails the user', async () => {
@@ -44,10 +45,18 @@ describe('lockout', () => {
     const counted = { verify: 0, dummy: 0 };
     const countingApp = await testApp({
       ...deps,
-      hasher: { ...deps.hasher, verify: (...args: Parameters<typeof deps.hasher.verify>) => ((counted.verify += 1), deps.hasher.verify(...args)) },
+      hasher: {
+        ...deps.hasher,
+        verify: (...args: Parameters<typeof deps.hasher.verify>) => ((counted.verify += 1), deps.hasher.verify(...args)),
+      },
     });
     const guesses = Array.from({ length: 30 }, (_, i) =>
-      new Client(countingApp).request({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: newIp(), payload: { instance: instance.slug, email: admin.email, password: `guess number ${i}!` } }),
+      new Client(countingApp).request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: newIp(),
+        payload: { instance: instance.slug, email: admin.email, password: `guess number ${i}!` },
+      }),
     );
     const codes = (await Promise.all(guesses)).map((r) => errorCode(r));
     expect(codes.filter((c) => c === 'invalid_credentials')).toHaveLength(ACCOUNT_POLICY.lockFrom);
@@ -94,7 +103,12 @@ describe('lockout', () => {
     const ip = newIp();
     const attempt = async (code: string) => {
       const client = new Client(app);
-      await client.request({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: ip, payload: { instance: instance.slug, email: admin.email, password: PASSWORD } });
+      await client.request({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        remoteAddress: ip,
+        payload: { instance: instance.slug, email: admin.email, password: PASSWORD },
+      });
       return client.request({ method: 'POST', url: '/api/v1/auth/verify', remoteAddress: ip, payload: { code } });
     };
     const wrong = oathtool(secret, deps.clock.now()) === '000000' ? '111111' : '000000';
@@ -114,11 +128,20 @@ describe('lockout', () => {
     const key = passwordKey(instance.slug, admin.email.toLowerCase());
     await database.db
       .insertInto('throttles')
-      .values({ scope: key.scope, instance_slug: key.instanceSlug, subject: key.subject, failures: ACCOUNT_POLICY.hardLimit! - 1, last_failure_at: deps.clock.now(), decay_seconds: null })
+      .values({
+        scope: key.scope,
+        instance_slug: key.instanceSlug,
+        subject: key.subject,
+        failures: ACCOUNT_POLICY.hardLimit! - 1,
+        last_failure_at: deps.clock.now(),
+        decay_seconds: null,
+      })
       .execute();
     deps.clock.advanceSeconds(3601);
     const ip = newIp();
-    expect(errorCode(await loginFrom(ip, { instance: instance.slug, email: admin.email, password: 'wrong again!!' }))).toBe('invalid_credentials');
+    expect(errorCode(await loginFrom(ip, { instance: instance.slug, email: admin.email, password: 'wrong again!!' }))).toBe(
+      'invalid_credentials',
+    );
     deps.clock.advanceSeconds(7 * 24 * 3600);
     expect(errorCode(await loginFrom(ip, { instance: instance.slug, email: admin.email, password: PASSWORD }))).toBe('locked');
     const mails = await mailTo(admin.email);
@@ -135,9 +158,13 @@ describe('lockout', () => {
     expect(limited.statusCode).toBe(429);
     expect(errorCode(limited)).toBe('rate_limited');
     expect(limited.headers['retry-after']).toBe('60');
-    expect(errorCode(await loginFrom(newIp(), { instance: instance.slug, email: `other@${instance.slug}.test`, password: 'Summer2026!!' }))).toBe('invalid_credentials');
+    expect(
+      errorCode(await loginFrom(newIp(), { instance: instance.slug, email: `other@${instance.slug}.test`, password: 'Summer2026!!' })),
+    ).toBe('invalid_credentials');
     deps.clock.advanceSeconds(3601);
-    expect(errorCode(await loginFrom(ip, { instance: instance.slug, email: `other@${instance.slug}.test`, password: 'Summer2026!!' }))).toBe('invalid_credentials');
+    expect(
+      errorCode(await loginFrom(ip, { instance: instance.slug, email: `other@${instance.slug}.test`, password: 'Summer2026!!' })),
+    ).toBe('invalid_credentials');
   });
 
   it('is not reset by another account’s success from the same address', async () => {

@@ -28,7 +28,8 @@ describe.each(engines())('login notices on %s', (engine) => {
     const attacker = new Client(app);
     expect((await attacker.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');
     const wrong = oathtool(secret, deps.clock.now()) === '000000' ? '111111' : '000000';
-    for (let i = 0; i < 3; i += 1) expect(errorCode(await attacker.post('/api/v1/auth/verify', { code: wrong }))).toBe('invalid_credentials');
+    for (let i = 0; i < 3; i += 1)
+      expect(errorCode(await attacker.post('/api/v1/auth/verify', { code: wrong }))).toBe('invalid_credentials');
     const mails = await mailsTo(admin.email, 'then a wrong code');
     expect(mails).toHaveLength(1);
     expect(mails[0]!.text).toContain(attacker.ip);
@@ -42,8 +43,22 @@ describe.each(engines())('login notices on %s', (engine) => {
   it('mails the user when a login completes from a new location, not from a known one', async () => {
     const { instance, admin, secret } = await enrolled();
     const traveller = new Client(app);
-    expect((await traveller.request({ method: 'POST', url: '/api/v1/auth/login', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0' }, payload: { instance: instance.slug, email: admin.email, password: PASSWORD } })).json().next).toBe('verify');
-    const verified = await traveller.request({ method: 'POST', url: '/api/v1/auth/verify', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0' }, payload: { code: oathtool(secret, deps.clock.now()) } });
+    expect(
+      (
+        await traveller.request({
+          method: 'POST',
+          url: '/api/v1/auth/login',
+          headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0' },
+          payload: { instance: instance.slug, email: admin.email, password: PASSWORD },
+        })
+      ).json().next,
+    ).toBe('verify');
+    const verified = await traveller.request({
+      method: 'POST',
+      url: '/api/v1/auth/verify',
+      headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0' },
+      payload: { code: oathtool(secret, deps.clock.now()) },
+    });
     expect(verified.json()).toEqual({ next: 'done' });
     const mails = await mailsTo(admin.email, 'New sign-in');
     expect(mails).toHaveLength(1);

@@ -76,7 +76,10 @@ describe.each(engines())('the mailbox alone after a 2FA reset on %s', (engine) =
     const adminClient = new Client(app);
     await adminClient.login(instance.slug, admin.email, PASSWORD);
     const member = await givenUser(deps, instance);
-    expect((await adminClient.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } } })).statusCode).toBe(200);
+    expect(
+      (await adminClient.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } } }))
+        .statusCode,
+    ).toBe(200);
     await forgot(instance.slug, member.email);
     const [mail] = await resetMails(deps, member.email);
     expect(mail!.text).not.toMatch(LINK);
@@ -93,14 +96,19 @@ describe.each(engines())('the mailbox alone after a 2FA reset on %s', (engine) =
     await enrolTotp(adminClient, deps);
     await forgot(instance.slug, admin.email);
     const adminToken = LINK.exec((await resetMails(deps, admin.email))[0]!.text)![1]!;
-    expect(errorCode(await new Client(app).post('/api/v1/auth/reset', { token: adminToken, password: 'a brand new password' }))).toBe('invalid_request');
+    expect(errorCode(await new Client(app).post('/api/v1/auth/reset', { token: adminToken, password: 'a brand new password' }))).toBe(
+      'invalid_request',
+    );
   });
 
   it('keeps invitations working under auto-enable: the administrator created the account for that mailbox', async () => {
     const { instance, admin } = await givenInstance(deps, 'enterprise');
     const adminClient = new Client(app);
     await adminClient.login(instance.slug, admin.email, PASSWORD);
-    expect((await adminClient.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } } })).statusCode).toBe(200);
+    expect(
+      (await adminClient.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } } }))
+        .statusCode,
+    ).toBe(200);
     const email = `invited-${instance.slug}@example.test`;
     expect((await adminClient.post('/api/v1/admin/users', { email, name: 'Ivy Invited', role: 'member' })).statusCode).toBe(201);
     const token = /#token=([A-Za-z0-9_-]+)/.exec((await deliveredTo(deps, email))[0]!.text)![1]!;

@@ -64,7 +64,10 @@ describe.each(engines())('recovery of a pending user by mailbox and administrato
     const info = await new Client(app).post('/api/v1/auth/password-link', { purpose: 'reset', token });
     expect(info.json()).toMatchObject({ recoveryCodeRequired: true });
 
-    for (const body of [{ token, password: NEW_PASSWORD }, { token, password: NEW_PASSWORD, recoveryCode: 'ABCD-EFGH-JKLM-NPQR' }]) {
+    for (const body of [
+      { token, password: NEW_PASSWORD },
+      { token, password: NEW_PASSWORD, recoveryCode: 'ABCD-EFGH-JKLM-NPQR' },
+    ]) {
       const refused = await reset(body);
       expect(refused.statusCode).toBe(403);
       expect(errorCode(refused)).toBe('admin_recovery_required');
@@ -128,7 +131,9 @@ describe.each(engines())('recovery of a pending user by mailbox and administrato
     const { instance, member, adminClient } = await pendingMember();
     const { code } = (await startRecovery(adminClient, member.id)).json();
     const token = await tokenOf(member.email);
-    const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => reset({ token, password: `${NEW_PASSWORD} number ${i}`, recoveryCode: code })));
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => reset({ token, password: `${NEW_PASSWORD} number ${i}`, recoveryCode: code })),
+    );
     const statuses = answers.map((a) => a.statusCode);
     expect(statuses.filter((s) => s === 204)).toHaveLength(1);
     expect(answers.filter((a) => a.statusCode !== 204).map(errorCode)).toEqual(Array(3).fill('forbidden'));

@@ -28,14 +28,19 @@ describe.each(engines())('parallel postponements on %s', (engine) => {
     const clients: Client[] = [];
     for (let i = 0; i < LOGINS; i += 1) {
       const client = new Client(app);
-      expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toMatchObject({ next: 'setup', canPostpone: true, postponesLeft: LIMIT });
+      expect((await client.login(instance.slug, member.email, PASSWORD)).json()).toMatchObject({
+        next: 'setup',
+        canPostpone: true,
+        postponesLeft: LIMIT,
+      });
       clients.push(client);
     }
     return { member, clients };
   }
 
   const postponements = async (userId: string) =>
-    (await database.db.selectFrom('users').select('setup_postponements').where('id', '=', userId).executeTakeFirstOrThrow()).setup_postponements;
+    (await database.db.selectFrom('users').select('setup_postponements').where('id', '=', userId).executeTakeFirstOrThrow())
+      .setup_postponements;
 
   it(`grants at most ${LIMIT} of ${LOGINS} postponements sent at once, refuses the rest with setup_enforced, and counts only the granted`, async () => {
     const { member, clients } = await memberAtSetup();

@@ -61,7 +61,11 @@ describe.each(engines())('the session cookie lives as long as its session (%s)',
   });
 
   it('gives an operator’s login at setup 10 minutes, the session 2 hours, and a step-up what is left', async () => {
-    const operator = await createOperator(deps, { email: `op-${randomBytes(4).toString('hex')}@vendor.test`, name: 'Olga Operator', password: OPERATOR_PASSWORD });
+    const operator = await createOperator(deps, {
+      email: `op-${randomBytes(4).toString('hex')}@vendor.test`,
+      name: 'Olga Operator',
+      password: OPERATOR_PASSWORD,
+    });
     const client = new Client(app);
     const atSetup = await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD });
     expect(atSetup.json().next).toBe('setup');

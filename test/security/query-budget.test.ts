@@ -63,7 +63,10 @@ describe.each(engines())('SQL statements per request on %s', (engine) => {
     expect((await client.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');
     expect(counter.count).toBe(3);
     counter.reset();
-    expect((await client.post('/api/v1/auth/verify', { code: '000000' === oathtool(secret, deps.clock.now()) ? '111111' : '000000' })).statusCode).toBe(401);
+    expect(
+      (await client.post('/api/v1/auth/verify', { code: '000000' === oathtool(secret, deps.clock.now()) ? '111111' : '000000' }))
+        .statusCode,
+    ).toBe(401);
     expect(counter.count).toBe(3);
     counter.reset();
     expect((await client.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });

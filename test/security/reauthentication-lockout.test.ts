@@ -36,7 +36,11 @@ describe.each(engines())('re-authentication under a stranger lock on %s', (engin
     const secret = await enrolTotp(owner, deps);
     await strangerLocks(instance.slug, member.email);
     const before = await failuresOf(ipKey(owner.ip));
-    const off = await owner.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) } });
+    const off = await owner.request({
+      method: 'PUT',
+      url: '/api/v1/me/two-factor',
+      payload: { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) },
+    });
     expect(off.statusCode).toBe(200);
     // A success gives the address its reserved attempt back: the address counts failures only.
     expect(await failuresOf(ipKey(owner.ip))).toBe(before);
@@ -50,10 +54,15 @@ describe.each(engines())('re-authentication under a stranger lock on %s', (engin
     const stolen = new Client(app);
     await stolen.login(instance.slug, member.email, PASSWORD);
     for (let i = 0; i < ACCOUNT_POLICY.lockFrom; i += 1) {
-      const guess = await stolen.post('/api/v1/auth/password', { currentPassword: `thief guess ${i}!`, newPassword: 'thief owns it now 2026' });
+      const guess = await stolen.post('/api/v1/auth/password', {
+        currentPassword: `thief guess ${i}!`,
+        newPassword: 'thief owns it now 2026',
+      });
       expect(errorCode(guess)).toBe('invalid_credentials');
     }
-    expect(errorCode(await stolen.post('/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'thief owns it now 2026' }))).toBe('locked');
+    expect(
+      errorCode(await stolen.post('/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'thief owns it now 2026' })),
+    ).toBe('locked');
     // The owner is told at the lock, and logs in elsewhere as before.
     expect((await deliveredTo(deps, member.email)).some((m) => /locked/i.test(m.subject))).toBe(true);
     expect((await new Client(app).login(instance.slug, member.email, PASSWORD)).json()).toEqual({ next: 'done' });
@@ -66,7 +75,9 @@ describe.each(engines())('re-authentication under a stranger lock on %s', (engin
     deps.clock.advanceSeconds(1);
     const owner = new Client(app);
     await owner.login(instance.slug, member.email, PASSWORD);
-    expect((await owner.post('/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'changed before the worker ran' })).json()).toEqual({ next: 'done' });
+    expect(
+      (await owner.post('/api/v1/auth/password', { currentPassword: PASSWORD, newPassword: 'changed before the worker ran' })).json(),
+    ).toEqual({ next: 'done' });
     // deliveredTo drains the worker, which handles the queued request only now.
     expect((await deliveredTo(deps, member.email)).filter((m) => m.subject.startsWith('Reset'))).toEqual([]);
   });

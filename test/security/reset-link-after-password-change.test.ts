@@ -41,6 +41,8 @@ describe.each(engines())('reset links after a password change on %s', (engine) =
     const invitation = tokenIn((await deliveredTo(deps, email))[0]!.text);
     const reset = await forgot(instance.slug, email);
     expect((await new Client(app).post('/api/v1/auth/reset', { token: reset, password: 'bo chose with the reset' })).statusCode).toBe(204);
-    expect(errorCode(await new Client(app).post('/api/v1/auth/invitation', { token: invitation, password: 'an old invitation again' }))).toBe('forbidden');
+    expect(
+      errorCode(await new Client(app).post('/api/v1/auth/invitation', { token: invitation, password: 'an old invitation again' })),
+    ).toBe('forbidden');
   });
 });

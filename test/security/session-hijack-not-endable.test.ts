@@ -80,7 +80,9 @@ describe.each(engines())('a hijacked session its owner can end, on %s', (engine)
     }
     // The cookie's id part is not an id of the list either.
     expect(errorCode(await sameInstance.request({ method: 'DELETE', url: `/api/v1/me/sessions/${cookieId}` }))).toBe('not_found');
-    expect(errorCode(await new Client(app).request({ method: 'DELETE', url: `/api/v1/me/sessions/${listed!.id}` }))).toBe('unauthenticated');
+    expect(errorCode(await new Client(app).request({ method: 'DELETE', url: `/api/v1/me/sessions/${listed!.id}` }))).toBe(
+      'unauthenticated',
+    );
     expect((await victim.get('/api/v1/me')).statusCode).toBe(200);
   });
 });

@@ -17,7 +17,11 @@ import { DomainError } from '../../src/domain/shared/errors.ts';
 /** Passwords of exactly n code points, on no blocklist. */
 const of = (n: number) => 'quiet otter ridge lamp'.slice(0, n);
 const tokenIn = (text: string) => /#token=([A-Za-z0-9_-]+)/.exec(text)![1]!;
-const codeOf = async (work: Promise<unknown>) => work.then(() => 'ok', (error: unknown) => (error instanceof DomainError ? error.code : String(error)));
+const codeOf = async (work: Promise<unknown>) =>
+  work.then(
+    () => 'ok',
+    (error: unknown) => (error instanceof DomainError ? error.code : String(error)),
+  );
 
 describe.each(engines())('the minimum length of a single-factor password on %s', (engine) => {
   let deps: TestDeps;
@@ -30,7 +34,11 @@ describe.each(engines())('the minimum length of a single-factor password on %s',
     await adminClient.login(instance.slug, admin.email, PASSWORD);
     // Enforcement reaches live sessions (issue 10 item 6): the admin sets up an app first.
     await enrolTotp(adminClient, deps);
-    const put = await adminClient.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true, enforceSetup: true } } });
+    const put = await adminClient.request({
+      method: 'PUT',
+      url: '/api/v1/admin/password-policy',
+      payload: { twoFactor: { autoEnable: true, enforceSetup: true } },
+    });
     expect(put.statusCode).toBe(200);
     return { instance, adminClient };
   }
@@ -41,7 +49,8 @@ describe.each(engines())('the minimum length of a single-factor password on %s',
     const client = new Client(app);
     await client.login(instance.slug, member.email, PASSWORD);
     expect((await client.get('/api/v1/me')).json().passwordMinLength).toBe(15);
-    const change = (newPassword: string, currentPassword = PASSWORD) => client.post('/api/v1/auth/password', { currentPassword, newPassword });
+    const change = (newPassword: string, currentPassword = PASSWORD) =>
+      client.post('/api/v1/auth/password', { currentPassword, newPassword });
     expect(errorCode(await change(of(14)))).toBe('weak_password');
     expect((await change(of(15))).statusCode).toBe(200);
     await enrolTotp(client, deps, of(15));
@@ -54,7 +63,9 @@ describe.each(engines())('the minimum length of a single-factor password on %s',
     const member = await givenUser(deps, instance);
     await new Client(app).post('/api/v1/auth/forgot', { instance: instance.slug, email: member.email });
     const token = tokenIn((await deliveredTo(deps, member.email)).find((m) => m.subject.startsWith('Reset'))!.text);
-    expect((await new Client(app).post('/api/v1/auth/password-link', { purpose: 'reset', token })).json()).toEqual({ passwordMinLength: 15 });
+    expect((await new Client(app).post('/api/v1/auth/password-link', { purpose: 'reset', token })).json()).toEqual({
+      passwordMinLength: 15,
+    });
     expect(errorCode(await new Client(app).post('/api/v1/auth/reset', { token, password: of(14) }))).toBe('weak_password');
     expect((await new Client(app).post('/api/v1/auth/reset', { token, password: of(15) })).statusCode).toBe(204);
     expect(errorCode(await new Client(app).post('/api/v1/auth/password-link', { purpose: 'reset', token }))).toBe('forbidden');
@@ -73,27 +84,42 @@ describe.each(engines())('the minimum length of a single-factor password on %s',
     const email = `second-${instance.slug}@example.test`;
     await adminClient.post('/api/v1/admin/users', { email, name: 'Sue Second', role: 'member' });
     const token = tokenIn((await deliveredTo(deps, email))[0]!.text);
-    expect((await new Client(app).post('/api/v1/auth/password-link', { purpose: 'invitation', token })).json()).toEqual({ passwordMinLength: 12 });
+    expect((await new Client(app).post('/api/v1/auth/password-link', { purpose: 'invitation', token })).json()).toEqual({
+      passwordMinLength: 12,
+    });
     expect((await new Client(app).post('/api/v1/auth/invitation', { token, password: of(12) })).statusCode).toBe(204);
   });
 
   it('asks 15 in the CLI user create and the import without 2FA, the policy minimum under enforced setup', async () => {
     const { instance } = await givenInstance(deps);
-    const create = (slug: string, password: string) => codeOf(createUser(deps, { instanceSlug: slug, email: `u-${uniqueSlug()}@example.test`, role: 'member', password }));
+    const create = (slug: string, password: string) =>
+      codeOf(createUser(deps, { instanceSlug: slug, email: `u-${uniqueSlug()}@example.test`, role: 'member', password }));
     expect(await create(instance.slug, of(14))).toBe('weak_password');
     expect(await create(instance.slug, of(15))).toBe('ok');
-    const report = await importUsers(deps, instance.slug, [{ line: 2, email: `i-${uniqueSlug()}@example.test`, name: 'Ian', role: 'member', password: of(14) }]);
+    const report = await importUsers(deps, instance.slug, [
+      { line: 2, email: `i-${uniqueSlug()}@example.test`, name: 'Ian', role: 'member', password: of(14) },
+    ]);
     expect(report.errors).toEqual([expect.objectContaining({ line: 2, field: 'password' })]);
 
     const enforced = await enforcing();
     expect(await create(enforced.instance.slug, of(12))).toBe('ok');
-    const imported = await importUsers(deps, enforced.instance.slug, [{ line: 2, email: `i-${uniqueSlug()}@example.test`, name: 'Ian', role: 'member', password: of(12) }]);
+    const imported = await importUsers(deps, enforced.instance.slug, [
+      { line: 2, email: `i-${uniqueSlug()}@example.test`, name: 'Ian', role: 'member', password: of(12) },
+    ]);
     expect(imported).toMatchObject({ created: 1, errors: [] });
   });
 
   it('asks 15 of the first administrator of a new instance', async () => {
     const slug = uniqueSlug();
-    const make = (password: string) => codeOf(createInstance(deps, { slug, name: `Instance ${slug}`, plan: 'professional', admin: { email: `admin@${slug}.test`, name: 'Ada', password } }));
+    const make = (password: string) =>
+      codeOf(
+        createInstance(deps, {
+          slug,
+          name: `Instance ${slug}`,
+          plan: 'professional',
+          admin: { email: `admin@${slug}.test`, name: 'Ada', password },
+        }),
+      );
     expect(await make(of(14))).toBe('weak_password');
     expect(await make(of(15))).toBe('ok');
   });

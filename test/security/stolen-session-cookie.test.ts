@@ -31,7 +31,8 @@ describe.each(engines())('a stolen session cookie on %s', (engine) => {
   }
   const put = (client: Client, payload: object) => client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload });
   const sealedSecret = async (userId: string) =>
-    (await database.db.selectFrom('totp_credentials').select('secret_sealed').where('user_id', '=', userId).executeTakeFirst())?.secret_sealed;
+    (await database.db.selectFrom('totp_credentials').select('secret_sealed').where('user_id', '=', userId).executeTakeFirst())
+      ?.secret_sealed;
 
   it('cannot turn 2FA off without the password and a current code in the request', async () => {
     const { admin, secret, stolen } = await freshTotpSession();
@@ -40,7 +41,9 @@ describe.each(engines())('a stolen session cookie on %s', (engine) => {
     expect(errorCode(noProof)).toBe('reauthentication_required');
     expect(errorCode(await put(stolen, { enabled: false, code: oathtool(secret, deps.clock.now()) }))).toBe('reauthentication_required');
     expect(errorCode(await put(stolen, { enabled: false, currentPassword: PASSWORD }))).toBe('reauthentication_required');
-    expect(errorCode(await put(stolen, { enabled: false, currentPassword: 'not the password!', code: oathtool(secret, deps.clock.now()) }))).toBe('invalid_credentials');
+    expect(
+      errorCode(await put(stolen, { enabled: false, currentPassword: 'not the password!', code: oathtool(secret, deps.clock.now()) })),
+    ).toBe('invalid_credentials');
     expect(await sealedSecret(admin.id)).toBeDefined();
     const off = await put(stolen, { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) });
     expect(off.json()).toEqual({ enabled: false, associated: false, status: 'off', enforced: false });
@@ -51,15 +54,25 @@ describe.each(engines())('a stolen session cookie on %s', (engine) => {
     const { admin, secret, stolen } = await freshTotpSession();
     expect(errorCode(await stolen.post('/api/v1/auth/setup'))).toBe('reauthentication_required');
     expect(errorCode(await stolen.post('/api/v1/auth/setup', { currentPassword: PASSWORD }))).toBe('reauthentication_required');
-    expect(errorCode(await stolen.post('/api/v1/auth/setup', { code: oathtool(secret, deps.clock.now()) }))).toBe('reauthentication_required');
-    expect(errorCode(await stolen.post('/api/v1/auth/setup', { currentPassword: 'not the password!', code: oathtool(secret, deps.clock.now()) }))).toBe('invalid_credentials');
+    expect(errorCode(await stolen.post('/api/v1/auth/setup', { code: oathtool(secret, deps.clock.now()) }))).toBe(
+      'reauthentication_required',
+    );
+    expect(
+      errorCode(
+        await stolen.post('/api/v1/auth/setup', { currentPassword: 'not the password!', code: oathtool(secret, deps.clock.now()) }),
+      ),
+    ).toBe('invalid_credentials');
     const before = await sealedSecret(admin.id);
     const setup = await stolen.post('/api/v1/auth/setup', { currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) });
     expect(setup.statusCode).toBe(200);
     // The code of that request is used up (RFC 6238 §5.2): it cannot start a second setup.
-    expect(errorCode(await stolen.post('/api/v1/auth/setup', { currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) }))).toBe('invalid_credentials');
+    expect(
+      errorCode(await stolen.post('/api/v1/auth/setup', { currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) })),
+    ).toBe('invalid_credentials');
     deps.clock.advanceSeconds(30);
-    expect((await stolen.post('/api/v1/auth/setup/confirm', { code: oathtool(setup.json().secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await stolen.post('/api/v1/auth/setup/confirm', { code: oathtool(setup.json().secret, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
     expect(await sealedSecret(admin.id)).not.toEqual(before);
   });
 
@@ -83,18 +96,27 @@ describe.each(engines())('a stolen session cookie on %s', (engine) => {
     expect((await client.login(instance.slug, member.email, PASSWORD)).json().next).toBe('setup');
     const setup = await client.post('/api/v1/auth/setup');
     expect(setup.statusCode).toBe(200);
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(setup.json().secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(setup.json().secret, deps.clock.now()) })).json()).toEqual({
+      next: 'done',
+    });
   });
 
   it('counts wrong passwords on a key of the session: guessing locks it, even the right one', async () => {
     const { instance, admin, secret, stolen } = await freshTotpSession();
     for (let i = 0; i < ACCOUNT_POLICY.lockFrom; i += 1) {
-      expect(errorCode(await stolen.post('/api/v1/auth/setup', { currentPassword: `guess ${i} of many!`, code: '000000' }))).toBe('invalid_credentials');
+      expect(errorCode(await stolen.post('/api/v1/auth/setup', { currentPassword: `guess ${i} of many!`, code: '000000' }))).toBe(
+        'invalid_credentials',
+      );
     }
-    expect(errorCode(await put(stolen, { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) }))).toBe('locked');
+    expect(errorCode(await put(stolen, { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) }))).toBe(
+      'locked',
+    );
     // On a key of the stolen session, not the account's: strangers cannot lock the owner's own
     // re-authentication, and the thief's guesses do not lock the owner's logins elsewhere.
-    expect((await new Client(app).login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'verify', methods: ['totp', 'backup_code'] });
+    expect((await new Client(app).login(instance.slug, admin.email, PASSWORD)).json()).toEqual({
+      next: 'verify',
+      methods: ['totp', 'backup_code'],
+    });
     expect(await sealedSecret(admin.id)).toBeDefined();
   });
 });

@@ -17,7 +17,13 @@ describe.each(engines())('a replayed TOTP code in the audit log on %s', (engine)
   useTestApp(engine, (t) => ({ database, deps, app } = t));
 
   const failures = (userId: string) =>
-    database.db.selectFrom('audit_events').select(['details']).where('target_id', '=', userId).where('action', '=', 'login.failed').orderBy('id').execute();
+    database.db
+      .selectFrom('audit_events')
+      .select(['details'])
+      .where('target_id', '=', userId)
+      .where('action', '=', 'login.failed')
+      .orderBy('id')
+      .execute();
 
   it('is logged with reason "replayed", still counted, while a wrong code is a plain failure', async () => {
     const { instance, admin } = await givenInstance(deps);
@@ -31,7 +37,9 @@ describe.each(engines())('a replayed TOTP code in the audit log on %s', (engine)
 
     const attacker = new Client(app);
     expect((await attacker.login(instance.slug, admin.email, PASSWORD)).json().next).toBe('verify');
-    expect(errorCode(await attacker.post('/api/v1/auth/verify', { code: code === '000000' ? '111111' : '000000' }))).toBe('invalid_credentials');
+    expect(errorCode(await attacker.post('/api/v1/auth/verify', { code: code === '000000' ? '111111' : '000000' }))).toBe(
+      'invalid_credentials',
+    );
     expect(errorCode(await attacker.post('/api/v1/auth/verify', { code }))).toBe('invalid_credentials');
     const logged = (await failures(admin.id)).map((row) => row.details as Record<string, unknown>);
     expect(logged).toEqual([

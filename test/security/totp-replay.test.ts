@@ -37,7 +37,9 @@ describe.each(engines())('TOTP replay and drift on %s', (engine) => {
     expect(replay.statusCode).toBe(401);
     expect(errorCode(replay)).toBe('invalid_credentials');
     // The previous step is inside the window but older than the last used one.
-    expect(errorCode(await second.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now(), -1) }))).toBe('invalid_credentials');
+    expect(errorCode(await second.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now(), -1) }))).toBe(
+      'invalid_credentials',
+    );
     deps.clock.advanceSeconds(30);
     expect((await second.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
   });
@@ -53,7 +55,13 @@ describe.each(engines())('TOTP replay and drift on %s', (engine) => {
   it('accepts one step of drift either way and nothing beyond', async () => {
     const { secret, atVerify } = await enrolledAdmin();
     // Each case in its own step window so replay protection stays out of the way.
-    for (const [offset, accepted] of [[2, false], [-2, false], [-10, false], [-1, true], [1, true]] as const) {
+    for (const [offset, accepted] of [
+      [2, false],
+      [-2, false],
+      [-10, false],
+      [-1, true],
+      [1, true],
+    ] as const) {
       deps.clock.advanceSeconds(90);
       const client = await atVerify();
       const response = await client.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now(), offset) });

@@ -22,7 +22,11 @@ describe.each(engines())('turning 2FA off on %s', (engine) => {
     const others = [new Client(app), new Client(app)];
     for (const other of others) await loginWithCode(other, deps, instance.slug, admin.email, secret);
     for (const other of others) expect((await other.get('/api/v1/me')).statusCode).toBe(200);
-    const off = await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) } });
+    const off = await client.request({
+      method: 'PUT',
+      url: '/api/v1/me/two-factor',
+      payload: { enabled: false, currentPassword: PASSWORD, code: oathtool(secret, deps.clock.now()) },
+    });
     expect(off.json().status).toBe('off');
     for (const other of others) expect(errorCode(await other.get('/api/v1/me'))).toBe('unauthenticated');
     expect((await client.get('/api/v1/me')).json().twoFactor.status).toBe('off');

@@ -21,14 +21,29 @@ describe.each(engines())('non-ASCII user agents (%s)', (engine) => {
   async function storedUserAgent(userAgent: string): Promise<{ session: string | null; audit: string | null }> {
     const { instance, admin } = await givenInstance(deps);
     const headers = { origin: ORIGIN, 'user-agent': userAgent };
-    const login = await app.inject({ method: 'POST', url: '/api/v1/auth/login', headers, payload: { instance: instance.slug, email: admin.email, password: PASSWORD } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers,
+      payload: { instance: instance.slug, email: admin.email, password: PASSWORD },
+    });
     expect(login.statusCode).toBe(200);
     const cookie = String(login.headers['set-cookie']).split(';')[0]!;
     const id = cookie.split('=')[1]!.split('.')[0]!;
-    const invite = await app.inject({ method: 'POST', url: '/api/v1/admin/users', headers: { ...headers, cookie }, payload: { email: `new@${uniqueSlug()}.test`, name: 'New Person', role: 'member' } });
+    const invite = await app.inject({
+      method: 'POST',
+      url: '/api/v1/admin/users',
+      headers: { ...headers, cookie },
+      payload: { email: `new@${uniqueSlug()}.test`, name: 'New Person', role: 'member' },
+    });
     expect(invite.statusCode).toBe(201);
     const session = await database.db.selectFrom('sessions').select('user_agent').where('id', '=', id).executeTakeFirstOrThrow();
-    const event = await database.db.selectFrom('audit_events').select('user_agent').where('instance_id', '=', instance.id).where('action', '=', 'user.invited').executeTakeFirstOrThrow();
+    const event = await database.db
+      .selectFrom('audit_events')
+      .select('user_agent')
+      .where('instance_id', '=', instance.id)
+      .where('action', '=', 'user.invited')
+      .executeTakeFirstOrThrow();
     return { session: session.user_agent, audit: event.user_agent };
   }
 

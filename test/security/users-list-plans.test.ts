@@ -9,7 +9,8 @@ import type { UserPageQuery } from '../../src/domain/admin/user-directory.ts';
 
 /** Every relation scanned in a plan, with how. */
 function scans(plan: any, out: Array<{ type: string; relation?: string; index?: string }> = []) {
-  if (plan['Relation Name'] || plan['Index Name']) out.push({ type: plan['Node Type'], relation: plan['Relation Name'], index: plan['Index Name'] });
+  if (plan['Relation Name'] || plan['Index Name'])
+    out.push({ type: plan['Node Type'], relation: plan['Relation Name'], index: plan['Index Name'] });
   for (const child of plan.Plans ?? []) scans(child, out);
   return out;
 }
@@ -40,7 +41,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
       [instanceId],
     );
     await pool.query('alter table users enable trigger user');
-    await pool.query(`insert into user_counts select instance_id, two_factor_enabled, totp_associated, count(*) from users group by 1, 2, 3`);
+    await pool.query(
+      `insert into user_counts select instance_id, two_factor_enabled, totp_associated, count(*) from users group by 1, 2, 3`,
+    );
     await pool.query('analyze users');
   }, 120_000);
   afterAll(async () => {
@@ -50,7 +53,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
 
   async function planOf(query: Partial<UserPageQuery>) {
     captured.length = 0;
-    await createStores(db).forInstance(instanceId).directory.page({ pairs: null, prefix: null, sort: 'email', after: null, limit: 51, ...query });
+    await createStores(db)
+      .forInstance(instanceId)
+      .directory.page({ pairs: null, prefix: null, sort: 'email', after: null, limit: 51, ...query });
     const compiled = captured.at(-1)!;
     const { rows } = await pool.query(`explain (format json) ${compiled.sql}`, [...compiled.parameters]);
     return scans(rows[0]['QUERY PLAN'][0].Plan);
@@ -59,9 +64,20 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
   it.each([
     ['the first page', {}],
     ['a page filtered to one status', { pairs: [{ associated: true, enabled: true }] }],
-    ['a page filtered to two stored pairs (pending under auto-enable)', { pairs: [{ associated: false, enabled: true }, { associated: false, enabled: false }] }],
+    [
+      'a page filtered to two stored pairs (pending under auto-enable)',
+      {
+        pairs: [
+          { associated: false, enabled: true },
+          { associated: false, enabled: false },
+        ],
+      },
+    ],
     ['a deep cursor page', { after: { key: 'user9000@example.test', id: 'u9000' } }],
-    ['a deep filtered cursor page', { pairs: [{ associated: false, enabled: false }], after: { key: 'user9000@example.test', id: 'u9000' } }],
+    [
+      'a deep filtered cursor page',
+      { pairs: [{ associated: false, enabled: false }], after: { key: 'user9000@example.test', id: 'u9000' } },
+    ],
     ['a prefix search by email or name', { prefix: 'user123' }],
   ] as const)('walks an index for %s', async (_name, query) => {
     const used = await planOf(query as Partial<UserPageQuery>);

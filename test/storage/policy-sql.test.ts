@@ -23,7 +23,9 @@ describe.each(engines())('the policy rules in SQL on %s', (engine) => {
   afterAll(async () => database.close());
 
   it('gives every (own switch, app, auto-enable) the 2FA status effectiveTwoFactorStatus gives', async () => {
-    const cases = [false, true].flatMap((enabled) => [false, true].flatMap((associated) => [false, true].map((autoEnable) => ({ enabled, associated, autoEnable }))));
+    const cases = [false, true].flatMap((enabled) =>
+      [false, true].flatMap((associated) => [false, true].map((autoEnable) => ({ enabled, associated, autoEnable }))),
+    );
     const rows = sql.join(cases.map((c) => sql`(${c.enabled}::boolean, ${c.associated}::boolean, ${c.autoEnable}::boolean)`));
     const { rows: answers } = await sql<{ status: string }>`
       select ${twoFactorStatusSql(sql.ref('c.enabled'), sql.ref('c.associated'), sql.ref('c.auto'))} as status

@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { engines, openTestDatabase } from '../support/db.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
-import { ACCOUNT_POLICY, IP_POLICY, lockSeconds, REAUTH_POLICY, retryAfterSeconds, type ThrottlePolicy } from '../../src/domain/throttle/throttle.ts';
+import {
+  ACCOUNT_POLICY,
+  IP_POLICY,
+  lockSeconds,
+  REAUTH_POLICY,
+  retryAfterSeconds,
+  type ThrottlePolicy,
+} from '../../src/domain/throttle/throttle.ts';
 import { LINK_POLICY } from '../../src/domain/account/link-throttle.ts';
 import { forgottenSql, lockedSql, lockSecondsSql } from '../../src/storage/throttle-store.ts';
 
@@ -25,7 +32,9 @@ describe.each(engines())('the lock formula in SQL on %s', (engine) => {
   it.each(Object.keys(POLICIES))('agrees with lockSeconds and retryAfterSeconds for the %s policy', async (name) => {
     const policy = POLICIES[name]!;
     const cases = FAILURES.flatMap((failures) => QUIET_SECONDS.map((quiet) => ({ failures, quiet })));
-    const rows = sql.join(cases.map((c) => sql`(${c.failures}::integer, ${new Date(LAST_FAILURE_AT.getTime() + c.quiet * 1000)}::timestamptz)`));
+    const rows = sql.join(
+      cases.map((c) => sql`(${c.failures}::integer, ${new Date(LAST_FAILURE_AT.getTime() + c.quiet * 1000)}::timestamptz)`),
+    );
     const [failures, last, now] = [sql.ref<number>('c.failures'), sql<Date>`${LAST_FAILURE_AT}::timestamptz`, sql.ref<Date>('c.now')];
     const { rows: answers } = await sql<{ lock: number | string; locked: boolean; forgotten: boolean }>`
       select ${lockSecondsSql(failures, policy)} as lock, ${lockedSql(failures, last, now, policy)} as locked,

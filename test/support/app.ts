@@ -62,7 +62,7 @@ export class Client {
 }
 
 export function errorCode(response: LightMyRequestResponse): string | undefined {
-  return (response.json<{ error?: { code?: string } }>()).error?.code;
+  return response.json<{ error?: { code?: string } }>().error?.code;
 }
 
 export interface TestContext {

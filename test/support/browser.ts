@@ -137,7 +137,11 @@ export class BrowserFlow {
   }
 
   /** A server (with `env`), its first instance created through the API, and a browser. */
-  static async start(instance: { slug: string; name: string; plan: string }, admin: Person, env: Record<string, string> = {}): Promise<BrowserFlow> {
+  static async start(
+    instance: { slug: string; name: string; plan: string },
+    admin: Person,
+    env: Record<string, string> = {},
+  ): Promise<BrowserFlow> {
     const server = await startServer(env);
     try {
       const token = new URL(server.setupLink ?? '').hash.replace('#token=', '');
@@ -172,7 +176,11 @@ export class BrowserFlow {
    */
   addPerson(role: 'member' | 'admin' = 'member', name?: string): Person {
     this.people += 1;
-    const person = { email: `person${this.people}@${this.instance.slug}.test`, name: name ?? `Person ${this.people}`, password: PERSON_PASSWORD };
+    const person = {
+      email: `person${this.people}@${this.instance.slug}.test`,
+      name: name ?? `Person ${this.people}`,
+      password: PERSON_PASSWORD,
+    };
     this.cli(['user', 'create', this.instance.slug, person.email, '--name', person.name, '--role', role], `${person.password}\n`);
     return person;
   }
@@ -213,7 +221,10 @@ export class BrowserFlow {
     const slug = `${this.instance.slug}-${plan}-${instances}`;
     const instance = { slug, name: `${plan.charAt(0).toUpperCase()}${plan.slice(1)} ${instances}`, plan };
     const admin = { email: `admin@${slug}.test`, name: 'Ida Admin', password: PERSON_PASSWORD };
-    this.cli(['instance', 'create', slug, '--name', instance.name, '--plan', plan, '--admin-email', admin.email, '--admin-name', admin.name], `${admin.password}\n`);
+    this.cli(
+      ['instance', 'create', slug, '--name', instance.name, '--plan', plan, '--admin-email', admin.email, '--admin-name', admin.name],
+      `${admin.password}\n`,
+    );
     return { flow: new BrowserFlow(this.current, this.browser, instance, this.dataDir), admin };
   }
 
@@ -255,7 +266,9 @@ export class BrowserFlow {
 
   /** A new browser context (closed when the test ends); `forwardedFor` as a reverse proxy would add it. */
   async freshPage(options: { forwardedFor?: string } = {}): Promise<{ context: BrowserContext; page: Page; cspViolations: string[] }> {
-    const context = await this.browser.newContext(options.forwardedFor ? { extraHTTPHeaders: { 'x-forwarded-for': options.forwardedFor } } : {});
+    const context = await this.browser.newContext(
+      options.forwardedFor ? { extraHTTPHeaders: { 'x-forwarded-for': options.forwardedFor } } : {},
+    );
     onTestFinished(() => context.close());
     const page = await context.newPage();
     return { context, page, cspViolations: watchCspViolations(page) };
@@ -287,7 +300,9 @@ export class BrowserFlow {
   /** The newest mail to `to` whose subject starts with `subject`, once `count` such mails have arrived. */
   async waitForMail(to: string, subject: string, count = 1): Promise<MailboxMessage> {
     const matching = async () => (await this.mailbox()).filter((mail) => mail.to === to && mail.subject.startsWith(subject));
-    await expect.poll(async () => (await matching()).length, { timeout: 20_000, message: `${count} mail(s) "${subject}…" to ${to}` }).toBeGreaterThanOrEqual(count);
+    await expect
+      .poll(async () => (await matching()).length, { timeout: 20_000, message: `${count} mail(s) "${subject}…" to ${to}` })
+      .toBeGreaterThanOrEqual(count);
     return (await matching())[0]!;
   }
 

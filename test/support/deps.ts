@@ -42,7 +42,14 @@ export async function testDeps(database: DatabaseHandle, transport?: MailTranspo
   const secretBox = createSecretBox([parseKey(TEST_SECRET_KEY)]);
   // As in runtime.ts: the worker also handles queued "forgot password" requests.
   const jobs = [() => processPasswordResetRequests(deps)];
-  const mail = createOutboxWorker(stores.outbox, transport ?? devMailboxTransport(stores.devMailbox, clock), secretBox, clock, pino({ level: 'silent' }), { jobs });
+  const mail = createOutboxWorker(
+    stores.outbox,
+    transport ?? devMailboxTransport(stores.devMailbox, clock),
+    secretBox,
+    clock,
+    pino({ level: 'silent' }),
+    { jobs },
+  );
   const deps: TestDeps = {
     stores,
     hasher: await sharedHasher,
@@ -78,10 +85,19 @@ function setUpDeps(deps: Deps): Deps {
 /** A fresh instance with an admin whose password is PASSWORD. */
 export async function givenInstance(deps: Deps, plan: Plan = 'professional'): Promise<{ instance: Instance; admin: User }> {
   const slug = uniqueSlug();
-  return createInstance(setUpDeps(deps), { slug, name: `Instance ${slug}`, plan, admin: { email: `admin@${slug}.test`, name: 'Ada Admin', password: PASSWORD } });
+  return createInstance(setUpDeps(deps), {
+    slug,
+    name: `Instance ${slug}`,
+    plan,
+    admin: { email: `admin@${slug}.test`, name: 'Ada Admin', password: PASSWORD },
+  });
 }
 
-export async function givenUser(deps: Deps, instance: Instance, email = `member-${randomBytes(3).toString('hex')}@example.test`): Promise<User> {
+export async function givenUser(
+  deps: Deps,
+  instance: Instance,
+  email = `member-${randomBytes(3).toString('hex')}@example.test`,
+): Promise<User> {
   return createUser(setUpDeps(deps), { instanceSlug: instance.slug, email, name: 'Max Member', role: 'member', password: PASSWORD });
 }
 

@@ -26,7 +26,11 @@ function snapshotInputs(root: string): string[] {
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath, entry.name))
     .sort();
-  return [...files, path.join(root, 'src', 'storage', 'migrate.ts'), path.join(root, 'node_modules', '@electric-sql', 'pglite', 'package.json')];
+  return [
+    ...files,
+    path.join(root, 'src', 'storage', 'migrate.ts'),
+    path.join(root, 'node_modules', '@electric-sql', 'pglite', 'package.json'),
+  ];
 }
 
 function snapshotKey(root: string): string {

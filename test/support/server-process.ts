@@ -94,7 +94,11 @@ export async function startServer(env: Record<string, string> = {}, options: { f
 
   const stop = () => stopChild(child, dataDir);
   try {
-    await waitForReady(child, () => stderr, () => output);
+    await waitForReady(
+      child,
+      () => stderr,
+      () => output,
+    );
   } catch (error) {
     await stop();
     throw error;
@@ -116,7 +120,10 @@ export async function startServer(env: Record<string, string> = {}, options: { f
 /** Ready once the human start-up lines (stderr) say where it listens. */
 function waitForReady(child: ChildProcess, humanLines: () => string, output: () => string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`The server did not start within ${START_TIMEOUT_MS} ms:\n${output()}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish(new Error(`The server did not start within ${START_TIMEOUT_MS} ms:\n${output()}`)),
+      START_TIMEOUT_MS,
+    );
     const onData = () => {
       if (humanLines().includes(READY_LINE)) finish();
     };

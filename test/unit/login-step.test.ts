@@ -77,8 +77,21 @@ describe('what each login stage tells the client (SPEC §3)', () => {
   it("answers setup with the user's setup demand: postponable, postponements left, deadline", () => {
     expect(describeStep('setup', instance({ autoEnable: true }), user(), NOW)).toEqual({ next: 'setup', canPostpone: true });
     const limited = instance({ autoEnable: true, enforceSetup: true, enforceFrom: DEADLINE, maxPostpones: 3 });
-    expect(describeStep('setup', limited, user({ setupPostponements: 1 }), NOW)).toEqual({ next: 'setup', canPostpone: true, postponesLeft: 2, enforceFrom: DEADLINE.toISOString() });
-    expect(describeStep('setup', limited, user({ setupPostponements: 3 }), NOW)).toEqual({ next: 'setup', canPostpone: false, postponesLeft: 0, enforceFrom: DEADLINE.toISOString() });
-    expect(describeStep('setup', instance({ autoEnable: true, enforceSetup: true }), user(), NOW)).toEqual({ next: 'setup', canPostpone: false });
+    expect(describeStep('setup', limited, user({ setupPostponements: 1 }), NOW)).toEqual({
+      next: 'setup',
+      canPostpone: true,
+      postponesLeft: 2,
+      enforceFrom: DEADLINE.toISOString(),
+    });
+    expect(describeStep('setup', limited, user({ setupPostponements: 3 }), NOW)).toEqual({
+      next: 'setup',
+      canPostpone: false,
+      postponesLeft: 0,
+      enforceFrom: DEADLINE.toISOString(),
+    });
+    expect(describeStep('setup', instance({ autoEnable: true, enforceSetup: true }), user(), NOW)).toEqual({
+      next: 'setup',
+      canPostpone: false,
+    });
   });
 });

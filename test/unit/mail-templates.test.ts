@@ -22,34 +22,122 @@ function render(mail: Partial<MailMessage> & Pick<MailMessage, 'subject' | 'text
 
 const MAILS: Record<string, () => Partial<MailMessage> & Pick<MailMessage, 'subject' | 'text' | 'html'>> = {
   'account-created': () => templates.accountCreatedMail({ ...BASE, instanceSlug: 'acme', loginUrl: LOGIN_URL }),
-  'lock-password-temporary': () => templates.lockNoticeMail({ ...BASE, factor: 'password', failures: 5, at: AT, ip: '203.0.113.7', permanent: false }),
-  'lock-second-factor-permanent': () => templates.lockNoticeMail({ ...BASE, factor: 'second_factor', failures: 10, at: AT, ip: null, permanent: true }),
-  'backup-code-issued': () => templates.backupCodeMail({ ...BASE, kind: 'issued', code: 'ABCD-EFGH-JKLM', at: AT, ip: '203.0.113.7', device: 'Firefox on Linux' }),
-  'backup-code-used': () => templates.backupCodeMail({ ...BASE, kind: 'used', code: 'NPQR-STUV-WXYZ', at: AT, ip: '203.0.113.7', device: 'Firefox on Linux' }),
-  'backup-code-used-unknown-device': () => templates.backupCodeMail({ ...BASE, kind: 'used', code: 'NPQR-STUV-WXYZ', at: AT, ip: null, device: null }),
-  'backup-code-replaced': () => templates.backupCodeMail({ ...BASE, kind: 'replaced', code: 'HJKL-MNPQ-RSTU', at: AT, ip: '203.0.113.7', device: null }),
+  'lock-password-temporary': () =>
+    templates.lockNoticeMail({ ...BASE, factor: 'password', failures: 5, at: AT, ip: '203.0.113.7', permanent: false }),
+  'lock-second-factor-permanent': () =>
+    templates.lockNoticeMail({ ...BASE, factor: 'second_factor', failures: 10, at: AT, ip: null, permanent: true }),
+  'backup-code-issued': () =>
+    templates.backupCodeMail({ ...BASE, kind: 'issued', code: 'ABCD-EFGH-JKLM', at: AT, ip: '203.0.113.7', device: 'Firefox on Linux' }),
+  'backup-code-used': () =>
+    templates.backupCodeMail({ ...BASE, kind: 'used', code: 'NPQR-STUV-WXYZ', at: AT, ip: '203.0.113.7', device: 'Firefox on Linux' }),
+  'backup-code-used-unknown-device': () =>
+    templates.backupCodeMail({ ...BASE, kind: 'used', code: 'NPQR-STUV-WXYZ', at: AT, ip: null, device: null }),
+  'backup-code-replaced': () =>
+    templates.backupCodeMail({ ...BASE, kind: 'replaced', code: 'HJKL-MNPQ-RSTU', at: AT, ip: '203.0.113.7', device: null }),
   'password-changed': () => templates.passwordChangedMail({ ...BASE, at: AT, ip: '2001:db8::1' }),
   invitation: () => templates.invitationMail({ ...BASE, url: 'https://keyward.example/invitation#token=inv-token', days: 7 }),
   'password-reset': () => templates.passwordResetMail({ ...BASE, url: 'https://keyward.example/reset#token=reset-token' }),
   'password-reset-refused': () => templates.passwordResetRefusedMail(BASE),
   'two-factor-request': () => templates.twoFactorRequestMail({ instanceName: 'Acme Corp', adminName: 'Ada Admin', loginUrl: LOGIN_URL }),
   'two-factor-off': () => templates.twoFactorOffMail({ ...BASE, at: AT, ip: '203.0.113.7' }),
-  'two-factor-reset-by-admin': () => templates.twoFactorResetMail({ ...BASE, at: AT, ip: '203.0.113.7', by: { kind: 'admin', ...ADMIN }, loginUrl: LOGIN_URL, stillEnabled: true }),
-  'two-factor-reset-by-support': () => templates.twoFactorResetMail({ ...BASE, at: AT, ip: null, by: { kind: 'support', reference: 'TICKET-42' }, loginUrl: LOGIN_URL, stillEnabled: false }),
-  'two-factor-reset-by-cli': () => templates.twoFactorResetMail({ ...BASE, at: AT, ip: '203.0.113.7', by: { kind: 'cli', reference: 'OPS-7' }, loginUrl: LOGIN_URL, stillEnabled: true }),
-  'admin-reset-notice-by-admin': () => templates.adminResetNoticeMail({ ...BASE, at: AT, ip: '203.0.113.7', by: { kind: 'admin', ...ADMIN }, target: { name: 'Bob Boss', email: 'bob@acme.test' }, method: null }),
+  'two-factor-reset-by-admin': () =>
+    templates.twoFactorResetMail({
+      ...BASE,
+      at: AT,
+      ip: '203.0.113.7',
+      by: { kind: 'admin', ...ADMIN },
+      loginUrl: LOGIN_URL,
+      stillEnabled: true,
+    }),
+  'two-factor-reset-by-support': () =>
+    templates.twoFactorResetMail({
+      ...BASE,
+      at: AT,
+      ip: null,
+      by: { kind: 'support', reference: 'TICKET-42' },
+      loginUrl: LOGIN_URL,
+      stillEnabled: false,
+    }),
+  'two-factor-reset-by-cli': () =>
+    templates.twoFactorResetMail({
+      ...BASE,
+      at: AT,
+      ip: '203.0.113.7',
+      by: { kind: 'cli', reference: 'OPS-7' },
+      loginUrl: LOGIN_URL,
+      stillEnabled: true,
+    }),
+  'admin-reset-notice-by-admin': () =>
+    templates.adminResetNoticeMail({
+      ...BASE,
+      at: AT,
+      ip: '203.0.113.7',
+      by: { kind: 'admin', ...ADMIN },
+      target: { name: 'Bob Boss', email: 'bob@acme.test' },
+      method: null,
+    }),
   'admin-reset-notice-by-support': () =>
-    templates.adminResetNoticeMail({ ...BASE, at: AT, ip: '198.51.100.2', by: { kind: 'support', reference: 'TICKET-42' }, target: { name: 'Bob Boss', email: 'bob@acme.test' }, method: 'a video call with an identity check' }),
-  'admin-reset-notice-by-cli': () => templates.adminResetNoticeMail({ ...BASE, at: AT, ip: null, by: { kind: 'cli', reference: 'OPS-7' }, target: { name: 'Bob Boss', email: 'bob@acme.test' }, method: 'an identity document' }),
+    templates.adminResetNoticeMail({
+      ...BASE,
+      at: AT,
+      ip: '198.51.100.2',
+      by: { kind: 'support', reference: 'TICKET-42' },
+      target: { name: 'Bob Boss', email: 'bob@acme.test' },
+      method: 'a video call with an identity check',
+    }),
+  'admin-reset-notice-by-cli': () =>
+    templates.adminResetNoticeMail({
+      ...BASE,
+      at: AT,
+      ip: null,
+      by: { kind: 'cli', reference: 'OPS-7' },
+      target: { name: 'Bob Boss', email: 'bob@acme.test' },
+      method: 'an identity document',
+    }),
   'sessions-ended': () => templates.sessionsEndedMail({ ...BASE, at: AT, ip: '203.0.113.7', admin: ADMIN, loginUrl: LOGIN_URL }),
-  'role-changed': () => templates.roleChangedMail({ ...BASE, at: AT, ip: null, actor: ADMIN, target: { name: 'Bob Boss', email: 'bob@acme.test' }, from: 'member', role: 'admin' }),
+  'role-changed': () =>
+    templates.roleChangedMail({
+      ...BASE,
+      at: AT,
+      ip: null,
+      actor: ADMIN,
+      target: { name: 'Bob Boss', email: 'bob@acme.test' },
+      from: 'member',
+      role: 'admin',
+    }),
   'second-factor-failed': () => templates.secondFactorFailedMail({ ...BASE, at: AT, ip: '203.0.113.7' }),
-  'setup-reminder': () => templates.setupReminderMail({ to: BASE.to, instanceName: BASE.instanceName, loginUrl: LOGIN_URL, deadline: new Date('2026-12-15T00:00:00.000Z') }),
-  'setup-reminder-no-deadline': () => templates.setupReminderMail({ to: BASE.to, instanceName: BASE.instanceName, loginUrl: LOGIN_URL, deadline: null }),
-  'password-expiry-warning': () => templates.passwordExpiryWarningMail({ to: BASE.to, instanceName: BASE.instanceName, loginUrl: LOGIN_URL, expiresAt: new Date('2026-12-15T09:30:00.000Z') }),
-  'new-location': () => templates.newLocationMail({ ...BASE, at: AT, ip: '203.0.113.7', network: '203.0.113.0/24', device: 'Chrome on macOS' }),
-  'admin-recovery': () => templates.adminRecoveryMail({ ...BASE, url: 'https://keyward.example/recover#token=rec-token', adminName: 'Ada Admin', expiresAt: new Date('2026-12-02T09:30:00.000Z') }),
-  'admin-recovery-unnamed-admin': () => templates.adminRecoveryMail({ ...BASE, url: 'https://keyward.example/recover#token=rec-token', adminName: null, expiresAt: new Date('2026-12-02T09:30:00.000Z') }),
+  'setup-reminder': () =>
+    templates.setupReminderMail({
+      to: BASE.to,
+      instanceName: BASE.instanceName,
+      loginUrl: LOGIN_URL,
+      deadline: new Date('2026-12-15T00:00:00.000Z'),
+    }),
+  'setup-reminder-no-deadline': () =>
+    templates.setupReminderMail({ to: BASE.to, instanceName: BASE.instanceName, loginUrl: LOGIN_URL, deadline: null }),
+  'password-expiry-warning': () =>
+    templates.passwordExpiryWarningMail({
+      to: BASE.to,
+      instanceName: BASE.instanceName,
+      loginUrl: LOGIN_URL,
+      expiresAt: new Date('2026-12-15T09:30:00.000Z'),
+    }),
+  'new-location': () =>
+    templates.newLocationMail({ ...BASE, at: AT, ip: '203.0.113.7', network: '203.0.113.0/24', device: 'Chrome on macOS' }),
+  'admin-recovery': () =>
+    templates.adminRecoveryMail({
+      ...BASE,
+      url: 'https://keyward.example/recover#token=rec-token',
+      adminName: 'Ada Admin',
+      expiresAt: new Date('2026-12-02T09:30:00.000Z'),
+    }),
+  'admin-recovery-unnamed-admin': () =>
+    templates.adminRecoveryMail({
+      ...BASE,
+      url: 'https://keyward.example/recover#token=rec-token',
+      adminName: null,
+      expiresAt: new Date('2026-12-02T09:30:00.000Z'),
+    }),
   // Names stored before control characters were refused, and markup in names (issue 10 item 21):
   // one line in the text, escaped in the HTML.
   'hostile-names': () =>

@@ -35,7 +35,8 @@ describe('the 2FA status counts of the users list and the adoption chart (SPEC Â
       const shown = describeTwoFactor(policy, { twoFactorEnabled: pair.enabled }, pair.associated).status;
       const counted = countByStatus([{ ...pair, n: 1 }], policy);
       expect(counted[shown], JSON.stringify(pair)).toBe(1);
-      for (const status of STATUSES) expect(pairsFor(status, policy).some((p) => p.associated === pair.associated && p.enabled === pair.enabled)).toBe(status === shown);
+      for (const status of STATUSES)
+        expect(pairsFor(status, policy).some((p) => p.associated === pair.associated && p.enabled === pair.enabled)).toBe(status === shown);
     }
   });
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, type PasswordPolicy } from '../../src/domain/policy/policy.ts';
-import { isPasswordExpired, isTwoFactorEnabled, mustSetUpNow, passwordExpiresAt, postponeLimit, setupDemand } from '../../src/domain/policy/two-factor-rules.ts';
+import {
+  isPasswordExpired,
+  isTwoFactorEnabled,
+  mustSetUpNow,
+  passwordExpiresAt,
+  postponeLimit,
+  setupDemand,
+} from '../../src/domain/policy/two-factor-rules.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
 const LATER = new Date('2026-12-15T00:00:00Z');
@@ -36,7 +43,10 @@ describe('what a login asks of a user without an app (setup demand, SPEC rule 3)
   });
 
   it('shows a future deadline and lets the user postpone until then', () => {
-    expect(setupDemand(policy({ autoEnable: true, enforceSetup: true, enforceFrom: LATER }), 2, NOW)).toEqual({ canPostpone: true, enforceFrom: LATER.toISOString() });
+    expect(setupDemand(policy({ autoEnable: true, enforceSetup: true, enforceFrom: LATER }), 2, NOW)).toEqual({
+      canPostpone: true,
+      enforceFrom: LATER.toISOString(),
+    });
   });
 
   it('counts the postponements left down to none, and never below', () => {
@@ -45,7 +55,9 @@ describe('what a login asks of a user without an app (setup demand, SPEC rule 3)
     expect(setupDemand(limited, 1, NOW)).toEqual({ canPostpone: true, postponesLeft: 1, enforceFrom: LATER.toISOString() });
     expect(setupDemand(limited, 2, NOW)).toEqual({ canPostpone: false, postponesLeft: 0, enforceFrom: LATER.toISOString() });
     expect(setupDemand(limited, 7, NOW)).toEqual({ canPostpone: false, postponesLeft: 0, enforceFrom: LATER.toISOString() });
-    expect(setupDemand(policy({ autoEnable: true, enforceSetup: true, enforceFrom: LATER, maxPostpones: 0 }), 0, NOW).canPostpone).toBe(false);
+    expect(setupDemand(policy({ autoEnable: true, enforceSetup: true, enforceFrom: LATER, maxPostpones: 0 }), 0, NOW).canPostpone).toBe(
+      false,
+    );
   });
 
   it('has a postponement limit only under enforcement', () => {

@@ -21,16 +21,32 @@ describe('the verification record of a support reset', () => {
     for (const method of VERIFICATION_METHODS.filter((m) => m !== 'other')) {
       expect(parseVerification({ method, reference: 'TICKET-42' })).toEqual({ method, reference: 'TICKET-42', notes: null });
     }
-    expect(parseVerification({ method: 'other', reference: 'T-1', notes: 'Met in person' })).toEqual({ method: 'other', reference: 'T-1', notes: 'Met in person' });
+    expect(parseVerification({ method: 'other', reference: 'T-1', notes: 'Met in person' })).toEqual({
+      method: 'other',
+      reference: 'T-1',
+      notes: 'Met in person',
+    });
   });
 
   it('refuses a missing record, an array, or an unknown method', () => {
     for (const raw of [null, undefined, 'video_call', [], 42]) expect(refusedField(raw)).toBe('verification');
-    for (const method of [undefined, '', 'email', 'VIDEO_CALL', 1]) expect(refusedField({ method, reference: 'T-1' })).toBe('verification.method');
+    for (const method of [undefined, '', 'email', 'VIDEO_CALL', 1])
+      expect(refusedField({ method, reference: 'T-1' })).toBe('verification.method');
   });
 
   it('refuses a reference that is missing, invisible, over 200 characters, or holds control characters', () => {
-    for (const reference of [undefined, 7, '', '   ', '\u200b\ufeff', '\u00a0\u3000', 'x'.repeat(201), 'T-\u00071', 'T\u202e-1', 'T-1\nx']) {
+    for (const reference of [
+      undefined,
+      7,
+      '',
+      '   ',
+      '\u200b\ufeff',
+      '\u00a0\u3000',
+      'x'.repeat(201),
+      'T-\u00071',
+      'T\u202e-1',
+      'T-1\nx',
+    ]) {
       expect(refusedField({ method: 'video_call', reference }), JSON.stringify(reference)).toBe('verification.reference');
     }
     expect(refusedField({ method: 'video_call', reference: 'x'.repeat(200) })).toBeNull();
@@ -56,6 +72,7 @@ describe('the verification record of a support reset', () => {
   });
 
   it('requires visible notes for the method "other"', () => {
-    for (const notes of [undefined, null, '', '\u200b\u2060']) expect(refusedField({ method: 'other', reference: 'T-1', notes })).toBe('verification.notes');
+    for (const notes of [undefined, null, '', '\u200b\u2060'])
+      expect(refusedField({ method: 'other', reference: 'T-1', notes })).toBe('verification.notes');
   });
 });

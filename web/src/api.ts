@@ -164,7 +164,8 @@ export const api = {
   login: (input: Contract.LoginBody) => request<LoginStep>('POST', '/auth/login', input),
   verify: (input: SecondFactor) => request<LoginStep>('POST', '/auth/verify', input satisfies Contract.SecondFactorBody),
   /** At login's `setup` step without a body; from a full session with the current password (and code, to replace an app). */
-  startTotpSetup: (proof?: { currentPassword: string; code?: string }) => request<TotpSetup>('POST', '/auth/setup', proof satisfies Contract.TotpSetupProof | undefined),
+  startTotpSetup: (proof?: { currentPassword: string; code?: string }) =>
+    request<TotpSetup>('POST', '/auth/setup', proof satisfies Contract.TotpSetupProof | undefined),
   confirmTotpSetup: (code: string) => request<LoginStep>('POST', '/auth/setup/confirm', { code } satisfies Contract.CodeBody),
   postponeSetup: () => request<LoginStep>('POST', '/auth/postpone'),
   stepUp: (factor: SecondFactor) => request<void>('POST', '/auth/step-up', factor satisfies Contract.SecondFactorBody),
@@ -178,7 +179,8 @@ export const api = {
   resetPassword: (input: Contract.PasswordLinkBody) => request<void>('POST', '/auth/reset', input),
   passwordLink: (input: Contract.PasswordLinkInfoBody) => request<Contract.PasswordLinkInfo>('POST', '/auth/password-link', input),
   logout: () => request<void>('POST', '/auth/logout'),
-  setTwoFactor: (input: { enabled: true } | ({ enabled: false } & Partial<{ currentPassword: string; code: string }>)) => request<TwoFactor>('PUT', '/me/two-factor', input satisfies Contract.TwoFactorBody),
+  setTwoFactor: (input: { enabled: true } | ({ enabled: false } & Partial<{ currentPassword: string; code: string }>)) =>
+    request<TwoFactor>('PUT', '/me/two-factor', input satisfies Contract.TwoFactorBody),
   newBackupCode: () => request<void>('POST', '/me/backup-code'),
   knownLocations: () => request<Contract.KnownLocationList>('GET', '/me/known-locations'),
   revokeKnownLocation: (id: string) => request<void>('DELETE', `/me/known-locations/${encodeURIComponent(id)}`),
@@ -190,11 +192,13 @@ export const api = {
   retryMail: (id: number) => request<void>('POST', `/admin/mail/${encodeURIComponent(String(id))}/retry`),
   users: (query: UserQuery) => request<UserPage>('GET', `/admin/users${queryString(query)}`),
   inviteUser: (input: Contract.InviteBody) => request<ListedUser>('POST', '/admin/users', input),
-  updateUser: (id: string, change: Contract.UpdateUserBody) => request<ListedUser>('PATCH', `/admin/users/${encodeURIComponent(id)}`, change),
+  updateUser: (id: string, change: Contract.UpdateUserBody) =>
+    request<ListedUser>('PATCH', `/admin/users/${encodeURIComponent(id)}`, change),
   askToEnableTwoFactor: () => request<Contract.Emailed>('POST', '/admin/two-factor/requests'),
   twoFactorAdoption: () => request<Contract.Adoption>('GET', '/admin/two-factor/adoption'),
   /** Removes the user's app, backup code, trusted browsers and sessions; they set an app up again at next login. */
-  resetTwoFactor: (id: string, reason?: string) => request<void>('POST', `/admin/users/${encodeURIComponent(id)}/two-factor/reset`, reason ? { reason } : {}),
+  resetTwoFactor: (id: string, reason?: string) =>
+    request<void>('POST', `/admin/users/${encodeURIComponent(id)}/two-factor/reset`, reason ? { reason } : {}),
   audit: (query: AuditQuery) => request<Contract.AuditPage>('GET', `/admin/audit${queryString(query)}`),
   /** The CSV export's address (a GET the browser downloads with its cookies). */
   auditExportUrl: (query: Omit<AuditQuery, 'limit' | 'cursor'>) => `${BASE}/admin/audit/export${queryString(query)}`,
@@ -211,7 +215,8 @@ export const api = {
   /** An administrator logs a user out everywhere (their own account: everywhere but here). */
   endUserSessions: (userId: string) => request<Contract.EndedCount>('DELETE', `/admin/users/${encodeURIComponent(userId)}/sessions`),
   /** Issue 10 item 3: a one-time recovery code for a user with 2FA enabled and no app, shown once; the user is mailed the link. */
-  startPasswordRecovery: (userId: string) => request<Contract.RecoveryCode>('POST', `/admin/users/${encodeURIComponent(userId)}/password-recovery`),
+  startPasswordRecovery: (userId: string) =>
+    request<Contract.RecoveryCode>('POST', `/admin/users/${encodeURIComponent(userId)}/password-recovery`),
 };
 
 /** The vendor's support console (/support): its own login and session, no instance routes. */
@@ -225,5 +230,7 @@ export const supportApi = {
   users: (slug: string, query: { q?: string; limit?: number; cursor?: string }) =>
     request<SupportUserPage>('GET', `/support/instances/${encodeURIComponent(slug)}/users${queryString(query)}`),
   resetTwoFactor: (slug: string, id: string, verification: Verification) =>
-    request<void>('POST', `/support/instances/${encodeURIComponent(slug)}/users/${encodeURIComponent(id)}/two-factor/reset`, { verification } satisfies Contract.SupportResetBody),
+    request<void>('POST', `/support/instances/${encodeURIComponent(slug)}/users/${encodeURIComponent(id)}/two-factor/reset`, {
+      verification,
+    } satisfies Contract.SupportResetBody),
 };

@@ -38,8 +38,18 @@ function matches(path: string, base: string): boolean {
 
 /** Pages that need a full session; without one, the login page. */
 function Protected({ state, render }: { state: SessionState; render: (me: Me) => ReactNode }) {
-  if (state.status === 'loading') return <PublicShell><Loading /></PublicShell>;
-  if (state.status === 'error') return <PublicShell><Alert>{state.message}</Alert></PublicShell>;
+  if (state.status === 'loading')
+    return (
+      <PublicShell>
+        <Loading />
+      </PublicShell>
+    );
+  if (state.status === 'error')
+    return (
+      <PublicShell>
+        <Alert>{state.message}</Alert>
+      </PublicShell>
+    );
   if (state.status === 'anonymous') return <Redirect to="/login" />;
   // The instance now enforces 2FA and this user has no app: the setup step, not a dead end.
   if (state.status === 'setup-required') return <Redirect to="/login?step=setup" />;
@@ -73,18 +83,55 @@ export function App() {
 
   // The support console has its own login and frame: operators are outside every instance.
   if (path === '/support') return <SupportApp />;
-  if (path === '/setup') return <PublicShell><SetupPage /></PublicShell>;
-  if (path === '/invite') return <PublicShell><PasswordLinkPage purpose="invitation" /></PublicShell>;
-  if (path === '/reset') return <PublicShell><PasswordLinkPage purpose="reset" /></PublicShell>;
-  if (path === '/forgot') return <PublicShell><ForgotPage /></PublicShell>;
+  if (path === '/setup')
+    return (
+      <PublicShell>
+        <SetupPage />
+      </PublicShell>
+    );
+  if (path === '/invite')
+    return (
+      <PublicShell>
+        <PasswordLinkPage purpose="invitation" />
+      </PublicShell>
+    );
+  if (path === '/reset')
+    return (
+      <PublicShell>
+        <PasswordLinkPage purpose="reset" />
+      </PublicShell>
+    );
+  if (path === '/forgot')
+    return (
+      <PublicShell>
+        <ForgotPage />
+      </PublicShell>
+    );
   if (path === '/dev/mailbox') {
-    return signedIn ? <AppShell me={state.me}><MailboxPage /></AppShell> : <PublicShell><MailboxPage /></PublicShell>;
+    return signedIn ? (
+      <AppShell me={state.me}>
+        <MailboxPage />
+      </AppShell>
+    ) : (
+      <PublicShell>
+        <MailboxPage />
+      </PublicShell>
+    );
   }
   if (path === '/' || path === '/login') {
-    if (state.status === 'loading') return <PublicShell><Loading /></PublicShell>;
+    if (state.status === 'loading')
+      return (
+        <PublicShell>
+          <Loading />
+        </PublicShell>
+      );
     if (signedIn) return <Redirect to="/profile" />;
     if (path === '/') return <Redirect to={state.status === 'setup-required' ? '/login?step=setup' : `/login${location.search}`} />;
-    return <PublicShell><LoginStepPage search={location.searchParams} /></PublicShell>;
+    return (
+      <PublicShell>
+        <LoginStepPage search={location.searchParams} />
+      </PublicShell>
+    );
   }
   if (path === '/profile/password') return <Protected state={state} render={() => <ChangePasswordPage />} />;
   if (path === '/profile/two-factor') {
@@ -92,5 +139,9 @@ export function App() {
   }
   if (matches(path, '/profile')) return <Protected state={state} render={(me) => <ProfilePage me={me} />} />;
   if (matches(path, '/settings')) return <Protected state={state} render={(me) => <SettingsPage me={me} />} />;
-  return <PublicShell><NotFound /></PublicShell>;
+  return (
+    <PublicShell>
+      <NotFound />
+    </PublicShell>
+  );
 }

@@ -41,7 +41,9 @@ const ACTION_WORDS: Record<AuditAction, string> = {
 };
 
 /** The actions of an instance's log, for its filter: support's own logins belong to no instance. */
-export const INSTANCE_AUDIT_ACTIONS = (Object.entries(ACTION_WORDS) as Array<[AuditAction, string]>).filter(([action]) => !action.startsWith('support.'));
+export const INSTANCE_AUDIT_ACTIONS = (Object.entries(ACTION_WORDS) as Array<[AuditAction, string]>).filter(
+  ([action]) => !action.startsWith('support.'),
+);
 
 /** "Reset by Ada Admin": the verb for an action done to someone by another person. */
 const DONE_BY: Record<string, string> = {
@@ -70,7 +72,11 @@ export const VERIFICATION_METHODS: Record<VerificationMethod, string> = {
   other: 'Other',
 };
 
-const BACKUP_CODE_DURING: Record<string, string> = { login: 'At login', step_up: 'To confirm a sensitive change', disable: 'To turn off two-factor authentication' };
+const BACKUP_CODE_DURING: Record<string, string> = {
+  login: 'At login',
+  step_up: 'To confirm a sensitive change',
+  disable: 'To turn off two-factor authentication',
+};
 const RESET_BY: Record<string, string> = { admin: 'by an administrator', support: 'by support', cli: 'on the server (command line)' };
 const ROLE: Record<Role, string> = { admin: 'administrator', member: 'member' };
 
@@ -99,14 +105,22 @@ function verification(value: unknown): string | null {
   if (!value || typeof value !== 'object') return null;
   const record = value as Record<string, unknown>;
   const method = text(record.method);
-  const parts = [method ? wordFor(VERIFICATION_METHODS, method) : null, text(record.reference) ? `reference ${String(record.reference)}` : null, text(record.notes)];
+  const parts = [
+    method ? wordFor(VERIFICATION_METHODS, method) : null,
+    text(record.reference) ? `reference ${String(record.reference)}` : null,
+    text(record.notes),
+  ];
   return parts.filter(Boolean).join(', ') || null;
 }
 
 /** "By support; Video call with ID check, reference SUP-1" or "By an administrator; reason: lost phone". */
 function resetDetails(details: Record<string, unknown>): string | null {
   const by = text(details.by);
-  const parts = [by ? (RESET_BY[by] ?? by) : null, verification(details.verification), text(details.reason) ? `reason: ${String(details.reason)}` : null];
+  const parts = [
+    by ? (RESET_BY[by] ?? by) : null,
+    verification(details.verification),
+    text(details.reason) ? `reason: ${String(details.reason)}` : null,
+  ];
   const line = parts.filter(Boolean).join('; ');
   return line ? line.charAt(0).toUpperCase() + line.slice(1) : null;
 }
@@ -124,7 +138,11 @@ export function detailsText(event: AuditEvent): string | null {
     case 'step_up.succeeded':
       return factor ? `With ${FACTOR[factor] ?? factor}` : null;
     case 'account.locked':
-      return details.permanent === true ? 'Locked until the password is reset' : typeof details.failures === 'number' ? `After ${details.failures} failed attempts` : null;
+      return details.permanent === true
+        ? 'Locked until the password is reset'
+        : typeof details.failures === 'number'
+          ? `After ${details.failures} failed attempts`
+          : null;
     case 'two_factor.set_up':
       return details.replaced === true ? 'Replaced the previous app' : null;
     case 'two_factor.reset':
@@ -139,12 +157,18 @@ export function detailsText(event: AuditEvent): string | null {
     case 'user.created':
       return text(details.role) ? `As ${wordFor(ROLE, String(details.role))}` : null;
     case 'user.role_changed':
-      return text(details.from) && text(details.to) ? `From ${wordFor(ROLE, String(details.from))} to ${wordFor(ROLE, String(details.to))}` : null;
+      return text(details.from) && text(details.to)
+        ? `From ${wordFor(ROLE, String(details.from))} to ${wordFor(ROLE, String(details.to))}`
+        : null;
     case 'session.ended':
-      return text(details.device) ? `${String(details.device)}${text(details.network) ? ` (${String(details.network)})` : ''}${details.current === true ? ', this browser' : ''}` : null;
+      return text(details.device)
+        ? `${String(details.device)}${text(details.network) ? ` (${String(details.network)})` : ''}${details.current === true ? ', this browser' : ''}`
+        : null;
     case 'session.others_ended':
     case 'session.ended_by_admin':
-      return typeof details.count === 'number' ? `${details.count} ${details.count === 1 ? 'session' : 'sessions'} ended${details.keptCurrent === true ? ', the current one kept' : ''}` : null;
+      return typeof details.count === 'number'
+        ? `${details.count} ${details.count === 1 ? 'session' : 'sessions'} ended${details.keptCurrent === true ? ', the current one kept' : ''}`
+        : null;
     case 'password.recovery_started':
       return text(details.expiresAt) ? `Code valid until ${eventTime(String(details.expiresAt))}` : null;
     case 'password.reset':

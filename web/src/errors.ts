@@ -18,7 +18,8 @@ export function isLockout(error: unknown): error is ApiError {
 /** The server's message, with the wait spelled out for lockouts. */
 export function errorText(error: unknown, fallback: string): string {
   if (!(error instanceof ApiError)) return fallback;
-  if (isLockout(error) && error.retryAfterSeconds !== undefined) return `${error.message} Try again in ${formatWait(error.retryAfterSeconds)}.`;
+  if (isLockout(error) && error.retryAfterSeconds !== undefined)
+    return `${error.message} Try again in ${formatWait(error.retryAfterSeconds)}.`;
   return error.message;
 }
 

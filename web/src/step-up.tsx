@@ -33,7 +33,10 @@ export interface StepUpTarget {
 // A backup code is refused by /auth/step-up (totp_required): it logs in and nothing more (SPEC rule 4).
 const INSTANCE_STEP_UP: StepUpTarget = { stepUp: (factor) => api.stepUp(factor), allowBackupCode: false };
 
-export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): { withStepUp: <T>(action: () => Promise<T>) => Promise<T>; stepUpDialog: ReactNode } {
+export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): {
+  withStepUp: <T>(action: () => Promise<T>) => Promise<T>;
+  stepUpDialog: ReactNode;
+} {
   const [waiting, setWaiting] = useState<Waiting | null>(null);
 
   const withStepUp = useCallback(async <T,>(action: () => Promise<T>): Promise<T> => {
@@ -54,9 +57,9 @@ export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): { withStepUp
           <p>This change needs a fresh check. Enter the current code from your authenticator app.</p>
         ) : (
           <p>
-            This change needs a fresh check. Enter the current code from your authenticator app. A backup code cannot confirm
-            changes; without your phone, an administrator (for an administrator, your keyward provider's support) resets
-            two-factor authentication for you.
+            This change needs a fresh check. Enter the current code from your authenticator app. A backup code cannot confirm changes;
+            without your phone, an administrator (for an administrator, your keyward provider's support) resets two-factor authentication
+            for you.
           </p>
         )
       }

@@ -37,9 +37,15 @@ export async function changePassword(
     context: [user.email, user.email.split('@')[0]!, user.name, instance.slug, instance.name],
   });
   if (await isReusedPassword(deps.hasher, [hashes.current, ...hashes.previous], next)) {
-    throw new DomainError('password_reused', policy.historyCount > 0 ? `Choose a password other than your last ${policy.historyCount + 1}.` : 'Choose a password other than your current one.', {
-      field: 'newPassword',
-    });
+    throw new DomainError(
+      'password_reused',
+      policy.historyCount > 0
+        ? `Choose a password other than your last ${policy.historyCount + 1}.`
+        : 'Choose a password other than your current one.',
+      {
+        field: 'newPassword',
+      },
+    );
   }
   const newHash = await deps.hasher.hash(next);
   const fresh = newSession(deps, user.id, 'done', client, session.secondFactorAt, session.secondFactorKind);
@@ -59,7 +65,14 @@ export async function changePassword(
     await tenant.passwords.replace(user.id, newHash, now, POLICY_LIMITS.historyCount.max);
     await signOutEverywhere(tenant, user.id, fresh.row.id);
     await stores.audit.record(audit);
-    await stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, passwordChangedMail({ to: user.email, name: user.name, instanceName: instance.name, at: now, ip: client.ip })), now);
+    await stores.outbox.enqueue(
+      instance.id,
+      sealMail(
+        deps.secretBox,
+        passwordChangedMail({ to: user.email, name: user.name, instanceName: instance.name, at: now, ip: client.ip }),
+      ),
+      now,
+    );
   });
   deps.mailQueued();
   return { step: describeStep('done', instance, user, now), sessionToken: fresh.token };

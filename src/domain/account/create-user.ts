@@ -22,7 +22,11 @@ export async function createUser(deps: Deps, input: CreateUserInput, actor: Audi
   const email = parseEmail(input.email);
   const name = parsePersonName(input.name ?? email.split('@')[0]!);
   const role = parseRole(input.role);
-  const rules = { minLength: minPasswordLength(instance.policy, NEW_ACCOUNT, deps.clock.now()), blocklist: deps.blocklist, context: [email, name, instance.slug, instance.name] };
+  const rules = {
+    minLength: minPasswordLength(instance.policy, NEW_ACCOUNT, deps.clock.now()),
+    blocklist: deps.blocklist,
+    context: [email, name, instance.slug, instance.name],
+  };
   const password = input.password === null ? null : checkPasswordForAccount(input.password, rules, 'password');
   const passwordHash = password === null ? null : await deps.hasher.hash(password);
   const user = await deps.stores.transaction(async (stores) => {
@@ -35,7 +39,9 @@ export async function createUser(deps: Deps, input: CreateUserInput, actor: Audi
       passwordChangedAt: passwordHash ? deps.clock.now() : null,
     });
     // A new account (an administrator above all) is a grant of access: it leaves a trace too.
-    await stores.audit.record([userEvent(deps.clock.now(), 'user.created', instance.id, created, { ip: null, userAgent: null }, { role }, actor)]);
+    await stores.audit.record([
+      userEvent(deps.clock.now(), 'user.created', instance.id, created, { ip: null, userAgent: null }, { role }, actor),
+    ]);
     // A user without a password cannot log in yet: their mail is the invitation, sent later.
     if (passwordHash === null) return created;
     const mail = accountCreatedMail({

@@ -2,7 +2,14 @@ import type { ActiveSession } from '../session/session-store.ts';
 import type { PasswordPolicy } from '../policy/policy.ts';
 import type { Role, User } from './user.ts';
 import type { SecondFactorKind } from '../session/session.ts';
-import { effectiveTwoFactorStatus, isTwoFactorEnabled, passwordExpiresAt, passwordWarningFrom, twoFactorStatus, type TwoFactorStatus } from '../policy/two-factor-rules.ts';
+import {
+  effectiveTwoFactorStatus,
+  isTwoFactorEnabled,
+  passwordExpiresAt,
+  passwordWarningFrom,
+  twoFactorStatus,
+  type TwoFactorStatus,
+} from '../policy/two-factor-rules.ts';
 import { minPasswordLength } from './password-rules.ts';
 
 export { twoFactorStatus, type TwoFactorStatus };
@@ -36,7 +43,12 @@ export interface Me {
 /** `enforced`: the instance auto-enables 2FA, so the user cannot turn it off (SPEC rule 2). */
 export function describeTwoFactor(policy: PasswordPolicy, user: Pick<User, 'twoFactorEnabled'>, associated: boolean): TwoFactorState {
   const enabled = isTwoFactorEnabled(policy, user);
-  return { enabled, associated, status: effectiveTwoFactorStatus(policy, { enabled: user.twoFactorEnabled, associated }), enforced: policy.twoFactor.autoEnable };
+  return {
+    enabled,
+    associated,
+    status: effectiveTwoFactorStatus(policy, { enabled: user.twoFactorEnabled, associated }),
+    enforced: policy.twoFactor.autoEnable,
+  };
 }
 
 /** GET /me from the already-loaded session: no further query (one statement per request). */

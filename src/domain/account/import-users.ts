@@ -43,7 +43,11 @@ export async function importUsers(
     const batch = rows.slice(start, start + IMPORT_BATCH_SIZE);
     const valid: Array<{ row: ImportRow; user: Omit<NewUser, 'passwordHash' | 'passwordChangedAt'> }> = [];
     for (const row of batch) {
-      const parsed = parseRow(row, report, { minLength: minPasswordLength(instance.policy, NEW_ACCOUNT, deps.clock.now()), blocklist: deps.blocklist, context: [instance.slug, instance.name] });
+      const parsed = parseRow(row, report, {
+        minLength: minPasswordLength(instance.policy, NEW_ACCOUNT, deps.clock.now()),
+        blocklist: deps.blocklist,
+        context: [instance.slug, instance.name],
+      });
       if (!parsed) continue;
       const key = emailKey(parsed.email);
       if (seen.has(key)) {
@@ -95,7 +99,8 @@ function parseRow(
     const email = parseEmail(row.email);
     const name = parsePersonName(row.name || email.split('@')[0]!);
     const role = parseRole(row.role || 'member');
-    if (row.password !== null) row.password = checkPasswordForAccount(row.password, { ...rules, context: [...rules.context, email, name] }, 'password');
+    if (row.password !== null)
+      row.password = checkPasswordForAccount(row.password, { ...rules, context: [...rules.context, email, name] }, 'password');
     return { id: randomId(), email, name, role };
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;

@@ -35,7 +35,13 @@ export async function sendInvitation(deps: Deps, instance: Instance, user: User)
   const link = newLink(deps, 'invite', instance.slug);
   const now = deps.clock.now();
   await deps.stores.accountTokens.issue(user.id, 'invitation', link.hash, now, addSeconds(now, INVITATION_SECONDS));
-  const mail = invitationMail({ to: user.email, name: user.name, instanceName: instance.name, url: link.url, days: INVITATION_SECONDS / 86400 });
+  const mail = invitationMail({
+    to: user.email,
+    name: user.name,
+    instanceName: instance.name,
+    url: link.url,
+    days: INVITATION_SECONDS / 86400,
+  });
   await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), now);
   deps.mailQueued();
 }
@@ -55,7 +61,11 @@ export async function requestPasswordReset(deps: Deps, input: { instance: string
   } catch {
     return;
   }
-  await deps.stores.resetRequests.insert({ instanceSlug: input.instance.trim().toLowerCase(), emailKey: emailKey(email), requestedAt: deps.clock.now() });
+  await deps.stores.resetRequests.insert({
+    instanceSlug: input.instance.trim().toLowerCase(),
+    emailKey: emailKey(email),
+    requestedAt: deps.clock.now(),
+  });
 }
 
 /**
@@ -78,7 +88,15 @@ export async function processPasswordResetRequests(deps: Deps, limit = 20): Prom
 /** One queued request, inside the batch's transaction. */
 async function sendResetLink(deps: Deps, request: ResetRequest): Promise<void> {
   const now = deps.clock.now();
-  const found = (await deps.stores.credentials.findForLogin({ instanceSlug: request.instanceSlug, emailKey: request.emailKey, throttleKeys: [], deviceIds: [], now })).account;
+  const found = (
+    await deps.stores.credentials.findForLogin({
+      instanceSlug: request.instanceSlug,
+      emailKey: request.emailKey,
+      throttleKeys: [],
+      deviceIds: [],
+      now,
+    })
+  ).account;
   if (!found) return;
   // The account as it is behind the user's row lock: a password change or a 2FA reset committing
   // meanwhile is what the checks below see.
@@ -149,7 +167,12 @@ export async function setPasswordWithLink(
  * What the link page shows before the password is chosen (POST /auth/password-link): the
  * effective minimum length for this account (item 18). The same refusals as using the link.
  */
-export async function describePasswordLink(deps: Deps, purpose: 'invitation' | 'reset', token: string, ip: string | null): Promise<{ passwordMinLength: number; recoveryCodeRequired?: true }> {
+export async function describePasswordLink(
+  deps: Deps,
+  purpose: 'invitation' | 'reset',
+  token: string,
+  ip: string | null,
+): Promise<{ passwordMinLength: number; recoveryCodeRequired?: true }> {
   const now = deps.clock.now();
   await refuseLockedAddress(deps, ip, now);
   try {
@@ -187,7 +210,11 @@ async function openLink(deps: Deps, purpose: 'invitation' | 'reset', hash: strin
  */
 async function requireRecoveryCode(deps: Deps, userId: string, code: string | undefined, now: Date): Promise<string> {
   const refused = () =>
-    new DomainError('admin_recovery_required', 'Enter the recovery code your administrator gave you. Without it this link cannot reset your password.', { field: 'recoveryCode' });
+    new DomainError(
+      'admin_recovery_required',
+      'Enter the recovery code your administrator gave you. Without it this link cannot reset your password.',
+      { field: 'recoveryCode' },
+    );
   if (!code) throw refused();
   const hash = recoveryCodeHash(code);
   const found = await deps.stores.accountTokens.find(hash, 'recovery', now);
@@ -211,7 +238,11 @@ async function setPasswordWithOpenLink(
   // The password is checked first, so a refused password does not use up the authenticator code.
   const password = checkPasswordForAccount(
     input.password,
-    { minLength: minPasswordLength(instance.policy, { user, associated: account.totp !== null }, now), blocklist: deps.blocklist, context: [user.email, user.name, instance.slug, instance.name] },
+    {
+      minLength: minPasswordLength(instance.policy, { user, associated: account.totp !== null }, now),
+      blocklist: deps.blocklist,
+      context: [user.email, user.name, instance.slug, instance.name],
+    },
     'password',
   );
   // Every check of the new password comes before the code, so a refused password does not spend it.

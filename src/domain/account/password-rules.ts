@@ -49,7 +49,10 @@ export function checkPasswordForAccount(
   const normalized = checkNewPassword(password, rules.minLength, field);
   const lower = normalized.toLowerCase();
   const contextual = rules.context.map((word) => word.trim().toLowerCase()).filter((word) => word.length >= 4);
-  if (rules.blocklist.contains(normalized) || contextual.some((word) => lower === word || lower.replace(/[^a-z0-9]/g, '') === word.replace(/[^a-z0-9]/g, ''))) {
+  if (
+    rules.blocklist.contains(normalized) ||
+    contextual.some((word) => lower === word || lower.replace(/[^a-z0-9]/g, '') === word.replace(/[^a-z0-9]/g, ''))
+  ) {
     throw new DomainError('weak_password', 'This password is too common or too easy to guess. Choose another.', { field });
   }
   return normalized;
@@ -59,7 +62,11 @@ export function checkPasswordForAccount(
  * Whether a new (normalised) password is one of the stored hashes: the current one and the
  * history. Why every hash is verified: the history is argon2id too, so reuse is found only so.
  */
-export async function isReusedPassword(hasher: { verify(hash: string, password: string): Promise<boolean> }, hashes: Array<string | null | undefined>, password: string): Promise<boolean> {
+export async function isReusedPassword(
+  hasher: { verify(hash: string, password: string): Promise<boolean> },
+  hashes: Array<string | null | undefined>,
+  password: string,
+): Promise<boolean> {
   for (const hash of hashes) if (hash && (await hasher.verify(hash, password))) return true;
   return false;
 }

@@ -19,7 +19,12 @@ export interface UserStore {
   /** Throws DomainError('conflict') when the email is taken in this instance (any case). */
   insert(user: NewUser): Promise<User>;
   /** The user with their instance, authenticator and backup code (for links that act without a session). */
-  findAccount(id: string): Promise<{ user: User; instance: Instance; totp: { secretSealed: string; lastUsedStep: number } | null; backupCodeMac: string | null } | null>;
+  findAccount(id: string): Promise<{
+    user: User;
+    instance: Instance;
+    totp: { secretSealed: string; lastUsedStep: number } | null;
+    backupCodeMac: string | null;
+  } | null>;
   /** Changes role and/or status; disabling ends the user's sessions. null when no such user. */
   update(id: string, change: { role?: User['role']; status?: User['status'] }): Promise<User | null>;
   /**

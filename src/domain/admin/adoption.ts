@@ -7,7 +7,10 @@ import { countByStatus } from './list-users.ts';
 export const ADOPTION_DAYS = 90;
 
 /** The adoption chart: a point per day (kept by housekeeping), with today's live counts last. */
-export async function twoFactorAdoption(deps: Deps, active: ActiveSession): Promise<{ days: Array<{ day: string; active: number; pending: number; off: number }> }> {
+export async function twoFactorAdoption(
+  deps: Deps,
+  active: ActiveSession,
+): Promise<{ days: Array<{ day: string; active: number; pending: number; off: number }> }> {
   requireAdminRole(active);
   const now = deps.clock.now();
   const today = now.toISOString().slice(0, 10);

@@ -14,9 +14,15 @@ export async function askUsersToEnable(deps: Deps, active: ActiveSession, client
   requireAdmin(deps, active);
   if (active.instance.policy.twoFactor.autoEnable) return { emailed: 0 };
   const now = deps.clock.now();
-  const mail = twoFactorRequestMail({ instanceName: active.instance.name, adminName: active.user.name, loginUrl: loginUrl(deps.publicUrl, active.instance.slug) });
+  const mail = twoFactorRequestMail({
+    instanceName: active.instance.name,
+    adminName: active.user.name,
+    loginUrl: loginUrl(deps.publicUrl, active.instance.slug),
+  });
   const emailed = await deps.stores.transaction(async (stores) => {
-    const n = await stores.forInstance(active.instance.id).directory.requestTwoFactor(mail, now, new Date(now.getTime() - 24 * 60 * 60 * 1000));
+    const n = await stores
+      .forInstance(active.instance.id)
+      .directory.requestTwoFactor(mail, now, new Date(now.getTime() - 24 * 60 * 60 * 1000));
     await stores.audit.record([adminEvent(deps, active, 'two_factor.requested', null, client, { emailed: n })]);
     return n;
   });

@@ -79,7 +79,14 @@ export async function listInstanceUsers(deps: Deps, instance: Instance, query: U
 }
 
 function item(user: ListedUser, policy: PasswordPolicy): UserListItem {
-  return { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status, twoFactor: describeTwoFactor(policy, user, user.associated) };
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    status: user.status,
+    twoFactor: describeTwoFactor(policy, user, user.associated),
+  };
 }
 
 export function countByStatus(pairs: Array<TwoFactorPair & { n: number }>, policy: PasswordPolicy): Record<TwoFactorStatus, number> {
@@ -108,4 +115,3 @@ function decodeCursor(cursor: string, sort: UserSort): { key: string; id: string
     throw invalidInput('cursor', 'This cursor does not belong to this list; start from the first page.');
   }
 }
-

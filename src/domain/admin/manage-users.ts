@@ -12,11 +12,23 @@ import { roleChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 
 function item(active: ActiveSession, user: User, associated: boolean): UserListItem {
-  return { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status, twoFactor: describeTwoFactor(active.instance.policy, user, associated) };
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    status: user.status,
+    twoFactor: describeTwoFactor(active.instance.policy, user, associated),
+  };
 }
 
 /** POST /admin/users: a user without a password, and an invitation to choose one (7 days, once). */
-export async function inviteUser(deps: Deps, active: ActiveSession, input: { email: string; name: string; role: string }, client: AuditClient): Promise<UserListItem> {
+export async function inviteUser(
+  deps: Deps,
+  active: ActiveSession,
+  input: { email: string; name: string; role: string },
+  client: AuditClient,
+): Promise<UserListItem> {
   requireAdmin(deps, active);
   const user = await deps.stores.transaction(async (stores) => {
     const created = await stores.forInstance(active.instance.id).users.insert({
@@ -47,7 +59,10 @@ export async function updateUser(
 ): Promise<UserListItem> {
   requireAdmin(deps, active);
   if (id === active.user.id) throw new DomainError('forbidden', 'Ask another administrator to change your own account.');
-  const change = { ...(input.role !== undefined ? { role: parseRole(input.role) } : {}), ...(input.status !== undefined ? { status: input.status } : {}) };
+  const change = {
+    ...(input.role !== undefined ? { role: parseRole(input.role) } : {}),
+    ...(input.status !== undefined ? { status: input.status } : {}),
+  };
   const result = await deps.stores.transaction(async (stores) => {
     const users = stores.forInstance(active.instance.id).users;
     // Why under a lock: the caller's role was read with the session, before this transaction;
@@ -67,7 +82,8 @@ export async function updateUser(
       events.push(adminEvent(deps, active, 'user.role_changed', updated, client, { from: before.role, to: updated.role }));
       await tellAboutRoleChange({ ...deps, stores }, active, before, updated, client);
     }
-    if (before.status !== updated.status) events.push(adminEvent(deps, active, updated.status === 'disabled' ? 'user.disabled' : 'user.enabled', updated, client));
+    if (before.status !== updated.status)
+      events.push(adminEvent(deps, active, updated.status === 'disabled' ? 'user.disabled' : 'user.enabled', updated, client));
     await stores.audit.record(events);
     return item(active, updated, Boolean(account?.totp));
   });

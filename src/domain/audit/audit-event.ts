@@ -129,7 +129,9 @@ export function changedFields(before: object, after: object): { before: Record<s
   const flat = (value: object, prefix = ''): Record<string, unknown> =>
     Object.fromEntries(
       Object.entries(value).flatMap(([key, v]) =>
-        v !== null && typeof v === 'object' && !(v instanceof Date) ? Object.entries(flat(v as object, `${prefix}${key}.`)) : [[`${prefix}${key}`, v instanceof Date ? v.toISOString() : v]],
+        v !== null && typeof v === 'object' && !(v instanceof Date)
+          ? Object.entries(flat(v as object, `${prefix}${key}.`))
+          : [[`${prefix}${key}`, v instanceof Date ? v.toISOString() : v]],
       ),
     );
   const a = flat(before);

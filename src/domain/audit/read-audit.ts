@@ -15,7 +15,8 @@ export interface AuditFilter {
 }
 
 function parseFilter(filter: AuditFilter): { action?: AuditAction; userId?: string } {
-  if (filter.action !== undefined && !(AUDIT_ACTIONS as readonly string[]).includes(filter.action)) throw invalidInput('action', 'Unknown action.');
+  if (filter.action !== undefined && !(AUDIT_ACTIONS as readonly string[]).includes(filter.action))
+    throw invalidInput('action', 'Unknown action.');
   return { ...(filter.action ? { action: filter.action as AuditAction } : {}), ...(filter.userId ? { userId: filter.userId } : {}) };
 }
 
@@ -34,7 +35,8 @@ export async function listAuditEvents(
 ): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
   requireAdminRole(active);
   const limit = query.limit ?? AUDIT_PAGE_DEFAULT;
-  if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_PAGE_MAX) throw invalidInput('limit', `Use a page size from 1 to ${AUDIT_PAGE_MAX}.`);
+  if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_PAGE_MAX)
+    throw invalidInput('limit', `Use a page size from 1 to ${AUDIT_PAGE_MAX}.`);
   const before = parseCursor(query.cursor);
   const rows = await deps.stores.audit.list(active.instance.id, { ...parseFilter(query), limit, ...(before ? { before } : {}) });
   const events = rows.slice(0, limit);

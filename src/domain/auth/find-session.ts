@@ -38,7 +38,11 @@ export function requireStage<A extends ActiveAuthSession>(active: A | null, stag
 }
 
 /** Ends the session behind a cookie value (logout); unknown, malformed or other-kind values are ignored. */
-export async function endSession(profile: PrincipalProfile, store: AuthSessionStore<ActiveAuthSession>, token: string | undefined): Promise<void> {
+export async function endSession(
+  profile: PrincipalProfile,
+  store: AuthSessionStore<ActiveAuthSession>,
+  token: string | undefined,
+): Promise<void> {
   const parsed = parseAuthToken(profile, token);
   if (parsed) await store.delete(parsed.id, sha256Hex(parsed.secret));
 }

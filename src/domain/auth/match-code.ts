@@ -20,7 +20,13 @@ export type CodeMatch = { step: number } | { step: null; replayed: boolean };
  * owner's associated data, the code matches a step of the drift window, and a step already used is
  * a replay (RFC 6238 §5.2). The step must then be consumed by one conditional UPDATE.
  */
-export function matchCode(deps: Pick<Deps, 'secretBox' | 'clock'>, profile: PrincipalProfile, owner: CodeOwner, totp: { secretSealed: string; lastUsedStep: number } | null, code: string): CodeMatch {
+export function matchCode(
+  deps: Pick<Deps, 'secretBox' | 'clock'>,
+  profile: PrincipalProfile,
+  owner: CodeOwner,
+  totp: { secretSealed: string; lastUsedStep: number } | null,
+  code: string,
+): CodeMatch {
   const secret = totp ? deps.secretBox.open(totp.secretSealed, secretAssociatedData(profile, owner.instanceId, owner.id)) : null;
   const step = secret ? matchTotpStep(secret, code, deps.clock.now()) : null;
   if (step === null) return { step: null, replayed: false };
@@ -41,9 +47,16 @@ export interface TotpSetup {
  */
 export function newEnrolment(deps: Pick<Deps, 'secretBox' | 'clock' | 'totpIssuer'>, profile: PrincipalProfile, owner: CodeOwner) {
   const secret = newTotpSecret();
-  const pending = { secretSealed: deps.secretBox.seal(secret, secretAssociatedData(profile, owner.instanceId, owner.id)), expiresAt: addSeconds(deps.clock.now(), PENDING_SETUP_SECONDS) };
+  const pending = {
+    secretSealed: deps.secretBox.seal(secret, secretAssociatedData(profile, owner.instanceId, owner.id)),
+    expiresAt: addSeconds(deps.clock.now(), PENDING_SETUP_SECONDS),
+  };
   const base32 = toBase32(secret);
-  const setup: TotpSetup = { secret: base32, secretGrouped: groupKey(base32), otpauthUri: otpauthUri(secret, `${deps.totpIssuer}${profile.issuerSuffix}`, owner.email) };
+  const setup: TotpSetup = {
+    secret: base32,
+    secretGrouped: groupKey(base32),
+    otpauthUri: otpauthUri(secret, `${deps.totpIssuer}${profile.issuerSuffix}`, owner.email),
+  };
   return { pending, setup };
 }
 
@@ -65,6 +78,7 @@ export function matchEnrolmentCode(
   }
   const secret = deps.secretBox.open(pending.secretSealed, secretAssociatedData(profile, owner.instanceId, owner.id));
   const step = secret ? matchTotpStep(secret, code, now) : null;
-  if (step === null) throw new DomainError('invalid_credentials', 'That code does not match. Enter the current code from your app.', { field: 'code' });
+  if (step === null)
+    throw new DomainError('invalid_credentials', 'That code does not match. Enter the current code from your app.', { field: 'code' });
   return { step, secretSealed: pending.secretSealed };
 }

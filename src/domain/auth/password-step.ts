@@ -40,7 +40,11 @@ export async function passwordStep<L extends PasswordLookup>(
   const slot = admitToHasher(deps, client.ip);
   const reserved = await (async () => {
     const ip = client.ip ? [ipKey(client.ip)] : [];
-    const lookup = await lookUp({ throttleKeys: [accountKey, ...ip, ...client.deviceTokens.map((t) => deviceKey(t.id))], deviceIds: client.deviceTokens.map((t) => t.id), now });
+    const lookup = await lookUp({
+      throttleKeys: [accountKey, ...ip, ...client.deviceTokens.map((t) => deviceKey(t.id))],
+      deviceIds: client.deviceTokens.map((t) => t.id),
+      now,
+    });
     // The cookie proves the browser on any network; the network only decides whether the code is skipped.
     const device = lookup.found ? findKnownLocation(client.deviceTokens, lookup.devices, '', false) : null;
     const key = device ? deviceKey(device.id) : accountKey;
@@ -52,5 +56,10 @@ export async function passwordStep<L extends PasswordLookup>(
   const normalized = normalizePassword(password);
   const hash = reserved.lookup.passwordHash;
   const passwordOk = hash ? await deps.hasher.verify(hash, normalized, slot) : (await deps.hasher.verifyDummy(normalized, slot), false);
-  return { lookup: reserved.lookup, attempt: reserved.attempt, passwordOk, clearKeys: [...new Set([accountKey, reserved.key]), ...reserved.ip] };
+  return {
+    lookup: reserved.lookup,
+    attempt: reserved.attempt,
+    passwordOk,
+    clearKeys: [...new Set([accountKey, reserved.key]), ...reserved.ip],
+  };
 }

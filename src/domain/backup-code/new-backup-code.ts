@@ -20,7 +20,8 @@ export async function sendNewBackupCode(
   const active = await loadSessionForStep(deps, sessionToken, ['done'], client.ip);
   if (!active.totp) throw new DomainError('forbidden', 'Set up an authenticator app first: backup codes come with it.');
   if (!isFresh(active.session, deps.clock.now())) {
-    if (input.code === undefined) throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
+    if (input.code === undefined)
+      throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
     const factor: SecondFactorInput = { code: input.code };
     await consumeSecondFactor(deps, active, await checkSecondFactor(deps, active, factor, client, 'new_backup_code'), {}, client);
   }

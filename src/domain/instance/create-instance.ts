@@ -39,7 +39,11 @@ export async function createInstance(
   const name = parsePersonName(input.admin.name ?? email.split('@')[0]!, 'admin.name');
   const password = checkPasswordForAccount(
     input.admin.password,
-    { minLength: minPasswordLength(DEFAULT_POLICY, NEW_ACCOUNT, deps.clock.now()), blocklist: deps.blocklist, context: [email, name, instance.slug, instance.name] },
+    {
+      minLength: minPasswordLength(DEFAULT_POLICY, NEW_ACCOUNT, deps.clock.now()),
+      blocklist: deps.blocklist,
+      context: [email, name, instance.slug, instance.name],
+    },
     'admin.password',
   );
   // Why outside the transaction: argon2id takes tens of ms; no row lock should wait for it.
@@ -55,7 +59,17 @@ export async function createInstance(
       passwordHash,
       passwordChangedAt: deps.clock.now(),
     });
-    await stores.audit.record([userEvent(deps.clock.now(), 'user.created', instance.id, user, { ip: null, userAgent: null }, { role: 'admin', firstAdmin: true }, actor)]);
+    await stores.audit.record([
+      userEvent(
+        deps.clock.now(),
+        'user.created',
+        instance.id,
+        user,
+        { ip: null, userAgent: null },
+        { role: 'admin', firstAdmin: true },
+        actor,
+      ),
+    ]);
     const mail = accountCreatedMail({
       to: email,
       name,

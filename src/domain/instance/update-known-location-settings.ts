@@ -21,8 +21,8 @@ export async function updateKnownLocationSettings(
   const changes = changedFields({ knownLocations: active.instance.knownLocations }, { knownLocations: settings });
   await deps.stores.transaction(async (stores) => {
     await stores.instances.updateKnownLocationSettings(active.instance.id, settings);
-    if (Object.keys(changes.after).length > 0) await stores.audit.record([adminEvent(deps, active, 'settings.updated', null, client, changes)]);
+    if (Object.keys(changes.after).length > 0)
+      await stores.audit.record([adminEvent(deps, active, 'settings.updated', null, client, changes)]);
   });
   return settings;
 }
-

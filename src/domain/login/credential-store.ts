@@ -14,5 +14,11 @@ export interface LoginLookup {
 
 /** The login lookup: one statement from (instance slug, email) to everything step 1 decides on. */
 export interface CredentialStore {
-  findForLogin(query: { instanceSlug: string; emailKey: string; throttleKeys: ThrottleKey[]; deviceIds: string[]; now: Date }): Promise<LoginLookup>;
+  findForLogin(query: {
+    instanceSlug: string;
+    emailKey: string;
+    throttleKeys: ThrottleKey[];
+    deviceIds: string[];
+    now: Date;
+  }): Promise<LoginLookup>;
 }

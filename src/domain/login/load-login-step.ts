@@ -10,6 +10,11 @@ import { requireStage } from '../auth/find-session.ts';
  * states, in one statement. A session at another stage cannot call the step (MFA-01, SPEC rule
  * 12: a half-authenticated session can call only its next step).
  */
-export async function loadSessionForStep(deps: Deps, token: string | undefined, stages: LoginStage[], ip: string | null): Promise<ActiveSession> {
+export async function loadSessionForStep(
+  deps: Deps,
+  token: string | undefined,
+  stages: LoginStage[],
+  ip: string | null,
+): Promise<ActiveSession> {
   return requireStage(await authenticate(deps, token, { ipKey: ip ? ipKey(ip) : null }), stages);
 }

@@ -31,17 +31,35 @@ export async function loginWithPassword(
   const now = deps.clock.now();
   const slug = input.instance.trim().toLowerCase();
   const email = emailKey(input.email);
-  const { lookup, attempt, passwordOk, clearKeys } = await passwordStep(deps, USER_PROFILE.keys.password(slug, email), input.password, client, async (query) => {
-    const found = await deps.stores.credentials.findForLogin({ instanceSlug: slug, emailKey: email, ...query });
-    return { found: found.account !== null, passwordHash: found.account?.user.passwordHash ?? null, throttles: found.throttles, devices: found.locations, login: found };
-  });
+  const { lookup, attempt, passwordOk, clearKeys } = await passwordStep(
+    deps,
+    USER_PROFILE.keys.password(slug, email),
+    input.password,
+    client,
+    async (query) => {
+      const found = await deps.stores.credentials.findForLogin({ instanceSlug: slug, emailKey: email, ...query });
+      return {
+        found: found.account !== null,
+        passwordHash: found.account?.user.passwordHash ?? null,
+        throttles: found.throttles,
+        devices: found.locations,
+        login: found,
+      };
+    },
+  );
   const { account: found, locations } = lookup.login;
   if (!found || !passwordOk || found.user.status !== 'active') {
     // Only an existing, active account gets an audit event: a typed-in unknown email (often a
     // password in the wrong field) is not kept anywhere.
     const owner =
       found && found.user.status === 'active'
-        ? userOwner(found.user, found.instance, 'password', userEvent(now, 'login.failed', found.instance.id, found.user, client, { factor: 'password' }, attemptActor(found.user)), client)
+        ? userOwner(
+            found.user,
+            found.instance,
+            'password',
+            userEvent(now, 'login.failed', found.instance.id, found.user, client, { factor: 'password' }, attemptActor(found.user)),
+            client,
+          )
         : null;
     await attemptFailed(deps, attempt, client, owner);
     throw new DomainError('invalid_credentials', 'The instance, email or password is not correct.');
@@ -53,7 +71,13 @@ export async function loginWithPassword(
     clearKeys,
     ...(location && stage === 'done' ? { touchLocationId: location.id } : {}),
     ...(stage === 'done'
-      ? { audit: [userEvent(now, 'login.succeeded', found.instance.id, found.user, client, { factors: location ? ['password', 'known_location'] : ['password'] })] }
+      ? {
+          audit: [
+            userEvent(now, 'login.succeeded', found.instance.id, found.user, client, {
+              factors: location ? ['password', 'known_location'] : ['password'],
+            }),
+          ],
+        }
       : {}),
   });
   return { step: describeStep(stage, found.instance, found.user, now), sessionToken };

@@ -10,7 +10,11 @@ import { postponeLimit, setupDemand } from '../policy/two-factor-rules.ts';
  * "Set up later" at the setup step: a full session with the password only, while the instance
  * allows it (SPEC rule 3: not once enforcement has started or the postponements are used up).
  */
-export async function postponeSetup(deps: Deps, sessionToken: string | undefined, client: ClientInfo): Promise<{ step: LoginStep; sessionToken: string }> {
+export async function postponeSetup(
+  deps: Deps,
+  sessionToken: string | undefined,
+  client: ClientInfo,
+): Promise<{ step: LoginStep; sessionToken: string }> {
   const active = await loadSessionForStep(deps, sessionToken, ['setup'], null);
   const now = deps.clock.now();
   const { instance, user } = active;
@@ -23,10 +27,19 @@ export async function postponeSetup(deps: Deps, sessionToken: string | undefined
     // 15; STYLE.md: counters are one conditional statement). A login ended meanwhile makes
     // startSession throw, which rolls the count back: a refused postponement changes nothing.
     if (!(await tenant.users.countPostponement(user.id, postponeLimit(instance.policy)))) throw setupEnforced();
-    return startSession(deps, tenant, user.id, stage, { ...client, previousSession: { id: active.session.id, secretHash: active.secretHash } }, {
-      requirePrevious: true,
-      ...(stage === 'done' ? { audit: [userEvent(now, 'login.succeeded', instance.id, user, client, { factors: ['password'], postponedSetup: true })] } : {}),
-    });
+    return startSession(
+      deps,
+      tenant,
+      user.id,
+      stage,
+      { ...client, previousSession: { id: active.session.id, secretHash: active.secretHash } },
+      {
+        requirePrevious: true,
+        ...(stage === 'done'
+          ? { audit: [userEvent(now, 'login.succeeded', instance.id, user, client, { factors: ['password'], postponedSetup: true })] }
+          : {}),
+      },
+    );
   });
   return { step: describeStep(stage, instance, { ...user, setupPostponements: user.setupPostponements + 1 }, now), sessionToken: token };
 }

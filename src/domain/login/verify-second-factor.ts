@@ -30,9 +30,18 @@ export async function verifySecondFactor(
   const stage = stageAfterSecondFactor(active.instance, active.user, now);
   const next = newSession(deps, active.user.id, stage, client, now, checked.kind);
   const device = checked.kind === 'totp' ? issueKnownLocation(deps, active.instance, client) : null;
-  const audit = stage === 'done' ? [userEvent(now, 'login.succeeded', active.instance.id, active.user, client, { factors: ['password', checked.kind] })] : [];
+  const audit =
+    stage === 'done'
+      ? [userEvent(now, 'login.succeeded', active.instance.id, active.user, client, { factors: ['password', checked.kind] })]
+      : [];
   const mails = checked.kind === 'totp' ? [newLocationNotice(deps, active, client, now)] : [];
-  await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, location: device?.row ?? null, audit, mails }, client);
+  await consumeSecondFactor(
+    deps,
+    active,
+    checked,
+    { swap: { previousSessionId: active.session.id, next: next.row }, location: device?.row ?? null, audit, mails },
+    client,
+  );
   return { step: describeStep(stage, active.instance, active.user, now), sessionToken: next.token, device };
 }
 

@@ -14,9 +14,11 @@ function mailSafe<T>(value: T): T {
 
 function layout(title: string, paragraphs: string[]): string {
   const body = paragraphs.map((p) => `<p>${p}</p>`).join('\n');
-  return `<!doctype html><html><body style="font-family:sans-serif;max-width:560px">` +
+  return (
+    `<!doctype html><html><body style="font-family:sans-serif;max-width:560px">` +
     `<h1 style="font-size:20px">${escapeHtml(title)}</h1>\n${body}\n` +
-    `<p style="color:#666;font-size:12px">Sent by keyward, the account-security service of your organisation.</p></body></html>`;
+    `<p style="color:#666;font-size:12px">Sent by keyward, the account-security service of your organisation.</p></body></html>`
+  );
 }
 
 export function accountCreatedMail(input: {
@@ -149,7 +151,12 @@ export function passwordChangedMail(input: { to: string; name: string; instanceN
     '',
     'If you did not do this, contact your administrator at once.',
   ];
-  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)),
+  };
 }
 
 export function invitationMail(input: { to: string; name: string; instanceName: string; url: string; days: number }): MailMessage {
@@ -167,7 +174,12 @@ export function invitationMail(input: { to: string; name: string; instanceName: 
     to: input.to,
     subject,
     text: lines.join('\n'),
-    html: layout(subject, [escapeHtml(lines[0]!), escapeHtml(lines[2]!), `<a href="${escapeHtml(input.url)}">Choose your password</a>`, escapeHtml(lines[5]!)]),
+    html: layout(subject, [
+      escapeHtml(lines[0]!),
+      escapeHtml(lines[2]!),
+      `<a href="${escapeHtml(input.url)}">Choose your password</a>`,
+      escapeHtml(lines[5]!),
+    ]),
   };
 }
 
@@ -187,12 +199,22 @@ export function passwordResetMail(input: { to: string; name: string; instanceNam
     to: input.to,
     subject,
     text: lines.join('\n'),
-    html: layout(subject, [escapeHtml(lines[0]!), escapeHtml(lines[2]!), `<a href="${escapeHtml(input.url)}">Choose a new password</a>`, escapeHtml(lines[5]!), escapeHtml(lines[6]!)]),
+    html: layout(subject, [
+      escapeHtml(lines[0]!),
+      escapeHtml(lines[2]!),
+      `<a href="${escapeHtml(input.url)}">Choose a new password</a>`,
+      escapeHtml(lines[5]!),
+      escapeHtml(lines[6]!),
+    ]),
   };
 }
 
 /** One text for every recipient (no name, no secret): queued in one statement for many users. */
-export function twoFactorRequestMail(input: { instanceName: string; adminName: string; loginUrl: string }): { subject: string; text: string; html: string } {
+export function twoFactorRequestMail(input: { instanceName: string; adminName: string; loginUrl: string }): {
+  subject: string;
+  text: string;
+  html: string;
+} {
   input = mailSafe(input);
   const subject = `Please turn on two-factor authentication for ${input.instanceName}`;
   const lines = [
@@ -262,7 +284,8 @@ export function twoFactorOffMail(input: { to: string; name: string; instanceName
 }
 
 /** Who reset someone's 2FA, as a mail names them. */
-export type ResetBy = { kind: 'admin'; name: string; email: string } | { kind: 'support'; reference: string } | { kind: 'cli'; reference: string };
+export type ResetBy =
+  { kind: 'admin'; name: string; email: string } | { kind: 'support'; reference: string } | { kind: 'cli'; reference: string };
 
 function resetByText(by: ResetBy, whose: 'your' | 'their' = 'your'): string {
   switch (by.kind) {
@@ -372,7 +395,12 @@ export function sessionsEndedMail(input: {
     '',
     `If you do not know why, ask ${input.admin.name}, and change your password when you next log in: ${input.loginUrl}`,
   ];
-  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)),
+  };
 }
 
 /**
@@ -400,7 +428,12 @@ export function roleChangedMail(input: {
     '',
     `If you do not know about this, check with ${input.actor.name} at once.`,
   ];
-  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)),
+  };
 }
 
 /**
@@ -420,7 +453,12 @@ export function passwordResetRefusedMail(input: { to: string; name: string; inst
     '',
     'If you did not ask for this, ignore this email; your password stays as it is.',
   ];
-  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, `${lines[2]!} ${lines[3]!}`, lines[4]!, lines[6]!].map(escapeHtml)) };
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [lines[0]!, `${lines[2]!} ${lines[3]!}`, lines[4]!, lines[6]!].map(escapeHtml)),
+  };
 }
 
 /**
@@ -428,7 +466,13 @@ export function passwordResetRefusedMail(input: { to: string; name: string; inst
  * the first wrong code after their last success (RL-10; OWASP MFA and Credential Stuffing cheat
  * sheets: the password is probably known to someone else). No secret in it.
  */
-export function secondFactorFailedMail(input: { to: string; name: string; instanceName: string; at: Date; ip: string | null }): MailMessage {
+export function secondFactorFailedMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  at: Date;
+  ip: string | null;
+}): MailMessage {
   input = mailSafe(input);
   const subject = `A sign-in to ${input.instanceName} used your password, then a wrong code`;
   const lines = [
@@ -440,11 +484,24 @@ export function secondFactorFailedMail(input: { to: string; name: string; instan
     '',
     'We send this once until your next successful sign-in; a lock after repeated wrong codes is mailed separately.',
   ];
-  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[4]!, lines[6]!].map(escapeHtml)) };
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[4]!, lines[6]!].map(escapeHtml)),
+  };
 }
 
 /** To a user when a login completed from a browser that was not a known location for them (SPEC §1 "new location"). */
-export function newLocationMail(input: { to: string; name: string; instanceName: string; at: Date; ip: string | null; network: string; device: string }): MailMessage {
+export function newLocationMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  at: Date;
+  ip: string | null;
+  network: string;
+  device: string;
+}): MailMessage {
   input = mailSafe(input);
   const subject = `New sign-in to ${input.instanceName}`;
   const lines = [
@@ -455,7 +512,12 @@ export function newLocationMail(input: { to: string; name: string; instanceName:
     '',
     'If this was not you, change your password now, and ask your administrator to reset your two-factor authentication.',
   ];
-  return { to: input.to, subject, text: lines.join('\n'), html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)) };
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[5]!].map(escapeHtml)),
+  };
 }
 
 /**
@@ -463,7 +525,14 @@ export function newLocationMail(input: { to: string; name: string; instanceName:
  * item 3): the link, which works only together with the one-time code the administrator hands
  * over in person or by phone. Never the code itself: the mailbox alone must not be enough.
  */
-export function adminRecoveryMail(input: { to: string; name: string; instanceName: string; url: string; adminName: string | null; expiresAt: Date }): MailMessage {
+export function adminRecoveryMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  url: string;
+  adminName: string | null;
+  expiresAt: Date;
+}): MailMessage {
   input = mailSafe(input);
   const subject = `Recover your ${input.instanceName} password`;
   const lines = [
@@ -480,6 +549,13 @@ export function adminRecoveryMail(input: { to: string; name: string; instanceNam
     to: input.to,
     subject,
     text: lines.join('\n'),
-    html: layout(subject, [escapeHtml(lines[0]!), escapeHtml(lines[2]!), `<a href="${escapeHtml(input.url)}">Choose a new password</a>`, escapeHtml(lines[5]!), escapeHtml(lines[6]!), escapeHtml(lines[7]!)]),
+    html: layout(subject, [
+      escapeHtml(lines[0]!),
+      escapeHtml(lines[2]!),
+      `<a href="${escapeHtml(input.url)}">Choose a new password</a>`,
+      escapeHtml(lines[5]!),
+      escapeHtml(lines[6]!),
+      escapeHtml(lines[7]!),
+    ]),
   };
 }

@@ -18,10 +18,20 @@ export async function sendReminders(deps: Deps): Promise<{ setup: number; expiry
   // The mails are the templates' (mail/templates.ts), rendered inside the store's transaction for
   // each user it picks: decided, queued and marked together, once per user.
   const setup = await deps.stores.housekeeping.remindPendingSetup(now, addSeconds(now, -REMINDER_INTERVAL_SECONDS), REMINDER_BATCH, (due) =>
-    setupReminderMail({ to: due.to, instanceName: due.instanceName, loginUrl: loginUrl(deps.publicUrl, due.instanceSlug), deadline: due.deadline }),
+    setupReminderMail({
+      to: due.to,
+      instanceName: due.instanceName,
+      loginUrl: loginUrl(deps.publicUrl, due.instanceSlug),
+      deadline: due.deadline,
+    }),
   );
   const expiry = await deps.stores.housekeeping.warnExpiringPasswords(now, REMINDER_BATCH, (due) =>
-    passwordExpiryWarningMail({ to: due.to, instanceName: due.instanceName, loginUrl: loginUrl(deps.publicUrl, due.instanceSlug), expiresAt: due.expiresAt }),
+    passwordExpiryWarningMail({
+      to: due.to,
+      instanceName: due.instanceName,
+      loginUrl: loginUrl(deps.publicUrl, due.instanceSlug),
+      expiresAt: due.expiresAt,
+    }),
   );
   if (setup + expiry > 0) deps.mailQueued();
   return { setup, expiry };

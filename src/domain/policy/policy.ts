@@ -72,7 +72,9 @@ export function applyPolicyPatch(current: PasswordPolicy, patch: PolicyPatch, pl
     // would be stored and silently ignored, so asking for them is an invalid policy.
     const asked = (value: unknown) => value !== undefined && value !== null;
     if (asked(patch.twoFactor?.enforceFrom) || asked(patch.twoFactor?.maxPostpones)) {
-      throw new DomainError('invalid_policy', 'A deadline or a postponement limit needs "Enforce setup".', { field: 'twoFactor.enforceSetup' });
+      throw new DomainError('invalid_policy', 'A deadline or a postponement limit needs "Enforce setup".', {
+        field: 'twoFactor.enforceSetup',
+      });
     }
     next.twoFactor.enforceFrom = null;
     next.twoFactor.maxPostpones = null;

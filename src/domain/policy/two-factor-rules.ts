@@ -61,7 +61,12 @@ export function postponeLimit(policy: PasswordPolicy): number | null {
  * once enforcement has started, or when the user postponed more often than the limit allows now;
  * the session of the last allowed postponement keeps its rights until the deadline.
  */
-export function mustSetUpNow(policy: PasswordPolicy, user: Pick<User, 'twoFactorEnabled' | 'setupPostponements'>, associated: boolean, now: Date): boolean {
+export function mustSetUpNow(
+  policy: PasswordPolicy,
+  user: Pick<User, 'twoFactorEnabled' | 'setupPostponements'>,
+  associated: boolean,
+  now: Date,
+): boolean {
   const { enforceSetup, enforceFrom, maxPostpones } = policy.twoFactor;
   if (associated || !enforceSetup || !isTwoFactorEnabled(policy, user)) return false;
   const started = enforceFrom === null || enforceFrom.getTime() <= now.getTime();

@@ -8,13 +8,19 @@ import { applyPolicyPatch, type PasswordPolicy, type PolicyPatch } from './polic
  * PUT /admin/password-policy: parts left out keep their values. Turning auto-enable on is one
  * row for any number of users (the effective state is derived at login and in lists).
  */
-export async function updatePasswordPolicy(deps: Deps, active: ActiveSession, patch: PolicyPatch, client: AuditClient): Promise<PasswordPolicy> {
+export async function updatePasswordPolicy(
+  deps: Deps,
+  active: ActiveSession,
+  patch: PolicyPatch,
+  client: AuditClient,
+): Promise<PasswordPolicy> {
   requireAdmin(deps, active);
   const next = applyPolicyPatch(active.instance.policy, patch, active.instance.plan);
   const changes = changedFields(active.instance.policy, next);
   await deps.stores.transaction(async (stores) => {
     await stores.instances.updatePolicy(active.instance.id, next);
-    if (Object.keys(changes.after).length > 0) await stores.audit.record([adminEvent(deps, active, 'policy.updated', null, client, changes)]);
+    if (Object.keys(changes.after).length > 0)
+      await stores.audit.record([adminEvent(deps, active, 'policy.updated', null, client, changes)]);
   });
   return next;
 }

@@ -31,10 +31,19 @@ function newRecoveryCode(): string {
  * admin session) must not choose the user's password or factor (checklist ADM-04). The code is
  * returned once, never mailed or logged, and stored only as its SHA-256; a new one replaces the old.
  */
-export async function startPasswordRecovery(deps: Deps, active: ActiveSession, userId: string, client: AuditClient): Promise<{ code: string; expiresAt: Date }> {
+export async function startPasswordRecovery(
+  deps: Deps,
+  active: ActiveSession,
+  userId: string,
+  client: AuditClient,
+): Promise<{ code: string; expiresAt: Date }> {
   // Rule 12: an admin action, so the role and, for a session that skipped the code, a step-up.
   requireAdmin(deps, active);
-  if (userId === active.user.id) throw new DomainError('cannot_reset_self', 'Administrators cannot start a recovery of their own account. Ask another administrator or support.');
+  if (userId === active.user.id)
+    throw new DomainError(
+      'cannot_reset_self',
+      'Administrators cannot start a recovery of their own account. Ask another administrator or support.',
+    );
   const now = deps.clock.now();
   const expiresAt = addSeconds(now, RECOVERY_SECONDS);
   const code = newRecoveryCode();
@@ -44,19 +53,32 @@ export async function startPasswordRecovery(deps: Deps, active: ActiveSession, u
     // The caller's role and the user's state as they are behind the locks (administrators first,
     // in the order manage-users.ts takes them, then the user), as in an administrator's 2FA reset:
     // a demotion, or an enrolment that made the recovery unneeded, committed meanwhile wins.
-    if (!(await tenant.users.lockActiveAdmins()).includes(active.user.id)) throw new DomainError('forbidden', 'Only administrators can do this.');
+    if (!(await tenant.users.lockActiveAdmins()).includes(active.user.id))
+      throw new DomainError('forbidden', 'Only administrators can do this.');
     const account = (await tenant.users.lockById(userId)) && (await tenant.users.findAccount(userId));
     if (!account) throw new DomainError('not_found', 'No such user in this instance.');
     const { user, instance } = account;
     if (user.status !== 'active' || !resetNeedsAdministrator(instance.policy, user, account.totp !== null)) {
-      throw new DomainError('recovery_not_needed', 'This user can reset their password by email, or log in. A recovery code is only for an active user whose two-factor authentication has no app.');
+      throw new DomainError(
+        'recovery_not_needed',
+        'This user can reset their password by email, or log in. A recovery code is only for an active user whose two-factor authentication has no app.',
+      );
     }
     // issue() replaces the user's earlier unused code and link: only the newest pair works.
     await stores.accountTokens.issue(user.id, 'recovery', recoveryCodeHash(code), now, expiresAt);
     await stores.accountTokens.issue(user.id, 'reset', link.hash, now, expiresAt);
-    const mail = adminRecoveryMail({ to: user.email, name: user.name, instanceName: instance.name, url: link.url, adminName: active.user.name, expiresAt });
+    const mail = adminRecoveryMail({
+      to: user.email,
+      name: user.name,
+      instanceName: instance.name,
+      url: link.url,
+      adminName: active.user.name,
+      expiresAt,
+    });
     await stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), now);
-    await stores.audit.record([adminEvent(deps, active, 'password.recovery_started', user, client, { expiresAt: expiresAt.toISOString() })]);
+    await stores.audit.record([
+      adminEvent(deps, active, 'password.recovery_started', user, client, { expiresAt: expiresAt.toISOString() }),
+    ]);
   });
   deps.mailQueued();
   return { code, expiresAt };

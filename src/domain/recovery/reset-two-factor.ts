@@ -37,7 +37,8 @@ export interface Verification {
  * each one accountable after the fact.
  */
 export function parseVerification(raw: unknown): Verification {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalidInput('verification', 'Record how the identity was verified.');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw invalidInput('verification', 'Record how the identity was verified.');
   const input = raw as Record<string, unknown>;
   const method = input.method;
   if (typeof method !== 'string' || !(VERIFICATION_METHODS as readonly string[]).includes(method)) {
@@ -45,10 +46,15 @@ export function parseVerification(raw: unknown): Verification {
   }
   const reference = typeof input.reference === 'string' ? recordText(input.reference, false) : '';
   if (reference === null || !hasVisible(reference) || reference.length > 200) {
-    throw invalidInput('verification.reference', 'Enter a reference such as the ticket id (at most 200 characters, no control characters).');
+    throw invalidInput(
+      'verification.reference',
+      'Enter a reference such as the ticket id (at most 200 characters, no control characters).',
+    );
   }
-  const notes = typeof input.notes === 'string' ? recordText(input.notes, true) : input.notes === undefined || input.notes === null ? '' : null;
-  if (notes === null || notes.length > 2000) throw invalidInput('verification.notes', 'Notes are text of at most 2000 characters, without control characters.');
+  const notes =
+    typeof input.notes === 'string' ? recordText(input.notes, true) : input.notes === undefined || input.notes === null ? '' : null;
+  if (notes === null || notes.length > 2000)
+    throw invalidInput('verification.notes', 'Notes are text of at most 2000 characters, without control characters.');
   if (method === 'other' && !hasVisible(notes)) throw invalidInput('verification.notes', 'Describe how the identity was verified.');
   return { method: method as VerificationMethod, reference, notes: hasVisible(notes) ? notes : null };
 }
@@ -150,7 +156,16 @@ async function removeSecondFactor(deps: Deps, target: User, request: ResetReques
     for (const admin of await tenant.users.listAdmins(100)) {
       // Not the target (told above) and not the administrator who did it.
       if (admin.id === target.id || (request.actor.type === 'user' && admin.id === request.actor.id)) continue;
-      const mail = adminResetNoticeMail({ to: admin.email, name: admin.name, instanceName: instance.name, at: now, ip: client.ip, by: request.by, target, method });
+      const mail = adminResetNoticeMail({
+        to: admin.email,
+        name: admin.name,
+        instanceName: instance.name,
+        at: now,
+        ip: client.ip,
+        by: request.by,
+        target,
+        method,
+      });
       await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), now);
     }
   }
@@ -163,20 +178,33 @@ async function removeSecondFactor(deps: Deps, target: User, request: ResetReques
  * session cannot reset the admin's own factor and enrol the thief's (ADM-03). Resetting another
  * administrator is allowed, but every other administrator is told, as with support's resets.
  */
-export async function resetByAdmin(deps: Deps, active: ActiveSession, userId: string, client: AuditClient, reason: string | null): Promise<void> {
+export async function resetByAdmin(
+  deps: Deps,
+  active: ActiveSession,
+  userId: string,
+  client: AuditClient,
+  reason: string | null,
+): Promise<void> {
   requireAdmin(deps, active);
-  if (userId === active.user.id) throw new DomainError('cannot_reset_self', 'Administrators cannot reset their own two-factor authentication. Ask support.');
-  await resetTwoFactor(deps, active.instance, userId, (target) => {
-    if (target.hasApp) requireEqualOrStrongerFactor(deps, active);
-    return {
-      instance: active.instance,
-      actor: userActor(active.user),
-      by: { kind: 'admin', name: active.user.name, email: active.user.email },
-      client,
-      details: { by: 'admin', ...(reason ? { reason } : {}) },
-      noticeAdmins: target.user.role === 'admin' ? { verifiedBy: null } : null,
-    };
-  }, active.user.id);
+  if (userId === active.user.id)
+    throw new DomainError('cannot_reset_self', 'Administrators cannot reset their own two-factor authentication. Ask support.');
+  await resetTwoFactor(
+    deps,
+    active.instance,
+    userId,
+    (target) => {
+      if (target.hasApp) requireEqualOrStrongerFactor(deps, active);
+      return {
+        instance: active.instance,
+        actor: userActor(active.user),
+        by: { kind: 'admin', name: active.user.name, email: active.user.email },
+        client,
+        details: { by: 'admin', ...(reason ? { reason } : {}) },
+        noticeAdmins: target.user.role === 'admin' ? { verifiedBy: null } : null,
+      };
+    },
+    active.user.id,
+  );
 }
 
 /**
@@ -187,7 +215,10 @@ export async function resetByAdmin(deps: Deps, active: ActiveSession, userId: st
  */
 function requireEqualOrStrongerFactor(deps: Deps, active: ActiveSession): void {
   if (!(isTwoFactorEnabled(active.instance.policy, active.user) && active.totp)) {
-    throw new DomainError('forbidden', "Set up two-factor authentication for your own account before resetting someone's authenticator app.");
+    throw new DomainError(
+      'forbidden',
+      "Set up two-factor authentication for your own account before resetting someone's authenticator app.",
+    );
   }
   if (!isFresh(active.session, deps.clock.now())) {
     throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
@@ -220,7 +251,10 @@ export async function resetBySupport(
 }
 
 /** The break-glass CLI: the host's operator resets any user of an instance, with the same record. */
-export async function resetFromCli(deps: Deps, input: { instance: string; email: string; verification: unknown; operator: string }): Promise<User> {
+export async function resetFromCli(
+  deps: Deps,
+  input: { instance: string; email: string; verification: unknown; operator: string },
+): Promise<User> {
   const verification = parseVerification(input.verification);
   const instance = await getInstanceBySlug(deps, input.instance.trim().toLowerCase());
   const found = await deps.stores.forInstance(instance.id).users.findByEmail(input.email);

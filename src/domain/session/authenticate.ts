@@ -18,7 +18,12 @@ export async function authenticate(
 ): Promise<ActiveSession | null> {
   const sessions = deps.stores.sessions;
   // With `list`, the same one lookup also reads the user's sessions (My Profile → Sessions).
-  const store = list ? { ...sessions, findActive: (...args: Parameters<typeof sessions.findActive>) => sessions.findActive(args[0], args[1], args[2], args[3], list) } : sessions;
+  const store = list
+    ? {
+        ...sessions,
+        findActive: (...args: Parameters<typeof sessions.findActive>) => sessions.findActive(args[0], args[1], args[2], args[3], list),
+      }
+    : sessions;
   const active = await findSession(deps, USER_PROFILE, store, token, throttles);
   return active && underCurrentPolicy(active, deps.clock.now());
 }

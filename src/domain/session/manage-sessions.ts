@@ -69,7 +69,8 @@ export async function endSession(deps: Deps, active: ActiveSession, handle: stri
 export async function endOtherSessions(deps: Deps, active: ActiveSession, client: AuditClient): Promise<number> {
   return deps.stores.transaction(async (stores) => {
     const count = await stores.forInstance(active.instance.id).sessions.deleteForUser(active.user.id, active.session.id);
-    if (count > 0) await stores.audit.record([userEvent(deps.clock.now(), 'session.others_ended', active.instance.id, active.user, client, { count })]);
+    if (count > 0)
+      await stores.audit.record([userEvent(deps.clock.now(), 'session.others_ended', active.instance.id, active.user, client, { count })]);
     return count;
   });
 }
@@ -90,9 +91,19 @@ export async function endUserSessions(deps: Deps, active: ActiveSession, userId:
   const now = deps.clock.now();
   const count = await deps.stores.transaction(async (stores) => {
     const ended = await stores.forInstance(active.instance.id).sessions.deleteForUser(target.id, self ? active.session.id : undefined);
-    await stores.audit.record([adminEvent(deps, active, 'session.ended_by_admin', target, client, { count: ended, ...(self ? { keptCurrent: true } : {}) })]);
+    await stores.audit.record([
+      adminEvent(deps, active, 'session.ended_by_admin', target, client, { count: ended, ...(self ? { keptCurrent: true } : {}) }),
+    ]);
     if (!self) {
-      const mail = sessionsEndedMail({ to: target.email, name: target.name, instanceName: active.instance.name, at: now, ip: client.ip, admin: active.user, loginUrl: loginUrl(deps.publicUrl, active.instance.slug) });
+      const mail = sessionsEndedMail({
+        to: target.email,
+        name: target.name,
+        instanceName: active.instance.name,
+        at: now,
+        ip: client.ip,
+        admin: active.user,
+        loginUrl: loginUrl(deps.publicUrl, active.instance.slug),
+      });
       await stores.outbox.enqueue(active.instance.id, sealMail(deps.secretBox, mail), now);
     }
     return ended;

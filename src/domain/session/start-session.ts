@@ -58,7 +58,13 @@ export async function startSession(
   userId: string,
   stage: LoginStage,
   client: ClientInfo,
-  effects: { secondFactorAt?: Date | null; clearKeys?: ThrottleKey[]; touchLocationId?: string; audit?: NewAuditEvent[]; requirePrevious?: boolean } = {},
+  effects: {
+    secondFactorAt?: Date | null;
+    clearKeys?: ThrottleKey[];
+    touchLocationId?: string;
+    audit?: NewAuditEvent[];
+    requirePrevious?: boolean;
+  } = {},
 ): Promise<string> {
   const { token, row } = newSession(deps, userId, stage, client, effects.secondFactorAt ?? null);
   if (!(await tenant.sessions.rotate(client.previousSession, row, effects))) {

@@ -33,14 +33,19 @@ export async function completeFirstRun(
   input: CreateInstanceInput,
   client: ClientInfo,
 ): Promise<{ step: LoginStep; sessionToken: string }> {
-  const { instance, admin } = await createInstance(deps, input, async (stores) => {
-    // Why inside the transaction: the token is spent only if the instance is really created,
-    // and two concurrent submissions cannot both pass (one conditional UPDATE).
-    const spent = await stores.setupTokens.consume(sha256Hex(token), deps.clock.now());
-    if (!spent || (await stores.instances.any())) {
-      throw new DomainError('forbidden', 'This setup link is no longer valid.', { field: 'token' });
-    }
-  }, { type: 'system', id: null, label: 'First-run setup link' });
+  const { instance, admin } = await createInstance(
+    deps,
+    input,
+    async (stores) => {
+      // Why inside the transaction: the token is spent only if the instance is really created,
+      // and two concurrent submissions cannot both pass (one conditional UPDATE).
+      const spent = await stores.setupTokens.consume(sha256Hex(token), deps.clock.now());
+      if (!spent || (await stores.instances.any())) {
+        throw new DomainError('forbidden', 'This setup link is no longer valid.', { field: 'token' });
+      }
+    },
+    { type: 'system', id: null, label: 'First-run setup link' },
+  );
   const sessionToken = await startSession(deps, deps.stores.forInstance(instance.id), admin.id, 'done', client);
   return { step: { next: 'done' }, sessionToken };
 }

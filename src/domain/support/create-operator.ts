@@ -12,7 +12,11 @@ export async function createOperator(deps: Deps, input: { email: string; name?: 
   const email = parseEmail(input.email);
   const name = parsePersonName(input.name ?? email.split('@')[0]!);
   const passwordHash = await deps.hasher.hash(
-    checkPasswordForAccount(input.password, { minLength: DEFAULT_POLICY.password.minLength, blocklist: deps.blocklist, context: [email, name] }, 'password'),
+    checkPasswordForAccount(
+      input.password,
+      { minLength: DEFAULT_POLICY.password.minLength, blocklist: deps.blocklist, context: [email, name] },
+      'password',
+    ),
   );
   return deps.stores.operators.insert({ id: randomId(), email, name, passwordHash });
 }

@@ -48,11 +48,33 @@ const describe = (stage: OperatorStage): OperatorStep =>
 const owner = (operator: Operator) => ({ instanceId: null, id: operator.id, email: operator.email });
 
 /** The operator's own events belong to no instance; the log keeps them for the vendor. */
-function operatorEvent(deps: Deps, action: AuditAction, operator: Operator, client: AuditClient, details: Record<string, unknown> = {}): NewAuditEvent {
-  return { instanceId: null, at: deps.clock.now(), action, actor: operatorActor(operator), target: null, ip: client.ip, userAgent: client.userAgent?.slice(0, 512) ?? null, details };
+function operatorEvent(
+  deps: Deps,
+  action: AuditAction,
+  operator: Operator,
+  client: AuditClient,
+  details: Record<string, unknown> = {},
+): NewAuditEvent {
+  return {
+    instanceId: null,
+    at: deps.clock.now(),
+    action,
+    actor: operatorActor(operator),
+    target: null,
+    ip: client.ip,
+    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    details,
+  };
 }
 
-function newOperatorSession(deps: Deps, operatorId: string, stage: OperatorStage, client: AuditClient, verifiedAt: Date | null, keepEnd?: Date) {
+function newOperatorSession(
+  deps: Deps,
+  operatorId: string,
+  stage: OperatorStage,
+  client: AuditClient,
+  verifiedAt: Date | null,
+  keepEnd?: Date,
+) {
   const next = newAuthSession(deps, PROFILE, stage, client, verifiedAt ? { at: verifiedAt, kind: 'totp' } : null, keepEnd);
   const row: NewOperatorSession = { ...next.row, operatorId };
   return { token: next.token, row };
@@ -60,11 +82,22 @@ function newOperatorSession(deps: Deps, operatorId: string, stage: OperatorStage
 
 function newOperatorDevice(now: Date) {
   const token = newDeviceToken();
-  return { cookie: { id: token.id, secret: token.secret, maxAgeSeconds: OPERATOR_DEVICE_SECONDS }, row: { id: token.id, secretHash: token.secretHash, expiresAt: addSeconds(now, OPERATOR_DEVICE_SECONDS) } };
+  return {
+    cookie: { id: token.id, secret: token.secret, maxAgeSeconds: OPERATOR_DEVICE_SECONDS },
+    row: { id: token.id, secretHash: token.secretHash, expiresAt: addSeconds(now, OPERATOR_DEVICE_SECONDS) },
+  };
 }
 
 /** After a refused operator attempt: the one failure path (IP count, audit, lock mail) with the operator as owner. */
-async function operatorAttemptFailed(deps: Deps, attempt: number, client: AuditClient, operator: Operator | null, factor: 'password' | 'second_factor', stepUp = false, replayed = false) {
+async function operatorAttemptFailed(
+  deps: Deps,
+  attempt: number,
+  client: AuditClient,
+  operator: Operator | null,
+  factor: 'password' | 'second_factor',
+  stepUp = false,
+  replayed = false,
+) {
   const placeName = 'the keyward support console';
   const action = stepUp ? 'step_up.failed' : 'support.login_failed';
   const failureOwner: FailureOwner | null = operator && {
@@ -72,11 +105,22 @@ async function operatorAttemptFailed(deps: Deps, attempt: number, client: AuditC
     placeName,
     instanceId: null,
     factor,
-    failure: operatorEvent(deps, action, operator, client, { factor: factor === 'password' ? 'password' : 'totp', ...(replayed ? { reason: 'replayed' } : {}) }),
+    failure: operatorEvent(deps, action, operator, client, {
+      factor: factor === 'password' ? 'password' : 'totp',
+      ...(replayed ? { reason: 'replayed' } : {}),
+    }),
     locked: (details) => operatorEvent(deps, 'support.locked', operator, client, details),
     // As for users (RL-10): a wrong code after the operator's correct password is mailed once.
     ...(factor === 'second_factor' && !stepUp
-      ? { firstFailureMail: secondFactorFailedMail({ to: operator.email, name: operator.name, instanceName: placeName, at: deps.clock.now(), ip: client.ip }) }
+      ? {
+          firstFailureMail: secondFactorFailedMail({
+            to: operator.email,
+            name: operator.name,
+            instanceName: placeName,
+            at: deps.clock.now(),
+            ip: client.ip,
+          }),
+        }
       : {}),
   };
   await attemptFailed(deps, attempt, client, failureOwner);
@@ -87,12 +131,28 @@ async function operatorAttemptFailed(deps: Deps, attempt: number, client: AuditC
  * operators as for a wrong password, RL-06; rule 11's lockout). A correct password never yields
  * a full session: the next step is the code, or at the first login the setup of an app.
  */
-export async function loginOperator(deps: Deps, input: { email: string; password: string }, client: OperatorClient): Promise<{ step: OperatorStep; token: string }> {
+export async function loginOperator(
+  deps: Deps,
+  input: { email: string; password: string },
+  client: OperatorClient,
+): Promise<{ step: OperatorStep; token: string }> {
   const key = emailKey(input.email);
-  const { lookup, attempt, passwordOk, clearKeys } = await passwordStep(deps, PROFILE.keys.password('', key), input.password, client, async (query) => {
-    const found = await deps.stores.operators.findForLogin(key, query.throttleKeys, query.deviceIds, query.now);
-    return { found: found.operator !== null, passwordHash: found.operator?.passwordHash ?? null, throttles: found.throttles, devices: found.devices, operator: found.operator };
-  });
+  const { lookup, attempt, passwordOk, clearKeys } = await passwordStep(
+    deps,
+    PROFILE.keys.password('', key),
+    input.password,
+    client,
+    async (query) => {
+      const found = await deps.stores.operators.findForLogin(key, query.throttleKeys, query.deviceIds, query.now);
+      return {
+        found: found.operator !== null,
+        passwordHash: found.operator?.passwordHash ?? null,
+        throttles: found.throttles,
+        devices: found.devices,
+        operator: found.operator,
+      };
+    },
+  );
   const operator = lookup.operator;
   if (!operator || !passwordOk) {
     await operatorAttemptFailed(deps, attempt, client, operator, 'password');
@@ -102,12 +162,19 @@ export async function loginOperator(deps: Deps, input: { email: string; password
   const stage: OperatorStage = operator.associated ? 'verify' : 'setup';
   const next = newOperatorSession(deps, operator.id, stage, client, null);
   const previous = parseAuthToken(PROFILE, client.previousToken);
-  await deps.stores.operatorSessions.rotate(previous && { id: previous.id, secretHash: sha256Hex(previous.secret) }, next.row, { clearKeys, audit: [] });
+  await deps.stores.operatorSessions.rotate(previous && { id: previous.id, secretHash: sha256Hex(previous.secret) }, next.row, {
+    clearKeys,
+    audit: [],
+  });
   return { step: describe(stage), token: next.token };
 }
 
 /** The operator session behind a cookie value, or null (one statement). */
-export function authenticateOperator(deps: Deps, token: string | undefined, ip: string | null = null): Promise<ActiveOperatorSession | null> {
+export function authenticateOperator(
+  deps: Deps,
+  token: string | undefined,
+  ip: string | null = null,
+): Promise<ActiveOperatorSession | null> {
   return findSession(deps, PROFILE, deps.stores.operatorSessions, token, { ipKey: ip ? ipKey(ip) : null });
 }
 
@@ -116,7 +183,14 @@ export function authenticateOperator(deps: Deps, token: string | undefined, ip: 
  * records the step (replay-safe across processes). After a login the browser gets a device
  * token: it keeps this browser's password attempts on their own key (issue 10 item 10).
  */
-async function useCode(deps: Deps, active: ActiveOperatorSession, code: string, client: AuditClient, stepUp: boolean, heldDeviceIds: string[] = []) {
+async function useCode(
+  deps: Deps,
+  active: ActiveOperatorSession,
+  code: string,
+  client: AuditClient,
+  stepUp: boolean,
+  heldDeviceIds: string[] = [],
+) {
   const now = deps.clock.now();
   const key = PROFILE.keys.secondFactor(active.operator.id);
   const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now);
@@ -127,13 +201,25 @@ async function useCode(deps: Deps, active: ActiveOperatorSession, code: string, 
   const match = matchCode(deps, PROFILE, owner(active.operator), active.totp, code);
   if (match.step === null) return refuse(match.replayed);
   const next = newOperatorSession(deps, active.operator.id, 'done', client, now, stepUp ? active.session.expiresAt : undefined);
-  const audit = [operatorEvent(deps, stepUp ? 'step_up.succeeded' : 'support.login_succeeded', active.operator, client, stepUp ? { factor: 'totp' } : { factors: ['password', 'totp'] })];
+  const audit = [
+    operatorEvent(
+      deps,
+      stepUp ? 'step_up.succeeded' : 'support.login_succeeded',
+      active.operator,
+      client,
+      stepUp ? { factor: 'totp' } : { factors: ['password', 'totp'] },
+    ),
+  ];
   const device = stepUp ? null : newOperatorDevice(now);
   const used = await deps.stores.operatorSessions.consumeStep(
     active.operator.id,
     match.step,
     { previousId: active.session.id, next: next.row },
-    { clearKeys: [key, ...(client.ip ? [ipKey(client.ip)] : [])], audit, ...(device ? { device: device.row, unlessHeld: heldDeviceIds } : {}) },
+    {
+      clearKeys: [key, ...(client.ip ? [ipKey(client.ip)] : [])],
+      audit,
+      ...(device ? { device: device.row, unlessHeld: heldDeviceIds } : {}),
+    },
   );
   if (!used.used) return refuse(true);
   return { token: next.token, expiresAt: next.row.expiresAt, device: device && used.deviceStored ? device.cookie : null };
@@ -147,7 +233,12 @@ export async function verifyOperator(deps: Deps, token: string | undefined, code
 }
 
 /** POST /support/step-up: a fresh code for the next 10 minutes of support actions (rule 12). */
-export async function operatorStepUp(deps: Deps, token: string | undefined, code: string, client: AuditClient): Promise<{ token: string; expiresAt: Date }> {
+export async function operatorStepUp(
+  deps: Deps,
+  token: string | undefined,
+  code: string,
+  client: AuditClient,
+): Promise<{ token: string; expiresAt: Date }> {
   const active = requireStage(await authenticateOperator(deps, token, client.ip), ['done']);
   const { token: next, expiresAt } = await useCode(deps, active, code, client, true);
   return { token: next, expiresAt };
@@ -175,7 +266,16 @@ export async function confirmOperatorSetup(deps: Deps, token: string | undefined
     operatorEvent(deps, 'support.login_succeeded', active.operator, client, { factors: ['password', 'totp'], newAuthenticator: true }),
   ];
   const device = newOperatorDevice(now);
-  if (!(await deps.stores.operatorSessions.confirmEnrolment(active.operator.id, secretSealed, step, { previousId: active.session.id, next: next.row }, audit, device.row))) {
+  if (
+    !(await deps.stores.operatorSessions.confirmEnrolment(
+      active.operator.id,
+      secretSealed,
+      step,
+      { previousId: active.session.id, next: next.row },
+      audit,
+      device.row,
+    ))
+  ) {
     // The session that started the setup ended meanwhile (a CLI reset), or an app is already bound.
     throw new DomainError('conflict', 'An authenticator app is already set up for this operator, or this sign-in has ended.');
   }
@@ -195,7 +295,8 @@ export async function requireOperator(deps: Deps, token: string | undefined): Pr
 
 /** Support actions need a code verified in the last 10 minutes (SPEC rule 12): the kernel's one step-up rule. */
 export function requireFreshOperatorCode(deps: Deps, active: ActiveOperatorSession): void {
-  if (!operatorStepUpUntil(deps, active)) throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
+  if (!operatorStepUpUntil(deps, active))
+    throw new DomainError('step_up_required', 'Confirm with a current code from your authenticator app first.');
 }
 
 /** Until when the session counts as freshly verified, or null. */

@@ -48,7 +48,11 @@ export interface OperatorStore {
     throttleKeys: ThrottleKey[],
     deviceIds: string[],
     now: Date,
-  ): Promise<{ operator: (Operator & { passwordHash: string; associated: boolean }) | null; throttles: ThrottleStates; devices: PresentedLocation[] }>;
+  ): Promise<{
+    operator: (Operator & { passwordHash: string; associated: boolean }) | null;
+    throttles: ThrottleStates;
+    devices: PresentedLocation[];
+  }>;
   /** Removes the operator's app and sessions (the CLI, for an operator who lost their device). */
   resetTotp(email: string): Promise<Operator | null>;
 }
@@ -60,7 +64,11 @@ export interface OperatorStore {
  */
 export interface OperatorSessionStore extends AuthSessionStore<ActiveOperatorSession> {
   /** Ends `previous` (when its hash matches) and stores `next`, clearing `clearKeys` and writing `audit`, in one statement. */
-  rotate(previous: { id: string; secretHash: string } | null, next: NewOperatorSession, effects: { clearKeys: ThrottleKey[]; audit: NewAuditEvent[] }): Promise<void>;
+  rotate(
+    previous: { id: string; secretHash: string } | null,
+    next: NewOperatorSession,
+    effects: { clearKeys: ThrottleKey[]; audit: NewAuditEvent[] },
+  ): Promise<void>;
   /**
    * Records `step` as used if newer than the last one and, only then, swaps the session, clears
    * the keys and writes the audit; `used` false (nothing changed) for a step already used (replay).

@@ -1,7 +1,16 @@
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { HashSlot } from '../../crypto/password.ts';
-import { IP_POLICY, ACCOUNT_POLICY, clientAddressKey, ipKey, retryAfterSeconds, type ThrottleKey, type ThrottlePolicy, type ThrottleStates } from './throttle.ts';
+import {
+  IP_POLICY,
+  ACCOUNT_POLICY,
+  clientAddressKey,
+  ipKey,
+  retryAfterSeconds,
+  type ThrottleKey,
+  type ThrottlePolicy,
+  type ThrottleStates,
+} from './throttle.ts';
 
 /**
  * Takes one attempt on an account key, and on the client's address key, before the credential is
@@ -24,7 +33,9 @@ export async function reserveAttempt(
   if (attempt === 'ip_locked') {
     // The lookup's state may be older than the burst that locked the address: then the base lock.
     const wait = retryAfterSeconds(states.get(address!) ?? null, now, IP_POLICY);
-    throw new DomainError('rate_limited', 'Too many failed attempts from your network. Try again later.', { retryAfterSeconds: wait > 0 ? wait : IP_POLICY.baseLockSeconds });
+    throw new DomainError('rate_limited', 'Too many failed attempts from your network. Try again later.', {
+      retryAfterSeconds: wait > 0 ? wait : IP_POLICY.baseLockSeconds,
+    });
   }
   if (attempt === 'locked') {
     const wait = retryAfterSeconds(states.get(accountKey) ?? null, now, policy);
@@ -42,7 +53,8 @@ export async function reserveAttempt(
  */
 export function admitToHasher(deps: Deps, ip: string | null): HashSlot {
   const slot = deps.hasher.admit(ip ? clientAddressKey(ip) : null);
-  if (slot === 'client') throw new DomainError('rate_limited', 'Too many sign-ins from your network at once. Try again in a moment.', { retryAfterSeconds: 1 });
+  if (slot === 'client')
+    throw new DomainError('rate_limited', 'Too many sign-ins from your network at once. Try again in a moment.', { retryAfterSeconds: 1 });
   if (slot === 'full') throw new DomainError('server_busy', 'The service is busy. Try again in a moment.', { retryAfterSeconds: 2 });
   return slot;
 }

@@ -51,14 +51,24 @@ export async function attemptFailed(deps: Deps, attempt: number, client: AuditCl
             instanceId: owner.instanceId,
             mail: sealMail(
               deps.secretBox,
-              lockNoticeMail({ to: owner.to.email, name: owner.to.name, instanceName: owner.placeName, factor: owner.factor, failures: attempt, at: now, ip: client.ip, permanent }),
+              lockNoticeMail({
+                to: owner.to.email,
+                name: owner.to.name,
+                instanceName: owner.placeName,
+                factor: owner.factor,
+                failures: attempt,
+                at: now,
+                ip: client.ip,
+                permanent,
+              }),
             ),
           },
         ]
       : [];
   // RL-10: a wrong code after a correct password means the password is probably known; the owner
   // hears of it once, at the first failure since their last success (OWASP MFA cheat sheet).
-  if (owner?.firstFailureMail && attempt === 1) mails.push({ instanceId: owner.instanceId, mail: sealMail(deps.secretBox, owner.firstFailureMail) });
+  if (owner?.firstFailureMail && attempt === 1)
+    mails.push({ instanceId: owner.instanceId, mail: sealMail(deps.secretBox, owner.firstFailureMail) });
   await deps.stores.throttles.recordFailure([], now, audit, mails);
   if (mails.length > 0) deps.mailQueued();
 }

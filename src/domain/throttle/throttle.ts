@@ -18,7 +18,13 @@ export interface ThrottlePolicy {
 }
 
 /** Per account and factor: 4 free failures, then 1, 2, 4 … 60 minutes, and a hard stop at 100. */
-export const ACCOUNT_POLICY: ThrottlePolicy = { lockFrom: 5, baseLockSeconds: 60, maxLockSeconds: 3600, hardLimit: 100, decaySeconds: null };
+export const ACCOUNT_POLICY: ThrottlePolicy = {
+  lockFrom: 5,
+  baseLockSeconds: 60,
+  maxLockSeconds: 3600,
+  hardLimit: 100,
+  decaySeconds: null,
+};
 /** Per IP address across all accounts (credential stuffing, spraying): looser, and it forgets. */
 export const IP_POLICY: ThrottlePolicy = { lockFrom: 50, baseLockSeconds: 60, maxLockSeconds: 3600, hardLimit: null, decaySeconds: 3600 };
 
@@ -35,14 +41,7 @@ export type Factor = 'password' | 'second_factor';
  * (instance, email) pair as typed, so unknown instances and accounts have a key too (RL-07).
  */
 export type ThrottleScope =
-  | 'password'
-  | 'second_factor'
-  | 'address'
-  | 'device'
-  | 'reauth'
-  | 'link'
-  | 'operator_password'
-  | 'operator_second_factor';
+  'password' | 'second_factor' | 'address' | 'device' | 'reauth' | 'link' | 'operator_password' | 'operator_second_factor';
 
 export interface ThrottleKeyParts {
   readonly scope: ThrottleScope;

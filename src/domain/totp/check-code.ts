@@ -46,11 +46,19 @@ export async function checkSecondFactor(
   if ('backupCode' in input) {
     const code = normalizeBackupCode(input.backupCode);
     const mac = active.backupCodeMac;
-    if (!code || !mac || !deps.secretBox.macMatches(code, mac)) return codeRefused(deps, active, client, { attempt, use, kind: 'backup_code' });
+    if (!code || !mac || !deps.secretBox.macMatches(code, mac))
+      return codeRefused(deps, active, client, { attempt, use, kind: 'backup_code' });
     return { kind: 'backup_code', mac, attempt, use };
   }
-  const match = matchCode(deps, USER_PROFILE, { instanceId: active.instance.id, id: active.user.id, email: active.user.email }, active.totp, input.code);
-  if (match.step === null) return codeRefused(deps, active, client, { attempt, use, kind: 'totp', ...(match.replayed ? { replayed: true } : {}) });
+  const match = matchCode(
+    deps,
+    USER_PROFILE,
+    { instanceId: active.instance.id, id: active.user.id, email: active.user.email },
+    active.totp,
+    input.code,
+  );
+  if (match.step === null)
+    return codeRefused(deps, active, client, { attempt, use, kind: 'totp', ...(match.replayed ? { replayed: true } : {}) });
   return { kind: 'totp', step: match.step, attempt, use };
 }
 
@@ -70,16 +78,22 @@ export async function consumeSecondFactor(
   const now = deps.clock.now();
   const clearKeys = [secondFactorKey(active.user.id), ...(client.ip ? [ipKey(client.ip)] : [])];
   const audit = [...(effects.audit ?? [])];
-  if (checked.kind === 'backup_code') audit.push(userEvent(now, 'backup_code.used', active.instance.id, active.user, client, { during: checked.use, replaced: true }));
+  if (checked.kind === 'backup_code')
+    audit.push(userEvent(now, 'backup_code.used', active.instance.id, active.user, client, { during: checked.use, replaced: true }));
   const consumed =
     checked.kind === 'totp'
       ? await twoFactor.consumeStep(active.user.id, checked.step, { ...effects, audit, clearKeys, now })
-      : await twoFactor.consumeBackupCode(active.user.id, checked.mac, issueBackupCode(deps, active.user, active.instance, 'used', client), {
-          ...(effects.swap ? { swap: effects.swap } : {}),
-          audit,
-          clearKeys,
-          now,
-        });
+      : await twoFactor.consumeBackupCode(
+          active.user.id,
+          checked.mac,
+          issueBackupCode(deps, active.user, active.instance, 'used', client),
+          {
+            ...(effects.swap ? { swap: effects.swap } : {}),
+            audit,
+            clearKeys,
+            now,
+          },
+        );
   // Not consumed: another request used this step or code first; for a TOTP code, a replay.
   if (!consumed) await codeRefused(deps, active, client, { ...checked, replayed: checked.kind === 'totp' });
   if (checked.kind === 'backup_code' || (effects.mails?.length ?? 0) > 0) deps.mailQueued();
@@ -109,7 +123,13 @@ export async function codeRefused(
   );
   const owner = userOwner(active.user, active.instance, 'second_factor', failure, client);
   if (refused.use === 'login') {
-    owner.firstFailureMail = secondFactorFailedMail({ to: active.user.email, name: active.user.name, instanceName: active.instance.name, at: now, ip: client.ip });
+    owner.firstFailureMail = secondFactorFailedMail({
+      to: active.user.email,
+      name: active.user.name,
+      instanceName: active.instance.name,
+      at: now,
+      ip: client.ip,
+    });
   }
   await attemptFailed(deps, refused.attempt, client, owner);
   throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });

@@ -24,7 +24,13 @@ export async function confirmTotpSetup(
   if (!active) throw new DomainError('unauthenticated', 'Log in first.');
   const { session, user, instance } = active;
   if (session.stage !== 'setup' && session.stage !== 'done') throw new DomainError('forbidden', 'This step is not available now.');
-  const { step, secretSealed } = matchEnrolmentCode(deps, USER_PROFILE, { instanceId: instance.id, id: user.id, email: user.email }, session.pendingTotp, code);
+  const { step, secretSealed } = matchEnrolmentCode(
+    deps,
+    USER_PROFILE,
+    { instanceId: instance.id, id: user.id, email: user.email },
+    session.pendingTotp,
+    code,
+  );
   const now = deps.clock.now();
   const stage = stageAfterSecondFactor(instance, user, now);
   const next = newSession(deps, user.id, stage, client, now, 'totp');
@@ -32,10 +38,20 @@ export async function confirmTotpSetup(
   // The backup code is generated and its mail queued in the same statement that confirms setup.
   const backup = issueBackupCode(deps, user, instance, 'issued', client);
   const audit = [userEvent(now, 'two_factor.set_up', instance.id, user, client, { replaced: active.totp !== null })];
-  if (session.stage === 'setup' && stage === 'done') audit.push(userEvent(now, 'login.succeeded', instance.id, user, client, { factors: ['password', 'totp'], newAuthenticator: true }));
+  if (session.stage === 'setup' && stage === 'done')
+    audit.push(userEvent(now, 'login.succeeded', instance.id, user, client, { factors: ['password', 'totp'], newAuthenticator: true }));
   const confirmed = await deps.stores
     .forInstance(instance.id)
-    .twoFactor.confirmEnrolment(user.id, secretSealed, step, { previousSessionId: session.id, next: next.row }, device?.row ?? null, backup, audit, now);
+    .twoFactor.confirmEnrolment(
+      user.id,
+      secretSealed,
+      step,
+      { previousSessionId: session.id, next: next.row },
+      device?.row ?? null,
+      backup,
+      audit,
+      now,
+    );
   if (!confirmed) throw new DomainError('unauthenticated', 'Your sign-in has ended. Log in again.');
   deps.mailQueued();
   return { step: describeStep(stage, instance, user, now), sessionToken: next.token, device };

@@ -22,13 +22,20 @@ export interface FactorChangeProof {
  * authenticator needs the strongest factor the account has (NIST SP 800-63B-4 §4.1.2.1); a
  * backup code is refused before anything is read or counted (issue 10 item 4).
  */
-export async function proveFactorChange(deps: Deps, active: ActiveSession, proof: FactorChangeProof, client: AuditClient, use: FactorUse): Promise<void> {
+export async function proveFactorChange(
+  deps: Deps,
+  active: ActiveSession,
+  proof: FactorChangeProof,
+  client: AuditClient,
+  use: FactorUse,
+): Promise<void> {
   if (proof.backupCode !== undefined) throw refuseBackupCode();
   const needsCode = active.totp !== null;
   if (proof.currentPassword === undefined) throw missing('currentPassword', needsCode);
   if (needsCode && proof.code === undefined) throw missing('code', needsCode);
   await verifyCurrentPassword(deps, active, proof.currentPassword, client, use);
-  if (needsCode) await consumeSecondFactor(deps, active, await checkSecondFactor(deps, active, { code: proof.code! }, client, use), {}, client);
+  if (needsCode)
+    await consumeSecondFactor(deps, active, await checkSecondFactor(deps, active, { code: proof.code! }, client, use), {}, client);
 }
 
 function missing(field: 'currentPassword' | 'code', needsCode: boolean): DomainError {

@@ -63,7 +63,8 @@ async function turnOff(deps: Deps, active: ActiveSession, client: AuditClient): 
     await tenant.sessions.deleteForUser(user.id, session.id);
     await tenant.twoFactor.setEnabled(user.id, false);
     const now = deps.clock.now();
-    if (user.twoFactorEnabled) await stores.audit.record([userEvent(now, 'two_factor.disabled', instance.id, user, client, { hadApp: active.totp !== null })]);
+    if (user.twoFactorEnabled)
+      await stores.audit.record([userEvent(now, 'two_factor.disabled', instance.id, user, client, { hadApp: active.totp !== null })]);
     if (active.totp) {
       // OTP-13: removing a factor is announced to the owner, in case it was not them.
       const mail = twoFactorOffMail({ to: user.email, name: user.name, instanceName: instance.name, at: now, ip: client.ip });

@@ -15,7 +15,12 @@ export type { TotpSetup };
  * 800-63B-4 §4.1.2.1; issue 10 items 4 and 5). Never from a login at `verify`: otherwise a
  * password alone could enrol an attacker's app.
  */
-export async function startTotpSetup(deps: Deps, sessionToken: string | undefined, proof: FactorChangeProof, client: AuditClient): Promise<TotpSetup> {
+export async function startTotpSetup(
+  deps: Deps,
+  sessionToken: string | undefined,
+  proof: FactorChangeProof,
+  client: AuditClient,
+): Promise<TotpSetup> {
   const active = await loadSessionForStep(deps, sessionToken, ['setup', 'done'], client.ip);
   const { session, user, instance } = active;
   // A session held at setup by a policy change is no login whose password was just typed: a

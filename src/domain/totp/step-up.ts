@@ -10,7 +10,12 @@ import { refuseBackupCode } from './two-factor.ts';
  * Step-up (SPEC rule 12): a full session passes a fresh code from the app and counts as verified
  * for 10 minutes. The session id changes (SES-03), and the code is used up like any other.
  */
-export async function stepUp(deps: Deps, sessionToken: string | undefined, input: SecondFactorInput, client: ClientInfo): Promise<IssuedToken> {
+export async function stepUp(
+  deps: Deps,
+  sessionToken: string | undefined,
+  input: SecondFactorInput,
+  client: ClientInfo,
+): Promise<IssuedToken> {
   const active = await loadSessionForStep(deps, sessionToken, ['done'], client.ip);
   if (!active.totp) throw new DomainError('forbidden', 'Set up an authenticator app first.');
   // Why a backup code is refused here, unread and unspent: it is a recovery secret that logs in

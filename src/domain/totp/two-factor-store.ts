@@ -31,7 +31,14 @@ export interface TwoFactorStore {
   consumeStep(
     userId: string,
     step: number,
-    effects: { swap?: SessionSwap; clearKeys?: ThrottleKey[]; location?: NewKnownLocation | null; audit?: NewAuditEvent[]; mails?: SealedMail[]; now: Date },
+    effects: {
+      swap?: SessionSwap;
+      clearKeys?: ThrottleKey[];
+      location?: NewKnownLocation | null;
+      audit?: NewAuditEvent[];
+      mails?: SealedMail[];
+      now: Date;
+    },
   ): Promise<boolean>;
   /**
    * Makes `secretSealed` the user's authenticator (replacing any earlier one) with `step` as used,

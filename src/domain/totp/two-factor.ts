@@ -5,7 +5,9 @@ import { secretAssociatedData as sealedFor, stepUpUntil } from '../auth/session-
 
 /** The answer to a backup code where only the app's code will do (a step-up, a factor change). */
 export function refuseBackupCode(): DomainError {
-  return new DomainError('totp_required', 'A backup code can log you in, but only a code from your authenticator app can confirm this.', { field: 'backupCode' });
+  return new DomainError('totp_required', 'A backup code can log you in, but only a code from your authenticator app can confirm this.', {
+    field: 'backupCode',
+  });
 }
 
 /** The sealed secret is bound to its user: a copy on another row does not open (AES-GCM AAD). */
@@ -17,4 +19,3 @@ export function secretAssociatedData(instanceId: string, userId: string): string
 export function isFresh(session: Pick<Session, 'secondFactorAt' | 'secondFactorKind'>, now: Date): boolean {
   return stepUpUntil(USER_PROFILE, session, now) !== null;
 }
-

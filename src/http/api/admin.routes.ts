@@ -21,7 +21,19 @@ import { idParamsSchema, noContentSchema } from './common.schemas.ts';
 import { adoptionSchema, emailedSchema, listedUserSchema, userPageSchema } from './users.schemas.ts';
 import { allAuditEvents, csvHeader, csvLine, listAuditEvents } from '../../domain/audit/read-audit.ts';
 import { auditExportQuerySchema, auditPageSchema, auditQuerySchema, resetBodySchema } from './audit.schemas.ts';
-import { csvSchema, emptyBodySchema, inviteBodySchema, mailIdParamsSchema, mailListSchema, mailQuerySchema, recoveryCodeSchema, settingsBodySchema, settingsSchema, updateUserBodySchema, usersQuerySchema } from './admin.schemas.ts';
+import {
+  csvSchema,
+  emptyBodySchema,
+  inviteBodySchema,
+  mailIdParamsSchema,
+  mailListSchema,
+  mailQuerySchema,
+  recoveryCodeSchema,
+  settingsBodySchema,
+  settingsSchema,
+  updateUserBodySchema,
+  usersQuerySchema,
+} from './admin.schemas.ts';
 
 /**
  * The admin context: every route here needs a full session of an administrator of the instance,
@@ -39,28 +51,29 @@ export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
       knownLocations: request.auth!.instance.knownLocations,
     }));
 
-    app.get(
-      '/admin/mail',
-      { schema: { querystring: mailQuerySchema, response: { 200: mailListSchema } } },
-      async (request) => ({ messages: await listMail(deps, request.auth!, request.query.status ?? null) }),
-    );
+    app.get('/admin/mail', { schema: { querystring: mailQuerySchema, response: { 200: mailListSchema } } }, async (request) => ({
+      messages: await listMail(deps, request.auth!, request.query.status ?? null),
+    }));
 
-    app.post('/admin/mail/:id/retry', { schema: { params: mailIdParamsSchema, response: { 204: noContentSchema } } }, async (request, reply) => {
-      await retryMail(deps, request.auth!, Number(request.params.id));
-      return reply.status(204).send();
-    });
+    app.post(
+      '/admin/mail/:id/retry',
+      { schema: { params: mailIdParamsSchema, response: { 204: noContentSchema } } },
+      async (request, reply) => {
+        await retryMail(deps, request.auth!, Number(request.params.id));
+        return reply.status(204).send();
+      },
+    );
 
     app.get('/admin/users', { schema: { querystring: usersQuerySchema, response: { 200: userPageSchema } } }, async (request) => {
       const { limit, ...rest } = request.query;
       const size = limit === undefined ? undefined : Number(limit);
-      if (size !== undefined && (size < 1 || size > MAX_PAGE_SIZE)) throw invalidInput('limit', `Use a page size from 1 to ${MAX_PAGE_SIZE}.`);
+      if (size !== undefined && (size < 1 || size > MAX_PAGE_SIZE))
+        throw invalidInput('limit', `Use a page size from 1 to ${MAX_PAGE_SIZE}.`);
       return listUsers(deps, request.auth!, { ...rest, ...(size !== undefined ? { limit: size } : {}) });
     });
 
-    app.post(
-      '/admin/users',
-      { schema: { body: inviteBodySchema, response: { 201: listedUserSchema } } },
-      async (request, reply) => reply.status(201).send(await inviteUser(deps, request.auth!, request.body, requestClient(request))),
+    app.post('/admin/users', { schema: { body: inviteBodySchema, response: { 201: listedUserSchema } } }, async (request, reply) =>
+      reply.status(201).send(await inviteUser(deps, request.auth!, request.body, requestClient(request))),
     );
 
     app.patch(
@@ -119,36 +132,36 @@ export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
       },
     );
 
-    app.post('/admin/two-factor/requests', { schema: { response: { 200: emailedSchema } } }, async (request) => askUsersToEnable(deps, request.auth!, requestClient(request)));
+    app.post('/admin/two-factor/requests', { schema: { response: { 200: emailedSchema } } }, async (request) =>
+      askUsersToEnable(deps, request.auth!, requestClient(request)),
+    );
 
-    app.get('/admin/two-factor/adoption', { schema: { response: { 200: adoptionSchema } } }, async (request) => twoFactorAdoption(deps, request.auth!));
+    app.get('/admin/two-factor/adoption', { schema: { response: { 200: adoptionSchema } } }, async (request) =>
+      twoFactorAdoption(deps, request.auth!),
+    );
 
     app.get('/admin/password-policy', { schema: { response: { 200: policySchema } } }, async (request) => request.auth!.instance.policy);
 
-    app.put(
-      '/admin/password-policy',
-      { schema: { body: policyPatchSchema, response: { 200: policySchema } } },
-      async (request) => {
-        const { twoFactor, password } = request.body;
-        const patch = {
-          ...(twoFactor
-            ? {
-                twoFactor: {
-                  ...twoFactor,
-                  ...(twoFactor.enforceFrom !== undefined ? { enforceFrom: twoFactor.enforceFrom === null ? null : new Date(twoFactor.enforceFrom) } : {}),
-                },
-              }
-            : {}),
-          ...(password ? { password } : {}),
-        } as PolicyPatch;
-        return updatePasswordPolicy(deps, request.auth!, patch, requestClient(request));
-      },
-    );
+    app.put('/admin/password-policy', { schema: { body: policyPatchSchema, response: { 200: policySchema } } }, async (request) => {
+      const { twoFactor, password } = request.body;
+      const patch = {
+        ...(twoFactor
+          ? {
+              twoFactor: {
+                ...twoFactor,
+                ...(twoFactor.enforceFrom !== undefined
+                  ? { enforceFrom: twoFactor.enforceFrom === null ? null : new Date(twoFactor.enforceFrom) }
+                  : {}),
+              },
+            }
+          : {}),
+        ...(password ? { password } : {}),
+      } as PolicyPatch;
+      return updatePasswordPolicy(deps, request.auth!, patch, requestClient(request));
+    });
 
-    app.put(
-      '/admin/instance-settings',
-      { schema: { body: settingsBodySchema, response: { 200: settingsSchema } } },
-      async (request) => ({ knownLocations: await updateKnownLocationSettings(deps, request.auth!, request.body.knownLocations, requestClient(request)) }),
-    );
+    app.put('/admin/instance-settings', { schema: { body: settingsBodySchema, response: { 200: settingsSchema } } }, async (request) => ({
+      knownLocations: await updateKnownLocationSettings(deps, request.auth!, request.body.knownLocations, requestClient(request)),
+    }));
   };
 }

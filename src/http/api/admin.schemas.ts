@@ -32,7 +32,11 @@ export const mailQuerySchema = {
   properties: { status: { type: 'string', enum: ['pending', 'sending', 'sent', 'dead'] } },
 } as const;
 
-export const mailIdParamsSchema = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } } } as const;
+export const mailIdParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[0-9]{1,15}$' } },
+} as const;
 
 export const mailListSchema = {
   type: 'object',

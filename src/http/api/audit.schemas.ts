@@ -13,7 +13,11 @@ export const auditEventSchema = {
       type: 'object',
       additionalProperties: false,
       required: ['type', 'id', 'label'],
-      properties: { type: { type: 'string', enum: ['user', 'operator', 'cli', 'system'] }, id: { type: ['string', 'null'] }, label: { type: 'string' } },
+      properties: {
+        type: { type: 'string', enum: ['user', 'operator', 'cli', 'system'] },
+        id: { type: ['string', 'null'] },
+        label: { type: 'string' },
+      },
     },
     target: {
       type: ['object', 'null'],

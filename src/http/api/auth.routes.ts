@@ -19,14 +19,7 @@ import { qrSvg } from '../qr.ts';
 import { changePassword } from '../../domain/account/change-password.ts';
 import { changePasswordBodySchema, forgotBodySchema, linkBodySchema, linkInfoBodySchema, linkInfoSchema } from './policy.schemas.ts';
 import { describePasswordLink, requestPasswordReset, setPasswordWithLink } from '../../domain/account/password-links.ts';
-import {
-  codeBodySchema,
-  loginBodySchema,
-  loginStepSchema,
-  secondFactorBodySchema,
-  setupBodySchema,
-  setupSchema,
-} from './auth.schemas.ts';
+import { codeBodySchema, loginBodySchema, loginStepSchema, secondFactorBodySchema, setupBodySchema, setupSchema } from './auth.schemas.ts';
 import { noContentSchema } from './common.schemas.ts';
 
 /** The login steps (SPEC §3). Each answers `{next}` and sets a new session cookie. */
@@ -52,7 +45,9 @@ export function authRoutes(deps: Deps, jar: Cookies): RoutePlugin {
     // token says which kind of account it is.
     app.post('/auth/setup', { schema: { body: setupBodySchema, response: { 200: setupSchema } } }, async (request) => {
       const token = jar.read(request);
-      const setup = isTokenOf(OPERATOR_PROFILE, token) ? await startOperatorSetup(deps, token) : await startTotpSetup(deps, token, request.body ?? {}, requestClient(request));
+      const setup = isTokenOf(OPERATOR_PROFILE, token)
+        ? await startOperatorSetup(deps, token)
+        : await startTotpSetup(deps, token, request.body ?? {}, requestClient(request));
       return { ...setup, qrSvg: await qrSvg(setup.otpauthUri) };
     });
 
@@ -77,10 +72,8 @@ export function authRoutes(deps: Deps, jar: Cookies): RoutePlugin {
       return reply.status(204).send();
     });
 
-    app.post(
-      '/auth/password',
-      { schema: { body: changePasswordBodySchema, ...stepSchema } },
-      async (request, reply) => answer(reply, await changePassword(deps, jar.read(request), request.body, clientInfo(request, jar))),
+    app.post('/auth/password', { schema: { body: changePasswordBodySchema, ...stepSchema } }, async (request, reply) =>
+      answer(reply, await changePassword(deps, jar.read(request), request.body, clientInfo(request, jar))),
     );
 
     app.post('/auth/forgot', { schema: { body: forgotBodySchema, ...noContent } }, async (request, reply) => {

@@ -5,7 +5,11 @@ export const idParamsSchema = { type: 'object', required: ['id'], properties: { 
 
 /** Support's `/instances/:slug/…` paths. */
 export const slugParamsSchema = { type: 'object', required: ['slug'], properties: { slug: { type: 'string' } } } as const;
-export const slugIdParamsSchema = { type: 'object', required: ['slug', 'id'], properties: { slug: { type: 'string' }, id: { type: 'string' } } } as const;
+export const slugIdParamsSchema = {
+  type: 'object',
+  required: ['slug', 'id'],
+  properties: { slug: { type: 'string' }, id: { type: 'string' } },
+} as const;
 
 /**
  * A 204 answer: no body (Fastify sends none for 204). Declared so every route names what it

@@ -17,11 +17,32 @@ import type { ErrorBody } from '../error-handler.ts';
 import type { codeBodySchema, loginBodySchema, secondFactorBodySchema, setupBodySchema, setupSchema } from './auth.schemas.ts';
 import type { knownLocationsSchema, meSchema, placeSchema, twoFactorBodySchema, twoFactorSchema } from './me.schemas.ts';
 import type { sessionsSchema, endedSchema } from './sessions.schemas.ts';
-import type { changePasswordBodySchema, forgotBodySchema, linkBodySchema, linkInfoBodySchema, linkInfoSchema, policyPatchSchema, policySchema } from './policy.schemas.ts';
+import type {
+  changePasswordBodySchema,
+  forgotBodySchema,
+  linkBodySchema,
+  linkInfoBodySchema,
+  linkInfoSchema,
+  policyPatchSchema,
+  policySchema,
+} from './policy.schemas.ts';
 import type { activitySchema, auditEventSchema, auditPageSchema } from './audit.schemas.ts';
 import type { adoptionSchema, emailedSchema, listedUserSchema, userPageSchema } from './users.schemas.ts';
-import type { inviteBodySchema, mailListSchema, recoveryCodeSchema, settingsBodySchema, settingsSchema, updateUserBodySchema } from './admin.schemas.ts';
-import type { instancesSchema, operatorSchema, resetBodySchema as supportResetBodySchema, supportLoginBodySchema, usersSchema as supportUsersSchema } from './support.schemas.ts';
+import type {
+  inviteBodySchema,
+  mailListSchema,
+  recoveryCodeSchema,
+  settingsBodySchema,
+  settingsSchema,
+  updateUserBodySchema,
+} from './admin.schemas.ts';
+import type {
+  instancesSchema,
+  operatorSchema,
+  resetBodySchema as supportResetBodySchema,
+  supportLoginBodySchema,
+  usersSchema as supportUsersSchema,
+} from './support.schemas.ts';
 import type { setupBodySchema as firstRunBodySchema, setupStatusSchema } from './setup.schemas.ts';
 import type { mailboxSchema } from './dev.schemas.ts';
 

@@ -16,7 +16,18 @@ export const twoFactorSchema = {
 export const meSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'email', 'name', 'role', 'instance', 'twoFactor', 'passwordExpiresAt', 'passwordWarningFrom', 'secondFactor', 'passwordMinLength'],
+  required: [
+    'id',
+    'email',
+    'name',
+    'role',
+    'instance',
+    'twoFactor',
+    'passwordExpiresAt',
+    'passwordWarningFrom',
+    'secondFactor',
+    'passwordMinLength',
+  ],
   properties: {
     id: { type: 'string' },
     email: { type: 'string' },

@@ -10,7 +10,12 @@ const twoFactorProperties = {
   enforceFrom: { type: ['string', 'null'], format: 'date-time' },
   maxPostpones: nullableInteger,
 } as const;
-const passwordProperties = { minLength: { type: 'integer' }, maxAgeDays: nullableInteger, warnDays: nullableInteger, historyCount: { type: 'integer' } } as const;
+const passwordProperties = {
+  minLength: { type: 'integer' },
+  maxAgeDays: nullableInteger,
+  warnDays: nullableInteger,
+  historyCount: { type: 'integer' },
+} as const;
 
 export const policySchema = {
   type: 'object',

@@ -11,16 +11,12 @@ export function setupRoutes(deps: Deps, jar: Cookies): RoutePlugin {
   return async (app) => {
     app.get('/setup', { schema: { response: { 200: setupStatusSchema } } }, async () => ({ open: await isFirstRunOpen(deps) }));
 
-    app.post(
-      '/setup',
-      { schema: { body: setupBodySchema, response: { 200: loginStepSchema } } },
-      async (request, reply) => {
-        const { token, instance, admin } = request.body;
-        const input = { ...instance, admin };
-        const { step, sessionToken } = await completeFirstRun(deps, token, input, clientInfo(request, jar));
-        jar.set(reply, sessionToken, sessionLifetimeSeconds(step.next));
-        return step;
-      },
-    );
+    app.post('/setup', { schema: { body: setupBodySchema, response: { 200: loginStepSchema } } }, async (request, reply) => {
+      const { token, instance, admin } = request.body;
+      const input = { ...instance, admin };
+      const { step, sessionToken } = await completeFirstRun(deps, token, input, clientInfo(request, jar));
+      jar.set(reply, sessionToken, sessionLifetimeSeconds(step.next));
+      return step;
+    });
   };
 }

@@ -30,4 +30,9 @@ export const setupBodySchema = {
   },
 } as const;
 
-export const setupStatusSchema = { type: 'object', additionalProperties: false, required: ['open'], properties: { open: { type: 'boolean' } } } as const;
+export const setupStatusSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['open'],
+  properties: { open: { type: 'boolean' } },
+} as const;

@@ -1,6 +1,13 @@
 import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
-import { loginOperator, logoutOperator, operatorStepUp, operatorStepUpUntil, requireOperator, verifyOperator } from '../../domain/support/operator-sign-in.ts';
+import {
+  loginOperator,
+  logoutOperator,
+  operatorStepUp,
+  operatorStepUpUntil,
+  requireOperator,
+  verifyOperator,
+} from '../../domain/support/operator-sign-in.ts';
 import { findInstances, instanceUsers, supportReset } from '../../domain/support/support-console.ts';
 import { OPERATOR_PROFILE } from '../../domain/auth/profile.ts';
 import { isTokenOf, sessionLifetimeSeconds } from '../../domain/auth/session-rules.ts';
@@ -11,7 +18,15 @@ import { requestClient, secondsUntil, type Cookies } from '../plugins/session.ts
 import { codeBodySchema, loginStepSchema } from './auth.schemas.ts';
 import { activitySchema } from './audit.schemas.ts';
 import { noContentSchema, slugIdParamsSchema, slugParamsSchema } from './common.schemas.ts';
-import { instancesQuerySchema, instancesSchema, operatorSchema, resetBodySchema, supportLoginBodySchema, usersQuerySchema, usersSchema } from './support.schemas.ts';
+import {
+  instancesQuerySchema,
+  instancesSchema,
+  operatorSchema,
+  resetBodySchema,
+  supportLoginBodySchema,
+  usersQuerySchema,
+  usersSchema,
+} from './support.schemas.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -27,18 +42,21 @@ export function supportRoutes(deps: Deps, jar: Cookies): RoutePlugin {
   return async (app) => {
     app.decorateRequest('operator', null);
 
-    app.post(
-      '/support/login',
-      { schema: { body: supportLoginBodySchema, response: { 200: loginStepSchema } } },
-      async (request, reply) => {
-        const result = await loginOperator(deps, request.body, { ...requestClient(request), previousToken: jar.read(request), deviceTokens: jar.devices(request) });
-        jar.set(reply, result.token, sessionLifetimeSeconds(OPERATOR_PROFILE, result.step.next));
-        return result.step;
-      },
-    );
+    app.post('/support/login', { schema: { body: supportLoginBodySchema, response: { 200: loginStepSchema } } }, async (request, reply) => {
+      const result = await loginOperator(deps, request.body, {
+        ...requestClient(request),
+        previousToken: jar.read(request),
+        deviceTokens: jar.devices(request),
+      });
+      jar.set(reply, result.token, sessionLifetimeSeconds(OPERATOR_PROFILE, result.step.next));
+      return result.step;
+    });
 
     app.post('/support/verify', { schema: { body: codeBodySchema, response: { 200: loginStepSchema } } }, async (request, reply) => {
-      const result = await verifyOperator(deps, jar.read(request), request.body.code, { ...requestClient(request), deviceIds: jar.devices(request).map((d) => d.id) });
+      const result = await verifyOperator(deps, jar.read(request), request.body.code, {
+        ...requestClient(request),
+        deviceIds: jar.devices(request).map((d) => d.id),
+      });
       jar.set(reply, result.token, sessionLifetimeSeconds(OPERATOR_PROFILE, result.step.next));
       if (result.device) jar.setDevice(reply, result.device);
       return result.step;
@@ -74,7 +92,12 @@ function operatorConsoleRoutes(deps: Deps, jar: Cookies): RoutePlugin {
 
     app.get('/support/me', { schema: { response: { 200: operatorSchema } } }, async (request) => {
       const { operator } = request.operator!;
-      return { id: operator.id, email: operator.email, name: operator.name, stepUpUntil: operatorStepUpUntil(deps, request.operator!)?.toISOString() ?? null };
+      return {
+        id: operator.id,
+        email: operator.email,
+        name: operator.name,
+        stepUpUntil: operatorStepUpUntil(deps, request.operator!)?.toISOString() ?? null,
+      };
     });
 
     app.get('/support/activity', { schema: { response: { 200: activitySchema } } }, async (request) => ({
@@ -93,7 +116,8 @@ function operatorConsoleRoutes(deps: Deps, jar: Cookies): RoutePlugin {
       async (request) => {
         const { limit, ...rest } = request.query;
         const size = limit === undefined ? undefined : Number(limit);
-        if (size !== undefined && (size < 1 || size > MAX_PAGE_SIZE)) throw invalidInput('limit', `Use a page size from 1 to ${MAX_PAGE_SIZE}.`);
+        if (size !== undefined && (size < 1 || size > MAX_PAGE_SIZE))
+          throw invalidInput('limit', `Use a page size from 1 to ${MAX_PAGE_SIZE}.`);
         return instanceUsers(deps, request.params.slug, { ...rest, ...(size !== undefined ? { limit: size } : {}) });
       },
     );

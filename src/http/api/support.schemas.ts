@@ -13,7 +13,12 @@ export const operatorSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['id', 'email', 'name', 'stepUpUntil'],
-  properties: { id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' }, stepUpUntil: { type: ['string', 'null'], format: 'date-time' } },
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    name: { type: 'string' },
+    stepUpUntil: { type: ['string', 'null'], format: 'date-time' },
+  },
 } as const;
 
 export const instanceSummarySchema = {
@@ -23,7 +28,11 @@ export const instanceSummarySchema = {
   properties: { slug: { type: 'string' }, name: { type: 'string' }, plan: { type: 'string' } },
 } as const;
 
-export const instancesQuerySchema = { type: 'object', additionalProperties: false, properties: { q: { type: 'string', maxLength: 100 } } } as const;
+export const instancesQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { q: { type: 'string', maxLength: 100 } },
+} as const;
 
 export const usersQuerySchema = {
   type: 'object',

@@ -43,7 +43,8 @@ function addKey(top: Frame, raw: string): void {
   top.expectKey = false;
   const path = childPath(top);
   if (top.keys.has(key)) throw invalidInput(path, `The key "${key}" appears twice; send it once.`);
-  if (key === '__proto__' || (key === 'prototype' && top.parentKey === 'constructor')) throw invalidInput(path, 'This key is not accepted.');
+  if (key === '__proto__' || (key === 'prototype' && top.parentKey === 'constructor'))
+    throw invalidInput(path, 'This key is not accepted.');
   top.keys.add(key);
 }
 

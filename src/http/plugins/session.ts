@@ -55,7 +55,10 @@ export function cookies(publicUrl: URL): Cookies {
     },
     devices: (request) =>
       Object.entries(request.cookies)
-        .filter(([name, value]) => name.startsWith(devicePrefix) && TOKEN_ID.test(name.slice(devicePrefix.length)) && TOKEN_SECRET.test(value ?? ''))
+        .filter(
+          ([name, value]) =>
+            name.startsWith(devicePrefix) && TOKEN_ID.test(name.slice(devicePrefix.length)) && TOKEN_SECRET.test(value ?? ''),
+        )
         .slice(0, MAX_DEVICE_COOKIES)
         .map(([name, value]) => ({ id: name.slice(devicePrefix.length), secret: value! })),
     setDevice: (reply, device) => {

@@ -17,7 +17,10 @@ export function unstorableField(value: unknown, path = ''): string | null {
     } else if (item !== null && typeof item === 'object') {
       const children: Array<[unknown, string]> = Array.isArray(item)
         ? item.map((child, i) => [child, `${at}[${i}]`])
-        : Object.entries(item).flatMap(([key, child]): Array<[unknown, string]> => [[key, at], [child, at ? `${at}.${key}` : key]]);
+        : Object.entries(item).flatMap(([key, child]): Array<[unknown, string]> => [
+            [key, at],
+            [child, at ? `${at}.${key}` : key],
+          ]);
       for (let i = children.length - 1; i >= 0; i -= 1) pending.push(children[i]!);
     }
   }
@@ -32,6 +35,7 @@ export function unstorableField(value: unknown, path = ''): string | null {
 export function registerTextGuard(app: FastifyInstance): void {
   app.addHook('preValidation', async (request, reply) => {
     const field = unstorableField(request.query) ?? unstorableField(request.params) ?? unstorableField(request.body);
-    if (field) return reply.status(400).send(errorBody('invalid_request', 'Text may not contain NUL or unpaired surrogate characters.', field));
+    if (field)
+      return reply.status(400).send(errorBody('invalid_request', 'Text may not contain NUL or unpaired surrogate characters.', field));
   });
 }

@@ -23,7 +23,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('email_key', 'text', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('admin', 'member')`))
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('active').check(sql`status in ('active', 'disabled')`))
+    .addColumn('status', 'text', (c) =>
+      c
+        .notNull()
+        .defaultTo('active')
+        .check(sql`status in ('active', 'disabled')`),
+    )
     .addColumn('password_hash', 'text')
     .addColumn('password_changed_at', 'timestamptz')
     .addColumn('two_factor_enabled', 'boolean', (c) => c.notNull().defaultTo(false))
@@ -44,9 +49,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('ip', 'text')
     .addColumn('user_agent', 'text')
-    .addForeignKeyConstraint('sessions_user_fk', ['instance_id', 'user_id'], 'users', ['instance_id', 'id'], (fk) =>
-      fk.onDelete('cascade'),
-    )
+    .addForeignKeyConstraint('sessions_user_fk', ['instance_id', 'user_id'], 'users', ['instance_id', 'id'], (fk) => fk.onDelete('cascade'))
     .execute();
   await db.schema.createIndex('sessions_user_idx').on('sessions').columns(['instance_id', 'user_id']).execute();
   await db.schema.createIndex('sessions_expires_idx').on('sessions').column('expires_at').execute();
@@ -70,7 +73,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('text_body', 'text', (c) => c.notNull())
     .addColumn('html_body', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) =>
-      c.notNull().defaultTo('pending').check(sql`status in ('pending', 'sending', 'sent', 'dead')`),
+      c
+        .notNull()
+        .defaultTo('pending')
+        .check(sql`status in ('pending', 'sending', 'sent', 'dead')`),
     )
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('next_attempt_at', 'timestamptz', (c) => c.notNull())

@@ -8,7 +8,12 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .alterTable('instances')
-    .addColumn('trust_days', 'integer', (c) => c.notNull().defaultTo(30).check(sql`trust_days between 0 and 30`))
+    .addColumn('trust_days', 'integer', (c) =>
+      c
+        .notNull()
+        .defaultTo(30)
+        .check(sql`trust_days between 0 and 30`),
+    )
     .execute();
   await db.schema
     .alterTable('instances')

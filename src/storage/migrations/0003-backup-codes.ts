@@ -12,9 +12,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('code_mac', 'text', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .addPrimaryKeyConstraint('backup_codes_pk', ['instance_id', 'user_id'])
-    .addForeignKeyConstraint('backup_codes_user_fk', ['instance_id', 'user_id'], 'users', ['instance_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('backup_codes_user_fk', ['instance_id', 'user_id'], 'users', ['instance_id', 'id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
     .execute();
-  await db.schema.alterTable('outbox').addColumn('sealed', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+  await db.schema
+    .alterTable('outbox')
+    .addColumn('sealed', 'boolean', (c) => c.notNull().defaultTo(false))
+    .execute();
   await sql`create index outbox_instance_status_idx on outbox (instance_id, status, id)`.execute(db);
 }
 

@@ -17,9 +17,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ['password_history_count', 'integer', (c) => c.notNull().defaultTo(0)],
   ];
   for (const [name, type, build] of columns) {
-    await db.schema.alterTable('instances').addColumn(name, type as any, build).execute();
+    await db.schema
+      .alterTable('instances')
+      .addColumn(name, type as any, build)
+      .execute();
   }
-  await db.schema.alterTable('users').addColumn('setup_postponements', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('users')
+    .addColumn('setup_postponements', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
 
   await db.schema
     .createTable('password_history')
@@ -28,7 +34,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('user_id', 'text', (c) => c.notNull())
     .addColumn('password_hash', 'text', (c) => c.notNull())
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
-    .addForeignKeyConstraint('password_history_user_fk', ['instance_id', 'user_id'], 'users', ['instance_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('password_history_user_fk', ['instance_id', 'user_id'], 'users', ['instance_id', 'id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
     .execute();
   await sql`create index password_history_user_idx on password_history (instance_id, user_id, id desc)`.execute(db);
 }

@@ -12,8 +12,13 @@ import { sql, type Kysely } from 'kysely';
  *   are derived from it and the instance's auto-enable flag.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema.alterTable('users').addColumn('totp_associated', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
-  await sql`update users u set totp_associated = exists (select 1 from totp_credentials t where t.instance_id = u.instance_id and t.user_id = u.id)`.execute(db);
+  await db.schema
+    .alterTable('users')
+    .addColumn('totp_associated', 'boolean', (c) => c.notNull().defaultTo(false))
+    .execute();
+  await sql`update users u set totp_associated = exists (select 1 from totp_credentials t where t.instance_id = u.instance_id and t.user_id = u.id)`.execute(
+    db,
+  );
   await sql`
     create function keyward_totp_associated() returns trigger language plpgsql as $$
     begin
@@ -59,12 +64,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // Keyset pages in email order, optionally within one (associated, enabled) pair; prefix search
   // is a range on the same columns, so "C" ordering (byte order) keeps prefixes contiguous.
   await sql`create index users_list_email_idx on users (instance_id, email_key collate "C", id)`.execute(db);
-  await sql`create index users_list_status_email_idx on users (instance_id, totp_associated, two_factor_enabled, email_key collate "C", id)`.execute(db);
+  await sql`create index users_list_status_email_idx on users (instance_id, totp_associated, two_factor_enabled, email_key collate "C", id)`.execute(
+    db,
+  );
   await sql`create index users_list_name_idx on users (instance_id, (lower(name)) collate "C", id)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const index of ['users_list_name_idx', 'users_list_status_email_idx', 'users_list_email_idx']) await sql`drop index if exists ${sql.raw(index)}`.execute(db);
+  for (const index of ['users_list_name_idx', 'users_list_status_email_idx', 'users_list_email_idx'])
+    await sql`drop index if exists ${sql.raw(index)}`.execute(db);
   await sql`drop trigger if exists users_counts_update on users`.execute(db);
   await sql`drop trigger if exists users_counts_insert_delete on users`.execute(db);
   await sql`drop function if exists keyward_user_counts()`.execute(db);

@@ -14,7 +14,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull())
     .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
     .addColumn('used_at', 'timestamptz')
-    .addForeignKeyConstraint('account_tokens_user_fk', ['instance_id', 'user_id'], 'users', ['instance_id', 'id'], (fk) => fk.onDelete('cascade'))
+    .addForeignKeyConstraint('account_tokens_user_fk', ['instance_id', 'user_id'], 'users', ['instance_id', 'id'], (fk) =>
+      fk.onDelete('cascade'),
+    )
     .execute();
   await db.schema.createIndex('account_tokens_user_idx').on('account_tokens').columns(['instance_id', 'user_id']).execute();
   await db.schema.alterTable('users').addColumn('two_factor_requested_at', 'timestamptz').execute();

@@ -68,7 +68,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('operator_sessions').execute();
-  await db.schema.alterTable('operators').dropColumn('totp_confirmed_at').dropColumn('totp_last_used_step').dropColumn('totp_secret_sealed').execute();
+  await db.schema
+    .alterTable('operators')
+    .dropColumn('totp_confirmed_at')
+    .dropColumn('totp_last_used_step')
+    .dropColumn('totp_secret_sealed')
+    .execute();
   await db.schema.dropTable('audit_events').execute();
   await sql`drop function audit_events_append_only()`.execute(db);
 }

@@ -7,7 +7,10 @@ import { sql, type Kysely } from 'kysely';
  * it is: merging two accounts is a person's decision, and the unique key must hold.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  for (const [table, scope] of [['users', sql`o.instance_id = t.instance_id and`], ['operators', sql``]] as const) {
+  for (const [table, scope] of [
+    ['users', sql`o.instance_id = t.instance_id and`],
+    ['operators', sql``],
+  ] as const) {
     await sql`
       update ${sql.table(table)} t set email = normalize(t.email, NFC), email_key = normalize(t.email_key, NFC)
       where (t.email <> normalize(t.email, NFC) or t.email_key <> normalize(t.email_key, NFC))

@@ -7,7 +7,9 @@ import { sql, type Kysely } from 'kysely';
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table account_tokens drop constraint account_tokens_purpose_check`.execute(db);
-  await sql`alter table account_tokens add constraint account_tokens_purpose_check check (purpose in ('invitation', 'reset', 'recovery'))`.execute(db);
+  await sql`alter table account_tokens add constraint account_tokens_purpose_check check (purpose in ('invitation', 'reset', 'recovery'))`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

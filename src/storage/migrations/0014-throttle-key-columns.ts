@@ -42,8 +42,12 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`alter table throttles drop column key`.execute(db);
   await sql`alter table throttles alter column scope set not null, alter column subject set not null`.execute(db);
   await sql`alter table throttles add constraint throttles_scope_check
-            check (scope in ('password', 'second_factor', 'address', 'device', 'reauth', 'link', 'operator_password', 'operator_second_factor'))`.execute(db);
-  await sql`alter table throttles add constraint throttles_instance_check check ((scope = 'password') = (instance_slug is not null))`.execute(db);
+            check (scope in ('password', 'second_factor', 'address', 'device', 'reauth', 'link', 'operator_password', 'operator_second_factor'))`.execute(
+    db,
+  );
+  await sql`alter table throttles add constraint throttles_instance_check check ((scope = 'password') = (instance_slug is not null))`.execute(
+    db,
+  );
   // NULLS NOT DISTINCT (PostgreSQL 15): one row per key also where the key names no instance.
   await sql`create unique index throttles_key_idx on throttles (scope, subject, instance_slug) nulls not distinct`.execute(db);
 }
@@ -52,7 +56,9 @@ export async function down(db: Kysely<any>): Promise<void> {
   await sql`alter table throttles add column key text`.execute(db);
   const keyOf = sql.join(
     SCOPES.map(([scope, prefix]) =>
-      scope === 'password' ? sql`when ${scope} then ${prefix} || instance_slug || ':' || subject` : sql`when ${scope} then ${prefix} || subject`,
+      scope === 'password'
+        ? sql`when ${scope} then ${prefix} || instance_slug || ':' || subject`
+        : sql`when ${scope} then ${prefix} || subject`,
     ),
     sql` `,
   );

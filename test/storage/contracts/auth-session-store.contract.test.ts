@@ -30,25 +30,54 @@ type Given = (deps: TestDeps) => Promise<Principal>;
 const userPrincipal: Given = async (deps) => {
   const { instance, admin } = await givenInstance(deps);
   const tenant = deps.stores.forInstance(instance.id);
-  const backup = { mac: `mac-${randomBytes(6).toString('hex')}`, mail: sealMail(deps.secretBox, { to: admin.email, subject: 'Backup code', text: 'X', html: '<p>X</p>' }) };
+  const backup = {
+    mac: `mac-${randomBytes(6).toString('hex')}`,
+    mail: sealMail(deps.secretBox, { to: admin.email, subject: 'Backup code', text: 'X', html: '<p>X</p>' }),
+  };
   return {
     store: deps.stores.sessions,
     start: async (row) => void (await tenant.sessions.rotate(null, { ...row, userId: admin.id })),
-    consumeStep: async (step, previousId, next) => tenant.twoFactor.consumeStep(admin.id, step, { swap: { previousSessionId: previousId, next: { ...next, userId: admin.id } }, now: new Date() }),
+    consumeStep: async (step, previousId, next) =>
+      tenant.twoFactor.consumeStep(admin.id, step, {
+        swap: { previousSessionId: previousId, next: { ...next, userId: admin.id } },
+        now: new Date(),
+      }),
     confirmEnrolment: async (step, previousId, next) =>
-      tenant.twoFactor.confirmEnrolment(admin.id, 'sealed', step, { previousSessionId: previousId, next: { ...next, userId: admin.id } }, null, backup, [], new Date()),
+      tenant.twoFactor.confirmEnrolment(
+        admin.id,
+        'sealed',
+        step,
+        { previousSessionId: previousId, next: { ...next, userId: admin.id } },
+        null,
+        backup,
+        [],
+        new Date(),
+      ),
     endAll: async () => void (await tenant.sessions.deleteForUser(admin.id)),
   };
 };
 
 const operatorPrincipal: Given = async (deps) => {
-  const operator = await createOperator(deps, { email: `op-${randomBytes(4).toString('hex')}@vendor.test`, name: 'Olga Operator', password: 'support staff passphrase 2026' });
+  const operator = await createOperator(deps, {
+    email: `op-${randomBytes(4).toString('hex')}@vendor.test`,
+    name: 'Olga Operator',
+    password: 'support staff passphrase 2026',
+  });
   const sessions = deps.stores.operatorSessions;
   return {
     store: sessions,
     start: (row) => sessions.rotate(null, { ...row, operatorId: operator.id }, { clearKeys: [], audit: [] }),
-    consumeStep: async (step, previousId, next) => (await sessions.consumeStep(operator.id, step, { previousId, next: { ...next, operatorId: operator.id } }, { clearKeys: [], audit: [] })).used,
-    confirmEnrolment: (step, previousId, next) => sessions.confirmEnrolment(operator.id, 'sealed', step, { previousId, next: { ...next, operatorId: operator.id } }, []),
+    consumeStep: async (step, previousId, next) =>
+      (
+        await sessions.consumeStep(
+          operator.id,
+          step,
+          { previousId, next: { ...next, operatorId: operator.id } },
+          { clearKeys: [], audit: [] },
+        )
+      ).used,
+    confirmEnrolment: (step, previousId, next) =>
+      sessions.confirmEnrolment(operator.id, 'sealed', step, { previousId, next: { ...next, operatorId: operator.id } }, []),
     endAll: async () => void (await deps.stores.operators.resetTotp(operator.email)),
   };
 };
@@ -64,7 +93,13 @@ describe.each(engines())('the kernel’s session port on %s', (engine) => {
 
   describe.each(principals)('for %s', (_name, profile, given) => {
     const at = (now: Date, stage: 'done' | 'verify' | 'setup' = 'done', verifiedAt: Date | null = null) =>
-      newAuthSession({ clock: { now: () => now } }, profile, stage, { ip: '127.0.0.1', userAgent: 'test' }, verifiedAt ? { at: verifiedAt, kind: 'totp' } : null);
+      newAuthSession(
+        { clock: { now: () => now } },
+        profile,
+        stage,
+        { ip: '127.0.0.1', userAgent: 'test' },
+        verifiedAt ? { at: verifiedAt, kind: 'totp' } : null,
+      );
     const find = (p: Principal, id: string, hash: string, now: Date) => p.store.findActive(id, hash, lookupTimes(profile, now));
 
     it('finds a live session with its stored hash, and nothing past its end or its idle limit', async () => {
@@ -89,7 +124,9 @@ describe.each(engines())('the kernel’s session port on %s', (engine) => {
       const t = at(start);
       await q.start(t.row);
       await find(q, t.row.id, t.row.secretHash, early);
-      expect((await find(q, t.row.id, t.row.secretHash, addSeconds(start, profile.idleSeconds + 1)))?.session.lastSeenAt.getTime()).toBe(early.getTime());
+      expect((await find(q, t.row.id, t.row.secretHash, addSeconds(start, profile.idleSeconds + 1)))?.session.lastSeenAt.getTime()).toBe(
+        early.getTime(),
+      );
     });
 
     it('keeps the enrolment a session started, and deletes a session only with its secret hash', async () => {
@@ -113,7 +150,9 @@ describe.each(engines())('the kernel’s session port on %s', (engine) => {
       await p.start(s.row);
       const session = (await find(p, s.row.id, s.row.secretHash, now))!.session;
       expect(session.secondFactorKind).toBe('totp');
-      expect(stepUpUntil(profile, session, addSeconds(now, profile.stepUpSeconds - 1))?.getTime()).toBe(addSeconds(now, profile.stepUpSeconds).getTime());
+      expect(stepUpUntil(profile, session, addSeconds(now, profile.stepUpSeconds - 1))?.getTime()).toBe(
+        addSeconds(now, profile.stepUpSeconds).getTime(),
+      );
       expect(stepUpUntil(profile, session, addSeconds(now, profile.stepUpSeconds))).toBeNull();
     });
 

@@ -22,7 +22,13 @@ describe.each(engines())('HousekeepingStore on %s', (engine) => {
     expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
     const accountKey = passwordKey(instance.slug, `housekeeping@${instance.slug}.test`);
     const addressKey = ipKey(`housekeeping-${instance.slug}`);
-    await deps.stores.throttles.recordFailure([{ key: accountKey, decaySeconds: null }, { key: addressKey, decaySeconds: 60 }], start);
+    await deps.stores.throttles.recordFailure(
+      [
+        { key: accountKey, decaySeconds: null },
+        { key: addressKey, decaySeconds: 60 },
+      ],
+      start,
+    );
     // A session started an hour before the clean-up is still live and stays.
     deps.clock.set(addSeconds(start, 12 * 3600));
     const live = await loginWithPassword(deps, { instance: instance.slug, email: admin.email, password: PASSWORD }, client);

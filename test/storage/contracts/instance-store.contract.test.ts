@@ -18,9 +18,7 @@ describe.each(engines())('InstanceStore and CredentialStore on %s', (engine) => 
 
   it('refuses a duplicate slug as a conflict', async () => {
     const { instance } = await givenInstance(deps);
-    const error = await deps.stores.instances
-      .insert({ ...instance, id: randomId(), name: 'x' })
-      .catch((e) => e);
+    const error = await deps.stores.instances.insert({ ...instance, id: randomId(), name: 'x' }).catch((e) => e);
     expect(error.code).toBe('conflict');
   });
 
@@ -28,7 +26,13 @@ describe.each(engines())('InstanceStore and CredentialStore on %s', (engine) => 
     const a = await givenInstance(deps);
     const b = await givenInstance(deps);
     const lookup = (slug: string) =>
-      deps.stores.credentials.findForLogin({ instanceSlug: slug, emailKey: emailKey(a.admin.email), throttleKeys: [], deviceIds: [], now: new Date() });
+      deps.stores.credentials.findForLogin({
+        instanceSlug: slug,
+        emailKey: emailKey(a.admin.email),
+        throttleKeys: [],
+        deviceIds: [],
+        now: new Date(),
+      });
     const found = (await lookup(a.instance.slug)).account;
     expect(found?.user.id).toBe(a.admin.id);
     expect(found?.user.passwordHash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);

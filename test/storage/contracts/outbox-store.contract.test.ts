@@ -54,7 +54,9 @@ describe.each(engines())('OutboxStore and DevMailboxStore on %s', (engine) => {
     const [b, c] = claimed.sort((x, y) => x.to.localeCompare(y.to));
     await deps.stores.outbox.markFailed(b!.id, 'smtp down', addSeconds(now, 10), false);
     await deps.stores.outbox.markFailed(c!.id, 'smtp down', addSeconds(now, 10), true);
-    expect((await deps.stores.outbox.claimDue(addSeconds(now, 5), addSeconds(now, 65), 1000)).filter((m) => m.to.endsWith(tag))).toHaveLength(0);
+    expect(
+      (await deps.stores.outbox.claimDue(addSeconds(now, 5), addSeconds(now, 65), 1000)).filter((m) => m.to.endsWith(tag)),
+    ).toHaveLength(0);
     const retried = (await deps.stores.outbox.claimDue(addSeconds(now, 11), addSeconds(now, 70), 1000)).filter((m) => m.to.endsWith(tag));
     expect(retried.map((m) => m.to)).toEqual([`b${tag}`]);
   });

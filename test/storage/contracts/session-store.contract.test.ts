@@ -11,8 +11,15 @@ describe.each(engines())('SessionStore on %s', (engine) => {
   async function givenSession(instanceId: string, userId: string, now = new Date()) {
     const token = newSessionToken();
     await deps.stores.forInstance(instanceId).sessions.rotate(null, {
-      id: token.id, secretHash: token.secretHash, userId, stage: 'done',
-      lastSeenAt: now, expiresAt: addSeconds(now, 3600), ip: '127.0.0.1', userAgent: 'test', secondFactorAt: null,
+      id: token.id,
+      secretHash: token.secretHash,
+      userId,
+      stage: 'done',
+      lastSeenAt: now,
+      expiresAt: addSeconds(now, 3600),
+      ip: '127.0.0.1',
+      userAgent: 'test',
+      secondFactorAt: null,
     });
     return token;
   }
@@ -58,9 +65,20 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     const first = await givenSession(instance.id, admin.id);
     const next = newSessionToken();
     const now = new Date();
-    await deps.stores.forInstance(instance.id).sessions.rotate({ id: first.id, secretHash: first.secretHash }, {
-      id: next.id, secretHash: next.secretHash, userId: admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null, secondFactorAt: null,
-    });
+    await deps.stores.forInstance(instance.id).sessions.rotate(
+      { id: first.id, secretHash: first.secretHash },
+      {
+        id: next.id,
+        secretHash: next.secretHash,
+        userId: admin.id,
+        stage: 'done',
+        lastSeenAt: now,
+        expiresAt: addSeconds(now, 60),
+        ip: null,
+        userAgent: null,
+        secondFactorAt: null,
+      },
+    );
     expect(await find(first.id, first.secretHash, now)).toBeNull();
     expect(await find(next.id, next.secretHash, now)).not.toBeNull();
   });
@@ -71,9 +89,21 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     await deps.stores.forInstance(instance.id).sessions.deleteForUser(admin.id);
     const next = newSessionToken();
     const now = new Date();
-    const started = await deps.stores.forInstance(instance.id).sessions.rotate({ id: first.id, secretHash: first.secretHash }, {
-      id: next.id, secretHash: next.secretHash, userId: admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null, secondFactorAt: null,
-    }, { requirePrevious: true });
+    const started = await deps.stores.forInstance(instance.id).sessions.rotate(
+      { id: first.id, secretHash: first.secretHash },
+      {
+        id: next.id,
+        secretHash: next.secretHash,
+        userId: admin.id,
+        stage: 'done',
+        lastSeenAt: now,
+        expiresAt: addSeconds(now, 60),
+        ip: null,
+        userAgent: null,
+        secondFactorAt: null,
+      },
+      { requirePrevious: true },
+    );
     expect(started).toBe(false);
     expect(await find(next.id, next.secretHash, now)).toBeNull();
   });
@@ -83,9 +113,20 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     const victim = await givenSession(instance.id, admin.id);
     const mine = newSessionToken();
     const now = new Date();
-    await deps.stores.forInstance(instance.id).sessions.rotate({ id: victim.id, secretHash: 'f'.repeat(64) }, {
-      id: mine.id, secretHash: mine.secretHash, userId: admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null, secondFactorAt: null,
-    });
+    await deps.stores.forInstance(instance.id).sessions.rotate(
+      { id: victim.id, secretHash: 'f'.repeat(64) },
+      {
+        id: mine.id,
+        secretHash: mine.secretHash,
+        userId: admin.id,
+        stage: 'done',
+        lastSeenAt: now,
+        expiresAt: addSeconds(now, 60),
+        ip: null,
+        userAgent: null,
+        secondFactorAt: null,
+      },
+    );
     expect(await find(victim.id, victim.secretHash, now)).not.toBeNull();
   });
 
@@ -96,9 +137,20 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     const mine = newSessionToken();
     const now = new Date();
     const other = deps.stores.forInstance(b.instance.id).sessions;
-    await other.rotate({ id: victim.id, secretHash: victim.secretHash }, {
-      id: mine.id, secretHash: mine.secretHash, userId: b.admin.id, stage: 'done', lastSeenAt: now, expiresAt: addSeconds(now, 60), ip: null, userAgent: null, secondFactorAt: null,
-    });
+    await other.rotate(
+      { id: victim.id, secretHash: victim.secretHash },
+      {
+        id: mine.id,
+        secretHash: mine.secretHash,
+        userId: b.admin.id,
+        stage: 'done',
+        lastSeenAt: now,
+        expiresAt: addSeconds(now, 60),
+        ip: null,
+        userAgent: null,
+        secondFactorAt: null,
+      },
+    );
     expect(await other.deleteForUser(a.admin.id)).toBe(0);
     expect(await find(victim.id, victim.secretHash, now)).not.toBeNull();
   });
@@ -132,8 +184,17 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     const older = await givenSession(instance.id, admin.id, start);
     const mine = await givenSession(instance.id, admin.id, addSeconds(start, -600));
     await givenSession(instance.id, member.id, start);
-    const active = await deps.stores.sessions.findActive(mine.id, mine.secretHash, { now: start, idleCutoff: addSeconds(start, -1800), touchBefore: addSeconds(start, -60) }, undefined, { sessions: 10 });
-    expect(active?.userSessions?.map((s) => [s.handle, s.current])).toEqual([[sessionHandle(mine.id), true], [sessionHandle(older.id), false]]);
+    const active = await deps.stores.sessions.findActive(
+      mine.id,
+      mine.secretHash,
+      { now: start, idleCutoff: addSeconds(start, -1800), touchBefore: addSeconds(start, -60) },
+      undefined,
+      { sessions: 10 },
+    );
+    expect(active?.userSessions?.map((s) => [s.handle, s.current])).toEqual([
+      [sessionHandle(mine.id), true],
+      [sessionHandle(older.id), false],
+    ]);
     // Without the list option the lookup reads none.
     expect((await find(mine.id, mine.secretHash, start))?.userSessions).toBeUndefined();
   });
@@ -148,7 +209,11 @@ describe.each(engines())('SessionStore on %s', (engine) => {
     expect(await deps.stores.forInstance(a.instance.id).sessions.deleteByHandle(member.id, handle)).toBeNull();
     expect(await deps.stores.forInstance(a.instance.id).sessions.deleteByHandle(a.admin.id, victim.id)).toBeNull();
     expect(await find(victim.id, victim.secretHash, new Date())).not.toBeNull();
-    expect(await deps.stores.forInstance(a.instance.id).sessions.deleteByHandle(a.admin.id, handle)).toEqual({ id: victim.id, ip: '127.0.0.1', userAgent: 'test' });
+    expect(await deps.stores.forInstance(a.instance.id).sessions.deleteByHandle(a.admin.id, handle)).toEqual({
+      id: victim.id,
+      ip: '127.0.0.1',
+      userAgent: 'test',
+    });
     expect(await find(victim.id, victim.secretHash, new Date())).toBeNull();
   });
 });

@@ -30,7 +30,9 @@ describe.each(engines())('SetupTokenStore and OperatorStore on %s', (engine) => 
     const email = `Op-${randomId()}@Vendor.test`;
     const op = await deps.stores.operators.insert({ id: randomId(), email, name: 'Op', passwordHash: 'x' });
     expect((await deps.stores.operators.findByEmail(email.toLowerCase()))?.id).toBe(op.id);
-    const error = await deps.stores.operators.insert({ id: randomId(), email: email.toUpperCase(), name: 'Op', passwordHash: 'x' }).catch((e) => e);
+    const error = await deps.stores.operators
+      .insert({ id: randomId(), email: email.toUpperCase(), name: 'Op', passwordHash: 'x' })
+      .catch((e) => e);
     expect(error.code).toBe('conflict');
   });
 });

@@ -16,7 +16,20 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
   const session = (userId: string) => {
     const token = newSessionToken();
     const now = new Date();
-    return { token, row: { id: token.id, secretHash: token.secretHash, userId, stage: 'done' as const, lastSeenAt: now, expiresAt: addSeconds(now, 3600), ip: null, userAgent: null, secondFactorAt: now } };
+    return {
+      token,
+      row: {
+        id: token.id,
+        secretHash: token.secretHash,
+        userId,
+        stage: 'done' as const,
+        lastSeenAt: now,
+        expiresAt: addSeconds(now, 3600),
+        ip: null,
+        userAgent: null,
+        secondFactorAt: now,
+      },
+    };
   };
   const location = (network = '203.0.113.0/24') => ({
     id: randomBytes(15).toString('base64url'),
@@ -35,7 +48,16 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const first = session(admin.id);
     await tenant.sessions.rotate(null, first.row);
     const next = session(admin.id);
-    await tenant.twoFactor.confirmEnrolment(admin.id, 'sealed', 100, { previousSessionId: first.token.id, next: next.row }, location(), backup(admin.email), [], new Date());
+    await tenant.twoFactor.confirmEnrolment(
+      admin.id,
+      'sealed',
+      100,
+      { previousSessionId: first.token.id, next: next.row },
+      location(),
+      backup(admin.email),
+      [],
+      new Date(),
+    );
     return { instance, admin, tenant, sessionId: next.token.id };
   }
 
@@ -46,7 +68,18 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     await tenant.sessions.rotate(null, first.row);
     await tenant.sessions.deleteForUser(admin.id);
     const next = session(admin.id);
-    expect(await tenant.twoFactor.confirmEnrolment(admin.id, 'sealed', 100, { previousSessionId: first.token.id, next: next.row }, location(), backup(admin.email), [], new Date())).toBe(false);
+    expect(
+      await tenant.twoFactor.confirmEnrolment(
+        admin.id,
+        'sealed',
+        100,
+        { previousSessionId: first.token.id, next: next.row },
+        location(),
+        backup(admin.email),
+        [],
+        new Date(),
+      ),
+    ).toBe(false);
     for (const table of ['totp_credentials', 'backup_codes', 'known_locations', 'sessions'] as const) {
       expect(await database.db.selectFrom(table).select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
     }
@@ -74,14 +107,26 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const { admin, tenant, sessionId } = await enrolled();
     const refused = session(admin.id);
     const loc = location();
-    expect(await tenant.twoFactor.consumeStep(admin.id, 50, { swap: { previousSessionId: sessionId, next: refused.row }, location: loc, now: new Date() })).toBe(false);
+    expect(
+      await tenant.twoFactor.consumeStep(admin.id, 50, {
+        swap: { previousSessionId: sessionId, next: refused.row },
+        location: loc,
+        now: new Date(),
+      }),
+    ).toBe(false);
     // The session that presented a refused factor is ended all the same; no new one starts.
     expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).toEqual([]);
     expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toHaveLength(1);
     const pending = session(admin.id);
     await tenant.sessions.rotate(null, pending.row);
     const accepted = session(admin.id);
-    expect(await tenant.twoFactor.consumeStep(admin.id, 101, { swap: { previousSessionId: pending.token.id, next: accepted.row }, location: loc, now: new Date() })).toBe(true);
+    expect(
+      await tenant.twoFactor.consumeStep(admin.id, 101, {
+        swap: { previousSessionId: pending.token.id, next: accepted.row },
+        location: loc,
+        now: new Date(),
+      }),
+    ).toBe(true);
     const after = (await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).map((r) => r.id);
     expect(after).toEqual([accepted.token.id]);
     expect(await tenant.knownLocations.listForUser(admin.id, new Date())).toHaveLength(2);
@@ -134,7 +179,12 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
   it('stores the backup code with the enrolment and queues its mail in the same statement', async () => {
     const { admin } = await enrolled();
     expect(await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute()).toHaveLength(1);
-    const mails = await database.db.selectFrom('outbox').selectAll().where('recipient', '=', admin.email).where('subject', '=', 'Your backup code').execute();
+    const mails = await database.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('recipient', '=', admin.email)
+      .where('subject', '=', 'Your backup code')
+      .execute();
     expect(mails).toHaveLength(1);
     expect(mails[0]!.sealed).toBe(true);
     expect(mails[0]!.text_body).not.toContain('Backup code');
@@ -142,15 +192,28 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
 
   it('consumes a backup code once under 20 concurrent uses, replacing it and queuing one mail', async () => {
     const { admin, tenant } = await enrolled();
-    const [{ code_mac: oldMac }] = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute() as [{ code_mac: string }];
+    const [{ code_mac: oldMac }] = (await database.db
+      .selectFrom('backup_codes')
+      .select('code_mac')
+      .where('user_id', '=', admin.id)
+      .execute()) as [{ code_mac: string }];
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => tenant.twoFactor.consumeBackupCode(admin.id, oldMac, backup(admin.email, `next-${i}-${randomBytes(4).toString('hex')}`), { now: new Date() })),
+      Array.from({ length: 20 }, (_, i) =>
+        tenant.twoFactor.consumeBackupCode(admin.id, oldMac, backup(admin.email, `next-${i}-${randomBytes(4).toString('hex')}`), {
+          now: new Date(),
+        }),
+      ),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
     const rows = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute();
     expect(rows).toHaveLength(1);
     expect(rows[0]!.code_mac).toMatch(/^next-/);
-    const mails = await database.db.selectFrom('outbox').select('id').where('recipient', '=', admin.email).where('subject', '=', 'Your backup code').execute();
+    const mails = await database.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('recipient', '=', admin.email)
+      .where('subject', '=', 'Your backup code')
+      .execute();
     expect(mails).toHaveLength(2);
   });
 
@@ -161,7 +224,9 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     expect(await database.db.selectFrom('backup_codes').select('user_id').where('user_id', '=', admin.id).execute()).toEqual([]);
     await tenant.twoFactor.replaceBackupCode(admin.id, 'mac-1', new Date());
     await tenant.twoFactor.replaceBackupCode(admin.id, 'mac-2', new Date());
-    expect((await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute()).map((r) => r.code_mac)).toEqual(['mac-2']);
+    expect(
+      (await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute()).map((r) => r.code_mac),
+    ).toEqual(['mac-2']);
   });
 
   it('locks a user of its own instance only, and the lock makes a second transaction wait', async () => {
@@ -170,7 +235,7 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const order: string[] = [];
     await Promise.all([
       deps.stores.transaction(async (stores) => {
-        expect((await stores.forInstance(other.instance.id).users.lockById(admin.id))).toBeNull();
+        expect(await stores.forInstance(other.instance.id).users.lockById(admin.id)).toBeNull();
         expect((await stores.forInstance(admin.instanceId).users.lockById(admin.id))?.id).toBe(admin.id);
         await new Promise((resolve) => setTimeout(resolve, 200));
         await stores.forInstance(admin.instanceId).twoFactor.setEnabled(admin.id, false);
@@ -191,12 +256,16 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
   it('cannot use or replace the backup code of a user of another instance', async () => {
     const { admin } = await enrolled();
     const other = await givenInstance(deps);
-    const [{ code_mac }] = await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute() as [{ code_mac: string }];
+    const [{ code_mac }] = (await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).execute()) as [
+      { code_mac: string },
+    ];
     const foreign = deps.stores.forInstance(other.instance.id);
     expect(await foreign.twoFactor.consumeBackupCode(admin.id, code_mac, backup(admin.email), { now: new Date() })).toBe(false);
     // The composite foreign key (instance_id, user_id) refuses a row pointing into another instance.
     await expect(foreign.twoFactor.replaceBackupCode(admin.id, backup(admin.email).mac, new Date())).rejects.toThrow(/foreign key/);
-    expect((await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).executeTakeFirstOrThrow()).code_mac).toBe(code_mac);
+    expect(
+      (await database.db.selectFrom('backup_codes').select('code_mac').where('user_id', '=', admin.id).executeTakeFirstOrThrow()).code_mac,
+    ).toBe(code_mac);
   });
 
   it('counts concurrent failures without losing any, and restarts a decaying key after quiet', async () => {

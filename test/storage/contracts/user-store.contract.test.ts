@@ -4,7 +4,14 @@ import { givenInstance, useTestDeps, type TestDeps } from '../../support/deps.ts
 import { DomainError } from '../../../src/domain/shared/errors.ts';
 import { randomId } from '../../../src/crypto/random.ts';
 
-const newUser = (email: string) => ({ id: randomId(), email, name: 'N', role: 'member' as const, passwordHash: null, passwordChangedAt: null });
+const newUser = (email: string) => ({
+  id: randomId(),
+  email,
+  name: 'N',
+  role: 'member' as const,
+  passwordHash: null,
+  passwordChangedAt: null,
+});
 
 describe.each(engines())('UserStore on %s', (engine) => {
   let deps: TestDeps;

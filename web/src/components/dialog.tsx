@@ -9,7 +9,17 @@ import { useCodeEntry } from './code-entry.tsx';
 import { Alert } from './field.tsx';
 import { NoDeviceDisclosure, readSecondFactor, SecondFactorField } from './second-factor.tsx';
 
-export function Dialog({ title: _title, onClose, wide = false, children }: { title: string; onClose: () => void; wide?: boolean; children: (titleId: string) => ReactNode }) {
+export function Dialog({
+  title: _title,
+  onClose,
+  wide = false,
+  children,
+}: {
+  title: string;
+  onClose: () => void;
+  wide?: boolean;
+  children: (titleId: string) => ReactNode;
+}) {
   const titleId = useId();
   const dialog = useRef<HTMLDialogElement>(null);
 
@@ -100,7 +110,16 @@ interface CodeDialogProps {
  * Asks for a current code from the authenticator app (turning 2FA off, step-up), or, after
  * "I don't have my device", the emailed backup code, as the verification page does.
  */
-export function CodeDialog({ title, description, submitLabel, destructive = false, allowBackupCode = true, onSubmit, onDone, onCancel }: CodeDialogProps) {
+export function CodeDialog({
+  title,
+  description,
+  submitLabel,
+  destructive = false,
+  allowBackupCode = true,
+  onSubmit,
+  onDone,
+  onCancel,
+}: CodeDialogProps) {
   const [useBackupCode, setUseBackupCode] = useState(false);
   const entry = useCodeEntry({
     read: (value) => readSecondFactor(value, useBackupCode),
@@ -122,7 +141,14 @@ export function CodeDialog({ title, description, submitLabel, destructive = fals
         <>
           <div className="dialog-description">{description}</div>
           {entry.error ? <Alert>{entry.error.text}</Alert> : null}
-          <SecondFactorField id={titleId} ref={entry.input} useBackupCode={useBackupCode} value={entry.value} onChange={entry.setValue} error={entry.fieldError} />
+          <SecondFactorField
+            id={titleId}
+            ref={entry.input}
+            useBackupCode={useBackupCode}
+            value={entry.value}
+            onChange={entry.setValue}
+            error={entry.fieldError}
+          />
           <DialogButtons submitLabel={submitLabel} destructive={destructive} busy={entry.busy} onCancel={onCancel} />
           {allowBackupCode ? <NoDeviceDisclosure id={titleId} useBackupCode={useBackupCode} onSwitch={switchMethod} /> : null}
         </>
@@ -132,7 +158,17 @@ export function CodeDialog({ title, description, submitLabel, destructive = fals
 }
 
 /** A dialog's submit button (red where it turns a protection off or resets it) and its Cancel. */
-export function DialogButtons({ submitLabel, busy, onCancel, destructive = false }: { submitLabel: string; busy: boolean; onCancel: () => void; destructive?: boolean }) {
+export function DialogButtons({
+  submitLabel,
+  busy,
+  onCancel,
+  destructive = false,
+}: {
+  submitLabel: string;
+  busy: boolean;
+  onCancel: () => void;
+  destructive?: boolean;
+}) {
   return (
     <div className="button-row">
       <button type="submit" className={destructive ? 'button button-danger' : 'button button-primary'} disabled={busy}>

@@ -52,7 +52,9 @@ export function SelectField(props: FieldFrame & Omit<SelectHTMLAttributes<HTMLSe
   );
 }
 
-export function TextAreaField(props: FieldFrame & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'id'> & { ref?: Ref<HTMLTextAreaElement> }) {
+export function TextAreaField(
+  props: FieldFrame & Omit<TextareaHTMLAttributes<HTMLTextAreaElement>, 'id'> & { ref?: Ref<HTMLTextAreaElement> },
+) {
   const { id, label, hint, error, ...textarea } = props;
   return (
     <Frame id={id} label={label} hint={hint} error={error}>

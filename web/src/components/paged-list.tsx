@@ -13,7 +13,8 @@ export const SEARCH_DELAY_MS = 250;
 /** One page as the server answers it: `K` names its rows (`users`, `events`). */
 type Paged<K extends string> = { nextCursor: string | null } & { [key in K]: { id: string }[] };
 
-export type PagedState<P> = { status: 'loading' } | { status: 'ready'; page: P; loadingMore: boolean } | { status: 'failed'; message: string };
+export type PagedState<P> =
+  { status: 'loading' } | { status: 'ready'; page: P; loadingMore: boolean } | { status: 'failed'; message: string };
 
 interface Options<Q, K extends string, P extends Paged<K>> {
   query: Q;
@@ -120,7 +121,12 @@ export function PagedResults<K extends string, P extends Paged<K>>({
       {shown > 0 ? children(state.page) : null}
       {more ? (
         <div className="button-row">
-          <button type="button" className="button button-secondary" disabled={state.loadingMore} onClick={onLoadMore ?? (() => void list.loadMore())}>
+          <button
+            type="button"
+            className="button button-secondary"
+            disabled={state.loadingMore}
+            onClick={onLoadMore ?? (() => void list.loadMore())}
+          >
             {`Load more ${many}`}
           </button>
         </div>

@@ -27,7 +27,8 @@ export function SecondFactorField(props: {
   ref?: Ref<HTMLInputElement>;
 }) {
   const { id, useBackupCode, value, onChange, error, autoFocus, ref } = props;
-  if (!useBackupCode) return <CodeField id={`${id}-code`} ref={ref} value={value} onChange={onChange} error={error} autoFocus={autoFocus} />;
+  if (!useBackupCode)
+    return <CodeField id={`${id}-code`} ref={ref} value={value} onChange={onChange} error={error} autoFocus={autoFocus} />;
   return (
     <TextField
       id={`${id}-backup-code`}
@@ -47,7 +48,15 @@ export function SecondFactorField(props: {
 }
 
 /** "I don't have my device": what to do without the phone, and the checkbox that switches to the backup code. */
-export function NoDeviceDisclosure({ id, useBackupCode, onSwitch }: { id: string; useBackupCode: boolean; onSwitch: (backup: boolean) => void }) {
+export function NoDeviceDisclosure({
+  id,
+  useBackupCode,
+  onSwitch,
+}: {
+  id: string;
+  useBackupCode: boolean;
+  onSwitch: (backup: boolean) => void;
+}) {
   const panelId = useId();
   const [open, setOpen] = useState(useBackupCode);
   return (
@@ -58,9 +67,9 @@ export function NoDeviceDisclosure({ id, useBackupCode, onSwitch }: { id: string
       {open ? (
         <div id={panelId} className="disclosure-panel">
           <p>
-            When you set up two-factor authentication, keyward emailed you a backup code. You can use it once instead of a code
-            from the app; a new one is emailed after you use it. If you have neither, ask an administrator of your instance to
-            reset two-factor authentication for your account.
+            When you set up two-factor authentication, keyward emailed you a backup code. You can use it once instead of a code from the
+            app; a new one is emailed after you use it. If you have neither, ask an administrator of your instance to reset two-factor
+            authentication for your account.
           </p>
           <CheckboxField
             id={`${id}-use-backup-code`}

@@ -3,7 +3,14 @@
  * its state aria-checked. While busy it ignores presses but keeps focus (a disabled button would
  * drop it).
  */
-export function Switch(props: { label: string; checked: boolean; busy?: boolean; locked?: boolean; describedBy?: string; onChange: (checked: boolean) => void }) {
+export function Switch(props: {
+  label: string;
+  checked: boolean;
+  busy?: boolean;
+  locked?: boolean;
+  describedBy?: string;
+  onChange: (checked: boolean) => void;
+}) {
   const { label, checked, busy = false, locked = false, describedBy, onChange } = props;
   return (
     <button

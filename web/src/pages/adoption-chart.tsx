@@ -48,7 +48,11 @@ export function AdoptionChart({ refreshKey }: { refreshKey: string }) {
 function Chart({ days }: { days: AdoptionDay[] }) {
   const titleId = useId();
   if (days.length < 2) {
-    return <p className="muted">The chart fills in day by day: each day keyward notes how many users have two-factor authentication active, enabled or off.</p>;
+    return (
+      <p className="muted">
+        The chart fills in day by day: each day keyward notes how many users have two-factor authentication active, enabled or off.
+      </p>
+    );
   }
   const first = days[0]!;
   const last = days[days.length - 1]!;
@@ -56,9 +60,7 @@ function Chart({ days }: { days: AdoptionDay[] }) {
   const width = days.length * (BAR + GAP) - GAP;
   return (
     <>
-      <p className="muted">
-        Users by two-factor status at the end of each day, from {formatDay(first.day)} to today.
-      </p>
+      <p className="muted">Users by two-factor status at the end of each day, from {formatDay(first.day)} to today.</p>
       <svg className="adoption-chart" viewBox={`0 0 ${width} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-labelledby={titleId}>
         <title id={titleId}>
           {`Today ${last.active} active, ${last.pending} enabled but not set up, ${last.off} off; on ${formatDay(first.day)} ${first.active} active, ${first.pending} enabled but not set up, ${first.off} off.`}

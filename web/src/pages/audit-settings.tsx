@@ -28,7 +28,8 @@ function toQuery(filters: Filters): Omit<AuditQuery, 'limit' | 'cursor'> {
   return { ...(filters.action ? { action: filters.action } : {}), ...(filters.user ? { userId: filters.user.id } : {}) };
 }
 
-const fetchEvents = (filters: Filters, cursor?: string) => api.audit({ ...toQuery(filters), limit: AUDIT_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+const fetchEvents = (filters: Filters, cursor?: string) =>
+  api.audit({ ...toQuery(filters), limit: AUDIT_PAGE_SIZE, ...(cursor ? { cursor } : {}) });
 
 export function AuditSettings() {
   const headingId = useId();
@@ -61,11 +62,16 @@ export function AuditSettings() {
         </div>
       </div>
       <p className="muted">
-        Every login, code, reset and change to users or settings in this instance, newest first. Nothing here can be changed
-        or deleted. The export holds every event that matches the filters.
+        Every login, code, reset and change to users or settings in this instance, newest first. Nothing here can be changed or deleted. The
+        export holds every event that matches the filters.
       </p>
       <div className="filter-bar audit-filters">
-        <SelectField id="audit-action" label="Action" value={filters.action} onChange={(event) => change({ ...filters, action: event.target.value as AuditAction | '' })}>
+        <SelectField
+          id="audit-action"
+          label="Action"
+          value={filters.action}
+          onChange={(event) => change({ ...filters, action: event.target.value as AuditAction | '' })}
+        >
           <option value="">All actions</option>
           {INSTANCE_AUDIT_ACTIONS.map(([action, label]) => (
             <option key={action} value={action}>
@@ -148,7 +154,12 @@ function UserFilter({ user, onPick }: { user: PickedUser | null; onPick: (user: 
         <span className="field-label">User</span>
         <p className="picked-user">
           <span>{user.label}</span>{' '}
-          <button type="button" className="button button-secondary button-small" onClick={clear} aria-label={`Clear the user filter (${user.label})`}>
+          <button
+            type="button"
+            className="button button-secondary button-small"
+            onClick={clear}
+            aria-label={`Clear the user filter (${user.label})`}
+          >
             Clear
           </button>
         </p>

@@ -34,9 +34,9 @@ export function BackupCodeOption({ me }: { me: Me }) {
     <section aria-labelledby={headingId} className="subsection">
       <h3 id={headingId}>Backup code</h3>
       <p className="muted">
-        When you set up your authenticator app, keyward emailed you a backup code for logging in without your phone. If you lost
-        that email or think someone else has seen the code, ask for a new one: the current code stops working at once, and the
-        new one arrives by email.
+        When you set up your authenticator app, keyward emailed you a backup code for logging in without your phone. If you lost that email
+        or think someone else has seen the code, ask for a new one: the current code stops working at once, and the new one arrives by
+        email.
       </p>
       <button type="button" className="button button-secondary" disabled={busy} onClick={() => void send()}>
         Send me a new backup code

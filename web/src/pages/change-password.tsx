@@ -31,7 +31,8 @@ export function newPasswordHint(minLength: number | null): string {
 
 /** The server's sentence, except for reuse, where it names what to do whatever the history length. */
 function fieldMessage(failure: unknown): string {
-  if (failure instanceof ApiError && failure.code === 'password_reused') return 'This is your current password or one you used recently. Choose another one.';
+  if (failure instanceof ApiError && failure.code === 'password_reused')
+    return 'This is your current password or one you used recently. Choose another one.';
   return errorText(failure, 'That password cannot be used.');
 }
 
@@ -104,9 +105,32 @@ export function ChangePasswordForm({ send, onChanged, onGone, autoFocus = false,
     <form className="card form" onSubmit={(event) => void submit(event)} noValidate>
       {children}
       {error ? <Alert>{error}</Alert> : null}
-      <TextField id="password-current" label="Current password" type="password" autoComplete="current-password" required autoFocus={autoFocus} {...field('current')} />
-      <TextField id="password-new" label="New password" type="password" autoComplete="new-password" required hint={newPasswordHint(minLength)} {...field('next')} />
-      <TextField id="password-repeat" label="Repeat new password" type="password" autoComplete="new-password" required {...field('repeat')} />
+      <TextField
+        id="password-current"
+        label="Current password"
+        type="password"
+        autoComplete="current-password"
+        required
+        autoFocus={autoFocus}
+        {...field('current')}
+      />
+      <TextField
+        id="password-new"
+        label="New password"
+        type="password"
+        autoComplete="new-password"
+        required
+        hint={newPasswordHint(minLength)}
+        {...field('next')}
+      />
+      <TextField
+        id="password-repeat"
+        label="Repeat new password"
+        type="password"
+        autoComplete="new-password"
+        required
+        {...field('repeat')}
+      />
       <button type="submit" className="button button-primary button-block" disabled={busy}>
         Change password
       </button>
@@ -128,8 +152,8 @@ export function ExpiredPasswordPage() {
         autoFocus
       >
         <p className="form-intro">
-          Your organisation asks everyone to choose a new password from time to time, and yours is due. Enter the password you
-          just used, then a new one.
+          Your organisation asks everyone to choose a new password from time to time, and yours is due. Enter the password you just used,
+          then a new one.
         </p>
       </ChangePasswordForm>
       <FooterButton onClick={() => void leaveLogin()}>Cancel and log out</FooterButton>

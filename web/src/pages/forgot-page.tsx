@@ -40,9 +40,9 @@ export function ForgotPage() {
           <Notice>If {sentTo} has an account in this instance, keyward emailed it a link to choose a new password.</Notice>
           <p>The link works once, for one hour. If nothing arrives, check the address, or ask an administrator of your instance.</p>
           <p>
-            If two-factor authentication is turned on for your account but no authenticator app is set up yet (for example after
-            an administrator reset it), the email carries no link: an email alone must never be enough to take over an account.
-            Log in with your password and set up the app, or ask an administrator.
+            If two-factor authentication is turned on for your account but no authenticator app is set up yet (for example after an
+            administrator reset it), the email carries no link: an email alone must never be enough to take over an account. Log in with
+            your password and set up the app, or ask an administrator.
           </p>
           <p>
             <Link to={login}>Back to the login page</Link>

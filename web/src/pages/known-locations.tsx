@@ -48,8 +48,8 @@ export function KnownLocations() {
     <section aria-labelledby="known-locations-heading">
       <h2 id="known-locations-heading">Known locations</h2>
       <p className="muted">
-        After you enter a code from your authenticator app, keyward remembers that browser on that network, and its next logins
-        need only your password. Revoke a location you do not recognise or no longer use.
+        After you enter a code from your authenticator app, keyward remembers that browser on that network, and its next logins need only
+        your password. Revoke a location you do not recognise or no longer use.
       </p>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
@@ -58,8 +58,15 @@ export function KnownLocations() {
       {state.status === 'ready' ? (
         <LocationTable
           locations={state.locations}
-          onRevoke={(location) => void revoke(() => api.revokeKnownLocation(location.id), `${label(location)} will ask for a code at its next login.`)}
-          onRevokeAll={() => void revoke(() => api.revokeAllKnownLocations(), 'All known locations were revoked. Every browser will ask for a code at its next login.')}
+          onRevoke={(location) =>
+            void revoke(() => api.revokeKnownLocation(location.id), `${label(location)} will ask for a code at its next login.`)
+          }
+          onRevokeAll={() =>
+            void revoke(
+              () => api.revokeAllKnownLocations(),
+              'All known locations were revoked. Every browser will ask for a code at its next login.',
+            )
+          }
         />
       ) : null}
     </section>
@@ -105,7 +112,9 @@ function LocationTable({ locations, onRevoke, onRevokeAll }: TableProps) {
 function LocationRow({ location, onRevoke }: { location: KnownLocation; onRevoke: () => void }) {
   const lastUsed = dateTime.format(new Date(location.lastUsedAt));
   // Why the network and time in the name: two rows may both read "Chrome on Linux".
-  const name = location.current ? `Revoke ${location.device} (this browser)` : `Revoke ${location.device} (${location.network}, last used ${lastUsed})`;
+  const name = location.current
+    ? `Revoke ${location.device} (this browser)`
+    : `Revoke ${location.device} (${location.network}, last used ${lastUsed})`;
   return (
     <tr>
       <th scope="row">

@@ -41,7 +41,8 @@ async function waitingMail(): Promise<OutboxEntry[]> {
 
 async function loadListing(filter: Filter): Promise<Listing> {
   if (filter === 'waiting') return { messages: await waitingMail(), waiting: 0 };
-  if (filter === 'sent' || filter === 'all') return { messages: (await api.mail(filter === 'all' ? undefined : 'sent')).messages, waiting: 0 };
+  if (filter === 'sent' || filter === 'all')
+    return { messages: (await api.mail(filter === 'all' ? undefined : 'sent')).messages, waiting: 0 };
   const { messages } = await api.mail('dead');
   // Why look further when nothing died: "all mail was delivered" must not hide mail still failing.
   return { messages, waiting: messages.length === 0 ? (await waitingMail()).length : 0 };
@@ -96,7 +97,8 @@ export function MailSettings() {
       setNotice(`The mail to ${entry.to} is back in the queue and will be sent again shortly.`);
     } catch (failure) {
       if (failure instanceof StepUpCancelled) return;
-      if (failure instanceof ApiError && failure.code === 'not_found') setError(`The mail to ${entry.to} is no longer undeliverable: it was retried already.`);
+      if (failure instanceof ApiError && failure.code === 'not_found')
+        setError(`The mail to ${entry.to} is no longer undeliverable: it was retried already.`);
       else setError(errorText(failure, 'Retrying the mail failed.'));
       await load(filter);
     }
@@ -110,12 +112,17 @@ export function MailSettings() {
         Outgoing mail
       </h2>
       <p className="muted">
-        When a mail cannot be sent, keyward tries again with growing pauses for 3 days, then gives up and lists it here as
-        undeliverable. Fix the cause (often the mail server settings), then retry it. What a mail says is not shown: it may hold
-        a backup code.
+        When a mail cannot be sent, keyward tries again with growing pauses for 3 days, then gives up and lists it here as undeliverable.
+        Fix the cause (often the mail server settings), then retry it. What a mail says is not shown: it may hold a backup code.
       </p>
       <div className="filter-bar">
-        <SelectField id="mail-filter" ref={filterSelect} label="Show" value={filter} onChange={(event) => show(event.target.value as Filter)}>
+        <SelectField
+          id="mail-filter"
+          ref={filterSelect}
+          label="Show"
+          value={filter}
+          onChange={(event) => show(event.target.value as Filter)}
+        >
           {(Object.keys(FILTERS) as Filter[]).map((value) => (
             <option key={value} value={value}>
               {FILTERS[value].label}
@@ -169,7 +176,15 @@ function MailTable({ filter, listing, onRetry, onShowWaiting }: TableProps) {
       <table className="table mail-table">
         <caption className="visually-hidden">{FILTERS[filter].caption}</caption>
         <TableHead
-          columns={['Recipient', 'Subject', ...(showStatus ? ['Status'] : []), 'Attempts', ...(showError ? ['Last error'] : []), 'Queued', ...(showSent ? ['Sent'] : [])]}
+          columns={[
+            'Recipient',
+            'Subject',
+            ...(showStatus ? ['Status'] : []),
+            'Attempts',
+            ...(showError ? ['Last error'] : []),
+            'Queued',
+            ...(showSent ? ['Sent'] : []),
+          ]}
           actions={showActions}
         />
         <tbody>

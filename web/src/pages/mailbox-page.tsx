@@ -8,10 +8,7 @@ import { Alert } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 
 type State =
-  | { status: 'loading' }
-  | { status: 'ready'; messages: MailboxMessage[] }
-  | { status: 'disabled' }
-  | { status: 'failed'; message: string };
+  { status: 'loading' } | { status: 'ready'; messages: MailboxMessage[] } | { status: 'disabled' } | { status: 'failed'; message: string };
 
 function formatTime(iso: string): string {
   return new Date(iso).toLocaleString();
@@ -44,7 +41,9 @@ export function MailboxPage() {
       {state.status === 'disabled' ? (
         <p className="card">The dev mailbox is disabled: this server sends mail through SMTP (or does not listen on a loopback address).</p>
       ) : null}
-      {state.status === 'ready' ? <Mailbox messages={state.messages} selected={selected} onSelect={setSelected} onRefresh={() => void load()} /> : null}
+      {state.status === 'ready' ? (
+        <Mailbox messages={state.messages} selected={selected} onSelect={setSelected} onRefresh={() => void load()} />
+      ) : null}
     </Page>
   );
 }
@@ -55,9 +54,7 @@ function Mailbox(props: { messages: MailboxMessage[]; selected: number; onSelect
   return (
     <>
       <div className="toolbar">
-        <span role="status">
-          {messages.length === 1 ? '1 message' : `${messages.length} messages`}
-        </span>
+        <span role="status">{messages.length === 1 ? '1 message' : `${messages.length} messages`}</span>
         <button type="button" className="button button-secondary" onClick={onRefresh}>
           Refresh
         </button>

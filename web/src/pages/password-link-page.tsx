@@ -129,7 +129,8 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
     if (values.repeat !== values.password) return showFieldError('repeat', 'The two passwords are not the same. Type it again.');
     const code = askCode ? normalizeCode(values.code) : null;
     if (askCode && !code) return showFieldError('code', 'Enter the 6 digits your authenticator app shows.');
-    if (askRecoveryCode && !values.recoveryCode.trim()) return showFieldError('recoveryCode', 'Enter the recovery code your administrator gave you.');
+    if (askRecoveryCode && !values.recoveryCode.trim())
+      return showFieldError('recoveryCode', 'Enter the recovery code your administrator gave you.');
     setBusy(true);
     try {
       await send(code);
@@ -152,7 +153,12 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
     if (failure instanceof ApiError && failure.code === 'admin_recovery_required') {
       // The server wants the administrator's recovery code (missing or wrong): nothing was changed.
       setAskRecoveryCode(true);
-      return showFieldError('recoveryCode', values.recoveryCode.trim() ? 'This recovery code is not valid. Check it with your administrator.' : 'Enter the recovery code your administrator gave you.');
+      return showFieldError(
+        'recoveryCode',
+        values.recoveryCode.trim()
+          ? 'This recovery code is not valid. Check it with your administrator.'
+          : 'Enter the recovery code your administrator gave you.',
+      );
     }
     if (field === 'password') {
       // The code too: the server may have used it up before it looked at the password history.
@@ -160,7 +166,10 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
       return showFieldError('password', errorText(failure, 'Choose another password.'));
     }
     // 403 forbidden (field token): used, expired, replaced, or the account is disabled.
-    setError({ text: errorText(failure, 'Setting the password failed. Try again.'), gone: failure instanceof ApiError && failure.code === 'forbidden' });
+    setError({
+      text: errorText(failure, 'Setting the password failed. Try again.'),
+      gone: failure instanceof ApiError && failure.code === 'forbidden',
+    });
   };
 
   const field = (name: FieldName) => ({
@@ -199,20 +208,35 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
         {askRecoveryCode ? (
           <>
             <p className="form-intro">
-              Your account has two-factor authentication turned on but no authenticator app yet, so this email alone cannot reset your password.
-              Enter the recovery code your administrator gives you in person or by phone. If you have none, ask an administrator for a password recovery.
+              Your account has two-factor authentication turned on but no authenticator app yet, so this email alone cannot reset your
+              password. Enter the recovery code your administrator gives you in person or by phone. If you have none, ask an administrator
+              for a password recovery.
             </p>
-            <TextField id="link-recovery-code" label="Recovery code from your administrator" autoComplete="off" spellCheck={false} required hint="For example ABCD-EFGH-JKLM-NPQR." {...field('recoveryCode')} />
+            <TextField
+              id="link-recovery-code"
+              label="Recovery code from your administrator"
+              autoComplete="off"
+              spellCheck={false}
+              required
+              hint="For example ABCD-EFGH-JKLM-NPQR."
+              {...field('recoveryCode')}
+            />
           </>
         ) : null}
         {askCode ? (
           <p className="form-intro">
-            Your account uses two-factor authentication, so a new password also needs the current code from your authenticator app.
-            A backup code does not work here: it arrives by email, like this link. Without your phone, ask an administrator for help.
+            Your account uses two-factor authentication, so a new password also needs the current code from your authenticator app. A backup
+            code does not work here: it arrives by email, like this link. Without your phone, ask an administrator for help.
           </p>
         ) : null}
         {askCode ? (
-          <CodeField id="link-code" ref={inputs.code} value={values.code} onChange={(code) => setValues((now) => ({ ...now, code }))} error={fieldErrors.code} />
+          <CodeField
+            id="link-code"
+            ref={inputs.code}
+            value={values.code}
+            onChange={(code) => setValues((now) => ({ ...now, code }))}
+            error={fieldErrors.code}
+          />
         ) : null}
         <button type="submit" className="button button-primary button-block" disabled={busy}>
           {text.submit}

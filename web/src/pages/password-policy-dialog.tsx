@@ -80,7 +80,8 @@ function parse(form: Form, saved: PasswordPolicy): Parsed {
     else if (/^\d{1,6}$/.test(text)) numbers[field] = Number(text);
     else return { field, message: text === '' ? 'Enter a number.' : 'Enter a whole number, like 12.' };
   }
-  if (form.enforceSetup && form.enforceFrom && !/^\d{4}-\d{2}-\d{2}$/.test(form.enforceFrom)) return { field: 'enforceFrom', message: 'Enter a date.' };
+  if (form.enforceSetup && form.enforceFrom && !/^\d{4}-\d{2}-\d{2}$/.test(form.enforceFrom))
+    return { field: 'enforceFrom', message: 'Enter a date.' };
   return {
     patch: {
       twoFactor: {
@@ -163,8 +164,8 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
         <p className="dialog-description muted">These rules apply to everyone in this instance.</p>
         {enterprise ? null : (
           <p className="plan-note">
-            <span className="badge">Enterprise plan</span> Auto-enable, enforced setup and password expiry are part of the
-            Enterprise plan. On your plan, each person turns two-factor authentication on for themselves, and you can ask them to.
+            <span className="badge">Enterprise plan</span> Auto-enable, enforced setup and password expiry are part of the Enterprise plan.
+            On your plan, each person turns two-factor authentication on for themselves, and you can ask them to.
           </p>
         )}
         {error ? <Alert>{error}</Alert> : null}
@@ -176,7 +177,9 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
             hint={`${enterpriseOnly}Turns two-factor authentication on for every current and future user, who cannot turn it off. People without an authenticator app are asked to set one up when they log in.`}
             disabled={!enterprise}
             checked={form.autoEnable}
-            onChange={(event) => setForm((now) => ({ ...now, autoEnable: event.target.checked, enforceSetup: event.target.checked && now.enforceSetup }))}
+            onChange={(event) =>
+              setForm((now) => ({ ...now, autoEnable: event.target.checked, enforceSetup: event.target.checked && now.enforceSetup }))
+            }
           />
           {/* Indented under what they depend on: each is disabled until that is checked. */}
           <div className="field-nested">
@@ -213,8 +216,16 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
         <fieldset>
           <legend>Password</legend>
           <div className="field-grid">
-            {number('minLength', 'Minimum length', 'From 12 to 128 characters, for accounts with two-factor authentication. Accounts that can log in with the password alone need at least 15 whatever this says (NIST SP 800-63B-4). Long passphrases are the strongest passwords people can remember.')}
-            {number('historyCount', 'Remember previous passwords', 'How many previous passwords people cannot use again, from 0 to 24. The current one is always refused.')}
+            {number(
+              'minLength',
+              'Minimum length',
+              'From 12 to 128 characters, for accounts with two-factor authentication. Accounts that can log in with the password alone need at least 15 whatever this says (NIST SP 800-63B-4). Long passphrases are the strongest passwords people can remember.',
+            )}
+            {number(
+              'historyCount',
+              'Remember previous passwords',
+              'How many previous passwords people cannot use again, from 0 to 24. The current one is always refused.',
+            )}
             {number(
               'maxAgeDays',
               'Passwords expire after (days)',

@@ -28,7 +28,10 @@ function GeneralOptions({ me }: { me: Me }) {
           <dd>{me.email}</dd>
           <dt>Instance</dt>
           <dd>
-            {me.instance.name} <span className="muted">({me.instance.slug}, {capitalize(me.instance.plan)} plan)</span>
+            {me.instance.name}{' '}
+            <span className="muted">
+              ({me.instance.slug}, {capitalize(me.instance.plan)} plan)
+            </span>
           </dd>
           <dt>Role</dt>
           <dd>{ROLE_LABEL[me.role] ?? me.role}</dd>

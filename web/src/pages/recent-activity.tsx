@@ -31,8 +31,8 @@ export function RecentActivity({ me }: { me: Me }) {
     <section aria-labelledby="profile-activity">
       <h2 id="profile-activity">Recent security activity</h2>
       <p className="muted">
-        The latest logins, codes and changes to your account. If you see something you did not do, change your password and tell
-        an administrator.
+        The latest logins, codes and changes to your account. If you see something you did not do, change your password and tell an
+        administrator.
       </p>
       {state.status === 'loading' ? <p role="status">Loading…</p> : null}
       {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
@@ -62,7 +62,9 @@ function ActivityRow({ me, event }: { me: Me; event: AuditEvent }) {
   // Someone else's action on this account (a reset, a role change) says who it was. A failed
   // sign-in has no verified actor (id null): it is shown as something that happened to the account.
   const byOther =
-    event.actor.type === 'operator' || event.actor.type === 'cli' || (event.actor.type === 'user' && event.actor.id !== null && event.actor.id !== me.id);
+    event.actor.type === 'operator' ||
+    event.actor.type === 'cli' ||
+    (event.actor.type === 'user' && event.actor.id !== null && event.actor.id !== me.id);
   const details = detailsText(event);
   return (
     <tr>

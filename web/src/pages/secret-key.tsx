@@ -24,7 +24,9 @@ export function SecretKey({ secret, grouped }: { secret: string; grouped?: strin
       </p>
       <p className="field-hint">
         Choose a time-based key (TOTP): 6 digits, every 30 seconds. Spaces do not matter.{' '}
-        <span role="status">{copied === 'yes' ? 'Key copied.' : copied === 'failed' ? 'Copying failed: select the key and copy it.' : ''}</span>
+        <span role="status">
+          {copied === 'yes' ? 'Key copied.' : copied === 'failed' ? 'Copying failed: select the key and copy it.' : ''}
+        </span>
       </p>
     </div>
   );

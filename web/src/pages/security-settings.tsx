@@ -61,43 +61,43 @@ export function SecuritySettings() {
   if (loaded.status === 'failed') return <Alert>{loaded.message}</Alert>;
   return (
     <>
-    <form className="form form-narrow" onSubmit={(event) => void save(event)} noValidate>
-      <h2>Known locations</h2>
-      <p className="muted">
-        A browser where someone entered a code from their authenticator app logs in with the password only for a while. These
-        rules apply to everyone in this instance from their next login.
-      </p>
-      {error ? <Alert>{error}</Alert> : null}
-      {saved ? <Notice tone="success">{saved}</Notice> : null}
-      <TextField
-        id="settings-trust-days"
-        label="Trust known locations for (days)"
-        type="number"
-        inputMode="numeric"
-        min={0}
-        max={30}
-        step={1}
-        required
-        className="input-short"
-        hint="From 0 to 30. 0 asks for a code at every login."
-        error={fieldError}
-        value={trustDays}
-        onChange={(event) => setTrustDays(event.target.value)}
-      />
-      <CheckboxField
-        id="settings-same-network"
-        label="Ask for a code again when the network changes"
-        hint="A trusted browser that shows up from another network (another office, home, a phone's hotspot) is asked for a code."
-        checked={requireSameNetwork}
-        onChange={(event) => setRequireSameNetwork(event.target.checked)}
-      />
-      <div className="button-row">
-        <button type="submit" className="button button-primary" disabled={busy}>
-          Save
-        </button>
-      </div>
-    </form>
-    {stepUpDialog}
+      <form className="form form-narrow" onSubmit={(event) => void save(event)} noValidate>
+        <h2>Known locations</h2>
+        <p className="muted">
+          A browser where someone entered a code from their authenticator app logs in with the password only for a while. These rules apply
+          to everyone in this instance from their next login.
+        </p>
+        {error ? <Alert>{error}</Alert> : null}
+        {saved ? <Notice tone="success">{saved}</Notice> : null}
+        <TextField
+          id="settings-trust-days"
+          label="Trust known locations for (days)"
+          type="number"
+          inputMode="numeric"
+          min={0}
+          max={30}
+          step={1}
+          required
+          className="input-short"
+          hint="From 0 to 30. 0 asks for a code at every login."
+          error={fieldError}
+          value={trustDays}
+          onChange={(event) => setTrustDays(event.target.value)}
+        />
+        <CheckboxField
+          id="settings-same-network"
+          label="Ask for a code again when the network changes"
+          hint="A trusted browser that shows up from another network (another office, home, a phone's hotspot) is asked for a code."
+          checked={requireSameNetwork}
+          onChange={(event) => setRequireSameNetwork(event.target.checked)}
+        />
+        <div className="button-row">
+          <button type="submit" className="button button-primary" disabled={busy}>
+            Save
+          </button>
+        </div>
+      </form>
+      {stepUpDialog}
     </>
   );
 }

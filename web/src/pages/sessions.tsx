@@ -69,21 +69,25 @@ export function Sessions() {
   const endOthers = () =>
     void end(async () => {
       const { ended } = await api.endOtherSessions();
-      return ended === 0 ? 'No other session was open.' : `${ended === 1 ? '1 other session was' : `${ended} other sessions were`} ended. Only this browser is still logged in.`;
+      return ended === 0
+        ? 'No other session was open.'
+        : `${ended === 1 ? '1 other session was' : `${ended} other sessions were`} ended. Only this browser is still logged in.`;
     });
 
   return (
     <section aria-labelledby="sessions-heading">
       <h2 id="sessions-heading">Sessions</h2>
       <p className="muted">
-        Browsers logged in to your account now. End any you do not recognise: that browser is logged out at once. If you did not
-        log it in yourself, also change your password.
+        Browsers logged in to your account now. End any you do not recognise: that browser is logged out at once. If you did not log it in
+        yourself, also change your password.
       </p>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
       {state.status === 'loading' ? <p role="status">Loading…</p> : null}
       {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
-      {state.status === 'ready' ? <SessionTable sessions={state.sessions} more={state.more} onEnd={endOne} onEndOthers={endOthers} /> : null}
+      {state.status === 'ready' ? (
+        <SessionTable sessions={state.sessions} more={state.more} onEnd={endOne} onEndOthers={endOthers} />
+      ) : null}
     </section>
   );
 }
@@ -122,7 +126,9 @@ function SessionTable({ sessions, more, onEnd, onEndOthers }: TableProps) {
           </tbody>
         </table>
       </div>
-      {more ? <p className="muted">Only the {sessions.length} most recently used are shown. “End all other sessions” ends the rest too.</p> : null}
+      {more ? (
+        <p className="muted">Only the {sessions.length} most recently used are shown. “End all other sessions” ends the rest too.</p>
+      ) : null}
       {others ? (
         <div className="button-row">
           <button type="button" className="button button-secondary" onClick={onEndOthers}>
@@ -139,7 +145,9 @@ function SessionTable({ sessions, more, onEnd, onEndOthers }: TableProps) {
 function SessionRow({ session, onEnd }: { session: ActiveSession; onEnd: () => void }) {
   const lastUsed = dateTime.format(new Date(session.lastUsedAt));
   // Why the network and time in the name: two rows may both read "Chrome on Linux".
-  const name = session.current ? `Log out ${session.device} (this browser)` : `End ${session.device} (${session.network}, last used ${lastUsed})`;
+  const name = session.current
+    ? `Log out ${session.device} (this browser)`
+    : `End ${session.device} (${session.network}, last used ${lastUsed})`;
   return (
     <tr>
       <th scope="row">

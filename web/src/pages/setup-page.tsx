@@ -72,8 +72,7 @@ export function SetupPage() {
       <Page title="Set up keyward" narrow>
         <div className="card">
           <p>
-            Open the one-time setup link that keyward printed when it started on an empty database. It ends with{' '}
-            <code>#token=…</code>.
+            Open the one-time setup link that keyward printed when it started on an empty database. It ends with <code>#token=…</code>.
           </p>
         </div>
       </Page>
@@ -140,7 +139,11 @@ function SetupForm({ token, onClosed }: { token: string; onClosed: () => void })
       const field = failure.field ? FIELD_BY_API_FIELD[failure.field] : undefined;
       if (field) setFieldErrors({ [field]: failure.message });
       setError(failure.code === 'forbidden' ? `${failure.message} Restart keyward to print a new one-time link.` : failure.message);
-      if (failure.code === 'forbidden') await api.setupStatus().then(({ open }) => !open && onClosed(), () => undefined);
+      if (failure.code === 'forbidden')
+        await api.setupStatus().then(
+          ({ open }) => !open && onClosed(),
+          () => undefined,
+        );
     } finally {
       setBusy(false);
     }

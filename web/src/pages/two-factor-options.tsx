@@ -53,10 +53,19 @@ export function TwoFactorOptions({ me }: { me: Me }) {
       <h2 id={`${statusId}-heading`}>Login security</h2>
       {error ? <Alert>{error}</Alert> : null}
       <div className="setting">
-        <Switch label="Two-factor authentication" checked={me.twoFactor.enabled} busy={busy} locked={locked || viaBackupCode} describedBy={statusId} onChange={(on) => void change(on)} />
+        <Switch
+          label="Two-factor authentication"
+          checked={me.twoFactor.enabled}
+          busy={busy}
+          locked={locked || viaBackupCode}
+          describedBy={statusId}
+          onChange={(on) => void change(on)}
+        />
         <p id={statusId} className="setting-status" aria-live="polite">
           <span className={`status status-${status}`}>{STATUS_TEXT[status]}</span>
-          {locked ? <span className="muted"> Your organisation requires two-factor authentication for everyone, so it cannot be turned off.</span> : null}
+          {locked ? (
+            <span className="muted"> Your organisation requires two-factor authentication for everyone, so it cannot be turned off.</span>
+          ) : null}
         </p>
       </div>
       {viaBackupCode ? (
@@ -79,16 +88,17 @@ export function TwoFactorOptions({ me }: { me: Me }) {
                   </h2>
                   <div className="dialog-description">
                     <p>
-                      Enter your current password and the current code from your authenticator app. Turning it off removes the
-                      app from your account, logs you out of every other browser, and every browser will log in with the password
-                      only.
+                      Enter your current password and the current code from your authenticator app. Turning it off removes the app from your
+                      account, logs you out of every other browser, and every browser will log in with the password only.
                     </p>
                   </div>
                 </>
               }
               needsCode
               fallback="Turning two-factor authentication off failed. Try again."
-              buttons={(pending) => <DialogButtons submitLabel="Turn off" destructive busy={pending} onCancel={() => setAskingCode(false)} />}
+              buttons={(pending) => (
+                <DialogButtons submitLabel="Turn off" destructive busy={pending} onCancel={() => setAskingCode(false)} />
+              )}
               onSubmit={async (proof) => {
                 await api.setTwoFactor({ enabled: false, ...proof });
                 setAskingCode(false);
@@ -118,8 +128,8 @@ function TwoFactorNext({ me }: { me: Me }) {
     return (
       <div className="setting-next">
         <p>
-          A browser where you entered a code is remembered for a while (see Known locations); anywhere else, keyward asks for a
-          code from your app.
+          A browser where you entered a code is remembered for a while (see Known locations); anywhere else, keyward asks for a code from
+          your app.
         </p>
         <button type="button" className="button button-secondary" onClick={() => navigate('/profile/two-factor')}>
           Replace authenticator app

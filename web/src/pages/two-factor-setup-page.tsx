@@ -58,7 +58,15 @@ export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
  * From My Profile: the proof first (a stolen session must not bind or replace an app), then the
  * steps with the key it returned. "Start again" asks for the proof again: its code is used up.
  */
-function ProfileSetup({ me, handled, onConfirm }: { me: Me; handled: (failure: unknown) => Promise<boolean>; onConfirm: (code: string) => Promise<void> }) {
+function ProfileSetup({
+  me,
+  handled,
+  onConfirm,
+}: {
+  me: Me;
+  handled: (failure: unknown) => Promise<boolean>;
+  onConfirm: (code: string) => Promise<void>;
+}) {
   const [setup, setSetup] = useState<TotpSetup | null>(null);
   const replacing = me.twoFactor.associated;
   if (replacing && me.secondFactor === 'backup_code') {
@@ -68,7 +76,16 @@ function ProfileSetup({ me, handled, onConfirm }: { me: Me; handled: (failure: u
       </div>
     );
   }
-  if (setup) return <SetupFlow initial={setup} request={() => Promise.resolve(setup)} handled={handled} onConfirm={onConfirm} onRestart={() => setSetup(null)} />;
+  if (setup)
+    return (
+      <SetupFlow
+        initial={setup}
+        request={() => Promise.resolve(setup)}
+        handled={handled}
+        onConfirm={onConfirm}
+        onRestart={() => setSetup(null)}
+      />
+    );
   return (
     <SetupProof
       needsCode={replacing}
@@ -84,7 +101,17 @@ function ProfileSetup({ me, handled, onConfirm }: { me: Me; handled: (failure: u
 }
 
 /** The proof before a key is shown: the current password, and a current code when replacing an app. */
-function SetupProof({ needsCode, text, handled, onSetup }: { needsCode: boolean; text: string; handled: (failure: unknown) => Promise<boolean>; onSetup: (setup: TotpSetup) => void }) {
+function SetupProof({
+  needsCode,
+  text,
+  handled,
+  onSetup,
+}: {
+  needsCode: boolean;
+  text: string;
+  handled: (failure: unknown) => Promise<boolean>;
+  onSetup: (setup: TotpSetup) => void;
+}) {
   return (
     <div className="card">
       <h2>Confirm it is you</h2>
@@ -117,7 +144,13 @@ function SetupProof({ needsCode, text, handled, onSetup }: { needsCode: boolean;
  * new enforcement holds at setup was no such login: the server answers reauthentication_required,
  * and the password comes first (a stolen session must not bind an app).
  */
-function LoginSetup({ handled, onConfirm }: { handled: (failure: unknown) => Promise<boolean>; onConfirm: (code: string) => Promise<void> }) {
+function LoginSetup({
+  handled,
+  onConfirm,
+}: {
+  handled: (failure: unknown) => Promise<boolean>;
+  onConfirm: (code: string) => Promise<void>;
+}) {
   const [proofNeeded, setProofNeeded] = useState(false);
   const [setup, setSetup] = useState<TotpSetup | null>(null);
   const askForProof = useCallback(
@@ -131,7 +164,16 @@ function LoginSetup({ handled, onConfirm }: { handled: (failure: unknown) => Pro
     [handled],
   );
   const request = useCallback(() => api.startTotpSetup(), []);
-  if (setup) return <SetupFlow initial={setup} request={() => Promise.resolve(setup)} handled={handled} onConfirm={onConfirm} onRestart={() => setSetup(null)} />;
+  if (setup)
+    return (
+      <SetupFlow
+        initial={setup}
+        request={() => Promise.resolve(setup)}
+        handled={handled}
+        onConfirm={onConfirm}
+        onRestart={() => setSetup(null)}
+      />
+    );
   if (!proofNeeded) return <SetupFlow request={request} handled={askForProof} onConfirm={onConfirm} />;
   return (
     <SetupProof
@@ -209,7 +251,15 @@ interface StepsProps {
 
 /** The three steps (app, QR code and key, code). */
 function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
-  const { value: code, setValue: setCode, fieldError, error, busy, input, submit } = useCodeEntry({
+  const {
+    value: code,
+    setValue: setCode,
+    fieldError,
+    error,
+    busy,
+    input,
+    submit,
+  } = useCodeEntry({
     read: readCode,
     send: onConfirm,
     fallback: 'Confirming the code failed. Try again.',
@@ -226,8 +276,8 @@ function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
       <li className="card">
         <h2>Install an authenticator app</h2>
         <p>
-          Any app for time-based codes (TOTP) works, for example Aegis, FreeOTP, Google Authenticator, Microsoft
-          Authenticator or the one in your password manager.
+          Any app for time-based codes (TOTP) works, for example Aegis, FreeOTP, Google Authenticator, Microsoft Authenticator or the one in
+          your password manager.
         </p>
       </li>
       <li className="card">
@@ -312,7 +362,10 @@ const longDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
 function PostponeTerms({ postponing }: { postponing: Postponing }) {
   const { left, from } = postponing;
   if (left === undefined && !from) return <p>Not now? You can set it up at your next login or from My Profile.</p>;
-  const times = left === undefined ? 'Until then, you can postpone it to a later login.' : `You can postpone ${left} more ${left === 1 ? 'time' : 'times'}.`;
+  const times =
+    left === undefined
+      ? 'Until then, you can postpone it to a later login.'
+      : `You can postpone ${left} more ${left === 1 ? 'time' : 'times'}.`;
   return (
     <p>
       {from ? (

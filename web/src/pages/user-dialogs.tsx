@@ -18,7 +18,11 @@ function useSubmit<F extends string>(fields: readonly F[]) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const run = async (work: () => Promise<void>, fallback: string, fieldOf: (failure: ApiError) => F | undefined = (f) => f.field as F | undefined) => {
+  const run = async (
+    work: () => Promise<void>,
+    fallback: string,
+    fieldOf: (failure: ApiError) => F | undefined = (f) => f.field as F | undefined,
+  ) => {
     setFieldErrors({});
     setError(null);
     setBusy(true);
@@ -40,7 +44,15 @@ function useSubmit<F extends string>(fields: readonly F[]) {
 
 const INVITE_FIELDS = ['name', 'email'] as const;
 
-export function InviteUserDialog({ withStepUp, onInvited, onCancel }: { withStepUp: WithStepUp; onInvited: (user: ListedUser) => void; onCancel: () => void }) {
+export function InviteUserDialog({
+  withStepUp,
+  onInvited,
+  onCancel,
+}: {
+  withStepUp: WithStepUp;
+  onInvited: (user: ListedUser) => void;
+  onCancel: () => void;
+}) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('member');
@@ -63,11 +75,18 @@ export function InviteUserDialog({ withStepUp, onInvited, onCancel }: { withStep
 
   return (
     <FormDialog title="Add user" onClose={onCancel} onSubmit={submit}>
-      <p className="dialog-description muted">
-        keyward emails them a link to choose their password. The link works once, for 7 days.
-      </p>
+      <p className="dialog-description muted">keyward emails them a link to choose their password. The link works once, for 7 days.</p>
       {error ? <Alert>{error}</Alert> : null}
-      <TextField id="name-input" label="Name" autoComplete="off" maxLength={200} required error={fieldErrors.name} value={name} onChange={(event) => setName(event.target.value)} />
+      <TextField
+        id="name-input"
+        label="Name"
+        autoComplete="off"
+        maxLength={200}
+        required
+        error={fieldErrors.name}
+        value={name}
+        onChange={(event) => setName(event.target.value)}
+      />
       <TextField
         id="email-input"
         label="Email"
@@ -81,7 +100,13 @@ export function InviteUserDialog({ withStepUp, onInvited, onCancel }: { withStep
         value={email}
         onChange={(event) => setEmail(event.target.value)}
       />
-      <SelectField id="role-input" label="Role" hint="Administrators can open Settings and change other people's accounts." value={role} onChange={(event) => setRole(event.target.value as Role)}>
+      <SelectField
+        id="role-input"
+        label="Role"
+        hint="Administrators can open Settings and change other people's accounts."
+        value={role}
+        onChange={(event) => setRole(event.target.value as Role)}
+      >
         <option value="member">Member</option>
         <option value="admin">Administrator</option>
       </SelectField>
@@ -90,7 +115,17 @@ export function InviteUserDialog({ withStepUp, onInvited, onCancel }: { withStep
   );
 }
 
-export function EditUserDialog({ user, withStepUp, onSaved, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onSaved: (user: ListedUser) => void; onCancel: () => void }) {
+export function EditUserDialog({
+  user,
+  withStepUp,
+  onSaved,
+  onCancel,
+}: {
+  user: ListedUser;
+  withStepUp: WithStepUp;
+  onSaved: (user: ListedUser) => void;
+  onCancel: () => void;
+}) {
   const [role, setRole] = useState<Role>(user.role);
   const [status, setStatus] = useState<UserStatus>(user.status);
   const { error, busy, run } = useSubmit([] as const);
@@ -167,7 +202,9 @@ export function ResetEffects({ name }: { name: string }) {
         <li>their trusted browsers (known locations),</li>
         <li>and every session: they are logged out everywhere.</li>
       </ul>
-      <p>Two-factor authentication stays on: at their next login they set up an authenticator app again. They get an email about the reset.</p>
+      <p>
+        Two-factor authentication stays on: at their next login they set up an authenticator app again. They get an email about the reset.
+      </p>
     </>
   );
 }
@@ -183,7 +220,17 @@ const RESET_REFUSALS: Partial<Record<ApiErrorCode, string>> = {
  * SPEC rule 8: the person lost both their app and their backup code, and an administrator of
  * their instance resets 2FA for them. The optional reason is kept in the audit event.
  */
-export function ResetTwoFactorDialog({ user, withStepUp, onReset, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onReset: () => void; onCancel: () => void }) {
+export function ResetTwoFactorDialog({
+  user,
+  withStepUp,
+  onReset,
+  onCancel,
+}: {
+  user: ListedUser;
+  withStepUp: WithStepUp;
+  onReset: () => void;
+  onCancel: () => void;
+}) {
   const [reason, setReason] = useState('');
   const { error, busy, run } = useSubmit([] as const);
   const title = `Reset 2FA for ${user.name}?`;
@@ -227,7 +274,17 @@ export function ResetTwoFactorDialog({ user, withStepUp, onReset, onCancel }: { 
  * "End all sessions": the user is logged out of every browser at once (a lost laptop, someone
  * leaving). Their password, 2FA and trusted browsers stay; they are emailed.
  */
-export function EndSessionsDialog({ user, withStepUp, onEnded, onCancel }: { user: ListedUser; withStepUp: WithStepUp; onEnded: (ended: number) => void; onCancel: () => void }) {
+export function EndSessionsDialog({
+  user,
+  withStepUp,
+  onEnded,
+  onCancel,
+}: {
+  user: ListedUser;
+  withStepUp: WithStepUp;
+  onEnded: (ended: number) => void;
+  onCancel: () => void;
+}) {
   const { error, busy, run } = useSubmit([] as const);
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -238,8 +295,8 @@ export function EndSessionsDialog({ user, withStepUp, onEnded, onCancel }: { use
       <div className="dialog-description">
         <p className="muted">{user.email}</p>
         <p>
-          Every browser where {user.name} is logged in is logged out at once. Their password, two-factor authentication and trusted
-          browsers do not change, so they can log in again. They get an email about it.
+          Every browser where {user.name} is logged in is logged out at once. Their password, two-factor authentication and trusted browsers
+          do not change, so they can log in again. They get an email about it.
         </p>
       </div>
       {error ? <Alert>{error}</Alert> : null}
@@ -274,8 +331,8 @@ export function PasswordRecoveryDialog({ user, withStepUp, onCancel }: { user: L
         {issued ? (
           <>
             <p>
-              {user.name} was emailed a link to choose a new password. The link works only with this recovery code. Give it to them in person or by
-              phone, after checking who you are talking to. Never send it by email or chat.
+              {user.name} was emailed a link to choose a new password. The link works only with this recovery code. Give it to them in
+              person or by phone, after checking who you are talking to. Never send it by email or chat.
             </p>
             <div className="secret-key">
               <p className="secret-key-label">Recovery code (shown only now)</p>
@@ -289,15 +346,18 @@ export function PasswordRecoveryDialog({ user, withStepUp, onCancel }: { user: L
               </p>
               <p className="field-hint">
                 Valid once, until {new Date(issued.expiresAt).toLocaleString()}. A new recovery replaces it.{' '}
-                <span role="status">{copied === 'yes' ? 'Code copied.' : copied === 'failed' ? 'Copying failed: select the code and copy it.' : ''}</span>
+                <span role="status">
+                  {copied === 'yes' ? 'Code copied.' : copied === 'failed' ? 'Copying failed: select the code and copy it.' : ''}
+                </span>
               </p>
             </div>
           </>
         ) : (
           <p>
-            {user.name} has two-factor authentication turned on but no authenticator app, so a password reset by email alone is refused. If they
-            have forgotten their password, start a recovery: they are emailed a reset link, and you get a one-time code to give them in person or
-            by phone. With both, they choose a new password, then log in and set up their app. You never see or choose their password.
+            {user.name} has two-factor authentication turned on but no authenticator app, so a password reset by email alone is refused. If
+            they have forgotten their password, start a recovery: they are emailed a reset link, and you get a one-time code to give them in
+            person or by phone. With both, they choose a new password, then log in and set up their app. You never see or choose their
+            password.
           </p>
         )}
       </div>

@@ -5,7 +5,16 @@
  * and asking everyone whose 2FA is off to turn it on. Changes may need a step-up (SPEC rule 12).
  */
 import { useCallback, useId, useState, type Ref } from 'react';
-import { api, type ListedUser, type Me, type PasswordPolicy, type Role, type TwoFactorStatus, type UserPage, type UserSort } from '../api.ts';
+import {
+  api,
+  type ListedUser,
+  type Me,
+  type PasswordPolicy,
+  type Role,
+  type TwoFactorStatus,
+  type UserPage,
+  type UserSort,
+} from '../api.ts';
 import { Alert, Notice, SearchField, SelectField } from '../components/field.tsx';
 import { PagedResults, usePagedList, useTypedSearch } from '../components/paged-list.tsx';
 import { ShieldIcon, TwoFactorShield } from '../components/shield.tsx';
@@ -15,7 +24,14 @@ import { useSession } from '../session.tsx';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 import { AdoptionChart } from './adoption-chart.tsx';
 import { PasswordPolicyDialog } from './password-policy-dialog.tsx';
-import { AskToEnableDialog, EditUserDialog, EndSessionsDialog, InviteUserDialog, PasswordRecoveryDialog, ResetTwoFactorDialog } from './user-dialogs.tsx';
+import {
+  AskToEnableDialog,
+  EditUserDialog,
+  EndSessionsDialog,
+  InviteUserDialog,
+  PasswordRecoveryDialog,
+  ResetTwoFactorDialog,
+} from './user-dialogs.tsx';
 
 export const PAGE_SIZE = 25;
 
@@ -126,7 +142,12 @@ export function UsersSettings({ me }: { me: Me }) {
           </button>
           {/* With auto-enable everyone has 2FA on already: there is nobody to ask. */}
           {me.twoFactor.enforced ? null : (
-            <button type="button" className="button button-secondary" disabled={!counts} onClick={() => show({ kind: 'ask', off: counts?.off ?? 0 })}>
+            <button
+              type="button"
+              className="button button-secondary"
+              disabled={!counts}
+              onClick={() => show({ kind: 'ask', off: counts?.off ?? 0 })}
+            >
               Ask users to enable 2FA
             </button>
           )}
@@ -135,14 +156,24 @@ export function UsersSettings({ me }: { me: Me }) {
       {counts ? <Counts counts={counts} /> : null}
       <form className="filter-bar users-filters" role="search" aria-label="Users" onSubmit={search.submit}>
         <SearchField id="users-search" label="Search" hint={USER_SEARCH_HINT} value={search.typed} onChange={search.setTyped} />
-        <SelectField id="users-filter" label="Two-factor status" value={query.filter} onChange={(event) => setQuery({ ...query, filter: event.target.value as Filter })}>
+        <SelectField
+          id="users-filter"
+          label="Two-factor status"
+          value={query.filter}
+          onChange={(event) => setQuery({ ...query, filter: event.target.value as Filter })}
+        >
           {(Object.keys(FILTER_LABEL) as Filter[]).map((value) => (
             <option key={value} value={value}>
               {FILTER_LABEL[value]}
             </option>
           ))}
         </SelectField>
-        <SelectField id="users-sort" label="Sort by" value={query.sort} onChange={(event) => setQuery({ ...query, sort: event.target.value as UserSort })}>
+        <SelectField
+          id="users-sort"
+          label="Sort by"
+          value={query.sort}
+          onChange={(event) => setQuery({ ...query, sort: event.target.value as UserSort })}
+        >
           <option value="email">Email</option>
           <option value="name">Name</option>
         </SelectField>
@@ -150,24 +181,52 @@ export function UsersSettings({ me }: { me: Me }) {
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
       <PagedResults list={list} one="user" many="users">
-        {(page) => <UserTable ref={list.table} me={me} users={page.users} onEdit={(user) => show({ kind: 'edit', user })} onReset={(user) => show({ kind: 'reset', user })} onEndSessions={(user) => show({ kind: 'end-sessions', user })} onRecovery={(user) => show({ kind: 'recovery', user })} />}
+        {(page) => (
+          <UserTable
+            ref={list.table}
+            me={me}
+            users={page.users}
+            onEdit={(user) => show({ kind: 'edit', user })}
+            onReset={(user) => show({ kind: 'reset', user })}
+            onEndSessions={(user) => show({ kind: 'end-sessions', user })}
+            onRecovery={(user) => show({ kind: 'recovery', user })}
+          />
+        )}
       </PagedResults>
       {counts ? <AdoptionChart refreshKey={`${counts.active}-${counts.pending}-${counts.off}`} /> : null}
       {open?.kind === 'policy' ? (
-        <PasswordPolicyDialog plan={me.instance.plan} policy={open.policy} onCancel={() => setOpen(null)} onSaved={() => void changed('The password policy was saved.')} />
+        <PasswordPolicyDialog
+          plan={me.instance.plan}
+          policy={open.policy}
+          onCancel={() => setOpen(null)}
+          onSaved={() => void changed('The password policy was saved.')}
+        />
       ) : null}
       {open?.kind === 'invite' ? (
-        <InviteUserDialog withStepUp={withStepUp} onCancel={() => setOpen(null)} onInvited={(user) => void changed(`An invitation is on its way to ${user.email}.`)} />
+        <InviteUserDialog
+          withStepUp={withStepUp}
+          onCancel={() => setOpen(null)}
+          onInvited={(user) => void changed(`An invitation is on its way to ${user.email}.`)}
+        />
       ) : null}
       {open?.kind === 'edit' ? (
-        <EditUserDialog user={open.user} withStepUp={withStepUp} onCancel={() => setOpen(null)} onSaved={(user) => void changed(`${user.name} was saved.`)} />
+        <EditUserDialog
+          user={open.user}
+          withStepUp={withStepUp}
+          onCancel={() => setOpen(null)}
+          onSaved={(user) => void changed(`${user.name} was saved.`)}
+        />
       ) : null}
       {open?.kind === 'reset' ? (
         <ResetTwoFactorDialog
           user={open.user}
           withStepUp={withStepUp}
           onCancel={() => setOpen(null)}
-          onReset={() => void changed(`Two-factor authentication for ${open.user.name} was reset. They set up an authenticator app at their next login, and were emailed about it.`)}
+          onReset={() =>
+            void changed(
+              `Two-factor authentication for ${open.user.name} was reset. They set up an authenticator app at their next login, and were emailed about it.`,
+            )
+          }
         />
       ) : null}
       {open?.kind === 'end-sessions' ? (
@@ -175,10 +234,16 @@ export function UsersSettings({ me }: { me: Me }) {
           user={open.user}
           withStepUp={withStepUp}
           onCancel={() => setOpen(null)}
-          onEnded={(ended) => void changed(`${open.user.name} was logged out of ${ended === 1 ? '1 session' : `${ended} sessions`}, and was emailed about it.`)}
+          onEnded={(ended) =>
+            void changed(
+              `${open.user.name} was logged out of ${ended === 1 ? '1 session' : `${ended} sessions`}, and was emailed about it.`,
+            )
+          }
         />
       ) : null}
-      {open?.kind === 'recovery' ? <PasswordRecoveryDialog user={open.user} withStepUp={withStepUp} onCancel={() => setOpen(null)} /> : null}
+      {open?.kind === 'recovery' ? (
+        <PasswordRecoveryDialog user={open.user} withStepUp={withStepUp} onCancel={() => setOpen(null)} />
+      ) : null}
       {open?.kind === 'ask' ? <AskToEnableDialog off={open.off} onConfirm={ask} onCancel={() => setOpen(null)} /> : null}
       {stepUpDialog}
     </section>
@@ -248,19 +313,39 @@ function UserTable({ me, users, onEdit, onReset, onEndSessions, onRecovery, ref 
                 {/* Not one's own account: the server refuses it (an admin cannot lock themselves out). */}
                 {user.id === me.id ? null : (
                   <span className="row-actions">
-                    <button type="button" className="button button-secondary button-small" aria-label={`Edit ${user.name}`} onClick={() => onEdit(user)}>
+                    <button
+                      type="button"
+                      className="button button-secondary button-small"
+                      aria-label={`Edit ${user.name}`}
+                      onClick={() => onEdit(user)}
+                    >
                       Edit
                     </button>
                     {canReset(user) ? (
-                      <button type="button" className="button button-secondary button-small" aria-label={`Reset 2FA for ${user.name}`} onClick={() => onReset(user)}>
+                      <button
+                        type="button"
+                        className="button button-secondary button-small"
+                        aria-label={`Reset 2FA for ${user.name}`}
+                        onClick={() => onReset(user)}
+                      >
                         Reset 2FA
                       </button>
                     ) : null}
-                    <button type="button" className="button button-secondary button-small" aria-label={`End all sessions of ${user.name}`} onClick={() => onEndSessions(user)}>
+                    <button
+                      type="button"
+                      className="button button-secondary button-small"
+                      aria-label={`End all sessions of ${user.name}`}
+                      onClick={() => onEndSessions(user)}
+                    >
                       End sessions
                     </button>
                     {needsRecovery(user) ? (
-                      <button type="button" className="button button-secondary button-small" aria-label={`Password recovery for ${user.name}`} onClick={() => onRecovery(user)}>
+                      <button
+                        type="button"
+                        className="button button-secondary button-small"
+                        aria-label={`Password recovery for ${user.name}`}
+                        onClick={() => onRecovery(user)}
+                      >
                         Password recovery
                       </button>
                     ) : null}

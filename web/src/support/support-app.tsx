@@ -57,8 +57,18 @@ export function SupportApp() {
   };
 
   // Leaving a step for /support reloads who is logged in (the effect above): nothing more to do.
-  if (step === 'setup') return <SupportShell><SupportSetupPage onDone={() => undefined} /></SupportShell>;
-  if (step === 'verify') return <SupportShell><SupportVerifyPage onDone={() => undefined} /></SupportShell>;
+  if (step === 'setup')
+    return (
+      <SupportShell>
+        <SupportSetupPage onDone={() => undefined} />
+      </SupportShell>
+    );
+  if (step === 'verify')
+    return (
+      <SupportShell>
+        <SupportVerifyPage onDone={() => undefined} />
+      </SupportShell>
+    );
   if (state.status === 'loading') {
     return (
       <SupportShell>
@@ -68,11 +78,24 @@ export function SupportApp() {
       </SupportShell>
     );
   }
-  if (state.status === 'error') return <SupportShell><Alert>{state.message}</Alert></SupportShell>;
-  if (state.status === 'anonymous') return <SupportShell><SupportLoginPage notice={state.notice} onDone={() => void reload()} /></SupportShell>;
+  if (state.status === 'error')
+    return (
+      <SupportShell>
+        <Alert>{state.message}</Alert>
+      </SupportShell>
+    );
+  if (state.status === 'anonymous')
+    return (
+      <SupportShell>
+        <SupportLoginPage notice={state.notice} onDone={() => void reload()} />
+      </SupportShell>
+    );
   return (
     <SupportShell operator={state.operator} onLogOut={() => void logOut()}>
-      <SupportConsole slug={location.searchParams.get('instance')} onSessionEnded={() => setState({ status: 'anonymous', notice: ENDED })} />
+      <SupportConsole
+        slug={location.searchParams.get('instance')}
+        onSessionEnded={() => setState({ status: 'anonymous', notice: ENDED })}
+      />
     </SupportShell>
   );
 }

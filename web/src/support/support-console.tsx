@@ -89,7 +89,9 @@ function InstanceSearch({ selected, onSessionEnded }: { selected: string | null;
       {found.status === 'ready' ? (
         <>
           <p role="status" className="visually-hidden">
-            {found.instances.length === 0 ? 'No instance matches.' : `${found.instances.length === 1 ? '1 instance' : `${found.instances.length} instances`} found.`}
+            {found.instances.length === 0
+              ? 'No instance matches.'
+              : `${found.instances.length === 1 ? '1 instance' : `${found.instances.length} instances`} found.`}
           </p>
           {found.instances.length === 0 ? (
             <p className="empty-state">No instance matches.</p>
@@ -169,17 +171,21 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded:
   const instance = list.state.status === 'ready' ? list.state.page.instance : null;
   return (
     <section aria-labelledby={headingId} className="card support-users">
-      <h2 id={headingId}>
-        {instance ? `Users of ${instance.name}` : 'Users'}
-      </h2>
+      <h2 id={headingId}>{instance ? `Users of ${instance.name}` : 'Users'}</h2>
       {instance ? (
         <p className="muted">
-          Instance <code>{instance.slug}</code>, {capitalize(instance.plan)} plan. Only administrators can be reset here: members
-          ask an administrator of their instance, who resets them in Settings → Users.
+          Instance <code>{instance.slug}</code>, {capitalize(instance.plan)} plan. Only administrators can be reset here: members ask an
+          administrator of their instance, who resets them in Settings → Users.
         </p>
       ) : null}
       <form className="filter-bar" role="search" aria-label="Users" onSubmit={search.submit}>
-        <SearchField id="support-user-search" label="Search users" hint={USER_SEARCH_HINT} value={search.typed} onChange={search.setTyped} />
+        <SearchField
+          id="support-user-search"
+          label="Search users"
+          hint={USER_SEARCH_HINT}
+          value={search.typed}
+          onChange={search.setTyped}
+        />
       </form>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
@@ -200,7 +206,15 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded:
   );
 }
 
-function SupportUserTable({ instanceName, users, onReset }: { instanceName: string; users: SupportUser[]; onReset: (user: SupportUser) => void }) {
+function SupportUserTable({
+  instanceName,
+  users,
+  onReset,
+}: {
+  instanceName: string;
+  users: SupportUser[];
+  onReset: (user: SupportUser) => void;
+}) {
   return (
     <ScrollRegion label={`Users of ${instanceName}`}>
       <table className="table users-table support-users-table">
@@ -233,7 +247,12 @@ function UserAction({ user, onReset }: { user: SupportUser; onReset: (user: Supp
   if (user.role !== 'admin') return <span className="muted action-note">Reset by their administrators</span>;
   if (user.twoFactor.status === 'off') return <span className="muted action-note">2FA off: nothing to reset</span>;
   return (
-    <button type="button" className="button button-secondary button-small" aria-label={`Reset 2FA for ${user.name}`} onClick={() => onReset(user)}>
+    <button
+      type="button"
+      className="button button-secondary button-small"
+      aria-label={`Reset 2FA for ${user.name}`}
+      onClick={() => onReset(user)}
+    >
       Reset 2FA
     </button>
   );

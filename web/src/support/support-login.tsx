@@ -68,7 +68,9 @@ export function SupportVerifyPage({ onDone }: { onDone: () => void }) {
       error={entry.error}
       busy={entry.busy}
       onSubmit={entry.submit}
-      field={<CodeField id="support-verify" ref={entry.input} value={entry.value} onChange={entry.setValue} error={entry.fieldError} autoFocus />}
+      field={
+        <CodeField id="support-verify" ref={entry.input} value={entry.value} onChange={entry.setValue} error={entry.fieldError} autoFocus />
+      }
       onLeave={leaveLogin}
     />
   );

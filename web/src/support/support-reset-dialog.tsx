@@ -14,13 +14,18 @@ import { StepUpCancelled, useStepUp, type StepUpTarget } from '../step-up.tsx';
 
 /** Operators have no backup code: the step-up takes a code from the app only. */
 const SUPPORT_STEP_UP: StepUpTarget = {
-  stepUp: (factor: SecondFactor) => ('code' in factor ? supportApi.stepUp(factor.code) : Promise.reject(new Error('Operators have no backup code.'))),
+  stepUp: (factor: SecondFactor) =>
+    'code' in factor ? supportApi.stepUp(factor.code) : Promise.reject(new Error('Operators have no backup code.')),
   allowBackupCode: false,
 };
 
 type Field = 'method' | 'reference' | 'notes';
 
-const FIELD_IDS: Record<Field, string> = { method: 'verification-method', reference: 'verification-reference', notes: 'verification-notes' };
+const FIELD_IDS: Record<Field, string> = {
+  method: 'verification-method',
+  reference: 'verification-reference',
+  notes: 'verification-notes',
+};
 
 /** The server names the refused part of the record: `verification.reference` and so on. */
 function fieldOf(failure: ApiError): Field | null {
@@ -84,7 +89,12 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
       if (failure instanceof ApiError && failure.status === 401) return onFailed(failure);
       const field = failure instanceof ApiError ? fieldOf(failure) : null;
       if (field) show({ [field]: errorText(failure, 'This is not valid.') });
-      else setError(failure instanceof ApiError && REFUSALS[failure.code] ? REFUSALS[failure.code]! : errorText(failure, 'Resetting two-factor authentication failed.'));
+      else
+        setError(
+          failure instanceof ApiError && REFUSALS[failure.code]
+            ? REFUSALS[failure.code]!
+            : errorText(failure, 'Resetting two-factor authentication failed.'),
+        );
     } finally {
       setBusy(false);
     }
@@ -103,7 +113,14 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
       {error ? <Alert>{error}</Alert> : null}
       <fieldset>
         <legend>How you verified who they are</legend>
-        <SelectField id={FIELD_IDS.method} label="Method" required error={errors.method} value={method} onChange={(event) => setMethod(event.target.value as VerificationMethod | '')}>
+        <SelectField
+          id={FIELD_IDS.method}
+          label="Method"
+          required
+          error={errors.method}
+          value={method}
+          onChange={(event) => setMethod(event.target.value as VerificationMethod | '')}
+        >
           <option value="">Choose…</option>
           {Object.entries(VERIFICATION_METHODS).map(([value, label]) => (
             <option key={value} value={value}>
