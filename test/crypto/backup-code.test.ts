@@ -22,7 +22,7 @@ describe('backup codes', () => {
       // 31 degrees of freedom: p = 1e-6 at 83.64 (scipy chi2.isf). Why not p = 0.001 (61.1):
       // with 16 positions tested, a fair generator failed about one run in 60 (a CI run failed at
       // 62.6); at 1e-6 per position a fair one fails once in 60,000 runs. 20,000 codes keep the
-      // power: one letter never drawn adds 625 to chi, one drawn twice as often about 600.
+      // power: one letter never drawn adds 625 to chi, one drawn twice as often about 570.
       expect(chi).toBeLessThan(83.64);
     }
   });
