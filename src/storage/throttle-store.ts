@@ -47,7 +47,12 @@ const onlyWhen = (onlyIf?: string) => (onlyIf ? sql`and exists (select 1 from ${
  */
 export function deleteThrottleKeys(keys: readonly KeyInSql[], onlyIf?: string) {
   const own = keys.filter((key) => key.scope !== 'address');
-  return sql`delete from throttles where ${throttleKeyIn('throttles', own)} ${onlyWhen(onlyIf)}`;
+  // Every caller places refundThrottleKeys in a CTE named `refunded` before this one. Reading it
+  // here makes PostgreSQL finish the refund (the address row locked) before this delete locks the
+  // account's rows: reserve() takes the address row first, then the account's, and a success
+  // taking them the other way round deadlocked with a parallel attempt's reservation (40P01 seen
+  // in totp-replay-processes.test.ts). The order of sibling CTEs alone is not guaranteed.
+  return sql`delete from throttles where ${throttleKeyIn('throttles', own)} ${onlyWhen(onlyIf)} and (select count(*) from refunded) >= 0`;
 }
 
 /**
@@ -56,7 +61,7 @@ export function deleteThrottleKeys(keys: readonly KeyInSql[], onlyIf?: string) {
  */
 export function refundThrottleKeys(keys: readonly KeyInSql[], onlyIf?: string) {
   const addresses = keys.filter((key) => key.scope === 'address');
-  return sql`update throttles set failures = greatest(failures - 1, 0) where ${throttleKeyIn('throttles', addresses)} ${onlyWhen(onlyIf)}`;
+  return sql`update throttles set failures = greatest(failures - 1, 0) where ${throttleKeyIn('throttles', addresses)} ${onlyWhen(onlyIf)} returning 1`;
 }
 
 /**
