@@ -233,7 +233,15 @@ async function setPasswordWithOpenLink(
   const { account, needsRecoveryCode } = await openLink(deps, purpose, hash, now);
   // Every attempt with a real link counts, before anything that hashes (issue 10 item 9).
   await reserveLinkAttempt(deps, hash, now);
-  const recoveryHash = needsRecoveryCode ? await requireRecoveryCode(deps, account.user.id, input.recoveryCode, now) : undefined;
+  const recoveryHash = needsRecoveryCode
+    ? await requireRecoveryCode(deps, account.user.id, input.recoveryCode, now).catch(async (error: unknown) => {
+        // A parallel submission of the same link and code may have spent both since the link was
+        // opened above: the link's own answer (403 forbidden, "no longer valid") then wins over
+        // "enter the recovery code", which would ask for a code that cannot help any more.
+        await openLink(deps, purpose, hash, now);
+        throw error;
+      })
+    : undefined;
   const { user, instance } = account;
   // The password is checked first, so a refused password does not use up the authenticator code.
   const password = checkPasswordForAccount(
