@@ -4,7 +4,7 @@ import { emailKey } from '../domain/account/user.ts';
 import type { Database } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
 import { insertAudit } from './audit-store.ts';
-import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
+import { throttleCleanup } from './throttle-store.ts';
 import { stepIsNew } from './session-store.ts';
 
 const toOperator = (row: { id: string; email: string; name: string; created_at: Date }): Operator => ({
@@ -85,11 +85,7 @@ export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessio
       await sql`
         with ended as (
           delete from operator_sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''}
-        ), refunded as (
-          ${refundThrottleKeys(clearKeys)}
-        ), cleared as (
-          ${deleteThrottleKeys(clearKeys)}
-        ), audited as (
+        ), ${throttleCleanup(clearKeys)}, audited as (
           ${insertAudit(audit)}
         )
         ${insertOperatorSession(next)}`.execute(db);
@@ -105,11 +101,7 @@ export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessio
           where id = ${operatorId} and ${stepIsNew(sql.ref('totp_last_used_step'), step)} and totp_secret_sealed is not null
             and exists (select 1 from ended)
           returning id
-        ), refunded as (
-          ${refundThrottleKeys(clearKeys, 'consumed')}
-        ), cleared as (
-          ${deleteThrottleKeys(clearKeys, 'consumed')}
-        ), audited as (
+        ), ${throttleCleanup(clearKeys, 'consumed')}, audited as (
           ${insertAudit(audit, 'consumed')}
         ), started as (
           ${insertOperatorSession(swap.next, 'consumed')}

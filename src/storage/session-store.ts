@@ -3,7 +3,7 @@ import type { TenantSessionStore } from '../domain/session/session-store.ts';
 import { SESSION_HANDLE_LABEL } from '../domain/session/session.ts';
 import type { Database } from './schema.ts';
 import { insertAudit } from './audit-store.ts';
-import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
+import { throttleCleanup } from './throttle-store.ts';
 
 /** sessionHandle(id) of the domain (session.ts), computed in SQL over a column. */
 export function handleOf(column: RawBuilder<string>) {
@@ -24,11 +24,7 @@ export function tenantSessionStore(db: Kysely<Database>, instanceId: string): Te
         with ended as (
           delete from sessions where id = ${previous?.id ?? ''} and secret_hash = ${previous?.secretHash ?? ''} and instance_id = ${instanceId}
           returning id
-        ), refunded as (
-          ${refundThrottleKeys(clearKeys, gate)}
-        ), cleared as (
-          ${deleteThrottleKeys(clearKeys, gate)}
-        ), touched as (
+        ), ${throttleCleanup(clearKeys, gate)}, touched as (
           update known_locations set last_used_at = ${next.lastSeenAt}
           where id = ${effects.touchLocationId ?? ''} and instance_id = ${instanceId} and user_id = ${next.userId}
         ), audited as (

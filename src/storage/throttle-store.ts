@@ -40,28 +40,25 @@ export function throttleSubquery(keys: readonly KeyInSql[]): RawBuilder<unknown>
 const onlyWhen = (onlyIf?: string) => (onlyIf ? sql`and exists (select 1 from ${sql.table(onlyIf)})` : sql``);
 
 /**
- * `delete from throttles …` for a CTE: the keys a success clears; with `onlyIf` (a CTE name),
- * only when that CTE returned a row (the success really happened). No keys: a no-op. Client
- * address keys in the list are not deleted: refundThrottleKeys gives them back the attempt this
- * success had reserved, so that an address's count stays one of failures.
+ * The CTEs `refunded as (…), cleared as (…)` of a success, for a WITH list: each client address
+ * key in `keys` gets back the attempt this success had reserved (so an address's count stays one
+ * of failures), and every other key is deleted; with `onlyIf` (a CTE name), only when that CTE
+ * returned a row (the success really happened). No keys: no-ops.
+ *
+ * Why one helper for both, and why the delete reads `refunded`: reserve() takes the address row
+ * first, then the account's; PostgreSQL runs sibling CTEs in no guaranteed order, and a success
+ * that deleted the account's rows before refunding the address row deadlocked with a parallel
+ * attempt's reservation (40P01 in totp-replay-processes.test.ts). Reading the refund's CTE makes
+ * it finish first: one lock order for every throttle statement.
  */
-export function deleteThrottleKeys(keys: readonly KeyInSql[], onlyIf?: string) {
-  const own = keys.filter((key) => key.scope !== 'address');
-  // Every caller places refundThrottleKeys in a CTE named `refunded` before this one. Reading it
-  // here makes PostgreSQL finish the refund (the address row locked) before this delete locks the
-  // account's rows: reserve() takes the address row first, then the account's, and a success
-  // taking them the other way round deadlocked with a parallel attempt's reservation (40P01 seen
-  // in totp-replay-processes.test.ts). The order of sibling CTEs alone is not guaranteed.
-  return sql`delete from throttles where ${throttleKeyIn('throttles', own)} ${onlyWhen(onlyIf)} and (select count(*) from refunded) >= 0`;
-}
-
-/**
- * The other half of deleteThrottleKeys, for its own CTE placed before the delete's (rows are taken
- * address first, as reserve() takes them): one attempt less on each address key in `keys`.
- */
-export function refundThrottleKeys(keys: readonly KeyInSql[], onlyIf?: string) {
+export function throttleCleanup(keys: readonly KeyInSql[], onlyIf?: string) {
   const addresses = keys.filter((key) => key.scope === 'address');
-  return sql`update throttles set failures = greatest(failures - 1, 0) where ${throttleKeyIn('throttles', addresses)} ${onlyWhen(onlyIf)} returning 1`;
+  const own = keys.filter((key) => key.scope !== 'address');
+  return sql`refunded as (
+      update throttles set failures = greatest(failures - 1, 0) where ${throttleKeyIn('throttles', addresses)} ${onlyWhen(onlyIf)} returning 1
+    ), cleared as (
+      delete from throttles where ${throttleKeyIn('throttles', own)} ${onlyWhen(onlyIf)} and (select count(*) from refunded) >= 0
+    )`;
 }
 
 /**
@@ -148,7 +145,7 @@ export function throttleStore(db: Kysely<Database>): ThrottleStore {
       return row.failures === null ? 'locked' : Number(row.failures);
     },
     async clear(keys) {
-      if (keys.length > 0) await sql`with refunded as (${refundThrottleKeys(keys)}) ${deleteThrottleKeys(keys)}`.execute(db);
+      if (keys.length > 0) await sql`with ${throttleCleanup(keys)} select 1`.execute(db);
     },
     async find(keys) {
       if (keys.length === 0) return throttleMap([]);

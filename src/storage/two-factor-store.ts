@@ -4,7 +4,7 @@ import type { Database } from './schema.ts';
 import { insertSession, stepIsNew } from './session-store.ts';
 import { insertOutbox } from './outbox-store.ts';
 import { insertAudit } from './audit-store.ts';
-import { deleteThrottleKeys, refundThrottleKeys } from './throttle-store.ts';
+import { throttleCleanup } from './throttle-store.ts';
 import type { ThrottleKey } from '../domain/throttle/throttle.ts';
 
 /**
@@ -24,11 +24,7 @@ export function twoFactorStore(db: Kysely<Database>, instanceId: string): TwoFac
    * the client's session is swapped for `swap.next` and the throttle keys are cleared.
    */
   const successEffects = (swap: SessionSwap | undefined, clearKeys: ThrottleKey[]) => sql`
-        refunded as (
-          ${refundThrottleKeys(clearKeys, 'consumed')}
-        ), cleared as (
-          ${deleteThrottleKeys(clearKeys, 'consumed')}
-        ), started as (
+        ${throttleCleanup(clearKeys, 'consumed')}, started as (
           ${swap ? insertSession(instanceId, swap.next, 'consumed') : sql`select 1 where false`}
         )`;
   /**
