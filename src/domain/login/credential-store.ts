@@ -8,7 +8,11 @@ export interface LoginLookup {
   account: { instance: Instance; user: UserCredentials; associated: boolean } | null;
   /** States of the throttle keys asked for, whether or not the account exists. */
   throttles: ThrottleStates;
-  /** The user's unexpired known locations among the presented device ids. */
+  /**
+   * The user's unexpired known locations among the presented device ids, each also younger than
+   * the instance's current trust duration: an administrator lowering "trusted for N days" shortens
+   * the trust already given (docs/two-factor.md, Instance settings), not only the next one.
+   */
   locations: PresentedLocation[];
 }
 
