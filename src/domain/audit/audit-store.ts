@@ -18,6 +18,11 @@ export interface AuditStore {
   record(events: NewAuditEvent[]): Promise<void>;
   /** Events of one instance, newest first; `limit + 1` are read so the caller knows if more exist. */
   list(instanceId: string, query: AuditQuery): Promise<AuditEvent[]>;
-  /** Events outside every instance whose actor is this operator, newest first. */
+  /**
+   * Events whose actor is this operator, newest first, at most `limit`: their own events outside
+   * every instance (logins, step-ups) and their resets, which are events of the instance
+   * concerned. Why both: GET /support/activity shows an operator what was done in their name,
+   * resets included (docs/recovery-and-audit.md); an instance's list never shows events outside it.
+   */
   listForOperator(operatorId: string, limit: number): Promise<AuditEvent[]>;
 }
