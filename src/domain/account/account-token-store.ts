@@ -4,7 +4,8 @@ export type AccountTokenPurpose = 'invitation' | 'reset' | 'recovery';
 export interface AccountTokenStore {
   /**
    * Stores a token for the user, replacing their earlier unused tokens of the same purpose, in one
-   * transaction (the caller's, when it has one); false (nothing stored) when no such user.
+   * transaction (the caller's, when it has one); false (nothing stored) when no such user. Issues
+   * for one user at once take turns behind the user's row lock, so one token of the purpose stays usable.
    */
   issue(userId: string, purpose: AccountTokenPurpose, tokenHash: string, now: Date, expiresAt: Date): Promise<boolean>;
   /** When the user's newest token of this purpose (used or not) was issued; null when they have none. */
