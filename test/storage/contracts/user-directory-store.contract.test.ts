@@ -191,7 +191,7 @@ describe.each(engines())('UserDirectoryStore on %s', (engine) => {
     });
   }
 
-  it('counts what a recount finds, through enrolment, 2FA off, new users and parallel changes', async () => {
+  it('counts what a recount finds, through an enrolment, 2FA turned off and on, and a new user', async () => {
     const { instance, directory, ids } = await givenPopulation();
     const tenant = deps.stores.forInstance(instance.id);
     const check = async (all: string[]) => {
