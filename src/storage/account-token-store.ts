@@ -1,9 +1,17 @@
 import type { Kysely } from 'kysely';
 import { inTransaction } from './transaction.ts';
-import type { AccountTokenStore, TenantAccountTokenStore } from '../domain/account/account-token-store.ts';
+import type { AccountTokenPurpose, AccountTokenStore, TenantAccountTokenStore } from '../domain/account/account-token-store.ts';
 import type { Database } from './schema.ts';
 
 export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
+  const unusedToken = (tokenHash: string, purpose: AccountTokenPurpose, now: Date) =>
+    db
+      .selectFrom('account_tokens')
+      .select(['instance_id', 'user_id'])
+      .where('token_hash', '=', tokenHash)
+      .where('purpose', '=', purpose)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now);
   return {
     async issue(userId, purpose, tokenHash, now, expiresAt) {
       return inTransaction(db, async (tx) => {
@@ -45,14 +53,14 @@ export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
       return row?.last ? new Date(row.last) : null;
     },
     async find(tokenHash, purpose, now) {
-      const row = await db
-        .selectFrom('account_tokens')
-        .select(['instance_id', 'user_id'])
-        .where('token_hash', '=', tokenHash)
-        .where('purpose', '=', purpose)
-        .where('used_at', 'is', null)
-        .where('expires_at', '>', now)
-        .executeTakeFirst();
+      const row = await unusedToken(tokenHash, purpose, now).executeTakeFirst();
+      return row ? { instanceId: row.instance_id, userId: row.user_id } : null;
+    },
+    async findLocked(tokenHash, purpose, now) {
+      // FOR SHARE conflicts with consume()'s UPDATE: behind a spend in flight, PostgreSQL re-checks
+      // `used_at is null` on the row as that spend committed it (Read Committed, "UPDATE, DELETE,
+      // SELECT FOR UPDATE, and SELECT FOR SHARE" in the docs' Transaction Isolation chapter).
+      const row = await unusedToken(tokenHash, purpose, now).forShare().executeTakeFirst();
       return row ? { instanceId: row.instance_id, userId: row.user_id } : null;
     },
     async activeUntil(userId, purpose, now) {

@@ -12,6 +12,12 @@ export interface AccountTokenStore {
   lastIssuedAt(userId: string, purpose: AccountTokenPurpose): Promise<Date | null>;
   /** The user the token belongs to, when it exists, is unused and unexpired; null otherwise. */
   find(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<{ instanceId: string; userId: string } | null>;
+  /**
+   * As find, behind a share lock on the token's row (the caller's transaction holds it until it
+   * ends): a spend of the token in flight (consume) is waited for, and the answer is the token as
+   * that spend left it. Shared, so checks of one token do not queue behind each other.
+   */
+  findLocked(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<{ instanceId: string; userId: string } | null>;
   /** When the user's unused, unexpired token of this purpose expires; null when they have none. */
   activeUntil(userId: string, purpose: AccountTokenPurpose, now: Date): Promise<Date | null>;
 }

@@ -188,16 +188,18 @@ export async function describePasswordLink(
   }
 }
 
+/** The answer for every link that cannot be used (spent, expired, replaced, unknown, or its account gone). */
+const linkGone = () => new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+
 /**
  * The active account a valid link belongs to; forbidden otherwise. `needsRecoveryCode`: a reset
  * link of a user with 2FA enabled and no app, which works only with an administrator's code.
  */
 async function openLink(deps: Deps, purpose: 'invitation' | 'reset', hash: string, now: Date) {
-  const gone = () => new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
   const found = await deps.stores.accountTokens.find(hash, purpose, now);
-  if (!found) throw gone();
+  if (!found) throw linkGone();
   const account = await deps.stores.forInstance(found.instanceId).users.findAccount(found.userId);
-  if (!account || account.user.status !== 'active') throw gone();
+  if (!account || account.user.status !== 'active') throw linkGone();
   // An invitation stays usable: the administrator created the account for that mailbox.
   const needsRecoveryCode = purpose === 'reset' && resetNeedsAdministrator(account.instance.policy, account.user, account.totp !== null);
   return { found, account, needsRecoveryCode };
@@ -206,20 +208,40 @@ async function openLink(deps: Deps, purpose: 'invitation' | 'reset', hash: strin
 /**
  * The administrator's recovery code for this user (issue 10 item 3): the second channel, without
  * which the mailed link does nothing (SPEC rule 13). Checked after the link's attempt is counted,
- * so guessing codes spends the link (LINK_POLICY), and before any hashing.
+ * so guessing codes spends the link (LINK_POLICY), and before any hashing. A wrong code must leave
+ * the link usable for another try until its throttle ends it, so this check cannot spend the link
+ * first: it is serialised with the spend instead.
+ *
+ * Why the check reads the link again behind its row lock: the link is the thing a reset spends,
+ * and the code is only worth checking while the link it came with is unspent. A submission of the
+ * same link and code that is winning holds the link's row from its spend until it commits (the
+ * transaction in setPasswordWithOpenLink spends the link first); this check waits for it and then
+ * finds the link spent, and answers as every spent link does (403 forbidden), not "enter the
+ * recovery code", which would ask for a code that can no longer help. Checked before the winner's
+ * spend, the loser goes on and fails on the link's single-use update instead (the same answer).
+ * Link first, then code, here and in the spend: the two never wait on each other crosswise.
  */
-async function requireRecoveryCode(deps: Deps, userId: string, code: string | undefined, now: Date): Promise<string> {
+async function requireRecoveryCode(
+  deps: Deps,
+  link: { purpose: 'invitation' | 'reset'; hash: string },
+  userId: string,
+  code: string | undefined,
+  now: Date,
+): Promise<string> {
   const refused = () =>
     new DomainError(
       'admin_recovery_required',
       'Enter the recovery code your administrator gave you. Without it this link cannot reset your password.',
       { field: 'recoveryCode' },
     );
-  if (!code) throw refused();
-  const hash = recoveryCodeHash(code);
-  const found = await deps.stores.accountTokens.find(hash, 'recovery', now);
-  if (!found || found.userId !== userId) throw refused();
-  return hash;
+  return deps.stores.transaction(async (stores) => {
+    if (!(await stores.accountTokens.findLocked(link.hash, link.purpose, now))) throw linkGone();
+    if (!code) throw refused();
+    const hash = recoveryCodeHash(code);
+    const found = await stores.accountTokens.find(hash, 'recovery', now);
+    if (!found || found.userId !== userId) throw refused();
+    return hash;
+  });
 }
 
 async function setPasswordWithOpenLink(
@@ -234,13 +256,7 @@ async function setPasswordWithOpenLink(
   // Every attempt with a real link counts, before anything that hashes (issue 10 item 9).
   await reserveLinkAttempt(deps, hash, now);
   const recoveryHash = needsRecoveryCode
-    ? await requireRecoveryCode(deps, account.user.id, input.recoveryCode, now).catch(async (error: unknown) => {
-        // A parallel submission of the same link and code may have spent both since the link was
-        // opened above: the link's own answer (403 forbidden, "no longer valid") then wins over
-        // "enter the recovery code", which would ask for a code that cannot help any more.
-        await openLink(deps, purpose, hash, now);
-        throw error;
-      })
+    ? await requireRecoveryCode(deps, { purpose, hash }, account.user.id, input.recoveryCode, now)
     : undefined;
   const { user, instance } = account;
   // The password is checked first, so a refused password does not use up the authenticator code.
@@ -271,13 +287,14 @@ async function setPasswordWithOpenLink(
     const tenant = stores.forInstance(instance.id);
     await tenant.users.lockById(user.id);
     // Why single-use updates in one transaction: the link works once even when submitted twice
-    // at the same moment. The recovery code (issue 10 item 3) is spent with it, and the link only
-    // with it: a link refused after the code was spent rolls the code back, so two submissions at
-    // once, or one code with two links, set one password at most.
+    // at the same moment. The link is spent first (a loser fails on it, as on any spent link),
+    // then the recovery code (issue 10 item 3) with it, and the link only with it: a code refused
+    // after the link was spent rolls the link back, so two submissions at once, or one code with
+    // two links, set one password at most.
     const spent =
-      (recoveryHash === undefined || (await tenant.accountTokens.consume(recoveryHash, 'recovery', user.id, now))) &&
-      (await tenant.accountTokens.consume(hash, purpose, user.id, now));
-    if (!spent) throw new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
+      (await tenant.accountTokens.consume(hash, purpose, user.id, now)) &&
+      (recoveryHash === undefined || (await tenant.accountTokens.consume(recoveryHash, 'recovery', user.id, now)));
+    if (!spent) throw linkGone();
     await tenant.passwords.replace(user.id, passwordHash, now, POLICY_LIMITS.historyCount.max);
     // Never touches 2FA (SPEC rule 13); ends what a password change ends.
     await signOutEverywhere(tenant, user.id);

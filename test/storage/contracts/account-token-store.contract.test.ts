@@ -95,6 +95,18 @@ describe.each(engines())('AccountTokenStore and TenantAccountTokenStore on %s', 
     expect(await deps.stores.accountTokens.find(token, 'reset', now)).toBeNull();
   });
 
+  it('finds a token behind its row lock as find does: unused and unexpired, of its purpose, until it is spent', async () => {
+    const { instance, user, token, tenant } = await issued('reset');
+    const locked = (purpose: 'invitation' | 'reset', at: Date) =>
+      deps.stores.transaction((stores) => stores.accountTokens.findLocked(token, purpose, at));
+    expect(await locked('reset', now)).toEqual({ instanceId: instance.id, userId: user.id });
+    expect(await locked('invitation', now)).toBeNull();
+    expect(await locked('reset', later)).toBeNull();
+    expect(await deps.stores.transaction((stores) => stores.accountTokens.findLocked(hash(), 'reset', now))).toBeNull();
+    expect(await tenant.accountTokens.consume(token, 'reset', user.id, now)).toBe(true);
+    expect(await locked('reset', now)).toBeNull();
+  });
+
   it('lets exactly one of 20 concurrent uses of a token win', async () => {
     const { user, token, tenant } = await issued('recovery');
     const results = await Promise.all(Array.from({ length: 20 }, () => tenant.accountTokens.consume(token, 'recovery', user.id, now)));
