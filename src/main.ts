@@ -15,20 +15,12 @@ import { openRuntime } from './runtime.ts';
 import { openFirstRun } from './domain/setup/first-run.ts';
 import { startControlSocket } from './cli/control-socket.ts';
 import { cleanUp } from './domain/maintenance/clean-up.ts';
+// The Node floor's one home is package.json "engines"; the check is shared with bin/keyward.mjs.
+import { requireSupportedNode } from '../scripts/node-version.mjs';
 
 const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** package.json "engines": the Node that `npm install` brings is 24 LTS; older ones are refused. */
-function requireSupportedNode(): void {
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-  if (major > 22 || (major === 22 && minor >= 12)) return;
-  throw new ConfigError(
-    `keyward needs Node.js 22.12 or newer; this is ${process.version} (${process.execPath}). ` +
-      'Use `npm start`, which runs the Node 24 that `npm install` put in node_modules/.bin.',
-  );
-}
 
 async function main(): Promise<void> {
   requireSupportedNode();
