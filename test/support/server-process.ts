@@ -1,9 +1,10 @@
 /**
  * The real server as a child process (`node dist/main.js`, the compiled build) on a free
  * loopback port with its own embedded database in a temp dir: what `npm start` runs, for flows
- * through a real browser.
+ * through a real browser. The build is the Vitest global set-up's (global-setup.ts builds dist/
+ * and web/dist when missing or stale, once per run, before any file of a project that starts one).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -32,20 +33,6 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-let built = false;
-
-/**
- * Builds dist/ and web/dist when missing or older than their sources (scripts/build.mjs, the
- * same check `npm start` makes), so a test never drives a stale build. The build script holds a
- * lock, so parallel test workers wait for one build instead of writing over each other.
- */
-export function ensureBuilt(): void {
-  if (built) return;
-  const result = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--if-stale'], { cwd: root, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`Building keyward failed:\n${result.stdout}\n${result.stderr}`);
-  built = true;
-}
-
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
@@ -65,7 +52,6 @@ export async function freePort(): Promise<number> {
  * `npm start` finds: nothing, so the server runs initdb and every migration itself.
  */
 export async function startServer(env: Record<string, string> = {}, options: { freshDataDir?: boolean } = {}): Promise<ServerProcess> {
-  ensureBuilt();
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-test-'));
