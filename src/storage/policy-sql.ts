@@ -3,7 +3,8 @@ import { sql, type RawBuilder } from 'kysely';
 /**
  * Second copies in SQL of two policy rules of domain/policy/two-factor-rules.ts, for statements
  * that decide over every user of every instance at once (the housekeeping's reminders and the
- * adoption snapshot), where reading each user into TypeScript would not scale to a million.
+ * adoption snapshot) or of one instance ("ask users to enable"), where reading each user into
+ * TypeScript would not scale to a million.
  * test/storage/policy-sql.test.ts pins each to its home on a table of inputs, on every engine.
  */
 

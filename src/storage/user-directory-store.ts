@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { UserDirectoryStore, UserPageQuery } from '../domain/admin/user-directory.ts';
 import type { Database } from './schema.ts';
 import { toUser, type UserColumns } from './rows.ts';
+import { twoFactorStatusSql } from './policy-sql.ts';
 
 /** The largest code point: `prefix || MAX` bounds every string that starts with `prefix` ("C" order). */
 const MAX_CHAR = String.fromCodePoint(0x10ffff);
@@ -23,12 +24,17 @@ export function userDirectoryStore(db: Kysely<Database>, instanceId: string): Us
       return rows.map((row) => ({ ...toUser(row), associated: row.totp_associated }));
     },
     async requestTwoFactor(mail, now, askedBefore) {
+      // "Whose status is off" (SPEC rule 1) is effectiveTwoFactorStatus's, through its one SQL
+      // copy (policy-sql.ts), under the instance's auto-enable as stored; policy-sql.test.ts pins
+      // this statement's pick to the domain rule over every stored state.
+      const status = twoFactorStatusSql(sql.ref('u.two_factor_enabled'), sql.ref('u.totp_associated'), sql.ref('i.two_factor_auto_enable'));
       const { rows } = await sql<{ n: number }>`
         with asked as (
-          update users set two_factor_requested_at = ${now}
-          where instance_id = ${instanceId} and status = 'active' and two_factor_enabled = false and totp_associated = false
-            and (two_factor_requested_at is null or two_factor_requested_at < ${askedBefore})
-          returning email
+          update users u set two_factor_requested_at = ${now}
+          from instances i
+          where u.instance_id = ${instanceId} and i.id = u.instance_id and u.status = 'active' and ${status} = 'off'
+            and (u.two_factor_requested_at is null or u.two_factor_requested_at < ${askedBefore})
+          returning u.email
         ), mailed as (
           insert into outbox (instance_id, recipient, subject, text_body, html_body, sealed, next_attempt_at, created_at)
           select ${instanceId}, email, ${mail.subject}, ${mail.text}, ${mail.html}, false, ${now}::timestamptz, ${now}::timestamptz from asked
