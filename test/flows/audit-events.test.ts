@@ -120,6 +120,21 @@ describe.each(engines())('audit events on %s', (engine) => {
     expect(events.every((e) => e.target?.id === member.id)).toBe(true);
   });
 
+  // SPEC §1: an audit event records "actor, action, target, instance, time, IP, user agent, details".
+  it('answers each event with the instance it belongs to, in the log and in My Profile', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const other = await givenInstance(deps);
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    await new Client(app).login(other.instance.slug, other.admin.email, PASSWORD);
+    const logged = await eventsOf(client);
+    expect(logged.map((e) => e.action)).toEqual(['login.succeeded', 'user.created']);
+    expect(logged.map((e) => e.instanceId)).toEqual([instance.id, instance.id]);
+    const own = (await client.get('/api/v1/me/activity')).json().events as EventJson[];
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.every((e) => e.instanceId === instance.id)).toBe(true);
+  });
+
   it('never writes a code, a password or a secret into an event', async () => {
     const { instance, admin } = await givenInstance(deps);
     const client = new Client(app);

@@ -220,12 +220,13 @@ describe.each(engines())('support operators and their reset of an administrator 
     expect((await client.post(url(instance.slug, admin.id), { verification })).statusCode).toBe(204);
     // The operator's own trail: the failed and the good step-up, the logins.
     const own = (await client.get('/api/v1/support/activity')).json().events as EventJson[];
-    expect(own.map((e) => [e.action, e.details])).toEqual([
-      ['two_factor.reset', { by: 'support', verification }],
-      ['step_up.succeeded', { factor: 'totp' }],
-      ['step_up.failed', { factor: 'totp' }],
-      ['support.login_succeeded', { factors: ['password', 'totp'], newAuthenticator: true }],
-      ['two_factor.set_up', { replaced: false }],
+    // The reset belongs to the instance it was made in (so the trail says where); the rest to none.
+    expect(own.map((e) => [e.action, e.details, e.instanceId])).toEqual([
+      ['two_factor.reset', { by: 'support', verification }, instance.id],
+      ['step_up.succeeded', { factor: 'totp' }, null],
+      ['step_up.failed', { factor: 'totp' }, null],
+      ['support.login_succeeded', { factors: ['password', 'totp'], newAuthenticator: true }, null],
+      ['two_factor.set_up', { replaced: false }, null],
     ]);
     expect(errorCode(await new Client(app).get('/api/v1/support/activity'))).toBe('unauthenticated');
   });

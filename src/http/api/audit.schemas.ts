@@ -1,12 +1,18 @@
 import { AUDIT_ACTIONS } from '../../domain/audit/audit-event.ts';
 
-/** An audit event as the API answers it (docs/recovery-and-audit.md). */
+/**
+ * An audit event as the API answers it (docs/recovery-and-audit.md): what SPEC §1 says an event
+ * records, "actor, action, target, instance, time, IP, user agent, details". `instanceId` is null
+ * only for a support operator's own events (logins, step-ups), which belong to no instance; an
+ * operator's trail (GET /support/activity) names the instance of each reset with it.
+ */
 export const auditEventSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'at', 'action', 'actor', 'target', 'ip', 'userAgent', 'details'],
+  required: ['id', 'instanceId', 'at', 'action', 'actor', 'target', 'ip', 'userAgent', 'details'],
   properties: {
     id: { type: 'string' },
+    instanceId: { type: ['string', 'null'] },
     at: { type: 'string', format: 'date-time' },
     action: { type: 'string', enum: AUDIT_ACTIONS },
     actor: {
