@@ -70,5 +70,9 @@ describe.each(engines())('OpenID Connect discovery per instance on %s', (engine)
       expect(response.status, path).toBe(404);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
     }
+    // A slug spelled with percent-escapes names no mount path: refused, not half-mounted.
+    const { instance } = await givenInstance(server.deps);
+    const escaped = `%${instance.slug.charCodeAt(0).toString(16)}${instance.slug.slice(1)}`;
+    expect((await fetch(`${server.origin}/i/${escaped}/.well-known/openid-configuration`)).status).toBe(404);
   });
 });

@@ -36,6 +36,7 @@ export function oidcRoutes(registry: OidcRegistry, publicUrl: URL) {
     const url = mounted && relativeUrl(raw.url ?? '', mounted.mountPath);
     if (!mounted || !url) return notFound(reply, slug);
     reply.hijack();
+    const original = raw.url;
     raw.url = url;
     // The library builds its endpoint URLs from the mount path (`baseUrl`, as under Express) and
     // the request's origin. Why set here, not taken from the client: the issuer's endpoints are
@@ -45,7 +46,12 @@ export function oidcRoutes(registry: OidcRegistry, publicUrl: URL) {
     raw.headers['x-forwarded-proto'] = proto;
     raw.headers['x-forwarded-host'] = publicUrl.host;
     raw.headers['x-forwarded-for'] = request.ip;
-    await mounted.handle(raw, reply.raw);
+    try {
+      await mounted.handle(raw, reply.raw);
+    } finally {
+      // request.url reads the raw URL: the log and later hooks see the path that was requested.
+      raw.url = original;
+    }
   };
 
   return async (app: FastifyInstance) => {

@@ -8,6 +8,7 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import type { Instance } from '../../domain/instance/instance.ts';
 import { findOidcAccount } from '../../domain/oidc/oidc-account.ts';
 import { stateAdapterFactory } from './adapter.ts';
+import { renderErrorPage } from './error-page.ts';
 
 /** Signatures keyward offers: ES256 by default, RS256 for relying parties that know nothing else. */
 const SIGNING_ALGS = SIGNING_ALGORITHMS;
@@ -87,5 +88,6 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
     clientBasedCORS: (_ctx, origin, client) =>
       origin !== 'null' && client.clientAuthMethod === 'none' && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin),
     ttl: { Interaction: INTERACTION_SECONDS },
+    renderError: async (ctx, out) => renderErrorPage(ctx, out),
   };
 }
