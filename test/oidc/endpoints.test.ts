@@ -43,6 +43,8 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
     const response = await get(authorizationUrl(instance));
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toMatch(new RegExp(`^/i/${instance.slug}/interaction/[\\w-]+$`));
+    // keyward's login interaction is a later step: until then its address is not served.
+    expect((await get(`${server.origin}${response.headers.get('location')}`)).status).toBe(404);
     const cookies = response.headers.getSetCookie();
     expect(cookies.length).toBeGreaterThan(0);
     for (const cookie of cookies) {

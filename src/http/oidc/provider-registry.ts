@@ -59,6 +59,7 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     // Why: the route hands the provider the public origin and the client address keyward decided
     // (PUBLIC_URL, TRUST_PROXY) as forwarded headers it sets itself (oidc-routes.ts).
     provider.proxy = true;
+    // Into keyward's log, not Koa's console default; the library answers the client itself.
     provider.on('server_error', (_ctx, error: Error) => options.log.error({ err: error, issuer }, 'oidc provider error'));
     const callback = provider.callback();
     return { instance, mountPath, issuer, handle: async (req, res) => void (await callback(req, res)) };
