@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { engines } from '../support/db.ts';
 import { givenInstance } from '../support/deps.ts';
 import { testApp } from '../support/app.ts';
@@ -126,6 +126,43 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
     const grant = { grant_type: 'authorization_code', code: 'x', redirect_uri: app.redirect_uris![0]!, code_verifier: pkcePair().verifier };
     const response = await token(other.slug, grant, basicAuth(app.client_id, app.client_secret!));
     expect([response.status, ((await response.json()) as { error: string }).error]).toEqual([401, 'invalid_client']);
+  });
+
+  it('answers a logout without a session with a form posting to its own confirm endpoint, its script allowed by hash only', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const response = await get(`${server.issuer(instance.slug)}/session/end`);
+    expect(response.status).toBe(200);
+    const page = await response.text();
+    expect(page).toContain(`action="${server.issuer(instance.slug)}/session/end/confirm"`);
+    expect(page).toContain('name="xsrf"');
+    // The library adds the SHA-256 of its one inline script to keyward's CSP: nothing else runs.
+    const csp = response.headers.get('content-security-policy')!;
+    const scriptSrc = csp.split(';').find((d) => d.trim().startsWith('script-src'))!;
+    expect(scriptSrc.trim().split(/\s+/).slice(1)).toEqual(["'self'", expect.stringMatching(/^'sha256-[A-Za-z0-9+/]+=*'$/)]);
+    expect(csp).toContain("form-action 'self'");
+  });
+
+  it('prints no library notice on stdout or stderr (pino owns stdout): every default the library warns about is set', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const app = testClient(instance);
+    const printed = [vi.spyOn(console, 'info'), vi.spyOn(console, 'warn'), vi.spyOn(console, 'log'), vi.spyOn(console, 'error')];
+    try {
+      const issuer = server.issuer(instance.slug);
+      await get(authorizationUrl(instance));
+      await get(authorizationUrl(instance, { redirect_uri: 'https://evil.example.test/' }));
+      await get(authorizationUrl(instance, { resource: 'https://api.example.test/' }));
+      await get(`${issuer}/session/end`);
+      const auth = basicAuth(app.client_id, app.client_secret!);
+      const form = { 'content-type': 'application/x-www-form-urlencoded', authorization: auth };
+      for (const endpoint of ['token/introspection', 'token/revocation']) {
+        await fetch(`${issuer}/${endpoint}`, { method: 'POST', headers: form, body: 'token=not-a-token' });
+      }
+      await fetch(`${issuer}/me`, { headers: { authorization: 'Bearer not-a-token' } });
+      const notices = printed.flatMap((spy) => spy.mock.calls.map((call) => String(call[0])));
+      expect(notices.filter((line) => line.includes('oidc-provider'))).toEqual([]);
+    } finally {
+      for (const spy of printed) spy.mockRestore();
+    }
   });
 
   it('keeps codes, tokens, hints and client secrets out of the request log', async () => {

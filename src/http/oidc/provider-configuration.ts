@@ -8,13 +8,30 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import type { Instance } from '../../domain/instance/instance.ts';
 import { findOidcAccount } from '../../domain/oidc/oidc-account.ts';
 import { stateAdapterFactory } from './adapter.ts';
-import { renderErrorPage } from './error-page.ts';
+import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
+import { errors } from 'oidc-provider';
+import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
 
 /** Signatures keyward offers: ES256 by default, RS256 for relying parties that know nothing else. */
 const SIGNING_ALGS = SIGNING_ALGORITHMS;
 
-/** A login interaction lasts as long as keyward's half-authenticated session (15 minutes). */
-const INTERACTION_SECONDS = 15 * 60;
+/**
+ * Lifetimes in seconds, every one set here (the library prints a notice on stdout, pino's stream,
+ * for each default it uses). Access tokens are short: until logout propagation exists (a later
+ * step) nothing revokes them when the keyward session ends (RFC 9700 §4.14 keeps them brief).
+ */
+const TTL_SECONDS = {
+  AccessToken: 10 * 60,
+  AuthorizationCode: 60,
+  ClientCredentials: 10 * 60,
+  IdToken: 60 * 60,
+  /** A login interaction lasts as long as keyward's half-authenticated session. */
+  Interaction: 15 * 60,
+  /** The provider's sign-in lasts no longer than a keyward session can. */
+  Session: SESSION_ABSOLUTE_SECONDS,
+  Grant: 14 * 24 * 60 * 60,
+};
+const REFRESH_TOKEN_SECONDS = 14 * 24 * 60 * 60;
 
 /** HKDF purpose of the cookie-signing keys; the instance id is the context (secret-box.ts). */
 const COOKIE_KEY_PURPOSE = 'keyward oidc cookies v1';
@@ -56,9 +73,33 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
       // Why off: clients are registered by an instance's administrators only (issue 12).
       registration: { enabled: false },
       userinfo: { enabled: true },
-      revocation: { enabled: true },
-      introspection: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      // The library's default policies, stated: a client revokes only its own tokens; a public
+      // client introspects only its own (RFC 7009 §2.1, RFC 7662 §4).
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => renderLogoutPage(ctx, form),
+        postLogoutSuccessSource: async (ctx) => renderLogoutSuccessPage(ctx),
+      },
+      // No resource server is known yet (the admin API becomes one with client_credentials): a
+      // `resource` parameter is refused, as the library's default does, without its warning.
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: async () => {
+          throw new errors.InvalidTarget();
+        },
+      },
       // Not offered until a step needs and tests them: less protocol surface (OWASP ASVS 5.0 V10).
       pushedAuthorizationRequests: { enabled: false },
       dPoP: { enabled: false },
@@ -87,7 +128,16 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
     // the origin of one of their redirect URIs; confidential clients call from their servers.
     clientBasedCORS: (_ctx, origin, client) =>
       origin !== 'null' && client.clientAuthMethod === 'none' && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin),
-    ttl: { Interaction: INTERACTION_SECONDS },
+    ttl: {
+      ...TTL_SECONDS,
+      // As the library's default: a browser app's refresh token (public, not sender-constrained)
+      // keeps its first expiry through rotation, so a stolen one is not renewed forever.
+      RefreshToken: (ctx, token, client) => {
+        const rotated = ctx?.oidc?.entities.RotatedRefreshToken;
+        const browserApp = client.applicationType === 'web' && client.clientAuthMethod === 'none' && !token.isSenderConstrained();
+        return rotated && browserApp ? rotated.remainingTTL : REFRESH_TOKEN_SECONDS;
+      },
+    },
     renderError: async (ctx, out) => renderErrorPage(ctx, out),
   };
 }
