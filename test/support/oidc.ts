@@ -5,7 +5,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import type { ClientMetadata } from 'oidc-provider';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { testApp } from './app.ts';
 import { useTestDeps, type TestDeps } from './deps.ts';
 import type { EngineName } from './db.ts';
@@ -49,7 +49,7 @@ export function useOidcServer(engine: EngineName, assign: (server: OidcServer) =
 
 /** An RFC 7636 verifier and its S256 challenge. */
 export function pkcePair(): { verifier: string; challenge: string } {
-  const verifier = createHash('sha256').update(String(Math.random())).digest('base64url');
+  const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 }
 
