@@ -32,6 +32,7 @@ const infrastructure = [
   'nodemailer',
   'node:http',
   'pino',
+  'oidc-provider',
 ];
 
 const typeChecked = tseslint.configs.recommendedTypeChecked.map((config) => ({ ...config, files: ['**/*.ts', '**/*.tsx'] }));
@@ -97,7 +98,8 @@ export default tseslint.config(
   },
   // The composition root (runtime, config) and the mail worker are wired from outside: the
   // adapters take what they need as deps and never reach for process-level wiring themselves.
-  { files: ['src/storage/**/*.ts'], rules: restrict(['fastify', 'nodemailer'], ['**/http/**', '**/cli/**', ...wiring]) },
+  // oidc-provider is the protocol layer of http/oidc/: storage keeps its state through a domain port.
+  { files: ['src/storage/**/*.ts'], rules: restrict(['fastify', 'nodemailer', 'oidc-provider'], ['**/http/**', '**/cli/**', ...wiring]) },
   { files: ['src/http/**/*.ts'], rules: restrict(['kysely', 'pg', '@electric-sql/pglite'], ['**/storage/**', '**/cli/**', ...wiring]) },
   // The web talks to the server over HTTP only. It may name the server's API contract, with
   // `import type` only, so that no server code reaches the bundle (docs/architecture.md).

@@ -18,6 +18,12 @@ export interface SecretBox {
   mac(value: string): string;
   /** Whether `value` has the stored MAC, computed with the key it names; constant time. */
   macMatches(value: string, stored: string): boolean;
+  /**
+   * 32-byte keys derived from every key (HKDF-SHA-256, RFC 5869: salt `purpose`, info `context`),
+   * the current key's first: for a library that signs with the first key and verifies with all
+   * (oidc-provider's cookie keys), so a rotation of KEYWARD_SECRET_KEY keeps what the old one signed.
+   */
+  deriveKeys(purpose: string, context: string): Buffer[];
 }
 
 /** A key from its text form: 32 bytes as base64/base64url/hex; the key id is derived from it. */
@@ -48,6 +54,7 @@ export function createSecretBox(keys: Array<{ id: string; key: Buffer }>): Secre
   };
   return {
     mac: (value) => macWith(current.id, value)!,
+    deriveKeys: (purpose, context) => keys.map((k) => Buffer.from(hkdfSync('sha256', k.key, purpose, context, 32))),
     macMatches(value, stored) {
       const computed = macWith(stored.split('.')[0] ?? '', value);
       return computed !== null && constantTimeEqual(computed, stored);

@@ -19,6 +19,8 @@ import { adminRoutes } from './api/admin.routes.ts';
 import { supportRoutes } from './api/support.routes.ts';
 import { requestLogSerializers, LOG_REDACT_PATHS } from './log.ts';
 import { trustProxyOption } from './client-address.ts';
+import { createOidcRegistry, type OidcRegistryOptions } from './oidc/provider-registry.ts';
+import { oidcRoutes } from './oidc/oidc.routes.ts';
 
 const healthSchema = { type: 'object', additionalProperties: false, required: ['ok'], properties: { ok: { type: 'boolean' } } } as const;
 
@@ -31,6 +33,8 @@ export interface AppOptions {
   devMailbox: boolean;
   /** The built web UI (web/dist); null serves the API only. */
   webDir: string | null;
+  /** Tests only, until keyward stores clients (docs/oidc.md): the provider registry's options. */
+  oidc?: Pick<OidcRegistryOptions, 'staticClients' | 'maxProviders'>;
 }
 
 export async function buildApp(deps: Deps, options: AppOptions): Promise<FastifyInstance> {
@@ -67,6 +71,8 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     },
     { prefix: '/api/v1' },
   );
+  const registry = createOidcRegistry(deps, { publicUrl: options.publicUrl, log: app.log, ...options.oidc });
+  await app.register(oidcRoutes(registry, options.publicUrl));
   if (options.webDir) await serveWeb(app, options.webDir, options.devMailbox);
   return app;
 }

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { HousekeepingStore } from '../domain/maintenance/housekeeping-store.ts';
 import type { Database } from './schema.ts';
 import { forgottenSql } from './throttle-store.ts';
+import { expiredOidcStateSql } from './oidc-state-store.ts';
 import type { MailMessage } from '../domain/mail/mail.ts';
 import { passwordExpiresAtSql, passwordWarningFromSql, twoFactorStatusSql } from './policy-sql.ts';
 
@@ -138,16 +139,17 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
         on conflict (instance_id, day) do update set active = excluded.active, pending = excluded.pending, off = excluded.off`.execute(db);
     },
     async deleteExpired(now, sentMailBefore) {
-      const { rows } = await sql<{ sessions: number; locations: number; tokens: number; mail: number; throttles: number }>`
+      const { rows } = await sql<{ sessions: number; locations: number; tokens: number; mail: number; throttles: number; oidc: number }>`
         with s as (delete from sessions where expires_at <= ${now} returning 1),
              os as (delete from operator_sessions where expires_at <= ${now} returning 1),
              k as (delete from known_locations where expires_at <= ${now} returning 1),
              t as (delete from setup_tokens where expires_at <= ${now} or used_at is not null returning 1),
              m as (delete from outbox where status = 'sent' and sent_at < ${sentMailBefore} returning 1),
-             th as (delete from throttles where ${forgottenSql(sql.ref('last_failure_at'), sql.ref('decay_seconds'), sql`${now}::timestamptz`)} returning 1)
+             th as (delete from throttles where ${forgottenSql(sql.ref('last_failure_at'), sql.ref('decay_seconds'), sql`${now}::timestamptz`)} returning 1),
+             o as (${expiredOidcStateSql(now)})
         select ((select count(*) from s) + (select count(*) from os))::int as sessions, (select count(*) from k)::int as locations,
                (select count(*) from t)::int as tokens, (select count(*) from m)::int as mail,
-               (select count(*) from th)::int as throttles`.execute(db);
+               (select count(*) from th)::int as throttles, (select count(*) from o)::int as oidc`.execute(db);
       const row = rows[0]!;
       return {
         sessions: row.sessions,
@@ -155,6 +157,7 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
         setupTokens: row.tokens,
         sentMail: row.mail,
         throttles: row.throttles,
+        oidcState: row.oidc,
       };
     },
   };

@@ -13,6 +13,7 @@ import * as emailNormalisation from './migrations/0012-email-normalisation.ts';
 import * as adminRecovery from './migrations/0013-admin-recovery.ts';
 import * as throttleKeyColumns from './migrations/0014-throttle-key-columns.ts';
 import * as userCountsLock from './migrations/0015-user-counts-lock.ts';
+import * as oidcProvider from './migrations/0016-oidc-provider.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0013-admin-recovery': adminRecovery,
   '0014-throttle-key-columns': throttleKeyColumns,
   '0015-user-counts-lock': userCountsLock,
+  '0016-oidc-provider': oidcProvider,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

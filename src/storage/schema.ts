@@ -225,6 +225,29 @@ export interface PasswordResetRequestsTable {
   requested_at: Timestamp;
 }
 
+/** oidc-provider's state (its adapter interface), one row per model and id within an instance. */
+export interface OidcStateTable {
+  instance_id: string;
+  model: string;
+  id: string;
+  payload: ColumnType<unknown, string, string>;
+  grant_id: string | null;
+  uid: string | null;
+  user_code: string | null;
+  expires_at: Timestamp | null;
+  consumed_at: Timestamp | null;
+}
+
+/** An instance's token signing keys: the private JWK sealed with the secret box; `retired_at` null while it signs. */
+export interface OidcSigningKeysTable {
+  instance_id: string;
+  kid: string;
+  alg: 'ES256' | 'RS256';
+  sealed_private_jwk: string;
+  created_at: Timestamp;
+  retired_at: Timestamp | null;
+}
+
 export interface Database {
   instances: InstancesTable;
   users: UsersTable;
@@ -245,6 +268,8 @@ export interface Database {
   audit_events: AuditEventsTable;
   operator_devices: OperatorDevicesTable;
   password_reset_requests: PasswordResetRequestsTable;
+  oidc_state: OidcStateTable;
+  oidc_signing_keys: OidcSigningKeysTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -19,6 +19,8 @@ import { userDirectoryStore } from './user-directory-store.ts';
 import { auditStore } from './audit-store.ts';
 import { accountTokenStore, tenantAccountTokenStore } from './account-token-store.ts';
 import { resetRequestStore } from './reset-request-store.ts';
+import { oidcStateStore } from './oidc-state-store.ts';
+import { signingKeyStore } from './signing-key-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -45,6 +47,8 @@ export function createStores(db: Kysely<Database>): Stores {
       passwords: passwordStore(db, instanceId),
       directory: userDirectoryStore(db, instanceId),
       accountTokens: tenantAccountTokenStore(db, instanceId),
+      oidcState: oidcStateStore(db, instanceId),
+      signingKeys: signingKeyStore(db, instanceId),
     }),
     transaction: (work) => (db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx)))),
   };

@@ -56,3 +56,22 @@ describe('keyed MAC for codes', () => {
     expect(createSecretBox([parseKey(generateKeyText()), key]).macMatches('X', stored)).toBe(true);
   });
 });
+
+describe('derived keys (HKDF)', () => {
+  const key = parseKey(generateKeyText());
+  it('derives one key per context and purpose, the same each time, apart from the MAC and sealing keys', () => {
+    const box = createSecretBox([key]);
+    const [a] = box.deriveKeys('keyward oidc cookies v1', 'instance-a');
+    expect(a).toHaveLength(32);
+    expect(box.deriveKeys('keyward oidc cookies v1', 'instance-a')[0]!.equals(a!)).toBe(true);
+    expect(box.deriveKeys('keyward oidc cookies v1', 'instance-b')[0]!.equals(a!)).toBe(false);
+    expect(box.deriveKeys('another purpose', 'instance-a')[0]!.equals(a!)).toBe(false);
+    expect(a!.equals(key.key)).toBe(false);
+  });
+  it('lists the current key first and keeps the rotated-out key', () => {
+    const newer = parseKey(generateKeyText());
+    const [current, older] = createSecretBox([newer, key]).deriveKeys('p', 'c');
+    expect(current!.equals(createSecretBox([newer]).deriveKeys('p', 'c')[0]!)).toBe(true);
+    expect(older!.equals(createSecretBox([key]).deriveKeys('p', 'c')[0]!)).toBe(true);
+  });
+});

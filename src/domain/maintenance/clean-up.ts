@@ -37,7 +37,10 @@ export async function sendReminders(deps: Deps): Promise<{ setup: number; expiry
   return { setup, expiry };
 }
 
-/** Deletes expired sessions, known locations and setup links, old sent mail, and forgotten IP counters. */
+/**
+ * Deletes expired sessions, known locations and setup links, old sent mail, forgotten IP counters
+ * and expired OpenID Connect provider state.
+ */
 export async function cleanUp(deps: Deps): Promise<HousekeepingCounts> {
   const now = deps.clock.now();
   // Today's point of every instance's adoption chart, rewritten each run (the last one of a day stays).

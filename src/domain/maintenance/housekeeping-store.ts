@@ -23,6 +23,8 @@ export interface HousekeepingCounts {
   setupTokens: number;
   sentMail: number;
   throttles: number;
+  /** oidc-provider state past its expiry (codes, tokens, sessions, interactions), of every instance. */
+  oidcState: number;
 }
 
 /** Removes what can no longer matter. Never touches account throttle keys (NIST's "in a row"). */

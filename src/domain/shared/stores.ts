@@ -16,6 +16,8 @@ import type { UserDirectoryStore } from '../admin/user-directory.ts';
 import type { AuditStore } from '../audit/audit-store.ts';
 import type { AccountTokenStore, TenantAccountTokenStore } from '../account/account-token-store.ts';
 import type { ResetRequestStore } from '../account/reset-request-store.ts';
+import type { OidcStateStore } from '../oidc/oidc-state-store.ts';
+import type { SigningKeyStore } from '../oidc/signing-key-store.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -48,4 +50,7 @@ export interface TenantStores {
   passwords: PasswordStore;
   directory: UserDirectoryStore;
   accountTokens: TenantAccountTokenStore;
+  /** The instance's OpenID Connect provider state (oidc-provider's adapter). */
+  oidcState: OidcStateStore;
+  signingKeys: SigningKeyStore;
 }

@@ -27,7 +27,7 @@ export function allowedOrigins(publicUrl: URL): Set<string> {
 export function registerCsrfGuard(app: FastifyInstance, publicUrl: URL): void {
   const allowed = allowedOrigins(publicUrl);
   app.addHook('onRequest', async (request, reply) => {
-    if (SAFE_METHODS.has(request.method)) return;
+    if (SAFE_METHODS.has(request.method) || request.routeOptions.config.csrfExempt === true) return;
     const site = request.headers['sec-fetch-site'];
     const origin = request.headers.origin;
     if (site === 'cross-site' || !origin || !allowed.has(origin)) {

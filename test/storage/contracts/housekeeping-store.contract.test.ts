@@ -41,4 +41,21 @@ describe.each(engines())('HousekeepingStore on %s', (engine) => {
     expect([kept.get(accountKey)?.failures, kept.get(addressKey)]).toEqual([1, undefined]);
     deps.clock.set(start);
   });
+
+  it('deletes expired OpenID Connect provider state of every instance, and keeps live and unexpiring rows', async () => {
+    const [{ instance: a }, { instance: b }] = await Promise.all([givenInstance(deps), givenInstance(deps)]);
+    const now = deps.clock.now();
+    const none = { grantId: null, uid: null, userCode: null };
+    await deps.stores.forInstance(a.id).oidcState.upsert('AuthorizationCode', 'expired', {}, addSeconds(now, -1), none);
+    await deps.stores.forInstance(b.id).oidcState.upsert('Session', 'expired', {}, now, none);
+    await deps.stores.forInstance(a.id).oidcState.upsert('AccessToken', 'live', {}, addSeconds(now, 60), none);
+    await deps.stores.forInstance(b.id).oidcState.upsert('Grant', 'unexpiring', {}, null, none);
+    const counts = await cleanUp(deps);
+    expect(counts.oidcState).toBe(2);
+    const left = await database.db.selectFrom('oidc_state').select(['instance_id', 'id']).orderBy('id').execute();
+    expect(left).toEqual([
+      { instance_id: a.id, id: 'live' },
+      { instance_id: b.id, id: 'unexpiring' },
+    ]);
+  });
 });

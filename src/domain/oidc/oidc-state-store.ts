@@ -1,0 +1,43 @@
+/**
+ * The state of an instance's OpenID Connect provider (oidc-provider's models: Session, Grant,
+ * Interaction, AuthorizationCode, AccessToken, RefreshToken, …), as the library's adapter
+ * interface needs it. Implemented per instance (`stores.forInstance(id).oidcState`): every method
+ * reads and writes that instance's rows only, in one statement, so no code, token or session of
+ * one instance is ever found through another's issuer.
+ */
+export interface OidcStateStore {
+  /**
+   * Inserts or replaces the row of (`model`, `id`). `expiresAt` null: kept until destroyed. The
+   * references are what the finders below look up (the library's `grantId`, `uid`, `userCode`).
+   */
+  upsert(model: string, id: string, payload: OidcPayload, expiresAt: Date | null, refs: OidcStateRefs): Promise<void>;
+  /** The payload, or null when there is no such row or it expired at or before `now`. */
+  find(model: string, id: string, now: Date): Promise<OidcStoredState | null>;
+  /** The `model` row whose `uid` is this (sessions), as find. */
+  findByUid(model: string, uid: string, now: Date): Promise<OidcStoredState | null>;
+  /** The `model` row whose `userCode` is this (device codes), as find. */
+  findByUserCode(model: string, userCode: string, now: Date): Promise<OidcStoredState | null>;
+  /**
+   * Marks the row consumed at `now`, once: true for the one call that did (a conditional UPDATE),
+   * false when it was consumed already, expired or absent (RFC 6749 §4.1.2: a code is used once).
+   */
+  consume(model: string, id: string, now: Date): Promise<boolean>;
+  destroy(model: string, id: string): Promise<void>;
+  /** Deletes every row of the grant, whatever its model (codes, access and refresh tokens). */
+  revokeByGrantId(grantId: string): Promise<void>;
+}
+
+/** A model's JSON payload as the library hands it over. */
+export type OidcPayload = Record<string, unknown>;
+
+export interface OidcStateRefs {
+  grantId: string | null;
+  uid: string | null;
+  userCode: string | null;
+}
+
+export interface OidcStoredState {
+  payload: OidcPayload;
+  /** When consume() succeeded; null while unused. */
+  consumedAt: Date | null;
+}

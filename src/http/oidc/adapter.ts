@@ -1,0 +1,80 @@
+/**
+ * oidc-provider's adapter interface over the domain's OidcStateStore of one instance. Never the
+ * library's in-memory development adapter: state lives in the database, shared by every process
+ * and kept across restarts.
+ */
+import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
+import type { Clock } from '../../domain/shared/clock.ts';
+import { addSeconds } from '../../domain/shared/clock.ts';
+import type { OidcStateStore, OidcStoredState } from '../../domain/oidc/oidc-state-store.ts';
+
+/** The payload as the library stored it, with `consumed` (epoch seconds) as its own adapter sets it. */
+function toPayload(state: OidcStoredState | null): AdapterPayload | undefined {
+  if (!state) return undefined;
+  const payload = state.payload as AdapterPayload;
+  return state.consumedAt ? { ...payload, consumed: Math.floor(state.consumedAt.getTime() / 1000) } : payload;
+}
+
+const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+
+class StateAdapter implements Adapter {
+  constructor(
+    private readonly model: string,
+    private readonly store: OidcStateStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const expiresAt = typeof expiresIn === 'number' ? addSeconds(this.clock.now(), expiresIn) : null;
+    const refs = { grantId: text(payload.grantId), uid: text(payload.uid), userCode: text(payload.userCode) };
+    await this.store.upsert(this.model, id, payload, expiresAt, refs);
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    return toPayload(await this.store.find(this.model, id, this.clock.now()));
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return toPayload(await this.store.findByUid(this.model, uid, this.clock.now()));
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return toPayload(await this.store.findByUserCode(this.model, userCode, this.clock.now()));
+  }
+
+  /**
+   * Why refuse a lost race: the library checks `consumed` and then consumes, two steps; two
+   * requests with one code could both pass the check. The conditional UPDATE lets one win, and
+   * the other gets invalid_grant (RFC 6749 §4.1.2: a code is used once; refresh rotation alike).
+   */
+  async consume(id: string): Promise<void> {
+    if (!(await this.store.consume(this.model, id, this.clock.now()))) throw new errors.InvalidGrant(`${this.model} already used`);
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.store.destroy(this.model, id);
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.store.revokeByGrantId(grantId);
+  }
+}
+
+/**
+ * Clients are not provider state: the library asks the adapter of model `Client` for a client id
+ * it has no static entry for. Nothing answers it from this table, so no row can become a client
+ * (dynamic registration is off; keyward's own clients table comes with the clients API).
+ */
+const noClients: Adapter = {
+  upsert: async () => {},
+  find: async () => undefined,
+  findByUid: async () => undefined,
+  findByUserCode: async () => undefined,
+  consume: async () => {},
+  destroy: async () => {},
+  revokeByGrantId: async () => {},
+};
+
+export function stateAdapterFactory(store: OidcStateStore, clock: Clock): AdapterFactory {
+  return (model) => (model === 'Client' ? noClients : new StateAdapter(model, store, clock));
+}

@@ -1,0 +1,39 @@
+/**
+ * The few pages oidc-provider renders itself, as keyward's plain HTML under keyward's CSP (no
+ * inline style or script; every value escaped): the error page for a request it cannot send back
+ * to a relying party (an unknown client, a redirect URI not registered: no redirect to an
+ * unverified URI, RFC 6749 §4.1.2.1), and RP-initiated logout's confirmation and success pages.
+ */
+import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
+import { escapeHtml } from '../../domain/mail/mail.ts';
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body>${body}</body></html>`;
+}
+
+export function renderErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut): void {
+  ctx.type = 'html';
+  const description = out.error_description ? `<p>${escapeHtml(out.error_description)}</p>` : '';
+  ctx.body = page(
+    'Sign-in failed',
+    `<h1>This sign-in cannot continue</h1><p>The application sent a request keyward cannot accept (<code>${escapeHtml(out.error)}</code>).</p>` +
+      `${description}<p>Go back to the application and try again; if this keeps happening, tell its administrator.</p>`,
+  );
+}
+
+/** `form` is the library's hidden form with its own anti-forgery token; the buttons submit it. */
+export function renderLogoutPage(ctx: KoaContextWithOIDC, form: string): void {
+  ctx.type = 'html';
+  ctx.body = page(
+    'Sign out',
+    `<h1>Sign out?</h1>${form}` +
+      '<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button> ' +
+      '<button type="submit" form="op.logoutForm">No, stay signed in</button>',
+  );
+}
+
+export function renderLogoutSuccessPage(ctx: KoaContextWithOIDC): void {
+  ctx.type = 'html';
+  const client = ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId;
+  ctx.body = page('Signed out', `<h1>Signed out</h1><p>You are signed out${client ? ` of ${escapeHtml(client)}` : ''}.</p>`);
+}

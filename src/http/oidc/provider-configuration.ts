@@ -1,0 +1,143 @@
+/**
+ * The configuration of one instance's oidc-provider: what keyward decides (keys, cookies, state,
+ * accounts, which protocol features are on), the protocol itself being the library's.
+ */
+import type { ClientMetadata, Configuration } from 'oidc-provider';
+import { SIGNING_ALGORITHMS, type PrivateJwk } from '../../crypto/signing-key.ts';
+import type { Deps } from '../../domain/shared/deps.ts';
+import type { Instance } from '../../domain/instance/instance.ts';
+import { findOidcAccount } from '../../domain/oidc/oidc-account.ts';
+import { stateAdapterFactory } from './adapter.ts';
+import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
+import { errors } from 'oidc-provider';
+import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
+
+/** Signatures keyward offers: ES256 by default, RS256 for relying parties that know nothing else. */
+const SIGNING_ALGS = SIGNING_ALGORITHMS;
+
+/**
+ * Lifetimes in seconds, every one set here (the library prints a notice on stdout, pino's stream,
+ * for each default it uses). Access tokens are short: until logout propagation exists (a later
+ * step) nothing revokes them when the keyward session ends (RFC 9700 §4.14 keeps them brief).
+ */
+const TTL_SECONDS = {
+  AccessToken: 10 * 60,
+  AuthorizationCode: 60,
+  ClientCredentials: 10 * 60,
+  IdToken: 60 * 60,
+  /** A login interaction lasts as long as keyward's half-authenticated session. */
+  Interaction: 15 * 60,
+  /** The provider's sign-in lasts no longer than a keyward session can. */
+  Session: SESSION_ABSOLUTE_SECONDS,
+  Grant: 14 * 24 * 60 * 60,
+};
+const REFRESH_TOKEN_SECONDS = 14 * 24 * 60 * 60;
+
+/** HKDF purpose of the cookie-signing keys; the instance id is the context (secret-box.ts). */
+const COOKIE_KEY_PURPOSE = 'keyward oidc cookies v1';
+
+export interface ProviderSettings {
+  instance: Instance;
+  /** `/i/{slug}`: where the provider is mounted, the issuer's path. */
+  mountPath: string;
+  https: boolean;
+  keys: PrivateJwk[];
+  /** Tests only, until keyward stores clients: the instance's clients. */
+  clients: ClientMetadata[];
+}
+
+export function providerConfiguration(deps: Deps, settings: ProviderSettings): Configuration {
+  const { instance, mountPath } = settings;
+  // Why path-scoped: one browser holds the cookies of several instances, and each provider only
+  // ever receives its own (RFC 6265 §5.1.4 path match: `/i/acme` never matches `/i/acme-corp`);
+  // they are also signed with keys of this instance, so a copied cookie does not verify elsewhere.
+  const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: mountPath, secure: settings.https };
+  return {
+    adapter: stateAdapterFactory(deps.stores.forInstance(instance.id).oidcState, deps.clock),
+    clients: settings.clients,
+    jwks: { keys: settings.keys },
+    cookies: { keys: deps.secretBox.deriveKeys(COOKIE_KEY_PURPOSE, instance.id), long: cookieOptions, short: cookieOptions },
+    findAccount: async (_ctx, sub) => {
+      const account = await findOidcAccount(deps, instance.id, sub);
+      if (!account) return undefined;
+      return { accountId: account.sub, claims: () => ({ sub: account.sub, email: account.email, name: account.name }) };
+    },
+    claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
+    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    // The login interaction is keyward's own (docs/oidc.md): under the issuer, so the path-scoped
+    // interaction cookie reaches it.
+    interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
+    features: {
+      // Why off: the development views accept any username and password (the library's warning).
+      devInteractions: { enabled: false },
+      // Why off: clients are registered by an instance's administrators only (issue 12).
+      registration: { enabled: false },
+      userinfo: { enabled: true },
+      // The library's default policies, stated: a client revokes only its own tokens; a public
+      // client introspects only its own (RFC 7009 §2.1, RFC 7662 §4).
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => renderLogoutPage(ctx, form),
+        postLogoutSuccessSource: async (ctx) => renderLogoutSuccessPage(ctx),
+      },
+      // No resource server is known yet (the admin API becomes one with client_credentials): a
+      // `resource` parameter is refused, as the library's default does, without its warning.
+      resourceIndicators: {
+        enabled: true,
+        getResourceServerInfo: async () => {
+          throw new errors.InvalidTarget();
+        },
+      },
+      // Not offered until a step needs and tests them: less protocol surface (OWASP ASVS 5.0 V10).
+      pushedAuthorizationRequests: { enabled: false },
+      dPoP: { enabled: false },
+    },
+    // Why only the code flow: tokens never travel in a front-channel URL (RFC 9700 §2.1.2).
+    responseTypes: ['code'],
+    // Why for every client, confidential ones too: PKCE also stops code injection (RFC 9700
+    // §2.1.1); the library offers S256 only (no `plain`).
+    pkce: { required: () => true },
+    // Why no omission: the redirect URI is always named and matched exactly (RFC 9700 §4.1.3).
+    allowOmittingSingleRegisteredRedirectUri: false,
+    clientAuthMethods: ['client_secret_basic', 'none'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'ES256',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: SIGNING_ALGS,
+      userinfoSigningAlgValues: SIGNING_ALGS,
+      introspectionSigningAlgValues: SIGNING_ALGS,
+      authorizationSigningAlgValues: SIGNING_ALGS,
+    },
+    // Why: browsers may call the token endpoint only for public clients (SPAs, PKCE) and only from
+    // the origin of one of their redirect URIs; confidential clients call from their servers.
+    clientBasedCORS: (_ctx, origin, client) =>
+      origin !== 'null' && client.clientAuthMethod === 'none' && client.redirectUris!.some((uri) => URL.parse(uri)?.origin === origin),
+    ttl: {
+      ...TTL_SECONDS,
+      // As the library's default: a browser app's refresh token (public, not sender-constrained)
+      // keeps its first expiry through rotation, so a stolen one is not renewed forever.
+      RefreshToken: (ctx, token, client) => {
+        const rotated = ctx?.oidc?.entities.RotatedRefreshToken;
+        const browserApp = client.applicationType === 'web' && client.clientAuthMethod === 'none' && !token.isSenderConstrained();
+        return rotated && browserApp ? rotated.remainingTTL : REFRESH_TOKEN_SECONDS;
+      },
+    },
+    renderError: async (ctx, out) => renderErrorPage(ctx, out),
+  };
+}

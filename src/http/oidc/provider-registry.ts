@@ -1,0 +1,93 @@
+/**
+ * One oidc-provider per instance, built on first use and kept in a bounded LRU keyed by slug
+ * (logto's pattern): issuer `PUBLIC_URL/i/{slug}`, the instance's own keys, cookie keys and state.
+ * Every request looks the slug up (one statement), so a deleted instance answers 404 and a slug
+ * that names another instance now never reaches the provider built for the old one.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Provider, { type ClientMetadata } from 'oidc-provider';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Deps } from '../../domain/shared/deps.ts';
+import type { Instance } from '../../domain/instance/instance.ts';
+import { loadSigningKeys } from '../../domain/oidc/signing-keys.ts';
+import { providerConfiguration } from './provider-configuration.ts';
+
+export interface MountedProvider {
+  instance: Instance;
+  /** `/i/{slug}`, the issuer's path. */
+  mountPath: string;
+  issuer: string;
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+export interface OidcRegistryOptions {
+  publicUrl: URL;
+  log: FastifyBaseLogger;
+  /** How many instances' providers stay built; the least recently used is rebuilt when needed. */
+  maxProviders?: number;
+  /** Tests only, until keyward stores clients (docs/oidc.md): the static clients of an instance. */
+  staticClients?: (instance: Instance) => ClientMetadata[];
+}
+
+export interface OidcRegistry {
+  /** The provider of the instance with this slug, or null when there is none. */
+  forSlug(slug: string): Promise<MountedProvider | null>;
+  /** How many providers are built (for tests of the bound). */
+  readonly size: number;
+}
+
+const DEFAULT_MAX_PROVIDERS = 100;
+
+export function issuerFor(publicUrl: URL, slug: string): string {
+  return `${publicUrl.origin}/i/${slug}`;
+}
+
+export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): OidcRegistry {
+  const max = options.maxProviders ?? DEFAULT_MAX_PROVIDERS;
+  // Map keeps insertion order: re-inserting on use makes the first key the least recently used.
+  const built = new Map<string, { instanceId: string; provider: Promise<MountedProvider> }>();
+
+  const build = async (instance: Instance): Promise<MountedProvider> => {
+    const mountPath = `/i/${instance.slug}`;
+    const issuer = issuerFor(options.publicUrl, instance.slug);
+    const keys = await loadSigningKeys(deps, instance.id);
+    const clients = options.staticClients?.(instance) ?? [];
+    const provider = new Provider(
+      issuer,
+      providerConfiguration(deps, { instance, mountPath, https: options.publicUrl.protocol === 'https:', keys, clients }),
+    );
+    // Why: the route hands the provider the public origin and the client address keyward decided
+    // (PUBLIC_URL, TRUST_PROXY) as forwarded headers it sets itself (oidc-routes.ts).
+    provider.proxy = true;
+    // Into keyward's log, not Koa's console default; the library answers the client itself.
+    provider.on('server_error', (_ctx, error: Error) => options.log.error({ err: error, issuer }, 'oidc provider error'));
+    const callback = provider.callback();
+    return { instance, mountPath, issuer, handle: async (req, res) => void (await callback(req, res)) };
+  };
+
+  return {
+    get size() {
+      return built.size;
+    },
+    async forSlug(slug) {
+      const instance = await deps.stores.instances.findBySlug(slug);
+      const cached = built.get(slug);
+      if (!instance) {
+        built.delete(slug);
+        return null;
+      }
+      if (cached && cached.instanceId === instance.id) {
+        built.delete(slug);
+        built.set(slug, cached);
+        return cached.provider;
+      }
+      const entry = { instanceId: instance.id, provider: build(instance) };
+      built.delete(slug);
+      built.set(slug, entry);
+      // A failed build (database down) is not cached: the next request tries again.
+      entry.provider.catch(() => built.get(slug) === entry && built.delete(slug));
+      while (built.size > max) built.delete(built.keys().next().value!);
+      return entry.provider;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { sql, type Kysely } from 'kysely';
+import type { OidcPayload, OidcStateStore, OidcStoredState } from '../domain/oidc/oidc-state-store.ts';
+import type { Database } from './schema.ts';
+
+/** pg and PGlite hand jsonb over parsed; a string would be a driver set up otherwise. */
+function toState(row: { payload: unknown; consumed_at: Date | null } | undefined): OidcStoredState | null {
+  if (!row) return null;
+  const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as OidcPayload;
+  return { payload, consumedAt: row.consumed_at && new Date(row.consumed_at) };
+}
+
+/** oidc-provider's adapter state of one instance: `instance_id` is in every statement. */
+export function oidcStateStore(db: Kysely<Database>, instanceId: string): OidcStateStore {
+  const live = (now: Date) =>
+    db
+      .selectFrom('oidc_state')
+      .select(['payload', 'consumed_at'])
+      .where('instance_id', '=', instanceId)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+  return {
+    async upsert(model, id, payload, expiresAt, refs) {
+      const row = {
+        payload: JSON.stringify(payload),
+        grant_id: refs.grantId,
+        uid: refs.uid,
+        user_code: refs.userCode,
+        expires_at: expiresAt,
+        consumed_at: null,
+      };
+      await db
+        .insertInto('oidc_state')
+        .values({ instance_id: instanceId, model, id, ...row })
+        .onConflict((oc) => oc.columns(['instance_id', 'model', 'id']).doUpdateSet(row))
+        .execute();
+    },
+    async find(model, id, now) {
+      return toState(await live(now).where('model', '=', model).where('id', '=', id).executeTakeFirst());
+    },
+    async findByUid(model, uid, now) {
+      return toState(await live(now).where('model', '=', model).where('uid', '=', uid).limit(1).executeTakeFirst());
+    },
+    async findByUserCode(model, userCode, now) {
+      return toState(await live(now).where('model', '=', model).where('user_code', '=', userCode).limit(1).executeTakeFirst());
+    },
+    async consume(model, id, now) {
+      const row = await db
+        .updateTable('oidc_state')
+        .set({ consumed_at: now })
+        .where('instance_id', '=', instanceId)
+        .where('model', '=', model)
+        .where('id', '=', id)
+        .where('consumed_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .returning('id')
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+    async destroy(model, id) {
+      await db.deleteFrom('oidc_state').where('instance_id', '=', instanceId).where('model', '=', model).where('id', '=', id).execute();
+    },
+    async revokeByGrantId(grantId) {
+      await db.deleteFrom('oidc_state').where('instance_id', '=', instanceId).where('grant_id', '=', grantId).execute();
+    },
+  };
+}
+
+/** Deletes every instance's expired provider state; housekeeping's statement, as a CTE. */
+export const expiredOidcStateSql = (now: Date) => sql`delete from oidc_state where expires_at <= ${now} returning 1`;
