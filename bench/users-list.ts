@@ -46,6 +46,7 @@ try {
 
   const directory = createStores(db).forInstance(instanceId).directory;
   const deepKey = `user${Math.floor(USERS * 0.9)}@example.test`;
+  const deepName = `user ${Math.floor(USERS * 0.9)}`;
   const cases: Array<[string, () => Promise<unknown>]> = [
     ['first page (50)', () => directory.page(query({}))],
     ['filtered page: active', () => directory.page(query({ pairs: [{ associated: true, enabled: true }] }))],
@@ -67,6 +68,8 @@ try {
       () => directory.page(query({ pairs: [{ associated: false, enabled: false }], after: { key: deepKey, id: 'x' } })),
     ],
     ['prefix search', () => directory.page(query({ prefix: 'user99999' }))],
+    ['deep cursor page in name order (90%)', () => directory.page(query({ sort: 'name', after: { key: deepName, id: 'x' } }))],
+    ['prefix search as typed, name order', () => directory.page(query({ sort: 'name', prefix: 'User 99999' }))],
     ['counts by status', () => directory.counts()],
   ];
   console.log('case'.padEnd(44), 'p50 ms'.padStart(8), 'p95 ms'.padStart(8));

@@ -3,6 +3,7 @@ import type { UserDirectoryStore, UserPageQuery } from '../domain/admin/user-dir
 import type { Database } from './schema.ts';
 import { toUser, type UserColumns } from './rows.ts';
 import { twoFactorStatusSql } from './policy-sql.ts';
+import { emailKey } from '../domain/account/user.ts';
 
 /** The largest code point: `prefix || MAX` bounds every string that starts with `prefix` ("C" order). */
 const MAX_CHAR = String.fromCodePoint(0x10ffff);
@@ -17,11 +18,10 @@ export function userDirectoryStore(db: Kysely<Database>, instanceId: string): Us
       // found by both.
       const fields: Array<'email' | 'name' | null> = query.prefix ? ['email', 'name'] : [null];
       const branches = (query.pairs ?? [null]).flatMap((pair) => fields.map((field) => branch(instanceId, query, pair, field)));
-      const key = query.sort === 'email' ? sql`email_key collate "C"` : sql`lower(name) collate "C"`;
-      const { rows } = await sql<UserColumns & { totp_associated: boolean }>`
+      const { rows } = await sql<UserColumns & { totp_associated: boolean; sort_key: string }>`
         select * from (${sql.join(branches, query.prefix ? sql` union ` : sql` union all `)}) as page
-        order by ${key}, id limit ${query.limit}`.execute(db);
-      return rows.map((row) => ({ ...toUser(row), associated: row.totp_associated }));
+        order by sort_key collate "C", id limit ${query.limit}`.execute(db);
+      return rows.map((row) => ({ ...toUser(row), associated: row.totp_associated, sortKey: row.sort_key }));
     },
     async requestTwoFactor(mail, now, askedBefore) {
       // "Whose status is off" (SPEC rule 1) is effectiveTwoFactorStatus's, through its one SQL
@@ -59,22 +59,39 @@ export function userDirectoryStore(db: Kysely<Database>, instanceId: string): Us
   };
 }
 
+/**
+ * The key each order sorts by, as its index has it. Why each key is computed on one side only:
+ * the email's in JavaScript (emailKey, written into email_key), the name's in PostgreSQL
+ * (lower(name), the index expression); a row returns its key (sort_key) for the cursor, and a
+ * search prefix is lower-cased by the same function as the field it is compared with. The two
+ * lower-casings differ: JavaScript's toLowerCase() applies Unicode's full case mapping
+ * (SpecialCasing.txt: 'İ' to 'i̇', two code points; a final 'Σ' to 'ς'), PostgreSQL's lower()
+ * under a libc locale maps one character at a time (towlower: 'İ' to 'i', every 'Σ' to 'σ'). A
+ * cursor or prefix lowered on the other side skipped users ("İlker" continued past "Ingrid"),
+ * listed one again on every page ("ΟΔΥΣΣΕΑΣ") or found nobody (?q=İlker): an administrator
+ * could not find the account to disable.
+ */
+const SORT_KEY = { email: sql`email_key collate "C"`, name: sql`lower(name) collate "C"` };
+
+function prefixRange(field: 'email' | 'name', prefix: string) {
+  // The typed prefix lower-cased as the field's key was: by emailKey as email_key, by lower() as lower(name).
+  const lowered = field === 'email' ? sql`${emailKey(prefix)}::text` : sql`lower(${prefix}::text)`;
+  return sql`${SORT_KEY[field]} >= ${lowered} collate "C" and ${SORT_KEY[field]} < (${lowered} || ${MAX_CHAR}::text) collate "C"`;
+}
+
 function branch(
   instanceId: string,
   query: UserPageQuery,
   pair: { associated: boolean; enabled: boolean } | null,
   field: 'email' | 'name' | null,
 ) {
-  const key = query.sort === 'email' ? sql`email_key collate "C"` : sql`lower(name) collate "C"`;
+  const key = SORT_KEY[query.sort];
   const conditions = [sql`instance_id = ${instanceId}`];
   if (pair) conditions.push(sql`totp_associated = ${pair.associated}`, sql`two_factor_enabled = ${pair.enabled}`);
-  if (query.prefix && field) {
-    const column = field === 'email' ? sql`email_key collate "C"` : sql`lower(name) collate "C"`;
-    conditions.push(sql`${column} >= ${query.prefix} and ${column} < ${query.prefix + MAX_CHAR}`);
-  }
+  if (query.prefix && field) conditions.push(prefixRange(field, query.prefix));
   if (query.after) conditions.push(sql`(${key}, id) > (${query.after.key} collate "C", ${query.after.id})`);
   return sql`(select id, instance_id, email, email_key, name, role, status, two_factor_enabled, password_changed_at, created_at,
-                     setup_postponements, totp_associated
+                     setup_postponements, totp_associated, ${key} as sort_key
               from users where ${sql.join(conditions, sql` and `)}
               order by ${key}, id limit ${query.limit})`;
 }

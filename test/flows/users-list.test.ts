@@ -87,6 +87,53 @@ describe.each(engines())('the Users list on %s', (engine) => {
     expect(seen).toEqual(['Ada Admin', 'Victor Active', 'Wanda Off', 'Xavier Off', 'Yann Pending', 'Zoe Active']);
   });
 
+  it('pages by name and searches as typed when names lower-case differently in JavaScript and PostgreSQL, or arrive decomposed', async () => {
+    const { instance, admin } = await givenInstance(deps, 'enterprise');
+    const adminClient = new Client(app);
+    await adminClient.login(instance.slug, admin.email, PASSWORD);
+    const { createUser } = await import('../../src/domain/account/create-user.ts');
+    // 'İ' lower-cases to 'i' in PostgreSQL and to 'i̇' (two code points) in JavaScript, a final 'Σ'
+    // to 'σ' and 'ς': a cursor built from JavaScript's key skipped "Ingrid" after "İlker Aydın" and
+    // listed "ΟΔΥΣΣΕΑΣ" on every page after its own; ?q=İlker found nobody.
+    for (const [name, email] of [
+      ['Ida', 'ida'],
+      ['İlker Aydın', 'aydin'],
+      ['Ingrid', 'ingrid'],
+      ['ΟΔΥΣΣΕΑΣ', 'odysseas'],
+      ['Zoë Quinn', 'zoë'],
+    ])
+      await createUser(deps, {
+        instanceSlug: instance.slug,
+        email: `${email}@${instance.slug}.test`,
+        name,
+        role: 'member',
+        password: null,
+      });
+    const names = async (query: string) => (await list(adminClient, query)).json().users.map((u: { name: string }) => u.name);
+    const everyone = await names('?sort=name');
+    expect(everyone).toEqual(['Ada Admin', 'Ida', 'İlker Aydın', 'Ingrid', 'Zoë Quinn', 'ΟΔΥΣΣΕΑΣ']);
+    for (const limit of [1, 2, 3]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        if (seen.length > everyone.length) throw new Error(`pages of ${limit} never end: ${seen.join(', ')}`);
+        const page: { users: Array<{ name: string }>; nextCursor: string | null } = (
+          await list(adminClient, `?sort=name&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`)
+        ).json();
+        seen.push(...page.users.map((u) => u.name));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen, `pages of ${limit}`).toEqual(everyone);
+    }
+    const q = (text: string) => names(`?sort=name&q=${encodeURIComponent(text)}`);
+    expect(await q('İlker')).toEqual(['İlker Aydın']);
+    expect(await q('ΟΔΥΣΣΕΑΣ')).toEqual(['ΟΔΥΣΣΕΑΣ']);
+    // Typed decomposed (e + U+0308): found by the name and by the address, both stored composed.
+    expect('zoe\u0308'.normalize('NFC')).toBe('zoë');
+    expect(await q('  ZOE\u0308 Q')).toEqual(['Zoë Quinn']);
+    expect(await q('zoe\u0308@')).toEqual(['Zoë Quinn']);
+  });
+
   it('shows everyone without an app as pending while auto-enable is on', async () => {
     const { adminClient } = await population();
     await adminClient.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } } });

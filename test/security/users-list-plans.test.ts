@@ -79,6 +79,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
       { pairs: [{ associated: false, enabled: false }], after: { key: 'user9000@example.test', id: 'u9000' } },
     ],
     ['a prefix search by email or name', { prefix: 'user123' }],
+    // The name order's key and a name prefix are lower-cased in SQL (lower(name), as the index has it).
+    ['a deep cursor page in name order', { sort: 'name', after: { key: 'user 9000', id: 'u9000' } }],
+    ['a prefix search as typed, in name order', { sort: 'name', prefix: 'User 123' }],
   ] as const)('walks an index for %s', async (_name, query) => {
     const used = await planOf(query as Partial<UserPageQuery>);
     const onUsers = used.filter((s) => s.relation === 'users');

@@ -64,7 +64,7 @@ export async function listInstanceUsers(deps: Deps, instance: Instance, query: U
   const directory = deps.stores.forInstance(instance.id).directory;
   const rows = await directory.page({
     pairs: query.twoFactor ? pairsFor(query.twoFactor, policy) : null,
-    prefix: query.q?.trim().toLowerCase() || null,
+    prefix: searchPrefix(query.q),
     sort,
     after: query.cursor ? decodeCursor(query.cursor, sort) : null,
     limit: limit + 1,
@@ -73,7 +73,7 @@ export async function listInstanceUsers(deps: Deps, instance: Instance, query: U
   const last = page.at(-1);
   return {
     users: page.map((user) => item(user, policy)),
-    nextCursor: rows.length > limit && last ? encodeCursor(sort, sortKey(last, sort), last.id) : null,
+    nextCursor: rows.length > limit && last ? encodeCursor(sort, last.sortKey, last.id) : null,
     counts: countByStatus(await directory.counts(), policy),
   };
 }
@@ -97,11 +97,17 @@ export function countByStatus(pairs: Array<TwoFactorPair & { n: number }>, polic
   return counts;
 }
 
-export function sortKey(user: ListedUser, sort: UserSort): string {
-  return sort === 'email' ? user.email.toLowerCase() : user.name.toLowerCase();
+/**
+ * What was typed, trimmed and in NFC, the form email_key is stored in (emailKey) and names are
+ * typed in on most systems, so a decomposed "zoë" (e + U+0308, as some input methods and pastes
+ * send it) finds the composed one. Not lower-cased here: the store lower-cases it as each field's
+ * key was (user-directory-store.ts says why).
+ */
+function searchPrefix(q: string | undefined): string | null {
+  return q?.trim().normalize('NFC') || null;
 }
 
-/** Opaque to clients: the sort, and the last row's key and id. */
+/** Opaque to clients: the sort, and the last row's key (the store's, never recomputed here) and id. */
 function encodeCursor(sort: UserSort, key: string, id: string): string {
   return Buffer.from(JSON.stringify([sort, key, id]), 'utf8').toString('base64url');
 }

@@ -11,16 +11,26 @@ export type UserSort = 'email' | 'name';
 export interface UserPageQuery {
   /** Only users in one of these pairs; null: everyone. An empty list matches nobody. */
   pairs: TwoFactorPair[] | null;
-  /** Lower-cased prefix of the email or the name. */
+  /**
+   * A prefix of the email or the name as typed: trimmed and in Unicode NFC, not lower-cased. The
+   * store lower-cases it per field the way that field's stored key was lower-cased, so the search
+   * and the order share one key (see ListedUser.sortKey).
+   */
   prefix: string | null;
   sort: UserSort;
-  /** The sort key and id of the last row of the previous page. */
+  /** The `sortKey` and id of the last row of the previous page. */
   after: { key: string; id: string } | null;
   limit: number;
 }
 
 export interface ListedUser extends User {
   associated: boolean;
+  /**
+   * The row's key in the query's order, exactly as the store orders by it; opaque to the domain,
+   * which hands it back in `after` (in the cursor). The store computes it, not the domain: a key
+   * recomputed elsewhere can differ (PostgreSQL's lower() and JavaScript's toLowerCase() do).
+   */
+  sortKey: string;
 }
 
 /** The Users list of one instance: keyset pages on indexes, counts without counting rows. */
