@@ -467,30 +467,57 @@ export function twoFactorStepWrites(
   instanceId: string,
 ): Pick<TwoFactorStore, 'consumeStep' | 'confirmEnrolment' | 'consumeBackupCode'> {
   /**
-   * With a session swap, the old session is deleted first and the factor is used only if that
-   * delete found it: two concurrent requests on one half-logged-in session cannot both win, even
-   * with two different valid factors (MFA-09). Without one, a part that does nothing.
+   * Why a code step takes the user's row first (FOR SHARE, before the session and the credential
+   * rows): a re-enrolment and every cold path lock that row first too (FOR NO KEY UPDATE), so the
+   * two run one after the other, in one lock order. Without it, a login by a code of the old app
+   * took the credential row while a re-enrolment's statement ran; the re-enrolment's upsert waited
+   * for it, but its delete of the user's sessions read a snapshot from before the login committed,
+   * and the login's new session outlived the replaced app (SES-07, issue 11). Locking the
+   * credential row first in the re-enrolment instead deadlocked with the login, which holds its
+   * session row when it takes the credential row; locking the user's sessions before that still
+   * leaves a session made after those locks, whose login can hold it and wait for the credential
+   * row. SHARE lets logins of one user run side by side and foreign key checks (KEY SHARE) through.
    */
-  const ended = (qb: QueryCreator<Database>, swap: SessionSwap | undefined) =>
+  const userLocked = (qb: QueryCreator<Database>, userId: string) =>
+    qb.selectFrom('users').select('id').where('instance_id', '=', instanceId).where('id', '=', userId).forShare();
+  /**
+   * With a session swap, the old session is deleted first (behind the user's row) and the factor
+   * is used only if that delete found it: two concurrent requests on one half-logged-in session
+   * cannot both win, even with two different valid factors (MFA-09). Without one, a part that
+   * does nothing.
+   */
+  const ended = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, locked: Cte) =>
     swap
-      ? qb.deleteFrom('sessions').where('id', '=', swap.previousSessionId).where('instance_id', '=', instanceId).returning('id')
+      ? qb
+          .deleteFrom('sessions')
+          .where('id', '=', swap.previousSessionId)
+          .where('instance_id', '=', instanceId)
+          .where(returnedRow(locked))
+          .returning('id')
       : nothing(qb);
+  /** The gate of the factor's use: the swap's delete found the session, or (no swap) the user's row is held. */
+  const factorGate = (qb: QueryCreator<Database & Record<'locked' | 'ended', object>>, swap: SessionSwap | undefined) =>
+    swap ? qb.selectFrom('ended') : qb.selectFrom('locked');
   const started = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, gate: Cte) =>
     swap ? insertRow(qb, 'sessions', sessionRow(instanceId, swap.next), gate) : nothing(qb);
   return {
-    async consumeStep(userId, step, { swap, clearKeys = [], location, audit, mails = [], now }) {
+    async consumeStep(userId, { step, secretSealed }, { swap, clearKeys = [], location, audit, mails = [], now }) {
       // Why one conditional UPDATE: the step is accepted once across sessions and processes
-      // (RFC 6238 §5.2); everything the success grants happens only if this row changed.
+      // (RFC 6238 §5.2); everything the success grants happens only if this row changed. Why on
+      // the secret the code was checked against: an app replaced since the lookup no longer holds
+      // it, so its codes are refused even with a step newer than the new app's (SES-07).
       const rows = await db
-        .with('ended', (qb) => ended(qb, swap))
+        .with('locked', (qb) => userLocked(qb, userId))
+        .with('ended', (qb) => ended(qb, swap, qb.selectFrom('locked')))
         .with('consumed', (qb) =>
           qb
             .updateTable('totp_credentials')
             .set({ last_used_step: step })
             .where('instance_id', '=', instanceId)
             .where('user_id', '=', userId)
+            .where('secret_sealed', '=', secretSealed)
             .where(stepIsNew('last_used_step', step))
-            .$if(swap !== undefined, (q) => q.where(returnedRow(qb.selectFrom('ended'))))
+            .where(returnedRow(factorGate(qb, swap)))
             .returning('user_id'),
         )
         .with('located', (qb) =>
@@ -605,7 +632,8 @@ export function twoFactorStepWrites(
       // Why one statement: the old code stops working, the new one is stored and its mail is
       // queued together; no crash or race can lose the replacement or accept the old code twice.
       const rows = await db
-        .with('ended', (qb) => ended(qb, swap))
+        .with('locked', (qb) => userLocked(qb, userId))
+        .with('ended', (qb) => ended(qb, swap, qb.selectFrom('locked')))
         .with('consumed', (qb) =>
           qb
             .updateTable('backup_codes')
@@ -613,7 +641,7 @@ export function twoFactorStepWrites(
             .where('instance_id', '=', instanceId)
             .where('user_id', '=', userId)
             .where('code_mac', '=', oldMac)
-            .$if(swap !== undefined, (q) => q.where(returnedRow(qb.selectFrom('ended'))))
+            .where(returnedRow(factorGate(qb, swap)))
             .returning('user_id'),
         )
         .with('mailed', (qb) => insertOutbox(qb, [outboxRow(instanceId, next.mail, now)], qb.selectFrom('consumed')))
@@ -669,21 +697,33 @@ export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessio
         .values(operatorSessionRow(next))
         .execute();
     },
-    async consumeStep(operatorId, step, swap, { clearKeys, audit, device, unlessHeld = [] }) {
+    async consumeStep(operatorId, { step, secretSealed }, swap, { clearKeys, audit, device, unlessHeld = [] }) {
       // The previous session is deleted first and the step used only if that delete found it:
-      // two concurrent verifications of one login cannot both win (MFA-09), and a step is used once.
+      // two concurrent verifications of one login cannot both win (MFA-09), and a step is used
+      // once, only on the secret the code was checked against (an app reset meanwhile: none).
+      // Why the operator row first (FOR NO KEY UPDATE, as this statement updates it): the CLI
+      // reset and the enrolment take it first too. Without it, a login holding the row made its
+      // session while a reset's statement waited for the row, and the reset's delete, reading a
+      // snapshot from before the login committed, left that session alive (or the two deadlocked:
+      // the reset holding the row, the login its session).
       const now = swap.next.lastSeenAt;
       const row = await db
+        .with('locked', (qb) => qb.selectFrom('operators').select('id').where('id', '=', operatorId).forNoKeyUpdate())
         .with('ended', (qb) =>
-          qb.deleteFrom('operator_sessions').where('id', '=', swap.previousId).where('operator_id', '=', operatorId).returning('id'),
+          qb
+            .deleteFrom('operator_sessions')
+            .where('id', '=', swap.previousId)
+            .where('operator_id', '=', operatorId)
+            .where(returnedRow(qb.selectFrom('locked')))
+            .returning('id'),
         )
         .with('consumed', (qb) =>
           qb
             .updateTable('operators')
             .set({ totp_last_used_step: step })
             .where('id', '=', operatorId)
+            .where('totp_secret_sealed', '=', secretSealed)
             .where(stepIsNew('totp_last_used_step', step))
-            .where('totp_secret_sealed', 'is not', null)
             .where(returnedRow(qb.selectFrom('ended')))
             .returning('id'),
         )

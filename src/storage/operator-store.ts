@@ -1,10 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { Operator, OperatorStore } from '../domain/support/operator-store.ts';
 import { emailKey } from '../domain/account/user.ts';
-import type { Database } from './schema.ts';
+import type { Database, OperatorsTable } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
 
-const toOperator = (row: { id: string; email: string; name: string; created_at: Date }): Operator => ({
+const toOperator = (row: Pick<Selectable<OperatorsTable>, 'id' | 'email' | 'name' | 'created_at'>): Operator => ({
   id: row.id,
   email: row.email,
   name: row.name,
@@ -42,16 +42,29 @@ export function operatorStore(db: Kysely<Database>): Omit<OperatorStore, 'findFo
       return row ? toOperator(row) : null;
     },
     async resetTotp(email) {
-      const { rows } = await sql<{ id: string; email: string; name: string; created_at: Date }>`
-        with reset as (
-          update operators set totp_secret_sealed = null, totp_last_used_step = null, totp_confirmed_at = null
-          where email_key = ${emailKey(email)}
-          returning id, email, name, created_at
-        ), ended as (
-          delete from operator_sessions where operator_id = (select id from reset)
-        )
-        select * from reset`.execute(db);
-      return rows[0] ? toOperator(rows[0]) : null;
+      // Why a transaction with the operator row locked first: a login step by code takes that row
+      // first too (operatorSessionWrites consumeStep), so a login that got it before the reset has
+      // committed its session when the statement below takes its snapshot, and the reset ends it;
+      // one that comes after finds its session ended and the app gone (SES-07).
+      const reset = async (tx: Kysely<Database>) => {
+        await tx.selectFrom('operators').select('id').where('email_key', '=', emailKey(email)).forNoKeyUpdate().execute();
+        return tx
+          .with('reset', (qb) =>
+            qb
+              .updateTable('operators')
+              .set({ totp_secret_sealed: null, totp_last_used_step: null, totp_confirmed_at: null })
+              .where('email_key', '=', emailKey(email))
+              .returning(['id', 'email', 'name', 'created_at']),
+          )
+          .with('ended', (qb) =>
+            qb.deleteFrom('operator_sessions').where('operator_id', '=', (eb) => eb.selectFrom('reset').select('reset.id')),
+          )
+          .selectFrom('reset')
+          .selectAll()
+          .executeTakeFirst();
+      };
+      const row = await (db.isTransaction ? reset(db) : db.transaction().execute(reset));
+      return row ? toOperator(row) : null;
     },
   };
 }
