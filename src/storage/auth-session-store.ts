@@ -495,9 +495,6 @@ export function twoFactorStepWrites(
           .where(returnedRow(locked))
           .returning('id')
       : nothing(qb);
-  /** The gate of the factor's use: the swap's delete found the session, or (no swap) the user's row is held. */
-  const factorGate = (qb: QueryCreator<Database & Record<'locked' | 'ended', object>>, swap: SessionSwap | undefined) =>
-    swap ? qb.selectFrom('ended') : qb.selectFrom('locked');
   const started = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, gate: Cte) =>
     swap ? insertRow(qb, 'sessions', sessionRow(instanceId, swap.next), gate) : nothing(qb);
   return {
@@ -517,7 +514,8 @@ export function twoFactorStepWrites(
             .where('user_id', '=', userId)
             .where('secret_sealed', '=', secretSealed)
             .where(stepIsNew('last_used_step', step))
-            .where(returnedRow(factorGate(qb, swap)))
+            // Used only if the swap's delete found the session or, with no swap, once the user's row is held.
+            .where(returnedRow(swap ? qb.selectFrom('ended') : qb.selectFrom('locked')))
             .returning('user_id'),
         )
         .with('located', (qb) =>
@@ -641,7 +639,8 @@ export function twoFactorStepWrites(
             .where('instance_id', '=', instanceId)
             .where('user_id', '=', userId)
             .where('code_mac', '=', oldMac)
-            .where(returnedRow(factorGate(qb, swap)))
+            // Used only if the swap's delete found the session or, with no swap, once the user's row is held.
+            .where(returnedRow(swap ? qb.selectFrom('ended') : qb.selectFrom('locked')))
             .returning('user_id'),
         )
         .with('mailed', (qb) => insertOutbox(qb, [outboxRow(instanceId, next.mail, now)], qb.selectFrom('consumed')))
