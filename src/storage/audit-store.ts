@@ -1,30 +1,33 @@
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type QueryCreator, type Selectable } from 'kysely';
 import type { AuditStore } from '../domain/audit/audit-store.ts';
 import type { AuditAction, AuditEvent, NewAuditEvent } from '../domain/audit/audit-event.ts';
 import type { AuditEventsTable, Database } from './schema.ts';
+import { insertRows, type Cte } from './cte.ts';
+
+/** An audit event as its row (schema.ts). */
+function auditRow(e: NewAuditEvent): Insertable<AuditEventsTable> {
+  return {
+    instance_id: e.instanceId,
+    at: e.at,
+    action: e.action,
+    actor_type: e.actor.type,
+    actor_id: e.actor.id,
+    actor_label: e.actor.label,
+    target_id: e.target?.id ?? null,
+    target_label: e.target?.label ?? null,
+    ip: e.ip,
+    user_agent: e.userAgent,
+    details: JSON.stringify(e.details),
+  };
+}
 
 /**
  * `insert into audit_events …` for a CTE of the statement that makes the change, so the event
- * exists exactly when the change does; with `onlyIf` (a CTE name), only when that CTE returned a
- * row. With no events, a statement that does nothing.
+ * exists exactly when the change does; with `gate` (a CTE of that statement), only when the gate
+ * returned a row. With no events, a part that does nothing.
  */
-export function insertAudit(events: readonly NewAuditEvent[] | undefined, onlyIf?: string) {
-  return onlyIf ? insertAuditWhere(events, sql<boolean>`exists (select 1 from ${sql.table(onlyIf)})`) : insertAuditWhere(events, null);
-}
-
-/** As insertAudit, written only when `condition` holds (null: always). */
-export function insertAuditWhere(events: readonly NewAuditEvent[] | undefined, condition: RawBuilder<boolean> | null) {
-  if (!events || events.length === 0) return sql`select 1 where false`;
-  const rows = events.map(
-    (
-      e,
-    ) => sql`(${e.instanceId}::text, ${e.at}::timestamptz, ${e.action}::text, ${e.actor.type}::text, ${e.actor.id}::text, ${e.actor.label}::text,
-               ${e.target?.id ?? null}::text, ${e.target?.label ?? null}::text, ${e.ip}::text, ${e.userAgent}::text, ${JSON.stringify(e.details)}::jsonb)`,
-  );
-  const columns = sql`(instance_id, at, action, actor_type, actor_id, actor_label, target_id, target_label, ip, user_agent, details)`;
-  return condition
-    ? sql`insert into audit_events ${columns} select v.* from (values ${sql.join(rows)}) as v where ${condition}`
-    : sql`insert into audit_events ${columns} values ${sql.join(rows)}`;
+export function insertAudit(qb: QueryCreator<Database>, events: readonly NewAuditEvent[] | undefined, gate: Cte | null) {
+  return insertRows(qb, 'audit_events', (events ?? []).map(auditRow), gate, { at: 'timestamptz', details: 'jsonb' });
 }
 
 type AuditRow = Selectable<AuditEventsTable>;
@@ -50,7 +53,7 @@ function toEvent(row: AuditRow): AuditEvent {
 export function auditStore(db: Kysely<Database>): AuditStore {
   return {
     async record(events) {
-      if (events.length > 0) await insertAudit(events).execute(db);
+      if (events.length > 0) await insertAudit(db, events, null).execute();
     },
     async list(instanceId, query) {
       let select = db.selectFrom('audit_events').selectAll().where('instance_id', '=', instanceId);

@@ -1,21 +1,24 @@
 /**
- * The login kernel's lookups in storage, for users and for support operators: the password step's
- * account lookup and the session lookup of every login step and authenticated request, built with
- * Kysely's typed builder so that row types come from schema.ts. One statement each
- * (docs/performance.md); the session lookup refreshes the idle timer in a data-modifying CTE.
- * The steps' writes (session swap, code use, enrolment) are in session-store.ts,
- * two-factor-store.ts and operator-store.ts.
+ * The login kernel in storage, for users and for support operators: the password step's account
+ * lookup, the session lookup of every login step and authenticated request, and the steps' writes
+ * (session swap, code use, enrolment), built with Kysely's typed builder so that row types come
+ * from schema.ts. One statement each (docs/performance.md); the session lookup refreshes the idle
+ * timer in a data-modifying CTE.
  */
-import { sql, type Kysely } from 'kysely';
-import type { ListedSession, SessionStore } from '../domain/session/session-store.ts';
-import type { OperatorSessionStore, OperatorStore } from '../domain/support/operator-store.ts';
+import { sql, type Insertable, type Kysely, type QueryCreator, type SqlBool } from 'kysely';
+import type { ListedSession, NewSession, SessionStore, TenantSessionStore } from '../domain/session/session-store.ts';
+import type { NewOperatorDevice, NewOperatorSession, OperatorSessionStore, OperatorStore } from '../domain/support/operator-store.ts';
+import type { NewKnownLocation, SessionSwap, TwoFactorStore } from '../domain/totp/two-factor-store.ts';
 import type { CredentialStore } from '../domain/login/credential-store.ts';
 import type { PresentedLocation } from '../domain/known-location/known-location.ts';
-import type { Database, InstanceRow } from './schema.ts';
+import type { Database, InstanceRow, KnownLocationsTable, OperatorDevicesTable, OperatorSessionsTable, SessionsTable } from './schema.ts';
 import { INSTANCE_COLUMNS, toInstance, toSession, toThrottles, toUser, type UserColumns } from './rows.ts';
 import { handleOf } from './session-store.ts';
-import { throttleSubquery } from './throttle-store.ts';
+import { throttleClear, throttleRefund, throttleSubquery } from './throttle-store.ts';
 import type { ThrottleKey } from '../domain/throttle/throttle.ts';
+import { insertRow, nothing, returnedRow, type Cte } from './cte.ts';
+import { insertAudit } from './audit-store.ts';
+import { insertOutbox, outboxRow } from './outbox-store.ts';
 
 const USER_COLUMNS = [
   'email',
@@ -344,4 +347,457 @@ function toListedSessions(json: unknown): ListedSession[] {
     userAgent: o.userAgent,
     secondFactorAt: o.secondFactorAt === null ? null : new Date(o.secondFactorAt),
   }));
+}
+
+/*
+ * The login steps' writes, for users and for support operators: one statement each (the session
+ * swap, a used code with its effects, a confirmed enrolment behind its row lock), built with
+ * Kysely's typed `with()`. Every part that a success grants is gated on a CTE of the same
+ * statement named by a typed reference (`qb.selectFrom('consumed')`, cte.ts), never by a string.
+ * Why the order of the CTEs is part of each statement: PostgreSQL runs a CTE when another part
+ * reads it, and the data-modifying CTEs that nothing reads after the main query, the last one
+ * first; row locks are taken in that order, and foreign key checks at the end.
+ */
+
+/** A new session of the instance as its row (schema.ts). */
+function sessionRow(instanceId: string, next: NewSession): Insertable<SessionsTable> {
+  return {
+    id: next.id,
+    instance_id: instanceId,
+    user_id: next.userId,
+    secret_hash: next.secretHash,
+    stage: next.stage,
+    created_at: next.lastSeenAt,
+    last_seen_at: next.lastSeenAt,
+    expires_at: next.expiresAt,
+    ip: next.ip,
+    user_agent: next.userAgent,
+    second_factor_at: next.secondFactorAt,
+    second_factor_kind: next.secondFactorKind ?? null,
+  };
+}
+
+function operatorSessionRow(next: NewOperatorSession): Insertable<OperatorSessionsTable> {
+  return {
+    id: next.id,
+    operator_id: next.operatorId,
+    secret_hash: next.secretHash,
+    stage: next.stage,
+    created_at: next.lastSeenAt,
+    last_seen_at: next.lastSeenAt,
+    expires_at: next.expiresAt,
+    ip: next.ip,
+    user_agent: next.userAgent,
+    second_factor_at: next.secondFactorAt,
+  };
+}
+
+function knownLocationRow(instanceId: string, userId: string, location: NewKnownLocation, now: Date): Insertable<KnownLocationsTable> {
+  return {
+    id: location.id,
+    instance_id: instanceId,
+    user_id: userId,
+    secret_hash: location.secretHash,
+    network: location.network,
+    device: location.device,
+    created_at: now,
+    last_used_at: now,
+    expires_at: location.expiresAt,
+  };
+}
+
+function operatorDeviceRow(operatorId: string, device: NewOperatorDevice, now: Date): Insertable<OperatorDevicesTable> {
+  return { id: device.id, operator_id: operatorId, secret_hash: device.secretHash, created_at: now, expires_at: device.expiresAt };
+}
+
+/**
+ * The one replay predicate in SQL (domain/auth/session-rules.ts isReplayedStep): a TOTP step is
+ * accepted only when newer than the last one used, for users and operators alike (RFC 6238 §5.2).
+ * A null column (no app) accepts nothing.
+ */
+function stepIsNew(lastUsedColumn: 'last_used_step' | 'totp_last_used_step', step: number) {
+  return sql<SqlBool>`${sql.ref(lastUsedColumn)} < ${step}`;
+}
+
+/** Users' session swap outside the code steps (TenantSessionStore.rotate): the password step, a postponed setup. */
+export function tenantSessionRotate(db: Kysely<Database>, instanceId: string): Pick<TenantSessionStore, 'rotate'> {
+  return {
+    async rotate(previous, next, effects = {}) {
+      // One statement: the old session ends in the same moment the new one starts; a success
+      // clears its throttle counters and refreshes the known location it used. With
+      // `requirePrevious`, nothing happens unless the old session still existed: a session ended
+      // meanwhile (a reset, a password change) cannot be traded for a new one.
+      const clearKeys = effects.clearKeys ?? [];
+      const gated = effects.requirePrevious === true;
+      const rows = await db
+        .with('ended', (qb) =>
+          qb
+            .deleteFrom('sessions')
+            .where('id', '=', previous?.id ?? '')
+            .where('secret_hash', '=', previous?.secretHash ?? '')
+            .where('instance_id', '=', instanceId)
+            .returning('id'),
+        )
+        .with('refunded', (qb) => throttleRefund(qb, clearKeys, gated ? qb.selectFrom('ended') : null))
+        .with('cleared', (qb) => throttleClear(qb, clearKeys, gated ? qb.selectFrom('ended') : null, qb.selectFrom('refunded')))
+        .with('touched', (qb) =>
+          qb
+            .updateTable('known_locations')
+            .set({ last_used_at: next.lastSeenAt })
+            .where('id', '=', effects.touchLocationId ?? '')
+            .where('instance_id', '=', instanceId)
+            .where('user_id', '=', next.userId),
+        )
+        .with('audited', (qb) => insertAudit(qb, effects.audit, gated ? qb.selectFrom('ended') : null))
+        // The main query reads it, so it runs first, as the main query's insert did.
+        .with('started', (qb) =>
+          insertRow(qb, 'sessions', sessionRow(instanceId, next), gated ? qb.selectFrom('ended') : null).returning('id'),
+        )
+        .selectFrom('started')
+        .select('started.id')
+        .execute();
+      return rows.length === 1;
+    },
+  };
+}
+
+/** Users' login-step writes of one instance: a TOTP step, a backup code, an enrolment (TwoFactorStore). */
+export function twoFactorStepWrites(
+  db: Kysely<Database>,
+  instanceId: string,
+): Pick<TwoFactorStore, 'consumeStep' | 'confirmEnrolment' | 'consumeBackupCode'> {
+  /**
+   * Why a code step takes the user's row first (FOR SHARE, before the session and the credential
+   * rows): a re-enrolment and every cold path lock that row first too (FOR NO KEY UPDATE), so the
+   * two run one after the other, in one lock order. Without it, a login by a code of the old app
+   * took the credential row while a re-enrolment's statement ran; the re-enrolment's upsert waited
+   * for it, but its delete of the user's sessions read a snapshot from before the login committed,
+   * and the login's new session outlived the replaced app (SES-07, issue 11). Locking the
+   * credential row first in the re-enrolment instead deadlocked with the login, which holds its
+   * session row when it takes the credential row; locking the user's sessions before that still
+   * leaves a session made after those locks, whose login can hold it and wait for the credential
+   * row. SHARE lets logins of one user run side by side and foreign key checks (KEY SHARE) through.
+   */
+  const userLocked = (qb: QueryCreator<Database>, userId: string) =>
+    qb.selectFrom('users').select('id').where('instance_id', '=', instanceId).where('id', '=', userId).forShare();
+  /**
+   * With a session swap, the old session is deleted first (behind the user's row) and the factor
+   * is used only if that delete found it: two concurrent requests on one half-logged-in session
+   * cannot both win, even with two different valid factors (MFA-09). Without one, a part that
+   * does nothing.
+   */
+  const ended = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, locked: Cte) =>
+    swap
+      ? qb
+          .deleteFrom('sessions')
+          .where('id', '=', swap.previousSessionId)
+          .where('instance_id', '=', instanceId)
+          .where(returnedRow(locked))
+          .returning('id')
+      : nothing(qb);
+  const started = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, gate: Cte) =>
+    swap ? insertRow(qb, 'sessions', sessionRow(instanceId, swap.next), gate) : nothing(qb);
+  return {
+    async consumeStep(userId, { step, secretSealed }, { swap, clearKeys = [], location, audit, mails = [], now }) {
+      // Why one conditional UPDATE: the step is accepted once across sessions and processes
+      // (RFC 6238 §5.2); everything the success grants happens only if this row changed. Why on
+      // the secret the code was checked against: an app replaced since the lookup no longer holds
+      // it, so its codes are refused even with a step newer than the new app's (SES-07).
+      const rows = await db
+        .with('locked', (qb) => userLocked(qb, userId))
+        .with('ended', (qb) => ended(qb, swap, qb.selectFrom('locked')))
+        .with('consumed', (qb) =>
+          qb
+            .updateTable('totp_credentials')
+            .set({ last_used_step: step })
+            .where('instance_id', '=', instanceId)
+            .where('user_id', '=', userId)
+            .where('secret_sealed', '=', secretSealed)
+            .where(stepIsNew('last_used_step', step))
+            // Used only if the swap's delete found the session or, with no swap, once the user's row is held.
+            .where(returnedRow(swap ? qb.selectFrom('ended') : qb.selectFrom('locked')))
+            .returning('user_id'),
+        )
+        .with('located', (qb) =>
+          location
+            ? insertRow(qb, 'known_locations', knownLocationRow(instanceId, userId, location, now), qb.selectFrom('consumed'))
+            : nothing(qb),
+        )
+        .with('audited', (qb) => insertAudit(qb, audit, qb.selectFrom('consumed')))
+        .with('refunded', (qb) => throttleRefund(qb, clearKeys, qb.selectFrom('consumed')))
+        .with('cleared', (qb) => throttleClear(qb, clearKeys, qb.selectFrom('consumed'), qb.selectFrom('refunded')))
+        .with('started', (qb) => started(qb, swap, qb.selectFrom('consumed')))
+        .with('mailed', (qb) =>
+          insertOutbox(
+            qb,
+            mails.map((mail) => outboxRow(instanceId, mail, now)),
+            qb.selectFrom('consumed'),
+          ),
+        )
+        .selectFrom('consumed')
+        .select('consumed.user_id')
+        .execute();
+      return rows.length === 1;
+    },
+
+    async confirmEnrolment(userId, secretSealed, step, swap, location, backup, audit, now) {
+      // Why a transaction with the user row locked first (STYLE.md: cold paths lock explicitly):
+      // in one statement, two enrolments confirmed at once each saw its own session alive and
+      // each ended only the sessions its snapshot held, so both won and both sessions survived
+      // (issue 10 item 20). Behind the lock, the statement below starts with a snapshot taken
+      // after the other enrolment committed: the session it ended is gone, `alive` is empty.
+      return withUserLocked(db, instanceId, userId, async (tx) => {
+        // Enrolling is a credential event: every other session and known location of the user ends
+        // (SES-07, RD-06); the session that proved the code gets a new id (SES-03).
+        // Only while the session that started the setup still exists: a reset that ended it
+        // meanwhile wins, and the app is not bound. Every part is gated on `alive`, never on the
+        // insert's RETURNING: reading it made PostgreSQL run the parts in another order, and the
+        // users row (touched here and by the totp_credentials trigger) lost an update, so the
+        // Users-list counters drifted (users-list.test.ts "keeps the counts right when a user sets up at login…").
+        const rows = await tx
+          .with('alive', (qb) =>
+            qb
+              .selectFrom('sessions')
+              .select('id')
+              .where('id', '=', swap.previousSessionId)
+              .where('instance_id', '=', instanceId)
+              .where('user_id', '=', userId),
+          )
+          .with('enrolled', (qb) =>
+            insertRow(
+              qb,
+              'totp_credentials',
+              { instance_id: instanceId, user_id: userId, secret_sealed: secretSealed, confirmed_at: now, last_used_step: step },
+              qb.selectFrom('alive'),
+            ).onConflict((oc) =>
+              oc.columns(['instance_id', 'user_id']).doUpdateSet((eb) => ({
+                secret_sealed: eb.ref('excluded.secret_sealed'),
+                confirmed_at: eb.ref('excluded.confirmed_at'),
+                last_used_step: eb.ref('excluded.last_used_step'),
+              })),
+            ),
+          )
+          .with('enabled', (qb) =>
+            qb
+              .updateTable('users')
+              .set({ two_factor_enabled: true })
+              .where('instance_id', '=', instanceId)
+              .where('id', '=', userId)
+              .where(returnedRow(qb.selectFrom('alive'))),
+          )
+          .with('ended', (qb) =>
+            qb
+              .deleteFrom('sessions')
+              .where('instance_id', '=', instanceId)
+              .where('user_id', '=', userId)
+              .where(returnedRow(qb.selectFrom('alive'))),
+          )
+          .with('forgotten', (qb) =>
+            qb
+              .deleteFrom('known_locations')
+              .where('instance_id', '=', instanceId)
+              .where('user_id', '=', userId)
+              .where(returnedRow(qb.selectFrom('alive'))),
+          )
+          .with('located', (qb) =>
+            location
+              ? insertRow(qb, 'known_locations', knownLocationRow(instanceId, userId, location, now), qb.selectFrom('alive'))
+              : nothing(qb),
+          )
+          .with('coded', (qb) =>
+            insertRow(
+              qb,
+              'backup_codes',
+              { instance_id: instanceId, user_id: userId, code_mac: backup.mac, created_at: now },
+              qb.selectFrom('alive'),
+            ).onConflict((oc) =>
+              oc
+                .columns(['instance_id', 'user_id'])
+                .doUpdateSet((eb) => ({ code_mac: eb.ref('excluded.code_mac'), created_at: eb.ref('excluded.created_at') })),
+            ),
+          )
+          .with('mailed', (qb) => insertOutbox(qb, [outboxRow(instanceId, backup.mail, now)], qb.selectFrom('alive')))
+          .with('audited', (qb) => insertAudit(qb, audit, qb.selectFrom('alive')))
+          .with('started', (qb) => insertRow(qb, 'sessions', sessionRow(instanceId, swap.next), qb.selectFrom('alive')).returning('id'))
+          .selectFrom('started')
+          .select('started.id')
+          .execute();
+        return rows.length === 1;
+      });
+    },
+
+    async consumeBackupCode(userId, oldMac, next, { swap, clearKeys = [], audit, now }) {
+      // Why one statement: the old code stops working, the new one is stored and its mail is
+      // queued together; no crash or race can lose the replacement or accept the old code twice.
+      const rows = await db
+        .with('locked', (qb) => userLocked(qb, userId))
+        .with('ended', (qb) => ended(qb, swap, qb.selectFrom('locked')))
+        .with('consumed', (qb) =>
+          qb
+            .updateTable('backup_codes')
+            .set({ code_mac: next.mac, created_at: now })
+            .where('instance_id', '=', instanceId)
+            .where('user_id', '=', userId)
+            .where('code_mac', '=', oldMac)
+            // Used only if the swap's delete found the session or, with no swap, once the user's row is held.
+            .where(returnedRow(swap ? qb.selectFrom('ended') : qb.selectFrom('locked')))
+            .returning('user_id'),
+        )
+        .with('mailed', (qb) => insertOutbox(qb, [outboxRow(instanceId, next.mail, now)], qb.selectFrom('consumed')))
+        .with('audited', (qb) => insertAudit(qb, audit, qb.selectFrom('consumed')))
+        .with('refunded', (qb) => throttleRefund(qb, clearKeys, qb.selectFrom('consumed')))
+        .with('cleared', (qb) => throttleClear(qb, clearKeys, qb.selectFrom('consumed'), qb.selectFrom('refunded')))
+        .with('started', (qb) => started(qb, swap, qb.selectFrom('consumed')))
+        .selectFrom('consumed')
+        .select('consumed.user_id')
+        .execute();
+      return rows.length === 1;
+    },
+  };
+}
+
+/**
+ * Runs `work` in a transaction (or the caller's) after `select … for no key update` on the user
+ * row: credential changes of one user happen one after another (SES-07: an enrolment; the cold
+ * paths take the same row's lock through users.lockById). Why not FOR UPDATE: a login step that
+ * holds the user's totp_credentials (or backup_codes) row and inserts a session takes FOR KEY
+ * SHARE on this row for the foreign key; FOR UPDATE would block it while the enrolment waits for
+ * the credential row: a deadlock (PostgreSQL docs, "Row-Level Locks"). NO KEY UPDATE still queues
+ * every other enrolment and lockById.
+ */
+async function withUserLocked<T>(
+  db: Kysely<Database>,
+  instanceId: string,
+  userId: string,
+  work: (tx: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  const locked = async (tx: Kysely<Database>) => {
+    await tx.selectFrom('users').select('id').where('instance_id', '=', instanceId).where('id', '=', userId).forNoKeyUpdate().execute();
+    return work(tx);
+  };
+  return db.isTransaction ? locked(db) : db.transaction().execute(locked);
+}
+
+/** The operator's login-step writes (operatorSessionLookup adds the lookup of the kernel's session port). */
+export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessionStore, 'rotate' | 'consumeStep' | 'confirmEnrolment'> {
+  return {
+    async rotate(previous, next, { clearKeys, audit }) {
+      await db
+        .with('ended', (qb) =>
+          qb
+            .deleteFrom('operator_sessions')
+            .where('id', '=', previous?.id ?? '')
+            .where('secret_hash', '=', previous?.secretHash ?? ''),
+        )
+        .with('refunded', (qb) => throttleRefund(qb, clearKeys, null))
+        .with('cleared', (qb) => throttleClear(qb, clearKeys, null, qb.selectFrom('refunded')))
+        .with('audited', (qb) => insertAudit(qb, audit, null))
+        .insertInto('operator_sessions')
+        .values(operatorSessionRow(next))
+        .execute();
+    },
+    async consumeStep(operatorId, { step, secretSealed }, swap, { clearKeys, audit, device, unlessHeld = [] }) {
+      // The previous session is deleted first and the step used only if that delete found it:
+      // two concurrent verifications of one login cannot both win (MFA-09), and a step is used
+      // once, only on the secret the code was checked against (an app reset meanwhile: none).
+      // Why the operator row first (FOR NO KEY UPDATE, as this statement updates it): the CLI
+      // reset and the enrolment take it first too. Without it, a login holding the row made its
+      // session while a reset's statement waited for the row, and the reset's delete, reading a
+      // snapshot from before the login committed, left that session alive (or the two deadlocked:
+      // the reset holding the row, the login its session).
+      const now = swap.next.lastSeenAt;
+      const row = await db
+        .with('locked', (qb) => qb.selectFrom('operators').select('id').where('id', '=', operatorId).forNoKeyUpdate())
+        .with('ended', (qb) =>
+          qb
+            .deleteFrom('operator_sessions')
+            .where('id', '=', swap.previousId)
+            .where('operator_id', '=', operatorId)
+            .where(returnedRow(qb.selectFrom('locked')))
+            .returning('id'),
+        )
+        .with('consumed', (qb) =>
+          qb
+            .updateTable('operators')
+            .set({ totp_last_used_step: step })
+            .where('id', '=', operatorId)
+            .where('totp_secret_sealed', '=', secretSealed)
+            .where(stepIsNew('totp_last_used_step', step))
+            .where(returnedRow(qb.selectFrom('ended')))
+            .returning('id'),
+        )
+        .with('refunded', (qb) => throttleRefund(qb, clearKeys, qb.selectFrom('consumed')))
+        .with('cleared', (qb) => throttleClear(qb, clearKeys, qb.selectFrom('consumed'), qb.selectFrom('refunded')))
+        .with('audited', (qb) => insertAudit(qb, audit, qb.selectFrom('consumed')))
+        .with('started', (qb) => insertRow(qb, 'operator_sessions', operatorSessionRow(swap.next), qb.selectFrom('consumed')))
+        .with('held', (qb) =>
+          qb
+            .selectFrom('consumed')
+            .select((eb) => eb.lit(1).as('one'))
+            .where((eb) =>
+              eb.not(
+                eb.exists(
+                  eb
+                    .selectFrom('operator_devices')
+                    .select(eb.lit(1).as('one'))
+                    .where('operator_id', '=', operatorId)
+                    .where('expires_at', '>', now)
+                    .where('id', 'in', unlessHeld.length > 0 ? unlessHeld : ['']),
+                ),
+              ),
+            ),
+        )
+        .with('deviced', (qb) =>
+          device
+            ? insertRow(qb, 'operator_devices', operatorDeviceRow(operatorId, device, now), qb.selectFrom('held')).returning('id')
+            : nothing(qb),
+        )
+        .selectNoFrom((eb) => [
+          eb.exists(eb.selectFrom('consumed').select(eb.lit(1).as('one'))).as('used'),
+          eb.exists(eb.selectFrom('deviced').select(eb.lit(1).as('one'))).as('stored'),
+        ])
+        .executeTakeFirstOrThrow();
+      return { used: row.used === true, deviceStored: row.stored === true };
+    },
+    async confirmEnrolment(operatorId, secretSealed, step, swap, audit, device) {
+      // Only while the session that started the setup still exists, as for users
+      // (twoFactorStepWrites confirmEnrolment): a CLI reset that ended it meanwhile wins, and the
+      // app is not bound. Every part is gated on `enrolled`, which is gated on `alive`. The
+      // operator's row is locked first, in a transaction: in one statement alone, `alive` was read
+      // from a snapshot taken before a concurrent reset committed, and the app was bound after it.
+      const now = swap.next.lastSeenAt;
+      const enrol = async (tx: Kysely<Database>) => {
+        await tx.selectFrom('operators').select('id').where('id', '=', operatorId).forNoKeyUpdate().execute();
+        const rows = await tx
+          .with('alive', (qb) =>
+            qb.selectFrom('operator_sessions').select('id').where('id', '=', swap.previousId).where('operator_id', '=', operatorId),
+          )
+          .with('enrolled', (qb) =>
+            qb
+              .updateTable('operators')
+              .set({ totp_secret_sealed: secretSealed, totp_last_used_step: step, totp_confirmed_at: now })
+              .where('id', '=', operatorId)
+              .where('totp_secret_sealed', 'is', null)
+              .where(returnedRow(qb.selectFrom('alive')))
+              .returning('id'),
+          )
+          .with('ended', (qb) =>
+            qb
+              .deleteFrom('operator_sessions')
+              .where('operator_id', '=', operatorId)
+              .where(returnedRow(qb.selectFrom('enrolled'))),
+          )
+          .with('audited', (qb) => insertAudit(qb, audit, qb.selectFrom('enrolled')))
+          .with('started', (qb) => insertRow(qb, 'operator_sessions', operatorSessionRow(swap.next), qb.selectFrom('enrolled')))
+          .with('deviced', (qb) =>
+            device ? insertRow(qb, 'operator_devices', operatorDeviceRow(operatorId, device, now), qb.selectFrom('enrolled')) : nothing(qb),
+          )
+          .selectFrom('enrolled')
+          .select('enrolled.id')
+          .execute();
+        return rows.length === 1;
+      };
+      return db.isTransaction ? enrol(db) : db.transaction().execute(enrol);
+    },
+  };
 }

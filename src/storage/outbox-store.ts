@@ -1,12 +1,13 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Insertable, type Kysely, type QueryCreator } from 'kysely';
 import type { DevMailboxStore, OutboxMail, OutboxStore } from '../domain/mail/outbox-store.ts';
 import type { SealedMail } from '../domain/mail/mail.ts';
-import type { Database } from './schema.ts';
+import type { Database, OutboxTable } from './schema.ts';
+import { insertRows, type Cte } from './cte.ts';
 
 export function outboxStore(db: Kysely<Database>): OutboxStore {
   return {
     async enqueue(instanceId, mail, now) {
-      await insertOutbox(instanceId, mail, now).execute(db);
+      await insertOutbox(db, [outboxRow(instanceId, mail, now)], null).execute();
     },
     async claimDue(now, leaseUntil, limit) {
       // Why SKIP LOCKED: concurrent workers each take different rows instead of waiting or
@@ -59,14 +60,26 @@ export function outboxStore(db: Kysely<Database>): OutboxStore {
   };
 }
 
+/** A sealed mail as its outbox row (schema.ts), due at once. */
+export function outboxRow(instanceId: string | null, mail: SealedMail, now: Date): Insertable<OutboxTable> {
+  return {
+    instance_id: instanceId,
+    recipient: mail.to,
+    subject: mail.subject,
+    text_body: mail.sealedText,
+    html_body: mail.sealedHtml,
+    sealed: true,
+    next_attempt_at: now,
+    created_at: now,
+  };
+}
+
 /**
- * `insert into outbox …` for a sealed mail; with `onlyIf` (a CTE name) only when that CTE returned
- * a row, so a mail is queued in the same statement as the change that causes it.
+ * `insert into outbox …` of mails (outboxRow) for a CTE of the statement that causes them, so a
+ * mail is queued exactly when its change happens; with `gate`, only when the gate returned a row.
  */
-export function insertOutbox(instanceId: string | null, mail: SealedMail, now: Date, onlyIf?: string) {
-  const values = sql`${instanceId}::text, ${mail.to}, ${mail.subject}, ${mail.sealedText}, ${mail.sealedHtml}, true, ${now}::timestamptz, ${now}::timestamptz`;
-  return sql`insert into outbox (instance_id, recipient, subject, text_body, html_body, sealed, next_attempt_at, created_at)
-             ${onlyIf ? sql`select ${values} from ${sql.table(onlyIf)}` : sql`values (${values})`}`;
+export function insertOutbox(qb: QueryCreator<Database>, rows: readonly Insertable<OutboxTable>[], gate: Cte | null) {
+  return insertRows(qb, 'outbox', rows, gate, { sealed: 'boolean', next_attempt_at: 'timestamptz', created_at: 'timestamptz' });
 }
 
 export function devMailboxStore(db: Kysely<Database>): DevMailboxStore {

@@ -6,8 +6,16 @@ import { instanceStore } from './instance-store.ts';
 import { userStore } from './user-store.ts';
 import { tenantSessionStore } from './session-store.ts';
 import { devMailboxStore, outboxStore } from './outbox-store.ts';
-import { operatorSessionWrites, operatorStore } from './operator-store.ts';
-import { credentialStore, operatorCredentialLookup, operatorSessionLookup, userSessionStore } from './auth-session-store.ts';
+import { operatorStore } from './operator-store.ts';
+import {
+  credentialStore,
+  operatorCredentialLookup,
+  operatorSessionLookup,
+  operatorSessionWrites,
+  tenantSessionRotate,
+  twoFactorStepWrites,
+  userSessionStore,
+} from './auth-session-store.ts';
 import { setupTokenStore } from './setup-token-store.ts';
 import { throttleStore } from './throttle-store.ts';
 import { housekeepingStore } from './housekeeping-store.ts';
@@ -40,8 +48,8 @@ export function createStores(db: Kysely<Database>): Stores {
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),
-      sessions: tenantSessionStore(db, instanceId),
-      twoFactor: twoFactorStore(db, instanceId),
+      sessions: { ...tenantSessionStore(db, instanceId), ...tenantSessionRotate(db, instanceId) },
+      twoFactor: { ...twoFactorStore(db, instanceId), ...twoFactorStepWrites(db, instanceId) },
       knownLocations: knownLocationStore(db, instanceId),
       mail: mailLogStore(db, instanceId),
       passwords: passwordStore(db, instanceId),

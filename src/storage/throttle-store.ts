@@ -1,9 +1,10 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely, type QueryCreator, type RawBuilder } from 'kysely';
 import { throttleMap, type ThrottleKeyParts, type ThrottlePolicy, type ThrottleScope } from '../domain/throttle/throttle.ts';
 import type { ThrottleStore } from '../domain/throttle/throttle-store.ts';
 import type { Database } from './schema.ts';
 import { insertAudit } from './audit-store.ts';
-import { insertOutbox } from './outbox-store.ts';
+import { insertOutbox, outboxRow } from './outbox-store.ts';
+import { returnedRow, type Cte } from './cte.ts';
 import { toThrottles } from './rows.ts';
 
 type Part = string | RawBuilder<string>;
@@ -37,28 +38,46 @@ export function throttleSubquery(keys: readonly KeyInSql[]): RawBuilder<unknown>
               from throttles th where ${throttleKeyIn('th', keys)})`;
 }
 
-const onlyWhen = (onlyIf?: string) => (onlyIf ? sql`and exists (select 1 from ${sql.table(onlyIf)})` : sql``);
+/**
+ * The refund CTE of a success (`refunded`, for a `with()` chain): each client address key in
+ * `keys` gets back the attempt this success had reserved, so an address's count stays one of
+ * failures; with `gate`, only when the gate returned a row (the success really happened).
+ * throttleClear is its other half and reads it.
+ */
+export function throttleRefund(qb: QueryCreator<Database>, keys: readonly KeyInSql[], gate: Cte | null) {
+  return qb
+    .updateTable('throttles')
+    .set((eb) => ({ failures: eb.fn<number>('greatest', [eb('failures', '-', eb.lit(1)), eb.lit(0)]) }))
+    .where(
+      throttleKeyIn(
+        'throttles',
+        keys.filter((key) => key.scope === 'address'),
+      ),
+    )
+    .$if(gate !== null, (q) => q.where(returnedRow(gate!)))
+    .returning((eb) => eb.lit(1).as('one'));
+}
 
 /**
- * The CTEs `refunded as (…), cleared as (…)` of a success, for a WITH list: each client address
- * key in `keys` gets back the attempt this success had reserved (so an address's count stays one
- * of failures), and every other key is deleted; with `onlyIf` (a CTE name), only when that CTE
- * returned a row (the success really happened). No keys: no-ops.
- *
- * Why one helper for both, and why the delete reads `refunded`: reserve() takes the address row
- * first, then the account's; PostgreSQL runs sibling CTEs in no guaranteed order, and a success
- * that deleted the account's rows before refunding the address row deadlocked with a parallel
- * attempt's reservation (40P01 in totp-replay-processes.test.ts). Reading the refund's CTE makes
- * it finish first: one lock order for every throttle statement.
+ * The delete CTE of a success (`cleared`): every key in `keys` but the client address's is
+ * deleted, with `gate` as for throttleRefund. Why it must read `refunded`, the refund's CTE:
+ * reserve() takes the address row first, then the account's; PostgreSQL runs sibling CTEs that
+ * nothing reads in no guaranteed order (in practice the last one first), and a success that
+ * deleted the account's rows before refunding the address row deadlocked with a parallel
+ * attempt's reservation (40P01 in totp-replay-processes.test.ts). Reading it makes the refund
+ * finish first: one lock order for every throttle statement. No keys: no-ops.
  */
-export function throttleCleanup(keys: readonly KeyInSql[], onlyIf?: string) {
-  const addresses = keys.filter((key) => key.scope === 'address');
-  const own = keys.filter((key) => key.scope !== 'address');
-  return sql`refunded as (
-      update throttles set failures = greatest(failures - 1, 0) where ${throttleKeyIn('throttles', addresses)} ${onlyWhen(onlyIf)} returning 1
-    ), cleared as (
-      delete from throttles where ${throttleKeyIn('throttles', own)} ${onlyWhen(onlyIf)} and (select count(*) from refunded) >= 0
-    )`;
+export function throttleClear(qb: QueryCreator<Database>, keys: readonly KeyInSql[], gate: Cte | null, refunded: Cte) {
+  return qb
+    .deleteFrom('throttles')
+    .where(
+      throttleKeyIn(
+        'throttles',
+        keys.filter((key) => key.scope !== 'address'),
+      ),
+    )
+    .$if(gate !== null, (q) => q.where(returnedRow(gate!)))
+    .where((eb) => eb(refunded.select(eb.fn.countAll().as('n')), '>=', eb.lit(0)));
 }
 
 /**
@@ -145,7 +164,12 @@ export function throttleStore(db: Kysely<Database>): ThrottleStore {
       return row.failures === null ? 'locked' : Number(row.failures);
     },
     async clear(keys) {
-      if (keys.length > 0) await sql`with ${throttleCleanup(keys)} select 1`.execute(db);
+      if (keys.length === 0) return;
+      await db
+        .with('refunded', (qb) => throttleRefund(qb, keys, null))
+        .with('cleared', (qb) => throttleClear(qb, keys, null, qb.selectFrom('refunded')))
+        .selectNoFrom((eb) => eb.lit(1).as('done'))
+        .execute();
     },
     async find(keys) {
       if (keys.length === 0) return throttleMap([]);
@@ -156,24 +180,45 @@ export function throttleStore(db: Kysely<Database>): ThrottleStore {
       // The failure's audit events and mails are written by the statement that counts it. With no
       // keys (the attempt was already reserved) the statement still runs, also for an unknown
       // account with nothing to write: the same work whether or not the account exists (RL-07).
-      const mailed = mails.map((m, i) => sql`, ${sql.raw(`mailed${i}`)} as (${insertOutbox(m.instanceId, m.mail, now)})`);
+      const written = db
+        .with('audited', (qb) => insertAudit(qb, audit, null))
+        .with('mailed', (qb) =>
+          insertOutbox(
+            qb,
+            mails.map((m) => outboxRow(m.instanceId, m.mail, now)),
+            null,
+          ),
+        );
       if (keys.length === 0) {
-        await sql`with audited as (${insertAudit(audit)}) ${sql.join(mailed, sql``)} select 1 as done`.execute(db);
+        await written.selectNoFrom((eb) => eb.lit(1).as('done')).execute();
         return throttleMap([]);
       }
       // One atomic upsert for all keys: concurrent failures never lose a count (no read-modify-write).
-      const values = keys.map((k) => sql`(${keyValues(k.key, now, k.decaySeconds)})`);
-      const forgotten = forgottenSql(sql.ref('t.last_failure_at'), sql.ref('t.decay_seconds'), sql.ref('excluded.last_failure_at'));
-      const { rows } = await sql<{ scope: ThrottleScope; instance_slug: string | null; subject: string; failures: number }>`
-        with audited as (
-          ${insertAudit(audit)}
-        ) ${sql.join(mailed, sql``)}
-        insert into throttles as t ${KEY_COLUMNS}
-        values ${sql.join(values)}
-        ${ON_KEY} do update set
-          failures = case when ${forgotten} then 1 else t.failures + 1 end,
-          last_failure_at = excluded.last_failure_at
-        returning scope, instance_slug, subject, failures`.execute(db);
+      const forgotten = forgottenSql(
+        sql.ref('throttles.last_failure_at'),
+        sql.ref('throttles.decay_seconds'),
+        sql.ref('excluded.last_failure_at'),
+      );
+      const rows = await written
+        .insertInto('throttles')
+        .values(
+          keys.map((k) => ({
+            scope: k.key.scope,
+            instance_slug: k.key.instanceSlug,
+            subject: k.key.subject,
+            failures: 1,
+            last_failure_at: now,
+            decay_seconds: k.decaySeconds,
+          })),
+        )
+        .onConflict((oc) =>
+          oc.columns(['scope', 'subject', 'instance_slug']).doUpdateSet((eb) => ({
+            failures: sql<number>`case when ${forgotten} then 1 else throttles.failures + 1 end`,
+            last_failure_at: eb.ref('excluded.last_failure_at'),
+          })),
+        )
+        .returning(['scope', 'instance_slug', 'subject', 'failures'])
+        .execute();
       return throttleMap(
         rows.map((row) => [{ scope: row.scope, instanceSlug: row.instance_slug, subject: row.subject }, Number(row.failures)] as const),
       );

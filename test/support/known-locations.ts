@@ -62,5 +62,7 @@ export async function bindAuthenticator(deps: TestDeps, instanceId: string, user
 /** A code accepted from `location` at `now` (the user has an authenticator): the location is known from then on. */
 export async function rememberLocation(deps: TestDeps, instanceId: string, userId: string, location: NewKnownLocation, now: Date) {
   lastStep += 1;
-  expect(await deps.stores.forInstance(instanceId).twoFactor.consumeStep(userId, lastStep, { location, now })).toBe(true);
+  expect(
+    await deps.stores.forInstance(instanceId).twoFactor.consumeStep(userId, { step: lastStep, secretSealed: 'sealed' }, { location, now }),
+  ).toBe(true);
 }

@@ -12,13 +12,24 @@ export interface CodeOwner {
   email: string;
 }
 
+/**
+ * A code that matched: its step, and the sealed secret it was checked against. The store accepts
+ * the step only while that secret is still the principal's app, so a code of an app replaced (or
+ * reset) since the lookup is never accepted (SES-07).
+ */
+export interface MatchedCode {
+  step: number;
+  secretSealed: string;
+}
+
 /** A code's verdict: the step it matched, or why it is refused (a wrong code, or a replay). */
-export type CodeMatch = { step: number } | { step: null; replayed: boolean };
+export type CodeMatch = MatchedCode | { step: null; replayed: boolean };
 
 /**
  * Checks a TOTP code against the principal's confirmed app: the sealed secret opens only with the
  * owner's associated data, the code matches a step of the drift window, and a step already used is
- * a replay (RFC 6238 §5.2). The step must then be consumed by one conditional UPDATE.
+ * a replay (RFC 6238 §5.2). The step must then be consumed by one conditional UPDATE, on the same
+ * sealed secret.
  */
 export function matchCode(
   deps: Pick<Deps, 'secretBox' | 'clock'>,
@@ -30,7 +41,7 @@ export function matchCode(
   const secret = totp ? deps.secretBox.open(totp.secretSealed, secretAssociatedData(profile, owner.instanceId, owner.id)) : null;
   const step = secret ? matchTotpStep(secret, code, deps.clock.now()) : null;
   if (step === null) return { step: null, replayed: false };
-  return isReplayedStep(step, totp!.lastUsedStep) ? { step: null, replayed: true } : { step };
+  return isReplayedStep(step, totp!.lastUsedStep) ? { step: null, replayed: true } : { step, secretSealed: totp!.secretSealed };
 }
 
 export interface TotpSetup {

@@ -213,7 +213,7 @@ async function useCode(
   const device = stepUp ? null : newOperatorDevice(now);
   const used = await deps.stores.operatorSessions.consumeStep(
     active.operator.id,
-    match.step,
+    match,
     { previousId: active.session.id, next: next.row },
     {
       clearKeys: [key, ...(client.ip ? [ipKey(client.ip)] : [])],

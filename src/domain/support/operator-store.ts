@@ -3,6 +3,7 @@ import type { NewAuditEvent } from '../audit/audit-event.ts';
 import type { PresentedLocation } from '../known-location/known-location.ts';
 import type { ActiveAuthSession, AuthSession, AuthSessionStore } from '../auth/auth-session-store.ts';
 import type { NewAuthSession } from '../auth/new-session.ts';
+import type { MatchedCode } from '../auth/match-code.ts';
 
 export interface Operator {
   id: string;
@@ -53,7 +54,10 @@ export interface OperatorStore {
     throttles: ThrottleStates;
     devices: PresentedLocation[];
   }>;
-  /** Removes the operator's app and sessions (the CLI, for an operator who lost their device). */
+  /**
+   * Removes the operator's app and sessions (the CLI, for an operator who lost their device), in a
+   * transaction that locks the operator's row first.
+   */
   resetTotp(email: string): Promise<Operator | null>;
 }
 
@@ -70,12 +74,15 @@ export interface OperatorSessionStore extends AuthSessionStore<ActiveOperatorSes
     effects: { clearKeys: ThrottleKey[]; audit: NewAuditEvent[] },
   ): Promise<void>;
   /**
-   * Records `step` as used if newer than the last one and, only then, swaps the session, clears
-   * the keys and writes the audit; `used` false (nothing changed) for a step already used (replay).
+   * Records `code.step` as used if newer than the last one and the operator's app is still the one
+   * of `code.secretSealed`, and only then swaps the session, clears the keys and writes the audit;
+   * `used` false (nothing changed) for a step already used (replay) or an app reset meanwhile.
+   * Takes the operator's row first, as the CLI reset and the enrolment do: a session it makes
+   * never outlives a reset app.
    */
   consumeStep(
     operatorId: string,
-    step: number,
+    code: MatchedCode,
     swap: { previousId: string; next: NewOperatorSession },
     /**
      * `device`: a device token of this browser stored with the success (a login, not a step-up),

@@ -10,7 +10,7 @@ import { secondFactorFailedMail } from '../mail/templates.ts';
 import type { NewKnownLocation, SessionSwap } from './two-factor-store.ts';
 import type { SealedMail } from '../mail/mail.ts';
 import { USER_PROFILE } from '../auth/profile.ts';
-import { matchCode } from '../auth/match-code.ts';
+import { matchCode, type MatchedCode } from '../auth/match-code.ts';
 import { attemptActor, userEvent, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 
 /** A second factor as the API takes it: a TOTP code or the emailed backup code. */
@@ -24,7 +24,10 @@ export type SecondFactorInput = { code: string } | { backupCode: string };
 export type FactorUse = 'login' | 'step_up' | 'disable' | 'new_backup_code' | 'password_reset' | 'set_up_app';
 
 /** A factor that passed the check; `attempt` is its reserved attempt on the second-factor key. */
-export type CheckedFactor = ({ kind: 'totp'; step: number } | { kind: 'backup_code'; mac: string }) & { attempt: number; use: FactorUse };
+export type CheckedFactor = ({ kind: 'totp'; code: MatchedCode } | { kind: 'backup_code'; mac: string }) & {
+  attempt: number;
+  use: FactorUse;
+};
 
 /** Whose factor is checked: what a session lookup (or an account lookup) provides. */
 export type SecondFactorSubject = Pick<ActiveSession, 'user' | 'instance' | 'totp' | 'backupCodeMac' | 'throttles'>;
@@ -59,7 +62,7 @@ export async function checkSecondFactor(
   );
   if (match.step === null)
     return codeRefused(deps, active, client, { attempt, use, kind: 'totp', ...(match.replayed ? { replayed: true } : {}) });
-  return { kind: 'totp', step: match.step, attempt, use };
+  return { kind: 'totp', code: match, attempt, use };
 }
 
 /**
@@ -82,7 +85,7 @@ export async function consumeSecondFactor(
     audit.push(userEvent(now, 'backup_code.used', active.instance.id, active.user, client, { during: checked.use, replaced: true }));
   const consumed =
     checked.kind === 'totp'
-      ? await twoFactor.consumeStep(active.user.id, checked.step, { ...effects, audit, clearKeys, now })
+      ? await twoFactor.consumeStep(active.user.id, checked.code, { ...effects, audit, clearKeys, now })
       : await twoFactor.consumeBackupCode(
           active.user.id,
           checked.mac,

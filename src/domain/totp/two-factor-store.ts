@@ -3,6 +3,7 @@ import type { NewBackupCode } from '../backup-code/issue-backup-code.ts';
 import type { NewAuditEvent } from '../audit/audit-event.ts';
 import type { SealedMail } from '../mail/mail.ts';
 import type { ThrottleKey } from '../throttle/throttle.ts';
+import type { MatchedCode } from '../auth/match-code.ts';
 
 export interface NewKnownLocation {
   id: string;
@@ -24,13 +25,17 @@ export interface SessionSwap {
  */
 export interface TwoFactorStore {
   /**
-   * Records `step` as the user's last used TOTP step only if it is newer than the last one, and
-   * then swaps the session, clears `clearKeys`, stores `location` and queues `mails`. false (and
-   * nothing changed) when the step was already used.
+   * Records `code.step` as the user's last used TOTP step only if it is newer than the last one
+   * and the user's app is still the one of `code.secretSealed` (the secret the code was checked
+   * against), and then swaps the session, clears `clearKeys`, stores `location` and queues
+   * `mails`. false (and nothing changed) when the step was already used or the app was replaced
+   * or removed meanwhile. Takes the user's row (FOR SHARE) first, before the session and the
+   * credential rows: it runs wholly before or wholly after a re-enrolment or a cold path, which
+   * lock that row first too, so a session it makes never outlives a replaced app (SES-07).
    */
   consumeStep(
     userId: string,
-    step: number,
+    code: MatchedCode,
     effects: {
       swap?: SessionSwap;
       clearKeys?: ThrottleKey[];
@@ -60,7 +65,8 @@ export interface TwoFactorStore {
   /**
    * Uses the backup code whose MAC is `oldMac` and, in the same statement, stores `next` in its
    * place, queues `next.mail`, swaps the session and clears `clearKeys`. false (nothing changed)
-   * when the code is no longer the active one: of concurrent uses exactly one wins (BC-03).
+   * when the code is no longer the active one: of concurrent uses exactly one wins (BC-03). Takes
+   * the user's row first, as consumeStep does.
    */
   consumeBackupCode(
     userId: string,

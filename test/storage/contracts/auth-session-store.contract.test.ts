@@ -19,7 +19,8 @@ type Row = NewAuthSession<'done' | 'verify' | 'setup'>;
 interface Principal {
   store: AuthSessionStore<ActiveAuthSession>;
   start(row: Row): Promise<void>;
-  consumeStep(step: number, previousId: string, next: Row): Promise<boolean>;
+  /** `secretSealed`: the app's sealed secret the code was checked against (the enrolled one unless given). */
+  consumeStep(step: number, previousId: string, next: Row, secretSealed?: string): Promise<boolean>;
   confirmEnrolment(step: number, previousId: string, next: Row): Promise<boolean>;
   /** Ends every session of the principal (a reset, a CLI reset, a password change). */
   endAll(): Promise<void>;
@@ -37,11 +38,15 @@ const userPrincipal: Given = async (deps) => {
   return {
     store: deps.stores.sessions,
     start: async (row) => void (await tenant.sessions.rotate(null, { ...row, userId: admin.id })),
-    consumeStep: async (step, previousId, next) =>
-      tenant.twoFactor.consumeStep(admin.id, step, {
-        swap: { previousSessionId: previousId, next: { ...next, userId: admin.id } },
-        now: new Date(),
-      }),
+    consumeStep: async (step, previousId, next, secretSealed = 'sealed') =>
+      tenant.twoFactor.consumeStep(
+        admin.id,
+        { step, secretSealed },
+        {
+          swap: { previousSessionId: previousId, next: { ...next, userId: admin.id } },
+          now: new Date(),
+        },
+      ),
     confirmEnrolment: async (step, previousId, next) =>
       tenant.twoFactor.confirmEnrolment(
         admin.id,
@@ -67,11 +72,11 @@ const operatorPrincipal: Given = async (deps) => {
   return {
     store: sessions,
     start: (row) => sessions.rotate(null, { ...row, operatorId: operator.id }, { clearKeys: [], audit: [] }),
-    consumeStep: async (step, previousId, next) =>
+    consumeStep: async (step, previousId, next, secretSealed = 'sealed') =>
       (
         await sessions.consumeStep(
           operator.id,
-          step,
+          { step, secretSealed },
           { previousId, next: { ...next, operatorId: operator.id } },
           { clearKeys: [], audit: [] },
         )
@@ -186,6 +191,26 @@ describe.each(engines())('the kernel’s session port on %s', (engine) => {
       const done = at(now);
       expect(await p.consumeStep(101, attempt.row.id, done.row)).toBe(true);
       expect(await find(p, attempt.row.id, attempt.row.secretHash, now)).toBeNull();
+      expect((await find(p, done.row.id, done.row.secretHash, now))?.totp?.lastUsedStep).toBe(101);
+    });
+
+    // SES-07: a code checked against the app the lookup read must not be accepted once that app
+    // was replaced (a re-enrolment) or reset, even with a step newer than the new app's.
+    it('refuses a newer step checked against a secret that is no longer the app, and accepts it on the app', async () => {
+      const p = await given(deps);
+      const now = new Date();
+      const setup = at(now, 'setup');
+      await p.start(setup.row);
+      expect(await p.confirmEnrolment(100, setup.row.id, at(now).row)).toBe(true);
+      const attempt = at(now, 'verify');
+      await p.start(attempt.row);
+      const refused = at(now);
+      expect(await p.consumeStep(101, attempt.row.id, refused.row, 'sealed-replaced')).toBe(false);
+      expect(await find(p, refused.row.id, refused.row.secretHash, now)).toBeNull();
+      const again = at(now, 'verify');
+      await p.start(again.row);
+      const done = at(now);
+      expect(await p.consumeStep(101, again.row.id, done.row)).toBe(true);
       expect((await find(p, done.row.id, done.row.secretHash, now))?.totp?.lastUsedStep).toBe(101);
     });
   });

@@ -57,7 +57,9 @@ describe.each(engines())('CredentialStore on %s', (engine) => {
     let step = 100;
     return async (createdAt: Date, expiresAt: Date) => {
       const loc = location(expiresAt);
-      expect(await tenant.twoFactor.consumeStep(user.id, ++step, { location: loc, now: createdAt })).toBe(true);
+      expect(await tenant.twoFactor.consumeStep(user.id, { step: ++step, secretSealed: 'sealed' }, { location: loc, now: createdAt })).toBe(
+        true,
+      );
       return loc.id;
     };
   }

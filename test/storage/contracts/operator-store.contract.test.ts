@@ -54,7 +54,7 @@ describe.each(engines())('OperatorStore on %s', (engine) => {
         const next = device(expiresAt);
         const result = await sessions.consumeStep(
           operator.id,
-          ++step,
+          { step: ++step, secretSealed: 'sealed' },
           { previousId: verify.id, next: operatorSession(operator.id, now, 'done') },
           { clearKeys: [], audit: [], device: next },
         );

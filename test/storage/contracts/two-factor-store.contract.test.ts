@@ -97,9 +97,11 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
 
   it('consumes a step once, only newer than the last, even when 10 try at once', async () => {
     const { admin, tenant } = await enrolled();
-    expect(await tenant.twoFactor.consumeStep(admin.id, 100, { now: new Date() })).toBe(false);
-    expect(await tenant.twoFactor.consumeStep(admin.id, 99, { now: new Date() })).toBe(false);
-    const results = await Promise.all(Array.from({ length: 10 }, () => tenant.twoFactor.consumeStep(admin.id, 101, { now: new Date() })));
+    expect(await tenant.twoFactor.consumeStep(admin.id, { step: 100, secretSealed: 'sealed' }, { now: new Date() })).toBe(false);
+    expect(await tenant.twoFactor.consumeStep(admin.id, { step: 99, secretSealed: 'sealed' }, { now: new Date() })).toBe(false);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => tenant.twoFactor.consumeStep(admin.id, { step: 101, secretSealed: 'sealed' }, { now: new Date() })),
+    );
     expect(results.filter(Boolean)).toHaveLength(1);
   });
 
@@ -108,11 +110,15 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const refused = session(admin.id);
     const loc = location();
     expect(
-      await tenant.twoFactor.consumeStep(admin.id, 50, {
-        swap: { previousSessionId: sessionId, next: refused.row },
-        location: loc,
-        now: new Date(),
-      }),
+      await tenant.twoFactor.consumeStep(
+        admin.id,
+        { step: 50, secretSealed: 'sealed' },
+        {
+          swap: { previousSessionId: sessionId, next: refused.row },
+          location: loc,
+          now: new Date(),
+        },
+      ),
     ).toBe(false);
     // The session that presented a refused factor is ended all the same; no new one starts.
     expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).toEqual([]);
@@ -121,11 +127,15 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     await tenant.sessions.rotate(null, pending.row);
     const accepted = session(admin.id);
     expect(
-      await tenant.twoFactor.consumeStep(admin.id, 101, {
-        swap: { previousSessionId: pending.token.id, next: accepted.row },
-        location: loc,
-        now: new Date(),
-      }),
+      await tenant.twoFactor.consumeStep(
+        admin.id,
+        { step: 101, secretSealed: 'sealed' },
+        {
+          swap: { previousSessionId: pending.token.id, next: accepted.row },
+          location: loc,
+          now: new Date(),
+        },
+      ),
     ).toBe(true);
     const after = (await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).map((r) => r.id);
     expect(after).toEqual([accepted.token.id]);
@@ -136,8 +146,16 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const { admin, tenant, sessionId } = await enrolled();
     const [a, b] = [session(admin.id), session(admin.id)];
     const results = await Promise.all([
-      tenant.twoFactor.consumeStep(admin.id, 101, { swap: { previousSessionId: sessionId, next: a.row }, now: new Date() }),
-      tenant.twoFactor.consumeStep(admin.id, 102, { swap: { previousSessionId: sessionId, next: b.row }, now: new Date() }),
+      tenant.twoFactor.consumeStep(
+        admin.id,
+        { step: 101, secretSealed: 'sealed' },
+        { swap: { previousSessionId: sessionId, next: a.row }, now: new Date() },
+      ),
+      tenant.twoFactor.consumeStep(
+        admin.id,
+        { step: 102, secretSealed: 'sealed' },
+        { swap: { previousSessionId: sessionId, next: b.row }, now: new Date() },
+      ),
     ]);
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await database.db.selectFrom('sessions').select('id').where('user_id', '=', admin.id).execute()).toHaveLength(1);
@@ -147,7 +165,7 @@ describe.each(engines())('TwoFactorStore, KnownLocationStore and ThrottleStore o
     const { admin } = await enrolled();
     const other = await givenInstance(deps);
     const foreign = deps.stores.forInstance(other.instance.id);
-    expect(await foreign.twoFactor.consumeStep(admin.id, 500, { now: new Date() })).toBe(false);
+    expect(await foreign.twoFactor.consumeStep(admin.id, { step: 500, secretSealed: 'sealed' }, { now: new Date() })).toBe(false);
     expect(await foreign.twoFactor.deleteAuthenticator(admin.id)).toBe(false);
     expect(await foreign.twoFactor.deleteBackupCode(admin.id)).toBe(false);
     expect(await foreign.twoFactor.setEnabled(admin.id, false)).toBe(false);
