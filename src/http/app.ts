@@ -21,6 +21,8 @@ import { requestLogSerializers, LOG_REDACT_PATHS } from './log.ts';
 import { trustProxyOption } from './client-address.ts';
 import { createOidcRegistry, type OidcRegistryOptions } from './oidc/provider-registry.ts';
 import { oidcRoutes } from './oidc/oidc.routes.ts';
+import { interactionRoutes } from './oidc/interaction.routes.ts';
+import { escapeHtml } from '../domain/mail/mail.ts';
 
 const healthSchema = { type: 'object', additionalProperties: false, required: ['ok'], properties: { ok: { type: 'boolean' } } } as const;
 
@@ -73,12 +75,13 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   );
   const registry = createOidcRegistry(deps, { publicUrl: options.publicUrl, log: app.log, ...options.oidc });
   await app.register(oidcRoutes(registry, options.publicUrl));
-  if (options.webDir) await serveWeb(app, options.webDir, options.devMailbox);
+  await app.register(interactionRoutes(deps, registry, jar));
+  if (options.webDir) await serveWeb(app, deps, options.webDir, options.devMailbox);
   return app;
 }
 
 /** The single-page UI: static files, and index.html for any other GET outside /api. */
-async function serveWeb(app: FastifyInstance, webDir: string, devMailbox: boolean): Promise<void> {
+async function serveWeb(app: FastifyInstance, deps: Deps, webDir: string, devMailbox: boolean): Promise<void> {
   const index = path.join(webDir, 'index.html');
   if (!fs.existsSync(index)) throw new Error(`The web UI is not built: ${index} is missing (run npm run build:web).`);
   await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false });
@@ -102,6 +105,20 @@ async function serveWeb(app: FastifyInstance, webDir: string, devMailbox: boolea
   ]) {
     app.get(route, page);
   }
+  // An instance's own login page (SPEC §6): the same app, told the instance's slug and name in
+  // the page (escaped), so it shows no instance field; an unknown slug is a 404 with no name.
+  app.get('/i/:slug/login', async (request, reply) => {
+    const { slug } = request.params as { slug: string };
+    const instance = await deps.stores.instances.findBySlug(slug);
+    if (!instance) return reply.status(404).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+    const meta =
+      `<meta name="keyward-instance" content="${escapeHtml(instance.slug)}">` +
+      `<meta name="keyward-instance-name" content="${escapeHtml(instance.name)}">`;
+    return reply
+      .type('text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .send(html.replace('<head>', `<head>${meta}`));
+  });
   // The mailbox page only where its API exists, and for the same Host headers (CFG-01).
   if (devMailbox) app.get('/dev/mailbox', { preHandler: loopbackHostOnly }, page);
 }

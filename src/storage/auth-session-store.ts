@@ -367,7 +367,8 @@ function sessionRow(instanceId: string, next: NewSession): Insertable<SessionsTa
     user_id: next.userId,
     secret_hash: next.secretHash,
     stage: next.stage,
-    created_at: next.lastSeenAt,
+    // A step-up's session keeps its login's start (`auth_time`, docs/oidc.md); others start now.
+    created_at: next.createdAt ?? next.lastSeenAt,
     last_seen_at: next.lastSeenAt,
     expires_at: next.expiresAt,
     ip: next.ip,

@@ -6,7 +6,7 @@ import { testApp } from '../support/app.ts';
 import { basicAuth, pkcePair, testClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 
-// The authorization and token endpoints before keyward's login interaction exists (a later step):
+// The authorization and token endpoints (the login interaction itself: login-interaction.test.ts):
 // every refusal is the library's, reached through keyward's mount, and the API's guards stay.
 describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
   let server: OidcServer;
@@ -43,8 +43,8 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
     const response = await get(authorizationUrl(instance));
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toMatch(new RegExp(`^/i/${instance.slug}/interaction/[\\w-]+$`));
-    // keyward's login interaction is a later step: until then its address is not served.
-    expect((await get(`${server.origin}${response.headers.get('location')}`)).status).toBe(404);
+    // Without the cookies (another browser), the interaction address continues no sign-in.
+    expect((await get(`${server.origin}${response.headers.get('location')}`)).status).toBe(400);
     const cookies = response.headers.getSetCookie();
     expect(cookies.length).toBeGreaterThan(0);
     for (const cookie of cookies) {

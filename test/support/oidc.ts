@@ -56,3 +56,77 @@ export function pkcePair(): { verifier: string; challenge: string } {
 export function basicAuth(clientId: string, secret: string): string {
   return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 }
+
+interface StoredCookie {
+  value: string;
+  path: string;
+}
+
+/**
+ * A browser for the real server: fetch with a cookie jar that honours each cookie's Path (the
+ * provider's cookies live under /i/{slug}, keyward's at /), redirects followed by hand.
+ */
+export class Browser {
+  private readonly jar = new Map<string, StoredCookie>();
+  constructor(readonly origin: string) {}
+
+  cookieHeader(url: URL): string {
+    return [...this.jar]
+      .filter(([, c]) => url.pathname === c.path || url.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`) || c.path === '/')
+      .map(([name, c]) => `${name}=${c.value}`)
+      .join('; ');
+  }
+
+  has(name: string): boolean {
+    return this.jar.has(name);
+  }
+
+  async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url, this.origin);
+    const headers = new Headers(init.headers);
+    const cookie = this.cookieHeader(target);
+    if (cookie) headers.set('cookie', cookie);
+    if (init.method && init.method !== 'GET') headers.set('origin', this.origin);
+    const response = await fetch(target, { ...init, headers, redirect: 'manual' });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair, ...attributes] = line.split(';').map((part) => part.trim());
+      const at = pair!.indexOf('=');
+      const name = pair!.slice(0, at);
+      const value = pair!.slice(at + 1);
+      const attr = new Map(attributes.map((a) => [a.split('=')[0]!.toLowerCase(), a.split('=').slice(1).join('=')]));
+      const expired =
+        attr.get('max-age') === '0' || (attr.has('expires') && new Date(attr.get('expires')!).getTime() <= Date.now()) || !value;
+      if (expired) this.jar.delete(name);
+      else this.jar.set(name, { value, path: attr.get('path') ?? '/' });
+    }
+    return response;
+  }
+
+  async api(path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+    const response = await this.fetch(`/api/v1${path}`, {
+      method: 'POST',
+      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+  }
+
+  /**
+   * Follows redirects from `url` until the relying party's `redirectUri` (returned, not fetched),
+   * keyward's login page of an instance (returned, not fetched: tests drive the JSON API), or a
+   * page that is no redirect.
+   */
+  async follow(url: string, redirectUri: string): Promise<{ callback?: URL; login?: URL; response?: Response }> {
+    let next = new URL(url, this.origin);
+    for (let hops = 0; hops < 10; hops += 1) {
+      if (next.href.startsWith(redirectUri)) return { callback: next };
+      if (/^\/i\/[^/]+\/login$/.test(next.pathname)) return { login: next };
+      const response = await this.fetch(next);
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location) return { response };
+      await response.body?.cancel();
+      next = new URL(location, next);
+    }
+    throw new Error(`too many redirects from ${url}`);
+  }
+}

@@ -52,6 +52,8 @@ export interface NewSession {
   secondFactorAt: Date | null;
   /** Which factor `secondFactorAt` is about; absent or null with none. */
   secondFactorKind?: SecondFactorKind | null;
+  /** When the login behind it finished (`auth_time`); absent: now (lastSeenAt). A step-up keeps its session's. */
+  createdAt?: Date;
 }
 
 /**

@@ -27,6 +27,9 @@ export async function stepUp(
   const now = deps.clock.now();
   // A full session keeps its absolute end: stepping up re-proves a factor, it is not a new login.
   const next = newSession(deps, active.user.id, 'done', client, now, 'totp', active.session.expiresAt);
+  // ...and its start: the login's time is what `auth_time` and `max_age` speak of (OIDC Core
+  // §2), and a code alone is no new login (docs/oidc.md).
+  next.row.createdAt = active.session.createdAt;
   const audit = [userEvent(now, 'step_up.succeeded', active.instance.id, active.user, client, { factor: checked.kind })];
   await consumeSecondFactor(deps, active, checked, { swap: { previousSessionId: active.session.id, next: next.row }, audit }, client);
   return { token: next.token, expiresAt: next.row.expiresAt };

@@ -37,3 +37,12 @@ export function renderLogoutSuccessPage(ctx: KoaContextWithOIDC): void {
   const client = ctx.oidc.client?.clientName ?? ctx.oidc.client?.clientId;
   ctx.body = page('Signed out', `<h1>Signed out</h1><p>You are signed out${client ? ` of ${escapeHtml(client)}` : ''}.</p>`);
 }
+
+/** keyward's answer for an interaction address whose sign-in is gone (expired, finished, or another browser's). */
+export function interactionGonePage(): string {
+  return page(
+    'Sign-in expired',
+    '<h1>This sign-in has expired</h1><p>It took too long, was already finished, or was started in another browser.</p>' +
+      '<p>Go back to the application and sign in again.</p>',
+  );
+}

@@ -6,7 +6,9 @@ import type { ClientMetadata, Configuration } from 'oidc-provider';
 import { SIGNING_ALGORITHMS, type PrivateJwk } from '../../crypto/signing-key.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import type { Instance } from '../../domain/instance/instance.ts';
-import { findOidcAccount } from '../../domain/oidc/oidc-account.ts';
+import { accountClaims, findOidcAccount, INSTANCE_CLAIM, ROLE_CLAIM } from '../../domain/oidc/oidc-account.ts';
+import { ACR_VALUES } from '../../domain/oidc/oidc-login.ts';
+import { firstPartyGrant, keywardPolicy } from './interaction-policy.ts';
 import { stateAdapterFactory } from './adapter.ts';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
 import { errors } from 'oidc-provider';
@@ -44,6 +46,8 @@ export interface ProviderSettings {
   keys: PrivateJwk[];
   /** Tests only, until keyward stores clients: the instance's clients. */
   clients: ClientMetadata[];
+  /** The name of keyward's session cookie: the login of record (interaction-policy.ts). */
+  sessionCookie: string;
 }
 
 export function providerConfiguration(deps: Deps, settings: ProviderSettings): Configuration {
@@ -52,27 +56,52 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
   // ever receives its own (RFC 6265 §5.1.4 path match: `/i/acme` never matches `/i/acme-corp`);
   // they are also signed with keys of this instance, so a copied cookie does not verify elsewhere.
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: mountPath, secure: settings.https };
+  const findAccount: NonNullable<Configuration['findAccount']> = async (_ctx, sub) => {
+    const account = await findOidcAccount(deps, instance, sub);
+    if (!account) return undefined;
+    return { accountId: account.sub, claims: () => accountClaims(account) };
+  };
   return {
     adapter: stateAdapterFactory(deps.stores.forInstance(instance.id).oidcState, deps.clock),
     clients: settings.clients,
     jwks: { keys: settings.keys },
     cookies: { keys: deps.secretBox.deriveKeys(COOKIE_KEY_PURPOSE, instance.id), long: cookieOptions, short: cookieOptions },
-    findAccount: async (_ctx, sub) => {
-      const account = await findOidcAccount(deps, instance.id, sub);
-      if (!account) return undefined;
-      return { accountId: account.sub, claims: () => ({ sub: account.sub, email: account.email, name: account.name }) };
+    findAccount,
+    // Why every claim in the ID token (not only in userinfo, the library's default): SPEC §6 lists
+    // them as ID token claims, and a relying party should not need a second call to learn the role.
+    conformIdTokenClaims: false,
+    // `null`: a claim of its own (the library's default has acr, auth_time, sid and iss so; amr
+    // joins them, RFC 8176). Why acr, amr and auth_time in `openid` too: a standalone claim is in
+    // the ID token only when the request names it (acr_values, max_age, claims); SPEC §6 puts them
+    // in every ID token, so a relying party always learns how the user logged in.
+    claims: {
+      acr: null,
+      amr: null,
+      auth_time: null,
+      sid: null,
+      iss: null,
+      openid: ['sub', 'acr', 'amr', 'auth_time', ROLE_CLAIM, INSTANCE_CLAIM],
+      email: ['email'],
+      profile: ['name'],
     },
-    claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
     scopes: ['openid', 'offline_access', 'email', 'profile'],
-    // The login interaction is keyward's own (docs/oidc.md): under the issuer, so the path-scoped
-    // interaction cookie reaches it.
-    interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
+    acrValues: [...ACR_VALUES],
+    // No consent screen: every client is the instance's own (interaction-policy.ts firstPartyGrant).
+    loadExistingGrant: firstPartyGrant,
+    // The login interaction is keyward's own (interaction.routes.ts): under the issuer, so the
+    // path-scoped interaction cookie reaches it.
+    interactions: {
+      policy: keywardPolicy(deps, instance, settings.sessionCookie, findAccount),
+      url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}`,
+    },
     features: {
       // Why off: the development views accept any username and password (the library's warning).
       devInteractions: { enabled: false },
       // Why off: clients are registered by an instance's administrators only (issue 12).
       registration: { enabled: false },
       userinfo: { enabled: true },
+      // The `claims` parameter (SPEC §6 flows): an essential acr of mfa asks for a code, as acr_values does.
+      claimsParameter: { enabled: true },
       // The library's default policies, stated: a client revokes only its own tokens; a public
       // client introspects only its own (RFC 7009 §2.1, RFC 7662 §4).
       revocation: {

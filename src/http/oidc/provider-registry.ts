@@ -11,12 +11,15 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import type { Instance } from '../../domain/instance/instance.ts';
 import { loadSigningKeys } from '../../domain/oidc/signing-keys.ts';
 import { providerConfiguration } from './provider-configuration.ts';
+import { cookies } from '../plugins/session.ts';
 
 export interface MountedProvider {
   instance: Instance;
   /** `/i/{slug}`, the issuer's path. */
   mountPath: string;
   issuer: string;
+  /** The library's provider, for keyward's interaction handler (interaction.routes.ts). */
+  provider: Provider;
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
 
@@ -54,7 +57,14 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     const clients = options.staticClients?.(instance) ?? [];
     const provider = new Provider(
       issuer,
-      providerConfiguration(deps, { instance, mountPath, https: options.publicUrl.protocol === 'https:', keys, clients }),
+      providerConfiguration(deps, {
+        instance,
+        mountPath,
+        https: options.publicUrl.protocol === 'https:',
+        keys,
+        clients,
+        sessionCookie: cookies(options.publicUrl).session,
+      }),
     );
     // Why: the route hands the provider the public origin and the client address keyward decided
     // (PUBLIC_URL, TRUST_PROXY) as forwarded headers it sets itself (oidc-routes.ts).
@@ -62,7 +72,7 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     // Into keyward's log, not Koa's console default; the library answers the client itself.
     provider.on('server_error', (_ctx, error: Error) => options.log.error({ err: error, issuer }, 'oidc provider error'));
     const callback = provider.callback();
-    return { instance, mountPath, issuer, handle: async (req, res) => void (await callback(req, res)) };
+    return { instance, mountPath, issuer, provider, handle: async (req, res) => void (await callback(req, res)) };
   };
 
   return {

@@ -1,0 +1,267 @@
+import { describe, expect, it } from 'vitest';
+import * as oidc from 'openid-client';
+import { engines } from '../support/db.ts';
+import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
+import { Browser, testClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { oathtool } from '../support/oathtool.ts';
+import type { Instance } from '../../src/domain/instance/instance.ts';
+import type { User } from '../../src/domain/account/user.ts';
+
+const ACR_PWD = 'urn:keyward:acr:pwd';
+const ACR_MFA = 'urn:keyward:acr:mfa';
+
+// openid-client, a relying party nobody here wrote, against the real server; the login itself
+// goes through keyward's JSON API with the browser's cookies, as the SPA drives it.
+describe.each(engines())('The login interaction and its claims on %s', (engine) => {
+  let server: OidcServer;
+  useOidcServer(engine, (s) => (server = s));
+
+  async function relyingParty(instance: Instance) {
+    const app = testClient(instance);
+    const config = await oidc.discovery(
+      new URL(server.issuer(instance.slug)),
+      app.client_id,
+      undefined,
+      oidc.ClientSecretBasic(app.client_secret),
+      {
+        execute: [oidc.allowInsecureRequests],
+      },
+    );
+    // The ID token's signature is checked against the instance's JWKS (not only its claims).
+    oidc.enableNonRepudiationChecks(config);
+    return { config, redirectUri: app.redirect_uris![0]! };
+  }
+
+  /** An authorization request with PKCE, state and nonce; `finish` redeems the code the callback carries. */
+  async function authorize(instance: Instance, params: Record<string, string> = {}) {
+    const rp = await relyingParty(instance);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const url = oidc.buildAuthorizationUrl(rp.config, {
+      redirect_uri: rp.redirectUri,
+      scope: 'openid email profile',
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      ...params,
+    });
+    return {
+      url: url.href,
+      redirectUri: rp.redirectUri,
+      finish: async (callback: URL) => {
+        const tokens = await oidc
+          .authorizationCodeGrant(rp.config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce })
+          .catch((error: unknown) => {
+            throw new Error(`token endpoint: ${JSON.stringify((error as { cause?: unknown }).cause ?? error)}`);
+          });
+        return { tokens, claims: tokens.claims()!, config: rp.config };
+      },
+    };
+  }
+
+  async function passwordLogin(browser: Browser, instance: Instance, user: User) {
+    return browser.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD });
+  }
+
+  /** A user with an authenticator app (through the API) and a browser that knows the location. */
+  async function userWithApp(instance: Instance) {
+    const user = await givenUser(server.deps, instance);
+    const browser = new Browser(server.origin);
+    expect((await passwordLogin(browser, instance, user)).json).toEqual({ next: 'done' });
+    const now = () => server.deps.clock.now();
+    const setup = await browser.api('/auth/setup', { currentPassword: PASSWORD });
+    const secret = setup.json.secret as string;
+    await browser.fetch('/api/v1/me/two-factor', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: true }),
+    });
+    expect((await browser.api('/auth/setup/confirm', { code: oathtool(secret, now()) })).json).toEqual({ next: 'done' });
+    server.deps.clock.advanceSeconds(30);
+    const code = () => {
+      const value = oathtool(secret, now());
+      server.deps.clock.advanceSeconds(30);
+      return value;
+    };
+    return { user, browser, code };
+  }
+
+  /** Follows the authorization to keyward's login page for this instance; returns the interaction's uid. */
+  async function toLoginPage(browser: Browser, instance: Instance, url: string, redirectUri: string) {
+    const at = await browser.follow(url, redirectUri);
+    expect(at.login?.pathname, JSON.stringify(at.callback ?? at.response?.status)).toBe(`/i/${instance.slug}/login`);
+    const uid = at.login!.searchParams.get('interaction')!;
+    expect(uid).toMatch(/^[\w-]+$/);
+    return { uid, step: at.login!.searchParams.get('step') };
+  }
+
+  const resume = (browser: Browser, instance: Instance, uid: string, redirectUri: string) =>
+    browser.follow(`/i/${instance.slug}/interaction/${uid}`, redirectUri);
+
+  it('signs in with password and code: code + PKCE + state + nonce, an ID token verified against the JWKS that says mfa', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const { user, code } = await userWithApp(instance);
+    const browser = new Browser(server.origin);
+    const request = await authorize(instance);
+    const { uid } = await toLoginPage(browser, instance, request.url, request.redirectUri);
+    expect((await passwordLogin(browser, instance, user)).json).toMatchObject({ next: 'verify' });
+    expect((await browser.api('/auth/verify', { code: code() })).json).toEqual({ next: 'done' });
+    const back = await resume(browser, instance, uid, request.redirectUri);
+    expect(back.callback).toBeDefined();
+    const { tokens, claims, config } = await request.finish(back.callback!);
+    expect(claims).toMatchObject({
+      iss: server.issuer(instance.slug),
+      sub: user.id,
+      email: user.email,
+      name: user.name,
+      acr: ACR_MFA,
+      amr: ['pwd', 'otp', 'mfa'],
+      'https://keyward/claims/role': 'member',
+      'https://keyward/claims/instance': instance.slug,
+    });
+    expect(typeof claims.auth_time).toBe('number');
+    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, user.id);
+    expect(userinfo).toMatchObject({ sub: user.id, email: user.email, name: user.name, 'https://keyward/claims/role': 'member' });
+  });
+
+  it('a known location’s password-only session says pwd; acr_values=mfa makes it present a code first, then says mfa', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const { user, browser, code } = await userWithApp(instance);
+    // This browser confirmed a code at this location (the app's setup): its next login is a password only.
+    await browser.api('/auth/logout');
+    expect((await passwordLogin(browser, instance, user)).json).toEqual({ next: 'done' });
+
+    const plain = await authorize(instance);
+    const direct = await browser.follow(plain.url, plain.redirectUri);
+    const pwd = (await plain.finish(direct.callback!)).claims;
+    expect([pwd.acr, pwd.amr]).toEqual([ACR_PWD, ['pwd']]);
+
+    const strict = await authorize(instance, { acr_values: ACR_MFA });
+    const { uid, step } = await toLoginPage(browser, instance, strict.url, strict.redirectUri);
+    expect(step).toBe('step_up');
+    // Until the code, the interaction sends the browser back to the login page.
+    expect((await resume(browser, instance, uid, strict.redirectUri)).login?.searchParams.get('step')).toBe('step_up');
+    expect((await browser.api('/auth/step-up', { code: code() })).status).toBe(204);
+    const back = await resume(browser, instance, uid, strict.redirectUri);
+    const mfa = (await strict.finish(back.callback!)).claims;
+    expect([mfa.acr, mfa.amr, mfa.sub]).toEqual([ACR_MFA, ['pwd', 'otp', 'mfa'], user.id]);
+    // The step-up proved a factor; the login is still the one of before (auth_time).
+    expect(mfa.auth_time).toBe(pwd.auth_time);
+  });
+
+  it('an instance that enforces 2FA asks a password-only session for a code even without acr_values', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const { user, browser } = await userWithApp(instance);
+    await browser.api('/auth/logout');
+    expect((await passwordLogin(browser, instance, user)).json).toEqual({ next: 'done' });
+    const { twoFactor } = instance.policy;
+    await server.deps.stores.instances.updatePolicy(instance.id, {
+      ...instance.policy,
+      twoFactor: { ...twoFactor, autoEnable: true, enforceSetup: true },
+    });
+    const request = await authorize(instance);
+    expect((await toLoginPage(browser, instance, request.url, request.redirectUri)).step).toBe('step_up');
+  });
+
+  it('acr_values=mfa for a user without an app ends at the redirect URI with unmet_authentication_requirements', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const browser = new Browser(server.origin);
+    await passwordLogin(browser, instance, user);
+    const request = await authorize(instance, { acr_values: ACR_MFA });
+    const back = await browser.follow(request.url, request.redirectUri);
+    expect(back.callback?.searchParams.get('error')).toBe('unmet_authentication_requirements');
+  });
+
+  it('max_age and prompt=login ask for a new password step; an older login does not pass', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const browser = new Browser(server.origin);
+    await passwordLogin(browser, instance, user);
+    server.deps.clock.advanceSeconds(120);
+
+    const young = await authorize(instance, { max_age: '300' });
+    expect((await browser.follow(young.url, young.redirectUri)).callback?.searchParams.get('code')).toBeTruthy();
+
+    for (const params of [{ max_age: '60' }, { prompt: 'login' }] as Array<Record<string, string>>) {
+      const request = await authorize(instance, params);
+      const { uid } = await toLoginPage(browser, instance, request.url, request.redirectUri);
+      // The session that was there does not settle it.
+      expect((await resume(browser, instance, uid, request.redirectUri)).login, JSON.stringify(params)).toBeDefined();
+      server.deps.clock.advanceSeconds(5);
+      const loggedInAt = Math.floor(server.deps.clock.now().getTime() / 1000);
+      expect((await passwordLogin(browser, instance, user)).json).toEqual({ next: 'done' });
+      const back = await resume(browser, instance, uid, request.redirectUri);
+      const { claims } = await request.finish(back.callback!);
+      expect(claims.auth_time, JSON.stringify(params)).toBe(loggedInAt);
+      server.deps.clock.advanceSeconds(120);
+    }
+  });
+
+  it('prompt=none answers without interaction with a session, login_required without one or after keyward’s logout', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const browser = new Browser(server.origin);
+
+    const anonymous = await authorize(instance, { prompt: 'none' });
+    const refused = await browser.follow(anonymous.url, anonymous.redirectUri);
+    expect(refused.callback?.searchParams.get('error')).toBe('login_required');
+
+    await passwordLogin(browser, instance, user);
+    const silent = await authorize(instance, { prompt: 'none' });
+    const answered = await browser.follow(silent.url, silent.redirectUri);
+    expect((await silent.finish(answered.callback!)).claims.sub).toBe(user.id);
+
+    // The provider's session still exists; the keyward session of record does not.
+    expect(browser.has('_session')).toBe(true);
+    await browser.api('/auth/logout');
+    const after = await authorize(instance, { prompt: 'none' });
+    expect((await browser.follow(after.url, after.redirectUri)).callback?.searchParams.get('error')).toBe('login_required');
+
+    // A password-only session and acr mfa: the code would need an interaction.
+    await passwordLogin(browser, instance, user);
+    const strict = await authorize(instance, { prompt: 'none', acr_values: ACR_MFA });
+    expect((await browser.follow(strict.url, strict.redirectUri)).callback?.searchParams.get('error')).toBe('interaction_required');
+  });
+
+  it('follows the keyward session to another user: the provider’s session of the first is not used', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const [first, second] = [await givenUser(server.deps, instance), await givenUser(server.deps, instance)];
+    const browser = new Browser(server.origin);
+    await passwordLogin(browser, instance, first);
+    const one = await authorize(instance);
+    expect((await one.finish((await browser.follow(one.url, one.redirectUri)).callback!)).claims.sub).toBe(first.id);
+    await browser.api('/auth/logout');
+    await passwordLogin(browser, instance, second);
+    for (const params of [{ prompt: 'none' }, {}] as Array<Record<string, string>>) {
+      const two = await authorize(instance, params);
+      const back = await browser.follow(two.url, two.redirectUri);
+      expect((await two.finish(back.callback!)).claims.sub, JSON.stringify(params)).toBe(second.id);
+    }
+    // Logged out, then in as the first again through the login page: the interaction's provider session of the second ends.
+    await browser.api('/auth/logout');
+    const three = await authorize(instance);
+    const { uid } = await toLoginPage(browser, instance, three.url, three.redirectUri);
+    await passwordLogin(browser, instance, first);
+    const back = await resume(browser, instance, uid, three.redirectUri);
+    expect((await three.finish(back.callback!)).claims.sub).toBe(first.id);
+  });
+
+  it('does not use a session of another instance, and answers a foreign interaction address with its expired page', async () => {
+    const [{ instance }, { instance: other }] = await Promise.all([givenInstance(server.deps), givenInstance(server.deps)]);
+    const stranger = await givenUser(server.deps, other);
+    const browser = new Browser(server.origin);
+    expect((await passwordLogin(browser, other, stranger)).json).toEqual({ next: 'done' });
+    const request = await authorize(instance);
+    const { uid } = await toLoginPage(browser, instance, request.url, request.redirectUri);
+    expect((await resume(browser, instance, uid, request.redirectUri)).login).toBeDefined();
+    const silent = await authorize(instance, { prompt: 'none' });
+    expect((await browser.follow(silent.url, silent.redirectUri)).callback?.searchParams.get('error')).toBe('login_required');
+    // Another browser (no interaction cookie), or another uid: no sign-in continues.
+    const elsewhere = await new Browser(server.origin).fetch(`/i/${instance.slug}/interaction/${uid}`);
+    expect(elsewhere.status).toBe(400);
+    expect((await browser.fetch(`/i/${instance.slug}/interaction/not-this-one`)).status).toBe(400);
+  });
+});
