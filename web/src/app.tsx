@@ -15,6 +15,8 @@ import { SettingsPage } from './pages/settings-page.tsx';
 import { SetupPage } from './pages/setup-page.tsx';
 import { TwoFactorSetupPage } from './pages/two-factor-setup-page.tsx';
 import { VerifyPage } from './pages/verify-page.tsx';
+import { StepUpPage } from './pages/step-up-page.tsx';
+import { isInstanceLoginPath, loginPlace, loginUrl } from './login-place.ts';
 import { Link, navigate, useLocation } from './router.ts';
 import { useSession, type SessionState } from './session.tsx';
 import { SupportApp } from './support/support-app.tsx';
@@ -56,10 +58,11 @@ function Protected({ state, render }: { state: SessionState; render: (me: Me) =>
   return <AppShell me={state.me}>{render(state.me)}</AppShell>;
 }
 
-/** /login and its later steps (`?step=verify`, `?step=setup`, `?step=change_password`). */
+/** /login (or an instance's /i/{slug}/login) and its later steps (`?step=verify`, `?step=setup`, `?step=change_password`, `?step=step_up`). */
 function LoginStepPage({ search }: { search: URLSearchParams }) {
   const step = search.get('step');
   if (step === 'verify') return <VerifyPage />;
+  if (step === 'step_up' && loginPlace().interaction) return <StepUpPage />;
   if (step === 'setup') return <TwoFactorSetupPage mode={{ kind: 'login', postponing: postponingFrom(search) }} />;
   if (step === 'change_password') return <ExpiredPasswordPage />;
   return <LoginPage />;
@@ -115,6 +118,25 @@ export function App() {
     ) : (
       <PublicShell>
         <MailboxPage />
+      </PublicShell>
+    );
+  }
+  // An instance's login page; with an interaction the server sent the browser here because the
+  // application's request needs a login or a code, so the form shows whatever session exists.
+  if (isInstanceLoginPath(location.pathname)) {
+    if (state.status === 'loading')
+      return (
+        <PublicShell>
+          <Loading />
+        </PublicShell>
+      );
+    const interaction = loginPlace(location).interaction;
+    const step = location.searchParams.get('step');
+    if (!interaction && signedIn) return <Redirect to="/profile" />;
+    if (!step && state.status === 'setup-required') return <Redirect to={loginUrl({ step: 'setup' })} />;
+    return (
+      <PublicShell>
+        <LoginStepPage search={location.searchParams} />
       </PublicShell>
     );
   }

@@ -10,6 +10,7 @@ import { Alert, TextField } from '../components/field.tsx';
 import { FooterButton, Page } from '../components/page.tsx';
 import { errorText, isLoginGone } from '../errors.ts';
 import { Link, navigate } from '../router.ts';
+import { loginUrl } from '../login-place.ts';
 import { useSession } from '../session.tsx';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 import { goToStep, LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
@@ -148,7 +149,7 @@ export function ExpiredPasswordPage() {
       <ChangePasswordForm
         send={(input) => api.changePassword(input)}
         onChanged={(step) => goToStep(step, refresh, 'Your password was changed.')}
-        onGone={() => navigate('/login', { notice: LOGIN_GONE_NOTICE })}
+        onGone={() => navigate(loginUrl(), { notice: LOGIN_GONE_NOTICE })}
         autoFocus
       >
         <p className="form-intro">

@@ -1,20 +1,22 @@
 /**
- * Where each login step lives. Steps are query strings on /login (`/login?step=verify`) because
- * the server answers index.html for /login itself but not for paths below it, so a reload in
- * the middle of a login still finds its page.
+ * Where each login step lives. Steps are query strings on the login page (`/login?step=verify`,
+ * or on an instance's `/i/{slug}/login?step=verify&interaction=…`) because the server answers
+ * index.html for the login page itself but not for paths below it, so a reload in the middle of
+ * a login still finds its page.
  */
 import { api, type LoginStep } from '../api.ts';
+import { loginUrl, returnToInteraction } from '../login-place.ts';
 import { navigate } from '../router.ts';
 
 export const LOGIN_GONE_NOTICE = 'Your login has expired or was replaced. Log in again.';
 
 export function stepPath(step: Exclude<LoginStep, { next: 'done' }>): string {
-  if (step.next !== 'setup') return `/login?step=${step.next}`;
-  const params = new URLSearchParams({ step: 'setup' });
-  if (step.canPostpone) params.set('postpone', '1');
-  if (step.canPostpone && step.postponesLeft !== undefined) params.set('left', String(step.postponesLeft));
-  if (step.canPostpone && step.enforceFrom) params.set('from', step.enforceFrom);
-  return `/login?${params.toString()}`;
+  if (step.next !== 'setup') return loginUrl({ step: step.next });
+  const params: Record<string, string> = { step: 'setup' };
+  if (step.canPostpone) params.postpone = '1';
+  if (step.canPostpone && step.postponesLeft !== undefined) params.left = String(step.postponesLeft);
+  if (step.canPostpone && step.enforceFrom) params.from = step.enforceFrom;
+  return loginUrl(params);
 }
 
 /** How long setup may still wait, as the setup step said it (kept in the URL so a reload keeps it). */
@@ -35,9 +37,13 @@ export function postponingFrom(search: URLSearchParams): Postponing | null {
   };
 }
 
-/** After a step succeeded: a full session opens My Profile; anything else shows its step. */
+/**
+ * After a step succeeded: a full session opens My Profile, or goes back to the application whose
+ * sign-in brought the user here; anything else shows its step.
+ */
 export async function goToStep(step: LoginStep, refresh: () => Promise<unknown>, notice?: string): Promise<void> {
   if (step.next !== 'done') return navigate(stepPath(step));
+  if (returnToInteraction()) return;
   await refresh();
   navigate('/profile', notice ? { notice } : {});
 }
@@ -45,5 +51,5 @@ export async function goToStep(step: LoginStep, refresh: () => Promise<unknown>,
 /** Abandons a half-finished login: the server forgets it, and the login form comes back. */
 export async function leaveLogin(): Promise<void> {
   await api.logout().catch(() => undefined);
-  navigate('/login');
+  navigate(loginUrl());
 }

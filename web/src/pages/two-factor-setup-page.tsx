@@ -12,6 +12,7 @@ import { Alert, CodeField, readCode } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { errorText, isLoginGone } from '../errors.ts';
 import { Link, navigate } from '../router.ts';
+import { loginUrl } from '../login-place.ts';
 import { useSession } from '../session.tsx';
 import { goToStep, LOGIN_GONE_NOTICE, leaveLogin, type Postponing } from './login-steps.ts';
 import { SecretKey } from './secret-key.tsx';
@@ -27,7 +28,7 @@ export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
 
   /** The server's answer when this login or session can no longer set up an app. */
   const leave = async (failure: unknown) => {
-    if (mode.kind === 'login' && isLoginGone(failure)) navigate('/login', { notice: LOGIN_GONE_NOTICE });
+    if (mode.kind === 'login' && isLoginGone(failure)) navigate(loginUrl(), { notice: LOGIN_GONE_NOTICE });
     else if (failure instanceof ApiError && failure.code === 'unauthenticated') await refresh();
     else return false;
     return true;
@@ -332,7 +333,7 @@ function SetupExits({ mode, refresh }: { mode: Mode; refresh: () => Promise<unkn
     try {
       await goToStep(await api.postponeSetup(), refresh);
     } catch (failure) {
-      if (isLoginGone(failure)) return navigate('/login', { notice: LOGIN_GONE_NOTICE });
+      if (isLoginGone(failure)) return navigate(loginUrl(), { notice: LOGIN_GONE_NOTICE });
       setError(errorText(failure, 'Postponing failed.'));
     }
   };

@@ -8,6 +8,7 @@ import { useCodeEntry, VerifyCodePage } from '../components/code-entry.tsx';
 import { NoDeviceDisclosure, readSecondFactor, SecondFactorField } from '../components/second-factor.tsx';
 import { isLoginGone } from '../errors.ts';
 import { navigate } from '../router.ts';
+import { loginUrl } from '../login-place.ts';
 import { useSession } from '../session.tsx';
 import { goToStep, LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
 
@@ -22,7 +23,7 @@ export function VerifyPage() {
     fallback: 'Verifying the code failed. Try again.',
     handled: (failure) => {
       if (!isLoginGone(failure)) return false;
-      navigate('/login', { notice: LOGIN_GONE_NOTICE });
+      navigate(loginUrl(), { notice: LOGIN_GONE_NOTICE });
       return true;
     },
   });
