@@ -9,6 +9,7 @@ import { useTestDeps, givenInstance, givenUser, PASSWORD, type TestDeps } from '
 import { testApp } from '../support/app.ts';
 import { freePort } from '../support/server-process.ts';
 import { Browser } from '../support/oidc.ts';
+import { engines } from '../support/db.ts';
 import { oathtool } from '../support/oathtool.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 
@@ -17,13 +18,13 @@ const WEB_DIR = path.resolve('web/dist');
 // An application's sign-in in Chromium: the authorization request, keyward's login page of the
 // instance (no instance field), a code from the app, and back at the relying party's redirect URI,
 // a loopback listener of this test. The server is the app over real deps with the built web UI.
-describe('Signing in to an application through keyward in the browser', { timeout: 90_000 }, () => {
+describe.each(engines())('Signing in to an application through keyward in the browser on %s', { timeout: 90_000 }, (engine) => {
   let deps: TestDeps;
   let app: FastifyInstance;
   let chromium: Chromium;
   let origin: string;
   let rp: { server: http.Server; origin: string; hits: URL[] };
-  useTestDeps('pglite', (context) => (deps = context.deps));
+  useTestDeps(engine, (context) => (deps = context.deps));
 
   const clientOf = (instance: Instance) => ({
     client_id: `web-${instance.slug}`,
@@ -111,14 +112,14 @@ describe('Signing in to an application through keyward in the browser', { timeou
       await page.getByRole('heading', { name: `Log in to ${instance.name}` }).waitFor();
       expect(await page.getByLabel('Instance').count()).toBe(0);
       expect(await seriousAccessibilityViolations(page)).toEqual([]);
-      await screenshot(page, `oidc-login-${viewport.width}`);
+      await screenshot(page, `oidc-login-${engine}-${viewport.width}`);
 
       await page.getByLabel('Email').fill(user.email);
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.waitForURL((url) => url.searchParams.get('step') === 'verify' && url.searchParams.has('interaction'));
       await page.getByLabel(/code/i).first().fill(oathtool(secret, deps.clock.now()));
-      await screenshot(page, `oidc-verify-${viewport.width}`);
+      await screenshot(page, `oidc-verify-${engine}-${viewport.width}`);
       await page.getByRole('button', { name: 'Verify' }).click();
 
       await page.waitForURL((url) => url.origin === rp.origin);

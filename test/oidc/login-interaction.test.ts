@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { engines } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
-import { Browser, testClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { Browser, strictClient, testClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import { oathtool } from '../support/oathtool.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
@@ -16,8 +16,8 @@ describe.each(engines())('The login interaction and its claims on %s', (engine) 
   let server: OidcServer;
   useOidcServer(engine, (s) => (server = s));
 
-  async function relyingParty(instance: Instance) {
-    const app = testClient(instance);
+  async function relyingParty(instance: Instance, strict = false) {
+    const app = strict ? strictClient(instance) : testClient(instance);
     const config = await oidc.discovery(
       new URL(server.issuer(instance.slug)),
       app.client_id,
@@ -33,8 +33,8 @@ describe.each(engines())('The login interaction and its claims on %s', (engine) 
   }
 
   /** An authorization request with PKCE, state and nonce; `finish` redeems the code the callback carries. */
-  async function authorize(instance: Instance, params: Record<string, string> = {}) {
-    const rp = await relyingParty(instance);
+  async function authorize(instance: Instance, params: Record<string, string> = {}, strict = false) {
+    const rp = await relyingParty(instance, strict);
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
@@ -149,6 +149,18 @@ describe.each(engines())('The login interaction and its claims on %s', (engine) 
     expect([mfa.acr, mfa.amr, mfa.sub]).toEqual([ACR_MFA, ['pwd', 'otp', 'mfa'], user.id]);
     // The step-up proved a factor; the login is still the one of before (auth_time).
     expect(mfa.auth_time).toBe(pwd.auth_time);
+  });
+
+  it('a client registered with default_acr_values mfa asks a password-only session for a code; acr_values naming pwd overrides it', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const { user, browser } = await userWithApp(instance);
+    await browser.api('/auth/logout');
+    expect((await passwordLogin(browser, instance, user)).json).toEqual({ next: 'done' });
+    const strict = await authorize(instance, {}, true);
+    expect((await toLoginPage(browser, instance, strict.url, strict.redirectUri)).step).toBe('step_up');
+    const lenient = await authorize(instance, { acr_values: `${ACR_PWD} ${ACR_MFA}` }, true);
+    const back = await browser.follow(lenient.url, lenient.redirectUri);
+    expect((await lenient.finish(back.callback!)).claims.acr).toBe(ACR_PWD);
   });
 
   it('an instance that enforces 2FA asks a password-only session for a code even without acr_values', async () => {

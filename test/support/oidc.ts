@@ -31,6 +31,11 @@ export function testClient(instance: Instance): ClientMetadata {
   };
 }
 
+/** A client of `instance` whose registration asks for mfa by default (`default_acr_values`). */
+export function strictClient(instance: Instance): ClientMetadata {
+  return { ...testClient(instance), client_id: `strict-${instance.slug}`, default_acr_values: ['urn:keyward:acr:mfa'] };
+}
+
 export function useOidcServer(engine: EngineName, assign: (server: OidcServer) => void): void {
   let base: { database: DatabaseHandle; deps: TestDeps } | null = null;
   let app: FastifyInstance | null = null;
@@ -38,7 +43,10 @@ export function useOidcServer(engine: EngineName, assign: (server: OidcServer) =
   beforeAll(async () => {
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
-    app = await testApp(base!.deps, { publicUrl: new URL(`${origin}/`), oidc: { staticClients: (instance) => [testClient(instance)] } });
+    app = await testApp(base!.deps, {
+      publicUrl: new URL(`${origin}/`),
+      oidc: { staticClients: (instance) => [testClient(instance), strictClient(instance)] },
+    });
     await app.listen({ port, host: '127.0.0.1' });
     assign({ ...base!, app, origin, issuer: (slug) => `${origin}/i/${slug}` });
   });
