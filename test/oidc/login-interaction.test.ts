@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { engines } from '../support/db.ts';
-import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
+import { deliveredTo, givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
 import { Browser, strictClient, testClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import { oathtool } from '../support/oathtool.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
@@ -124,6 +124,21 @@ describe.each(engines())('The login interaction and its claims on %s', (engine) 
     expect(typeof claims.auth_time).toBe('number');
     const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, user.id);
     expect(userinfo).toMatchObject({ sub: user.id, email: user.email, name: user.name, 'https://keyward/claims/role': 'member' });
+  });
+
+  it('a login with the emailed backup code says mfa without otp (RFC 8176: no one-time-password generator)', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const { user } = await userWithApp(instance);
+    const mail = (await deliveredTo(server.deps, user.email)).map((m) => /^Backup code: ([0-9A-Z-]{19})$/m.exec(m.text)?.[1]).find(Boolean);
+    expect(mail).toBeDefined();
+    const browser = new Browser(server.origin);
+    const request = await authorize(instance);
+    const { uid } = await toLoginPage(browser, instance, request.url, request.redirectUri);
+    expect((await passwordLogin(browser, instance, user)).json).toMatchObject({ next: 'verify' });
+    expect((await browser.api('/auth/verify', { backupCode: mail })).json).toEqual({ next: 'done' });
+    const back = await resume(browser, instance, uid, request.redirectUri);
+    const { claims } = await request.finish(back.callback!);
+    expect([claims.acr, claims.amr]).toEqual([ACR_MFA, ['pwd', 'mfa']]);
   });
 
   it('a known location’s password-only session says pwd; acr_values=mfa makes it present a code first, then says mfa', async () => {
