@@ -4,13 +4,13 @@
  * the same transaction, and a refused input changes nothing.
  */
 import { randomId, randomToken } from '../../crypto/random.ts';
-import { changedFields, userActor, type AuditActor, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
+import { userActor, type AuditActor, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
 import { requireAdmin } from '../instance/require-admin.ts';
 import type { ActiveSession } from '../session/session-store.ts';
 import type { Deps } from '../shared/deps.ts';
 import { DomainError, invalidInput } from '../shared/errors.ts';
 import type { AuditAction } from '../audit/audit-event.ts';
-import type { StoredOidcClient } from './oidc-client-store.ts';
+import type { OidcClientChange, StoredOidcClient } from './oidc-client-store.ts';
 import {
   MAX_CLIENTS,
   parseClientFields,
@@ -79,6 +79,17 @@ function event(
   };
 }
 
+/** The fields that differ, whole (a list of URIs is one field), as `{before, after}`. */
+function changedFields(before: OidcClientChange, after: OidcClientChange) {
+  const keys = (Object.keys(after) as Array<keyof OidcClientChange>).filter(
+    (key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+  );
+  return {
+    before: Object.fromEntries(keys.map((key) => [key, before[key]])),
+    after: Object.fromEntries(keys.map((key) => [key, after[key]])),
+  };
+}
+
 const publicView = ({ sealedSecret: _sealed, ...client }: StoredOidcClient): OidcClient => client;
 const notFound = () => new DomainError('not_found', 'No such application in this instance.');
 
@@ -128,9 +139,7 @@ export async function updateOidcClient(deps: Deps, by: ClientChanger, clientId: 
     const fields = parseClientFields({ ...publicView(before), ...defined }, before.public);
     const after = await clients.update(clientId, fields, deps.clock.now());
     if (!after) throw notFound();
-    const { updatedAt: _b, createdAt: _c, ...was } = publicView(before);
-    const { updatedAt: _a, createdAt: _d, ...now } = after;
-    const changes = changedFields(was, now);
+    const changes = changedFields(before, fields);
     if (Object.keys(changes.after).length > 0) await stores.audit.record([event(deps, by, 'oidc_client.updated', after, changes)]);
     return after;
   });

@@ -124,6 +124,8 @@ export function parseClientFields(input: Record<string, unknown>, isPublic: bool
   if (grantTypes.includes('refresh_token') && !code) throw invalidInput('grantTypes', 'refresh_token needs authorization_code.');
   const machine = grantTypes.includes('client_credentials');
   if (machine && isPublic) throw invalidInput('grantTypes', 'A public client cannot use client_credentials: it has no secret.');
+  // Why not both: a machine client's token carries admin API scopes, a sign-in client's never does.
+  if (machine && grantTypes.length > 1) throw invalidInput('grantTypes', 'client_credentials goes alone: make a separate application.');
   const scopes = parseSubset(input.scopes, MACHINE_SCOPES, 'scopes');
   if (scopes.length > 0 && !machine) throw invalidInput('scopes', 'Scopes are for client_credentials clients only.');
   const redirectUris = parseUris(input.redirectUris, 'redirectUris', code ? 1 : 0);
