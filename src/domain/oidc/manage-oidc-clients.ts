@@ -54,10 +54,18 @@ function newSecret(deps: Deps, instanceId: string, clientId: string): { secret: 
   return { secret, sealed: deps.secretBox.seal(Buffer.from(secret, 'utf8'), sealContext(instanceId, clientId)) };
 }
 
-/** The plaintext secret of a stored confidential client, or null (public, or sealed under an unknown key). */
-export function openClientSecret(deps: Deps, instanceId: string, client: StoredOidcClient): string | null {
-  if (client.sealedSecret === null) return null;
-  return deps.secretBox.open(client.sealedSecret, sealContext(instanceId, client.clientId))?.toString('utf8') ?? null;
+/**
+ * The client the instance's provider authenticates, with its secret opened, read from the store
+ * on each call: a change, rotation or deletion counts from the next request, in every process.
+ * null when the instance has no such client, or its secret does not open (sealed under a key no
+ * longer configured): an unknown client, never one without a secret.
+ */
+export async function findProviderClient(deps: Deps, instanceId: string, clientId: string): Promise<ClientWithSecret | null> {
+  const stored = await deps.stores.forInstance(instanceId).oidcClients.find(clientId);
+  if (!stored) return null;
+  if (stored.sealedSecret === null) return { client: publicView(stored), clientSecret: null };
+  const secret = deps.secretBox.open(stored.sealedSecret, sealContext(instanceId, clientId));
+  return secret ? { client: publicView(stored), clientSecret: secret.toString('utf8') } : null;
 }
 
 function event(

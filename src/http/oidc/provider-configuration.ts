@@ -2,12 +2,15 @@
  * The configuration of one instance's oidc-provider: what keyward decides (keys, cookies, state,
  * accounts, which protocol features are on), the protocol itself being the library's.
  */
-import type { ClientMetadata, Configuration } from 'oidc-provider';
+import type { Configuration } from 'oidc-provider';
 import { SIGNING_ALGORITHMS, type PrivateJwk } from '../../crypto/signing-key.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import type { Instance } from '../../domain/instance/instance.ts';
 import { findOidcAccount } from '../../domain/oidc/oidc-account.ts';
 import { stateAdapterFactory } from './adapter.ts';
+import { findProviderClient } from '../../domain/oidc/manage-oidc-clients.ts';
+import { ACR_VALUES, MACHINE_SCOPES } from '../../domain/oidc/oidc-client.ts';
+import { clientMetadata } from './client-metadata.ts';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
 import { errors } from 'oidc-provider';
 import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
@@ -42,8 +45,6 @@ export interface ProviderSettings {
   mountPath: string;
   https: boolean;
   keys: PrivateJwk[];
-  /** Tests only, until keyward stores clients: the instance's clients. */
-  clients: ClientMetadata[];
 }
 
 export function providerConfiguration(deps: Deps, settings: ProviderSettings): Configuration {
@@ -53,8 +54,12 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
   // they are also signed with keys of this instance, so a copied cookie does not verify elsewhere.
   const cookieOptions = { httpOnly: true, sameSite: 'lax' as const, path: mountPath, secure: settings.https };
   return {
-    adapter: stateAdapterFactory(deps.stores.forInstance(instance.id).oidcState, deps.clock),
-    clients: settings.clients,
+    // Clients come from the instance's oidc_clients only, read on each request (client-metadata.ts).
+    adapter: stateAdapterFactory(deps.stores.forInstance(instance.id).oidcState, deps.clock, async (clientId) => {
+      const found = await findProviderClient(deps, instance.id, clientId);
+      return found ? clientMetadata(found) : undefined;
+    }),
+    clients: [],
     jwks: { keys: settings.keys },
     cookies: { keys: deps.secretBox.deriveKeys(COOKIE_KEY_PURPOSE, instance.id), long: cookieOptions, short: cookieOptions },
     findAccount: async (_ctx, sub) => {
@@ -63,7 +68,9 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
       return { accountId: account.sub, claims: () => ({ sub: account.sub, email: account.email, name: account.name }) };
     },
     claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    scopes: ['openid', 'offline_access', 'email', 'profile', ...MACHINE_SCOPES],
+    // What a client's default_acr_values may name (the library checks them against this list).
+    acrValues: [...ACR_VALUES],
     // The login interaction is keyward's own (docs/oidc.md): under the issuer, so the path-scoped
     // interaction cookie reaches it.
     interactions: { url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}` },
@@ -73,6 +80,8 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
       // Why off: clients are registered by an instance's administrators only (issue 12).
       registration: { enabled: false },
       userinfo: { enabled: true },
+      // Machine clients (SPEC §6); their tokens reach the admin API in a later step.
+      clientCredentials: { enabled: true },
       // The library's default policies, stated: a client revokes only its own tokens; a public
       // client introspects only its own (RFC 7009 §2.1, RFC 7662 §4).
       revocation: {
