@@ -40,7 +40,8 @@ describe('the keyward oidc commands', { timeout: 120_000 }, () => {
       'tps reports forever 1999\n',
     );
     expect(created.code, created.stderr).toBe(0);
-  });
+    // A process of its own with PGlite and migrations: as generous as the tests on a busy machine.
+  }, 120_000);
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   async function rows() {

@@ -47,7 +47,7 @@ describe('Settings → Applications in the browser', { timeout: 120_000 }, () =>
       expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
       await added.getByRole('button', { name: 'Copy secret' }).click();
       await added.getByText('Secret copied.').waitFor();
-      expect(await page.evaluate("navigator.clipboard.readText()")).toBe(secret);
+      expect(await page.evaluate('navigator.clipboard.readText()')).toBe(secret);
       expect(await seriousAccessibilityViolations(page)).toEqual([]);
       await screenshot(page, `applications-secret-${width}`);
       await added.getByRole('button', { name: 'Done' }).click();

@@ -69,7 +69,7 @@ class StateAdapter implements Adapter {
 function clientAdapter(findClient: (clientId: string) => Promise<ClientMetadata | undefined>): Adapter {
   return {
     upsert: async () => {},
-    find: async (id) => (await findClient(id)),
+    find: async (id) => await findClient(id),
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,
     consume: async () => {},
