@@ -140,4 +140,19 @@ describe.each(engines())('stored OpenID Connect clients at the provider on %s', 
     expect(response.status).toBe(303);
     expect(new URL(response.headers.get('location')!).searchParams.get('error')).toBe('invalid_scope');
   });
+
+  it('authenticates a machine client for client_credentials with its own scopes only', async () => {
+    const { instance, client } = await given({ grantTypes: ['client_credentials'], scopes: ['keyward:audit:read'], redirectUris: [] });
+    const token = (scope: string, secret = client.clientSecret!) =>
+      fetch(`${server.issuer(instance.slug)}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client.clientId, secret) },
+        body: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
+      }).then(async (response) => ({ status: response.status, body: (await response.json()) as Record<string, unknown> }));
+    const granted = await token('keyward:audit:read');
+    expect(granted.status).toBe(200);
+    expect(granted.body).toMatchObject({ token_type: 'Bearer', scope: 'keyward:audit:read' });
+    expect((await token('keyward:users:write')).body.error).toBe('invalid_scope');
+    expect((await token('keyward:audit:read', 'wrong')).body.error).toBe('invalid_client');
+  });
 });
