@@ -9,6 +9,7 @@ import { registerInstanceCommands } from './instance.ts';
 import { registerUserCommands } from './user.ts';
 import { registerOperatorCommands } from './operator.ts';
 import { registerTwoFactorCommands } from './two-factor.ts';
+import { registerOidcCommands } from './oidc.ts';
 
 const program = new Command('keyward')
   .description('keyward: account security for multi-tenant SaaS. Uses DATABASE_URL, or the embedded database in KEYWARD_DATA_DIR (./data).')
@@ -18,6 +19,7 @@ registerInstanceCommands(program);
 registerUserCommands(program);
 registerOperatorCommands(program);
 registerTwoFactorCommands(program);
+registerOidcCommands(program);
 
 program
   .command('migrate')

@@ -10,6 +10,10 @@ import { createOperator, resetOperatorTwoFactor } from '../domain/support/create
 import { resetFromCli } from '../domain/recovery/reset-two-factor.ts';
 import type { AuditActor } from '../domain/audit/audit-event.ts';
 import { cliOperator } from './cli-operator.ts';
+import { getInstanceBySlug } from '../domain/account/find-instance.ts';
+import { createOidcClient } from '../domain/oidc/manage-oidc-clients.ts';
+import { rotateSigningKeys } from '../domain/oidc/signing-keys.ts';
+import type { OidcClientInput } from '../domain/oidc/oidc-client.ts';
 
 export type Operation =
   | { op: 'instance.create'; input: CreateInstanceInput }
@@ -17,7 +21,9 @@ export type Operation =
   | { op: 'user.import'; input: { instanceSlug: string; rows: ImportRow[] } }
   | { op: 'operator.create'; input: { email: string; name?: string; password: string } }
   | { op: 'operator.reset-two-factor'; input: { email: string; operator: string } }
-  | { op: 'two-factor.reset'; input: { instance: string; email: string; verification: unknown; operator: string } };
+  | { op: 'two-factor.reset'; input: { instance: string; email: string; verification: unknown; operator: string } }
+  | { op: 'oidc.client.create'; input: { instanceSlug: string; client: OidcClientInput } }
+  | { op: 'oidc.rotate-keys'; input: { instanceSlug: string } };
 
 /** Who ran the command, for the audit log (inside a server too: only the data directory's owner can reach its socket). */
 const cliActor = (): AuditActor => ({ type: 'cli', id: null, label: `CLI: ${cliOperator()}` });
@@ -47,6 +53,16 @@ export async function runOperation(deps: Deps, operation: Operation, onProgress:
     case 'operator.reset-two-factor': {
       const operator = await resetOperatorTwoFactor(deps, operation.input);
       return { id: operator.id, email: operator.email, name: operator.name, twoFactor: 'set up again at the next login' };
+    }
+    case 'oidc.client.create': {
+      const instance = await getInstanceBySlug(deps, operation.input.instanceSlug);
+      const by = { instanceId: instance.id, actor: cliActor(), client: { ip: null, userAgent: null } };
+      const { client, clientSecret } = await createOidcClient(deps, by, operation.input.client);
+      return { ...client, clientSecret };
+    }
+    case 'oidc.rotate-keys': {
+      const instance = await getInstanceBySlug(deps, operation.input.instanceSlug);
+      return { instance: instance.slug, ...(await rotateSigningKeys(deps, instance.id)) };
     }
     case 'two-factor.reset': {
       const user = await resetFromCli(deps, operation.input);

@@ -35,8 +35,8 @@ export interface AppOptions {
   devMailbox: boolean;
   /** The built web UI (web/dist); null serves the API only. */
   webDir: string | null;
-  /** Tests only, until keyward stores clients (docs/oidc.md): the provider registry's options. */
-  oidc?: Pick<OidcRegistryOptions, 'staticClients' | 'maxProviders'>;
+  /** Tests only: the provider registry's bound. */
+  oidc?: Pick<OidcRegistryOptions, 'maxProviders'>;
 }
 
 export async function buildApp(deps: Deps, options: AppOptions): Promise<FastifyInstance> {

@@ -14,6 +14,7 @@ import * as adminRecovery from './migrations/0013-admin-recovery.ts';
 import * as throttleKeyColumns from './migrations/0014-throttle-key-columns.ts';
 import * as userCountsLock from './migrations/0015-user-counts-lock.ts';
 import * as oidcProvider from './migrations/0016-oidc-provider.ts';
+import * as oidcClients from './migrations/0017-oidc-clients.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0014-throttle-key-columns': throttleKeyColumns,
   '0015-user-counts-lock': userCountsLock,
   '0016-oidc-provider': oidcProvider,
+  '0017-oidc-clients': oidcClients,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -248,6 +248,23 @@ export interface OidcSigningKeysTable {
   retired_at: Timestamp | null;
 }
 
+/** An instance's OpenID Connect clients; `sealed_secret` null exactly for public clients. */
+export interface OidcClientsTable {
+  instance_id: string;
+  client_id: string;
+  name: string;
+  public: boolean;
+  sealed_secret: string | null;
+  redirect_uris: ColumnType<unknown, string, string>;
+  post_logout_redirect_uris: ColumnType<unknown, string, string>;
+  backchannel_logout_uri: string | null;
+  default_acr_values: ColumnType<unknown, string, string>;
+  grant_types: ColumnType<unknown, string, string>;
+  scopes: ColumnType<unknown, string, string>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   instances: InstancesTable;
   users: UsersTable;
@@ -270,6 +287,7 @@ export interface Database {
   password_reset_requests: PasswordResetRequestsTable;
   oidc_state: OidcStateTable;
   oidc_signing_keys: OidcSigningKeysTable;
+  oidc_clients: OidcClientsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

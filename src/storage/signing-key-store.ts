@@ -26,6 +26,16 @@ export function signingKeyStore(db: Kysely<Database>, instanceId: string): Signi
         .execute();
       return rows.map(toKey);
     },
+    async retireActive(retiredAt) {
+      const rows = await db
+        .updateTable('oidc_signing_keys')
+        .set({ retired_at: retiredAt })
+        .where('instance_id', '=', instanceId)
+        .where('retired_at', 'is', null)
+        .returning('kid')
+        .execute();
+      return rows.length;
+    },
     async insertActive(key) {
       // The partial unique index (one key per algorithm with retired_at null) decides a race.
       const { rows } = await sql<{ kid: string }>`

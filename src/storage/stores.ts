@@ -29,6 +29,7 @@ import { accountTokenStore, tenantAccountTokenStore } from './account-token-stor
 import { resetRequestStore } from './reset-request-store.ts';
 import { oidcStateStore } from './oidc-state-store.ts';
 import { signingKeyStore } from './signing-key-store.ts';
+import { oidcClientStore } from './oidc-client-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -57,6 +58,7 @@ export function createStores(db: Kysely<Database>): Stores {
       accountTokens: tenantAccountTokenStore(db, instanceId),
       oidcState: oidcStateStore(db, instanceId),
       signingKeys: signingKeyStore(db, instanceId),
+      oidcClients: oidcClientStore(db, instanceId),
     }),
     transaction: (work) => (db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx)))),
   };

@@ -8,7 +8,7 @@ import { launchBrowser, screenshot, seriousAccessibilityViolations, watchCspViol
 import { useTestDeps, givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { testApp } from '../support/app.ts';
 import { freePort } from '../support/server-process.ts';
-import { Browser } from '../support/oidc.ts';
+import { Browser, givenOidcClient } from '../support/oidc.ts';
 import { engines } from '../support/db.ts';
 import { oathtool } from '../support/oathtool.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
@@ -26,11 +26,7 @@ describe.each(engines())('Signing in to an application through keyward in the br
   let rp: { server: http.Server; origin: string; hits: URL[] };
   useTestDeps(engine, (context) => (deps = context.deps));
 
-  const clientOf = (instance: Instance) => ({
-    client_id: `web-${instance.slug}`,
-    client_secret: `secret-of-web-${instance.slug}-0123456789`,
-    redirect_uris: [`${rp.origin}/callback`],
-  });
+  const clientOf = (instance: Instance) => givenOidcClient(deps, instance, { name: 'Web app', redirectUris: [`${rp.origin}/callback`] });
 
   beforeAll(async () => {
     const hits: URL[] = [];
@@ -47,7 +43,6 @@ describe.each(engines())('Signing in to an application through keyward in the br
     app = await testApp(deps, {
       publicUrl: new URL(`${origin}/`),
       webDir: WEB_DIR,
-      oidc: { staticClients: (instance) => [clientOf(instance)] },
     });
     await app.listen({ port, host: '127.0.0.1' });
     chromium = await launchBrowser();
@@ -81,12 +76,12 @@ describe.each(engines())('Signing in to an application through keyward in the br
     it(`signs in at ${viewport.width} px: login page of the instance, a code, back at the redirect URI with a code that says mfa`, async () => {
       const { instance } = await givenInstance(deps);
       const { user, secret } = await memberWithApp(instance);
-      const client = clientOf(instance);
+      const client = await clientOf(instance);
       const config = await oidc.discovery(
         new URL(`${origin}/i/${instance.slug}`),
         client.client_id,
         undefined,
-        oidc.ClientSecretBasic(client.client_secret),
+        oidc.ClientSecretBasic(client.client_secret!),
         {
           execute: [oidc.allowInsecureRequests],
         },

@@ -16,12 +16,14 @@ const VALID_BODIES: Record<string, unknown> = {
   'PATCH /api/v1/admin/users/:id': { role: 'admin' },
   'PUT /api/v1/admin/instance-settings': { knownLocations: { trustDays: 1 } },
   'PUT /api/v1/admin/password-policy': {},
+  'POST /api/v1/admin/oidc/clients': { name: 'App', redirectUris: ['https://app.example.test/cb'] },
+  'PATCH /api/v1/admin/oidc/clients/:clientId': { name: 'App 2' },
   'POST /api/v1/support/verify': { code: '123456' },
   'POST /api/v1/support/step-up': { code: '123456' },
 };
 
 const request = (route: { method: string; url: string }, id: string) => {
-  const url = route.url.replace(':slug', 'some-instance').replace(':id', id);
+  const url = route.url.replace(':slug', 'some-instance').replace(':id', id).replace(':clientId', id);
   const key = `${route.method} ${route.url}`;
   return { method: route.method, url, ...(key in VALID_BODIES ? { payload: VALID_BODIES[key] as object } : {}) };
 };

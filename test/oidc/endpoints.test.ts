@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { engines } from '../support/db.ts';
 import { givenInstance } from '../support/deps.ts';
 import { testApp } from '../support/app.ts';
-import { basicAuth, pkcePair, testClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { basicAuth, givenOidcClient, pkcePair, useOidcServer, type OidcServer, type TestOidcClient } from '../support/oidc.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 
 // The authorization and token endpoints (the login interaction itself: login-interaction.test.ts):
@@ -11,6 +11,14 @@ import type { Instance } from '../../src/domain/instance/instance.ts';
 describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
   let server: OidcServer;
   useOidcServer(engine, (s) => (server = s));
+  // Each test's instance with one confidential client, registered through the use-case.
+  const clients = new Map<string, TestOidcClient>();
+  const testClient = (instance: Instance) => clients.get(instance.id)!;
+  const givenInstanceWithClient = async () => {
+    const given = await givenInstance(server.deps);
+    clients.set(given.instance.id, await givenOidcClient(server.deps, given.instance));
+    return given;
+  };
 
   function authorizationUrl(instance: Instance, params: Record<string, string | null> = {}): string {
     const app = testClient(instance);
@@ -20,7 +28,7 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
       client_id: app.client_id,
       response_type: 'code',
       scope: 'openid email',
-      redirect_uri: app.redirect_uris![0]!,
+      redirect_uri: app.redirect_uris[0]!,
       state: 'state-1',
       nonce: 'nonce-1',
       code_challenge: challenge,
@@ -39,7 +47,7 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
     });
 
   it('sends a valid authorization request to the login interaction under the issuer, with cookies scoped to it', async () => {
-    const { instance } = await givenInstance(server.deps);
+    const { instance } = await givenInstanceWithClient();
     const response = await get(authorizationUrl(instance));
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toMatch(new RegExp(`^/i/${instance.slug}/interaction/[\\w-]+$`));
@@ -55,7 +63,7 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
   });
 
   it('refuses an authorization request without PKCE or with the plain method, back at the redirect URI', async () => {
-    const { instance } = await givenInstance(server.deps);
+    const { instance } = await givenInstanceWithClient();
     const variants: Array<Record<string, string | null>> = [
       { code_challenge: null, code_challenge_method: null },
       { code_challenge_method: 'plain' },
@@ -64,7 +72,7 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
       const response = await get(authorizationUrl(instance, params));
       expect(response.status).toBe(303);
       const location = new URL(response.headers.get('location')!);
-      expect(`${location.origin}${location.pathname}`).toBe(testClient(instance).redirect_uris![0]);
+      expect(`${location.origin}${location.pathname}`).toBe(testClient(instance).redirect_uris[0]);
       expect(location.searchParams.get('error')).toBe('invalid_request');
       expect(location.searchParams.get('state')).toBe('state-1');
       expect(location.searchParams.get('iss')).toBe(server.issuer(instance.slug));
@@ -72,14 +80,14 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
   });
 
   it('never redirects to a URI that is not exactly registered, nor for another instance’s client', async () => {
-    const [{ instance }, { instance: other }] = await Promise.all([givenInstance(server.deps), givenInstance(server.deps)]);
-    const registered = testClient(instance).redirect_uris![0]!;
+    const [{ instance }, { instance: other }] = await Promise.all([givenInstanceWithClient(), givenInstanceWithClient()]);
+    const registered = testClient(instance).redirect_uris[0]!;
     const variants: Array<Record<string, string>> = [
       { redirect_uri: `${registered}/` },
       { redirect_uri: `${registered}?next=/` },
       { redirect_uri: registered.toUpperCase() },
       { redirect_uri: 'https://evil.example.test/callback' },
-      { client_id: testClient(other).client_id, redirect_uri: testClient(other).redirect_uris![0]! },
+      { client_id: testClient(other).client_id, redirect_uri: testClient(other).redirect_uris[0]! },
     ];
     for (const params of variants) {
       const response = await get(authorizationUrl(instance, params));
@@ -94,12 +102,12 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
   });
 
   it('answers the token endpoint without Origin (a server calling): OAuth errors, never the CSRF refusal', async () => {
-    const { instance } = await givenInstance(server.deps);
+    const { instance } = await givenInstanceWithClient();
     const app = testClient(instance);
     const grant = {
       grant_type: 'authorization_code',
       code: 'not-a-code',
-      redirect_uri: app.redirect_uris![0]!,
+      redirect_uri: app.redirect_uris[0]!,
       code_verifier: pkcePair().verifier,
     };
     const bogus = await token(instance.slug, grant, basicAuth(app.client_id, app.client_secret!));
@@ -121,15 +129,15 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
   });
 
   it('does not know one instance’s client at another instance’s token endpoint', async () => {
-    const [{ instance }, { instance: other }] = await Promise.all([givenInstance(server.deps), givenInstance(server.deps)]);
+    const [{ instance }, { instance: other }] = await Promise.all([givenInstanceWithClient(), givenInstanceWithClient()]);
     const app = testClient(instance);
-    const grant = { grant_type: 'authorization_code', code: 'x', redirect_uri: app.redirect_uris![0]!, code_verifier: pkcePair().verifier };
+    const grant = { grant_type: 'authorization_code', code: 'x', redirect_uri: app.redirect_uris[0]!, code_verifier: pkcePair().verifier };
     const response = await token(other.slug, grant, basicAuth(app.client_id, app.client_secret!));
     expect([response.status, ((await response.json()) as { error: string }).error]).toEqual([401, 'invalid_client']);
   });
 
   it('answers a logout without a session with a form posting to its own confirm endpoint, its script allowed by hash only', async () => {
-    const { instance } = await givenInstance(server.deps);
+    const { instance } = await givenInstanceWithClient();
     const response = await get(`${server.issuer(instance.slug)}/session/end`);
     expect(response.status).toBe(200);
     const page = await response.text();
@@ -143,7 +151,7 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
   });
 
   it('prints no library notice on stdout or stderr (pino owns stdout): every default the library warns about is set', async () => {
-    const { instance } = await givenInstance(server.deps);
+    const { instance } = await givenInstanceWithClient();
     const app = testClient(instance);
     const printed = [vi.spyOn(console, 'info'), vi.spyOn(console, 'warn'), vi.spyOn(console, 'log'), vi.spyOn(console, 'error')];
     try {
@@ -168,11 +176,8 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
   it('keeps codes, tokens, hints and client secrets out of the request log', async () => {
     const lines: string[] = [];
     const stream = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
-    const logged = await testApp(server.deps, {
-      logger: { level: 'trace', stream } as never,
-      oidc: { staticClients: (instance) => [testClient(instance)] },
-    });
-    const { instance } = await givenInstance(server.deps);
+    const logged = await testApp(server.deps, { logger: { level: 'trace', stream } as never });
+    const { instance } = await givenInstanceWithClient();
     const app = testClient(instance);
     const secrets = ['code-SECRET-1', 'hint-SECRET-2', 'verifier-SECRET-3', 'token-SECRET-4'];
     await logged.inject({ method: 'GET', url: `/i/${instance.slug}/session/end?id_token_hint=${secrets[1]}&client_id=${app.client_id}` });
@@ -188,7 +193,7 @@ describe.each(engines())('OpenID Connect endpoints on %s', (engine) => {
         grant_type: 'authorization_code',
         code: secrets[0]!,
         code_verifier: secrets[2]!,
-        redirect_uri: app.redirect_uris![0]!,
+        redirect_uri: app.redirect_uris[0]!,
       }).toString(),
     });
     await logged.close();

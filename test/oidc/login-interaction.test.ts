@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { engines } from '../support/db.ts';
 import { deliveredTo, givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
-import { Browser, strictClient, testClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { Browser, givenOidcClient, useOidcServer, type OidcServer, type TestOidcClient } from '../support/oidc.ts';
 import { oathtool } from '../support/oathtool.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
@@ -16,13 +16,22 @@ describe.each(engines())('The login interaction and its claims on %s', (engine) 
   let server: OidcServer;
   useOidcServer(engine, (s) => (server = s));
 
+  /** The instance's registered clients: a plain one, and one whose registration asks for mfa by default. */
+  const clients = new Map<string, Promise<TestOidcClient>>();
+  function clientOf(instance: Instance, strict: boolean) {
+    const key = `${instance.id}:${strict}`;
+    if (!clients.has(key))
+      clients.set(key, givenOidcClient(server.deps, instance, strict ? { name: 'Strict app', defaultAcrValues: [ACR_MFA] } : {}));
+    return clients.get(key)!;
+  }
+
   async function relyingParty(instance: Instance, strict = false) {
-    const app = strict ? strictClient(instance) : testClient(instance);
+    const app = await clientOf(instance, strict);
     const config = await oidc.discovery(
       new URL(server.issuer(instance.slug)),
       app.client_id,
       undefined,
-      oidc.ClientSecretBasic(app.client_secret),
+      oidc.ClientSecretBasic(app.client_secret!),
       {
         execute: [oidc.allowInsecureRequests],
       },

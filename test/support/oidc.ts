@@ -4,7 +4,6 @@
  */
 import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import type { ClientMetadata } from 'oidc-provider';
 import { createHash, randomBytes } from 'node:crypto';
 import { testApp } from './app.ts';
 import { useTestDeps, type TestDeps } from './deps.ts';
@@ -12,6 +11,9 @@ import type { EngineName } from './db.ts';
 import { freePort } from './server-process.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
+import type { Deps } from '../../src/domain/shared/deps.ts';
+import type { OidcClientInput } from '../../src/domain/oidc/oidc-client.ts';
+import { createOidcClient } from '../../src/domain/oidc/manage-oidc-clients.ts';
 
 export interface OidcServer {
   database: DatabaseHandle;
@@ -22,18 +24,30 @@ export interface OidcServer {
   issuer(slug: string): string;
 }
 
-/** A confidential test client of `instance` (tests only: keyward does not store clients yet). */
-export function testClient(instance: Instance): ClientMetadata {
-  return {
-    client_id: `app-${instance.slug}`,
-    client_secret: `secret-of-${instance.slug}-0123456789abcdef`,
-    redirect_uris: [`https://app.example.test/${instance.slug}/callback`],
-  };
+/** A client as a relying party knows it: its id, its secret (null when public) and redirect URIs. */
+export interface TestOidcClient {
+  client_id: string;
+  client_secret: string | null;
+  redirect_uris: string[];
 }
 
-/** A client of `instance` whose registration asks for mfa by default (`default_acr_values`). */
-export function strictClient(instance: Instance): ClientMetadata {
-  return { ...testClient(instance), client_id: `strict-${instance.slug}`, default_acr_values: ['urn:keyward:acr:mfa'] };
+const testChanger = (instance: Instance) => ({
+  instanceId: instance.id,
+  actor: { type: 'cli' as const, id: null, label: 'CLI: test' },
+  client: { ip: null, userAgent: null },
+});
+
+/**
+ * A client of `instance` registered as an administrator would (the use-case behind the admin API
+ * and the CLI): confidential with one redirect URI unless `input` says otherwise.
+ */
+export async function givenOidcClient(deps: Deps, instance: Instance, input: Partial<OidcClientInput> = {}): Promise<TestOidcClient> {
+  const { client, clientSecret } = await createOidcClient(deps, testChanger(instance), {
+    name: 'Test app',
+    redirectUris: [`https://app.example.test/${instance.slug}/callback`],
+    ...input,
+  });
+  return { client_id: client.clientId, client_secret: clientSecret, redirect_uris: client.redirectUris };
 }
 
 export function useOidcServer(engine: EngineName, assign: (server: OidcServer) => void): void {
@@ -43,10 +57,7 @@ export function useOidcServer(engine: EngineName, assign: (server: OidcServer) =
   beforeAll(async () => {
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
-    app = await testApp(base!.deps, {
-      publicUrl: new URL(`${origin}/`),
-      oidc: { staticClients: (instance) => [testClient(instance), strictClient(instance)] },
-    });
+    app = await testApp(base!.deps, { publicUrl: new URL(`${origin}/`) });
     await app.listen({ port, host: '127.0.0.1' });
     assign({ ...base!, app, origin, issuer: (slug) => `${origin}/i/${slug}` });
   });

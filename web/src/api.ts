@@ -83,6 +83,8 @@ export type {
 };
 
 export type Me = Contract.MeResponse;
+export type OidcClient = Contract.OidcClient;
+export type OidcClientWithSecret = Contract.OidcClientWithSecret;
 export type TwoFactor = Contract.TwoFactorState;
 export type PolicyPatch = Contract.PolicyPatchBody;
 export type SetupInput = Contract.FirstRunBody;
@@ -217,6 +219,16 @@ export const api = {
   /** Issue 10 item 3: a one-time recovery code for a user with 2FA enabled and no app, shown once; the user is mailed the link. */
   startPasswordRecovery: (userId: string) =>
     request<Contract.RecoveryCode>('POST', `/admin/users/${encodeURIComponent(userId)}/password-recovery`),
+  /** Settings → Applications: the instance's OpenID Connect clients, never with their secrets. */
+  oidcClients: () => request<Contract.OidcClientList>('GET', '/admin/oidc/clients'),
+  /** The secret is in this answer only. */
+  createOidcClient: (input: Contract.CreateOidcClientBody) => request<OidcClientWithSecret>('POST', '/admin/oidc/clients', input),
+  updateOidcClient: (clientId: string, change: Contract.PatchOidcClientBody) =>
+    request<OidcClient>('PATCH', `/admin/oidc/clients/${encodeURIComponent(clientId)}`, change),
+  deleteOidcClient: (clientId: string) => request<void>('DELETE', `/admin/oidc/clients/${encodeURIComponent(clientId)}`),
+  /** A new secret, in this answer only; the old one stops working. */
+  rotateOidcClientSecret: (clientId: string) =>
+    request<OidcClientWithSecret>('POST', `/admin/oidc/clients/${encodeURIComponent(clientId)}/secret`),
 };
 
 /** The vendor's support console (/support): its own login and session, no instance routes. */

@@ -35,6 +35,10 @@ const ACTION_WORDS: Record<AuditAction, string> = {
   'session.others_ended': 'Other sessions ended',
   'session.ended_by_admin': 'All sessions ended by an administrator',
   'password.recovery_started': 'Password recovery started by an administrator',
+  'oidc_client.created': 'Application added',
+  'oidc_client.updated': 'Application changed',
+  'oidc_client.deleted': 'Application deleted',
+  'oidc_client.secret_rotated': 'Application secret replaced',
   'support.login_succeeded': 'Support logged in',
   'support.login_failed': 'Failed support login',
   'support.locked': 'Support account locked',
@@ -125,6 +129,23 @@ function resetDetails(details: Record<string, unknown>): string | null {
   return line ? line.charAt(0).toUpperCase() + line.slice(1) : null;
 }
 
+const CLIENT_FIELDS: Record<string, string> = {
+  name: 'name',
+  redirectUris: 'redirect URIs',
+  postLogoutRedirectUris: 'post-logout URIs',
+  backchannelLogoutUri: 'back-channel logout URI',
+  defaultAcrValues: 'required sign-in',
+  grantTypes: 'grant types',
+  scopes: 'scopes',
+};
+
+/** "Changed redirect URIs and name": which fields an application change touched. */
+function changedNames(after: unknown): string | null {
+  if (!after || typeof after !== 'object') return null;
+  const names = Object.keys(after).map((key) => CLIENT_FIELDS[key] ?? key);
+  return names.length > 0 ? `Changed ${names.join(', ')}` : null;
+}
+
 /** A short line with what the details add, or null when they add nothing a person needs. */
 export function detailsText(event: AuditEvent): string | null {
   const details = event.details ?? {};
@@ -171,6 +192,10 @@ export function detailsText(event: AuditEvent): string | null {
         : null;
     case 'password.recovery_started':
       return text(details.expiresAt) ? `Code valid until ${eventTime(String(details.expiresAt))}` : null;
+    case 'oidc_client.created':
+      return details.public === true ? 'Public (no secret)' : details.public === false ? 'Confidential (with a secret)' : null;
+    case 'oidc_client.updated':
+      return changedNames(details.after);
     case 'password.reset':
       return details.via === 'admin_recovery' ? 'With the administrator’s recovery code' : null;
     default:

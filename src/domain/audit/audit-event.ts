@@ -31,6 +31,11 @@ export const AUDIT_ACTIONS = [
   'session.others_ended',
   'session.ended_by_admin',
   'password.recovery_started',
+  // Issue 12: an instance's OpenID Connect clients (docs/oidc.md, "Clients").
+  'oidc_client.created',
+  'oidc_client.updated',
+  'oidc_client.deleted',
+  'oidc_client.secret_rotated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -22,4 +22,9 @@ export interface SigningKeyStore {
    * concurrent process won): true when this one was inserted. One statement.
    */
   insertActive(key: StoredSigningKey): Promise<boolean>;
+  /**
+   * Retires every signing key of the instance at `retiredAt` (they stay published for the
+   * overlap): how many were. One statement; use in a transaction with the new keys' inserts.
+   */
+  retireActive(retiredAt: Date): Promise<number>;
 }

@@ -1,4 +1,4 @@
-import { generateSigningJwk, SIGNING_ALGORITHMS, type PrivateJwk } from '../../crypto/signing-key.ts';
+import { generateSigningJwk, SIGNING_ALGORITHMS, type PrivateJwk, type SigningAlgorithm } from '../../crypto/signing-key.ts';
 import { addSeconds } from '../shared/clock.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { StoredSigningKey } from './signing-key-store.ts';
@@ -33,14 +33,41 @@ export async function loadSigningKeys(deps: Deps, instanceId: string): Promise<P
   let keys = await store.findPublished(since());
   const missing = SIGNING_ALGORITHMS.filter((alg) => !keys.some((key) => key.alg === alg && key.retiredAt === null));
   if (missing.length > 0) {
-    for (const alg of missing) {
-      const jwk = await generateSigningJwk(alg);
-      const sealedPrivateJwk = deps.secretBox.seal(Buffer.from(JSON.stringify(jwk)), sealContext(instanceId, jwk.kid));
-      await store.insertActive({ kid: jwk.kid, alg, sealedPrivateJwk, createdAt: deps.clock.now(), retiredAt: null });
-    }
+    for (const alg of missing) await store.insertActive(await newKey(deps, instanceId, alg));
     keys = await store.findPublished(since());
   }
   return orderForSigning(keys).map((key) => openKey(deps, instanceId, key));
+}
+
+async function newKey(deps: Deps, instanceId: string, alg: SigningAlgorithm): Promise<StoredSigningKey> {
+  const jwk = await generateSigningJwk(alg);
+  const sealedPrivateJwk = deps.secretBox.seal(Buffer.from(JSON.stringify(jwk)), sealContext(instanceId, jwk.kid));
+  return { kid: jwk.kid, alg, sealedPrivateJwk, createdAt: deps.clock.now(), retiredAt: null };
+}
+
+/** What a rotation did: the new signing keys and the ones it retired (published for the overlap). */
+export interface KeyRotation {
+  signing: Array<{ kid: string; alg: SigningAlgorithm }>;
+  retired: number;
+}
+
+/**
+ * `keyward oidc rotate-keys`: new ES256 and RS256 keys sign from now on; the old ones are retired
+ * but stay in the JWKS for RETIRED_KEY_PUBLISHED_SECONDS, so what they signed still verifies at
+ * relying parties (RFC 7517 §4.5 kid; OpenID Connect Core §10.1.1 rollover). One transaction: no
+ * moment without a signing key. A running provider takes the new keys at its next refresh
+ * (provider-registry.ts), signing meanwhile with keys it still publishes.
+ */
+export async function rotateSigningKeys(deps: Deps, instanceId: string): Promise<KeyRotation> {
+  const fresh: StoredSigningKey[] = [];
+  for (const alg of SIGNING_ALGORITHMS) fresh.push(await newKey(deps, instanceId, alg));
+  const retired = await deps.stores.transaction(async (stores) => {
+    const store = stores.forInstance(instanceId).signingKeys;
+    const count = await store.retireActive(deps.clock.now());
+    for (const key of fresh) if (!(await store.insertActive(key))) throw new Error('A concurrent rotation won; run it again.');
+    return count;
+  });
+  return { signing: fresh.map(({ kid, alg }) => ({ kid, alg })), retired };
 }
 
 /** Signing keys first, in SIGNING_ALGORITHMS order (oidc-provider signs with the first key of an alg). */

@@ -18,6 +18,7 @@ import type { AccountTokenStore, TenantAccountTokenStore } from '../account/acco
 import type { ResetRequestStore } from '../account/reset-request-store.ts';
 import type { OidcStateStore } from '../oidc/oidc-state-store.ts';
 import type { SigningKeyStore } from '../oidc/signing-key-store.ts';
+import type { OidcClientStore } from '../oidc/oidc-client-store.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -53,4 +54,6 @@ export interface TenantStores {
   /** The instance's OpenID Connect provider state (oidc-provider's adapter). */
   oidcState: OidcStateStore;
   signingKeys: SigningKeyStore;
+  /** The instance's OpenID Connect clients (the admin API's and the provider's). */
+  oidcClients: OidcClientStore;
 }

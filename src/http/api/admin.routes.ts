@@ -17,6 +17,7 @@ import { resetByAdmin } from '../../domain/recovery/reset-two-factor.ts';
 import { endUserSessions } from '../../domain/session/manage-sessions.ts';
 import { startPasswordRecovery } from '../../domain/recovery/password-recovery.ts';
 import { endedSchema } from './sessions.schemas.ts';
+import { oidcClientRoutes } from './oidc-clients.routes.ts';
 import { idParamsSchema, noContentSchema } from './common.schemas.ts';
 import { adoptionSchema, emailedSchema, listedUserSchema, userPageSchema } from './users.schemas.ts';
 import { allAuditEvents, csvHeader, csvLine, listAuditEvents } from '../../domain/audit/read-audit.ts';
@@ -46,6 +47,8 @@ export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
   return async (app) => {
     app.addHook('preHandler', requireFullSession(deps, jar));
     app.addHook('preHandler', async (request) => requireAdminRole(request.auth!));
+    // Settings → Applications: inside this context, so under its guard.
+    await app.register(oidcClientRoutes(deps));
 
     app.get('/admin/instance-settings', { schema: { response: { 200: settingsSchema } } }, async (request) => ({
       knownLocations: request.auth!.instance.knownLocations,

@@ -45,6 +45,13 @@ import type {
 } from './support.schemas.ts';
 import type { setupBodySchema as firstRunBodySchema, setupStatusSchema } from './setup.schemas.ts';
 import type { mailboxSchema } from './dev.schemas.ts';
+import type {
+  createOidcClientBodySchema,
+  oidcClientListSchema,
+  oidcClientSchema,
+  oidcClientWithSecretSchema,
+  patchOidcClientBodySchema,
+} from './oidc-clients.schemas.ts';
 
 export type { AuditAction, ErrorCode, ErrorBody, LoginStep };
 
@@ -97,6 +104,12 @@ export type RecoveryCode = FromSchema<typeof recoveryCodeSchema>;
 export type AuditPage = FromSchema<typeof auditPageSchema>;
 export type AuditEvent = FromSchema<typeof auditEventSchema>;
 export type AuditActorType = AuditEvent['actor']['type'];
+// Settings → Applications (SPEC §6).
+export type OidcClient = FromSchema<typeof oidcClientSchema>;
+export type OidcClientWithSecret = FromSchema<typeof oidcClientWithSecretSchema>;
+export type OidcClientList = FromSchema<typeof oidcClientListSchema>;
+export type CreateOidcClientBody = FromSchema<typeof createOidcClientBodySchema>;
+export type PatchOidcClientBody = FromSchema<typeof patchOidcClientBodySchema>;
 
 // The support console.
 export type SupportLoginBody = FromSchema<typeof supportLoginBodySchema>;

@@ -3,7 +3,7 @@
  * library's in-memory development adapter: state lives in the database, shared by every process
  * and kept across restarts.
  */
-import { errors, type Adapter, type AdapterFactory, type AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterFactory, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
 import type { Clock } from '../../domain/shared/clock.ts';
 import { addSeconds } from '../../domain/shared/clock.ts';
 import type { OidcStateStore, OidcStoredState } from '../../domain/oidc/oidc-state-store.ts';
@@ -62,19 +62,27 @@ class StateAdapter implements Adapter {
 
 /**
  * Clients are not provider state: the library asks the adapter of model `Client` for a client id
- * it has no static entry for. Nothing answers it from this table, so no row can become a client
- * (dynamic registration is off; keyward's own clients table comes with the clients API).
+ * it has no static entry for (keyward has none). Its answers come from the instance's
+ * `oidc_clients` only (`findClient`), never from this table, so no stored state row can become a
+ * client; it writes nothing (dynamic registration is off).
  */
-const noClients: Adapter = {
-  upsert: async () => {},
-  find: async () => undefined,
-  findByUid: async () => undefined,
-  findByUserCode: async () => undefined,
-  consume: async () => {},
-  destroy: async () => {},
-  revokeByGrantId: async () => {},
-};
+function clientAdapter(findClient: (clientId: string) => Promise<ClientMetadata | undefined>): Adapter {
+  return {
+    upsert: async () => {},
+    find: async (id) => await findClient(id),
+    findByUid: async () => undefined,
+    findByUserCode: async () => undefined,
+    consume: async () => {},
+    destroy: async () => {},
+    revokeByGrantId: async () => {},
+  };
+}
 
-export function stateAdapterFactory(store: OidcStateStore, clock: Clock): AdapterFactory {
-  return (model) => (model === 'Client' ? noClients : new StateAdapter(model, store, clock));
+export function stateAdapterFactory(
+  store: OidcStateStore,
+  clock: Clock,
+  findClient: (clientId: string) => Promise<ClientMetadata | undefined>,
+): AdapterFactory {
+  const clients = clientAdapter(findClient);
+  return (model) => (model === 'Client' ? clients : new StateAdapter(model, store, clock));
 }

@@ -2,7 +2,7 @@
  * The configuration of one instance's oidc-provider: what keyward decides (keys, cookies, state,
  * accounts, which protocol features are on), the protocol itself being the library's.
  */
-import type { ClientMetadata, Configuration } from 'oidc-provider';
+import type { Configuration } from 'oidc-provider';
 import { SIGNING_ALGORITHMS, type PrivateJwk } from '../../crypto/signing-key.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import type { Instance } from '../../domain/instance/instance.ts';
@@ -10,6 +10,9 @@ import { accountClaims, findOidcAccount, INSTANCE_CLAIM, ROLE_CLAIM } from '../.
 import { ACR_VALUES } from '../../domain/oidc/oidc-login.ts';
 import { firstPartyGrant, keywardPolicy } from './interaction-policy.ts';
 import { stateAdapterFactory } from './adapter.ts';
+import { findProviderClient } from '../../domain/oidc/manage-oidc-clients.ts';
+import { MACHINE_SCOPES } from '../../domain/oidc/oidc-client.ts';
+import { clientMetadata } from './client-metadata.ts';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
 import { errors } from 'oidc-provider';
 import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
@@ -44,8 +47,6 @@ export interface ProviderSettings {
   mountPath: string;
   https: boolean;
   keys: PrivateJwk[];
-  /** Tests only, until keyward stores clients: the instance's clients. */
-  clients: ClientMetadata[];
   /** The name of keyward's session cookie: the login of record (interaction-policy.ts). */
   sessionCookie: string;
 }
@@ -62,8 +63,12 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
     return { accountId: account.sub, claims: () => accountClaims(account) };
   };
   return {
-    adapter: stateAdapterFactory(deps.stores.forInstance(instance.id).oidcState, deps.clock),
-    clients: settings.clients,
+    // Clients come from the instance's oidc_clients only, read on each request (client-metadata.ts).
+    adapter: stateAdapterFactory(deps.stores.forInstance(instance.id).oidcState, deps.clock, async (clientId) => {
+      const found = await findProviderClient(deps, instance.id, clientId);
+      return found ? clientMetadata(found) : undefined;
+    }),
+    clients: [],
     jwks: { keys: settings.keys },
     cookies: { keys: deps.secretBox.deriveKeys(COOKIE_KEY_PURPOSE, instance.id), long: cookieOptions, short: cookieOptions },
     findAccount,
@@ -84,7 +89,8 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
       email: ['email'],
       profile: ['name'],
     },
-    scopes: ['openid', 'offline_access', 'email', 'profile'],
+    scopes: ['openid', 'offline_access', 'email', 'profile', ...MACHINE_SCOPES],
+    // What a client's default_acr_values may name (the library checks them against this list).
     acrValues: [...ACR_VALUES],
     // No consent screen: every client is the instance's own (interaction-policy.ts firstPartyGrant).
     loadExistingGrant: firstPartyGrant,
@@ -102,6 +108,8 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
       userinfo: { enabled: true },
       // The `claims` parameter (SPEC §6 flows): an essential acr of mfa asks for a code, as acr_values does.
       claimsParameter: { enabled: true },
+      // Machine clients (SPEC §6); their tokens reach the admin API in a later step.
+      clientCredentials: { enabled: true },
       // The library's default policies, stated: a client revokes only its own tokens; a public
       // client introspects only its own (RFC 7009 §2.1, RFC 7662 §4).
       revocation: {

@@ -5,7 +5,7 @@
  * that names another instance now never reaches the provider built for the old one.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Provider, { type ClientMetadata } from 'oidc-provider';
+import Provider from 'oidc-provider';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Deps } from '../../domain/shared/deps.ts';
 import type { Instance } from '../../domain/instance/instance.ts';
@@ -28,8 +28,6 @@ export interface OidcRegistryOptions {
   log: FastifyBaseLogger;
   /** How many instances' providers stay built; the least recently used is rebuilt when needed. */
   maxProviders?: number;
-  /** Tests only, until keyward stores clients (docs/oidc.md): the static clients of an instance. */
-  staticClients?: (instance: Instance) => ClientMetadata[];
 }
 
 export interface OidcRegistry {
@@ -41,6 +39,14 @@ export interface OidcRegistry {
 
 const DEFAULT_MAX_PROVIDERS = 100;
 
+/**
+ * How long a built provider serves before it is rebuilt from the database: a key rotation made by
+ * another process (the CLI) takes effect within this time, and a retired key leaves the JWKS. Why
+ * this is safe: a provider signs only with keys it also publishes, and retired keys stay published
+ * for a day. Clients are not cached here at all (read on each request, client-metadata.ts).
+ */
+export const PROVIDER_REFRESH_SECONDS = 60;
+
 export function issuerFor(publicUrl: URL, slug: string): string {
   return `${publicUrl.origin}/i/${slug}`;
 }
@@ -48,13 +54,13 @@ export function issuerFor(publicUrl: URL, slug: string): string {
 export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): OidcRegistry {
   const max = options.maxProviders ?? DEFAULT_MAX_PROVIDERS;
   // Map keeps insertion order: re-inserting on use makes the first key the least recently used.
-  const built = new Map<string, { instanceId: string; provider: Promise<MountedProvider> }>();
+  const built = new Map<string, { instanceId: string; builtAt: number; provider: Promise<MountedProvider> }>();
+  const fresh = (entry: { builtAt: number }) => deps.clock.now().getTime() - entry.builtAt < PROVIDER_REFRESH_SECONDS * 1000;
 
   const build = async (instance: Instance): Promise<MountedProvider> => {
     const mountPath = `/i/${instance.slug}`;
     const issuer = issuerFor(options.publicUrl, instance.slug);
     const keys = await loadSigningKeys(deps, instance.id);
-    const clients = options.staticClients?.(instance) ?? [];
     const provider = new Provider(
       issuer,
       providerConfiguration(deps, {
@@ -62,7 +68,6 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
         mountPath,
         https: options.publicUrl.protocol === 'https:',
         keys,
-        clients,
         sessionCookie: cookies(options.publicUrl).session,
       }),
     );
@@ -86,12 +91,12 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
         built.delete(slug);
         return null;
       }
-      if (cached && cached.instanceId === instance.id) {
+      if (cached && cached.instanceId === instance.id && fresh(cached)) {
         built.delete(slug);
         built.set(slug, cached);
         return cached.provider;
       }
-      const entry = { instanceId: instance.id, provider: build(instance) };
+      const entry = { instanceId: instance.id, builtAt: deps.clock.now().getTime(), provider: build(instance) };
       built.delete(slug);
       built.set(slug, entry);
       // A failed build (database down) is not cached: the next request tries again.

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { engines } from '../../support/db.ts';
 import { givenInstance, useTestDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
-import { loadSigningKeys, SigningKeyUnreadableError } from '../../../src/domain/oidc/signing-keys.ts';
+import {
+  loadSigningKeys,
+  rotateSigningKeys,
+  RETIRED_KEY_PUBLISHED_SECONDS,
+  SigningKeyUnreadableError,
+} from '../../../src/domain/oidc/signing-keys.ts';
 import { createSecretBox, generateKeyText, parseKey } from '../../../src/crypto/secret-box.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
 
@@ -77,5 +82,28 @@ describe.each(engines())('SigningKeyStore and loadSigningKeys on %s', (engine) =
       ['k-1', true],
     ]);
     expect((await store.findPublished(now)).map((k) => k.kid)).toEqual(['k-3']);
+  });
+
+  it('rotates: new keys sign first, the old ones stay published for the overlap, then leave; other instances keep theirs', async () => {
+    const [{ instance }, { instance: other }] = await Promise.all([givenInstance(deps), givenInstance(deps)]);
+    const old = await loadSigningKeys(deps, instance.id);
+    const others = (await loadSigningKeys(deps, other.id)).map((k) => k.kid);
+    const rotation = await rotateSigningKeys(deps, instance.id);
+    expect(rotation.retired).toBe(2);
+    expect(rotation.signing.map((k) => k.alg)).toEqual(['ES256', 'RS256']);
+    const after = await loadSigningKeys(deps, instance.id);
+    expect(after.slice(0, 2).map((k) => k.kid)).toEqual(rotation.signing.map((k) => k.kid));
+    expect(
+      after
+        .slice(2)
+        .map((k) => k.kid)
+        .sort(),
+    ).toEqual(old.map((k) => k.kid).sort());
+    expect((await loadSigningKeys(deps, other.id)).map((k) => k.kid)).toEqual(others);
+    const store = deps.stores.forInstance(instance.id).signingKeys;
+    const later = addSeconds(deps.clock.now(), RETIRED_KEY_PUBLISHED_SECONDS + 1);
+    expect((await store.findPublished(addSeconds(later, -RETIRED_KEY_PUBLISHED_SECONDS))).map((k) => k.kid).sort()).toEqual(
+      rotation.signing.map((k) => k.kid).sort(),
+    );
   });
 });

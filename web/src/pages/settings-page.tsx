@@ -1,7 +1,8 @@
-/** Settings, for administrators: Users (the default tab), Security, Mail and Audit. */
+/** Settings, for administrators: Users (the default tab), Security, Applications, Mail and Audit. */
 import type { Me } from '../api.ts';
 import { Page } from '../components/page.tsx';
 import { Tabs } from '../components/tabs.tsx';
+import { ApplicationsSettings } from './applications-settings.tsx';
 import { AuditSettings } from './audit-settings.tsx';
 import { MailSettings } from './mail-settings.tsx';
 import { SecuritySettings } from './security-settings.tsx';
@@ -22,6 +23,7 @@ export function SettingsPage({ me }: { me: Me }) {
         tabs={[
           { id: 'users', label: 'Users', content: <UsersSettings me={me} /> },
           { id: 'security', label: 'Security', content: <SecuritySettings /> },
+          { id: 'applications', label: 'Applications', content: <ApplicationsSettings /> },
           { id: 'mail', label: 'Mail', content: <MailSettings /> },
           { id: 'audit', label: 'Audit', content: <AuditSettings /> },
         ]}
