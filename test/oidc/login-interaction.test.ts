@@ -38,7 +38,7 @@ describe.each(engines())('The login interaction and its claims on %s', (engine) 
     );
     // The ID token's signature is checked against the instance's JWKS (not only its claims).
     oidc.enableNonRepudiationChecks(config);
-    return { config, redirectUri: app.redirect_uris![0]! };
+    return { config, redirectUri: app.redirect_uris[0]! };
   }
 
   /** An authorization request with PKCE, state and nonce; `finish` redeems the code the callback carries. */
