@@ -76,21 +76,22 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
  * Every statement runs as a named prepared statement, so each pooled connection parses and plans
  * a given SQL text once: the login path's few statements then cost their execution only.
  * Names come from a hash of the text, so one text always maps to one name.
+ *
+ * Each client's query is wrapped once, when the pool connects it ('connect' of pg-pool). Why not
+ * on every checkout: a pooled client is checked out for every statement, and wrapping it again
+ * each time stacked one more wrapper per checkout, so a busy connection's every query walked
+ * through thousands of them (a fifth of the login path's CPU in `npm run bench`, and a stack
+ * overflow in the end).
  */
-function preparingPool(pool: pg.Pool): pg.Pool {
-  const connect = pool.connect.bind(pool);
-  const wrapped = Object.create(pool) as pg.Pool;
-  wrapped.connect = (async () => {
-    const client = await connect();
+export function preparingPool(pool: pg.Pool): pg.Pool {
+  pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as unknown as { query: unknown }).query = (text: unknown, values?: unknown) =>
       typeof text === 'string' && /^\s*(with|select|insert|update|delete)\b/i.test(text)
         ? query({ name: `k${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values })
         : query(text, values);
-    return client;
-  }) as pg.Pool['connect'];
-  wrapped.end = pool.end.bind(pool);
-  return wrapped;
+  });
+  return pool;
 }
 
 async function openPglite(pglite: PGlite, afterClose: () => Promise<void>): Promise<DatabaseHandle> {
