@@ -3,7 +3,8 @@
  * lookup, the session lookup of every login step and authenticated request, and the steps' writes
  * (session swap, code use, enrolment), built with Kysely's typed builder so that row types come
  * from schema.ts. One statement each (docs/performance.md); the session lookup refreshes the idle
- * timer in a data-modifying CTE.
+ * timer in a data-modifying CTE. The lookups are prepared queries (prepared.ts): built and compiled
+ * once per shape and run with new values, not built again on every request.
  */
 import { sql, type Insertable, type Kysely, type QueryCreator, type SqlBool } from 'kysely';
 import type { ListedSession, NewSession, SessionStore, TenantSessionStore } from '../domain/session/session-store.ts';
@@ -19,6 +20,7 @@ import type { ThrottleKey } from '../domain/throttle/throttle.ts';
 import { insertRow, nothing, returnedRow, type Cte } from './cte.ts';
 import { insertAudit } from './audit-store.ts';
 import { insertOutbox, outboxRow } from './outbox-store.ts';
+import { prepared } from './prepared.ts';
 
 const USER_COLUMNS = [
   'email',
@@ -48,55 +50,74 @@ function unprefixed<A extends string, R extends object>(
   return Object.fromEntries(entries.map(([key, value]) => [key.slice(alias.length + 1), value])) as never;
 }
 
+/** What a session lookup is asked with: the cookie's id and secret hash, the times, and the extras of a login step. */
+interface SessionLookup {
+  id: string;
+  secretHash: string;
+  now: Date;
+  idleCutoff: Date;
+  touchBefore: Date;
+  throttles: { ipKey: ThrottleKey | null } | undefined;
+}
+
+/**
+ * The idle timer's refresh, as the data-modifying CTE `touched` beside the lookup's `found`: at
+ * most once a minute (`touchBefore`), and only with the right secret hash, so a guessed id moves
+ * nothing (the caller still compares the hash in constant time). Both principals' session tables.
+ */
+function touchIdle(table: 'sessions' | 'operator_sessions', p: Pick<SessionLookup, 'now' | 'touchBefore' | 'secretHash'>) {
+  return (qb: QueryCreator<Database & { found: { id: string } }>) =>
+    qb
+      .updateTable(table)
+      .set({ last_seen_at: p.now })
+      .where('id', '=', (eb) => eb.selectFrom('found').select('found.id'))
+      .where('last_seen_at', '<', p.touchBefore)
+      .where('secret_hash', '=', p.secretHash)
+      .returning('id');
+}
+
+/**
+ * A user's session lookup: one statement per authenticated request. It joins user, instance and
+ * the user's authenticator, and the data-modifying CTE refreshes the idle timer at most once a minute.
+ */
+const findUserSession = prepared((db, p: SessionLookup & { list: { sessions: number } | undefined }) =>
+  db
+    .with('found', (qb) =>
+      qb
+        .selectFrom('sessions as s')
+        .innerJoin('users as u', (join) => join.onRef('u.instance_id', '=', 's.instance_id').onRef('u.id', '=', 's.user_id'))
+        .innerJoin('instances as i', 'i.id', 's.instance_id')
+        .leftJoin('totp_credentials as t', (join) => join.onRef('t.instance_id', '=', 's.instance_id').onRef('t.user_id', '=', 's.user_id'))
+        .$if(p.throttles !== undefined, (q) =>
+          q.leftJoin('backup_codes as b', (join) => join.onRef('b.instance_id', '=', 's.instance_id').onRef('b.user_id', '=', 's.user_id')),
+        )
+        .selectAll('s')
+        .select([
+          ...prefixed('u', USER_COLUMNS),
+          ...prefixed('i', INSTANCE_COLUMNS),
+          't.secret_sealed as t_secret_sealed',
+          't.last_used_step as t_last_used_step',
+        ])
+        .select([
+          (p.throttles ? sql<string | null>`b.code_mac` : sql<string | null>`null::text`).as('b_code_mac'),
+          (p.throttles ? userThrottleSubquery(p.throttles.ipKey) : sql<unknown>`null`).as('throttles'),
+          (p.list ? userSessionsSubquery(p.list.sessions, p.now, p.idleCutoff) : sql<unknown>`null`).as('user_sessions'),
+        ])
+        .where('s.id', '=', p.id)
+        .where('s.expires_at', '>', p.now)
+        .where('s.last_seen_at', '>', p.idleCutoff)
+        .where('u.status', '=', 'active'),
+    )
+    .with('touched', touchIdle('sessions', p))
+    .selectFrom('found')
+    .selectAll(),
+);
+
 /** Users' sessions: the kernel's session port over `sessions` (domain/session/session-store.ts). */
 export function userSessionStore(db: Kysely<Database>): SessionStore {
   return {
     async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles, list) {
-      // One statement per authenticated request: the lookup joins user, instance and the user's
-      // authenticator, and the data-modifying CTE refreshes the idle timer at most once a minute.
-      const row = await db
-        .with('found', (qb) =>
-          qb
-            .selectFrom('sessions as s')
-            .innerJoin('users as u', (join) => join.onRef('u.instance_id', '=', 's.instance_id').onRef('u.id', '=', 's.user_id'))
-            .innerJoin('instances as i', 'i.id', 's.instance_id')
-            .leftJoin('totp_credentials as t', (join) =>
-              join.onRef('t.instance_id', '=', 's.instance_id').onRef('t.user_id', '=', 's.user_id'),
-            )
-            .$if(throttles !== undefined, (q) =>
-              q.leftJoin('backup_codes as b', (join) =>
-                join.onRef('b.instance_id', '=', 's.instance_id').onRef('b.user_id', '=', 's.user_id'),
-              ),
-            )
-            .selectAll('s')
-            .select([
-              ...prefixed('u', USER_COLUMNS),
-              ...prefixed('i', INSTANCE_COLUMNS),
-              't.secret_sealed as t_secret_sealed',
-              't.last_used_step as t_last_used_step',
-            ])
-            .select([
-              (throttles ? sql<string | null>`b.code_mac` : sql<string | null>`null::text`).as('b_code_mac'),
-              (throttles ? userThrottleSubquery(throttles.ipKey) : sql<unknown>`null`).as('throttles'),
-              (list ? userSessionsSubquery(list.sessions, now, idleCutoff) : sql<unknown>`null`).as('user_sessions'),
-            ])
-            .where('s.id', '=', id)
-            .where('s.expires_at', '>', now)
-            .where('s.last_seen_at', '>', idleCutoff)
-            .where('u.status', '=', 'active'),
-        )
-        .with('touched', (qb) =>
-          qb
-            .updateTable('sessions')
-            .set({ last_seen_at: now })
-            .where('id', '=', (eb) => eb.selectFrom('found').select('found.id'))
-            .where('last_seen_at', '<', touchBefore)
-            .where('secret_hash', '=', secretHash)
-            .returning('id'),
-        )
-        .selectFrom('found')
-        .selectAll()
-        .executeTakeFirst();
+      const row = await findUserSession.executeTakeFirst(db, { id, secretHash, now, idleCutoff, touchBefore, throttles, list });
       if (!row) return null;
       return {
         session: toSession(row),
@@ -122,40 +143,36 @@ export function userSessionStore(db: Kysely<Database>): SessionStore {
   };
 }
 
+/** An operator's session lookup, with the operator and (for a login step) the throttle states, and the same idle refresh. */
+const findOperatorSession = prepared((db, p: SessionLookup) =>
+  db
+    .with('found', (qb) =>
+      qb
+        .selectFrom('operator_sessions as s')
+        .innerJoin('operators as o', 'o.id', 's.operator_id')
+        .selectAll('s')
+        .select(prefixed('o', OPERATOR_COLUMNS))
+        // operatorSecondFactorKey of the domain over the lookup's own column, and the IP key.
+        .select(
+          throttleSubquery([
+            { scope: 'operator_second_factor', instanceSlug: null, subject: sql<string>`s.operator_id` },
+            ...(p.throttles?.ipKey ? [p.throttles.ipKey] : []),
+          ]).as('throttles'),
+        )
+        .where('s.id', '=', p.id)
+        .where('s.expires_at', '>', p.now)
+        .where('s.last_seen_at', '>', p.idleCutoff),
+    )
+    .with('touched', touchIdle('operator_sessions', p))
+    .selectFrom('found')
+    .selectAll(),
+);
+
 /** Operators' sessions: the lookup part of the kernel's session port over `operator_sessions` (operator-store.ts has the writes). */
 export function operatorSessionLookup(db: Kysely<Database>): Pick<OperatorSessionStore, 'findActive' | 'delete' | 'setPendingTotp'> {
   return {
     async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles) {
-      const row = await db
-        .with('found', (qb) =>
-          qb
-            .selectFrom('operator_sessions as s')
-            .innerJoin('operators as o', 'o.id', 's.operator_id')
-            .selectAll('s')
-            .select(prefixed('o', OPERATOR_COLUMNS))
-            // operatorSecondFactorKey of the domain over the lookup's own column, and the IP key.
-            .select(
-              throttleSubquery([
-                { scope: 'operator_second_factor', instanceSlug: null, subject: sql<string>`s.operator_id` },
-                ...(throttles?.ipKey ? [throttles.ipKey] : []),
-              ]).as('throttles'),
-            )
-            .where('s.id', '=', id)
-            .where('s.expires_at', '>', now)
-            .where('s.last_seen_at', '>', idleCutoff),
-        )
-        .with('touched', (qb) =>
-          qb
-            .updateTable('operator_sessions')
-            .set({ last_seen_at: now })
-            .where('id', '=', (eb) => eb.selectFrom('found').select('found.id'))
-            .where('last_seen_at', '<', touchBefore)
-            .where('secret_hash', '=', secretHash)
-            .returning('id'),
-        )
-        .selectFrom('found')
-        .selectAll()
-        .executeTakeFirst();
+      const row = await findOperatorSession.executeTakeFirst(db, { id, secretHash, now, idleCutoff, touchBefore, throttles });
       if (!row) return null;
       const pending =
         row.pending_totp_secret && row.pending_totp_expires_at
@@ -196,41 +213,48 @@ export function operatorSessionLookup(db: Kysely<Database>): Pick<OperatorSessio
   };
 }
 
+/**
+ * The password step's lookup for users, one statement for login step 1: the account (if any), the
+ * throttle states (which exist for unknown accounts too) and the user's known locations among the
+ * presented devices.
+ */
+const findCredentials = prepared(
+  (db, p: { instanceSlug: string; emailKey: string; throttleKeys: ThrottleKey[]; deviceIds: string[]; now: Date }) =>
+    db
+      .selectFrom(throttleStates(p.throttleKeys))
+      .leftJoin('instances as i', (join) => join.on('i.slug', '=', p.instanceSlug))
+      .leftJoin('users as u', (join) => join.onRef('u.instance_id', '=', 'i.id').on('u.email_key', '=', p.emailKey))
+      .select([
+        't.throttles',
+        'i.id as i_id',
+        ...prefixed('i', INSTANCE_COLUMNS),
+        'u.id as u_id',
+        'u.instance_id as u_instance_id',
+        ...prefixed('u', USER_COLUMNS),
+      ])
+      .select(['u.password_hash', 'u.totp_associated'])
+      .select((eb) =>
+        (p.deviceIds.length > 0
+          ? eb
+              .selectFrom('known_locations as kl')
+              .select(
+                sql<unknown>`json_agg(json_build_object('id', kl.id, 'secretHash', kl.secret_hash, 'network', kl.network))`.as('list'),
+              )
+              .whereRef('kl.instance_id', '=', 'u.instance_id')
+              .whereRef('kl.user_id', '=', 'u.id')
+              .where('kl.id', 'in', p.deviceIds)
+              .where('kl.expires_at', '>', p.now)
+              .where(sql<Date>`kl.created_at + make_interval(days => i.trust_days)`, '>', p.now)
+          : sql<unknown>`null`
+        ).as('locations'),
+      ),
+);
+
 /** The password step's lookup for users (domain/login/credential-store.ts). */
 export function credentialStore(db: Kysely<Database>): CredentialStore {
   return {
     async findForLogin({ instanceSlug, emailKey, throttleKeys, deviceIds, now }) {
-      // One statement for login step 1: the account (if any), the throttle states (which exist
-      // for unknown accounts too) and the user's known locations among the presented devices.
-      const row = await db
-        .selectFrom(throttleStates(throttleKeys))
-        .leftJoin('instances as i', (join) => join.on('i.slug', '=', instanceSlug))
-        .leftJoin('users as u', (join) => join.onRef('u.instance_id', '=', 'i.id').on('u.email_key', '=', emailKey))
-        .select([
-          't.throttles',
-          'i.id as i_id',
-          ...prefixed('i', INSTANCE_COLUMNS),
-          'u.id as u_id',
-          'u.instance_id as u_instance_id',
-          ...prefixed('u', USER_COLUMNS),
-        ])
-        .select(['u.password_hash', 'u.totp_associated'])
-        .select((eb) =>
-          (deviceIds.length > 0
-            ? eb
-                .selectFrom('known_locations as kl')
-                .select(
-                  sql<unknown>`json_agg(json_build_object('id', kl.id, 'secretHash', kl.secret_hash, 'network', kl.network))`.as('list'),
-                )
-                .whereRef('kl.instance_id', '=', 'u.instance_id')
-                .whereRef('kl.user_id', '=', 'u.id')
-                .where('kl.id', 'in', deviceIds)
-                .where('kl.expires_at', '>', now)
-                .where(sql<Date>`kl.created_at + make_interval(days => i.trust_days)`, '>', now)
-            : sql<unknown>`null`
-          ).as('locations'),
-        )
-        .executeTakeFirstOrThrow();
+      const row = await findCredentials.executeTakeFirstOrThrow(db, { instanceSlug, emailKey, throttleKeys, deviceIds, now });
       // Left joins: the columns are null exactly when the instance or the user does not exist.
       const account =
         row.u_id !== null && row.i_id !== null
@@ -245,28 +269,39 @@ export function credentialStore(db: Kysely<Database>): CredentialStore {
   };
 }
 
+/** The password step's lookup for support operators: the operator (or none), the throttle states and the operator's unexpired device tokens among the presented ids. */
+const findOperatorCredentials = prepared((db, p: { emailKey: string; throttleKeys: ThrottleKey[]; deviceIds: string[]; now: Date }) =>
+  db
+    .selectFrom(throttleStates(p.throttleKeys))
+    .leftJoin('operators as o', (join) => join.on('o.email_key', '=', p.emailKey))
+    .select(['t.throttles', 'o.id', 'o.email', 'o.name', 'o.created_at', 'o.password_hash'])
+    .select((eb) => [
+      eb('o.totp_secret_sealed', 'is not', null).as('associated'),
+      (p.deviceIds.length > 0
+        ? eb
+            .selectFrom('operator_devices as d')
+            .select(sql<unknown>`json_agg(json_build_object('id', d.id, 'secretHash', d.secret_hash, 'network', ''))`.as('list'))
+            .whereRef('d.operator_id', '=', 'o.id')
+            .where('d.id', 'in', p.deviceIds)
+            .where('d.expires_at', '>', p.now)
+        : sql<unknown>`null`
+      ).as('devices'),
+    ]),
+);
+
+/** The four prepared lookups, for test/storage/prepared.test.ts (each must compile to its builder's SQL). */
+export const loginLookups = {
+  userSession: findUserSession,
+  operatorSession: findOperatorSession,
+  userCredentials: findCredentials,
+  operatorCredentials: findOperatorCredentials,
+};
+
 /** The password step's lookup for support operators (OperatorStore.findForLogin). */
 export function operatorCredentialLookup(db: Kysely<Database>): Pick<OperatorStore, 'findForLogin'> {
   return {
-    async findForLogin(key, throttleKeys, deviceIds, now) {
-      // The operator (or none), the throttle states and the operator's unexpired device tokens among the presented ids.
-      const row = await db
-        .selectFrom(throttleStates(throttleKeys))
-        .leftJoin('operators as o', (join) => join.on('o.email_key', '=', key))
-        .select(['t.throttles', 'o.id', 'o.email', 'o.name', 'o.created_at', 'o.password_hash'])
-        .select((eb) => [
-          eb('o.totp_secret_sealed', 'is not', null).as('associated'),
-          (deviceIds.length > 0
-            ? eb
-                .selectFrom('operator_devices as d')
-                .select(sql<unknown>`json_agg(json_build_object('id', d.id, 'secretHash', d.secret_hash, 'network', ''))`.as('list'))
-                .whereRef('d.operator_id', '=', 'o.id')
-                .where('d.id', 'in', deviceIds)
-                .where('d.expires_at', '>', now)
-            : sql<unknown>`null`
-          ).as('devices'),
-        ])
-        .executeTakeFirstOrThrow();
+    async findForLogin(emailKey, throttleKeys, deviceIds, now) {
+      const row = await findOperatorCredentials.executeTakeFirstOrThrow(db, { emailKey, throttleKeys, deviceIds, now });
       const operator =
         row.id !== null
           ? {

@@ -4,7 +4,9 @@ import { sql, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTrans
 import { engines, openTestDatabase } from '../support/db.ts';
 import { QueryCounter } from '../support/query-counter.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
-import { prepared } from '../../src/storage/prepared.ts';
+import { prepared, type PreparedQuery } from '../../src/storage/prepared.ts';
+import { loginLookups } from '../../src/storage/auth-session-store.ts';
+import { deviceKey, ipKey, operatorPasswordKey, passwordKey } from '../../src/domain/throttle/throttle.ts';
 
 /** Values of several kinds, one of them twice, beside constants of the query itself. */
 const echo = prepared((db, p: { a: string; b: number; when: Date; c: string }) =>
@@ -201,5 +203,30 @@ describe.each(engines())('prepared queries on %s', (engine) => {
     const params = { subjects: [row!.subject], slug: null };
     expect(await throttleRows.execute(database.db.withSchema('public'), params)).toEqual([{ subject: row!.subject, failures: 1 }]);
     await expect(throttleRows.execute(database.db.withSchema('no_such_schema'), params)).rejects.toThrow(/no_such_schema/);
+  });
+
+  it("compiles the login kernel's four lookups to the SQL and parameters of their builders", () => {
+    const now = new Date('2026-11-24T10:00:00Z');
+    const times = { now, idleCutoff: new Date('2026-11-24T09:00:00Z'), touchBefore: new Date('2026-11-24T09:59:00Z') };
+    const session = { id: 'session-id', secretHash: 'hash', ...times };
+    const sameAsBuilder = <P>(query: PreparedQuery<P, unknown>, params: P) => {
+      const built = query.compileUnprepared(database.db, params);
+      expect(query.compile(database.db, params)).toMatchObject({ sql: built.sql, parameters: built.parameters });
+    };
+    sameAsBuilder(loginLookups.userSession, { ...session, throttles: undefined, list: undefined });
+    sameAsBuilder(loginLookups.userSession, { ...session, throttles: { ipKey: ipKey('10.1.2.3') }, list: undefined });
+    sameAsBuilder(loginLookups.userSession, { ...session, throttles: { ipKey: null }, list: { sessions: 20 } });
+    sameAsBuilder(loginLookups.operatorSession, { ...session, throttles: undefined });
+    sameAsBuilder(loginLookups.operatorSession, { ...session, throttles: { ipKey: ipKey('2001:db8::1') } });
+    sameAsBuilder(loginLookups.userCredentials, { instanceSlug: 'acme', emailKey: 'a@b', throttleKeys: [], deviceIds: [], now });
+    sameAsBuilder(loginLookups.userCredentials, {
+      instanceSlug: 'acme',
+      emailKey: 'a@b',
+      throttleKeys: [passwordKey('acme', 'a@b'), deviceKey('d1')],
+      deviceIds: ['d1', 'd2'],
+      now,
+    });
+    sameAsBuilder(loginLookups.operatorCredentials, { emailKey: 'op@b', throttleKeys: [operatorPasswordKey('op@b')], deviceIds: [], now });
+    sameAsBuilder(loginLookups.operatorCredentials, { emailKey: 'op@b', throttleKeys: [ipKey('10.0.0.9')], deviceIds: ['d'], now });
   });
 });
