@@ -84,12 +84,27 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
  * overflow in the end).
  */
 export function preparingPool(pool: pg.Pool): pg.Pool {
+  // The name of each text, kept for the texts last seen (most are the same few, and a prepared
+  // query's is the same string each time): hashing a statement of a few KB on each run showed in
+  // the login path's profile. Bounded: texts that are not repeated cannot grow it.
+  const names = new Map<string, string | null>();
+  const nameOf = (text: string): string | null => {
+    let name = names.get(text);
+    if (name === undefined) {
+      name = /^\s*(with|select|insert|update|delete)\b/i.test(text)
+        ? `k${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+        : null;
+      if (names.size >= 256) names.clear();
+      names.set(text, name);
+    }
+    return name;
+  };
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-    (client as unknown as { query: unknown }).query = (text: unknown, values?: unknown) =>
-      typeof text === 'string' && /^\s*(with|select|insert|update|delete)\b/i.test(text)
-        ? query({ name: `k${createHash('sha1').update(text).digest('hex').slice(0, 20)}`, text, values })
-        : query(text, values);
+    (client as unknown as { query: unknown }).query = (text: unknown, values?: unknown) => {
+      const name = typeof text === 'string' ? nameOf(text) : null;
+      return name ? query({ name, text, values }) : query(text, values);
+    };
   });
   return pool;
 }
