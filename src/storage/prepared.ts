@@ -1,9 +1,10 @@
 /**
  * Prepared queries: a Kysely query built and compiled once per shape, run many times with new
  * values. Why: building a query with the typed builder and compiling it cost the login kernel's
- * lookups 0.1 to 0.3 ms of CPU each, on every request, for SQL that never changes for a given
- * shape, only its parameters do (docs/performance.md). The typed builder stays the source of the
- * SQL and of the row type (InferResult of what `build` returns).
+ * lookups 0.1 to 0.3 ms of CPU each (the loaded 2-core development machine), on every request,
+ * for SQL that never changes for a given shape, only its parameters do (docs/performance.md). The
+ * typed builder stays the source of the SQL and of the row type (InferResult of what `build`
+ * returns).
  *
  * How: `build` is called with placeholders in place of the values (every string, number, bigint,
  * Date and byte array inside `params`, found through plain objects and arrays), each a unique
