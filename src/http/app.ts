@@ -78,7 +78,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     { prefix: '/api/v1' },
   );
   const registry = createOidcRegistry(deps, { publicUrl: options.publicUrl, log: app.log, ...options.oidc });
-  await app.register(oidcRoutes(registry, options.publicUrl));
+  await app.register(oidcRoutes(deps, registry, options.publicUrl));
   await app.register(interactionRoutes(deps, registry, jar));
   if (options.webDir) await serveWeb(app, deps, options.webDir, options.devMailbox);
   return app;

@@ -12,6 +12,7 @@ import type { Instance } from '../../domain/instance/instance.ts';
 import { loadSigningKeys } from '../../domain/oidc/signing-keys.ts';
 import { providerConfiguration } from './provider-configuration.ts';
 import { cookies } from '../plugins/session.ts';
+import { watchClientAuthentication } from './client-auth-events.ts';
 
 export interface MountedProvider {
   instance: Instance;
@@ -76,6 +77,8 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     provider.proxy = true;
     // Into keyward's log, not Koa's console default; the library answers the client itself.
     provider.on('server_error', (_ctx, error: Error) => options.log.error({ err: error, issuer }, 'oidc provider error'));
+    // Failed client authentications feed keyward's throttle (oidc.routes.ts, token-throttle.ts).
+    watchClientAuthentication(provider);
     const callback = provider.callback();
     return { instance, mountPath, issuer, provider, handle: async (req, res) => void (await callback(req, res)) };
   };
