@@ -13,6 +13,7 @@ import { loadSigningKeys } from '../../domain/oidc/signing-keys.ts';
 import { providerConfiguration } from './provider-configuration.ts';
 import { cookies } from '../plugins/session.ts';
 import { watchClientAuthentication } from './client-auth-events.ts';
+import { formActionForRelyingParty } from './form-action.ts';
 
 export interface MountedProvider {
   instance: Instance;
@@ -79,6 +80,8 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     provider.on('server_error', (_ctx, error: Error) => options.log.error({ err: error, issuer }, 'oidc provider error'));
     // Failed client authentications feed keyward's throttle (oidc.routes.ts, token-throttle.ts).
     watchClientAuthentication(provider);
+    // form_post and the logout pages may send the browser to the client's registered origin only.
+    provider.use(formActionForRelyingParty);
     const callback = provider.callback();
     return { instance, mountPath, issuer, provider, handle: async (req, res) => void (await callback(req, res)) };
   };
