@@ -1,8 +1,10 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { engines } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
-import { givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { basicAuth, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { testApp } from '../support/app.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { MachineScope } from '../../src/domain/oidc/oidc-client.ts';
 import { updateOidcClient } from '../../src/domain/oidc/manage-oidc-clients.ts';
@@ -200,5 +202,37 @@ describe.each(engines())('client_credentials tokens on the admin API on %s', (en
     // Outside the admin API a Bearer header changes nothing.
     expect(code(await call('/auth/logout', 'x'.repeat(43), { method: 'POST', headers: { cookie } }))).toBe('csrf');
     expect((await call('/me', null, { headers: { cookie } })).status).toBe(200);
+  });
+
+  it('keeps the client secret and the access token out of the request log, at the token endpoint and the admin API', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) });
+    const logged = await testApp(server.deps, { logger: { level: 'trace', stream } as never });
+    try {
+      const { instance } = await givenInstance(server.deps);
+      const robot = await givenOidcClient(server.deps, instance, {
+        grantTypes: ['client_credentials'],
+        scopes: ['keyward:users:read'],
+        redirectUris: [],
+      });
+      const issued = await logged.inject({
+        method: 'POST',
+        url: `/i/${instance.slug}/token`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(robot.client_id, robot.client_secret!) },
+        payload: 'grant_type=client_credentials&scope=keyward%3Ausers%3Aread',
+      });
+      const token = issued.json<{ access_token: string }>().access_token;
+      expect(token).toBeTruthy();
+      const listed = await logged.inject({ method: 'GET', url: '/api/v1/admin/users', headers: { authorization: `Bearer ${token}` } });
+      expect(listed.statusCode).toBe(200);
+      const log = lines.join('');
+      expect(log).toContain('/admin/users');
+      expect(log).toContain('/token');
+      expect(log).not.toContain(robot.client_secret!);
+      expect(log).not.toContain(token);
+      expect(log).not.toContain(basicAuth(robot.client_id, robot.client_secret!).slice(6));
+    } finally {
+      await logged.close();
+    }
   });
 });
