@@ -76,10 +76,10 @@ export function relyingParties(current: () => OidcServer) {
     return browser.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD });
   }
 
-  /** A user with an authenticator app (through the API) and a browser that knows the location. */
-  async function userWithApp(instance: Instance) {
+  /** A user (a new member unless `existing`) with an authenticator app (through the API) and a browser that knows the location. */
+  async function userWithApp(instance: Instance, existing?: User) {
     const server = current();
-    const user = await givenUser(server.deps, instance);
+    const user = existing ?? (await givenUser(server.deps, instance));
     const browser = new Browser(server.origin);
     expect((await passwordLogin(browser, instance, user)).json).toEqual({ next: 'done' });
     const now = () => server.deps.clock.now();
