@@ -4,6 +4,7 @@
  * Every request looks the slug up (one statement), so a deleted instance answers 404 and a slug
  * that names another instance now never reaches the provider built for the old one.
  */
+import { allowPostLogoutRedirect } from './pages.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider from 'oidc-provider';
 import type { FastifyBaseLogger } from 'fastify';
@@ -74,6 +75,8 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     // Why: the route hands the provider the public origin and the client address keyward decided
     // (PUBLIC_URL, TRUST_PROXY) as forwarded headers it sets itself (oidc-routes.ts).
     provider.proxy = true;
+    // The logout pages may send the browser on to the client's registered post-logout URI (pages.ts).
+    provider.use(allowPostLogoutRedirect);
     // Into keyward's log, not Koa's console default; the library answers the client itself.
     provider.on('server_error', (_ctx, error: Error) => options.log.error({ err: error, issuer }, 'oidc provider error'));
     const callback = provider.callback();
