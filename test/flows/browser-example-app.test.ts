@@ -103,7 +103,7 @@ describe.each(engines())('The example application signs in through keyward in th
     await page.getByRole('heading', { name: /^Hello, / }).waitFor();
   }
 
-  it('is registered in Settings → Applications, signs a user in with a code (mfa), and signs out through keyward', async () => {
+  it('is registered in Settings → Applications, signs a user in with a code (mfa), and its Sign out ends the keyward session', async () => {
     const { instance, admin } = await givenInstance(deps);
     const { user, secret } = await memberWithApp(instance);
     const rpPort = await freePort();
@@ -163,6 +163,8 @@ describe.each(engines())('The example application signs in through keyward in th
       throw new Error(`${error.message}\nat ${page.url()}\nCSP: ${cspViolations.join('\n')}`);
     });
     await page.getByRole('link', { name: 'Sign in with keyward' }).waitFor();
+    // keyward's session ended too: this browser is no longer signed in to keyward.
+    expect((await context.request.get(`${origin}/api/v1/me`)).status()).toBe(401);
     expect(cspViolations).toEqual([]);
   });
 

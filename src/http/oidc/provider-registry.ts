@@ -71,9 +71,9 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     provider.proxy = true;
     // The logout pages may send the browser on to the client's registered post-logout URI (pages.ts).
     provider.use(allowPostLogoutRedirect);
-    // Into keyward's log, not Koa's console default; the library answers the client itself.
     // The keyward session ends with a confirmed RP-initiated logout (rp-logout.ts).
     endKeywardSessionOnRpLogout(deps, provider, { instanceId: instance.id, sessionCookie, https });
+    // Into keyward's log, not Koa's console default; the library answers the client itself.
     provider.on('server_error', (_ctx, error: Error) => options.log.error({ err: error, issuer }, 'oidc provider error'));
     const callback = provider.callback();
     return { instance, mountPath, issuer, provider, handle: async (req, res) => void (await callback(req, res)) };
