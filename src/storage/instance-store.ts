@@ -7,7 +7,9 @@ import { toInstance } from './rows.ts';
 export function instanceStore(db: Kysely<Database>): InstanceStore {
   return {
     async search(prefix, limit) {
-      const pattern = `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      // Why lower() on both sides, not toLowerCase() here: JavaScript and PostgreSQL lower-case
+      // 'İ' and a final 'Σ' differently, so a name typed as written was not found.
+      const pattern = sql<string>`lower(${`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`})`;
       const rows = await db
         .selectFrom('instances')
         .selectAll()

@@ -17,6 +17,42 @@ import { heldOpen, settledFlag, until, waitingBehind, WAIT_LIMIT_MS } from '../s
 // (OWASP ASVS 5.0 V2.3.4: business logic limits hold under concurrency). PostgreSQL only: PGlite
 // has one connection, so nothing there can wait on a lock.
 
+const CLIENT = { ip: '127.0.0.1', userAgent: 'test' };
+
+/** A new instance's admin, with makers of the admin's session rows and backup-code rows. */
+async function givenAdminRows(deps: TestDeps) {
+  const { instance, admin } = await givenInstance(deps);
+  const tenant = deps.stores.forInstance(instance.id);
+  const session = (stage: 'done' | 'verify' = 'done') => ({
+    ...newAuthSession(deps, USER_PROFILE, stage, CLIENT, null).row,
+    userId: admin.id,
+  });
+  const backup = (mac: string) => ({
+    mac,
+    mail: sealMail(deps.secretBox, { to: admin.email, subject: 'Your backup code', text: 'Backup code: X', html: '<p>X</p>' }),
+  });
+  return { instance, admin, tenant, session, backup };
+}
+
+/** Binds an app (`sealed`, `step` used) and a backup code by an enrolment from a signed-in session; returns the session it leaves. */
+async function givenEnrolment(deps: TestDeps, rows: Awaited<ReturnType<typeof givenAdminRows>>, sealed: string, step: number, mac: string) {
+  const first = rows.session('done');
+  await rows.tenant.sessions.rotate(null, first);
+  const signedIn = rows.session('done');
+  const enrolled = await rows.tenant.twoFactor.confirmEnrolment(
+    rows.admin.id,
+    sealed,
+    step,
+    { previousSessionId: first.id, next: signedIn },
+    null,
+    rows.backup(mac),
+    [],
+    deps.clock.now(),
+  );
+  expect(enrolled).toBe(true);
+  return signedIn;
+}
+
 describe.runIf(process.env.TEST_DATABASE_URL)('enrolment lock races on PostgreSQL', () => {
   let database: DatabaseHandle;
   let deps: TestDeps;
@@ -79,31 +115,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('enrolment lock races on PostgreSQ
   // holds the user's backup_codes row, which pauses the enrolment after its user-row lock and before
   // the credential rows; the login step runs in that window; then the backup-code row is let go.
   it('lets a login step by code and a re-enrolment of the same user both finish, without a deadlock', async () => {
-    const { instance, admin } = await givenInstance(deps);
-    const tenant = deps.stores.forInstance(instance.id);
-    const session = (stage: 'done' | 'verify') => ({
-      ...newAuthSession(deps, USER_PROFILE, stage, client, null).row,
-      userId: admin.id,
-    });
-    const backup = (mac: string) => ({
-      mac,
-      mail: sealMail(deps.secretBox, { to: admin.email, subject: 'Your backup code', text: 'Backup code: X', html: '<p>X</p>' }),
-    });
+    const rows = await givenAdminRows(deps);
+    const { instance, admin, tenant, session, backup } = rows;
     // An app (step 100 used) and a backup code, and a signed-in session that starts the re-enrolment.
-    const first = session('done');
-    await tenant.sessions.rotate(null, first);
-    const signedIn = session('done');
-    const enrolledFirst = await tenant.twoFactor.confirmEnrolment(
-      admin.id,
-      'sealed-old',
-      100,
-      { previousSessionId: first.id, next: signedIn },
-      null,
-      backup('mac-old'),
-      [],
-      deps.clock.now(),
-    );
-    expect(enrolledFirst).toBe(true);
+    const signedIn = await givenEnrolment(deps, rows, 'sealed-old', 100, 'mac-old');
     // A second browser, half logged in, about to present a code of the old app.
     const pending = session('verify');
     await tenant.sessions.rotate(null, pending);
@@ -198,28 +213,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)("a login with the replaced app's c
   const client = { ip: '127.0.0.1', userAgent: 'test' };
 
   it(`leaves no session of a login with the old app's code once a re-enrolment has won, over ${ROUNDS} rounds at once, without a deadlock`, async () => {
-    const { instance, admin } = await givenInstance(deps);
-    const tenant = deps.stores.forInstance(instance.id);
-    const session = (stage: 'done' | 'verify') => ({ ...newAuthSession(deps, USER_PROFILE, stage, client, null).row, userId: admin.id });
-    const backup = (mac: string) => ({
-      mac,
-      mail: sealMail(deps.secretBox, { to: admin.email, subject: 'Your backup code', text: 'Backup code: X', html: '<p>X</p>' }),
-    });
-    const first = session('done');
-    await tenant.sessions.rotate(null, first);
-    let signedIn = session('done');
-    expect(
-      await tenant.twoFactor.confirmEnrolment(
-        admin.id,
-        'sealed-0',
-        0,
-        { previousSessionId: first.id, next: signedIn },
-        null,
-        backup('mac-0'),
-        [],
-        deps.clock.now(),
-      ),
-    ).toBe(true);
+    const rows = await givenAdminRows(deps);
+    const { admin, tenant, session, backup } = rows;
+    let signedIn = await givenEnrolment(deps, rows, 'sealed-0', 0, 'mac-0');
 
     const survivors: number[] = [];
     const oldCodesAccepted: number[] = [];
@@ -275,13 +271,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)("a login with the replaced app's c
     // A code used without a session swap (re-authentication before a factor change, a password
     // link's second factor): no half-logged-in session ends with the replacement to refuse it, so
     // only the verified secret can. The old app's step is newer than the new app's first one.
-    const { instance, admin } = await givenInstance(deps);
-    const tenant = deps.stores.forInstance(instance.id);
-    const session = () => ({ ...newAuthSession(deps, USER_PROFILE, 'done', client, null).row, userId: admin.id });
-    const backup = (mac: string) => ({
-      mac,
-      mail: sealMail(deps.secretBox, { to: admin.email, subject: 'Your backup code', text: 'Backup code: X', html: '<p>X</p>' }),
-    });
+    const { admin, tenant, session, backup } = await givenAdminRows(deps);
     let signedIn = session();
     await tenant.sessions.rotate(null, signedIn);
     const oldCodesAccepted: number[] = [];
@@ -375,28 +365,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)("a login with the replaced app's c
   it(`leaves no session of a login with the old backup code once a re-enrolment has won, over ${ROUNDS} rounds at once, without a deadlock`, async () => {
     // A re-enrolment issues a new backup code too: a login with the old one racing it is the same
     // race as with the old app's code.
-    const { instance, admin } = await givenInstance(deps);
-    const tenant = deps.stores.forInstance(instance.id);
-    const session = (stage: 'done' | 'verify') => ({ ...newAuthSession(deps, USER_PROFILE, stage, client, null).row, userId: admin.id });
-    const backup = (mac: string) => ({
-      mac,
-      mail: sealMail(deps.secretBox, { to: admin.email, subject: 'Your backup code', text: 'Backup code: X', html: '<p>X</p>' }),
-    });
-    const first = session('done');
-    await tenant.sessions.rotate(null, first);
-    let signedIn = session('done');
-    expect(
-      await tenant.twoFactor.confirmEnrolment(
-        admin.id,
-        'sealed-0',
-        0,
-        { previousSessionId: first.id, next: signedIn },
-        null,
-        backup('mac-0'),
-        [],
-        deps.clock.now(),
-      ),
-    ).toBe(true);
+    const rows = await givenAdminRows(deps);
+    const { admin, tenant, session, backup } = rows;
+    let signedIn = await givenEnrolment(deps, rows, 'sealed-0', 0, 'mac-0');
     const survivors: number[] = [];
     const errors: (string | undefined)[] = [];
     for (let round = 1; round <= ROUNDS; round += 1) {

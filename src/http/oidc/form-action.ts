@@ -1,10 +1,9 @@
 /**
- * keyward's CSP says `form-action 'self'` (plugins/headers.ts). Two pages of the provider submit a
- * form whose answer leaves for a relying party: `response_mode=form_post` posts the response to
- * the client's redirect URI, and RP-initiated logout posts to the provider, which then redirects
- * to the client's `post_logout_redirect_uri` (form-action also governs the redirects a submission
- * follows, CSP Level 3 §6.4.1). On exactly those responses, and only for a URI the library has
- * matched against the client's registered ones, `form-action` names that URI's origin as well;
+ * keyward's CSP says `form-action 'self'` (plugins/headers.ts). A `response_mode=form_post` answer
+ * is a page whose form posts the response to the client's redirect URI. On exactly those responses,
+ * and only for a URI the library has matched against the client's registered ones, `form-action`
+ * names that URI's origin as well (the logout pages get the same for the post-logout URI from
+ * pages.ts `allowPostLogoutRedirect`);
  * everything else of the policy stays, the script the library inlines being allowed by its own
  * SHA-256 (it adds the hash itself). Why not wider: a page that may post anywhere can be made to
  * send its fields to an attacker (CSP form-action, OWASP CSP cheat sheet).
@@ -37,10 +36,6 @@ function destination(ctx: KoaContextWithOIDC): string | null {
   if ((oidc.route === 'authorization' || oidc.route === 'resume') && oidc.responseMode === 'form_post') {
     const uri = oidc.params?.redirect_uri;
     return typeof uri === 'string' && client.redirectUriAllowed(uri) ? uri : null;
-  }
-  if (oidc.route === 'end_session') {
-    const uri = oidc.params?.post_logout_redirect_uri;
-    return typeof uri === 'string' && client.postLogoutRedirectUriAllowed(uri) ? uri : null;
   }
   return null;
 }

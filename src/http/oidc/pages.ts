@@ -46,3 +46,25 @@ export function interactionGonePage(): string {
       '<p>Go back to the application and sign in again.</p>',
   );
 }
+
+/**
+ * The logout pages (the confirmation, and the self-submitting form when the provider has no
+ * session) post to `end_session/confirm`, whose answer is a redirect to the client's post-logout
+ * redirect URI; a browser applies the page's CSP `form-action` to every redirect of a form
+ * submission (CSP Level 3 §6.4.1), so keyward's `form-action 'self'` would stop the browser at
+ * keyward. This middleware (after the library's end_session route has run) adds to that page's
+ * policy the origin of that URI, which the library has matched exactly against the client's
+ * registered post-logout redirect URIs (RP-Initiated Logout 1.0 §3: an unregistered one is
+ * refused, one without a client dropped) before it kept it for the confirm step, and nothing else.
+ */
+export async function allowPostLogoutRedirect(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  if (ctx.oidc?.route !== 'end_session' || ctx.status !== 200) return;
+  // Set by the library's renderLogout only, after the URI passed its check (an error page has none).
+  const target = (ctx.oidc.session?.state as { postLogoutRedirectUri?: unknown } | undefined)?.postLogoutRedirectUri;
+  const policy = ctx.response.get('content-security-policy');
+  if (typeof target !== 'string' || typeof policy !== 'string' || !/form-action 'self'/.test(policy)) return;
+  const { origin, protocol } = new URL(target);
+  if (protocol !== 'https:' && protocol !== 'http:') return;
+  ctx.set('content-security-policy', policy.replace(/form-action 'self'/, `form-action 'self' ${origin}`));
+}

@@ -4,6 +4,7 @@
  * Every request looks the slug up (one statement), so a deleted instance answers 404 and a slug
  * that names another instance now never reaches the provider built for the old one.
  */
+import { allowPostLogoutRedirect } from './pages.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Provider from 'oidc-provider';
 import type { FastifyBaseLogger } from 'fastify';
@@ -12,6 +13,7 @@ import type { Instance } from '../../domain/instance/instance.ts';
 import { loadSigningKeys } from '../../domain/oidc/signing-keys.ts';
 import { providerConfiguration } from './provider-configuration.ts';
 import { cookies } from '../plugins/session.ts';
+import { endKeywardSessionOnRpLogout } from './rp-logout.ts';
 import { watchClientAuthentication } from './client-auth-events.ts';
 import { formActionForRelyingParty } from './form-action.ts';
 
@@ -63,24 +65,21 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     const mountPath = `/i/${instance.slug}`;
     const issuer = issuerFor(options.publicUrl, instance.slug);
     const keys = await loadSigningKeys(deps, instance.id);
-    const provider = new Provider(
-      issuer,
-      providerConfiguration(deps, {
-        instance,
-        mountPath,
-        https: options.publicUrl.protocol === 'https:',
-        keys,
-        sessionCookie: cookies(options.publicUrl).session,
-      }),
-    );
+    const https = options.publicUrl.protocol === 'https:';
+    const sessionCookie = cookies(options.publicUrl).session;
+    const provider = new Provider(issuer, providerConfiguration(deps, { instance, mountPath, https, keys, sessionCookie }));
     // Why: the route hands the provider the public origin and the client address keyward decided
     // (PUBLIC_URL, TRUST_PROXY) as forwarded headers it sets itself (oidc-routes.ts).
     provider.proxy = true;
+    // The logout pages may send the browser on to the client's registered post-logout URI (pages.ts).
+    provider.use(allowPostLogoutRedirect);
+    // The keyward session ends with a confirmed RP-initiated logout (rp-logout.ts).
+    endKeywardSessionOnRpLogout(deps, provider, { instanceId: instance.id, sessionCookie, https });
     // Into keyward's log, not Koa's console default; the library answers the client itself.
     provider.on('server_error', (_ctx, error: Error) => options.log.error({ err: error, issuer }, 'oidc provider error'));
     // Failed client authentications feed keyward's throttle (oidc.routes.ts, token-throttle.ts).
     watchClientAuthentication(provider);
-    // form_post and the logout pages may send the browser to the client's registered origin only.
+    // A form_post answer may post to the client's registered redirect origin only (form-action.ts).
     provider.use(formActionForRelyingParty);
     const callback = provider.callback();
     return { instance, mountPath, issuer, provider, handle: async (req, res) => void (await callback(req, res)) };

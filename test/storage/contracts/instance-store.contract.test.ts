@@ -16,6 +16,28 @@ describe.each(engines())('InstanceStore and CredentialStore on %s', (engine) => 
     expect(await deps.stores.instances.findBySlug(uniqueSlug('none'))).toBeNull();
   });
 
+  it('searches names in any case as the database lower-cases them, letters JavaScript lower-cases otherwise included', async () => {
+    // 'İ' lower-cases to two code points in JavaScript and to one in PostgreSQL, and a final 'Σ'
+    // to 'ς' and 'σ': the typed prefix is lower-cased by the same lower() as the name.
+    const { instance } = await givenInstance(deps);
+    for (const [name, typed] of [
+      [`İlker ${instance.slug}`, `İLKER ${instance.slug}`],
+      [`ΟΔΟΣ ${instance.slug}`, `ΟΔΟΣ ${instance.slug}`],
+      [`Straße ${instance.slug}`, `straße ${instance.slug}`],
+    ] as const) {
+      const other = { ...instance, id: randomId(), slug: uniqueSlug('s'), name };
+      await deps.stores.instances.insert(other);
+      expect(
+        (await deps.stores.instances.search(typed, 10)).map((i) => i.id),
+        name,
+      ).toEqual([other.id]);
+      expect(
+        (await deps.stores.instances.search(name, 10)).map((i) => i.id),
+        name,
+      ).toEqual([other.id]);
+    }
+  });
+
   it('refuses a duplicate slug as a conflict', async () => {
     const { instance } = await givenInstance(deps);
     const error = await deps.stores.instances.insert({ ...instance, id: randomId(), name: 'x' }).catch((e) => e);

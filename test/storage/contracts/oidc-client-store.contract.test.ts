@@ -70,6 +70,20 @@ describe.each(engines())('OidcClientStore on %s', (engine) => {
     expect(await store.list(10)).toHaveLength(2);
   });
 
+  it('keeps the bound when inserts race: of 12 at once with room for 5, exactly 5 are stored', async () => {
+    // Why: the bound is a count, and two inserts each counting the other's uncommitted row out
+    // (READ COMMITTED) would both pass it (OWASP ASVS 5.0 V2.3.4, limits hold under concurrency).
+    // PGlite has one connection, so its inserts are serial anyway; on PostgreSQL they overlap.
+    const { instance } = await givenInstance(deps);
+    const inserted = await Promise.all(
+      Array.from({ length: 12 }, () =>
+        deps.stores.transaction((stores) => stores.forInstance(instance.id).oidcClients.insert(aClient(), 5)),
+      ),
+    );
+    expect(inserted.filter(Boolean)).toHaveLength(5);
+    expect(await deps.stores.forInstance(instance.id).oidcClients.list(100)).toHaveLength(5);
+  });
+
   it('updates the changeable fields and updatedAt, keeping the secret, createdAt and public', async () => {
     const store = await storeOf();
     const client = aClient();
