@@ -23,6 +23,7 @@ import { createOidcRegistry, type OidcRegistryOptions } from './oidc/provider-re
 import { oidcRoutes } from './oidc/oidc.routes.ts';
 import { interactionRoutes } from './oidc/interaction.routes.ts';
 import { escapeHtml } from '../domain/mail/mail.ts';
+import { openApiRoute, registerOpenApi } from './plugins/openapi.ts';
 
 const healthSchema = { type: 'object', additionalProperties: false, required: ['ok'], properties: { ok: { type: 'boolean' } } } as const;
 
@@ -60,6 +61,8 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   registerTextGuard(app);
 
   const jar = cookies(options.publicUrl);
+  // Before the routes: it collects them as they are added.
+  await registerOpenApi(app, jar.session);
   await app.register(
     async (api) => {
       requireResponseSchemas(api);
@@ -70,11 +73,12 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       await api.register(setupRoutes(deps, jar));
       await api.register(supportRoutes(deps, jar));
       if (options.devMailbox) await api.register(devRoutes(deps));
+      await api.register(openApiRoute(app));
     },
     { prefix: '/api/v1' },
   );
   const registry = createOidcRegistry(deps, { publicUrl: options.publicUrl, log: app.log, ...options.oidc });
-  await app.register(oidcRoutes(registry, options.publicUrl));
+  await app.register(oidcRoutes(deps, registry, options.publicUrl));
   await app.register(interactionRoutes(deps, registry, jar));
   if (options.webDir) await serveWeb(app, deps, options.webDir, options.devMailbox);
   return app;

@@ -26,6 +26,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   admin_recovery_required: 403,
   server_busy: 503,
   recovery_not_needed: 409,
+  insufficient_scope: 403,
 };
 
 export interface ErrorBody {

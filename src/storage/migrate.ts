@@ -15,6 +15,8 @@ import * as throttleKeyColumns from './migrations/0014-throttle-key-columns.ts';
 import * as userCountsLock from './migrations/0015-user-counts-lock.ts';
 import * as oidcProvider from './migrations/0016-oidc-provider.ts';
 import * as oidcClients from './migrations/0017-oidc-clients.ts';
+import * as machineActor from './migrations/0018-machine-actor.ts';
+import * as oidcClientThrottle from './migrations/0019-oidc-client-throttle.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -34,6 +36,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015-user-counts-lock': userCountsLock,
   '0016-oidc-provider': oidcProvider,
   '0017-oidc-clients': oidcClients,
+  '0018-machine-actor': machineActor,
+  '0019-oidc-client-throttle': oidcClientThrottle,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

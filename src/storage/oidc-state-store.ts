@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { OidcPayload, OidcStateStore, OidcStoredState } from '../domain/oidc/oidc-state-store.ts';
 import type { Database } from './schema.ts';
+import type { MachineTokenStore } from '../domain/oidc/machine-access.ts';
+import type { GrantType, MachineScope } from '../domain/oidc/oidc-client.ts';
+import { INSTANCE_COLUMNS, toPrefixedInstance } from './rows.ts';
 
 /** pg and PGlite hand jsonb over parsed; a string would be a driver set up otherwise. */
 function toState(row: { payload: unknown; consumed_at: Date | null } | undefined): OidcStoredState | null {
@@ -66,3 +69,52 @@ export function oidcStateStore(db: Kysely<Database>, instanceId: string): OidcSt
 
 /** Deletes every instance's expired provider state; housekeeping's statement, as a CTE. */
 export const expiredOidcStateSql = (now: Date) => sql`delete from oidc_state where expires_at <= ${now} returning 1`;
+
+/**
+ * The live client_credentials tokens of every instance (domain/oidc/machine-access.ts): the state
+ * row, its instance and its client in one statement. The client is joined on the row's own
+ * instance_id, so a token finds only a client of the instance whose provider issued it.
+ */
+export function machineTokenStore(db: Kysely<Database>): MachineTokenStore {
+  return {
+    async findLive(tokenId, now) {
+      const rows = await db
+        .selectFrom('oidc_state as s')
+        .innerJoin('oidc_clients as c', (join) =>
+          join.onRef('c.instance_id', '=', 's.instance_id').on('c.client_id', '=', sql<string>`s.payload->>'clientId'`),
+        )
+        .innerJoin('instances as i', 'i.id', 's.instance_id')
+        .select([
+          's.instance_id',
+          'c.client_id',
+          'c.name as c_name',
+          'c.grant_types',
+          'c.scopes',
+          sql<string | null>`s.payload->>'scope'`.as('scope'),
+        ])
+        .select(INSTANCE_COLUMNS.map((c) => `i.${c} as i_${c}` as const))
+        .where('s.model', '=', 'ClientCredentials')
+        .where('s.id', '=', tokenId)
+        .where('s.consumed_at', 'is', null)
+        .where('s.expires_at', '>', now)
+        .limit(2)
+        .execute();
+      // Why refuse two: ids are 256 random bits per token, but the key is (instance, model, id);
+      // a token must name one instance only, or it names none (no cross-instance confusion).
+      if (rows.length !== 1) return null;
+      const row = rows[0]!;
+      return {
+        instance: toPrefixedInstance(row.instance_id, row),
+        client: {
+          clientId: row.client_id,
+          name: row.c_name,
+          grantTypes: jsonList<GrantType>(row.grant_types),
+          scopes: jsonList<MachineScope>(row.scopes),
+        },
+        scope: row.scope ?? '',
+      };
+    },
+  };
+}
+
+const jsonList = <T>(value: unknown): T[] => (typeof value === 'string' ? JSON.parse(value) : value) as T[];

@@ -157,7 +157,7 @@ export interface AuditEventsTable {
   instance_id: string | null;
   at: Timestamp;
   action: string;
-  actor_type: 'user' | 'operator' | 'cli' | 'system';
+  actor_type: 'user' | 'operator' | 'cli' | 'system' | 'oidc_client';
   actor_id: string | null;
   actor_label: string;
   target_id: string | null;

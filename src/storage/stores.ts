@@ -27,7 +27,7 @@ import { userDirectoryStore } from './user-directory-store.ts';
 import { auditStore } from './audit-store.ts';
 import { accountTokenStore, tenantAccountTokenStore } from './account-token-store.ts';
 import { resetRequestStore } from './reset-request-store.ts';
-import { oidcStateStore } from './oidc-state-store.ts';
+import { machineTokenStore, oidcStateStore } from './oidc-state-store.ts';
 import { signingKeyStore } from './signing-key-store.ts';
 import { oidcClientStore } from './oidc-client-store.ts';
 
@@ -46,6 +46,7 @@ export function createStores(db: Kysely<Database>): Stores {
     accountTokens: accountTokenStore(db),
     audit: auditStore(db),
     resetRequests: resetRequestStore(db),
+    machineTokens: machineTokenStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),

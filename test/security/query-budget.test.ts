@@ -6,6 +6,7 @@ import { Client, useCountedTestApp } from '../support/app.ts';
 import { QueryCounter } from '../support/query-counter.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
+import { basicAuth, givenOidcClient } from '../support/oidc.ts';
 
 // The performance budget of DEVELOPERS.md: at most 3 statements per login step, 1 per
 // authenticated request. Counting statements is deterministic, unlike timing.
@@ -83,6 +84,35 @@ describe.each(engines())('SQL statements per request on %s', (engine) => {
     await client.login(instance.slug, admin.email, PASSWORD);
     counter.reset();
     expect((await client.post('/api/v1/auth/logout')).statusCode).toBe(204);
+    expect(counter.count).toBe(1);
+  });
+
+  it('authenticates a machine client’s Bearer token with 1 statement, as a cookie is', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const machine = await givenOidcClient(deps, instance, {
+      grantTypes: ['client_credentials'],
+      scopes: ['keyward:users:read'],
+      redirectUris: [],
+    });
+    const issued = await app.inject({
+      method: 'POST',
+      url: `/i/${instance.slug}/token`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(machine.client_id, machine.client_secret!) },
+      payload: 'grant_type=client_credentials&scope=keyward%3Ausers%3Aread',
+    });
+    const bearer = { authorization: `Bearer ${issued.json<{ access_token: string }>().access_token}` };
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    deps.clock.advanceSeconds(120);
+    counter.reset();
+    expect((await client.get('/api/v1/admin/users')).statusCode).toBe(200);
+    const withCookie = counter.count;
+    counter.reset();
+    expect((await app.inject({ method: 'GET', url: '/api/v1/admin/users', headers: bearer })).statusCode).toBe(200);
+    expect(counter.count).toBe(withCookie);
+    // The authentication alone: a route the token may not open is refused after its one lookup.
+    counter.reset();
+    expect((await app.inject({ method: 'GET', url: '/api/v1/admin/audit', headers: bearer })).statusCode).toBe(403);
     expect(counter.count).toBe(1);
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { createHash, randomBytes } from 'node:crypto';
 import { testApp } from './app.ts';
+import type { AppOptions } from '../../src/http/app.ts';
 import { useTestDeps, type TestDeps } from './deps.ts';
 import type { EngineName } from './db.ts';
 import { freePort } from './server-process.ts';
@@ -50,14 +51,15 @@ export async function givenOidcClient(deps: Deps, instance: Instance, input: Par
   return { client_id: client.clientId, client_secret: clientSecret, redirect_uris: client.redirectUris };
 }
 
-export function useOidcServer(engine: EngineName, assign: (server: OidcServer) => void): void {
+/** `options`: more of the app's options (a test of the client address sets `trustProxy`). */
+export function useOidcServer(engine: EngineName, assign: (server: OidcServer) => void, options: Partial<AppOptions> = {}): void {
   let base: { database: DatabaseHandle; deps: TestDeps } | null = null;
   let app: FastifyInstance | null = null;
   useTestDeps(engine, (context) => (base = context));
   beforeAll(async () => {
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
-    app = await testApp(base!.deps, { publicUrl: new URL(`${origin}/`) });
+    app = await testApp(base!.deps, { ...options, publicUrl: new URL(`${origin}/`) });
     await app.listen({ port, host: '127.0.0.1' });
     assign({ ...base!, app, origin, issuer: (slug) => `${origin}/i/${slug}` });
   });

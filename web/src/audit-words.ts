@@ -219,6 +219,7 @@ export function actorText(actor: AuditEvent['actor']): string {
   if (actor.type === 'cli') return 'Command line on the server';
   if (actor.type === 'system') return 'keyward';
   if (actor.type === 'operator') return operatorLabel(actor.label) ?? 'Support';
+  if (actor.type === 'oidc_client') return actor.label ?? 'An application';
   return actor.label ?? 'A user';
 }
 
@@ -228,6 +229,8 @@ export function doneByText(event: AuditEvent): string {
   const { actor } = event;
   if (actor.type === 'cli') return `${verb} on the server (command line)`;
   if (actor.type === 'system') return `${verb} by keyward`;
+  // A machine client with an access token (Settings → Applications): "Application: Billing".
+  if (actor.type === 'oidc_client') return `${verb} by the application ${actor.label.replace(/^Application:\s*/, '')}`;
   const name = personName(actor.type === 'operator' ? operatorLabel(actor.label) : actor.label);
   if (actor.type === 'operator') return `${verb} by support${name ? ` (${name})` : ''}`;
   return `${verb} by ${name ?? 'an administrator'}`;

@@ -1,7 +1,7 @@
 import { invalidInput } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { ActiveSession } from '../session/session-store.ts';
-import { requireAdminRole } from '../instance/require-admin.ts';
+import { requireAdminAccess } from '../instance/require-admin.ts';
+import type { AdminCaller } from '../oidc/machine-access.ts';
 import { describeTwoFactor, type TwoFactorState, type TwoFactorStatus } from '../account/describe-me.ts';
 import type { PasswordPolicy } from '../policy/policy.ts';
 import { effectiveTwoFactorStatus } from '../policy/two-factor-rules.ts';
@@ -47,10 +47,10 @@ export function pairsFor(status: TwoFactorStatus, policy: PasswordPolicy): TwoFa
 /** GET /admin/users: search, filter by 2FA status, sort, cursor pages, counts by status. */
 export async function listUsers(
   deps: Deps,
-  active: ActiveSession,
+  active: AdminCaller,
   query: { q?: string; twoFactor?: TwoFactorStatus; limit?: number; cursor?: string; sort?: UserSort },
 ): Promise<UserList> {
-  requireAdminRole(active);
+  requireAdminAccess(deps, active, 'keyward:users:read', false);
   return listInstanceUsers(deps, active.instance, query);
 }
 

@@ -2,8 +2,8 @@ import { adminEvent, type AuditClient } from '../audit/audit-event.ts';
 import { randomId } from '../../crypto/random.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
-import type { ActiveSession } from '../session/session-store.ts';
-import { requireAdmin } from '../instance/require-admin.ts';
+import { requireAdminAccess } from '../instance/require-admin.ts';
+import { isMachine, type AdminCaller } from '../oidc/machine-access.ts';
 import { parseEmail, parsePersonName, parseRole, type User } from '../account/user.ts';
 import { sendInvitation } from '../account/password-links.ts';
 import { describeTwoFactor } from '../account/describe-me.ts';
@@ -11,7 +11,7 @@ import type { UserListItem } from './list-users.ts';
 import { roleChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 
-function item(active: ActiveSession, user: User, associated: boolean): UserListItem {
+function item(active: AdminCaller, user: User, associated: boolean): UserListItem {
   return {
     id: user.id,
     email: user.email,
@@ -25,11 +25,11 @@ function item(active: ActiveSession, user: User, associated: boolean): UserListI
 /** POST /admin/users: a user without a password, and an invitation to choose one (7 days, once). */
 export async function inviteUser(
   deps: Deps,
-  active: ActiveSession,
+  active: AdminCaller,
   input: { email: string; name: string; role: string },
   client: AuditClient,
 ): Promise<UserListItem> {
-  requireAdmin(deps, active);
+  requireAdminAccess(deps, active, 'keyward:users:write', true);
   const user = await deps.stores.transaction(async (stores) => {
     const created = await stores.forInstance(active.instance.id).users.insert({
       id: randomId(),
@@ -52,13 +52,14 @@ export async function inviteUser(
  */
 export async function updateUser(
   deps: Deps,
-  active: ActiveSession,
+  active: AdminCaller,
   id: string,
   input: { role?: string; status?: 'active' | 'disabled' },
   client: AuditClient,
 ): Promise<UserListItem> {
-  requireAdmin(deps, active);
-  if (id === active.user.id) throw new DomainError('forbidden', 'Ask another administrator to change your own account.');
+  requireAdminAccess(deps, active, 'keyward:users:write', true);
+  const self = isMachine(active) ? null : active.user.id;
+  if (id === self) throw new DomainError('forbidden', 'Ask another administrator to change your own account.');
   const change = {
     ...(input.role !== undefined ? { role: parseRole(input.role) } : {}),
     ...(input.status !== undefined ? { status: input.status } : {}),
@@ -69,8 +70,10 @@ export async function updateUser(
     // two admins demoting or disabling each other at once would both pass and leave no admin.
     // The caller must still be an active admin other than the target, so one always remains
     // (OWASP ASVS 5.0 V2.3: business logic holds under concurrent requests).
+    // A machine client is no administrator of its own: another active administrator than the
+    // target must remain, so no token can leave the instance without one.
     const admins = await users.lockActiveAdmins();
-    if (!admins.some((adminId) => adminId === active.user.id && adminId !== id)) {
+    if (!admins.some((adminId) => (self === null || adminId === self) && adminId !== id)) {
       throw new DomainError('forbidden', 'Only administrators can do this.');
     }
     const account = await users.findAccount(id);
@@ -96,10 +99,10 @@ export async function updateUser(
  * told, through the outbox in the same transaction (issue 10 item 2: a role is one PATCH away
  * from the rules that depend on it, so a change nobody hears of is a silent escalation).
  */
-async function tellAboutRoleChange(deps: Deps, active: ActiveSession, before: User, after: User, client: AuditClient): Promise<void> {
+async function tellAboutRoleChange(deps: Deps, active: AdminCaller, before: User, after: User, client: AuditClient): Promise<void> {
   const now = deps.clock.now();
   const admins = await deps.stores.forInstance(active.instance.id).users.listAdmins(100);
-  const recipients = [...admins.filter((admin) => admin.id !== active.user.id && admin.id !== after.id), after];
+  const recipients = [...admins.filter((admin) => (isMachine(active) || admin.id !== active.user.id) && admin.id !== after.id), after];
   for (const to of recipients) {
     const mail = roleChangedMail({
       to: to.email,
@@ -107,11 +110,16 @@ async function tellAboutRoleChange(deps: Deps, active: ActiveSession, before: Us
       instanceName: active.instance.name,
       at: now,
       ip: client.ip,
-      actor: active.user,
+      actor: mailActor(active),
       target: after,
       from: before.role,
       role: after.role,
     });
     await deps.stores.outbox.enqueue(active.instance.id, sealMail(deps.secretBox, mail), now);
   }
+}
+
+/** Who made a change, as a mail names them: an administrator, or an application (its name and client id). */
+export function mailActor(active: AdminCaller): { name: string; email: string } {
+  return isMachine(active) ? { name: `the application ${active.client.name}`, email: `client ID ${active.client.clientId}` } : active.user;
 }

@@ -39,7 +39,8 @@ export const AUDIT_ACTIONS = [
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
-export type ActorType = 'user' | 'operator' | 'cli' | 'system';
+/** `oidc_client`: a machine client with an access token of the admin API (issue 12, docs/oidc.md). */
+export type ActorType = 'user' | 'operator' | 'cli' | 'system' | 'oidc_client';
 
 export interface AuditActor {
   type: ActorType;
@@ -145,10 +146,21 @@ export function changedFields(before: object, after: object): { before: Record<s
   return { before: Object.fromEntries(keys.map((k) => [k, a[k] ?? null])), after: Object.fromEntries(keys.map((k) => [k, b[k] ?? null])) };
 }
 
-/** An administrator's action in their instance; `target` is the user acted on, if any. */
+/** Who acts at an admin route: an administrator, or a machine client (its client id and name). */
+export type AdminActorSource = { instance: { id: string } } & (
+  { user: Pick<User, 'id' | 'name' | 'email'> } | { kind: 'machine'; client: { clientId: string; name: string } }
+);
+
+export function adminActor(active: AdminActorSource): AuditActor {
+  return 'user' in active
+    ? userActor(active.user)
+    : { type: 'oidc_client', id: active.client.clientId, label: `Application: ${active.client.name}` };
+}
+
+/** An administrator's (or a machine client's) action in their instance; `target` is the user acted on, if any. */
 export function adminEvent(
   deps: { clock: { now(): Date } },
-  active: { user: Pick<User, 'id' | 'name' | 'email'>; instance: { id: string } },
+  active: AdminActorSource,
   action: AuditAction,
   target: Pick<User, 'id' | 'name' | 'email'> | null,
   client: AuditClient,
@@ -158,7 +170,7 @@ export function adminEvent(
     instanceId: active.instance.id,
     at: deps.clock.now(),
     action,
-    actor: userActor(active.user),
+    actor: adminActor(active),
     target: target ? userTarget(target) : null,
     ip: client.ip,
     userAgent: client.userAgent?.slice(0, 512) ?? null,

@@ -1,7 +1,8 @@
 import { invalidInput } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { ActiveSession } from '../session/session-store.ts';
-import { requireAdminRole } from '../instance/require-admin.ts';
+import { requireAdminAccess } from '../instance/require-admin.ts';
+import type { AdminCaller } from '../oidc/machine-access.ts';
 import { AUDIT_ACTIONS, type AuditAction, type AuditEvent } from './audit-event.ts';
 
 export const AUDIT_PAGE_DEFAULT = 50;
@@ -30,10 +31,10 @@ function parseCursor(cursor: string | undefined): string | undefined {
 /** GET /admin/audit: the instance's events, newest first, by pages. Only ever this instance's (TEN-01). */
 export async function listAuditEvents(
   deps: Deps,
-  active: ActiveSession,
+  active: AdminCaller,
   query: AuditFilter & { limit?: number; cursor?: string },
 ): Promise<{ events: AuditEvent[]; nextCursor: string | null }> {
-  requireAdminRole(active);
+  requireAdminAccess(deps, active, 'keyward:audit:read', false);
   const limit = query.limit ?? AUDIT_PAGE_DEFAULT;
   if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_PAGE_MAX)
     throw invalidInput('limit', `Use a page size from 1 to ${AUDIT_PAGE_MAX}.`);
@@ -44,8 +45,8 @@ export async function listAuditEvents(
 }
 
 /** Every event matching the filter, newest first, a page at a time (the CSV export). */
-export async function* allAuditEvents(deps: Deps, active: ActiveSession, filter: AuditFilter): AsyncGenerator<AuditEvent> {
-  requireAdminRole(active);
+export async function* allAuditEvents(deps: Deps, active: AdminCaller, filter: AuditFilter): AsyncGenerator<AuditEvent> {
+  requireAdminAccess(deps, active, 'keyward:audit:read', false);
   const parsed = parseFilter(filter);
   let before: string | undefined;
   for (;;) {

@@ -1,7 +1,9 @@
 import { adminEvent, userEvent, type AuditClient } from '../audit/audit-event.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
-import { requireAdmin } from '../instance/require-admin.ts';
+import { requireAdminAccess } from '../instance/require-admin.ts';
+import { isMachine, type AdminCaller } from '../oidc/machine-access.ts';
+import { mailActor } from '../admin/manage-users.ts';
 import { deviceLabel, networkOf } from '../known-location/known-location.ts';
 import { loginUrl, sessionsEndedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
@@ -82,15 +84,17 @@ export async function endOtherSessions(deps: Deps, active: ActiveSession, client
  * changes made by someone else are told to the account's owner); event, sessions and mail commit
  * together. Known locations stay: logging in again still needs the password.
  */
-export async function endUserSessions(deps: Deps, active: ActiveSession, userId: string, client: AuditClient): Promise<number> {
-  requireAdmin(deps, active);
+export async function endUserSessions(deps: Deps, active: AdminCaller, userId: string, client: AuditClient): Promise<number> {
+  requireAdminAccess(deps, active, 'keyward:users:write', true);
   const tenant = deps.stores.forInstance(active.instance.id);
   const target = await tenant.users.findById(userId);
   if (!target) throw new DomainError('not_found', 'No such user in this instance.');
-  const self = target.id === active.user.id;
+  const self = !isMachine(active) && target.id === active.user.id;
   const now = deps.clock.now();
   const count = await deps.stores.transaction(async (stores) => {
-    const ended = await stores.forInstance(active.instance.id).sessions.deleteForUser(target.id, self ? active.session.id : undefined);
+    const ended = await stores
+      .forInstance(active.instance.id)
+      .sessions.deleteForUser(target.id, self && !isMachine(active) ? active.session.id : undefined);
     await stores.audit.record([
       adminEvent(deps, active, 'session.ended_by_admin', target, client, { count: ended, ...(self ? { keptCurrent: true } : {}) }),
     ]);
@@ -101,7 +105,7 @@ export async function endUserSessions(deps: Deps, active: ActiveSession, userId:
         instanceName: active.instance.name,
         at: now,
         ip: client.ip,
-        admin: active.user,
+        admin: mailActor(active),
         loginUrl: loginUrl(deps.publicUrl, active.instance.slug),
       });
       await stores.outbox.enqueue(active.instance.id, sealMail(deps.secretBox, mail), now);

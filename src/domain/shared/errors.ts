@@ -29,6 +29,9 @@ export const ERROR_CODES = [
   'server_busy',
   // Issue 10 item 3: an administrator's recovery code for a user who can reset by email, or log in.
   'recovery_not_needed',
+  // Issue 12: a machine client's access token without the scope a route needs, or at a route no
+  // scope opens (RFC 6750 §3.1 `insufficient_scope`, 403).
+  'insufficient_scope',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

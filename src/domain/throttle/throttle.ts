@@ -38,10 +38,11 @@ export type Factor = 'password' | 'second_factor';
 /**
  * What a counter counts: the table's key columns (scope, instance slug, subject), never one
  * concatenated string. The instance slug is set only for the password scope, whose key names the
- * (instance, email) pair as typed, so unknown instances and accounts have a key too (RL-07).
+ * (instance, email) pair as typed, so unknown instances and accounts have a key too (RL-07), and
+ * for the oidc_client scope, whose key names (the issuer's instance, the client id as sent).
  */
 export type ThrottleScope =
-  'password' | 'second_factor' | 'address' | 'device' | 'reauth' | 'link' | 'operator_password' | 'operator_second_factor';
+  'password' | 'second_factor' | 'address' | 'device' | 'reauth' | 'link' | 'operator_password' | 'operator_second_factor' | 'oidc_client';
 
 export interface ThrottleKeyParts {
   readonly scope: ThrottleScope;
@@ -97,6 +98,27 @@ export const linkKey = (tokenHash: string) => throttleKey('link', tokenHash);
 /** Support operators: their password key names no instance, their second-factor key their id. */
 export const operatorPasswordKey = (emailKey: string) => throttleKey('operator_password', emailKey);
 export const operatorSecondFactorKey = (operatorId: string) => throttleKey('operator_second_factor', operatorId);
+
+/**
+ * Client authentication at an instance's token, introspection and revocation endpoints, by the
+ * client id as sent (unknown ids have a key too), in the issuer's instance (docs/oidc.md,
+ * "Throttling the token endpoint").
+ */
+export const oidcClientKey = (instanceSlug: string, clientId: string) => throttleKey('oidc_client', clientId, instanceSlug);
+/**
+ * Failed client authentications of one client: 9 free (a misconfigured deployment retries), then
+ * 1, 2, 4 … 15 minutes, forgotten after a quiet day. Why no hard limit and a short maximum: a
+ * client id is no secret, so anyone can spend a client's failures; a 256-bit secret cannot be
+ * guessed anyway, the lock stops the hammering (RFC 6749 §10.10), and it must not become a
+ * permanent way to cut a machine client off (lockout as a weapon, RL-04).
+ */
+export const OIDC_CLIENT_POLICY: ThrottlePolicy = {
+  lockFrom: 10,
+  baseLockSeconds: 60,
+  maxLockSeconds: 15 * 60,
+  hardLimit: null,
+  decaySeconds: 24 * 60 * 60,
+};
 
 /**
  * What counts as one client address: an IPv4 address as it is, an IPv4-mapped IPv6 address as its

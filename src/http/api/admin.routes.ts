@@ -12,6 +12,7 @@ import { updatePasswordPolicy } from '../../domain/policy/update-policy.ts';
 import type { PolicyPatch } from '../../domain/policy/policy.ts';
 import { policyPatchSchema, policySchema } from './policy.schemas.ts';
 import { requestClient, requireFullSession, type Cookies } from '../plugins/session.ts';
+import { adminCaller, authenticateBearer } from '../plugins/bearer.ts';
 import { Readable } from 'node:stream';
 import { resetByAdmin } from '../../domain/recovery/reset-two-factor.ts';
 import { endUserSessions } from '../../domain/session/manage-sessions.ts';
@@ -45,8 +46,18 @@ import {
  */
 export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
   return async (app) => {
-    app.addHook('preHandler', requireFullSession(deps, jar));
-    app.addHook('preHandler', async (request) => requireAdminRole(request.auth!));
+    // Every route of this context (and of the contexts registered in it) takes a Bearer token as
+    // its credential when one is sent; which ones a token may open is each route's bearerScope.
+    app.addHook('onRoute', (route) => {
+      route.config = { ...route.config, adminApi: true };
+    });
+    const session = requireFullSession(deps, jar);
+    app.addHook('preHandler', async (request, reply) => {
+      const machine = await authenticateBearer(deps, request, reply);
+      if (machine !== undefined) return;
+      await session(request, reply);
+      requireAdminRole(request.auth!);
+    });
     // Settings → Applications: inside this context, so under its guard.
     await app.register(oidcClientRoutes(deps));
 
@@ -67,22 +78,32 @@ export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
       },
     );
 
-    app.get('/admin/users', { schema: { querystring: usersQuerySchema, response: { 200: userPageSchema } } }, async (request) => {
-      const { limit, ...rest } = request.query;
-      const size = limit === undefined ? undefined : Number(limit);
-      if (size !== undefined && (size < 1 || size > MAX_PAGE_SIZE))
-        throw invalidInput('limit', `Use a page size from 1 to ${MAX_PAGE_SIZE}.`);
-      return listUsers(deps, request.auth!, { ...rest, ...(size !== undefined ? { limit: size } : {}) });
-    });
+    const read = { bearerScope: 'keyward:users:read' } as const;
+    const write = { bearerScope: 'keyward:users:write' } as const;
+    const audit = { bearerScope: 'keyward:audit:read' } as const;
 
-    app.post('/admin/users', { schema: { body: inviteBodySchema, response: { 201: listedUserSchema } } }, async (request, reply) =>
-      reply.status(201).send(await inviteUser(deps, request.auth!, request.body, requestClient(request))),
+    app.get(
+      '/admin/users',
+      { config: read, schema: { querystring: usersQuerySchema, response: { 200: userPageSchema } } },
+      async (request) => {
+        const { limit, ...rest } = request.query;
+        const size = limit === undefined ? undefined : Number(limit);
+        if (size !== undefined && (size < 1 || size > MAX_PAGE_SIZE))
+          throw invalidInput('limit', `Use a page size from 1 to ${MAX_PAGE_SIZE}.`);
+        return listUsers(deps, adminCaller(request), { ...rest, ...(size !== undefined ? { limit: size } : {}) });
+      },
+    );
+
+    app.post(
+      '/admin/users',
+      { config: write, schema: { body: inviteBodySchema, response: { 201: listedUserSchema } } },
+      async (request, reply) => reply.status(201).send(await inviteUser(deps, adminCaller(request), request.body, requestClient(request))),
     );
 
     app.patch(
       '/admin/users/:id',
-      { schema: { params: idParamsSchema, body: updateUserBodySchema, response: { 200: listedUserSchema } } },
-      async (request) => updateUser(deps, request.auth!, request.params.id, request.body, requestClient(request)),
+      { config: write, schema: { params: idParamsSchema, body: updateUserBodySchema, response: { 200: listedUserSchema } } },
+      async (request) => updateUser(deps, adminCaller(request), request.params.id, request.body, requestClient(request)),
     );
 
     app.post(
@@ -104,20 +125,27 @@ export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
       },
     );
 
-    app.delete('/admin/users/:id/sessions', { schema: { params: idParamsSchema, response: { 200: endedSchema } } }, async (request) => ({
-      ended: await endUserSessions(deps, request.auth!, request.params.id, requestClient(request)),
-    }));
+    app.delete(
+      '/admin/users/:id/sessions',
+      { config: write, schema: { params: idParamsSchema, response: { 200: endedSchema } } },
+      async (request) => ({ ended: await endUserSessions(deps, adminCaller(request), request.params.id, requestClient(request)) }),
+    );
 
-    app.get('/admin/audit', { schema: { querystring: auditQuerySchema, response: { 200: auditPageSchema } } }, async (request) => {
-      const { limit, ...rest } = request.query;
-      return listAuditEvents(deps, request.auth!, { ...rest, ...(limit !== undefined ? { limit: Number(limit) } : {}) });
-    });
+    app.get(
+      '/admin/audit',
+      { config: audit, schema: { querystring: auditQuerySchema, response: { 200: auditPageSchema } } },
+      async (request) => {
+        const { limit, ...rest } = request.query;
+        return listAuditEvents(deps, adminCaller(request), { ...rest, ...(limit !== undefined ? { limit: Number(limit) } : {}) });
+      },
+    );
 
     app.get(
       '/admin/audit/export',
-      { schema: { querystring: auditExportQuerySchema, response: { 200: csvSchema } } },
+      { config: audit, schema: { querystring: auditExportQuerySchema, response: { 200: csvSchema } } },
       async (request, reply) => {
-        const events = allAuditEvents(deps, request.auth!, request.query)[Symbol.asyncIterator]();
+        const caller = adminCaller(request);
+        const events = allAuditEvents(deps, caller, request.query)[Symbol.asyncIterator]();
         // The first page is read before the headers go out, so a refused filter is a clean 4xx.
         const first = await events.next();
         async function* lines() {
@@ -129,7 +157,7 @@ export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
         const day = deps.clock.now().toISOString().slice(0, 10);
         return reply
           .type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="keyward-audit-${request.auth!.instance.slug}-${day}.csv"`)
+          .header('content-disposition', `attachment; filename="keyward-audit-${caller.instance.slug}-${day}.csv"`)
           .header('cache-control', 'no-store')
           .send(Readable.from(lines()));
       },

@@ -20,7 +20,7 @@ export const auditEventSchema = {
       additionalProperties: false,
       required: ['type', 'id', 'label'],
       properties: {
-        type: { type: 'string', enum: ['user', 'operator', 'cli', 'system'] },
+        type: { type: 'string', enum: ['user', 'operator', 'cli', 'system', 'oidc_client'] },
         id: { type: ['string', 'null'] },
         label: { type: 'string' },
       },

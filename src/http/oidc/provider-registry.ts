@@ -14,6 +14,8 @@ import { loadSigningKeys } from '../../domain/oidc/signing-keys.ts';
 import { providerConfiguration } from './provider-configuration.ts';
 import { cookies } from '../plugins/session.ts';
 import { endKeywardSessionOnRpLogout } from './rp-logout.ts';
+import { watchClientAuthentication } from './client-auth-events.ts';
+import { formActionForRelyingParty } from './form-action.ts';
 
 export interface MountedProvider {
   instance: Instance;
@@ -75,6 +77,10 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     endKeywardSessionOnRpLogout(deps, provider, { instanceId: instance.id, sessionCookie, https });
     // Into keyward's log, not Koa's console default; the library answers the client itself.
     provider.on('server_error', (_ctx, error: Error) => options.log.error({ err: error, issuer }, 'oidc provider error'));
+    // Failed client authentications feed keyward's throttle (oidc.routes.ts, token-throttle.ts).
+    watchClientAuthentication(provider);
+    // A form_post answer may post to the client's registered redirect origin only (form-action.ts).
+    provider.use(formActionForRelyingParty);
     const callback = provider.callback();
     return { instance, mountPath, issuer, provider, handle: async (req, res) => void (await callback(req, res)) };
   };

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { errorBody } from '../error-handler.ts';
+import { bearerToken } from './bearer.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const LOOPBACK_HOSTS = ['127.0.0.1', 'localhost', '[::1]'];
@@ -23,11 +24,19 @@ export function allowedOrigins(publicUrl: URL): Set<string> {
  * Fetch Metadata first (`Sec-Fetch-Site: cross-site` is refused), then a mandatory Origin that
  * must be ours; a request without Origin is refused too, so non-browser clients send it
  * explicitly (SPEC §3). Login is covered as well (login CSRF).
+ *
+ * A Bearer request to the admin API needs no Origin (SPEC §6): the guard protects ambient
+ * credentials, the cookies a browser attaches by itself, and a page of another site cannot make
+ * a browser send an Authorization header (a cross-origin one needs a CORS preflight, which /api
+ * never grants; OWASP CSRF cheat sheet: token-based authentication outside cookies is not
+ * CSRF-prone). Only where the token is then the one credential: the admin context ignores the
+ * cookie of a request that sends a token (plugins/bearer.ts); everywhere else the guard holds.
  */
 export function registerCsrfGuard(app: FastifyInstance, publicUrl: URL): void {
   const allowed = allowedOrigins(publicUrl);
   app.addHook('onRequest', async (request, reply) => {
     if (SAFE_METHODS.has(request.method) || request.routeOptions.config.csrfExempt === true) return;
+    if (request.routeOptions.config.adminApi === true && bearerToken(request) !== undefined) return;
     const site = request.headers['sec-fetch-site'];
     const origin = request.headers.origin;
     if (site === 'cross-site' || !origin || !allowed.has(origin)) {

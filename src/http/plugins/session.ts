@@ -75,6 +75,7 @@ export function secondsUntil(expiresAt: Date, now: Date): number {
 export async function registerSessions(app: FastifyInstance): Promise<void> {
   await app.register(cookie);
   app.decorateRequest('auth', null);
+  app.decorateRequest('machine', null);
 }
 
 export function clientInfo(request: FastifyRequest, jar: Cookies): ClientInfo {

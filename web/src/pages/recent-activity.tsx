@@ -64,6 +64,7 @@ function ActivityRow({ me, event }: { me: Me; event: AuditEvent }) {
   const byOther =
     event.actor.type === 'operator' ||
     event.actor.type === 'cli' ||
+    event.actor.type === 'oidc_client' ||
     (event.actor.type === 'user' && event.actor.id !== null && event.actor.id !== me.id);
   const details = detailsText(event);
   return (
