@@ -15,6 +15,7 @@ import * as throttleKeyColumns from './migrations/0014-throttle-key-columns.ts';
 import * as userCountsLock from './migrations/0015-user-counts-lock.ts';
 import * as oidcProvider from './migrations/0016-oidc-provider.ts';
 import * as oidcClients from './migrations/0017-oidc-clients.ts';
+import * as oidcSessionOfRecord from './migrations/0018-oidc-session-of-record.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015-user-counts-lock': userCountsLock,
   '0016-oidc-provider': oidcProvider,
   '0017-oidc-clients': oidcClients,
+  '0018-oidc-session-of-record': oidcSessionOfRecord,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -236,6 +236,8 @@ export interface OidcStateTable {
   user_code: string | null;
   expires_at: Timestamp | null;
   consumed_at: Timestamp | null;
+  /** The keyward session the row was made from (migration 0018); null for rows of no user session. */
+  keyward_session_id: string | null;
 }
 
 /** An instance's token signing keys: the private JWK sealed with the secret box; `retired_at` null while it signs. */

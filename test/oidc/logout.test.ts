@@ -5,6 +5,7 @@ import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
 import { Browser, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
+import { oathtool } from '../support/oathtool.ts';
 
 // openid-client as the relying party against the real server (issue 12, "one session of record").
 describe.each(engines())('Logout on %s', (engine) => {
@@ -126,5 +127,149 @@ describe.each(engines())('Logout on %s', (engine) => {
     const url = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens!.id_token!, post_logout_redirect_uri: rp.postLogout });
     expect((await submit(browser, await logoutForm(browser, url), { logout: 'yes' })).status).toBe(303);
     expect((await browser.fetch('/api/v1/me')).status).toBe(200);
+  });
+
+  /** A browser signed in to keyward and a relying party holding its tokens (offline_access: a refresh token). */
+  async function sessionWithTokens(instance: Instance, user: User) {
+    const browser = await loggedIn(instance, user);
+    const rp = await relyingParty(instance);
+    const { tokens } = await signIn(rp, browser, { scope: 'openid offline_access email', prompt: 'consent' });
+    expect(tokens?.refresh_token, 'a refresh token').toBeTruthy();
+    return { browser, rp, tokens: tokens! };
+  }
+
+  const errorOf = async (work: Promise<unknown>) =>
+    work.then(
+      () => 'no error',
+      (error: { error?: string; status?: number }) => error.error ?? error.status ?? `unexpected: ${(error as Error).message}`,
+    );
+
+  /** Nothing the relying party holds works: refresh invalid_grant, introspection inactive, userinfo 401. */
+  async function expectEnded(rp: RelyingParty, tokens: oidc.TokenEndpointResponse, user: User) {
+    expect((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active).toBe(false);
+    expect((await oidc.tokenIntrospection(rp.config, tokens.refresh_token!)).active).toBe(false);
+    expect(await errorOf(oidc.fetchUserInfo(rp.config, tokens.access_token, user.id))).toBe(401);
+    expect(await errorOf(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!))).toBe('invalid_grant');
+  }
+
+  async function adminBrowser(instance: Instance, admin: User) {
+    return loggedIn(instance, admin);
+  }
+
+  const endings: Array<[string, (ctx: { instance: Instance; admin: User; user: User; browser: Browser }) => Promise<void>]> = [
+    ['a logout', async ({ browser }) => expect((await browser.api('/auth/logout')).status).toBe(204)],
+    [
+      'an administrator ending the user’s sessions',
+      async ({ instance, admin, user }) => {
+        const response = await (await adminBrowser(instance, admin)).fetch(`/api/v1/admin/users/${user.id}/sessions`, { method: 'DELETE' });
+        expect(response.status).toBe(200);
+      },
+    ],
+    [
+      'a password change in another browser',
+      async ({ instance, user }) => {
+        const other = await loggedIn(instance, user);
+        const changed = await other.api('/auth/password', { currentPassword: PASSWORD, newPassword: 'a whole new passphrase 42' });
+        expect(changed.status).toBe(200);
+      },
+    ],
+    [
+      'the user being disabled',
+      async ({ instance, admin, user }) => {
+        const response = await (
+          await adminBrowser(instance, admin)
+        ).fetch(`/api/v1/admin/users/${user.id}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'disabled' }),
+        });
+        expect(response.status).toBe(200);
+      },
+    ],
+    [
+      'the session being ended from the sessions list of another browser',
+      async ({ instance, user }) => {
+        const other = await loggedIn(instance, user);
+        const listed = (await (await other.fetch('/api/v1/me/sessions')).json()) as { sessions: Array<{ id: string; current: boolean }> };
+        const target = listed.sessions.find((s) => !s.current)!;
+        expect((await other.fetch(`/api/v1/me/sessions/${target.id}`, { method: 'DELETE' })).status).toBe(204);
+      },
+    ],
+    ['the session going idle (the test clock)', async () => server.deps.clock.advanceSeconds(31 * 60)],
+  ];
+
+  it.each(endings)('no token outlives the keyward session: after %s, refresh, introspection and userinfo fail', async (_name, end) => {
+    const { instance, admin } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const { browser, rp, tokens } = await sessionWithTokens(instance, user);
+    // Alive: everything works.
+    expect((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active).toBe(true);
+    expect((await oidc.fetchUserInfo(rp.config, tokens.access_token, user.id)).sub).toBe(user.id);
+    await end({ instance, admin, user, browser });
+    await expectEnded(rp, tokens, user);
+  });
+
+  it('the eager revocation deletes the state of an ended session; another session’s tokens stay', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const first = await sessionWithTokens(instance, user);
+    const second = await sessionWithTokens(instance, user);
+    const linked = () =>
+      server.database.db
+        .selectFrom('oidc_state')
+        .select(['model'])
+        .where('instance_id', '=', instance.id)
+        .where('keyward_session_id', 'is not', null)
+        .execute();
+    const before = (await linked()).map((row) => row.model);
+    for (const model of ['Session', 'Grant', 'AccessToken', 'RefreshToken']) expect(before, model).toContain(model);
+    expect((await first.browser.api('/auth/logout')).status).toBe(204);
+    expect((await linked()).length).toBeLessThan(before.length);
+    await expectEnded(first.rp, first.tokens, user);
+    expect((await oidc.tokenIntrospection(second.rp.config, second.tokens.access_token)).active).toBe(true);
+    expect((await oidc.refreshTokenGrant(second.rp.config, second.tokens.refresh_token!)).access_token).toBeTruthy();
+  });
+
+  it('a live session’s refresh token rotates: the new one works, the old one is refused; a revoked one is refused', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const { rp, tokens } = await sessionWithTokens(instance, user);
+    const rotated = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+    expect(rotated.refresh_token).toBeTruthy();
+    expect(rotated.refresh_token).not.toBe(tokens.refresh_token);
+    expect((await oidc.fetchUserInfo(rp.config, rotated.access_token, user.id)).sub).toBe(user.id);
+    const again = await oidc.refreshTokenGrant(rp.config, rotated.refresh_token!);
+    // The one used before is refused (and, used twice, the library revokes its grant: RFC 9700 §4.14.2).
+    expect(await errorOf(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!))).toBe('invalid_grant');
+    expect(await errorOf(oidc.refreshTokenGrant(rp.config, again.refresh_token!))).toBe('invalid_grant');
+
+    const fresh = await sessionWithTokens(instance, user);
+    await oidc.tokenRevocation(fresh.rp.config, fresh.tokens.refresh_token!);
+    expect((await oidc.tokenIntrospection(fresh.rp.config, fresh.tokens.refresh_token!)).active).toBe(false);
+    expect(await errorOf(oidc.refreshTokenGrant(fresh.rp.config, fresh.tokens.refresh_token!))).toBe('invalid_grant');
+  });
+
+  it('a step-up (a new session id for the same login) keeps the tokens made before it', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const { browser, rp, tokens } = await sessionWithTokens(instance, user);
+    const now = () => server.deps.clock.now();
+    const secret = (await browser.api('/auth/setup', { currentPassword: PASSWORD })).json.secret as string;
+    await browser.fetch('/api/v1/me/two-factor', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: true }),
+    });
+    // Binding an app is a credential event: it ends the user's sessions, this one gets a new id.
+    expect((await browser.api('/auth/setup/confirm', { code: oathtool(secret, now()) })).json).toEqual({ next: 'done' });
+    await expectEnded(rp, tokens, user);
+    const after = await signIn(rp, browser, { scope: 'openid offline_access email', prompt: 'consent' });
+    server.deps.clock.advanceSeconds(30);
+    expect((await browser.api('/auth/step-up', { code: oathtool(secret, now()) })).status).toBe(204);
+    expect((await oidc.tokenIntrospection(rp.config, after.tokens!.access_token)).active).toBe(true);
+    expect((await oidc.refreshTokenGrant(rp.config, after.tokens!.refresh_token!)).access_token).toBeTruthy();
+    // ...and they still end with it.
+    expect((await browser.api('/auth/logout')).status).toBe(204);
+    expect((await oidc.tokenIntrospection(rp.config, after.tokens!.access_token)).active).toBe(false);
   });
 });

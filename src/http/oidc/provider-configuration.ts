@@ -8,7 +8,7 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import type { Instance } from '../../domain/instance/instance.ts';
 import { accountClaims, findOidcAccount, INSTANCE_CLAIM, ROLE_CLAIM } from '../../domain/oidc/oidc-account.ts';
 import { ACR_VALUES } from '../../domain/oidc/oidc-login.ts';
-import { firstPartyGrant, keywardPolicy } from './interaction-policy.ts';
+import { keywardPolicy } from './interaction-policy.ts';
 import { stateAdapterFactory } from './adapter.ts';
 import { findProviderClient } from '../../domain/oidc/manage-oidc-clients.ts';
 import { MACHINE_SCOPES } from '../../domain/oidc/oidc-client.ts';
@@ -22,8 +22,8 @@ const SIGNING_ALGS = SIGNING_ALGORITHMS;
 
 /**
  * Lifetimes in seconds, every one set here (the library prints a notice on stdout, pino's stream,
- * for each default it uses). Access tokens are short: until logout propagation exists (a later
- * step) nothing revokes them when the keyward session ends (RFC 9700 §4.14 keeps them brief).
+ * for each default it uses). Access tokens are short anyway (RFC 9700 §4.14 keeps them brief);
+ * every token also ends with the keyward session it was made from (docs/oidc.md "Logout").
  */
 const TTL_SECONDS = {
   AccessToken: 10 * 60,
@@ -62,6 +62,7 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
     if (!account) return undefined;
     return { accountId: account.sub, claims: () => accountClaims(account) };
   };
+  const keyward = keywardPolicy(deps, instance, settings.sessionCookie, findAccount);
   return {
     // Clients come from the instance's oidc_clients only, read on each request (client-metadata.ts).
     adapter: stateAdapterFactory(deps.stores.forInstance(instance.id).oidcState, deps.clock, async (clientId) => {
@@ -92,12 +93,13 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
     scopes: ['openid', 'offline_access', 'email', 'profile', ...MACHINE_SCOPES],
     // What a client's default_acr_values may name (the library checks them against this list).
     acrValues: [...ACR_VALUES],
-    // No consent screen: every client is the instance's own (interaction-policy.ts firstPartyGrant).
-    loadExistingGrant: firstPartyGrant,
+    // No consent screen: every client is the instance's own (interaction-policy.ts firstPartyGrant),
+    // saved once the keyward session behind the request is judged.
+    loadExistingGrant: keyward.loadExistingGrant,
     // The login interaction is keyward's own (interaction.routes.ts): under the issuer, so the
     // path-scoped interaction cookie reaches it.
     interactions: {
-      policy: keywardPolicy(deps, instance, settings.sessionCookie, findAccount),
+      policy: keyward.policy,
       url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}`,
     },
     features: {
@@ -175,6 +177,10 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
         return rotated && browserApp ? rotated.remainingTTL : REFRESH_TOKEN_SECONDS;
       },
     },
+    // Why every refresh rotates, for confidential clients too (the library's default waits for 70 %
+    // of the lifetime): a refresh token used twice is then detectable, and the library revokes
+    // the whole grant when it is (RFC 9700 §4.14.2, refresh token rotation).
+    rotateRefreshToken: true,
     renderError: async (ctx, out) => renderErrorPage(ctx, out),
   };
 }
