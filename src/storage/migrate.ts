@@ -16,6 +16,7 @@ import * as userCountsLock from './migrations/0015-user-counts-lock.ts';
 import * as oidcProvider from './migrations/0016-oidc-provider.ts';
 import * as oidcClients from './migrations/0017-oidc-clients.ts';
 import * as oidcSessionOfRecord from './migrations/0018-oidc-session-of-record.ts';
+import * as oidcBackchannelLogout from './migrations/0019-oidc-backchannel-logout.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0016-oidc-provider': oidcProvider,
   '0017-oidc-clients': oidcClients,
   '0018-oidc-session-of-record': oidcSessionOfRecord,
+  '0019-oidc-backchannel-logout': oidcBackchannelLogout,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

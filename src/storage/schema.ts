@@ -240,6 +240,21 @@ export interface OidcStateTable {
   keyward_session_id: string | null;
 }
 
+/** A back-channel logout token owed to a client (migration 0019). */
+export interface OidcLogoutDeliveriesTable {
+  instance_id: string;
+  client_id: string;
+  sid: string;
+  sub: string;
+  created_at: ColumnType<Date, Date | undefined, Date>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp | null;
+  claimed_until: Timestamp | null;
+  delivered_at: Timestamp | null;
+  dead: ColumnType<boolean, boolean | undefined, boolean>;
+  last_error: string | null;
+}
+
 /** An instance's token signing keys: the private JWK sealed with the secret box; `retired_at` null while it signs. */
 export interface OidcSigningKeysTable {
   instance_id: string;
@@ -290,6 +305,7 @@ export interface Database {
   oidc_state: OidcStateTable;
   oidc_signing_keys: OidcSigningKeysTable;
   oidc_clients: OidcClientsTable;
+  oidc_logout_deliveries: OidcLogoutDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -30,6 +30,7 @@ import { resetRequestStore } from './reset-request-store.ts';
 import { oidcStateStore } from './oidc-state-store.ts';
 import { signingKeyStore } from './signing-key-store.ts';
 import { oidcClientStore } from './oidc-client-store.ts';
+import { backchannelLogoutStore } from './backchannel-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -46,6 +47,7 @@ export function createStores(db: Kysely<Database>): Stores {
     accountTokens: accountTokenStore(db),
     audit: auditStore(db),
     resetRequests: resetRequestStore(db),
+    backchannelLogouts: backchannelLogoutStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),

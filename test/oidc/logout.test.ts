@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { testApp } from '../support/app.ts';
+import { cleanUp } from '../../src/domain/maintenance/clean-up.ts';
 import * as oidc from 'openid-client';
 import { engines } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
@@ -271,5 +276,144 @@ describe.each(engines())('Logout on %s', (engine) => {
     // ...and they still end with it.
     expect((await browser.api('/auth/logout')).status).toBe(204);
     expect((await oidc.tokenIntrospection(rp.config, after.tokens!.access_token)).active).toBe(false);
+  });
+
+  /** A relying party's back-channel logout endpoint on loopback: what it received, and what it answers next. */
+  async function logoutListener(answers: number[] = []) {
+    const received: Array<{ contentType: string | undefined; body: URLSearchParams }> = [];
+    const listener = createServer((request, response) => {
+      let body = '';
+      request.setEncoding('utf8');
+      request.on('data', (chunk: string) => (body += chunk));
+      request.on('end', () => {
+        received.push({ contentType: request.headers['content-type'], body: new URLSearchParams(body) });
+        response.statusCode = answers.shift() ?? 200;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    listeners.push(listener);
+    const { port } = listener.address() as AddressInfo;
+    return { uri: `http://127.0.0.1:${port}/backchannel`, received };
+  }
+  const listeners: Server[] = [];
+  afterAll(async () => {
+    await Promise.all(listeners.map((l) => new Promise((resolve) => l.close(resolve))));
+  });
+
+  async function backchannelParty(instance: Instance, uri: string) {
+    const app = await givenOidcClient(server.deps, instance, {
+      backchannelLogoutUri: uri,
+      postLogoutRedirectUris: [`https://app.example.test/${instance.slug}/out`],
+    });
+    const config = await oidc.discovery(
+      new URL(server.issuer(instance.slug)),
+      app.client_id,
+      undefined,
+      oidc.ClientSecretBasic(app.client_secret!),
+      {
+        execute: [oidc.allowInsecureRequests],
+      },
+    );
+    return {
+      config,
+      redirectUri: app.redirect_uris[0]!,
+      postLogout: `https://app.example.test/${instance.slug}/out`,
+      clientId: app.client_id,
+    };
+  }
+
+  /** Verifies a received logout token as a relying party does (Back-Channel Logout 1.0 §2.6), with jose against the instance's JWKS. */
+  async function verifiedLogoutToken(
+    rp: Awaited<ReturnType<typeof backchannelParty>>,
+    received: { contentType: string | undefined; body: URLSearchParams },
+  ) {
+    expect(received.contentType).toBe('application/x-www-form-urlencoded');
+    const token = received.body.get('logout_token')!;
+    const jwks = createRemoteJWKSet(new URL(rp.config.serverMetadata().jwks_uri!));
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: rp.config.serverMetadata().issuer, audience: rp.clientId });
+    expect(protectedHeader.typ).toBe('logout+jwt');
+    expect(payload.events).toEqual({ 'http://schemas.openid.net/event/backchannel-logout': {} });
+    expect(payload.nonce).toBeUndefined();
+    expect(typeof payload.jti).toBe('string');
+    return payload;
+  }
+
+  it('back-channel logout: a keyward logout sends the client one logout token, verified against the JWKS, with the ID token’s sid', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const listener = await logoutListener();
+    const rp = await backchannelParty(instance, listener.uri);
+    const browser = await loggedIn(instance, user);
+    const { tokens } = await signIn(rp, browser);
+    const sid = tokens!.claims()!.sid as string;
+    expect(typeof sid).toBe('string');
+    expect((await browser.api('/auth/logout')).status).toBe(204);
+    expect(await server.app.oidcBackchannel.drain()).toBe(1);
+    expect(listener.received).toHaveLength(1);
+    const payload = await verifiedLogoutToken(rp, listener.received[0]!);
+    expect([payload.sub, payload.sid]).toEqual([user.id, sid]);
+    // Once: nothing more is owed.
+    expect(await server.app.oidcBackchannel.drain()).toBe(0);
+    expect(listener.received).toHaveLength(1);
+  });
+
+  it('back-channel logout retries a relying party that answered 500, later, and delivers once after success', async () => {
+    const { instance, admin } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const listener = await logoutListener([500]);
+    const rp = await backchannelParty(instance, listener.uri);
+    const browser = await loggedIn(instance, user);
+    const { tokens } = await signIn(rp, browser);
+    const response = await (await loggedIn(instance, admin)).fetch(`/api/v1/admin/users/${user.id}/sessions`, { method: 'DELETE' });
+    expect(response.status).toBe(200);
+    expect(await server.app.oidcBackchannel.drain()).toBe(0);
+    expect(listener.received).toHaveLength(1);
+    // Not due again before its backoff.
+    expect(await server.app.oidcBackchannel.drain()).toBe(0);
+    expect(listener.received).toHaveLength(1);
+    server.deps.clock.advanceSeconds(10);
+    expect(await server.app.oidcBackchannel.drain()).toBe(1);
+    expect(listener.received).toHaveLength(2);
+    expect((await verifiedLogoutToken(rp, listener.received[1]!)).sid).toBe(tokens!.claims()!.sid);
+    server.deps.clock.advanceSeconds(3600);
+    expect(await server.app.oidcBackchannel.drain()).toBe(0);
+    expect(listener.received).toHaveLength(2);
+  });
+
+  it('back-channel logout after an RP-initiated logout goes through the same queue, once; a restarted server delivers what is queued', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const listener = await logoutListener();
+    const rp = await backchannelParty(instance, listener.uri);
+    const browser = await loggedIn(instance, user);
+    const { tokens } = await signIn(rp, browser);
+    const url = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens!.id_token!, post_logout_redirect_uri: rp.postLogout });
+    expect((await submit(browser, await logoutForm(browser, url), { logout: 'yes' })).status).toBe(303);
+    expect((await browser.fetch('/api/v1/me')).status).toBe(401);
+    // Another process over the same database (a restart) delivers it.
+    const restarted = await testApp(server.deps, { publicUrl: new URL(`${server.origin}/`) });
+    try {
+      expect(await restarted.oidcBackchannel.drain()).toBe(1);
+    } finally {
+      await restarted.close();
+    }
+    expect(listener.received).toHaveLength(1);
+    expect((await verifiedLogoutToken(rp, listener.received[0]!)).sid).toBe(tokens!.claims()!.sid);
+    expect(await server.app.oidcBackchannel.drain()).toBe(0);
+    expect(listener.received).toHaveLength(1);
+  });
+
+  it('back-channel logout for a session that went idle: housekeeping ends it and the token is sent', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const listener = await logoutListener();
+    const rp = await backchannelParty(instance, listener.uri);
+    const browser = await loggedIn(instance, user);
+    const { tokens } = await signIn(rp, browser);
+    server.deps.clock.advanceSeconds(31 * 60);
+    await cleanUp(server.deps);
+    expect(await server.app.oidcBackchannel.drain()).toBe(1);
+    expect((await verifiedLogoutToken(rp, listener.received[0]!)).sid).toBe(tokens!.claims()!.sid);
   });
 });

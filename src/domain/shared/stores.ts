@@ -19,6 +19,7 @@ import type { ResetRequestStore } from '../account/reset-request-store.ts';
 import type { OidcStateStore } from '../oidc/oidc-state-store.ts';
 import type { SigningKeyStore } from '../oidc/signing-key-store.ts';
 import type { OidcClientStore } from '../oidc/oidc-client-store.ts';
+import type { BackchannelLogoutStore } from '../oidc/backchannel-store.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -35,6 +36,8 @@ export interface Stores {
   accountTokens: AccountTokenStore;
   audit: AuditStore;
   resetRequests: ResetRequestStore;
+  /** Back-channel logout tokens owed to relying parties, of every instance (the worker's queue). */
+  backchannelLogouts: BackchannelLogoutStore;
   /** Stores whose every query is filtered by this instance. */
   forInstance(instanceId: string): TenantStores;
   /** Runs `work` in one database transaction; stores passed to it take part in it. */

@@ -16,6 +16,7 @@ import { clientMetadata } from './client-metadata.ts';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
 import { errors } from 'oidc-provider';
 import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
+import { isLoopbackHost } from '../../net-address.ts';
 
 /** Signatures keyward offers: ES256 by default, RS256 for relying parties that know nothing else. */
 const SIGNING_ALGS = SIGNING_ALGORITHMS;
@@ -49,6 +50,27 @@ export interface ProviderSettings {
   keys: PrivateJwk[];
   /** The name of keyward's session cookie: the login of record (interaction-policy.ts). */
   sessionCookie: string;
+  /** PUBLIC_URL is a loopback address (development, tests): loopback relying parties may be called. */
+  loopback: boolean;
+}
+
+/**
+ * The library's outgoing requests (back-channel logout tokens) go through its own SSRF guard, which
+ * refuses special-use addresses (loopback, private ranges, link-local). Why kept, and lifted only
+ * for a loopback target when keyward itself is on loopback: an instance's administrator registers
+ * the URI, and a server on a public address must never be made to POST to its own machine or its
+ * network (OWASP ASVS 5.0 V1.3.6, SSRF); registration accepts http only on loopback, for
+ * development, which this serves.
+ */
+function outgoingFetch(loopback: boolean): NonNullable<Configuration['fetch']> {
+  return (input, init) => {
+    const target = URL.parse(input instanceof Request ? input.url : String(input));
+    if (loopback && target && isLoopbackHost(target.hostname) && init) {
+      const { dispatcher: _guard, ...rest } = init as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(input, rest);
+    }
+    return globalThis.fetch(input, init);
+  };
 }
 
 export function providerConfiguration(deps: Deps, settings: ProviderSettings): Configuration {
@@ -126,6 +148,10 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
         enabled: true,
         allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
       },
+      // OpenID Connect Back-Channel Logout 1.0: a client that registered a URI is told, server to
+      // server, when the session behind its tokens ends (docs/oidc.md "Logout"; every token goes
+      // through keyward's durable queue, provider-registry.ts).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => renderLogoutPage(ctx, form),
@@ -182,5 +208,6 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
     // the whole grant when it is (RFC 9700 §4.14.2, refresh token rotation).
     rotateRefreshToken: true,
     renderError: async (ctx, out) => renderErrorPage(ctx, out),
+    fetch: outgoingFetch(settings.loopback),
   };
 }
