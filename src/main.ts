@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   });
   await app.listen({ port: config.port, host: config.host });
   runtime.mail.start();
+  app.oidcBackchannel.start();
   const housekeeping = setInterval(() => {
     cleanUp(runtime.deps)
       .then((counts) => log.debug({ counts }, 'housekeeping'))

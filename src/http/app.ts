@@ -20,6 +20,14 @@ import { supportRoutes } from './api/support.routes.ts';
 import { requestLogSerializers, LOG_REDACT_PATHS } from './log.ts';
 import { trustProxyOption } from './client-address.ts';
 import { createOidcRegistry, type OidcRegistryOptions } from './oidc/provider-registry.ts';
+import { createBackchannelWorker, type BackchannelWorker } from './oidc/backchannel-worker.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The worker delivering back-channel logout tokens (not started by buildApp). */
+    oidcBackchannel: BackchannelWorker;
+  }
+}
 import { oidcRoutes } from './oidc/oidc.routes.ts';
 import { interactionRoutes } from './oidc/interaction.routes.ts';
 import { escapeHtml } from '../domain/mail/mail.ts';
@@ -77,7 +85,17 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     },
     { prefix: '/api/v1' },
   );
-  const registry = createOidcRegistry(deps, { publicUrl: options.publicUrl, log: app.log, ...options.oidc });
+  let backchannel: BackchannelWorker | null = null;
+  const registry = createOidcRegistry(deps, {
+    publicUrl: options.publicUrl,
+    log: app.log,
+    backchannelQueued: () => backchannel?.wake(),
+    ...options.oidc,
+  });
+  // Back-channel logout tokens (docs/oidc.md "Logout"): started by main.ts, drained by tests.
+  backchannel = createBackchannelWorker(deps, registry, app.log);
+  app.decorate('oidcBackchannel', backchannel);
+  app.addHook('onClose', async () => backchannel?.stop());
   await app.register(oidcRoutes(deps, registry, options.publicUrl));
   await app.register(interactionRoutes(deps, registry, jar));
   if (options.webDir) await serveWeb(app, deps, options.webDir, options.devMailbox);

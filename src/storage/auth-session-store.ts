@@ -533,6 +533,21 @@ export function twoFactorStepWrites(
       : nothing(qb);
   const started = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, gate: Cte) =>
     swap ? insertRow(qb, 'sessions', sessionRow(instanceId, swap.next), gate) : nothing(qb);
+  /**
+   * A code step keeps what the provider made from the session it swaps (a step-up re-proves a
+   * factor of the same login): the provider state linked to the old id names the new one, before
+   * the old row's trigger (migration 0020) would delete it at the end of the statement. A
+   * session still at the code step has none.
+   */
+  const relinked = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, gate: Cte) =>
+    swap
+      ? qb
+          .updateTable('oidc_state')
+          .set({ keyward_session_id: swap.next.id })
+          .where('instance_id', '=', instanceId)
+          .where('keyward_session_id', '=', swap.previousSessionId)
+          .where(returnedRow(gate))
+      : nothing(qb);
   return {
     async consumeStep(userId, { step, secretSealed }, { swap, clearKeys = [], location, audit, mails = [], now }) {
       // Why one conditional UPDATE: the step is accepted once across sessions and processes
@@ -563,6 +578,7 @@ export function twoFactorStepWrites(
         .with('refunded', (qb) => throttleRefund(qb, clearKeys, qb.selectFrom('consumed')))
         .with('cleared', (qb) => throttleClear(qb, clearKeys, qb.selectFrom('consumed'), qb.selectFrom('refunded')))
         .with('started', (qb) => started(qb, swap, qb.selectFrom('consumed')))
+        .with('relinked', (qb) => relinked(qb, swap, qb.selectFrom('consumed')))
         .with('mailed', (qb) =>
           insertOutbox(
             qb,

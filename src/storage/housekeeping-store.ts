@@ -3,6 +3,8 @@ import type { HousekeepingStore } from '../domain/maintenance/housekeeping-store
 import type { Database } from './schema.ts';
 import { forgottenSql } from './throttle-store.ts';
 import { expiredOidcStateSql } from './oidc-state-store.ts';
+import { lookupTimes } from '../domain/auth/session-rules.ts';
+import { USER_PROFILE } from '../domain/auth/profile.ts';
 import type { MailMessage } from '../domain/mail/mail.ts';
 import { passwordExpiresAtSql, passwordWarningFromSql, twoFactorStatusSql } from './policy-sql.ts';
 
@@ -139,14 +141,20 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
         on conflict (instance_id, day) do update set active = excluded.active, pending = excluded.pending, off = excluded.off`.execute(db);
     },
     async deleteExpired(now, sentMailBefore) {
+      // Why idle sessions too (no request could use them any more, SES-05): deleting one ends what
+      // the provider made from it and queues its back-channel logout tokens (migration 0021's
+      // trigger), so relying parties hear of an idle expiry within a housekeeping run. Delivered
+      // logout tokens are kept as long as sent mail (they make "once" hold), then go.
+      const { idleCutoff } = lookupTimes(USER_PROFILE, now);
       const { rows } = await sql<{ sessions: number; locations: number; tokens: number; mail: number; throttles: number; oidc: number }>`
-        with s as (delete from sessions where expires_at <= ${now} returning 1),
+        with s as (delete from sessions where expires_at <= ${now} or last_seen_at <= ${idleCutoff} returning 1),
              os as (delete from operator_sessions where expires_at <= ${now} returning 1),
              k as (delete from known_locations where expires_at <= ${now} returning 1),
              t as (delete from setup_tokens where expires_at <= ${now} or used_at is not null returning 1),
              m as (delete from outbox where status = 'sent' and sent_at < ${sentMailBefore} returning 1),
              th as (delete from throttles where ${forgottenSql(sql.ref('last_failure_at'), sql.ref('decay_seconds'), sql`${now}::timestamptz`)} returning 1),
-             o as (${expiredOidcStateSql(now)})
+             o as (${expiredOidcStateSql(now)}),
+             bl as (delete from oidc_logout_deliveries where delivered_at < ${sentMailBefore} or (dead and created_at < ${sentMailBefore}))
         select ((select count(*) from s) + (select count(*) from os))::int as sessions, (select count(*) from k)::int as locations,
                (select count(*) from t)::int as tokens, (select count(*) from m)::int as mail,
                (select count(*) from th)::int as throttles, (select count(*) from o)::int as oidc`.execute(db);

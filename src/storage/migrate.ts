@@ -17,6 +17,8 @@ import * as oidcProvider from './migrations/0016-oidc-provider.ts';
 import * as oidcClients from './migrations/0017-oidc-clients.ts';
 import * as machineActor from './migrations/0018-machine-actor.ts';
 import * as oidcClientThrottle from './migrations/0019-oidc-client-throttle.ts';
+import * as oidcSessionOfRecord from './migrations/0020-oidc-session-of-record.ts';
+import * as oidcBackchannelLogout from './migrations/0021-oidc-backchannel-logout.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -38,6 +40,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0017-oidc-clients': oidcClients,
   '0018-machine-actor': machineActor,
   '0019-oidc-client-throttle': oidcClientThrottle,
+  '0020-oidc-session-of-record': oidcSessionOfRecord,
+  '0021-oidc-backchannel-logout': oidcBackchannelLogout,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -236,6 +236,23 @@ export interface OidcStateTable {
   user_code: string | null;
   expires_at: Timestamp | null;
   consumed_at: Timestamp | null;
+  /** The keyward session the row was made from (migration 0020); null for rows of no user session. */
+  keyward_session_id: string | null;
+}
+
+/** A back-channel logout token owed to a client (migration 0021). */
+export interface OidcLogoutDeliveriesTable {
+  instance_id: string;
+  client_id: string;
+  sid: string;
+  sub: string;
+  created_at: ColumnType<Date, Date | undefined, Date>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp | null;
+  claimed_until: Timestamp | null;
+  delivered_at: Timestamp | null;
+  dead: ColumnType<boolean, boolean | undefined, boolean>;
+  last_error: string | null;
 }
 
 /** An instance's token signing keys: the private JWK sealed with the secret box; `retired_at` null while it signs. */
@@ -288,6 +305,7 @@ export interface Database {
   oidc_state: OidcStateTable;
   oidc_signing_keys: OidcSigningKeysTable;
   oidc_clients: OidcClientsTable;
+  oidc_logout_deliveries: OidcLogoutDeliveriesTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -30,6 +30,7 @@ import { resetRequestStore } from './reset-request-store.ts';
 import { machineTokenStore, oidcStateStore } from './oidc-state-store.ts';
 import { signingKeyStore } from './signing-key-store.ts';
 import { oidcClientStore } from './oidc-client-store.ts';
+import { backchannelLogoutStore } from './backchannel-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -47,6 +48,7 @@ export function createStores(db: Kysely<Database>): Stores {
     audit: auditStore(db),
     resetRequests: resetRequestStore(db),
     machineTokens: machineTokenStore(db),
+    backchannelLogouts: backchannelLogoutStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),

@@ -1,10 +1,16 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { testApp } from '../support/app.ts';
+import { cleanUp } from '../../src/domain/maintenance/clean-up.ts';
 import * as oidc from 'openid-client';
 import { engines } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
 import { Browser, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
+import { oathtool } from '../support/oathtool.ts';
 
 // openid-client as the relying party against the real server (issue 12, "one session of record").
 describe.each(engines())('Logout on %s', (engine) => {
@@ -126,5 +132,288 @@ describe.each(engines())('Logout on %s', (engine) => {
     const url = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens!.id_token!, post_logout_redirect_uri: rp.postLogout });
     expect((await submit(browser, await logoutForm(browser, url), { logout: 'yes' })).status).toBe(303);
     expect((await browser.fetch('/api/v1/me')).status).toBe(200);
+  });
+
+  /** A browser signed in to keyward and a relying party holding its tokens (offline_access: a refresh token). */
+  async function sessionWithTokens(instance: Instance, user: User) {
+    const browser = await loggedIn(instance, user);
+    const rp = await relyingParty(instance);
+    const { tokens } = await signIn(rp, browser, { scope: 'openid offline_access email', prompt: 'consent' });
+    expect(tokens?.refresh_token, 'a refresh token').toBeTruthy();
+    return { browser, rp, tokens: tokens! };
+  }
+
+  const errorOf = async (work: Promise<unknown>) =>
+    work.then(
+      () => 'no error',
+      (error: { error?: string; status?: number }) => error.error ?? error.status ?? `unexpected: ${(error as Error).message}`,
+    );
+
+  /** Nothing the relying party holds works: refresh invalid_grant, introspection inactive, userinfo 401. */
+  async function expectEnded(rp: RelyingParty, tokens: oidc.TokenEndpointResponse, user: User) {
+    expect((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active).toBe(false);
+    expect((await oidc.tokenIntrospection(rp.config, tokens.refresh_token!)).active).toBe(false);
+    expect(await errorOf(oidc.fetchUserInfo(rp.config, tokens.access_token, user.id))).toBe(401);
+    expect(await errorOf(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!))).toBe('invalid_grant');
+  }
+
+  async function adminBrowser(instance: Instance, admin: User) {
+    return loggedIn(instance, admin);
+  }
+
+  const endings: Array<[string, (ctx: { instance: Instance; admin: User; user: User; browser: Browser }) => Promise<void>]> = [
+    ['a logout', async ({ browser }) => expect((await browser.api('/auth/logout')).status).toBe(204)],
+    [
+      'an administrator ending the user’s sessions',
+      async ({ instance, admin, user }) => {
+        const response = await (await adminBrowser(instance, admin)).fetch(`/api/v1/admin/users/${user.id}/sessions`, { method: 'DELETE' });
+        expect(response.status).toBe(200);
+      },
+    ],
+    [
+      'a password change in another browser',
+      async ({ instance, user }) => {
+        const other = await loggedIn(instance, user);
+        const changed = await other.api('/auth/password', { currentPassword: PASSWORD, newPassword: 'a whole new passphrase 42' });
+        expect(changed.status).toBe(200);
+      },
+    ],
+    [
+      'the user being disabled',
+      async ({ instance, admin, user }) => {
+        const response = await (
+          await adminBrowser(instance, admin)
+        ).fetch(`/api/v1/admin/users/${user.id}`, {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ status: 'disabled' }),
+        });
+        expect(response.status).toBe(200);
+      },
+    ],
+    [
+      'the session being ended from the sessions list of another browser',
+      async ({ instance, user }) => {
+        const other = await loggedIn(instance, user);
+        const listed = (await (await other.fetch('/api/v1/me/sessions')).json()) as { sessions: Array<{ id: string; current: boolean }> };
+        const target = listed.sessions.find((s) => !s.current)!;
+        expect((await other.fetch(`/api/v1/me/sessions/${target.id}`, { method: 'DELETE' })).status).toBe(204);
+      },
+    ],
+    ['the session going idle (the test clock)', async () => server.deps.clock.advanceSeconds(31 * 60)],
+  ];
+
+  it.each(endings)('no token outlives the keyward session: after %s, refresh, introspection and userinfo fail', async (_name, end) => {
+    const { instance, admin } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const { browser, rp, tokens } = await sessionWithTokens(instance, user);
+    // Alive: everything works.
+    expect((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active).toBe(true);
+    expect((await oidc.fetchUserInfo(rp.config, tokens.access_token, user.id)).sub).toBe(user.id);
+    await end({ instance, admin, user, browser });
+    await expectEnded(rp, tokens, user);
+  });
+
+  it('the eager revocation deletes the state of an ended session; another session’s tokens stay', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const first = await sessionWithTokens(instance, user);
+    const second = await sessionWithTokens(instance, user);
+    const linked = () =>
+      server.database.db
+        .selectFrom('oidc_state')
+        .select(['model'])
+        .where('instance_id', '=', instance.id)
+        .where('keyward_session_id', 'is not', null)
+        .execute();
+    const before = (await linked()).map((row) => row.model);
+    for (const model of ['Session', 'Grant', 'AccessToken', 'RefreshToken']) expect(before, model).toContain(model);
+    expect((await first.browser.api('/auth/logout')).status).toBe(204);
+    expect((await linked()).length).toBeLessThan(before.length);
+    await expectEnded(first.rp, first.tokens, user);
+    expect((await oidc.tokenIntrospection(second.rp.config, second.tokens.access_token)).active).toBe(true);
+    expect((await oidc.refreshTokenGrant(second.rp.config, second.tokens.refresh_token!)).access_token).toBeTruthy();
+  });
+
+  it('a live session’s refresh token rotates: the new one works, the old one is refused; a revoked one is refused', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const { rp, tokens } = await sessionWithTokens(instance, user);
+    const rotated = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);
+    expect(rotated.refresh_token).toBeTruthy();
+    expect(rotated.refresh_token).not.toBe(tokens.refresh_token);
+    expect((await oidc.fetchUserInfo(rp.config, rotated.access_token, user.id)).sub).toBe(user.id);
+    const again = await oidc.refreshTokenGrant(rp.config, rotated.refresh_token!);
+    // The one used before is refused (and, used twice, the library revokes its grant: RFC 9700 §4.14.2).
+    expect(await errorOf(oidc.refreshTokenGrant(rp.config, tokens.refresh_token!))).toBe('invalid_grant');
+    expect(await errorOf(oidc.refreshTokenGrant(rp.config, again.refresh_token!))).toBe('invalid_grant');
+
+    const fresh = await sessionWithTokens(instance, user);
+    await oidc.tokenRevocation(fresh.rp.config, fresh.tokens.refresh_token!);
+    expect((await oidc.tokenIntrospection(fresh.rp.config, fresh.tokens.refresh_token!)).active).toBe(false);
+    expect(await errorOf(oidc.refreshTokenGrant(fresh.rp.config, fresh.tokens.refresh_token!))).toBe('invalid_grant');
+  });
+
+  it('a step-up (a new session id for the same login) keeps the tokens made before it', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const { browser, rp, tokens } = await sessionWithTokens(instance, user);
+    const now = () => server.deps.clock.now();
+    const secret = (await browser.api('/auth/setup', { currentPassword: PASSWORD })).json.secret as string;
+    await browser.fetch('/api/v1/me/two-factor', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: true }),
+    });
+    // Binding an app is a credential event: it ends the user's sessions, this one gets a new id.
+    expect((await browser.api('/auth/setup/confirm', { code: oathtool(secret, now()) })).json).toEqual({ next: 'done' });
+    await expectEnded(rp, tokens, user);
+    const after = await signIn(rp, browser, { scope: 'openid offline_access email', prompt: 'consent' });
+    server.deps.clock.advanceSeconds(30);
+    expect((await browser.api('/auth/step-up', { code: oathtool(secret, now()) })).status).toBe(204);
+    expect((await oidc.tokenIntrospection(rp.config, after.tokens!.access_token)).active).toBe(true);
+    expect((await oidc.refreshTokenGrant(rp.config, after.tokens!.refresh_token!)).access_token).toBeTruthy();
+    // ...and they still end with it.
+    expect((await browser.api('/auth/logout')).status).toBe(204);
+    expect((await oidc.tokenIntrospection(rp.config, after.tokens!.access_token)).active).toBe(false);
+  });
+
+  /** A relying party's back-channel logout endpoint on loopback: what it received, and what it answers next. */
+  async function logoutListener(answers: number[] = []) {
+    const received: Array<{ contentType: string | undefined; body: URLSearchParams }> = [];
+    const listener = createServer((request, response) => {
+      let body = '';
+      request.setEncoding('utf8');
+      request.on('data', (chunk: string) => (body += chunk));
+      request.on('end', () => {
+        received.push({ contentType: request.headers['content-type'], body: new URLSearchParams(body) });
+        response.statusCode = answers.shift() ?? 200;
+        response.end();
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    listeners.push(listener);
+    const { port } = listener.address() as AddressInfo;
+    return { uri: `http://127.0.0.1:${port}/backchannel`, received };
+  }
+  const listeners: Server[] = [];
+  afterAll(async () => {
+    await Promise.all(listeners.map((l) => new Promise((resolve) => l.close(resolve))));
+  });
+
+  async function backchannelParty(instance: Instance, uri: string) {
+    const app = await givenOidcClient(server.deps, instance, {
+      backchannelLogoutUri: uri,
+      postLogoutRedirectUris: [`https://app.example.test/${instance.slug}/out`],
+    });
+    const config = await oidc.discovery(
+      new URL(server.issuer(instance.slug)),
+      app.client_id,
+      undefined,
+      oidc.ClientSecretBasic(app.client_secret!),
+      {
+        execute: [oidc.allowInsecureRequests],
+      },
+    );
+    return {
+      config,
+      redirectUri: app.redirect_uris[0]!,
+      postLogout: `https://app.example.test/${instance.slug}/out`,
+      clientId: app.client_id,
+    };
+  }
+
+  /** Verifies a received logout token as a relying party does (Back-Channel Logout 1.0 §2.6), with jose against the instance's JWKS. */
+  async function verifiedLogoutToken(
+    rp: Awaited<ReturnType<typeof backchannelParty>>,
+    received: { contentType: string | undefined; body: URLSearchParams },
+  ) {
+    expect(received.contentType).toBe('application/x-www-form-urlencoded');
+    const token = received.body.get('logout_token')!;
+    const jwks = createRemoteJWKSet(new URL(rp.config.serverMetadata().jwks_uri!));
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: rp.config.serverMetadata().issuer, audience: rp.clientId });
+    expect(protectedHeader.typ).toBe('logout+jwt');
+    expect(payload.events).toEqual({ 'http://schemas.openid.net/event/backchannel-logout': {} });
+    expect(payload.nonce).toBeUndefined();
+    expect(typeof payload.jti).toBe('string');
+    return payload;
+  }
+
+  it('back-channel logout: a keyward logout sends the client one logout token, verified against the JWKS, with the ID token’s sid', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const listener = await logoutListener();
+    const rp = await backchannelParty(instance, listener.uri);
+    const browser = await loggedIn(instance, user);
+    const { tokens } = await signIn(rp, browser);
+    const sid = tokens!.claims()!.sid as string;
+    expect(typeof sid).toBe('string');
+    expect((await browser.api('/auth/logout')).status).toBe(204);
+    expect(await server.app.oidcBackchannel.drain()).toBe(1);
+    expect(listener.received).toHaveLength(1);
+    const payload = await verifiedLogoutToken(rp, listener.received[0]!);
+    expect([payload.sub, payload.sid]).toEqual([user.id, sid]);
+    // Once: nothing more is owed.
+    expect(await server.app.oidcBackchannel.drain()).toBe(0);
+    expect(listener.received).toHaveLength(1);
+  });
+
+  it('back-channel logout retries a relying party that answered 500, later, and delivers once after success', async () => {
+    const { instance, admin } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const listener = await logoutListener([500]);
+    const rp = await backchannelParty(instance, listener.uri);
+    const browser = await loggedIn(instance, user);
+    const { tokens } = await signIn(rp, browser);
+    const response = await (await loggedIn(instance, admin)).fetch(`/api/v1/admin/users/${user.id}/sessions`, { method: 'DELETE' });
+    expect(response.status).toBe(200);
+    expect(await server.app.oidcBackchannel.drain()).toBe(0);
+    expect(listener.received).toHaveLength(1);
+    // Not due again before its backoff.
+    expect(await server.app.oidcBackchannel.drain()).toBe(0);
+    expect(listener.received).toHaveLength(1);
+    server.deps.clock.advanceSeconds(10);
+    expect(await server.app.oidcBackchannel.drain()).toBe(1);
+    expect(listener.received).toHaveLength(2);
+    expect((await verifiedLogoutToken(rp, listener.received[1]!)).sid).toBe(tokens!.claims()!.sid);
+    server.deps.clock.advanceSeconds(3600);
+    expect(await server.app.oidcBackchannel.drain()).toBe(0);
+    expect(listener.received).toHaveLength(2);
+  });
+
+  it('back-channel logout after an RP-initiated logout goes through the same queue, once; a restarted server delivers what is queued', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const listener = await logoutListener();
+    const rp = await backchannelParty(instance, listener.uri);
+    const browser = await loggedIn(instance, user);
+    const { tokens } = await signIn(rp, browser);
+    const url = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens!.id_token!, post_logout_redirect_uri: rp.postLogout });
+    expect((await submit(browser, await logoutForm(browser, url), { logout: 'yes' })).status).toBe(303);
+    expect((await browser.fetch('/api/v1/me')).status).toBe(401);
+    // Another process over the same database (a restart) delivers it.
+    const restarted = await testApp(server.deps, { publicUrl: new URL(`${server.origin}/`) });
+    try {
+      expect(await restarted.oidcBackchannel.drain()).toBe(1);
+    } finally {
+      await restarted.close();
+    }
+    expect(listener.received).toHaveLength(1);
+    expect((await verifiedLogoutToken(rp, listener.received[0]!)).sid).toBe(tokens!.claims()!.sid);
+    expect(await server.app.oidcBackchannel.drain()).toBe(0);
+    expect(listener.received).toHaveLength(1);
+  });
+
+  it('back-channel logout for a session that went idle: housekeeping ends it and the token is sent', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const user = await givenUser(server.deps, instance);
+    const listener = await logoutListener();
+    const rp = await backchannelParty(instance, listener.uri);
+    const browser = await loggedIn(instance, user);
+    const { tokens } = await signIn(rp, browser);
+    server.deps.clock.advanceSeconds(31 * 60);
+    await cleanUp(server.deps);
+    expect(await server.app.oidcBackchannel.drain()).toBe(1);
+    expect((await verifiedLogoutToken(rp, listener.received[0]!)).sid).toBe(tokens!.claims()!.sid);
   });
 });

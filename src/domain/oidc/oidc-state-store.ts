@@ -11,7 +11,12 @@ export interface OidcStateStore {
    * references are what the finders below look up (the library's `grantId`, `uid`, `userCode`).
    */
   upsert(model: string, id: string, payload: OidcPayload, expiresAt: Date | null, refs: OidcStateRefs): Promise<void>;
-  /** The payload, or null when there is no such row or it expired at or before `now`. */
+  /**
+   * The payload, or null when there is no such row, it expired at or before `now`, or the keyward
+   * session it was made from (`keywardSessionId`) no longer exists, has expired or gone idle at
+   * `now` (the user profile's lifetimes), or its user is not active: nothing outlives the session
+   * of record (docs/oidc.md "Logout").
+   */
   find(model: string, id: string, now: Date): Promise<OidcStoredState | null>;
   /** The `model` row whose `uid` is this (sessions), as find. */
   findByUid(model: string, uid: string, now: Date): Promise<OidcStoredState | null>;
@@ -34,6 +39,12 @@ export interface OidcStateRefs {
   grantId: string | null;
   uid: string | null;
   userCode: string | null;
+  /**
+   * The keyward session the row is made from. Absent: the one of the row's grant (`grantId`, a
+   * token made at the token endpoint). null: none (a row that does not end with a session). Absent
+   * or null on a row stored before keeps the one it had.
+   */
+  keywardSessionId?: string | null;
 }
 
 export interface OidcStoredState {

@@ -20,6 +20,7 @@ import type { OidcStateStore } from '../oidc/oidc-state-store.ts';
 import type { SigningKeyStore } from '../oidc/signing-key-store.ts';
 import type { OidcClientStore } from '../oidc/oidc-client-store.ts';
 import type { MachineTokenStore } from '../oidc/machine-access.ts';
+import type { BackchannelLogoutStore } from '../oidc/backchannel-store.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -38,6 +39,8 @@ export interface Stores {
   resetRequests: ResetRequestStore;
   /** Machine clients' access tokens of every instance (the admin API's Bearer tokens). */
   machineTokens: MachineTokenStore;
+  /** Back-channel logout tokens owed to relying parties, of every instance (the worker's queue). */
+  backchannelLogouts: BackchannelLogoutStore;
   /** Stores whose every query is filtered by this instance. */
   forInstance(instanceId: string): TenantStores;
   /** Runs `work` in one database transaction; stores passed to it take part in it. */

@@ -7,6 +7,7 @@ import { errors, type Adapter, type AdapterFactory, type AdapterPayload, type Cl
 import type { Clock } from '../../domain/shared/clock.ts';
 import { addSeconds } from '../../domain/shared/clock.ts';
 import type { OidcStateStore, OidcStoredState } from '../../domain/oidc/oidc-state-store.ts';
+import { linkedKeywardSession } from './session-link.ts';
 
 /** The payload as the library stored it, with `consumed` (epoch seconds) as its own adapter sets it. */
 function toPayload(state: OidcStoredState | null): AdapterPayload | undefined {
@@ -17,6 +18,17 @@ function toPayload(state: OidcStoredState | null): AdapterPayload | undefined {
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
+/** The models made from a user's keyward session, which end with it (docs/oidc.md "Logout"). */
+const LINKED_MODELS = new Set([
+  'Session',
+  'Grant',
+  'AuthorizationCode',
+  'AccessToken',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
+
 class StateAdapter implements Adapter {
   constructor(
     private readonly model: string,
@@ -26,7 +38,15 @@ class StateAdapter implements Adapter {
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const expiresAt = typeof expiresIn === 'number' ? addSeconds(this.clock.now(), expiresIn) : null;
-    const refs = { grantId: text(payload.grantId), uid: text(payload.uid), userCode: text(payload.userCode) };
+    // What a request acting for a keyward session saves is linked to it (session-link.ts); a code
+    // or token without one (made at the token endpoint) takes its grant's. An interaction is not:
+    // it may outlive the keyward session it began with (a new login at keyward's page replaces it).
+    const refs = {
+      grantId: text(payload.grantId),
+      uid: text(payload.uid),
+      userCode: text(payload.userCode),
+      keywardSessionId: LINKED_MODELS.has(this.model) ? (linkedKeywardSession() ?? undefined) : null,
+    };
     await this.store.upsert(this.model, id, payload, expiresAt, refs);
   }
 

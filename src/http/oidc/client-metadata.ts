@@ -30,7 +30,10 @@ export function clientMetadata({ client, clientSecret }: ClientWithSecret): Clie
     // Why a client's own list: a token request for a scope outside it is refused (invalid_scope),
     // so a sign-in client never gets admin API scopes, nor a machine client user claims.
     scope: (machine ? client.scopes : SIGN_IN_SCOPES).join(' '),
-    // backchannel_logout_uri is stored and given to the library once back-channel logout is on
-    // (a later step, docs/oidc.md): until then the library does not recognise the field.
+    // Back-channel logout (docs/oidc.md "Logout"): with `sid` in every logout token (and the ID
+    // tokens), so a relying party ends the one session that ended (Back-Channel Logout 1.0 §2.4).
+    ...(client.backchannelLogoutUri
+      ? { backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: true }
+      : {}),
   };
 }

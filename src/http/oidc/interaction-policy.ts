@@ -13,6 +13,7 @@ import type { Instance } from '../../domain/instance/instance.ts';
 import { authenticate } from '../../domain/session/authenticate.ts';
 import { demandsMfa, essentialAcrOf, judgeSession, type OidcLogin, type OidcVerdict } from '../../domain/oidc/oidc-login.ts';
 import type { ActiveSession } from '../../domain/session/session-store.ts';
+import { linkRequest } from './session-link.ts';
 
 type FindAccount = NonNullable<Configuration['findAccount']>;
 
@@ -85,10 +86,14 @@ async function mirror(ctx: KoaContextWithOIDC, login: OidcLogin, findAccount: Fi
   const same =
     !switched && session.loginTs === login.authTime && session.acr === login.acr && (session.amr ?? []).join(' ') === login.amr.join(' ');
   if (!same) session.loginAccount({ accountId: login.accountId, loginTs: login.authTime, acr: login.acr, amr: login.amr });
-  if (ctx.oidc.account?.accountId !== login.accountId || !ctx.oidc.grant) {
+  if (ctx.oidc.account?.accountId !== login.accountId) {
     const account = await findAccount(ctx, login.accountId);
     if (!account) return false;
     ctx.oidc.entity('Account', account);
+  }
+  // Saved here, after the request was linked to the keyward session, so the grant (and the code
+  // and tokens made from it) names the session it was made from (session-link.ts).
+  if (ctx.oidc.grant?.accountId !== login.accountId) {
     const grant = await firstPartyGrant(ctx);
     session.ensureClientContainer(ctx.oidc.client!.clientId);
     session.grantIdFor(ctx.oidc.client!.clientId, grant.jti);
@@ -113,12 +118,26 @@ export function keywardPolicy(deps: Deps, instance: Instance, cookieName: string
         const now = deps.clock.now();
         const demand = demandOf(ctx.oidc.params as Record<string, unknown>, ctx.oidc.client, currentInstance(active, instance), now);
         const judged = judgeSession(active, instance.id, demand, now);
-        if (judged.kind === 'ok' && !(await mirror(ctx, judged.login, findAccount))) return { kind: 'login' } as const;
+        if (judged.kind !== 'ok') return judged;
+        // What this authorization saves (the provider's session, the grant, the code) is made from
+        // this keyward session and ends with it (docs/oidc.md "Logout").
+        linkRequest(ctx, active!.session.id);
+        if (!(await mirror(ctx, judged.login, findAccount))) return { kind: 'login' } as const;
         return judged;
       })();
       verdicts.set(ctx, verdict);
     }
     return verdict;
+  };
+  /**
+   * The library's loadExistingGrant, which it calls before the policy when its session has an
+   * account: the keyward session is judged first, so the grant is the one mirror() saved for it,
+   * linked to it; none when the keyward session does not settle the request (its login then
+   * makes the grant at the resume).
+   */
+  const loadExistingGrant = async (ctx: KoaContextWithOIDC) => {
+    const verdict = await verdictOf(ctx);
+    return verdict.kind === 'ok' ? ctx.oidc.grant : undefined;
   };
   const policy = base();
   policy.get('login')!.checks.remove('max_age');
@@ -135,5 +154,5 @@ export function keywardPolicy(deps: Deps, instance: Instance, cookieName: string
     ),
     0,
   );
-  return policy;
+  return { policy, loadExistingGrant };
 }

@@ -13,6 +13,7 @@ import { authenticate } from '../../domain/session/authenticate.ts';
 import { judgeSession } from '../../domain/oidc/oidc-login.ts';
 import type { Cookies } from '../plugins/session.ts';
 import type { OidcRegistry } from './provider-registry.ts';
+import type Provider from 'oidc-provider';
 import { currentInstance, demandOf } from './interaction-policy.ts';
 import { interactionGonePage } from './pages.ts';
 import { errorBody } from '../error-handler.ts';
@@ -23,6 +24,24 @@ const UID = /^[A-Za-z0-9_-]{1,64}$/;
 /** keyward's record in an unfinished interaction: a `prompt=login` asks for a login after this instant. */
 interface KeywardMark {
   loginAfter?: string;
+}
+
+/**
+ * The provider's session an interaction began in ends with the keyward session behind it (docs/oidc.md
+ * "Logout"): a login at keyward's page (max_age, prompt=login) replaces that keyward session, so
+ * the interaction names a provider session that is gone, and the library would refuse it. The
+ * interaction then forgets it, as it forgets another account's (below): the resume starts a new
+ * provider session from the keyward session that exists now. True when it did.
+ */
+async function forgetEndedSession(provider: Provider, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  const cookies = provider.createContext(request.raw, reply.raw).cookies;
+  const id = cookies.get(provider.cookieName('interaction'), { signed: true });
+  const interaction = id ? await provider.Interaction.find(id) : undefined;
+  const uid = interaction?.session?.uid;
+  if (!interaction || !uid || (await provider.Session.findByUid(uid))) return false;
+  delete interaction.session;
+  await interaction.save(Math.max(1, interaction.exp - Math.floor(Date.now() / 1000)));
+  return true;
 }
 
 export function interactionRoutes(deps: Deps, registry: OidcRegistry, jar: Cookies) {
@@ -37,7 +56,10 @@ export function interactionRoutes(deps: Deps, registry: OidcRegistry, jar: Cooki
     const { provider, instance } = mounted;
     let interaction;
     try {
-      interaction = await provider.interactionDetails(request.raw, reply.raw);
+      interaction = await provider.interactionDetails(request.raw, reply.raw).catch(async (error: unknown) => {
+        if (!(await forgetEndedSession(provider, request, reply))) throw error;
+        return provider.interactionDetails(request.raw, reply.raw);
+      });
     } catch {
       return gone(reply);
     }

@@ -8,7 +8,7 @@ import type { Deps } from '../../domain/shared/deps.ts';
 import type { Instance } from '../../domain/instance/instance.ts';
 import { accountClaims, findOidcAccount, INSTANCE_CLAIM, ROLE_CLAIM } from '../../domain/oidc/oidc-account.ts';
 import { ACR_VALUES } from '../../domain/oidc/oidc-login.ts';
-import { firstPartyGrant, keywardPolicy } from './interaction-policy.ts';
+import { keywardPolicy } from './interaction-policy.ts';
 import { stateAdapterFactory } from './adapter.ts';
 import { findProviderClient } from '../../domain/oidc/manage-oidc-clients.ts';
 import { MACHINE_SCOPES } from '../../domain/oidc/oidc-client.ts';
@@ -16,14 +16,15 @@ import { clientMetadata } from './client-metadata.ts';
 import { renderErrorPage, renderLogoutPage, renderLogoutSuccessPage } from './pages.ts';
 import { errors } from 'oidc-provider';
 import { SESSION_ABSOLUTE_SECONDS } from '../../domain/session/session.ts';
+import { isLoopbackHost } from '../../net-address.ts';
 
 /** Signatures keyward offers: ES256 by default, RS256 for relying parties that know nothing else. */
 const SIGNING_ALGS = SIGNING_ALGORITHMS;
 
 /**
  * Lifetimes in seconds, every one set here (the library prints a notice on stdout, pino's stream,
- * for each default it uses). Access tokens are short: until logout propagation exists (a later
- * step) nothing revokes them when the keyward session ends (RFC 9700 §4.14 keeps them brief).
+ * for each default it uses). Access tokens are short anyway (RFC 9700 §4.14 keeps them brief);
+ * every token also ends with the keyward session it was made from (docs/oidc.md "Logout").
  */
 const TTL_SECONDS = {
   AccessToken: 10 * 60,
@@ -49,6 +50,27 @@ export interface ProviderSettings {
   keys: PrivateJwk[];
   /** The name of keyward's session cookie: the login of record (interaction-policy.ts). */
   sessionCookie: string;
+  /** PUBLIC_URL is a loopback address (development, tests): loopback relying parties may be called. */
+  loopback: boolean;
+}
+
+/**
+ * The library's outgoing requests (back-channel logout tokens) go through its own SSRF guard, which
+ * refuses special-use addresses (loopback, private ranges, link-local). Why kept, and lifted only
+ * for a loopback target when keyward itself is on loopback: an instance's administrator registers
+ * the URI, and a server on a public address must never be made to POST to its own machine or its
+ * network (OWASP ASVS 5.0 V1.3.6, SSRF); registration accepts http only on loopback, for
+ * development, which this serves.
+ */
+function outgoingFetch(loopback: boolean): NonNullable<Configuration['fetch']> {
+  return (input, init) => {
+    const target = URL.parse(input instanceof Request ? input.url : String(input));
+    if (loopback && target && isLoopbackHost(target.hostname) && init) {
+      const { dispatcher: _guard, ...rest } = init as RequestInit & { dispatcher?: unknown };
+      return globalThis.fetch(input, rest);
+    }
+    return globalThis.fetch(input, init);
+  };
 }
 
 export function providerConfiguration(deps: Deps, settings: ProviderSettings): Configuration {
@@ -62,6 +84,7 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
     if (!account) return undefined;
     return { accountId: account.sub, claims: () => accountClaims(account) };
   };
+  const keyward = keywardPolicy(deps, instance, settings.sessionCookie, findAccount);
   return {
     // Clients come from the instance's oidc_clients only, read on each request (client-metadata.ts).
     adapter: stateAdapterFactory(deps.stores.forInstance(instance.id).oidcState, deps.clock, async (clientId) => {
@@ -92,12 +115,13 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
     scopes: ['openid', 'offline_access', 'email', 'profile', ...MACHINE_SCOPES],
     // What a client's default_acr_values may name (the library checks them against this list).
     acrValues: [...ACR_VALUES],
-    // No consent screen: every client is the instance's own (interaction-policy.ts firstPartyGrant).
-    loadExistingGrant: firstPartyGrant,
+    // No consent screen: every client is the instance's own (interaction-policy.ts firstPartyGrant),
+    // saved once the keyward session behind the request is judged.
+    loadExistingGrant: keyward.loadExistingGrant,
     // The login interaction is keyward's own (interaction.routes.ts): under the issuer, so the
     // path-scoped interaction cookie reaches it.
     interactions: {
-      policy: keywardPolicy(deps, instance, settings.sessionCookie, findAccount),
+      policy: keyward.policy,
       url: (_ctx, interaction) => `${mountPath}/interaction/${interaction.uid}`,
     },
     features: {
@@ -124,6 +148,10 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
         enabled: true,
         allowedPolicy: async (ctx, client, token) => client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
       },
+      // OpenID Connect Back-Channel Logout 1.0: a client that registered a URI is told, server to
+      // server, when the session behind its tokens ends (docs/oidc.md "Logout"; every token goes
+      // through keyward's durable queue, provider-registry.ts).
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => renderLogoutPage(ctx, form),
@@ -175,6 +203,11 @@ export function providerConfiguration(deps: Deps, settings: ProviderSettings): C
         return rotated && browserApp ? rotated.remainingTTL : REFRESH_TOKEN_SECONDS;
       },
     },
+    // Why every refresh rotates, for confidential clients too (the library's default waits for 70 %
+    // of the lifetime): a refresh token used twice is then detectable, and the library revokes
+    // the whole grant when it is (RFC 9700 §4.14.2, refresh token rotation).
+    rotateRefreshToken: true,
     renderError: async (ctx, out) => renderErrorPage(ctx, out),
+    fetch: outgoingFetch(settings.loopback),
   };
 }

@@ -16,6 +16,7 @@ import { cookies } from '../plugins/session.ts';
 import { endKeywardSessionOnRpLogout } from './rp-logout.ts';
 import { watchClientAuthentication } from './client-auth-events.ts';
 import { formActionForRelyingParty } from './form-action.ts';
+import { isLoopbackHost } from '../../net-address.ts';
 
 export interface MountedProvider {
   instance: Instance;
@@ -25,11 +26,19 @@ export interface MountedProvider {
   /** The library's provider, for keyward's interaction handler (interaction.routes.ts). */
   provider: Provider;
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /**
+   * Signs and POSTs a back-channel logout token to the client's registered URI (the library's
+   * `client.backchannelLogout`); false when the client or its URI is gone (nothing to send).
+   * Throws when the relying party does not answer 200 or 204.
+   */
+  sendBackchannelLogout(delivery: { clientId: string; sub: string; sid: string }): Promise<boolean>;
 }
 
 export interface OidcRegistryOptions {
   publicUrl: URL;
   log: FastifyBaseLogger;
+  /** Wakes the back-channel logout worker after the provider queued a token. */
+  backchannelQueued?: () => void;
   /** How many instances' providers stay built; the least recently used is rebuilt when needed. */
   maxProviders?: number;
 }
@@ -67,7 +76,10 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     const keys = await loadSigningKeys(deps, instance.id);
     const https = options.publicUrl.protocol === 'https:';
     const sessionCookie = cookies(options.publicUrl).session;
-    const provider = new Provider(issuer, providerConfiguration(deps, { instance, mountPath, https, keys, sessionCookie }));
+    // Loopback relying parties (http://127.0.0.1, registration allows them) are reached only by a
+    // server that is itself on loopback: development and tests (provider-configuration.ts fetch).
+    const loopback = isLoopbackHost(options.publicUrl.hostname);
+    const provider = new Provider(issuer, providerConfiguration(deps, { instance, mountPath, https, keys, sessionCookie, loopback }));
     // Why: the route hands the provider the public origin and the client address keyward decided
     // (PUBLIC_URL, TRUST_PROXY) as forwarded headers it sets itself (oidc-routes.ts).
     provider.proxy = true;
@@ -81,8 +93,25 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     watchClientAuthentication(provider);
     // A form_post answer may post to the client's registered redirect origin only (form-action.ts).
     provider.use(formActionForRelyingParty);
+    // Why the library's own back-channel logout is queued instead of sent (its RP-initiated
+    // logout calls it during the request, once, without retries): every logout token goes
+    // through the durable queue and its worker (backchannel-worker.ts), retried until delivered.
+    const clientModel = provider.Client.prototype as unknown as {
+      backchannelLogout: (this: { clientId: string }, sub: string, sid: string) => Promise<void>;
+    };
+    const send = clientModel.backchannelLogout;
+    clientModel.backchannelLogout = async function queue(sub, sid) {
+      await deps.stores.backchannelLogouts.queue({ instanceId: instance.id, clientId: this.clientId, sub, sid });
+      options.backchannelQueued?.();
+    };
+    const sendBackchannelLogout = async ({ clientId, sub, sid }: { clientId: string; sub: string; sid: string }) => {
+      const client = await provider.Client.find(clientId);
+      if (!client?.backchannelLogoutUri) return false;
+      await send.call(client, sub, sid);
+      return true;
+    };
     const callback = provider.callback();
-    return { instance, mountPath, issuer, provider, handle: async (req, res) => void (await callback(req, res)) };
+    return { instance, mountPath, issuer, provider, handle: async (req, res) => void (await callback(req, res)), sendBackchannelLogout };
   };
 
   return {

@@ -29,8 +29,8 @@ describe.each(engines())('HousekeepingStore on %s', (engine) => {
       ],
       start,
     );
-    // A session started an hour before the clean-up is still live and stays.
-    deps.clock.set(addSeconds(start, 12 * 3600));
+    // A session started a quarter of an hour before the clean-up is still live (not idle) and stays.
+    deps.clock.set(addSeconds(start, 13 * 3600 - 15 * 60));
     const live = await loginWithPassword(deps, { instance: instance.slug, email: admin.email, password: PASSWORD }, client);
     deps.clock.set(addSeconds(start, 13 * 3600));
     await cleanUp(deps);
