@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../../src/storage/connect.ts';
+import { migrateToLatest } from '../../src/storage/migrate.ts';
+import { freshPostgresDatabase } from '../support/db.ts';
 import { keyward } from '../support/cli.ts';
 
 // Each command is a process of its own (the compiled CLI, PGlite, migrations): generous time on a busy machine.
@@ -210,9 +212,21 @@ describe('the keyward CLI beside a running server', { timeout: 120_000 }, () => 
 });
 
 describe.runIf(process.env.TEST_DATABASE_URL)('the keyward CLI on PostgreSQL (DATABASE_URL)', { timeout: 120_000 }, () => {
+  // A database of its own: the CLI drains the outbox before it exits, and in the database the
+  // other test files share it claimed their mail, which its own secret key cannot open, and put
+  // it off with a backoff (a recovery mail then went missing in another file's test).
+  let database: Awaited<ReturnType<typeof freshPostgresDatabase>>;
+  beforeAll(async () => {
+    database = await freshPostgresDatabase();
+    const handle = await openDatabase({ kind: 'postgres', url: database.url });
+    await migrateToLatest(handle.db);
+    await handle.close();
+  });
+  afterAll(async () => database?.drop());
+
   it('creates an instance and a user in the PostgreSQL database', async () => {
     const slug = `cli-${Date.now().toString(36)}`;
-    const env = { DATABASE_URL: process.env.TEST_DATABASE_URL! };
+    const env = { DATABASE_URL: database.url };
     const created = await keyward(
       ['instance', 'create', slug, '--name', 'PG Corp', '--plan', 'enterprise', '--admin-email', `admin@${slug}.test`],
       env,
@@ -221,7 +235,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the keyward CLI on PostgreSQL (DA
     expect(created.code, created.stderr).toBe(0);
     const user = await keyward(['user', 'create', slug, `member@${slug}.test`], env, 'postgres password 2\n');
     expect(user.code, user.stderr).toBe(0);
-    const handle = await openDatabase({ kind: 'postgres', url: process.env.TEST_DATABASE_URL! });
+    const handle = await openDatabase({ kind: 'postgres', url: database.url });
     const rows = await handle.db
       .selectFrom('users')
       .innerJoin('instances', 'instances.id', 'users.instance_id')
