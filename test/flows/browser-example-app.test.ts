@@ -158,6 +158,10 @@ describe.each(engines())('The example application signs in through keyward in th
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL((url) => url.origin === origin && url.pathname.startsWith(`/i/${instance.slug}/session/end`));
     await shots(page, 'keyward-logout');
+    // keyward's own page, styled by its stylesheet (a file: the CSP allows no inline style), and accessible.
+    await page.getByRole('heading', { name: 'Sign out?' }).waitFor();
+    expect(await page.evaluate("getComputedStyle(document.querySelector('main')).backgroundColor")).toBe('rgb(255, 255, 255)');
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Yes, sign me out' }).click();
     await page.waitForURL(`${rp.origin}/`, { timeout: 10_000 }).catch((error: Error) => {
       throw new Error(`${error.message}\nat ${page.url()}\nCSP: ${cspViolations.join('\n')}`);

@@ -1,5 +1,5 @@
 /**
- * The few pages oidc-provider renders itself, as keyward's plain HTML under keyward's CSP (no
+ * The few pages oidc-provider renders itself, as keyward's HTML under keyward's CSP (no
  * inline style or script; every value escaped): the error page for a request it cannot send back
  * to a relying party (an unknown client, a redirect URI not registered: no redirect to an
  * unverified URI, RFC 6749 §4.1.2.1), and RP-initiated logout's confirmation and success pages.
@@ -7,8 +7,15 @@
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 import { escapeHtml } from '../../domain/mail/mail.ts';
 
+/** The stylesheet of these pages (web/public/provider-pages.css): a file, as keyward's CSP allows no inline style. */
+const STYLESHEET = '/provider-pages.css';
+
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body>${body}</body></html>`;
+  return (
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<title>${escapeHtml(title)} · keyward</title><link rel="stylesheet" href="${STYLESHEET}"></head>` +
+    `<body><main><p class="brand">keyward</p>${body}</main></body></html>`
+  );
 }
 
 export function renderErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut): void {
@@ -26,9 +33,9 @@ export function renderLogoutPage(ctx: KoaContextWithOIDC, form: string): void {
   ctx.type = 'html';
   ctx.body = page(
     'Sign out',
-    `<h1>Sign out?</h1>${form}` +
-      '<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button> ' +
-      '<button type="submit" form="op.logoutForm">No, stay signed in</button>',
+    `<h1>Sign out?</h1><p>This ends your keyward session in this browser.</p>${form}` +
+      '<div class="buttons"><button class="primary" autofocus type="submit" form="op.logoutForm" value="yes" name="logout">Yes, sign me out</button>' +
+      '<button type="submit" form="op.logoutForm">No, stay signed in</button></div>',
   );
 }
 
