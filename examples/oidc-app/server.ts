@@ -5,16 +5,19 @@
  *   npm run example -- --issuer http://127.0.0.1:3000/i/acme --client-id ID --client-secret SECRET
  *
  * (or KEYWARD_ISSUER, KEYWARD_CLIENT_ID, KEYWARD_CLIENT_SECRET, PORT). It listens on 127.0.0.1
- * only; register http://127.0.0.1:PORT/callback as its redirect URI and http://127.0.0.1:PORT/
- * as its post-logout redirect URI.
+ * only; register http://127.0.0.1:PORT/callback as its redirect URI, http://127.0.0.1:PORT/
+ * as its post-logout redirect URI and http://127.0.0.1:PORT/backchannel-logout as its
+ * back-channel logout URI.
  */
 import http from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as oidc from 'openid-client';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 const ACR_MFA = 'urn:keyward:acr:mfa';
+const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const COOKIE = 'example_sid';
 /** A pending sign-in or a signed-in user is kept this long; the map holds at most MAX_SESSIONS. */
 const SESSION_SECONDS = 8 * 3600;
@@ -143,6 +146,8 @@ async function start(opts: Options): Promise<http.Server> {
   // The ID token's signature is checked against the issuer's JWKS, not only its claims (OIDC Core
   // §3.1.3.7 step 6; openid-client skips it by default for tokens that came straight over TLS).
   oidc.enableNonRepudiationChecks(config);
+  const { issuer, jwks_uri: jwksUri } = config.serverMetadata();
+  const jwks = createRemoteJWKSet(new URL(jwksUri!));
 
   const routes: Record<string, (request: http.IncomingMessage, response: http.ServerResponse, url: URL) => Promise<void> | void> = {
     'GET /': (request, response) => {
@@ -262,6 +267,35 @@ async function start(opts: Options): Promise<http.Server> {
           .href,
       );
     },
+    // Back-channel logout (OpenID Connect Back-Channel Logout 1.0 §2.5): keyward POSTs a signed
+    // logout token when the keyward session behind a sign-in ends (logout, an administrator's
+    // reset, a password change, …); the application forgets the sessions of that sid. Register
+    // http://127.0.0.1:PORT/backchannel-logout as the application's back-channel logout URI.
+    'POST /backchannel-logout': async (request, response) => {
+      const token = new URLSearchParams(await readBody(request)).get('logout_token') ?? '';
+      // §2.6: signed by the issuer's key, for this client, typed as a logout token, with the
+      // event, a sid or sub, and never a nonce (so an ID token cannot pass for one).
+      const verified = await jwtVerify(token, jwks, { issuer, audience: opts.clientId, typ: 'logout+jwt' }).catch(() => null);
+      const claims = verified?.payload;
+      const events = claims?.events as Record<string, unknown> | undefined;
+      if (
+        !claims ||
+        !events ||
+        typeof events !== 'object' ||
+        !(BACKCHANNEL_LOGOUT_EVENT in events) ||
+        'nonce' in claims ||
+        !(claims.sid || claims.sub)
+      ) {
+        response.writeHead(400, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        return void response.end(JSON.stringify({ error: 'invalid_request' }));
+      }
+      for (const [id, session] of sessions) {
+        const user = session.user?.claims;
+        if (user && (claims.sid ? user.sid === claims.sid : user.sub === claims.sub)) sessions.delete(id);
+      }
+      response.writeHead(200, { 'cache-control': 'no-store' });
+      response.end();
+    },
   };
 
   const server = http.createServer((request, response) => {
@@ -275,7 +309,9 @@ async function start(opts: Options): Promise<http.Server> {
     });
   });
   await new Promise<void>((resolve) => server.listen(opts.port, '127.0.0.1', resolve));
-  console.log(`Example app listening on ${origin}/ (redirect URI ${redirectUri}, post-logout URI ${postLogoutRedirectUri})`);
+  console.log(
+    `Example app listening on ${origin}/ (redirect URI ${redirectUri}, post-logout URI ${postLogoutRedirectUri}, back-channel logout URI ${origin}/backchannel-logout)`,
+  );
   return server;
 }
 

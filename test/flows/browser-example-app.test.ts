@@ -11,6 +11,7 @@ import { startExampleApp, type ExampleApp } from '../support/example-app.ts';
 import { engines } from '../support/db.ts';
 import { oathtool } from '../support/oathtool.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
+import type { User } from '../../src/domain/account/user.ts';
 
 const WEB_DIR = path.resolve('web/dist');
 const ACR_MFA = 'urn:keyward:acr:mfa';
@@ -48,8 +49,8 @@ describe.each(engines())('The example application signs in through keyward in th
     return value;
   }
 
-  async function memberWithApp(instance: Instance) {
-    const user = await givenUser(deps, instance);
+  async function memberWithApp(instance: Instance, existing?: User) {
+    const user = existing ?? (await givenUser(deps, instance));
     const api = new Browser(origin);
     await api.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD });
     await api.fetch('/api/v1/me/two-factor', {
@@ -59,7 +60,7 @@ describe.each(engines())('The example application signs in through keyward in th
     });
     const { secret } = (await api.api('/auth/setup', { currentPassword: PASSWORD })).json as { secret: string };
     expect((await api.api('/auth/setup/confirm', { code: code(secret) })).json).toEqual({ next: 'done' });
-    return { user, secret };
+    return { user, secret, api };
   }
 
   async function example(instance: Instance, client: { clientId: string; clientSecret: string | null }, port: number): Promise<ExampleApp> {
@@ -236,5 +237,36 @@ describe.each(engines())('The example application signs in through keyward in th
     expect(await claim(page, 'acr')).toBe(ACR_MFA);
     expect(await claim(page, 'amr')).toBe('pwd, otp, mfa');
     expect(cspViolations).toEqual([]);
+  });
+
+  it('an administrator’s reset of the user’s app signs the user out of the application (back-channel logout)', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const { user, secret } = await memberWithApp(instance);
+    // Resetting someone's app takes an administrator with an app, and a fresh code (SPEC rule 12).
+    const { secret: adminSecret, api: adminApi } = await memberWithApp(instance, admin);
+    const rpPort = await freePort();
+    const client = await givenOidcClient(deps, instance, {
+      name: 'Example app',
+      redirectUris: [`http://127.0.0.1:${rpPort}/callback`],
+      postLogoutRedirectUris: [`http://127.0.0.1:${rpPort}/`],
+      backchannelLogoutUri: `http://127.0.0.1:${rpPort}/backchannel-logout`,
+    });
+    const rp = await example(instance, { clientId: client.client_id, clientSecret: client.client_secret }, rpPort);
+
+    const { page } = await freshPage();
+    await signIn(page, rp, instance);
+    await password(page, user.email);
+    await page.getByLabel(/code/i).first().fill(code(secret));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await backInTheApp(page, rp);
+    expect(await claim(page, 'acr')).toBe(ACR_MFA);
+
+    expect((await adminApi.api('/auth/step-up', { code: code(adminSecret) })).status).toBe(204);
+    expect((await adminApi.api(`/admin/users/${user.id}/two-factor/reset`, {})).status).toBe(204);
+    // The logout token goes out through the queue's worker (main.ts runs it; here it is drained).
+    expect(await app.oidcBackchannel.drain()).toBe(1);
+    await page.goto(`${rp.origin}/me`);
+    await page.waitForURL(`${rp.origin}/`);
+    await page.getByRole('link', { name: 'Sign in with keyward' }).waitFor();
   });
 });
