@@ -63,9 +63,14 @@ describe('Settings → Applications in the browser', { timeout: 120_000 }, () =>
       const edit = page.getByRole('dialog', { name: 'Edit Billing' });
       await edit.getByLabel('Redirect URIs', { exact: true }).fill('https://billing.example.test/new-cb');
       await edit.getByLabel('Post-logout redirect URIs').fill('https://billing.example.test/');
+      await edit.getByLabel('Back-channel logout URI').fill('https://billing.example.test/backchannel-logout');
       await edit.getByRole('button', { name: 'Save' }).click();
       await page.getByRole('status').filter({ hasText: 'Billing was saved.' }).waitFor();
       await billing.getByText('https://billing.example.test/new-cb').waitFor();
+      // Saved as given: the dialog opens with it again.
+      await billing.getByRole('button', { name: 'Edit Billing' }).click();
+      expect(await edit.getByLabel('Back-channel logout URI').inputValue()).toBe('https://billing.example.test/backchannel-logout');
+      await edit.getByRole('button', { name: 'Cancel' }).click();
 
       await billing.getByRole('button', { name: 'Replace the secret of Billing' }).click();
       await page.getByRole('dialog', { name: 'Replace the secret?' }).getByRole('button', { name: 'Replace secret' }).click();

@@ -185,12 +185,14 @@ const FIELD_IDS: Record<string, string> = {
   name: 'app-name',
   redirectUris: 'app-redirect-uris',
   postLogoutRedirectUris: 'app-post-logout-uris',
+  backchannelLogoutUri: 'app-backchannel-logout-uri',
 };
 
 function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProps) {
   const [name, setName] = useState(client?.name ?? '');
   const [redirects, setRedirects] = useState(client?.redirectUris.join('\n') ?? '');
   const [postLogout, setPostLogout] = useState(client?.postLogoutRedirectUris.join('\n') ?? '');
+  const [backchannel, setBackchannel] = useState(client?.backchannelLogoutUri ?? '');
   const [isPublic, setPublic] = useState(false);
   const [requireMfa, setRequireMfa] = useState(client?.defaultAcrValues.includes('urn:keyward:acr:mfa') ?? false);
   const [error, setError] = useState<{ field: string | null; text: string } | null>(null);
@@ -205,6 +207,7 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
       name,
       ...(machine ? {} : { redirectUris: lines(redirects) }),
       postLogoutRedirectUris: lines(postLogout),
+      backchannelLogoutUri: backchannel.trim() || null,
       defaultAcrValues: requireMfa ? ['urn:keyward:acr:mfa'] : [],
     };
     try {
@@ -256,6 +259,18 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
         error={fieldError('postLogoutRedirectUris')}
         onChange={(e) => setPostLogout(e.target.value)}
       />
+      {machine ? null : (
+        <TextField
+          id="app-backchannel-logout-uri"
+          label="Back-channel logout URI"
+          hint="Optional: where keyward tells the application that a sign-in's keyward session ended (logout, a reset, a password change)."
+          inputMode="url"
+          spellCheck={false}
+          value={backchannel}
+          error={fieldError('backchannelLogoutUri')}
+          onChange={(e) => setBackchannel(e.target.value)}
+        />
+      )}
       {client ? null : (
         <CheckboxField
           id="app-public"
