@@ -9,6 +9,7 @@ import { OUTBOX_ASSOCIATED_DATA, type MailMessage } from '../domain/mail/mail.ts
 import type { SecretBox } from '../crypto/secret-box.ts';
 import { addSeconds, type Clock } from '../domain/shared/clock.ts';
 import type { MailTransport } from './transport.ts';
+import { backoffSeconds, drainLoop } from '../domain/shared/drain-loop.ts';
 
 export interface OutboxWorkerOptions {
   pollSeconds?: number;
@@ -40,9 +41,7 @@ function openMail(box: SecretBox, mail: OutboxMail): MailMessage | null {
   return text && html ? { to: mail.to, subject: mail.subject, text: text.toString('utf8'), html: html.toString('utf8') } : null;
 }
 
-export function backoffSeconds(attempts: number, maxSeconds: number): number {
-  return Math.min(maxSeconds, 5 * 2 ** Math.max(0, attempts - 1));
-}
+export { backoffSeconds };
 
 export function createOutboxWorker(
   outbox: OutboxStore,
@@ -57,10 +56,6 @@ export function createOutboxWorker(
   const leaseSeconds = options.leaseSeconds ?? 120;
   const giveUpAfterSeconds = options.giveUpAfterSeconds ?? 3 * 24 * 60 * 60;
   const maxBackoffSeconds = options.maxBackoffSeconds ?? 15 * 60;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<number> | null = null;
-  let again = false;
-  let stopped = true;
 
   async function drainOnce(): Promise<number> {
     for (const job of options.jobs ?? []) await job();
@@ -92,48 +87,11 @@ export function createOutboxWorker(
     }
   }
 
-  function drain(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let total = 0;
-      do {
-        again = false;
-        total += await drainOnce();
-      } while (again);
-      return total;
-    })().finally(() => {
-      running = null;
-    });
-    return running;
-  }
-
-  function tick(): void {
-    drain()
-      .catch((error) => log.error({ err: error }, 'outbox drain failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, pollMs);
-      });
-  }
-
+  const loop = drainLoop(drainOnce, pollMs, (error: unknown) => log.error({ err: error }, 'outbox drain failed'));
   return {
-    wake() {
-      if (stopped) return;
-      drain().catch((error) => log.error({ err: error }, 'outbox drain failed'));
-    },
-    drain,
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      tick();
-    },
+    ...loop,
     async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running?.catch(() => 0);
+      await loop.stop();
       transport.close();
     },
   };

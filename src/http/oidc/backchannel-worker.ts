@@ -10,11 +10,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { addSeconds } from '../../domain/shared/clock.ts';
 import type { OidcRegistry } from './provider-registry.ts';
-
-/** The mail outbox's backoff (src/mail/outbox-worker.ts): 5 s, doubling, at most `maxSeconds`. */
-export function backoffSeconds(attempts: number, maxSeconds: number): number {
-  return Math.min(maxSeconds, 5 * 2 ** Math.max(0, attempts - 1));
-}
+import { backoffSeconds, drainLoop, type DrainLoop } from '../../domain/shared/drain-loop.ts';
 
 export interface BackchannelWorkerOptions {
   pollSeconds?: number;
@@ -25,14 +21,8 @@ export interface BackchannelWorkerOptions {
   maxBackoffSeconds?: number;
 }
 
-export interface BackchannelWorker {
-  /** Asks for a drain soon (after a token was queued). */
-  wake(): void;
-  /** Delivers until nothing is due; returns how many tokens were delivered. */
-  drain(): Promise<number>;
-  start(): void;
-  stop(): Promise<void>;
-}
+/** wake after a token was queued; drain returns how many tokens were delivered. */
+export type BackchannelWorker = DrainLoop;
 
 export function createBackchannelWorker(
   deps: Deps,
@@ -49,11 +39,6 @@ export function createBackchannelWorker(
   // covers its restarts, and its own sessions end with their tokens' lifetimes anyway.
   const giveUpAfterSeconds = options.giveUpAfterSeconds ?? 24 * 60 * 60;
   const maxBackoffSeconds = options.maxBackoffSeconds ?? 15 * 60;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<number> | null = null;
-  let again = false;
-  let stopped = true;
-
   async function drainOnce(): Promise<number> {
     let delivered = 0;
     // Bounded: each pass claims only due rows and moves every claimed row out of "due".
@@ -89,48 +74,5 @@ export function createBackchannelWorker(
     return delivered;
   }
 
-  function drain(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let total = 0;
-      do {
-        again = false;
-        total += await drainOnce();
-      } while (again);
-      return total;
-    })().finally(() => {
-      running = null;
-    });
-    return running;
-  }
-
-  function tick(): void {
-    drain()
-      .catch((error: unknown) => log.error({ err: error }, 'back-channel logout drain failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, pollMs);
-      });
-  }
-
-  return {
-    wake() {
-      if (stopped) return;
-      drain().catch((error: unknown) => log.error({ err: error }, 'back-channel logout drain failed'));
-    },
-    drain,
-    start() {
-      if (!stopped) return;
-      stopped = false;
-      timer = setTimeout(tick, 0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      await running?.catch(() => undefined);
-    },
-  };
+  return drainLoop(drainOnce, pollMs, (error: unknown) => log.error({ err: error }, 'back-channel logout drain failed'));
 }
