@@ -2,7 +2,7 @@
  * A small application that signs its users in through keyward (OpenID Connect, docs/oidc.md
  * "Connect an application in ten minutes"). node:http and openid-client only; run it with
  *
- *   npm run example -- --issuer http://127.0.0.1:3000/i/acme --client-id ID --client-secret SECRET
+ *   npm run example -- --issuer http://127.0.0.1:3000/i/acme --client-id=ID --client-secret=SECRET
  *
  * (or KEYWARD_ISSUER, KEYWARD_CLIENT_ID, KEYWARD_CLIENT_SECRET, PORT). It listens on 127.0.0.1
  * only; register http://127.0.0.1:PORT/callback as its redirect URI, http://127.0.0.1:PORT/

@@ -21,8 +21,10 @@ export async function startExampleApp(options: {
   clientSecret: string | null;
   port: number;
 }): Promise<ExampleApp> {
-  const args = ['examples/oidc-app/server.ts', '--issuer', options.issuer, '--client-id', options.clientId, '--port', String(options.port)];
-  if (options.clientSecret) args.push('--client-secret', options.clientSecret);
+  // `--name=value`: a client id or secret is base64url and may start with '-', which parseArgs
+  // would take for an option of its own.
+  const args = ['examples/oidc-app/server.ts', `--issuer=${options.issuer}`, `--client-id=${options.clientId}`, `--port=${options.port}`];
+  if (options.clientSecret) args.push(`--client-secret=${options.clientSecret}`);
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { testApp } from './app.ts';
 import type { AppOptions } from '../../src/http/app.ts';
 import { useTestDeps, type TestDeps } from './deps.ts';
-import type { EngineName } from './db.ts';
+import { openTestDatabase, type EngineName } from './db.ts';
 import { freePort } from './server-process.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
@@ -52,10 +52,15 @@ export async function givenOidcClient(deps: Deps, instance: Instance, input: Par
 }
 
 /** `options`: more of the app's options (a test of the client address sets `trustProxy`). */
-export function useOidcServer(engine: EngineName, assign: (server: OidcServer) => void, options: Partial<AppOptions> = {}): void {
+export function useOidcServer(
+  engine: EngineName,
+  assign: (server: OidcServer) => void,
+  options: Partial<AppOptions> = {},
+  open: (engine: EngineName) => Promise<DatabaseHandle> = openTestDatabase,
+): void {
   let base: { database: DatabaseHandle; deps: TestDeps } | null = null;
   let app: FastifyInstance | null = null;
-  useTestDeps(engine, (context) => (base = context));
+  useTestDeps(engine, (context) => (base = context), open);
   beforeAll(async () => {
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
