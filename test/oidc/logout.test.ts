@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -5,7 +6,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { testApp } from '../support/app.ts';
 import { cleanUp } from '../../src/domain/maintenance/clean-up.ts';
 import * as oidc from 'openid-client';
-import { engines, openIsolatedDatabase } from '../support/db.ts';
+import { engines } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
 import { Browser, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
@@ -15,9 +16,7 @@ import { oathtool } from '../support/oathtool.ts';
 // openid-client as the relying party against the real server (issue 12, "one session of record").
 describe.each(engines())('Logout on %s', (engine) => {
   let server: OidcServer;
-  // A database of its own: the idle test runs housekeeping with its clock half an hour on, which
-  // in the shared database ended other files' sessions (an admin-reset test's member got 401).
-  useOidcServer(engine, (s) => (server = s), {}, openIsolatedDatabase);
+  useOidcServer(engine, (s) => (server = s));
 
   async function relyingParty(instance: Instance) {
     const postLogout = `https://app.example.test/${instance.slug}/signed-out`;
@@ -413,7 +412,13 @@ describe.each(engines())('Logout on %s', (engine) => {
     const rp = await backchannelParty(instance, listener.uri);
     const browser = await loggedIn(instance, user);
     const { tokens } = await signIn(rp, browser);
-    server.deps.clock.advanceSeconds(31 * 60);
+    // This user's sessions were last seen 31 minutes ago (idle: 30). Not the clock moved on: in
+    // the shared test database, housekeeping would then end other files' sessions too.
+    await server.database.db
+      .updateTable('sessions')
+      .set({ last_seen_at: sql`last_seen_at - interval '31 minutes'` })
+      .where('user_id', '=', user.id)
+      .execute();
     await cleanUp(server.deps);
     expect(await server.app.oidcBackchannel.drain()).toBe(1);
     expect((await verifiedLogoutToken(rp, listener.received[0]!)).sid).toBe(tokens!.claims()!.sid);
