@@ -412,14 +412,15 @@ describe.each(engines())('Logout on %s', (engine) => {
     const rp = await backchannelParty(instance, listener.uri);
     const browser = await loggedIn(instance, user);
     const { tokens } = await signIn(rp, browser);
-    // This user's sessions were last seen 31 minutes ago (idle: 30). Not the clock moved on: in
+    // This user's sessions were last seen 31 minutes ago by the database's clock (idle: 30). Not the clock moved on: in
     // the shared test database, housekeeping would then end other files' sessions too.
     await server.database.db
       .updateTable('sessions')
-      .set({ last_seen_at: sql`last_seen_at - interval '31 minutes'` })
+      .set({ last_seen_at: sql`now() - interval '31 minutes'` })
       .where('user_id', '=', user.id)
       .execute();
-    await cleanUp(server.deps);
+    // By the real clock (this file's test clock is hours on after the idle test above).
+    await cleanUp({ ...server.deps, clock: { now: () => new Date() } });
     expect(await server.app.oidcBackchannel.drain()).toBe(1);
     expect((await verifiedLogoutToken(rp, listener.received[0]!)).sid).toBe(tokens!.claims()!.sid);
   });
