@@ -3,11 +3,12 @@ import { describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { engines } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
-import { basicAuth, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { basicAuth, discoverClient, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import { testApp } from '../support/app.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { MachineScope } from '../../src/domain/oidc/oidc-client.ts';
 import { updateOidcClient } from '../../src/domain/oidc/manage-oidc-clients.ts';
+import { storedStateId } from '../../src/domain/oidc/oidc-state-store.ts';
 
 /**
  * Machine access (SPEC §6): openid-client's client_credentials grant at the instance's token
@@ -25,15 +26,7 @@ describe.each(engines())('client_credentials tokens on the admin API on %s', (en
       scopes,
       redirectUris: [],
     });
-    const config = await oidc.discovery(
-      new URL(server.issuer(instance.slug)),
-      client.client_id,
-      undefined,
-      oidc.ClientSecretBasic(client.client_secret!),
-      {
-        execute: [oidc.allowInsecureRequests],
-      },
-    );
+    const config = await discoverClient(server, instance, client);
     const grant = (scope = scopes.join(' ')) => oidc.clientCredentialsGrant(config, { scope });
     return { client, config, grant };
   }
@@ -172,14 +165,16 @@ describe.each(engines())('client_credentials tokens on the admin API on %s', (en
     const forged = 'B'.repeat(43);
     const expiresAt = new Date(server.deps.clock.now().getTime() + 600_000);
     const refs = { grantId: null, uid: null, userCode: null };
-    const payload = { kind: 'ClientCredentials', jti: forged, clientId: client.client_id, scope: 'keyward:users:read' };
-    await server.deps.stores.forInstance(b.instance.id).oidcState.upsert('ClientCredentials', forged, payload, expiresAt, refs);
+    // Stored as the adapter stores a bearer model: under the id's hash, no jti (oidc-state-store.ts).
+    const payload = { kind: 'ClientCredentials', clientId: client.client_id, scope: 'keyward:users:read' };
+    const state = (id: string) => storedStateId('ClientCredentials', id);
+    await server.deps.stores.forInstance(b.instance.id).oidcState.upsert('ClientCredentials', state(forged), payload, expiresAt, refs);
     expect((await call('/admin/users', forged)).status).toBe(401);
     // The same id live in two instances, each with a client of its own, names neither.
     const { client: ofB } = await machine(b.instance, ['keyward:users:read']);
     await server.deps.stores
       .forInstance(b.instance.id)
-      .oidcState.upsert('ClientCredentials', token, { ...payload, jti: token, clientId: ofB.client_id }, expiresAt, refs);
+      .oidcState.upsert('ClientCredentials', state(token), { ...payload, clientId: ofB.client_id }, expiresAt, refs);
     expect((await call('/admin/users', token)).status).toBe(401);
   });
 

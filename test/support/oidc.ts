@@ -8,13 +8,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { testApp } from './app.ts';
 import type { AppOptions } from '../../src/http/app.ts';
 import { useTestDeps, type TestDeps } from './deps.ts';
-import { openTestDatabase, type EngineName } from './db.ts';
+import type { EngineName } from './db.ts';
 import { freePort } from './server-process.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { Deps } from '../../src/domain/shared/deps.ts';
 import type { OidcClientInput } from '../../src/domain/oidc/oidc-client.ts';
 import { createOidcClient } from '../../src/domain/oidc/manage-oidc-clients.ts';
+import * as oidc from 'openid-client';
 
 export interface OidcServer {
   database: DatabaseHandle;
@@ -51,16 +52,18 @@ export async function givenOidcClient(deps: Deps, instance: Instance, input: Par
   return { client_id: client.clientId, client_secret: clientSecret, redirect_uris: client.redirectUris };
 }
 
+/** openid-client's discovery of the instance's issuer as `client` (client_secret_basic; http on loopback). */
+export function discoverClient(server: OidcServer, instance: Instance, client: TestOidcClient): Promise<oidc.Configuration> {
+  return oidc.discovery(new URL(server.issuer(instance.slug)), client.client_id, undefined, oidc.ClientSecretBasic(client.client_secret!), {
+    execute: [oidc.allowInsecureRequests],
+  });
+}
+
 /** `options`: more of the app's options (a test of the client address sets `trustProxy`). */
-export function useOidcServer(
-  engine: EngineName,
-  assign: (server: OidcServer) => void,
-  options: Partial<AppOptions> = {},
-  open: (engine: EngineName) => Promise<DatabaseHandle> = openTestDatabase,
-): void {
+export function useOidcServer(engine: EngineName, assign: (server: OidcServer) => void, options: Partial<AppOptions> = {}): void {
   let base: { database: DatabaseHandle; deps: TestDeps } | null = null;
   let app: FastifyInstance | null = null;
-  useTestDeps(engine, (context) => (base = context), open);
+  useTestDeps(engine, (context) => (base = context));
   beforeAll(async () => {
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;

@@ -10,6 +10,7 @@ import type { ActiveSession } from '../session/session-store.ts';
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import { MACHINE_SCOPES, type GrantType, type MachineScope } from './oidc-client.ts';
+import { storedStateId } from './oidc-state-store.ts';
 
 /** What the token store finds behind a live token: its instance, its client as stored now, its scopes. */
 export interface FoundMachineToken {
@@ -25,7 +26,7 @@ export interface FoundMachineToken {
  */
 export interface MachineTokenStore {
   /**
-   * The token with this id (the opaque value the client presents), unexpired at `now` and not
+   * The token stored under this id (`storedStateId` of the opaque value the client presents), unexpired at `now` and not
    * consumed, with its instance and its client read from `oidc_clients` of the same instance, in
    * one statement; null when any of them is missing or when the id is not unique.
    */
@@ -60,7 +61,7 @@ const OPAQUE_TOKEN = /^[A-Za-z0-9_-]{43,128}$/;
  */
 export async function authenticateMachine(deps: Deps, token: string): Promise<MachineCaller | null> {
   if (!OPAQUE_TOKEN.test(token)) return null;
-  const found = await deps.stores.machineTokens.findLive(token, deps.clock.now());
+  const found = await deps.stores.machineTokens.findLive(storedStateId('ClientCredentials', token), deps.clock.now());
   if (!found || !found.client.grantTypes.includes('client_credentials')) return null;
   const allowed = new Set<string>(found.client.scopes);
   const scopes = new Set(

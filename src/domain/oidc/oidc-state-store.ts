@@ -1,3 +1,5 @@
+import { sha256Hex } from '../../crypto/hash.ts';
+
 /**
  * The state of an instance's OpenID Connect provider (oidc-provider's models: Session, Grant,
  * Interaction, AuthorizationCode, AccessToken, RefreshToken, …), as the library's adapter
@@ -51,4 +53,22 @@ export interface OidcStoredState {
   payload: OidcPayload;
   /** When consume() succeeded; null while unused. */
   consumedAt: Date | null;
+}
+
+/**
+ * The models whose id is a bearer credential on its own: whoever holds an authorization code, an
+ * access, refresh or client_credentials token uses it. Their rows are keyed by the id's SHA-256,
+ * and their payload does not carry the id (`jti`), so a read of the database hands out none of
+ * them (OWASP ASVS 5.0 V7.2.1: reference tokens not stored in the clear; keyward's own session
+ * tokens and links are stored the same way). A lookup hashes the presented value; the ids are
+ * 256 random bits, so a plain SHA-256 is enough (no salt, no slow hash: nothing to guess).
+ * Sessions and interactions stay as they are: the library finds a Session by its `uid` and needs
+ * its id back from the payload, and both ids work only inside cookies signed with the instance's
+ * cookie keys. Device codes and CIBA requests are found by other keys and are off.
+ */
+export const HASHED_STATE_MODELS: ReadonlySet<string> = new Set(['AuthorizationCode', 'AccessToken', 'RefreshToken', 'ClientCredentials']);
+
+/** The id a row of `model` is stored and found under (the one home of that rule). */
+export function storedStateId(model: string, id: string): string {
+  return HASHED_STATE_MODELS.has(model) ? sha256Hex(id) : id;
 }

@@ -6,14 +6,23 @@
 import { errors, type Adapter, type AdapterFactory, type AdapterPayload, type ClientMetadata } from 'oidc-provider';
 import type { Clock } from '../../domain/shared/clock.ts';
 import { addSeconds } from '../../domain/shared/clock.ts';
-import type { OidcStateStore, OidcStoredState } from '../../domain/oidc/oidc-state-store.ts';
+import { HASHED_STATE_MODELS, storedStateId, type OidcStateStore, type OidcStoredState } from '../../domain/oidc/oidc-state-store.ts';
 import { linkedKeywardSession } from './session-link.ts';
 
-/** The payload as the library stored it, with `consumed` (epoch seconds) as its own adapter sets it. */
-function toPayload(state: OidcStoredState | null): AdapterPayload | undefined {
+/**
+ * The payload as the library stored it, with `consumed` (epoch seconds) as its own adapter sets
+ * it, and the id (`jti`) a hashed model's row does not keep, from the value it was found by.
+ */
+function toPayload(state: OidcStoredState | null, jti?: string): AdapterPayload | undefined {
   if (!state) return undefined;
-  const payload = state.payload as AdapterPayload;
+  const payload = { ...(state.payload as AdapterPayload), ...(jti === undefined ? {} : { jti }) };
   return state.consumedAt ? { ...payload, consumed: Math.floor(state.consumedAt.getTime() / 1000) } : payload;
+}
+
+/** The payload without its id: the value a hashed model's row must not hold. */
+function withoutId(payload: AdapterPayload): AdapterPayload {
+  const { jti: _id, ...rest } = payload;
+  return rest;
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' ? value : null);
@@ -30,11 +39,20 @@ const LINKED_MODELS = new Set([
 ]);
 
 class StateAdapter implements Adapter {
+  /** A bearer model: stored under the id's hash, without the id (oidc-state-store.ts). */
+  private readonly hashed: boolean;
+
   constructor(
     private readonly model: string,
     private readonly store: OidcStateStore,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.hashed = HASHED_STATE_MODELS.has(model);
+  }
+
+  private key(id: string): string {
+    return storedStateId(this.model, id);
+  }
 
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
     const expiresAt = typeof expiresIn === 'number' ? addSeconds(this.clock.now(), expiresIn) : null;
@@ -47,11 +65,12 @@ class StateAdapter implements Adapter {
       userCode: text(payload.userCode),
       keywardSessionId: LINKED_MODELS.has(this.model) ? (linkedKeywardSession() ?? undefined) : null,
     };
-    await this.store.upsert(this.model, id, payload, expiresAt, refs);
+    const stored = this.hashed ? withoutId(payload) : payload;
+    await this.store.upsert(this.model, this.key(id), stored, expiresAt, refs);
   }
 
   async find(id: string): Promise<AdapterPayload | undefined> {
-    return toPayload(await this.store.find(this.model, id, this.clock.now()));
+    return toPayload(await this.store.find(this.model, this.key(id), this.clock.now()), this.hashed ? id : undefined);
   }
 
   async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -68,11 +87,12 @@ class StateAdapter implements Adapter {
    * the other gets invalid_grant (RFC 6749 §4.1.2: a code is used once; refresh rotation alike).
    */
   async consume(id: string): Promise<void> {
-    if (!(await this.store.consume(this.model, id, this.clock.now()))) throw new errors.InvalidGrant(`${this.model} already used`);
+    if (!(await this.store.consume(this.model, this.key(id), this.clock.now())))
+      throw new errors.InvalidGrant(`${this.model} already used`);
   }
 
   async destroy(id: string): Promise<void> {
-    await this.store.destroy(this.model, id);
+    await this.store.destroy(this.model, this.key(id));
   }
 
   async revokeByGrantId(grantId: string): Promise<void> {
