@@ -8,7 +8,8 @@ import { cleanUp } from '../../src/domain/maintenance/clean-up.ts';
 import * as oidc from 'openid-client';
 import { engines } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
-import { Browser, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { Browser, discoverClient, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import type { OidcClientInput } from '../../src/domain/oidc/oidc-client.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
 import { oathtool } from '../support/oathtool.ts';
@@ -18,18 +19,13 @@ describe.each(engines())('Logout on %s', (engine) => {
   let server: OidcServer;
   useOidcServer(engine, (s) => (server = s));
 
-  async function relyingParty(instance: Instance) {
+  /** A client registered with a post-logout URI (and more of `input`), discovered by openid-client. */
+  async function relyingParty(instance: Instance, input: Partial<OidcClientInput> = {}) {
     const postLogout = `https://app.example.test/${instance.slug}/signed-out`;
-    const app = await givenOidcClient(server.deps, instance, { postLogoutRedirectUris: [postLogout] });
-    const config = await oidc.discovery(
-      new URL(server.issuer(instance.slug)),
-      app.client_id,
-      undefined,
-      oidc.ClientSecretBasic(app.client_secret!),
-      { execute: [oidc.allowInsecureRequests] },
-    );
+    const app = await givenOidcClient(server.deps, instance, { postLogoutRedirectUris: [postLogout], ...input });
+    const config = await discoverClient(server, instance, app);
     oidc.enableNonRepudiationChecks(config);
-    return { config, redirectUri: app.redirect_uris[0]!, postLogout };
+    return { config, redirectUri: app.redirect_uris[0]!, postLogout, clientId: app.client_id };
   }
 
   type RelyingParty = Awaited<ReturnType<typeof relyingParty>>;
@@ -302,33 +298,17 @@ describe.each(engines())('Logout on %s', (engine) => {
     await Promise.all(listeners.map((l) => new Promise((resolve) => l.close(resolve))));
   });
 
-  async function backchannelParty(instance: Instance, uri: string) {
-    const app = await givenOidcClient(server.deps, instance, {
-      backchannelLogoutUri: uri,
-      postLogoutRedirectUris: [`https://app.example.test/${instance.slug}/out`],
-    });
-    const config = await oidc.discovery(
-      new URL(server.issuer(instance.slug)),
-      app.client_id,
-      undefined,
-      oidc.ClientSecretBasic(app.client_secret!),
-      {
-        execute: [oidc.allowInsecureRequests],
-      },
-    );
-    return {
-      config,
-      redirectUri: app.redirect_uris[0]!,
-      postLogout: `https://app.example.test/${instance.slug}/out`,
-      clientId: app.client_id,
-    };
+  /** A user signed in to keyward and, through a client with a back-channel logout URI, to its relying party. */
+  async function signedInWithBackchannel(instance: Instance, user: User, answers?: number[]) {
+    const listener = await logoutListener(answers);
+    const rp = await relyingParty(instance, { backchannelLogoutUri: listener.uri });
+    const browser = await loggedIn(instance, user);
+    const { tokens } = await signIn(rp, browser);
+    return { listener, rp, browser, tokens: tokens! };
   }
 
   /** Verifies a received logout token as a relying party does (Back-Channel Logout 1.0 §2.6), with jose against the instance's JWKS. */
-  async function verifiedLogoutToken(
-    rp: Awaited<ReturnType<typeof backchannelParty>>,
-    received: { contentType: string | undefined; body: URLSearchParams },
-  ) {
+  async function verifiedLogoutToken(rp: RelyingParty, received: { contentType: string | undefined; body: URLSearchParams }) {
     expect(received.contentType).toBe('application/x-www-form-urlencoded');
     const token = received.body.get('logout_token')!;
     const jwks = createRemoteJWKSet(new URL(rp.config.serverMetadata().jwks_uri!));
@@ -343,11 +323,8 @@ describe.each(engines())('Logout on %s', (engine) => {
   it('back-channel logout: a keyward logout sends the client one logout token, verified against the JWKS, with the ID token’s sid', async () => {
     const { instance } = await givenInstance(server.deps);
     const user = await givenUser(server.deps, instance);
-    const listener = await logoutListener();
-    const rp = await backchannelParty(instance, listener.uri);
-    const browser = await loggedIn(instance, user);
-    const { tokens } = await signIn(rp, browser);
-    const sid = tokens!.claims()!.sid as string;
+    const { listener, rp, browser, tokens } = await signedInWithBackchannel(instance, user);
+    const sid = tokens.claims()!.sid as string;
     expect(typeof sid).toBe('string');
     expect((await browser.api('/auth/logout')).status).toBe(204);
     expect(await server.app.oidcBackchannel.drain()).toBe(1);
@@ -362,10 +339,7 @@ describe.each(engines())('Logout on %s', (engine) => {
   it('back-channel logout retries a relying party that answered 500, later, and delivers once after success', async () => {
     const { instance, admin } = await givenInstance(server.deps);
     const user = await givenUser(server.deps, instance);
-    const listener = await logoutListener([500]);
-    const rp = await backchannelParty(instance, listener.uri);
-    const browser = await loggedIn(instance, user);
-    const { tokens } = await signIn(rp, browser);
+    const { listener, rp, tokens } = await signedInWithBackchannel(instance, user, [500]);
     const response = await (await loggedIn(instance, admin)).fetch(`/api/v1/admin/users/${user.id}/sessions`, { method: 'DELETE' });
     expect(response.status).toBe(200);
     expect(await server.app.oidcBackchannel.drain()).toBe(0);
@@ -376,7 +350,7 @@ describe.each(engines())('Logout on %s', (engine) => {
     server.deps.clock.advanceSeconds(10);
     expect(await server.app.oidcBackchannel.drain()).toBe(1);
     expect(listener.received).toHaveLength(2);
-    expect((await verifiedLogoutToken(rp, listener.received[1]!)).sid).toBe(tokens!.claims()!.sid);
+    expect((await verifiedLogoutToken(rp, listener.received[1]!)).sid).toBe(tokens.claims()!.sid);
     server.deps.clock.advanceSeconds(3600);
     expect(await server.app.oidcBackchannel.drain()).toBe(0);
     expect(listener.received).toHaveLength(2);
@@ -385,11 +359,8 @@ describe.each(engines())('Logout on %s', (engine) => {
   it('back-channel logout after an RP-initiated logout goes through the same queue, once; a restarted server delivers what is queued', async () => {
     const { instance } = await givenInstance(server.deps);
     const user = await givenUser(server.deps, instance);
-    const listener = await logoutListener();
-    const rp = await backchannelParty(instance, listener.uri);
-    const browser = await loggedIn(instance, user);
-    const { tokens } = await signIn(rp, browser);
-    const url = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens!.id_token!, post_logout_redirect_uri: rp.postLogout });
+    const { listener, rp, browser, tokens } = await signedInWithBackchannel(instance, user);
+    const url = oidc.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: rp.postLogout });
     expect((await submit(browser, await logoutForm(browser, url), { logout: 'yes' })).status).toBe(303);
     expect((await browser.fetch('/api/v1/me')).status).toBe(401);
     // Another process over the same database (a restart) delivers it.
@@ -400,7 +371,7 @@ describe.each(engines())('Logout on %s', (engine) => {
       await restarted.close();
     }
     expect(listener.received).toHaveLength(1);
-    expect((await verifiedLogoutToken(rp, listener.received[0]!)).sid).toBe(tokens!.claims()!.sid);
+    expect((await verifiedLogoutToken(rp, listener.received[0]!)).sid).toBe(tokens.claims()!.sid);
     expect(await server.app.oidcBackchannel.drain()).toBe(0);
     expect(listener.received).toHaveLength(1);
   });
@@ -408,10 +379,7 @@ describe.each(engines())('Logout on %s', (engine) => {
   it('back-channel logout for a session that went idle: housekeeping ends it and the token is sent', async () => {
     const { instance } = await givenInstance(server.deps);
     const user = await givenUser(server.deps, instance);
-    const listener = await logoutListener();
-    const rp = await backchannelParty(instance, listener.uri);
-    const browser = await loggedIn(instance, user);
-    const { tokens } = await signIn(rp, browser);
+    const { listener, rp, tokens } = await signedInWithBackchannel(instance, user);
     // This user's sessions were last seen 31 minutes ago by the database's clock (idle: 30). Not the clock moved on: in
     // the shared test database, housekeeping would then end other files' sessions too.
     await server.database.db
@@ -422,6 +390,6 @@ describe.each(engines())('Logout on %s', (engine) => {
     // By the real clock (this file's test clock is hours on after the idle test above).
     await cleanUp({ ...server.deps, clock: { now: () => new Date() } });
     expect(await server.app.oidcBackchannel.drain()).toBe(1);
-    expect((await verifiedLogoutToken(rp, listener.received[0]!)).sid).toBe(tokens!.claims()!.sid);
+    expect((await verifiedLogoutToken(rp, listener.received[0]!)).sid).toBe(tokens.claims()!.sid);
   });
 });

@@ -108,6 +108,17 @@ describe.each(engines())('the keyward session as the session of record, over ran
     w.model.session = { id: (w.model.sessions += 1), code: true };
   }
 
+  /** The step-up page's code (POST /auth/step-up): the session has a code from now on. */
+  async function stepUp(w: World) {
+    const stepped = await w.browser.fetch('/api/v1/auth/step-up', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code: w.code() }),
+    });
+    expect(stepped.status).toBe(204);
+    w.model.session!.code = true;
+  }
+
   async function authorizeOnce(w: World, mfa: boolean, offline: boolean) {
     const params: Record<string, string> = {};
     if (mfa) params.acr_values = ACR_MFA;
@@ -119,13 +130,7 @@ describe.each(engines())('the keyward session as the session of record, over ran
       const step = at.login.searchParams.get('step');
       if (step === 'step_up') {
         expect(w.model.session && !w.model.session.code && w.model.secret).toBeTruthy();
-        const stepped = await w.browser.fetch('/api/v1/auth/step-up', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ code: w.code() }),
-        });
-        expect(stepped.status).toBe(204);
-        w.model.session!.code = true;
+        await stepUp(w);
       } else {
         expect(step).toBeNull();
         if (!(await logIn(w))) return;
@@ -134,13 +139,7 @@ describe.each(engines())('the keyward session as the session of record, over ran
       // A new login without a code may still lack the mfa asked for: the step-up page follows.
       if (at.login?.searchParams.get('step') === 'step_up') {
         if (!w.model.secret) throw new Error('step-up asked of a user without an app');
-        const stepped = await w.browser.fetch('/api/v1/auth/step-up', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ code: w.code() }),
-        });
-        expect(stepped.status).toBe(204);
-        w.model.session!.code = true;
+        await stepUp(w);
         at = await resume(w.browser, w.instance, uid, request.redirectUri);
       }
     }

@@ -6,7 +6,7 @@
 import { expect } from 'vitest';
 import * as oidc from 'openid-client';
 import { givenUser, PASSWORD } from './deps.ts';
-import { Browser, givenOidcClient, type OidcServer, type TestOidcClient } from './oidc.ts';
+import { Browser, discoverClient, givenOidcClient, type OidcServer, type TestOidcClient } from './oidc.ts';
 import { oathtool } from './oathtool.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
@@ -28,15 +28,7 @@ export function relyingParties(current: () => OidcServer) {
   /** Discovery of the instance's issuer with the client's id and secret. */
   async function relyingParty(instance: Instance, strict = false) {
     const app = await clientOf(instance, strict);
-    const config = await oidc.discovery(
-      new URL(current().issuer(instance.slug)),
-      app.client_id,
-      undefined,
-      oidc.ClientSecretBasic(app.client_secret!),
-      {
-        execute: [oidc.allowInsecureRequests],
-      },
-    );
+    const config = await discoverClient(current(), instance, app);
     // The ID token's signature is checked against the instance's JWKS (not only its claims).
     oidc.enableNonRepudiationChecks(config);
     return { config, redirectUri: app.redirect_uris[0]!, client: app };
