@@ -19,6 +19,7 @@ import { throttleClear, throttleRefund, throttleSubquery } from './throttle-stor
 import type { ThrottleKey } from '../domain/throttle/throttle.ts';
 import { insertRow, nothing, returnedRow, type Cte } from './cte.ts';
 import { insertAudit } from './audit-store.ts';
+import type { AuditAction } from '../domain/audit/audit-event.ts';
 import { insertOutbox, outboxRow } from './outbox-store.ts';
 import { prepared } from './prepared.ts';
 
@@ -114,6 +115,8 @@ const findUserSession = prepared((db, p: SessionLookup & { list: { sessions: num
 );
 
 /** Users' sessions: the kernel's session port over `sessions` (domain/session/session-store.ts). */
+const LOGGED_OUT: AuditAction = 'session.logged_out';
+
 export function userSessionStore(db: Kysely<Database>): SessionStore {
   return {
     async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles, list) {
@@ -132,6 +135,53 @@ export function userSessionStore(db: Kysely<Database>): SessionStore {
     },
     async delete(id, secretHash) {
       await db.deleteFrom('sessions').where('id', '=', id).where('secret_hash', '=', secretHash).execute();
+    },
+    async logOut(id, secretHash, { at, idleCutoff, client, details }) {
+      // The labels as personLabel (audit-event.ts) writes them: "Name <email>", from the row of
+      // the user whose session ended (test/flows/sessions.test.ts pins the two as one).
+      const label = sql<string>`u.name || ' <' || u.email || '>'`;
+      await db
+        .with('ended', (qb) =>
+          qb
+            .deleteFrom('sessions')
+            .where('id', '=', id)
+            .where('secret_hash', '=', secretHash)
+            .returning(['instance_id', 'user_id', sql<boolean>`expires_at > ${at} and last_seen_at > ${idleCutoff}`.as('live')]),
+        )
+        .insertInto('audit_events')
+        .columns([
+          'instance_id',
+          'at',
+          'action',
+          'actor_type',
+          'actor_id',
+          'actor_label',
+          'target_id',
+          'target_label',
+          'ip',
+          'user_agent',
+          'details',
+        ])
+        .expression((eb) =>
+          eb
+            .selectFrom('ended')
+            .innerJoin('users as u', (join) => join.onRef('u.instance_id', '=', 'ended.instance_id').onRef('u.id', '=', 'ended.user_id'))
+            .where('ended.live', '=', true)
+            .select([
+              'ended.instance_id',
+              sql<Date>`${at}::timestamptz`.as('at'),
+              sql<string>`${LOGGED_OUT}::text`.as('action'),
+              sql<string>`'user'`.as('actor_type'),
+              'u.id as actor_id',
+              label.as('actor_label'),
+              'u.id as target_id',
+              label.as('target_label'),
+              sql<string | null>`${client.ip}::text`.as('ip'),
+              sql<string | null>`${client.userAgent}::text`.as('user_agent'),
+              sql<string>`${JSON.stringify(details)}::jsonb`.as('details'),
+            ]),
+        )
+        .execute();
     },
     async setPendingTotp(id, pending) {
       await db

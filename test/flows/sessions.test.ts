@@ -11,6 +11,7 @@ import { networkOf } from '../../src/domain/known-location/known-location.ts';
 import { newSessionToken, sessionHandle } from '../../src/domain/session/session.ts';
 import { addSeconds } from '../../src/domain/shared/clock.ts';
 import { MAX_LISTED_SESSIONS } from '../../src/domain/session/manage-sessions.ts';
+import { personLabel } from '../../src/domain/audit/audit-event.ts';
 
 const FIREFOX_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 const SAFARI_IPHONE =
@@ -123,6 +124,26 @@ describe.each(engines())('My Profile → Sessions and the admin’s "End all ses
     expect(ended.cookies.find((c) => c.name === 'keyward_session')?.value).toBe('');
     expect(client.cookies.has('keyward_session')).toBe(false);
     expect(await sessionRows(admin.id)).toEqual([]);
+  });
+
+  it('records a logout as session.logged_out by the user, from their browser; a logout without a live session records nothing', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const member = await givenUser(deps, instance);
+    const client = await loginAs(instance.slug, member.email, FIREFOX_LINUX);
+    const out = await client.post('/api/v1/auth/logout', {}, { 'user-agent': FIREFOX_LINUX });
+    expect(out.statusCode).toBe(204);
+    expect(await sessionRows(member.id)).toEqual([]);
+    // Again, with no session left: 204, and no second event.
+    expect((await client.post('/api/v1/auth/logout', {})).statusCode).toBe(204);
+    const events = await auditOf(await loginAs(instance.slug, admin.email), 'session.logged_out');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      // The statement writes the labels itself: the same as personLabel's.
+      actor: { type: 'user', id: member.id, label: personLabel(member) },
+      target: { id: member.id, label: personLabel(member) },
+      userAgent: FIREFOX_LINUX,
+      details: { via: 'keyward' },
+    });
   });
 
   it('ends one other session and records it with its device and network', async () => {

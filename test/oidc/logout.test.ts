@@ -100,6 +100,15 @@ describe.each(engines())('Logout on %s', (engine) => {
 
     expect((await browser.fetch('/api/v1/me')).status).toBe(401);
     expect((await signIn(rp, browser, { prompt: 'none' })).error).toBe('login_required');
+    // Recorded as the user's logout, asked by this application.
+    const events = await server.deps.stores.audit.list(instance.id, { action: 'session.logged_out', limit: 10 });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      actor: { type: 'user', id: user.id },
+      target: { id: user.id },
+      details: { via: 'application', clientId: rp.clientId, client: 'Test app' },
+    });
+    expect(events[0]!.ip).toBe('127.0.0.1');
   });
 
   it('"No, stay signed in" keeps the keyward session', async () => {

@@ -35,6 +35,7 @@ const ACTION_WORDS: Record<AuditAction, string> = {
   'session.others_ended': 'Other sessions ended',
   'session.ended_by_admin': 'All sessions ended by an administrator',
   'password.recovery_started': 'Password recovery started by an administrator',
+  'session.logged_out': 'Logged out',
   'oidc_client.created': 'Application added',
   'oidc_client.updated': 'Application changed',
   'oidc_client.deleted': 'Application deleted',
@@ -189,6 +190,10 @@ export function detailsText(event: AuditEvent): string | null {
     case 'session.ended_by_admin':
       return typeof details.count === 'number'
         ? `${details.count} ${details.count === 1 ? 'session' : 'sessions'} ended${details.keptCurrent === true ? ', the current one kept' : ''}`
+        : null;
+    case 'session.logged_out':
+      return details.via === 'application'
+        ? `Asked by the application ${text(details.client) ? String(details.client) : String(details.clientId)}`
         : null;
     case 'password.recovery_started':
       return text(details.expiresAt) ? `Code valid until ${eventTime(String(details.expiresAt))}` : null;

@@ -30,6 +30,8 @@ export const AUDIT_ACTIONS = [
   'session.ended',
   'session.others_ended',
   'session.ended_by_admin',
+  // A logout: keyward's own (POST /auth/logout) or one a relying party asked for (RP-initiated).
+  'session.logged_out',
   'password.recovery_started',
   // Issue 12: an instance's OpenID Connect clients (docs/oidc.md, "Clients").
   'oidc_client.created',
@@ -105,6 +107,11 @@ export interface AuditClient {
   userAgent: string | null;
 }
 
+/** The client as an event's row holds it: the User-Agent cut to 512 characters (a header is not the log's to store whole). */
+export function recordedClient(client: AuditClient): AuditClient {
+  return { ip: client.ip, userAgent: client.userAgent?.slice(0, 512) ?? null };
+}
+
 /**
  * An event about a user of an instance. With no `actor`, the user acted on their own account
  * (the usual case: logins, their own 2FA switch, their password).
@@ -124,8 +131,7 @@ export function userEvent(
     action,
     actor: actor ?? userActor(user),
     target: userTarget(user),
-    ip: client.ip,
-    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    ...recordedClient(client),
     details,
   };
 }
@@ -172,8 +178,7 @@ export function adminEvent(
     action,
     actor: adminActor(active),
     target: target ? userTarget(target) : null,
-    ip: client.ip,
-    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    ...recordedClient(client),
     details,
   };
 }

@@ -3,7 +3,10 @@ import type { Deps } from '../shared/deps.ts';
 import type { ActiveSession } from './session-store.ts';
 import { mustSetUpNow } from '../policy/two-factor-rules.ts';
 import { USER_PROFILE } from '../auth/profile.ts';
-import { endSession, findSession } from '../auth/find-session.ts';
+import { findSession } from '../auth/find-session.ts';
+import { lookupTimes, parseAuthToken } from '../auth/session-rules.ts';
+import { recordedClient, type AuditClient } from '../audit/audit-event.ts';
+import { sha256Hex } from '../../crypto/hash.ts';
 
 /**
  * The session behind a cookie value, or null. One statement: lookup, idle and absolute expiry,
@@ -42,7 +45,25 @@ function underCurrentPolicy(active: ActiveSession, now: Date): ActiveSession {
   return { ...active, session: { ...session, stage: 'setup' }, heldFrom: session.stage };
 }
 
-/** Ends the session behind a cookie value; unknown or malformed values are ignored. */
-export async function logout(deps: Deps, token: string | undefined): Promise<void> {
-  await endSession(USER_PROFILE, deps.stores.sessions, token);
+/** Who asked for a logout: keyward's own page, or a relying party (RP-initiated logout, its client id). */
+export type LogoutVia = { via: 'keyward' } | { via: 'application'; clientId: string; clientName: string | null };
+
+/**
+ * Ends the session behind a cookie value; unknown or malformed values are ignored. A live session
+ * is recorded as `session.logged_out` by the statement that ends it (one statement, the request
+ * budget of docs/performance.md), so the log shows when a user's sign-in ended and who asked
+ * (OWASP ASVS 5.0 V16.3.1: authentication events, logouts among them; Keycloak's LOGOUT and
+ * Okta's user.session.end). A cookie of no live session records nothing: nobody was signed in.
+ */
+export async function logout(
+  deps: Deps,
+  token: string | undefined,
+  client: AuditClient,
+  via: LogoutVia = { via: 'keyward' },
+): Promise<void> {
+  const parsed = parseAuthToken(USER_PROFILE, token);
+  if (!parsed) return;
+  const { now, idleCutoff } = lookupTimes(USER_PROFILE, deps.clock.now());
+  const details = via.via === 'application' ? { via: via.via, clientId: via.clientId, client: via.clientName } : { via: via.via };
+  await deps.stores.sessions.logOut(parsed.id, sha256Hex(parsed.secret), { at: now, idleCutoff, client: recordedClient(client), details });
 }

@@ -2,7 +2,7 @@ import type { Instance } from '../instance/instance.ts';
 import type { User } from '../account/user.ts';
 import type { LoginStage, SecondFactorKind, Session } from './session.ts';
 import type { ThrottleKey, ThrottleStates } from '../throttle/throttle.ts';
-import type { NewAuditEvent } from '../audit/audit-event.ts';
+import type { AuditClient, NewAuditEvent } from '../audit/audit-event.ts';
 import type { ActiveAuthSession, AuthSessionStore } from '../auth/auth-session-store.ts';
 
 export interface ActiveSession extends ActiveAuthSession<Session> {
@@ -80,6 +80,23 @@ export interface SessionStore extends AuthSessionStore<ActiveSession> {
   setPendingTotp(id: string, pending: { secretSealed: string; expiresAt: Date } | null): Promise<void>;
   /** Deletes the session when id and secret hash match; a missing one is not an error. */
   delete(id: string, secretHash: string): Promise<void>;
+  /**
+   * A logout: deletes the session when id and secret hash match and, in the same statement, when
+   * it was live (before its end and not idle at `record.at`/`record.idleCutoff`), records
+   * `session.logged_out` by its user about themselves with `record`'s client and details. The
+   * actor and target labels are the user's `personLabel`, built by the statement from the user's
+   * row. A missing session is not an error and records nothing.
+   */
+  logOut(id: string, secretHash: string, record: LogoutRecord): Promise<void>;
+}
+
+/** What the `session.logged_out` event of a logout holds besides its user. */
+export interface LogoutRecord {
+  at: Date;
+  idleCutoff: Date;
+  /** As `recordedClient` leaves it. */
+  client: AuditClient;
+  details: Record<string, unknown>;
 }
 
 /** Sessions of one instance. */

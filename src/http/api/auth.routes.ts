@@ -100,7 +100,7 @@ export function authRoutes(deps: Deps, jar: Cookies): RoutePlugin {
 
     app.post('/auth/logout', { schema: noContent }, async (request, reply) => {
       const token = jar.read(request);
-      await (isTokenOf(OPERATOR_PROFILE, token) ? logoutOperator(deps, token) : logout(deps, token));
+      await (isTokenOf(OPERATOR_PROFILE, token) ? logoutOperator(deps, token) : logout(deps, token, requestClient(request)));
       // Only the session cookie: Clear-Site-Data would also drop this browser's trusted-device
       // cookies (and every cookie of the registrable domain, other apps included).
       jar.clear(reply);

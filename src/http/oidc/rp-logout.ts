@@ -32,7 +32,13 @@ export function endKeywardSessionOnRpLogout(deps: Deps, provider: Provider, sett
     // form by itself, unconfirmed, when its session has no account: a page of any site could send
     // the browser there, and a logout nobody confirmed is no logout (RP-Initiated Logout 1.0 §2).
     if (!oidc.params?.logout || !oidc.session?.accountId) return;
-    if (!(await endSessionAtRpLogout(deps, settings.instanceId, keywardToken(ctx.get('cookie'), settings.sessionCookie)))) return;
+    // ctx.ip: the address Fastify's request.ip gave (oidc.routes.ts sets X-Forwarded-For; proxy on).
+    const request = {
+      client: { ip: ctx.ip || null, userAgent: ctx.get('user-agent') || null },
+      clientId: oidc.client?.clientId ?? null,
+      clientName: typeof oidc.client?.clientName === 'string' ? oidc.client.clientName : null,
+    };
+    if (!(await endSessionAtRpLogout(deps, settings.instanceId, keywardToken(ctx.get('cookie'), settings.sessionCookie), request))) return;
     // The same attributes as the cookie was set with (plugins/session.ts), so the browser drops it.
     ctx.cookies.set(settings.sessionCookie, null, {
       path: '/',
