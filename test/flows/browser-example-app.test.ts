@@ -6,7 +6,7 @@ import { launchBrowser, screenshot, seriousAccessibilityViolations, setupKeyFrom
 import { useTestDeps, givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { testApp } from '../support/app.ts';
 import { freePort } from '../support/server-process.ts';
-import { Browser, givenOidcClient } from '../support/oidc.ts';
+import { givenOidcClient, givenUserWithApp } from '../support/oidc.ts';
 import { startExampleApp, type ExampleApp } from '../support/example-app.ts';
 import { engines } from '../support/db.ts';
 import { oathtool } from '../support/oathtool.ts';
@@ -49,19 +49,7 @@ describe.each(engines())('The example application signs in through keyward in th
     return value;
   }
 
-  async function memberWithApp(instance: Instance, existing?: User) {
-    const user = existing ?? (await givenUser(deps, instance));
-    const api = new Browser(origin);
-    await api.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD });
-    await api.fetch('/api/v1/me/two-factor', {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ enabled: true }),
-    });
-    const { secret } = (await api.api('/auth/setup', { currentPassword: PASSWORD })).json as { secret: string };
-    expect((await api.api('/auth/setup/confirm', { code: code(secret) })).json).toEqual({ next: 'done' });
-    return { user, secret, api };
-  }
+  const memberWithApp = (instance: Instance, existing?: User) => givenUserWithApp(origin, deps, instance, existing ? { existing } : {});
 
   async function example(instance: Instance, client: { clientId: string; clientSecret: string | null }, port: number): Promise<ExampleApp> {
     const started = await startExampleApp({ issuer: `${origin}/i/${instance.slug}`, port, ...client });
@@ -243,7 +231,7 @@ describe.each(engines())('The example application signs in through keyward in th
     const { instance, admin } = await givenInstance(deps);
     const { user, secret } = await memberWithApp(instance);
     // Resetting someone's app takes an administrator with an app, and a fresh code (SPEC rule 12).
-    const { secret: adminSecret, api: adminApi } = await memberWithApp(instance, admin);
+    const { secret: adminSecret, browser: adminApi } = await memberWithApp(instance, admin);
     const rpPort = await freePort();
     const client = await givenOidcClient(deps, instance, {
       name: 'Example app',

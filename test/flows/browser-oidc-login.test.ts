@@ -8,7 +8,7 @@ import { launchBrowser, screenshot, seriousAccessibilityViolations, watchCspViol
 import { useTestDeps, givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { testApp } from '../support/app.ts';
 import { freePort } from '../support/server-process.ts';
-import { Browser, givenOidcClient } from '../support/oidc.ts';
+import { givenOidcClient, givenUserWithApp } from '../support/oidc.ts';
 import { engines } from '../support/db.ts';
 import { oathtool } from '../support/oathtool.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
@@ -54,20 +54,7 @@ describe.each(engines())('Signing in to an application through keyward in the br
   });
 
   /** A member with an authenticator app (set up over the API), its secret. */
-  async function memberWithApp(instance: Instance) {
-    const user = await givenUser(deps, instance);
-    const api = new Browser(origin);
-    await api.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD });
-    await api.fetch('/api/v1/me/two-factor', {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ enabled: true }),
-    });
-    const { secret } = (await api.api('/auth/setup', { currentPassword: PASSWORD })).json as { secret: string };
-    expect((await api.api('/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json).toEqual({ next: 'done' });
-    deps.clock.advanceSeconds(30);
-    return { user, secret };
-  }
+  const memberWithApp = (instance: Instance) => givenUserWithApp(origin, deps, instance);
 
   for (const viewport of [
     { width: 1280, height: 800 },

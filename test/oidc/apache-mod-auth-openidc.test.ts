@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { engines } from '../support/db.ts';
-import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
-import { Browser, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { givenInstance, PASSWORD } from '../support/deps.ts';
+import { Browser, givenOidcClient, givenUserWithApp, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { apacheAddress, apacheInstalled, startApache, type ApacheRp } from '../support/apache.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
@@ -72,20 +72,7 @@ describe.skipIf(!installed).each(engines())('Apache mod_auth_openidc as a relyin
   }
 
   /** A user with an authenticator app, set up in `browser` (which then knows the location). */
-  async function userWithApp(instance: Instance, browser: Browser) {
-    const user = await givenUser(server.deps, instance);
-    expect((await browser.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD })).json).toEqual({
-      next: 'done',
-    });
-    await browser.fetch('/api/v1/me/two-factor', {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ enabled: true }),
-    });
-    const secret = (await browser.api('/auth/setup', { currentPassword: PASSWORD })).json.secret as string;
-    expect((await browser.api('/auth/setup/confirm', { code: code(secret) })).json).toEqual({ next: 'done' });
-    return { user, secret };
-  }
+  const userWithApp = (instance: Instance, browser: Browser) => givenUserWithApp(server.origin, server.deps, instance, { browser });
 
   /**
    * Follows redirects across Apache and keyward until keyward's login page of the instance

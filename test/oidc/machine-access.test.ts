@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { engines } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
-import { basicAuth, discoverClient, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { basicAuth, discoverClient, givenMachineClient, machineTokenOf, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import { testApp } from '../support/app.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { MachineScope } from '../../src/domain/oidc/oidc-client.ts';
@@ -20,12 +20,7 @@ describe.each(engines())('client_credentials tokens on the admin API on %s', (en
   useOidcServer(engine, (s) => (server = s));
 
   async function machine(instance: Instance, scopes: MachineScope[]) {
-    const client = await givenOidcClient(server.deps, instance, {
-      name: 'Robot',
-      grantTypes: ['client_credentials'],
-      scopes,
-      redirectUris: [],
-    });
+    const client = await givenMachineClient(server.deps, instance, scopes);
     const config = await discoverClient(server, instance, client);
     const grant = (scope = scopes.join(' ')) => oidc.clientCredentialsGrant(config, { scope });
     return { client, config, grant };
@@ -205,19 +200,8 @@ describe.each(engines())('client_credentials tokens on the admin API on %s', (en
     const logged = await testApp(server.deps, { logger: { level: 'trace', stream } as never });
     try {
       const { instance } = await givenInstance(server.deps);
-      const robot = await givenOidcClient(server.deps, instance, {
-        grantTypes: ['client_credentials'],
-        scopes: ['keyward:users:read'],
-        redirectUris: [],
-      });
-      const issued = await logged.inject({
-        method: 'POST',
-        url: `/i/${instance.slug}/token`,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(robot.client_id, robot.client_secret!) },
-        payload: 'grant_type=client_credentials&scope=keyward%3Ausers%3Aread',
-      });
-      const token = issued.json<{ access_token: string }>().access_token;
-      expect(token).toBeTruthy();
+      const robot = await givenMachineClient(server.deps, instance);
+      const token = await machineTokenOf(logged, instance, robot);
       const listed = await logged.inject({ method: 'GET', url: '/api/v1/admin/users', headers: { authorization: `Bearer ${token}` } });
       expect(listed.statusCode).toBe(200);
       const log = lines.join('');

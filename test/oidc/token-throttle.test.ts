@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { engines } from '../support/db.ts';
 import { givenInstance } from '../support/deps.ts';
-import { basicAuth, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { basicAuth, givenMachineClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import { IP_POLICY, OIDC_CLIENT_POLICY } from '../../src/domain/throttle/throttle.ts';
 
@@ -16,13 +16,7 @@ describe.each(engines())('the throttle of the token endpoint on %s', (engine) =>
   useOidcServer(engine, (s) => (server = s), { trustProxy: ['127.0.0.1'] });
 
   const address = () => `10.${randomInt(256)}.${randomInt(256)}.${1 + randomInt(254)}`;
-  const machine = (instance: Instance) =>
-    givenOidcClient(server.deps, instance, {
-      name: 'Robot',
-      grantTypes: ['client_credentials'],
-      scopes: ['keyward:users:read'],
-      redirectUris: [],
-    });
+  const machine = (instance: Instance) => givenMachineClient(server.deps, instance);
   async function token(instance: Instance, clientId: string, secret: string, from: string) {
     const response = await fetch(`${server.issuer(instance.slug)}/token`, {
       method: 'POST',

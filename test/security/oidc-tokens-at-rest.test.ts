@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
 import { engines } from '../support/db.ts';
 import { givenInstance } from '../support/deps.ts';
-import { basicAuth, Browser, givenOidcClient, useOidcServer, type OidcServer } from '../support/oidc.ts';
+import { basicAuth, Browser, givenMachineClient, machineTokenOf, useOidcServer, type OidcServer } from '../support/oidc.ts';
 import { relyingParties } from '../support/relying-party.ts';
 import { up as rekeyTokenIds } from '../../src/storage/migrations/0025-oidc-hashed-token-ids.ts';
 import { sha256Hex } from '../../src/crypto/hash.ts';
@@ -59,19 +59,8 @@ describe.each(engines())('OpenID Connect tokens at rest on %s', (engine) => {
   /** A machine client of a new instance and a client_credentials token of it. */
   async function machineToken() {
     const { instance } = await givenInstance(server.deps);
-    const client = await givenOidcClient(server.deps, instance, {
-      name: 'Robot',
-      grantTypes: ['client_credentials'],
-      scopes: ['keyward:users:read'],
-      redirectUris: [],
-    });
-    const response = await fetch(`${server.issuer(instance.slug)}/token`, {
-      method: 'POST',
-      headers: { authorization: basicAuth(client.client_id, client.client_secret!), 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'keyward:users:read' }),
-    });
-    expect(response.status).toBe(200);
-    const { access_token: token } = (await response.json()) as { access_token: string };
+    const client = await givenMachineClient(server.deps, instance);
+    const token = await machineTokenOf(server.app, instance, client);
     return { instance, client, token };
   }
   const adminUsers = (token: string) =>

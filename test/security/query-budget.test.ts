@@ -6,7 +6,7 @@ import { Client, useCountedTestApp } from '../support/app.ts';
 import { QueryCounter } from '../support/query-counter.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
-import { basicAuth, givenOidcClient } from '../support/oidc.ts';
+import { givenMachineClient, machineTokenOf } from '../support/oidc.ts';
 
 // The performance budget of DEVELOPERS.md: at most 3 statements per login step, 1 per
 // authenticated request. Counting statements is deterministic, unlike timing.
@@ -89,18 +89,8 @@ describe.each(engines())('SQL statements per request on %s', (engine) => {
 
   it('authenticates a machine client’s Bearer token with 1 statement, as a cookie is', async () => {
     const { instance, admin } = await givenInstance(deps);
-    const machine = await givenOidcClient(deps, instance, {
-      grantTypes: ['client_credentials'],
-      scopes: ['keyward:users:read'],
-      redirectUris: [],
-    });
-    const issued = await app.inject({
-      method: 'POST',
-      url: `/i/${instance.slug}/token`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(machine.client_id, machine.client_secret!) },
-      payload: 'grant_type=client_credentials&scope=keyward%3Ausers%3Aread',
-    });
-    const bearer = { authorization: `Bearer ${issued.json<{ access_token: string }>().access_token}` };
+    const machine = await givenMachineClient(deps, instance);
+    const bearer = { authorization: `Bearer ${await machineTokenOf(app, instance, machine)}` };
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     deps.clock.advanceSeconds(120);

@@ -7,13 +7,15 @@ import type { FastifyInstance } from 'fastify';
 import { createHash, randomBytes } from 'node:crypto';
 import { testApp } from './app.ts';
 import type { AppOptions } from '../../src/http/app.ts';
-import { useTestDeps, type TestDeps } from './deps.ts';
+import { givenUser, PASSWORD, useTestDeps, type TestDeps } from './deps.ts';
+import { oathtool } from './oathtool.ts';
+import type { User } from '../../src/domain/account/user.ts';
 import type { EngineName } from './db.ts';
 import { freePort } from './server-process.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { Deps } from '../../src/domain/shared/deps.ts';
-import type { OidcClientInput } from '../../src/domain/oidc/oidc-client.ts';
+import type { MachineScope, OidcClientInput } from '../../src/domain/oidc/oidc-client.ts';
 import { createOidcClient } from '../../src/domain/oidc/manage-oidc-clients.ts';
 import * as oidc from 'openid-client';
 
@@ -50,6 +52,32 @@ export async function givenOidcClient(deps: Deps, instance: Instance, input: Par
     ...input,
   });
   return { client_id: client.clientId, client_secret: clientSecret, redirect_uris: client.redirectUris };
+}
+
+/** A machine client of `instance`: client_credentials only, with `scopes`, no redirect URI. */
+export function givenMachineClient(
+  deps: Deps,
+  instance: Instance,
+  scopes: MachineScope[] = ['keyward:users:read'],
+): Promise<TestOidcClient> {
+  return givenOidcClient(deps, instance, { name: 'Robot', grantTypes: ['client_credentials'], scopes, redirectUris: [] });
+}
+
+/** A client_credentials access token of `client` from the instance's token endpoint, through `app.inject`. */
+export async function machineTokenOf(
+  app: FastifyInstance,
+  instance: Instance,
+  client: TestOidcClient,
+  scope = 'keyward:users:read',
+): Promise<string> {
+  const issued = await app.inject({
+    method: 'POST',
+    url: `/i/${instance.slug}/token`,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client.client_id, client.client_secret!) },
+    payload: new URLSearchParams({ grant_type: 'client_credentials', scope }).toString(),
+  });
+  if (issued.statusCode !== 200) throw new Error(`token endpoint: ${issued.statusCode} ${issued.body}`);
+  return issued.json<{ access_token: string }>().access_token;
 }
 
 /** openid-client's discovery of the instance's issuer as `client` (client_secret_basic; http on loopback). */
@@ -158,4 +186,36 @@ export class Browser {
     }
     throw new Error(`too many redirects from ${url}`);
   }
+}
+
+/**
+ * A user (a new member unless `existing`) with an authenticator app set up through the JSON API,
+ * as the SPA does it, in `browser` (a new one at `origin` unless given), which then knows the
+ * location. `code()` is the app's code at the test clock, which then moves a step on (each step
+ * counts once); the confirming code has moved it already.
+ */
+export async function givenUserWithApp(
+  origin: string,
+  deps: TestDeps,
+  instance: Instance,
+  options: { existing?: User; browser?: Browser } = {},
+): Promise<{ user: User; secret: string; browser: Browser; code: () => string }> {
+  const user = options.existing ?? (await givenUser(deps, instance));
+  const browser = options.browser ?? new Browser(origin);
+  const login = await browser.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD });
+  if (login.json.next !== 'done') throw new Error(`login of ${user.email}: ${JSON.stringify(login.json)}`);
+  await browser.fetch('/api/v1/me/two-factor', {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ enabled: true }),
+  });
+  const secret = (await browser.api('/auth/setup', { currentPassword: PASSWORD })).json.secret as string;
+  const code = () => {
+    const value = oathtool(secret, deps.clock.now());
+    deps.clock.advanceSeconds(30);
+    return value;
+  };
+  const confirmed = await browser.api('/auth/setup/confirm', { code: code() });
+  if (confirmed.json.next !== 'done') throw new Error(`set-up of ${user.email}: ${JSON.stringify(confirmed.json)}`);
+  return { user, secret, browser, code };
 }

@@ -5,9 +5,8 @@
  */
 import { expect } from 'vitest';
 import * as oidc from 'openid-client';
-import { givenUser, PASSWORD } from './deps.ts';
-import { Browser, discoverClient, givenOidcClient, type OidcServer, type TestOidcClient } from './oidc.ts';
-import { oathtool } from './oathtool.ts';
+import { PASSWORD } from './deps.ts';
+import { Browser, discoverClient, givenOidcClient, givenUserWithApp, type OidcServer, type TestOidcClient } from './oidc.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
 
@@ -69,28 +68,8 @@ export function relyingParties(current: () => OidcServer) {
   }
 
   /** A user (a new member unless `existing`) with an authenticator app (through the API) and a browser that knows the location. */
-  async function userWithApp(instance: Instance, existing?: User) {
-    const server = current();
-    const user = existing ?? (await givenUser(server.deps, instance));
-    const browser = new Browser(server.origin);
-    expect((await passwordLogin(browser, instance, user)).json).toEqual({ next: 'done' });
-    const now = () => server.deps.clock.now();
-    const setup = await browser.api('/auth/setup', { currentPassword: PASSWORD });
-    const secret = setup.json.secret as string;
-    await browser.fetch('/api/v1/me/two-factor', {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ enabled: true }),
-    });
-    expect((await browser.api('/auth/setup/confirm', { code: oathtool(secret, now()) })).json).toEqual({ next: 'done' });
-    server.deps.clock.advanceSeconds(30);
-    const code = () => {
-      const value = oathtool(secret, now());
-      server.deps.clock.advanceSeconds(30);
-      return value;
-    };
-    return { user, browser, code };
-  }
+  const userWithApp = (instance: Instance, existing?: User) =>
+    givenUserWithApp(current().origin, current().deps, instance, existing ? { existing } : {});
 
   /** Follows the authorization to keyward's login page for this instance; returns the interaction's uid. */
   async function toLoginPage(browser: Browser, instance: Instance, url: string, redirectUri: string) {
