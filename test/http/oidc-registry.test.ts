@@ -1,10 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import pino from 'pino';
 import { engines } from '../support/db.ts';
 import { givenInstance, PUBLIC_URL, uniqueSlug, useTestDeps, type TestDeps } from '../support/deps.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { createOidcRegistry } from '../../src/http/oidc/provider-registry.ts';
 import { relativeUrl } from '../../src/http/oidc/oidc.routes.ts';
+import { givenOidcClient } from '../support/oidc.ts';
 
 describe.each(engines())('the provider registry on %s', (engine) => {
   let database: DatabaseHandle;
@@ -50,5 +53,46 @@ describe.each(engines())('the provider registry on %s', (engine) => {
     expect(relativeUrl('/i/acme?x=1', '/i/acme')).toBe('/?x=1');
     expect(relativeUrl('/i/acme-corp/token', '/i/acme')).toBeNull();
     expect(relativeUrl('/i/%61cme/token', '/i/acme')).toBeNull();
+  });
+
+  /** A loopback listener standing in for a relying party's back-channel logout endpoint. */
+  async function listener() {
+    const received: string[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        received.push(body);
+        response.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return { uri: `http://127.0.0.1:${(server.address() as AddressInfo).port}/backchannel`, received };
+  }
+
+  // Why: an administrator registers the back-channel URI; a keyward on a public address must not
+  // be made to POST to its own machine or network (OWASP ASVS 5.0 V1.3.6, SSRF). The library's
+  // guard refuses special-use addresses; keyward lifts it only for a loopback target when keyward
+  // itself is on loopback (development, tests: provider-configuration.ts outgoingFetch).
+  it('sends a back-channel logout token to a loopback relying party only when keyward itself is on loopback', async () => {
+    const { instance } = await givenInstance(deps);
+    const rp = await listener();
+    const client = await givenOidcClient(deps, instance, { backchannelLogoutUri: rp.uri });
+    const delivery = { clientId: client.client_id, sub: 'some-user', sid: 'some-sid' };
+    const on = (publicUrl: string) => createOidcRegistry(deps, { publicUrl: new URL(publicUrl), log: pino({ level: 'silent' }) });
+
+    const publicOne = (await on('https://keyward.example.test/').forSlug(instance.slug))!;
+    const refused = await publicOne.sendBackchannelLogout(delivery).then(
+      () => null,
+      (error: Error & { cause?: Error }) => `${error.message} ${error.cause?.message ?? ''}`,
+    );
+    expect(refused).toMatch(/special-use IP address/);
+    expect(rp.received).toEqual([]);
+
+    const local = (await on('http://127.0.0.1:3000/').forSlug(instance.slug))!;
+    expect(await local.sendBackchannelLogout(delivery)).toBe(true);
+    expect(rp.received).toHaveLength(1);
+    expect(new URLSearchParams(rp.received[0]).get('logout_token')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
   });
 });
