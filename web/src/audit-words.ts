@@ -3,6 +3,7 @@
  * which browser. Shared by Settings → Audit and My Profile's recent activity.
  */
 import type { AuditAction, AuditEvent, Role, VerificationMethod } from './api.ts';
+import { formatTime } from './time.ts';
 
 /**
  * Every action the server records, in the order the filter lists them, with its plain words: the
@@ -263,11 +264,7 @@ export function shortUserAgent(userAgent: string | null): string {
   return browser ?? system ?? (userAgent.length > 24 ? `${userAgent.slice(0, 24)}…` : userAgent);
 }
 
-const thisYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
-const otherYear = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-/** "Nov 23, 10:00 AM" this year, with the year otherwise. */
+/** "23 Nov, 10:00 CET" this year, with the year otherwise (the one formatter, time.ts). */
 export function eventTime(at: string): string {
-  const date = new Date(at);
-  return (date.getFullYear() === new Date().getFullYear() ? thisYear : otherYear).format(date);
+  return formatTime(at);
 }
