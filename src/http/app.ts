@@ -62,7 +62,8 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   // Why: JSON only. text/plain and form posts are "simple" cross-site requests (CSRF-02).
   app.removeContentTypeParser('text/plain');
   registerJsonBodyParser(app);
-  registerErrorHandler(app);
+  const webPage = options.webDir ? readWebPage(options.webDir) : null;
+  registerErrorHandler(app, { notFoundPage: webPage });
   await registerSecurityHeaders(app, options.publicUrl);
   registerCsrfGuard(app, options.publicUrl);
   await registerSessions(app);
@@ -98,16 +99,20 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   app.addHook('onClose', async () => backchannel?.stop());
   await app.register(oidcRoutes(deps, registry, options.publicUrl));
   await app.register(interactionRoutes(deps, registry, jar));
-  if (options.webDir) await serveWeb(app, deps, options.webDir, options.devMailbox);
+  if (options.webDir && webPage !== null) await serveWeb(app, deps, options.webDir, webPage, options.devMailbox);
   return app;
 }
 
-/** The single-page UI: static files, and index.html for any other GET outside /api. */
-async function serveWeb(app: FastifyInstance, deps: Deps, webDir: string, devMailbox: boolean): Promise<void> {
+/** The single-page UI's index.html, which every app path answers (and unknown pages, with 404). */
+function readWebPage(webDir: string): string {
   const index = path.join(webDir, 'index.html');
   if (!fs.existsSync(index)) throw new Error(`The web UI is not built: ${index} is missing (run npm run build:web).`);
+  return fs.readFileSync(index, 'utf8');
+}
+
+/** The single-page UI: static files, and index.html for any other GET outside /api. */
+async function serveWeb(app: FastifyInstance, deps: Deps, webDir: string, html: string, devMailbox: boolean): Promise<void> {
   await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false });
-  const html = fs.readFileSync(index, 'utf8');
   const page = (_request: unknown, reply: FastifyReply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
   for (const route of [

@@ -37,8 +37,12 @@ export function errorBody(code: ErrorCode, message: string, field?: string): Err
   return { error: field ? { code, message, field } : { code, message } };
 }
 
-/** Every error leaves as `{error: {code, message}}`; only unexpected errors are 500 and logged. */
-export function registerErrorHandler(app: FastifyInstance): void {
+/**
+ * Every error leaves as `{error: {code, message}}`; only unexpected errors are 500 and logged.
+ * With the web UI (`notFoundPage`: its index.html), a browser's GET of an unknown page outside
+ * /api gets that page with 404, so the app shows its "Page not found"; the API stays JSON.
+ */
+export function registerErrorHandler(app: FastifyInstance, options: { notFoundPage?: string | null } = {}): void {
   app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
     if (error instanceof DomainError) {
       const retryAfter = error.details.retryAfterSeconds;
@@ -63,7 +67,19 @@ export function registerErrorHandler(app: FastifyInstance): void {
     return reply.status(500).send({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
   });
 
+  const page = options.notFoundPage ?? null;
   app.setNotFoundHandler((request, reply) => {
-    reply.status(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
+    const path = request.url.split('?')[0]!;
+    if (page !== null && wantsPage(request.method, path, request.headers.accept)) {
+      return reply.status(404).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page);
+    }
+    return reply.status(404).send(errorBody('not_found', `No route ${request.method} ${path}.`));
   });
+}
+
+/** A browser opening a page: GET or HEAD, outside /api, asking for HTML. */
+function wantsPage(method: string, path: string, accept: string | undefined): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (path === '/api' || path.startsWith('/api/')) return false;
+  return (accept ?? '').includes('text/html');
 }

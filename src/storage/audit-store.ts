@@ -61,6 +61,9 @@ export function auditStore(db: Kysely<Database>): AuditStore {
       // An OR of two indexed conditions: the planner unions the target and actor indexes.
       if (query.userId) select = select.where((eb) => eb.or([eb('target_id', '=', query.userId!), eb('actor_id', '=', query.userId!)]));
       if (query.before) select = select.where(sql<boolean>`id < ${query.before}::bigint`);
+      // A date range filters the same keyset walk (newest first on id), so pages stay on the index.
+      if (query.from) select = select.where('at', '>=', query.from);
+      if (query.to) select = select.where('at', '<', query.to);
       const rows = await select
         .orderBy('id', 'desc')
         .limit(query.limit + 1)

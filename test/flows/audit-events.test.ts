@@ -150,4 +150,51 @@ describe.each(engines())('audit events on %s', (engine) => {
       expect(json).not.toContain(secretValue);
     }
   });
+
+  it('filters the log and its CSV export by a date range, and refuses a range that ends before it starts', async () => {
+    const { instance, admin } = await givenInstance(deps, 'enterprise');
+    const client = new Client(app);
+    // A fresh login for each change: days pass between them (sessions time out).
+    const put = async (trustDays: number) => {
+      await client.login(instance.slug, admin.email, PASSWORD);
+      const saved = await client.request({
+        method: 'PUT',
+        url: '/api/v1/admin/instance-settings',
+        payload: { knownLocations: { trustDays } },
+      });
+      expect(saved.statusCode).toBe(200);
+    };
+    await put(5);
+    const first = deps.clock.now();
+    deps.clock.advanceSeconds(3 * 86400);
+    const middle = deps.clock.now();
+    await put(6);
+    deps.clock.advanceSeconds(3 * 86400);
+    await put(7);
+    const iso = (at: Date, plusSeconds = 0) => new Date(at.getTime() + plusSeconds * 1000).toISOString();
+    const trustChanges = async (query: string) =>
+      (await eventsOf(client, `?action=settings.updated&${query}`)).map((e) => (e.details as { after: Record<string, number> }).after);
+
+    expect(await trustChanges('')).toHaveLength(3);
+    // [from, to): from includes its instant, to does not.
+    expect(await trustChanges(`from=${iso(middle)}&to=${iso(middle, 86400)}`)).toEqual([{ 'knownLocations.trustDays': 6 }]);
+    expect(await trustChanges(`to=${iso(middle)}`)).toEqual([{ 'knownLocations.trustDays': 5 }]);
+    expect(await trustChanges(`from=${encodeURIComponent(iso(first, 60).replace('Z', '+00:00'))}`)).toHaveLength(2);
+    const csv = (await client.get(`/api/v1/admin/audit/export?action=settings.updated&from=${iso(middle)}&to=${iso(middle, 86400)}`)).body;
+    expect(csv.trim().split('\n')).toHaveLength(2); // the header and the one event
+    expect(csv).toContain('settings.updated');
+
+    for (const [query, field] of [
+      [`from=${iso(middle)}&to=${iso(first)}`, 'to'],
+      [`from=${iso(middle)}&to=${iso(middle)}`, 'to'],
+      ['from=yesterday', 'from'],
+      ['to=2026-12-01', 'to'],
+    ] as const) {
+      for (const path of ['/api/v1/admin/audit', '/api/v1/admin/audit/export']) {
+        const refused = await client.get(`${path}?${query}`);
+        expect(refused.statusCode, `${path}?${query}`).toBe(400);
+        expect(refused.json().error).toMatchObject({ code: 'invalid_request', field });
+      }
+    }
+  });
 });

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { type HttpClient } from '../support/http-client.ts';
-import { BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations, type Person } from '../support/browser.ts';
+import { Authenticator, BrowserFlow, isFocused, screenshot, seriousAccessibilityViolations, type Person } from '../support/browser.ts';
+import { HttpClient } from '../support/http-client.ts';
 
 const INSTANCE = { slug: 'audit', name: 'Audit Inc', plan: 'business' };
 const ADMIN = { email: 'ada@audit.test', name: 'Ada Admin', password: 'analytical engine 1843' };
@@ -119,10 +119,74 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
     await expect.poll(() => shownCount(page)).not.toBe('Showing 1 event.');
     expect(await isFocused(page.getByRole('searchbox', { name: 'User' }))).toBe(true);
 
-    // On a phone the table scrolls sideways inside a region keyboards can reach.
+    // On a phone each event is a card (issue 13), inside a region keyboards can reach.
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await seriousAccessibilityViolations(page)).toEqual([]);
     await screenshot(page, 'audit-narrow');
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('shows what a policy change changed, filters by a date range and picks a support operator for the user filter', async () => {
+    const { flow, admin } = server.addInstance('enterprise');
+    const lost = flow.addPerson('admin', 'Lea Lost');
+    await flow.setUpThroughApi(lost);
+    const adminApi = await flow.apiSession(admin);
+    const saved = await adminApi.request('PUT', '/api/v1/admin/password-policy', { password: { minLength: 14, historyCount: 3 } });
+    expect(saved.status, JSON.stringify(saved.json)).toBe(200);
+
+    // A support operator resets Lea through the API (first login: set up an app, then the reset).
+    const operator = server.addOperator('Sam Support');
+    const support = new HttpClient(flow.server.origin);
+    expect((await support.post('/api/v1/support/login', { email: operator.email, password: operator.password })).json).toMatchObject({
+      next: 'setup',
+    });
+    const app = new Authenticator((await support.post('/api/v1/auth/setup')).json.secret);
+    expect((await support.post('/api/v1/auth/setup/confirm', { code: await app.nextCode() })).json).toEqual({ next: 'done' });
+    const leaId = await userId(adminApi, lost.email);
+    const reset = await support.post(`/api/v1/support/instances/${flow.instance.slug}/users/${leaId}/two-factor/reset`, {
+      verification: { method: 'video_call', reference: 'TICKET-7' },
+    });
+    expect(reset.status, JSON.stringify(reset.json)).toBe(204);
+
+    const { page, cspViolations } = await openAudit(flow, admin);
+    const policyRow = eventRows(page).filter({ hasText: 'Password policy changed' });
+    expect(await policyRow.getByRole('rowheader').textContent()).toContain('Minimum length: 12 → 14 · Previous passwords refused: 0 → 3');
+
+    // Support operators are no users of the instance: their name in the table picks them.
+    await page.getByRole('button', { name: 'Show only the events of Sam Support <' + operator.email + '> (support)' }).click();
+    await page.getByRole('button', { name: /^Clear the user filter \(Sam Support/ }).waitFor();
+    await expect.poll(() => actions(page)).toEqual(['Two-factor authentication reset']);
+    const href = new URL((await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href'))!, flow.server.origin);
+    expect(href.searchParams.get('userId')).toMatch(/.+/);
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
+    await screenshot(page, 'audit-operator-filter');
+    await page.getByRole('button', { name: /^Clear the user filter/ }).click();
+
+    // The date range: days of this browser, "To" included; a range from tomorrow finds nothing.
+    const day = (offset: number) =>
+      page.evaluate((days) => {
+        const at = new Date();
+        at.setDate(at.getDate() + days);
+        return `${at.getFullYear()}-${String(at.getMonth() + 1).padStart(2, '0')}-${String(at.getDate()).padStart(2, '0')}`;
+      }, offset);
+    await page.getByLabel('From', { exact: true }).fill(await day(0));
+    await page.getByLabel('To', { exact: true }).fill(await day(0));
+    await expect.poll(() => shownCount(page)).toMatch(/^Showing \d+ events\.$/);
+    expect(await actions(page)).toContain('Password policy changed');
+    const exported = new URL((await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href'))!, flow.server.origin);
+    expect(Date.parse(exported.searchParams.get('to')!) - Date.parse(exported.searchParams.get('from')!)).toBeGreaterThanOrEqual(
+      23 * 3600_000,
+    );
+    await page.getByLabel('From', { exact: true }).fill(await day(1));
+    await page.getByLabel('To', { exact: true }).fill(await day(2));
+    await expect.poll(() => shownCount(page)).toMatch(/^No events match/);
+    await page.getByLabel('To', { exact: true }).fill(await day(0));
+    expect(await page.getByLabel('To', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    for (const width of [1280, 375]) {
+      await page.setViewportSize({ width, height: 900 });
+      expect(await seriousAccessibilityViolations(page)).toEqual([]);
+      await screenshot(page, `audit-date-range-${width}`);
+    }
     expect(cspViolations).toEqual([]);
   });
 

@@ -88,8 +88,9 @@ describe('logging in and out in the browser', { timeout: 60_000 }, () => {
 
     const me = await fetch(`${server.origin}/api/v1/me`, { headers: { cookie: `keyward_session=${cookie!.value}` } });
     expect(me.status).toBe(401);
+    // A page that needs a session opens the login, which comes back to it afterwards (issue 13).
     await page.goto(`${server.origin}/profile`);
-    await page.waitForURL(`${server.origin}/login`);
+    await page.waitForURL(`${server.origin}/login?next=%2Fprofile`);
     expect(cspViolations).toEqual([]);
   });
 

@@ -144,7 +144,8 @@ describe('the password policy in the browser', { timeout: 120_000 }, () => {
     await memberPage.getByRole('button', { name: 'Postpone' }).waitFor();
     const shown = await memberPage.evaluate((value) => {
       const [y, m, d] = value.split('-').map(Number);
-      return new Intl.DateTimeFormat(undefined, { dateStyle: 'long' }).format(new Date(y!, m! - 1, d));
+      // As the UI's one formatter writes a day (web/src/time.ts formatDate): "15 Dec 2026" in en-GB.
+      return new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' }).format(new Date(y!, m! - 1, d));
     }, day);
     const exits = memberPage.locator('.setup-exits');
     expect(await exits.textContent()).toContain(`Required from ${shown}. You can postpone 2 more times.`);

@@ -5,6 +5,7 @@ import { deliveredTo, givenInstance, givenUser, PASSWORD, testDeps, type TestDep
 import { Client, testApp } from '../support/app.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { sendReminders } from '../../src/domain/maintenance/clean-up.ts';
+import { mailDate } from '../../src/domain/mail/mail-time.ts';
 
 // Reminders go to every instance's users: a database of its own.
 describe.each(engines())('reminder emails on %s', (engine) => {
@@ -37,7 +38,8 @@ describe.each(engines())('reminder emails on %s', (engine) => {
     expect((await sendReminders(deps)).setup).toBe(2);
     expect((await sendReminders(deps)).setup).toBe(0);
     const [mail] = (await deliveredTo(deps, member.email)).filter((m) => m.subject.startsWith('Set up two-factor'));
-    expect(mail!.text).toContain(from.toISOString().slice(0, 10));
+    // The deadline as mails write dates: "15 Dec 2026" (UTC), not an ISO timestamp.
+    expect(mail!.text).toContain(mailDate(from));
     expect(mail!.text).toContain(`/login?instance=${instance.slug}`);
     deps.clock.advanceSeconds(8 * 86400);
     expect((await sendReminders(deps)).setup).toBe(2);

@@ -61,6 +61,8 @@ describe.runIf(process.env.TEST_DATABASE_URL)('audit log query plans on PostgreS
     ['a deep page of one action', { action: 'login.failed' as const, before: '100000' }],
     ['the events of one user, as actor or target', { userId: 'u42' }],
     ['a deep page of one user', { userId: 'u42', before: '100000' }],
+    ['a date range', { from: new Date(Date.now() - 86400_000), to: new Date(Date.now() - 43200_000) }],
+    ['a date range of one user', { userId: 'u42', from: new Date(Date.now() - 365 * 86400_000) }],
   ])('walks an index for %s', async (_name, query) => {
     const used = await planOf(query);
     const onEvents = used.filter((s) => s.relation === 'audit_events' || s.index?.startsWith('audit_events'));

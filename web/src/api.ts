@@ -108,6 +108,9 @@ export interface UserQuery {
 export interface AuditQuery {
   action?: Contract.AuditAction;
   userId?: string;
+  /** ISO instants: events at or after `from`, before `to`. */
+  from?: string;
+  to?: string;
   limit?: number;
   cursor?: string;
 }
@@ -146,8 +149,24 @@ async function request<T>(method: Method, path: string, body?: unknown): Promise
   }
   if (response.status === 204) return undefined as T;
   const payload: unknown = await response.json().catch(() => null);
-  if (!response.ok) throw toApiError(response, payload);
+  if (!response.ok) throw lost(path, toApiError(response, payload));
   return payload as T;
+}
+
+/** Fired on window when a signed-in page's request finds the session gone (session.tsx listens). */
+export const SESSION_LOST_EVENT = 'keyward:session-lost';
+
+/**
+ * A signed-in page's request refused because the session is gone (401) or held at an enforced
+ * setup (403 setup_enforced): the session layer hears of it (session.tsx) and shows the login
+ * or setup page. Login steps (/auth/…) and the support console handle their own answers.
+ */
+function lost(path: string, error: ApiError): ApiError {
+  const gone = error.code === 'unauthenticated' || error.code === 'setup_enforced';
+  if (gone && path !== '/me' && !path.startsWith('/auth/') && !path.startsWith('/support')) {
+    window.dispatchEvent(new Event(SESSION_LOST_EVENT));
+  }
+  return error;
 }
 
 function toApiError(response: Response, payload: unknown): ApiError {

@@ -16,13 +16,13 @@ import { SetupPage } from './pages/setup-page.tsx';
 import { TwoFactorSetupPage } from './pages/two-factor-setup-page.tsx';
 import { VerifyPage } from './pages/verify-page.tsx';
 import { StepUpPage } from './pages/step-up-page.tsx';
-import { isInstanceLoginPath, loginPlace, loginUrl } from './login-place.ts';
+import { isInstanceLoginPath, loginFor, loginPlace, loginUrl } from './login-place.ts';
 import { Link, navigate, useLocation } from './router.ts';
-import { useSession, type SessionState } from './session.tsx';
+import { SESSION_ENDED_NOTICE, useSession, type SessionState } from './session.tsx';
 import { SupportApp } from './support/support-app.tsx';
 
-function Redirect({ to }: { to: string }) {
-  useEffect(() => navigate(to, { replace: true }), [to]);
+function Redirect({ to, notice }: { to: string; notice?: string }) {
+  useEffect(() => navigate(to, notice ? { replace: true, notice } : { replace: true }), [to, notice]);
   return null;
 }
 
@@ -52,7 +52,12 @@ function Protected({ state, render }: { state: SessionState; render: (me: Me) =>
         <Alert>{state.message}</Alert>
       </PublicShell>
     );
-  if (state.status === 'anonymous') return <Redirect to="/login" />;
+  // The page asked for comes back after the login (?next=, checked in login-place.ts); a session
+  // that ended while the page was open says so once, on the login page.
+  if (state.status === 'anonymous') {
+    const here = window.location.pathname + window.location.search;
+    return <Redirect to={loginFor(here)} notice={state.ended ? SESSION_ENDED_NOTICE : undefined} />;
+  }
   // The instance now enforces 2FA and this user has no app: the setup step, not a dead end.
   if (state.status === 'setup-required') return <Redirect to="/login?step=setup" />;
   return <AppShell me={state.me}>{render(state.me)}</AppShell>;
@@ -147,7 +152,9 @@ export function App() {
           <Loading />
         </PublicShell>
       );
-    if (signedIn) return <Redirect to="/profile" />;
+    if (signedIn) return <Redirect to={loginPlace(location).next ?? '/profile'} />;
+    // At an enforced setup every page leads back to it: the login form would start over.
+    if (state.status === 'setup-required' && !location.searchParams.get('step')) return <Redirect to="/login?step=setup" />;
     if (path === '/') return <Redirect to={state.status === 'setup-required' ? '/login?step=setup' : `/login${location.search}`} />;
     return (
       <PublicShell>
@@ -161,6 +168,12 @@ export function App() {
   }
   if (matches(path, '/profile')) return <Protected state={state} render={(me) => <ProfilePage me={me} />} />;
   if (matches(path, '/settings')) return <Protected state={state} render={(me) => <SettingsPage me={me} />} />;
+  if (signedIn)
+    return (
+      <AppShell me={state.me}>
+        <NotFound />
+      </AppShell>
+    );
   return (
     <PublicShell>
       <NotFound />

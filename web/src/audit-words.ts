@@ -3,6 +3,7 @@
  * which browser. Shared by Settings → Audit and My Profile's recent activity.
  */
 import type { AuditAction, AuditEvent, Role, VerificationMethod } from './api.ts';
+import { formatTime } from './time.ts';
 
 /**
  * Every action the server records, in the order the filter lists them, with its plain words: the
@@ -147,6 +148,43 @@ function changedNames(after: unknown): string | null {
   return names.length > 0 ? `Changed ${names.join(', ')}` : null;
 }
 
+/** The policy's and settings' fields as Security settings names them (keys as changedFields flattens them). */
+const SETTING_FIELDS: Record<string, string> = {
+  'twoFactor.autoEnable': 'Two-factor for everyone',
+  'twoFactor.enforceSetup': 'Require setup',
+  'twoFactor.enforceFrom': 'Enforce from',
+  'twoFactor.maxPostpones': 'Maximum postponements',
+  'password.minLength': 'Minimum length',
+  'password.maxAgeDays': 'Password expiry (days)',
+  'password.warnDays': 'Warning before expiry (days)',
+  'password.historyCount': 'Previous passwords refused',
+  'knownLocations.trustDays': 'Trusted for (days)',
+  'knownLocations.requireSameNetwork': 'Same network required',
+};
+
+/** One stored value as a person reads it: on/off, a time, "none". */
+function settingValue(value: unknown): string {
+  if (value === true) return 'on';
+  if (value === false) return 'off';
+  if (value === null || value === undefined || value === '') return 'none';
+  if (typeof value === 'string') return /^\d{4}-\d{2}-\d{2}T/.test(value) ? eventTime(value) : value;
+  return typeof value === 'number' ? String(value) : JSON.stringify(value);
+}
+
+/**
+ * "Minimum length: 12 → 14 · Require setup: off → on": what a policy or settings change changed,
+ * from the `before` and `after` the server stores with the event (changedFields).
+ */
+export function changesText(details: Record<string, unknown>): string | null {
+  const { before, after } = details;
+  if (!after || typeof after !== 'object') return null;
+  const was = before && typeof before === 'object' ? (before as Record<string, unknown>) : {};
+  const lines = Object.entries(after as Record<string, unknown>).map(
+    ([key, value]) => `${SETTING_FIELDS[key] ?? key}: ${settingValue(was[key])} → ${settingValue(value)}`,
+  );
+  return lines.length > 0 ? lines.join(' · ') : null;
+}
+
 /** A short line with what the details add, or null when they add nothing a person needs. */
 export function detailsText(event: AuditEvent): string | null {
   const details = event.details ?? {};
@@ -201,6 +239,9 @@ export function detailsText(event: AuditEvent): string | null {
       return details.public === true ? 'Public (no secret)' : details.public === false ? 'Confidential (with a secret)' : null;
     case 'oidc_client.updated':
       return changedNames(details.after);
+    case 'policy.updated':
+    case 'settings.updated':
+      return changesText(details);
     case 'password.reset':
       return details.via === 'admin_recovery' ? 'With the administrator’s recovery code' : null;
     default:
@@ -268,11 +309,7 @@ export function shortUserAgent(userAgent: string | null): string {
   return browser ?? system ?? (userAgent.length > 24 ? `${userAgent.slice(0, 24)}…` : userAgent);
 }
 
-const thisYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
-const otherYear = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-/** "Nov 23, 10:00 AM" this year, with the year otherwise. */
+/** "23 Nov, 10:00 CET" this year, with the year otherwise (the one formatter, time.ts). */
 export function eventTime(at: string): string {
-  const date = new Date(at);
-  return (date.getFullYear() === new Date().getFullYear() ? thisYear : otherYear).format(date);
+  return formatTime(at);
 }

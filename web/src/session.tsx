@@ -1,6 +1,6 @@
 /** Who is logged in, loaded once from GET /me and refreshed after login, setup and logout. */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, ApiError, type Me } from './api.ts';
+import { api, ApiError, SESSION_LOST_EVENT, type Me } from './api.ts';
 import { useLocation } from './router.ts';
 
 /** The support console's pages: they have their own session (GET /support/me). */
@@ -10,7 +10,8 @@ export function isSupportPath(pathname: string): boolean {
 
 export type SessionState =
   | { status: 'loading' }
-  | { status: 'anonymous' }
+  /** No session; `ended` when one this page had ended meanwhile (elsewhere, by an admin, by time). */
+  | { status: 'anonymous'; ended?: boolean }
   | { status: 'signed-in'; me: Me }
   /** Logged in, but the instance now requires an authenticator app first (403 setup_enforced). */
   | { status: 'setup-required' }
@@ -20,14 +21,24 @@ interface SessionContextValue {
   state: SessionState;
   /** Reloads /me; resolves to the user, or null when not logged in. */
   refresh: () => Promise<Me | null>;
-  /** Forgets the user locally (after the server ended the session). */
+  /** Forgets the user locally after this browser logged out; the app's other tabs check theirs. */
   forget: () => void;
+}
+
+/** The notice on the login page when a session ended while a page was open. */
+export const SESSION_ENDED_NOTICE = 'Your session has ended. Log in again to continue.';
+
+const CHANNEL = 'keyward:session';
+
+function channel(): BroadcastChannel | null {
+  return typeof BroadcastChannel === 'function' ? new BroadcastChannel(CHANNEL) : null;
 }
 
 const SessionContext = createContext<SessionContextValue | null>(null);
 
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<SessionState>({ status: 'loading' });
+  const signedIn = state.status === 'signed-in';
 
   const refresh = useCallback(async (): Promise<Me | null> => {
     try {
@@ -40,7 +51,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         return null;
       }
       if (error instanceof ApiError && error.status === 401) {
-        setState({ status: 'anonymous' });
+        setState((before) => ({ status: 'anonymous', ended: before.status === 'signed-in' }));
         return null;
       }
       setState({ status: 'error', message: error instanceof Error ? error.message : 'Something went wrong.' });
@@ -48,7 +59,33 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     }
   }, []);
 
-  const forget = useCallback(() => setState({ status: 'anonymous' }), []);
+  const forget = useCallback(() => {
+    setState({ status: 'anonymous' });
+    const tabs = channel();
+    tabs?.postMessage('logged-out');
+    tabs?.close();
+  }, []);
+
+  // A session that ends while a page is open (another tab logged out, an administrator ended the
+  // sessions, the idle timeout): the next answer is a 401, or another tab says so, or the tab comes
+  // back into view; /me then tells which, and the app shows the login page with one notice
+  // instead of a "Log in first." inside a page that still shows the avatar.
+  useEffect(() => {
+    if (!signedIn) return;
+    const check = () => void refresh();
+    const onVisible = () => {
+      if (document.visibilityState === 'visible') check();
+    };
+    const tabs = channel();
+    if (tabs) tabs.onmessage = check;
+    window.addEventListener(SESSION_LOST_EVENT, check);
+    document.addEventListener('visibilitychange', onVisible);
+    return () => {
+      tabs?.close();
+      window.removeEventListener(SESSION_LOST_EVENT, check);
+      document.removeEventListener('visibilitychange', onVisible);
+    };
+  }, [signedIn, refresh]);
 
   // Why not on /support: an operator's cookie is no instance session; asking the instance's /me
   // with it is pointless at best (issue 10 item 22: it used to end the operator's session).

@@ -7,6 +7,10 @@ export interface AuditQuery {
   action?: AuditAction;
   /** Events whose actor or target is this user. */
   userId?: string;
+  /** Events at or after this instant. */
+  from?: Date;
+  /** Events before this instant. */
+  to?: Date;
 }
 
 /**

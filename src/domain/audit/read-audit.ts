@@ -13,12 +13,34 @@ export const OWN_ACTIVITY_LIMIT = 20;
 export interface AuditFilter {
   action?: string;
   userId?: string;
+  /** ISO time: events at or after it. */
+  from?: string;
+  /** ISO time: events before it. */
+  to?: string;
 }
 
-function parseFilter(filter: AuditFilter): { action?: AuditAction; userId?: string } {
+type ParsedFilter = { action?: AuditAction; userId?: string; from?: Date; to?: Date };
+
+function parseFilter(filter: AuditFilter): ParsedFilter {
   if (filter.action !== undefined && !(AUDIT_ACTIONS as readonly string[]).includes(filter.action))
     throw invalidInput('action', 'Unknown action.');
-  return { ...(filter.action ? { action: filter.action as AuditAction } : {}), ...(filter.userId ? { userId: filter.userId } : {}) };
+  const from = parseInstant(filter.from, 'from');
+  const to = parseInstant(filter.to, 'to');
+  if (from && to && from.getTime() >= to.getTime()) throw invalidInput('to', 'The end of the range must come after its start.');
+  return {
+    ...(filter.action ? { action: filter.action as AuditAction } : {}),
+    ...(filter.userId ? { userId: filter.userId } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+  };
+}
+
+/** An ISO 8601 time with a zone ("2026-12-01T00:00:00Z", "…+01:00"), or undefined when absent. */
+function parseInstant(value: string | undefined, field: 'from' | 'to'): Date | undefined {
+  if (value === undefined || value === '') return undefined;
+  const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? new Date(value) : null;
+  if (!at || Number.isNaN(at.getTime())) throw invalidInput(field, 'Give a time such as 2026-12-01T00:00:00Z.');
+  return at;
 }
 
 /** The cursor is the id of the last event shown: keyset pages on (instance_id, id), newest first. */

@@ -1,5 +1,6 @@
 import { escapeHtml, type MailMessage } from './mail.ts';
 import { singleLine } from '../shared/text.ts';
+import { mailDate, mailTime } from './mail-time.ts';
 
 /**
  * Every string a template is given (names above all, stored before control characters were
@@ -77,7 +78,7 @@ export function lockNoticeMail(input: {
     `Hello ${input.name},`,
     '',
     `After ${input.failures} failed ${what} attempts in a row, signing in to ${input.instanceName} with your ${what} is locked.`,
-    `Last attempt: ${input.at.toISOString()} from ${input.ip ?? 'an unknown address'}.`,
+    `Last attempt: ${mailTime(input.at)} from ${input.ip ?? 'an unknown address'}.`,
     until,
     '',
     input.factor === 'second_factor'
@@ -119,11 +120,11 @@ export function backupCodeMail(input: {
   const intro: Record<BackupCodeMailKind, string[]> = {
     issued: [`Two-factor authentication is now set up for your ${input.instanceName} account.`],
     used: [
-      `Your backup code was used to sign in to ${input.instanceName} at ${input.at.toISOString()} from ${input.ip ?? 'an unknown address'}${input.device ? ` (${input.device})` : ''}.`,
+      `Your backup code was used to sign in to ${input.instanceName} at ${mailTime(input.at)} from ${input.ip ?? 'an unknown address'}${input.device ? ` (${input.device})` : ''}.`,
       'That code no longer works. Here is your new one.',
       'If this was not you, someone knows your password and can read your email: change your password and ask your administrator to reset your two-factor authentication.',
     ],
-    replaced: [`You asked for a new backup code at ${input.at.toISOString()}. Your previous backup code no longer works.`],
+    replaced: [`You asked for a new backup code at ${mailTime(input.at)}. Your previous backup code no longer works.`],
   };
   const how = [
     'Keep this code somewhere safe. If you lose the phone with your authenticator app, you can sign in with it:',
@@ -146,7 +147,7 @@ export function passwordChangedMail(input: { to: string; name: string; instanceN
   const lines = [
     `Hello ${input.name},`,
     '',
-    `The password of your ${input.instanceName} account was changed at ${input.at.toISOString()} from ${input.ip ?? 'an unknown address'}.`,
+    `The password of your ${input.instanceName} account was changed at ${mailTime(input.at)} from ${input.ip ?? 'an unknown address'}.`,
     'All other sessions were ended, and every browser will ask for a verification code again.',
     '',
     'If you did not do this, contact your administrator at once.',
@@ -236,7 +237,7 @@ export function twoFactorRequestMail(input: { instanceName: string; adminName: s
 export function setupReminderMail(input: { to: string; instanceName: string; loginUrl: string; deadline: Date | null }): MailMessage {
   input = mailSafe(input);
   const subject = `Set up two-factor authentication for ${input.instanceName}`;
-  const deadline = input.deadline ? ` From ${input.deadline.toISOString().slice(0, 10)} you will not be able to log in without it.` : '';
+  const deadline = input.deadline ? ` From ${mailDate(input.deadline)} you will not be able to log in without it.` : '';
   const lines = [
     'Hello,',
     '',
@@ -254,7 +255,7 @@ export function setupReminderMail(input: { to: string; instanceName: string; log
 /** The one warning per password before it expires (SPEC rule 10); no name, no secret. */
 export function passwordExpiryWarningMail(input: { to: string; instanceName: string; loginUrl: string; expiresAt: Date }): MailMessage {
   input = mailSafe(input);
-  const expires = input.expiresAt.toISOString().slice(0, 10);
+  const expires = mailDate(input.expiresAt);
   const subject = `Your ${input.instanceName} password expires on ${expires}`;
   const lines = [
     'Hello,',
@@ -276,7 +277,7 @@ export function twoFactorOffMail(input: { to: string; name: string; instanceName
   const lines = [
     `Hello ${input.name},`,
     '',
-    `Two-factor authentication was turned off for your ${input.instanceName} account at ${input.at.toISOString()} from ${input.ip ?? 'an unknown address'}. Your authenticator app and backup code no longer work.`,
+    `Two-factor authentication was turned off for your ${input.instanceName} account at ${mailTime(input.at)} from ${input.ip ?? 'an unknown address'}. Your authenticator app and backup code no longer work.`,
     '',
     'If you did not do this, change your password and contact your administrator at once.',
   ];
@@ -330,7 +331,7 @@ export function twoFactorResetMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `Two-factor authentication for your ${input.instanceName} account was reset by ${who} at ${input.at.toISOString()}, ${resetFrom(input.by, input.ip)}.`,
+    `Two-factor authentication for your ${input.instanceName} account was reset by ${who} at ${mailTime(input.at)}, ${resetFrom(input.by, input.ip)}.`,
     'Your authenticator app, your backup code and your trusted browsers no longer work, and you were logged out everywhere.',
     input.stillEnabled
       ? 'The next time you log in with your password, you will set up your authenticator app again.'
@@ -360,7 +361,7 @@ export function adminResetNoticeMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `At ${input.at.toISOString()}, ${by} reset the two-factor authentication of ${input.target.name} (${input.target.email}), an administrator of ${input.instanceName}, ${resetFrom(input.by, input.ip)}.`,
+    `At ${mailTime(input.at)}, ${by} reset the two-factor authentication of ${input.target.name} (${input.target.email}), an administrator of ${input.instanceName}, ${resetFrom(input.by, input.ip)}.`,
     input.method ? `The identity was verified by ${input.method}.` : 'It was done from the Users list of your instance.',
     'They will set up their authenticator app again at their next login. The event is in Settings → Audit.',
     '',
@@ -390,7 +391,7 @@ export function sessionsEndedMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `Your administrator ${input.admin.name} (${input.admin.email}) ended all your ${input.instanceName} sessions at ${input.at.toISOString()} from ${input.ip ?? 'an unknown address'}.`,
+    `Your administrator ${input.admin.name} (${input.admin.email}) ended all your ${input.instanceName} sessions at ${mailTime(input.at)} from ${input.ip ?? 'an unknown address'}.`,
     'Every browser that was logged in must log in again. Your password and two-factor authentication did not change.',
     '',
     `If you do not know why, ask ${input.admin.name}, and change your password when you next log in: ${input.loginUrl}`,
@@ -423,7 +424,7 @@ export function roleChangedMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `At ${input.at.toISOString()}, ${input.actor.name} (${input.actor.email}) changed the role of ${input.target.name} (${input.target.email}) in ${input.instanceName} from ${input.from} to ${input.role}, from ${input.ip ?? 'an unknown address'}.`,
+    `At ${mailTime(input.at)}, ${input.actor.name} (${input.actor.email}) changed the role of ${input.target.name} (${input.target.email}) in ${input.instanceName} from ${input.from} to ${input.role}, from ${input.ip ?? 'an unknown address'}.`,
     'The event is in Settings → Audit.',
     '',
     `If you do not know about this, check with ${input.actor.name} at once.`,
@@ -478,7 +479,7 @@ export function secondFactorFailedMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `At ${input.at.toISOString()}, someone signed in to ${input.instanceName} from ${input.ip ?? 'an unknown address'} with your correct password and then entered a wrong verification code.`,
+    `At ${mailTime(input.at)}, someone signed in to ${input.instanceName} from ${input.ip ?? 'an unknown address'} with your correct password and then entered a wrong verification code.`,
     'If this was you, you can ignore this mail.',
     'If it was not, someone knows your password: change it now (or use "Forgot password" on the login page), and tell your administrator.',
     '',
@@ -507,7 +508,7 @@ export function newLocationMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `Your ${input.instanceName} account was signed in to from a new location at ${input.at.toISOString()}: ${input.device}, from ${input.ip ?? 'an unknown address'} (network ${input.network}).`,
+    `Your ${input.instanceName} account was signed in to from a new location at ${mailTime(input.at)}: ${input.device}, from ${input.ip ?? 'an unknown address'} (network ${input.network}).`,
     'The sign-in used your password and a verification code from your authenticator app. This browser is now a known location.',
     '',
     'If this was not you, change your password now, and ask your administrator to reset your two-factor authentication.',
@@ -538,7 +539,7 @@ export function adminRecoveryMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `${input.adminName ? `${input.adminName}, an administrator of ${input.instanceName},` : `An administrator of ${input.instanceName}`} started a password recovery for your account. Choose a new password here (the link works once, until ${input.expiresAt.toISOString()}):`,
+    `${input.adminName ? `${input.adminName}, an administrator of ${input.instanceName},` : `An administrator of ${input.instanceName}`} started a password recovery for your account. Choose a new password here (the link works once, until ${mailTime(input.expiresAt)}):`,
     input.url,
     '',
     'You also need the recovery code your administrator gives you in person or by phone. It is never sent by email.',

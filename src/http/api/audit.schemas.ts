@@ -54,6 +54,9 @@ export const activitySchema = {
 const filterProperties = {
   action: { type: 'string', enum: [...AUDIT_ACTIONS] },
   userId: { type: 'string', minLength: 1, maxLength: 64 },
+  /** ISO 8601 times with a zone: events at or after `from`, before `to` (checked in read-audit.ts). */
+  from: { type: 'string', maxLength: 40 },
+  to: { type: 'string', maxLength: 40 },
 } as const;
 
 export const auditQuerySchema = {

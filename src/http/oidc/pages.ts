@@ -7,13 +7,17 @@
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 import { escapeHtml } from '../../domain/mail/mail.ts';
 
-/** The stylesheet of these pages (web/public/provider-pages.css): a file, as keyward's CSP allows no inline style. */
-const STYLESHEET = '/provider-pages.css';
+/**
+ * The stylesheets of these pages: the colour tokens the web UI uses too (web/public/tokens.css,
+ * light and dark), then the pages' own (web/public/provider-pages.css). Files, as keyward's CSP
+ * allows no inline style.
+ */
+const STYLESHEETS = ['/tokens.css', '/provider-pages.css'];
 
 function page(title: string, body: string): string {
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
-    `<title>${escapeHtml(title)} · keyward</title><link rel="stylesheet" href="${STYLESHEET}"></head>` +
+    `<title>${escapeHtml(title)} · keyward</title>${STYLESHEETS.map((href) => `<link rel="stylesheet" href="${href}">`).join('')}</head>` +
     `<body><main><p class="brand">keyward</p>${body}</main></body></html>`
   );
 }

@@ -6,6 +6,7 @@
 import { useEffect, useId, useState } from 'react';
 import { api, type AdoptionDay, type TwoFactorStatus } from '../api.ts';
 import { errorText } from '../errors.ts';
+import { formatUtcDay } from '../time.ts';
 
 type State = { status: 'loading' } | { status: 'ready'; days: AdoptionDay[] } | { status: 'failed'; message: string };
 
@@ -16,8 +17,7 @@ const HEIGHT = 100;
 const STACK: TwoFactorStatus[] = ['active', 'pending', 'off'];
 const LABEL: Record<TwoFactorStatus, string> = { active: 'Active', pending: 'Enabled, not set up', off: 'Off' };
 
-const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
-const formatDay = (day: string) => dayFormat.format(new Date(`${day}T00:00:00Z`));
+const formatDay = formatUtcDay;
 
 /** `refreshKey` changes when the counts do, so the last bar follows the list. */
 export function AdoptionChart({ refreshKey }: { refreshKey: string }) {

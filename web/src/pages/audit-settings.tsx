@@ -1,12 +1,13 @@
 /**
  * Settings → Audit (administrators): every security action in the instance, newest first, with
- * filters by action and by user, pages by cursor, and the same selection as a CSV download.
+ * filters by action, by user or support operator (pick an actor in the table) and by date range,
+ * pages by cursor, and the same selection as a CSV download.
  */
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type Ref } from 'react';
 import { api, type AuditAction, type AuditEvent, type AuditQuery, type ListedUser } from '../api.ts';
 import { actionText, actorText, detailsText, INSTANCE_AUDIT_ACTIONS } from '../audit-words.ts';
 import { EventFromCell, EventTimeCell } from '../components/event-cells.tsx';
-import { Alert, SearchField, SelectField } from '../components/field.tsx';
+import { Alert, SearchField, SelectField, TextField } from '../components/field.tsx';
 import { PagedResults, SEARCH_DELAY_MS, usePagedList } from '../components/paged-list.tsx';
 import { ScrollRegion, TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
@@ -22,10 +23,34 @@ interface PickedUser {
 interface Filters {
   action: AuditAction | '';
   user: PickedUser | null;
+  /** Days as the date fields give them ("2026-12-01"), in the browser's time zone; '' for open. */
+  fromDay: string;
+  toDay: string;
+}
+
+/** The start of a local day ("2026-12-01") as an ISO instant, `plusDays` later; null when not a day. */
+function dayStart(day: string, plusDays = 0): string | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) return null;
+  const at = new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + plusDays);
+  return Number.isNaN(at.getTime()) ? null : at.toISOString();
 }
 
 function toQuery(filters: Filters): Omit<AuditQuery, 'limit' | 'cursor'> {
-  return { ...(filters.action ? { action: filters.action } : {}), ...(filters.user ? { userId: filters.user.id } : {}) };
+  // "To" includes its whole day: the range ends where the next day starts.
+  const from = dayStart(filters.fromDay);
+  const to = dayStart(filters.toDay, 1);
+  return {
+    ...(filters.action ? { action: filters.action } : {}),
+    ...(filters.user ? { userId: filters.user.id } : {}),
+    ...(from ? { from } : {}),
+    ...(to ? { to } : {}),
+  };
+}
+
+/** A range whose end comes before its start finds nothing; say so instead of asking the server. */
+function rangeError(filters: Filters): string | null {
+  return filters.fromDay && filters.toDay && filters.toDay < filters.fromDay ? 'The “To” day must not come before the “From” day.' : null;
 }
 
 const fetchEvents = (filters: Filters, cursor?: string) =>
@@ -33,10 +58,11 @@ const fetchEvents = (filters: Filters, cursor?: string) =>
 
 export function AuditSettings() {
   const headingId = useId();
-  const [filters, setFilters] = useState<Filters>({ action: '', user: null });
+  const [filters, setFilters] = useState<Filters>({ action: '', user: null, fromDay: '', toDay: '' });
+  const badRange = rangeError(filters);
   const [error, setError] = useState<string | null>(null);
   const list = usePagedList({
-    query: filters,
+    query: badRange ? { ...filters, toDay: '' } : filters,
     rows: 'events',
     fetch: fetchEvents,
     loadFailed: 'Loading the audit log failed.',
@@ -80,6 +106,21 @@ export function AuditSettings() {
           ))}
         </SelectField>
         <UserFilter user={filters.user} onPick={(user) => change({ ...filters, user })} />
+        <TextField
+          id="audit-from"
+          label="From"
+          type="date"
+          value={filters.fromDay}
+          onChange={(event) => change({ ...filters, fromDay: event.target.value })}
+        />
+        <TextField
+          id="audit-to"
+          label="To"
+          type="date"
+          value={filters.toDay}
+          error={badRange ?? undefined}
+          onChange={(event) => change({ ...filters, toDay: event.target.value })}
+        />
       </div>
       {error ? <Alert>{error}</Alert> : null}
       <PagedResults
@@ -91,7 +132,7 @@ export function AuditSettings() {
           void list.loadMore();
         }}
       >
-        {(page) => <EventTable ref={list.table} events={page.events} />}
+        {(page) => <EventTable ref={list.table} events={page.events} onPickActor={(user) => change({ ...filters, user })} />}
       </PagedResults>
     </section>
   );
@@ -172,7 +213,7 @@ function UserFilter({ user, onPick }: { user: PickedUser | null; onPick: (user: 
         id="audit-user"
         ref={input}
         label="User"
-        hint="Type a name or email, then choose the user: their events as actor or as target."
+        hint="Type a name or email, then choose the user: their events as actor or as target. For a support operator, choose their name in the table."
         value={typed}
         onChange={setTyped}
       />
@@ -198,7 +239,9 @@ function UserFilter({ user, onPick }: { user: PickedUser | null; onPick: (user: 
   );
 }
 
-function EventTable({ events, ref }: { events: AuditEvent[]; ref?: Ref<HTMLTableElement> }) {
+type PickActor = (actor: PickedUser) => void;
+
+function EventTable({ events, ref, onPickActor }: { events: AuditEvent[]; ref?: Ref<HTMLTableElement>; onPickActor: PickActor }) {
   return (
     <ScrollRegion label="Audit events">
       <table className="table audit-table" ref={ref}>
@@ -206,7 +249,7 @@ function EventTable({ events, ref }: { events: AuditEvent[]; ref?: Ref<HTMLTable
         <TableHead columns={['Time', 'Action', 'Actor', 'Target', 'From']} />
         <tbody>
           {events.map((event) => (
-            <EventRow key={event.id} event={event} />
+            <EventRow key={event.id} event={event} onPickActor={onPickActor} />
           ))}
         </tbody>
       </table>
@@ -214,8 +257,12 @@ function EventTable({ events, ref }: { events: AuditEvent[]; ref?: Ref<HTMLTable
   );
 }
 
-function EventRow({ event }: { event: AuditEvent }) {
+function EventRow({ event, onPickActor }: { event: AuditEvent; onPickActor: PickActor }) {
   const details = detailsText(event);
+  const { actor } = event;
+  // Support operators are no users of the instance, so the user search cannot find them: their
+  // name in the table picks them for the filter (their events here, as actor).
+  const pickable = actor.type === 'operator' && actor.id !== null;
   return (
     <tr>
       <EventTimeCell event={event} />
@@ -226,7 +273,18 @@ function EventRow({ event }: { event: AuditEvent }) {
       <td>
         {event.actor.type === 'operator' ? (
           <>
-            <PersonLabel text={actorText(event.actor)} />
+            {pickable ? (
+              <button
+                type="button"
+                className="link-button"
+                aria-label={`Show only the events of ${actorText(actor)} (support)`}
+                onClick={() => onPickActor({ id: actor.id!, label: `${actorText(actor)} (support)` })}
+              >
+                <PersonLabel text={actorText(event.actor)} />
+              </button>
+            ) : (
+              <PersonLabel text={actorText(event.actor)} />
+            )}
             <span className="badge badge-support">Support</span>
           </>
         ) : (

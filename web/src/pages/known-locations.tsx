@@ -7,11 +7,9 @@ import { api, type KnownLocation } from '../api.ts';
 import { Alert, Notice } from '../components/field.tsx';
 import { TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
+import { formatDate, formatTime } from '../time.ts';
 
 type State = { status: 'loading' } | { status: 'ready'; locations: KnownLocation[] } | { status: 'failed'; message: string };
-
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const date = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 
 export function KnownLocations() {
   const [state, setState] = useState<State>({ status: 'loading' });
@@ -110,7 +108,7 @@ function LocationTable({ locations, onRevoke, onRevokeAll }: TableProps) {
 }
 
 function LocationRow({ location, onRevoke }: { location: KnownLocation; onRevoke: () => void }) {
-  const lastUsed = dateTime.format(new Date(location.lastUsedAt));
+  const lastUsed = formatTime(location.lastUsedAt);
   // Why the network and time in the name: two rows may both read "Chrome on Linux".
   const name = location.current
     ? `Revoke ${location.device} (this browser)`
@@ -127,7 +125,7 @@ function LocationRow({ location, onRevoke }: { location: KnownLocation; onRevoke
         <time dateTime={location.lastUsedAt}>{lastUsed}</time>
       </td>
       <td>
-        <time dateTime={location.expiresAt}>{date.format(new Date(location.expiresAt))}</time>
+        <time dateTime={location.expiresAt}>{formatDate(location.expiresAt)}</time>
       </td>
       <td className="table-action">
         <button type="button" className="button button-secondary button-small" aria-label={name} onClick={onRevoke}>

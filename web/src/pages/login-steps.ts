@@ -5,7 +5,7 @@
  * a login still finds its page.
  */
 import { api, type LoginStep } from '../api.ts';
-import { loginUrl, returnToInteraction } from '../login-place.ts';
+import { loginPlace, loginUrl, returnToInteraction } from '../login-place.ts';
 import { navigate } from '../router.ts';
 
 export const LOGIN_GONE_NOTICE = 'Your login has expired or was replaced. Log in again.';
@@ -38,14 +38,16 @@ export function postponingFrom(search: URLSearchParams): Postponing | null {
 }
 
 /**
- * After a step succeeded: a full session opens My Profile, or goes back to the application whose
- * sign-in brought the user here; anything else shows its step.
+ * After a step succeeded: a full session opens the page the user was going to (`?next=`, checked
+ * in login-place.ts) or My Profile, or goes back to the application whose sign-in brought the user
+ * here; anything else shows its step.
  */
 export async function goToStep(step: LoginStep, refresh: () => Promise<unknown>, notice?: string): Promise<void> {
   if (step.next !== 'done') return navigate(stepPath(step));
   if (returnToInteraction()) return;
+  const next = loginPlace().next ?? '/profile';
   await refresh();
-  navigate('/profile', notice ? { notice } : {});
+  navigate(next, notice ? { notice } : {});
 }
 
 /** Abandons a half-finished login: the server forgets it, and the login form comes back. */

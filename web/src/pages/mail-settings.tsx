@@ -10,6 +10,7 @@ import { Alert, Notice, SelectField } from '../components/field.tsx';
 import { TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
+import { formatTime } from '../time.ts';
 
 type Filter = 'dead' | 'waiting' | 'sent' | 'all';
 
@@ -21,9 +22,6 @@ const FILTERS: Record<Filter, { label: string; caption: string; empty: string }>
 };
 
 const STATUS_TEXT: Record<MailStatus, string> = { dead: 'Undeliverable', pending: 'Waiting', sending: 'Sending', sent: 'Sent' };
-
-const thisYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
-const otherYear = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 interface Listing {
   messages: OutboxEntry[];
@@ -226,6 +224,5 @@ function MailTable({ filter, listing, onRetry, onShowWaiting }: TableProps) {
 
 function Time({ value }: { value: string }) {
   const at = new Date(value);
-  const format = at.getFullYear() === new Date().getFullYear() ? thisYear : otherYear;
-  return <time dateTime={value}>{format.format(at)}</time>;
+  return <time dateTime={value}>{formatTime(at)}</time>;
 }

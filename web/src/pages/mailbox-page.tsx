@@ -6,13 +6,10 @@ import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError, type MailboxMessage } from '../api.ts';
 import { Alert } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
+import { formatTime } from '../time.ts';
 
 type State =
   { status: 'loading' } | { status: 'ready'; messages: MailboxMessage[] } | { status: 'disabled' } | { status: 'failed'; message: string };
-
-function formatTime(iso: string): string {
-  return new Date(iso).toLocaleString();
-}
 
 export function MailboxPage() {
   const [state, setState] = useState<State>({ status: 'loading' });

@@ -9,6 +9,7 @@ import { KnownLocations } from './known-locations.tsx';
 import { RecentActivity } from './recent-activity.tsx';
 import { Sessions } from './sessions.tsx';
 import { TwoFactorOptions } from './two-factor-options.tsx';
+import { formatDate } from '../time.ts';
 
 const ROLE_LABEL: Record<Me['role'], string> = { admin: 'Administrator', member: 'Member' };
 
@@ -44,8 +45,6 @@ function GeneralOptions({ me }: { me: Me }) {
   );
 }
 
-const longDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
-
 /** Password: when it expires (under the instance's rotation rule), and the way to change it. */
 function PasswordOptions({ me }: { me: Me }) {
   return (
@@ -55,7 +54,7 @@ function PasswordOptions({ me }: { me: Me }) {
         {me.passwordExpiresAt ? (
           <>
             Your organisation has passwords expire. Yours expires on{' '}
-            <time dateTime={me.passwordExpiresAt}>{longDate.format(new Date(me.passwordExpiresAt))}</time>.{' '}
+            <time dateTime={me.passwordExpiresAt}>{formatDate(me.passwordExpiresAt)}</time>.{' '}
           </>
         ) : null}
         Changing your password logs you out of every other browser.

@@ -9,10 +9,9 @@ import { Alert, Notice } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
+import { formatTime } from '../time.ts';
 
 type State = { status: 'loading' } | { status: 'ready'; sessions: ActiveSession[]; more: boolean } | { status: 'failed'; message: string };
-
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 export function Sessions() {
   const { forget } = useSession();
@@ -143,7 +142,7 @@ function SessionTable({ sessions, more, onEnd, onEndOthers }: TableProps) {
 }
 
 function SessionRow({ session, onEnd }: { session: ActiveSession; onEnd: () => void }) {
-  const lastUsed = dateTime.format(new Date(session.lastUsedAt));
+  const lastUsed = formatTime(session.lastUsedAt);
   // Why the network and time in the name: two rows may both read "Chrome on Linux".
   const name = session.current
     ? `Log out ${session.device} (this browser)`
@@ -156,7 +155,7 @@ function SessionRow({ session, onEnd }: { session: ActiveSession; onEnd: () => v
           <span className="session-narrow">
             <code>{session.network}</code> ·{' '}
           </span>
-          Since <time dateTime={session.createdAt}>{dateTime.format(new Date(session.createdAt))}</time> ·{' '}
+          Since <time dateTime={session.createdAt}>{formatTime(session.createdAt)}</time> ·{' '}
           {session.secondFactorVerified ? 'password and code' : 'password only'}
         </span>
       </th>

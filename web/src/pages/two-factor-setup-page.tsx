@@ -16,6 +16,7 @@ import { loginUrl } from '../login-place.ts';
 import { useSession } from '../session.tsx';
 import { goToStep, LOGIN_GONE_NOTICE, leaveLogin, type Postponing } from './login-steps.ts';
 import { SecretKey } from './secret-key.tsx';
+import { formatDate } from '../time.ts';
 
 /** From login: `postponing` null when setup is required now (SPEC rule 3). */
 type Mode = { kind: 'login'; postponing: Postponing | null } | { kind: 'profile'; me: Me };
@@ -357,8 +358,6 @@ function SetupExits({ mode, refresh }: { mode: Mode; refresh: () => Promise<unkn
   );
 }
 
-const longDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'long' });
-
 /** "Required from December 1, 2026. You can postpone 2 more times." — what the policy still allows. */
 function PostponeTerms({ postponing }: { postponing: Postponing }) {
   const { left, from } = postponing;
@@ -372,7 +371,7 @@ function PostponeTerms({ postponing }: { postponing: Postponing }) {
       {from ? (
         <>
           <strong>
-            Required from <time dateTime={from}>{longDate.format(new Date(from))}</time>.
+            Required from <time dateTime={from}>{formatDate(from)}</time>.
           </strong>{' '}
         </>
       ) : null}

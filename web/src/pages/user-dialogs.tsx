@@ -9,6 +9,7 @@ import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, SelectField, TextField } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
 import { StepUpCancelled } from '../step-up.tsx';
+import { formatTime } from '../time.ts';
 
 type WithStepUp = <T>(action: () => Promise<T>) => Promise<T>;
 
@@ -345,7 +346,7 @@ export function PasswordRecoveryDialog({ user, withStepUp, onCancel }: { user: L
                 </button>
               </p>
               <p className="field-hint">
-                Valid once, until {new Date(issued.expiresAt).toLocaleString()}. A new recovery replaces it.{' '}
+                Valid once, until {formatTime(issued.expiresAt)}. A new recovery replaces it.{' '}
                 <span role="status">
                   {copied === 'yes' ? 'Code copied.' : copied === 'failed' ? 'Copying failed: select the code and copy it.' : ''}
                 </span>
