@@ -22,7 +22,7 @@ import type {
   forgotBodySchema,
   linkBodySchema,
   linkInfoBodySchema,
-  linkInfoSchema,
+  linkInfoSchema, linkStatusSchema,
   policyPatchSchema,
   policySchema,
 } from './policy.schemas.ts';
@@ -67,6 +67,7 @@ export type ForgotPasswordBody = FromSchema<typeof forgotBodySchema>;
 export type PasswordLinkBody = FromSchema<typeof linkBodySchema>;
 export type PasswordLinkInfoBody = FromSchema<typeof linkInfoBodySchema>;
 export type PasswordLinkInfo = FromSchema<typeof linkInfoSchema>;
+export type PasswordLinkStatus = FromSchema<typeof linkStatusSchema>;
 export type FirstRunBody = FromSchema<typeof firstRunBodySchema>;
 export type FirstRunStatus = FromSchema<typeof setupStatusSchema>;
 
