@@ -24,7 +24,7 @@ export async function resendInvitation(deps: Deps, active: AdminCaller, id: stri
     const last = await stores.accountTokens.lastIssuedAt(id, 'invitation');
     const nextAt = last ? addSeconds(last, RESET_INTERVAL_SECONDS) : null;
     if (nextAt && nextAt.getTime() > now.getTime()) {
-      throw new DomainError('rate_limited', 'An invitation was sent a moment ago. Try again in a few minutes.', {
+      throw new DomainError('rate_limited', 'An invitation was sent a moment ago.', {
         retryAfterSeconds: (nextAt.getTime() - now.getTime()) / 1000,
       });
     }

@@ -22,7 +22,8 @@ import type {
   forgotBodySchema,
   linkBodySchema,
   linkInfoBodySchema,
-  linkInfoSchema, linkStatusSchema,
+  linkInfoSchema,
+  linkStatusSchema,
   policyPatchSchema,
   policySchema,
 } from './policy.schemas.ts';
