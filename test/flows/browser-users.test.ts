@@ -214,6 +214,12 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
 
     await invited.page.reload();
     await invited.page.getByRole('button', { name: 'Log in', exact: true }).waitFor();
+    // The correct password of a disabled account says so (403 account_disabled); a wrong one does not.
+    await flow.logIn(invited.page, { ...nina, password: 'not the password at all' });
+    await invited.page.getByRole('alert').filter({ hasText: 'not correct' }).waitFor();
+    await flow.logIn(invited.page, nina);
+    await invited.page.getByRole('alert').filter({ hasText: 'This account is disabled' }).waitFor();
+    await both(invited.page, 'users-login-disabled');
     expect(cspViolations).toEqual([]);
   });
 
