@@ -1,7 +1,8 @@
 /**
  * npm run bench:users — the Users list of one instance with 1,000,000 users on PostgreSQL
  * (BENCH_DATABASE_URL, a server to create a scratch database on). Prints p50/p95 of the first
- * page, a filtered page, a deep cursor page and the counts, and the time auto-enable takes.
+ * page, a filtered page, a deep cursor page, searches (prefix and a word anywhere), the bounded
+ * count of a search's matches and the counts, and the time auto-enable takes.
  */
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
@@ -70,6 +71,12 @@ try {
     ['prefix search', () => directory.page(query({ prefix: 'user99999' }))],
     ['deep cursor page in name order (90%)', () => directory.page(query({ sort: 'name', after: { key: deepName, id: 'x' } }))],
     ['prefix search as typed, name order', () => directory.page(query({ sort: 'name', prefix: 'User 99999' }))],
+    // Issue 13: a word anywhere (trigram index, migration 0022), short input as a prefix, and the bounded count.
+    ['word inside email or name (few match)', () => directory.page(query({ prefix: 'er99999' }))],
+    ['word inside, matching everyone ("example")', () => directory.page(query({ prefix: 'example' }))],
+    ['short prefix (2 characters)', () => directory.page(query({ prefix: 'us' }))],
+    ['count of matches, few', () => directory.countMatches({ pairs: null, prefix: 'er99999' }, 10_000)],
+    ['count of matches, everyone (stops at 10,001)', () => directory.countMatches({ pairs: null, prefix: 'example' }, 10_000)],
     ['counts by status', () => directory.counts()],
   ];
   console.log('case'.padEnd(44), 'p50 ms'.padStart(8), 'p95 ms'.padStart(8));

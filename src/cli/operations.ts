@@ -10,6 +10,9 @@ import { createOperator, resetOperatorTwoFactor } from '../domain/support/create
 import { resetFromCli } from '../domain/recovery/reset-two-factor.ts';
 import type { AuditActor } from '../domain/audit/audit-event.ts';
 import { cliOperator } from './cli-operator.ts';
+import { listUsersFromCli, setUserStatusFromCli } from '../domain/admin/cli-users.ts';
+import type { UserListQuery } from '../domain/admin/list-users.ts';
+import type { UserStatus } from '../domain/account/user.ts';
 import { getInstanceBySlug } from '../domain/account/find-instance.ts';
 import { createOidcClient } from '../domain/oidc/manage-oidc-clients.ts';
 import { rotateSigningKeys } from '../domain/oidc/signing-keys.ts';
@@ -19,6 +22,8 @@ export type Operation =
   | { op: 'instance.create'; input: CreateInstanceInput }
   | { op: 'user.create'; input: CreateUserInput }
   | { op: 'user.import'; input: { instanceSlug: string; rows: ImportRow[] } }
+  | { op: 'user.list'; input: { instanceSlug: string; query: UserListQuery } }
+  | { op: 'user.set-status'; input: { instanceSlug: string; email: string; status: UserStatus } }
   | { op: 'operator.create'; input: { email: string; name?: string; password: string } }
   | { op: 'operator.reset-two-factor'; input: { email: string; operator: string } }
   | { op: 'two-factor.reset'; input: { instance: string; email: string; verification: unknown; operator: string } }
@@ -44,6 +49,10 @@ export async function runOperation(deps: Deps, operation: Operation, onProgress:
       const user = await createUser(deps, operation.input, cliActor());
       return { id: user.id, email: user.email, name: user.name, role: user.role, status: user.status };
     }
+    case 'user.list':
+      return listUsersFromCli(deps, operation.input.instanceSlug, operation.input.query);
+    case 'user.set-status':
+      return setUserStatusFromCli(deps, operation.input, cliActor());
     case 'user.import':
       return importUsers(deps, operation.input.instanceSlug, operation.input.rows, onProgress);
     case 'operator.create': {

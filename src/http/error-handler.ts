@@ -27,6 +27,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   server_busy: 503,
   recovery_not_needed: 409,
   insufficient_scope: 403,
+  account_disabled: 403,
+  email_taken: 409,
+  cannot_delete_self: 403,
 };
 
 export interface ErrorBody {

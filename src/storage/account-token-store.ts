@@ -63,6 +63,22 @@ export function accountTokenStore(db: Kysely<Database>): AccountTokenStore {
       const row = await unusedToken(tokenHash, purpose, now).forShare().executeTakeFirst();
       return row ? { instanceId: row.instance_id, userId: row.user_id } : null;
     },
+    async inspect(tokenHash, purpose) {
+      const row = await db
+        .selectFrom('account_tokens')
+        .select(['instance_id', 'user_id', 'used_at', 'expires_at'])
+        .where('token_hash', '=', tokenHash)
+        .where('purpose', '=', purpose)
+        .executeTakeFirst();
+      return row
+        ? {
+            instanceId: row.instance_id,
+            userId: row.user_id,
+            usedAt: row.used_at ? new Date(row.used_at) : null,
+            expiresAt: new Date(row.expires_at),
+          }
+        : null;
+    },
     async activeUntil(userId, purpose, now) {
       const row = await db
         .selectFrom('account_tokens')

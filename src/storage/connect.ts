@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { migrateToLatest } from './migrate.ts';
@@ -28,14 +29,23 @@ export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
 
+/**
+ * The contrib extensions the migrations create (0022: pg_trgm for the Users list's search); every
+ * PGlite is opened with them, a snapshot's too, since a loaded data dir needs the same code.
+ */
+const PGLITE_EXTENSIONS: PGliteOptions['extensions'] = { pg_trgm };
+
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
   if (target.kind === 'postgres') return openPostgres(target.url, target.poolSize ?? 10);
   if (target.kind === 'pglite-memory')
-    return openPglite(new PGlite(target.snapshot ? { loadDataDir: target.snapshot } : {}), async () => {});
+    return openPglite(
+      new PGlite({ extensions: PGLITE_EXTENSIONS, ...(target.snapshot ? { loadDataDir: target.snapshot } : {}) }),
+      async () => {},
+    );
   fs.mkdirSync(target.dataDir, { recursive: true, mode: 0o700 });
   const unlock = lockDataDir(target.dataDir);
   try {
-    return openPglite(await PGlite.create(path.join(target.dataDir, 'pgdata')), async () => unlock());
+    return openPglite(await PGlite.create(path.join(target.dataDir, 'pgdata'), { extensions: PGLITE_EXTENSIONS }), async () => unlock());
   } catch (error) {
     unlock();
     throw error;
@@ -48,7 +58,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
  * loaded snapshot is ready in a fraction of that.
  */
 export async function migratedPgliteSnapshot(): Promise<Blob> {
-  const pglite = new PGlite();
+  const pglite = new PGlite({ extensions: PGLITE_EXTENSIONS });
   const handle = await openPglite(pglite, async () => {});
   try {
     await migrateToLatest(handle.db);

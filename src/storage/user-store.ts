@@ -2,7 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { NewUser, UserStore } from '../domain/account/user-store.ts';
 import { emailKey } from '../domain/account/user.ts';
 import type { Database } from './schema.ts';
-import { conflictOnDuplicate } from './errors.ts';
+import { conflictOnDuplicate, isUniqueViolation } from './errors.ts';
+import { DomainError } from '../domain/shared/errors.ts';
 import { prefixedInstanceColumns, toPrefixedInstance, toUser, userColumns, type UserColumns } from './rows.ts';
 
 /** Users of one instance: every query carries `instance_id = instanceId`. */
@@ -74,16 +75,38 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
       };
     },
     async update(id, change) {
-      const { rows } = await sql<UserColumns>`
+      const email = change.email ?? null;
+      const run = () =>
+        sql<UserColumns & { invited: boolean }>`
         with changed as (
-          update users set role = coalesce(${change.role ?? null}::text, role), status = coalesce(${change.status ?? null}::text, status)
+          update users set role = coalesce(${change.role ?? null}::text, role), status = coalesce(${change.status ?? null}::text, status),
+            name = coalesce(${change.name ?? null}::text, name), email = coalesce(${email}::text, email),
+            email_key = coalesce(${email === null ? null : emailKey(email)}::text, email_key)
           where instance_id = ${instanceId} and id = ${id}
-          returning id, instance_id, email, name, role, status, two_factor_enabled, password_changed_at, created_at, setup_postponements
+          returning id, instance_id, email, name, role, status, two_factor_enabled, password_changed_at, created_at, setup_postponements,
+            password_hash is null as invited
         ), ended as (
           delete from sessions where instance_id = ${instanceId} and user_id = ${id} and ${change.status === 'disabled' ? sql`exists (select 1 from changed)` : sql`false`}
         )
         select * from changed`.execute(db);
-      return rows[0] ? toUser(rows[0]) : null;
+      let rows: Array<UserColumns & { invited: boolean }>;
+      try {
+        ({ rows } = await run());
+      } catch (error) {
+        // The email is the login name, unique per instance in any case (users_instance_email_key).
+        if (isUniqueViolation(error))
+          throw new DomainError('email_taken', 'Another user of this instance already has this email.', { field: 'email' });
+        throw error;
+      }
+      return rows[0] ? { ...toUser(rows[0]), invited: Boolean(rows[0].invited) } : null;
+    },
+    async delete(id) {
+      // The sessions first, in their own statement: their delete trigger (migrations 0020, 0021)
+      // ends the OIDC state made from them and queues back-channel logouts, as every other path
+      // that ends sessions does; the user's tokens, app, codes and locations go by cascade.
+      await db.deleteFrom('sessions').where('instance_id', '=', instanceId).where('user_id', '=', id).execute();
+      const result = await db.deleteFrom('users').where('instance_id', '=', instanceId).where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
     },
     async findByEmail(email) {
       const row = await users().where('users.email_key', '=', emailKey(email)).executeTakeFirst();
@@ -97,6 +120,15 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
       // reset waits for that row: a deadlock (PostgreSQL docs, "Row-Level Locks").
       const row = await users().where('users.id', '=', id).forNoKeyUpdate().executeTakeFirst();
       return row ? toUser(row) : null;
+    },
+    async hasPassword(id) {
+      const row = await db
+        .selectFrom('users')
+        .select((eb) => eb('password_hash', 'is not', null).as('set'))
+        .where('instance_id', '=', instanceId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row ? Boolean(row.set) : null;
     },
     async findById(id) {
       const row = await users().where('users.id', '=', id).executeTakeFirst();

@@ -84,6 +84,59 @@ describe('the keyward CLI on the embedded database', { timeout: 120_000 }, () =>
     expect(nostdin.stderr).toContain('No password on standard input');
   });
 
+  it('invites a user without a password, lists users and disables and enables one, never the last administrator', async () => {
+    const created = await keyward(
+      ['instance', 'create', 'initech', '--name', 'Initech', '--plan', 'professional', '--admin-email', 'bill@initech.test'],
+      env,
+      'tps reports are due 7\n',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const invited = await keyward(['user', 'create', 'initech', 'peter.gibbons@initech.test', '--name', 'Peter Gibbons', '--invite'], env);
+    expect(invited.code, invited.stderr).toBe(0);
+    const mail = await query((db) =>
+      db.selectFrom('dev_mailbox').selectAll().where('recipient', '=', 'peter.gibbons@initech.test').executeTakeFirst(),
+    );
+    expect(mail?.subject).toBe('You are invited to Initech');
+    expect(mail?.text_body).toContain('/i/initech/login');
+    expect(mail?.text_body).toMatch(/\/invite\?instance=initech#token=/);
+
+    const list = await keyward(['user', 'list', 'initech', '--limit', '1'], env);
+    expect(list.code, list.stderr).toBe(0);
+    const page = JSON.parse(list.stdout);
+    expect(page.users).toEqual([expect.objectContaining({ email: 'bill@initech.test', invited: false })]);
+    expect(page.nextCursor).toEqual(expect.any(String));
+    const next = JSON.parse((await keyward(['user', 'list', 'initech', '--limit', '1', '--cursor', page.nextCursor], env)).stdout);
+    expect(next.users).toEqual([expect.objectContaining({ email: 'peter.gibbons@initech.test', invited: true, status: 'active' })]);
+    expect((await keyward(['user', 'list', 'initech', '--limit', '500'], env)).code).toBe(1);
+
+    const disabled = await keyward(['user', 'disable', 'initech', 'Peter.Gibbons@initech.test'], env);
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(JSON.parse(disabled.stdout)).toMatchObject({ email: 'peter.gibbons@initech.test', status: 'disabled' });
+    const lastAdmin = await keyward(['user', 'disable', 'initech', 'bill@initech.test'], env);
+    expect(lastAdmin.code).toBe(1);
+    expect(lastAdmin.stderr).toContain('(forbidden)');
+    expect((await keyward(['user', 'disable', 'initech', 'nobody@initech.test'], env)).stderr).toContain('(not_found)');
+    const enabled = await keyward(['user', 'enable', 'initech', 'peter.gibbons@initech.test'], env);
+    expect(JSON.parse(enabled.stdout)).toMatchObject({ status: 'active' });
+    const { events, subjects } = await query(async (db) => ({
+      events: await db
+        .selectFrom('audit_events')
+        .select(['action', 'actor_type'])
+        .where('action', 'in', ['user.disabled', 'user.enabled'])
+        .where('target_label', 'like', '%peter.gibbons%')
+        .orderBy('id')
+        .execute(),
+      subjects: (await db.selectFrom('dev_mailbox').select('subject').where('recipient', '=', 'peter.gibbons@initech.test').execute()).map(
+        (row) => row.subject,
+      ),
+    }));
+    expect(events).toEqual([
+      { action: 'user.disabled', actor_type: 'cli' },
+      { action: 'user.enabled', actor_type: 'cli' },
+    ]);
+    expect(subjects).toEqual(expect.arrayContaining(['Your Initech account was disabled', 'Your Initech account was enabled again']));
+  });
+
   it('imports users from CSV with a progress bar, one error per bad line, and again without duplicates', async () => {
     const csv = path.join(dataDir, 'users.csv');
     fs.writeFileSync(

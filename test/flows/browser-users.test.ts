@@ -18,6 +18,16 @@ async function rowNames(page: Page): Promise<string[]> {
   return page.locator('tbody th').evaluateAll((cells) => cells.map((cell) => cell.firstChild?.textContent ?? ''));
 }
 
+/** Screenshots at 1280 and 375 px (for a person to look at) and axe at both widths. */
+async function both(page: Page, name: string): Promise<void> {
+  for (const width of [1280, 375]) {
+    await page.setViewportSize({ width, height: 900 });
+    await screenshot(page, `${name}-${width}`);
+    expect(await seriousAccessibilityViolations(page), `${name} at ${width} px`).toEqual([]);
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 /** The list has settled on `names` (it follows the search box after a short pause). */
 async function expectRows(page: Page, names: string[]): Promise<void> {
   await expect.poll(() => rowNames(page), { timeout: 10_000 }).toEqual(names);
@@ -115,15 +125,19 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     flow.importPeople(30, 'Member');
     const { page } = await flow.settingsAs(admin);
 
-    await page.getByRole('status').filter({ hasText: 'Showing 25 users; more to load.' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Showing 25 of 31 users.' }).waitFor();
     await page.getByRole('button', { name: 'Load more users' }).click();
-    await page.getByRole('status').filter({ hasText: 'Showing 31 users.' }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Showing 31 of 31 users.' }).waitFor();
     expect(await page.getByRole('button', { name: 'Load more users' }).count()).toBe(0);
     const names = await rowNames(page);
     expect(new Set(names).size).toBe(31);
     expect(names[25]).toBe('Member 025');
     expect(await isFocused(page.getByRole('rowheader', { name: 'Member 025' }))).toBe(true);
     expect(await page.locator('.user-counts').textContent()).toBe('Two-factor authentication: 0 active · 0 pending · 31 off');
+    // The page position is in the URL: a reload brings back both pages.
+    expect(new URL(page.url()).searchParams.get('pages')).toBe('2');
+    await page.reload();
+    await expect.poll(() => page.locator('p[role=status]').allTextContents(), { timeout: 15_000 }).toContain('Showing 31 of 31 users.');
   });
 
   it('adds a user, who chooses a password from the invitation link and logs in; disabling them ends that', async () => {
@@ -155,7 +169,9 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     expect(link, mail.text).toBeDefined();
     const invited = await flow.freshPage();
     await invited.page.goto(link!);
-    await invited.page.getByRole('heading', { name: 'Choose your password' }).waitFor();
+    // Not a "password reset": the page names the invitation, the account and the instance as it opens.
+    await invited.page.getByRole('heading', { name: 'Accept your invitation' }).waitFor();
+    await invited.page.getByText(`Account ${email} on ${flow.instance.name}.`).waitFor();
     expect(new URL(invited.page.url()).hash).toBe('');
     // The effective minimum from POST /auth/password-link: no 2FA, so 15 (item 18).
     await invited.page.getByText('At least 15 characters.').waitFor();
@@ -175,13 +191,16 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     await flow.onProfile(invited.page);
     expect(invited.cspViolations).toEqual([]);
 
-    // The link worked once.
+    // The link worked once, and says so as the page opens: no password fields, the account and instance named.
     const again = await flow.freshPage();
     await again.page.goto(link!);
-    await again.page.getByLabel('Password', { exact: true }).fill(password);
-    await again.page.getByLabel('Repeat password').fill(password);
-    await again.page.getByRole('button', { name: 'Set password' }).click();
-    expect(await again.page.getByRole('alert').textContent()).toContain('Ask the administrator who invited you');
+    await again.page.getByRole('alert').filter({ hasText: 'This invitation was already accepted' }).waitFor();
+    expect(await again.page.getByLabel('Password', { exact: true }).count()).toBe(0);
+    expect(await again.page.locator('.card').textContent()).toContain(`It is for ${email} on ${flow.instance.name}.`);
+    expect(await again.page.getByRole('link', { name: `Go to the ${flow.instance.name} login page` }).getAttribute('href')).toBe(
+      `${flow.server.origin}/i/${flow.instance.slug}/login`,
+    );
+    await both(again.page, 'users-invitation-used');
 
     await row(page, 'Nina New').getByRole('button', { name: 'Edit Nina New' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit Nina New' });
@@ -195,6 +214,104 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
 
     await invited.page.reload();
     await invited.page.getByRole('button', { name: 'Log in', exact: true }).waitFor();
+    // The correct password of a disabled account says so (403 account_disabled); a wrong one does not.
+    await flow.logIn(invited.page, { ...nina, password: 'not the password at all' });
+    await invited.page.getByRole('alert').filter({ hasText: 'not correct' }).waitFor();
+    await flow.logIn(invited.page, nina);
+    await invited.page.getByRole('alert').filter({ hasText: 'This account is disabled' }).waitFor();
+    await both(invited.page, 'users-login-disabled');
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('finds a surname or a domain, says how many match, and keeps search, filter and tab in the URL through reload and Back', async () => {
+    const { flow, admin } = server.addInstance('enterprise');
+    flow.addPerson('member', 'Grace Hopper');
+    flow.addPerson('member', 'Alan Turing');
+    flow.addPerson('member', 'Barbara Liskov');
+    flow.addPerson('member', 'Kathleen Booth-Hopper');
+    const { page, cspViolations } = await flow.settingsAs(admin);
+    await page.getByRole('status').filter({ hasText: 'Showing 5 of 5 users.' }).waitFor();
+    const search = page.getByRole('searchbox', { name: 'Search' });
+    // A surname, inside the name.
+    await search.fill('hopper');
+    await expectRows(page, ['Grace Hopper', 'Kathleen Booth-Hopper']);
+    await page.getByRole('status').filter({ hasText: 'Showing 2 of 2 users.' }).waitFor();
+    expect(new URL(page.url()).searchParams.get('q')).toBe('hopper');
+    // Reload keeps the search, and the box shows it.
+    await page.reload();
+    await expectRows(page, ['Grace Hopper', 'Kathleen Booth-Hopper']);
+    expect(await search.inputValue()).toBe('hopper');
+    // A filter is a step Back undoes.
+    await page.getByLabel('Two-factor status').selectOption({ label: 'Active' });
+    await expectRows(page, []);
+    expect(new URL(page.url()).searchParams.get('twoFactor')).toBe('active');
+    await page.goBack();
+    await expectRows(page, ['Grace Hopper', 'Kathleen Booth-Hopper']);
+    expect(await page.getByLabel('Two-factor status').inputValue()).toBe('');
+    // The instance's domain: everyone.
+    await search.fill(`${flow.instance.slug}.test`);
+    await page.getByRole('status').filter({ hasText: 'Showing 5 of 5 users.' }).waitFor();
+    await search.fill('hopper');
+    await expectRows(page, ['Grace Hopper', 'Kathleen Booth-Hopper']);
+    await both(page, 'users-search');
+    // The tab is in the URL too.
+    await page.getByRole('tab', { name: 'Audit' }).click();
+    expect(new URL(page.url()).searchParams.get('tab')).toBe('audit');
+    await page.reload();
+    expect(await page.getByRole('tab', { name: 'Audit' }).getAttribute('aria-selected')).toBe('true');
+    await page.goBack();
+    expect(await page.getByRole('tab', { name: 'Users' }).getAttribute('aria-selected')).toBe('true');
+    await expectRows(page, ['Grace Hopper', 'Kathleen Booth-Hopper']);
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('marks invited users, resends an invitation, edits a name and email, and deletes a user', async () => {
+    const { flow, admin } = server.addInstance('professional');
+    const mara = flow.addPerson('member', 'Mara Member');
+    flow.importPeople(1, 'Waiting');
+    const { page, cspViolations } = await flow.settingsAs(admin);
+    const waiting = row(page, 'Waiting 001');
+    await waiting.waitFor();
+    expect(await waiting.textContent()).toContain('Invited');
+    expect(await row(page, 'Mara Member').textContent()).not.toContain('Invited');
+    expect(
+      await row(page, 'Mara Member')
+        .getByRole('button', { name: /Resend invitation/ })
+        .count(),
+    ).toBe(0);
+    await flow.waitForMail(`Waiting-001@${flow.instance.slug}.test`, 'You are invited');
+    // Sent by the import a moment ago: the server holds a resend back for five minutes.
+    await waiting.getByRole('button', { name: 'Resend invitation to Waiting 001' }).click();
+    await page.getByRole('alert').filter({ hasText: 'An invitation was sent a moment ago' }).waitFor();
+    await both(page, 'users-invited');
+
+    await row(page, 'Mara Member').getByRole('button', { name: 'Edit Mara Member' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit Mara Member' });
+    // Taken in this instance: 409 email_taken, shown at the field.
+    await edit.getByLabel('Email').fill(admin.email);
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await edit.locator('#edit-email-input-error').waitFor();
+    expect(await edit.getByLabel('Email').getAttribute('aria-invalid')).toBe('true');
+    await both(page, 'users-edit-taken');
+    const newEmail = `mara.renamed@${flow.instance.slug}.test`;
+    await edit.getByLabel('Name').fill('Mara Renamed');
+    await edit.getByLabel('Email').fill(newEmail);
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Mara Renamed was saved.' }).waitFor();
+    expect(await row(page, 'Mara Renamed').textContent()).toContain(newEmail);
+    await flow.waitForMail(mara.email, 'Your');
+
+    await row(page, 'Mara Renamed').getByRole('button', { name: 'Edit Mara Renamed' }).click();
+    await page.getByRole('dialog', { name: 'Edit Mara Renamed' }).getByRole('button', { name: 'Delete user…' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete Mara Renamed?' });
+    await confirm.waitFor();
+    await both(page, 'users-delete');
+    await confirm.getByRole('button', { name: 'Delete user' }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `Mara Renamed (${newEmail}) was deleted` })
+      .waitFor();
+    await expectRows(page, ['Ida Admin', 'Waiting 001']);
     expect(cspViolations).toEqual([]);
   });
 

@@ -54,9 +54,11 @@ describe.each(engines())('the Users list on %s', (engine) => {
       name: 'Ada Admin',
       role: 'admin',
       status: 'active',
+      invited: false,
       twoFactor: { enabled: false, associated: false, status: 'off', enforced: false },
     });
     expect(body.counts).toEqual({ active: 2, pending: 1, off: 3 });
+    expect({ matches: body.matches, matchesCapped: body.matchesCapped }).toEqual({ matches: 6, matchesCapped: false });
     expect(body.nextCursor).toBeNull();
   });
 
@@ -70,6 +72,34 @@ describe.each(engines())('the Users list on %s', (engine) => {
     expect(await names('?q=zoe%20a')).toEqual(['Zoe Active']);
     expect(await names('?q=w&twoFactor=off')).toEqual(['Wanda Off']);
     expect(await names('?sort=name&twoFactor=off')).toEqual(['Ada Admin', 'Wanda Off', 'Xavier Off']);
+  });
+
+  it('finds a word anywhere in the name or email from three characters on, says how many match, and keeps short input a prefix', async () => {
+    const { adminClient, instance } = await population();
+    const page = async (query: string) => {
+      const body = (await list(adminClient, query)).json();
+      return { names: body.users.map((u: { name: string }) => u.name), matches: body.matches, capped: body.matchesCapped };
+    };
+    // A surname, in any case.
+    expect(await page('?q=ACTIVE')).toEqual({ names: ['Victor Active', 'Zoe Active'], matches: 2, capped: false });
+    // The instance's domain: everyone; with a filter, the filter's share.
+    expect((await page(`?q=${instance.slug}.test`)).matches).toBe(6);
+    expect(await page(`?q=${instance.slug}.test&twoFactor=off`)).toEqual({
+      names: ['Ada Admin', 'Wanda Off', 'Xavier Off'],
+      matches: 3,
+      capped: false,
+    });
+    // The middle of a word.
+    expect((await page('?q=avie')).names).toEqual(['Xavier Off']);
+    // The count is of all matches, not of the page.
+    expect(await page(`?q=${instance.slug}&limit=2`)).toMatchObject({ names: ['Ada Admin', 'Victor Active'], matches: 6 });
+    // Fewer than three characters: a prefix of the email or name, as before ("ff" is inside "Off", but starts nothing).
+    expect(await page('?q=ff')).toEqual({ names: [], matches: 0, capped: false });
+    expect(await page('?q=xa')).toEqual({ names: ['Xavier Off'], matches: 1, capped: false });
+    // LIKE's wildcards are taken as themselves.
+    expect((await page('?q=%25%25%25')).matches).toBe(0);
+    expect((await page('?q=___')).matches).toBe(0);
+    expect((await page('?q=a_m')).names).toEqual([]);
   });
 
   it('pages with an opaque cursor until the end, without gaps or repeats', async () => {

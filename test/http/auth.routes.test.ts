@@ -113,13 +113,17 @@ describe('POST /api/v1/auth/login, POST /api/v1/auth/logout, GET /api/v1/me', ()
     expect(errorCode(response)).toBe('invalid_credentials');
   });
 
-  it('refuses a disabled user like an unknown one', async () => {
+  it('refuses a disabled user like an unknown one, and says disabled only after the correct password', async () => {
     const { instance } = await givenInstance(deps);
     const member = await givenUser(deps, instance);
     await database.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', member.id).execute();
-    const response = await new Client(app).login(instance.slug, member.email, PASSWORD);
-    expect(response.statusCode).toBe(401);
-    expect(errorCode(response)).toBe('invalid_credentials');
+    const wrong = await new Client(app).login(instance.slug, member.email, 'not the right password');
+    expect(wrong.statusCode).toBe(401);
+    expect(errorCode(wrong)).toBe('invalid_credentials');
+    const right = await new Client(app).login(instance.slug, member.email, PASSWORD);
+    expect(right.statusCode).toBe(403);
+    expect(errorCode(right)).toBe('account_disabled');
+    expect(right.headers['set-cookie']).toBeUndefined();
   });
 
   it('ends the sessions of a user who is disabled', async () => {

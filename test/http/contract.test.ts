@@ -107,6 +107,7 @@ describe('the API contract', () => {
       name: expect.any(String),
       role: expect.any(String),
       status: 'active',
+      invited: expect.any(Boolean),
       twoFactor,
     };
     expect((await client.get('/api/v1/me')).json()).toMatchObject({
@@ -127,6 +128,8 @@ describe('the API contract', () => {
       users: [user, user],
       nextCursor: null,
       counts: { active: 0, pending: 0, off: 2 },
+      matches: 2,
+      matchesCapped: false,
     });
     expect((await client.post('/api/v1/admin/two-factor/requests')).json()).toEqual({ emailed: expect.any(Number) });
     expect((await client.get('/api/v1/admin/two-factor/adoption')).json()).toEqual({ days: expect.any(Array) });

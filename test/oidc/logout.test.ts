@@ -198,6 +198,14 @@ describe.each(engines())('Logout on %s', (engine) => {
       },
     ],
     [
+      // Issue 13: DELETE /admin/users/{id} deletes the sessions first, so their trigger ends the state made from them.
+      'the user being deleted',
+      async ({ instance, admin, user }) => {
+        const response = await (await adminBrowser(instance, admin)).fetch(`/api/v1/admin/users/${user.id}`, { method: 'DELETE' });
+        expect(response.status).toBe(204);
+      },
+    ],
+    [
       'the session being ended from the sessions list of another browser',
       async ({ instance, user }) => {
         const other = await loggedIn(instance, user);

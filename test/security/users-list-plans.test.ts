@@ -78,16 +78,55 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
       'a deep filtered cursor page',
       { pairs: [{ associated: false, enabled: false }], after: { key: 'user9000@example.test', id: 'u9000' } },
     ],
-    ['a prefix search by email or name', { prefix: 'user123' }],
+    // Fewer than three characters have no trigram: a prefix range on each field's btree index.
+    ['a short prefix search by email or name', { prefix: 'us' }],
     // The name order's key and a name prefix are lower-cased in SQL (lower(name), as the index has it).
     ['a deep cursor page in name order', { sort: 'name', after: { key: 'user 9000', id: 'u9000' } }],
-    ['a prefix search as typed, in name order', { sort: 'name', prefix: 'User 123' }],
+    ['a short prefix search as typed, in name order', { sort: 'name', prefix: 'Us' }],
   ] as const)('walks an index for %s', async (_name, query) => {
     const used = await planOf(query as Partial<UserPageQuery>);
     const onUsers = used.filter((s) => s.relation === 'users');
     expect(onUsers.length).toBeGreaterThan(0);
     expect(onUsers.every((s) => s.type.startsWith('Index'))).toBe(true);
     expect(onUsers.every((s) => s.index?.startsWith('users_list_'))).toBe(true);
+  });
+
+  // Issue 13: a word anywhere in the name or email (three characters or more) is a trigram index
+  // lookup (migration 0022), never a scan of the instance's users.
+  it.each([
+    ['a word inside the email or name', { prefix: 'er2345' }],
+    ['a word inside the email or name, in name order', { sort: 'name', prefix: 'ER 2345' }],
+    ['a word inside, filtered to one status', { prefix: 'er2345', pairs: [{ associated: true, enabled: true }] }],
+  ] as const)('uses the trigram index for %s', async (_name, query) => {
+    const used = await planOf(query as Partial<UserPageQuery>);
+    const onUsers = used.filter((s) => s.relation === 'users' || s.index?.startsWith('users_'));
+    expect(
+      onUsers.some((s) => s.index === 'users_search_trgm_idx'),
+      JSON.stringify(used),
+    ).toBe(true);
+    expect(
+      onUsers.some((s) => s.type === 'Seq Scan'),
+      JSON.stringify(used),
+    ).toBe(false);
+  });
+
+  it('counts a search’s matches on the trigram index, bounded', async () => {
+    captured.length = 0;
+    const directory = createStores(db).forInstance(instanceId).directory;
+    expect(await directory.countMatches({ pairs: null, prefix: 'user2345' }, 10_000)).toBe(11);
+    const compiled = captured.at(-1)!;
+    const { rows } = await pool.query(`explain (format json) ${compiled.sql}`, [...compiled.parameters]);
+    const used = scans(rows[0]['QUERY PLAN'][0].Plan);
+    expect(
+      used.some((s) => s.index === 'users_search_trgm_idx'),
+      JSON.stringify(used),
+    ).toBe(true);
+    expect(
+      used.some((s) => s.type === 'Seq Scan'),
+      JSON.stringify(used),
+    ).toBe(false);
+    // Everyone matches "example": the count stops at the cap plus one.
+    expect(await directory.countMatches({ pairs: null, prefix: 'example' }, 10_000)).toBe(10_001);
   });
 
   it('reads the counts from the counters, not from users', async () => {

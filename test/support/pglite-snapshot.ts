@@ -29,6 +29,8 @@ function snapshotInputs(root: string): string[] {
   return [
     ...files,
     path.join(root, 'src', 'storage', 'migrate.ts'),
+    // The extensions every PGlite is opened with (a data dir made without them cannot load them).
+    path.join(root, 'src', 'storage', 'connect.ts'),
     path.join(root, 'node_modules', '@electric-sql', 'pglite', 'package.json'),
   ];
 }

@@ -34,8 +34,29 @@ const MAILS: Record<string, () => Partial<MailMessage> & Pick<MailMessage, 'subj
     templates.backupCodeMail({ ...BASE, kind: 'used', code: 'NPQR-STUV-WXYZ', at: AT, ip: null, device: null }),
   'backup-code-replaced': () =>
     templates.backupCodeMail({ ...BASE, kind: 'replaced', code: 'HJKL-MNPQ-RSTU', at: AT, ip: '203.0.113.7', device: null }),
+  'account-disabled': () =>
+    templates.accountStatusMail({
+      ...BASE,
+      status: 'disabled',
+      at: AT,
+      loginUrl: templates.instanceLoginUrl('https://keyward.example/', 'acme'),
+    }),
+  'account-enabled': () =>
+    templates.accountStatusMail({
+      ...BASE,
+      status: 'active',
+      at: AT,
+      loginUrl: templates.instanceLoginUrl('https://keyward.example/', 'acme'),
+    }),
+  'email-changed': () => templates.emailChangedMail({ ...BASE, newEmail: 'max.new@acme.test', at: AT }),
   'password-changed': () => templates.passwordChangedMail({ ...BASE, at: AT, ip: '2001:db8::1' }),
-  invitation: () => templates.invitationMail({ ...BASE, url: 'https://keyward.example/invitation#token=inv-token', days: 7 }),
+  invitation: () =>
+    templates.invitationMail({
+      ...BASE,
+      url: 'https://keyward.example/invitation#token=inv-token',
+      days: 7,
+      loginUrl: 'https://keyward.example/i/acme/login',
+    }),
   'password-reset': () => templates.passwordResetMail({ ...BASE, url: 'https://keyward.example/reset#token=reset-token' }),
   'password-reset-refused': () => templates.passwordResetRefusedMail(BASE),
   'two-factor-request': () => templates.twoFactorRequestMail({ instanceName: 'Acme Corp', adminName: 'Ada Admin', loginUrl: LOGIN_URL }),

@@ -31,6 +31,7 @@ export class ApiError extends Error {
 import type * as Contract from '../../src/http/api/contract.ts';
 
 import type {
+  PasswordLinkStatus,
   AdoptionDay,
   AuditAction,
   AuditActorType,
@@ -58,6 +59,7 @@ import type {
 
 export type {
   AdoptionDay,
+  PasswordLinkStatus,
   AuditAction,
   AuditActorType,
   AuditEvent,
@@ -198,6 +200,7 @@ export const api = {
   forgotPassword: (input: Contract.ForgotPasswordBody) => request<void>('POST', '/auth/forgot', input),
   /** A new password with the reset link's token; with 2FA active, a current code too (400, field code, without one). */
   resetPassword: (input: Contract.PasswordLinkBody) => request<void>('POST', '/auth/reset', input),
+  linkStatus: (input: Contract.PasswordLinkInfoBody) => request<Contract.PasswordLinkStatus>('POST', '/auth/link-status', input),
   passwordLink: (input: Contract.PasswordLinkInfoBody) => request<Contract.PasswordLinkInfo>('POST', '/auth/password-link', input),
   logout: () => request<void>('POST', '/auth/logout'),
   setTwoFactor: (input: { enabled: true } | ({ enabled: false } & Partial<{ currentPassword: string; code: string }>)) =>
@@ -213,6 +216,8 @@ export const api = {
   retryMail: (id: number) => request<void>('POST', `/admin/mail/${encodeURIComponent(String(id))}/retry`),
   users: (query: UserQuery) => request<UserPage>('GET', `/admin/users${queryString(query)}`),
   inviteUser: (input: Contract.InviteBody) => request<ListedUser>('POST', '/admin/users', input),
+  deleteUser: (id: string) => request<void>('DELETE', `/admin/users/${encodeURIComponent(id)}`),
+  resendInvitation: (id: string) => request<void>('POST', `/admin/users/${encodeURIComponent(id)}/invitation`, {}),
   updateUser: (id: string, change: Contract.UpdateUserBody) =>
     request<ListedUser>('PATCH', `/admin/users/${encodeURIComponent(id)}`, change),
   askToEnableTwoFactor: () => request<Contract.Emailed>('POST', '/admin/two-factor/requests'),

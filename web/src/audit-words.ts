@@ -41,6 +41,10 @@ const ACTION_WORDS: Record<AuditAction, string> = {
   'oidc_client.updated': 'Application changed',
   'oidc_client.deleted': 'Application deleted',
   'oidc_client.secret_rotated': 'Application secret replaced',
+  'invitation.accepted': 'Invitation accepted, password chosen',
+  'invitation.resent': 'Invitation sent again',
+  'user.updated': 'Name or email changed',
+  'user.deleted': 'User deleted',
   'support.login_succeeded': 'Support logged in',
   'support.login_failed': 'Failed support login',
   'support.locked': 'Support account locked',
@@ -59,6 +63,9 @@ const DONE_BY: Record<string, string> = {
   'user.role_changed': 'Changed',
   'user.disabled': 'Disabled',
   'user.enabled': 'Enabled',
+  'invitation.resent': 'Sent',
+  'user.updated': 'Changed',
+  'user.deleted': 'Deleted',
   'session.ended_by_admin': 'Ended',
   'password.recovery_started': 'Started',
 };
@@ -242,6 +249,12 @@ export function detailsText(event: AuditEvent): string | null {
     case 'policy.updated':
     case 'settings.updated':
       return changesText(details);
+    case 'user.updated':
+      return Array.isArray(details.changed) && details.changed.length > 0
+        ? `Changed ${details.changed.map((field) => (field === 'email' ? 'email' : 'name')).join(' and ')}`
+        : null;
+    case 'user.deleted':
+      return text(details.email) ? `Was ${String(details.email)}` : null;
     case 'password.reset':
       return details.via === 'admin_recovery' ? 'With the administrator’s recovery code' : null;
     default:

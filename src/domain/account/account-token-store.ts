@@ -18,6 +18,14 @@ export interface AccountTokenStore {
    * that spend left it. Shared, so checks of one token do not queue behind each other.
    */
   findLocked(tokenHash: string, purpose: AccountTokenPurpose, now: Date): Promise<{ instanceId: string; userId: string } | null>;
+  /**
+   * The token whatever its state (used, expired or not), for the link page to say so when it
+   * opens; null when no such token (never issued, or replaced and deleted).
+   */
+  inspect(
+    tokenHash: string,
+    purpose: AccountTokenPurpose,
+  ): Promise<{ instanceId: string; userId: string; usedAt: Date | null; expiresAt: Date } | null>;
   /** When the user's unused, unexpired token of this purpose expires; null when they have none. */
   activeUntil(userId: string, purpose: AccountTokenPurpose, now: Date): Promise<Date | null>;
 }

@@ -5,6 +5,7 @@ import { sealMail } from '../mail/seal-mail.ts';
 import { getInstanceBySlug } from './find-instance.ts';
 import { checkPasswordForAccount, minPasswordLength, NEW_ACCOUNT } from './password-rules.ts';
 import { parseEmail, parsePersonName, parseRole, type User } from './user.ts';
+import { sendInvitation } from './password-links.ts';
 import { SYSTEM_ACTOR, userEvent, type AuditActor } from '../audit/audit-event.ts';
 
 export interface CreateUserInput {
@@ -42,8 +43,12 @@ export async function createUser(deps: Deps, input: CreateUserInput, actor: Audi
     await stores.audit.record([
       userEvent(deps.clock.now(), 'user.created', instance.id, created, { ip: null, userAgent: null }, { role }, actor),
     ]);
-    // A user without a password cannot log in yet: their mail is the invitation, sent later.
-    if (passwordHash === null) return created;
+    // A user without a password cannot log in yet: their mail is the invitation (issue 13: from
+    // the CLI as from Add user), queued in this transaction, so no account is left without a way in.
+    if (passwordHash === null) {
+      await sendInvitation({ ...deps, stores }, instance, created);
+      return created;
+    }
     const mail = accountCreatedMail({
       to: email,
       name,

@@ -5,6 +5,7 @@ import type { NewUser } from './user-store.ts';
 import { accountCreatedMail, loginUrl } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { getInstanceBySlug } from './find-instance.ts';
+import { sendInvitation } from './password-links.ts';
 import { checkPasswordForAccount, minPasswordLength, NEW_ACCOUNT, type PasswordBlocklist } from './password-rules.ts';
 import { emailKey, parseEmail, parsePersonName, parseRole } from './user.ts';
 
@@ -69,7 +70,11 @@ export async function importUsers(
     }
     const inserted = await deps.stores.transaction(async (stores) => {
       const emails = await stores.forInstance(instance.id).users.insertMissing(users);
-      // Users without a password get their invitation later, not an account mail they cannot use.
+      // Users without a password get their invitation (issue 13: a link to choose one and the
+      // instance's login address), queued with the rows, so a rerun that skips them sends none again.
+      for (const user of users.filter((u) => u.passwordHash === null && emails.includes(u.email))) {
+        await sendInvitation({ ...deps, stores }, instance, user);
+      }
       for (const user of users.filter((u) => u.passwordHash !== null && emails.includes(u.email))) {
         const mail = accountCreatedMail({
           to: user.email,

@@ -7,7 +7,7 @@ import type { User } from './user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { emailKey, parseEmail } from './user.ts';
 import { checkPasswordForAccount, isReusedPassword, minPasswordLength } from './password-rules.ts';
-import { adminRecoveryMail, invitationMail, passwordResetMail, passwordResetRefusedMail } from '../mail/templates.ts';
+import { adminRecoveryMail, instanceLoginUrl, invitationMail, passwordResetMail, passwordResetRefusedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
 import { checkSecondFactor, consumeSecondFactor } from '../totp/check-code.ts';
@@ -30,8 +30,12 @@ export function newLink(deps: Deps, page: 'invite' | 'reset', instanceSlug: stri
   return { token, hash: sha256Hex(token), url };
 }
 
-/** Queues the invitation mail of a new user (a link to choose a password, valid 7 days). */
-export async function sendInvitation(deps: Deps, instance: Instance, user: User): Promise<void> {
+/**
+ * Queues the invitation mail of a user without a password (a link to choose one, valid 7 days,
+ * replacing any earlier unused invitation, and the instance's login address), in the caller's
+ * transaction when it has one.
+ */
+export async function sendInvitation(deps: Deps, instance: Instance, user: Pick<User, 'id' | 'email' | 'name'>): Promise<void> {
   const link = newLink(deps, 'invite', instance.slug);
   const now = deps.clock.now();
   await deps.stores.accountTokens.issue(user.id, 'invitation', link.hash, now, addSeconds(now, INVITATION_SECONDS));
@@ -41,6 +45,7 @@ export async function sendInvitation(deps: Deps, instance: Instance, user: User)
     instanceName: instance.name,
     url: link.url,
     days: INVITATION_SECONDS / 86400,
+    loginUrl: instanceLoginUrl(deps.publicUrl, instance.slug),
   });
   await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), now);
   deps.mailQueued();
@@ -188,6 +193,50 @@ export async function describePasswordLink(
   }
 }
 
+export interface LinkStatus {
+  /** `used`: the password was chosen with it; `expired`: past its time. Either way nothing can be done with it. */
+  state: 'valid' | 'used' | 'expired';
+  email: string;
+  instance: { slug: string; name: string };
+  /** The instance's login page (SPEC §6). */
+  loginUrl: string;
+  passwordMinLength?: number;
+  recoveryCodeRequired?: true;
+}
+
+/**
+ * POST /auth/link-status (issue 13): what the link page says when it opens, before anything is
+ * typed, without spending the link: whose account and which instance it is for, and whether it
+ * was used or has expired. Only the holder of the token (the mailbox it was sent to) learns the
+ * address. A token that never existed or was replaced is 403 `forbidden` and counts as a refused
+ * attempt of the client's address, as on the other link routes, so guessing stays throttled.
+ */
+export async function inspectPasswordLink(
+  deps: Deps,
+  purpose: 'invitation' | 'reset',
+  token: string,
+  ip: string | null,
+): Promise<LinkStatus> {
+  const now = deps.clock.now();
+  await refuseLockedAddress(deps, ip, now);
+  const hash = sha256Hex(token);
+  const found = await deps.stores.accountTokens.inspect(hash, purpose);
+  const account = found ? await deps.stores.forInstance(found.instanceId).users.findAccount(found.userId) : null;
+  if (!found || !account) {
+    await countLinkRefusal(deps, linkGone(), ip, now);
+    throw linkGone();
+  }
+  const { user, instance } = account;
+  const named = {
+    email: user.email,
+    instance: { slug: instance.slug, name: instance.name },
+    loginUrl: instanceLoginUrl(deps.publicUrl, instance.slug),
+  };
+  if (found.usedAt) return { state: 'used', ...named };
+  if (found.expiresAt.getTime() <= now.getTime()) return { state: 'expired', ...named };
+  return { state: 'valid', ...named, ...(await describePasswordLink(deps, purpose, token, ip)) };
+}
+
 /** The answer for every link that cannot be used (spent, expired, replaced, unknown, or its account gone). */
 const linkGone = () => new DomainError('forbidden', 'This link is no longer valid. Ask for a new one.', { field: 'token' });
 
@@ -301,6 +350,8 @@ async function setPasswordWithOpenLink(
     // A successful reset proves the mailbox (and, with 2FA, the app), so it also lifts the
     // account's lockout: a lock caused by strangers can always be ended by its owner.
     await stores.throttles.clear([passwordKey(instance.slug, emailKey(user.email)), secondFactorKey(user.id), linkKey(hash)]);
-    await stores.audit.record([userEvent(now, 'password.reset', instance.id, user, client, { via })]);
+    // Accepting an invitation is the account's first password, not a reset (issue 13): its own action.
+    const action = purpose === 'invitation' ? 'invitation.accepted' : 'password.reset';
+    await stores.audit.record([userEvent(now, action, instance.id, user, client, { via })]);
   });
 }

@@ -16,6 +16,8 @@ export interface UserStore {
   findByEmail(email: string): Promise<User | null>;
   /** null when the instance has no such user. */
   findById(id: string): Promise<User | null>;
+  /** Whether the user has chosen a password (false: invited, not yet accepted); null when no such user. */
+  hasPassword(id: string): Promise<boolean | null>;
   /** Throws DomainError('conflict') when the email is taken in this instance (any case). */
   insert(user: NewUser): Promise<User>;
   /** The user with their instance, authenticator and backup code (for links that act without a session). */
@@ -25,8 +27,20 @@ export interface UserStore {
     totp: { secretSealed: string; lastUsedStep: number } | null;
     backupCodeMac: string | null;
   } | null>;
-  /** Changes role and/or status; disabling ends the user's sessions. null when no such user. */
-  update(id: string, change: { role?: User['role']; status?: User['status'] }): Promise<User | null>;
+  /**
+   * Changes role, status, name and/or email; disabling ends the user's sessions. null when no such
+   * user; DomainError('email_taken') when another user of the instance has the email (any case).
+   * `invited`: the user has no password yet.
+   */
+  update(
+    id: string,
+    change: { role?: User['role']; status?: User['status']; name?: string; email?: string },
+  ): Promise<(User & { invited: boolean }) | null>;
+  /**
+   * Deletes the user: their sessions first (whose trigger ends the OIDC state and queues the
+   * back-channel logouts), then the row, with everything owned by it. false when no such user.
+   */
+  delete(id: string): Promise<boolean>;
   /**
    * Locks the rows of the instance's active administrators (FOR NO KEY UPDATE, in id order) until the
    * transaction ends and returns their ids: as they are once any concurrent change committed.

@@ -15,6 +15,8 @@ export interface UserListItem {
   name: string;
   role: Role;
   status: UserStatus;
+  /** No password yet (issue 13): the Users list shows "Invited" and offers to resend the invitation. */
+  invited: boolean;
   twoFactor: TwoFactorState;
 }
 
@@ -22,9 +24,19 @@ export interface UserList {
   users: UserListItem[];
   nextCursor: string | null;
   counts: Record<TwoFactorStatus, number>;
+  /** How many users match the search and filter ("25 of 131"), at most MATCH_COUNT_CAP. */
+  matches: number;
+  /** More than `matches` match: the list says "10,000+". */
+  matchesCapped: boolean;
 }
 
 export const MAX_PAGE_SIZE = 100;
+
+/**
+ * Where counting the matches of a search stops (issue 13): counting is bounded so a search that
+ * matches most of a million users costs what 10,000 rows cost (docs/performance.md).
+ */
+export const MATCH_COUNT_CAP = 10_000;
 
 /**
  * The stored (app, own switch) pairs that occur: an app implies the switch is on (confirming an
@@ -62,19 +74,30 @@ export async function listInstanceUsers(deps: Deps, instance: Instance, query: U
   const sort = query.sort ?? 'email';
   const limit = query.limit ?? 50;
   const directory = deps.stores.forInstance(instance.id).directory;
+  const pairs = query.twoFactor ? pairsFor(query.twoFactor, policy) : null;
+  const prefix = searchPrefix(query.q);
   const rows = await directory.page({
-    pairs: query.twoFactor ? pairsFor(query.twoFactor, policy) : null,
-    prefix: searchPrefix(query.q),
+    pairs,
+    prefix,
     sort,
     after: query.cursor ? decodeCursor(query.cursor, sort) : null,
     limit: limit + 1,
   });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
+  const counts = countByStatus(await directory.counts(), policy);
+  // Without a search the counters answer exactly (no row is counted); a search counts its matches, bounded.
+  const matched = prefix
+    ? await directory.countMatches({ pairs, prefix }, MATCH_COUNT_CAP)
+    : query.twoFactor
+      ? counts[query.twoFactor]
+      : counts.active + counts.pending + counts.off;
   return {
     users: page.map((user) => item(user, policy)),
     nextCursor: rows.length > limit && last ? encodeCursor(sort, last.sortKey, last.id) : null,
-    counts: countByStatus(await directory.counts(), policy),
+    counts,
+    matches: Math.min(matched, MATCH_COUNT_CAP),
+    matchesCapped: matched > MATCH_COUNT_CAP,
   };
 }
 
@@ -85,6 +108,7 @@ function item(user: ListedUser, policy: PasswordPolicy): UserListItem {
     name: user.name,
     role: user.role,
     status: user.status,
+    invited: user.invited,
     twoFactor: describeTwoFactor(policy, user, user.associated),
   };
 }

@@ -8,16 +8,18 @@ import { parseEmail, parsePersonName, parseRole, type User } from '../account/us
 import { sendInvitation } from '../account/password-links.ts';
 import { describeTwoFactor } from '../account/describe-me.ts';
 import type { UserListItem } from './list-users.ts';
-import { roleChangedMail } from '../mail/templates.ts';
+import type { Instance } from '../instance/instance.ts';
+import { accountStatusMail, emailChangedMail, instanceLoginUrl, roleChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 
-function item(active: AdminCaller, user: User, associated: boolean): UserListItem {
+function item(active: AdminCaller, user: User, associated: boolean, invited: boolean): UserListItem {
   return {
     id: user.id,
     email: user.email,
     name: user.name,
     role: user.role,
     status: user.status,
+    invited,
     twoFactor: describeTwoFactor(active.instance.policy, user, associated),
   };
 }
@@ -43,18 +45,20 @@ export async function inviteUser(
     await stores.audit.record([adminEvent(deps, active, 'user.invited', created, client, { role: created.role })]);
     return created;
   });
-  return item(active, user, false);
+  return item(active, user, false, true);
 }
 
 /**
- * PATCH /admin/users/{id}: role and status. Disabling ends the user's sessions at once (SES-08).
- * Not on one's own account: an admin cannot lock themselves out or demote the last admin by mistake.
+ * PATCH /admin/users/{id}: role, status, name and email. Disabling ends the user's sessions at
+ * once (SES-08). Not on one's own account: an admin cannot lock themselves out or demote the last
+ * admin by mistake. Each change is audited; a disable or enable and an email change are mailed to
+ * the user (the old address for the email), in the same transaction.
  */
 export async function updateUser(
   deps: Deps,
   active: AdminCaller,
   id: string,
-  input: { role?: string; status?: 'active' | 'disabled' },
+  input: { role?: string; status?: 'active' | 'disabled'; name?: string; email?: string },
   client: AuditClient,
 ): Promise<UserListItem> {
   requireAdminAccess(deps, active, 'keyward:users:write', true);
@@ -63,35 +67,89 @@ export async function updateUser(
   const change = {
     ...(input.role !== undefined ? { role: parseRole(input.role) } : {}),
     ...(input.status !== undefined ? { status: input.status } : {}),
+    ...(input.name !== undefined ? { name: parsePersonName(input.name) } : {}),
+    ...(input.email !== undefined ? { email: parseEmail(input.email) } : {}),
   };
   const result = await deps.stores.transaction(async (stores) => {
     const users = stores.forInstance(active.instance.id).users;
-    // Why under a lock: the caller's role was read with the session, before this transaction;
-    // two admins demoting or disabling each other at once would both pass and leave no admin.
-    // The caller must still be an active admin other than the target, so one always remains
-    // (OWASP ASVS 5.0 V2.3: business logic holds under concurrent requests).
-    // A machine client is no administrator of its own: another active administrator than the
-    // target must remain, so no token can leave the instance without one.
-    const admins = await users.lockActiveAdmins();
-    if (!admins.some((adminId) => (self === null || adminId === self) && adminId !== id)) {
-      throw new DomainError('forbidden', 'Only administrators can do this.');
-    }
+    await requireAnotherAdmin(users, self, id);
     const account = await users.findAccount(id);
     const before = account?.user;
     const updated = before ? await users.update(id, change) : null;
     if (!before || !updated) throw new DomainError('not_found', 'No such user in this instance.');
+    const tx = { ...deps, stores };
     const events = [];
     if (before.role !== updated.role) {
       events.push(adminEvent(deps, active, 'user.role_changed', updated, client, { from: before.role, to: updated.role }));
-      await tellAboutRoleChange({ ...deps, stores }, active, before, updated, client);
+      await tellAboutRoleChange(tx, active, before, updated, client);
     }
-    if (before.status !== updated.status)
+    if (before.status !== updated.status) {
       events.push(adminEvent(deps, active, updated.status === 'disabled' ? 'user.disabled' : 'user.enabled', updated, client));
+      await tellAboutStatus(tx, active.instance, updated);
+    }
+    const renamed = before.name !== updated.name;
+    const moved = before.email !== updated.email;
+    if (renamed || moved) {
+      const changed = [...(renamed ? ['name'] : []), ...(moved ? ['email'] : [])];
+      const from = { ...(renamed ? { name: before.name } : {}), ...(moved ? { email: before.email } : {}) };
+      const to = { ...(renamed ? { name: updated.name } : {}), ...(moved ? { email: updated.email } : {}) };
+      events.push(adminEvent(deps, active, 'user.updated', updated, client, { changed, from, to }));
+    }
+    // The email is the login name and where every notice goes: the old mailbox hears of the move
+    // (OWASP ASVS 5.0 6.3.7: users are told of changes to their authentication details).
+    if (moved)
+      await queueMail(
+        tx,
+        active,
+        emailChangedMail({
+          to: before.email,
+          name: updated.name,
+          instanceName: active.instance.name,
+          newEmail: updated.email,
+          at: deps.clock.now(),
+        }),
+      );
     await stores.audit.record(events);
-    return item(active, updated, Boolean(account?.totp));
+    return item(active, updated, Boolean(account?.totp), updated.invited);
   });
   deps.mailQueued();
   return result;
+}
+
+/**
+ * Why under a lock: the caller's role was read with the session, before this transaction; two
+ * admins demoting, disabling or deleting each other at once would both pass and leave no admin.
+ * The caller must still be an active admin other than the target, so one always remains (OWASP
+ * ASVS 5.0 V2.3: business logic holds under concurrent requests). A machine client is no
+ * administrator of its own: another active administrator than the target must remain, so no
+ * token can leave the instance without one.
+ */
+export async function requireAnotherAdmin(
+  users: { lockActiveAdmins(): Promise<string[]> },
+  self: string | null,
+  target: string,
+): Promise<void> {
+  const admins = await users.lockActiveAdmins();
+  if (!admins.some((adminId) => (self === null || adminId === self) && adminId !== target)) {
+    throw new DomainError('forbidden', 'Only administrators can do this.');
+  }
+}
+
+async function queueMail(deps: Deps, active: AdminCaller, mail: Parameters<typeof sealMail>[1]): Promise<void> {
+  await deps.stores.outbox.enqueue(active.instance.id, sealMail(deps.secretBox, mail), deps.clock.now());
+}
+
+/** A disabled user learns why they cannot log in, and an enabled one that they can again (issue 13). */
+export async function tellAboutStatus(deps: Deps, instance: Instance, user: User): Promise<void> {
+  const mail = accountStatusMail({
+    to: user.email,
+    name: user.name,
+    instanceName: instance.name,
+    status: user.status,
+    at: deps.clock.now(),
+    loginUrl: instanceLoginUrl(deps.publicUrl, instance.slug),
+  });
+  await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), deps.clock.now());
 }
 
 /**

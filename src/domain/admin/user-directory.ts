@@ -12,7 +12,8 @@ export interface UserPageQuery {
   /** Only users in one of these pairs; null: everyone. An empty list matches nobody. */
   pairs: TwoFactorPair[] | null;
   /**
-   * A prefix of the email or the name as typed: trimmed and in Unicode NFC, not lower-cased. The
+   * The search as typed: trimmed and in Unicode NFC, not lower-cased. Three characters or more
+   * are found anywhere in the email or the name (trigram index); fewer, as a prefix of either. The
    * store lower-cases it per field the way that field's stored key was lower-cased, so the search
    * and the order share one key (see ListedUser.sortKey).
    */
@@ -25,6 +26,8 @@ export interface UserPageQuery {
 
 export interface ListedUser extends User {
   associated: boolean;
+  /** No password yet: the user was invited (or imported without one) and has not chosen it. */
+  invited: boolean;
   /**
    * The row's key in the query's order, exactly as the store orders by it; opaque to the domain,
    * which hands it back in `after` (in the cursor). The store computes it, not the domain: a key
@@ -36,6 +39,11 @@ export interface ListedUser extends User {
 /** The Users list of one instance: keyset pages on indexes, counts without counting rows. */
 export interface UserDirectoryStore {
   page(query: UserPageQuery): Promise<ListedUser[]>;
+  /**
+   * How many users match the search and pairs of `query` (its sort, cursor and limit ignored),
+   * counting at most `cap + 1`: a number above `cap` means "more than cap".
+   */
+  countMatches(query: Pick<UserPageQuery, 'pairs' | 'prefix'>, cap: number): Promise<number>;
   /** How many users have each (associated, enabled) pair (kept by a trigger). */
   counts(): Promise<Array<TwoFactorPair & { n: number }>>;
   /**

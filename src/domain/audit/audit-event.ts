@@ -38,6 +38,11 @@ export const AUDIT_ACTIONS = [
   'oidc_client.updated',
   'oidc_client.deleted',
   'oidc_client.secret_rotated',
+  // Issue 13: accounts (docs/policy-and-users.md, "Managing users").
+  'invitation.accepted',
+  'invitation.resent',
+  'user.updated',
+  'user.deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

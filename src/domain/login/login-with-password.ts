@@ -17,9 +17,10 @@ export interface PasswordLoginInput {
 }
 
 /**
- * Step 1 of login. Unknown instance, unknown email, disabled account and wrong password all end in
+ * Step 1 of login. Unknown instance, unknown email and wrong password (a disabled account's too) all end in
  * the same `invalid_credentials` after the same argon2id work (OWASP ASVS 6.3.8, RL-06/RL-07);
  * the throttle key is the (instance, email) pair, so unknown accounts lock exactly like real ones.
+ * A disabled account's correct password answers 403 `account_disabled`.
  * Statements: the lookup, the reserved attempt, then the session swap (success) or the failure's
  * log and mail (failure, also for an unknown account).
  */
@@ -62,6 +63,12 @@ export async function loginWithPassword(
           )
         : null;
     await attemptFailed(deps, attempt, client, owner);
+    // Why only after the password was verified (issue 13; OWASP ASVS 5.0 6.3.8): whoever knows
+    // the password learns nothing new from "disabled", and everyone else gets the answer an
+    // unknown account gets. The attempt still counts on the throttle, so it is no faster oracle.
+    if (found && passwordOk) {
+      throw new DomainError('account_disabled', 'This account is disabled. Ask an administrator of your organisation to enable it.');
+    }
     throw new DomainError('invalid_credentials', 'The instance, email or password is not correct.');
   }
 

@@ -160,14 +160,29 @@ export function passwordChangedMail(input: { to: string; name: string; instanceN
   };
 }
 
-export function invitationMail(input: { to: string; name: string; instanceName: string; url: string; days: number }): MailMessage {
+/**
+ * The invitation of a new account without a password (issue 13: from Add user, the CLI and the
+ * import alike): which account, on which instance, where that instance's login page is, and the
+ * single-use link that chooses the password.
+ */
+export function invitationMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  url: string;
+  days: number;
+  loginUrl: string;
+}): MailMessage {
   input = mailSafe(input);
   const subject = `You are invited to ${input.instanceName}`;
   const lines = [
     `Hello ${input.name},`,
     '',
-    `An administrator created an account for you on ${input.instanceName}. Choose your password here (the link works once, for ${input.days} days):`,
+    `An account was created for you on ${input.instanceName}. Your login is this email address, ${input.to}.`,
+    `Choose your password here (the link works once, for ${input.days} days):`,
     input.url,
+    '',
+    `Afterwards, log in at ${input.loginUrl}`,
     '',
     'If you did not expect this, ignore this email.',
   ];
@@ -178,9 +193,65 @@ export function invitationMail(input: { to: string; name: string; instanceName: 
     html: layout(subject, [
       escapeHtml(lines[0]!),
       escapeHtml(lines[2]!),
-      `<a href="${escapeHtml(input.url)}">Choose your password</a>`,
-      escapeHtml(lines[5]!),
+      `${escapeHtml(lines[3]!)}<br><a href="${escapeHtml(input.url)}">Choose your password</a>`,
+      `Afterwards, log in at <a href="${escapeHtml(input.loginUrl)}">${escapeHtml(input.loginUrl)}</a>`,
+      escapeHtml(lines[8]!),
     ]),
+  };
+}
+
+/** The login page of one instance (SPEC §6: `PUBLIC_URL/i/{slug}/login`, no instance field to fill in). */
+export function instanceLoginUrl(publicUrl: string, instanceSlug: string): string {
+  return new URL(`/i/${encodeURIComponent(instanceSlug)}/login`, publicUrl).toString();
+}
+
+/** To the user when an administrator disables (or enables again) their account (issue 13). */
+export function accountStatusMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  status: 'active' | 'disabled';
+  at: Date;
+  loginUrl: string;
+}): MailMessage {
+  input = mailSafe(input);
+  const disabled = input.status === 'disabled';
+  const subject = disabled ? `Your ${input.instanceName} account was disabled` : `Your ${input.instanceName} account was enabled again`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    disabled
+      ? `An administrator of ${input.instanceName} disabled your account at ${input.at.toISOString()}. You were logged out everywhere and cannot log in until it is enabled again.`
+      : `An administrator of ${input.instanceName} enabled your account again at ${input.at.toISOString()}. You can log in as before: ${input.loginUrl}`,
+    '',
+    disabled
+      ? 'If you think this is a mistake, ask an administrator of your organisation.'
+      : 'If you did not expect this, ask an administrator of your organisation.',
+  ];
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [lines[0]!, lines[2]!, lines[4]!].map(escapeHtml)),
+  };
+}
+
+/** To the old address when an administrator changes a user's email (the login name): never silent. */
+export function emailChangedMail(input: { to: string; name: string; instanceName: string; newEmail: string; at: Date }): MailMessage {
+  input = mailSafe(input);
+  const subject = `Your ${input.instanceName} login email was changed`;
+  const lines = [
+    `Hello ${input.name},`,
+    '',
+    `An administrator of ${input.instanceName} changed the email address of your account to ${input.newEmail} at ${input.at.toISOString()}. From now on you log in with the new address.`,
+    '',
+    'If you did not expect this, ask an administrator of your organisation at once.',
+  ];
+  return {
+    to: input.to,
+    subject,
+    text: lines.join('\n'),
+    html: layout(subject, [lines[0]!, lines[2]!, lines[4]!].map(escapeHtml)),
   };
 }
 

@@ -32,6 +32,11 @@ export const ERROR_CODES = [
   // Issue 12: a machine client's access token without the scope a route needs, or at a route no
   // scope opens (RFC 6750 §3.1 `insufficient_scope`, 403).
   'insufficient_scope',
+  // Issue 13: a disabled account's correct password (told only after the password is verified,
+  // so nothing is enumerated), and an email already used by another user of the instance.
+  'account_disabled',
+  'email_taken',
+  'cannot_delete_self',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -5,6 +5,8 @@ import { updateKnownLocationSettings } from '../../domain/instance/update-known-
 import { listMail, retryMail } from '../../domain/mail/manage-mail.ts';
 import { listUsers, MAX_PAGE_SIZE } from '../../domain/admin/list-users.ts';
 import { inviteUser, updateUser } from '../../domain/admin/manage-users.ts';
+import { deleteUser } from '../../domain/admin/delete-user.ts';
+import { resendInvitation } from '../../domain/admin/resend-invitation.ts';
 import { askUsersToEnable } from '../../domain/admin/ask-to-enable.ts';
 import { twoFactorAdoption } from '../../domain/admin/adoption.ts';
 import { invalidInput } from '../../domain/shared/errors.ts';
@@ -104,6 +106,24 @@ export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
       '/admin/users/:id',
       { config: write, schema: { params: idParamsSchema, body: updateUserBodySchema, response: { 200: listedUserSchema } } },
       async (request) => updateUser(deps, adminCaller(request), request.params.id, request.body, requestClient(request)),
+    );
+
+    app.delete(
+      '/admin/users/:id',
+      { config: write, schema: { params: idParamsSchema, response: { 204: noContentSchema } } },
+      async (request, reply) => {
+        await deleteUser(deps, adminCaller(request), request.params.id, requestClient(request));
+        return reply.status(204).send();
+      },
+    );
+
+    app.post(
+      '/admin/users/:id/invitation',
+      { config: write, schema: { params: idParamsSchema, body: emptyBodySchema, response: { 204: noContentSchema } } },
+      async (request, reply) => {
+        await resendInvitation(deps, adminCaller(request), request.params.id, requestClient(request));
+        return reply.status(204).send();
+      },
     );
 
     app.post(

@@ -91,7 +91,12 @@ export const updateUserBodySchema = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
-  properties: { role: { type: 'string', enum: ['admin', 'member'] }, status: { type: 'string', enum: ['active', 'disabled'] } },
+  properties: {
+    role: { type: 'string', enum: ['admin', 'member'] },
+    status: { type: 'string', enum: ['active', 'disabled'] },
+    email: { type: 'string', minLength: 1, maxLength: 254 },
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+  },
 } as const;
 
 export const emptyBodySchema = { type: ['object', 'null'], additionalProperties: false, properties: {} } as const;

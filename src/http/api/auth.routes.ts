@@ -17,8 +17,20 @@ import { sessionLifetimeSeconds } from '../../domain/session/start-session.ts';
 import { confirmOperatorSetup, logoutOperator, startOperatorSetup } from '../../domain/support/operator-sign-in.ts';
 import { qrSvg } from '../qr.ts';
 import { changePassword } from '../../domain/account/change-password.ts';
-import { changePasswordBodySchema, forgotBodySchema, linkBodySchema, linkInfoBodySchema, linkInfoSchema } from './policy.schemas.ts';
-import { describePasswordLink, requestPasswordReset, setPasswordWithLink } from '../../domain/account/password-links.ts';
+import {
+  changePasswordBodySchema,
+  forgotBodySchema,
+  linkBodySchema,
+  linkInfoBodySchema,
+  linkInfoSchema,
+  linkStatusSchema,
+} from './policy.schemas.ts';
+import {
+  describePasswordLink,
+  inspectPasswordLink,
+  requestPasswordReset,
+  setPasswordWithLink,
+} from '../../domain/account/password-links.ts';
 import { codeBodySchema, loginBodySchema, loginStepSchema, secondFactorBodySchema, setupBodySchema, setupSchema } from './auth.schemas.ts';
 import { noContentSchema } from './common.schemas.ts';
 
@@ -96,6 +108,11 @@ export function authRoutes(deps: Deps, jar: Cookies): RoutePlugin {
     // What the link page needs before the password is chosen: the account's effective minimum length.
     app.post('/auth/password-link', { schema: { body: linkInfoBodySchema, response: { 200: linkInfoSchema } } }, async (request) =>
       describePasswordLink(deps, request.body.purpose, request.body.token, requestClient(request).ip),
+    );
+
+    // Issue 13: what the link page says as it opens (whose account, which instance, used or expired).
+    app.post('/auth/link-status', { schema: { body: linkInfoBodySchema, response: { 200: linkStatusSchema } } }, async (request) =>
+      inspectPasswordLink(deps, request.body.purpose, request.body.token, requestClient(request).ip),
     );
 
     app.post('/auth/logout', { schema: noContent }, async (request, reply) => {

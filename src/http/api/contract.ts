@@ -23,6 +23,7 @@ import type {
   linkBodySchema,
   linkInfoBodySchema,
   linkInfoSchema,
+  linkStatusSchema,
   policyPatchSchema,
   policySchema,
 } from './policy.schemas.ts';
@@ -67,6 +68,7 @@ export type ForgotPasswordBody = FromSchema<typeof forgotBodySchema>;
 export type PasswordLinkBody = FromSchema<typeof linkBodySchema>;
 export type PasswordLinkInfoBody = FromSchema<typeof linkInfoBodySchema>;
 export type PasswordLinkInfo = FromSchema<typeof linkInfoSchema>;
+export type PasswordLinkStatus = FromSchema<typeof linkStatusSchema>;
 export type FirstRunBody = FromSchema<typeof firstRunBodySchema>;
 export type FirstRunStatus = FromSchema<typeof setupStatusSchema>;
 

@@ -83,3 +83,23 @@ export const linkInfoSchema = {
   required: ['passwordMinLength'],
   properties: { passwordMinLength: { type: 'integer' }, recoveryCodeRequired: { type: 'boolean' } },
 } as const;
+
+/** POST /auth/link-status (issue 13): the link page's first call; names the account and instance. */
+export const linkStatusSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['state', 'email', 'instance', 'loginUrl'],
+  properties: {
+    state: { type: 'string', enum: ['valid', 'used', 'expired'] },
+    email: { type: 'string' },
+    instance: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['slug', 'name'],
+      properties: { slug: { type: 'string' }, name: { type: 'string' } },
+    },
+    loginUrl: { type: 'string' },
+    passwordMinLength: { type: 'integer' },
+    recoveryCodeRequired: { type: 'boolean' },
+  },
+} as const;

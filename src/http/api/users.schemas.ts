@@ -4,13 +4,15 @@ import { twoFactorSchema } from './me.schemas.ts';
 export const listedUserSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['id', 'email', 'name', 'role', 'status', 'twoFactor'],
+  required: ['id', 'email', 'name', 'role', 'status', 'invited', 'twoFactor'],
   properties: {
     id: { type: 'string' },
     email: { type: 'string' },
     name: { type: 'string' },
     role: { type: 'string', enum: ['admin', 'member'] },
     status: { type: 'string', enum: ['active', 'disabled'] },
+    /** Issue 13: no password chosen yet (an invitation not accepted); the list offers to resend it. */
+    invited: { type: 'boolean' },
     twoFactor: twoFactorSchema,
   },
 } as const;
@@ -27,8 +29,15 @@ export const statusCountsSchema = {
 export const userPageSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['users', 'nextCursor', 'counts'],
-  properties: { users: { type: 'array', items: listedUserSchema }, nextCursor: { type: ['string', 'null'] }, counts: statusCountsSchema },
+  required: ['users', 'nextCursor', 'counts', 'matches', 'matchesCapped'],
+  properties: {
+    users: { type: 'array', items: listedUserSchema },
+    nextCursor: { type: ['string', 'null'] },
+    counts: statusCountsSchema,
+    /** Issue 13: how many match the search and filter, counted up to 10,000 (`matchesCapped`: more). */
+    matches: { type: 'integer' },
+    matchesCapped: { type: 'boolean' },
+  },
 } as const;
 
 export const emailedSchema = {

@@ -142,4 +142,17 @@ describe.each(engines())('AccountTokenStore and TenantAccountTokenStore on %s', 
     expect(await tokens.lastIssuedAt(user.id, 'invitation')).toEqual(now);
     expect(await tokens.find(colleagues, 'reset', now)).toEqual({ instanceId: instance.id, userId: colleague.id });
   });
+
+  it('inspects a token whatever its state: unused, used or past its time, and nothing for another purpose or a replaced one', async () => {
+    const { instance, user, token, tenant } = await issued('invitation');
+    const tokens = deps.stores.accountTokens;
+    expect(await tokens.inspect(token, 'invitation')).toEqual({ instanceId: instance.id, userId: user.id, usedAt: null, expiresAt: later });
+    expect(await tokens.inspect(token, 'reset')).toBeNull();
+    expect(await tenant.accountTokens.consume(token, 'invitation', user.id, now)).toBe(true);
+    expect(await tokens.inspect(token, 'invitation')).toMatchObject({ usedAt: now });
+    const replaced = hash();
+    expect(await tokens.issue(user.id, 'invitation', replaced, now, later)).toBe(true);
+    expect(await tokens.issue(user.id, 'invitation', hash(), now, later)).toBe(true);
+    expect(await tokens.inspect(replaced, 'invitation')).toBeNull();
+  });
 });

@@ -184,6 +184,37 @@ describe.each(engines())('UserDirectoryStore on %s', (engine) => {
     expect(await found('nobody')).toEqual([]);
   });
 
+  it('finds a word of three or more characters anywhere in the email or name, and counts the matches up to a cap', async () => {
+    const { instance } = await givenInstance(deps);
+    const at = `@${instance.slug}.test`;
+    const [grace, kathleen, odd] = await givenPeople(instance, [
+      { name: 'Grace Hopper', email: `grace${at}` },
+      { name: 'Kathleen Booth-HOPPER', email: `kb${at}` },
+      { name: 'Odd One', email: `x%_y${at}` },
+      { name: 'Alan Turing', email: `alan${at}` },
+    ]);
+    const directory = deps.stores.forInstance(instance.id).directory;
+    const found = async (prefix: string) => (await directory.page(query({ prefix }))).map((u) => u.id);
+    expect(await found('hopper')).toEqual([grace, kathleen]);
+    expect(await found('opp')).toEqual([grace, kathleen]);
+    expect(await found('%_y')).toEqual([odd]);
+    expect(await found('%%%')).toEqual([]);
+    // Two characters: a prefix only ("pp" is inside "Hopper" but starts nothing).
+    expect(await found('pp')).toEqual([]);
+    expect(await directory.countMatches({ pairs: null, prefix: 'hopper' }, 10)).toBe(2);
+    // The four and the instance's administrator (admin@<slug>.test).
+    expect(await directory.countMatches({ pairs: null, prefix: instance.slug }, 10)).toBe(5);
+    // At most cap + 1 are counted.
+    expect(await directory.countMatches({ pairs: null, prefix: instance.slug }, 2)).toBe(3);
+    expect(await directory.countMatches({ pairs: null, prefix: 'gr' }, 10)).toBe(1);
+    expect(await directory.countMatches({ pairs: [], prefix: 'hopper' }, 10)).toBe(0);
+    // Another instance's users with the same words are neither listed nor counted.
+    const { instance: other } = await givenInstance(deps);
+    await givenPeople(other, [{ name: 'Grace Hopper', email: `grace${at}` }]);
+    expect(await found('hopper')).toEqual([grace, kathleen]);
+    expect(await directory.countMatches({ pairs: null, prefix: 'hopper' }, 10)).toBe(2);
+  });
+
   for (const autoEnable of [false, true]) {
     it(`filters by 2FA status as the domain’s one rule says (auto-enable ${autoEnable ? 'on' : 'off'})`, async () => {
       const { instance, directory, ids } = await givenPopulation();

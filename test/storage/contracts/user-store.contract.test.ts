@@ -73,4 +73,28 @@ describe.each(engines())('UserStore on %s', (engine) => {
     expect(inserted).toEqual(['new@example.test']);
     expect(await users.findExistingEmails(['old@example.test', 'NEW@example.test', 'none@example.test'])).toHaveLength(2);
   });
+
+  it('changes name and email (email_taken for another user’s email in any case), says who has a password, and deletes only its own instance’s users', async () => {
+    const a = await givenInstance(deps);
+    const b = await givenInstance(deps);
+    const users = deps.stores.forInstance(a.instance.id).users;
+    const other = deps.stores.forInstance(b.instance.id).users;
+    const created = await users.insert(newUser('before@example.test'));
+    const inB = await other.insert(newUser('before@example.test'));
+    expect(await users.hasPassword(created.id)).toBe(false);
+    expect(await users.hasPassword(a.admin.id)).toBe(true);
+    expect(await users.hasPassword(inB.id)).toBeNull();
+    const updated = await users.update(created.id, { name: 'After', email: 'After@Example.test' });
+    expect(updated).toMatchObject({ name: 'After', email: 'After@Example.test', invited: true });
+    expect((await users.findByEmail('after@example.test'))?.id).toBe(created.id);
+    const taken = await users.update(created.id, { email: a.admin.email.toUpperCase() }).catch((e) => e);
+    expect(taken).toBeInstanceOf(DomainError);
+    expect(taken.code).toBe('email_taken');
+    expect(await users.update(inB.id, { name: 'Not yours' })).toBeNull();
+    expect(await users.delete(inB.id)).toBe(false);
+    expect((await other.findById(inB.id))?.name).toBe('N');
+    expect(await users.delete(created.id)).toBe(true);
+    expect(await users.findById(created.id)).toBeNull();
+    expect(await users.delete(created.id)).toBe(false);
+  });
 });

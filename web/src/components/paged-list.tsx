@@ -98,6 +98,7 @@ export function PagedResults<K extends string, P extends Paged<K>>({
   one,
   many,
   onLoadMore,
+  summary,
   children,
 }: {
   list: { state: PagedState<P>; rows: K; loadMore: () => Promise<void> };
@@ -106,6 +107,8 @@ export function PagedResults<K extends string, P extends Paged<K>>({
   many: string;
   /** Instead of `list.loadMore` (for a caller that clears its messages first). */
   onLoadMore?: () => void;
+  /** The count line in the caller's words (the Users list: "25 of 131 users"). */
+  summary?: (page: P) => string;
   children: (page: P) => ReactNode;
 }) {
   const { state } = list;
@@ -116,7 +119,11 @@ export function PagedResults<K extends string, P extends Paged<K>>({
   return (
     <>
       <p role="status" className="muted">
-        {shown === 0 ? `No ${many} match.` : `Showing ${shown === 1 ? `1 ${one}` : `${shown} ${many}`}${more ? '; more to load' : ''}.`}
+        {summary
+          ? summary(state.page)
+          : shown === 0
+            ? `No ${many} match.`
+            : `Showing ${shown === 1 ? `1 ${one}` : `${shown} ${many}`}${more ? '; more to load' : ''}.`}
       </p>
       {shown > 0 ? children(state.page) : null}
       {more ? (
@@ -141,6 +148,9 @@ export function PagedResults<K extends string, P extends Paged<K>>({
  */
 export function useTypedSearch(applied: string, apply: (q: string) => void) {
   const [typed, setTyped] = useState(applied);
+
+  // The applied search can change from outside (Back, a link): the box follows it.
+  useEffect(() => setTyped(applied), [applied]);
 
   useEffect(() => {
     if (typed === applied) return;

@@ -10,9 +10,25 @@ export interface TabDefinition {
   content: ReactNode;
 }
 
-export function Tabs({ label, tabs }: { label: string; tabs: TabDefinition[] }) {
+/**
+ * `selectedId` and `onSelect` make the tabs follow the caller's state (Settings keeps its tab in
+ * the URL, issue 13, so reload and Back keep it); without them the tabs keep their own.
+ */
+export function Tabs({
+  label,
+  tabs,
+  selectedId: controlled,
+  onSelect,
+}: {
+  label: string;
+  tabs: TabDefinition[];
+  selectedId?: string;
+  onSelect?: (id: string) => void;
+}) {
   const prefix = useId();
-  const [selectedId, setSelectedId] = useState(tabs[0]?.id);
+  const [own, setOwn] = useState(tabs[0]?.id);
+  const selectedId = controlled ?? own;
+  const setSelectedId = (id: string) => (onSelect ? onSelect(id) : setOwn(id));
   const buttons = useRef<Array<HTMLButtonElement | null>>([]);
   const selected = tabs.find((tab) => tab.id === selectedId) ?? tabs[0];
 

@@ -6,7 +6,7 @@
  * from the authenticator app, which the page asks for when the server does.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { api, ApiError } from '../api.ts';
+import { api, ApiError, type PasswordLinkStatus } from '../api.ts';
 import { Alert, CodeField, normalizeCode, Notice, TextField } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { errorText } from '../errors.ts';
@@ -15,9 +15,14 @@ import { Link } from '../router.ts';
 export type LinkPurpose = 'invitation' | 'reset';
 type FieldName = 'password' | 'repeat' | 'code' | 'recoveryCode';
 
-const TEXT: Record<LinkPurpose, { title: string; intro: string; submit: string; done: string; gone: string }> = {
+const TEXT: Record<
+  LinkPurpose,
+  { title: string; intro: string; submit: string; done: string; gone: string; used: string; expired: string }
+> = {
   invitation: {
-    title: 'Choose your password',
+    title: 'Accept your invitation',
+    used: 'This invitation was already accepted: the password is chosen.',
+    expired: 'This invitation has expired.',
     intro: 'An administrator created an account for you. Choose the password you will log in with.',
     submit: 'Set password',
     done: 'Your password is set',
@@ -25,6 +30,8 @@ const TEXT: Record<LinkPurpose, { title: string; intro: string; submit: string; 
   },
   reset: {
     title: 'Choose a new password',
+    used: 'This reset link was already used.',
+    expired: 'This reset link has expired.',
     intro: 'Choose a new password for your account. Two-factor authentication stays as it is.',
     submit: 'Change password',
     done: 'Your password was changed',
@@ -85,12 +92,15 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [error, setError] = useState<{ text: string; gone: boolean } | null>(null);
   const [busy, setBusy] = useState(false);
-  // The account's effective minimum (15 where the password is the only factor), asked once.
+  // Asked once as the page opens (issue 13), without spending the link: whose account and which
+  // instance, whether it was used or expired, and the account's effective minimum length.
   const [minLength, setMinLength] = useState<number | null>(null);
+  const [status, setStatus] = useState<PasswordLinkStatus | null>(null);
   useEffect(() => {
-    api.passwordLink({ purpose, token }).then(
+    api.linkStatus({ purpose, token }).then(
       (info) => {
-        setMinLength(info.passwordMinLength);
+        setStatus(info);
+        if (info.passwordMinLength) setMinLength(info.passwordMinLength);
         if (info.recoveryCodeRequired) setAskRecoveryCode(true);
       },
       (failure: unknown) => refused(failure),
@@ -179,9 +189,36 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
     onChange: (event: { target: { value: string } }) => setValues((now) => ({ ...now, [name]: event.target.value })),
   });
 
+  if (status && status.state !== 'valid') {
+    return (
+      <Page title={text.title} narrow>
+        <div className="card">
+          <Alert>{status.state === 'used' ? text.used : text.expired}</Alert>
+          <p>
+            It is for <strong className="link-account">{status.email}</strong> on <strong>{status.instance.name}</strong>.
+          </p>
+          <p>{status.state === 'used' ? 'Log in with that email address and the password that was chosen.' : text.gone}</p>
+          <p>
+            <a href={status.loginUrl}>Go to the {status.instance.name} login page</a>
+            {purpose === 'reset' ? (
+              <>
+                {' · '}
+                <Link to="/forgot">Ask for a new link</Link>
+              </>
+            ) : null}
+          </p>
+        </div>
+      </Page>
+    );
+  }
   return (
     <Page title={text.title} narrow>
       <form className="card form" onSubmit={(event) => void submit(event)} noValidate>
+        {status ? (
+          <p className="form-intro">
+            Account <strong className="link-account">{status.email}</strong> on <strong>{status.instance.name}</strong>.
+          </p>
+        ) : null}
         <p className="form-intro">{text.intro}</p>
         {error ? (
           <Alert>

@@ -7,8 +7,14 @@ import { AuditSettings } from './audit-settings.tsx';
 import { MailSettings } from './mail-settings.tsx';
 import { SecuritySettings } from './security-settings.tsx';
 import { UsersSettings } from './users-settings.tsx';
+import { navigate, useLocation } from '../router.ts';
+
+const TAB_IDS = ['users', 'security', 'applications', 'mail', 'audit'];
 
 export function SettingsPage({ me }: { me: Me }) {
+  // The tab lives in the URL (?tab=audit), so a reload and Back keep it; the Users tab is the default.
+  const asked = useLocation().searchParams.get('tab') ?? 'users';
+  const tab = TAB_IDS.includes(asked) ? asked : 'users';
   if (me.role !== 'admin') {
     return (
       <Page title="Settings">
@@ -20,6 +26,8 @@ export function SettingsPage({ me }: { me: Me }) {
     <Page title="Settings">
       <Tabs
         label="Settings"
+        selectedId={tab}
+        onSelect={(id) => navigate(id === 'users' ? '/settings' : `/settings?tab=${id}`)}
         tabs={[
           { id: 'users', label: 'Users', content: <UsersSettings me={me} /> },
           { id: 'security', label: 'Security', content: <SecuritySettings /> },

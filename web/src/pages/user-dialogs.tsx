@@ -116,33 +116,78 @@ export function InviteUserDialog({
   );
 }
 
+const EDIT_FIELDS = ['edit-name', 'edit-email'] as const;
+
+/** Name, email (the login name), role and status; "Delete user…" opens its own confirmation. */
 export function EditUserDialog({
   user,
   withStepUp,
   onSaved,
+  onDelete,
   onCancel,
 }: {
   user: ListedUser;
   withStepUp: WithStepUp;
   onSaved: (user: ListedUser) => void;
+  onDelete: () => void;
   onCancel: () => void;
 }) {
+  const [name, setName] = useState(user.name);
+  const [email, setEmail] = useState(user.email);
   const [role, setRole] = useState<Role>(user.role);
   const [status, setStatus] = useState<UserStatus>(user.status);
-  const { error, busy, run } = useSubmit([] as const);
+  const { fieldErrors, setFieldErrors, error, busy, run } = useSubmit(EDIT_FIELDS);
   const title = `Edit ${user.name}`;
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    const change = { ...(role !== user.role ? { role } : {}), ...(status !== user.status ? { status } : {}) };
+    if (!name.trim() || !email.trim()) {
+      setFieldErrors(name.trim() ? { 'edit-email': 'Enter their email address.' } : { 'edit-name': 'Enter their name.' });
+      document.getElementById(name.trim() ? 'edit-email-input' : 'edit-name-input')?.focus();
+      return;
+    }
+    const change = {
+      ...(name.trim() !== user.name ? { name: name.trim() } : {}),
+      ...(email.trim() !== user.email ? { email: email.trim() } : {}),
+      ...(role !== user.role ? { role } : {}),
+      ...(status !== user.status ? { status } : {}),
+    };
     if (Object.keys(change).length === 0) return onCancel();
-    void run(async () => onSaved(await withStepUp(() => api.updateUser(user.id, change))), 'Saving the changes failed.');
+    void run(
+      async () => onSaved(await withStepUp(() => api.updateUser(user.id, change))),
+      'Saving the changes failed.',
+      // 409 email_taken: another user of the instance has this email.
+      (failure) => (failure.field === 'email' ? 'edit-email' : failure.field === 'name' ? 'edit-name' : undefined),
+    );
   };
 
   return (
     <FormDialog title={title} onClose={onCancel} onSubmit={submit}>
-      <p className="dialog-description muted">{user.email}</p>
       {error ? <Alert>{error}</Alert> : null}
+      <TextField
+        id="edit-name-input"
+        label="Name"
+        autoComplete="off"
+        maxLength={200}
+        required
+        error={fieldErrors['edit-name']}
+        value={name}
+        onChange={(event) => setName(event.target.value)}
+      />
+      <TextField
+        id="edit-email-input"
+        label="Email"
+        type="email"
+        autoComplete="off"
+        autoCapitalize="none"
+        spellCheck={false}
+        maxLength={254}
+        required
+        hint="Their login name. The old address is told of the change."
+        error={fieldErrors['edit-email']}
+        value={email}
+        onChange={(event) => setEmail(event.target.value)}
+      />
       <SelectField
         id="edit-role"
         label="Role"
@@ -156,7 +201,7 @@ export function EditUserDialog({
       <SelectField
         id="edit-status"
         label="Account"
-        hint="A disabled account cannot log in, and is logged out everywhere at once. Enable it again at any time."
+        hint="A disabled account cannot log in, and is logged out everywhere at once. They are emailed. Enable it again at any time."
         value={status}
         onChange={(event) => setStatus(event.target.value as UserStatus)}
       >
@@ -164,6 +209,47 @@ export function EditUserDialog({
         <option value="disabled">Disabled</option>
       </SelectField>
       <DialogButtons submitLabel="Save" busy={busy} onCancel={onCancel} destructive={status === 'disabled' && user.status !== 'disabled'} />
+      <div className="dialog-danger">
+        <button type="button" className="button button-danger-link" onClick={onDelete}>
+          Delete user…
+        </button>
+      </div>
+    </FormDialog>
+  );
+}
+
+/** Deleting is for good: the account, its app, codes and trusted browsers go, and every session ends. */
+export function DeleteUserDialog({
+  user,
+  withStepUp,
+  onDeleted,
+  onCancel,
+}: {
+  user: ListedUser;
+  withStepUp: WithStepUp;
+  onDeleted: () => void;
+  onCancel: () => void;
+}) {
+  const { error, busy, run } = useSubmit([] as const);
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    void run(async () => {
+      await withStepUp(() => api.deleteUser(user.id));
+      onDeleted();
+    }, 'Deleting the user failed.');
+  };
+  return (
+    <FormDialog title={`Delete ${user.name}?`} onClose={onCancel} onSubmit={submit}>
+      <div className="dialog-description">
+        <p className="muted">{user.email}</p>
+        <p>
+          The account is deleted for good, with its authenticator app, backup code and trusted browsers, and {user.name} is logged out
+          everywhere at once, applications included. The audit log keeps what they did. To stop someone logging in for a while, disable the
+          account instead.
+        </p>
+      </div>
+      {error ? <Alert>{error}</Alert> : null}
+      <DialogButtons submitLabel="Delete user" busy={busy} onCancel={onCancel} destructive />
     </FormDialog>
   );
 }

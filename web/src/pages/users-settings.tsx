@@ -4,7 +4,7 @@
  * the "Password policy" dialog, adding (inviting) users, changing a role or disabling someone,
  * and asking everyone whose 2FA is off to turn it on. Changes may need a step-up (SPEC rule 12).
  */
-import { useCallback, useId, useState, type Ref } from 'react';
+import { useCallback, useId, useMemo, useRef, useState, type Ref } from 'react';
 import {
   api,
   type ListedUser,
@@ -21,11 +21,13 @@ import { ShieldIcon, TwoFactorShield } from '../components/shield.tsx';
 import { TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
 import { useSession } from '../session.tsx';
+import { navigate, useLocation } from '../router.ts';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 import { AdoptionChart } from './adoption-chart.tsx';
 import { PasswordPolicyDialog } from './password-policy-dialog.tsx';
 import {
   AskToEnableDialog,
+  DeleteUserDialog,
   EditUserDialog,
   EndSessionsDialog,
   InviteUserDialog,
@@ -40,7 +42,7 @@ type Filter = '' | TwoFactorStatus;
 const FILTER_LABEL: Record<Filter, string> = { '': 'All', active: 'Active', pending: 'Enabled, not set up', off: 'Off' };
 export const ROLE_LABEL: Record<Role, string> = { admin: 'Administrator', member: 'Member' };
 /** How the users' search works, for every search box over a list of users. */
-export const USER_SEARCH_HINT = 'Names and emails that start with what you type.';
+export const USER_SEARCH_HINT = 'A word anywhere in the name or email, such as a surname or a domain (one or two letters: the start).';
 
 interface Query {
   q: string;
@@ -48,13 +50,44 @@ interface Query {
   sort: UserSort;
 }
 
-const fetchUsers = (shown: Query, cursor?: string) =>
-  api.users({ q: shown.q.trim(), twoFactor: shown.filter || undefined, sort: shown.sort, limit: PAGE_SIZE, ...(cursor ? { cursor } : {}) });
+/** At most this many rows come back after a reload with `?pages=`: one request of the server's largest page. */
+const MAX_RESTORED_ROWS = 100;
+
+/** The list's query as the URL holds it (issue 13): `?q=…&twoFactor=off&sort=name&pages=2`, so reload and Back keep it. */
+function queryFromUrl(params: URLSearchParams): Query & { pages: number } {
+  const filter = params.get('twoFactor') ?? '';
+  const pages = Number(params.get('pages') ?? '1');
+  return {
+    q: params.get('q') ?? '',
+    filter: filter in FILTER_LABEL ? (filter as Filter) : '',
+    sort: params.get('sort') === 'name' ? 'name' : 'email',
+    pages: Number.isInteger(pages) && pages > 1 ? Math.min(pages, MAX_RESTORED_ROWS / PAGE_SIZE) : 1,
+  };
+}
+
+function urlOf(query: Query, pages = 1): string {
+  const params = new URLSearchParams();
+  if (query.q.trim()) params.set('q', query.q.trim());
+  if (query.filter) params.set('twoFactor', query.filter);
+  if (query.sort !== 'email') params.set('sort', query.sort);
+  if (pages > 1) params.set('pages', String(pages));
+  const text = params.toString();
+  return `/settings${text ? `?${text}` : ''}`;
+}
+
+/** "25 of 131 users", "25 of 10,000+ users". */
+function matchText(page: UserPage): string {
+  const shown = page.users.length;
+  const total = `${page.matches.toLocaleString('en')}${page.matchesCapped ? '+' : ''}`;
+  if (shown === 0) return 'No users match.';
+  return `Showing ${shown.toLocaleString('en')} of ${total} ${page.matches === 1 && !page.matchesCapped ? 'user' : 'users'}.`;
+}
 
 type Open =
   | { kind: 'policy'; policy: PasswordPolicy }
   | { kind: 'invite' }
   | { kind: 'edit'; user: ListedUser }
+  | { kind: 'delete'; user: ListedUser }
   | { kind: 'reset'; user: ListedUser }
   | { kind: 'ask'; off: number }
   | { kind: 'end-sessions'; user: ListedUser }
@@ -65,7 +98,30 @@ export function UsersSettings({ me }: { me: Me }) {
   const headingId = useId();
   const { refresh } = useSession();
   const { withStepUp, stepUpDialog } = useStepUp();
-  const [query, setQuery] = useState<Query>({ q: '', filter: '', sort: 'email' });
+  const fromUrl = queryFromUrl(useLocation().searchParams);
+  const query = useMemo<Query>(
+    () => ({ q: fromUrl.q, filter: fromUrl.filter, sort: fromUrl.sort }),
+    [fromUrl.q, fromUrl.filter, fromUrl.sort],
+  );
+  // A filter or sort is a step Back can undo; typing replaces the entry instead of adding one per pause.
+  // Pages loaded so far: the first load after a reload brings back as many (up to 100 rows) at once.
+  const pages = useRef(fromUrl.pages);
+  const setQuery = useCallback((next: Query, replace = false) => {
+    pages.current = 1;
+    navigate(urlOf(next), { replace });
+  }, []);
+  const fetchUsers = useCallback(async (shown: Query, cursor?: string) => {
+    const limit = cursor ? PAGE_SIZE : PAGE_SIZE * pages.current;
+    const page = await api.users({
+      q: shown.q.trim(),
+      twoFactor: shown.filter || undefined,
+      sort: shown.sort,
+      limit,
+      ...(cursor ? { cursor } : {}),
+    });
+    if (!cursor) pages.current = Math.max(1, Math.ceil(page.users.length / PAGE_SIZE));
+    return page;
+  }, []);
   const [open, setOpen] = useState<Open>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -79,7 +135,23 @@ export function UsersSettings({ me }: { me: Me }) {
     onMoreFailed: setError,
     rowIdAttribute: 'data-user-id',
   });
-  const applySearch = useCallback((q: string) => setQuery((now) => ({ ...now, q })), []);
+  const applySearch = useCallback((q: string) => setQuery({ ...query, q }, true), [query, setQuery]);
+  const loadMore = async () => {
+    say(null);
+    await list.loadMore();
+    pages.current += 1;
+    navigate(urlOf(query, pages.current), { replace: true });
+  };
+  const resend = async (user: ListedUser) => {
+    say(null);
+    try {
+      await withStepUp(() => api.resendInvitation(user.id));
+      say(`A new invitation is on its way to ${user.email}. The earlier link no longer works.`);
+    } catch (failure) {
+      if (failure instanceof StepUpCancelled) return;
+      say(null, errorText(failure, 'Sending the invitation failed.'));
+    }
+  };
   const search = useTypedSearch(query.q, applySearch);
 
   const say = (text: string | null, failure: string | null = null) => {
@@ -180,12 +252,13 @@ export function UsersSettings({ me }: { me: Me }) {
       </form>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
-      <PagedResults list={list} one="user" many="users">
+      <PagedResults list={list} one="user" many="users" onLoadMore={() => void loadMore()} summary={matchText}>
         {(page) => (
           <UserTable
             ref={list.table}
             me={me}
             users={page.users}
+            onResend={(user) => void resend(user)}
             onEdit={(user) => show({ kind: 'edit', user })}
             onReset={(user) => show({ kind: 'reset', user })}
             onEndSessions={(user) => show({ kind: 'end-sessions', user })}
@@ -214,7 +287,16 @@ export function UsersSettings({ me }: { me: Me }) {
           user={open.user}
           withStepUp={withStepUp}
           onCancel={() => setOpen(null)}
+          onDelete={() => show({ kind: 'delete', user: open.user })}
           onSaved={(user) => void changed(`${user.name} was saved.`)}
+        />
+      ) : null}
+      {open?.kind === 'delete' ? (
+        <DeleteUserDialog
+          user={open.user}
+          withStepUp={withStepUp}
+          onCancel={() => setOpen(null)}
+          onDeleted={() => void changed(`${open.user.name} (${open.user.email}) was deleted and logged out everywhere.`)}
         />
       ) : null}
       {open?.kind === 'reset' ? (
@@ -273,6 +355,7 @@ function Counts({ counts }: { counts: UserPage['counts'] }) {
 interface TableProps {
   me: Me;
   users: ListedUser[];
+  onResend: (user: ListedUser) => void;
   onEdit: (user: ListedUser) => void;
   onReset: (user: ListedUser) => void;
   onEndSessions: (user: ListedUser) => void;
@@ -290,7 +373,7 @@ function needsRecovery(user: ListedUser): boolean {
   return user.status === 'active' && user.twoFactor.status === 'pending';
 }
 
-function UserTable({ me, users, onEdit, onReset, onEndSessions, onRecovery, ref }: TableProps) {
+function UserTable({ me, users, onResend, onEdit, onReset, onEndSessions, onRecovery, ref }: TableProps) {
   return (
     <div className="table-scroll">
       <table className="table users-table" ref={ref}>
@@ -303,6 +386,8 @@ function UserTable({ me, users, onEdit, onReset, onEndSessions, onRecovery, ref 
                 {user.name}
                 {user.id === me.id ? <span className="badge">You</span> : null}
                 {user.status === 'disabled' ? <span className="badge badge-muted">Disabled</span> : null}
+                {/* No password chosen yet: the invitation (or import) was not accepted. */}
+                {user.invited ? <span className="badge badge-invited">Invited</span> : null}
               </th>
               <td className="users-email">{user.email}</td>
               <td>{ROLE_LABEL[user.role] ?? user.role}</td>
@@ -313,6 +398,16 @@ function UserTable({ me, users, onEdit, onReset, onEndSessions, onRecovery, ref 
                 {/* Not one's own account: the server refuses it (an admin cannot lock themselves out). */}
                 {user.id === me.id ? null : (
                   <span className="row-actions">
+                    {user.invited && user.status === 'active' ? (
+                      <button
+                        type="button"
+                        className="button button-secondary button-small"
+                        aria-label={`Resend invitation to ${user.name}`}
+                        onClick={() => onResend(user)}
+                      >
+                        Resend invitation
+                      </button>
+                    ) : null}
                     <button
                       type="button"
                       className="button button-secondary button-small"
