@@ -15,7 +15,7 @@ describe('the reminder mails', () => {
     expect(mail.subject).toBe('Set up two-factor authentication for Acme Bcc: x');
     expect(mail.text).toBe(
       'Hello,\n\nTwo-factor authentication is turned on for your Acme Bcc: x account, but no authenticator app is set up yet.' +
-        ' From 2026-05-01 you will not be able to log in without it.\nLog in and follow the steps: https://keyward.example/login?instance=acme',
+        ' From 1 May 2026 you will not be able to log in without it.\nLog in and follow the steps: https://keyward.example/login?instance=acme',
     );
     expect(setupReminderMail({ to: 'ada@acme.test', instanceName: 'Acme', loginUrl, deadline: null }).text).not.toContain('From ');
     expect(mail.html).toContain('<a href="https://keyward.example/login?instance=acme">Log in and set it up</a>');
@@ -28,9 +28,9 @@ describe('the reminder mails', () => {
       loginUrl,
       expiresAt: new Date('2026-04-01T23:59:00Z'),
     });
-    expect(mail.subject).toBe('Your Acme <b> password expires on 2026-04-01');
+    expect(mail.subject).toBe('Your Acme <b> password expires on 1 Apr 2026');
     expect(mail.text).toBe(
-      'Hello,\n\nYour Acme <b> password expires on 2026-04-01. Your organisation asks you to change it before then; after that date you will have to change it when you log in.' +
+      'Hello,\n\nYour Acme <b> password expires on 1 Apr 2026. Your organisation asks you to change it before then; after that date you will have to change it when you log in.' +
         '\nLog in and open My Profile: https://keyward.example/login?instance=acme',
     );
     expect(mail.html).toContain('Acme &#60;b&#62;');

@@ -40,12 +40,14 @@ describe('the migrated PGlite snapshot test databases start from', () => {
     };
     write('src/storage/migrations/0001-a.ts', 'create a');
     write('src/storage/migrate.ts', "list: ['0001-a']");
+    write('src/storage/connect.ts', 'extensions: { pg_trgm }');
     write('node_modules/@electric-sql/pglite/package.json', '{"version":"0.5.16"}');
 
     it.each([
       ['a migration changes', () => write('src/storage/migrations/0001-a.ts', 'create a with b')],
       ['a migration is added', () => write('src/storage/migrations/0002-b.ts', 'create b')],
       ['the list of migrations changes', () => write('src/storage/migrate.ts', "list: ['0001-a', '0002-b']")],
+      ['the extensions PGlite is opened with change', () => write('src/storage/connect.ts', 'extensions: { pg_trgm, citext }')],
       ['PGlite is another version', () => write('node_modules/@electric-sql/pglite/package.json', '{"version":"0.6.0"}')],
     ])('changes when %s', (_what, change) => {
       const before = pgliteSnapshotPath(root);
