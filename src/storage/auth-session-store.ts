@@ -140,6 +140,9 @@ export function userSessionStore(db: Kysely<Database>): SessionStore {
         .where('id', '=', id)
         .execute();
     },
+    async keepPendingTotp(id, candidate, now) {
+      return keepPending(db, 'sessions', id, candidate, now);
+    },
   };
 }
 
@@ -169,7 +172,9 @@ const findOperatorSession = prepared((db, p: SessionLookup) =>
 );
 
 /** Operators' sessions: the lookup part of the kernel's session port over `operator_sessions` (operator-store.ts has the writes). */
-export function operatorSessionLookup(db: Kysely<Database>): Pick<OperatorSessionStore, 'findActive' | 'delete' | 'setPendingTotp'> {
+export function operatorSessionLookup(
+  db: Kysely<Database>,
+): Pick<OperatorSessionStore, 'findActive' | 'delete' | 'setPendingTotp' | 'keepPendingTotp'> {
   return {
     async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles) {
       const row = await findOperatorSession.executeTakeFirst(db, { id, secretHash, now, idleCutoff, touchBefore, throttles });
@@ -209,6 +214,9 @@ export function operatorSessionLookup(db: Kysely<Database>): Pick<OperatorSessio
         .set({ pending_totp_secret: pending?.secretSealed ?? null, pending_totp_expires_at: pending?.expiresAt ?? null })
         .where('id', '=', id)
         .execute();
+    },
+    async keepPendingTotp(id, candidate, now) {
+      return keepPending(db, 'operator_sessions', id, candidate, now);
     },
   };
 }
@@ -852,4 +860,31 @@ export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessio
       return db.isTransaction ? enrol(db) : db.transaction().execute(enrol);
     },
   };
+}
+
+/**
+ * One conditional UPDATE: a live pending enrolment stays, otherwise the candidate takes its place;
+ * every SET expression reads the row as it was, and PostgreSQL re-reads a row another statement
+ * changed meanwhile before evaluating them, so racing calls agree on one key.
+ */
+async function keepPending(
+  db: Kysely<Database>,
+  table: 'sessions' | 'operator_sessions',
+  id: string,
+  candidate: { secretSealed: string; expiresAt: Date },
+  now: Date,
+) {
+  const live = sql<boolean>`(pending_totp_secret is not null and pending_totp_expires_at > ${now})`;
+  const row = await db
+    .updateTable(table)
+    .set({
+      pending_totp_secret: sql<string>`case when ${live} then pending_totp_secret else ${candidate.secretSealed} end`,
+      pending_totp_expires_at: sql<Date>`case when ${live} then pending_totp_expires_at else ${candidate.expiresAt} end`,
+    })
+    .where('id', '=', id)
+    .returning(['pending_totp_secret', 'pending_totp_expires_at'])
+    .executeTakeFirst();
+  return row?.pending_totp_secret && row.pending_totp_expires_at
+    ? { secretSealed: row.pending_totp_secret, expiresAt: new Date(row.pending_totp_expires_at) }
+    : null;
 }

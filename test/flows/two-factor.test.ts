@@ -30,9 +30,11 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     expect(setup.secretGrouped).toBe(setup.secret.match(/.{4}/g).join(' '));
     expect(setup.qrSvg).toMatch(/^<svg[^>]*>/);
     const uri = new URL(setup.otpauthUri);
-    expect(decodeURIComponent(uri.pathname)).toBe(`/keyward:${admin.email}`);
+    // The instance is named, so two instances' entries in one app can be told apart (issue 13).
+    expect(decodeURIComponent(uri.pathname)).toBe(`/${instance.name} (keyward):${admin.email}`);
     expect(uri.searchParams.get('secret')).toBe(setup.secret);
-    expect(uri.searchParams.get('issuer')).toBe('keyward');
+    expect(uri.searchParams.get('issuer')).toBe(`${instance.name} (keyward)`);
+    expect(setup.issuer).toBe(`${instance.name} (keyward)`);
 
     const wrong = await client.post('/api/v1/auth/setup/confirm', {
       code: '000000' === oathtool(setup.secret, deps.clock.now()) ? '111111' : '000000',

@@ -12,7 +12,7 @@ import { OPERATOR_PROFILE } from '../auth/profile.ts';
 import { endSession, findSession, requireStage } from '../auth/find-session.ts';
 import { newAuthSession } from '../auth/new-session.ts';
 import { passwordStep } from '../auth/password-step.ts';
-import { matchCode, matchEnrolmentCode, newEnrolment, type TotpSetup } from '../auth/match-code.ts';
+import { matchCode, matchEnrolmentCode, pendingEnrolment, type TotpSetup } from '../auth/match-code.ts';
 import { parseAuthToken, stepUpUntil } from '../auth/session-rules.ts';
 import { sha256Hex } from '../../crypto/hash.ts';
 import type { ActiveOperatorSession, NewOperatorSession, Operator, OperatorStage } from './operator-store.ts';
@@ -250,9 +250,9 @@ export async function operatorStepUp(
  */
 export async function startOperatorSetup(deps: Deps, token: string | undefined): Promise<TotpSetup> {
   const active = requireStage(await authenticateOperator(deps, token), ['setup']);
-  const { pending, setup } = newEnrolment(deps, PROFILE, owner(active.operator));
-  await deps.stores.operatorSessions.setPendingTotp(active.session.id, pending);
-  return setup;
+  const keep = (candidate: { secretSealed: string; expiresAt: Date }, now: Date) =>
+    deps.stores.operatorSessions.keepPendingTotp(active.session.id, candidate, now);
+  return pendingEnrolment(deps, PROFILE, owner(active.operator), keep, null);
 }
 
 /** POST /auth/setup/confirm for an operator: one valid code confirms the app and gives a full session. */
