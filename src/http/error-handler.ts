@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { DomainError, type ErrorCode } from '../domain/shared/errors.ts';
+import { DomainError, type ErrorCode, type ErrorReason } from '../domain/shared/errors.ts';
 
 /** One status per code; the compiler asks for a status whenever a code is added (STYLE.md). */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -30,11 +30,12 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
 };
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; field?: string };
+  /** `reason`: finer than the code, where one helps a client explain (see ErrorReason). */
+  error: { code: ErrorCode; message: string; field?: string; reason?: ErrorReason };
 }
 
-export function errorBody(code: ErrorCode, message: string, field?: string): ErrorBody {
-  return { error: field ? { code, message, field } : { code, message } };
+export function errorBody(code: ErrorCode, message: string, field?: string, reason?: ErrorReason): ErrorBody {
+  return { error: { code, message, ...(field ? { field } : {}), ...(reason ? { reason } : {}) } };
 }
 
 /** Every error leaves as `{error: {code, message}}`; only unexpected errors are 500 and logged. */
@@ -43,7 +44,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (error instanceof DomainError) {
       const retryAfter = error.details.retryAfterSeconds;
       if (retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(retryAfter)));
-      return reply.status(STATUS_BY_CODE[error.code]).send(errorBody(error.code, error.message, error.details.field));
+      return reply.status(STATUS_BY_CODE[error.code]).send(errorBody(error.code, error.message, error.details.field, error.details.reason));
     }
     if (error.validation) {
       const first = error.validation[0];
