@@ -152,7 +152,7 @@ const findOperatorSession = prepared((db, p: SessionLookup) =>
     .with('found', (qb) =>
       qb
         .selectFrom('operator_sessions as s')
-        .innerJoin('operators as o', 'o.id', 's.operator_id')
+        .innerJoin('operators as o', (join) => join.onRef('o.id', '=', 's.operator_id').on('o.disabled_at', 'is', null))
         .selectAll('s')
         .select(prefixed('o', OPERATOR_COLUMNS))
         // operatorSecondFactorKey of the domain over the lookup's own column, and the IP key.
@@ -281,7 +281,8 @@ export function credentialStore(db: Kysely<Database>): CredentialStore {
 const findOperatorCredentials = prepared((db, p: { emailKey: string; throttleKeys: ThrottleKey[]; deviceIds: string[]; now: Date }) =>
   db
     .selectFrom(throttleStates(p.throttleKeys))
-    .leftJoin('operators as o', (join) => join.on('o.email_key', '=', p.emailKey))
+    // A disabled operator is looked up as an unknown one: the same answer and the same work.
+    .leftJoin('operators as o', (join) => join.on('o.email_key', '=', p.emailKey).on('o.disabled_at', 'is', null))
     .select(['t.throttles', 'o.id', 'o.email', 'o.name', 'o.created_at', 'o.password_hash'])
     .select((eb) => [
       eb('o.totp_secret_sealed', 'is not', null).as('associated'),

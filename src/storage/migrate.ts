@@ -19,6 +19,7 @@ import * as machineActor from './migrations/0018-machine-actor.ts';
 import * as oidcClientThrottle from './migrations/0019-oidc-client-throttle.ts';
 import * as oidcSessionOfRecord from './migrations/0020-oidc-session-of-record.ts';
 import * as oidcBackchannelLogout from './migrations/0021-oidc-backchannel-logout.ts';
+import * as operatorDisable from './migrations/0023-operator-disable.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0019-oidc-client-throttle': oidcClientThrottle,
   '0020-oidc-session-of-record': oidcSessionOfRecord,
   '0021-oidc-backchannel-logout': oidcBackchannelLogout,
+  '0023-operator-disable': operatorDisable,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

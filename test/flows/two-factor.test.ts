@@ -90,7 +90,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
   });
 
   it('asks again on another network unless the instance trusts the device alone', async () => {
-    const { instance, admin } = await givenInstance(deps);
+    const { instance, admin } = await givenInstance(deps, 'business');
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     const secret = await enrolTotp(client, deps);
@@ -238,7 +238,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
   });
 
   it('asks a session that skipped the code to step up before admin changes, once per 10 minutes', async () => {
-    const { instance, admin } = await givenInstance(deps);
+    const { instance, admin } = await givenInstance(deps, 'business');
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     const secret = await enrolTotp(client, deps);
@@ -255,7 +255,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
   });
 
   it('keeps instance settings to administrators and within 0–30 days', async () => {
-    const { instance, admin } = await givenInstance(deps);
+    const { instance, admin } = await givenInstance(deps, 'business');
     const member = await givenUser(deps, instance);
     const m = new Client(app);
     await m.login(instance.slug, member.email, PASSWORD);
@@ -274,7 +274,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
   });
 
   it('issues no trusted-device cookie when the instance trusts for 0 days', async () => {
-    const { instance, admin } = await givenInstance(deps);
+    const { instance, admin } = await givenInstance(deps, 'business');
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     await client.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 0 } } });

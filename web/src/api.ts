@@ -241,6 +241,8 @@ export const supportApi = {
   instances: (q: string) => request<Contract.SupportInstances>('GET', `/support/instances${queryString({ q })}`),
   users: (slug: string, query: { q?: string; limit?: number; cursor?: string }) =>
     request<SupportUserPage>('GET', `/support/instances/${encodeURIComponent(slug)}/users${queryString(query)}`),
+  changePlan: (slug: string, plan: SupportInstance['plan']) =>
+    request<{ instance: SupportInstance }>('PUT', `/support/instances/${encodeURIComponent(slug)}/plan`, { plan }),
   resetTwoFactor: (slug: string, id: string, verification: Verification) =>
     request<void>('POST', `/support/instances/${encodeURIComponent(slug)}/users/${encodeURIComponent(id)}/two-factor/reset`, {
       verification,

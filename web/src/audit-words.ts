@@ -42,6 +42,8 @@ const ACTION_WORDS: Record<AuditAction, string> = {
   'support.login_succeeded': 'Support logged in',
   'support.login_failed': 'Failed support login',
   'support.locked': 'Support account locked',
+  'support.operator_disabled': 'Support operator disabled',
+  'instance.plan_changed': 'Plan changed',
 };
 
 /** The actions of an instance's log, for its filter: support's own logins belong to no instance. */

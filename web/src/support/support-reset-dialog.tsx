@@ -13,7 +13,7 @@ import { ResetEffects } from '../pages/user-dialogs.tsx';
 import { StepUpCancelled, useStepUp, type StepUpTarget } from '../step-up.tsx';
 
 /** Operators have no backup code: the step-up takes a code from the app only. */
-const SUPPORT_STEP_UP: StepUpTarget = {
+export const SUPPORT_STEP_UP: StepUpTarget = {
   stepUp: (factor: SecondFactor) =>
     'code' in factor ? supportApi.stepUp(factor.code) : Promise.reject(new Error('Operators have no backup code.')),
   allowBackupCode: false,
