@@ -9,7 +9,7 @@ const ADMIN = { email: 'hank@globex.test', name: 'Hank Scorpio', password: 'a vo
 describe('setting up an authenticator app in the browser', { timeout: 120_000 }, () => {
   let flow: BrowserFlow;
   beforeAll(async () => {
-    flow = await BrowserFlow.start(INSTANCE, ADMIN);
+    flow = await BrowserFlow.start(INSTANCE, ADMIN, { KEYWARD_SUPPORT_CONTACT: 'help@vendor.test' });
   });
   afterAll(async () => {
     await flow?.stop();
@@ -77,5 +77,32 @@ describe('setting up an authenticator app in the browser', { timeout: 120_000 },
     await lost.page.setViewportSize({ width: 375, height: 800 });
     expect(await seriousAccessibilityViolations(lost.page)).toEqual([]);
     await screenshot(lost.page, 'backup-login-notice-375');
+  });
+
+  it("points an administrator who lost their device to the vendor's support contact, members to their administrators", async () => {
+    const admin = flow.addPerson('admin', 'Ann Admin');
+    const first = await flow.freshPage();
+    await flow.logIn(first.page, admin);
+    await flow.onProfile(first.page);
+    await flow.setUpFromProfile(first.page);
+    const issued = await flow.waitForMail(admin.email, 'Your backup code for Globex');
+
+    const lost = await flow.freshPage();
+    await flow.logIn(lost.page, admin);
+    await flow.onVerification(lost.page);
+    await lost.page.getByRole('button', { name: "I don't have my device" }).click();
+    await lost.page.getByText('Administrators contact the support of your keyward provider (help@vendor.test)').waitFor();
+    await lost.page.getByText('members ask an administrator of their instance').waitFor();
+    expect(await lost.page.getByRole('link', { name: 'help@vendor.test' }).getAttribute('href')).toBe('mailto:help@vendor.test');
+    expect(await seriousAccessibilityViolations(lost.page)).toEqual([]);
+    await lost.page.setViewportSize({ width: 375, height: 800 });
+    expect(await seriousAccessibilityViolations(lost.page)).toEqual([]);
+    await screenshot(lost.page, 'verify-no-device-375');
+    await lost.page.setViewportSize({ width: 1280, height: 800 });
+    await flow.verifyWithBackupCode(lost.page, backupCodeIn(issued));
+    await flow.onProfile(lost.page);
+    await lost.page.getByText('As an administrator, contact the support of your keyward provider (help@vendor.test)').waitFor();
+    expect(await seriousAccessibilityViolations(lost.page)).toEqual([]);
+    await screenshot(lost.page, 'admin-new-phone-help-1280');
   });
 });

@@ -163,6 +163,7 @@ function toApiError(response: Response, payload: unknown): ApiError {
 
 export const api = {
   me: () => request<Me>('GET', '/me'),
+  supportContact: () => request<{ email: string | null; url: string | null }>('GET', '/support-contact'),
   login: (input: Contract.LoginBody) => request<LoginStep>('POST', '/auth/login', input),
   verify: (input: SecondFactor) => request<LoginStep>('POST', '/auth/verify', input satisfies Contract.SecondFactorBody),
   /** At login's `setup` step without a body; from a full session with the current password (and code, to replace an app). */

@@ -43,7 +43,7 @@ export function VerifyPage() {
       intro={
         useBackupCode
           ? 'Enter the backup code from the email keyward sent you. Each backup code works once; a new one is emailed after you use it.'
-          : 'Open the authenticator app on your phone and enter the code it shows for keyward.'
+          : 'Open the authenticator app on your phone and enter the code it shows for this account (listed under your organisation’s name, with “(keyward)” after it).'
       }
       error={entry.error}
       busy={entry.busy}

@@ -5,7 +5,7 @@
  */
 import { useRef, useState, type FormEvent } from 'react';
 import { ApiError, supportApi, type ApiErrorCode, type SecondFactor, type SupportUser, type VerificationMethod } from '../api.ts';
-import { VERIFICATION_METHODS } from '../audit-words.ts';
+import { OFFERED_VERIFICATION_METHODS, VERIFICATION_METHODS } from '../audit-words.ts';
 import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, SelectField, TextAreaField, TextField } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
@@ -122,9 +122,9 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
           onChange={(event) => setMethod(event.target.value as VerificationMethod | '')}
         >
           <option value="">Choose…</option>
-          {Object.entries(VERIFICATION_METHODS).map(([value, label]) => (
+          {OFFERED_VERIFICATION_METHODS.map((value) => (
             <option key={value} value={value}>
-              {label}
+              {VERIFICATION_METHODS[value]}
             </option>
           ))}
         </SelectField>
