@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { DomainError, type ErrorCode, type ErrorReason } from '../domain/shared/errors.ts';
+import { validationSentence } from './validation-message.ts';
 
 /** One status per code; the compiler asks for a status whenever a code is added (STYLE.md). */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -51,7 +52,8 @@ export function registerErrorHandler(app: FastifyInstance): void {
       const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
       const path = [first?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), missing].filter(Boolean).join('.');
       const field = path || error.validationContext || 'body';
-      return reply.status(400).send(errorBody('invalid_request', `Invalid ${field}: ${first?.message ?? 'bad value'}.`, field));
+      const refusal = first ? { keyword: first.keyword, params: first.params ?? {} } : undefined;
+      return reply.status(400).send(errorBody('invalid_request', validationSentence(field, refusal), field));
     }
     const status = error.statusCode ?? 500;
     if (status === 413) return reply.status(413).send(errorBody('payload_too_large', 'The request body is too large.'));

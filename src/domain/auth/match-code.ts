@@ -1,6 +1,6 @@
 import { groupKey, matchTotpStep, newTotpSecret, otpauthUri, toBase32 } from '../../crypto/totp.ts';
 import { addSeconds } from '../shared/clock.ts';
-import { DomainError } from '../shared/errors.ts';
+import { DomainError, WRONG_CODE } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { PrincipalProfile } from './profile.ts';
 import { isReplayedStep, PENDING_SETUP_SECONDS, secretAssociatedData } from './session-rules.ts';
@@ -127,7 +127,6 @@ export function matchEnrolmentCode(
   }
   const secret = deps.secretBox.open(pending.secretSealed, secretAssociatedData(profile, owner.instanceId, owner.id));
   const step = secret ? matchTotpStep(secret, code, now) : null;
-  if (step === null)
-    throw new DomainError('invalid_credentials', 'That code does not match. Enter the current code from your app.', { field: 'code' });
+  if (step === null) throw new DomainError('invalid_credentials', WRONG_CODE, { field: 'code' });
   return { step, secretSealed: pending.secretSealed };
 }

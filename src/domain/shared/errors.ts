@@ -55,6 +55,10 @@ export class DomainError extends Error {
   }
 }
 
+/** One wording for a wrong code everywhere (issue 13): login, setup, step-up, support console. */
+export const WRONG_CODE = 'That code is not valid. Enter the code your authenticator app shows now.';
+export const WRONG_BACKUP_CODE = 'That backup code is not valid. Enter the newest one keyward emailed you.';
+
 export function invalidInput(field: string, message: string): DomainError {
   return new DomainError('invalid_request', message, { field });
 }

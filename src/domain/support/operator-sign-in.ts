@@ -1,4 +1,4 @@
-import { DomainError } from '../shared/errors.ts';
+import { DomainError, WRONG_CODE } from '../shared/errors.ts';
 import { addSeconds } from '../shared/clock.ts';
 import type { Deps } from '../shared/deps.ts';
 import { emailKey } from '../account/user.ts';
@@ -193,10 +193,10 @@ async function useCode(
 ) {
   const now = deps.clock.now();
   const key = PROFILE.keys.secondFactor(active.operator.id);
-  const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now);
+  const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now, undefined, stepUp ? 'step_up' : 'code');
   const refuse = async (replayed: boolean): Promise<never> => {
     await operatorAttemptFailed(deps, attempt, client, active.operator, 'second_factor', stepUp, replayed);
-    throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
+    throw new DomainError('invalid_credentials', WRONG_CODE, { field: 'code' });
   };
   const match = matchCode(deps, PROFILE, owner(active.operator), active.totp, code);
   if (match.step === null) return refuse(match.replayed);

@@ -74,7 +74,9 @@ export function FactorChangeForm({ id, needsCode, buttons, onSubmit, fallback, i
         value={password}
         onChange={(event) => setPassword(event.target.value)}
       />
-      {needsCode ? <CodeField id={`${id}-code`} value={code} onChange={setCode} error={fieldErrors.code} /> : null}
+      {needsCode ? (
+        <CodeField id={`${id}-code`} value={code} onChange={setCode} error={fieldErrors.code} submitWhenComplete={false} />
+      ) : null}
       {buttons(busy)}
     </form>
   );
