@@ -76,7 +76,7 @@ export const VERIFICATION_METHODS: Record<VerificationMethod, string> = {
   phone_callback: 'Called back on a number from our customer records',
   video_call: 'Video call: official ID matched to the account’s name',
   id_document: 'Identity document (no longer offered)',
-  other: 'Other (describe it in the notes)',
+  other: 'Other',
 };
 
 /** The methods support can record now, in the order offered (src/domain/recovery/verification-method.ts says why). */
