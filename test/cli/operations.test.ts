@@ -125,6 +125,25 @@ describe.each(engines())('the CLI operations and plan changes on %s', (engine) =
     });
   });
 
+  it('never leaves Enterprise rules on below Enterprise when a policy change races a plan change', async () => {
+    for (let round = 0; round < 8; round += 1) {
+      const { instance, admin } = await givenInstance(deps, 'enterprise');
+      const client = new Client(app);
+      await client.login(instance.slug, admin.email, PASSWORD);
+      const [policy] = await Promise.all([
+        client.request({ method: 'PUT', url: '/api/v1/admin/password-policy', payload: { twoFactor: { autoEnable: true } } }),
+        runOperation(deps, { op: 'instance.set-plan', input: { instanceSlug: instance.slug, plan: 'professional' } }),
+      ]);
+      expect([200, 403]).toContain(policy.statusCode);
+      const row = await database.db
+        .selectFrom('instances')
+        .select(['plan', 'two_factor_auto_enable'])
+        .where('id', '=', instance.id)
+        .executeTakeFirstOrThrow();
+      expect(row).toEqual({ plan: 'professional', two_factor_auto_enable: false });
+    }
+  });
+
   it('keeps the trusted-browser settings for Business and Enterprise only', async () => {
     const { instance, admin } = await givenInstance(deps, 'professional');
     const client = new Client(app);
