@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { givenInstance, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { deliveredTo, givenInstance, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { checkPasswordForAccount, contextWords, isMostlyContext } from '../../src/domain/account/password-rules.ts';
 import { createUser } from '../../src/domain/account/create-user.ts';
@@ -108,5 +108,19 @@ describe('context-specific words wherever a password is set', () => {
     ]);
     expect(report.created).toBe(1);
     expect(report.errors).toEqual([expect.objectContaining({ line: 2, field: 'password' })]);
+  });
+
+  it('refuses them at an invitation link, and the link still works for a good password', async () => {
+    const { instance, admin } = await givenInstance(deps);
+    const client = new Client(app);
+    await client.login(instance.slug, admin.email, PASSWORD);
+    const email = `nina.novak@${instance.slug}.test`;
+    expect((await client.post('/api/v1/admin/users', { email, name: 'Nina Novak', role: 'member' })).statusCode).toBe(201);
+    const [mail] = await deliveredTo(deps, email);
+    const token = new RegExp(`/invite\\?instance=[a-z0-9-]+#token=([A-Za-z0-9_-]+)`).exec(mail!.text)![1]!;
+    const personal = await new Client(app).post('/api/v1/auth/invitation', { token, password: 'Nina Novak 2026!!' });
+    expect(errorCode(personal)).toBe('weak_password');
+    expect(personal.json().error).toMatchObject({ field: 'password', reason: 'context_words' });
+    expect((await new Client(app).post('/api/v1/auth/invitation', { token, password: 'a quiet walk by the river' })).statusCode).toBe(204);
   });
 });
