@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { isLoopbackHost, isProxyEntry } from './net-address.ts';
+import { parseSupportContact, type SupportContact } from './domain/support/support-contact.ts';
 
 export interface Config {
   port: number;
@@ -25,6 +26,8 @@ export interface Config {
   supportStepUpSeconds: number;
   /** Whether mail goes to the dev mailbox page (KEYWARD_DEV_MAILBOX); never behind a proxy. */
   devMailbox: boolean;
+  /** The vendor's support contact, an email or an http(s) URL (KEYWARD_SUPPORT_CONTACT); null when unset. */
+  supportContact: SupportContact | null;
 }
 
 export class ConfigError extends Error {}
@@ -52,6 +55,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailLeaseSeconds: parsePositive('KEYWARD_MAIL_LEASE_SECONDS', env.KEYWARD_MAIL_LEASE_SECONDS ?? '120'),
     supportStepUpSeconds: parseStepUp(env.KEYWARD_SUPPORT_STEP_UP_SECONDS ?? '600'),
     devMailbox: parseDevMailbox(env.KEYWARD_DEV_MAILBOX, { smtpUrl, host, publicUrl, trustProxy }),
+    supportContact: parseContact(env.KEYWARD_SUPPORT_CONTACT),
   };
 }
 
@@ -147,4 +151,11 @@ function parseTrustProxy(raw: string | undefined, host: string): false | number 
     );
   }
   return entries;
+}
+
+function parseContact(raw: string | undefined): SupportContact | null {
+  if (raw === undefined || raw.trim() === '') return null;
+  const contact = parseSupportContact(raw);
+  if (!contact) throw new ConfigError(`KEYWARD_SUPPORT_CONTACT must be an email address or an http(s) URL, got "${raw}"`);
+  return contact;
 }

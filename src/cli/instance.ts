@@ -25,4 +25,18 @@ export function registerInstanceCommands(program: Command): void {
       });
       printJson(created);
     });
+  instance
+    .command('list')
+    .description('list every instance (slug, name, plan) as JSON')
+    .action(async () => {
+      printJson(await execute({ op: 'instance.list', input: {} }));
+    });
+  instance
+    .command('set-plan')
+    .description('move an instance to another plan; going down turns off what the new plan does not allow (audited)')
+    .argument('<slug>', 'the instance slug')
+    .argument('<plan>', 'professional, business or enterprise')
+    .action(async (slug: string, plan: string) => {
+      printJson(await execute({ op: 'instance.set-plan', input: { instanceSlug: slug, plan } }));
+    });
 }

@@ -6,7 +6,9 @@ import type { Deps } from '../domain/shared/deps.ts';
 import { createInstance, type CreateInstanceInput } from '../domain/instance/create-instance.ts';
 import { createUser, type CreateUserInput } from '../domain/account/create-user.ts';
 import { importUsers, type ImportRow } from '../domain/account/import-users.ts';
-import { createOperator, resetOperatorTwoFactor } from '../domain/support/create-operator.ts';
+import { createOperator, disableOperator, listOperators, resetOperatorTwoFactor } from '../domain/support/create-operator.ts';
+import { listInstances } from '../domain/instance/list-instances.ts';
+import { changePlan } from '../domain/instance/change-plan.ts';
 import { resetFromCli } from '../domain/recovery/reset-two-factor.ts';
 import type { AuditActor } from '../domain/audit/audit-event.ts';
 import { cliOperator } from './cli-operator.ts';
@@ -28,7 +30,11 @@ export type Operation =
   | { op: 'operator.reset-two-factor'; input: { email: string; operator: string } }
   | { op: 'two-factor.reset'; input: { instance: string; email: string; verification: unknown; operator: string } }
   | { op: 'oidc.client.create'; input: { instanceSlug: string; client: OidcClientInput } }
-  | { op: 'oidc.rotate-keys'; input: { instanceSlug: string } };
+  | { op: 'oidc.rotate-keys'; input: { instanceSlug: string } }
+  | { op: 'instance.list'; input: Record<string, never> }
+  | { op: 'instance.set-plan'; input: { instanceSlug: string; plan: string } }
+  | { op: 'operator.list'; input: Record<string, never> }
+  | { op: 'operator.disable'; input: { email: string; operator: string } };
 
 /** Who ran the command, for the audit log (inside a server too: only the data directory's owner can reach its socket). */
 const cliActor = (): AuditActor => ({ type: 'cli', id: null, label: `CLI: ${cliOperator()}` });
@@ -73,6 +79,17 @@ export async function runOperation(deps: Deps, operation: Operation, onProgress:
       const instance = await getInstanceBySlug(deps, operation.input.instanceSlug);
       return { instance: instance.slug, ...(await rotateSigningKeys(deps, instance.id)) };
     }
+    case 'instance.list':
+      return listInstances(deps);
+    case 'instance.set-plan': {
+      const by = { actor: cliActor(), client: { ip: null, userAgent: 'keyward CLI' } };
+      const { instance, before, after } = await changePlan(deps, operation.input.instanceSlug, operation.input.plan, by);
+      return { slug: instance.slug, name: instance.name, plan: instance.plan, changed: { before, after } };
+    }
+    case 'operator.list':
+      return listOperators(deps);
+    case 'operator.disable':
+      return disableOperator(deps, operation.input);
     case 'two-factor.reset': {
       const user = await resetFromCli(deps, operation.input);
       return { id: user.id, email: user.email, name: user.name, role: user.role, twoFactor: 'reset' };

@@ -22,4 +22,17 @@ export function registerOperatorCommands(program: Command): void {
     .action(async (email: string) => {
       printJson(await execute({ op: 'operator.reset-two-factor', input: { email, operator: cliOperator() } }));
     });
+  operator
+    .command('list')
+    .description('list the support operators (email, name, 2FA, status) as JSON')
+    .action(async () => {
+      printJson(await execute({ op: 'operator.list', input: {} }));
+    });
+  operator
+    .command('disable')
+    .description('disable a support operator: their sessions end and their password no longer logs in (audited)')
+    .argument('<email>', "the operator's email")
+    .action(async (email: string) => {
+      printJson(await execute({ op: 'operator.disable', input: { email, operator: cliOperator() } }));
+    });
 }

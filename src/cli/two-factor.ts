@@ -15,7 +15,7 @@ export function registerTwoFactorCommands(program: Command): void {
     .argument('<email>', "the user's email")
     .requiredOption(
       '--method <method>',
-      'how the identity was verified: video_call, phone_callback, id_document, admin_confirmation or other',
+      'how the identity was verified: admin_confirmation, contract_contact, phone_callback, video_call or other (with --notes)',
     )
     .requiredOption('--reference <reference>', 'a reference such as the ticket id')
     .option('--notes <notes>', 'notes on the verification (required with --method other)')

@@ -14,6 +14,7 @@ import { requireResponseSchemas } from './plugins/response-schemas.ts';
 import { authRoutes } from './api/auth.routes.ts';
 import { meRoutes } from './api/me.routes.ts';
 import { setupRoutes } from './api/setup.routes.ts';
+import { contactRoutes } from './api/contact.routes.ts';
 import { devRoutes, loopbackHostOnly } from './api/dev.routes.ts';
 import { adminRoutes } from './api/admin.routes.ts';
 import { supportRoutes } from './api/support.routes.ts';
@@ -80,6 +81,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       await api.register(meRoutes(deps, jar));
       await api.register(adminRoutes(deps, jar));
       await api.register(setupRoutes(deps, jar));
+      await api.register(contactRoutes(deps));
       await api.register(supportRoutes(deps, jar));
       if (options.devMailbox) await api.register(devRoutes(deps));
       await api.register(openApiRoute(app));

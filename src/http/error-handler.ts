@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { DomainError, type ErrorCode } from '../domain/shared/errors.ts';
+import { DomainError, type ErrorCode, type ErrorReason } from '../domain/shared/errors.ts';
+import { validationSentence } from './validation-message.ts';
 
 /** One status per code; the compiler asks for a status whenever a code is added (STYLE.md). */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
@@ -33,11 +34,12 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
 };
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; field?: string };
+  /** `reason`: finer than the code, where one helps a client explain (see ErrorReason). */
+  error: { code: ErrorCode; message: string; field?: string; reason?: ErrorReason };
 }
 
-export function errorBody(code: ErrorCode, message: string, field?: string): ErrorBody {
-  return { error: field ? { code, message, field } : { code, message } };
+export function errorBody(code: ErrorCode, message: string, field?: string, reason?: ErrorReason): ErrorBody {
+  return { error: { code, message, ...(field ? { field } : {}), ...(reason ? { reason } : {}) } };
 }
 
 /**
@@ -50,14 +52,15 @@ export function registerErrorHandler(app: FastifyInstance, options: { notFoundPa
     if (error instanceof DomainError) {
       const retryAfter = error.details.retryAfterSeconds;
       if (retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(retryAfter)));
-      return reply.status(STATUS_BY_CODE[error.code]).send(errorBody(error.code, error.message, error.details.field));
+      return reply.status(STATUS_BY_CODE[error.code]).send(errorBody(error.code, error.message, error.details.field, error.details.reason));
     }
     if (error.validation) {
       const first = error.validation[0];
       const missing = (first?.params as { missingProperty?: string } | undefined)?.missingProperty;
       const path = [first?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), missing].filter(Boolean).join('.');
       const field = path || error.validationContext || 'body';
-      return reply.status(400).send(errorBody('invalid_request', `Invalid ${field}: ${first?.message ?? 'bad value'}.`, field));
+      const refusal = first ? { keyword: first.keyword, params: first.params ?? {} } : undefined;
+      return reply.status(400).send(errorBody('invalid_request', validationSentence(field, refusal), field));
     }
     const status = error.statusCode ?? 500;
     if (status === 413) return reply.status(413).send(errorBody('payload_too_large', 'The request body is too large.'));

@@ -190,6 +190,9 @@ export function userSessionStore(db: Kysely<Database>): SessionStore {
         .where('id', '=', id)
         .execute();
     },
+    async keepPendingTotp(id, candidate, now) {
+      return keepPending(db, 'sessions', id, candidate, now);
+    },
   };
 }
 
@@ -199,7 +202,7 @@ const findOperatorSession = prepared((db, p: SessionLookup) =>
     .with('found', (qb) =>
       qb
         .selectFrom('operator_sessions as s')
-        .innerJoin('operators as o', 'o.id', 's.operator_id')
+        .innerJoin('operators as o', (join) => join.onRef('o.id', '=', 's.operator_id').on('o.disabled_at', 'is', null))
         .selectAll('s')
         .select(prefixed('o', OPERATOR_COLUMNS))
         // operatorSecondFactorKey of the domain over the lookup's own column, and the IP key.
@@ -219,7 +222,9 @@ const findOperatorSession = prepared((db, p: SessionLookup) =>
 );
 
 /** Operators' sessions: the lookup part of the kernel's session port over `operator_sessions` (operator-store.ts has the writes). */
-export function operatorSessionLookup(db: Kysely<Database>): Pick<OperatorSessionStore, 'findActive' | 'delete' | 'setPendingTotp'> {
+export function operatorSessionLookup(
+  db: Kysely<Database>,
+): Pick<OperatorSessionStore, 'findActive' | 'delete' | 'setPendingTotp' | 'keepPendingTotp'> {
   return {
     async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles) {
       const row = await findOperatorSession.executeTakeFirst(db, { id, secretHash, now, idleCutoff, touchBefore, throttles });
@@ -259,6 +264,9 @@ export function operatorSessionLookup(db: Kysely<Database>): Pick<OperatorSessio
         .set({ pending_totp_secret: pending?.secretSealed ?? null, pending_totp_expires_at: pending?.expiresAt ?? null })
         .where('id', '=', id)
         .execute();
+    },
+    async keepPendingTotp(id, candidate, now) {
+      return keepPending(db, 'operator_sessions', id, candidate, now);
     },
   };
 }
@@ -323,7 +331,8 @@ export function credentialStore(db: Kysely<Database>): CredentialStore {
 const findOperatorCredentials = prepared((db, p: { emailKey: string; throttleKeys: ThrottleKey[]; deviceIds: string[]; now: Date }) =>
   db
     .selectFrom(throttleStates(p.throttleKeys))
-    .leftJoin('operators as o', (join) => join.on('o.email_key', '=', p.emailKey))
+    // A disabled operator is looked up as an unknown one: the same answer and the same work.
+    .leftJoin('operators as o', (join) => join.on('o.email_key', '=', p.emailKey).on('o.disabled_at', 'is', null))
     .select(['t.throttles', 'o.id', 'o.email', 'o.name', 'o.created_at', 'o.password_hash'])
     .select((eb) => [
       eb('o.totp_secret_sealed', 'is not', null).as('associated'),
@@ -902,4 +911,31 @@ export function operatorSessionWrites(db: Kysely<Database>): Pick<OperatorSessio
       return db.isTransaction ? enrol(db) : db.transaction().execute(enrol);
     },
   };
+}
+
+/**
+ * One conditional UPDATE: a live pending enrolment stays, otherwise the candidate takes its place;
+ * every SET expression reads the row as it was, and PostgreSQL re-reads a row another statement
+ * changed meanwhile before evaluating them, so racing calls agree on one key.
+ */
+async function keepPending(
+  db: Kysely<Database>,
+  table: 'sessions' | 'operator_sessions',
+  id: string,
+  candidate: { secretSealed: string; expiresAt: Date },
+  now: Date,
+) {
+  const live = sql<boolean>`(pending_totp_secret is not null and pending_totp_expires_at > ${now})`;
+  const row = await db
+    .updateTable(table)
+    .set({
+      pending_totp_secret: sql<string>`case when ${live} then pending_totp_secret else ${candidate.secretSealed} end`,
+      pending_totp_expires_at: sql<Date>`case when ${live} then pending_totp_expires_at else ${candidate.expiresAt} end`,
+    })
+    .where('id', '=', id)
+    .returning(['pending_totp_secret', 'pending_totp_expires_at'])
+    .executeTakeFirst();
+  return row?.pending_totp_secret && row.pending_totp_expires_at
+    ? { secretSealed: row.pending_totp_secret, expiresAt: new Date(row.pending_totp_expires_at) }
+    : null;
 }

@@ -3,6 +3,21 @@ import type { InstanceStore } from '../domain/instance/instance-store.ts';
 import type { Database } from './schema.ts';
 import { conflictOnDuplicate } from './errors.ts';
 import { toInstance } from './rows.ts';
+import type { PasswordPolicy } from '../domain/policy/policy.ts';
+
+/** The policy's columns of an instance row. */
+function policyColumns(policy: PasswordPolicy) {
+  return {
+    two_factor_auto_enable: policy.twoFactor.autoEnable,
+    two_factor_enforce_setup: policy.twoFactor.enforceSetup,
+    two_factor_enforce_from: policy.twoFactor.enforceFrom,
+    two_factor_max_postpones: policy.twoFactor.maxPostpones,
+    password_min_length: policy.password.minLength,
+    password_max_age_days: policy.password.maxAgeDays,
+    password_warn_days: policy.password.warnDays,
+    password_history_count: policy.password.historyCount,
+  };
+}
 
 export function instanceStore(db: Kysely<Database>): InstanceStore {
   return {
@@ -50,20 +65,28 @@ export function instanceStore(db: Kysely<Database>): InstanceStore {
         .execute();
     },
     async updatePolicy(id, policy) {
+      await db.updateTable('instances').set(policyColumns(policy)).where('id', '=', id).execute();
+    },
+    async lockBySlug(slug) {
+      const row = await db.selectFrom('instances').selectAll().where('slug', '=', slug).forUpdate().executeTakeFirst();
+      return row ? toInstance(row) : null;
+    },
+    async updatePlan(id, plan, policy, knownLocations) {
       await db
         .updateTable('instances')
         .set({
-          two_factor_auto_enable: policy.twoFactor.autoEnable,
-          two_factor_enforce_setup: policy.twoFactor.enforceSetup,
-          two_factor_enforce_from: policy.twoFactor.enforceFrom,
-          two_factor_max_postpones: policy.twoFactor.maxPostpones,
-          password_min_length: policy.password.minLength,
-          password_max_age_days: policy.password.maxAgeDays,
-          password_warn_days: policy.password.warnDays,
-          password_history_count: policy.password.historyCount,
+          plan,
+          ...policyColumns(policy),
+          trust_days: knownLocations.trustDays,
+          trust_requires_same_network: knownLocations.requireSameNetwork,
         })
         .where('id', '=', id)
         .execute();
+    },
+    async list(afterSlug, limit) {
+      let query = db.selectFrom('instances').selectAll().orderBy('slug').limit(limit);
+      if (afterSlug !== null) query = query.where('slug', '>', afterSlug);
+      return (await query.execute()).map(toInstance);
     },
     async any() {
       const row = await db.selectFrom('instances').select('id').limit(1).executeTakeFirst();

@@ -20,6 +20,7 @@ import * as oidcClientThrottle from './migrations/0019-oidc-client-throttle.ts';
 import * as oidcSessionOfRecord from './migrations/0020-oidc-session-of-record.ts';
 import * as oidcBackchannelLogout from './migrations/0021-oidc-backchannel-logout.ts';
 import * as usersSearch from './migrations/0022-users-search.ts';
+import * as operatorDisable from './migrations/0023-operator-disable.ts';
 import * as oidcHashedTokenIds from './migrations/0025-oidc-hashed-token-ids.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0020-oidc-session-of-record': oidcSessionOfRecord,
   '0021-oidc-backchannel-logout': oidcBackchannelLogout,
   '0022-users-search': usersSearch,
+  '0023-operator-disable': operatorDisable,
   '0025-oidc-hashed-token-ids': oidcHashedTokenIds,
 };
 

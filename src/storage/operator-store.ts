@@ -66,5 +66,33 @@ export function operatorStore(db: Kysely<Database>): Omit<OperatorStore, 'findFo
       const row = await (db.isTransaction ? reset(db) : db.transaction().execute(reset));
       return row ? toOperator(row) : null;
     },
+    async list() {
+      const rows = await db
+        .selectFrom('operators')
+        .select(['id', 'email', 'name', 'created_at', 'disabled_at'])
+        .select((eb) => eb('totp_secret_sealed', 'is not', null).as('associated'))
+        .orderBy('email_key')
+        .execute();
+      return rows.map((row) => ({ ...toOperator(row), associated: Boolean(row.associated), disabledAt: row.disabled_at }));
+    },
+    async disable(email, now) {
+      // Why the row lock first: as resetTotp, so a login step that holds it has committed its
+      // session before the deletion below takes its snapshot (SES-07).
+      const disable = async (tx: Kysely<Database>) => {
+        const locked = await tx
+          .selectFrom('operators')
+          .select(['id', 'email', 'name', 'created_at', 'disabled_at'])
+          .where('email_key', '=', emailKey(email))
+          .forNoKeyUpdate()
+          .executeTakeFirst();
+        if (!locked) return null;
+        const disabledAt = locked.disabled_at ?? now;
+        await tx.updateTable('operators').set({ disabled_at: disabledAt }).where('id', '=', locked.id).execute();
+        await tx.deleteFrom('operator_sessions').where('operator_id', '=', locked.id).execute();
+        await tx.deleteFrom('operator_devices').where('operator_id', '=', locked.id).execute();
+        return { ...toOperator(locked), disabledAt: new Date(disabledAt) };
+      };
+      return db.isTransaction ? disable(db) : db.transaction().execute(disable);
+    },
   };
 }

@@ -135,6 +135,7 @@ export interface OperatorsTable {
   totp_secret_sealed: string | null;
   totp_last_used_step: ColumnType<string | null, number | null, number | null>;
   totp_confirmed_at: Timestamp | null;
+  disabled_at: Timestamp | null;
 }
 
 export interface OperatorSessionsTable {

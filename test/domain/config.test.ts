@@ -2,6 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 
 describe('configuration', () => {
+  it('reads the support contact as an email or an http(s) URL, absent by default, and refuses anything else', () => {
+    expect(loadConfig({}).supportContact).toBeNull();
+    expect(loadConfig({ KEYWARD_SUPPORT_CONTACT: ' help@vendor.test ' }).supportContact).toEqual({ email: 'help@vendor.test' });
+    expect(loadConfig({ KEYWARD_SUPPORT_CONTACT: 'https://help.vendor.test/keyward' }).supportContact).toEqual({
+      url: 'https://help.vendor.test/keyward',
+    });
+    for (const bad of ['javascript:alert(1)', 'not a contact', 'ftp://vendor.test/'])
+      expect(() => loadConfig({ KEYWARD_SUPPORT_CONTACT: bad })).toThrow(ConfigError);
+  });
+
   it('keeps the support step-up window within rule 12’s 10 minutes', () => {
     expect(loadConfig({}).supportStepUpSeconds).toBe(600);
     expect(loadConfig({ KEYWARD_SUPPORT_STEP_UP_SECONDS: '60' }).supportStepUpSeconds).toBe(60);

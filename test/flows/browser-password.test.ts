@@ -54,7 +54,7 @@ describe('changing the password in the browser', { timeout: 120_000 }, () => {
     await fillPasswords(page, person.password, 'a fresh new passphrase', 'a fresh new passphrasE');
     expect(await fieldError(page, 'Repeat new password')).toContain('not the same');
     // The effective minimum from GET /me: this account has no 2FA, so its password is the only factor (item 18).
-    await page.getByText('At least 15 characters.').waitFor();
+    await page.getByText('15 to 256 characters.').waitFor();
     await fillPasswords(page, person.password, 'too short');
     expect(await fieldError(page, 'New password')).not.toBe('');
     expect(await page.getByLabel('New password', { exact: true }).inputValue()).toBe('');

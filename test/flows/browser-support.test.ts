@@ -115,7 +115,7 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
       expect(await dialog.textContent()).toContain(part);
 
     // Without a reference the form refuses, before asking the server.
-    await dialog.getByLabel('Method').selectOption({ label: 'Video call with ID check' });
+    await dialog.getByLabel('Method').selectOption({ label: 'Video call: official ID matched to the account’s name' });
     await dialog.getByRole('button', { name: 'Reset 2FA' }).click();
     const reference = dialog.getByLabel('Reference');
     expect(await reference.getAttribute('aria-invalid')).toBe('true');
@@ -137,7 +137,7 @@ describe('the support console in the browser', { timeout: 180_000 }, () => {
         timeout: (STEP_UP_SECONDS + 5) * 1000,
       })
       .toBeNull();
-    await dialog.getByLabel('Method').selectOption({ label: 'Video call with ID check' });
+    await dialog.getByLabel('Method').selectOption({ label: 'Video call: official ID matched to the account’s name' });
     await dialog.getByRole('button', { name: 'Reset 2FA' }).click();
     const stepUp = page.getByRole('dialog', { name: 'Confirm it is you' });
     await stepUp.waitFor();

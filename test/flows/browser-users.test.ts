@@ -174,7 +174,7 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     await invited.page.getByText(`Account ${email} on ${flow.instance.name}.`).waitFor();
     expect(new URL(invited.page.url()).hash).toBe('');
     // The effective minimum from POST /auth/password-link: no 2FA, so 15 (item 18).
-    await invited.page.getByText('At least 15 characters.').waitFor();
+    await invited.page.getByText('15 to 256 characters.').waitFor();
     await invited.page.getByLabel('Password', { exact: true }).fill('nina new');
     await invited.page.getByLabel('Repeat password').fill('nina new');
     await invited.page.getByRole('button', { name: 'Set password' }).click();

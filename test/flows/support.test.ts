@@ -180,7 +180,7 @@ describe.each(engines())('support operators and their reset of an administrator 
     // An administrator has no administrator to turn to: the mail points back to support.
     expect(toAdmin?.text).toContain('contact the support team, quoting the reference TICKET-4711');
     const toOther = (await deliveredTo(deps, other.email)).find((m) => m.subject.includes('Ada Admin'));
-    expect(toOther?.text).toContain('a video call with an identity check');
+    expect(toOther?.text).toContain("a video call, matching an official ID to the account's name");
     expect(toOther?.text).toContain('the support team, after verifying their identity');
     expect(toOther?.text).toContain('TICKET-4711');
     expect((await deliveredTo(deps, member.email)).some((m) => m.text.includes('TICKET-4711'))).toBe(false);

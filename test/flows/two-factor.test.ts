@@ -30,9 +30,11 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
     expect(setup.secretGrouped).toBe(setup.secret.match(/.{4}/g).join(' '));
     expect(setup.qrSvg).toMatch(/^<svg[^>]*>/);
     const uri = new URL(setup.otpauthUri);
-    expect(decodeURIComponent(uri.pathname)).toBe(`/keyward:${admin.email}`);
+    // The instance is named, so two instances' entries in one app can be told apart (issue 13).
+    expect(decodeURIComponent(uri.pathname)).toBe(`/${instance.name} (keyward):${admin.email}`);
     expect(uri.searchParams.get('secret')).toBe(setup.secret);
-    expect(uri.searchParams.get('issuer')).toBe('keyward');
+    expect(uri.searchParams.get('issuer')).toBe(`${instance.name} (keyward)`);
+    expect(setup.issuer).toBe(`${instance.name} (keyward)`);
 
     const wrong = await client.post('/api/v1/auth/setup/confirm', {
       code: '000000' === oathtool(setup.secret, deps.clock.now()) ? '111111' : '000000',
@@ -88,7 +90,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
   });
 
   it('asks again on another network unless the instance trusts the device alone', async () => {
-    const { instance, admin } = await givenInstance(deps);
+    const { instance, admin } = await givenInstance(deps, 'business');
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     const secret = await enrolTotp(client, deps);
@@ -236,7 +238,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
   });
 
   it('asks a session that skipped the code to step up before admin changes, once per 10 minutes', async () => {
-    const { instance, admin } = await givenInstance(deps);
+    const { instance, admin } = await givenInstance(deps, 'business');
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     const secret = await enrolTotp(client, deps);
@@ -253,7 +255,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
   });
 
   it('keeps instance settings to administrators and within 0–30 days', async () => {
-    const { instance, admin } = await givenInstance(deps);
+    const { instance, admin } = await givenInstance(deps, 'business');
     const member = await givenUser(deps, instance);
     const m = new Client(app);
     await m.login(instance.slug, member.email, PASSWORD);
@@ -272,7 +274,7 @@ describe('authenticator-app 2FA through the API, with oathtool codes', () => {
   });
 
   it('issues no trusted-device cookie when the instance trusts for 0 days', async () => {
-    const { instance, admin } = await givenInstance(deps);
+    const { instance, admin } = await givenInstance(deps, 'business');
     const client = new Client(app);
     await client.login(instance.slug, admin.email, PASSWORD);
     await client.request({ method: 'PUT', url: '/api/v1/admin/instance-settings', payload: { knownLocations: { trustDays: 0 } } });

@@ -77,6 +77,12 @@ describe('first-run setup: GET and POST /api/v1/setup', () => {
     expect(weak.statusCode).toBe(422);
     expect(errorCode(weak)).toBe('weak_password');
     expect(weak.json().error.field).toBe('admin.password');
+    // Mostly the administrator's name or the instance's (NIST SP 800-63B-4 §3.1.1.2, issue 13).
+    for (const password of ['Ada Lovelace 1815!', 'AcmeInc.AcmeInc.', 'ada@acme.test-2026']) {
+      const personal = await new Client(app).post('/api/v1/setup', { ...body(token), admin: { ...body(token).admin, password } });
+      expect(errorCode(personal)).toBe('weak_password');
+      expect(personal.json().error).toMatchObject({ field: 'admin.password', reason: 'context_words' });
+    }
     const badSlug = await new Client(app).post('/api/v1/setup', body(token, 'Not A Slug'));
     expect(badSlug.statusCode).toBe(400);
     expect(badSlug.json().error.field).toBe('instance.slug');

@@ -52,10 +52,17 @@ describe('the verification record of a support reset', () => {
     expect(refusedField({ method: 'video_call', reference: 'x'.repeat(200) })).toBeNull();
   });
 
+  it('no longer accepts a sent-in identity document, which no operator can check against anything (issue 13)', () => {
+    expect(refusedField({ method: 'id_document', reference: 'SUP-1' })).toBe('verification.method');
+    expect(refusedField({ method: 'contract_contact', reference: 'SUP-1' })).toBeNull();
+  });
+
   it('trims invisible edges and stores the reference and the notes as NFC', () => {
     const decomposed = 'Zoe\u0308';
-    expect(parseVerification({ method: 'id_document', reference: `\u200b ${decomposed}-7 \u00a0`, notes: ` ${decomposed} \n` })).toEqual({
-      method: 'id_document',
+    expect(
+      parseVerification({ method: 'contract_contact', reference: `\u200b ${decomposed}-7 \u00a0`, notes: ` ${decomposed} \n` }),
+    ).toEqual({
+      method: 'contract_contact',
       reference: 'Zo\u00eb-7',
       notes: 'Zo\u00eb',
     });

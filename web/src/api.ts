@@ -184,6 +184,7 @@ function toApiError(response: Response, payload: unknown): ApiError {
 
 export const api = {
   me: () => request<Me>('GET', '/me'),
+  supportContact: () => request<{ email: string | null; url: string | null }>('GET', '/support-contact'),
   login: (input: Contract.LoginBody) => request<LoginStep>('POST', '/auth/login', input),
   verify: (input: SecondFactor) => request<LoginStep>('POST', '/auth/verify', input satisfies Contract.SecondFactorBody),
   /** At login's `setup` step without a body; from a full session with the current password (and code, to replace an app). */
@@ -265,6 +266,8 @@ export const supportApi = {
   instances: (q: string) => request<Contract.SupportInstances>('GET', `/support/instances${queryString({ q })}`),
   users: (slug: string, query: { q?: string; limit?: number; cursor?: string }) =>
     request<SupportUserPage>('GET', `/support/instances/${encodeURIComponent(slug)}/users${queryString(query)}`),
+  changePlan: (slug: string, plan: SupportInstance['plan']) =>
+    request<{ instance: SupportInstance }>('PUT', `/support/instances/${encodeURIComponent(slug)}/plan`, { plan }),
   resetTwoFactor: (slug: string, id: string, verification: Verification) =>
     request<void>('POST', `/support/instances/${encodeURIComponent(slug)}/users/${encodeURIComponent(id)}/two-factor/reset`, {
       verification,

@@ -48,6 +48,8 @@ const ACTION_WORDS: Record<AuditAction, string> = {
   'support.login_succeeded': 'Support logged in',
   'support.login_failed': 'Failed support login',
   'support.locked': 'Support account locked',
+  'support.operator_disabled': 'Support operator disabled',
+  'instance.plan_changed': 'Plan changed',
 };
 
 /** The actions of an instance's log, for its filter: support's own logins belong to no instance. */
@@ -78,12 +80,22 @@ const FACTOR: Record<string, string> = {
 };
 
 export const VERIFICATION_METHODS: Record<VerificationMethod, string> = {
-  video_call: 'Video call with ID check',
-  phone_callback: 'Call back on a number on file',
-  id_document: 'Identity document',
-  admin_confirmation: 'Confirmed by another administrator',
+  admin_confirmation: 'Confirmed by another administrator of the instance',
+  contract_contact: 'Confirmed by the customer’s contract or billing contact',
+  phone_callback: 'Called back on a number from our customer records',
+  video_call: 'Video call: official ID matched to the account’s name',
+  id_document: 'Identity document (no longer offered)',
   other: 'Other',
 };
+
+/** The methods support can record now, in the order offered (src/domain/recovery/verification-method.ts says why). */
+export const OFFERED_VERIFICATION_METHODS: VerificationMethod[] = [
+  'admin_confirmation',
+  'contract_contact',
+  'phone_callback',
+  'video_call',
+  'other',
+];
 
 const BACKUP_CODE_DURING: Record<string, string> = {
   login: 'At login',

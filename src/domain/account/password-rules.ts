@@ -23,10 +23,10 @@ export function passwordLength(password: string): number {
 export function checkNewPassword(password: string, minLength: number, field: string): string {
   const length = passwordLength(password);
   if (length < minLength) {
-    throw new DomainError('weak_password', `Use at least ${minLength} characters.`, { field });
+    throw new DomainError('weak_password', `Use at least ${minLength} characters.`, { field, reason: 'too_short' });
   }
   if (length > MAX_PASSWORD_LENGTH) {
-    throw new DomainError('weak_password', `Use at most ${MAX_PASSWORD_LENGTH} characters.`, { field });
+    throw new DomainError('weak_password', `Use at most ${MAX_PASSWORD_LENGTH} characters.`, { field, reason: 'too_long' });
   }
   return normalizePassword(password);
 }
@@ -37,9 +37,58 @@ export interface PasswordBlocklist {
   contains(password: string): boolean;
 }
 
+/** The product's own name: a context word of every account too (NIST SP 800-63B-4 §3.1.1.2: "the name of the service"). */
+export const PRODUCT_WORDS = ['keyward'];
+
+/** Letters and digits only, lower case: what is left of a password or a word once separators are gone. */
+function letters(text: string): string {
+  return text.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+}
+
+/**
+ * The context words of an account, as the parts people build passwords from: each given text
+ * whole, and its words (an email's local part and domain labels, a name's words, a slug's parts).
+ * Words shorter than 3 letters ("a", "de") say nothing about the account and are left out.
+ */
+export function contextWords(context: string[]): string[] {
+  const words = new Set<string>();
+  for (const text of [...context, ...PRODUCT_WORDS]) {
+    for (const part of [text, ...text.split(/[^\p{L}\p{N}]+/u)]) {
+      const word = letters(part);
+      if (word.length >= 3) words.add(word);
+    }
+  }
+  return [...words].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * Whether a password is mostly made of the account's context words: once every occurrence of
+ * them is taken out, at most half of its letters and digits are left, or fewer than 4 letters
+ * ("Globex2026!", "alice@globex.test", "AliceAlice12345"). Why "mostly", not "contains": a
+ * passphrase that happens to hold the instance's name among other words is still a strong one.
+ */
+export function isMostlyContext(password: string, words: string[]): boolean {
+  const text = letters(password);
+  if (text.length === 0) return false;
+  const covered = new Array<boolean>(text.length).fill(false);
+  let matched = false;
+  for (const word of words) {
+    for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
+      matched = true;
+      for (let i = at; i < at + word.length; i += 1) covered[i] = true;
+    }
+  }
+  if (!matched) return false;
+  const left = [...text].filter((_, i) => !covered[i]);
+  const leftLetters = left.filter((c) => /\p{L}/u.test(c)).length;
+  return left.length * 2 <= text.length || leftLetters < 4;
+}
+
 /**
  * A new password under an instance's rules: length (the policy's minimum), not on the blocklist,
- * not the email, the name or the instance (context-specific words, PW-05). No composition rules.
+ * not mostly the email, the name, the instance or the product (context-specific words: NIST SP
+ * 800-63B-4 §3.1.1.2, PW-05). No composition rules. Both refusals are `weak_password` (the fixed
+ * code); a context refusal also carries the reason `context_words`, and its message says why.
  */
 export function checkPasswordForAccount(
   password: string,
@@ -47,13 +96,18 @@ export function checkPasswordForAccount(
   field = 'newPassword',
 ): string {
   const normalized = checkNewPassword(password, rules.minLength, field);
-  const lower = normalized.toLowerCase();
-  const contextual = rules.context.map((word) => word.trim().toLowerCase()).filter((word) => word.length >= 4);
-  if (
-    rules.blocklist.contains(normalized) ||
-    contextual.some((word) => lower === word || lower.replace(/[^a-z0-9]/g, '') === word.replace(/[^a-z0-9]/g, ''))
-  ) {
-    throw new DomainError('weak_password', 'This password is too common or too easy to guess. Choose another.', { field });
+  if (isMostlyContext(normalized, contextWords(rules.context))) {
+    throw new DomainError(
+      'weak_password',
+      'This password is mostly your name, your email address or the name of your organisation. Choose one that is not about you.',
+      { field, reason: 'context_words' },
+    );
+  }
+  if (rules.blocklist.contains(normalized)) {
+    throw new DomainError('weak_password', 'This password is too common or too easy to guess. Choose another.', {
+      field,
+      reason: 'common',
+    });
   }
   return normalized;
 }

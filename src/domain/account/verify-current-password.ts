@@ -30,7 +30,7 @@ export async function verifyCurrentPassword(
   const { user, instance } = active;
   const now = deps.clock.now();
   const key = reauthenticationKey(active.session.id);
-  const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now, REAUTH_POLICY);
+  const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now, REAUTH_POLICY, 'step_up');
   const hashes = await deps.stores.forInstance(instance.id).passwords.findHashes(user.id, historyCount);
   if (!hashes?.current || !(await deps.hasher.verify(hashes.current, normalizePassword(password)))) {
     const failure =

@@ -43,6 +43,10 @@ export const AUDIT_ACTIONS = [
   'invitation.resent',
   'user.updated',
   'user.deleted',
+  // Issue 13: the vendor moved the instance to another plan (CLI or support console).
+  'instance.plan_changed',
+  // Issue 13: the vendor disabled a support operator (CLI); no instance's log.
+  'support.operator_disabled',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -1,6 +1,6 @@
 import { groupKey, matchTotpStep, newTotpSecret, otpauthUri, toBase32 } from '../../crypto/totp.ts';
 import { addSeconds } from '../shared/clock.ts';
-import { DomainError } from '../shared/errors.ts';
+import { DomainError, WRONG_CODE } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { PrincipalProfile } from './profile.ts';
 import { isReplayedStep, PENDING_SETUP_SECONDS, secretAssociatedData } from './session-rules.ts';
@@ -50,25 +50,63 @@ export interface TotpSetup {
   /** The same key in groups of four, for typing. */
   secretGrouped: string;
   otpauthUri: string;
+  /** The issuer the app shows above the account ("Globex (keyward)"), also in the URI's label. */
+  issuer: string;
 }
 
 /**
- * A new enrolment: a fresh 160-bit secret, sealed for its owner, to be kept on the session that
- * started it until confirmed there within 15 minutes (OTP-04).
+ * The issuer an authenticator app shows: a user's names their instance and the product, so two
+ * instances' entries in one app can be told apart (issue 13); an operator's says support.
  */
-export function newEnrolment(deps: Pick<Deps, 'secretBox' | 'clock' | 'totpIssuer'>, profile: PrincipalProfile, owner: CodeOwner) {
-  const secret = newTotpSecret();
-  const pending = {
-    secretSealed: deps.secretBox.seal(secret, secretAssociatedData(profile, owner.instanceId, owner.id)),
+export function issuerName(deps: Pick<Deps, 'totpIssuer'>, profile: PrincipalProfile, instanceName: string | null): string {
+  return instanceName === null ? `${deps.totpIssuer}${profile.issuerSuffix}` : `${instanceName} (${deps.totpIssuer})`;
+}
+
+/**
+ * A candidate enrolment: a fresh 160-bit secret, sealed for its owner, to be kept on the session
+ * that started it until confirmed there within 15 minutes (OTP-04). The store keeps it only when
+ * the session holds no live one (see keepPendingTotp).
+ */
+export function newPendingEnrolment(deps: Pick<Deps, 'secretBox' | 'clock'>, profile: PrincipalProfile, owner: CodeOwner) {
+  return {
+    secretSealed: deps.secretBox.seal(newTotpSecret(), secretAssociatedData(profile, owner.instanceId, owner.id)),
     expiresAt: addSeconds(deps.clock.now(), PENDING_SETUP_SECONDS),
   };
+}
+
+/**
+ * What the setup page shows for the session's pending enrolment: the key opened from its sealed
+ * form (it is never stored in the clear), as text and as the otpauth URI.
+ */
+export function describeEnrolment(
+  deps: Pick<Deps, 'secretBox' | 'totpIssuer'>,
+  profile: PrincipalProfile,
+  owner: CodeOwner,
+  pending: { secretSealed: string },
+  instanceName: string | null,
+): TotpSetup {
+  const secret = deps.secretBox.open(pending.secretSealed, secretAssociatedData(profile, owner.instanceId, owner.id));
+  if (!secret) throw new Error('A pending enrolment that does not open with its owner');
   const base32 = toBase32(secret);
-  const setup: TotpSetup = {
-    secret: base32,
-    secretGrouped: groupKey(base32),
-    otpauthUri: otpauthUri(secret, `${deps.totpIssuer}${profile.issuerSuffix}`, owner.email),
-  };
-  return { pending, setup };
+  const issuer = issuerName(deps, profile, instanceName);
+  return { secret: base32, secretGrouped: groupKey(base32), otpauthUri: otpauthUri(secret, issuer, owner.email), issuer };
+}
+
+/**
+ * The session's enrolment, started once: a reload or a second request while one is pending gets
+ * the same key back (issue 13), and of two racing requests both get the one the store kept, so a
+ * session never has two pending keys. A new key only once the pending one expired or was confirmed.
+ */
+export async function pendingEnrolment(
+  deps: Pick<Deps, 'secretBox' | 'clock' | 'totpIssuer'>,
+  profile: PrincipalProfile,
+  owner: CodeOwner,
+  keep: (candidate: { secretSealed: string; expiresAt: Date }, now: Date) => Promise<{ secretSealed: string } | null>,
+  instanceName: string | null,
+): Promise<TotpSetup> {
+  const kept = await keep(newPendingEnrolment(deps, profile, owner), deps.clock.now());
+  if (!kept) throw new DomainError('unauthenticated', 'Your sign-in has ended. Log in again.');
+  return describeEnrolment(deps, profile, owner, kept, instanceName);
 }
 
 /**
@@ -89,7 +127,6 @@ export function matchEnrolmentCode(
   }
   const secret = deps.secretBox.open(pending.secretSealed, secretAssociatedData(profile, owner.instanceId, owner.id));
   const step = secret ? matchTotpStep(secret, code, now) : null;
-  if (step === null)
-    throw new DomainError('invalid_credentials', 'That code does not match. Enter the current code from your app.', { field: 'code' });
+  if (step === null) throw new DomainError('invalid_credentials', WRONG_CODE, { field: 'code' });
   return { step, secretSealed: pending.secretSealed };
 }

@@ -48,7 +48,7 @@ export async function passwordStep<L extends PasswordLookup>(
     // The cookie proves the browser on any network; the network only decides whether the code is skipped.
     const device = lookup.found ? findKnownLocation(client.deviceTokens, lookup.devices, '', false) : null;
     const key = device ? deviceKey(device.id) : accountKey;
-    return { lookup, key, ip, attempt: await reserveAttempt(deps, key, lookup.throttles, client.ip, now) };
+    return { lookup, key, ip, attempt: await reserveAttempt(deps, key, lookup.throttles, client.ip, now, undefined, 'password') };
   })().catch((error: unknown) => {
     deps.hasher.release(slot);
     throw error;

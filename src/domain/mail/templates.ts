@@ -370,9 +370,10 @@ function resetByText(by: ResetBy, whose: 'your' | 'their' = 'your'): string {
   }
 }
 
-/** Whom to contact when the reset was not asked for: the admin who did it, or support with the reference. */
-function resetContact(by: ResetBy): string {
-  return by.kind === 'admin' ? `contact ${by.name} (${by.email})` : `contact the support team, quoting the reference ${by.reference},`;
+/** Whom to contact when the reset was not asked for: the admin who did it, or support (and how to reach it) with the reference. */
+function resetContact(by: ResetBy, supportContact: string | null): string {
+  if (by.kind === 'admin') return `contact ${by.name} (${by.email})`;
+  return `contact the support team${supportContact ? ` (${supportContact})` : ''}, quoting the reference ${by.reference},`;
 }
 
 /**
@@ -394,11 +395,13 @@ export function twoFactorResetMail(input: {
   by: ResetBy;
   loginUrl: string;
   stillEnabled: boolean;
+  /** The vendor's support contact (KEYWARD_SUPPORT_CONTACT), named when support or the CLI reset it. */
+  supportContact?: string | null;
 }): MailMessage {
   input = mailSafe(input);
   const subject = `Two-factor authentication was reset for your ${input.instanceName} account`;
   const who = resetByText(input.by);
-  const contact = resetContact(input.by);
+  const contact = resetContact(input.by, input.supportContact ?? null);
   const lines = [
     `Hello ${input.name},`,
     '',
@@ -424,6 +427,7 @@ export function adminResetNoticeMail(input: {
   by: ResetBy;
   target: { name: string; email: string };
   method: string | null;
+  supportContact?: string | null;
 }): MailMessage {
   input = mailSafe(input);
   const subject = `Two-factor authentication of administrator ${input.target.name} was reset`;
@@ -438,7 +442,7 @@ export function adminResetNoticeMail(input: {
     '',
     input.by.kind === 'admin'
       ? `If you do not know about this, check with ${input.by.name} at once.`
-      : 'If you do not know about this, contact the support team at once and quote the reference.',
+      : `If you do not know about this, contact the support team${input.supportContact ? ` (${input.supportContact})` : ''} at once and quote the reference.`,
   ];
   const html = layout(subject, [lines[0]!, lines[2]!, lines[3]!, lines[4]!, lines[6]!].map(escapeHtml));
   return { to: input.to, subject, text: lines.join('\n'), html };

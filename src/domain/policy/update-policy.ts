@@ -15,12 +15,18 @@ export async function updatePasswordPolicy(
   client: AuditClient,
 ): Promise<PasswordPolicy> {
   requireAdmin(deps, active);
-  const next = applyPolicyPatch(active.instance.policy, patch, active.instance.plan);
-  const changes = changedFields(active.instance.policy, next);
-  await deps.stores.transaction(async (stores) => {
-    await stores.instances.updatePolicy(active.instance.id, next);
+  // Checked early, so a refused patch costs no transaction; checked again below on the locked row.
+  applyPolicyPatch(active.instance.policy, patch, active.instance.plan);
+  return deps.stores.transaction(async (stores) => {
+    // Why the row lock and a fresh read: a plan change (change-plan.ts) locks this row too, so a
+    // policy computed from the session's older plan can never write Enterprise rules after the
+    // instance went down (OWASP ASVS 5.0 V2.3: business logic holds under concurrent requests).
+    const instance = (await stores.instances.lockBySlug(active.instance.slug)) ?? active.instance;
+    const next = applyPolicyPatch(instance.policy, patch, instance.plan);
+    const changes = changedFields(instance.policy, next);
+    await stores.instances.updatePolicy(instance.id, next);
     if (Object.keys(changes.after).length > 0)
       await stores.audit.record([adminEvent(deps, active, 'policy.updated', null, client, changes)]);
+    return next;
   });
-  return next;
 }

@@ -13,15 +13,17 @@ import { operatorActor, userActor, userEvent, type AuditActor, type AuditClient 
 import { getInstanceBySlug } from '../account/find-instance.ts';
 
 import { VERIFICATION_METHODS, type VerificationMethod } from './verification-method.ts';
+import { supportContactText } from '../support/support-contact.ts';
 
 // A leaf module, so the API contract (and the web's types) can name the methods without this use-case.
 export { VERIFICATION_METHODS, type VerificationMethod };
 
 export const VERIFICATION_METHOD_NAMES: Record<VerificationMethod, string> = {
-  video_call: 'a video call with an identity check',
-  phone_callback: 'a call back on a number on file',
-  id_document: 'an identity document',
   admin_confirmation: 'confirmation by another administrator of the instance',
+  contract_contact: "confirmation by the customer's contract or billing contact in the vendor's records",
+  phone_callback: "a call back on a phone number from the vendor's customer records",
+  video_call: "a video call, matching an official ID to the account's name",
+  id_document: 'an identity document',
   other: 'another method (see the notes in the audit log)',
 };
 
@@ -148,6 +150,7 @@ async function removeSecondFactor(deps: Deps, target: User, request: ResetReques
     by: request.by,
     loginUrl: loginUrl(deps.publicUrl, instance.slug),
     stillEnabled: isTwoFactorEnabled(instance.policy, target),
+    supportContact: supportContactText(deps.supportContact),
   };
   await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, twoFactorResetMail(notice)), now);
   if (request.noticeAdmins) {
@@ -165,6 +168,7 @@ async function removeSecondFactor(deps: Deps, target: User, request: ResetReques
         by: request.by,
         target,
         method,
+        supportContact: supportContactText(deps.supportContact),
       });
       await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), now);
     }

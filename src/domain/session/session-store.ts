@@ -78,6 +78,16 @@ export interface SessionStore extends AuthSessionStore<ActiveSession> {
   ): Promise<ActiveSession | null>;
   /** Stores (or clears, with null) the enrolment this session started. */
   setPendingTotp(id: string, pending: { secretSealed: string; expiresAt: Date } | null): Promise<void>;
+  /**
+   * Stores `candidate` as the session's enrolment only when it holds none that is live at `now`,
+   * in one conditional UPDATE, and answers the one the session holds afterwards (the earlier one
+   * or `candidate`); null when no such session. Of concurrent calls all get the same one.
+   */
+  keepPendingTotp(
+    id: string,
+    candidate: { secretSealed: string; expiresAt: Date },
+    now: Date,
+  ): Promise<{ secretSealed: string; expiresAt: Date } | null>;
   /** Deletes the session when id and secret hash match; a missing one is not an error. */
   delete(id: string, secretHash: string): Promise<void>;
   /**

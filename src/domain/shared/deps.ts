@@ -3,6 +3,7 @@ import type { SecretBox } from '../../crypto/secret-box.ts';
 import type { PasswordBlocklist } from '../account/password-rules.ts';
 import type { Clock } from './clock.ts';
 import type { Stores } from './stores.ts';
+import type { SupportContact } from '../support/support-contact.ts';
 
 /** What use-cases receive: a plain object wired in main.ts (no registry, no god context). */
 export interface Deps {
@@ -21,4 +22,6 @@ export interface Deps {
   blocklist: PasswordBlocklist;
   /** How long an operator's code counts as fresh for support resets; 600 (rule 12) when absent. */
   supportStepUpSeconds?: number;
+  /** The vendor's support contact (KEYWARD_SUPPORT_CONTACT), shown to administrators who lost their device; null or absent: none set. */
+  supportContact?: SupportContact | null;
 }

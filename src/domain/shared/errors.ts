@@ -41,17 +41,28 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Why a request was refused, finer than its code, for clients that explain it: `weak_password`'s
+ * `context_words` (mostly the account's own words) or `common` (on the blocklist); `locked`'s
+ * factor (`password`, `code`, `step_up`), so a message can fit the action.
+ */
+export type ErrorReason = 'context_words' | 'common' | 'too_short' | 'too_long' | 'password' | 'code' | 'step_up';
+
 /** A refused request: the HTTP layer maps `code` to a status; `field` names the bad input. */
 export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly details: { field?: string; retryAfterSeconds?: number } = {},
+    readonly details: { field?: string; retryAfterSeconds?: number; reason?: ErrorReason } = {},
   ) {
     super(message);
     this.name = 'DomainError';
   }
 }
+
+/** One wording for a wrong code everywhere (issue 13): login, setup, step-up, support console. */
+export const WRONG_CODE = 'That code is not valid. Enter the code your authenticator app shows now.';
+export const WRONG_BACKUP_CODE = 'That backup code is not valid. Enter the newest one keyward emailed you.';
 
 export function invalidInput(field: string, message: string): DomainError {
   return new DomainError('invalid_request', message, { field });

@@ -45,3 +45,48 @@ export async function resetOperatorTwoFactor(deps: Deps, input: { email: string;
     return operator;
   });
 }
+
+/** `keyward operator list`: every operator, with whether their app is set up and whether they are disabled. */
+export async function listOperators(deps: Deps) {
+  return (await deps.stores.operators.list()).map((operator) => ({
+    id: operator.id,
+    email: operator.email,
+    name: operator.name,
+    createdAt: operator.createdAt.toISOString(),
+    twoFactor: operator.associated ? 'set up' : 'at the next login',
+    status: operator.disabledAt ? 'disabled' : 'active',
+    ...(operator.disabledAt ? { disabledAt: operator.disabledAt.toISOString() } : {}),
+  }));
+}
+
+/**
+ * `keyward operator disable`: someone who left the vendor's support team. Only from the host's
+ * CLI, as creating one is. Their sessions and device tokens end at once and their password no
+ * longer logs in (answered as for an unknown email: OWASP ASVS 5.0 V6.3.8, no enumeration); the
+ * row stays, so the audit log still names them. Audited.
+ */
+export async function disableOperator(deps: Deps, input: { email: string; operator: string }) {
+  return deps.stores.transaction(async (stores) => {
+    const operator = await stores.operators.disable(input.email, deps.clock.now());
+    if (!operator) throw new DomainError('not_found', `No operator ${input.email}.`);
+    await stores.audit.record([
+      {
+        instanceId: null,
+        at: deps.clock.now(),
+        action: 'support.operator_disabled',
+        actor: { type: 'cli', id: null, label: `CLI: ${input.operator}` },
+        target: { id: operator.id, label: operatorActor(operator).label },
+        ip: null,
+        userAgent: 'keyward CLI',
+        details: { by: 'cli' },
+      },
+    ]);
+    return {
+      id: operator.id,
+      email: operator.email,
+      name: operator.name,
+      status: 'disabled',
+      disabledAt: operator.disabledAt.toISOString(),
+    };
+  });
+}

@@ -1,4 +1,4 @@
-import { DomainError } from '../shared/errors.ts';
+import { DomainError, WRONG_CODE } from '../shared/errors.ts';
 import { addSeconds } from '../shared/clock.ts';
 import type { Deps } from '../shared/deps.ts';
 import { emailKey } from '../account/user.ts';
@@ -12,7 +12,7 @@ import { OPERATOR_PROFILE } from '../auth/profile.ts';
 import { endSession, findSession, requireStage } from '../auth/find-session.ts';
 import { newAuthSession } from '../auth/new-session.ts';
 import { passwordStep } from '../auth/password-step.ts';
-import { matchCode, matchEnrolmentCode, newEnrolment, type TotpSetup } from '../auth/match-code.ts';
+import { matchCode, matchEnrolmentCode, pendingEnrolment, type TotpSetup } from '../auth/match-code.ts';
 import { parseAuthToken, stepUpUntil } from '../auth/session-rules.ts';
 import { sha256Hex } from '../../crypto/hash.ts';
 import type { ActiveOperatorSession, NewOperatorSession, Operator, OperatorStage } from './operator-store.ts';
@@ -193,10 +193,10 @@ async function useCode(
 ) {
   const now = deps.clock.now();
   const key = PROFILE.keys.secondFactor(active.operator.id);
-  const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now);
+  const attempt = await reserveAttempt(deps, key, active.throttles, client.ip, now, undefined, stepUp ? 'step_up' : 'code');
   const refuse = async (replayed: boolean): Promise<never> => {
     await operatorAttemptFailed(deps, attempt, client, active.operator, 'second_factor', stepUp, replayed);
-    throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
+    throw new DomainError('invalid_credentials', WRONG_CODE, { field: 'code' });
   };
   const match = matchCode(deps, PROFILE, owner(active.operator), active.totp, code);
   if (match.step === null) return refuse(match.replayed);
@@ -250,9 +250,9 @@ export async function operatorStepUp(
  */
 export async function startOperatorSetup(deps: Deps, token: string | undefined): Promise<TotpSetup> {
   const active = requireStage(await authenticateOperator(deps, token), ['setup']);
-  const { pending, setup } = newEnrolment(deps, PROFILE, owner(active.operator));
-  await deps.stores.operatorSessions.setPendingTotp(active.session.id, pending);
-  return setup;
+  const keep = (candidate: { secretSealed: string; expiresAt: Date }, now: Date) =>
+    deps.stores.operatorSessions.keepPendingTotp(active.session.id, candidate, now);
+  return pendingEnrolment(deps, PROFILE, owner(active.operator), keep, null);
 }
 
 /** POST /auth/setup/confirm for an operator: one valid code confirms the app and gives a full session. */

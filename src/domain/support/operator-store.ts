@@ -59,6 +59,14 @@ export interface OperatorStore {
    * transaction that locks the operator's row first.
    */
   resetTotp(email: string): Promise<Operator | null>;
+  /** Every operator by email, with whether their app is set up and when they were disabled (null: active). */
+  list(): Promise<Array<Operator & { associated: boolean; disabledAt: Date | null }>>;
+  /**
+   * Disables the operator (their row stays, for the audit log) and ends their sessions and
+   * device tokens, in one transaction that locks the operator's row first (as resetTotp). null
+   * when there is no such operator; an operator disabled already stays as they were.
+   */
+  disable(email: string, now: Date): Promise<(Operator & { disabledAt: Date }) | null>;
 }
 
 /**

@@ -6,6 +6,8 @@ import { parseVerification, resetBySupport } from '../recovery/reset-two-factor.
 import type { AuditClient } from '../audit/audit-event.ts';
 import type { ActiveOperatorSession } from './operator-store.ts';
 import { requireFreshOperatorCode } from './operator-sign-in.ts';
+import { changePlan } from '../instance/change-plan.ts';
+import { operatorActor } from '../audit/audit-event.ts';
 
 const SEARCH_LIMIT = 20;
 
@@ -53,4 +55,15 @@ export async function supportReset(
   const target = await deps.stores.forInstance(instance.id).users.findById(userId);
   if (!target) throw new DomainError('not_found', 'No such user in this instance.');
   await resetBySupport(deps, active.operator, instance, target, verification, client);
+}
+
+/**
+ * PUT /support/instances/{slug}/plan: the vendor moves an instance to another plan. A full
+ * operator session with a code from the last 10 minutes, as a reset: going down turns the
+ * instance's enforcement off (change-plan.ts), a change of every user's protection.
+ */
+export async function supportChangePlan(deps: Deps, active: ActiveOperatorSession, slug: string, plan: string, client: AuditClient) {
+  requireFreshOperatorCode(deps, active);
+  const { instance, before, after } = await changePlan(deps, slug, plan, { actor: operatorActor(active.operator), client });
+  return { instance: { slug: instance.slug, name: instance.name, plan: instance.plan }, changed: { before, after } };
 }

@@ -12,6 +12,24 @@ import {
   type ThrottleStates,
 } from './throttle.ts';
 
+/** What a lock stops: logging in with the password, entering a login code, or confirming a sensitive change. */
+export type LockedAction = 'password' | 'code' | 'step_up';
+
+/**
+ * The sentence of a lock, fitting what the person was doing (issue 13), with the wait in minutes.
+ * Why no more than that: the same words for a known and an unknown account (SPEC rule 11).
+ */
+export function lockedMessage(action: LockedAction, retryAfterSeconds: number): string {
+  const minutes = Math.max(1, Math.ceil(retryAfterSeconds / 60));
+  const wait = minutes >= 120 ? `about ${Math.round(minutes / 60)} hours` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const what = {
+    password: 'Too many wrong passwords: logging in to this account is locked for now.',
+    code: 'Too many wrong codes: entering a code for this account is locked for now.',
+    step_up: 'Too many wrong codes: confirming changes with a code is locked for now.',
+  }[action];
+  return `${what} Try again in ${wait}.`;
+}
+
 /**
  * Takes one attempt on an account key, and on the client's address key, before the credential is
  * evaluated, and returns its number. Why reserve first, both keys in one statement: read-then-count
@@ -27,6 +45,7 @@ export async function reserveAttempt(
   ip: string | null,
   now: Date,
   policy: ThrottlePolicy = ACCOUNT_POLICY,
+  action: LockedAction = 'code',
 ): Promise<number> {
   const address = ip ? ipKey(ip) : null;
   const attempt = await deps.stores.throttles.reserve(accountKey, policy, now, address ? { key: address, policy: IP_POLICY } : undefined);
@@ -40,7 +59,7 @@ export async function reserveAttempt(
   if (attempt === 'locked') {
     const wait = retryAfterSeconds(states.get(accountKey) ?? null, now, policy);
     const retry = wait <= 0 ? policy.baseLockSeconds : Number.isFinite(wait) ? wait : 24 * 60 * 60;
-    throw new DomainError('locked', 'Too many failed attempts. This sign-in method is locked for a while.', { retryAfterSeconds: retry });
+    throw new DomainError('locked', lockedMessage(action, retry), { retryAfterSeconds: retry, reason: action });
   }
   return attempt;
 }

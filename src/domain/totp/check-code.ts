@@ -1,5 +1,5 @@
 import { normalizeBackupCode } from '../../crypto/backup-code.ts';
-import { DomainError } from '../shared/errors.ts';
+import { DomainError, WRONG_BACKUP_CODE, WRONG_CODE } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { ActiveSession } from '../session/session-store.ts';
 import { ipKey, secondFactorKey } from '../throttle/throttle.ts';
@@ -45,7 +45,8 @@ export async function checkSecondFactor(
   use: FactorUse,
 ): Promise<CheckedFactor> {
   const now = deps.clock.now();
-  const attempt = await reserveAttempt(deps, secondFactorKey(active.user.id), active.throttles, client.ip, now);
+  const action = use === 'login' || use === 'password_reset' ? 'code' : 'step_up';
+  const attempt = await reserveAttempt(deps, secondFactorKey(active.user.id), active.throttles, client.ip, now, undefined, action);
   if ('backupCode' in input) {
     const code = normalizeBackupCode(input.backupCode);
     const mac = active.backupCodeMac;
@@ -135,5 +136,5 @@ export async function codeRefused(
     });
   }
   await attemptFailed(deps, refused.attempt, client, owner);
-  throw new DomainError('invalid_credentials', 'That code is not valid.', { field: 'code' });
+  throw new DomainError('invalid_credentials', refused.kind === 'backup_code' ? WRONG_BACKUP_CODE : WRONG_CODE, { field: 'code' });
 }

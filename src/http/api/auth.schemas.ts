@@ -68,6 +68,7 @@ export const setupSchema = {
     secret: { type: 'string' },
     secretGrouped: { type: 'string' },
     otpauthUri: { type: 'string' },
+    issuer: { type: 'string', description: 'What the authenticator app shows above the account, e.g. "Globex (keyward)".' },
     qrSvg: { type: 'string' },
   },
 } as const;

@@ -12,7 +12,7 @@ import type { FromSchema } from 'json-schema-to-ts';
 import type { ErrorCode } from '../../domain/shared/errors.ts';
 import type { AuditAction } from '../../domain/audit/audit-event.ts';
 import type { LoginStep } from '../../domain/login/login-step.ts';
-import type { VERIFICATION_METHODS } from '../../domain/recovery/verification-method.ts';
+import type { VerificationMethod } from '../../domain/recovery/verification-method.ts';
 import type { ErrorBody } from '../error-handler.ts';
 import type { codeBodySchema, loginBodySchema, secondFactorBodySchema, setupBodySchema, setupSchema } from './auth.schemas.ts';
 import type { knownLocationsSchema, meSchema, placeSchema, twoFactorBodySchema, twoFactorSchema } from './me.schemas.ts';
@@ -122,7 +122,7 @@ export type SupportUserPage = FromSchema<typeof supportUsersSchema>;
 export type SupportUser = SupportUserPage['users'][number];
 export type SupportResetBody = NonNullable<FromSchema<typeof supportResetBodySchema>>;
 /** How support confirmed who an administrator is before resetting their 2FA (SPEC rule 9). */
-export type VerificationMethod = (typeof VERIFICATION_METHODS)[number];
+export type { VerificationMethod };
 
 // The dev mailbox (loopback only).
 export type Mailbox = FromSchema<typeof mailboxSchema>;

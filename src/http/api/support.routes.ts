@@ -8,7 +8,7 @@ import {
   requireOperator,
   verifyOperator,
 } from '../../domain/support/operator-sign-in.ts';
-import { findInstances, instanceUsers, supportReset } from '../../domain/support/support-console.ts';
+import { findInstances, instanceUsers, supportChangePlan, supportReset } from '../../domain/support/support-console.ts';
 import { OPERATOR_PROFILE } from '../../domain/auth/profile.ts';
 import { isTokenOf, sessionLifetimeSeconds } from '../../domain/auth/session-rules.ts';
 import { MAX_PAGE_SIZE } from '../../domain/admin/list-users.ts';
@@ -22,6 +22,8 @@ import {
   instancesQuerySchema,
   instancesSchema,
   operatorSchema,
+  planBodySchema,
+  planChangeSchema,
   resetBodySchema,
   supportLoginBodySchema,
   usersQuerySchema,
@@ -120,6 +122,12 @@ function operatorConsoleRoutes(deps: Deps, jar: Cookies): RoutePlugin {
           throw invalidInput('limit', `Use a page size from 1 to ${MAX_PAGE_SIZE}.`);
         return instanceUsers(deps, request.params.slug, { ...rest, ...(size !== undefined ? { limit: size } : {}) });
       },
+    );
+
+    app.put(
+      '/support/instances/:slug/plan',
+      { schema: { params: slugParamsSchema, body: planBodySchema, response: { 200: planChangeSchema } } },
+      async (request) => supportChangePlan(deps, request.operator!, request.params.slug, request.body?.plan ?? '', requestClient(request)),
     );
 
     app.post(

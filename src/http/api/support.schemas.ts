@@ -69,3 +69,27 @@ export const resetBodySchema = {
     },
   },
 } as const;
+
+/**
+ * PUT /support/instances/{slug}/plan (issue 13). The plan is checked by the use-case (parsePlan),
+ * after the operator guard: a request without a console session is 401 whatever its body.
+ */
+export const planBodySchema = {
+  type: ['object', 'null'],
+  additionalProperties: false,
+  properties: { plan: { type: 'string', description: 'professional, business or enterprise' } },
+} as const;
+
+export const planChangeSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['instance', 'changed'],
+  properties: {
+    instance: instanceSummarySchema,
+    changed: {
+      type: 'object',
+      description: 'What the change turned off or reset, before and after (empty when the plan was already this one).',
+      properties: { before: { type: 'object', additionalProperties: true }, after: { type: 'object', additionalProperties: true } },
+    },
+  },
+} as const;

@@ -148,6 +148,25 @@ describe.each(engines())('the kernel’s session port on %s', (engine) => {
       expect(await find(p, s.row.id, s.row.secretHash, now)).toBeNull();
     });
 
+    it('keeps a live pending enrolment and answers it to every caller, and takes a new one once it expired', async () => {
+      const p = await given(deps);
+      const now = new Date();
+      const s = at(now, 'setup');
+      await p.start(s.row);
+      const first = { secretSealed: 'sealed-first', expiresAt: addSeconds(now, 900) };
+      expect(await p.store.keepPendingTotp(s.row.id, first, now)).toEqual(first);
+      const racing = await Promise.all(
+        ['a', 'b', 'c'].map((x) =>
+          p.store.keepPendingTotp(s.row.id, { secretSealed: `sealed-${x}`, expiresAt: addSeconds(now, 960) }, now),
+        ),
+      );
+      expect(racing).toEqual([first, first, first]);
+      const later = addSeconds(now, 900);
+      const next = { secretSealed: 'sealed-next', expiresAt: addSeconds(later, 900) };
+      expect(await p.store.keepPendingTotp(s.row.id, next, later)).toEqual(next);
+      expect(await p.store.keepPendingTotp('no-such-session', next, later)).toBeNull();
+    });
+
     it('reads a verified code back so the one step-up rule applies: fresh strictly before stepUpSeconds', async () => {
       const p = await given(deps);
       const now = new Date();

@@ -130,6 +130,29 @@ describe.each(engines())('OperatorStore on %s', (engine) => {
     expect(await deps.stores.operators.resetTotp(`nobody-${unique()}@vendor.test`)).toBeNull();
   });
 
+  it('disables an operator: their sessions and devices end, login and session lookups find nobody, others untouched; once only', async () => {
+    const operator = await insertOperator();
+    const other = await insertOperator();
+    const now = new Date();
+    const mine = await enrol(operator, now);
+    const theirs = await enrol(other, now);
+    const find = (id: string, hash: string) => deps.stores.operatorSessions.findActive(id, hash, lookupTimes(OPERATOR_PROFILE, now));
+    const disabled = await deps.stores.operators.disable(operator.email.toUpperCase(), now);
+    expect(disabled).toMatchObject({ id: operator.id, email: operator.email });
+    expect(disabled!.disabledAt.getTime()).toBe(now.getTime());
+    expect(await find(mine.sessionId, mine.secretHash)).toBeNull();
+    const login = await deps.stores.operators.findForLogin(emailKey(operator.email), [], [mine.firstDevice], now);
+    expect(login.operator).toBeNull();
+    expect(login.devices).toEqual([]);
+    expect(await find(theirs.sessionId, theirs.secretHash)).not.toBeNull();
+    // A second disable keeps the first time.
+    expect((await deps.stores.operators.disable(operator.email, addSeconds(now, 60)))!.disabledAt.getTime()).toBe(now.getTime());
+    const listed = await deps.stores.operators.list();
+    expect(listed.find((o) => o.id === operator.id)).toMatchObject({ associated: true, disabledAt: now });
+    expect(listed.find((o) => o.id === other.id)).toMatchObject({ associated: true, disabledAt: null });
+    expect(await deps.stores.operators.disable(`nobody-${unique()}@vendor.test`, now)).toBeNull();
+  });
+
   it('keeps instances’ users with the same email out of operator lookups, and operators out of theirs', async () => {
     const a = await givenInstance(deps);
     const b = await givenInstance(deps);

@@ -8,6 +8,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError } from '../api.ts';
 import { errorText } from '../errors.ts';
 import { Alert, CodeField, readCode, TextField } from './field.tsx';
+import { VendorSupport } from './support-contact.tsx';
 
 export interface FactorChangeProof {
   currentPassword: string;
@@ -73,7 +74,9 @@ export function FactorChangeForm({ id, needsCode, buttons, onSubmit, fallback, i
         value={password}
         onChange={(event) => setPassword(event.target.value)}
       />
-      {needsCode ? <CodeField id={`${id}-code`} value={code} onChange={setCode} error={fieldErrors.code} /> : null}
+      {needsCode ? (
+        <CodeField id={`${id}-code`} value={code} onChange={setCode} error={fieldErrors.code} submitWhenComplete={false} />
+      ) : null}
       {buttons(busy)}
     </form>
   );
@@ -87,9 +90,14 @@ export function NewPhoneHelp({ role, instanceName }: { role: 'admin' | 'member';
   return (
     <p>
       You signed in with a backup code. A backup code lets you in, but it cannot replace or remove your authenticator app.{' '}
-      {role === 'admin'
-        ? 'Lost your phone? As an administrator, contact the support of your keyward provider: after checking who you are, they reset two-factor authentication for your account, and you set up the new phone at your next login.'
-        : `Lost your phone? Ask an administrator of ${instanceName} to reset two-factor authentication for your account; you then set up the new phone at your next login.`}
+      {role === 'admin' ? (
+        <>
+          Lost your phone? As an administrator, contact <VendorSupport />: nobody in your instance can reset you. After checking who you
+          are, they reset two-factor authentication for your account, and you set up the new phone at your next login.
+        </>
+      ) : (
+        `Lost your phone? Ask an administrator of ${instanceName} to reset two-factor authentication for your account; you then set up the new phone at your next login.`
+      )}
     </p>
   );
 }

@@ -1,5 +1,5 @@
 /** A labelled form control with an optional hint and error, wired with aria-describedby. */
-import type { InputHTMLAttributes, ReactNode, Ref, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react';
+import type { ChangeEvent, InputHTMLAttributes, ReactNode, Ref, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react';
 
 interface FieldFrame {
   id: string;
@@ -99,8 +99,22 @@ export function CodeField(props: {
   error?: string | undefined;
   autoFocus?: boolean;
   ref?: Ref<HTMLInputElement>;
+  /** Sends the form once the sixth digit is typed or six are pasted (not where a password comes with the code). */
+  submitWhenComplete?: boolean;
 }) {
-  const { id, value, onChange, error, ref, autoFocus } = props;
+  const { id, value, onChange, error, ref, autoFocus, submitWhenComplete = true } = props;
+  // Why digits only, kept as typed: a code is six ASCII digits; spaces and dashes of a pasted
+  // "123 456" go, and letters never enter the field (issue 13), so nothing is refused later.
+  const change = (event: ChangeEvent<HTMLInputElement>) => {
+    const digits = event.target.value.replace(/\D/g, '').slice(0, 6);
+    onChange(digits);
+    const kind = (event.nativeEvent as InputEvent).inputType;
+    const completed = digits.length === 6 && value.length < 6;
+    const byHand = kind === 'insertFromPaste' || (kind === 'insertText' && digits.length === value.length + 1);
+    const form = event.target.form;
+    // After React has rendered the new value, so the form's submit handler reads it.
+    if (submitWhenComplete && completed && byHand && form) setTimeout(() => form.requestSubmit(), 0);
+  };
   return (
     <TextField
       id={id}
@@ -116,7 +130,7 @@ export function CodeField(props: {
       hint="The 6-digit code your authenticator app shows now."
       error={error}
       value={value}
-      onChange={(event) => onChange(event.target.value)}
+      onChange={change}
       autoFocus={autoFocus}
     />
   );

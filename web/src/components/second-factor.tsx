@@ -3,6 +3,7 @@
  * or, after "I don't have my device" and its checkbox, the backup code that was emailed. Used by
  * the verification page and by the dialogs that ask for a fresh factor (step-up, turning 2FA off).
  */
+import { VendorSupport } from './support-contact.tsx';
 import { useId, useState, type Ref } from 'react';
 import type { SecondFactor } from '../api.ts';
 import { CheckboxField, CodeField, readCode, TextField } from './field.tsx';
@@ -68,8 +69,11 @@ export function NoDeviceDisclosure({
         <div id={panelId} className="disclosure-panel">
           <p>
             When you set up two-factor authentication, keyward emailed you a backup code. You can use it once instead of a code from the
-            app; a new one is emailed after you use it. If you have neither, ask an administrator of your instance to reset two-factor
-            authentication for your account.
+            app; a new one is emailed after you use it.
+          </p>
+          <p>
+            If you have neither: members ask an administrator of their instance to reset two-factor authentication for their account.
+            Administrators contact <VendorSupport />, since nobody in their instance can reset them.
           </p>
           <CheckboxField
             id={`${id}-use-backup-code`}

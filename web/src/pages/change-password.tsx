@@ -19,14 +19,18 @@ type FieldName = 'current' | 'next' | 'repeat';
 
 const FIELD_BY_API_FIELD: Record<string, FieldName> = { currentPassword: 'current', newPassword: 'next' };
 
+/** The longest password the server takes (NIST SP 800-63B-4 §3.1.1.2: at least 64 allowed). */
+export const PASSWORD_MAX_LENGTH = 256;
+
 /**
  * The minimum comes from the server (GET /me passwordMinLength): 15 where the password is the
  * only factor (NIST SP 800-63B-4), the organisation's minimum with two-factor authentication.
  */
 export function newPasswordHint(minLength: number | null): string {
+  // One limit, the server's (src/domain/account/password-rules.ts: MAX_PASSWORD_LENGTH), shown before anyone types.
   const least = minLength
-    ? `At least ${minLength} characters.`
-    : 'At least 15 characters, or your organisation’s minimum if your account uses two-factor authentication.';
+    ? `${minLength} to ${PASSWORD_MAX_LENGTH} characters.`
+    : `15 to ${PASSWORD_MAX_LENGTH} characters, or from your organisation’s minimum if your account uses two-factor authentication.`;
   return `${least} A few unrelated words make a strong password that is easy to remember. Not your name, email or a password you used here before.`;
 }
 

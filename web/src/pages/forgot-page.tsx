@@ -2,6 +2,7 @@
  * "Forgot your password?": asks for a reset link by email. The answer is the same whether or not
  * the account exists (the server's 204 says nothing either way), and so is this page.
  */
+import { VendorSupport } from '../components/support-contact.tsx';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
 import { Alert, Notice, TextField } from '../components/field.tsx';
@@ -38,7 +39,10 @@ export function ForgotPage() {
       <Page title="Check your email" narrow>
         <div className="card">
           <Notice>If {sentTo} has an account in this instance, keyward emailed it a link to choose a new password.</Notice>
-          <p>The link works once, for one hour. If nothing arrives, check the address, or ask an administrator of your instance.</p>
+          <p>
+            The link works once, for one hour. If nothing arrives, check the address, or ask an administrator of your instance;
+            administrators contact <VendorSupport />.
+          </p>
           <p>
             If two-factor authentication is turned on for your account but no authenticator app is set up yet (for example after an
             administrator reset it), the email carries no link: an email alone must never be enough to take over an account. Log in with

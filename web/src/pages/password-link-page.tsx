@@ -5,6 +5,7 @@
  * never yields a session), and a reset for someone whose 2FA is active also takes a current code
  * from the authenticator app, which the page asks for when the server does.
  */
+import { newPasswordHint } from './change-password.tsx';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, type PasswordLinkStatus } from '../api.ts';
 import { Alert, CodeField, normalizeCode, Notice, TextField } from '../components/field.tsx';
@@ -238,7 +239,7 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
           type="password"
           autoComplete="new-password"
           required
-          hint={`${minLength ? `At least ${minLength} characters.` : 'At least 15 characters, or your organisation’s minimum if your account uses two-factor authentication.'} A few unrelated words make a strong password that is easy to remember.`}
+          hint={newPasswordHint(minLength)}
           {...field('password')}
         />
         <TextField id="link-repeat" label="Repeat password" type="password" autoComplete="new-password" required {...field('repeat')} />
@@ -268,6 +269,7 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
         ) : null}
         {askCode ? (
           <CodeField
+            submitWhenComplete={false}
             id="link-code"
             ref={inputs.code}
             value={values.code}

@@ -2,6 +2,7 @@
  * First-run setup from the one-time link the server prints on an empty database
  * (`/setup#token=…`): creates the first instance and its administrator, who is then logged in.
  */
+import { PASSWORD_MAX_LENGTH } from './change-password.tsx';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api.ts';
 import { Alert, SelectField, TextField } from '../components/field.tsx';
@@ -204,7 +205,8 @@ function SetupForm({ token, onClosed }: { token: string; onClosed: () => void })
             autoComplete="new-password"
             required
             minLength={15}
-            hint="At least 15 characters: until two-factor authentication is set up, the password is the account’s only factor. A long passphrase is easiest to remember."
+            hint={`15 to ${PASSWORD_MAX_LENGTH} characters: until two-factor authentication is set up, the password is the account’s only factor. A long passphrase is easiest to remember; not your name, email or organisation.`}
+            maxLength={PASSWORD_MAX_LENGTH}
             {...input('password')}
           />
         </fieldset>

@@ -28,7 +28,7 @@ export function StepUpPage() {
 
   return (
     <VerifyCodePage
-      intro="This application requires two-factor authentication. Open the authenticator app on your phone and enter the code it shows for keyward."
+      intro="This application requires two-factor authentication. Open the authenticator app on your phone and enter the code it shows for this account (listed under your organisation’s name, with “(keyward)” after it)."
       error={entry.error}
       busy={entry.busy}
       onSubmit={entry.submit}

@@ -131,6 +131,10 @@ function TwoFactorNext({ me }: { me: Me }) {
           A browser where you entered a code is remembered for a while (see Known locations); anywhere else, keyward asks for a code from
           your app.
         </p>
+        <p>
+          New phone? Replace the authenticator app: the old app stops working, every other browser is logged out, and a new backup code is
+          emailed to you.
+        </p>
         <button type="button" className="button button-secondary" onClick={() => navigate('/profile/two-factor')}>
           Replace authenticator app
         </button>

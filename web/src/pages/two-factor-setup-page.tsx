@@ -93,7 +93,7 @@ function ProfileSetup({
       needsCode={replacing}
       text={
         replacing
-          ? 'Enter your current password and the current code from the authenticator app you use now. The new app replaces it, and every other browser is logged out.'
+          ? 'Enter your current password and the current code from the authenticator app you use now. The new app replaces it: the old app stops working, every other browser is logged out, and a new backup code is emailed to you.'
           : 'Enter your current password to connect an authenticator app to your account.'
       }
       handled={handled}
@@ -283,8 +283,10 @@ function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
         </p>
       </li>
       <li className="card">
-        <h2>Add keyward to the app</h2>
-        <p>In the app, add an account and scan this QR code.</p>
+        <h2>Add your account to the app</h2>
+        <p>
+          In the app, add an account and scan this QR code. The app lists it as <strong>{setup.issuer}</strong>.
+        </p>
         <img
           className="qr-code"
           src={`data:image/svg+xml;base64,${btoa(setup.qrSvg)}`}
@@ -292,10 +294,15 @@ function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
           width="208"
           height="208"
         />
+        <p className="otpauth-link">
+          {/* Why a link too: on a phone the QR code is on the screen that would have to scan it. */}
+          <a href={setup.otpauthUri}>Add it to an authenticator app on this device</a>
+        </p>
         <SecretKey secret={setup.secret} grouped={setup.secretGrouped} />
       </li>
       <li className="card">
         <h2>Enter the code from the app</h2>
+        <p>Enter the code from your authenticator app for {setup.issuer}.</p>
         <form className="form" onSubmit={(event) => void submit(event)} noValidate>
           {error ? (
             <Alert>

@@ -12,6 +12,10 @@ import { loginUrl } from '../login-place.ts';
 import { useSession } from '../session.tsx';
 import { goToStep, LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
 
+/** After a backup-code login: the code is used up, a new one is on its way, and what to do about a lost phone. */
+export const BACKUP_CODE_NOTICE =
+  'You signed in with a backup code, so that code no longer works: a new backup code has been emailed to you. Lost your phone? Under Login security below you find how to replace the authenticator app.';
+
 export function VerifyPage() {
   const { refresh } = useSession();
   const [useBackupCode, setUseBackupCode] = useState(false);
@@ -19,7 +23,7 @@ export function VerifyPage() {
   const [switched, setSwitched] = useState(false);
   const entry = useCodeEntry({
     read: (value) => readSecondFactor(value, useBackupCode),
-    send: async (factor) => goToStep(await api.verify(factor), refresh),
+    send: async (factor) => goToStep(await api.verify(factor), refresh, 'backupCode' in factor ? BACKUP_CODE_NOTICE : undefined),
     fallback: 'Verifying the code failed. Try again.',
     handled: (failure) => {
       if (!isLoginGone(failure)) return false;
@@ -39,7 +43,7 @@ export function VerifyPage() {
       intro={
         useBackupCode
           ? 'Enter the backup code from the email keyward sent you. Each backup code works once; a new one is emailed after you use it.'
-          : 'Open the authenticator app on your phone and enter the code it shows for keyward.'
+          : 'Open the authenticator app on your phone and enter the code it shows for this account (listed under your organisation’s name, with “(keyward)” after it).'
       }
       error={entry.error}
       busy={entry.busy}

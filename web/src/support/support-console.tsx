@@ -16,6 +16,7 @@ import { Link, useNotice } from '../router.ts';
 import { StepUpCancelled } from '../step-up.tsx';
 import { isSessionGone, SUPPORT_PATH } from './support-login.tsx';
 import { SupportResetDialog } from './support-reset-dialog.tsx';
+import { PlanChange } from './plan-change.tsx';
 
 const USERS_PAGE_SIZE = 25;
 
@@ -177,6 +178,17 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded:
           Instance <code>{instance.slug}</code>, {capitalize(instance.plan)} plan. Only administrators can be reset here: members ask an
           administrator of their instance, who resets them in Settings → Users.
         </p>
+      ) : null}
+      {instance ? (
+        <PlanChange
+          key={instance.plan}
+          instance={instance}
+          onSessionEnded={onSessionEnded}
+          onChanged={(plan) => {
+            void list.reload();
+            setNotice(`${instance.name} is on the ${capitalize(plan)} plan now. The change is in its audit log.`);
+          }}
+        />
       ) : null}
       <form className="filter-bar" role="search" aria-label="Users" onSubmit={search.submit}>
         <SearchField

@@ -5,7 +5,7 @@
  */
 import { useRef, useState, type FormEvent } from 'react';
 import { ApiError, supportApi, type ApiErrorCode, type SecondFactor, type SupportUser, type VerificationMethod } from '../api.ts';
-import { VERIFICATION_METHODS } from '../audit-words.ts';
+import { OFFERED_VERIFICATION_METHODS, VERIFICATION_METHODS } from '../audit-words.ts';
 import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, SelectField, TextAreaField, TextField } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
@@ -13,7 +13,7 @@ import { ResetEffects } from '../pages/user-dialogs.tsx';
 import { StepUpCancelled, useStepUp, type StepUpTarget } from '../step-up.tsx';
 
 /** Operators have no backup code: the step-up takes a code from the app only. */
-const SUPPORT_STEP_UP: StepUpTarget = {
+export const SUPPORT_STEP_UP: StepUpTarget = {
   stepUp: (factor: SecondFactor) =>
     'code' in factor ? supportApi.stepUp(factor.code) : Promise.reject(new Error('Operators have no backup code.')),
   allowBackupCode: false,
@@ -122,9 +122,9 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
           onChange={(event) => setMethod(event.target.value as VerificationMethod | '')}
         >
           <option value="">Choose…</option>
-          {Object.entries(VERIFICATION_METHODS).map(([value, label]) => (
+          {OFFERED_VERIFICATION_METHODS.map((value) => (
             <option key={value} value={value}>
-              {label}
+              {VERIFICATION_METHODS[value]}
             </option>
           ))}
         </SelectField>
