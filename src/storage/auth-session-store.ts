@@ -183,13 +183,6 @@ export function userSessionStore(db: Kysely<Database>): SessionStore {
         )
         .execute();
     },
-    async setPendingTotp(id, pending) {
-      await db
-        .updateTable('sessions')
-        .set({ pending_totp_secret: pending?.secretSealed ?? null, pending_totp_expires_at: pending?.expiresAt ?? null })
-        .where('id', '=', id)
-        .execute();
-    },
     async keepPendingTotp(id, candidate, now) {
       return keepPending(db, 'sessions', id, candidate, now);
     },
@@ -222,9 +215,7 @@ const findOperatorSession = prepared((db, p: SessionLookup) =>
 );
 
 /** Operators' sessions: the lookup part of the kernel's session port over `operator_sessions` (operator-store.ts has the writes). */
-export function operatorSessionLookup(
-  db: Kysely<Database>,
-): Pick<OperatorSessionStore, 'findActive' | 'delete' | 'setPendingTotp' | 'keepPendingTotp'> {
+export function operatorSessionLookup(db: Kysely<Database>): Pick<OperatorSessionStore, 'findActive' | 'delete' | 'keepPendingTotp'> {
   return {
     async findActive(id, secretHash, { now, idleCutoff, touchBefore }, throttles) {
       const row = await findOperatorSession.executeTakeFirst(db, { id, secretHash, now, idleCutoff, touchBefore, throttles });
@@ -257,13 +248,6 @@ export function operatorSessionLookup(
     },
     async delete(id, secretHash) {
       await db.deleteFrom('operator_sessions').where('id', '=', id).where('secret_hash', '=', secretHash).execute();
-    },
-    async setPendingTotp(id, pending) {
-      await db
-        .updateTable('operator_sessions')
-        .set({ pending_totp_secret: pending?.secretSealed ?? null, pending_totp_expires_at: pending?.expiresAt ?? null })
-        .where('id', '=', id)
-        .execute();
     },
     async keepPendingTotp(id, candidate, now) {
       return keepPending(db, 'operator_sessions', id, candidate, now);

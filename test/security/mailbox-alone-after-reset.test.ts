@@ -83,6 +83,14 @@ describe.each(engines())('the mailbox alone after a 2FA reset on %s', (engine) =
     await forgot(instance.slug, member.email);
     const [mail] = await resetMails(deps, member.email);
     expect(mail!.text).not.toMatch(LINK);
+    expect(mail!.text).toContain('ask an administrator of your organisation');
+    // An administrator is pointed to the vendor's support instead (issue 13): nobody of their own
+    // instance is meant to reset them alone.
+    await forgot(instance.slug, admin.email);
+    const [adminMail] = await resetMails(deps, admin.email);
+    expect(adminMail!.text).not.toMatch(LINK);
+    expect(adminMail!.text).toContain('contact the support team of your keyward provider');
+    expect(adminMail!.text).not.toContain('ask an administrator');
   });
 
   it('still mails a working link to a user whose 2FA is off, and one that asks for the code to a user with an app', async () => {

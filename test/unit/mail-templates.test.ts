@@ -59,6 +59,8 @@ const MAILS: Record<string, () => Partial<MailMessage> & Pick<MailMessage, 'subj
     }),
   'password-reset': () => templates.passwordResetMail({ ...BASE, url: 'https://keyward.example/reset#token=reset-token' }),
   'password-reset-refused': () => templates.passwordResetRefusedMail(BASE),
+  'password-reset-refused-administrator': () =>
+    templates.passwordResetRefusedMail({ ...BASE, administrator: { supportContact: 'support@vendor.example' } }),
   'two-factor-request': () => templates.twoFactorRequestMail({ instanceName: 'Acme Corp', adminName: 'Ada Admin', loginUrl: LOGIN_URL }),
   'two-factor-off': () => templates.twoFactorOffMail({ ...BASE, at: AT, ip: '203.0.113.7' }),
   'two-factor-reset-by-admin': () =>

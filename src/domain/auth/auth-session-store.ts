@@ -48,8 +48,6 @@ export interface AuthSessionStore<Active extends ActiveAuthSession> {
    * also the states of the principal's second-factor key and of `ipKey` (login steps).
    */
   findActive(id: string, secretHash: string, times: SessionTimes, throttles?: { ipKey: ThrottleKey | null }): Promise<Active | null>;
-  /** Stores (or clears, with null) the enrolment this session started. */
-  setPendingTotp(id: string, pending: { secretSealed: string; expiresAt: Date } | null): Promise<void>;
   /**
    * Stores `candidate` as the session's enrolment only when it holds none that is live at `now`,
    * in one conditional UPDATE, and answers the one the session holds afterwards (the earlier one

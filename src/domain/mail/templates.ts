@@ -515,17 +515,28 @@ export function roleChangedMail(input: {
 /**
  * The answer to "forgot password" for a user whose 2FA is enabled but who has no app (after a
  * reset, or pending under auto-enable): no link, because a link would let the mailbox alone
- * choose the password and then enrol an app (SPEC rule 13). An administrator helps instead.
+ * choose the password and then enrol an app (SPEC rule 13). An administrator helps a member;
+ * an administrator is helped by the vendor's support (`supportContact`), since no one of their
+ * own instance can reset them safely alone (issue 13).
  */
-export function passwordResetRefusedMail(input: { to: string; name: string; instanceName: string }): MailMessage {
+export function passwordResetRefusedMail(input: {
+  to: string;
+  name: string;
+  instanceName: string;
+  /** Set when the account is an administrator's: the vendor's support contact, or null when none is configured. */
+  administrator?: { supportContact: string | null };
+}): MailMessage {
   input = mailSafe(input);
+  const helper = input.administrator
+    ? `contact the support team of your keyward provider${input.administrator.supportContact ? ` (${input.administrator.supportContact})` : ''} to help you`
+    : 'ask an administrator of your organisation to help you';
   const subject = `Reset your ${input.instanceName} password`;
   const lines = [
     `Hello ${input.name},`,
     '',
     'Someone asked to reset your password. Your account has two-factor authentication turned on but no authenticator app set up yet,',
     'so your password cannot be reset by email: an email alone must never be enough to take over your account.',
-    'If you know your password, log in and set up your authenticator app. If you have forgotten it, ask an administrator of your organisation to help you.',
+    `If you know your password, log in and set up your authenticator app. If you have forgotten it, ${helper}.`,
     '',
     'If you did not ask for this, ignore this email; your password stays as it is.',
   ];

@@ -76,8 +76,6 @@ export interface SessionStore extends AuthSessionStore<ActiveSession> {
     /** When given, also up to `sessions` of the user's unexpired, not idle full sessions (userSessions), in the same statement. */
     list?: { sessions: number },
   ): Promise<ActiveSession | null>;
-  /** Stores (or clears, with null) the enrolment this session started. */
-  setPendingTotp(id: string, pending: { secretSealed: string; expiresAt: Date } | null): Promise<void>;
   /**
    * Stores `candidate` as the session's enrolment only when it holds none that is live at `now`,
    * in one conditional UPDATE, and answers the one the session holds afterwards (the earlier one

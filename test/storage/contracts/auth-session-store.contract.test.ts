@@ -140,7 +140,7 @@ describe.each(engines())('the kernel’s session port on %s', (engine) => {
       const s = at(now, 'setup');
       await p.start(s.row);
       const pending = { secretSealed: 'sealed-pending', expiresAt: addSeconds(now, 900) };
-      await p.store.setPendingTotp(s.row.id, pending);
+      expect(await p.store.keepPendingTotp(s.row.id, pending, now)).toEqual(pending);
       expect((await find(p, s.row.id, s.row.secretHash, now))?.session.pendingTotp).toEqual(pending);
       await p.store.delete(s.row.id, 'a'.repeat(64));
       expect(await find(p, s.row.id, s.row.secretHash, now)).not.toBeNull();
