@@ -81,11 +81,11 @@ describe.each(engines())('accounts and invitations on %s', (engine) => {
     // The new link replaces the old one.
     expect(
       errorCode(
-        await new Client(app).post('/api/v1/auth/invitation', { token: inviteToken(first!.text), password: 'walt is done waiting' }),
+        await new Client(app).post('/api/v1/auth/invitation', { token: inviteToken(first!.text), password: 'a brand new passphrase 42' }),
       ),
     ).toBe('forbidden');
     expect(
-      (await new Client(app).post('/api/v1/auth/invitation', { token: inviteToken(second!.text), password: 'walt is done waiting' }))
+      (await new Client(app).post('/api/v1/auth/invitation', { token: inviteToken(second!.text), password: 'a brand new passphrase 42' }))
         .statusCode,
     ).toBe(204);
     expect((await client.get(`/api/v1/admin/users?q=wait-`)).json().users[0].invited).toBe(false);

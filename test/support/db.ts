@@ -39,11 +39,30 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    /**
+     * Why not at once `with (force)`: a pool's end() resolves when its clients were told to end,
+     * before the server has seen them go; a forced drop then terminates those backends, and the
+     * FATAL 57P01 it sends reaches a client nobody listens to any more (an unhandled error that
+     * failed whole CI runs). A plain drop waits for them: it is refused (55006) while they are
+     * still connected, so it is tried again for a few seconds, and forced only as a last resort.
+     */
     async drop() {
       const client = new pg.Client({ connectionString: base });
       await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
+      try {
+        for (let attempt = 0; attempt < 50; attempt += 1) {
+          try {
+            await client.query(`drop database if exists ${name}`);
+            return;
+          } catch (error) {
+            if ((error as { code?: string }).code !== '55006') throw error;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+        }
+        await client.query(`drop database if exists ${name} with (force)`);
+      } finally {
+        await client.end();
+      }
     },
   };
 }
