@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from 'node:crypto';
+import { givenOperator, givenOperatorLoggedIn, OPERATOR_PASSWORD } from '../support/two-factor.ts';
 import type { FastifyInstance } from 'fastify';
 import { engines } from '../support/db.ts';
 import { givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
@@ -7,9 +7,6 @@ import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { runOperation } from '../../src/cli/operations.ts';
-import { createOperator } from '../../src/domain/support/create-operator.ts';
-
-const OPERATOR_PASSWORD = 'a vendor support passphrase';
 
 // Issue 13: `instance list`, `instance set-plan`, `operator list`, `operator disable`, and the
 // support console's plan change, run as the CLI runs them (operations-as-data) on each engine.
@@ -19,20 +16,8 @@ describe.each(engines())('the CLI operations and plan changes on %s', (engine) =
   let app: FastifyInstance;
   useTestApp(engine, (t) => ({ database, deps, app } = t));
 
-  const newOperator = () =>
-    createOperator(deps, { email: `op-${randomBytes(4).toString('hex')}@vendor.test`, name: 'Olga Operator', password: OPERATOR_PASSWORD });
-
-  async function operatorLoggedIn() {
-    const operator = await newOperator();
-    const client = new Client(app);
-    await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD });
-    const { secret } = (await client.post('/api/v1/auth/setup')).json();
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
-      next: 'done',
-    });
-    deps.clock.advanceSeconds(30);
-    return { operator, client, secret };
-  }
+  const newOperator = () => givenOperator(deps);
+  const operatorLoggedIn = () => givenOperatorLoggedIn(app, deps);
 
   /** An Enterprise instance whose admin turned on everything Enterprise allows, and shorter trust. */
   async function enterpriseWithEverything() {

@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { enrolTotp, givenOperator, givenOperatorLoggedIn, OPERATOR_PASSWORD } from '../support/two-factor.ts';
 import type { FastifyInstance } from 'fastify';
-import { randomBytes } from 'node:crypto';
 import { engines } from '../support/db.ts';
 import { deliveredTo, givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import type { EventJson } from '../support/audit.ts';
 import { oathtool } from '../support/oathtool.ts';
-import { enrolTotp } from '../support/two-factor.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
-import { createOperator } from '../../src/domain/support/create-operator.ts';
 import { createUser } from '../../src/domain/account/create-user.ts';
 import { runOperation } from '../../src/cli/operations.ts';
-
-const OPERATOR_PASSWORD = 'support staff passphrase 2026';
 
 describe.each(engines())('support operators and their reset of an administrator on %s', (engine) => {
   let database: DatabaseHandle;
@@ -20,27 +16,8 @@ describe.each(engines())('support operators and their reset of an administrator 
   let app: FastifyInstance;
   useTestApp(engine, (t) => ({ database, deps, app } = t));
 
-  const newOperator = () =>
-    createOperator(deps, { email: `op-${randomBytes(4).toString('hex')}@vendor.test`, name: 'Olga Operator', password: OPERATOR_PASSWORD });
-
-  /** An operator through the first login: password, then setting up an app; returns the client and the secret. */
-  async function operatorLoggedIn() {
-    const operator = await newOperator();
-    const client = new Client(app);
-    expect((await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json()).toEqual({
-      next: 'setup',
-      canPostpone: false,
-    });
-    const setup = await client.post('/api/v1/auth/setup');
-    expect(setup.statusCode).toBe(200);
-    const { secret, otpauthUri } = setup.json();
-    expect(otpauthUri).toContain(encodeURIComponent(operator.email));
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
-      next: 'done',
-    });
-    deps.clock.advanceSeconds(30);
-    return { operator, client, secret };
-  }
+  const newOperator = () => givenOperator(deps);
+  const operatorLoggedIn = () => givenOperatorLoggedIn(app, deps);
 
   /** An instance with two admins, the first with 2FA set up, and a member. */
   async function instanceWithAdmins() {

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { givenOperatorLoggedIn } from '../support/two-factor.ts';
 import type { FastifyInstance } from 'fastify';
-import { randomBytes } from 'node:crypto';
 import { engines } from '../support/db.ts';
 import { givenInstance, PASSWORD, type TestDeps } from '../support/deps.ts';
 import { Client, errorCode, useTestApp } from '../support/app.ts';
-import { oathtool } from '../support/oathtool.ts';
-import { createOperator } from '../../src/domain/support/create-operator.ts';
-
-const OPERATOR_PASSWORD = 'support staff passphrase 2026';
 
 // Issue 10 item 22: the web app asks the instance's GET /api/v1/me on every path, and that route
 // answered an operator's `op.` cookie with 401 and a cookie-clearing Set-Cookie, so the support
@@ -18,20 +14,7 @@ describe.each(engines())('a route never clears a session of the other kind (%s)'
   let app: FastifyInstance;
   useTestApp(engine, (t) => ({ deps, app } = t));
 
-  async function operatorLoggedIn(): Promise<Client> {
-    const operator = await createOperator(deps, {
-      email: `op-${randomBytes(4).toString('hex')}@vendor.test`,
-      name: 'Olga Operator',
-      password: OPERATOR_PASSWORD,
-    });
-    const client = new Client(app);
-    await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD });
-    const { secret } = (await client.post('/api/v1/auth/setup')).json();
-    expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({
-      next: 'done',
-    });
-    return client;
-  }
+  const operatorLoggedIn = async (): Promise<Client> => (await givenOperatorLoggedIn(app, deps)).client;
 
   it('answers an operator cookie on instance routes with 401 and no Set-Cookie; the operator stays logged in', async () => {
     const operator = await operatorLoggedIn();

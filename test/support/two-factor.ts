@@ -1,6 +1,9 @@
 /** Test steps for 2FA through the API: enable, set up with oathtool, and log in with a code. */
 import { expect } from 'vitest';
-import type { Client } from './app.ts';
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { Client } from './app.ts';
+import { createOperator } from '../../src/domain/support/create-operator.ts';
 import type { TestDeps } from './deps.ts';
 import { PASSWORD } from './deps.ts';
 import { oathtool } from './oathtool.ts';
@@ -27,4 +30,36 @@ export async function loginWithCode(client: Client, deps: TestDeps, slug: string
   const verified = await client.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) });
   expect(verified.json()).toEqual({ next: 'done' });
   deps.clock.advanceSeconds(30);
+}
+
+/** The support operators' test password (long enough for their policy, made of no name of theirs). */
+export const OPERATOR_PASSWORD = 'support staff passphrase 2026';
+
+/** A new support operator, Olga Operator, with OPERATOR_PASSWORD and no app yet. */
+export function givenOperator(deps: TestDeps) {
+  return createOperator(deps, {
+    email: `op-${randomBytes(4).toString('hex')}@vendor.test`,
+    name: 'Olga Operator',
+    password: OPERATOR_PASSWORD,
+  });
+}
+
+/**
+ * A new support operator (givenOperator) through the first login: the password, which asks
+ * for an app at once, then an app set up with oathtool. The clock then moves a step on.
+ */
+export async function givenOperatorLoggedIn(app: FastifyInstance, deps: TestDeps) {
+  const operator = await givenOperator(deps);
+  const client = new Client(app);
+  expect((await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json()).toEqual({
+    next: 'setup',
+    canPostpone: false,
+  });
+  const setup = await client.post('/api/v1/auth/setup');
+  expect(setup.statusCode).toBe(200);
+  const { secret, otpauthUri } = setup.json<{ secret: string; otpauthUri: string }>();
+  expect(otpauthUri).toContain(encodeURIComponent(operator.email));
+  expect((await client.post('/api/v1/auth/setup/confirm', { code: oathtool(secret, deps.clock.now()) })).json()).toEqual({ next: 'done' });
+  deps.clock.advanceSeconds(30);
+  return { operator, client, secret };
 }
