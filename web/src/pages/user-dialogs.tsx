@@ -13,6 +13,46 @@ import { formatTime } from '../time.ts';
 
 type WithStepUp = <T>(action: () => Promise<T>) => Promise<T>;
 
+/** A person's name and email, as the add and edit dialogs ask for them (the server's limits: 200 and 254). */
+function PersonFields(props: {
+  idPrefix: '' | 'edit-';
+  name: string;
+  email: string;
+  onName: (value: string) => void;
+  onEmail: (value: string) => void;
+  errors: { name?: string | undefined; email?: string | undefined };
+  emailHint?: string;
+}) {
+  return (
+    <>
+      <TextField
+        id={`${props.idPrefix}name-input`}
+        label="Name"
+        autoComplete="off"
+        maxLength={200}
+        required
+        error={props.errors.name}
+        value={props.name}
+        onChange={(event) => props.onName(event.target.value)}
+      />
+      <TextField
+        id={`${props.idPrefix}email-input`}
+        label="Email"
+        type="email"
+        autoComplete="off"
+        autoCapitalize="none"
+        spellCheck={false}
+        maxLength={254}
+        required
+        {...(props.emailHint ? { hint: props.emailHint } : {})}
+        error={props.errors.email}
+        value={props.email}
+        onChange={(event) => props.onEmail(event.target.value)}
+      />
+    </>
+  );
+}
+
 /** Runs a dialog's change: busy while it runs; refusals come back as a field error or a message. */
 function useSubmit<F extends string>(fields: readonly F[]) {
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<F, string>>>({});
@@ -78,28 +118,13 @@ export function InviteUserDialog({
     <FormDialog title="Add user" onClose={onCancel} onSubmit={submit}>
       <p className="dialog-description muted">keyward emails them a link to choose their password. The link works once, for 7 days.</p>
       {error ? <Alert>{error}</Alert> : null}
-      <TextField
-        id="name-input"
-        label="Name"
-        autoComplete="off"
-        maxLength={200}
-        required
-        error={fieldErrors.name}
-        value={name}
-        onChange={(event) => setName(event.target.value)}
-      />
-      <TextField
-        id="email-input"
-        label="Email"
-        type="email"
-        autoComplete="off"
-        autoCapitalize="none"
-        spellCheck={false}
-        maxLength={254}
-        required
-        error={fieldErrors.email}
-        value={email}
-        onChange={(event) => setEmail(event.target.value)}
+      <PersonFields
+        idPrefix=""
+        name={name}
+        email={email}
+        onName={setName}
+        onEmail={setEmail}
+        errors={{ name: fieldErrors.name, email: fieldErrors.email }}
       />
       <SelectField
         id="role-input"
@@ -164,29 +189,14 @@ export function EditUserDialog({
   return (
     <FormDialog title={title} onClose={onCancel} onSubmit={submit}>
       {error ? <Alert>{error}</Alert> : null}
-      <TextField
-        id="edit-name-input"
-        label="Name"
-        autoComplete="off"
-        maxLength={200}
-        required
-        error={fieldErrors['edit-name']}
-        value={name}
-        onChange={(event) => setName(event.target.value)}
-      />
-      <TextField
-        id="edit-email-input"
-        label="Email"
-        type="email"
-        autoComplete="off"
-        autoCapitalize="none"
-        spellCheck={false}
-        maxLength={254}
-        required
-        hint="Their login name. The old address is told of the change."
-        error={fieldErrors['edit-email']}
-        value={email}
-        onChange={(event) => setEmail(event.target.value)}
+      <PersonFields
+        idPrefix="edit-"
+        name={name}
+        email={email}
+        onName={setName}
+        onEmail={setEmail}
+        errors={{ name: fieldErrors['edit-name'], email: fieldErrors['edit-email'] }}
+        emailHint="Their login name. The old address is told of the change."
       />
       <SelectField
         id="edit-role"
