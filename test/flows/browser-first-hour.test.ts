@@ -156,6 +156,8 @@ describe('the first hour in the browser: navigation, sessions, phones, times and
     await tab.getByRole('heading', { name: 'Settings' }).waitFor();
     await tab.goto(`${flow.server.origin}/nothing-here`);
     await tab.getByRole('heading', { name: 'Page not found' }).waitFor();
+    // The page can show before the session is read; the signed-in shell (its avatar) follows.
+    await tab.getByRole('button', { name: ADMIN.name }).waitFor();
     expect(await tab.getByRole('button', { name: ADMIN.name }).count()).toBe(1);
     expect(cspViolations).toEqual([]);
   });

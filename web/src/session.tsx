@@ -51,7 +51,11 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         return null;
       }
       if (error instanceof ApiError && error.status === 401) {
-        setState((before) => ({ status: 'anonymous', ended: before.status === 'signed-in' }));
+        // A second 401 of the same moment (two requests of one page, a tab message) keeps the notice.
+        setState((before) => ({
+          status: 'anonymous',
+          ended: before.status === 'signed-in' || (before.status === 'anonymous' && before.ended === true),
+        }));
         return null;
       }
       setState({ status: 'error', message: error instanceof Error ? error.message : 'Something went wrong.' });
