@@ -48,13 +48,19 @@ describe.each(engines())('the pending authenticator key of a setup on %s', (engi
     expect(new Set(answers.map((a) => a.json().secret)).size).toBe(1);
   });
 
-  it('starts a new key once the pending one expired, and the old one no longer confirms', async () => {
+  /** A full session of a user who turned 2FA on and started setting an app up (with the password): the first key. */
+  async function fullSessionSettingUp() {
     const { instance } = await givenInstance(deps);
     const user = await givenUser(deps, instance);
     const client = new Client(app);
     await client.login(instance.slug, user.email, PASSWORD);
     await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: true } });
     const first = (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD })).json();
+    return { instance, user, client, first };
+  }
+
+  it('starts a new key once the pending one expired, and the old one no longer confirms', async () => {
+    const { client, first } = await fullSessionSettingUp();
     deps.clock.advanceSeconds(15 * 60);
     const fresh = (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD })).json();
     expect(fresh.secret).not.toBe(first.secret);
@@ -65,12 +71,7 @@ describe.each(engines())('the pending authenticator key of a setup on %s', (engi
   });
 
   it('keeps a replacement key of a full session across a second proof, and names the instance', async () => {
-    const { instance } = await givenInstance(deps);
-    const user = await givenUser(deps, instance);
-    const client = new Client(app);
-    await client.login(instance.slug, user.email, PASSWORD);
-    await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: true } });
-    const first = (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD })).json();
+    const { instance, user, client, first } = await fullSessionSettingUp();
     const again = (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD })).json();
     expect(again.secret).toBe(first.secret);
     expect(first.issuer).toBe(`${instance.name} (keyward)`);
