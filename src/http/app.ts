@@ -33,6 +33,7 @@ import { oidcRoutes } from './oidc/oidc.routes.ts';
 import { interactionRoutes } from './oidc/interaction.routes.ts';
 import { escapeHtml } from '../domain/mail/mail.ts';
 import { openApiRoute, registerOpenApi } from './plugins/openapi.ts';
+import { registerOperationRoutes, type Operations } from './plugins/operations.ts';
 
 const healthSchema = { type: 'object', additionalProperties: false, required: ['ok'], properties: { ok: { type: 'boolean' } } } as const;
 
@@ -47,6 +48,10 @@ export interface AppOptions {
   webDir: string | null;
   /** Tests only: the provider registry's bound. */
   oidc?: Pick<OidcRegistryOptions, 'maxProviders'>;
+  /** `/readyz` and `/metrics` (SPEC §8); without it only `/livez` is served. */
+  operations?: Operations;
+  /** True when KEYWARD_MANAGEMENT_PORT serves `/metrics`: then the public listener does not. */
+  managementPort?: boolean;
 }
 
 export async function buildApp(deps: Deps, options: AppOptions): Promise<FastifyInstance> {
@@ -69,6 +74,8 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   registerCsrfGuard(app, options.publicUrl);
   await registerSessions(app);
   registerTextGuard(app);
+  options.operations?.metrics?.register(app);
+  registerOperationRoutes(app, options.operations ?? null, !options.managementPort);
 
   const jar = cookies(options.publicUrl);
   // Before the routes: it collects them as they are added.
