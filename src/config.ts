@@ -46,15 +46,25 @@ export function loadConfig(env: Env = process.env): Config {
   const publicUrl = parseUrl(env.PUBLIC_URL ?? `http://${hostForUrl(host)}:${port}`);
   const smtpUrl = env.SMTP_URL?.trim() || null;
   const trustProxy = parseTrustProxy(env.TRUST_PROXY, host);
+  const databaseUrl = env.DATABASE_URL?.trim() || null;
+  const secretKey = env.KEYWARD_SECRET_KEY?.trim() || null;
+  // Why: on a shared PostgreSQL every process must seal with one key; a key generated into each
+  // process's data dir would make each one's TOTP secrets and mail unreadable to the others.
+  if (databaseUrl && !secretKey) {
+    throw new ConfigError(
+      'DATABASE_URL is set but KEYWARD_SECRET_KEY is not: every process on one database must seal with the same key. ' +
+        'Generate one with `npx keyward generate-key` (or use the one in KEYWARD_DATA_DIR/secret.key this database was sealed with).',
+    );
+  }
   return {
     port,
     host,
     publicUrl,
     dataDir: path.resolve(env.KEYWARD_DATA_DIR?.trim() || 'data'),
-    databaseUrl: env.DATABASE_URL?.trim() || null,
+    databaseUrl,
     smtpUrl,
     mailFrom: env.MAIL_FROM?.trim() || `keyward <no-reply@${publicUrl.hostname}>`,
-    secretKey: env.KEYWARD_SECRET_KEY?.trim() || null,
+    secretKey,
     trustProxy,
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     totpIssuer: env.KEYWARD_TOTP_ISSUER?.trim() || 'keyward',

@@ -105,7 +105,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || (error instanceof Error && error.name === 'DataDirLockedError')) {
+  if (
+    error instanceof ConfigError ||
+    (error instanceof Error && (error.name === 'DataDirLockedError' || error.name === 'KeyMismatchError'))
+  ) {
     process.stderr.write(`keyward: ${error.message}\n`);
   } else {
     process.stderr.write(`keyward failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);

@@ -13,6 +13,7 @@ import { systemClock, type Clock } from './domain/shared/clock.ts';
 import type { Deps } from './domain/shared/deps.ts';
 import { openDatabase, type DatabaseHandle } from './storage/connect.ts';
 import { migrateToLatest } from './storage/migrate.ts';
+import { verifyKeyCheck } from './domain/maintenance/key-check.ts';
 import { createStores } from './storage/stores.ts';
 import { createOutboxWorker, type OutboxWorker } from './mail/outbox-worker.ts';
 import { processPasswordResetRequests } from './domain/account/password-links.ts';
@@ -46,6 +47,8 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
         ? devMailboxTransport(stores.devMailbox, clock)
         : unconfiguredTransport();
     const secretBox = loadSecretBox(config, log);
+    // Before anything is sealed or opened: a process with another key must not serve (SPEC §8).
+    await verifyKeyCheck(stores.keyCheck, secretBox, clock.now());
     // The worker also turns queued "forgot password" requests into mail (deps is set just below).
     const jobs = [() => processPasswordResetRequests(deps)];
     const mail = createOutboxWorker(stores.outbox, transport, secretBox, clock, log, { leaseSeconds: config.mailLeaseSeconds, jobs });

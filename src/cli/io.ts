@@ -49,7 +49,12 @@ export function describeFailure(error: unknown): string {
   if (error instanceof DomainError) {
     return `${error.details.field ? `${error.details.field}: ` : ''}${error.message} (${error.code})`;
   }
-  if (error instanceof CliError || (error as Error)?.name === 'DataDirLockedError' || (error as Error)?.name === 'ConfigError') {
+  if (
+    error instanceof CliError ||
+    (error as Error)?.name === 'DataDirLockedError' ||
+    (error as Error)?.name === 'ConfigError' ||
+    (error as Error)?.name === 'KeyMismatchError'
+  ) {
     return (error as Error).message;
   }
   return (error as Error)?.stack ?? String(error);

@@ -10,6 +10,7 @@ import { registerUserCommands } from './user.ts';
 import { registerOperatorCommands } from './operator.ts';
 import { registerTwoFactorCommands } from './two-factor.ts';
 import { registerOidcCommands } from './oidc.ts';
+import { generateKeyText } from '../crypto/secret-box.ts';
 
 const program = new Command('keyward')
   .description('keyward: account security for multi-tenant SaaS. Uses DATABASE_URL, or the embedded database in KEYWARD_DATA_DIR (./data).')
@@ -36,6 +37,13 @@ program
     } finally {
       await database.close();
     }
+  });
+
+program
+  .command('generate-key')
+  .description('print a new random KEYWARD_SECRET_KEY (32 bytes, base64url); every process on one database needs the same one')
+  .action(() => {
+    process.stdout.write(`${generateKeyText()}\n`);
   });
 
 program.parseAsync(process.argv).catch((error) => {

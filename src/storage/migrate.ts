@@ -23,6 +23,7 @@ import * as usersSearch from './migrations/0022-users-search.ts';
 import * as operatorDisable from './migrations/0023-operator-disable.ts';
 import * as oidcHashedTokenIds from './migrations/0025-oidc-hashed-token-ids.ts';
 import * as outboxDeadIndex from './migrations/0029-outbox-dead-index.ts';
+import * as keyCheck from './migrations/0030-key-check.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0023-operator-disable': operatorDisable,
   '0025-oidc-hashed-token-ids': oidcHashedTokenIds,
   '0029-outbox-dead-index': outboxDeadIndex,
+  '0030-key-check': keyCheck,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -283,7 +283,15 @@ export interface OidcClientsTable {
   updated_at: Timestamp;
 }
 
+/** One row: a value sealed with KEYWARD_SECRET_KEY that every process must open (migration 0030). */
+export interface KeyCheckTable {
+  id: number;
+  sealed: string;
+  sealed_at: Date;
+}
+
 export interface Database {
+  key_check: KeyCheckTable;
   instances: InstancesTable;
   users: UsersTable;
   sessions: SessionsTable;

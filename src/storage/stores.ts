@@ -31,6 +31,7 @@ import { machineTokenStore, oidcStateStore } from './oidc-state-store.ts';
 import { signingKeyStore } from './signing-key-store.ts';
 import { oidcClientStore } from './oidc-client-store.ts';
 import { backchannelLogoutStore } from './backchannel-store.ts';
+import { keyCheckStore } from './key-check-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -49,6 +50,7 @@ export function createStores(db: Kysely<Database>): Stores {
     resetRequests: resetRequestStore(db),
     machineTokens: machineTokenStore(db),
     backchannelLogouts: backchannelLogoutStore(db),
+    keyCheck: keyCheckStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),

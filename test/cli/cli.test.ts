@@ -1,3 +1,4 @@
+import { generateKeyText } from '../../src/crypto/secret-box.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -279,7 +280,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the keyward CLI on PostgreSQL (DA
 
   it('creates an instance and a user in the PostgreSQL database', async () => {
     const slug = `cli-${Date.now().toString(36)}`;
-    const env = { DATABASE_URL: database.url };
+    const env = { DATABASE_URL: database.url, KEYWARD_SECRET_KEY: generateKeyText() };
     const created = await keyward(
       ['instance', 'create', slug, '--name', 'PG Corp', '--plan', 'enterprise', '--admin-email', `admin@${slug}.test`],
       env,

@@ -20,6 +20,13 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses DATABASE_URL without KEYWARD_SECRET_KEY: processes sharing a database must seal with one key', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://keyward@db/keyward' })).toThrow(ConfigError);
+    expect(loadConfig({ DATABASE_URL: 'postgres://keyward@db/keyward', KEYWARD_SECRET_KEY: 'k' }).databaseUrl).toBe(
+      'postgres://keyward@db/keyward',
+    );
+  });
+
   it('reads the operations settings: a management port other than PORT, the drain time, the hashing concurrency', () => {
     expect(loadConfig({})).toMatchObject({ managementPort: null, drainSeconds: 5, hashConcurrency: null });
     expect(loadConfig({ KEYWARD_MANAGEMENT_PORT: '9464', KEYWARD_DRAIN_SECONDS: '0', KEYWARD_HASH_CONCURRENCY: '1' })).toMatchObject({

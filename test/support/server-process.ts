@@ -64,6 +64,8 @@ export async function startServer(env: Record<string, string> = {}, options: { f
     env: {
       ...inherited,
       LOG_LEVEL: 'warn',
+      // Tests stop servers with SIGTERM: no load balancer to wait for (graceful-drain.test.ts sets its own).
+      KEYWARD_DRAIN_SECONDS: '0',
       PORT: String(port),
       HOST: '127.0.0.1',
       PUBLIC_URL: `${origin}/`,

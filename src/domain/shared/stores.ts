@@ -1,4 +1,5 @@
 /** The ports the domain needs, implemented once in storage/. */
+import type { KeyCheckStore } from '../maintenance/key-check.ts';
 import type { InstanceStore } from '../instance/instance-store.ts';
 import type { UserStore } from '../account/user-store.ts';
 import type { SessionStore, TenantSessionStore } from '../session/session-store.ts';
@@ -41,6 +42,8 @@ export interface Stores {
   machineTokens: MachineTokenStore;
   /** Back-channel logout tokens owed to relying parties, of every instance (the worker's queue). */
   backchannelLogouts: BackchannelLogoutStore;
+  /** The value sealed with KEYWARD_SECRET_KEY that every process must open (key-check.ts). */
+  keyCheck: KeyCheckStore;
   /** Stores whose every query is filtered by this instance. */
   forInstance(instanceId: string): TenantStores;
   /** Runs `work` in one database transaction; stores passed to it take part in it. */
