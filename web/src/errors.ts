@@ -36,8 +36,14 @@ export function catalogueText(error: ApiError): string | undefined {
   return Object.hasOwn(words.codes, error.code) ? words.codes[error.code] : undefined;
 }
 
+/** A refusal the page has already put into catalogue words (a reset refused for a reason it knows). */
+export class SaidError extends Error {
+  override name = 'SaidError';
+}
+
 /** The sentence for a refusal, with the wait spelled out for lockouts; `fallback` for anything but an ApiError. */
 export function errorText(error: unknown, fallback: string): string {
+  if (error instanceof SaidError) return error.message;
   if (!(error instanceof ApiError)) return fallback;
   const ownWords = error.code === 'network' || error.code === 'http_error';
   const sentence = language() === SERVER_LANGUAGE && !ownWords && error.message ? error.message : (catalogueText(error) ?? error.message);
