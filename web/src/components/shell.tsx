@@ -93,13 +93,14 @@ export function AppShell({ me, children }: { me: Me; children: ReactNode }) {
   const actions: MenuAction[] = [
     { label: m.shell.myProfile, onSelect: () => navigate('/profile') },
     ...(me.role === 'admin' ? [{ label: m.shell.settings, onSelect: () => navigate('/settings') }] : []),
-    { label: m.shell.logOut, onSelect: () => void logOut() },
     // The other languages, each in its own words and marked as such (WCAG 3.1.2, language of parts).
     ...LANGUAGES.filter((other) => other !== language).map((other) => ({
       label: LANGUAGE_NAMES[other],
       lang: other,
       onSelect: () => setLanguage(other),
     })),
+    // Last, where people look for it (and where ArrowUp from the button lands).
+    { label: m.shell.logOut, onSelect: () => void logOut() },
   ];
 
   const bar = (
