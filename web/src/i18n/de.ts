@@ -961,6 +961,7 @@ export const de: Messages = {
       step_up: 'Zu viele falsche Codes.',
     },
     wrongCurrentPassword: 'Das aktuelle Passwort ist nicht korrekt.',
+    codeNeeded: 'Geben Sie den aktuellen Code aus Ihrer Authenticator-App ein.',
     wrongCode: 'Dieser Code ist nicht gültig. Geben Sie den Code ein, den Ihre Authenticator-App gerade anzeigt.',
     tryAgainIn: (wait: string) => `Versuchen Sie es in ${wait} erneut.`,
     seconds: (count: number) => plural(count, '1 Sekunde', `${count} Sekunden`),

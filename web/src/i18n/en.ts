@@ -949,6 +949,7 @@ export const en = {
     } satisfies Record<ErrorReason, string>,
     /** Where a code's sentence depends on the field the server names. */
     wrongCurrentPassword: 'The current password is not correct.',
+    codeNeeded: 'Enter the current code from your authenticator app.',
     wrongCode: 'That code is not valid. Enter the code your authenticator app shows now.',
     tryAgainIn: (wait: string) => `Try again in ${wait}.`,
     seconds: (count: number) => plural(count, '1 second', `${count} seconds`),
