@@ -541,7 +541,7 @@ export const de: Messages = {
     valueOff: 'aus',
     valueNone: 'keine',
     withFactors: (factors: string) => `Mit ${factors}`,
-    wrongFactor: (factor: string) => `Falsch: ${factor}`,
+    wrongFactor: (factor: string) => `Falsche Eingabe: ${factor}`,
     lockedUntilReset: 'Gesperrt, bis das Passwort zurückgesetzt wird',
     afterFailures: (count: number) => `Nach ${count} ${plural(count, 'Fehlversuch', 'Fehlversuchen')}`,
     replacedApp: 'Die bisherige App ersetzt',
