@@ -1,7 +1,7 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** No database and no server: pure rules, crypto, templates, configuration. */
-const unit = ['test/unit/**/*.test.ts', 'test/crypto/**/*.test.ts', 'test/domain/**/*.test.ts'];
+const unit = ['test/unit/**/*.test.ts', 'test/crypto/**/*.test.ts', 'test/domain/**/*.test.ts', 'web/src/**/*.test.ts'];
 /** A real Chromium against the server as a child process. */
 const browser = ['test/flows/browser-*.test.ts'];
 /** The migrated PGlite snapshot, and TEST_DATABASE_URL migrated: only for projects with a database. */

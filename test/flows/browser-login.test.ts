@@ -143,7 +143,8 @@ describe('logging in and out in the browser', { timeout: 60_000 }, () => {
     await logIn(page, MEMBER.password, MEMBER.email);
     await page.getByRole('button', { name: MEMBER.name }).click();
     await page.getByRole('menu').waitFor();
-    expect(await page.getByRole('menuitem').allTextContents()).toEqual(['My Profile', 'Log out']);
+    // No Settings; before Log out, the other language in its own words (issue 13).
+    expect(await page.getByRole('menuitem').allTextContents()).toEqual(['My Profile', 'Deutsch', 'Log out']);
 
     await page.goto(`${server.origin}/settings`);
     await page.getByRole('heading', { name: 'Settings' }).waitFor();

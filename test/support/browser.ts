@@ -15,11 +15,18 @@ import { startServer, type ServerProcess } from './server-process.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
+/**
+ * The language browser tests speak unless one says otherwise: the UI follows the browser's
+ * languages (issue 13), so the tests that read English words get English whatever the machine's.
+ */
+export const BROWSER_LOCALE = 'en-US';
+
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
     args: [
+      `--lang=${BROWSER_LOCALE}`,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-background-networking',
@@ -264,11 +271,17 @@ export class BrowserFlow {
     await page.getByRole('heading', { name: 'Settings' }).waitFor();
   }
 
-  /** A new browser context (closed when the test ends); `forwardedFor` as a reverse proxy would add it. */
-  async freshPage(options: { forwardedFor?: string } = {}): Promise<{ context: BrowserContext; page: Page; cspViolations: string[] }> {
-    const context = await this.browser.newContext(
-      options.forwardedFor ? { extraHTTPHeaders: { 'x-forwarded-for': options.forwardedFor } } : {},
-    );
+  /**
+   * A new browser context (closed when the test ends); `forwardedFor` as a reverse proxy would add
+   * it. English unless `locale` says otherwise: the UI speaks the browser's language (issue 13).
+   */
+  async freshPage(
+    options: { forwardedFor?: string; locale?: string } = {},
+  ): Promise<{ context: BrowserContext; page: Page; cspViolations: string[] }> {
+    const context = await this.browser.newContext({
+      locale: options.locale ?? BROWSER_LOCALE,
+      ...(options.forwardedFor ? { extraHTTPHeaders: { 'x-forwarded-for': options.forwardedFor } } : {}),
+    });
     onTestFinished(() => context.close());
     const page = await context.newPage();
     return { context, page, cspViolations: watchCspViolations(page) };

@@ -1,7 +1,7 @@
 /**
  * The only place that talks to the server: JSON over /api/v1, the session cookie sent by the
  * browser. Every failure becomes an ApiError carrying the server's stable `code`; the UI branches
- * on the code and shows the message.
+ * on the code and shows the catalogue's words for it (errors.ts).
  */
 
 /**
@@ -18,6 +18,8 @@ export class ApiError extends Error {
     readonly field?: string,
     /** From the Retry-After header of 423 and 429 answers. */
     readonly retryAfterSeconds?: number,
+    /** Finer than the code where the server says why (weak_password, locked). */
+    readonly reason?: ErrorReason,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -85,6 +87,10 @@ export type {
 };
 
 export type Me = Contract.MeResponse;
+/** The plans the server sells (src/domain/instance/instance.ts PLANS); the wire says only "string". */
+export type Plan = 'professional' | 'business' | 'enterprise';
+/** Why a request was refused, finer than its code (weak_password's and locked's `reason`). */
+export type ErrorReason = NonNullable<Contract.ErrorBody['error']['reason']>;
 export type OidcClient = Contract.OidcClient;
 export type OidcClientWithSecret = Contract.OidcClientWithSecret;
 export type TwoFactor = Contract.TwoFactorState;
@@ -173,13 +179,15 @@ function lost(path: string, error: ApiError): ApiError {
 
 function toApiError(response: Response, payload: unknown): ApiError {
   const { status } = response;
-  const error = (payload as { error?: { code?: unknown; message?: unknown; field?: unknown } } | null)?.error;
+  const error = (payload as { error?: { code?: unknown; message?: unknown; field?: unknown; reason?: unknown } } | null)?.error;
   // Why a cast: the answer comes from the server this bundle was built with (same contract).
   const code = typeof error?.code === 'string' ? (error.code as ApiErrorCode) : 'http_error';
   const message = typeof error?.message === 'string' ? error.message : `The server answered ${status}.`;
   const field = typeof error?.field === 'string' ? error.field : undefined;
+  // Why a cast: as for the code, the reason comes from the server this bundle was built with.
+  const reason = typeof error?.reason === 'string' ? (error.reason as ErrorReason) : undefined;
   const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
-  return new ApiError(status, code, message, field, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined);
+  return new ApiError(status, code, message, field, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined, reason);
 }
 
 export const api = {

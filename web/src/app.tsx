@@ -18,8 +18,9 @@ import { VerifyPage } from './pages/verify-page.tsx';
 import { StepUpPage } from './pages/step-up-page.tsx';
 import { isInstanceLoginPath, loginFor, loginPlace, loginUrl } from './login-place.ts';
 import { Link, navigate, useLocation } from './router.ts';
-import { SESSION_ENDED_NOTICE, useSession, type SessionState } from './session.tsx';
+import { useSession, type SessionState } from './session.tsx';
 import { SupportApp } from './support/support-app.tsx';
+import { useMessages } from './i18n/index.ts';
 
 function Redirect({ to, notice }: { to: string; notice?: string }) {
   useEffect(() => navigate(to, notice ? { replace: true, notice } : { replace: true }), [to, notice]);
@@ -27,9 +28,10 @@ function Redirect({ to, notice }: { to: string; notice?: string }) {
 }
 
 function Loading() {
+  const m = useMessages();
   return (
     <p className="loading" role="status">
-      Loading…
+      {m.common.loading}
     </p>
   );
 }
@@ -40,6 +42,7 @@ function matches(path: string, base: string): boolean {
 
 /** Pages that need a full session; without one, the login page. */
 function Protected({ state, render }: { state: SessionState; render: (me: Me) => ReactNode }) {
+  const m = useMessages();
   if (state.status === 'loading')
     return (
       <PublicShell>
@@ -56,7 +59,7 @@ function Protected({ state, render }: { state: SessionState; render: (me: Me) =>
   // that ended while the page was open says so once, on the login page.
   if (state.status === 'anonymous') {
     const here = window.location.pathname + window.location.search;
-    return <Redirect to={loginFor(here)} notice={state.ended ? SESSION_ENDED_NOTICE : undefined} />;
+    return <Redirect to={loginFor(here)} notice={state.ended ? m.app.sessionEnded : undefined} />;
   }
   // The instance now enforces 2FA and this user has no app: the setup step, not a dead end.
   if (state.status === 'setup-required') return <Redirect to="/login?step=setup" />;
@@ -74,10 +77,11 @@ function LoginStepPage({ search }: { search: URLSearchParams }) {
 }
 
 function NotFound() {
+  const m = useMessages();
   return (
-    <Page title="Page not found" narrow>
+    <Page title={m.app.notFoundTitle} narrow>
       <p className="card">
-        There is nothing at this address. <Link to="/">Go to the start page</Link>
+        {m.app.notFoundText} <Link to="/">{m.app.notFoundLink}</Link>
       </p>
     </Page>
   );

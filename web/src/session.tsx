@@ -2,6 +2,8 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { api, ApiError, SESSION_LOST_EVENT, type Me } from './api.ts';
 import { useLocation } from './router.ts';
+import { errorText } from './errors.ts';
+import { messages } from './i18n/index.ts';
 
 /** The support console's pages: they have their own session (GET /support/me). */
 export function isSupportPath(pathname: string): boolean {
@@ -24,9 +26,6 @@ interface SessionContextValue {
   /** Forgets the user locally after this browser logged out; the app's other tabs check theirs. */
   forget: () => void;
 }
-
-/** The notice on the login page when a session ended while a page was open. */
-export const SESSION_ENDED_NOTICE = 'Your session has ended. Log in again to continue.';
 
 const CHANNEL = 'keyward:session';
 
@@ -58,7 +57,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
         }));
         return null;
       }
-      setState({ status: 'error', message: error instanceof Error ? error.message : 'Something went wrong.' });
+      setState({ status: 'error', message: errorText(error, messages().common.somethingWrong) });
       return null;
     }
   }, []);

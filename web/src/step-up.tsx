@@ -7,11 +7,12 @@
 import { useCallback, useState, type ReactNode } from 'react';
 import { api, ApiError, type SecondFactor } from './api.ts';
 import { CodeDialog } from './components/dialog.tsx';
+import { messages, useMessages } from './i18n/index.ts';
 
 /** The person closed the step-up dialog: the action did not happen, and nothing needs saying. */
 export class StepUpCancelled extends Error {
   constructor() {
-    super('Cancelled.');
+    super(messages().app.stepUpCancelled);
     this.name = 'StepUpCancelled';
   }
 }
@@ -37,6 +38,7 @@ export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): {
   withStepUp: <T>(action: () => Promise<T>) => Promise<T>;
   stepUpDialog: ReactNode;
 } {
+  const m = useMessages();
   const [waiting, setWaiting] = useState<Waiting | null>(null);
 
   const withStepUp = useCallback(async <T,>(action: () => Promise<T>): Promise<T> => {
@@ -51,19 +53,9 @@ export function useStepUp(target: StepUpTarget = INSTANCE_STEP_UP): {
 
   const stepUpDialog = waiting ? (
     <CodeDialog
-      title="Confirm it is you"
-      description={
-        target !== INSTANCE_STEP_UP ? (
-          <p>This change needs a fresh check. Enter the current code from your authenticator app.</p>
-        ) : (
-          <p>
-            This change needs a fresh check. Enter the current code from your authenticator app. A backup code cannot confirm changes;
-            without your phone, an administrator (for an administrator, your keyward provider's support) resets two-factor authentication
-            for you.
-          </p>
-        )
-      }
-      submitLabel="Confirm"
+      title={m.stepUp.title}
+      description={<p>{target !== INSTANCE_STEP_UP ? m.stepUp.support : m.stepUp.instance}</p>}
+      submitLabel={m.common.confirm}
       allowBackupCode={target.allowBackupCode}
       onSubmit={(factor) => target.stepUp(factor)}
       onDone={() => {

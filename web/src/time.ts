@@ -1,19 +1,29 @@
 /**
- * The one formatter of times and dates in the web UI (issue 13): the browser's own language and
- * time zone, the zone named, the year only when it is not this year.
+ * The one formatter of times and dates in the web UI (issue 13): the chosen language (the
+ * browser's own variant of it, set by web/src/i18n/current.ts) and the browser's time zone, the
+ * zone named, the year only when it is not this year.
  *   formatTime: "3 Dec, 14:05 CET" · "3 Dec 2025, 14:05 CET" (in en-GB; other locales their own way)
  *   formatDate: "3 Dec 2026" — a calendar day (deadlines, expiry), always with its year
  */
 type When = string | number | Date;
 
+/** The locale of the chosen language (set by web/src/i18n/current.ts); undefined: the runtime's own. */
+let dateLocale: string | undefined;
+
+/** The language changed: dates and times follow it from the next render on. */
+export function setDateLocale(tag: string | undefined): void {
+  dateLocale = tag;
+}
+
 const TIME_PARTS = { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' } as const;
 const formats = new Map<string, Intl.DateTimeFormat>();
 
 function format(options: Intl.DateTimeFormatOptions, timeZone?: string): Intl.DateTimeFormat {
-  const key = JSON.stringify([options, timeZone ?? null]);
+  const tag = dateLocale;
+  const key = JSON.stringify([tag ?? null, options, timeZone ?? null]);
   let found = formats.get(key);
   if (!found) {
-    found = new Intl.DateTimeFormat(undefined, timeZone ? { ...options, timeZone } : options);
+    found = new Intl.DateTimeFormat(tag, timeZone ? { ...options, timeZone } : options);
     formats.set(key, found);
   }
   return found;

@@ -7,6 +7,7 @@ import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { errorText } from '../errors.ts';
 import { Alert } from './field.tsx';
 import { FooterButton, Page } from './page.tsx';
+import { useMessages } from '../i18n/index.ts';
 
 /** A refusal as shown above the field; `failure` for callers that offer a way out (start again). */
 export interface Refusal {
@@ -81,18 +82,19 @@ export function VerifyCodePage({
   after?: ReactNode;
   onLeave: () => Promise<void>;
 }) {
+  const m = useMessages();
   return (
-    <Page title="Two-factor authentication" narrow>
+    <Page title={m.codeEntry.title} narrow>
       <form className="card form" onSubmit={(event) => void onSubmit(event)} noValidate>
         <p className="form-intro">{intro}</p>
         {error ? <Alert>{error.text}</Alert> : null}
         {field}
         <button type="submit" className="button button-primary button-block" disabled={busy}>
-          Verify
+          {m.codeEntry.verify}
         </button>
         {after}
       </form>
-      <FooterButton onClick={() => void onLeave()}>Cancel and log in again</FooterButton>
+      <FooterButton onClick={() => void onLeave()}>{m.codeEntry.leave}</FooterButton>
     </Page>
   );
 }

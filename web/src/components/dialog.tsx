@@ -8,6 +8,7 @@ import type { SecondFactor } from '../api.ts';
 import { useCodeEntry } from './code-entry.tsx';
 import { Alert } from './field.tsx';
 import { NoDeviceDisclosure, readSecondFactor, SecondFactorField } from './second-factor.tsx';
+import { useMessages } from '../i18n/index.ts';
 
 export function Dialog({
   title: _title,
@@ -120,6 +121,7 @@ export function CodeDialog({
   onDone,
   onCancel,
 }: CodeDialogProps) {
+  const m = useMessages();
   const [useBackupCode, setUseBackupCode] = useState(false);
   const entry = useCodeEntry({
     read: (value) => readSecondFactor(value, useBackupCode),
@@ -127,7 +129,7 @@ export function CodeDialog({
       await onSubmit(factor);
       onDone();
     },
-    fallback: 'That did not work. Try again.',
+    fallback: m.codeEntry.failed,
   });
 
   const switchMethod = (backup: boolean) => {
@@ -169,13 +171,14 @@ export function DialogButtons({
   onCancel: () => void;
   destructive?: boolean;
 }) {
+  const m = useMessages();
   return (
     <div className="button-row">
       <button type="submit" className={destructive ? 'button button-danger' : 'button button-primary'} disabled={busy}>
         {submitLabel}
       </button>
       <button type="button" className="button button-secondary" onClick={onCancel}>
-        Cancel
+        {m.common.cancel}
       </button>
     </div>
   );

@@ -9,6 +9,7 @@ import { ApiError } from '../api.ts';
 import { errorText } from '../errors.ts';
 import { Alert, CodeField, readCode, TextField } from './field.tsx';
 import { VendorSupport } from './support-contact.tsx';
+import { useMessages } from '../i18n/index.ts';
 
 export interface FactorChangeProof {
   currentPassword: string;
@@ -32,6 +33,7 @@ interface Props {
 
 /** The password field and, with an app, the code field, as one form with its own errors. */
 export function FactorChangeForm({ id, needsCode, buttons, onSubmit, fallback, intro }: Props) {
+  const m = useMessages();
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [busy, setBusy] = useState(false);
@@ -43,7 +45,7 @@ export function FactorChangeForm({ id, needsCode, buttons, onSubmit, fallback, i
     setError(null);
     const read = needsCode ? readCode(code) : null;
     const problems: Partial<Record<Field, string>> = {};
-    if (!password) problems.currentPassword = 'Enter your current password.';
+    if (!password) problems.currentPassword = m.fields.currentPasswordProblem;
     if (read && 'problem' in read) problems.code = read.problem;
     setFieldErrors(problems);
     if (Object.keys(problems).length > 0) return;
@@ -66,7 +68,7 @@ export function FactorChangeForm({ id, needsCode, buttons, onSubmit, fallback, i
       {error ? <Alert>{error}</Alert> : null}
       <TextField
         id={`${id}-password`}
-        label="Current password"
+        label={m.fields.currentPassword}
         type="password"
         autoComplete="current-password"
         required
@@ -87,17 +89,11 @@ export function FactorChangeForm({ id, needsCode, buttons, onSubmit, fallback, i
  * instead of actions that would be refused, the way to a new phone (rules 8 and 9).
  */
 export function NewPhoneHelp({ role, instanceName }: { role: 'admin' | 'member'; instanceName: string }) {
+  const m = useMessages();
   return (
     <p>
-      You signed in with a backup code. A backup code lets you in, but it cannot replace or remove your authenticator app.{' '}
-      {role === 'admin' ? (
-        <>
-          Lost your phone? As an administrator, contact <VendorSupport />: nobody in your instance can reset you. After checking who you
-          are, they reset two-factor authentication for your account, and you set up the new phone at your next login.
-        </>
-      ) : (
-        `Lost your phone? Ask an administrator of ${instanceName} to reset two-factor authentication for your account; you then set up the new phone at your next login.`
-      )}
+      {m.twoFactor.backupLogin}{' '}
+      {role === 'admin' ? m.twoFactor.lostPhoneAdmin(<VendorSupport />) : m.twoFactor.lostPhoneMember(instanceName)}
     </p>
   );
 }

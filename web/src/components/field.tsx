@@ -1,5 +1,6 @@
 /** A labelled form control with an optional hint and error, wired with aria-describedby. */
 import type { ChangeEvent, InputHTMLAttributes, ReactNode, Ref, SelectHTMLAttributes, TextareaHTMLAttributes } from 'react';
+import { messages, useMessages } from '../i18n/index.ts';
 
 interface FieldFrame {
   id: string;
@@ -103,6 +104,7 @@ export function CodeField(props: {
   submitWhenComplete?: boolean;
 }) {
   const { id, value, onChange, error, ref, autoFocus, submitWhenComplete = true } = props;
+  const m = useMessages();
   // Why digits only, kept as typed: a code is six ASCII digits; spaces and dashes of a pasted
   // "123 456" go, and letters never enter the field (issue 13), so nothing is refused later.
   const change = (event: ChangeEvent<HTMLInputElement>) => {
@@ -119,7 +121,7 @@ export function CodeField(props: {
     <TextField
       id={id}
       ref={ref}
-      label="Verification code"
+      label={m.fields.code}
       name="code"
       className="code-input"
       inputMode="numeric"
@@ -127,7 +129,7 @@ export function CodeField(props: {
       pattern="[0-9]{6}"
       spellCheck={false}
       required
-      hint="The 6-digit code your authenticator app shows now."
+      hint={m.fields.codeHint}
       error={error}
       value={value}
       onChange={change}
@@ -145,7 +147,7 @@ export function normalizeCode(value: string): string | null {
 /** A typed code as the server takes it, or the sentence to show when it is not six digits. */
 export function readCode(value: string): { factor: string } | { problem: string } {
   const code = normalizeCode(value);
-  return code ? { factor: code } : { problem: 'Enter the 6 digits your authenticator app shows.' };
+  return code ? { factor: code } : { problem: messages().fields.codeProblem };
 }
 
 /** A search box that filters a list as people type (no autocomplete, no spelling marks). */

@@ -5,6 +5,7 @@
 import { useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { errorText } from '../errors.ts';
 import { Alert, TextField } from './field.tsx';
+import { useMessages } from '../i18n/index.ts';
 
 interface Props {
   /** Starts the fields' ids: `login` gives `login-email` and `login-password`. */
@@ -25,6 +26,7 @@ export function LoginForm({ idPrefix, missing, incomplete = false, onLogin, chil
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const passwordInput = useRef<HTMLInputElement>(null);
+  const m = useMessages();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -35,7 +37,7 @@ export function LoginForm({ idPrefix, missing, incomplete = false, onLogin, chil
       await onLogin({ email: email.trim(), password });
     } catch (failure) {
       // 423 locked and 429 rate_limited: the message says how long to wait (Retry-After).
-      setError(errorText(failure, 'Logging in failed.'));
+      setError(errorText(failure, m.login.failed));
       setPassword('');
       passwordInput.current?.focus();
     } finally {
@@ -49,7 +51,7 @@ export function LoginForm({ idPrefix, missing, incomplete = false, onLogin, chil
       {children}
       <TextField
         id={`${idPrefix}-email`}
-        label="Email"
+        label={m.common.email}
         name="email"
         type="email"
         autoComplete="username"
@@ -61,7 +63,7 @@ export function LoginForm({ idPrefix, missing, incomplete = false, onLogin, chil
       />
       <TextField
         id={`${idPrefix}-password`}
-        label="Password"
+        label={m.common.password}
         name="password"
         type="password"
         autoComplete="current-password"
@@ -71,7 +73,7 @@ export function LoginForm({ idPrefix, missing, incomplete = false, onLogin, chil
         required
       />
       <button type="submit" className="button button-primary button-block" disabled={busy}>
-        Log in
+        {m.login.submit}
       </button>
     </form>
   );

@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { errorText } from '../errors.ts';
 import { Alert } from './field.tsx';
+import { useMessages } from '../i18n/index.ts';
 
 /** How long typing pauses before a list follows its search box. */
 export const SEARCH_DELAY_MS = 250;
@@ -111,19 +112,16 @@ export function PagedResults<K extends string, P extends Paged<K>>({
   summary?: (page: P) => string;
   children: (page: P) => ReactNode;
 }) {
+  const m = useMessages();
   const { state } = list;
-  if (state.status === 'loading') return <p role="status">Loading…</p>;
+  if (state.status === 'loading') return <p role="status">{m.common.loading}</p>;
   if (state.status === 'failed') return <Alert>{state.message}</Alert>;
   const shown = state.page[list.rows].length;
   const more = Boolean(state.page.nextCursor);
   return (
     <>
       <p role="status" className="muted">
-        {summary
-          ? summary(state.page)
-          : shown === 0
-            ? `No ${many} match.`
-            : `Showing ${shown === 1 ? `1 ${one}` : `${shown} ${many}`}${more ? '; more to load' : ''}.`}
+        {summary ? summary(state.page) : shown === 0 ? m.lists.noMatch(many) : m.lists.showing(shown, one, many, more)}
       </p>
       {shown > 0 ? children(state.page) : null}
       {more ? (
@@ -134,7 +132,7 @@ export function PagedResults<K extends string, P extends Paged<K>>({
             disabled={state.loadingMore}
             onClick={onLoadMore ?? (() => void list.loadMore())}
           >
-            {`Load more ${many}`}
+            {m.lists.loadMore(many)}
           </button>
         </div>
       ) : null}

@@ -7,12 +7,11 @@ import { VendorSupport } from './support-contact.tsx';
 import { useId, useState, type Ref } from 'react';
 import type { SecondFactor } from '../api.ts';
 import { CheckboxField, CodeField, readCode, TextField } from './field.tsx';
-
-export const BACKUP_CODE_HINT = '16 letters and digits, like 7KQ4-M9XD-2HTR-PW6C. Upper or lower case, with or without the dashes.';
+import { messages, useMessages } from '../i18n/index.ts';
 
 /** What was typed, as the server takes it: null (with the sentence to show) when it cannot be sent. */
 export function readSecondFactor(value: string, useBackupCode: boolean): { factor: SecondFactor } | { problem: string } {
-  if (useBackupCode) return value.trim() ? { factor: { backupCode: value.trim() } } : { problem: 'Enter the backup code from the email.' };
+  if (useBackupCode) return value.trim() ? { factor: { backupCode: value.trim() } } : { problem: messages().fields.backupCodeProblem };
   const read = readCode(value);
   return 'factor' in read ? { factor: { code: read.factor } } : read;
 }
@@ -28,19 +27,20 @@ export function SecondFactorField(props: {
   ref?: Ref<HTMLInputElement>;
 }) {
   const { id, useBackupCode, value, onChange, error, autoFocus, ref } = props;
+  const m = useMessages();
   if (!useBackupCode)
     return <CodeField id={`${id}-code`} ref={ref} value={value} onChange={onChange} error={error} autoFocus={autoFocus} />;
   return (
     <TextField
       id={`${id}-backup-code`}
       ref={ref}
-      label="Backup code"
+      label={m.fields.backupCode}
       name="backupCode"
       autoComplete="off"
       autoCapitalize="none"
       spellCheck={false}
       required
-      hint={BACKUP_CODE_HINT}
+      hint={m.fields.backupCodeHint}
       error={error}
       value={value}
       onChange={(event) => onChange(event.target.value)}
@@ -58,26 +58,21 @@ export function NoDeviceDisclosure({
   useBackupCode: boolean;
   onSwitch: (backup: boolean) => void;
 }) {
+  const m = useMessages();
   const panelId = useId();
   const [open, setOpen] = useState(useBackupCode);
   return (
     <div className="disclosure">
       <button type="button" className="link-button" aria-expanded={open} aria-controls={panelId} onClick={() => setOpen(!open)}>
-        I don't have my device
+        {m.noDevice.button}
       </button>
       {open ? (
         <div id={panelId} className="disclosure-panel">
-          <p>
-            When you set up two-factor authentication, keyward emailed you a backup code. You can use it once instead of a code from the
-            app; a new one is emailed after you use it.
-          </p>
-          <p>
-            If you have neither: members ask an administrator of their instance to reset two-factor authentication for their account.
-            Administrators contact <VendorSupport />, since nobody in their instance can reset them.
-          </p>
+          <p>{m.noDevice.backupCode}</p>
+          <p>{m.noDevice.neither(<VendorSupport />)}</p>
           <CheckboxField
             id={`${id}-use-backup-code`}
-            label="Use a backup code instead"
+            label={m.noDevice.useBackupCode}
             checked={useBackupCode}
             onChange={(event) => onSwitch(event.target.checked)}
           />

@@ -4,6 +4,9 @@ import { api, ApiError, type Me } from '../api.ts';
 import { Link, navigate, useLocation } from '../router.ts';
 import { useSession } from '../session.tsx';
 import { UserMenu, type MenuAction } from './user-menu.tsx';
+import { errorText } from '../errors.ts';
+import { LANGUAGE_NAMES, LANGUAGES, setLanguage, useLanguage, useMessages } from '../i18n/index.ts';
+import { LanguagePicker } from './language-picker.tsx';
 
 export function Brand() {
   return (
@@ -15,10 +18,11 @@ export function Brand() {
 }
 
 export function Frame({ bar, children }: { bar: ReactNode; children: ReactNode }) {
+  const m = useMessages();
   return (
     <>
       <a href="#main" className="skip-link">
-        Skip to main content
+        {m.shell.skipLink}
       </a>
       <header className="top-bar">{bar}</header>
       <main id="main" className="main" tabIndex={-1}>
@@ -28,9 +32,16 @@ export function Frame({ bar, children }: { bar: ReactNode; children: ReactNode }
   );
 }
 
-/** For pages without a session: login, first-run setup, the dev mailbox. */
+/** For pages without a session: login, first-run setup, the dev mailbox; the language picker at the right. */
 export function PublicShell({ children }: { children: ReactNode }) {
-  return <Frame bar={<Brand />}>{children}</Frame>;
+  const bar = (
+    <>
+      <Brand />
+      <span className="top-bar-spacer" />
+      <LanguagePicker />
+    </>
+  );
+  return <Frame bar={bar}>{children}</Frame>;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -46,19 +57,21 @@ export function daysUntilExpiry(me: Pick<Me, 'passwordExpiresAt' | 'passwordWarn
 
 /** SPEC rule 10: from shortly before expiry, every page says so and links to the change. */
 function PasswordExpiryBanner({ me }: { me: Me }) {
+  const m = useMessages();
   const location = useLocation();
   const days = daysUntilExpiry(me);
   if (days === null) return null;
-  const when = days === 0 ? 'today' : days === 1 ? 'in 1 day' : `in ${days} days`;
   return (
     <div className="alert alert-warning page-alert banner">
-      Your password expires {when}.{' '}
-      {location.pathname === '/profile/password' ? null : <Link to="/profile/password">Change your password</Link>}
+      {m.shell.passwordExpires(days)}{' '}
+      {location.pathname === '/profile/password' ? null : <Link to="/profile/password">{m.shell.changeYourPassword}</Link>}
     </div>
   );
 }
 
 export function AppShell({ me, children }: { me: Me; children: ReactNode }) {
+  const m = useMessages();
+  const language = useLanguage();
   const { forget } = useSession();
   const [error, setError] = useState<string | null>(null);
 
@@ -69,7 +82,7 @@ export function AppShell({ me, children }: { me: Me; children: ReactNode }) {
     } catch (failure) {
       // 401: the session had already ended, which is what the user asked for.
       if (!(failure instanceof ApiError && failure.status === 401)) {
-        setError(failure instanceof Error ? failure.message : 'Logging out failed.');
+        setError(errorText(failure, m.shell.logOutFailed));
         return;
       }
     }
@@ -78,9 +91,16 @@ export function AppShell({ me, children }: { me: Me; children: ReactNode }) {
   };
 
   const actions: MenuAction[] = [
-    { label: 'My Profile', onSelect: () => navigate('/profile') },
-    ...(me.role === 'admin' ? [{ label: 'Settings', onSelect: () => navigate('/settings') }] : []),
-    { label: 'Log out', onSelect: () => void logOut() },
+    { label: m.shell.myProfile, onSelect: () => navigate('/profile') },
+    ...(me.role === 'admin' ? [{ label: m.shell.settings, onSelect: () => navigate('/settings') }] : []),
+    // The other languages, each in its own words and marked as such (WCAG 3.1.2, language of parts).
+    ...LANGUAGES.filter((other) => other !== language).map((other) => ({
+      label: LANGUAGE_NAMES[other],
+      lang: other,
+      onSelect: () => setLanguage(other),
+    })),
+    // Last, where people look for it (and where ArrowUp from the button lands).
+    { label: m.shell.logOut, onSelect: () => void logOut() },
   ];
 
   const bar = (
@@ -88,7 +108,7 @@ export function AppShell({ me, children }: { me: Me; children: ReactNode }) {
       <Link to="/profile" className="brand-link">
         <Brand />
       </Link>
-      <span className="instance-name" title={`Instance ${me.instance.slug}`}>
+      <span className="instance-name" title={m.shell.instanceTitle(me.instance.slug)}>
         {me.instance.name}
       </span>
       <span className="top-bar-spacer" />

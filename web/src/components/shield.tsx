@@ -3,11 +3,12 @@
  * `pending` (enabled, no app yet), nothing for `off`. Shape as well as colour tells them apart.
  */
 import type { TwoFactorStatus } from '../api.ts';
+import { messages } from '../i18n/index.ts';
 
-export const SHIELD_LABEL: Record<Exclude<TwoFactorStatus, 'off'>, string> = {
-  active: '2FA active',
-  pending: '2FA enabled, not set up',
-};
+/** The shield's name for screen readers and the legend, in the chosen language. */
+export function shieldLabel(status: TwoFactorStatus): string {
+  return messages().shield[status];
+}
 
 const OUTLINE = 'M12 2.5 4.5 5.4v5.8c0 4.6 3.1 8.9 7.5 10.3 4.4-1.4 7.5-5.7 7.5-10.3V5.4L12 2.5z';
 
@@ -25,6 +26,6 @@ export function ShieldIcon({ status, label }: { status: Exclude<TwoFactorStatus,
 
 /** A user's shield, named for screen readers; `off` has no icon, only words screen readers read. */
 export function TwoFactorShield({ status }: { status: TwoFactorStatus }) {
-  if (status === 'off') return <span className="visually-hidden">2FA off</span>;
-  return <ShieldIcon status={status} label={SHIELD_LABEL[status]} />;
+  if (status === 'off') return <span className="visually-hidden">{shieldLabel(status)}</span>;
+  return <ShieldIcon status={status} label={shieldLabel(status)} />;
 }

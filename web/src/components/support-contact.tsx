@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from 'react';
 import { api } from '../api.ts';
+import { useMessages } from '../i18n/index.ts';
 
 type Contact = { email: string | null; url: string | null };
 
@@ -27,6 +28,7 @@ export function useSupportContact(): Contact | null {
 
 /** "the support of your keyward provider (support@vendor.test)", the contact a link. */
 export function VendorSupport() {
+  const m = useMessages();
   const contact = useSupportContact();
   const link = contact?.email ? (
     <a href={`mailto:${contact.email}`}>{contact.email}</a>
@@ -35,5 +37,5 @@ export function VendorSupport() {
       {contact.url}
     </a>
   ) : null;
-  return link ? <>the support of your keyward provider ({link})</> : <>the support of your keyward provider</>;
+  return link ? m.support.providerWith(link) : m.support.provider;
 }

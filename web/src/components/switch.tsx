@@ -3,6 +3,7 @@
  * its state aria-checked. While busy it ignores presses but keeps focus (a disabled button would
  * drop it).
  */
+import { useMessages } from '../i18n/index.ts';
 export function Switch(props: {
   label: string;
   checked: boolean;
@@ -12,6 +13,7 @@ export function Switch(props: {
   onChange: (checked: boolean) => void;
 }) {
   const { label, checked, busy = false, locked = false, describedBy, onChange } = props;
+  const m = useMessages();
   return (
     <button
       type="button"
@@ -30,7 +32,7 @@ export function Switch(props: {
         <span className="switch-thumb" />
       </span>
       <span className="switch-state" aria-hidden="true">
-        {checked ? 'On' : 'Off'}
+        {checked ? m.common.on : m.common.off}
       </span>
     </button>
   );

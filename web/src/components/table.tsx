@@ -1,8 +1,10 @@
 /** Pieces every data table shares: the column headings, and the region that scrolls sideways. */
 import type { ReactNode } from 'react';
+import { useMessages } from '../i18n/index.ts';
 
 /** The header row; `actions` adds a last column for row buttons, named for screen readers only. */
 export function TableHead({ columns, actions = false }: { columns: readonly string[]; actions?: boolean }) {
+  const m = useMessages();
   return (
     <thead>
       <tr>
@@ -13,7 +15,7 @@ export function TableHead({ columns, actions = false }: { columns: readonly stri
         ))}
         {actions ? (
           <th scope="col">
-            <span className="visually-hidden">Actions</span>
+            <span className="visually-hidden">{m.common.actions}</span>
           </th>
         ) : null}
       </tr>

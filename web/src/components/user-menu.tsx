@@ -5,9 +5,12 @@
  */
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import type { Me } from '../api.ts';
+import { useMessages } from '../i18n/index.ts';
 
 export interface MenuAction {
   label: string;
+  /** The language the label is in, when it is not the page's (the other languages, in their own words). */
+  lang?: string;
   onSelect: () => void;
 }
 
@@ -19,6 +22,7 @@ export function initials(name: string): string {
 }
 
 export function UserMenu({ me, actions }: { me: Me; actions: MenuAction[] }) {
+  const m = useMessages();
   const menuId = useId();
   const [open, setOpen] = useState(false);
   const [focusIndex, setFocusIndex] = useState(0);
@@ -105,7 +109,7 @@ export function UserMenu({ me, actions }: { me: Me; actions: MenuAction[] }) {
             <span className="menu-header-name">{me.name}</span>
             <span className="menu-header-email">{me.email}</span>
           </div>
-          <ul id={menuId} role="menu" aria-label={`${me.name}: account menu`} className="menu" onKeyDown={onMenuKeyDown}>
+          <ul id={menuId} role="menu" aria-label={m.shell.accountMenu(me.name)} className="menu" onKeyDown={onMenuKeyDown}>
             {actions.map((action, index) => (
               <li key={action.label} role="none">
                 <button
@@ -114,6 +118,7 @@ export function UserMenu({ me, actions }: { me: Me; actions: MenuAction[] }) {
                   }}
                   type="button"
                   role="menuitem"
+                  lang={action.lang}
                   tabIndex={index === focusIndex ? 0 : -1}
                   className="menu-item"
                   onClick={() => choose(action)}

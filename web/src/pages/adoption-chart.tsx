@@ -7,6 +7,7 @@ import { useEffect, useId, useState } from 'react';
 import { api, type AdoptionDay, type TwoFactorStatus } from '../api.ts';
 import { errorText } from '../errors.ts';
 import { formatUtcDay } from '../time.ts';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type State = { status: 'loading' } | { status: 'ready'; days: AdoptionDay[] } | { status: 'failed'; message: string };
 
@@ -15,20 +16,20 @@ const GAP = 2;
 const HEIGHT = 100;
 /** Bottom to top: what is done, what is on the way, what is missing. */
 const STACK: TwoFactorStatus[] = ['active', 'pending', 'off'];
-const LABEL: Record<TwoFactorStatus, string> = { active: 'Active', pending: 'Enabled, not set up', off: 'Off' };
 
 const formatDay = formatUtcDay;
 
 /** `refreshKey` changes when the counts do, so the last bar follows the list. */
 export function AdoptionChart({ refreshKey }: { refreshKey: string }) {
   const headingId = useId();
+  const m = useMessages();
   const [state, setState] = useState<State>({ status: 'loading' });
 
   useEffect(() => {
     let current = true;
     api.twoFactorAdoption().then(
       ({ days }) => current && setState({ status: 'ready', days }),
-      (failure: unknown) => current && setState({ status: 'failed', message: errorText(failure, 'Loading the adoption chart failed.') }),
+      (failure: unknown) => current && setState({ status: 'failed', message: errorText(failure, messages().adoption.loadFailed) }),
     );
     return () => {
       current = false;
@@ -37,8 +38,8 @@ export function AdoptionChart({ refreshKey }: { refreshKey: string }) {
 
   return (
     <section aria-labelledby={headingId} className="subsection adoption">
-      <h3 id={headingId}>2FA adoption</h3>
-      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+      <h3 id={headingId}>{m.adoption.heading}</h3>
+      {state.status === 'loading' ? <p role="status">{m.common.loading}</p> : null}
       {state.status === 'failed' ? <p className="muted">{state.message}</p> : null}
       {state.status === 'ready' ? <Chart days={state.days} /> : null}
     </section>
@@ -47,24 +48,17 @@ export function AdoptionChart({ refreshKey }: { refreshKey: string }) {
 
 function Chart({ days }: { days: AdoptionDay[] }) {
   const titleId = useId();
-  if (days.length < 2) {
-    return (
-      <p className="muted">
-        The chart fills in day by day: each day keyward notes how many users have two-factor authentication active, enabled or off.
-      </p>
-    );
-  }
+  const m = useMessages();
+  if (days.length < 2) return <p className="muted">{m.adoption.fillsIn}</p>;
   const first = days[0]!;
   const last = days[days.length - 1]!;
   const most = Math.max(1, ...days.map((day) => day.active + day.pending + day.off));
   const width = days.length * (BAR + GAP) - GAP;
   return (
     <>
-      <p className="muted">Users by two-factor status at the end of each day, from {formatDay(first.day)} to today.</p>
+      <p className="muted">{m.adoption.since(formatDay(first.day))}</p>
       <svg className="adoption-chart" viewBox={`0 0 ${width} ${HEIGHT}`} preserveAspectRatio="none" role="img" aria-labelledby={titleId}>
-        <title id={titleId}>
-          {`Today ${last.active} active, ${last.pending} enabled but not set up, ${last.off} off; on ${formatDay(first.day)} ${first.active} active, ${first.pending} enabled but not set up, ${first.off} off.`}
-        </title>
+        <title id={titleId}>{m.adoption.summary(last, first, formatDay(first.day))}</title>
         {days.map((day, index) => (
           <Bar key={day.day} day={day} x={index * (BAR + GAP)} most={most} />
         ))}
@@ -73,21 +67,21 @@ function Chart({ days }: { days: AdoptionDay[] }) {
         {STACK.map((status) => (
           <li key={status}>
             <span className={`legend-swatch legend-${status}`} />
-            {LABEL[status]}
+            {m.adoption.status[status]}
           </li>
         ))}
       </ul>
       <details className="chart-data">
-        <summary>Show the numbers</summary>
+        <summary>{m.adoption.showNumbers}</summary>
         <div className="table-scroll">
           <table className="table">
-            <caption className="visually-hidden">Users by two-factor status per day</caption>
+            <caption className="visually-hidden">{m.adoption.caption}</caption>
             <thead>
               <tr>
-                <th scope="col">Day</th>
+                <th scope="col">{m.adoption.day}</th>
                 {STACK.map((status) => (
                   <th key={status} scope="col">
-                    {LABEL[status]}
+                    {m.adoption.status[status]}
                   </th>
                 ))}
               </tr>
@@ -110,10 +104,11 @@ function Chart({ days }: { days: AdoptionDay[] }) {
 }
 
 function Bar({ day, x, most }: { day: AdoptionDay; x: number; most: number }) {
+  const m = useMessages();
   let top = HEIGHT;
   return (
     <g>
-      <title>{`${formatDay(day.day)}: ${day.active} active, ${day.pending} enabled but not set up, ${day.off} off`}</title>
+      <title>{m.adoption.bar(formatDay(day.day), day)}</title>
       {STACK.map((status) => {
         const height = (day[status] / most) * HEIGHT;
         top -= height;

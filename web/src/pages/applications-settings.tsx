@@ -11,6 +11,7 @@ import { Alert, CheckboxField, Notice, TextAreaField, TextField } from '../compo
 import { TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type Open =
   | null
@@ -32,6 +33,7 @@ export function ApplicationsSettings() {
   const headingId = useId();
   const heading = useRef<HTMLHeadingElement>(null);
   const { withStepUp, stepUpDialog } = useStepUp();
+  const m = useMessages();
   const [state, setState] = useState<State>({ status: 'loading' });
   const [open, setOpen] = useState<Open>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -40,7 +42,7 @@ export function ApplicationsSettings() {
     try {
       setState({ status: 'ready', clients: (await api.oidcClients()).clients });
     } catch (failure) {
-      setState({ status: 'failed', message: errorText(failure, 'Loading the applications failed.') });
+      setState({ status: 'failed', message: errorText(failure, messages().applications.loadFailed) });
     }
   }, []);
   useEffect(() => void load(), [load]);
@@ -56,20 +58,17 @@ export function ApplicationsSettings() {
     <section aria-labelledby={headingId}>
       <div className="section-header">
         <h2 id={headingId} ref={heading} tabIndex={-1}>
-          Applications
+          {m.applications.heading}
         </h2>
         <div className="button-row">
           <button type="button" className="button button-primary" onClick={() => (setNotice(null), setOpen({ kind: 'add' }))}>
-            Add application
+            {m.applications.add}
           </button>
         </div>
       </div>
-      <p className="muted">
-        Applications sign people in with this instance through OpenID Connect. Each one gets a client ID; a confidential application also
-        gets a secret, shown once. Redirect URIs must match exactly what the application sends.
-      </p>
+      <p className="muted">{m.applications.text}</p>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
-      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+      {state.status === 'loading' ? <p role="status">{m.common.loading}</p> : null}
       {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
       {state.status === 'ready' ? <ClientsTable clients={state.clients} onOpen={(next) => (setNotice(null), setOpen(next))} /> : null}
       {open?.kind === 'add' || open?.kind === 'edit' ? (
@@ -80,15 +79,15 @@ export function ApplicationsSettings() {
           onSaved={(saved) =>
             'clientSecret' in saved
               ? void done(null, { kind: 'secret', client: saved, created: true })
-              : void done(`${saved.name} was saved.`)
+              : void done(m.applications.saved(saved.name))
           }
         />
       ) : null}
       {open?.kind === 'rotate' ? (
         <ConfirmDialog
-          title="Replace the secret?"
-          submitLabel="Replace secret"
-          text={`${open.client.name} stops working with its current secret at once, until it is given the new one.`}
+          title={m.applications.rotateTitle}
+          submitLabel={m.applications.rotate}
+          text={m.applications.rotateText(open.client.name)}
           onCancel={() => setOpen(null)}
           onConfirm={async () => {
             const rotated = await withStepUp(() => api.rotateOidcClientSecret(open.client.clientId));
@@ -98,13 +97,13 @@ export function ApplicationsSettings() {
       ) : null}
       {open?.kind === 'delete' ? (
         <ConfirmDialog
-          title={`Delete ${open.client.name}?`}
-          submitLabel="Delete application"
-          text="Its next sign-in and token request are refused. This cannot be undone."
+          title={m.applications.deleteTitle(open.client.name)}
+          submitLabel={m.applications.deleteButton}
+          text={m.applications.deleteText}
           onCancel={() => setOpen(null)}
           onConfirm={async () => {
             await withStepUp(() => api.deleteOidcClient(open.client.clientId));
-            await done(`${open.client.name} was deleted.`);
+            await done(m.applications.deleted(open.client.name));
           }}
         />
       ) : null}
@@ -115,12 +114,13 @@ export function ApplicationsSettings() {
 }
 
 function ClientsTable({ clients, onOpen }: { clients: OidcClient[]; onOpen: (open: Open) => void }) {
-  if (clients.length === 0) return <p className="empty-state">No applications yet.</p>;
+  const m = useMessages();
+  if (clients.length === 0) return <p className="empty-state">{m.applications.none}</p>;
   return (
     <div className="table-scroll">
       <table className="table applications-table">
-        <caption className="visually-hidden">Applications</caption>
-        <TableHead columns={['Name', 'Client ID', 'Type', 'Redirect URIs']} actions />
+        <caption className="visually-hidden">{m.applications.heading}</caption>
+        <TableHead columns={[m.common.name, m.applications.clientId, m.applications.type, m.applications.redirectUris]} actions />
         <tbody>
           {clients.map((client) => (
             <tr key={client.clientId}>
@@ -128,10 +128,16 @@ function ClientsTable({ clients, onOpen }: { clients: OidcClient[]; onOpen: (ope
               <td>
                 <code className="client-id">{client.clientId}</code>
               </td>
-              <td>{client.grantTypes.includes('client_credentials') ? 'Machine' : client.public ? 'Public' : 'Confidential'}</td>
+              <td>
+                {client.grantTypes.includes('client_credentials')
+                  ? m.applications.machine
+                  : client.public
+                    ? m.applications.public
+                    : m.applications.confidential}
+              </td>
               <td className="uri-list">
                 {client.redirectUris.length === 0 ? (
-                  <span className="muted">None</span>
+                  <span className="muted">{m.applications.noUris}</span>
                 ) : (
                   client.redirectUris.map((uri) => <div key={uri}>{uri}</div>)
                 )}
@@ -141,28 +147,28 @@ function ClientsTable({ clients, onOpen }: { clients: OidcClient[]; onOpen: (ope
                   <button
                     type="button"
                     className="button button-secondary button-small"
-                    aria-label={`Edit ${client.name}`}
+                    aria-label={m.applications.editFor(client.name)}
                     onClick={() => onOpen({ kind: 'edit', client })}
                   >
-                    Edit
+                    {m.applications.edit}
                   </button>
                   {client.public ? null : (
                     <button
                       type="button"
                       className="button button-secondary button-small"
-                      aria-label={`Replace the secret of ${client.name}`}
+                      aria-label={m.applications.rotateFor(client.name)}
                       onClick={() => onOpen({ kind: 'rotate', client })}
                     >
-                      Replace secret
+                      {m.applications.rotate}
                     </button>
                   )}
                   <button
                     type="button"
                     className="button button-danger button-small"
-                    aria-label={`Delete ${client.name}`}
+                    aria-label={m.applications.deleteFor(client.name)}
                     onClick={() => onOpen({ kind: 'delete', client })}
                   >
-                    Delete
+                    {m.applications.delete}
                   </button>
                 </div>
               </td>
@@ -198,6 +204,7 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
   const [error, setError] = useState<{ field: string | null; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const machine = client?.grantTypes.includes('client_credentials') ?? false;
+  const m = useMessages();
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -218,7 +225,7 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
     } catch (failure) {
       if (failure instanceof StepUpCancelled) return setBusy(false);
       const field = failure instanceof ApiError ? (failure.field ?? null) : null;
-      setError({ field: field && FIELD_IDS[field] ? field : null, text: errorText(failure, 'Saving the application failed.') });
+      setError({ field: field && FIELD_IDS[field] ? field : null, text: errorText(failure, m.applications.saveFailed) });
       setBusy(false);
       if (field && FIELD_IDS[field]) document.getElementById(FIELD_IDS[field])?.focus();
     }
@@ -226,11 +233,16 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
   const fieldError = (field: string) => (error?.field === field ? error.text : undefined);
 
   return (
-    <FormDialog title={client ? `Edit ${client.name}` : 'Add application'} wide onClose={onClose} onSubmit={(event) => void submit(event)}>
+    <FormDialog
+      title={client ? m.applications.editFor(client.name) : m.applications.add}
+      wide
+      onClose={onClose}
+      onSubmit={(event) => void submit(event)}
+    >
       {error && !error.field ? <Alert>{error.text}</Alert> : null}
       <TextField
         id="app-name"
-        label="Name"
+        label={m.common.name}
         value={name}
         maxLength={100}
         required
@@ -240,8 +252,8 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
       {machine ? null : (
         <TextAreaField
           id="app-redirect-uris"
-          label="Redirect URIs"
-          hint="One per line, exactly as the application sends them: https, or http only on 127.0.0.1, [::1] or localhost."
+          label={m.applications.redirectUris}
+          hint={m.applications.redirectHint}
           rows={3}
           spellCheck={false}
           value={redirects}
@@ -251,8 +263,8 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
       )}
       <TextAreaField
         id="app-post-logout-uris"
-        label="Post-logout redirect URIs"
-        hint="Optional, one per line: where the application may send people after they sign out."
+        label={m.applications.postLogout}
+        hint={m.applications.postLogoutHint}
         rows={2}
         spellCheck={false}
         value={postLogout}
@@ -262,8 +274,8 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
       {machine ? null : (
         <TextField
           id="app-backchannel-logout-uri"
-          label="Back-channel logout URI"
-          hint="Optional: where keyward tells the application that a sign-in's keyward session ended (logout, a reset, a password change)."
+          label={m.applications.backchannel}
+          hint={m.applications.backchannelHint}
           inputMode="url"
           spellCheck={false}
           value={backchannel}
@@ -274,8 +286,8 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
       {client ? null : (
         <CheckboxField
           id="app-public"
-          label="Public application (no secret)"
-          hint="For an app that runs in the browser or on a phone and cannot keep a secret; PKCE protects its sign-ins."
+          label={m.applications.publicLabel}
+          hint={m.applications.publicHint}
           checked={isPublic}
           onChange={(e) => setPublic(e.target.checked)}
         />
@@ -283,13 +295,13 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
       {machine ? null : (
         <CheckboxField
           id="app-require-mfa"
-          label="Always ask for a code"
-          hint="Sign-ins to this application need a code from the authenticator app, even from a known location."
+          label={m.applications.requireMfa}
+          hint={m.applications.requireMfaHint}
           checked={requireMfa}
           onChange={(e) => setRequireMfa(e.target.checked)}
         />
       )}
-      <DialogButtons submitLabel={client ? 'Save' : 'Add application'} busy={busy} onCancel={onClose} />
+      <DialogButtons submitLabel={client ? m.applications.save : m.applications.add} busy={busy} onCancel={onClose} />
     </FormDialog>
   );
 }
@@ -297,13 +309,14 @@ function ClientDialog({ client, withStepUp, onClose, onSaved }: ClientDialogProp
 function ConfirmDialog(props: { title: string; text: string; submitLabel: string; onCancel: () => void; onConfirm: () => Promise<void> }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const m = useMessages();
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setBusy(true);
     try {
       await props.onConfirm();
     } catch (failure) {
-      if (!(failure instanceof StepUpCancelled)) setError(errorText(failure, 'That did not work.'));
+      if (!(failure instanceof StepUpCancelled)) setError(errorText(failure, m.applications.failed));
       setBusy(false);
     }
   };
@@ -319,41 +332,42 @@ function ConfirmDialog(props: { title: string; text: string; submitLabel: string
 /** The client ID and, this once, the secret, with copy buttons: the server never shows the secret again. */
 function SecretDialog({ client, created, onClose }: { client: OidcClientWithSecret; created: boolean; onClose: () => void }) {
   const [copied, setCopied] = useState<string | null>(null);
-  const copy = (label: string, value: string) =>
+  const m = useMessages();
+  const copy = (value: string, done: string, failed: string) =>
     navigator.clipboard.writeText(value).then(
-      () => setCopied(`${label} copied.`),
-      () => setCopied(`Copying failed: select the ${label.toLowerCase()} and copy it.`),
+      () => setCopied(done),
+      () => setCopied(failed),
     );
   return (
-    <Dialog title={created ? `${client.name} was added` : 'New secret'} wide onClose={onClose}>
+    <Dialog title={created ? m.applications.added(client.name) : m.applications.newSecret} wide onClose={onClose}>
       {(titleId) => (
         <div className="form">
           <h2 id={titleId} className="dialog-title">
-            {created ? `${client.name} was added` : `New secret for ${client.name}`}
+            {created ? m.applications.added(client.name) : m.applications.newSecretFor(client.name)}
           </h2>
-          <p className="dialog-description">
-            {client.clientSecret
-              ? 'Copy the secret into the application now: it is shown only this once. If it is lost, replace it.'
-              : 'A public application has no secret: give it the client ID.'}
-          </p>
-          <p className="secret-key-label">Client ID</p>
+          <p className="dialog-description">{client.clientSecret ? m.applications.copyNow : m.applications.noSecret}</p>
+          <p className="secret-key-label">{m.applications.clientId}</p>
           <p className="secret-key-row">
             <code className="secret-key-value">{client.clientId}</code>{' '}
-            <button type="button" className="button button-secondary button-small" onClick={() => void copy('Client ID', client.clientId)}>
-              Copy client ID
+            <button
+              type="button"
+              className="button button-secondary button-small"
+              onClick={() => void copy(client.clientId, m.applications.idCopied, m.applications.idCopyFailed)}
+            >
+              {m.applications.copyId}
             </button>
           </p>
           {client.clientSecret ? (
             <>
-              <p className="secret-key-label">Client secret</p>
+              <p className="secret-key-label">{m.applications.clientSecret}</p>
               <p className="secret-key-row">
                 <code className="secret-key-value">{client.clientSecret}</code>{' '}
                 <button
                   type="button"
                   className="button button-secondary button-small"
-                  onClick={() => void copy('Secret', client.clientSecret!)}
+                  onClick={() => void copy(client.clientSecret!, m.applications.secretCopied, m.applications.secretCopyFailed)}
                 >
-                  Copy secret
+                  {m.applications.copySecret}
                 </button>
               </p>
             </>
@@ -363,7 +377,7 @@ function SecretDialog({ client, created, onClose }: { client: OidcClientWithSecr
           </p>
           <div className="button-row">
             <button type="button" className="button button-primary" onClick={onClose}>
-              Done
+              {m.applications.done}
             </button>
           </div>
         </div>

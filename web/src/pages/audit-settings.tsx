@@ -5,12 +5,13 @@
  */
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type Ref } from 'react';
 import { api, type AuditAction, type AuditEvent, type AuditQuery, type ListedUser } from '../api.ts';
-import { actionText, actorText, detailsText, INSTANCE_AUDIT_ACTIONS } from '../audit-words.ts';
+import { actionText, actorText, detailsText, instanceAuditActions } from '../audit-words.ts';
 import { EventFromCell, EventTimeCell } from '../components/event-cells.tsx';
 import { Alert, SearchField, SelectField, TextField } from '../components/field.tsx';
 import { PagedResults, SEARCH_DELAY_MS, usePagedList } from '../components/paged-list.tsx';
 import { ScrollRegion, TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
+import { messages, useMessages } from '../i18n/index.ts';
 
 export const AUDIT_PAGE_SIZE = 50;
 const USER_MATCHES = 5;
@@ -50,7 +51,7 @@ function toQuery(filters: Filters): Omit<AuditQuery, 'limit' | 'cursor'> {
 
 /** A range whose end comes before its start finds nothing; say so instead of asking the server. */
 function rangeError(filters: Filters): string | null {
-  return filters.fromDay && filters.toDay && filters.toDay < filters.fromDay ? 'The “To” day must not come before the “From” day.' : null;
+  return filters.fromDay && filters.toDay && filters.toDay < filters.fromDay ? messages().auditLog.badRange : null;
 }
 
 const fetchEvents = (filters: Filters, cursor?: string) =>
@@ -58,6 +59,7 @@ const fetchEvents = (filters: Filters, cursor?: string) =>
 
 export function AuditSettings() {
   const headingId = useId();
+  const m = useMessages();
   const [filters, setFilters] = useState<Filters>({ action: '', user: null, fromDay: '', toDay: '' });
   const badRange = rangeError(filters);
   const [error, setError] = useState<string | null>(null);
@@ -65,8 +67,8 @@ export function AuditSettings() {
     query: badRange ? { ...filters, toDay: '' } : filters,
     rows: 'events',
     fetch: fetchEvents,
-    loadFailed: 'Loading the audit log failed.',
-    moreFailed: 'Loading more events failed.',
+    loadFailed: m.auditLog.loadFailed,
+    moreFailed: m.auditLog.moreFailed,
     onMoreFailed: setError,
     rowIdAttribute: 'data-event-id',
   });
@@ -79,27 +81,24 @@ export function AuditSettings() {
   return (
     <section aria-labelledby={headingId}>
       <div className="section-header">
-        <h2 id={headingId}>Audit log</h2>
+        <h2 id={headingId}>{m.auditLog.heading}</h2>
         <div className="button-row">
           {/* A plain GET: the browser sends the session cookie and saves the attachment. */}
           <a className="button button-secondary" href={api.auditExportUrl(toQuery(filters))} download>
-            Export CSV
+            {m.auditLog.export}
           </a>
         </div>
       </div>
-      <p className="muted">
-        Every login, code, reset and change to users or settings in this instance, newest first. Nothing here can be changed or deleted. The
-        export holds every event that matches the filters.
-      </p>
+      <p className="muted">{m.auditLog.text}</p>
       <div className="filter-bar audit-filters">
         <SelectField
           id="audit-action"
-          label="Action"
+          label={m.auditLog.action}
           value={filters.action}
           onChange={(event) => change({ ...filters, action: event.target.value as AuditAction | '' })}
         >
-          <option value="">All actions</option>
-          {INSTANCE_AUDIT_ACTIONS.map(([action, label]) => (
+          <option value="">{m.auditLog.allActions}</option>
+          {instanceAuditActions().map(([action, label]) => (
             <option key={action} value={action}>
               {label}
             </option>
@@ -108,14 +107,14 @@ export function AuditSettings() {
         <UserFilter user={filters.user} onPick={(user) => change({ ...filters, user })} />
         <TextField
           id="audit-from"
-          label="From"
+          label={m.auditLog.from}
           type="date"
           value={filters.fromDay}
           onChange={(event) => change({ ...filters, fromDay: event.target.value })}
         />
         <TextField
           id="audit-to"
-          label="To"
+          label={m.auditLog.to}
           type="date"
           value={filters.toDay}
           error={badRange ?? undefined}
@@ -125,8 +124,8 @@ export function AuditSettings() {
       {error ? <Alert>{error}</Alert> : null}
       <PagedResults
         list={list}
-        one="event"
-        many="events"
+        one={m.auditLog.one}
+        many={m.auditLog.many}
         onLoadMore={() => {
           setError(null);
           void list.loadMore();
@@ -146,6 +145,7 @@ type Matches = { status: 'idle' } | { status: 'ready'; users: ListedUser[] } | {
  */
 function UserFilter({ user, onPick }: { user: PickedUser | null; onPick: (user: PickedUser | null) => void }) {
   const listId = useId();
+  const m = useMessages();
   const [typed, setTyped] = useState('');
   const [matches, setMatches] = useState<Matches>({ status: 'idle' });
   const input = useRef<HTMLInputElement>(null);
@@ -158,7 +158,7 @@ function UserFilter({ user, onPick }: { user: PickedUser | null; onPick: (user: 
       const { users } = await api.users({ q: q.trim(), limit: USER_MATCHES });
       if (request === latest.current) setMatches({ status: 'ready', users });
     } catch (failure) {
-      if (request === latest.current) setMatches({ status: 'failed', message: errorText(failure, 'Searching the users failed.') });
+      if (request === latest.current) setMatches({ status: 'failed', message: errorText(failure, messages().auditLog.userSearchFailed) });
     }
   }, []);
 
@@ -192,39 +192,32 @@ function UserFilter({ user, onPick }: { user: PickedUser | null; onPick: (user: 
   if (user) {
     return (
       <div className="field audit-user-picked">
-        <span className="field-label">User</span>
+        <span className="field-label">{m.auditLog.user}</span>
         <p className="picked-user">
           <span>{user.label}</span>{' '}
           <button
             type="button"
             className="button button-secondary button-small"
             onClick={clear}
-            aria-label={`Clear the user filter (${user.label})`}
+            aria-label={m.auditLog.clearFor(user.label)}
           >
-            Clear
+            {m.auditLog.clear}
           </button>
         </p>
       </div>
     );
   }
   return (
-    <form role="search" aria-label="Filter by user" className="audit-user-search" onSubmit={submit}>
-      <SearchField
-        id="audit-user"
-        ref={input}
-        label="User"
-        hint="Type a name or email, then choose the user: their events as actor or as target. For a support operator, choose their name in the table."
-        value={typed}
-        onChange={setTyped}
-      />
+    <form role="search" aria-label={m.auditLog.filterByUser} className="audit-user-search" onSubmit={submit}>
+      <SearchField id="audit-user" ref={input} label={m.auditLog.user} hint={m.auditLog.userHint} value={typed} onChange={setTyped} />
       {matches.status === 'failed' ? <Alert>{matches.message}</Alert> : null}
       {matches.status === 'ready' ? (
         matches.users.length === 0 ? (
           <p role="status" className="field-hint">
-            No user matches.
+            {m.auditLog.noUser}
           </p>
         ) : (
-          <ul id={listId} className="user-matches" aria-label="Matching users">
+          <ul id={listId} className="user-matches" aria-label={m.auditLog.matchingUsers}>
             {matches.users.map((candidate) => (
               <li key={candidate.id}>
                 <button type="button" className="link-button" onClick={() => pick(candidate)}>
@@ -242,11 +235,12 @@ function UserFilter({ user, onPick }: { user: PickedUser | null; onPick: (user: 
 type PickActor = (actor: PickedUser) => void;
 
 function EventTable({ events, ref, onPickActor }: { events: AuditEvent[]; ref?: Ref<HTMLTableElement>; onPickActor: PickActor }) {
+  const m = useMessages();
   return (
-    <ScrollRegion label="Audit events">
+    <ScrollRegion label={m.auditLog.events}>
       <table className="table audit-table" ref={ref}>
-        <caption className="visually-hidden">Audit events, newest first</caption>
-        <TableHead columns={['Time', 'Action', 'Actor', 'Target', 'From']} />
+        <caption className="visually-hidden">{m.auditLog.caption}</caption>
+        <TableHead columns={[m.auditLog.columnTime, m.auditLog.action, m.auditLog.columnActor, m.auditLog.columnTarget, m.activity.from]} />
         <tbody>
           {events.map((event) => (
             <EventRow key={event.id} event={event} onPickActor={onPickActor} />
@@ -258,6 +252,7 @@ function EventTable({ events, ref, onPickActor }: { events: AuditEvent[]; ref?: 
 }
 
 function EventRow({ event, onPickActor }: { event: AuditEvent; onPickActor: PickActor }) {
+  const m = useMessages();
   const details = detailsText(event);
   const { actor } = event;
   // Support operators are no users of the instance, so the user search cannot find them: their
@@ -277,21 +272,21 @@ function EventRow({ event, onPickActor }: { event: AuditEvent; onPickActor: Pick
               <button
                 type="button"
                 className="link-button"
-                aria-label={`Show only the events of ${actorText(actor)} (support)`}
-                onClick={() => onPickActor({ id: actor.id!, label: `${actorText(actor)} (support)` })}
+                aria-label={m.auditLog.onlyEventsOf(actorText(actor))}
+                onClick={() => onPickActor({ id: actor.id!, label: m.auditLog.supportLabel(actorText(actor)) })}
               >
                 <PersonLabel text={actorText(event.actor)} />
               </button>
             ) : (
               <PersonLabel text={actorText(event.actor)} />
             )}
-            <span className="badge badge-support">Support</span>
+            <span className="badge badge-support">{m.auditLog.support}</span>
           </>
         ) : (
           <PersonLabel text={actorText(event.actor)} />
         )}
       </td>
-      <td>{event.target ? <PersonLabel text={event.target.label ?? 'A deleted user'} /> : <span className="muted">—</span>}</td>
+      <td>{event.target ? <PersonLabel text={event.target.label ?? m.auditLog.deletedUser} /> : <span className="muted">—</span>}</td>
       <EventFromCell event={event} />
     </tr>
   );

@@ -8,8 +8,10 @@ import { api, type Me } from '../api.ts';
 import { Alert, Notice } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
+import { useMessages } from '../i18n/index.ts';
 
 export function BackupCodeOption({ me }: { me: Me }) {
+  const m = useMessages();
   const headingId = useId();
   const { withStepUp, stepUpDialog } = useStepUp();
   const [busy, setBusy] = useState(false);
@@ -22,9 +24,9 @@ export function BackupCodeOption({ me }: { me: Me }) {
     setBusy(true);
     try {
       await withStepUp(() => api.newBackupCode());
-      setSent(`A new backup code is on its way to ${me.email}.`);
+      setSent(m.backupCode.sent(me.email));
     } catch (failure) {
-      if (!(failure instanceof StepUpCancelled)) setError(errorText(failure, 'Sending a new backup code failed. Try again.'));
+      if (!(failure instanceof StepUpCancelled)) setError(errorText(failure, m.backupCode.failed));
     } finally {
       setBusy(false);
     }
@@ -32,14 +34,10 @@ export function BackupCodeOption({ me }: { me: Me }) {
 
   return (
     <section aria-labelledby={headingId} className="subsection">
-      <h3 id={headingId}>Backup code</h3>
-      <p className="muted">
-        When you set up your authenticator app, keyward emailed you a backup code for logging in without your phone. If you lost that email
-        or think someone else has seen the code, ask for a new one: the current code stops working at once, and the new one arrives by
-        email.
-      </p>
+      <h3 id={headingId}>{m.backupCode.heading}</h3>
+      <p className="muted">{m.backupCode.text}</p>
       <button type="button" className="button button-secondary" disabled={busy} onClick={() => void send()}>
-        Send me a new backup code
+        {m.backupCode.send}
       </button>
       {/* After the button: the outcome appears where the person looks, and nothing moves under the pointer. */}
       {sent ? <Notice tone="success">{sent}</Notice> : null}

@@ -13,7 +13,8 @@ import { Link, navigate } from '../router.ts';
 import { loginUrl } from '../login-place.ts';
 import { useSession } from '../session.tsx';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
-import { goToStep, LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
+import { goToStep, leaveLogin, loginGoneNotice } from './login-steps.ts';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type FieldName = 'current' | 'next' | 'repeat';
 
@@ -27,18 +28,16 @@ export const PASSWORD_MAX_LENGTH = 256;
  * only factor (NIST SP 800-63B-4), the organisation's minimum with two-factor authentication.
  */
 export function newPasswordHint(minLength: number | null): string {
+  const m = messages().password;
   // One limit, the server's (src/domain/account/password-rules.ts: MAX_PASSWORD_LENGTH), shown before anyone types.
-  const least = minLength
-    ? `${minLength} to ${PASSWORD_MAX_LENGTH} characters.`
-    : `15 to ${PASSWORD_MAX_LENGTH} characters, or from your organisation’s minimum if your account uses two-factor authentication.`;
-  return `${least} A few unrelated words make a strong password that is easy to remember. Not your name, email or a password you used here before.`;
+  const least = minLength ? m.hintLeast(minLength, PASSWORD_MAX_LENGTH) : m.hintDefault(PASSWORD_MAX_LENGTH);
+  return `${least} ${m.hintAdvice}`;
 }
 
 /** The server's sentence, except for reuse, where it names what to do whatever the history length. */
 function fieldMessage(failure: unknown): string {
-  if (failure instanceof ApiError && failure.code === 'password_reused')
-    return 'This is your current password or one you used recently. Choose another one.';
-  return errorText(failure, 'That password cannot be used.');
+  if (failure instanceof ApiError && failure.code === 'password_reused') return messages().password.reused;
+  return errorText(failure, messages().password.cannotUse);
 }
 
 interface FormProps {
@@ -56,6 +55,7 @@ interface FormProps {
 }
 
 export function ChangePasswordForm({ send, onChanged, onGone, autoFocus = false, minLength = null, children }: FormProps) {
+  const m = useMessages();
   const [values, setValues] = useState<Record<FieldName, string>>({ current: '', next: '', repeat: '' });
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [error, setError] = useState<string | null>(null);
@@ -69,9 +69,9 @@ export function ChangePasswordForm({ send, onChanged, onGone, autoFocus = false,
 
   /** What the server need not be asked about: empty fields, and two new passwords that differ. */
   const problem = (): [FieldName, string] | null => {
-    if (!values.current) return ['current', 'Enter your current password.'];
-    if (!values.next) return ['next', 'Enter a new password.'];
-    if (values.repeat !== values.next) return ['repeat', 'The two new passwords are not the same. Type the new password again.'];
+    if (!values.current) return ['current', m.fields.currentPasswordProblem];
+    if (!values.next) return ['next', m.password.enterNew];
+    if (values.repeat !== values.next) return ['repeat', m.password.notSame];
     return null;
   };
 
@@ -93,7 +93,7 @@ export function ChangePasswordForm({ send, onChanged, onGone, autoFocus = false,
       if (field === 'current') setValues((now) => ({ ...now, current: '' }));
       if (field === 'next') setValues((now) => ({ ...now, next: '', repeat: '' }));
       if (field) showFieldError(field, fieldMessage(failure));
-      else setError(errorText(failure, 'Changing the password failed. Try again.'));
+      else setError(errorText(failure, m.password.failed));
     } finally {
       setBusy(false);
     }
@@ -112,7 +112,7 @@ export function ChangePasswordForm({ send, onChanged, onGone, autoFocus = false,
       {error ? <Alert>{error}</Alert> : null}
       <TextField
         id="password-current"
-        label="Current password"
+        label={m.fields.currentPassword}
         type="password"
         autoComplete="current-password"
         required
@@ -121,47 +121,36 @@ export function ChangePasswordForm({ send, onChanged, onGone, autoFocus = false,
       />
       <TextField
         id="password-new"
-        label="New password"
+        label={m.password.newPassword}
         type="password"
         autoComplete="new-password"
         required
         hint={newPasswordHint(minLength)}
         {...field('next')}
       />
-      <TextField
-        id="password-repeat"
-        label="Repeat new password"
-        type="password"
-        autoComplete="new-password"
-        required
-        {...field('repeat')}
-      />
+      <TextField id="password-repeat" label={m.password.repeat} type="password" autoComplete="new-password" required {...field('repeat')} />
       <button type="submit" className="button button-primary button-block" disabled={busy}>
-        Change password
+        {m.password.submit}
       </button>
     </form>
   );
 }
 
-export const PASSWORD_CHANGED_NOTICE = 'Your password was changed. Every other browser where you were logged in was logged out.';
-
 /** Login, last step: the password is correct but expired, and must be changed before a full session. */
 export function ExpiredPasswordPage() {
   const { refresh } = useSession();
+  const m = useMessages();
   return (
-    <Page title="Your password has expired" narrow>
+    <Page title={m.password.expiredTitle} narrow>
       <ChangePasswordForm
         send={(input) => api.changePassword(input)}
-        onChanged={(step) => goToStep(step, refresh, 'Your password was changed.')}
-        onGone={() => navigate(loginUrl(), { notice: LOGIN_GONE_NOTICE })}
+        onChanged={(step) => goToStep(step, refresh, m.password.changedShort)}
+        onGone={() => navigate(loginUrl(), { notice: loginGoneNotice() })}
         autoFocus
       >
-        <p className="form-intro">
-          Your organisation asks everyone to choose a new password from time to time, and yours is due. Enter the password you just used,
-          then a new one.
-        </p>
+        <p className="form-intro">{m.password.expiredIntro}</p>
       </ChangePasswordForm>
-      <FooterButton onClick={() => void leaveLogin()}>Cancel and log out</FooterButton>
+      <FooterButton onClick={() => void leaveLogin()}>{m.password.cancelLogOut}</FooterButton>
     </Page>
   );
 }
@@ -170,20 +159,21 @@ export function ExpiredPasswordPage() {
 export function ChangePasswordPage() {
   const { refresh, state } = useSession();
   const { withStepUp, stepUpDialog } = useStepUp();
+  const m = useMessages();
   return (
-    <Page title="Change password" narrow>
+    <Page title={m.password.title} narrow>
       <ChangePasswordForm
         send={(input) => withStepUp(() => api.changePassword(input))}
         minLength={state.status === 'signed-in' ? state.me.passwordMinLength : null}
         onChanged={async () => {
           await refresh();
-          navigate('/profile', { notice: PASSWORD_CHANGED_NOTICE });
+          navigate('/profile', { notice: m.password.changedNotice });
         }}
       >
-        <p className="form-intro">After the change, every other browser where you are logged in is logged out.</p>
+        <p className="form-intro">{m.password.intro}</p>
       </ChangePasswordForm>
       <p className="page-footer-action">
-        <Link to="/profile">Cancel and go back to My Profile</Link>
+        <Link to="/profile">{m.password.backToProfile}</Link>
       </p>
       {stepUpDialog}
     </Page>

@@ -9,9 +9,11 @@ import { Alert, Notice, TextField } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { errorText } from '../errors.ts';
 import { Link, useLocation } from '../router.ts';
+import { useMessages } from '../i18n/index.ts';
 
 export function ForgotPage() {
   const location = useLocation();
+  const m = useMessages();
   const [instance, setInstance] = useState(() => location.searchParams.get('instance') ?? '');
   const [email, setEmail] = useState('');
   const [sentTo, setSentTo] = useState<string | null>(null);
@@ -21,13 +23,13 @@ export function ForgotPage() {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
-    if (!instance.trim() || !email.trim()) return setError('Enter your instance and email.');
+    if (!instance.trim() || !email.trim()) return setError(m.forgot.missing);
     setBusy(true);
     try {
       await api.forgotPassword({ instance: instance.trim(), email: email.trim() });
       setSentTo(email.trim());
     } catch (failure) {
-      setError(errorText(failure, 'Asking for a link failed. Try again.'));
+      setError(errorText(failure, m.forgot.failed));
     } finally {
       setBusy(false);
     }
@@ -36,44 +38,37 @@ export function ForgotPage() {
   const login = `/login${instance.trim() ? `?instance=${encodeURIComponent(instance.trim())}` : ''}`;
   if (sentTo) {
     return (
-      <Page title="Check your email" narrow>
+      <Page title={m.forgot.sentTitle} narrow>
         <div className="card">
-          <Notice>If {sentTo} has an account in this instance, keyward emailed it a link to choose a new password.</Notice>
+          <Notice>{m.forgot.sent(sentTo)}</Notice>
+          <p>{m.forgot.nothingArrives(<VendorSupport />)}</p>
+          <p>{m.forgot.noLink}</p>
           <p>
-            The link works once, for one hour. If nothing arrives, check the address, or ask an administrator of your instance;
-            administrators contact <VendorSupport />.
-          </p>
-          <p>
-            If two-factor authentication is turned on for your account but no authenticator app is set up yet (for example after an
-            administrator reset it), the email carries no link: an email alone must never be enough to take over an account. Log in with
-            your password and set up the app, or ask an administrator.
-          </p>
-          <p>
-            <Link to={login}>Back to the login page</Link>
+            <Link to={login}>{m.forgot.backToLogin}</Link>
           </p>
         </div>
       </Page>
     );
   }
   return (
-    <Page title="Forgot your password?" narrow>
+    <Page title={m.forgot.title} narrow>
       <form className="card form" onSubmit={(event) => void submit(event)} noValidate>
-        <p className="form-intro">keyward emails you a link to choose a new password. Two-factor authentication stays as it is.</p>
+        <p className="form-intro">{m.forgot.intro}</p>
         {error ? <Alert>{error}</Alert> : null}
         <TextField
           id="forgot-instance"
-          label="Instance"
+          label={m.common.instance}
           autoComplete="organization"
           autoCapitalize="none"
           spellCheck={false}
           required
-          hint="Your organisation's short name, as in your welcome email."
+          hint={m.login.instanceHint}
           value={instance}
           onChange={(event) => setInstance(event.target.value)}
         />
         <TextField
           id="forgot-email"
-          label="Email"
+          label={m.common.email}
           type="email"
           autoComplete="username"
           autoCapitalize="none"
@@ -83,11 +78,11 @@ export function ForgotPage() {
           onChange={(event) => setEmail(event.target.value)}
         />
         <button type="submit" className="button button-primary button-block" disabled={busy}>
-          Email me a link
+          {m.forgot.submit}
         </button>
       </form>
       <p className="page-footer-action">
-        <Link to={login}>Back to the login page</Link>
+        <Link to={login}>{m.forgot.backToLogin}</Link>
       </p>
     </Page>
   );

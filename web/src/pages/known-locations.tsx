@@ -8,10 +8,12 @@ import { Alert, Notice } from '../components/field.tsx';
 import { TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
 import { formatDate, formatTime } from '../time.ts';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type State = { status: 'loading' } | { status: 'ready'; locations: KnownLocation[] } | { status: 'failed'; message: string };
 
 export function KnownLocations() {
+  const m = useMessages();
   const [state, setState] = useState<State>({ status: 'loading' });
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -20,7 +22,7 @@ export function KnownLocations() {
     try {
       setState({ status: 'ready', locations: (await api.knownLocations()).locations });
     } catch (failure) {
-      setState({ status: 'failed', message: errorText(failure, 'Loading your known locations failed.') });
+      setState({ status: 'failed', message: errorText(failure, messages().locations.failed) });
     }
   }, []);
 
@@ -37,34 +39,24 @@ export function KnownLocations() {
       // After the list: the announcement describes what the page now shows.
       setNotice(done);
     } catch (failure) {
-      setError(errorText(failure, 'Revoking failed.'));
+      setError(errorText(failure, m.locations.revokeFailed));
       await load();
     }
   };
 
   return (
     <section aria-labelledby="known-locations-heading">
-      <h2 id="known-locations-heading">Known locations</h2>
-      <p className="muted">
-        After you enter a code from your authenticator app, keyward remembers that browser on that network, and its next logins need only
-        your password. Revoke a location you do not recognise or no longer use.
-      </p>
+      <h2 id="known-locations-heading">{m.locations.heading}</h2>
+      <p className="muted">{m.locations.text}</p>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
-      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+      {state.status === 'loading' ? <p role="status">{m.common.loading}</p> : null}
       {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
       {state.status === 'ready' ? (
         <LocationTable
           locations={state.locations}
-          onRevoke={(location) =>
-            void revoke(() => api.revokeKnownLocation(location.id), `${label(location)} will ask for a code at its next login.`)
-          }
-          onRevokeAll={() =>
-            void revoke(
-              () => api.revokeAllKnownLocations(),
-              'All known locations were revoked. Every browser will ask for a code at its next login.',
-            )
-          }
+          onRevoke={(location) => void revoke(() => api.revokeKnownLocation(location.id), m.locations.revoked(label(location)))}
+          onRevokeAll={() => void revoke(() => api.revokeAllKnownLocations(), m.locations.revokedAll)}
         />
       ) : null}
     </section>
@@ -72,7 +64,7 @@ export function KnownLocations() {
 }
 
 function label(location: KnownLocation): string {
-  return location.current ? `${location.device} (this browser)` : location.device;
+  return location.current ? messages().locations.thisDevice(location.device) : location.device;
 }
 
 interface TableProps {
@@ -82,15 +74,16 @@ interface TableProps {
 }
 
 function LocationTable({ locations, onRevoke, onRevokeAll }: TableProps) {
+  const m = useMessages();
   if (locations.length === 0) {
-    return <p className="empty-state">No known locations. Every login from a browser asks for a code from your authenticator app.</p>;
+    return <p className="empty-state">{m.locations.none}</p>;
   }
   return (
     <>
       <div className="table-scroll">
         <table className="table">
-          <caption className="visually-hidden">Browsers that log in without a code</caption>
-          <TableHead columns={['Device', 'Network', 'Last used', 'Trusted until']} actions />
+          <caption className="visually-hidden">{m.locations.caption}</caption>
+          <TableHead columns={[m.locations.device, m.locations.network, m.locations.lastUsed, m.locations.trustedUntil]} actions />
           <tbody>
             {locations.map((location) => (
               <LocationRow key={location.id} location={location} onRevoke={() => onRevoke(location)} />
@@ -100,7 +93,7 @@ function LocationTable({ locations, onRevoke, onRevokeAll }: TableProps) {
       </div>
       <div className="button-row">
         <button type="button" className="button button-secondary" onClick={onRevokeAll}>
-          Revoke all
+          {m.locations.revokeAll}
         </button>
       </div>
     </>
@@ -108,15 +101,16 @@ function LocationTable({ locations, onRevoke, onRevokeAll }: TableProps) {
 }
 
 function LocationRow({ location, onRevoke }: { location: KnownLocation; onRevoke: () => void }) {
+  const m = useMessages();
   const lastUsed = formatTime(location.lastUsedAt);
   // Why the network and time in the name: two rows may both read "Chrome on Linux".
   const name = location.current
-    ? `Revoke ${location.device} (this browser)`
-    : `Revoke ${location.device} (${location.network}, last used ${lastUsed})`;
+    ? m.locations.revokeThis(location.device)
+    : m.locations.revokeOther(location.device, location.network, lastUsed);
   return (
     <tr>
       <th scope="row">
-        {location.device} {location.current ? <span className="badge">This browser</span> : null}
+        {location.device} {location.current ? <span className="badge">{m.locations.thisBrowser}</span> : null}
       </th>
       <td>
         <code>{location.network}</code>
@@ -129,7 +123,7 @@ function LocationRow({ location, onRevoke }: { location: KnownLocation; onRevoke
       </td>
       <td className="table-action">
         <button type="button" className="button button-secondary button-small" aria-label={name} onClick={onRevoke}>
-          Revoke
+          {m.locations.revoke}
         </button>
       </td>
     </tr>

@@ -11,10 +11,12 @@ import { lastInstance, loginPlace, rememberInstance } from '../login-place.ts';
 import { Link, useLocation, useNotice } from '../router.ts';
 import { useSession } from '../session.tsx';
 import { goToStep } from './login-steps.ts';
+import { useMessages } from '../i18n/index.ts';
 
 export function LoginPage() {
   const location = useLocation();
   const notice = useNotice();
+  const m = useMessages();
   const { refresh } = useSession();
   const place = loginPlace(location);
   const [typed, setTyped] = useState(() => location.searchParams.get('instance') ?? lastInstance());
@@ -22,8 +24,8 @@ export function LoginPage() {
 
   if (place.slug && place.name === null) {
     return (
-      <Page title="Log in" narrow>
-        <Alert>There is no instance “{place.slug}”. Check the address, or ask your administrator for it.</Alert>
+      <Page title={m.login.title} narrow>
+        <Alert>{m.login.noInstance(place.slug)}</Alert>
       </Page>
     );
   }
@@ -35,32 +37,27 @@ export function LoginPage() {
   };
 
   return (
-    <Page title={place.name ? `Log in to ${place.name}` : 'Log in'} narrow>
+    <Page title={place.name ? m.login.titleAt(place.name) : m.login.title} narrow>
       {notice ? <Notice>{notice}</Notice> : null}
-      {place.interaction ? <p>An application asks you to sign in with your {place.name} account.</p> : null}
-      <LoginForm
-        idPrefix="login"
-        missing={place.slug ? 'Enter your email and password.' : 'Enter your instance, email and password.'}
-        incomplete={!instance}
-        onLogin={logIn}
-      >
+      {place.interaction ? <p>{m.login.application(place.name ?? place.slug ?? '')}</p> : null}
+      <LoginForm idPrefix="login" missing={place.slug ? m.login.missingAtInstance : m.login.missing} incomplete={!instance} onLogin={logIn}>
         {place.slug ? null : (
           <TextField
             id="login-instance"
-            label="Instance"
+            label={m.common.instance}
             name="instance"
             autoComplete="organization"
             autoCapitalize="none"
             spellCheck={false}
             value={typed}
             onChange={(event) => setTyped(event.target.value)}
-            hint="Your organisation's short name, as in your welcome email."
+            hint={m.login.instanceHint}
             required
           />
         )}
       </LoginForm>
       <p className="page-footer-action">
-        <Link to={`/forgot${instance ? `?instance=${encodeURIComponent(instance)}` : ''}`}>Forgot your password?</Link>
+        <Link to={`/forgot${instance ? `?instance=${encodeURIComponent(instance)}` : ''}`}>{m.login.forgot}</Link>
       </p>
     </Page>
   );

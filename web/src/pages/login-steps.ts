@@ -7,8 +7,12 @@
 import { api, type LoginStep } from '../api.ts';
 import { loginPlace, loginUrl, returnToInteraction } from '../login-place.ts';
 import { navigate } from '../router.ts';
+import { messages } from '../i18n/index.ts';
 
-export const LOGIN_GONE_NOTICE = 'Your login has expired or was replaced. Log in again.';
+/** The notice on the login page when the login a step belonged to has ended. */
+export function loginGoneNotice(): string {
+  return messages().app.loginGone;
+}
 
 export function stepPath(step: Exclude<LoginStep, { next: 'done' }>): string {
   if (step.next !== 'setup') return loginUrl({ step: step.next });

@@ -5,23 +5,17 @@
  * so it may need a step-up (SPEC rule 12).
  */
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
-import { api, ApiError, type MailStatus, type OutboxEntry } from '../api.ts';
+import { api, ApiError, type OutboxEntry } from '../api.ts';
 import { Alert, Notice, SelectField } from '../components/field.tsx';
 import { TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 import { formatTime } from '../time.ts';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type Filter = 'dead' | 'waiting' | 'sent' | 'all';
 
-const FILTERS: Record<Filter, { label: string; caption: string; empty: string }> = {
-  dead: { label: 'Undeliverable', caption: 'Undeliverable mail', empty: 'All mail was delivered.' },
-  waiting: { label: 'Waiting', caption: 'Mail waiting to be sent', empty: 'No mail is waiting to be sent.' },
-  sent: { label: 'Sent', caption: 'Sent mail', empty: 'No sent mail to show.' },
-  all: { label: 'All', caption: 'All mail', empty: 'No mail yet.' },
-};
-
-const STATUS_TEXT: Record<MailStatus, string> = { dead: 'Undeliverable', pending: 'Waiting', sending: 'Sending', sent: 'Sent' };
+const FILTERS: Filter[] = ['dead', 'waiting', 'sent', 'all'];
 
 interface Listing {
   messages: OutboxEntry[];
@@ -51,6 +45,7 @@ export function MailSettings() {
   const heading = useRef<HTMLHeadingElement>(null);
   const filterSelect = useRef<HTMLSelectElement>(null);
   const { withStepUp, stepUpDialog } = useStepUp();
+  const m = useMessages();
   const [filter, setFilter] = useState<Filter>('dead');
   const [state, setState] = useState<State>({ status: 'loading' });
   const [notice, setNotice] = useState<string | null>(null);
@@ -64,7 +59,7 @@ export function MailSettings() {
       const listing = await loadListing(shown);
       if (request === latest.current) setState({ status: 'ready', listing });
     } catch (failure) {
-      if (request === latest.current) setState({ status: 'failed', message: errorText(failure, 'Loading the mail failed.') });
+      if (request === latest.current) setState({ status: 'failed', message: errorText(failure, messages().mail.loadFailed) });
     }
   }, []);
 
@@ -92,12 +87,11 @@ export function MailSettings() {
     try {
       await withStepUp(() => api.retryMail(entry.id));
       await load(filter);
-      setNotice(`The mail to ${entry.to} is back in the queue and will be sent again shortly.`);
+      setNotice(m.mail.retried(entry.to));
     } catch (failure) {
       if (failure instanceof StepUpCancelled) return;
-      if (failure instanceof ApiError && failure.code === 'not_found')
-        setError(`The mail to ${entry.to} is no longer undeliverable: it was retried already.`);
-      else setError(errorText(failure, 'Retrying the mail failed.'));
+      if (failure instanceof ApiError && failure.code === 'not_found') setError(m.mail.alreadyRetried(entry.to));
+      else setError(errorText(failure, m.mail.retryFailed));
       await load(filter);
     }
     // The row and its button are gone: keyboard and screen-reader users continue from the heading.
@@ -107,33 +101,30 @@ export function MailSettings() {
   return (
     <section aria-labelledby={headingId}>
       <h2 id={headingId} ref={heading} tabIndex={-1}>
-        Outgoing mail
+        {m.mail.heading}
       </h2>
-      <p className="muted">
-        When a mail cannot be sent, keyward tries again with growing pauses for 3 days, then gives up and lists it here as undeliverable.
-        Fix the cause (often the mail server settings), then retry it. What a mail says is not shown: it may hold a backup code.
-      </p>
+      <p className="muted">{m.mail.text}</p>
       <div className="filter-bar">
         <SelectField
           id="mail-filter"
           ref={filterSelect}
-          label="Show"
+          label={m.mail.show}
           value={filter}
           onChange={(event) => show(event.target.value as Filter)}
         >
-          {(Object.keys(FILTERS) as Filter[]).map((value) => (
+          {FILTERS.map((value) => (
             <option key={value} value={value}>
-              {FILTERS[value].label}
+              {m.mail.filters[value].label}
             </option>
           ))}
         </SelectField>
         <button type="button" className="button button-secondary" onClick={() => show(filter)}>
-          Refresh
+          {m.mail.refresh}
         </button>
       </div>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
-      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+      {state.status === 'loading' ? <p role="status">{m.common.loading}</p> : null}
       {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
       {state.status === 'ready' ? (
         <MailTable filter={filter} listing={state.listing} onRetry={(entry) => void retry(entry)} onShowWaiting={showWaiting} />
@@ -151,18 +142,20 @@ interface TableProps {
 }
 
 function EmptyState({ filter, waiting, onShowWaiting }: { filter: Filter; waiting: number; onShowWaiting: () => void }) {
-  if (filter !== 'dead' || waiting === 0) return <p className="empty-state">{FILTERS[filter].empty}</p>;
+  const m = useMessages();
+  if (filter !== 'dead' || waiting === 0) return <p className="empty-state">{m.mail.filters[filter].empty}</p>;
   return (
     <p className="empty-state">
-      No mail was given up on, but {waiting === 1 ? '1 mail is' : `${waiting} mails are`} still waiting to be sent.{' '}
+      {m.mail.stillWaiting(waiting)}{' '}
       <button type="button" className="link-button" onClick={onShowWaiting}>
-        Show waiting mail
+        {m.mail.showWaiting}
       </button>
     </p>
   );
 }
 
 function MailTable({ filter, listing, onRetry, onShowWaiting }: TableProps) {
+  const m = useMessages();
   if (listing.messages.length === 0) return <EmptyState filter={filter} waiting={listing.waiting} onShowWaiting={onShowWaiting} />;
   const showStatus = filter === 'all' || filter === 'waiting';
   // Sent mail has no error left to show (a successful attempt clears it).
@@ -172,16 +165,16 @@ function MailTable({ filter, listing, onRetry, onShowWaiting }: TableProps) {
   return (
     <div className="table-scroll">
       <table className="table mail-table">
-        <caption className="visually-hidden">{FILTERS[filter].caption}</caption>
+        <caption className="visually-hidden">{m.mail.filters[filter].caption}</caption>
         <TableHead
           columns={[
-            'Recipient',
-            'Subject',
-            ...(showStatus ? ['Status'] : []),
-            'Attempts',
-            ...(showError ? ['Last error'] : []),
-            'Queued',
-            ...(showSent ? ['Sent'] : []),
+            m.mail.recipient,
+            m.mail.subject,
+            ...(showStatus ? [m.mail.statusColumn] : []),
+            m.mail.attempts,
+            ...(showError ? [m.mail.lastError] : []),
+            m.mail.queued,
+            ...(showSent ? [m.mail.sentColumn] : []),
           ]}
           actions={showActions}
         />
@@ -192,13 +185,13 @@ function MailTable({ filter, listing, onRetry, onShowWaiting }: TableProps) {
                 {entry.to}
               </th>
               <td>{entry.subject}</td>
-              {showStatus ? <td>{STATUS_TEXT[entry.status] ?? entry.status}</td> : null}
+              {showStatus ? <td>{m.mail.status[entry.status] ?? entry.status}</td> : null}
               <td>{entry.attempts}</td>
-              {showError ? <td className="mail-error">{entry.lastError ?? <span className="muted">None</span>}</td> : null}
+              {showError ? <td className="mail-error">{entry.lastError ?? <span className="muted">{m.mail.none}</span>}</td> : null}
               <td>
                 <Time value={entry.createdAt} />
               </td>
-              {showSent ? <td>{entry.sentAt ? <Time value={entry.sentAt} /> : <span className="muted">Not yet</span>}</td> : null}
+              {showSent ? <td>{entry.sentAt ? <Time value={entry.sentAt} /> : <span className="muted">{m.mail.notYet}</span>}</td> : null}
               {showActions ? (
                 <td className="table-action">
                   {/* Why only for dead mail: the rest is still being tried; the server answers 404 for it. */}
@@ -206,10 +199,10 @@ function MailTable({ filter, listing, onRetry, onShowWaiting }: TableProps) {
                     <button
                       type="button"
                       className="button button-secondary button-small"
-                      aria-label={`Retry the mail to ${entry.to}: ${entry.subject}`}
+                      aria-label={m.mail.retryFor(entry.to, entry.subject)}
                       onClick={() => onRetry(entry)}
                     >
-                      Retry
+                      {m.mail.retry}
                     </button>
                   ) : null}
                 </td>

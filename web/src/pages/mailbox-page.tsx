@@ -7,6 +7,8 @@ import { api, ApiError, type MailboxMessage } from '../api.ts';
 import { Alert } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { formatTime } from '../time.ts';
+import { errorText } from '../errors.ts';
+import { messages as catalogue, useMessages } from '../i18n/index.ts';
 
 type State =
   { status: 'loading' } | { status: 'ready'; messages: MailboxMessage[] } | { status: 'disabled' } | { status: 'failed'; message: string };
@@ -14,6 +16,7 @@ type State =
 export function MailboxPage() {
   const [state, setState] = useState<State>({ status: 'loading' });
   const [selected, setSelected] = useState(0);
+  const m = useMessages();
 
   const load = useCallback(async () => {
     try {
@@ -22,7 +25,7 @@ export function MailboxPage() {
       setSelected(0);
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 404) setState({ status: 'disabled' });
-      else setState({ status: 'failed', message: failure instanceof Error ? failure.message : 'Loading failed.' });
+      else setState({ status: 'failed', message: errorText(failure, catalogue().mailbox.loadFailed) });
     }
   }, []);
 
@@ -31,13 +34,11 @@ export function MailboxPage() {
   }, [load]);
 
   return (
-    <Page title="Dev mailbox">
-      <p className="lead">Mail that keyward sends while no SMTP server is configured, newest first.</p>
-      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+    <Page title={m.mailbox.title}>
+      <p className="lead">{m.mailbox.lead}</p>
+      {state.status === 'loading' ? <p role="status">{m.common.loading}</p> : null}
       {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
-      {state.status === 'disabled' ? (
-        <p className="card">The dev mailbox is disabled: this server sends mail through SMTP (or does not listen on a loopback address).</p>
-      ) : null}
+      {state.status === 'disabled' ? <p className="card">{m.mailbox.disabled}</p> : null}
       {state.status === 'ready' ? (
         <Mailbox messages={state.messages} selected={selected} onSelect={setSelected} onRefresh={() => void load()} />
       ) : null}
@@ -48,17 +49,18 @@ export function MailboxPage() {
 function Mailbox(props: { messages: MailboxMessage[]; selected: number; onSelect: (index: number) => void; onRefresh: () => void }) {
   const { messages, selected, onSelect, onRefresh } = props;
   const message = messages[selected];
+  const m = useMessages();
   return (
     <>
       <div className="toolbar">
-        <span role="status">{messages.length === 1 ? '1 message' : `${messages.length} messages`}</span>
+        <span role="status">{m.mailbox.count(messages.length)}</span>
         <button type="button" className="button button-secondary" onClick={onRefresh}>
-          Refresh
+          {m.mail.refresh}
         </button>
       </div>
       {messages.length > 0 ? (
         <div className="mailbox">
-          <ul className="message-list" aria-label="Messages">
+          <ul className="message-list" aria-label={m.mailbox.messages}>
             {messages.map((item, index) => (
               <li key={`${item.sentAt}-${index}`}>
                 <button
@@ -79,9 +81,9 @@ function Mailbox(props: { messages: MailboxMessage[]; selected: number; onSelect
             <article className="card message" aria-labelledby="message-subject">
               <h2 id="message-subject">{message.subject}</h2>
               <dl className="details details-compact">
-                <dt>To</dt>
+                <dt>{m.mailbox.to}</dt>
                 <dd>{message.to}</dd>
-                <dt>Sent</dt>
+                <dt>{m.mailbox.sent}</dt>
                 <dd>
                   <time dateTime={message.sentAt}>{formatTime(message.sentAt)}</time>
                 </dd>
@@ -91,7 +93,7 @@ function Mailbox(props: { messages: MailboxMessage[]; selected: number; onSelect
           ) : null}
         </div>
       ) : (
-        <p className="card">No mail yet.</p>
+        <p className="card">{m.mailbox.none}</p>
       )}
     </>
   );

@@ -12,33 +12,10 @@ import { Alert, CodeField, normalizeCode, Notice, TextField } from '../component
 import { Page } from '../components/page.tsx';
 import { errorText } from '../errors.ts';
 import { Link } from '../router.ts';
+import { useMessages } from '../i18n/index.ts';
 
 export type LinkPurpose = 'invitation' | 'reset';
 type FieldName = 'password' | 'repeat' | 'code' | 'recoveryCode';
-
-const TEXT: Record<
-  LinkPurpose,
-  { title: string; intro: string; submit: string; done: string; gone: string; used: string; expired: string }
-> = {
-  invitation: {
-    title: 'Accept your invitation',
-    used: 'This invitation was already accepted: the password is chosen.',
-    expired: 'This invitation has expired.',
-    intro: 'An administrator created an account for you. Choose the password you will log in with.',
-    submit: 'Set password',
-    done: 'Your password is set',
-    gone: 'Ask the administrator who invited you to send a new invitation.',
-  },
-  reset: {
-    title: 'Choose a new password',
-    used: 'This reset link was already used.',
-    expired: 'This reset link has expired.',
-    intro: 'Choose a new password for your account. Two-factor authentication stays as it is.',
-    submit: 'Change password',
-    done: 'Your password was changed',
-    gone: 'Reset links work once, for one hour: ask for a new one.',
-  },
-};
 
 function readToken(): string {
   return new URLSearchParams(window.location.hash.slice(1)).get('token') ?? '';
@@ -54,7 +31,8 @@ export function PasswordLinkPage({ purpose }: { purpose: LinkPurpose }) {
   const [token] = useState(readToken);
   const [login] = useState(loginPath);
   const [done, setDone] = useState(false);
-  const text = TEXT[purpose];
+  const m = useMessages();
+  const text = m.link[purpose];
 
   useEffect(() => {
     // Why: the token is a credential; it should not stay in the address bar, history or bookmarks.
@@ -65,10 +43,10 @@ export function PasswordLinkPage({ purpose }: { purpose: LinkPurpose }) {
     return (
       <Page title={text.done} narrow>
         <div className="card">
-          <Notice tone="success">You can log in now.</Notice>
-          <p>Log in with your email address and the password you just chose.</p>
+          <Notice tone="success">{m.link.canLogIn}</Notice>
+          <p>{m.link.logInWith}</p>
           <p>
-            <Link to={login}>Go to the login page</Link>
+            <Link to={login}>{m.link.goToLogin}</Link>
           </p>
         </div>
       </Page>
@@ -77,7 +55,7 @@ export function PasswordLinkPage({ purpose }: { purpose: LinkPurpose }) {
   if (!token) {
     return (
       <Page title={text.title} narrow>
-        <p className="card">Open the link from the email keyward sent you. It ends with #token=… and works once.</p>
+        <p className="card">{m.link.openLink}</p>
       </Page>
     );
   }
@@ -85,7 +63,8 @@ export function PasswordLinkPage({ purpose }: { purpose: LinkPurpose }) {
 }
 
 function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; token: string; onDone: () => void }) {
-  const text = TEXT[purpose];
+  const m = useMessages();
+  const text = m.link[purpose];
   const [values, setValues] = useState<Record<FieldName, string>>({ password: '', repeat: '', code: '', recoveryCode: '' });
   const [askCode, setAskCode] = useState(false);
   // 2FA is on without an app: the link works only with the code an administrator gives in person or by phone.
@@ -136,12 +115,11 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
     event.preventDefault();
     setError(null);
     setFieldErrors({});
-    if (!values.password) return showFieldError('password', 'Choose a password.');
-    if (values.repeat !== values.password) return showFieldError('repeat', 'The two passwords are not the same. Type it again.');
+    if (!values.password) return showFieldError('password', m.link.choose);
+    if (values.repeat !== values.password) return showFieldError('repeat', m.link.notSame);
     const code = askCode ? normalizeCode(values.code) : null;
-    if (askCode && !code) return showFieldError('code', 'Enter the 6 digits your authenticator app shows.');
-    if (askRecoveryCode && !values.recoveryCode.trim())
-      return showFieldError('recoveryCode', 'Enter the recovery code your administrator gave you.');
+    if (askCode && !code) return showFieldError('code', m.fields.codeProblem);
+    if (askRecoveryCode && !values.recoveryCode.trim()) return showFieldError('recoveryCode', m.link.enterRecoveryCode);
     setBusy(true);
     try {
       await send(code);
@@ -159,26 +137,21 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
       // 2FA is active: the server wants a current code as well (a backup code would come from the same mailbox).
       setAskCode(true);
       setValues((now) => ({ ...now, code: '' }));
-      return showFieldError('code', errorText(failure, 'Enter the current code from your authenticator app.'));
+      return showFieldError('code', errorText(failure, m.link.enterCode));
     }
     if (failure instanceof ApiError && failure.code === 'admin_recovery_required') {
       // The server wants the administrator's recovery code (missing or wrong): nothing was changed.
       setAskRecoveryCode(true);
-      return showFieldError(
-        'recoveryCode',
-        values.recoveryCode.trim()
-          ? 'This recovery code is not valid. Check it with your administrator.'
-          : 'Enter the recovery code your administrator gave you.',
-      );
+      return showFieldError('recoveryCode', values.recoveryCode.trim() ? m.link.recoveryInvalid : m.link.enterRecoveryCode);
     }
     if (field === 'password') {
       // The code too: the server may have used it up before it looked at the password history.
       setValues((now) => ({ ...now, password: '', repeat: '', code: '' }));
-      return showFieldError('password', errorText(failure, 'Choose another password.'));
+      return showFieldError('password', errorText(failure, m.link.chooseAnother));
     }
     // 403 forbidden (field token): used, expired, replaced, or the account is disabled.
     setError({
-      text: errorText(failure, 'Setting the password failed. Try again.'),
+      text: errorText(failure, m.link.failed),
       gone: failure instanceof ApiError && failure.code === 'forbidden',
     });
   };
@@ -195,16 +168,14 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
       <Page title={text.title} narrow>
         <div className="card">
           <Alert>{status.state === 'used' ? text.used : text.expired}</Alert>
+          <p>{m.link.forAccount(<strong className="link-account">{status.email}</strong>, <strong>{status.instance.name}</strong>)}</p>
+          <p>{status.state === 'used' ? m.link.logInUsed : text.gone}</p>
           <p>
-            It is for <strong className="link-account">{status.email}</strong> on <strong>{status.instance.name}</strong>.
-          </p>
-          <p>{status.state === 'used' ? 'Log in with that email address and the password that was chosen.' : text.gone}</p>
-          <p>
-            <a href={status.loginUrl}>Go to the {status.instance.name} login page</a>
+            <a href={status.loginUrl}>{m.link.goToInstanceLogin(status.instance.name)}</a>
             {purpose === 'reset' ? (
               <>
                 {' · '}
-                <Link to="/forgot">Ask for a new link</Link>
+                <Link to="/forgot">{m.link.askNew}</Link>
               </>
             ) : null}
           </p>
@@ -217,7 +188,7 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
       <form className="card form" onSubmit={(event) => void submit(event)} noValidate>
         {status ? (
           <p className="form-intro">
-            Account <strong className="link-account">{status.email}</strong> on <strong>{status.instance.name}</strong>.
+            {m.link.account(<strong className="link-account">{status.email}</strong>, <strong>{status.instance.name}</strong>)}
           </p>
         ) : null}
         <p className="form-intro">{text.intro}</p>
@@ -228,45 +199,36 @@ function ChoosePassword({ purpose, token, onDone }: { purpose: LinkPurpose; toke
             {error.gone && purpose === 'reset' ? (
               <>
                 {' '}
-                <Link to="/forgot">Ask for a new link</Link>
+                <Link to="/forgot">{m.link.askNew}</Link>
               </>
             ) : null}
           </Alert>
         ) : null}
         <TextField
           id="link-password"
-          label="Password"
+          label={m.common.password}
           type="password"
           autoComplete="new-password"
           required
           hint={newPasswordHint(minLength)}
           {...field('password')}
         />
-        <TextField id="link-repeat" label="Repeat password" type="password" autoComplete="new-password" required {...field('repeat')} />
+        <TextField id="link-repeat" label={m.link.repeat} type="password" autoComplete="new-password" required {...field('repeat')} />
         {askRecoveryCode ? (
           <>
-            <p className="form-intro">
-              Your account has two-factor authentication turned on but no authenticator app yet, so this email alone cannot reset your
-              password. Enter the recovery code your administrator gives you in person or by phone. If you have none, ask an administrator
-              for a password recovery.
-            </p>
+            <p className="form-intro">{m.link.recoveryIntro}</p>
             <TextField
               id="link-recovery-code"
-              label="Recovery code from your administrator"
+              label={m.link.recoveryLabel}
               autoComplete="off"
               spellCheck={false}
               required
-              hint="For example ABCD-EFGH-JKLM-NPQR."
+              hint={m.link.recoveryHint}
               {...field('recoveryCode')}
             />
           </>
         ) : null}
-        {askCode ? (
-          <p className="form-intro">
-            Your account uses two-factor authentication, so a new password also needs the current code from your authenticator app. A backup
-            code does not work here: it arrives by email, like this link. Without your phone, ask an administrator for help.
-          </p>
-        ) : null}
+        {askCode ? <p className="form-intro">{m.link.codeIntro}</p> : null}
         {askCode ? (
           <CodeField
             submitWhenComplete={false}

@@ -9,6 +9,7 @@ import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, CheckboxField, TextField } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type NumberField = 'maxPostpones' | 'minLength' | 'maxAgeDays' | 'warnDays' | 'historyCount';
 type FieldName = NumberField | 'enforceFrom';
@@ -78,10 +79,10 @@ function parse(form: Form, saved: PasswordPolicy): Parsed {
     const text = form[field].trim();
     if (text === '' && optional.includes(field)) numbers[field] = null;
     else if (/^\d{1,6}$/.test(text)) numbers[field] = Number(text);
-    else return { field, message: text === '' ? 'Enter a number.' : 'Enter a whole number, like 12.' };
+    else return { field, message: text === '' ? messages().policy.enterNumber : messages().policy.enterWhole };
   }
   if (form.enforceSetup && form.enforceFrom && !/^\d{4}-\d{2}-\d{2}$/.test(form.enforceFrom))
-    return { field: 'enforceFrom', message: 'Enter a date.' };
+    return { field: 'enforceFrom', message: messages().policy.enterDate };
   return {
     patch: {
       twoFactor: {
@@ -109,13 +110,14 @@ interface Props {
 
 export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props) {
   const { withStepUp, stepUpDialog } = useStepUp();
+  const m = useMessages();
   const [form, setForm] = useState<Form>(() => toForm(policy));
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, string>>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const formElement = useRef<HTMLFormElement>(null);
   const enterprise = plan === 'enterprise';
-  const enterpriseOnly = enterprise ? '' : 'Enterprise plan. ';
+  const enterpriseOnly = enterprise ? '' : m.policy.enterpriseOnly;
 
   const set = <K extends keyof Form>(name: K, value: Form[K]) => setForm((now) => ({ ...now, [name]: value }));
 
@@ -136,8 +138,8 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
     } catch (failure) {
       if (failure instanceof StepUpCancelled) return;
       const field = failure instanceof ApiError && failure.field ? FIELD_BY_API_FIELD[failure.field] : undefined;
-      if (field) showFieldError(field, errorText(failure, 'This value cannot be saved.'));
-      else setError(errorText(failure, 'Saving the password policy failed.'));
+      if (field) showFieldError(field, errorText(failure, m.policy.valueFailed));
+      else setError(errorText(failure, m.policy.saveFailed));
     } finally {
       setBusy(false);
     }
@@ -160,21 +162,20 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
 
   return (
     <>
-      <FormDialog title="Password policy" onClose={onCancel} wide formRef={formElement} onSubmit={(event) => void save(event)}>
-        <p className="dialog-description muted">These rules apply to everyone in this instance.</p>
+      <FormDialog title={m.policy.title} onClose={onCancel} wide formRef={formElement} onSubmit={(event) => void save(event)}>
+        <p className="dialog-description muted">{m.policy.text}</p>
         {enterprise ? null : (
           <p className="plan-note">
-            <span className="badge">Enterprise plan</span> Auto-enable, enforced setup and password expiry are part of the Enterprise plan.
-            On your plan, each person turns two-factor authentication on for themselves, and you can ask them to.
+            <span className="badge">{m.policy.enterpriseBadge}</span> {m.policy.enterpriseNote}
           </p>
         )}
         {error ? <Alert>{error}</Alert> : null}
         <fieldset>
-          <legend>Authentication</legend>
+          <legend>{m.policy.authentication}</legend>
           <CheckboxField
             id="policy-autoEnable"
-            label="Auto-enable two factor authentication"
-            hint={`${enterpriseOnly}Turns two-factor authentication on for every current and future user, who cannot turn it off. People without an authenticator app are asked to set one up when they log in.`}
+            label={m.policy.autoEnable}
+            hint={`${enterpriseOnly}${m.policy.autoEnableHint}`}
             disabled={!enterprise}
             checked={form.autoEnable}
             onChange={(event) =>
@@ -185,8 +186,8 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
           <div className="field-nested">
             <CheckboxField
               id="policy-enforceSetup"
-              label="Enforce setup"
-              hint={`${enterpriseOnly}Needs auto-enable. People without an app cannot log in until they set one up. Without it, they may postpone setup at each login.`}
+              label={m.policy.enforceSetup}
+              hint={`${enterpriseOnly}${m.policy.enforceSetupHint}`}
               disabled={!enterprise || !form.autoEnable}
               checked={form.enforceSetup}
               onChange={(event) => set('enforceSetup', event.target.checked)}
@@ -194,11 +195,11 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
             <div className="field-nested">
               <TextField
                 id="policy-enforceFrom"
-                label="Enforce from (optional)"
+                label={m.policy.enforceFrom}
                 type="date"
                 className="input-date"
                 min={dayOf(new Date())}
-                hint={`${enterpriseOnly}Until this day people may still postpone, so they have time to install an app. Empty: from now on.`}
+                hint={`${enterpriseOnly}${m.policy.enforceFromHint}`}
                 disabled={!enterprise || !form.enforceSetup}
                 error={fieldErrors.enforceFrom}
                 value={form.enforceFrom}
@@ -206,41 +207,23 @@ export function PasswordPolicyDialog({ plan, policy, onSaved, onCancel }: Props)
               />
               {number(
                 'maxPostpones',
-                'Maximum postponements',
-                `${enterpriseOnly}Until that day, how many times someone without an app may postpone setup at login. Empty: no limit.`,
+                m.policy.maxPostpones,
+                `${enterpriseOnly}${m.policy.maxPostponesHint}`,
                 !enterprise || !form.enforceSetup,
               )}
             </div>
           </div>
         </fieldset>
         <fieldset>
-          <legend>Password</legend>
+          <legend>{m.policy.password}</legend>
           <div className="field-grid">
-            {number(
-              'minLength',
-              'Minimum length',
-              'From 12 to 128 characters, for accounts with two-factor authentication. Accounts that can log in with the password alone need at least 15 whatever this says (NIST SP 800-63B-4). Long passphrases are the strongest passwords people can remember.',
-            )}
-            {number(
-              'historyCount',
-              'Remember previous passwords',
-              'How many previous passwords people cannot use again, from 0 to 24. The current one is always refused.',
-            )}
-            {number(
-              'maxAgeDays',
-              'Passwords expire after (days)',
-              `${enterpriseOnly}Empty: passwords never expire, the default. NIST SP 800-63B advises against forced rotation: people then choose weaker, predictable passwords. Otherwise 30 to 3650 days.`,
-              !enterprise,
-            )}
-            {number(
-              'warnDays',
-              'Warn before expiry (days)',
-              'With expiry: how many days ahead people are told their password is about to expire. Empty: no warning.',
-              !enterprise || form.maxAgeDays.trim() === '',
-            )}
+            {number('minLength', m.policy.minLength, m.policy.minLengthHint)}
+            {number('historyCount', m.policy.history, m.policy.historyHint)}
+            {number('maxAgeDays', m.policy.maxAge, `${enterpriseOnly}${m.policy.maxAgeHint}`, !enterprise)}
+            {number('warnDays', m.policy.warnDays, m.policy.warnDaysHint, !enterprise || form.maxAgeDays.trim() === '')}
           </div>
         </fieldset>
-        <DialogButtons submitLabel="Save" busy={busy} onCancel={onCancel} />
+        <DialogButtons submitLabel={m.policy.save} busy={busy} onCancel={onCancel} />
       </FormDialog>
       {/* A sibling, not a child: the step-up dialog has its own form, and opens on top of this one. */}
       {stepUpDialog}

@@ -9,17 +9,19 @@ import { EventFromCell, EventTimeCell } from '../components/event-cells.tsx';
 import { Alert } from '../components/field.tsx';
 import { ScrollRegion, TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type State = { status: 'loading' } | { status: 'ready'; events: AuditEvent[] } | { status: 'failed'; message: string };
 
 export function RecentActivity({ me }: { me: Me }) {
+  const m = useMessages();
   const [state, setState] = useState<State>({ status: 'loading' });
 
   useEffect(() => {
     let current = true;
     api.myActivity().then(
       ({ events }) => current && setState({ status: 'ready', events }),
-      (failure: unknown) => current && setState({ status: 'failed', message: errorText(failure, 'Loading your recent activity failed.') }),
+      (failure: unknown) => current && setState({ status: 'failed', message: errorText(failure, messages().activity.failed) }),
     );
     return () => {
       current = false;
@@ -29,12 +31,9 @@ export function RecentActivity({ me }: { me: Me }) {
 
   return (
     <section aria-labelledby="profile-activity">
-      <h2 id="profile-activity">Recent security activity</h2>
-      <p className="muted">
-        The latest logins, codes and changes to your account. If you see something you did not do, change your password and tell an
-        administrator.
-      </p>
-      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+      <h2 id="profile-activity">{m.activity.heading}</h2>
+      <p className="muted">{m.activity.text}</p>
+      {state.status === 'loading' ? <p role="status">{m.common.loading}</p> : null}
       {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
       {state.status === 'ready' ? <ActivityTable me={me} events={state.events} /> : null}
     </section>
@@ -42,12 +41,13 @@ export function RecentActivity({ me }: { me: Me }) {
 }
 
 function ActivityTable({ me, events }: { me: Me; events: AuditEvent[] }) {
-  if (events.length === 0) return <p className="empty-state">Nothing yet.</p>;
+  const m = useMessages();
+  if (events.length === 0) return <p className="empty-state">{m.activity.none}</p>;
   return (
-    <ScrollRegion label="Activity">
+    <ScrollRegion label={m.activity.region}>
       <table className="table activity-table">
-        <caption className="visually-hidden">Your recent security activity, newest first</caption>
-        <TableHead columns={['When', 'What happened', 'From']} />
+        <caption className="visually-hidden">{m.activity.caption}</caption>
+        <TableHead columns={[m.activity.when, m.activity.what, m.activity.from]} />
         <tbody>
           {events.map((event) => (
             <ActivityRow key={event.id} me={me} event={event} />

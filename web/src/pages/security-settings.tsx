@@ -8,11 +8,13 @@ import { Alert, CheckboxField, Notice, TextField } from '../components/field.tsx
 import { errorText } from '../errors.ts';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 import { useSession } from '../session.tsx';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type Loaded = { status: 'loading' } | { status: 'ready' } | { status: 'failed'; message: string };
 
 export function SecuritySettings() {
   const { withStepUp, stepUpDialog } = useStepUp();
+  const m = useMessages();
   const { state } = useSession();
   // The server refuses a change on Professional (plan_required); the form says so before anyone types.
   const fixed = state.status === 'signed-in' && state.me.instance.plan === 'professional';
@@ -35,7 +37,7 @@ export function SecuritySettings() {
         show(knownLocations);
         setLoaded({ status: 'ready' });
       },
-      (failure: unknown) => setLoaded({ status: 'failed', message: errorText(failure, 'Loading the settings failed.') }),
+      (failure: unknown) => setLoaded({ status: 'failed', message: errorText(failure, messages().security.loadFailed) }),
     );
   }, []);
 
@@ -45,44 +47,36 @@ export function SecuritySettings() {
     setError(null);
     setSaved(null);
     const valid = trustDays.trim() !== '' && Number.isInteger(days) && days >= 0 && days <= 30;
-    setFieldError(valid ? undefined : 'Enter a whole number of days from 0 to 30.');
+    setFieldError(valid ? undefined : m.security.daysProblem);
     if (!valid) return;
     setBusy(true);
     try {
       const { knownLocations } = await withStepUp(() => api.saveInstanceSettings({ trustDays: days, requireSameNetwork }));
       show(knownLocations);
-      setSaved('The security settings were saved.');
+      setSaved(m.security.saved);
     } catch (failure) {
       if (failure instanceof StepUpCancelled) return;
-      if (failure instanceof ApiError && failure.field === 'trustDays') setFieldError(failure.message);
-      else setError(errorText(failure, 'Saving the settings failed.'));
+      if (failure instanceof ApiError && failure.field === 'trustDays') setFieldError(errorText(failure, m.security.daysProblem));
+      else setError(errorText(failure, m.security.saveFailed));
     } finally {
       setBusy(false);
     }
   };
 
-  if (loaded.status === 'loading') return <p role="status">Loading…</p>;
+  if (loaded.status === 'loading') return <p role="status">{m.common.loading}</p>;
   if (loaded.status === 'failed') return <Alert>{loaded.message}</Alert>;
   return (
     <>
       <form className="form form-narrow" onSubmit={(event) => void save(event)} noValidate>
-        <h2>Known locations</h2>
-        <p className="muted">
-          A browser where someone entered a code from their authenticator app logs in with the password only for a while. These rules apply
-          to everyone in this instance from their next login.
-        </p>
-        {fixed ? (
-          <Notice tone="info">
-            On the Professional plan, a browser stays trusted for 30 days on the same network. The Business and Enterprise plans let you
-            change these rules.
-          </Notice>
-        ) : null}
+        <h2>{m.security.heading}</h2>
+        <p className="muted">{m.security.text}</p>
+        {fixed ? <Notice tone="info">{m.security.fixed}</Notice> : null}
         {error ? <Alert>{error}</Alert> : null}
         {saved ? <Notice tone="success">{saved}</Notice> : null}
         <fieldset disabled={fixed}>
           <TextField
             id="settings-trust-days"
-            label="Trust known locations for (days)"
+            label={m.security.trustDays}
             type="number"
             inputMode="numeric"
             min={0}
@@ -90,21 +84,21 @@ export function SecuritySettings() {
             step={1}
             required
             className="input-short"
-            hint="From 0 to 30. 0 asks for a code at every login."
+            hint={m.security.trustDaysHint}
             error={fieldError}
             value={trustDays}
             onChange={(event) => setTrustDays(event.target.value)}
           />
           <CheckboxField
             id="settings-same-network"
-            label="Ask for a code again when the network changes"
-            hint="A trusted browser that shows up from another network (another office, home, a phone's hotspot) is asked for a code."
+            label={m.security.sameNetwork}
+            hint={m.security.sameNetworkHint}
             checked={requireSameNetwork}
             onChange={(event) => setRequireSameNetwork(event.target.checked)}
           />
           <div className="button-row">
             <button type="submit" className="button button-primary" disabled={busy}>
-              Save
+              {m.security.save}
             </button>
           </div>
         </fieldset>

@@ -10,11 +10,13 @@ import { errorText } from '../errors.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
 import { formatTime } from '../time.ts';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type State = { status: 'loading' } | { status: 'ready'; sessions: ActiveSession[]; more: boolean } | { status: 'failed'; message: string };
 
 export function Sessions() {
   const { forget } = useSession();
+  const m = useMessages();
   const [state, setState] = useState<State>({ status: 'loading' });
   const [notice, setNotice] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -24,7 +26,7 @@ export function Sessions() {
       const { sessions, more } = await api.sessions();
       setState({ status: 'ready', sessions, more });
     } catch (failure) {
-      setState({ status: 'failed', message: errorText(failure, 'Loading your sessions failed.') });
+      setState({ status: 'failed', message: errorText(failure, messages().sessions.failed) });
     }
   }, []);
 
@@ -42,7 +44,7 @@ export function Sessions() {
       setNotice(done);
     } catch (failure) {
       // 404: it ended meanwhile (it expired, or another browser ended it); the list says so.
-      if (!(failure instanceof ApiError && failure.code === 'not_found')) setError(errorText(failure, 'Ending the session failed.'));
+      if (!(failure instanceof ApiError && failure.code === 'not_found')) setError(errorText(failure, m.sessions.endFailed));
       await load();
     }
   };
@@ -55,34 +57,29 @@ export function Sessions() {
           forget();
           navigate('/login');
         },
-        (failure: unknown) => setError(errorText(failure, 'Logging out failed.')),
+        (failure: unknown) => setError(errorText(failure, m.shell.logOutFailed)),
       );
       return;
     }
     void end(async () => {
       await api.endSession(session.id);
-      return `${session.device} (${session.network}) was logged out.`;
+      return m.sessions.loggedOut(session.device, session.network);
     });
   };
 
   const endOthers = () =>
     void end(async () => {
       const { ended } = await api.endOtherSessions();
-      return ended === 0
-        ? 'No other session was open.'
-        : `${ended === 1 ? '1 other session was' : `${ended} other sessions were`} ended. Only this browser is still logged in.`;
+      return ended === 0 ? m.sessions.noOther : m.sessions.endedOthers(ended);
     });
 
   return (
     <section aria-labelledby="sessions-heading">
-      <h2 id="sessions-heading">Sessions</h2>
-      <p className="muted">
-        Browsers logged in to your account now. End any you do not recognise: that browser is logged out at once. If you did not log it in
-        yourself, also change your password.
-      </p>
+      <h2 id="sessions-heading">{m.sessions.heading}</h2>
+      <p className="muted">{m.sessions.text}</p>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
-      {state.status === 'loading' ? <p role="status">Loading…</p> : null}
+      {state.status === 'loading' ? <p role="status">{m.common.loading}</p> : null}
       {state.status === 'failed' ? <Alert>{state.message}</Alert> : null}
       {state.status === 'ready' ? (
         <SessionTable sessions={state.sessions} more={state.more} onEnd={endOne} onEndOthers={endOthers} />
@@ -99,22 +96,23 @@ interface TableProps {
 }
 
 function SessionTable({ sessions, more, onEnd, onEndOthers }: TableProps) {
+  const m = useMessages();
   const others = more || sessions.some((session) => !session.current);
   return (
     <>
       <div className="table-scroll">
         <table className="table sessions-table">
-          <caption className="visually-hidden">Browsers logged in to your account</caption>
+          <caption className="visually-hidden">{m.sessions.caption}</caption>
           <thead>
             <tr>
-              <th scope="col">Device</th>
+              <th scope="col">{m.locations.device}</th>
               {/* On a phone the network moves under the device name (session-narrow). */}
               <th scope="col" className="session-wide">
-                Network
+                {m.locations.network}
               </th>
-              <th scope="col">Last used</th>
+              <th scope="col">{m.locations.lastUsed}</th>
               <th scope="col">
-                <span className="visually-hidden">Actions</span>
+                <span className="visually-hidden">{m.common.actions}</span>
               </th>
             </tr>
           </thead>
@@ -125,47 +123,44 @@ function SessionTable({ sessions, more, onEnd, onEndOthers }: TableProps) {
           </tbody>
         </table>
       </div>
-      {more ? (
-        <p className="muted">Only the {sessions.length} most recently used are shown. “End all other sessions” ends the rest too.</p>
-      ) : null}
+      {more ? <p className="muted">{m.sessions.onlyRecent(sessions.length)}</p> : null}
       {others ? (
         <div className="button-row">
           <button type="button" className="button button-secondary" onClick={onEndOthers}>
-            End all other sessions
+            {m.sessions.endOthers}
           </button>
         </div>
       ) : (
-        <p className="empty-state">No other browser is logged in to your account.</p>
+        <p className="empty-state">{m.sessions.noOtherBrowser}</p>
       )}
     </>
   );
 }
 
 function SessionRow({ session, onEnd }: { session: ActiveSession; onEnd: () => void }) {
+  const m = useMessages();
   const lastUsed = formatTime(session.lastUsedAt);
   // Why the network and time in the name: two rows may both read "Chrome on Linux".
-  const name = session.current
-    ? `Log out ${session.device} (this browser)`
-    : `End ${session.device} (${session.network}, last used ${lastUsed})`;
+  const name = session.current ? m.sessions.logOutThis(session.device) : m.sessions.endOther(session.device, session.network, lastUsed);
   return (
     <tr>
       <th scope="row">
-        {session.device} {session.current ? <span className="badge">This browser</span> : null}
+        {session.device} {session.current ? <span className="badge">{m.locations.thisBrowser}</span> : null}
         <span className="session-detail">
           <span className="session-narrow">
             <code>{session.network}</code> ·{' '}
           </span>
-          Since <time dateTime={session.createdAt}>{formatTime(session.createdAt)}</time> ·{' '}
-          {session.secondFactorVerified ? 'password and code' : 'password only'}
+          {m.sessions.since} <time dateTime={session.createdAt}>{formatTime(session.createdAt)}</time> ·{' '}
+          {session.secondFactorVerified ? m.sessions.withCode : m.sessions.passwordOnly}
         </span>
       </th>
       <td className="session-wide">
         <code>{session.network}</code>
       </td>
-      <td>{session.current ? 'Now' : <time dateTime={session.lastUsedAt}>{lastUsed}</time>}</td>
+      <td>{session.current ? m.sessions.now : <time dateTime={session.lastUsedAt}>{lastUsed}</time>}</td>
       <td className="table-action">
         <button type="button" className="button button-secondary button-small" aria-label={name} onClick={onEnd}>
-          {session.current ? 'Log out' : 'End'}
+          {session.current ? m.shell.logOut : m.sessions.end}
         </button>
       </td>
     </tr>

@@ -8,6 +8,7 @@ import { MailSettings } from './mail-settings.tsx';
 import { SecuritySettings } from './security-settings.tsx';
 import { UsersSettings } from './users-settings.tsx';
 import { navigate, useLocation } from '../router.ts';
+import { useMessages } from '../i18n/index.ts';
 
 const TAB_IDS = ['users', 'security', 'applications', 'mail', 'audit'];
 
@@ -15,25 +16,26 @@ export function SettingsPage({ me }: { me: Me }) {
   // The tab lives in the URL (?tab=audit), so a reload and Back keep it; the Users tab is the default.
   const asked = useLocation().searchParams.get('tab') ?? 'users';
   const tab = TAB_IDS.includes(asked) ? asked : 'users';
+  const m = useMessages();
   if (me.role !== 'admin') {
     return (
-      <Page title="Settings">
-        <p className="card">Only administrators of {me.instance.name} can open Settings.</p>
+      <Page title={m.settingsPage.title}>
+        <p className="card">{m.settingsPage.onlyAdmins(me.instance.name)}</p>
       </Page>
     );
   }
   return (
-    <Page title="Settings">
+    <Page title={m.settingsPage.title}>
       <Tabs
-        label="Settings"
+        label={m.settingsPage.title}
         selectedId={tab}
         onSelect={(id) => navigate(id === 'users' ? '/settings' : `/settings?tab=${id}`)}
         tabs={[
-          { id: 'users', label: 'Users', content: <UsersSettings me={me} /> },
-          { id: 'security', label: 'Security', content: <SecuritySettings /> },
-          { id: 'applications', label: 'Applications', content: <ApplicationsSettings /> },
-          { id: 'mail', label: 'Mail', content: <MailSettings /> },
-          { id: 'audit', label: 'Audit', content: <AuditSettings /> },
+          { id: 'users', label: m.settingsPage.users, content: <UsersSettings me={me} /> },
+          { id: 'security', label: m.settingsPage.security, content: <SecuritySettings /> },
+          { id: 'applications', label: m.settingsPage.applications, content: <ApplicationsSettings /> },
+          { id: 'mail', label: m.settingsPage.mail, content: <MailSettings /> },
+          { id: 'audit', label: m.settingsPage.audit, content: <AuditSettings /> },
         ]}
       />
     </Page>

@@ -9,6 +9,8 @@ import { Alert, SelectField, TextField } from '../components/field.tsx';
 import { Page } from '../components/page.tsx';
 import { Link, navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
+import { errorText } from '../errors.ts';
+import { useMessages } from '../i18n/index.ts';
 
 type Status = 'checking' | 'open' | 'closed' | 'unreachable';
 type FieldName = 'name' | 'slug' | 'plan' | 'adminName' | 'email' | 'password';
@@ -41,6 +43,7 @@ export function suggestSlug(name: string): string {
 export function SetupPage() {
   const [token] = useState(readToken);
   const [status, setStatus] = useState<Status>('checking');
+  const m = useMessages();
 
   useEffect(() => {
     // Why: the token is a credential; it should not stay in the address bar, history or bookmarks.
@@ -53,28 +56,26 @@ export function SetupPage() {
 
   if (status === 'checking') {
     return (
-      <Page title="Set up keyward" narrow>
+      <Page title={m.firstRun.title} narrow>
         <p className="card" role="status">
-          Checking…
+          {m.firstRun.checking}
         </p>
       </Page>
     );
   }
   if (status === 'unreachable') {
     return (
-      <Page title="Set up keyward" narrow>
-        <Alert>The server could not be reached. Reload the page to try again.</Alert>
+      <Page title={m.firstRun.title} narrow>
+        <Alert>{m.firstRun.unreachable}</Alert>
       </Page>
     );
   }
   if (status === 'closed') return <AlreadySetUp />;
   if (!token) {
     return (
-      <Page title="Set up keyward" narrow>
+      <Page title={m.firstRun.title} narrow>
         <div className="card">
-          <p>
-            Open the one-time setup link that keyward printed when it started on an empty database. It ends with <code>#token=…</code>.
-          </p>
+          <p>{m.firstRun.openLink(<code>#token=…</code>)}</p>
         </div>
       </Page>
     );
@@ -83,12 +84,13 @@ export function SetupPage() {
 }
 
 function AlreadySetUp() {
+  const m = useMessages();
   return (
-    <Page title="keyward is already set up" narrow>
+    <Page title={m.firstRun.alreadyTitle} narrow>
       <div className="card">
-        <p>An instance exists already, so this setup link cannot be used any more.</p>
+        <p>{m.firstRun.already}</p>
         <p>
-          <Link to="/login">Go to the login page</Link>
+          <Link to="/login">{m.firstRun.goToLogin}</Link>
         </p>
       </div>
     </Page>
@@ -97,6 +99,7 @@ function AlreadySetUp() {
 
 function SetupForm({ token, onClosed }: { token: string; onClosed: () => void }) {
   const { refresh } = useSession();
+  const m = useMessages();
   const [values, setValues] = useState<Record<FieldName, string>>({
     name: '',
     slug: '',
@@ -134,12 +137,13 @@ function SetupForm({ token, onClosed }: { token: string; onClosed: () => void })
       navigate('/profile', { replace: true });
     } catch (failure) {
       if (!(failure instanceof ApiError)) {
-        setError('Creating the instance failed. Try again.');
+        setError(m.firstRun.failed);
         return;
       }
       const field = failure.field ? FIELD_BY_API_FIELD[failure.field] : undefined;
-      if (field) setFieldErrors({ [field]: failure.message });
-      setError(failure.code === 'forbidden' ? `${failure.message} Restart keyward to print a new one-time link.` : failure.message);
+      const said = errorText(failure, m.firstRun.failed);
+      if (field) setFieldErrors({ [field]: said });
+      setError(failure.code === 'forbidden' ? m.firstRun.restart(said) : said);
       if (failure.code === 'forbidden')
         await api.setupStatus().then(
           ({ open }) => !open && onClosed(),
@@ -157,40 +161,49 @@ function SetupForm({ token, onClosed }: { token: string; onClosed: () => void })
   });
 
   return (
-    <Page title="Set up keyward" narrow>
-      <p className="lead">Create the first instance and its administrator account. You will be logged in as that administrator.</p>
+    <Page title={m.firstRun.title} narrow>
+      <p className="lead">{m.firstRun.lead}</p>
       <form className="card form" onSubmit={(event) => void submit(event)}>
         {error ? <Alert>{error}</Alert> : null}
         <fieldset>
-          <legend>Instance</legend>
-          <TextField id="setup-name" label="Instance name" autoComplete="organization" required maxLength={200} {...input('name')} />
+          <legend>{m.firstRun.instance}</legend>
+          <TextField
+            id="setup-name"
+            label={m.firstRun.instanceName}
+            autoComplete="organization"
+            required
+            maxLength={200}
+            {...input('name')}
+          />
           <TextField
             id="setup-slug"
-            label="Instance slug"
+            label={m.firstRun.slug}
             autoCapitalize="none"
             spellCheck={false}
             required
             maxLength={63}
-            hint="Lower-case letters, digits and hyphens. People type it when they log in."
+            hint={m.firstRun.slugHint}
             {...input('slug')}
           />
-          <SelectField
-            id="setup-plan"
-            label="Plan"
-            hint="Only Enterprise can enforce two-factor authentication and password rotation for everyone."
-            {...input('plan')}
-          >
-            <option value="professional">Professional</option>
-            <option value="business">Business</option>
-            <option value="enterprise">Enterprise</option>
+          <SelectField id="setup-plan" label={m.firstRun.plan} hint={m.firstRun.planHint} {...input('plan')}>
+            <option value="professional">{m.profile.plans.professional}</option>
+            <option value="business">{m.profile.plans.business}</option>
+            <option value="enterprise">{m.profile.plans.enterprise}</option>
           </SelectField>
         </fieldset>
         <fieldset>
-          <legend>Administrator</legend>
-          <TextField id="setup-admin-name" label="Your name" autoComplete="name" required maxLength={200} {...input('adminName')} />
+          <legend>{m.firstRun.administrator}</legend>
+          <TextField
+            id="setup-admin-name"
+            label={m.firstRun.yourName}
+            autoComplete="name"
+            required
+            maxLength={200}
+            {...input('adminName')}
+          />
           <TextField
             id="setup-email"
-            label="Email"
+            label={m.common.email}
             type="email"
             autoComplete="username"
             autoCapitalize="none"
@@ -200,18 +213,18 @@ function SetupForm({ token, onClosed }: { token: string; onClosed: () => void })
           />
           <TextField
             id="setup-password"
-            label="Password"
+            label={m.common.password}
             type="password"
             autoComplete="new-password"
             required
             minLength={15}
-            hint={`15 to ${PASSWORD_MAX_LENGTH} characters: until two-factor authentication is set up, the password is the account’s only factor. A long passphrase is easiest to remember; not your name, email or organisation.`}
+            hint={m.firstRun.passwordHint(PASSWORD_MAX_LENGTH)}
             maxLength={PASSWORD_MAX_LENGTH}
             {...input('password')}
           />
         </fieldset>
         <button type="submit" className="button button-primary button-block" disabled={busy}>
-          Create instance
+          {m.firstRun.create}
         </button>
       </form>
     </Page>

@@ -9,26 +9,28 @@ import { readSecondFactor, SecondFactorField } from '../components/second-factor
 import { isLoginGone } from '../errors.ts';
 import { loginUrl, returnToInteraction } from '../login-place.ts';
 import { navigate } from '../router.ts';
-import { LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
+import { leaveLogin, loginGoneNotice } from './login-steps.ts';
+import { useMessages } from '../i18n/index.ts';
 
 export function StepUpPage() {
+  const m = useMessages();
   const entry = useCodeEntry({
     read: (value) => readSecondFactor(value, false),
     send: async (factor) => {
       await api.stepUp(factor);
       returnToInteraction();
     },
-    fallback: 'Verifying the code failed. Try again.',
+    fallback: m.codeEntry.verifyFailed,
     handled: (failure) => {
       if (!isLoginGone(failure)) return false;
-      navigate(loginUrl(), { notice: LOGIN_GONE_NOTICE });
+      navigate(loginUrl(), { notice: loginGoneNotice() });
       return true;
     },
   });
 
   return (
     <VerifyCodePage
-      intro="This application requires two-factor authentication. Open the authenticator app on your phone and enter the code it shows for this account (listed under your organisation’s name, with “(keyward)” after it)."
+      intro={m.stepUp.pageIntro}
       error={entry.error}
       busy={entry.busy}
       onSubmit={entry.submit}

@@ -5,7 +5,7 @@
  * to a new phone instead of the changes a backup code cannot make.
  */
 import { useId, useState } from 'react';
-import { api, type Me, type TwoFactorStatus } from '../api.ts';
+import { api, type Me } from '../api.ts';
 import { Dialog, DialogButtons } from '../components/dialog.tsx';
 import { FactorChangeForm, NewPhoneHelp } from '../components/factor-change.tsx';
 import { Alert } from '../components/field.tsx';
@@ -14,15 +14,11 @@ import { errorText } from '../errors.ts';
 import { navigate } from '../router.ts';
 import { useSession } from '../session.tsx';
 import { BackupCodeOption } from './backup-code-option.tsx';
-
-const STATUS_TEXT: Record<TwoFactorStatus, string> = {
-  active: 'Active — an authenticator app is set up',
-  pending: 'Enabled — no app set up yet',
-  off: 'Off',
-};
+import { useMessages } from '../i18n/index.ts';
 
 export function TwoFactorOptions({ me }: { me: Me }) {
   const { refresh } = useSession();
+  const m = useMessages();
   const statusId = useId();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -42,7 +38,7 @@ export function TwoFactorOptions({ me }: { me: Me }) {
       await api.setTwoFactor(enabled ? { enabled: true } : { enabled: false });
       await refresh();
     } catch (failure) {
-      setError(errorText(failure, 'Changing two-factor authentication failed.'));
+      setError(errorText(failure, m.twoFactor.changeFailed));
     } finally {
       setBusy(false);
     }
@@ -50,11 +46,11 @@ export function TwoFactorOptions({ me }: { me: Me }) {
 
   return (
     <section aria-labelledby={`${statusId}-heading`}>
-      <h2 id={`${statusId}-heading`}>Login security</h2>
+      <h2 id={`${statusId}-heading`}>{m.twoFactor.heading}</h2>
       {error ? <Alert>{error}</Alert> : null}
       <div className="setting">
         <Switch
-          label="Two-factor authentication"
+          label={m.twoFactor.switch}
           checked={me.twoFactor.enabled}
           busy={busy}
           locked={locked || viaBackupCode}
@@ -62,10 +58,8 @@ export function TwoFactorOptions({ me }: { me: Me }) {
           onChange={(on) => void change(on)}
         />
         <p id={statusId} className="setting-status" aria-live="polite">
-          <span className={`status status-${status}`}>{STATUS_TEXT[status]}</span>
-          {locked ? (
-            <span className="muted"> Your organisation requires two-factor authentication for everyone, so it cannot be turned off.</span>
-          ) : null}
+          <span className={`status status-${status}`}>{m.twoFactor.status[status]}</span>
+          {locked ? <span className="muted">{m.twoFactor.enforced}</span> : null}
         </p>
       </div>
       {viaBackupCode ? (
@@ -77,27 +71,24 @@ export function TwoFactorOptions({ me }: { me: Me }) {
       )}
       {associated && !viaBackupCode ? <BackupCodeOption me={me} /> : null}
       {askingCode ? (
-        <Dialog title="Turn off two-factor authentication?" onClose={() => setAskingCode(false)}>
+        <Dialog title={m.twoFactor.offTitle} onClose={() => setAskingCode(false)}>
           {(titleId) => (
             <FactorChangeForm
               id={titleId}
               intro={
                 <>
                   <h2 id={titleId} className="dialog-title">
-                    Turn off two-factor authentication?
+                    {m.twoFactor.offTitle}
                   </h2>
                   <div className="dialog-description">
-                    <p>
-                      Enter your current password and the current code from your authenticator app. Turning it off removes the app from your
-                      account, logs you out of every other browser, and every browser will log in with the password only.
-                    </p>
+                    <p>{m.twoFactor.offText}</p>
                   </div>
                 </>
               }
               needsCode
-              fallback="Turning two-factor authentication off failed. Try again."
+              fallback={m.twoFactor.offFailed}
               buttons={(pending) => (
-                <DialogButtons submitLabel="Turn off" destructive busy={pending} onCancel={() => setAskingCode(false)} />
+                <DialogButtons submitLabel={m.twoFactor.turnOff} destructive busy={pending} onCancel={() => setAskingCode(false)} />
               )}
               onSubmit={async (proof) => {
                 await api.setTwoFactor({ enabled: false, ...proof });
@@ -114,12 +105,13 @@ export function TwoFactorOptions({ me }: { me: Me }) {
 
 /** What to do next for each status. */
 function TwoFactorNext({ me }: { me: Me }) {
+  const m = useMessages();
   if (me.twoFactor.status === 'pending') {
     return (
       <div className="setting-next">
-        <p>Your next login will ask you to set up an authenticator app. You can also do it now.</p>
+        <p>{m.twoFactor.pendingNext}</p>
         <button type="button" className="button button-primary" onClick={() => navigate('/profile/two-factor')}>
-          Set up now
+          {m.twoFactor.setUpNow}
         </button>
       </div>
     );
@@ -127,19 +119,13 @@ function TwoFactorNext({ me }: { me: Me }) {
   if (me.twoFactor.status === 'active') {
     return (
       <div className="setting-next">
-        <p>
-          A browser where you entered a code is remembered for a while (see Known locations); anywhere else, keyward asks for a code from
-          your app.
-        </p>
-        <p>
-          New phone? Replace the authenticator app: the old app stops working, every other browser is logged out, and a new backup code is
-          emailed to you.
-        </p>
+        <p>{m.twoFactor.activeRemembered}</p>
+        <p>{m.twoFactor.activeNewPhone}</p>
         <button type="button" className="button button-secondary" onClick={() => navigate('/profile/two-factor')}>
-          Replace authenticator app
+          {m.twoFactor.replace}
         </button>
       </div>
     );
   }
-  return <p className="setting-next">Turn it on to protect your account with a code from an authenticator app on your phone.</p>;
+  return <p className="setting-next">{m.twoFactor.offNext}</p>;
 }

@@ -14,38 +14,34 @@ import { errorText, isLoginGone } from '../errors.ts';
 import { Link, navigate } from '../router.ts';
 import { loginUrl } from '../login-place.ts';
 import { useSession } from '../session.tsx';
-import { goToStep, LOGIN_GONE_NOTICE, leaveLogin, type Postponing } from './login-steps.ts';
+import { goToStep, leaveLogin, loginGoneNotice, type Postponing } from './login-steps.ts';
 import { SecretKey } from './secret-key.tsx';
 import { formatDate } from '../time.ts';
+import { messages, useMessages } from '../i18n/index.ts';
 
 /** From login: `postponing` null when setup is required now (SPEC rule 3). */
 type Mode = { kind: 'login'; postponing: Postponing | null } | { kind: 'profile'; me: Me };
 type Started = { status: 'starting' } | { status: 'ready'; setup: TotpSetup } | { status: 'failed'; message: string };
 
-const DONE_NOTICE = 'Two-factor authentication is active. From now on, a new browser asks for a code from your authenticator app.';
-
 export function TwoFactorSetupPage({ mode }: { mode: Mode }) {
   const { refresh } = useSession();
+  const m = useMessages();
 
   /** The server's answer when this login or session can no longer set up an app. */
   const leave = async (failure: unknown) => {
-    if (mode.kind === 'login' && isLoginGone(failure)) navigate(loginUrl(), { notice: LOGIN_GONE_NOTICE });
+    if (mode.kind === 'login' && isLoginGone(failure)) navigate(loginUrl(), { notice: loginGoneNotice() });
     else if (failure instanceof ApiError && failure.code === 'unauthenticated') await refresh();
     else return false;
     return true;
   };
 
   const finish = async (code: string) => {
-    await goToStep(await api.confirmTotpSetup(code), refresh, DONE_NOTICE);
+    await goToStep(await api.confirmTotpSetup(code), refresh, m.setup.done);
   };
 
   return (
-    <Page title="Set up two-factor authentication">
-      <p className="lead">
-        {mode.kind === 'login'
-          ? 'Your account uses two-factor authentication. Connect an authenticator app before you continue.'
-          : 'Connect an authenticator app to your account.'}
-      </p>
+    <Page title={m.setup.title}>
+      <p className="lead">{mode.kind === 'login' ? m.setup.leadLogin : m.setup.leadProfile}</p>
       {mode.kind === 'profile' ? (
         <ProfileSetup me={mode.me} handled={leave} onConfirm={finish} />
       ) : (
@@ -69,6 +65,7 @@ function ProfileSetup({
   handled: (failure: unknown) => Promise<boolean>;
   onConfirm: (code: string) => Promise<void>;
 }) {
+  const m = useMessages();
   const [setup, setSetup] = useState<TotpSetup | null>(null);
   const replacing = me.twoFactor.associated;
   if (replacing && me.secondFactor === 'backup_code') {
@@ -89,16 +86,7 @@ function ProfileSetup({
       />
     );
   return (
-    <SetupProof
-      needsCode={replacing}
-      text={
-        replacing
-          ? 'Enter your current password and the current code from the authenticator app you use now. The new app replaces it: the old app stops working, every other browser is logged out, and a new backup code is emailed to you.'
-          : 'Enter your current password to connect an authenticator app to your account.'
-      }
-      handled={handled}
-      onSetup={setSetup}
-    />
+    <SetupProof needsCode={replacing} text={replacing ? m.setup.proofReplace : m.setup.proofConnect} handled={handled} onSetup={setSetup} />
   );
 }
 
@@ -114,18 +102,19 @@ function SetupProof({
   handled: (failure: unknown) => Promise<boolean>;
   onSetup: (setup: TotpSetup) => void;
 }) {
+  const m = useMessages();
   return (
     <div className="card">
-      <h2>Confirm it is you</h2>
+      <h2>{m.setup.confirmTitle}</h2>
       <p>{text}</p>
       <FactorChangeForm
         id="setup-proof"
         needsCode={needsCode}
-        fallback="Starting the setup failed. Try again."
+        fallback={m.setup.startFailed}
         buttons={(busy) => (
           <div className="button-row">
             <button type="submit" className="button button-primary" disabled={busy}>
-              Continue
+              {m.setup.continue}
             </button>
           </div>
         )}
@@ -153,6 +142,7 @@ function LoginSetup({
   handled: (failure: unknown) => Promise<boolean>;
   onConfirm: (code: string) => Promise<void>;
 }) {
+  const m = useMessages();
   const [proofNeeded, setProofNeeded] = useState(false);
   const [setup, setSetup] = useState<TotpSetup | null>(null);
   const askForProof = useCallback(
@@ -177,14 +167,7 @@ function LoginSetup({
       />
     );
   if (!proofNeeded) return <SetupFlow request={request} handled={askForProof} onConfirm={onConfirm} />;
-  return (
-    <SetupProof
-      needsCode={false}
-      text="Your organisation now requires two-factor authentication. Enter your current password to connect an authenticator app."
-      handled={handled}
-      onSetup={setSetup}
-    />
-  );
+  return <SetupProof needsCode={false} text={m.setup.proofEnforced} handled={handled} onSetup={setSetup} />;
 }
 
 /**
@@ -207,12 +190,13 @@ export function SetupFlow({
   /** "Start again" instead of a new request (My Profile: the proof comes first again). */
   onRestart?: () => void;
 }) {
+  const m = useMessages();
   const [started, setStarted] = useState<Started>(initial ? { status: 'ready', setup: initial } : { status: 'starting' });
   const requested = useRef(initial !== undefined);
 
   const fail = useCallback(
     async (failure: unknown) => {
-      if (!(await handled(failure))) setStarted({ status: 'failed', message: errorText(failure, 'Starting the setup failed.') });
+      if (!(await handled(failure))) setStarted({ status: 'failed', message: errorText(failure, messages().setup.startFailedShort) });
     },
     [handled],
   );
@@ -236,7 +220,7 @@ export function SetupFlow({
   if (started.status === 'starting') {
     return (
       <p className="card" role="status">
-        Preparing your key…
+        {m.setup.preparing}
       </p>
     );
   }
@@ -253,6 +237,7 @@ interface StepsProps {
 
 /** The three steps (app, QR code and key, code). */
 function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
+  const m = useMessages();
   const {
     value: code,
     setValue: setCode,
@@ -264,7 +249,7 @@ function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
   } = useCodeEntry({
     read: readCode,
     send: onConfirm,
-    fallback: 'Confirming the code failed. Try again.',
+    fallback: m.setup.confirmFailed,
     handled: async (failure) => {
       if (!isLoginGone(failure)) return false;
       await onGone(failure);
@@ -276,40 +261,29 @@ function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
   return (
     <ol className="setup-steps">
       <li className="card">
-        <h2>Install an authenticator app</h2>
-        <p>
-          Any app for time-based codes (TOTP) works, for example Aegis, FreeOTP, Google Authenticator, Microsoft Authenticator or the one in
-          your password manager.
-        </p>
+        <h2>{m.setup.installTitle}</h2>
+        <p>{m.setup.installText}</p>
       </li>
       <li className="card">
-        <h2>Add your account to the app</h2>
-        <p>
-          In the app, add an account and scan this QR code. The app lists it as <strong>{setup.issuer}</strong>.
-        </p>
-        <img
-          className="qr-code"
-          src={`data:image/svg+xml;base64,${btoa(setup.qrSvg)}`}
-          alt="QR code for your authenticator app"
-          width="208"
-          height="208"
-        />
+        <h2>{m.setup.addTitle}</h2>
+        <p>{m.setup.addText(<strong>{setup.issuer}</strong>)}</p>
+        <img className="qr-code" src={`data:image/svg+xml;base64,${btoa(setup.qrSvg)}`} alt={m.setup.qrAlt} width="208" height="208" />
         <p className="otpauth-link">
           {/* Why a link too: on a phone the QR code is on the screen that would have to scan it. */}
-          <a href={setup.otpauthUri}>Add it to an authenticator app on this device</a>
+          <a href={setup.otpauthUri}>{m.setup.addOnDevice}</a>
         </p>
         <SecretKey secret={setup.secret} grouped={setup.secretGrouped} />
       </li>
       <li className="card">
-        <h2>Enter the code from the app</h2>
-        <p>Enter the code from your authenticator app for {setup.issuer}.</p>
+        <h2>{m.setup.codeTitle}</h2>
+        <p>{m.setup.codeText(setup.issuer ?? '')}</p>
         <form className="form" onSubmit={(event) => void submit(event)} noValidate>
           {error ? (
             <Alert>
               {error.text}{' '}
               {expired ? (
                 <button type="button" className="link-button" onClick={onRestart}>
-                  Start again
+                  {m.setup.startAgain}
                 </button>
               ) : null}
             </Alert>
@@ -317,7 +291,7 @@ function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
           <CodeField id="setup-code" ref={input} value={code} onChange={setCode} error={fieldError} />
           <div className="button-row">
             <button type="submit" className="button button-primary" disabled={busy}>
-              Verify
+              {m.codeEntry.verify}
             </button>
           </div>
         </form>
@@ -328,11 +302,12 @@ function SetupSteps({ setup, onConfirm, onRestart, onGone }: StepsProps) {
 
 /** Postpone (login, when allowed), log out (login), or back to My Profile. */
 function SetupExits({ mode, refresh }: { mode: Mode; refresh: () => Promise<unknown> }) {
+  const m = useMessages();
   const [error, setError] = useState<string | null>(null);
   if (mode.kind === 'profile') {
     return (
       <p className="page-footer-action">
-        <Link to="/profile">Cancel and go back to My Profile</Link>
+        <Link to="/profile">{m.password.backToProfile}</Link>
       </p>
     );
   }
@@ -341,8 +316,8 @@ function SetupExits({ mode, refresh }: { mode: Mode; refresh: () => Promise<unkn
     try {
       await goToStep(await api.postponeSetup(), refresh);
     } catch (failure) {
-      if (isLoginGone(failure)) return navigate(loginUrl(), { notice: LOGIN_GONE_NOTICE });
-      setError(errorText(failure, 'Postponing failed.'));
+      if (isLoginGone(failure)) return navigate(loginUrl(), { notice: loginGoneNotice() });
+      setError(errorText(failure, m.setup.postponeFailed));
     }
   };
   return (
@@ -352,14 +327,14 @@ function SetupExits({ mode, refresh }: { mode: Mode; refresh: () => Promise<unkn
         <>
           <PostponeTerms postponing={mode.postponing} />
           <button type="button" className="button button-secondary" onClick={() => void postpone()}>
-            Postpone
+            {m.setup.postpone}
           </button>
         </>
       ) : (
-        <p>Your organisation requires two-factor authentication, so it must be set up before you can continue.</p>
+        <p>{m.setup.required}</p>
       )}
       <button type="button" className="link-button" onClick={() => void leaveLogin()}>
-        Cancel and log out
+        {m.password.cancelLogOut}
       </button>
     </div>
   );
@@ -367,19 +342,15 @@ function SetupExits({ mode, refresh }: { mode: Mode; refresh: () => Promise<unkn
 
 /** "Required from December 1, 2026. You can postpone 2 more times." — what the policy still allows. */
 function PostponeTerms({ postponing }: { postponing: Postponing }) {
+  const m = useMessages();
   const { left, from } = postponing;
-  if (left === undefined && !from) return <p>Not now? You can set it up at your next login or from My Profile.</p>;
-  const times =
-    left === undefined
-      ? 'Until then, you can postpone it to a later login.'
-      : `You can postpone ${left} more ${left === 1 ? 'time' : 'times'}.`;
+  if (left === undefined && !from) return <p>{m.setup.notNow}</p>;
+  const times = left === undefined ? m.setup.untilThen : m.setup.timesLeft(left);
   return (
     <p>
       {from ? (
         <>
-          <strong>
-            Required from <time dateTime={from}>{formatDate(from)}</time>.
-          </strong>{' '}
+          <strong>{m.setup.requiredFrom(<time dateTime={from}>{formatDate(from)}</time>)}</strong>{' '}
         </>
       ) : null}
       {times}

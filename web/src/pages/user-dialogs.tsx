@@ -7,9 +7,10 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, api, type ApiErrorCode, type ListedUser, type Role, type UserStatus } from '../api.ts';
 import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, SelectField, TextField } from '../components/field.tsx';
-import { errorText } from '../errors.ts';
+import { errorText, SaidError } from '../errors.ts';
 import { StepUpCancelled } from '../step-up.tsx';
 import { formatTime } from '../time.ts';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type WithStepUp = <T>(action: () => Promise<T>) => Promise<T>;
 
@@ -23,11 +24,12 @@ function PersonFields(props: {
   errors: { name?: string | undefined; email?: string | undefined };
   emailHint?: string;
 }) {
+  const m = useMessages();
   return (
     <>
       <TextField
         id={`${props.idPrefix}name-input`}
-        label="Name"
+        label={m.common.name}
         autoComplete="off"
         maxLength={200}
         required
@@ -37,7 +39,7 @@ function PersonFields(props: {
       />
       <TextField
         id={`${props.idPrefix}email-input`}
-        label="Email"
+        label={m.common.email}
         type="email"
         autoComplete="off"
         autoCapitalize="none"
@@ -98,25 +100,26 @@ export function InviteUserDialog({
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<Role>('member');
   const { fieldErrors, setFieldErrors, error, busy, run } = useSubmit(INVITE_FIELDS);
+  const m = useMessages();
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!name.trim() || !email.trim()) {
-      setFieldErrors(name.trim() ? { email: 'Enter their email address.' } : { name: 'Enter their name.' });
+      setFieldErrors(name.trim() ? { email: m.userDialogs.enterEmail } : { name: m.userDialogs.enterName });
       document.getElementById(name.trim() ? 'email-input' : 'name-input')?.focus();
       return;
     }
     void run(
       async () => onInvited(await withStepUp(() => api.inviteUser({ name: name.trim(), email: email.trim(), role }))),
-      'Adding the user failed.',
+      m.userDialogs.addFailed,
       // 409 conflict: the email is taken in this instance.
       (failure) => (failure.code === 'conflict' ? 'email' : (failure.field as 'name' | 'email' | undefined)),
     );
   };
 
   return (
-    <FormDialog title="Add user" onClose={onCancel} onSubmit={submit}>
-      <p className="dialog-description muted">keyward emails them a link to choose their password. The link works once, for 7 days.</p>
+    <FormDialog title={m.userDialogs.addTitle} onClose={onCancel} onSubmit={submit}>
+      <p className="dialog-description muted">{m.userDialogs.addText}</p>
       {error ? <Alert>{error}</Alert> : null}
       <PersonFields
         idPrefix=""
@@ -128,15 +131,15 @@ export function InviteUserDialog({
       />
       <SelectField
         id="role-input"
-        label="Role"
-        hint="Administrators can open Settings and change other people's accounts."
+        label={m.common.role}
+        hint={m.userDialogs.roleHint}
         value={role}
         onChange={(event) => setRole(event.target.value as Role)}
       >
-        <option value="member">Member</option>
-        <option value="admin">Administrator</option>
+        <option value="member">{m.profile.roles.member}</option>
+        <option value="admin">{m.profile.roles.admin}</option>
       </SelectField>
-      <DialogButtons submitLabel="Send invitation" busy={busy} onCancel={onCancel} />
+      <DialogButtons submitLabel={m.userDialogs.sendInvitation} busy={busy} onCancel={onCancel} />
     </FormDialog>
   );
 }
@@ -162,12 +165,13 @@ export function EditUserDialog({
   const [role, setRole] = useState<Role>(user.role);
   const [status, setStatus] = useState<UserStatus>(user.status);
   const { fieldErrors, setFieldErrors, error, busy, run } = useSubmit(EDIT_FIELDS);
-  const title = `Edit ${user.name}`;
+  const m = useMessages();
+  const title = m.userDialogs.editTitle(user.name);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (!name.trim() || !email.trim()) {
-      setFieldErrors(name.trim() ? { 'edit-email': 'Enter their email address.' } : { 'edit-name': 'Enter their name.' });
+      setFieldErrors(name.trim() ? { 'edit-email': m.userDialogs.enterEmail } : { 'edit-name': m.userDialogs.enterName });
       document.getElementById(name.trim() ? 'edit-email-input' : 'edit-name-input')?.focus();
       return;
     }
@@ -180,7 +184,7 @@ export function EditUserDialog({
     if (Object.keys(change).length === 0) return onCancel();
     void run(
       async () => onSaved(await withStepUp(() => api.updateUser(user.id, change))),
-      'Saving the changes failed.',
+      m.userDialogs.saveFailed,
       // 409 email_taken: another user of the instance has this email.
       (failure) => (failure.field === 'email' ? 'edit-email' : failure.field === 'name' ? 'edit-name' : undefined),
     );
@@ -196,32 +200,37 @@ export function EditUserDialog({
         onName={setName}
         onEmail={setEmail}
         errors={{ name: fieldErrors['edit-name'], email: fieldErrors['edit-email'] }}
-        emailHint="Their login name. The old address is told of the change."
+        emailHint={m.userDialogs.emailHint}
       />
       <SelectField
         id="edit-role"
-        label="Role"
-        hint="A change of role is emailed to the other administrators and to the person, and kept in the audit log."
+        label={m.common.role}
+        hint={m.userDialogs.editRoleHint}
         value={role}
         onChange={(event) => setRole(event.target.value as Role)}
       >
-        <option value="member">Member</option>
-        <option value="admin">Administrator</option>
+        <option value="member">{m.profile.roles.member}</option>
+        <option value="admin">{m.profile.roles.admin}</option>
       </SelectField>
       <SelectField
         id="edit-status"
-        label="Account"
-        hint="A disabled account cannot log in, and is logged out everywhere at once. They are emailed. Enable it again at any time."
+        label={m.userDialogs.account}
+        hint={m.userDialogs.statusHint}
         value={status}
         onChange={(event) => setStatus(event.target.value as UserStatus)}
       >
-        <option value="active">Active</option>
-        <option value="disabled">Disabled</option>
+        <option value="active">{m.userDialogs.active}</option>
+        <option value="disabled">{m.userDialogs.disabled}</option>
       </SelectField>
-      <DialogButtons submitLabel="Save" busy={busy} onCancel={onCancel} destructive={status === 'disabled' && user.status !== 'disabled'} />
+      <DialogButtons
+        submitLabel={m.userDialogs.save}
+        busy={busy}
+        onCancel={onCancel}
+        destructive={status === 'disabled' && user.status !== 'disabled'}
+      />
       <div className="dialog-danger">
         <button type="button" className="button button-danger-link" onClick={onDelete}>
-          Delete user…
+          {m.userDialogs.deleteUser}
         </button>
       </div>
     </FormDialog>
@@ -241,25 +250,22 @@ export function DeleteUserDialog({
   onCancel: () => void;
 }) {
   const { error, busy, run } = useSubmit([] as const);
+  const m = useMessages();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     void run(async () => {
       await withStepUp(() => api.deleteUser(user.id));
       onDeleted();
-    }, 'Deleting the user failed.');
+    }, m.userDialogs.deleteFailed);
   };
   return (
-    <FormDialog title={`Delete ${user.name}?`} onClose={onCancel} onSubmit={submit}>
+    <FormDialog title={m.userDialogs.deleteTitle(user.name)} onClose={onCancel} onSubmit={submit}>
       <div className="dialog-description">
         <p className="muted">{user.email}</p>
-        <p>
-          The account is deleted for good, with its authenticator app, backup code and trusted browsers, and {user.name} is logged out
-          everywhere at once, applications included. The audit log keeps what they did. To stop someone logging in for a while, disable the
-          account instead.
-        </p>
+        <p>{m.userDialogs.deleteText(user.name)}</p>
       </div>
       {error ? <Alert>{error}</Alert> : null}
-      <DialogButtons submitLabel="Delete user" busy={busy} onCancel={onCancel} destructive />
+      <DialogButtons submitLabel={m.userDialogs.deleteButton} busy={busy} onCancel={onCancel} destructive />
     </FormDialog>
   );
 }
@@ -267,7 +273,8 @@ export function DeleteUserDialog({
 /** Confirms the emails: on any plan an administrator may ask people to turn 2FA on, never do it for them (SPEC rule 1). */
 export function AskToEnableDialog({ off, onConfirm, onCancel }: { off: number; onConfirm: () => Promise<void>; onCancel: () => void }) {
   const [busy, setBusy] = useState(false);
-  const title = 'Ask users to enable 2FA';
+  const m = useMessages();
+  const title = m.userDialogs.askTitle;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
@@ -277,41 +284,36 @@ export function AskToEnableDialog({ off, onConfirm, onCancel }: { off: number; o
   return (
     <FormDialog title={title} onClose={onCancel} onSubmit={(event) => void submit(event)}>
       <div className="dialog-description">
-        <p>
-          {off === 0
-            ? 'Nobody has two-factor authentication off, so there is nobody to ask.'
-            : `${off === 1 ? '1 person has' : `${off} people have`} two-factor authentication off. keyward emails each of them how to turn it on in My Profile. Nobody gets this email more than once a day.`}
-        </p>
+        <p>{off === 0 ? m.userDialogs.askNobody : m.userDialogs.askSome(off)}</p>
       </div>
-      <DialogButtons submitLabel="Send emails" busy={busy || off === 0} onCancel={onCancel} />
+      <DialogButtons submitLabel={m.userDialogs.sendEmails} busy={busy || off === 0} onCancel={onCancel} />
     </FormDialog>
   );
 }
 
 /** What a reset removes, said the same way to administrators and to support. */
 export function ResetEffects({ name }: { name: string }) {
+  const m = useMessages();
   return (
     <>
-      <p>This removes from {name}'s account:</p>
+      <p>{m.userDialogs.removes(name)}</p>
       <ul className="effects-list">
-        <li>their authenticator app,</li>
-        <li>their backup code,</li>
-        <li>their trusted browsers (known locations),</li>
-        <li>and every session: they are logged out everywhere.</li>
+        <li>{m.userDialogs.removesApp}</li>
+        <li>{m.userDialogs.removesBackupCode}</li>
+        <li>{m.userDialogs.removesBrowsers}</li>
+        <li>{m.userDialogs.removesSessions}</li>
       </ul>
-      <p>
-        Two-factor authentication stays on: at their next login they set up an authenticator app again. They get an email about the reset.
-      </p>
+      <p>{m.userDialogs.staysOn}</p>
     </>
   );
 }
 
 // `forbidden` has more than one reason (no longer an administrator; removing someone's
 // authenticator app without 2FA of one's own), so the server's own sentence is shown for it.
-const RESET_REFUSALS: Partial<Record<ApiErrorCode, string>> = {
-  cannot_reset_self: 'You cannot reset your own two-factor authentication. Your own recovery goes through the vendor’s support.',
-  not_found: 'This user is no longer in your instance. Reload the list.',
-};
+function resetRefusals(): Partial<Record<ApiErrorCode, string>> {
+  const m = messages().userDialogs;
+  return { cannot_reset_self: m.cannotResetSelf, not_found: m.notInInstance };
+}
 
 /**
  * SPEC rule 8: the person lost both their app and their backup code, and an administrator of
@@ -330,7 +332,8 @@ export function ResetTwoFactorDialog({
 }) {
   const [reason, setReason] = useState('');
   const { error, busy, run } = useSubmit([] as const);
-  const title = `Reset 2FA for ${user.name}?`;
+  const m = useMessages();
+  const title = m.userDialogs.resetTitle(user.name);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -339,11 +342,11 @@ export function ResetTwoFactorDialog({
         await withStepUp(() => api.resetTwoFactor(user.id, reason.trim() || undefined));
       } catch (failure) {
         // The UI's own sentence for the refusals it knows; the server's message otherwise.
-        const refusal = failure instanceof ApiError ? RESET_REFUSALS[failure.code] : undefined;
-        throw refusal && failure instanceof ApiError ? new ApiError(failure.status, failure.code, refusal) : failure;
+        const refusal = failure instanceof ApiError ? resetRefusals()[failure.code] : undefined;
+        throw refusal ? new SaidError(refusal) : failure;
       }
       onReset();
-    }, 'Resetting two-factor authentication failed.');
+    }, m.userDialogs.resetFailed);
   };
 
   return (
@@ -355,14 +358,14 @@ export function ResetTwoFactorDialog({
       {error ? <Alert>{error}</Alert> : null}
       <TextField
         id="reset-reason"
-        label="Reason (optional)"
-        hint="Kept in the audit log, for example “lost phone, confirmed in person”."
+        label={m.userDialogs.reason}
+        hint={m.userDialogs.reasonHint}
         autoComplete="off"
         maxLength={500}
         value={reason}
         onChange={(event) => setReason(event.target.value)}
       />
-      <DialogButtons submitLabel="Reset 2FA" busy={busy} onCancel={onCancel} destructive />
+      <DialogButtons submitLabel={m.userDialogs.reset} busy={busy} onCancel={onCancel} destructive />
     </FormDialog>
   );
 }
@@ -383,21 +386,19 @@ export function EndSessionsDialog({
   onCancel: () => void;
 }) {
   const { error, busy, run } = useSubmit([] as const);
+  const m = useMessages();
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    void run(async () => onEnded((await withStepUp(() => api.endUserSessions(user.id))).ended), 'Ending the sessions failed.');
+    void run(async () => onEnded((await withStepUp(() => api.endUserSessions(user.id))).ended), m.userDialogs.endFailed);
   };
   return (
-    <FormDialog title={`End all sessions of ${user.name}?`} onClose={onCancel} onSubmit={submit}>
+    <FormDialog title={m.userDialogs.endTitle(user.name)} onClose={onCancel} onSubmit={submit}>
       <div className="dialog-description">
         <p className="muted">{user.email}</p>
-        <p>
-          Every browser where {user.name} is logged in is logged out at once. Their password, two-factor authentication and trusted browsers
-          do not change, so they can log in again. They get an email about it.
-        </p>
+        <p>{m.userDialogs.endText(user.name)}</p>
       </div>
       {error ? <Alert>{error}</Alert> : null}
-      <DialogButtons submitLabel="End all sessions" busy={busy} onCancel={onCancel} destructive />
+      <DialogButtons submitLabel={m.userDialogs.endButton} busy={busy} onCancel={onCancel} destructive />
     </FormDialog>
   );
 }
@@ -411,10 +412,11 @@ export function PasswordRecoveryDialog({ user, withStepUp, onCancel }: { user: L
   const { error, busy, run } = useSubmit([] as const);
   const [issued, setIssued] = useState<{ code: string; expiresAt: string } | null>(null);
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  const m = useMessages();
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (issued) return onCancel();
-    void run(async () => setIssued(await withStepUp(() => api.startPasswordRecovery(user.id))), 'Starting the recovery failed.');
+    void run(async () => setIssued(await withStepUp(() => api.startPasswordRecovery(user.id))), m.userDialogs.recoveryFailed);
   };
   const copy = (code: string) =>
     navigator.clipboard.writeText(code).then(
@@ -422,51 +424,43 @@ export function PasswordRecoveryDialog({ user, withStepUp, onCancel }: { user: L
       () => setCopied('failed'),
     );
   return (
-    <FormDialog title={`Password recovery for ${user.name}`} onClose={onCancel} onSubmit={submit}>
+    <FormDialog title={m.userDialogs.recoveryTitle(user.name)} onClose={onCancel} onSubmit={submit}>
       <div className="dialog-description">
         <p className="muted">{user.email}</p>
         {issued ? (
           <>
-            <p>
-              {user.name} was emailed a link to choose a new password. The link works only with this recovery code. Give it to them in
-              person or by phone, after checking who you are talking to. Never send it by email or chat.
-            </p>
+            <p>{m.userDialogs.recoveryIssued(user.name)}</p>
             <div className="secret-key">
-              <p className="secret-key-label">Recovery code (shown only now)</p>
+              <p className="secret-key-label">{m.userDialogs.recoveryCode}</p>
               <p className="secret-key-row">
                 <code className="secret-key-value" data-recovery-code>
                   {issued.code}
                 </code>{' '}
                 <button type="button" className="button button-secondary button-small" onClick={() => void copy(issued.code)}>
-                  Copy code
+                  {m.userDialogs.copyCode}
                 </button>
               </p>
               <p className="field-hint">
-                Valid once, until {formatTime(issued.expiresAt)}. A new recovery replaces it.{' '}
+                {m.userDialogs.validUntil(formatTime(issued.expiresAt))}{' '}
                 <span role="status">
-                  {copied === 'yes' ? 'Code copied.' : copied === 'failed' ? 'Copying failed: select the code and copy it.' : ''}
+                  {copied === 'yes' ? m.userDialogs.codeCopied : copied === 'failed' ? m.userDialogs.copyFailed : ''}
                 </span>
               </p>
             </div>
           </>
         ) : (
-          <p>
-            {user.name} has two-factor authentication turned on but no authenticator app, so a password reset by email alone is refused. If
-            they have forgotten their password, start a recovery: they are emailed a reset link, and you get a one-time code to give them in
-            person or by phone. With both, they choose a new password, then log in and set up their app. You never see or choose their
-            password.
-          </p>
+          <p>{m.userDialogs.recoveryText(user.name)}</p>
         )}
       </div>
       {error ? <Alert>{error}</Alert> : null}
       {issued ? (
         <div className="button-row">
           <button type="submit" className="button button-primary">
-            Done
+            {m.userDialogs.done}
           </button>
         </div>
       ) : (
-        <DialogButtons submitLabel="Start recovery" busy={busy} onCancel={onCancel} />
+        <DialogButtons submitLabel={m.userDialogs.startRecovery} busy={busy} onCancel={onCancel} />
       )}
     </FormDialog>
   );

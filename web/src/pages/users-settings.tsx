@@ -5,16 +5,7 @@
  * and asking everyone whose 2FA is off to turn it on. Changes may need a step-up (SPEC rule 12).
  */
 import { useCallback, useId, useMemo, useRef, useState, type Ref } from 'react';
-import {
-  api,
-  type ListedUser,
-  type Me,
-  type PasswordPolicy,
-  type Role,
-  type TwoFactorStatus,
-  type UserPage,
-  type UserSort,
-} from '../api.ts';
+import { api, type ListedUser, type Me, type PasswordPolicy, type TwoFactorStatus, type UserPage, type UserSort } from '../api.ts';
 import { Alert, Notice, SearchField, SelectField } from '../components/field.tsx';
 import { PagedResults, usePagedList, useTypedSearch } from '../components/paged-list.tsx';
 import { ShieldIcon, TwoFactorShield } from '../components/shield.tsx';
@@ -34,15 +25,13 @@ import {
   PasswordRecoveryDialog,
   ResetTwoFactorDialog,
 } from './user-dialogs.tsx';
+import { locale, messages, useMessages } from '../i18n/index.ts';
 
 export const PAGE_SIZE = 25;
 
 type Filter = '' | TwoFactorStatus;
 
-const FILTER_LABEL: Record<Filter, string> = { '': 'All', active: 'Active', pending: 'Enabled, not set up', off: 'Off' };
-export const ROLE_LABEL: Record<Role, string> = { admin: 'Administrator', member: 'Member' };
-/** How the users' search works, for every search box over a list of users. */
-export const USER_SEARCH_HINT = 'A word anywhere in the name or email, such as a surname or a domain (one or two letters: the start).';
+const FILTERS: Filter[] = ['', 'active', 'pending', 'off'];
 
 interface Query {
   q: string;
@@ -59,7 +48,7 @@ function queryFromUrl(params: URLSearchParams): Query & { pages: number } {
   const pages = Number(params.get('pages') ?? '1');
   return {
     q: params.get('q') ?? '',
-    filter: filter in FILTER_LABEL ? (filter as Filter) : '',
+    filter: (FILTERS as string[]).includes(filter) ? (filter as Filter) : '',
     sort: params.get('sort') === 'name' ? 'name' : 'email',
     pages: Number.isInteger(pages) && pages > 1 ? Math.min(pages, MAX_RESTORED_ROWS / PAGE_SIZE) : 1,
   };
@@ -77,10 +66,11 @@ function urlOf(query: Query, pages = 1): string {
 
 /** "25 of 131 users", "25 of 10,000+ users". */
 function matchText(page: UserPage): string {
+  const m = messages().users;
   const shown = page.users.length;
-  const total = `${page.matches.toLocaleString('en')}${page.matchesCapped ? '+' : ''}`;
-  if (shown === 0) return 'No users match.';
-  return `Showing ${shown.toLocaleString('en')} of ${total} ${page.matches === 1 && !page.matchesCapped ? 'user' : 'users'}.`;
+  const total = `${page.matches.toLocaleString(locale())}${page.matchesCapped ? '+' : ''}`;
+  if (shown === 0) return m.noMatch;
+  return m.showing(shown.toLocaleString(locale()), total, page.matches === 1 && !page.matchesCapped);
 }
 
 type Open =
@@ -96,6 +86,7 @@ type Open =
 
 export function UsersSettings({ me }: { me: Me }) {
   const headingId = useId();
+  const m = useMessages();
   const { refresh } = useSession();
   const { withStepUp, stepUpDialog } = useStepUp();
   const fromUrl = queryFromUrl(useLocation().searchParams);
@@ -130,8 +121,8 @@ export function UsersSettings({ me }: { me: Me }) {
     query,
     rows: 'users',
     fetch: fetchUsers,
-    loadFailed: 'Loading the users failed.',
-    moreFailed: 'Loading more users failed.',
+    loadFailed: m.users.loadFailed,
+    moreFailed: m.users.moreFailed,
     onMoreFailed: setError,
     rowIdAttribute: 'data-user-id',
   });
@@ -146,10 +137,10 @@ export function UsersSettings({ me }: { me: Me }) {
     say(null);
     try {
       await withStepUp(() => api.resendInvitation(user.id));
-      say(`A new invitation is on its way to ${user.email}. The earlier link no longer works.`);
+      say(m.users.resent(user.email));
     } catch (failure) {
       if (failure instanceof StepUpCancelled) return;
-      say(null, errorText(failure, 'Sending the invitation failed.'));
+      say(null, errorText(failure, m.users.resendFailed));
     }
   };
   const search = useTypedSearch(query.q, applySearch);
@@ -165,7 +156,7 @@ export function UsersSettings({ me }: { me: Me }) {
     try {
       setOpen({ kind: 'policy', policy: await api.passwordPolicy() });
     } catch (failure) {
-      setError(errorText(failure, 'Loading the password policy failed.'));
+      setError(errorText(failure, m.users.policyFailed));
     } finally {
       setPolicyBusy(false);
     }
@@ -182,15 +173,11 @@ export function UsersSettings({ me }: { me: Me }) {
     try {
       const { emailed } = await withStepUp(() => api.askToEnableTwoFactor());
       setOpen(null);
-      say(
-        emailed === 0
-          ? 'Nobody was emailed: everyone whose two-factor authentication is off was already asked in the last 24 hours.'
-          : `Emailed ${emailed === 1 ? '1 person' : `${emailed} people`} whose two-factor authentication is off.`,
-      );
+      say(emailed === 0 ? m.users.nobodyEmailed : m.users.emailed(emailed));
     } catch (failure) {
       if (failure instanceof StepUpCancelled) return;
       setOpen(null);
-      say(null, errorText(failure, 'Sending the emails failed.'));
+      say(null, errorText(failure, m.users.emailsFailed));
     }
   };
 
@@ -204,13 +191,13 @@ export function UsersSettings({ me }: { me: Me }) {
   return (
     <section aria-labelledby={headingId}>
       <div className="section-header">
-        <h2 id={headingId}>Users</h2>
+        <h2 id={headingId}>{m.users.heading}</h2>
         <div className="button-row">
           <button type="button" className="button button-primary" onClick={() => show({ kind: 'invite' })}>
-            Add user
+            {m.users.add}
           </button>
           <button type="button" className="button button-secondary" disabled={policyBusy} onClick={() => void openPolicy()}>
-            Password policy
+            {m.users.policy}
           </button>
           {/* With auto-enable everyone has 2FA on already: there is nobody to ask. */}
           {me.twoFactor.enforced ? null : (
@@ -220,39 +207,39 @@ export function UsersSettings({ me }: { me: Me }) {
               disabled={!counts}
               onClick={() => show({ kind: 'ask', off: counts?.off ?? 0 })}
             >
-              Ask users to enable 2FA
+              {m.users.ask}
             </button>
           )}
         </div>
       </div>
       {counts ? <Counts counts={counts} /> : null}
-      <form className="filter-bar users-filters" role="search" aria-label="Users" onSubmit={search.submit}>
-        <SearchField id="users-search" label="Search" hint={USER_SEARCH_HINT} value={search.typed} onChange={search.setTyped} />
+      <form className="filter-bar users-filters" role="search" aria-label={m.users.heading} onSubmit={search.submit}>
+        <SearchField id="users-search" label={m.users.search} hint={m.users.searchHint} value={search.typed} onChange={search.setTyped} />
         <SelectField
           id="users-filter"
-          label="Two-factor status"
+          label={m.users.filter}
           value={query.filter}
           onChange={(event) => setQuery({ ...query, filter: event.target.value as Filter })}
         >
-          {(Object.keys(FILTER_LABEL) as Filter[]).map((value) => (
+          {FILTERS.map((value) => (
             <option key={value} value={value}>
-              {FILTER_LABEL[value]}
+              {m.users.filters[value]}
             </option>
           ))}
         </SelectField>
         <SelectField
           id="users-sort"
-          label="Sort by"
+          label={m.users.sort}
           value={query.sort}
           onChange={(event) => setQuery({ ...query, sort: event.target.value as UserSort })}
         >
-          <option value="email">Email</option>
-          <option value="name">Name</option>
+          <option value="email">{m.common.email}</option>
+          <option value="name">{m.common.name}</option>
         </SelectField>
       </form>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
-      <PagedResults list={list} one="user" many="users" onLoadMore={() => void loadMore()} summary={matchText}>
+      <PagedResults list={list} one={m.users.one} many={m.users.many} onLoadMore={() => void loadMore()} summary={matchText}>
         {(page) => (
           <UserTable
             ref={list.table}
@@ -272,14 +259,14 @@ export function UsersSettings({ me }: { me: Me }) {
           plan={me.instance.plan}
           policy={open.policy}
           onCancel={() => setOpen(null)}
-          onSaved={() => void changed('The password policy was saved.')}
+          onSaved={() => void changed(m.users.policySaved)}
         />
       ) : null}
       {open?.kind === 'invite' ? (
         <InviteUserDialog
           withStepUp={withStepUp}
           onCancel={() => setOpen(null)}
-          onInvited={(user) => void changed(`An invitation is on its way to ${user.email}.`)}
+          onInvited={(user) => void changed(m.users.invited(user.email))}
         />
       ) : null}
       {open?.kind === 'edit' ? (
@@ -288,7 +275,7 @@ export function UsersSettings({ me }: { me: Me }) {
           withStepUp={withStepUp}
           onCancel={() => setOpen(null)}
           onDelete={() => show({ kind: 'delete', user: open.user })}
-          onSaved={(user) => void changed(`${user.name} was saved.`)}
+          onSaved={(user) => void changed(m.users.saved(user.name))}
         />
       ) : null}
       {open?.kind === 'delete' ? (
@@ -296,7 +283,7 @@ export function UsersSettings({ me }: { me: Me }) {
           user={open.user}
           withStepUp={withStepUp}
           onCancel={() => setOpen(null)}
-          onDeleted={() => void changed(`${open.user.name} (${open.user.email}) was deleted and logged out everywhere.`)}
+          onDeleted={() => void changed(m.users.deleted(open.user.name, open.user.email))}
         />
       ) : null}
       {open?.kind === 'reset' ? (
@@ -304,11 +291,7 @@ export function UsersSettings({ me }: { me: Me }) {
           user={open.user}
           withStepUp={withStepUp}
           onCancel={() => setOpen(null)}
-          onReset={() =>
-            void changed(
-              `Two-factor authentication for ${open.user.name} was reset. They set up an authenticator app at their next login, and were emailed about it.`,
-            )
-          }
+          onReset={() => void changed(m.users.reset(open.user.name))}
         />
       ) : null}
       {open?.kind === 'end-sessions' ? (
@@ -316,11 +299,7 @@ export function UsersSettings({ me }: { me: Me }) {
           user={open.user}
           withStepUp={withStepUp}
           onCancel={() => setOpen(null)}
-          onEnded={(ended) =>
-            void changed(
-              `${open.user.name} was logged out of ${ended === 1 ? '1 session' : `${ended} sessions`}, and was emailed about it.`,
-            )
-          }
+          onEnded={(ended) => void changed(m.users.sessionsEnded(open.user.name, ended))}
         />
       ) : null}
       {open?.kind === 'recovery' ? (
@@ -334,20 +313,21 @@ export function UsersSettings({ me }: { me: Me }) {
 
 /** "2 active · 1 pending · 3 off": everyone in the instance, whatever the search shows. */
 function Counts({ counts }: { counts: UserPage['counts'] }) {
+  const m = useMessages();
   return (
     <p className="user-counts">
-      <span className="user-counts-label">Two-factor authentication:</span>{' '}
+      <span className="user-counts-label">{m.users.countsLabel}</span>{' '}
       <span className="user-count">
         <ShieldIcon status="active" />
-        {counts.active} active
+        {m.users.active(counts.active)}
       </span>
       {' · '}
       <span className="user-count">
         <ShieldIcon status="pending" />
-        {counts.pending} pending
+        {m.users.pending(counts.pending)}
       </span>
       {' · '}
-      <span className="user-count">{counts.off} off</span>
+      <span className="user-count">{m.users.off(counts.off)}</span>
     </p>
   );
 }
@@ -374,23 +354,24 @@ function needsRecovery(user: ListedUser): boolean {
 }
 
 function UserTable({ me, users, onResend, onEdit, onReset, onEndSessions, onRecovery, ref }: TableProps) {
+  const m = useMessages();
   return (
     <div className="table-scroll">
       <table className="table users-table" ref={ref}>
-        <caption className="visually-hidden">Users of {me.instance.name}</caption>
-        <TableHead columns={['Name', 'Email', 'Role', '2FA']} actions />
+        <caption className="visually-hidden">{m.users.caption(me.instance.name)}</caption>
+        <TableHead columns={[m.common.name, m.common.email, m.common.role, m.users.columnTwoFactor]} actions />
         <tbody>
           {users.map((user) => (
             <tr key={user.id} className={user.status === 'disabled' ? 'row-disabled' : undefined}>
               <th scope="row" tabIndex={-1} data-user-id={user.id}>
                 {user.name}
-                {user.id === me.id ? <span className="badge">You</span> : null}
-                {user.status === 'disabled' ? <span className="badge badge-muted">Disabled</span> : null}
+                {user.id === me.id ? <span className="badge">{m.users.you}</span> : null}
+                {user.status === 'disabled' ? <span className="badge badge-muted">{m.users.disabled}</span> : null}
                 {/* No password chosen yet: the invitation (or import) was not accepted. */}
-                {user.invited ? <span className="badge badge-invited">Invited</span> : null}
+                {user.invited ? <span className="badge badge-invited">{m.users.invitedBadge}</span> : null}
               </th>
               <td className="users-email">{user.email}</td>
-              <td>{ROLE_LABEL[user.role] ?? user.role}</td>
+              <td>{m.profile.roles[user.role] ?? user.role}</td>
               <td className="users-shield">
                 <TwoFactorShield status={user.twoFactor.status} />
               </td>
@@ -402,46 +383,46 @@ function UserTable({ me, users, onResend, onEdit, onReset, onEndSessions, onReco
                       <button
                         type="button"
                         className="button button-secondary button-small"
-                        aria-label={`Resend invitation to ${user.name}`}
+                        aria-label={m.users.resendFor(user.name)}
                         onClick={() => onResend(user)}
                       >
-                        Resend invitation
+                        {m.users.resend}
                       </button>
                     ) : null}
                     <button
                       type="button"
                       className="button button-secondary button-small"
-                      aria-label={`Edit ${user.name}`}
+                      aria-label={m.users.editFor(user.name)}
                       onClick={() => onEdit(user)}
                     >
-                      Edit
+                      {m.users.edit}
                     </button>
                     {canReset(user) ? (
                       <button
                         type="button"
                         className="button button-secondary button-small"
-                        aria-label={`Reset 2FA for ${user.name}`}
+                        aria-label={m.users.resetFor(user.name)}
                         onClick={() => onReset(user)}
                       >
-                        Reset 2FA
+                        {m.users.resetButton}
                       </button>
                     ) : null}
                     <button
                       type="button"
                       className="button button-secondary button-small"
-                      aria-label={`End all sessions of ${user.name}`}
+                      aria-label={m.users.endFor(user.name)}
                       onClick={() => onEndSessions(user)}
                     >
-                      End sessions
+                      {m.users.endSessions}
                     </button>
                     {needsRecovery(user) ? (
                       <button
                         type="button"
                         className="button button-secondary button-small"
-                        aria-label={`Password recovery for ${user.name}`}
+                        aria-label={m.users.recoveryFor(user.name)}
                         onClick={() => onRecovery(user)}
                       >
-                        Password recovery
+                        {m.users.recovery}
                       </button>
                     ) : null}
                   </span>

@@ -10,24 +10,22 @@ import { isLoginGone } from '../errors.ts';
 import { navigate } from '../router.ts';
 import { loginUrl } from '../login-place.ts';
 import { useSession } from '../session.tsx';
-import { goToStep, LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
-
-/** After a backup-code login: the code is used up, a new one is on its way, and what to do about a lost phone. */
-export const BACKUP_CODE_NOTICE =
-  'You signed in with a backup code, so that code no longer works: a new backup code has been emailed to you. Lost your phone? Under Login security below you find how to replace the authenticator app.';
+import { goToStep, leaveLogin, loginGoneNotice } from './login-steps.ts';
+import { useMessages } from '../i18n/index.ts';
 
 export function VerifyPage() {
   const { refresh } = useSession();
+  const m = useMessages();
   const [useBackupCode, setUseBackupCode] = useState(false);
   // The field takes focus when the page opens, not when the checkbox swaps it (focus stays there).
   const [switched, setSwitched] = useState(false);
   const entry = useCodeEntry({
     read: (value) => readSecondFactor(value, useBackupCode),
-    send: async (factor) => goToStep(await api.verify(factor), refresh, 'backupCode' in factor ? BACKUP_CODE_NOTICE : undefined),
-    fallback: 'Verifying the code failed. Try again.',
+    send: async (factor) => goToStep(await api.verify(factor), refresh, 'backupCode' in factor ? m.verify.backupNotice : undefined),
+    fallback: m.codeEntry.verifyFailed,
     handled: (failure) => {
       if (!isLoginGone(failure)) return false;
-      navigate(loginUrl(), { notice: LOGIN_GONE_NOTICE });
+      navigate(loginUrl(), { notice: loginGoneNotice() });
       return true;
     },
   });
@@ -40,11 +38,7 @@ export function VerifyPage() {
 
   return (
     <VerifyCodePage
-      intro={
-        useBackupCode
-          ? 'Enter the backup code from the email keyward sent you. Each backup code works once; a new one is emailed after you use it.'
-          : 'Open the authenticator app on your phone and enter the code it shows for this account (listed under your organisation’s name, with “(keyward)” after it).'
-      }
+      intro={useBackupCode ? m.verify.backupIntro : m.verify.codeIntro}
       error={entry.error}
       busy={entry.busy}
       onSubmit={entry.submit}

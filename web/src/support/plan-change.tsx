@@ -9,22 +9,18 @@ import { errorText } from '../errors.ts';
 import { StepUpCancelled, useStepUp } from '../step-up.tsx';
 import { isSessionGone } from './support-login.tsx';
 import { SUPPORT_STEP_UP } from './support-reset-dialog.tsx';
+import { messages, useMessages } from '../i18n/index.ts';
+import { planName } from '../pages/profile-page.tsx';
 
 type Plan = SupportInstance['plan'];
-const PLANS: Array<[Plan, string]> = [
-  ['professional', 'Professional'],
-  ['business', 'Business'],
-  ['enterprise', 'Enterprise'],
-];
+const PLANS: Plan[] = ['professional', 'business', 'enterprise'];
 
 /** What a move to `next` turns off, in the words of docs/plans.md. */
 function effects(from: Plan, next: Plan): string | null {
+  const m = messages().supportConsole;
   if (from === next) return null;
-  if (from === 'enterprise')
-    return next === 'professional'
-      ? 'Auto-enable, enforced setup and password rotation end, and trusted browsers go back to 30 days on the same network. Users without an app choose again; apps already set up stay.'
-      : 'Auto-enable, enforced setup and password rotation end. Users without an app choose again; apps already set up stay.';
-  if (next === 'professional') return 'Trusted browsers go back to 30 days on the same network.';
+  if (from === 'enterprise') return next === 'professional' ? m.planDownFromEnterpriseToProfessional : m.planDownFromEnterprise;
+  if (next === 'professional') return m.planDownToProfessional;
   return null;
 }
 
@@ -38,6 +34,7 @@ export function PlanChange({
   onSessionEnded: () => void;
 }) {
   const { withStepUp, stepUpDialog } = useStepUp(SUPPORT_STEP_UP);
+  const m = useMessages();
   const [plan, setPlan] = useState<Plan>(instance.plan);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -54,7 +51,7 @@ export function PlanChange({
     } catch (failure) {
       if (failure instanceof StepUpCancelled) return;
       if (isSessionGone(failure)) return onSessionEnded();
-      setError(errorText(failure, 'Changing the plan failed.'));
+      setError(errorText(failure, m.supportConsole.planFailed));
     } finally {
       setBusy(false);
     }
@@ -66,20 +63,20 @@ export function PlanChange({
         {error ? <Alert>{error}</Alert> : null}
         <SelectField
           id="support-plan"
-          label="Plan"
-          hint={warning ?? 'Business adds trusted-browser settings; Enterprise adds auto-enable, enforced setup and password rotation.'}
+          label={m.supportConsole.plan}
+          hint={warning ?? m.supportConsole.planHint}
           value={plan}
           onChange={(event) => setPlan(event.target.value)}
         >
-          {PLANS.map(([value, label]) => (
+          {PLANS.map((value) => (
             <option key={value} value={value}>
-              {label}
+              {planName(m, value)}
             </option>
           ))}
         </SelectField>
         <div className="button-row">
           <button type="submit" className="button button-secondary" disabled={busy || plan === instance.plan}>
-            Change plan
+            {m.supportConsole.changePlan}
           </button>
         </div>
       </form>

@@ -10,6 +10,7 @@ import { navigate, useLocation } from '../router.ts';
 import { SupportConsole } from './support-console.tsx';
 import { SUPPORT_PATH, SupportLoginPage, SupportSetupPage, SupportVerifyPage } from './support-login.tsx';
 import { SupportShell } from './support-shell.tsx';
+import { messages, useMessages } from '../i18n/index.ts';
 
 type State =
   | { status: 'loading' }
@@ -17,12 +18,11 @@ type State =
   | { status: 'signed-in'; operator: Operator }
   | { status: 'error'; message: string };
 
-const ENDED = 'Your support session has ended. Log in again.';
-
 export function SupportApp() {
   const location = useLocation();
   const step = location.searchParams.get('step');
   const [state, setState] = useState<State>({ status: 'loading' });
+  const m = useMessages();
 
   const reload = useCallback(async (notice: string | null = null) => {
     setState({ status: 'loading' });
@@ -31,7 +31,7 @@ export function SupportApp() {
     } catch (failure) {
       // 401: no operator session (or a login not finished); 403: an instance session in this browser.
       if (failure instanceof ApiError && (failure.status === 401 || failure.status === 403)) setState({ status: 'anonymous', notice });
-      else setState({ status: 'error', message: errorText(failure, 'Loading the support console failed.') });
+      else setState({ status: 'error', message: errorText(failure, messages().supportConsole.loadFailed) });
     }
   }, []);
 
@@ -48,11 +48,11 @@ export function SupportApp() {
     } catch (failure) {
       // 401: the session had already ended, which is what the operator asked for.
       if (!(failure instanceof ApiError && failure.status === 401)) {
-        setState({ status: 'error', message: errorText(failure, 'Logging out failed.') });
+        setState({ status: 'error', message: errorText(failure, m.shell.logOutFailed) });
         return;
       }
     }
-    setState({ status: 'anonymous', notice: 'You are logged out.' });
+    setState({ status: 'anonymous', notice: m.supportConsole.loggedOut });
     navigate(SUPPORT_PATH);
   };
 
@@ -73,7 +73,7 @@ export function SupportApp() {
     return (
       <SupportShell>
         <p className="loading" role="status">
-          Loading…
+          {m.common.loading}
         </p>
       </SupportShell>
     );
@@ -94,7 +94,7 @@ export function SupportApp() {
     <SupportShell operator={state.operator} onLogOut={() => void logOut()}>
       <SupportConsole
         slug={location.searchParams.get('instance')}
-        onSessionEnded={() => setState({ status: 'anonymous', notice: ENDED })}
+        onSessionEnded={() => setState({ status: 'anonymous', notice: m.supportConsole.ended })}
       />
     </SupportShell>
   );

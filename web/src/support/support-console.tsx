@@ -11,12 +11,13 @@ import { PagedResults, SEARCH_DELAY_MS, usePagedList, useTypedSearch } from '../
 import { TwoFactorShield } from '../components/shield.tsx';
 import { ScrollRegion, TableHead } from '../components/table.tsx';
 import { errorText } from '../errors.ts';
-import { ROLE_LABEL, USER_SEARCH_HINT } from '../pages/users-settings.tsx';
 import { Link, useNotice } from '../router.ts';
 import { StepUpCancelled } from '../step-up.tsx';
 import { isSessionGone, SUPPORT_PATH } from './support-login.tsx';
 import { SupportResetDialog } from './support-reset-dialog.tsx';
 import { PlanChange } from './plan-change.tsx';
+import { messages, useMessages } from '../i18n/index.ts';
+import { planName } from '../pages/profile-page.tsx';
 
 const USERS_PAGE_SIZE = 25;
 
@@ -27,8 +28,9 @@ interface Props {
 
 export function SupportConsole({ slug, onSessionEnded }: Props) {
   const notice = useNotice();
+  const m = useMessages();
   return (
-    <Page title="Support console">
+    <Page title={m.supportConsole.consoleName}>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       <InstanceSearch selected={slug} onSessionEnded={onSessionEnded} />
       {slug ? <InstanceUsers key={slug} slug={slug} onSessionEnded={onSessionEnded} /> : null}
@@ -38,13 +40,10 @@ export function SupportConsole({ slug, onSessionEnded }: Props) {
 
 type Found = { status: 'loading' } | { status: 'ready'; instances: SupportInstance[] } | { status: 'failed'; message: string };
 
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
 /** Instances whose slug or name starts with what is typed (at most 20), each a link to its users. */
 function InstanceSearch({ selected, onSessionEnded }: { selected: string | null; onSessionEnded: () => void }) {
   const headingId = useId();
+  const m = useMessages();
   const [typed, setTyped] = useState('');
   const [found, setFound] = useState<Found>({ status: 'loading' });
   const latest = useRef(0);
@@ -57,7 +56,7 @@ function InstanceSearch({ selected, onSessionEnded }: { selected: string | null;
         if (request === latest.current) setFound({ status: 'ready', instances });
       } catch (failure) {
         if (isSessionGone(failure)) return onSessionEnded();
-        if (request === latest.current) setFound({ status: 'failed', message: errorText(failure, 'Searching the instances failed.') });
+        if (request === latest.current) setFound({ status: 'failed', message: errorText(failure, messages().supportConsole.searchFailed) });
       }
     },
     [onSessionEnded],
@@ -75,29 +74,27 @@ function InstanceSearch({ selected, onSessionEnded }: { selected: string | null;
 
   return (
     <section aria-labelledby={headingId} className="card support-instances">
-      <h2 id={headingId}>Instances</h2>
-      <form role="search" aria-label="Instances" onSubmit={submit}>
+      <h2 id={headingId}>{m.supportConsole.instances}</h2>
+      <form role="search" aria-label={m.supportConsole.instances} onSubmit={submit}>
         <SearchField
           id="support-instance-search"
-          label="Find an instance"
-          hint="The start of its short name (as in its login page) or of its name."
+          label={m.supportConsole.findInstance}
+          hint={m.supportConsole.findInstanceHint}
           value={typed}
           onChange={setTyped}
         />
       </form>
-      {found.status === 'loading' ? <p role="status">Searching…</p> : null}
+      {found.status === 'loading' ? <p role="status">{m.supportConsole.searching}</p> : null}
       {found.status === 'failed' ? <Alert>{found.message}</Alert> : null}
       {found.status === 'ready' ? (
         <>
           <p role="status" className="visually-hidden">
-            {found.instances.length === 0
-              ? 'No instance matches.'
-              : `${found.instances.length === 1 ? '1 instance' : `${found.instances.length} instances`} found.`}
+            {found.instances.length === 0 ? m.supportConsole.noInstance : m.supportConsole.instancesFound(found.instances.length)}
           </p>
           {found.instances.length === 0 ? (
-            <p className="empty-state">No instance matches.</p>
+            <p className="empty-state">{m.supportConsole.noInstance}</p>
           ) : (
-            <ul className="instance-list" aria-label="Matching instances">
+            <ul className="instance-list" aria-label={m.supportConsole.matching}>
               {found.instances.map((instance) => (
                 <li key={instance.slug}>
                   <Link
@@ -107,7 +104,7 @@ function InstanceSearch({ selected, onSessionEnded }: { selected: string | null;
                   >
                     <span className="instance-link-name">{instance.name}</span>{' '}
                     <span className="instance-link-meta">
-                      {instance.slug} · {capitalize(instance.plan)}
+                      {instance.slug} · {planName(m, instance.plan)}
                     </span>
                   </Link>
                 </li>
@@ -122,6 +119,7 @@ function InstanceSearch({ selected, onSessionEnded }: { selected: string | null;
 
 function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded: () => void }) {
   const headingId = useId();
+  const m = useMessages();
   const [q, setQ] = useState('');
   const [resetting, setResetting] = useState<SupportUser | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -143,8 +141,8 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded:
     rows: 'users',
     fetch: fetchUsers,
     handled,
-    loadFailed: 'Loading the users failed.',
-    moreFailed: 'Loading more users failed.',
+    loadFailed: m.supportConsole.usersLoadFailed,
+    moreFailed: m.supportConsole.usersMoreFailed,
     onMoreFailed: setError,
   });
   const search = useTypedSearch(q, setQ);
@@ -159,9 +157,7 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded:
     setResetting(null);
     await list.reload();
     const instance = list.state.status === 'ready' ? list.state.page.instance.name : slug;
-    setNotice(
-      `Two-factor authentication for ${user.name} was reset. They set up an authenticator app at their next login. They and the other administrators of ${instance} were emailed, with the reference ${reference}.`,
-    );
+    setNotice(m.supportConsole.resetDone(user.name, instance, reference));
   };
 
   const failed = (failure: unknown) => {
@@ -172,13 +168,8 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded:
   const instance = list.state.status === 'ready' ? list.state.page.instance : null;
   return (
     <section aria-labelledby={headingId} className="card support-users">
-      <h2 id={headingId}>{instance ? `Users of ${instance.name}` : 'Users'}</h2>
-      {instance ? (
-        <p className="muted">
-          Instance <code>{instance.slug}</code>, {capitalize(instance.plan)} plan. Only administrators can be reset here: members ask an
-          administrator of their instance, who resets them in Settings → Users.
-        </p>
-      ) : null}
+      <h2 id={headingId}>{instance ? m.supportConsole.usersOf(instance.name) : m.supportConsole.users}</h2>
+      {instance ? <p className="muted">{m.supportConsole.instanceLine(<code>{instance.slug}</code>, planName(m, instance.plan))}</p> : null}
       {instance ? (
         <PlanChange
           key={instance.plan}
@@ -186,22 +177,22 @@ function InstanceUsers({ slug, onSessionEnded }: { slug: string; onSessionEnded:
           onSessionEnded={onSessionEnded}
           onChanged={(plan) => {
             void list.reload();
-            setNotice(`${instance.name} is on the ${capitalize(plan)} plan now. The change is in its audit log.`);
+            setNotice(m.supportConsole.planChanged(instance.name, planName(m, plan)));
           }}
         />
       ) : null}
-      <form className="filter-bar" role="search" aria-label="Users" onSubmit={search.submit}>
+      <form className="filter-bar" role="search" aria-label={m.supportConsole.users} onSubmit={search.submit}>
         <SearchField
           id="support-user-search"
-          label="Search users"
-          hint={USER_SEARCH_HINT}
+          label={m.supportConsole.searchUsers}
+          hint={m.users.searchHint}
           value={search.typed}
           onChange={search.setTyped}
         />
       </form>
       {notice ? <Notice tone="success">{notice}</Notice> : null}
       {error ? <Alert>{error}</Alert> : null}
-      <PagedResults list={list} one="user" many="users">
+      <PagedResults list={list} one={m.supportConsole.user} many={m.supportConsole.usersMany}>
         {(page) => <SupportUserTable instanceName={page.instance.name} users={page.users} onReset={open} />}
       </PagedResults>
       {resetting ? (
@@ -227,20 +218,21 @@ function SupportUserTable({
   users: SupportUser[];
   onReset: (user: SupportUser) => void;
 }) {
+  const m = useMessages();
   return (
-    <ScrollRegion label={`Users of ${instanceName}`}>
+    <ScrollRegion label={m.supportConsole.usersOf(instanceName)}>
       <table className="table users-table support-users-table">
-        <caption className="visually-hidden">Users of {instanceName}</caption>
-        <TableHead columns={['User', 'Role', '2FA']} actions />
+        <caption className="visually-hidden">{m.supportConsole.usersOf(instanceName)}</caption>
+        <TableHead columns={[m.supportConsole.columnUser, m.common.role, m.supportConsole.columnTwoFactor]} actions />
         <tbody>
           {users.map((user) => (
             <tr key={user.id} className={user.status === 'disabled' ? 'row-disabled' : undefined}>
               <th scope="row">
                 {user.name}
-                {user.status === 'disabled' ? <span className="badge badge-muted">Disabled</span> : null}
+                {user.status === 'disabled' ? <span className="badge badge-muted">{m.supportConsole.disabled}</span> : null}
                 <span className="user-email-line">{user.email}</span>
               </th>
-              <td>{ROLE_LABEL[user.role] ?? user.role}</td>
+              <td>{m.profile.roles[user.role] ?? user.role}</td>
               <td className="users-shield">
                 <TwoFactorShield status={user.twoFactor.status} />
               </td>
@@ -256,16 +248,17 @@ function SupportUserTable({
 }
 
 function UserAction({ user, onReset }: { user: SupportUser; onReset: (user: SupportUser) => void }) {
-  if (user.role !== 'admin') return <span className="muted action-note">Reset by their administrators</span>;
-  if (user.twoFactor.status === 'off') return <span className="muted action-note">2FA off: nothing to reset</span>;
+  const m = useMessages();
+  if (user.role !== 'admin') return <span className="muted action-note">{m.supportConsole.resetByAdmins}</span>;
+  if (user.twoFactor.status === 'off') return <span className="muted action-note">{m.supportConsole.nothingToReset}</span>;
   return (
     <button
       type="button"
       className="button button-secondary button-small"
-      aria-label={`Reset 2FA for ${user.name}`}
+      aria-label={m.supportConsole.resetFor(user.name)}
       onClick={() => onReset(user)}
     >
-      Reset 2FA
+      {m.supportConsole.reset}
     </button>
   );
 }

@@ -11,8 +11,9 @@ import { LoginForm } from '../components/login-form.tsx';
 import { FooterButton, Page } from '../components/page.tsx';
 import { isLoginGone } from '../errors.ts';
 import { navigate, useNotice } from '../router.ts';
-import { LOGIN_GONE_NOTICE } from '../pages/login-steps.ts';
+import { loginGoneNotice } from '../pages/login-steps.ts';
 import { SetupFlow } from '../pages/two-factor-setup-page.tsx';
+import { messages, useMessages } from '../i18n/index.ts';
 
 export const SUPPORT_PATH = '/support';
 
@@ -25,7 +26,7 @@ function goTo(step: LoginStep, onDone: () => void): void {
     return onDone();
   }
   // Operators have no password expiry; anything else is a step this console does not know.
-  navigate(SUPPORT_PATH, { notice: 'This login cannot continue here.' });
+  navigate(SUPPORT_PATH, { notice: messages().supportConsole.cannotContinue });
 }
 
 /** Abandons a half-finished login: the server forgets it, and the login form comes back. */
@@ -36,13 +37,14 @@ async function leaveLogin(): Promise<void> {
 
 export function SupportLoginPage({ onDone, notice: given }: { onDone: () => void; notice?: string | null }) {
   const notice = useNotice() ?? given ?? null;
+  const m = useMessages();
   return (
-    <Page title="Support login" narrow>
-      <p className="lead">For the vendor's support staff. Administrators and users of an instance log in at their instance's login page.</p>
+    <Page title={m.supportConsole.loginTitle} narrow>
+      <p className="lead">{m.supportConsole.loginLead}</p>
       {notice ? <Notice>{notice}</Notice> : null}
       <LoginForm
         idPrefix="support"
-        missing="Enter your email and password."
+        missing={m.login.missingAtInstance}
         onLogin={async (credentials) => goTo(await supportApi.login(credentials), onDone)}
       />
     </Page>
@@ -51,20 +53,21 @@ export function SupportLoginPage({ onDone, notice: given }: { onDone: () => void
 
 /** Every login after the first: a code from the operator's authenticator app. */
 export function SupportVerifyPage({ onDone }: { onDone: () => void }) {
+  const m = useMessages();
   const entry = useCodeEntry({
     read: readCode,
     send: async (code) => goTo(await supportApi.verify(code), onDone),
-    fallback: 'Verifying the code failed. Try again.',
+    fallback: m.codeEntry.verifyFailed,
     handled: (failure) => {
       if (!isLoginGone(failure)) return false;
-      navigate(SUPPORT_PATH, { notice: LOGIN_GONE_NOTICE });
+      navigate(SUPPORT_PATH, { notice: loginGoneNotice() });
       return true;
     },
   });
 
   return (
     <VerifyCodePage
-      intro="Open the authenticator app on your phone and enter the code it shows for keyward support."
+      intro={m.supportConsole.verifyIntro}
       error={entry.error}
       busy={entry.busy}
       onSubmit={entry.submit}
@@ -78,24 +81,25 @@ export function SupportVerifyPage({ onDone }: { onDone: () => void }) {
 
 /** The first login: an authenticator app is required before the console opens (no postponing). */
 export function SupportSetupPage({ onDone }: { onDone: () => void }) {
+  const m = useMessages();
   const gone = async (failure: unknown) => {
     if (!isLoginGone(failure)) return false;
-    navigate(SUPPORT_PATH, { notice: LOGIN_GONE_NOTICE });
+    navigate(SUPPORT_PATH, { notice: loginGoneNotice() });
     return true;
   };
 
   const confirm = async (code: string) => {
     const step = await api.confirmTotpSetup(code);
     if (step.next !== 'done') return goTo(step, onDone);
-    navigate(SUPPORT_PATH, { notice: 'Your authenticator app is set up. Every later login asks for its code.' });
+    navigate(SUPPORT_PATH, { notice: m.supportConsole.setUpDone });
     onDone();
   };
 
   return (
-    <Page title="Set up two-factor authentication">
-      <p className="lead">Support accounts always use two-factor authentication. Connect an authenticator app before you continue.</p>
+    <Page title={m.setup.title}>
+      <p className="lead">{m.supportConsole.setupLead}</p>
       <SetupFlow request={() => api.startTotpSetup()} handled={gone} onConfirm={confirm} />
-      <FooterButton onClick={() => void leaveLogin()}>Cancel and log out</FooterButton>
+      <FooterButton onClick={() => void leaveLogin()}>{m.password.cancelLogOut}</FooterButton>
     </Page>
   );
 }

@@ -5,17 +5,18 @@
  */
 import { useRef, useState, type FormEvent } from 'react';
 import { ApiError, supportApi, type ApiErrorCode, type SecondFactor, type SupportUser, type VerificationMethod } from '../api.ts';
-import { OFFERED_VERIFICATION_METHODS, VERIFICATION_METHODS } from '../audit-words.ts';
+import { OFFERED_VERIFICATION_METHODS, verificationMethodText } from '../audit-words.ts';
 import { DialogButtons, FormDialog } from '../components/dialog.tsx';
 import { Alert, SelectField, TextAreaField, TextField } from '../components/field.tsx';
 import { errorText } from '../errors.ts';
 import { ResetEffects } from '../pages/user-dialogs.tsx';
 import { StepUpCancelled, useStepUp, type StepUpTarget } from '../step-up.tsx';
+import { messages, useMessages } from '../i18n/index.ts';
 
 /** Operators have no backup code: the step-up takes a code from the app only. */
 export const SUPPORT_STEP_UP: StepUpTarget = {
   stepUp: (factor: SecondFactor) =>
-    'code' in factor ? supportApi.stepUp(factor.code) : Promise.reject(new Error('Operators have no backup code.')),
+    'code' in factor ? supportApi.stepUp(factor.code) : Promise.reject(new Error(messages().supportConsole.noBackupCode)),
   allowBackupCode: false,
 };
 
@@ -34,10 +35,10 @@ function fieldOf(failure: ApiError): Field | null {
   return failure.field === 'verification' ? 'method' : null;
 }
 
-const REFUSALS: Partial<Record<ApiErrorCode, string>> = {
-  forbidden: 'Only administrators can be reset by support. Members ask an administrator of their instance.',
-  not_found: 'This user is no longer in the instance. Reload the list.',
-};
+function refusals(): Partial<Record<ApiErrorCode, string>> {
+  const m = messages().supportConsole;
+  return { forbidden: m.resetForbidden, not_found: m.resetNotFound };
+}
 
 interface Props {
   slug: string;
@@ -51,6 +52,7 @@ interface Props {
 
 export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed, onCancel }: Props) {
   const { withStepUp, stepUpDialog } = useStepUp(SUPPORT_STEP_UP);
+  const m = useMessages();
   const [method, setMethod] = useState<VerificationMethod | ''>('');
   const [reference, setReference] = useState('');
   const [notes, setNotes] = useState('');
@@ -58,7 +60,7 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const form = useRef<HTMLFormElement>(null);
-  const title = `Reset 2FA for ${user.name}?`;
+  const title = m.supportConsole.resetTitle(user.name);
 
   const show = (found: Partial<Record<Field, string>>) => {
     setErrors(found);
@@ -68,9 +70,9 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
 
   /** What the form can tell before asking the server (the server checks the same). */
   const check = (): Partial<Record<Field, string>> => ({
-    ...(method ? {} : { method: 'Choose how you verified who they are.' }),
-    ...(reference.trim() ? {} : { reference: 'Enter the reference of the support ticket or call.' }),
-    ...(method === 'other' && !notes.trim() ? { notes: 'Describe how you verified who they are.' } : {}),
+    ...(method ? {} : { method: m.supportConsole.chooseMethod }),
+    ...(reference.trim() ? {} : { reference: m.supportConsole.enterReference }),
+    ...(method === 'other' && !notes.trim() ? { notes: m.supportConsole.describe } : {}),
   });
 
   const submit = async (event: FormEvent) => {
@@ -88,12 +90,12 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
       if (failure instanceof StepUpCancelled) return;
       if (failure instanceof ApiError && failure.status === 401) return onFailed(failure);
       const field = failure instanceof ApiError ? fieldOf(failure) : null;
-      if (field) show({ [field]: errorText(failure, 'This is not valid.') });
+      if (field) show({ [field]: errorText(failure, m.supportConsole.notValid) });
       else
         setError(
-          failure instanceof ApiError && REFUSALS[failure.code]
-            ? REFUSALS[failure.code]!
-            : errorText(failure, 'Resetting two-factor authentication failed.'),
+          failure instanceof ApiError && refusals()[failure.code]
+            ? refusals()[failure.code]!
+            : errorText(failure, m.supportConsole.resetFailed),
         );
     } finally {
       setBusy(false);
@@ -104,34 +106,32 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
     // After the form, not in it: a submit inside the step-up dialog must not reach this form.
     <FormDialog title={title} onClose={onCancel} wide formRef={form} onSubmit={(event) => void submit(event)} after={stepUpDialog}>
       <div className="dialog-description">
-        <p className="muted">
-          {user.email}, administrator of {instanceName}
-        </p>
+        <p className="muted">{m.supportConsole.adminOf(user.email, instanceName)}</p>
         <ResetEffects name={user.name} />
-        <p>Every other active administrator of {instanceName} is emailed too, with your reference.</p>
+        <p>{m.supportConsole.othersEmailed(instanceName)}</p>
       </div>
       {error ? <Alert>{error}</Alert> : null}
       <fieldset>
-        <legend>How you verified who they are</legend>
+        <legend>{m.supportConsole.howVerified}</legend>
         <SelectField
           id={FIELD_IDS.method}
-          label="Method"
+          label={m.supportConsole.method}
           required
           error={errors.method}
           value={method}
           onChange={(event) => setMethod(event.target.value as VerificationMethod | '')}
         >
-          <option value="">Choose…</option>
+          <option value="">{m.supportConsole.choose}</option>
           {OFFERED_VERIFICATION_METHODS.map((value) => (
             <option key={value} value={value}>
-              {VERIFICATION_METHODS[value]}
+              {verificationMethodText(value)}
             </option>
           ))}
         </SelectField>
         <TextField
           id={FIELD_IDS.reference}
-          label="Reference"
-          hint="The support ticket or call, for example SUP-1234. It is in the audit log and in the emails."
+          label={m.supportConsole.reference}
+          hint={m.supportConsole.referenceHint}
           autoComplete="off"
           spellCheck={false}
           maxLength={200}
@@ -142,8 +142,8 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
         />
         <TextAreaField
           id={FIELD_IDS.notes}
-          label={method === 'other' ? 'Notes' : 'Notes (optional)'}
-          hint={method === 'other' ? 'Required with “Other”: how you verified who they are.' : 'Anything the next person should know.'}
+          label={method === 'other' ? m.supportConsole.notes : m.supportConsole.notesOptional}
+          hint={method === 'other' ? m.supportConsole.notesRequiredHint : m.supportConsole.notesHint}
           rows={3}
           maxLength={2000}
           required={method === 'other'}
@@ -152,7 +152,7 @@ export function SupportResetDialog({ slug, instanceName, user, onReset, onFailed
           onChange={(event) => setNotes(event.target.value)}
         />
       </fieldset>
-      <DialogButtons submitLabel="Reset 2FA" destructive busy={busy} onCancel={onCancel} />
+      <DialogButtons submitLabel={m.supportConsole.reset} destructive busy={busy} onCancel={onCancel} />
     </FormDialog>
   );
 }

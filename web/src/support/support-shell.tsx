@@ -5,21 +5,25 @@
 import type { ReactNode } from 'react';
 import type { Operator } from '../api.ts';
 import { Brand, Frame } from '../components/shell.tsx';
+import { LanguagePicker } from '../components/language-picker.tsx';
+import { useMessages } from '../i18n/index.ts';
 
 export function SupportShell({ operator, onLogOut, children }: { operator?: Operator; onLogOut?: () => void; children: ReactNode }) {
+  const m = useMessages();
   const bar = (
     <>
       <Brand />
-      <span className="instance-name">Support console</span>
+      <span className="instance-name">{m.supportConsole.consoleName}</span>
       <span className="top-bar-spacer" />
+      <LanguagePicker />
       {operator ? (
         <>
           <span className="operator-name">
-            <span className="visually-hidden">Logged in as </span>
+            <span className="visually-hidden">{m.supportConsole.loggedInAs}</span>
             {operator.name} <span className="operator-email">{operator.email}</span>
           </span>
           <button type="button" className="button button-small top-bar-button" onClick={onLogOut}>
-            Log out
+            {m.shell.logOut}
           </button>
         </>
       ) : null}
