@@ -22,6 +22,7 @@ import * as oidcBackchannelLogout from './migrations/0021-oidc-backchannel-logou
 import * as usersSearch from './migrations/0022-users-search.ts';
 import * as operatorDisable from './migrations/0023-operator-disable.ts';
 import * as oidcHashedTokenIds from './migrations/0025-oidc-hashed-token-ids.ts';
+import * as protectedApps from './migrations/0027-protected-apps.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -48,6 +49,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0022-users-search': usersSearch,
   '0023-operator-disable': operatorDisable,
   '0025-oidc-hashed-token-ids': oidcHashedTokenIds,
+  '0027-protected-apps': protectedApps,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -31,6 +31,8 @@ import { machineTokenStore, oidcStateStore } from './oidc-state-store.ts';
 import { signingKeyStore } from './signing-key-store.ts';
 import { oidcClientStore } from './oidc-client-store.ts';
 import { backchannelLogoutStore } from './backchannel-store.ts';
+import { protectedAppStore } from './protected-app-store.ts';
+import { forwardAuthStore } from './forward-auth-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -49,6 +51,7 @@ export function createStores(db: Kysely<Database>): Stores {
     resetRequests: resetRequestStore(db),
     machineTokens: machineTokenStore(db),
     backchannelLogouts: backchannelLogoutStore(db),
+    forwardAuth: forwardAuthStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),
@@ -62,6 +65,7 @@ export function createStores(db: Kysely<Database>): Stores {
       oidcState: oidcStateStore(db, instanceId),
       signingKeys: signingKeyStore(db, instanceId),
       oidcClients: oidcClientStore(db, instanceId),
+      protectedApps: protectedAppStore(db, instanceId),
     }),
     transaction: (work) => (db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx)))),
   };

@@ -41,6 +41,9 @@ const ACTION_WORDS: Record<AuditAction, string> = {
   'oidc_client.updated': 'Application changed',
   'oidc_client.deleted': 'Application deleted',
   'oidc_client.secret_rotated': 'Application secret replaced',
+  'protected_app.created': 'Protected application added',
+  'protected_app.updated': 'Protected application changed',
+  'protected_app.deleted': 'Protected application deleted',
   'invitation.accepted': 'Invitation accepted, password chosen',
   'invitation.resent': 'Invitation sent again',
   'user.updated': 'Name or email changed',
@@ -257,6 +260,7 @@ export function detailsText(event: AuditEvent): string | null {
     case 'oidc_client.created':
       return details.public === true ? 'Public (no secret)' : details.public === false ? 'Confidential (with a secret)' : null;
     case 'oidc_client.updated':
+    case 'protected_app.updated':
       return changedNames(details.after);
     case 'policy.updated':
     case 'settings.updated':
