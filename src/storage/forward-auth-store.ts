@@ -202,9 +202,13 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
             .where('s.last_seen_at', '>', idleCutoff)
             .where('u.status', '=', 'active'),
         )
-        .returning('expires_at')
+        .returning([
+          'expires_at',
+          (eb) =>
+            eb.selectFrom('sessions').select('sessions.user_id').whereRef('sessions.id', '=', 'forward_sessions.session_id').as('user_id'),
+        ])
         .executeTakeFirst();
-      return row ? { expiresAt: new Date(row.expires_at) } : null;
+      return row ? { expiresAt: new Date(row.expires_at), userId: row.user_id! } : null;
     },
 
     async logOut(id, secretHash, { at, idleCutoff, ip, userAgent }) {

@@ -62,7 +62,7 @@ export interface ForwardAuthStore {
     instanceId: string,
     session: NewForwardSession,
     times: { now: Date; idleCutoff: Date },
-  ): Promise<{ expiresAt: Date } | null>;
+  ): Promise<{ expiresAt: Date; userId: string } | null>;
   /**
    * Logout on the application's host: deletes the keyward session the forward session is bound
    * to (and so every forward session bound to it) when id and hash match, recording
