@@ -3,7 +3,7 @@
  * (the application by host, its rules, the forward session by cookie, and the bound keyward
  * session judged as every authenticated request judges it), and the callback's and logout's writes.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type QueryCreator } from 'kysely';
 import type { ForwardAuthStore, HostApp } from '../domain/forward-auth/forward-session-store.ts';
 import type { AppRule } from '../domain/forward-auth/protected-app.ts';
 import type { AuditAction } from '../domain/audit/audit-event.ts';
@@ -16,7 +16,7 @@ type InstanceColumn = (typeof INSTANCE_COLUMNS)[number] extends infer C ? (C ext
 const LOGGED_OUT: AuditAction = 'session.logged_out';
 
 /** The application of a host, with its instance's columns (`i_…`): the part every lookup starts with. */
-function appOfHost(db: Kysely<Database>, host: string) {
+function appOfHost(db: QueryCreator<Database>, host: string) {
   return db
     .selectFrom('protected_app_hosts as h')
     .innerJoin('protected_apps as pa', (join) => join.onRef('pa.instance_id', '=', 'h.instance_id').onRef('pa.id', '=', 'h.app_id'))
@@ -62,7 +62,7 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
       // session is judged as sessions.findActive judges it (not past its end, not idle, its user
       // active), so a logout, disable, reset or password change ends the app's access at once.
       const row = await db
-        .with('app', () => appOfHost(db, host))
+        .with('app', (qb) => appOfHost(qb, host))
         .with('found', (qb) =>
           qb
             .selectFrom('forward_sessions as f')

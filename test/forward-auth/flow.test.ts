@@ -40,7 +40,7 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
     expect((await browser.api('/auth/verify', { code: code() })).json.next).toBe('done');
     const back = await resume(browser, instance, uid);
     expect(back.stopped?.href).toBe(rd);
-    return { user, browser, code };
+    return { user, browser, code, setupBrowser };
   }
 
   it('signs in on the application’s host with password and code, then answers 200 with every identity header and a Remote-Jwt the JWKS verifies', async () => {
@@ -230,4 +230,47 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
     expect(replay.status).toBe(401);
     expect((await browser.api('/me', undefined, 'GET')).status).toBe(401);
   });
+
+  it.each([
+    ['a logout at keyward', async (t: EndCase) => void (await t.browser.api('/auth/logout'))],
+    [
+      'an administrator disabling the user',
+      async (t: EndCase) => {
+        expect((await t.admin.api(`/admin/users/${t.userId}`, { status: 'disabled' }, 'PATCH')).status).toBe(200);
+      },
+    ],
+    [
+      'an administrator resetting the user’s 2FA',
+      async (t: EndCase) => {
+        expect((await t.admin.api(`/admin/users/${t.userId}/two-factor/reset`, {})).status).toBe(204);
+      },
+    ],
+    [
+      'a password change in another session',
+      async (t: EndCase) => {
+        const changed = await t.setupBrowser.api('/auth/password', { currentPassword: PASSWORD, newPassword: 'a whole new passphrase 42' });
+        expect(changed.status).toBe(200);
+      },
+    ],
+  ])('%s ends the application’s access on the next question', async (_title, end) => {
+    const { instance, admin } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance);
+    const rd = `${appOriginOf(server)}/`;
+    const { browser, user, setupBrowser } = await signedIn(instance, rd);
+    expect((await askProxy(server, browser, rd)).status).toBe(200);
+    // An administrator with an app and a fresh code (a reset of a user with an app asks for one).
+    const adminBrowser = new HostBrowser(server.origin);
+    await withApp(server.deps, instance, adminBrowser, admin);
+    await end({ browser, admin: adminBrowser, userId: user.id, setupBrowser });
+    const after = await askProxy(server, browser, rd);
+    expect(after.status).toBe(401);
+    expect(after.headers.get('remote-user')).toBe('');
+  });
 });
+
+interface EndCase {
+  browser: HostBrowser;
+  admin: HostBrowser;
+  setupBrowser: HostBrowser;
+  userId: string;
+}
