@@ -10,6 +10,7 @@ import { registerUserCommands } from './user.ts';
 import { registerOperatorCommands } from './operator.ts';
 import { registerTwoFactorCommands } from './two-factor.ts';
 import { registerOidcCommands } from './oidc.ts';
+import { registerProtectedAppCommands } from './protected-app.ts';
 
 const program = new Command('keyward')
   .description('keyward: account security for multi-tenant SaaS. Uses DATABASE_URL, or the embedded database in KEYWARD_DATA_DIR (./data).')
@@ -20,6 +21,7 @@ registerUserCommands(program);
 registerOperatorCommands(program);
 registerTwoFactorCommands(program);
 registerOidcCommands(program);
+registerProtectedAppCommands(program);
 
 program
   .command('migrate')
