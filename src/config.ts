@@ -28,6 +28,12 @@ export interface Config {
   devMailbox: boolean;
   /** The vendor's support contact, an email or an http(s) URL (KEYWARD_SUPPORT_CONTACT); null when unset. */
   supportContact: SupportContact | null;
+  /** KEYWARD_MANAGEMENT_PORT: `/metrics` (and `/livez`, `/readyz`) on their own listener, on HOST; null: on the public one. */
+  managementPort: number | null;
+  /** KEYWARD_DRAIN_SECONDS: after SIGTERM, how long readiness answers 503 before the listener closes (load balancers notice). */
+  drainSeconds: number;
+  /** KEYWARD_HASH_CONCURRENCY: argon2id computations at once in this process (default: the cores). */
+  hashConcurrency: number | null;
 }
 
 export class ConfigError extends Error {}
@@ -56,6 +62,11 @@ export function loadConfig(env: Env = process.env): Config {
     supportStepUpSeconds: parseStepUp(env.KEYWARD_SUPPORT_STEP_UP_SECONDS ?? '600'),
     devMailbox: parseDevMailbox(env.KEYWARD_DEV_MAILBOX, { smtpUrl, host, publicUrl, trustProxy }),
     supportContact: parseContact(env.KEYWARD_SUPPORT_CONTACT),
+    managementPort: env.KEYWARD_MANAGEMENT_PORT?.trim() ? parseManagementPort(env.KEYWARD_MANAGEMENT_PORT.trim(), port) : null,
+    drainSeconds: parseNonNegative('KEYWARD_DRAIN_SECONDS', env.KEYWARD_DRAIN_SECONDS?.trim() || '5'),
+    hashConcurrency: env.KEYWARD_HASH_CONCURRENCY?.trim()
+      ? parsePositive('KEYWARD_HASH_CONCURRENCY', env.KEYWARD_HASH_CONCURRENCY.trim())
+      : null,
   };
 }
 
@@ -97,6 +108,21 @@ function parseStepUp(raw: string): number {
 function parsePositive(name: string, raw: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+function parseNonNegative(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a whole number of seconds (0 or more), got "${raw}"`);
+  return value;
+}
+
+function parseManagementPort(raw: string, port: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new ConfigError(`KEYWARD_MANAGEMENT_PORT must be an integer between 1 and 65535, got "${raw}"`);
+  }
+  if (value === port) throw new ConfigError(`KEYWARD_MANAGEMENT_PORT must differ from PORT (${port})`);
   return value;
 }
 

@@ -11,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { ConfigError, loadConfig } from './config.ts';
 import { buildApp } from './http/app.ts';
+import { createMetrics, type Metrics } from './http/metrics.ts';
+import { buildManagementApp, type Operations } from './http/plugins/operations.ts';
+import { schemaIsCurrent } from './storage/migrate.ts';
 import { openRuntime } from './runtime.ts';
 import { openFirstRun } from './domain/setup/first-run.ts';
 import { startControlSocket } from './cli/control-socket.ts';
@@ -26,7 +29,14 @@ async function main(): Promise<void> {
   requireSupportedNode();
   const config = loadConfig();
   const log = pino({ level: config.logLevel });
-  const runtime = await openRuntime(config, log);
+  let metrics: Metrics | null = null;
+  const runtime = await openRuntime(config, log, undefined, { observeHash: (kind, seconds) => metrics?.observeHash(kind, seconds) });
+  metrics = createMetrics({
+    hashQueue: () => runtime.deps.hasher.stats(),
+    outbox: () => runtime.deps.stores.outbox.stats(),
+    pool: () => runtime.database.poolStats(),
+  });
+  const operations: Operations = { ready: () => schemaIsCurrent(runtime.database.db), metrics, state: { draining: false } };
   const devMailbox = config.devMailbox;
   const app = await buildApp(runtime.deps, {
     publicUrl: config.publicUrl,
@@ -34,8 +44,12 @@ async function main(): Promise<void> {
     logger: { level: config.logLevel },
     devMailbox,
     webDir: path.join(root, 'web', 'dist'),
+    operations,
+    managementPort: config.managementPort !== null,
   });
   await app.listen({ port: config.port, host: config.host });
+  const management = config.managementPort !== null ? await buildManagementApp(operations) : null;
+  if (management) await management.listen({ port: config.managementPort!, host: config.host });
   runtime.mail.start();
   app.oidcBackchannel.start();
   const housekeeping = setInterval(() => {
@@ -49,6 +63,7 @@ async function main(): Promise<void> {
 
   const engine = runtime.database.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)';
   const lines = [`keyward is listening on ${config.publicUrl.origin} (database: ${engine})`];
+  if (management) lines.push(`Metrics and health checks on http://${config.host}:${config.managementPort}/metrics`);
   lines.push(
     devMailbox
       ? `Mail goes to the dev mailbox (no SMTP_URL): ${new URL('/dev/mailbox', config.publicUrl).href}`
@@ -67,16 +82,26 @@ async function main(): Promise<void> {
   }
   process.stderr.write(`${lines.join('\n')}\n`);
 
-  const shutdown = async (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    clearInterval(housekeeping);
-    await app.close();
-    await stopControl();
-    await runtime.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // Graceful drain (SPEC §8): readiness answers 503 at once, so the load balancer stops sending;
+  // after KEYWARD_DRAIN_SECONDS the listener closes (no new connections; requests in flight
+  // finish, and keep-alive connections get 503 for anything new), the outbox worker finishes its
+  // batch and stops, then the database closes. A second signal does not cut the drain short.
+  let stopping: Promise<void> | null = null;
+  const shutdown = (signal: string) =>
+    (stopping ??= (async () => {
+      operations.state.draining = true;
+      log.info({ signal, drainSeconds: config.drainSeconds }, 'draining');
+      clearInterval(housekeeping);
+      await new Promise((resolve) => setTimeout(resolve, config.drainSeconds * 1000));
+      await app.close();
+      await stopControl();
+      await management?.close();
+      await runtime.close();
+      log.info('stopped');
+      process.exit(0);
+    })());
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 }
 
 main().catch((error: unknown) => {

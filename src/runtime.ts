@@ -8,7 +8,7 @@ import { loadPasswordBlocklist } from './password-blocklist.ts';
 import { createSecretBox, generateKeyText, parseKey, type SecretBox } from './crypto/secret-box.ts';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
-import { createPasswordHasher } from './crypto/password.ts';
+import { createPasswordHasher, type HashObserver } from './crypto/password.ts';
 import { systemClock, type Clock } from './domain/shared/clock.ts';
 import type { Deps } from './domain/shared/deps.ts';
 import { openDatabase, type DatabaseHandle } from './storage/connect.ts';
@@ -25,7 +25,12 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function openRuntime(config: Config, log: Logger, clock: Clock = systemClock): Promise<Runtime> {
+export interface RuntimeOptions {
+  /** Told each argon2id computation's duration (the server's metrics). */
+  observeHash?: HashObserver;
+}
+
+export async function openRuntime(config: Config, log: Logger, clock: Clock = systemClock, options: RuntimeOptions = {}): Promise<Runtime> {
   const database = await openDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
   );
@@ -46,7 +51,8 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
     const mail = createOutboxWorker(stores.outbox, transport, secretBox, clock, log, { leaseSeconds: config.mailLeaseSeconds, jobs });
     const deps: Deps = {
       stores,
-      hasher: await createPasswordHasher(availableParallelism()),
+      // KEYWARD_HASH_CONCURRENCY: several processes on one host share its cores (issue 15).
+      hasher: await createPasswordHasher(config.hashConcurrency ?? availableParallelism(), { observe: options.observeHash }),
       clock,
       publicUrl: config.publicUrl.toString(),
       mailQueued: () => mail.wake(),

@@ -31,13 +31,20 @@ export interface PasswordHasher {
    */
   admit(client: string | null): HashSlot | 'client' | 'full';
   release(slot: HashSlot): void;
+  /** The queue now: hashes running and waiting behind them (the argon2 queue metrics, SPEC §8). */
+  stats(): { running: number; waiting: number };
 }
+
+/** What one argon2id computation took, from its start (not its wait in the queue) to its end. */
+export type HashObserver = (kind: 'hash' | 'verify', seconds: number) => void;
 
 export interface HashQueueOptions {
   /** Verifications waiting behind the running ones; more are refused. Default 32 per running one. */
   queueLength?: number;
   /** Places one client may hold (running and waiting). Default 8. */
   perClient?: number;
+  /** Told the duration of each hash and verification (the metrics of SPEC §8). */
+  observe?: HashObserver;
 }
 
 export const DEFAULT_QUEUE_PER_CORE = 32;
@@ -62,10 +69,18 @@ export async function createPasswordHasher(concurrency = availableParallelism(),
   // Why: unknown accounts must cost one argon2id verification too, or timing reveals which
   // emails exist (OWASP ASVS 2.2, SPEC rule 11).
   const dummyHash = await hash('keyward-dummy-password-for-timing', ARGON2_OPTIONS);
+  const observe = options.observe;
+  const timed = <T>(kind: 'hash' | 'verify', work: () => Promise<T>): (() => Promise<T>) =>
+    observe
+      ? () => {
+          const started = process.hrtime.bigint();
+          return work().finally(() => observe(kind, Number(process.hrtime.bigint() - started) / 1e9));
+        }
+      : work;
   const verifyHash = (stored: string, password: string, slot?: HashSlot) =>
-    gate.run(() => verify(stored, password).catch(() => false)).finally(() => slot && release(slot));
+    gate.run(timed('verify', () => verify(stored, password).catch(() => false))).finally(() => slot && release(slot));
   return {
-    hash: (password) => gate.run(() => hash(password, ARGON2_OPTIONS)),
+    hash: (password) => gate.run(timed('hash', () => hash(password, ARGON2_OPTIONS))),
     verify: verifyHash,
     verifyDummy: async (password, slot) => {
       await verifyHash(dummyHash, password, slot);
@@ -75,5 +90,6 @@ export async function createPasswordHasher(concurrency = availableParallelism(),
       return taken === 'ok' ? { client } : taken;
     },
     release,
+    stats: () => ({ running: gate.running, waiting: gate.pending }),
   };
 }

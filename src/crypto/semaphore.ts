@@ -20,6 +20,11 @@ export class Semaphore {
     return this.waiting.length;
   }
 
+  /** Tasks running now (at most the limit). */
+  get running(): number {
+    return this.active;
+  }
+
   private acquire(): Promise<void> {
     if (this.active < this.limit) {
       this.active += 1;

@@ -37,6 +37,7 @@ import { authzRoutes } from './forward-auth/authz.routes.ts';
 import { signInRoutes } from './forward-auth/sign-in.routes.ts';
 import { peerIsTrustedProxy } from './forward-auth/proxy.ts';
 import { remoteJwtSigner } from './forward-auth/identity-headers.ts';
+import { registerOperationRoutes, type Operations } from './plugins/operations.ts';
 
 const healthSchema = { type: 'object', additionalProperties: false, required: ['ok'], properties: { ok: { type: 'boolean' } } } as const;
 
@@ -51,6 +52,10 @@ export interface AppOptions {
   webDir: string | null;
   /** Tests only: the provider registry's bound. */
   oidc?: Pick<OidcRegistryOptions, 'maxProviders'>;
+  /** `/readyz` and `/metrics` (SPEC §8); without it only `/livez` is served. */
+  operations?: Operations;
+  /** True when KEYWARD_MANAGEMENT_PORT serves `/metrics`: then the public listener does not. */
+  managementPort?: boolean;
 }
 
 export async function buildApp(deps: Deps, options: AppOptions): Promise<FastifyInstance> {
@@ -73,6 +78,8 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   registerCsrfGuard(app, options.publicUrl);
   await registerSessions(app);
   registerTextGuard(app);
+  options.operations?.metrics?.register(app);
+  registerOperationRoutes(app, options.operations ?? null, !options.managementPort);
 
   const jar = cookies(options.publicUrl);
   // Before the routes: it collects them as they are added.

@@ -2,6 +2,13 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import { DomainError, type ErrorCode, type ErrorReason } from '../domain/shared/errors.ts';
 import { validationSentence } from './validation-message.ts';
 
+declare module 'fastify' {
+  interface FastifyReply {
+    /** The error code of this answer once the error handler sent one; null for other answers. */
+    errorCode: string | null;
+  }
+}
+
 /** One status per code; the compiler asks for a status whenever a code is added (STYLE.md). */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_request: 400,
@@ -52,8 +59,11 @@ export function errorBody(code: ErrorCode, message: string, field?: string, reas
  * /api gets that page with 404, so the app shows its "Page not found"; the API stays JSON.
  */
 export function registerErrorHandler(app: FastifyInstance, options: { notFoundPage?: string | null } = {}): void {
+  // The answer's code, for whatever reads it after the handler (the login-step metrics).
+  app.decorateReply('errorCode', null);
   app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
     if (error instanceof DomainError) {
+      reply.errorCode = error.code;
       const retryAfter = error.details.retryAfterSeconds;
       if (retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(retryAfter)));
       return reply.status(STATUS_BY_CODE[error.code]).send(errorBody(error.code, error.message, error.details.field, error.details.reason));
@@ -64,6 +74,7 @@ export function registerErrorHandler(app: FastifyInstance, options: { notFoundPa
       const path = [first?.instancePath?.replace(/^\//, '').replace(/\//g, '.'), missing].filter(Boolean).join('.');
       const field = path || error.validationContext || 'body';
       const refusal = first ? { keyword: first.keyword, params: first.params ?? {} } : undefined;
+      reply.errorCode = 'invalid_request';
       return reply.status(400).send(errorBody('invalid_request', validationSentence(field, refusal), field));
     }
     const status = error.statusCode ?? 500;

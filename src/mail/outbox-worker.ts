@@ -57,10 +57,15 @@ export function createOutboxWorker(
   const giveUpAfterSeconds = options.giveUpAfterSeconds ?? 3 * 24 * 60 * 60;
   const maxBackoffSeconds = options.maxBackoffSeconds ?? 15 * 60;
 
+  // Set by stop(): the batch being sent finishes, no further batch is claimed (the graceful drain
+  // of SPEC §8; what is left stays due for the other processes or the next start).
+  let stopping = false;
+
   async function drainOnce(): Promise<number> {
     for (const job of options.jobs ?? []) await job();
     let sent = 0;
     for (;;) {
+      if (stopping) return sent;
       const now = clock.now();
       const batch = await outbox.claimDue(now, addSeconds(now, leaseSeconds), batchSize);
       if (batch.length === 0) return sent;
@@ -90,7 +95,12 @@ export function createOutboxWorker(
   const loop = drainLoop(drainOnce, pollMs, (error: unknown) => log.error({ err: error }, 'outbox drain failed'));
   return {
     ...loop,
+    start() {
+      stopping = false;
+      loop.start();
+    },
     async stop() {
+      stopping = true;
       await loop.stop();
       transport.close();
     },

@@ -16,7 +16,17 @@ import type { Database } from './schema.ts';
 export interface DatabaseHandle {
   db: Kysely<Database>;
   engine: 'postgres' | 'pglite';
+  /** The PostgreSQL pool's connections now (the pool metrics of SPEC §8); null on PGlite, which has none. */
+  poolStats(): PoolStats | null;
   close(): Promise<void>;
+}
+
+export interface PoolStats {
+  /** Connections open, idle among them, and queries waiting for one. */
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
 }
 
 export type DatabaseTarget =
@@ -79,7 +89,8 @@ function openPostgres(url: string, poolSize: number): DatabaseHandle {
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
-  return { db, engine: 'postgres', close: () => db.destroy() };
+  const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize });
+  return { db, engine: 'postgres', poolStats, close: () => db.destroy() };
 }
 
 /**
@@ -125,6 +136,7 @@ async function openPglite(pglite: PGlite, afterClose: () => Promise<void>): Prom
   return {
     db,
     engine: 'pglite',
+    poolStats: () => null,
     close: async () => {
       await db.destroy();
       await pglite.close();

@@ -23,6 +23,7 @@ import * as usersSearch from './migrations/0022-users-search.ts';
 import * as operatorDisable from './migrations/0023-operator-disable.ts';
 import * as oidcHashedTokenIds from './migrations/0025-oidc-hashed-token-ids.ts';
 import * as protectedApps from './migrations/0027-protected-apps.ts';
+import * as outboxDeadIndex from './migrations/0029-outbox-dead-index.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -50,6 +51,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0023-operator-disable': operatorDisable,
   '0025-oidc-hashed-token-ids': oidcHashedTokenIds,
   '0027-protected-apps': protectedApps,
+  '0029-outbox-dead-index': outboxDeadIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -57,9 +59,11 @@ const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 /**
  * Whether every migration listed here is recorded as applied: one SELECT, so a start (and every
  * CLI command) on a database that is up to date skips the Migrator, whose lock-table set-up and
- * bookkeeping cost about half a second on the embedded database.
+ * bookkeeping cost about half a second on the embedded database. Also the readiness check
+ * (`/readyz`, SPEC §8): false when the database does not answer. A database migrated further by
+ * a newer version is current for this one (expand/contract: N and N+1 serve together).
  */
-async function isUpToDate(db: Kysely<any>): Promise<boolean> {
+export async function schemaIsCurrent(db: Kysely<any>): Promise<boolean> {
   try {
     const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
     const applied = new Set(rows.rows.map((row) => row.name));
@@ -71,7 +75,7 @@ async function isUpToDate(db: Kysely<any>): Promise<boolean> {
 
 /** Brings the schema up to date; Kysely's lock table makes concurrent runs safe on PostgreSQL. */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  if (await isUpToDate(db)) return [];
+  if (await schemaIsCurrent(db)) return [];
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));

@@ -57,6 +57,17 @@ export function outboxStore(db: Kysely<Database>): OutboxStore {
         .where('id', '=', id)
         .execute();
     },
+    async stats() {
+      // Both counts on partial indexes (outbox_due_idx, outbox_dead_idx): a scrape reads the
+      // mail that waits, never the sent mail kept until housekeeping prunes it.
+      const { rows } = await sql<{ pending: string; oldest: Date | null; dead: string }>`
+        select
+          (select count(*) from outbox where status in ('pending', 'sending')) as pending,
+          (select min(created_at) from outbox where status in ('pending', 'sending')) as oldest,
+          (select count(*) from outbox where status = 'dead') as dead`.execute(db);
+      const row = rows[0]!;
+      return { pending: Number(row.pending), oldestPendingAt: row.oldest ? new Date(row.oldest) : null, dead: Number(row.dead) };
+    },
   };
 }
 

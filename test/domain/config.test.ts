@@ -19,6 +19,18 @@ describe('configuration', () => {
       expect(() => loadConfig({ KEYWARD_SUPPORT_STEP_UP_SECONDS: bad })).toThrow(ConfigError);
     }
   });
+
+  it('reads the operations settings: a management port other than PORT, the drain time, the hashing concurrency', () => {
+    expect(loadConfig({})).toMatchObject({ managementPort: null, drainSeconds: 5, hashConcurrency: null });
+    expect(loadConfig({ KEYWARD_MANAGEMENT_PORT: '9464', KEYWARD_DRAIN_SECONDS: '0', KEYWARD_HASH_CONCURRENCY: '1' })).toMatchObject({
+      managementPort: 9464,
+      drainSeconds: 0,
+      hashConcurrency: 1,
+    });
+    for (const bad of ['0', '3000', '70000', 'metrics']) expect(() => loadConfig({ KEYWARD_MANAGEMENT_PORT: bad })).toThrow(ConfigError);
+    for (const bad of ['-1', '1.5', 'soon']) expect(() => loadConfig({ KEYWARD_DRAIN_SECONDS: bad })).toThrow(ConfigError);
+    for (const bad of ['0', '-2', 'all']) expect(() => loadConfig({ KEYWARD_HASH_CONCURRENCY: bad })).toThrow(ConfigError);
+  });
 });
 
 // Issue 10 item 1: the dev mailbox hands every reset link and backup code to whoever can reach

@@ -22,6 +22,14 @@ export interface OutboxStore {
   markSent(id: number, now: Date): Promise<void>;
   /** Back to pending at `nextAttemptAt`, or `dead` when `dead` is true. */
   markFailed(id: number, error: string, nextAttemptAt: Date, dead: boolean): Promise<void>;
+  /** Mail waiting to go (pending or being sent), the oldest one's creation, and mail given up on: one statement, for /metrics. */
+  stats(): Promise<OutboxStats>;
+}
+
+export interface OutboxStats {
+  pending: number;
+  oldestPendingAt: Date | null;
+  dead: number;
 }
 
 export interface DevMailboxMessage extends MailMessage {

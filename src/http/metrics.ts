@@ -1,0 +1,178 @@
+/**
+ * What an operator watches (SPEC §8, docs/operations.md "Metrics"): Prometheus metrics with
+ * prom-client, one registry per app. Request metrics are counted by hooks as answers leave; the
+ * gauges of the queues (argon2, outbox, the database pool) are read when Prometheus scrapes, so a
+ * request pays nothing for them. Labels are bounded sets (route patterns, error codes, steps):
+ * never a user, an address or a raw URL (an unbounded label is a memory leak in the scraper).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { OutboxStats } from '../domain/mail/outbox-store.ts';
+
+/** Where the scraped gauges come from; each is optional (the CLI and some tests have none). */
+export interface MetricsSources {
+  /** The argon2 queue now (PasswordHasher.stats). */
+  hashQueue?: () => { running: number; waiting: number };
+  /** One statement: the outbox's waiting and dead mail. */
+  outbox?: () => Promise<OutboxStats>;
+  /** The PostgreSQL pool; null on PGlite. */
+  pool?: () => { total: number; idle: number; waiting: number; max: number } | null;
+  now?: () => Date;
+}
+
+export interface Metrics {
+  registry: Registry;
+  /** For the password hasher's `observe` option: seconds per hash or verification. */
+  observeHash(kind: 'hash' | 'verify', seconds: number): void;
+  /** Counts request answers: every route's latency, and the login steps by step, outcome (the error handler's `reply.errorCode`) and factor. */
+  register(app: FastifyInstance): void;
+  /** The text Prometheus reads, with its content type. */
+  scrape(): Promise<{ contentType: string; body: string }>;
+}
+
+/** The login steps of SPEC §3 by their route, and the factor each one checks. */
+const LOGIN_STEPS: Record<string, { step: string; factor: (body: unknown) => string }> = {
+  '/api/v1/auth/login': { step: 'password', factor: () => 'password' },
+  '/api/v1/auth/verify': { step: 'second_factor', factor: (body) => secondFactor(body) },
+  '/api/v1/auth/setup/confirm': { step: 'setup', factor: () => 'totp' },
+  '/api/v1/auth/step-up': { step: 'step_up', factor: (body) => secondFactor(body) },
+  '/api/v1/auth/postpone': { step: 'postpone', factor: () => 'none' },
+};
+
+function secondFactor(body: unknown): string {
+  return body && typeof body === 'object' && 'backupCode' in body ? 'backup_code' : 'totp';
+}
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const HASH_BUCKETS = [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28];
+
+export function createMetrics(sources: MetricsSources = {}): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'keyward_' });
+  const registers = [registry];
+  const requests = new Histogram({
+    name: 'keyward_http_request_duration_seconds',
+    help: 'HTTP answers by method, route pattern and status class, with their latency.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: LATENCY_BUCKETS,
+    registers,
+  });
+  const loginSteps = new Counter({
+    name: 'keyward_login_steps_total',
+    help: 'Login steps by step, outcome (ok or the error code) and the factor they checked.',
+    labelNames: ['step', 'outcome', 'factor'],
+    registers,
+  });
+  const lockouts = new Counter({
+    name: 'keyward_lockouts_total',
+    help: 'Login and step-up attempts refused because the account or the address is locked or rate limited.',
+    labelNames: ['step', 'reason'],
+    registers,
+  });
+  const hashes = new Histogram({
+    name: 'keyward_password_hash_duration_seconds',
+    help: 'argon2id computations (hash or verify) and how long each ran, not counting its wait in the queue.',
+    labelNames: ['kind'],
+    buckets: HASH_BUCKETS,
+    registers,
+  });
+  const { hashQueue, outbox, pool, now = () => new Date() } = sources;
+  if (hashQueue) {
+    new Gauge({
+      name: 'keyward_password_hash_running',
+      help: 'argon2id computations running now (at most the hashing concurrency).',
+      registers,
+      collect() {
+        this.set(hashQueue().running);
+      },
+    });
+    new Gauge({
+      name: 'keyward_password_hash_waiting',
+      help: 'argon2id computations waiting for a free slot.',
+      registers,
+      collect() {
+        this.set(hashQueue().waiting);
+      },
+    });
+  }
+  // One statement per scrape for the three outbox gauges: scrape() starts the reading, and each
+  // gauge's collect takes its figure from it.
+  let reading: Promise<OutboxStats> | null = null;
+  const read = () => (reading ??= outbox!());
+  if (outbox) {
+    new Gauge({
+      name: 'keyward_outbox_pending',
+      help: 'Mail waiting to be sent (including mail being sent now).',
+      registers,
+      async collect() {
+        this.set((await read()).pending);
+      },
+    });
+    new Gauge({
+      name: 'keyward_outbox_oldest_pending_age_seconds',
+      help: 'How long the oldest waiting mail has waited (0 when none waits).',
+      registers,
+      async collect() {
+        const oldest = (await read()).oldestPendingAt;
+        this.set(oldest ? Math.max(0, (now().getTime() - oldest.getTime()) / 1000) : 0);
+      },
+    });
+    new Gauge({
+      name: 'keyward_outbox_dead',
+      help: 'Mail given up on after its retries (see the mail log in Settings).',
+      registers,
+      async collect() {
+        this.set((await read()).dead);
+      },
+    });
+  }
+  if (pool) {
+    new Gauge({
+      name: 'keyward_db_pool_connections',
+      help: 'PostgreSQL pool connections by state (open, idle, max).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const stats = pool();
+        if (!stats) return;
+        this.set({ state: 'open' }, stats.total);
+        this.set({ state: 'idle' }, stats.idle);
+        this.set({ state: 'max' }, stats.max);
+      },
+    });
+    new Gauge({
+      name: 'keyward_db_pool_waiting',
+      help: 'Queries waiting for a PostgreSQL pool connection.',
+      registers,
+      collect() {
+        this.set(pool()?.waiting ?? 0);
+      },
+    });
+  }
+
+  function onResponse(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+    // The route pattern, never the raw URL (bounded labels); unknown paths share one label.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const status = `${Math.floor(reply.statusCode / 100)}xx`;
+    requests.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
+    const login = LOGIN_STEPS[route];
+    if (login && request.method === 'POST') {
+      const outcome = reply.statusCode < 400 ? 'ok' : (reply.errorCode ?? `http_${reply.statusCode}`);
+      loginSteps.inc({ step: login.step, outcome, factor: login.factor(request.body) });
+      if (outcome === 'locked' || outcome === 'rate_limited') lockouts.inc({ step: login.step, reason: outcome });
+    }
+    done();
+  }
+
+  return {
+    registry,
+    observeHash: (kind, seconds) => hashes.observe({ kind }, seconds),
+    register(app) {
+      app.addHook('onResponse', onResponse);
+    },
+    async scrape() {
+      reading = null;
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
