@@ -87,6 +87,8 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
     browser.cookies(new URL(rd).host).set('keyward_fa', 'AAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
     const nginx = await askProxy(server, browser, rd);
     expect(nginx.status).toBe(401);
+    // nginx's error_page takes the sign-in address from the 401's Location (examples/forward-auth/nginx.conf).
+    expect(nginx.headers.get('location')).toBe(`${appOriginOf(server)}/.keyward/start?rd=${encodeURIComponent(rd)}`);
     expect(Object.values(identityOf(nginx))).toEqual(Array(7).fill(''));
     const caddy = await askProxy(server, browser, rd, 'forward-auth');
     expect(caddy.status).toBe(302);

@@ -66,11 +66,12 @@ export function authzRoutes(deps: Deps, options: AuthzOptions): RoutePlugin {
       case 'sign_in':
       case 'step_up': {
         const code = verdict.kind === 'sign_in' ? 'unauthenticated' : 'step_up_required';
-        // nginx: 401, and its error_page sends the browser to /.keyward/start (the start asks for
-        // mfa itself when the return URL's path needs it). Traefik and Caddy: the redirect here.
-        if (flavour === 'auth-request') return refuse(reply, 401, code);
+        // Both carry the sign-in address on this host with the return URL encoded in it (the
+        // start asks for mfa itself when the return URL's path needs it). nginx: 401, and its
+        // `auth_request_set … $upstream_http_location` + `error_page 401 =302` send the browser
+        // there (nginx cannot URL-encode a return URL itself). Traefik and Caddy: the 302 here.
         reply.header('location', startUrl(original));
-        return refuse(reply, 302, code);
+        return refuse(reply, flavour === 'auth-request' ? 401 : 302, code);
       }
     }
   }
