@@ -11,6 +11,7 @@ import { registerOperatorCommands } from './operator.ts';
 import { registerTwoFactorCommands } from './two-factor.ts';
 import { registerOidcCommands } from './oidc.ts';
 import { generateKeyText } from '../crypto/secret-box.ts';
+import { registerProtectedAppCommands } from './protected-app.ts';
 
 const program = new Command('keyward')
   .description('keyward: account security for multi-tenant SaaS. Uses DATABASE_URL, or the embedded database in KEYWARD_DATA_DIR (./data).')
@@ -21,6 +22,7 @@ registerUserCommands(program);
 registerOperatorCommands(program);
 registerTwoFactorCommands(program);
 registerOidcCommands(program);
+registerProtectedAppCommands(program);
 
 program
   .command('migrate')

@@ -19,6 +19,8 @@ import { getInstanceBySlug } from '../domain/account/find-instance.ts';
 import { createOidcClient } from '../domain/oidc/manage-oidc-clients.ts';
 import { rotateSigningKeys } from '../domain/oidc/signing-keys.ts';
 import type { OidcClientInput } from '../domain/oidc/oidc-client.ts';
+import { createProtectedApp, deleteProtectedApp, listProtectedApps } from '../domain/forward-auth/manage-protected-apps.ts';
+import type { ProtectedAppInput } from '../domain/forward-auth/protected-app.ts';
 
 export type Operation =
   | { op: 'instance.create'; input: CreateInstanceInput }
@@ -31,6 +33,9 @@ export type Operation =
   | { op: 'two-factor.reset'; input: { instance: string; email: string; verification: unknown; operator: string } }
   | { op: 'oidc.client.create'; input: { instanceSlug: string; client: OidcClientInput } }
   | { op: 'oidc.rotate-keys'; input: { instanceSlug: string } }
+  | { op: 'protected-app.create'; input: { instanceSlug: string; app: ProtectedAppInput } }
+  | { op: 'protected-app.list'; input: { instanceSlug: string } }
+  | { op: 'protected-app.delete'; input: { instanceSlug: string; id: string } }
   | { op: 'instance.list'; input: Record<string, never> }
   | { op: 'instance.set-plan'; input: { instanceSlug: string; plan: string } }
   | { op: 'operator.list'; input: Record<string, never> }
@@ -78,6 +83,24 @@ export async function runOperation(deps: Deps, operation: Operation, onProgress:
     case 'oidc.rotate-keys': {
       const instance = await getInstanceBySlug(deps, operation.input.instanceSlug);
       return { instance: instance.slug, ...(await rotateSigningKeys(deps, instance.id)) };
+    }
+    case 'protected-app.create': {
+      const instance = await getInstanceBySlug(deps, operation.input.instanceSlug);
+      return createProtectedApp(
+        deps,
+        { instanceId: instance.id, actor: cliActor(), client: { ip: null, userAgent: null } },
+        operation.input.app,
+      );
+    }
+    case 'protected-app.list': {
+      const instance = await getInstanceBySlug(deps, operation.input.instanceSlug);
+      return { apps: await listProtectedApps(deps, instance.id) };
+    }
+    case 'protected-app.delete': {
+      const instance = await getInstanceBySlug(deps, operation.input.instanceSlug);
+      const by = { instanceId: instance.id, actor: cliActor(), client: { ip: null, userAgent: null } };
+      await deleteProtectedApp(deps, by, operation.input.id);
+      return { deleted: operation.input.id };
     }
     case 'instance.list':
       return listInstances(deps);

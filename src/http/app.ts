@@ -33,6 +33,10 @@ import { oidcRoutes } from './oidc/oidc.routes.ts';
 import { interactionRoutes } from './oidc/interaction.routes.ts';
 import { escapeHtml } from '../domain/mail/mail.ts';
 import { openApiRoute, registerOpenApi } from './plugins/openapi.ts';
+import { authzRoutes } from './forward-auth/authz.routes.ts';
+import { signInRoutes } from './forward-auth/sign-in.routes.ts';
+import { peerIsTrustedProxy } from './forward-auth/proxy.ts';
+import { remoteJwtSigner } from './forward-auth/identity-headers.ts';
 import { registerOperationRoutes, type Operations } from './plugins/operations.ts';
 
 const healthSchema = { type: 'object', additionalProperties: false, required: ['ok'], properties: { ok: { type: 'boolean' } } } as const;
@@ -90,6 +94,10 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       await api.register(setupRoutes(deps, jar));
       await api.register(contactRoutes(deps));
       await api.register(supportRoutes(deps, jar));
+      // Forward auth (SPEC §7): the reverse proxy's question before each request to a protected application.
+      await api.register(
+        authzRoutes(deps, { trustedPeer: peerIsTrustedProxy(options.trustProxy), signJwt: remoteJwtSigner(deps, options.publicUrl) }),
+      );
       if (options.devMailbox) await api.register(devRoutes(deps));
       await api.register(openApiRoute(app));
     },
@@ -108,6 +116,8 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   app.addHook('onClose', async () => backchannel?.stop());
   await app.register(oidcRoutes(deps, registry, options.publicUrl));
   await app.register(interactionRoutes(deps, registry, jar));
+  // The sign-in paths on a protected application's host (the proxy routes /.keyward/* here).
+  await app.register(signInRoutes(deps, { publicUrl: options.publicUrl, root: () => app }));
   if (options.webDir && webPage !== null) await serveWeb(app, deps, options.webDir, webPage, options.devMailbox);
   return app;
 }

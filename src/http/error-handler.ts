@@ -38,6 +38,10 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   account_disabled: 403,
   email_taken: 409,
   cannot_delete_self: 403,
+  host_taken: 409,
+  invalid_return_url: 400,
+  proxy_not_trusted: 403,
+  unknown_host: 403,
 };
 
 export interface ErrorBody {

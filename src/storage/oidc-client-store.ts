@@ -21,10 +21,11 @@ function toClient(row: Selectable<OidcClientsTable>): StoredOidcClient {
     scopes: list(row.scopes),
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
+    ownerAppId: row.owner_app_id ?? null,
   };
 }
 
-const withoutSecret = ({ sealedSecret: _sealed, ...client }: StoredOidcClient): OidcClient => client;
+const withoutSecret = ({ sealedSecret: _sealed, ownerAppId: _owner, ...client }: StoredOidcClient): OidcClient => client;
 
 /** One instance's OpenID Connect clients: `instance_id` is in every statement. */
 export function oidcClientStore(db: Kysely<Database>, instanceId: string): OidcClientStore {
@@ -39,11 +40,11 @@ export function oidcClientStore(db: Kysely<Database>, instanceId: string): OidcC
         if (!instance) return false;
         const { rows } = await sql<{ client_id: string }>`
         insert into oidc_clients (instance_id, client_id, name, public, sealed_secret, redirect_uris, post_logout_redirect_uris,
-          backchannel_logout_uri, default_acr_values, grant_types, scopes, created_at, updated_at)
+          backchannel_logout_uri, default_acr_values, grant_types, scopes, created_at, updated_at, owner_app_id)
         select ${instanceId}, ${client.clientId}, ${client.name}, ${client.public}, ${client.sealedSecret},
           ${JSON.stringify(client.redirectUris)}::jsonb, ${JSON.stringify(client.postLogoutRedirectUris)}::jsonb,
           ${client.backchannelLogoutUri}, ${JSON.stringify(client.defaultAcrValues)}::jsonb, ${JSON.stringify(client.grantTypes)}::jsonb,
-          ${JSON.stringify(client.scopes)}::jsonb, ${client.createdAt}, ${client.updatedAt}
+          ${JSON.stringify(client.scopes)}::jsonb, ${client.createdAt}, ${client.updatedAt}, ${client.ownerAppId}
         where (select count(*) from oidc_clients where instance_id = ${instanceId}) < ${max}
         returning client_id`.execute(tx);
         return rows.length === 1;
@@ -63,13 +64,14 @@ export function oidcClientStore(db: Kysely<Database>, instanceId: string): OidcC
         .selectFrom('oidc_clients')
         .selectAll()
         .where('instance_id', '=', instanceId)
+        .where('owner_app_id', 'is', null)
         .orderBy('created_at')
         .orderBy('client_id')
         .limit(limit)
         .execute();
       return rows.map((row) => withoutSecret(toClient(row)));
     },
-    async update(clientId, change, updatedAt) {
+    async update(clientId, change, updatedAt, owner) {
       const row = await db
         .updateTable('oidc_clients')
         .set({
@@ -84,6 +86,7 @@ export function oidcClientStore(db: Kysely<Database>, instanceId: string): OidcC
         })
         .where('instance_id', '=', instanceId)
         .where('client_id', '=', clientId)
+        .where((eb) => (owner === undefined ? eb('owner_app_id', 'is', null) : eb('owner_app_id', '=', owner)))
         .returningAll()
         .executeTakeFirst();
       return row ? withoutSecret(toClient(row)) : null;
@@ -95,15 +98,17 @@ export function oidcClientStore(db: Kysely<Database>, instanceId: string): OidcC
         .where('instance_id', '=', instanceId)
         .where('client_id', '=', clientId)
         .where('public', '=', false)
+        .where('owner_app_id', 'is', null)
         .returningAll()
         .executeTakeFirst();
       return row ? withoutSecret(toClient(row)) : null;
     },
-    async delete(clientId) {
+    async delete(clientId, owner) {
       const row = await db
         .deleteFrom('oidc_clients')
         .where('instance_id', '=', instanceId)
         .where('client_id', '=', clientId)
+        .where((eb) => (owner === undefined ? eb('owner_app_id', 'is', null) : eb('owner_app_id', '=', owner)))
         .returningAll()
         .executeTakeFirst();
       return row ? withoutSecret(toClient(row)) : null;

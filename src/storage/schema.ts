@@ -281,6 +281,35 @@ export interface OidcClientsTable {
   scopes: ColumnType<unknown, string, string>;
   created_at: Timestamp;
   updated_at: Timestamp;
+  /** The protected application this client belongs to (migration 0027); null for a client of its own. */
+  owner_app_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+export interface ProtectedAppsTable {
+  id: string;
+  instance_id: string;
+  name: string;
+  rules: ColumnType<unknown, string, string>;
+  client_id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ProtectedAppHostsTable {
+  host: string;
+  instance_id: string;
+  app_id: string;
+}
+
+export interface ForwardSessionsTable {
+  id: string;
+  secret_hash: string;
+  instance_id: string;
+  app_id: string;
+  session_id: string;
+  host: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
 }
 
 /** One row: a value sealed with KEYWARD_SECRET_KEY that every process must open (migration 0030). */
@@ -315,6 +344,9 @@ export interface Database {
   oidc_signing_keys: OidcSigningKeysTable;
   oidc_clients: OidcClientsTable;
   oidc_logout_deliveries: OidcLogoutDeliveriesTable;
+  protected_apps: ProtectedAppsTable;
+  protected_app_hosts: ProtectedAppHostsTable;
+  forward_sessions: ForwardSessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

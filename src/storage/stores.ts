@@ -32,6 +32,8 @@ import { signingKeyStore } from './signing-key-store.ts';
 import { oidcClientStore } from './oidc-client-store.ts';
 import { backchannelLogoutStore } from './backchannel-store.ts';
 import { keyCheckStore } from './key-check-store.ts';
+import { protectedAppStore } from './protected-app-store.ts';
+import { forwardAuthStore } from './forward-auth-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -51,6 +53,7 @@ export function createStores(db: Kysely<Database>): Stores {
     machineTokens: machineTokenStore(db),
     backchannelLogouts: backchannelLogoutStore(db),
     keyCheck: keyCheckStore(db),
+    forwardAuth: forwardAuthStore(db),
     forInstance: (instanceId) => ({
       instanceId,
       users: userStore(db, instanceId),
@@ -64,6 +67,7 @@ export function createStores(db: Kysely<Database>): Stores {
       oidcState: oidcStateStore(db, instanceId),
       signingKeys: signingKeyStore(db, instanceId),
       oidcClients: oidcClientStore(db, instanceId),
+      protectedApps: protectedAppStore(db, instanceId),
     }),
     transaction: (work) => (db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx)))),
   };

@@ -93,12 +93,17 @@ export function useTestApp(engine: EngineName, assign: (context: TestContext) =>
  * useTestApp whose app counts its SQL statements on `counter` (the statement budget); `deps` keeps
  * uncounted stores for the test's own set-up and checks.
  */
-export function useCountedTestApp(engine: EngineName, counter: QueryCounter, assign: (context: TestContext) => void): void {
+export function useCountedTestApp(
+  engine: EngineName,
+  counter: QueryCounter,
+  assign: (context: TestContext) => void,
+  options: Partial<AppOptions> = {},
+): void {
   let base: { database: DatabaseHandle; deps: TestDeps } | null = null;
   let app: FastifyInstance | null = null;
   useTestDeps(engine, (context) => (base = context));
   beforeAll(async () => {
-    app = await testApp({ ...base!.deps, stores: createStores(base!.database.db.withPlugin(counter)) });
+    app = await testApp({ ...base!.deps, stores: createStores(base!.database.db.withPlugin(counter)) }, options);
     assign({ ...base!, app });
   });
   afterAll(async () => {

@@ -38,6 +38,10 @@ export const AUDIT_ACTIONS = [
   'oidc_client.updated',
   'oidc_client.deleted',
   'oidc_client.secret_rotated',
+  // Issue 14: an instance's protected applications (forward auth, docs/forward-auth.md).
+  'protected_app.created',
+  'protected_app.updated',
+  'protected_app.deleted',
   // Issue 13: accounts (docs/policy-and-users.md, "Managing users").
   'invitation.accepted',
   'invitation.resent',

@@ -98,7 +98,7 @@ function changedFields(before: OidcClientChange, after: OidcClientChange) {
   };
 }
 
-const publicView = ({ sealedSecret: _sealed, ...client }: StoredOidcClient): OidcClient => client;
+const publicView = ({ sealedSecret: _sealed, ownerAppId: _owner, ...client }: StoredOidcClient): OidcClient => client;
 const notFound = () => new DomainError('not_found', 'No such application in this instance.');
 
 /** Registers a client; a confidential one gets its secret, returned here once. */
@@ -113,6 +113,7 @@ export async function createOidcClient(deps: Deps, by: ClientChanger, input: Oid
     ...fields,
     public: isPublic,
     sealedSecret: secret?.sealed ?? null,
+    ownerAppId: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -133,7 +134,8 @@ export async function listOidcClients(deps: Deps, instanceId: string): Promise<O
 /** One client of the instance; `not_found` for an id of no client here (another instance's too). */
 export async function getOidcClient(deps: Deps, instanceId: string, clientId: string): Promise<OidcClient> {
   const stored = await deps.stores.forInstance(instanceId).oidcClients.find(clientId);
-  if (!stored) throw notFound();
+  // A protected application's client is the application's to show (SPEC §7), not this API's.
+  if (!stored || stored.ownerAppId !== null) throw notFound();
   return publicView(stored);
 }
 
@@ -142,7 +144,7 @@ export async function updateOidcClient(deps: Deps, by: ClientChanger, clientId: 
   return deps.stores.transaction(async (stores) => {
     const clients = stores.forInstance(by.instanceId).oidcClients;
     const before = await clients.find(clientId);
-    if (!before) throw notFound();
+    if (!before || before.ownerAppId !== null) throw notFound();
     const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
     const fields = parseClientFields({ ...publicView(before), ...defined }, before.public);
     const after = await clients.update(clientId, fields, deps.clock.now());
@@ -169,7 +171,7 @@ export async function rotateOidcClientSecret(deps: Deps, by: ClientChanger, clie
     const clients = stores.forInstance(by.instanceId).oidcClients;
     const client = await clients.updateSecret(clientId, secret.sealed, deps.clock.now());
     if (!client) {
-      if (await clients.find(clientId)) throw invalidInput('clientId', 'A public application has no secret to rotate.');
+      if ((await clients.find(clientId))?.ownerAppId === null) throw invalidInput('clientId', 'A public application has no secret to rotate.');
       throw notFound();
     }
     await stores.audit.record([event(deps, by, 'oidc_client.secret_rotated', client)]);

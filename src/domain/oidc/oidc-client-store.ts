@@ -4,6 +4,12 @@ import type { OidcClient } from './oidc-client.ts';
 export interface StoredOidcClient extends OidcClient {
   /** The secret sealed with the secret box (never in plaintext); null exactly for public clients. */
   sealedSecret: string | null;
+  /**
+   * The protected application (forward auth, SPEC §7) this client belongs to; null for a client
+   * of its own. An owned client is the application's: the client API neither lists, shows,
+   * changes, rotates nor deletes it (its application does), while the provider uses it as any other.
+   */
+  ownerAppId: string | null;
 }
 
 /** The fields an administrator may change after creation (not `public`, not the secret). */
@@ -26,15 +32,18 @@ export interface OidcClientStore {
   insert(client: StoredOidcClient, max: number): Promise<boolean>;
   /** The client, or null when this instance has none with that id. */
   find(clientId: string): Promise<StoredOidcClient | null>;
-  /** The instance's clients, oldest first, at most `limit`. */
+  /** The instance's clients of their own (no protected application's), oldest first, at most `limit`. */
   list(limit: number): Promise<OidcClient[]>;
-  /** Replaces the changeable fields and `updatedAt`: the client after, or null when there is none. */
-  update(clientId: string, change: OidcClientChange, updatedAt: Date): Promise<OidcClient | null>;
   /**
-   * Replaces the sealed secret of a confidential client: the client, or null when there is no
-   * confidential client with that id (a public client has no secret to rotate).
+   * Replaces the changeable fields and `updatedAt`: the client after, or null when there is none.
+   * `owner`: the client of that protected application; absent, a client of its own only.
+   */
+  update(clientId: string, change: OidcClientChange, updatedAt: Date, owner?: string): Promise<OidcClient | null>;
+  /**
+   * Replaces the sealed secret of a confidential client of its own: the client, or null when
+   * there is no such client (a public client has no secret to rotate).
    */
   updateSecret(clientId: string, sealedSecret: string, updatedAt: Date): Promise<OidcClient | null>;
-  /** Deletes the client: what it was, or null when there was none. */
-  delete(clientId: string): Promise<OidcClient | null>;
+  /** Deletes the client (of its own, or of the application `owner`): what it was, or null when there was none. */
+  delete(clientId: string, owner?: string): Promise<OidcClient | null>;
 }

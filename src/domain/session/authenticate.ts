@@ -38,7 +38,7 @@ export async function authenticate(
  * policy change reaches live sessions at once, with no extra statement (OWASP ASVS 5.0 V8.3.1,
  * NIST SP 800-63B-4 §2.2.1: AAL2 needs a second factor, and the instance now requires AAL2).
  */
-function underCurrentPolicy(active: ActiveSession, now: Date): ActiveSession {
+export function underCurrentPolicy(active: ActiveSession, now: Date): ActiveSession {
   const { session, instance, user, totp } = active;
   if (session.stage !== 'done' && session.stage !== 'change_password') return active;
   if (!mustSetUpNow(instance.policy, user, totp !== null, now)) return active;

@@ -37,6 +37,13 @@ export const ERROR_CODES = [
   'account_disabled',
   'email_taken',
   'cannot_delete_self',
+  // Issue 14 (forward auth, SPEC §7): a host already another protected application's; a return
+  // URL outside the application's hosts (open redirect guard); a proxy's question from an
+  // address TRUST_PROXY does not name; a host no protected application has.
+  'host_taken',
+  'invalid_return_url',
+  'proxy_not_trusted',
+  'unknown_host',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

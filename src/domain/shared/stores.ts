@@ -22,6 +22,8 @@ import type { SigningKeyStore } from '../oidc/signing-key-store.ts';
 import type { OidcClientStore } from '../oidc/oidc-client-store.ts';
 import type { MachineTokenStore } from '../oidc/machine-access.ts';
 import type { BackchannelLogoutStore } from '../oidc/backchannel-store.ts';
+import type { ProtectedAppStore } from '../forward-auth/protected-app-store.ts';
+import type { ForwardAuthStore } from '../forward-auth/forward-session-store.ts';
 
 export interface Stores {
   instances: InstanceStore;
@@ -44,6 +46,8 @@ export interface Stores {
   backchannelLogouts: BackchannelLogoutStore;
   /** The value sealed with KEYWARD_SECRET_KEY that every process must open (key-check.ts). */
   keyCheck: KeyCheckStore;
+  /** Forward auth (SPEC §7): the proxy's question by host, forward sessions; the host names the instance. */
+  forwardAuth: ForwardAuthStore;
   /** Stores whose every query is filtered by this instance. */
   forInstance(instanceId: string): TenantStores;
   /** Runs `work` in one database transaction; stores passed to it take part in it. */
@@ -65,4 +69,6 @@ export interface TenantStores {
   signingKeys: SigningKeyStore;
   /** The instance's OpenID Connect clients (the admin API's and the provider's). */
   oidcClients: OidcClientStore;
+  /** The instance's protected applications (forward auth, SPEC §7). */
+  protectedApps: ProtectedAppStore;
 }

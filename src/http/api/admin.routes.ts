@@ -21,6 +21,7 @@ import { endUserSessions } from '../../domain/session/manage-sessions.ts';
 import { startPasswordRecovery } from '../../domain/recovery/password-recovery.ts';
 import { endedSchema } from './sessions.schemas.ts';
 import { oidcClientRoutes } from './oidc-clients.routes.ts';
+import { protectedAppRoutes } from './protected-apps.routes.ts';
 import { idParamsSchema, noContentSchema } from './common.schemas.ts';
 import { adoptionSchema, emailedSchema, listedUserSchema, userPageSchema } from './users.schemas.ts';
 import { allAuditEvents, csvHeader, csvLine, listAuditEvents } from '../../domain/audit/read-audit.ts';
@@ -62,6 +63,7 @@ export function adminRoutes(deps: Deps, jar: Cookies): RoutePlugin {
     });
     // Settings → Applications: inside this context, so under its guard.
     await app.register(oidcClientRoutes(deps));
+    await app.register(protectedAppRoutes(deps));
 
     app.get('/admin/instance-settings', { schema: { response: { 200: settingsSchema } } }, async (request) => ({
       knownLocations: request.auth!.instance.knownLocations,

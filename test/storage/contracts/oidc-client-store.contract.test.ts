@@ -11,6 +11,7 @@ function aClient(overrides: Partial<StoredOidcClient> = {}): StoredOidcClient {
     name: 'Billing',
     public: false,
     sealedSecret: 'k.iv.ct.tag',
+    ownerAppId: null,
     redirectUris: ['https://billing.example.test/cb', 'http://127.0.0.1:8080/cb'],
     postLogoutRedirectUris: ['https://billing.example.test/'],
     backchannelLogoutUri: 'https://billing.example.test/logout',
@@ -23,7 +24,7 @@ function aClient(overrides: Partial<StoredOidcClient> = {}): StoredOidcClient {
   };
 }
 
-const withoutSecret = ({ sealedSecret: _sealed, ...client }: StoredOidcClient) => client;
+const withoutSecret = ({ sealedSecret: _sealed, ownerAppId: _owner, ...client }: StoredOidcClient) => client;
 
 describe.each(engines())('OidcClientStore on %s', (engine) => {
   let deps: TestDeps;
