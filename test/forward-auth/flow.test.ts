@@ -195,6 +195,22 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
     expect([answer.status, answer.headers.get('remote-amr')]).toEqual([200, 'pwd,otp,mfa']);
   });
 
+  it('a step-up at keyward keeps the application signed in, and its answers then say mfa', async () => {
+    const { instance } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance, [{ prefix: '/admin', require: 'mfa' }]);
+    const browser = new HostBrowser(server.origin);
+    const { user, code } = await withApp(server.deps, instance, browser);
+    await browser.api('/auth/logout');
+    expect((await browser.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD })).json.next).toBe('done');
+    const appOrigin = appOriginOf(server);
+    const toApp = (url: URL) => url.origin === appOrigin && !url.pathname.startsWith('/.keyward/');
+    await browser.follow(`${appOrigin}/.keyward/start`, toApp);
+    expect((await askProxy(server, browser, `${appOrigin}/admin`)).status).toBe(401);
+    expect((await browser.api('/auth/step-up', { code: code() })).status).toBe(204);
+    const after = await askProxy(server, browser, `${appOrigin}/admin`);
+    expect([after.status, after.headers.get('remote-amr')]).toEqual([200, 'pwd,otp,mfa']);
+  });
+
   it('an admin path answers a member 403 with empty identity headers, an administrator 200', async () => {
     const { instance, admin } = await givenInstance(server.deps);
     await givenProtectedApp(server, instance, [{ prefix: '/settings', require: 'admin' }]);
