@@ -3,6 +3,7 @@ import type { Me } from '../api.ts';
 import { Page } from '../components/page.tsx';
 import { Tabs } from '../components/tabs.tsx';
 import { ApplicationsSettings } from './applications-settings.tsx';
+import { ProtectedAppsSettings } from './protected-apps-settings.tsx';
 import { AuditSettings } from './audit-settings.tsx';
 import { MailSettings } from './mail-settings.tsx';
 import { SecuritySettings } from './security-settings.tsx';
@@ -31,7 +32,16 @@ export function SettingsPage({ me }: { me: Me }) {
         tabs={[
           { id: 'users', label: 'Users', content: <UsersSettings me={me} /> },
           { id: 'security', label: 'Security', content: <SecuritySettings /> },
-          { id: 'applications', label: 'Applications', content: <ApplicationsSettings /> },
+          {
+            id: 'applications',
+            label: 'Applications',
+            content: (
+              <>
+                <ApplicationsSettings />
+                <ProtectedAppsSettings />
+              </>
+            ),
+          },
           { id: 'mail', label: 'Mail', content: <MailSettings /> },
           { id: 'audit', label: 'Audit', content: <AuditSettings /> },
         ]}
