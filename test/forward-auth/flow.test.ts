@@ -111,6 +111,53 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
     expect(answer.headers['remote-jwt']).toBe('');
   });
 
+  it('reads Traefik’s and Caddy’s X-Forwarded-Proto, -Host and -Uri as nginx’s X-Original-URL', async () => {
+    const { instance } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance, [{ prefix: '/admin', require: 'admin' }]);
+    const rd = `${appOriginOf(server)}/`;
+    const { browser } = await signedIn(instance, rd);
+    const appHost = new URL(rd).host;
+    const ask = (uri: string) =>
+      fetch(`${server.origin}/api/v1/authz/forward-auth`, {
+        redirect: 'manual',
+        headers: {
+          'x-forwarded-proto': 'http',
+          'x-forwarded-host': appHost,
+          'x-forwarded-uri': uri,
+          'x-forwarded-method': 'POST',
+          cookie: browser.cookieHeader(appHost),
+        },
+      });
+    expect((await ask('/reports?q=1')).status).toBe(200);
+    expect((await ask('/admin/x')).status).toBe(403);
+  });
+
+  it('on https (X-Forwarded-Proto from the trusted proxy) the start cookie is __Host-, Secure, HttpOnly, SameSite=Lax, Path=/, host-only', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const app = await givenProtectedApp(server, instance, [], 'secure-app.example.test');
+    const started = await server.app.inject({
+      method: 'GET',
+      url: `/.keyward/start?rd=${encodeURIComponent('https://secure-app.example.test/x')}`,
+      remoteAddress: '127.0.0.1',
+      headers: { host: '127.0.0.1', 'x-forwarded-host': 'secure-app.example.test', 'x-forwarded-proto': 'https' },
+    });
+    expect(started.statusCode).toBe(302);
+    const cookie = String(started.headers['set-cookie']);
+    expect(cookie).toMatch(/^__Host-keyward_fa_start=[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    const location = new URL(String(started.headers.location));
+    expect(location.searchParams.get('redirect_uri')).toBe('https://secure-app.example.test/.keyward/callback');
+    expect(location.searchParams.get('client_id')).toBe(app.clientId);
+    expect(location.searchParams.get('code_challenge_method')).toBe('S256');
+    // From an untrusted peer the forwarded host is the client's word: not this application.
+    const spoofed = await server.app.inject({
+      method: 'GET',
+      url: '/.keyward/start',
+      remoteAddress: '203.0.113.9',
+      headers: { host: '127.0.0.1', 'x-forwarded-host': 'secure-app.example.test', 'x-forwarded-proto': 'https' },
+    });
+    expect(spoofed.statusCode).toBe(403);
+  });
+
   it('answers 403 unknown_host for a host no application has', async () => {
     const browser = new HostBrowser(server.origin);
     const answer = await askProxy(server, browser, 'http://nothing-here.example.test/');
