@@ -158,6 +158,33 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
     expect(spoofed.statusCode).toBe(403);
   });
 
+  it('a forward cookie opens only its own application on its own host', async () => {
+    const { instance } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance);
+    await givenProtectedApp(server, instance, [], 'other-app.example.test');
+    const rd = `${appOriginOf(server)}/`;
+    const { browser } = await signedIn(instance, rd);
+    const cookie = browser.cookieHeader(new URL(rd).host);
+    expect((await askProxy(server, browser, rd)).status).toBe(200);
+    const elsewhere = await fetch(`${server.origin}/api/v1/authz/auth-request`, {
+      headers: { 'x-original-url': 'http://other-app.example.test/', cookie },
+    });
+    expect(elsewhere.status).toBe(401);
+  });
+
+  it('sends a name beyond ASCII percent-encoded as UTF-8, and exact in Remote-Jwt', async () => {
+    const { instance } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance);
+    const rd = `${appOriginOf(server)}/`;
+    const { browser, user } = await signedIn(instance, rd);
+    await server.deps.stores.forInstance(instance.id).users.update(user.id, { name: 'Zoë 山田' });
+    const answer = await askProxy(server, browser, rd);
+    expect(answer.headers.get('remote-name')).toBe('Zo%C3%AB %E5%B1%B1%E7%94%B0');
+    expect(decodeURIComponent(answer.headers.get('remote-name')!)).toBe('Zoë 山田');
+    const jwt = JSON.parse(Buffer.from(answer.headers.get('remote-jwt')!.split('.')[1]!, 'base64url').toString('utf8')) as { name: string };
+    expect(jwt.name).toBe('Zoë 山田');
+  });
+
   it('answers 403 unknown_host for a host no application has', async () => {
     const browser = new HostBrowser(server.origin);
     const answer = await askProxy(server, browser, 'http://nothing-here.example.test/');
