@@ -591,6 +591,19 @@ export function twoFactorStepWrites(
           .where('keyward_session_id', '=', swap.previousSessionId)
           .where(returnedRow(gate))
       : nothing(qb);
+  // The forward sessions of protected applications (docs/forward-auth.md) follow their keyward
+  // session to its stepped-up successor, as its provider state does: a step-up proves a factor,
+  // it is not a new login, so the applications stay signed in (and now see amr mfa). The foreign
+  // key's cascade of the old row runs at the end of the statement, after this move.
+  const forwarded = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, gate: Cte) =>
+    swap
+      ? qb
+          .updateTable('forward_sessions')
+          .set({ session_id: swap.next.id })
+          .where('instance_id', '=', instanceId)
+          .where('session_id', '=', swap.previousSessionId)
+          .where(returnedRow(gate))
+      : nothing(qb);
   return {
     async consumeStep(userId, { step, secretSealed }, { swap, clearKeys = [], location, audit, mails = [], now }) {
       // Why one conditional UPDATE: the step is accepted once across sessions and processes
@@ -622,6 +635,7 @@ export function twoFactorStepWrites(
         .with('cleared', (qb) => throttleClear(qb, clearKeys, qb.selectFrom('consumed'), qb.selectFrom('refunded')))
         .with('started', (qb) => started(qb, swap, qb.selectFrom('consumed')))
         .with('relinked', (qb) => relinked(qb, swap, qb.selectFrom('consumed')))
+        .with('forwarded', (qb) => forwarded(qb, swap, qb.selectFrom('consumed')))
         .with('mailed', (qb) =>
           insertOutbox(
             qb,

@@ -27,7 +27,7 @@ describe('Settings → Applications in the browser', { timeout: 120_000 }, () =>
       await context.grantPermissions(['clipboard-read', 'clipboard-write']);
       await page.setViewportSize({ width, height: 900 });
       await page.getByRole('tab', { name: 'Applications' }).click();
-      await page.getByRole('heading', { name: 'Applications' }).waitFor();
+      await page.getByRole('heading', { name: 'Applications', exact: true }).waitFor();
       await page.getByText('No applications yet.').waitFor();
 
       await page.getByRole('button', { name: 'Add application' }).click();

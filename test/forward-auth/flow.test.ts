@@ -113,6 +113,80 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
     expect(answer.headers['remote-jwt']).toBe('');
   });
 
+  it('reads Traefik’s and Caddy’s X-Forwarded-Proto, -Host and -Uri as nginx’s X-Original-URL', async () => {
+    const { instance } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance, [{ prefix: '/admin', require: 'admin' }]);
+    const rd = `${appOriginOf(server)}/`;
+    const { browser } = await signedIn(instance, rd);
+    const appHost = new URL(rd).host;
+    const ask = (uri: string) =>
+      fetch(`${server.origin}/api/v1/authz/forward-auth`, {
+        redirect: 'manual',
+        headers: {
+          'x-forwarded-proto': 'http',
+          'x-forwarded-host': appHost,
+          'x-forwarded-uri': uri,
+          'x-forwarded-method': 'POST',
+          cookie: browser.cookieHeader(appHost),
+        },
+      });
+    expect((await ask('/reports?q=1')).status).toBe(200);
+    expect((await ask('/admin/x')).status).toBe(403);
+  });
+
+  it('on https (X-Forwarded-Proto from the trusted proxy) the start cookie is __Host-, Secure, HttpOnly, SameSite=Lax, Path=/, host-only', async () => {
+    const { instance } = await givenInstance(server.deps);
+    const app = await givenProtectedApp(server, instance, [], 'secure-app.example.test');
+    const started = await server.app.inject({
+      method: 'GET',
+      url: `/.keyward/start?rd=${encodeURIComponent('https://secure-app.example.test/x')}`,
+      remoteAddress: '127.0.0.1',
+      headers: { host: '127.0.0.1', 'x-forwarded-host': 'secure-app.example.test', 'x-forwarded-proto': 'https' },
+    });
+    expect(started.statusCode).toBe(302);
+    const cookie = String(started.headers['set-cookie']);
+    expect(cookie).toMatch(/^__Host-keyward_fa_start=[^;]+; Max-Age=600; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    const location = new URL(String(started.headers.location));
+    expect(location.searchParams.get('redirect_uri')).toBe('https://secure-app.example.test/.keyward/callback');
+    expect(location.searchParams.get('client_id')).toBe(app.clientId);
+    expect(location.searchParams.get('code_challenge_method')).toBe('S256');
+    // From an untrusted peer the forwarded host is the client's word: not this application.
+    const spoofed = await server.app.inject({
+      method: 'GET',
+      url: '/.keyward/start',
+      remoteAddress: '203.0.113.9',
+      headers: { host: '127.0.0.1', 'x-forwarded-host': 'secure-app.example.test', 'x-forwarded-proto': 'https' },
+    });
+    expect(spoofed.statusCode).toBe(403);
+  });
+
+  it('a forward cookie opens only its own application on its own host', async () => {
+    const { instance } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance);
+    await givenProtectedApp(server, instance, [], 'other-app.example.test');
+    const rd = `${appOriginOf(server)}/`;
+    const { browser } = await signedIn(instance, rd);
+    const cookie = browser.cookieHeader(new URL(rd).host);
+    expect((await askProxy(server, browser, rd)).status).toBe(200);
+    const elsewhere = await fetch(`${server.origin}/api/v1/authz/auth-request`, {
+      headers: { 'x-original-url': 'http://other-app.example.test/', cookie },
+    });
+    expect(elsewhere.status).toBe(401);
+  });
+
+  it('sends a name beyond ASCII percent-encoded as UTF-8, and exact in Remote-Jwt', async () => {
+    const { instance } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance);
+    const rd = `${appOriginOf(server)}/`;
+    const { browser, user } = await signedIn(instance, rd);
+    await server.deps.stores.forInstance(instance.id).users.update(user.id, { name: 'Zoë 山田' });
+    const answer = await askProxy(server, browser, rd);
+    expect(answer.headers.get('remote-name')).toBe('Zo%C3%AB %E5%B1%B1%E7%94%B0');
+    expect(decodeURIComponent(answer.headers.get('remote-name')!)).toBe('Zoë 山田');
+    const jwt = JSON.parse(Buffer.from(answer.headers.get('remote-jwt')!.split('.')[1]!, 'base64url').toString('utf8')) as { name: string };
+    expect(jwt.name).toBe('Zoë 山田');
+  });
+
   it('answers 403 unknown_host for a host no application has', async () => {
     const browser = new HostBrowser(server.origin);
     const answer = await askProxy(server, browser, 'http://nothing-here.example.test/');
@@ -195,6 +269,22 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
     expect(back.stopped?.href).toBe(admin);
     const answer = await askProxy(server, browser, admin);
     expect([answer.status, answer.headers.get('remote-amr')]).toEqual([200, 'pwd,otp,mfa']);
+  });
+
+  it('a step-up at keyward keeps the application signed in, and its answers then say mfa', async () => {
+    const { instance } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance, [{ prefix: '/admin', require: 'mfa' }]);
+    const browser = new HostBrowser(server.origin);
+    const { user, code } = await withApp(server.deps, instance, browser);
+    await browser.api('/auth/logout');
+    expect((await browser.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD })).json.next).toBe('done');
+    const appOrigin = appOriginOf(server);
+    const toApp = (url: URL) => url.origin === appOrigin && !url.pathname.startsWith('/.keyward/');
+    await browser.follow(`${appOrigin}/.keyward/start`, toApp);
+    expect((await askProxy(server, browser, `${appOrigin}/admin`)).status).toBe(401);
+    expect((await browser.api('/auth/step-up', { code: code() })).status).toBe(204);
+    const after = await askProxy(server, browser, `${appOrigin}/admin`);
+    expect([after.status, after.headers.get('remote-amr')]).toEqual([200, 'pwd,otp,mfa']);
   });
 
   it('an admin path answers a member 403 with empty identity headers, an administrator 200', async () => {

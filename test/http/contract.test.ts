@@ -18,6 +18,8 @@ const VALID_BODIES: Record<string, unknown> = {
   'PUT /api/v1/admin/password-policy': {},
   'POST /api/v1/admin/oidc/clients': { name: 'App', redirectUris: ['https://app.example.test/cb'] },
   'PATCH /api/v1/admin/oidc/clients/:clientId': { name: 'App 2' },
+  'POST /api/v1/admin/protected-apps': { name: 'App', hosts: ['app.example.test'] },
+  'PATCH /api/v1/admin/protected-apps/:id': { name: 'App 2' },
   'POST /api/v1/support/verify': { code: '123456' },
   'POST /api/v1/support/step-up': { code: '123456' },
 };

@@ -93,6 +93,7 @@ export type Plan = 'professional' | 'business' | 'enterprise';
 export type ErrorReason = NonNullable<Contract.ErrorBody['error']['reason']>;
 export type OidcClient = Contract.OidcClient;
 export type OidcClientWithSecret = Contract.OidcClientWithSecret;
+export type ProtectedApp = Contract.ProtectedApp;
 export type TwoFactor = Contract.TwoFactorState;
 export type PolicyPatch = Contract.PolicyPatchBody;
 export type SetupInput = Contract.FirstRunBody;
@@ -259,6 +260,9 @@ export const api = {
   updateOidcClient: (clientId: string, change: Contract.PatchOidcClientBody) =>
     request<OidcClient>('PATCH', `/admin/oidc/clients/${encodeURIComponent(clientId)}`, change),
   deleteOidcClient: (clientId: string) => request<void>('DELETE', `/admin/oidc/clients/${encodeURIComponent(clientId)}`),
+  protectedApps: () => request<Contract.ProtectedAppList>('GET', '/admin/protected-apps'),
+  createProtectedApp: (input: Contract.CreateProtectedAppBody) => request<ProtectedApp>('POST', '/admin/protected-apps', input),
+  deleteProtectedApp: (id: string) => request<void>('DELETE', `/admin/protected-apps/${encodeURIComponent(id)}`),
   /** A new secret, in this answer only; the old one stops working. */
   rotateOidcClientSecret: (clientId: string) =>
     request<OidcClientWithSecret>('POST', `/admin/oidc/clients/${encodeURIComponent(clientId)}/secret`),

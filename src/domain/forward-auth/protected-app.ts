@@ -65,7 +65,9 @@ export function parseHost(raw: unknown): string {
   if (!match || host.length > 260 || (match[1] !== undefined && Number(match[1]) > 65535)) {
     throw invalidInput('hosts', 'Use host names such as app.example.com or app.example.com:8443.');
   }
-  return host;
+  // :80 and :443 are the default ports a request's Host leaves out (canonicalHost drops them):
+  // stored with one, the host would never match.
+  return host.replace(/:(80|443)$/, '');
 }
 
 /**

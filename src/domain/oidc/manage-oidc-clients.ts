@@ -171,7 +171,8 @@ export async function rotateOidcClientSecret(deps: Deps, by: ClientChanger, clie
     const clients = stores.forInstance(by.instanceId).oidcClients;
     const client = await clients.updateSecret(clientId, secret.sealed, deps.clock.now());
     if (!client) {
-      if ((await clients.find(clientId))?.ownerAppId === null) throw invalidInput('clientId', 'A public application has no secret to rotate.');
+      if ((await clients.find(clientId))?.ownerAppId === null)
+        throw invalidInput('clientId', 'A public application has no secret to rotate.');
       throw notFound();
     }
     await stores.audit.record([event(deps, by, 'oidc_client.secret_rotated', client)]);

@@ -53,6 +53,7 @@ import type {
   oidcClientWithSecretSchema,
   patchOidcClientBodySchema,
 } from './oidc-clients.schemas.ts';
+import type { createProtectedAppBodySchema, protectedAppListSchema, protectedAppSchema } from './protected-apps.schemas.ts';
 
 export type { AuditAction, ErrorCode, ErrorBody, LoginStep };
 
@@ -112,6 +113,11 @@ export type OidcClientWithSecret = FromSchema<typeof oidcClientWithSecretSchema>
 export type OidcClientList = FromSchema<typeof oidcClientListSchema>;
 export type CreateOidcClientBody = FromSchema<typeof createOidcClientBodySchema>;
 export type PatchOidcClientBody = FromSchema<typeof patchOidcClientBodySchema>;
+
+// Protected applications (SPEC §7, forward auth).
+export type ProtectedApp = FromSchema<typeof protectedAppSchema>;
+export type ProtectedAppList = FromSchema<typeof protectedAppListSchema>;
+export type CreateProtectedAppBody = FromSchema<typeof createProtectedAppBodySchema>;
 
 // The support console.
 export type SupportLoginBody = FromSchema<typeof supportLoginBodySchema>;

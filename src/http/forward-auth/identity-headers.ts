@@ -27,11 +27,14 @@ export const IDENTITY_HEADERS = [
 export const REMOTE_JWT_SECONDS = 60;
 
 /**
- * A header value of text that may be any Unicode: its UTF-8 bytes, as Node writes a latin1
- * string byte for byte. Why: Node refuses characters above U+00FF in a header (a 500), and
- * upstreams read these headers as UTF-8 (Authelia's and authentik's do the same).
+ * A header value of text that may be any Unicode: printable ASCII as it is, every other character
+ * (and `%`) percent-encoded as UTF-8 (RFC 3986 §2.1), so `decodeURIComponent` gives the text back.
+ * Why not the raw UTF-8 bytes: Node refuses characters above U+00FF in a header (a 500), and
+ * writes those below it as UTF-8 or Latin-1 depending on the first body write; an ASCII value
+ * reaches every proxy and upstream the same (RFC 9110 §5.5: field values are ASCII in practice).
+ * Remote-Jwt carries the exact values.
  */
-const utf8Header = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+const asciiHeader = (text: string) => text.replace(/[^\x20-\x24\x26-\x7e]/gu, (char) => encodeURIComponent(char));
 
 /** Every identity header, empty: the answer of any refusal. */
 export function clearIdentity(reply: FastifyReply): FastifyReply {
@@ -90,8 +93,8 @@ export function remoteJwtSigner(deps: Deps, publicUrl: URL) {
 export function setIdentity(reply: FastifyReply, identity: ForwardIdentity, jwt: string): FastifyReply {
   return reply
     .header('remote-user', identity.userId)
-    .header('remote-email', utf8Header(identity.email))
-    .header('remote-name', utf8Header(identity.name))
+    .header('remote-email', asciiHeader(identity.email))
+    .header('remote-name', asciiHeader(identity.name))
     .header('remote-groups', identity.role)
     .header('remote-instance', identity.instanceSlug)
     .header('remote-amr', identity.amr.join(','))

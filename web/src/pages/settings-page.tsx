@@ -3,6 +3,7 @@ import type { Me } from '../api.ts';
 import { Page } from '../components/page.tsx';
 import { Tabs } from '../components/tabs.tsx';
 import { ApplicationsSettings } from './applications-settings.tsx';
+import { ProtectedAppsSettings } from './protected-apps-settings.tsx';
 import { AuditSettings } from './audit-settings.tsx';
 import { MailSettings } from './mail-settings.tsx';
 import { SecuritySettings } from './security-settings.tsx';
@@ -33,7 +34,16 @@ export function SettingsPage({ me }: { me: Me }) {
         tabs={[
           { id: 'users', label: m.settingsPage.users, content: <UsersSettings me={me} /> },
           { id: 'security', label: m.settingsPage.security, content: <SecuritySettings /> },
-          { id: 'applications', label: m.settingsPage.applications, content: <ApplicationsSettings /> },
+          {
+            id: 'applications',
+            label: m.settingsPage.applications,
+            content: (
+              <>
+                <ApplicationsSettings />
+                <ProtectedAppsSettings />
+              </>
+            ),
+          },
           { id: 'mail', label: m.settingsPage.mail, content: <MailSettings /> },
           { id: 'audit', label: m.settingsPage.audit, content: <AuditSettings /> },
         ]}
