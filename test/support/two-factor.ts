@@ -26,7 +26,7 @@ export async function enrolTotp(client: Client, deps: TestDeps, password = PASSW
 
 /** Password then code: the full login from a new location. */
 export async function loginWithCode(client: Client, deps: TestDeps, slug: string, email: string, secret: string): Promise<void> {
-  expect((await client.login(slug, email, PASSWORD)).json()).toEqual({ next: 'verify', methods: ['totp', 'backup_code'] });
+  expect((await client.login(slug, email, PASSWORD)).json()).toMatchObject({ next: 'verify', methods: ['totp', 'backup_code'] });
   const verified = await client.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) });
   expect(verified.json()).toEqual({ next: 'done' });
   deps.clock.advanceSeconds(30);

@@ -87,7 +87,7 @@ export async function loginWithPassword(
         }
       : {}),
   });
-  return { step: describeStep(stage, found.instance, found.user, now), sessionToken };
+  return { step: describeStep(deps, stage, found.instance, found.user, now), sessionToken };
 }
 
 /** A presented known-location cookie that may skip the code here (the instance's network rule, SPEC rule 5). */

@@ -42,7 +42,7 @@ export async function verifySecondFactor(
     { swap: { previousSessionId: active.session.id, next: next.row }, location: device?.row ?? null, audit, mails },
     client,
   );
-  return { step: describeStep(stage, active.instance, active.user, now), sessionToken: next.token, device };
+  return { step: describeStep(deps, stage, active.instance, active.user, now), sessionToken: next.token, device };
 }
 
 /**

@@ -10,7 +10,7 @@ import { isLoginGone } from '../errors.ts';
 import { navigate } from '../router.ts';
 import { loginUrl } from '../login-place.ts';
 import { useSession } from '../session.tsx';
-import { goToStep, LOGIN_GONE_NOTICE, leaveLogin } from './login-steps.ts';
+import { goToStep, LOGIN_GONE_NOTICE, leaveLogin, verifyIssuer } from './login-steps.ts';
 
 /** After a backup-code login: the code is used up, a new one is on its way, and what to do about a lost phone. */
 export const BACKUP_CODE_NOTICE =
@@ -21,6 +21,8 @@ export function VerifyPage() {
   const [useBackupCode, setUseBackupCode] = useState(false);
   // The field takes focus when the page opens, not when the checkbox swaps it (focus stays there).
   const [switched, setSwitched] = useState(false);
+  // The entry of the app to read, as the login step named it ("Globex (keyward)", issue 13).
+  const [issuer] = useState(verifyIssuer);
   const entry = useCodeEntry({
     read: (value) => readSecondFactor(value, useBackupCode),
     send: async (factor) => goToStep(await api.verify(factor), refresh, 'backupCode' in factor ? BACKUP_CODE_NOTICE : undefined),
@@ -43,7 +45,9 @@ export function VerifyPage() {
       intro={
         useBackupCode
           ? 'Enter the backup code from the email keyward sent you. Each backup code works once; a new one is emailed after you use it.'
-          : 'Open the authenticator app on your phone and enter the code it shows for this account (listed under your organisation’s name, with “(keyward)” after it).'
+          : issuer
+            ? `Open the authenticator app on your phone and enter the 6-digit code it shows for “${issuer}”.`
+            : 'Open the authenticator app on your phone and enter the code it shows for this account (listed under your organisation’s name, with “(keyward)” after it).'
       }
       error={entry.error}
       busy={entry.busy}
