@@ -157,6 +157,7 @@ describe.each(engines())('control characters in names on %s', (engine) => {
         instanceName: EVIL,
         url: 'http://127.0.0.1/reset',
         adminName: EVIL,
+        at,
         expiresAt: at,
       }),
     ];

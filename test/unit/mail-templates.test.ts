@@ -152,6 +152,7 @@ const MAILS: Record<string, () => Partial<MailMessage> & Pick<MailMessage, 'subj
       ...BASE,
       url: 'https://keyward.example/recover#token=rec-token',
       adminName: 'Ada Admin',
+      at: AT,
       expiresAt: new Date('2026-12-02T09:30:00.000Z'),
     }),
   'admin-recovery-unnamed-admin': () =>
@@ -159,7 +160,17 @@ const MAILS: Record<string, () => Partial<MailMessage> & Pick<MailMessage, 'subj
       ...BASE,
       url: 'https://keyward.example/recover#token=rec-token',
       adminName: null,
+      at: AT,
       expiresAt: new Date('2026-12-02T09:30:00.000Z'),
+    }),
+  // Started on New Year's Eve: the link's end is next year, so it says the year (issue 13).
+  'admin-recovery-into-next-year': () =>
+    templates.adminRecoveryMail({
+      ...BASE,
+      url: 'https://keyward.example/recover#token=rec-token',
+      adminName: 'Ada Admin',
+      at: new Date('2026-12-31T18:00:00.000Z'),
+      expiresAt: new Date('2027-01-01T18:00:00.000Z'),
     }),
   // Names stored before control characters were refused, and markup in names (issue 10 item 21):
   // one line in the text, escaped in the HTML.

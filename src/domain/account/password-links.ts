@@ -128,7 +128,7 @@ async function sendResetLink(deps: Deps, request: ResetRequest): Promise<void> {
   const mail = !needsAdministrator
     ? passwordResetMail({ ...to, url: link.url })
     : recoveryUntil
-      ? adminRecoveryMail({ ...to, url: link.url, adminName: null, expiresAt })
+      ? adminRecoveryMail({ ...to, url: link.url, adminName: null, at: now, expiresAt })
       : passwordResetRefusedMail(
           user.role === 'admin' ? { ...to, administrator: { supportContact: supportContactText(deps.supportContact) } } : to,
         );
