@@ -48,9 +48,9 @@ export function givenOperator(deps: TestDeps) {
  * A new support operator (givenOperator) through the first login: the password, which asks
  * for an app at once, then an app set up with oathtool. The clock then moves a step on.
  */
-export async function givenOperatorLoggedIn(app: FastifyInstance, deps: TestDeps) {
+export async function givenOperatorLoggedIn(app: FastifyInstance, deps: TestDeps, origin?: string) {
   const operator = await givenOperator(deps);
-  const client = new Client(app);
+  const client = new Client(app, origin);
   expect((await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json()).toEqual({
     next: 'setup',
     canPostpone: false,
