@@ -7,7 +7,7 @@ import type { User } from './user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { emailKey, parseEmail } from './user.ts';
 import { checkPasswordForAccount, isReusedPassword, minPasswordLength } from './password-rules.ts';
-import { supportContactText } from '../support/support-contact.ts';
+import { helpFor } from '../support/support-contact.ts';
 import { adminRecoveryMail, instanceLoginUrl, invitationMail, passwordResetMail, passwordResetRefusedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
@@ -129,9 +129,7 @@ async function sendResetLink(deps: Deps, request: ResetRequest): Promise<void> {
     ? passwordResetMail({ ...to, url: link.url })
     : recoveryUntil
       ? adminRecoveryMail({ ...to, url: link.url, adminName: null, at: now, expiresAt })
-      : passwordResetRefusedMail(
-          user.role === 'admin' ? { ...to, administrator: { supportContact: supportContactText(deps.supportContact) } } : to,
-        );
+      : passwordResetRefusedMail({ ...to, help: helpFor(user.role, deps.supportContact) });
   await deps.stores.outbox.enqueue(account.instance.id, sealMail(deps.secretBox, mail), now);
 }
 

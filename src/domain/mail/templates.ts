@@ -110,6 +110,8 @@ export function backupCodeMail(input: {
   at: Date;
   ip: string | null;
   device: string | null;
+  /** Whom to ask for a reset if the use was not theirs (helpFor). */
+  help: string;
 }): MailMessage {
   input = mailSafe(input);
   const subjects: Record<BackupCodeMailKind, string> = {
@@ -122,7 +124,7 @@ export function backupCodeMail(input: {
     used: [
       `Your backup code was used to sign in to ${input.instanceName} at ${eventTime(input.at)} from ${input.ip ?? 'an unknown address'}${input.device ? ` (${input.device})` : ''}.`,
       'That code no longer works. Here is your new one.',
-      'If this was not you, someone knows your password and can read your email: change your password and ask your administrator to reset your two-factor authentication.',
+      `If this was not you, someone knows your password and can read your email: change your password and ask ${input.help} to reset your two-factor authentication.`,
     ],
     replaced: [`You asked for a new backup code at ${eventTime(input.at)}. Your previous backup code no longer works.`],
   };
@@ -213,6 +215,8 @@ export function accountStatusMail(input: {
   status: 'active' | 'disabled';
   at: Date;
   loginUrl: string;
+  /** Whom to ask (helpFor: the administrators, or for an administrator the vendor's support). */
+  help: string;
 }): MailMessage {
   input = mailSafe(input);
   const disabled = input.status === 'disabled';
@@ -224,9 +228,7 @@ export function accountStatusMail(input: {
       ? `An administrator of ${input.instanceName} disabled your account at ${eventTime(input.at)}. You were logged out everywhere and cannot log in until it is enabled again.`
       : `An administrator of ${input.instanceName} enabled your account again at ${eventTime(input.at)}. You can log in as before: ${input.loginUrl}`,
     '',
-    disabled
-      ? 'If you think this is a mistake, ask an administrator of your organisation.'
-      : 'If you did not expect this, ask an administrator of your organisation.',
+    disabled ? `If you think this is a mistake, ask ${input.help} for help.` : `If you did not expect this, ask ${input.help} for help.`,
   ];
   return {
     to: input.to,
@@ -523,13 +525,11 @@ export function passwordResetRefusedMail(input: {
   to: string;
   name: string;
   instanceName: string;
-  /** Set when the account is an administrator's: the vendor's support contact, or null when none is configured. */
-  administrator?: { supportContact: string | null };
+  /** Whom to ask (helpFor: the administrators, or for an administrator the vendor's support). */
+  help: string;
 }): MailMessage {
   input = mailSafe(input);
-  const helper = input.administrator
-    ? `contact the support team of your keyward provider${input.administrator.supportContact ? ` (${input.administrator.supportContact})` : ''} to help you`
-    : 'ask an administrator of your organisation to help you';
+  const helper = `ask ${input.help} to help you`;
   const subject = `Reset your ${input.instanceName} password`;
   const lines = [
     `Hello ${input.name},`,
@@ -588,6 +588,8 @@ export function newLocationMail(input: {
   ip: string | null;
   network: string;
   device: string;
+  /** Whom to ask for a reset if the sign-in was not theirs (helpFor). */
+  help: string;
 }): MailMessage {
   input = mailSafe(input);
   const subject = `New sign-in to ${input.instanceName}`;
@@ -597,7 +599,7 @@ export function newLocationMail(input: {
     `Your ${input.instanceName} account was signed in to from a new location at ${eventTime(input.at)}: ${input.device}, from ${input.ip ?? 'an unknown address'} (network ${input.network}).`,
     'The sign-in used your password and a verification code from your authenticator app. This browser is now a known location.',
     '',
-    'If this was not you, change your password now, and ask your administrator to reset your two-factor authentication.',
+    `If this was not you, change your password now, and ask ${input.help} to reset your two-factor authentication.`,
   ];
   return {
     to: input.to,

@@ -8,7 +8,7 @@ import { useState, type FormEvent, type ReactNode } from 'react';
 import { ApiError } from '../api.ts';
 import { errorText } from '../errors.ts';
 import { Alert, CodeField, readCode, TextField } from './field.tsx';
-import { VendorSupport } from './support-contact.tsx';
+import { WhoHelps } from './support-contact.tsx';
 
 export interface FactorChangeProof {
   currentPassword: string;
@@ -92,11 +92,14 @@ export function NewPhoneHelp({ role, instanceName }: { role: 'admin' | 'member';
       You signed in with a backup code. A backup code lets you in, but it cannot replace or remove your authenticator app.{' '}
       {role === 'admin' ? (
         <>
-          Lost your phone? As an administrator, contact <VendorSupport />: nobody in your instance can reset you. After checking who you
-          are, they reset two-factor authentication for your account, and you set up the new phone at your next login.
+          Lost your phone? As an administrator, contact <WhoHelps role="admin" />: nobody in your instance can reset you. After checking who
+          you are, they reset two-factor authentication for your account, and you set up the new phone at your next login.
         </>
       ) : (
-        `Lost your phone? Ask an administrator of ${instanceName} to reset two-factor authentication for your account; you then set up the new phone at your next login.`
+        <>
+          Lost your phone? Ask <WhoHelps role="member" instanceName={instanceName} /> to reset two-factor authentication for your account;
+          you then set up the new phone at your next login.
+        </>
       )}
     </p>
   );

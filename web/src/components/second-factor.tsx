@@ -3,7 +3,7 @@
  * or, after "I don't have my device" and its checkbox, the backup code that was emailed. Used by
  * the verification page and by the dialogs that ask for a fresh factor (step-up, turning 2FA off).
  */
-import { VendorSupport } from './support-contact.tsx';
+import { WhoHelps } from './support-contact.tsx';
 import { useId, useState, type Ref } from 'react';
 import type { SecondFactor } from '../api.ts';
 import { CheckboxField, CodeField, readCode, TextField } from './field.tsx';
@@ -72,8 +72,8 @@ export function NoDeviceDisclosure({
             app; a new one is emailed after you use it.
           </p>
           <p>
-            If you have neither: members ask an administrator of their instance to reset two-factor authentication for their account.
-            Administrators contact <VendorSupport />, since nobody in their instance can reset them.
+            If you have neither: members ask <WhoHelps role="member" /> to reset two-factor authentication for their account. Administrators
+            contact <WhoHelps role="admin" />, since nobody in their instance can reset them.
           </p>
           <CheckboxField
             id={`${id}-use-backup-code`}

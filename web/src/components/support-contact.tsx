@@ -37,3 +37,13 @@ export function VendorSupport() {
   ) : null;
   return link ? <>the support of your keyward provider ({link})</> : <>the support of your keyward provider</>;
 }
+
+/**
+ * Who helps someone whose account is disabled or who lost their device, as the server's helpFor
+ * (src/domain/support/support-contact.ts) says it: a member asks their administrators; an
+ * administrator, whom nobody in their instance may be able to reset, the vendor's support.
+ */
+export function WhoHelps({ role, instanceName }: { role: 'admin' | 'member'; instanceName?: string }) {
+  if (role === 'admin') return <VendorSupport />;
+  return <>an administrator of {instanceName ?? 'your organisation'}</>;
+}

@@ -2,7 +2,7 @@
  * "Forgot your password?": asks for a reset link by email. The answer is the same whether or not
  * the account exists (the server's 204 says nothing either way), and so is this page.
  */
-import { VendorSupport } from '../components/support-contact.tsx';
+import { WhoHelps } from '../components/support-contact.tsx';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
 import { Alert, Notice, TextField } from '../components/field.tsx';
@@ -40,8 +40,8 @@ export function ForgotPage() {
         <div className="card">
           <Notice>If {sentTo} has an account in this instance, keyward emailed it a link to choose a new password.</Notice>
           <p>
-            The link works once, for one hour. If nothing arrives, check the address, or ask an administrator of your instance;
-            administrators contact <VendorSupport />.
+            The link works once, for one hour. If nothing arrives, check the address, or ask <WhoHelps role="member" />; administrators
+            contact <WhoHelps role="admin" />.
           </p>
           <p>
             If two-factor authentication is turned on for your account but no authenticator app is set up yet (for example after an
