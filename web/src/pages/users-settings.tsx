@@ -78,8 +78,10 @@ function urlOf(query: Query, pages = 1): string {
 /** "25 of 131 users", "25 of 10,000+ users". */
 function matchText(page: UserPage): string {
   const shown = page.users.length;
-  const total = `${page.matches.toLocaleString('en')}${page.matchesCapped ? '+' : ''}`;
   if (shown === 0) return 'No users match.';
+  // The first page always counts; the pages after it keep that count (usePagedList).
+  if (page.matches === undefined) return `Showing ${shown.toLocaleString('en')} users.`;
+  const total = `${page.matches.toLocaleString('en')}${page.matchesCapped ? '+' : ''}`;
   return `Showing ${shown.toLocaleString('en')} of ${total} ${page.matches === 1 && !page.matchesCapped ? 'user' : 'users'}.`;
 }
 
