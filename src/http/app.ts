@@ -1,7 +1,7 @@
 /** buildApp(deps): the whole HTTP service, without listening; tests drive it with inject(). */
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Deps } from '../domain/shared/deps.ts';
 import { registerErrorHandler } from './error-handler.ts';
@@ -129,31 +129,39 @@ function readWebPage(webDir: string): string {
   return fs.readFileSync(index, 'utf8');
 }
 
-/** The single-page UI: static files, and index.html for any other GET outside /api. */
+/**
+ * The pages of the single-page UI (web/src/app.tsx's routes): index.html with 200. Any other
+ * address gets the same page with 404 from the not-found handler, so the app shows "Page not
+ * found" and the status says so too (issue 13). Steps and tabs are query strings, never paths.
+ */
+export const WEB_PAGES = [
+  '/',
+  '/login',
+  '/setup',
+  '/invite',
+  '/reset',
+  '/forgot',
+  '/profile',
+  '/profile/password',
+  '/profile/two-factor',
+  '/settings',
+  '/support',
+] as const;
+
+/** A page's address and its spelling with a trailing slash, which the web router accepts too. */
+function withTrailingSlash(page: string): string[] {
+  return page === '/' ? [page] : [page, `${page}/`];
+}
+
+/** The single-page UI: static files, and index.html for its pages (see WEB_PAGES). */
 async function serveWeb(app: FastifyInstance, deps: Deps, webDir: string, html: string, devMailbox: boolean): Promise<void> {
   await app.register(fastifyStatic, { root: webDir, wildcard: false, index: false });
   const page = (_request: unknown, reply: FastifyReply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
-  for (const route of [
-    '/',
-    '/login',
-    '/login/*',
-    '/setup',
-    '/invite',
-    '/reset',
-    '/forgot',
-    '/profile',
-    '/profile/*',
-    '/settings',
-    '/settings/*',
-    '/support',
-    '/support/*',
-  ]) {
-    app.get(route, page);
-  }
+  for (const route of WEB_PAGES.flatMap(withTrailingSlash)) app.get(route, page);
   // An instance's own login page (SPEC §6): the same app, told the instance's slug and name in
   // the page (escaped), so it shows no instance field; an unknown slug is a 404 with no name.
-  app.get('/i/:slug/login', async (request, reply) => {
+  const instanceLogin = async (request: FastifyRequest, reply: FastifyReply) => {
     const { slug } = request.params as { slug: string };
     const instance = await deps.stores.instances.findBySlug(slug);
     if (!instance) return reply.status(404).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
@@ -164,7 +172,8 @@ async function serveWeb(app: FastifyInstance, deps: Deps, webDir: string, html: 
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-cache')
       .send(html.replace('<head>', `<head>${meta}`));
-  });
+  };
+  for (const route of withTrailingSlash('/i/:slug/login')) app.get(route, instanceLogin);
   // The mailbox page only where its API exists, and for the same Host headers (CFG-01).
-  if (devMailbox) app.get('/dev/mailbox', { preHandler: loopbackHostOnly }, page);
+  if (devMailbox) for (const route of withTrailingSlash('/dev/mailbox')) app.get(route, { preHandler: loopbackHostOnly }, page);
 }

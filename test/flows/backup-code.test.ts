@@ -9,7 +9,7 @@ import { SmtpSink } from '../support/smtp-sink.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { createOutboxWorker, type OutboxWorker } from '../../src/mail/outbox-worker.ts';
 import { smtpTransport } from '../../src/mail/transport.ts';
-import { mailTime } from '../../src/domain/mail/mail-time.ts';
+import { eventTime } from '../../src/domain/mail/mail-time.ts';
 
 const CODE_LINE = /^Backup code: ([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})$/m;
 
@@ -84,7 +84,7 @@ describe('backup codes by email, through a real SMTP server', () => {
     const second = mails[1]!;
     expect(second.subject).toContain('was used');
     expect(second.text).toContain(client.ip);
-    expect(second.text).toContain(mailTime(deps.clock.now()));
+    expect(second.text).toContain(eventTime(deps.clock.now()));
     expect(codeOf(second)).not.toBe(codeOf(first!));
 
     const again = await atVerify(instance.slug, admin.email);

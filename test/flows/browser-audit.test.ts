@@ -34,6 +34,38 @@ async function userId(admin: HttpClient, email: string): Promise<string> {
   return found!.id;
 }
 
+/** Where each filter (action, user, from, to) sits: their label tops and boxes. */
+async function filterBoxes(page: Page): Promise<Array<{ x: number; y: number; width: number; right: number }>> {
+  return page.locator('.audit-filters > *').evaluateAll((fields) =>
+    fields.map((field) => {
+      const box = field.getBoundingClientRect();
+      return { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), right: Math.round(box.right) };
+    }),
+  );
+}
+
+/**
+ * The filter row is tidy (issue 13): at 1280 px the four filters on one line, tops aligned, inside
+ * the page; at 375 px one under the other, each the full width.
+ */
+async function expectTidyFilters(page: Page): Promise<void> {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const wide = await filterBoxes(page);
+  expect(wide).toHaveLength(4);
+  expect(new Set(wide.map((box) => box.y)).size, JSON.stringify(wide)).toBe(1);
+  expect(Math.max(...wide.map((box) => box.right))).toBeLessThanOrEqual(1280);
+  expect(await seriousAccessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'audit-filters-1280');
+  await page.setViewportSize({ width: 375, height: 900 });
+  const narrow = await filterBoxes(page);
+  expect(new Set(narrow.map((box) => box.x)).size, JSON.stringify(narrow)).toBe(1);
+  expect(new Set(narrow.map((box) => box.width)).size, JSON.stringify(narrow)).toBe(1);
+  expect(narrow.every((box, index) => index === 0 || box.y > narrow[index - 1]!.y)).toBe(true);
+  expect(await seriousAccessibilityViolations(page)).toEqual([]);
+  await screenshot(page, 'audit-filters-375');
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
 // Settings → Audit and My Profile's recent activity. One server for the file; each test has an
 // instance of its own, so the events it sees are its own.
 describe('the audit log in the browser', { timeout: 120_000 }, () => {
@@ -67,6 +99,7 @@ describe('the audit log in the browser', { timeout: 120_000 }, () => {
 
     const { page, cspViolations } = await openAudit(flow, admin);
     await expect.poll(() => shownCount(page)).toMatch(/^Showing \d+ events\.$/);
+    await expectTidyFilters(page);
     // Newest first: this browser's login, then the reset.
     expect((await actions(page)).slice(0, 2)).toEqual(['Logged in', 'Two-factor authentication reset']);
     const login = eventRows(page).first();

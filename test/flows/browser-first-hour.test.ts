@@ -142,6 +142,10 @@ describe('the first hour in the browser: navigation, sessions, phones, times and
     expect(answer!.status()).toBe(404);
     await tab.getByRole('heading', { name: 'Page not found' }).waitFor();
     await atBothWidths(tab, 'not-found', async () => {});
+    const belowLogin = await tab.goto(`${flow.server.origin}/login/no-such-step`);
+    expect(belowLogin!.status()).toBe(404);
+    await tab.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await atBothWidths(tab, 'not-found-below-login', async () => {});
 
     const api = await new HttpClient(flow.server.origin).request('GET', '/api/v1/no/such/thing');
     expect(api.status).toBe(404);
@@ -152,10 +156,12 @@ describe('the first hour in the browser: navigation, sessions, phones, times and
 
     await flow.logIn(tab, ADMIN);
     await flow.onProfile(tab);
-    await tab.goto(`${flow.server.origin}/settings/nothing-here/at-all`);
-    await tab.getByRole('heading', { name: 'Settings' }).waitFor();
-    await tab.goto(`${flow.server.origin}/nothing-here`);
-    await tab.getByRole('heading', { name: 'Page not found' }).waitFor();
+    // Below the app's pages too, signed in or not: the page and its status agree.
+    for (const below of ['/settings/nothing-here/at-all', '/profile/nothing', '/nothing-here']) {
+      const answered = await tab.goto(`${flow.server.origin}${below}`);
+      expect(answered!.status(), below).toBe(404);
+      await tab.getByRole('heading', { name: 'Page not found' }).waitFor();
+    }
     // The page can show before the session is read; the signed-in shell (its avatar) follows.
     await tab.getByRole('button', { name: ADMIN.name }).waitFor();
     expect(await tab.getByRole('button', { name: ADMIN.name }).count()).toBe(1);

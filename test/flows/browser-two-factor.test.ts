@@ -77,8 +77,14 @@ describe('two-factor authentication in the browser', { timeout: 90_000 }, () => 
     const code = second.page.getByLabel('Verification code');
     await expectCodeField(code);
     expect(await isFocused(code)).toBe(true);
+    // The prompt names the entry to read, as the app lists it (issue 13), also after the reload.
+    await second.page.getByText(`code it shows for “${INSTANCE.name} (keyward)”`).waitFor();
     expect(await seriousAccessibilityViolations(second.page)).toEqual([]);
     await screenshot(second.page, '2fa-verify');
+    await second.page.setViewportSize({ width: 375, height: 800 });
+    expect(await seriousAccessibilityViolations(second.page)).toEqual([]);
+    await screenshot(second.page, '2fa-verify-375');
+    await second.page.setViewportSize({ width: 1280, height: 800 });
 
     await code.fill(authenticator.wrongCode());
     await second.page.getByRole('button', { name: 'Verify' }).click();

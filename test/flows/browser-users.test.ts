@@ -138,6 +138,13 @@ describe('the Users tab in the browser', { timeout: 120_000 }, () => {
     expect(new URL(page.url()).searchParams.get('pages')).toBe('2');
     await page.reload();
     await expect.poll(() => page.locator('p[role=status]').allTextContents(), { timeout: 15_000 }).toContain('Showing 31 of 31 users.');
+
+    // A search counts its matches on the first page only (issue 13); the next page keeps that count.
+    await page.getByRole('searchbox', { name: 'Search' }).fill('Member');
+    await page.getByRole('status').filter({ hasText: 'Showing 25 of 30 users.' }).waitFor();
+    await page.getByRole('button', { name: 'Load more users' }).click();
+    await page.getByRole('status').filter({ hasText: 'Showing 30 of 30 users.' }).waitFor();
+    expect(await seriousAccessibilityViolations(page)).toEqual([]);
   });
 
   it('adds a user, who chooses a password from the invitation link and logs in; disabling them ends that', async () => {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { deliveredTo, givenInstance, type TestDeps } from '../support/deps.ts';
-import { Client, useTestApp } from '../support/app.ts';
+import { deliveredTo, givenInstance, givenUser, PASSWORD, type TestDeps } from '../support/deps.ts';
+import { Client, errorCode, useTestApp } from '../support/app.ts';
+import type { DatabaseHandle } from '../../src/storage/connect.ts';
+import { tellAboutStatus } from '../../src/domain/admin/manage-users.ts';
+import { helperFor } from '../../src/domain/support/support-contact.ts';
 import { createUser } from '../../src/domain/account/create-user.ts';
 import { resetFromCli } from '../../src/domain/recovery/reset-two-factor.ts';
 
@@ -9,9 +12,37 @@ import { resetFromCli } from '../../src/domain/recovery/reset-two-factor.ts';
 // contact is a vendor setting (KEYWARD_SUPPORT_CONTACT): the public route the pages read, and
 // the reset mails of support and the CLI.
 describe('the vendor support contact', () => {
+  let database: DatabaseHandle;
   let deps: TestDeps;
   let app: FastifyInstance;
-  useTestApp('pglite', (t) => ({ deps, app } = t));
+  useTestApp('pglite', (t) => ({ database, deps, app } = t));
+
+  it('has one rule for who helps: a member’s administrators, an administrator the vendor’s support', () => {
+    expect(helperFor('member')).toBe('administrators');
+    expect(helperFor('admin')).toBe('support');
+  });
+
+  it('points a disabled administrator to the vendor’s support and a disabled member to their administrators', async () => {
+    deps.supportContact = { email: 'help@vendor.test' };
+    const { instance, admin } = await givenInstance(deps);
+    const member = await givenUser(deps, instance);
+    for (const [user, reason] of [
+      [admin, 'ask_support'],
+      [member, 'ask_administrators'],
+    ] as const) {
+      await database.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', user.id).execute();
+      const refused = await new Client(app).login(instance.slug, user.email, PASSWORD);
+      expect(refused.statusCode).toBe(403);
+      expect(errorCode(refused)).toBe('account_disabled');
+      expect(refused.json().error.reason, user.role).toBe(reason);
+      await tellAboutStatus(deps, instance, { ...user, status: 'disabled' });
+    }
+    const [toAdmin] = (await deliveredTo(deps, admin.email)).filter((m) => m.subject.endsWith('account was disabled'));
+    expect(toAdmin!.text).toContain('help@vendor.test');
+    const [toMember] = (await deliveredTo(deps, member.email)).filter((m) => m.subject.endsWith('account was disabled'));
+    expect(toMember!.text).not.toContain('help@vendor.test');
+    deps.supportContact = null;
+  });
 
   it('answers the contact to anyone, and nulls when none is set', async () => {
     deps.supportContact = null;

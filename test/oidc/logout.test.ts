@@ -13,6 +13,7 @@ import type { OidcClientInput } from '../../src/domain/oidc/oidc-client.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
 import type { User } from '../../src/domain/account/user.ts';
 import { oathtool } from '../support/oathtool.ts';
+import { givenOperatorLoggedIn } from '../support/two-factor.ts';
 
 // openid-client as the relying party against the real server (issue 12, "one session of record").
 describe.each(engines())('Logout on %s', (engine) => {
@@ -226,6 +227,21 @@ describe.each(engines())('Logout on %s', (engine) => {
     expect((await oidc.fetchUserInfo(rp.config, tokens.access_token, user.id)).sub).toBe(user.id);
     await end({ instance, admin, user, browser });
     await expectEnded(rp, tokens, user);
+  });
+
+  // Issue 13: support resets an administrator (members are their admins' to reset), so it is not
+  // in `endings`, whose user is a member. The reset is the admin reset's one transaction
+  // (resetTwoFactor), whose deleted sessions end the tokens made from them.
+  it('no token outlives a support reset of the administrator’s two-factor authentication', async () => {
+    const { instance, admin } = await givenInstance(server.deps);
+    const { rp, tokens } = await sessionWithTokens(instance, admin);
+    expect((await oidc.tokenIntrospection(rp.config, tokens.access_token)).active).toBe(true);
+    const { client: support } = await givenOperatorLoggedIn(server.app, server.deps, server.origin);
+    const reset = await support.post(`/api/v1/support/instances/${instance.slug}/users/${admin.id}/two-factor/reset`, {
+      verification: { method: 'contract_contact', reference: 'TICKET-13' },
+    });
+    expect(reset.statusCode, reset.body).toBe(204);
+    await expectEnded(rp, tokens, admin);
   });
 
   it('the eager revocation deletes the state of an ended session; another session’s tokens stay', async () => {

@@ -117,6 +117,7 @@ describe.each(engines())('control characters in names on %s', (engine) => {
         at,
         ip: null,
         device: EVIL,
+        help: EVIL,
       }),
       templates.passwordChangedMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, at, ip: null }),
       templates.invitationMail({
@@ -128,7 +129,7 @@ describe.each(engines())('control characters in names on %s', (engine) => {
         loginUrl: 'http://127.0.0.1/i/x/login',
       }),
       templates.passwordResetMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, url: 'http://127.0.0.1/reset' }),
-      templates.passwordResetRefusedMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL }),
+      templates.passwordResetRefusedMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, help: EVIL }),
       templates.twoFactorRequestMail({ instanceName: EVIL, adminName: EVIL, loginUrl: 'http://127.0.0.1/login' }),
       templates.twoFactorOffMail({ to: 'x@example.test', name: EVIL, instanceName: EVIL, at, ip: null }),
       templates.twoFactorResetMail({
@@ -157,6 +158,7 @@ describe.each(engines())('control characters in names on %s', (engine) => {
         instanceName: EVIL,
         url: 'http://127.0.0.1/reset',
         adminName: EVIL,
+        at,
         expiresAt: at,
       }),
     ];

@@ -5,7 +5,7 @@ import { deliveredTo, givenInstance, PASSWORD, type TestDeps } from '../support/
 import { Client, errorCode, useTestApp } from '../support/app.ts';
 import { oathtool } from '../support/oathtool.ts';
 import { enrolTotp } from '../support/two-factor.ts';
-import { mailTime } from '../../src/domain/mail/mail-time.ts';
+import { eventTime } from '../../src/domain/mail/mail-time.ts';
 
 // Issue 10 item 21. RL-10 (OWASP MFA and Credential Stuffing cheat sheets): a correct password
 // followed by wrong codes means the password is known to someone; nobody was told. And a login
@@ -34,7 +34,7 @@ describe.each(engines())('login notices on %s', (engine) => {
     const mails = await mailsTo(admin.email, 'then a wrong code');
     expect(mails).toHaveLength(1);
     expect(mails[0]!.text).toContain(attacker.ip);
-    expect(mails[0]!.text).toContain(mailTime(deps.clock.now()));
+    expect(mails[0]!.text).toContain(eventTime(deps.clock.now()));
     expect(mails[0]!.text).not.toContain(wrong);
     // A wrong password is no such sign: no mail.
     await new Client(app).login(instance.slug, admin.email, 'not the password!');
@@ -65,7 +65,7 @@ describe.each(engines())('login notices on %s', (engine) => {
     expect(mails).toHaveLength(1);
     expect(mails[0]!.text).toContain(traveller.ip);
     expect(mails[0]!.text).toContain('Firefox on Linux');
-    expect(mails[0]!.text).toContain(mailTime(deps.clock.now()));
+    expect(mails[0]!.text).toContain(eventTime(deps.clock.now()));
     // The same browser is now a known location: no code, no mail.
     deps.clock.advanceSeconds(30);
     expect((await traveller.login(instance.slug, admin.email, PASSWORD)).json()).toEqual({ next: 'done' });

@@ -31,11 +31,15 @@ export class Client {
    * and tests sharing one PostgreSQL database must not add up each other's failures.
    */
   readonly ip = `10.${randomInt(256)}.${randomInt(256)}.${1 + randomInt(254)}`;
-  constructor(private readonly app: FastifyInstance) {}
+  /** `origin`: the Origin it sends, when the app's PUBLIC_URL is another (a listening test server). */
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly origin: string = ORIGIN,
+  ) {}
 
   async request(options: InjectOptions & { method: string; url: string }): Promise<LightMyRequestResponse> {
     const headers: Record<string, string> = { ...(options.headers as Record<string, string> | undefined) };
-    if (options.method !== 'GET' && headers.origin === undefined) headers.origin = ORIGIN;
+    if (options.method !== 'GET' && headers.origin === undefined) headers.origin = this.origin;
     if (this.cookies.size > 0 && headers.cookie === undefined) {
       headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     }

@@ -26,7 +26,7 @@ export async function enrolTotp(client: Client, deps: TestDeps, password = PASSW
 
 /** Password then code: the full login from a new location. */
 export async function loginWithCode(client: Client, deps: TestDeps, slug: string, email: string, secret: string): Promise<void> {
-  expect((await client.login(slug, email, PASSWORD)).json()).toEqual({ next: 'verify', methods: ['totp', 'backup_code'] });
+  expect((await client.login(slug, email, PASSWORD)).json()).toMatchObject({ next: 'verify', methods: ['totp', 'backup_code'] });
   const verified = await client.post('/api/v1/auth/verify', { code: oathtool(secret, deps.clock.now()) });
   expect(verified.json()).toEqual({ next: 'done' });
   deps.clock.advanceSeconds(30);
@@ -48,9 +48,9 @@ export function givenOperator(deps: TestDeps) {
  * A new support operator (givenOperator) through the first login: the password, which asks
  * for an app at once, then an app set up with oathtool. The clock then moves a step on.
  */
-export async function givenOperatorLoggedIn(app: FastifyInstance, deps: TestDeps) {
+export async function givenOperatorLoggedIn(app: FastifyInstance, deps: TestDeps, origin?: string) {
   const operator = await givenOperator(deps);
-  const client = new Client(app);
+  const client = new Client(app, origin);
   expect((await client.post('/api/v1/support/login', { email: operator.email, password: OPERATOR_PASSWORD })).json()).toEqual({
     next: 'setup',
     canPostpone: false,

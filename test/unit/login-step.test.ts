@@ -5,6 +5,7 @@ import { DEFAULT_POLICY, type PasswordPolicy } from '../../src/domain/policy/pol
 import type { User } from '../../src/domain/account/user.ts';
 
 const NOW = new Date('2026-12-01T12:00:00Z');
+const DEPS = { totpIssuer: 'keyward' };
 const DEADLINE = new Date('2026-12-24T00:00:00Z');
 
 function instance(twoFactor: Partial<PasswordPolicy['twoFactor']> = {}, password: Partial<PasswordPolicy['password']> = {}): Instance {
@@ -69,27 +70,31 @@ describe('where a correct password leads (SPEC rule 5)', () => {
 
 describe('what each login stage tells the client (SPEC §3)', () => {
   it('answers done, verify with both methods, and change_password as they are', () => {
-    expect(describeStep('done', instance(), user(), NOW)).toEqual({ next: 'done' });
-    expect(describeStep('verify', instance(), user(), NOW)).toEqual({ next: 'verify', methods: ['totp', 'backup_code'] });
-    expect(describeStep('change_password', instance(), user(), NOW)).toEqual({ next: 'change_password' });
+    expect(describeStep(DEPS, 'done', instance(), user(), NOW)).toEqual({ next: 'done' });
+    expect(describeStep(DEPS, 'verify', instance(), user(), NOW)).toEqual({
+      next: 'verify',
+      methods: ['totp', 'backup_code'],
+      issuer: 'Acme (keyward)',
+    });
+    expect(describeStep(DEPS, 'change_password', instance(), user(), NOW)).toEqual({ next: 'change_password' });
   });
 
   it("answers setup with the user's setup demand: postponable, postponements left, deadline", () => {
-    expect(describeStep('setup', instance({ autoEnable: true }), user(), NOW)).toEqual({ next: 'setup', canPostpone: true });
+    expect(describeStep(DEPS, 'setup', instance({ autoEnable: true }), user(), NOW)).toEqual({ next: 'setup', canPostpone: true });
     const limited = instance({ autoEnable: true, enforceSetup: true, enforceFrom: DEADLINE, maxPostpones: 3 });
-    expect(describeStep('setup', limited, user({ setupPostponements: 1 }), NOW)).toEqual({
+    expect(describeStep(DEPS, 'setup', limited, user({ setupPostponements: 1 }), NOW)).toEqual({
       next: 'setup',
       canPostpone: true,
       postponesLeft: 2,
       enforceFrom: DEADLINE.toISOString(),
     });
-    expect(describeStep('setup', limited, user({ setupPostponements: 3 }), NOW)).toEqual({
+    expect(describeStep(DEPS, 'setup', limited, user({ setupPostponements: 3 }), NOW)).toEqual({
       next: 'setup',
       canPostpone: false,
       postponesLeft: 0,
       enforceFrom: DEADLINE.toISOString(),
     });
-    expect(describeStep('setup', instance({ autoEnable: true, enforceSetup: true }), user(), NOW)).toEqual({
+    expect(describeStep(DEPS, 'setup', instance({ autoEnable: true, enforceSetup: true }), user(), NOW)).toEqual({
       next: 'setup',
       canPostpone: false,
     });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as templateModule from '../../src/domain/mail/templates.ts';
 import type { MailMessage } from '../../src/domain/mail/mail.ts';
+import { helpFor } from '../../src/domain/support/support-contact.ts';
 
 // Every mail keyward sends, rendered with fixed inputs and compared with the reviewed text in
 // mail-templates/: a change to what users read shows up as a diff of that text. (`npx vitest run
@@ -13,6 +14,9 @@ const templates = new Proxy(templateModule, {
 
 const AT = new Date('2026-12-01T09:30:00.000Z');
 const BASE = { to: 'max@acme.test', name: 'Max Member', instanceName: 'Acme Corp' };
+/** Whom a member and an administrator are told to ask (helpFor, issue 13). */
+const MEMBER_HELP = helpFor('member', null);
+const ADMIN_HELP = helpFor('admin', { email: 'support@vendor.example' });
 const ADMIN = { name: 'Ada Admin', email: 'ada@acme.test' };
 const LOGIN_URL = templates.loginUrl('https://keyward.example/', 'acme');
 
@@ -27,19 +31,52 @@ const MAILS: Record<string, () => Partial<MailMessage> & Pick<MailMessage, 'subj
   'lock-second-factor-permanent': () =>
     templates.lockNoticeMail({ ...BASE, factor: 'second_factor', failures: 10, at: AT, ip: null, permanent: true }),
   'backup-code-issued': () =>
-    templates.backupCodeMail({ ...BASE, kind: 'issued', code: 'ABCD-EFGH-JKLM', at: AT, ip: '203.0.113.7', device: 'Firefox on Linux' }),
+    templates.backupCodeMail({
+      ...BASE,
+      help: MEMBER_HELP,
+      kind: 'issued',
+      code: 'ABCD-EFGH-JKLM',
+      at: AT,
+      ip: '203.0.113.7',
+      device: 'Firefox on Linux',
+    }),
   'backup-code-used': () =>
-    templates.backupCodeMail({ ...BASE, kind: 'used', code: 'NPQR-STUV-WXYZ', at: AT, ip: '203.0.113.7', device: 'Firefox on Linux' }),
+    templates.backupCodeMail({
+      ...BASE,
+      help: MEMBER_HELP,
+      kind: 'used',
+      code: 'NPQR-STUV-WXYZ',
+      at: AT,
+      ip: '203.0.113.7',
+      device: 'Firefox on Linux',
+    }),
   'backup-code-used-unknown-device': () =>
-    templates.backupCodeMail({ ...BASE, kind: 'used', code: 'NPQR-STUV-WXYZ', at: AT, ip: null, device: null }),
+    templates.backupCodeMail({ ...BASE, help: MEMBER_HELP, kind: 'used', code: 'NPQR-STUV-WXYZ', at: AT, ip: null, device: null }),
   'backup-code-replaced': () =>
-    templates.backupCodeMail({ ...BASE, kind: 'replaced', code: 'HJKL-MNPQ-RSTU', at: AT, ip: '203.0.113.7', device: null }),
+    templates.backupCodeMail({
+      ...BASE,
+      help: MEMBER_HELP,
+      kind: 'replaced',
+      code: 'HJKL-MNPQ-RSTU',
+      at: AT,
+      ip: '203.0.113.7',
+      device: null,
+    }),
   'account-disabled': () =>
     templates.accountStatusMail({
       ...BASE,
       status: 'disabled',
       at: AT,
       loginUrl: templates.instanceLoginUrl('https://keyward.example/', 'acme'),
+      help: MEMBER_HELP,
+    }),
+  'account-disabled-administrator': () =>
+    templates.accountStatusMail({
+      ...BASE,
+      status: 'disabled',
+      at: AT,
+      loginUrl: templates.instanceLoginUrl('https://keyward.example/', 'acme'),
+      help: ADMIN_HELP,
     }),
   'account-enabled': () =>
     templates.accountStatusMail({
@@ -47,6 +84,7 @@ const MAILS: Record<string, () => Partial<MailMessage> & Pick<MailMessage, 'subj
       status: 'active',
       at: AT,
       loginUrl: templates.instanceLoginUrl('https://keyward.example/', 'acme'),
+      help: MEMBER_HELP,
     }),
   'email-changed': () => templates.emailChangedMail({ ...BASE, newEmail: 'max.new@acme.test', at: AT }),
   'password-changed': () => templates.passwordChangedMail({ ...BASE, at: AT, ip: '2001:db8::1' }),
@@ -58,9 +96,8 @@ const MAILS: Record<string, () => Partial<MailMessage> & Pick<MailMessage, 'subj
       loginUrl: 'https://keyward.example/i/acme/login',
     }),
   'password-reset': () => templates.passwordResetMail({ ...BASE, url: 'https://keyward.example/reset#token=reset-token' }),
-  'password-reset-refused': () => templates.passwordResetRefusedMail(BASE),
-  'password-reset-refused-administrator': () =>
-    templates.passwordResetRefusedMail({ ...BASE, administrator: { supportContact: 'support@vendor.example' } }),
+  'password-reset-refused': () => templates.passwordResetRefusedMail({ ...BASE, help: MEMBER_HELP }),
+  'password-reset-refused-administrator': () => templates.passwordResetRefusedMail({ ...BASE, help: ADMIN_HELP }),
   'two-factor-request': () => templates.twoFactorRequestMail({ instanceName: 'Acme Corp', adminName: 'Ada Admin', loginUrl: LOGIN_URL }),
   'two-factor-off': () => templates.twoFactorOffMail({ ...BASE, at: AT, ip: '203.0.113.7' }),
   'two-factor-reset-by-admin': () =>
@@ -146,12 +183,20 @@ const MAILS: Record<string, () => Partial<MailMessage> & Pick<MailMessage, 'subj
       expiresAt: new Date('2026-12-15T09:30:00.000Z'),
     }),
   'new-location': () =>
-    templates.newLocationMail({ ...BASE, at: AT, ip: '203.0.113.7', network: '203.0.113.0/24', device: 'Chrome on macOS' }),
+    templates.newLocationMail({
+      ...BASE,
+      at: AT,
+      ip: '203.0.113.7',
+      network: '203.0.113.0/24',
+      device: 'Chrome on macOS',
+      help: MEMBER_HELP,
+    }),
   'admin-recovery': () =>
     templates.adminRecoveryMail({
       ...BASE,
       url: 'https://keyward.example/recover#token=rec-token',
       adminName: 'Ada Admin',
+      at: AT,
       expiresAt: new Date('2026-12-02T09:30:00.000Z'),
     }),
   'admin-recovery-unnamed-admin': () =>
@@ -159,7 +204,17 @@ const MAILS: Record<string, () => Partial<MailMessage> & Pick<MailMessage, 'subj
       ...BASE,
       url: 'https://keyward.example/recover#token=rec-token',
       adminName: null,
+      at: AT,
       expiresAt: new Date('2026-12-02T09:30:00.000Z'),
+    }),
+  // Started on New Year's Eve: the link's end is next year, so it says the year (issue 13).
+  'admin-recovery-into-next-year': () =>
+    templates.adminRecoveryMail({
+      ...BASE,
+      url: 'https://keyward.example/recover#token=rec-token',
+      adminName: 'Ada Admin',
+      at: new Date('2026-12-31T18:00:00.000Z'),
+      expiresAt: new Date('2027-01-01T18:00:00.000Z'),
     }),
   // Names stored before control characters were refused, and markup in names (issue 10 item 21):
   // one line in the text, escaped in the HTML.

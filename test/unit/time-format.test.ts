@@ -31,8 +31,14 @@ describe('the web UI formatter', () => {
 });
 
 describe('mail times', () => {
-  it('say UTC and the year', () => {
-    expect(mailTime(new Date('2026-12-03T13:05:00Z'))).toBe('3 Dec 2026, 13:05 UTC');
+  it('say UTC, and the year only when it is not the year the mail is written in, as the UI does', () => {
+    const now = new Date('2026-12-03T13:05:00Z');
+    expect(mailTime(now, now)).toBe('3 Dec, 13:05 UTC');
+    expect(mailTime(new Date('2027-01-01T09:30:00Z'), new Date('2026-12-31T12:00:00Z'))).toBe('1 Jan 2027, 09:30 UTC');
+    expect(mailTime(new Date('2026-12-31T23:30:00Z'), new Date('2027-01-01T00:10:00Z'))).toBe('31 Dec 2026, 23:30 UTC');
+  });
+
+  it('give days with their year (deadlines), as the UI does', () => {
     expect(mailDate(new Date('2026-12-15T23:59:00Z'))).toBe('15 Dec 2026');
   });
 });

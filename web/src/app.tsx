@@ -36,10 +36,6 @@ function Loading() {
   );
 }
 
-function matches(path: string, base: string): boolean {
-  return path === base || path.startsWith(`${base}/`);
-}
-
 /** Pages that need a full session; without one, the login page. */
 function Protected({ state, render }: { state: SessionState; render: (me: Me) => ReactNode }) {
   const m = useMessages();
@@ -170,8 +166,9 @@ export function App() {
   if (path === '/profile/two-factor') {
     return <Protected state={state} render={(me) => <TwoFactorSetupPage mode={{ kind: 'profile', me }} />} />;
   }
-  if (matches(path, '/profile')) return <Protected state={state} render={(me) => <ProfilePage me={me} />} />;
-  if (matches(path, '/settings')) return <Protected state={state} render={(me) => <SettingsPage me={me} />} />;
+  // Exactly these pages (the server's WEB_PAGES): an address below them is "Page not found", as its 404 says.
+  if (path === '/profile') return <Protected state={state} render={(me) => <ProfilePage me={me} />} />;
+  if (path === '/settings') return <Protected state={state} render={(me) => <SettingsPage me={me} />} />;
   if (signedIn)
     return (
       <AppShell me={state.me}>

@@ -33,7 +33,8 @@ export function catalogueText(error: ApiError): string | undefined {
   if (error.code === 'invalid_credentials' && error.field === 'currentPassword') return words.wrongCurrentPassword;
   if (error.code === 'invalid_credentials' && error.field === 'code') return words.wrongCode;
   if (error.code === 'invalid_request' && error.field === 'code') return words.codeNeeded;
-  if (error.reason && (error.code === 'weak_password' || error.code === 'locked')) return words.reasons[error.reason];
+  if (error.reason && (error.code === 'weak_password' || error.code === 'locked' || error.code === 'account_disabled'))
+    return words.reasons[error.reason];
   return Object.hasOwn(words.codes, error.code) ? words.codes[error.code] : undefined;
 }
 

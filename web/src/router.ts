@@ -1,6 +1,7 @@
 /**
  * A tiny history router: the current path as state, navigate() to change it, <Link> for
- * same-app anchors. The server answers index.html for every app path, so reloads work.
+ * same-app anchors. The server answers index.html for every app page (src/http/app.ts WEB_PAGES),
+ * so reloads work; other addresses get it with 404, and the app shows "Page not found".
  */
 import { createElement, useEffect, useState, useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
 

@@ -75,7 +75,7 @@ export async function changePassword(
     );
   });
   deps.mailQueued();
-  return { step: describeStep('done', instance, user, now), sessionToken: fresh.token };
+  return { step: describeStep(deps, 'done', instance, user, now), sessionToken: fresh.token };
 }
 
 /**

@@ -7,7 +7,7 @@ import type { User } from './user.ts';
 import type { Instance } from '../instance/instance.ts';
 import { emailKey, parseEmail } from './user.ts';
 import { checkPasswordForAccount, isReusedPassword, minPasswordLength } from './password-rules.ts';
-import { supportContactText } from '../support/support-contact.ts';
+import { helpFor } from '../support/support-contact.ts';
 import { adminRecoveryMail, instanceLoginUrl, invitationMail, passwordResetMail, passwordResetRefusedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import { isTwoFactorEnabled } from '../policy/two-factor-rules.ts';
@@ -128,10 +128,8 @@ async function sendResetLink(deps: Deps, request: ResetRequest): Promise<void> {
   const mail = !needsAdministrator
     ? passwordResetMail({ ...to, url: link.url })
     : recoveryUntil
-      ? adminRecoveryMail({ ...to, url: link.url, adminName: null, expiresAt })
-      : passwordResetRefusedMail(
-          user.role === 'admin' ? { ...to, administrator: { supportContact: supportContactText(deps.supportContact) } } : to,
-        );
+      ? adminRecoveryMail({ ...to, url: link.url, adminName: null, at: now, expiresAt })
+      : passwordResetRefusedMail({ ...to, help: helpFor(user.role, deps.supportContact) });
   await deps.stores.outbox.enqueue(account.instance.id, sealMail(deps.secretBox, mail), now);
 }
 

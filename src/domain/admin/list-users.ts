@@ -7,7 +7,7 @@ import type { PasswordPolicy } from '../policy/policy.ts';
 import { effectiveTwoFactorStatus } from '../policy/two-factor-rules.ts';
 import type { Instance } from '../instance/instance.ts';
 import type { Role, UserStatus } from '../account/user.ts';
-import type { ListedUser, TwoFactorPair, UserSort } from './user-directory.ts';
+import type { ListedUser, TwoFactorPair, UserDirectoryStore, UserSort } from './user-directory.ts';
 
 export interface UserListItem {
   id: string;
@@ -24,10 +24,13 @@ export interface UserList {
   users: UserListItem[];
   nextCursor: string | null;
   counts: Record<TwoFactorStatus, number>;
-  /** How many users match the search and filter ("25 of 131"), at most MATCH_COUNT_CAP. */
-  matches: number;
-  /** More than `matches` match: the list says "10,000+". */
-  matchesCapped: boolean;
+  /**
+   * How many users match the search and filter ("25 of 131"), at most MATCH_COUNT_CAP. Absent on
+   * a later page (a cursor) of a search: the first page's count holds for the list.
+   */
+  matches?: number;
+  /** More than `matches` match: the list says "10,000+". Absent with `matches`. */
+  matchesCapped?: boolean;
 }
 
 export const MAX_PAGE_SIZE = 100;
@@ -86,19 +89,28 @@ export async function listInstanceUsers(deps: Deps, instance: Instance, query: U
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   const counts = countByStatus(await directory.counts(), policy);
-  // Without a search the counters answer exactly (no row is counted); a search counts its matches, bounded.
-  const matched = prefix
-    ? await directory.countMatches({ pairs, prefix }, MATCH_COUNT_CAP)
-    : query.twoFactor
-      ? counts[query.twoFactor]
-      : counts.active + counts.pending + counts.off;
+  const matched = await countMatches(directory, counts, { pairs, prefix, twoFactor: query.twoFactor, later: Boolean(query.cursor) });
   return {
     users: page.map((user) => item(user, policy)),
     nextCursor: rows.length > limit && last ? encodeCursor(sort, last.sortKey, last.id) : null,
     counts,
-    matches: Math.min(matched, MATCH_COUNT_CAP),
-    matchesCapped: matched > MATCH_COUNT_CAP,
+    ...(matched === null ? {} : { matches: Math.min(matched, MATCH_COUNT_CAP), matchesCapped: matched > MATCH_COUNT_CAP }),
   };
+}
+
+/**
+ * Without a search the counters answer exactly (no row is counted); a search counts its matches,
+ * bounded, on its first page only: "Load more" keeps that count (issue 13), so paging a search
+ * that matches most of a million users does not count 10,000 rows again per page. Null: not counted.
+ */
+async function countMatches(
+  directory: UserDirectoryStore,
+  counts: Record<TwoFactorStatus, number>,
+  query: { pairs: TwoFactorPair[] | null; prefix: string | null; twoFactor?: TwoFactorStatus; later: boolean },
+): Promise<number | null> {
+  if (!query.prefix) return query.twoFactor ? counts[query.twoFactor] : counts.active + counts.pending + counts.off;
+  if (query.later) return null;
+  return directory.countMatches({ pairs: query.pairs, prefix: query.prefix }, MATCH_COUNT_CAP);
 }
 
 function item(user: ListedUser, policy: PasswordPolicy): UserListItem {

@@ -9,6 +9,7 @@ import { sendInvitation } from '../account/password-links.ts';
 import { describeTwoFactor } from '../account/describe-me.ts';
 import type { UserListItem } from './list-users.ts';
 import type { Instance } from '../instance/instance.ts';
+import { helpFor } from '../support/support-contact.ts';
 import { accountStatusMail, emailChangedMail, instanceLoginUrl, roleChangedMail } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 
@@ -148,6 +149,7 @@ export async function tellAboutStatus(deps: Deps, instance: Instance, user: User
     status: user.status,
     at: deps.clock.now(),
     loginUrl: instanceLoginUrl(deps.publicUrl, instance.slug),
+    help: helpFor(user.role, deps.supportContact),
   });
   await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), deps.clock.now());
 }

@@ -3,6 +3,7 @@ import { addSeconds } from '../shared/clock.ts';
 import { DomainError, WRONG_CODE } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { PrincipalProfile } from './profile.ts';
+import { instanceIssuer } from './issuer.ts';
 import { isReplayedStep, PENDING_SETUP_SECONDS, secretAssociatedData } from './session-rules.ts';
 
 /** Whose TOTP secret is used: the principal, and for a user the instance that scopes it. */
@@ -59,7 +60,7 @@ export interface TotpSetup {
  * instances' entries in one app can be told apart (issue 13); an operator's says support.
  */
 export function issuerName(deps: Pick<Deps, 'totpIssuer'>, profile: PrincipalProfile, instanceName: string | null): string {
-  return instanceName === null ? `${deps.totpIssuer}${profile.issuerSuffix}` : `${instanceName} (${deps.totpIssuer})`;
+  return instanceName === null ? `${deps.totpIssuer}${profile.issuerSuffix}` : instanceIssuer(deps, instanceName);
 }
 
 /**

@@ -2,6 +2,7 @@ import { formatBackupCode, newBackupCode } from '../../crypto/backup-code.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { User } from '../account/user.ts';
 import type { Instance } from '../instance/instance.ts';
+import { helpFor } from '../support/support-contact.ts';
 import { backupCodeMail, type BackupCodeMailKind } from '../mail/templates.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import type { SealedMail } from '../mail/mail.ts';
@@ -32,6 +33,7 @@ export function issueBackupCode(
     at: deps.clock.now(),
     ip: client.ip,
     device: client.userAgent ? deviceLabel(client.userAgent) : null,
+    help: helpFor(user.role, deps.supportContact),
   });
   return { mac: deps.secretBox.mac(code), mail: sealMail(deps.secretBox, message) };
 }

@@ -9,6 +9,7 @@ import { attemptActor, userEvent } from '../audit/audit-event.ts';
 import type { Instance } from '../instance/instance.ts';
 import { USER_PROFILE } from '../auth/profile.ts';
 import { passwordStep } from '../auth/password-step.ts';
+import { helperFor, helpFor } from '../support/support-contact.ts';
 
 export interface PasswordLoginInput {
   instance: string;
@@ -67,7 +68,10 @@ export async function loginWithPassword(
     // the password learns nothing new from "disabled", and everyone else gets the answer an
     // unknown account gets. The attempt still counts on the throttle, so it is no faster oracle.
     if (found && passwordOk) {
-      throw new DomainError('account_disabled', 'This account is disabled. Ask an administrator of your organisation to enable it.');
+      const { role } = found.user;
+      throw new DomainError('account_disabled', `This account is disabled. Ask ${helpFor(role, deps.supportContact)} for help.`, {
+        reason: helperFor(role) === 'support' ? 'ask_support' : 'ask_administrators',
+      });
     }
     throw new DomainError('invalid_credentials', 'The instance, email or password is not correct.');
   }
@@ -87,7 +91,7 @@ export async function loginWithPassword(
         }
       : {}),
   });
-  return { step: describeStep(stage, found.instance, found.user, now), sessionToken };
+  return { step: describeStep(deps, stage, found.instance, found.user, now), sessionToken };
 }
 
 /** A presented known-location cookie that may skip the code here (the instance's network rule, SPEC rule 5). */

@@ -41,7 +41,10 @@ export async function postponeSetup(
       },
     );
   });
-  return { step: describeStep(stage, instance, { ...user, setupPostponements: user.setupPostponements + 1 }, now), sessionToken: token };
+  return {
+    step: describeStep(deps, stage, instance, { ...user, setupPostponements: user.setupPostponements + 1 }, now),
+    sessionToken: token,
+  };
 }
 
 function setupEnforced(): DomainError {

@@ -9,6 +9,7 @@ import { describeStep, stageAfterSecondFactor, type LoginStep } from './login-st
 import type { ActiveSession } from '../session/session-store.ts';
 import { deviceLabel, networkOf } from '../known-location/known-location.ts';
 import { newLocationMail } from '../mail/templates.ts';
+import { helpFor } from '../support/support-contact.ts';
 import { sealMail } from '../mail/seal-mail.ts';
 import type { SealedMail } from '../mail/mail.ts';
 
@@ -42,7 +43,7 @@ export async function verifySecondFactor(
     { swap: { previousSessionId: active.session.id, next: next.row }, location: device?.row ?? null, audit, mails },
     client,
   );
-  return { step: describeStep(stage, active.instance, active.user, now), sessionToken: next.token, device };
+  return { step: describeStep(deps, stage, active.instance, active.user, now), sessionToken: next.token, device };
 }
 
 /**
@@ -59,6 +60,7 @@ function newLocationNotice(deps: Deps, active: ActiveSession, client: ClientInfo
     ip: client.ip,
     network: networkOf(client.ip),
     device: deviceLabel(client.userAgent),
+    help: helpFor(active.user.role, deps.supportContact),
   });
   return sealMail(deps.secretBox, mail);
 }

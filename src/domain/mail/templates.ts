@@ -1,6 +1,6 @@
 import { escapeHtml, type MailMessage } from './mail.ts';
 import { singleLine } from '../shared/text.ts';
-import { mailDate, mailTime } from './mail-time.ts';
+import { eventTime, mailDate, mailTime } from './mail-time.ts';
 
 /**
  * Every string a template is given (names above all, stored before control characters were
@@ -78,7 +78,7 @@ export function lockNoticeMail(input: {
     `Hello ${input.name},`,
     '',
     `After ${input.failures} failed ${what} attempts in a row, signing in to ${input.instanceName} with your ${what} is locked.`,
-    `Last attempt: ${mailTime(input.at)} from ${input.ip ?? 'an unknown address'}.`,
+    `Last attempt: ${eventTime(input.at)} from ${input.ip ?? 'an unknown address'}.`,
     until,
     '',
     input.factor === 'second_factor'
@@ -110,6 +110,8 @@ export function backupCodeMail(input: {
   at: Date;
   ip: string | null;
   device: string | null;
+  /** Whom to ask for a reset if the use was not theirs (helpFor). */
+  help: string;
 }): MailMessage {
   input = mailSafe(input);
   const subjects: Record<BackupCodeMailKind, string> = {
@@ -120,11 +122,11 @@ export function backupCodeMail(input: {
   const intro: Record<BackupCodeMailKind, string[]> = {
     issued: [`Two-factor authentication is now set up for your ${input.instanceName} account.`],
     used: [
-      `Your backup code was used to sign in to ${input.instanceName} at ${mailTime(input.at)} from ${input.ip ?? 'an unknown address'}${input.device ? ` (${input.device})` : ''}.`,
+      `Your backup code was used to sign in to ${input.instanceName} at ${eventTime(input.at)} from ${input.ip ?? 'an unknown address'}${input.device ? ` (${input.device})` : ''}.`,
       'That code no longer works. Here is your new one.',
-      'If this was not you, someone knows your password and can read your email: change your password and ask your administrator to reset your two-factor authentication.',
+      `If this was not you, someone knows your password and can read your email: change your password and ask ${input.help} to reset your two-factor authentication.`,
     ],
-    replaced: [`You asked for a new backup code at ${mailTime(input.at)}. Your previous backup code no longer works.`],
+    replaced: [`You asked for a new backup code at ${eventTime(input.at)}. Your previous backup code no longer works.`],
   };
   const how = [
     'Keep this code somewhere safe. If you lose the phone with your authenticator app, you can sign in with it:',
@@ -147,7 +149,7 @@ export function passwordChangedMail(input: { to: string; name: string; instanceN
   const lines = [
     `Hello ${input.name},`,
     '',
-    `The password of your ${input.instanceName} account was changed at ${mailTime(input.at)} from ${input.ip ?? 'an unknown address'}.`,
+    `The password of your ${input.instanceName} account was changed at ${eventTime(input.at)} from ${input.ip ?? 'an unknown address'}.`,
     'All other sessions were ended, and every browser will ask for a verification code again.',
     '',
     'If you did not do this, contact your administrator at once.',
@@ -213,6 +215,8 @@ export function accountStatusMail(input: {
   status: 'active' | 'disabled';
   at: Date;
   loginUrl: string;
+  /** Whom to ask (helpFor: the administrators, or for an administrator the vendor's support). */
+  help: string;
 }): MailMessage {
   input = mailSafe(input);
   const disabled = input.status === 'disabled';
@@ -221,12 +225,10 @@ export function accountStatusMail(input: {
     `Hello ${input.name},`,
     '',
     disabled
-      ? `An administrator of ${input.instanceName} disabled your account at ${input.at.toISOString()}. You were logged out everywhere and cannot log in until it is enabled again.`
-      : `An administrator of ${input.instanceName} enabled your account again at ${input.at.toISOString()}. You can log in as before: ${input.loginUrl}`,
+      ? `An administrator of ${input.instanceName} disabled your account at ${eventTime(input.at)}. You were logged out everywhere and cannot log in until it is enabled again.`
+      : `An administrator of ${input.instanceName} enabled your account again at ${eventTime(input.at)}. You can log in as before: ${input.loginUrl}`,
     '',
-    disabled
-      ? 'If you think this is a mistake, ask an administrator of your organisation.'
-      : 'If you did not expect this, ask an administrator of your organisation.',
+    disabled ? `If you think this is a mistake, ask ${input.help} for help.` : `If you did not expect this, ask ${input.help} for help.`,
   ];
   return {
     to: input.to,
@@ -243,7 +245,7 @@ export function emailChangedMail(input: { to: string; name: string; instanceName
   const lines = [
     `Hello ${input.name},`,
     '',
-    `An administrator of ${input.instanceName} changed the email address of your account to ${input.newEmail} at ${input.at.toISOString()}. From now on you log in with the new address.`,
+    `An administrator of ${input.instanceName} changed the email address of your account to ${input.newEmail} at ${eventTime(input.at)}. From now on you log in with the new address.`,
     '',
     'If you did not expect this, ask an administrator of your organisation at once.',
   ];
@@ -348,7 +350,7 @@ export function twoFactorOffMail(input: { to: string; name: string; instanceName
   const lines = [
     `Hello ${input.name},`,
     '',
-    `Two-factor authentication was turned off for your ${input.instanceName} account at ${mailTime(input.at)} from ${input.ip ?? 'an unknown address'}. Your authenticator app and backup code no longer work.`,
+    `Two-factor authentication was turned off for your ${input.instanceName} account at ${eventTime(input.at)} from ${input.ip ?? 'an unknown address'}. Your authenticator app and backup code no longer work.`,
     '',
     'If you did not do this, change your password and contact your administrator at once.',
   ];
@@ -405,7 +407,7 @@ export function twoFactorResetMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `Two-factor authentication for your ${input.instanceName} account was reset by ${who} at ${mailTime(input.at)}, ${resetFrom(input.by, input.ip)}.`,
+    `Two-factor authentication for your ${input.instanceName} account was reset by ${who} at ${eventTime(input.at)}, ${resetFrom(input.by, input.ip)}.`,
     'Your authenticator app, your backup code and your trusted browsers no longer work, and you were logged out everywhere.',
     input.stillEnabled
       ? 'The next time you log in with your password, you will set up your authenticator app again.'
@@ -436,7 +438,7 @@ export function adminResetNoticeMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `At ${mailTime(input.at)}, ${by} reset the two-factor authentication of ${input.target.name} (${input.target.email}), an administrator of ${input.instanceName}, ${resetFrom(input.by, input.ip)}.`,
+    `At ${eventTime(input.at)}, ${by} reset the two-factor authentication of ${input.target.name} (${input.target.email}), an administrator of ${input.instanceName}, ${resetFrom(input.by, input.ip)}.`,
     input.method ? `The identity was verified by ${input.method}.` : 'It was done from the Users list of your instance.',
     'They will set up their authenticator app again at their next login. The event is in Settings → Audit.',
     '',
@@ -466,7 +468,7 @@ export function sessionsEndedMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `Your administrator ${input.admin.name} (${input.admin.email}) ended all your ${input.instanceName} sessions at ${mailTime(input.at)} from ${input.ip ?? 'an unknown address'}.`,
+    `Your administrator ${input.admin.name} (${input.admin.email}) ended all your ${input.instanceName} sessions at ${eventTime(input.at)} from ${input.ip ?? 'an unknown address'}.`,
     'Every browser that was logged in must log in again. Your password and two-factor authentication did not change.',
     '',
     `If you do not know why, ask ${input.admin.name}, and change your password when you next log in: ${input.loginUrl}`,
@@ -499,7 +501,7 @@ export function roleChangedMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `At ${mailTime(input.at)}, ${input.actor.name} (${input.actor.email}) changed the role of ${input.target.name} (${input.target.email}) in ${input.instanceName} from ${input.from} to ${input.role}, from ${input.ip ?? 'an unknown address'}.`,
+    `At ${eventTime(input.at)}, ${input.actor.name} (${input.actor.email}) changed the role of ${input.target.name} (${input.target.email}) in ${input.instanceName} from ${input.from} to ${input.role}, from ${input.ip ?? 'an unknown address'}.`,
     'The event is in Settings → Audit.',
     '',
     `If you do not know about this, check with ${input.actor.name} at once.`,
@@ -523,13 +525,11 @@ export function passwordResetRefusedMail(input: {
   to: string;
   name: string;
   instanceName: string;
-  /** Set when the account is an administrator's: the vendor's support contact, or null when none is configured. */
-  administrator?: { supportContact: string | null };
+  /** Whom to ask (helpFor: the administrators, or for an administrator the vendor's support). */
+  help: string;
 }): MailMessage {
   input = mailSafe(input);
-  const helper = input.administrator
-    ? `contact the support team of your keyward provider${input.administrator.supportContact ? ` (${input.administrator.supportContact})` : ''} to help you`
-    : 'ask an administrator of your organisation to help you';
+  const helper = `ask ${input.help} to help you`;
   const subject = `Reset your ${input.instanceName} password`;
   const lines = [
     `Hello ${input.name},`,
@@ -565,7 +565,7 @@ export function secondFactorFailedMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `At ${mailTime(input.at)}, someone signed in to ${input.instanceName} from ${input.ip ?? 'an unknown address'} with your correct password and then entered a wrong verification code.`,
+    `At ${eventTime(input.at)}, someone signed in to ${input.instanceName} from ${input.ip ?? 'an unknown address'} with your correct password and then entered a wrong verification code.`,
     'If this was you, you can ignore this mail.',
     'If it was not, someone knows your password: change it now (or use "Forgot password" on the login page), and tell your administrator.',
     '',
@@ -588,16 +588,18 @@ export function newLocationMail(input: {
   ip: string | null;
   network: string;
   device: string;
+  /** Whom to ask for a reset if the sign-in was not theirs (helpFor). */
+  help: string;
 }): MailMessage {
   input = mailSafe(input);
   const subject = `New sign-in to ${input.instanceName}`;
   const lines = [
     `Hello ${input.name},`,
     '',
-    `Your ${input.instanceName} account was signed in to from a new location at ${mailTime(input.at)}: ${input.device}, from ${input.ip ?? 'an unknown address'} (network ${input.network}).`,
+    `Your ${input.instanceName} account was signed in to from a new location at ${eventTime(input.at)}: ${input.device}, from ${input.ip ?? 'an unknown address'} (network ${input.network}).`,
     'The sign-in used your password and a verification code from your authenticator app. This browser is now a known location.',
     '',
-    'If this was not you, change your password now, and ask your administrator to reset your two-factor authentication.',
+    `If this was not you, change your password now, and ask ${input.help} to reset your two-factor authentication.`,
   ];
   return {
     to: input.to,
@@ -618,6 +620,8 @@ export function adminRecoveryMail(input: {
   instanceName: string;
   url: string;
   adminName: string | null;
+  /** When the recovery was started (the mail is written then). */
+  at: Date;
   expiresAt: Date;
 }): MailMessage {
   input = mailSafe(input);
@@ -625,7 +629,7 @@ export function adminRecoveryMail(input: {
   const lines = [
     `Hello ${input.name},`,
     '',
-    `${input.adminName ? `${input.adminName}, an administrator of ${input.instanceName},` : `An administrator of ${input.instanceName}`} started a password recovery for your account. Choose a new password here (the link works once, until ${mailTime(input.expiresAt)}):`,
+    `${input.adminName ? `${input.adminName}, an administrator of ${input.instanceName},` : `An administrator of ${input.instanceName}`} started a password recovery for your account. Choose a new password here (the link works once, until ${mailTime(input.expiresAt, input.at)}):`,
     input.url,
     '',
     'You also need the recovery code your administrator gives you in person or by phone. It is never sent by email.',

@@ -73,6 +73,7 @@ export async function startPasswordRecovery(
       instanceName: instance.name,
       url: link.url,
       adminName: active.user.name,
+      at: now,
       expiresAt,
     });
     await stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), now);

@@ -53,7 +53,9 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
  * `context_words` (mostly the account's own words) or `common` (on the blocklist); `locked`'s
  * factor (`password`, `code`, `step_up`), so a message can fit the action.
  */
-export type ErrorReason = 'context_words' | 'common' | 'too_short' | 'too_long' | 'password' | 'code' | 'step_up';
+/** Why, or (`ask_*`, with `account_disabled`) whom to ask: the vendor's support or the instance's administrators. */
+export type ErrorReason =
+  'context_words' | 'common' | 'too_short' | 'too_long' | 'password' | 'code' | 'step_up' | 'ask_support' | 'ask_administrators';
 
 /** A refused request: the HTTP layer maps `code` to a status; `field` names the bad input. */
 export class DomainError extends Error {

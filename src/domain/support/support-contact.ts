@@ -1,3 +1,5 @@
+import type { Role } from '../account/user.ts';
+
 /**
  * The vendor's support contact (KEYWARD_SUPPORT_CONTACT): where an instance administrator who lost
  * their device turns, since no one in their instance can reset them (SPEC rule 9; issue 13). An
@@ -24,4 +26,24 @@ export function parseSupportContact(raw: string): SupportContact | null {
 export function supportContactText(contact: SupportContact | null | undefined): string | null {
   if (!contact) return null;
   return 'email' in contact ? contact.email : contact.url;
+}
+
+/**
+ * Who helps a person whose account is disabled or who lost their device (issue 13; SPEC rules 8
+ * and 9): a member's own administrators; an administrator the vendor's support, since nobody in
+ * their instance may be left, or allowed, to reset or enable them. The one home of this rule:
+ * the login's `account_disabled`, the mails and (as web/src/components/support-contact.tsx's
+ * WhoHelps) the pages ask it.
+ */
+export type Helper = 'administrators' | 'support';
+
+export function helperFor(role: Role): Helper {
+  return role === 'admin' ? 'support' : 'administrators';
+}
+
+/** "an administrator of your organisation" · "the support team of your keyward provider (help@vendor.test)". */
+export function helpFor(role: Role, contact: SupportContact | null | undefined): string {
+  if (helperFor(role) === 'administrators') return 'an administrator of your organisation';
+  const text = supportContactText(contact);
+  return `the support team of your keyward provider${text ? ` (${text})` : ''}`;
 }

@@ -54,5 +54,5 @@ export async function confirmTotpSetup(
     );
   if (!confirmed) throw new DomainError('unauthenticated', 'Your sign-in has ended. Log in again.');
   deps.mailQueued();
-  return { step: describeStep(stage, instance, user, now), sessionToken: next.token, device };
+  return { step: describeStep(deps, stage, instance, user, now), sessionToken: next.token, device };
 }

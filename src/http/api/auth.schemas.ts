@@ -7,6 +7,7 @@ export const loginStepSchema = {
   properties: {
     next: { type: 'string', enum: ['done', 'verify', 'setup', 'change_password'] },
     methods: { type: 'array', items: { type: 'string' } },
+    issuer: { type: 'string', description: 'At `verify`: the entry of the authenticator app to read, e.g. "Globex (keyward)".' },
     canPostpone: { type: 'boolean' },
     postponesLeft: { type: 'integer' },
     enforceFrom: { type: 'string' },

@@ -29,12 +29,15 @@ export const statusCountsSchema = {
 export const userPageSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['users', 'nextCursor', 'counts', 'matches', 'matchesCapped'],
+  required: ['users', 'nextCursor', 'counts'],
   properties: {
     users: { type: 'array', items: listedUserSchema },
     nextCursor: { type: ['string', 'null'] },
     counts: statusCountsSchema,
-    /** Issue 13: how many match the search and filter, counted up to 10,000 (`matchesCapped`: more). */
+    /**
+     * Issue 13: how many match the search and filter, counted up to 10,000 (`matchesCapped`: more).
+     * Always on a first page; absent on a later page (`cursor`) of a search, whose first page counted.
+     */
     matches: { type: 'integer' },
     matchesCapped: { type: 'boolean' },
   },

@@ -74,7 +74,8 @@ export function usePagedList<Q, K extends string, P extends Paged<K>>(options: O
       const next = await fetch(query, state.page.nextCursor);
       if (request !== latest.current) return;
       if (rowIdAttribute) firstNewRow.current = next[rows][0]?.id ?? null;
-      const page = { ...next, [rows]: [...state.page[rows], ...next[rows]] } as P;
+      // What a later page leaves out (the Users list's count of a search, issue 13) stays the first page's.
+      const page = { ...state.page, ...next, [rows]: [...state.page[rows], ...next[rows]] } as P;
       setState({ status: 'ready', page, loadingMore: false });
     } catch (failure) {
       if (handled?.(failure)) return;

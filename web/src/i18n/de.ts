@@ -107,6 +107,8 @@ export const de: Messages = {
       'Geben Sie den Backup-Code aus der E-Mail ein, die keyward Ihnen geschickt hat. Jeder Backup-Code funktioniert einmal; danach wird Ihnen ein neuer gemailt.',
     codeIntro:
       'Öffnen Sie die Authenticator-App auf Ihrem Telefon und geben Sie den Code ein, den sie für dieses Konto anzeigt (unter dem Namen Ihrer Organisation, gefolgt von „(keyward)“).',
+    codeIntroFor: (issuer: string) =>
+      `Öffnen Sie die Authenticator-App auf Ihrem Telefon und geben Sie den 6-stelligen Code ein, den sie für „${issuer}“ anzeigt.`,
     backupNotice:
       'Sie haben sich mit einem Backup-Code angemeldet, daher gilt dieser Code nicht mehr: Ein neuer Backup-Code wurde Ihnen gemailt. Telefon verloren? Unter „Anmeldesicherheit“ weiter unten steht, wie Sie die Authenticator-App ersetzen.',
   },
@@ -575,6 +577,7 @@ export const de: Messages = {
     searchHint:
       'Ein Wort irgendwo im Namen oder in der E-Mail-Adresse, etwa ein Nachname oder eine Domain (ein oder zwei Buchstaben: der Anfang).',
     noMatch: 'Keine Personen gefunden.',
+    showingSome: (shown: string) => `${shown} Personen angezeigt.`,
     showing: (shown: string, total: string) => `${shown} von ${total} ${total === '1' ? 'Person' : 'Personen'} angezeigt.`,
     loadFailed: 'Die Personen konnten nicht geladen werden.',
     moreFailed: 'Weitere Personen konnten nicht geladen werden.',
@@ -946,7 +949,7 @@ export const de: Messages = {
       recovery_not_needed:
         'Diese Person braucht keinen Wiederherstellungscode: Sie kann ihr Passwort per E-Mail zurücksetzen oder sich anmelden.',
       insufficient_scope: 'Dafür braucht es ein Zugriffstoken mit einem anderen Scope.',
-      account_disabled: 'Dieses Konto ist deaktiviert. Bitten Sie die Administration Ihrer Organisation, es zu aktivieren.',
+      account_disabled: 'Dieses Konto ist deaktiviert. Bitten Sie die Administration Ihrer Organisation um Hilfe.',
       email_taken: 'Eine andere Person in dieser Instanz hat bereits diese E-Mail-Adresse.',
       host_taken: 'Eine andere geschützte Anwendung hat bereits diesen Host.',
       invalid_return_url: 'Diese Rücksprungadresse gehört zu keinem Host der Anwendung.',
@@ -966,6 +969,8 @@ export const de: Messages = {
       password: 'Zu viele falsche Passwörter.',
       code: 'Zu viele falsche Codes.',
       step_up: 'Zu viele falsche Codes.',
+      ask_support: 'Dieses Konto ist deaktiviert. Bitten Sie den Support Ihres keyward-Anbieters um Hilfe.',
+      ask_administrators: 'Dieses Konto ist deaktiviert. Bitten Sie die Administration Ihrer Organisation um Hilfe.',
     },
     wrongCurrentPassword: 'Das aktuelle Passwort ist nicht korrekt.',
     codeNeeded: 'Geben Sie den aktuellen Code aus Ihrer Authenticator-App ein.',

@@ -111,6 +111,7 @@ export const en = {
       'Enter the backup code from the email keyward sent you. Each backup code works once; a new one is emailed after you use it.',
     codeIntro:
       'Open the authenticator app on your phone and enter the code it shows for this account (listed under your organisation’s name, with “(keyward)” after it).',
+    codeIntroFor: (issuer: string) => `Open the authenticator app on your phone and enter the 6-digit code it shows for “${issuer}”.`,
     backupNotice:
       'You signed in with a backup code, so that code no longer works: a new backup code has been emailed to you. Lost your phone? Under Login security below you find how to replace the authenticator app.',
   },
@@ -574,6 +575,7 @@ export const en = {
     filters: { '': 'All', active: 'Active', pending: 'Enabled, not set up', off: 'Off' },
     searchHint: 'A word anywhere in the name or email, such as a surname or a domain (one or two letters: the start).',
     noMatch: 'No users match.',
+    showingSome: (shown: string) => `Showing ${shown} users.`,
     showing: (shown: string, total: string, one: boolean) => `Showing ${shown} of ${total} ${one ? 'user' : 'users'}.`,
     loadFailed: 'Loading the users failed.',
     moreFailed: 'Loading more users failed.',
@@ -933,7 +935,7 @@ export const en = {
       server_busy: 'The service is busy. Try again in a moment.',
       recovery_not_needed: 'This user does not need a recovery code: they can reset their password by email, or log in.',
       insufficient_scope: 'This needs an access token with another scope.',
-      account_disabled: 'This account is disabled. Ask an administrator of your organisation to enable it.',
+      account_disabled: 'This account is disabled. Ask an administrator of your organisation for help.',
       email_taken: 'Another user of this instance already has this email.',
       host_taken: 'Another protected application already has this host.',
       invalid_return_url: 'This return address is not one of the application’s hosts.',
@@ -953,6 +955,8 @@ export const en = {
       password: 'Too many wrong passwords.',
       code: 'Too many wrong codes.',
       step_up: 'Too many wrong codes.',
+      ask_support: 'This account is disabled. Ask the support of your keyward provider for help.',
+      ask_administrators: 'This account is disabled. Ask an administrator of your organisation for help.',
     } satisfies Record<ErrorReason, string>,
     /** Where a code's sentence depends on the field the server names. */
     wrongCurrentPassword: 'The current password is not correct.',

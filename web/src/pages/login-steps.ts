@@ -47,11 +47,36 @@ export function postponingFrom(search: URLSearchParams): Postponing | null {
  * here; anything else shows its step.
  */
 export async function goToStep(step: LoginStep, refresh: () => Promise<unknown>, notice?: string): Promise<void> {
+  if (step.next === 'verify') rememberIssuer(step.issuer);
   if (step.next !== 'done') return navigate(stepPath(step));
   if (returnToInteraction()) return;
   const next = loginPlace().next ?? '/profile';
   await refresh();
   navigate(next, notice ? { notice } : {});
+}
+
+const ISSUER_KEY = 'keyward:verify-issuer';
+
+/**
+ * The verify step's issuer ("Globex (keyward)"), kept for this tab so a reload still names the
+ * app's entry. Not in the URL: a crafted link could then put any name on the code prompt.
+ */
+function rememberIssuer(issuer: string | undefined): void {
+  try {
+    if (issuer) window.sessionStorage.setItem(ISSUER_KEY, issuer);
+    else window.sessionStorage.removeItem(ISSUER_KEY);
+  } catch {
+    // Storage refused (private mode): the prompt falls back to its general wording.
+  }
+}
+
+/** The issuer the verify step named in this tab, or null. */
+export function verifyIssuer(): string | null {
+  try {
+    return window.sessionStorage.getItem(ISSUER_KEY);
+  } catch {
+    return null;
+  }
 }
 
 /** Abandons a half-finished login: the server forgets it, and the login form comes back. */

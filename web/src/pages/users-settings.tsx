@@ -68,8 +68,10 @@ function urlOf(query: Query, pages = 1): string {
 function matchText(page: UserPage): string {
   const m = messages().users;
   const shown = page.users.length;
-  const total = `${page.matches.toLocaleString(locale())}${page.matchesCapped ? '+' : ''}`;
   if (shown === 0) return m.noMatch;
+  // The first page always counts; the pages after it keep that count (usePagedList).
+  if (page.matches === undefined) return m.showingSome(shown.toLocaleString(locale()));
+  const total = `${page.matches.toLocaleString(locale())}${page.matchesCapped ? '+' : ''}`;
   return m.showing(shown.toLocaleString(locale()), total, page.matches === 1 && !page.matchesCapped);
 }
 

@@ -10,7 +10,7 @@ import { isLoginGone } from '../errors.ts';
 import { navigate } from '../router.ts';
 import { loginUrl } from '../login-place.ts';
 import { useSession } from '../session.tsx';
-import { goToStep, leaveLogin, loginGoneNotice } from './login-steps.ts';
+import { goToStep, leaveLogin, loginGoneNotice, verifyIssuer } from './login-steps.ts';
 import { useMessages } from '../i18n/index.ts';
 
 export function VerifyPage() {
@@ -19,6 +19,8 @@ export function VerifyPage() {
   const [useBackupCode, setUseBackupCode] = useState(false);
   // The field takes focus when the page opens, not when the checkbox swaps it (focus stays there).
   const [switched, setSwitched] = useState(false);
+  // The entry of the app to read, as the login step named it ("Globex (keyward)", issue 13).
+  const [issuer] = useState(verifyIssuer);
   const entry = useCodeEntry({
     read: (value) => readSecondFactor(value, useBackupCode),
     send: async (factor) => goToStep(await api.verify(factor), refresh, 'backupCode' in factor ? m.verify.backupNotice : undefined),
@@ -38,7 +40,7 @@ export function VerifyPage() {
 
   return (
     <VerifyCodePage
-      intro={useBackupCode ? m.verify.backupIntro : m.verify.codeIntro}
+      intro={useBackupCode ? m.verify.backupIntro : issuer ? m.verify.codeIntroFor(issuer) : m.verify.codeIntro}
       error={entry.error}
       busy={entry.busy}
       onSubmit={entry.submit}
