@@ -96,7 +96,7 @@ describe('setting up an authenticator app in the browser', { timeout: 120_000 },
     await flow.onVerification(lost.page);
     await lost.page.getByRole('button', { name: "I don't have my device" }).click();
     await lost.page.getByText('Administrators contact the support of your keyward provider (help@vendor.test)').waitFor();
-    await lost.page.getByText('members ask an administrator of your organisation').waitFor();
+    await lost.page.getByText('members ask an administrator of their instance').waitFor();
     expect(await lost.page.getByRole('link', { name: 'help@vendor.test' }).getAttribute('href')).toBe('mailto:help@vendor.test');
     expect(await seriousAccessibilityViolations(lost.page)).toEqual([]);
     await lost.page.setViewportSize({ width: 375, height: 800 });
