@@ -128,7 +128,7 @@ function AppsTable({ apps, onOpen }: { apps: ProtectedApp[]; onOpen: (open: Open
   const m = useMessages();
   return (
     <div className="table-scroll">
-      <table className="table applications-table">
+      <table className="table applications-table protected-apps-table">
         <caption className="visually-hidden">{m.protectedApps.heading}</caption>
         <TableHead columns={[m.common.name, m.protectedApps.hosts, m.protectedApps.rules]} actions />
         <tbody>
