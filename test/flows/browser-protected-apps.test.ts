@@ -22,14 +22,13 @@ async function expectFieldError(field: Locator, words: string) {
 
 /** Nothing wider than the window, the table not scrolling sideways, and no host wider than its cell (it wraps). */
 async function expectNoOverflow(page: Page) {
-  const widths = await page.evaluate(() => ({
-    page: document.scrollingElement!.scrollWidth,
+  // A string: this file is compiled without the DOM's types, the browser runs it.
+  const widths = await page.evaluate<{ page: number; window: number; table: number[]; hosts: number[] }>(`({
+    page: document.scrollingElement.scrollWidth,
     window: window.innerWidth,
-    table: [...document.querySelectorAll('.protected-apps-table')].map(
-      (table) => table.parentElement!.scrollWidth - table.parentElement!.clientWidth,
-    ),
+    table: [...document.querySelectorAll('.protected-apps-table')].map((t) => t.parentElement.scrollWidth - t.parentElement.clientWidth),
     hosts: [...document.querySelectorAll('.uri-list > div')].map((cell) => cell.scrollWidth - cell.clientWidth),
-  }));
+  })`);
   expect(widths.page).toBeLessThanOrEqual(widths.window);
   expect(widths.table).toEqual([0]);
   expect(widths.hosts.filter((over) => over > 0)).toEqual([]);
