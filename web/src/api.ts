@@ -262,6 +262,9 @@ export const api = {
   deleteOidcClient: (clientId: string) => request<void>('DELETE', `/admin/oidc/clients/${encodeURIComponent(clientId)}`),
   protectedApps: () => request<Contract.ProtectedAppList>('GET', '/admin/protected-apps'),
   createProtectedApp: (input: Contract.CreateProtectedAppBody) => request<ProtectedApp>('POST', '/admin/protected-apps', input),
+  /** PATCH takes any of the create body's fields (SPEC §7); the server checks the result as a whole. */
+  updateProtectedApp: (id: string, change: Partial<Contract.CreateProtectedAppBody>) =>
+    request<ProtectedApp>('PATCH', `/admin/protected-apps/${encodeURIComponent(id)}`, change),
   deleteProtectedApp: (id: string) => request<void>('DELETE', `/admin/protected-apps/${encodeURIComponent(id)}`),
   /** A new secret, in this answer only; the old one stops working. */
   rotateOidcClientSecret: (clientId: string) =>

@@ -908,6 +908,37 @@ export const en = {
     copySecret: 'Copy secret',
     done: 'Done',
   },
+  protectedApps: {
+    loadFailed: 'Loading the protected applications failed.',
+    heading: 'Protected applications',
+    add: 'Protect an application',
+    text: 'Applications without a sign-in of their own, behind a reverse proxy that asks keyward before each request. People sign in on the application’s own address; rules say which paths need an administrator or a code.',
+    /** What the proxy needs besides its question: the path on every host, and where its configuration is. */
+    wiring: (path: ReactNode, doc: ReactNode) =>
+      rich('On each host, the proxy must send ', path, ' to keyward; ', doc, ' has tested nginx and Caddy configurations.'),
+    none: 'No protected applications yet.',
+    hosts: 'Hosts',
+    rules: 'Rules',
+    requirements: { any: 'anyone signed in', admin: 'administrators', mfa: 'a code in this sign-in' },
+    noRules: 'Anyone signed in, everywhere',
+    edit: 'Edit',
+    editFor: (name: string) => `Edit ${name}`,
+    delete: 'Delete',
+    deleteFor: (name: string) => `Delete ${name}`,
+    added: (name: string) => `${name} is protected.`,
+    saved: (name: string) => `${name} was saved.`,
+    deleted: (name: string) => `${name} was deleted.`,
+    saveFailed: 'Saving the protected application failed.',
+    failed: 'That did not work.',
+    hostsHint: 'One per line, as people type them: grafana.example.com, or with a port, grafana.example.com:8443.',
+    rulesHint:
+      'Optional, one per line: a path prefix, =, and any, admin or mfa (a code in this sign-in), such as /admin=mfa. The longest matching prefix wins; other paths need anyone signed in.',
+    protect: 'Protect application',
+    save: 'Save',
+    deleteTitle: (name: string) => `Delete ${name}?`,
+    deleteText: 'Its next request through the proxy is refused, and everyone signed in to it is signed out of it.',
+    deleteButton: 'Delete protected application',
+  },
   errors: {
     /** Every code the server (and this client) may answer with: a new one without words does not compile. */
     codes: {
