@@ -22,6 +22,8 @@ export interface Config {
   totpIssuer: string;
   /** How long a claimed mail is reserved for its worker; after that another worker may send it. */
   mailLeaseSeconds: number;
+  /** KEYWARD_MAIL_GIVE_UP_SECONDS: how long a mail that keeps failing is retried before it is given up on (dead). */
+  mailGiveUpSeconds: number;
   /** How long a support operator's code counts as fresh for resets (at most the 10 minutes of rule 12). */
   supportStepUpSeconds: number;
   /** Whether mail goes to the dev mailbox page (KEYWARD_DEV_MAILBOX); never behind a proxy. */
@@ -69,6 +71,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.LOG_LEVEL?.trim() || 'info',
     totpIssuer: env.KEYWARD_TOTP_ISSUER?.trim() || 'keyward',
     mailLeaseSeconds: parsePositive('KEYWARD_MAIL_LEASE_SECONDS', env.KEYWARD_MAIL_LEASE_SECONDS ?? '120'),
+    mailGiveUpSeconds: parsePositive('KEYWARD_MAIL_GIVE_UP_SECONDS', env.KEYWARD_MAIL_GIVE_UP_SECONDS ?? String(3 * 24 * 60 * 60)),
     supportStepUpSeconds: parseStepUp(env.KEYWARD_SUPPORT_STEP_UP_SECONDS ?? '600'),
     devMailbox: parseDevMailbox(env.KEYWARD_DEV_MAILBOX, { smtpUrl, host, publicUrl, trustProxy }),
     supportContact: parseContact(env.KEYWARD_SUPPORT_CONTACT),

@@ -51,7 +51,11 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
     await verifyKeyCheck(stores.keyCheck, secretBox, clock.now());
     // The worker also turns queued "forgot password" requests into mail (deps is set just below).
     const jobs = [() => processPasswordResetRequests(deps)];
-    const mail = createOutboxWorker(stores.outbox, transport, secretBox, clock, log, { leaseSeconds: config.mailLeaseSeconds, jobs });
+    const mail = createOutboxWorker(stores.outbox, transport, secretBox, clock, log, {
+      leaseSeconds: config.mailLeaseSeconds,
+      giveUpAfterSeconds: config.mailGiveUpSeconds,
+      jobs,
+    });
     const deps: Deps = {
       stores,
       // KEYWARD_HASH_CONCURRENCY: several processes on one host share its cores (issue 15).
