@@ -112,7 +112,12 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
             // V7.2.4 binds a session token to what it was issued for).
             .where((eb) =>
               eb.or([
-                eb.and([eb(hostOnly, '=', true), eb('f.cookie_domain', 'is', null), eb('f.app_id', '=', eb.ref('app.app_id')), eb('f.host', '=', host)]),
+                eb.and([
+                  eb(hostOnly, '=', true),
+                  eb('f.cookie_domain', 'is', null),
+                  eb('f.app_id', '=', eb.ref('app.app_id')),
+                  eb('f.host', '=', host),
+                ]),
                 eb.and([eb(hostOnly, '=', false), eb('f.cookie_domain', '=', eb.ref('app.app_cookie_domain'))]),
               ]),
             )

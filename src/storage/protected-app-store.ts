@@ -83,7 +83,16 @@ export function protectedAppStore(db: Kysely<Database>, instanceId: string): Pro
         .set({ name: change.name, rules: JSON.stringify(change.rules), cookie_domain: change.cookieDomain, updated_at: updatedAt })
         .where('pa.instance_id', '=', instanceId)
         .where('pa.id', '=', appId)
-        .returning(['pa.id', 'pa.name', 'pa.rules', 'pa.client_id', 'pa.cookie_domain', 'pa.created_at', 'pa.updated_at', hostsOf.as('hosts')])
+        .returning([
+          'pa.id',
+          'pa.name',
+          'pa.rules',
+          'pa.client_id',
+          'pa.cookie_domain',
+          'pa.created_at',
+          'pa.updated_at',
+          hostsOf.as('hosts'),
+        ])
         .executeTakeFirst();
       return row ? toApp(row) : null;
     },

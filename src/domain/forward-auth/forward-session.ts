@@ -44,6 +44,7 @@ export async function logOutForward(deps: Deps, tokens: Array<string | undefined
   const { now, idleCutoff } = lookupTimes(USER_PROFILE, deps.clock.now());
   for (const token of tokens) {
     const parsed = parseIdSecretToken(token);
-    if (parsed) await deps.stores.forwardAuth.logOut(parsed.id, sha256Hex(parsed.secret), { at: now, idleCutoff, ...recordedClient(client) });
+    if (parsed)
+      await deps.stores.forwardAuth.logOut(parsed.id, sha256Hex(parsed.secret), { at: now, idleCutoff, ...recordedClient(client) });
   }
 }

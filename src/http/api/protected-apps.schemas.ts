@@ -16,7 +16,8 @@ const appProperties = {
   clientId: { type: 'string' },
   cookieDomain: {
     type: ['string', 'null'],
-    description: 'null: host-only forward cookies (the default). A parent domain of every host: one sign-in for every app of the instance with it (docs/forward-auth.md, its risks).',
+    description:
+      'null: host-only forward cookies (the default). A parent domain of every host: one sign-in for every app of the instance with it (docs/forward-auth.md, its risks).',
   },
   createdAt: { type: 'string', format: 'date-time' },
   updatedAt: { type: 'string', format: 'date-time' },

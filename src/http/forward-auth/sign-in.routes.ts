@@ -204,7 +204,8 @@ export function signInRoutes(deps: Deps, options: SignInOptions) {
         const maxAge = secondsUntil(session.expiresAt, deps.clock.now());
         // The app's opt-in (docs/forward-auth.md): with a cookie domain, the cookie goes to every
         // host under it, and every app of this instance with that domain accepts it.
-        if (session.cookieDomain) reply.setCookie(names.domain, session.token, forwardCookieOptions(at.protocol, maxAge, session.cookieDomain));
+        if (session.cookieDomain)
+          reply.setCookie(names.domain, session.token, forwardCookieOptions(at.protocol, maxAge, session.cookieDomain));
         else reply.setCookie(names.session, session.token, forwardCookieOptions(at.protocol, maxAge));
         return reply.status(302).header('cache-control', 'no-store').header('location', returnUrl).send();
       },
