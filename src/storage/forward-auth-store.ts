@@ -108,8 +108,8 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
             // Why a domain session never opens a host-only app (and a host-only one only its own
             // app on its own host): a Domain cookie reaches every host under the domain, those
             // keyward does not protect included, so it may only open what chose that exposure:
-            // apps of the same instance with the same cookie domain (TEN-02; OWASP ASVS 5.0
-            // V7.2.4 binds a session token to what it was issued for).
+            // apps of the same instance with the same cookie domain (TEN-02; RFC 6265 §8.6: a
+            // domain's cookies are every sibling host's to read and to set).
             .where((eb) =>
               eb.or([
                 eb.and([
