@@ -24,13 +24,13 @@ export function registerProtectedAppCommands(program: Command): void {
     .requiredOption('--name <name>', 'the application name')
     .option('--host <host>', 'a host the proxy serves it at, hostname[:port] (repeatable)', collect, [])
     .option('--rule <rule>', 'PREFIX=any|admin|mfa: who may open paths under PREFIX (repeatable; longest prefix wins)', parseRule, [])
-    .action(async (slug: string, options: { name: string; host: string[]; rule: AppRule[] }) => {
-      printJson(
-        await execute({
-          op: 'protected-app.create',
-          input: { instanceSlug: slug, app: { name: options.name, hosts: options.host, rules: options.rule } },
-        }),
-      );
+    .option(
+      '--cookie-domain <domain>',
+      'opt-in: set the forward cookie for this parent domain of every host, one sign-in for every app with it (see docs/forward-auth.md for its risks)',
+    )
+    .action(async (slug: string, options: { name: string; host: string[]; rule: AppRule[]; cookieDomain?: string }) => {
+      const app = { name: options.name, hosts: options.host, rules: options.rule, cookieDomain: options.cookieDomain ?? null };
+      printJson(await execute({ op: 'protected-app.create', input: { instanceSlug: slug, app } }));
     });
   apps
     .command('list')

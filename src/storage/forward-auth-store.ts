@@ -22,7 +22,7 @@ function appOfHost(db: QueryCreator<Database>, host: string) {
     .innerJoin('protected_apps as pa', (join) => join.onRef('pa.instance_id', '=', 'h.instance_id').onRef('pa.id', '=', 'h.app_id'))
     .innerJoin('instances as i', 'i.id', 'pa.instance_id')
     .select(['pa.id as app_id', 'pa.instance_id as app_instance_id', 'pa.name as app_name', 'pa.client_id as app_client_id'])
-    .select(['pa.rules as app_rules', hostsOf.as('app_hosts')])
+    .select(['pa.rules as app_rules', 'pa.cookie_domain as app_cookie_domain', hostsOf.as('app_hosts')])
     .select(INSTANCE_COLUMNS.map((c) => `i.${c} as i_${c}` as InstanceColumn))
     .where('h.host', '=', host);
 }
@@ -34,6 +34,7 @@ type AppColumns = {
   app_client_id: string;
   app_rules: unknown;
   app_hosts: unknown;
+  app_cookie_domain: string | null;
   i_slug: string;
 };
 
@@ -46,6 +47,7 @@ function toHostApp(row: AppColumns): HostApp {
     clientId: row.app_client_id,
     rules: jsonList<AppRule>(row.app_rules),
     hosts: jsonList<string>(row.app_hosts),
+    cookieDomain: row.app_cookie_domain,
   };
 }
 
@@ -56,7 +58,12 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
       return row ? toHostApp(row) : null;
     },
 
-    async lookup(host, token, { now, idleCutoff, touchBefore }) {
+    async lookup(host, tokens, { now, idleCutoff, touchBefore }) {
+      // The cookie the app reads: a host-only app its host cookie, a domain app the domain cookie.
+      const hostOnly = sql<boolean>`app.app_cookie_domain is null`;
+      const tokenId = sql<string>`case when ${hostOnly} then ${tokens.host?.id ?? ''}::text else ${tokens.domain?.id ?? ''}::text end`;
+      const tokenHash = sql<string>`case when ${hostOnly} then ${tokens.host?.secretHash ?? ''}::text
+        else ${tokens.domain?.secretHash ?? ''}::text end`;
       // Why one statement: this runs before every request to every protected application (the
       // request budget of docs/performance.md: 1 per authenticated request). The bound keyward
       // session is judged as sessions.findActive judges it (not past its end, not idle, its user
@@ -66,13 +73,13 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
         .with('found', (qb) =>
           qb
             .selectFrom('forward_sessions as f')
-            .innerJoin('app', (join) => join.onRef('app.app_instance_id', '=', 'f.instance_id').onRef('app.app_id', '=', 'f.app_id'))
+            .innerJoin('app', (join) => join.onRef('app.app_instance_id', '=', 'f.instance_id'))
             .innerJoin('sessions as s', (join) => join.onRef('s.instance_id', '=', 'f.instance_id').onRef('s.id', '=', 'f.session_id'))
             .innerJoin('users as u', (join) => join.onRef('u.instance_id', '=', 's.instance_id').onRef('u.id', '=', 's.user_id'))
             .leftJoin('totp_credentials as t', (join) =>
               join.onRef('t.instance_id', '=', 's.instance_id').onRef('t.user_id', '=', 's.user_id'),
             )
-            .select(['f.id as f_id', 'f.secret_hash as f_secret_hash', 'f.host as f_host'])
+            .select(['f.id as f_id', 'f.secret_hash as f_secret_hash', 'f.host as f_host', tokenHash.as('f_token_hash')])
             .select([
               's.id as s_id',
               's.user_id as s_user_id',
@@ -96,8 +103,24 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
               't.secret_sealed as t_secret_sealed',
               't.last_used_step as t_last_used_step',
             ])
-            .where('f.id', '=', token?.id ?? '')
-            .where('f.host', '=', host)
+            .where('f.id', 'in', [tokens.host?.id ?? '', tokens.domain?.id ?? ''])
+            .where('f.id', '=', tokenId)
+            // Why a domain session never opens a host-only app (and a host-only one only its own
+            // app on its own host): a Domain cookie reaches every host under the domain, those
+            // keyward does not protect included, so it may only open what chose that exposure:
+            // apps of the same instance with the same cookie domain (TEN-02; RFC 6265 §8.6: a
+            // domain's cookies are every sibling host's to read and to set).
+            .where((eb) =>
+              eb.or([
+                eb.and([
+                  eb(hostOnly, '=', true),
+                  eb('f.cookie_domain', 'is', null),
+                  eb('f.app_id', '=', eb.ref('app.app_id')),
+                  eb('f.host', '=', host),
+                ]),
+                eb.and([eb(hostOnly, '=', false), eb('f.cookie_domain', '=', eb.ref('app.app_cookie_domain'))]),
+              ]),
+            )
             .where('f.expires_at', '>', now)
             .where('s.expires_at', '>', now)
             .where('s.last_seen_at', '>', idleCutoff)
@@ -111,7 +134,7 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
             .set({ last_seen_at: now })
             .where('id', '=', (eb) => eb.selectFrom('found').select('found.s_id'))
             .where('last_seen_at', '<', touchBefore)
-            .where(sql<boolean>`(select found.f_secret_hash from found) = ${token?.secretHash ?? ''}`)
+            .where(sql<boolean>`(select found.f_secret_hash = found.f_token_hash from found)`)
             .returning('id'),
         )
         .selectFrom('app')
@@ -120,7 +143,7 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
         .executeTakeFirst();
       if (!row) return null;
       const app = toHostApp(row);
-      if (!token || row.f_id === null) return { app, forward: null };
+      if (row.f_id === null) return { app, forward: null };
       const instance = toPrefixedInstance(app.instanceId, row);
       const session = toSession({
         id: row.s_id!,
@@ -173,7 +196,7 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
       // fixation through the callback, OWASP ASVS 5.0 V7.2.4). Only a live full session counts.
       const row = await db
         .insertInto('forward_sessions')
-        .columns(['id', 'secret_hash', 'instance_id', 'app_id', 'session_id', 'host', 'created_at', 'expires_at'])
+        .columns(['id', 'secret_hash', 'instance_id', 'app_id', 'session_id', 'host', 'cookie_domain', 'created_at', 'expires_at'])
         .expression((eb) =>
           eb
             .selectFrom('oidc_state as c')
@@ -189,6 +212,7 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
               'pa.id as app_id',
               's.id as session_id',
               eb.val(next.host).as('host'),
+              'pa.cookie_domain',
               sql<Date>`${next.createdAt}::timestamptz`.as('created_at'),
               's.expires_at',
             ])
@@ -204,11 +228,12 @@ export function forwardAuthStore(db: Kysely<Database>): ForwardAuthStore {
         )
         .returning([
           'expires_at',
+          'cookie_domain',
           (eb) =>
             eb.selectFrom('sessions').select('sessions.user_id').whereRef('sessions.id', '=', 'forward_sessions.session_id').as('user_id'),
         ])
         .executeTakeFirst();
-      return row ? { expiresAt: new Date(row.expires_at), userId: row.user_id! } : null;
+      return row ? { expiresAt: new Date(row.expires_at), userId: row.user_id!, cookieDomain: row.cookie_domain } : null;
     },
 
     async logOut(id, secretHash, { at, idleCutoff, ip, userAgent }) {

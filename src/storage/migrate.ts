@@ -23,6 +23,7 @@ import * as usersSearch from './migrations/0022-users-search.ts';
 import * as operatorDisable from './migrations/0023-operator-disable.ts';
 import * as oidcHashedTokenIds from './migrations/0025-oidc-hashed-token-ids.ts';
 import * as protectedApps from './migrations/0027-protected-apps.ts';
+import * as parentDomainCookie from './migrations/0028-parent-domain-cookie.ts';
 import * as outboxDeadIndex from './migrations/0029-outbox-dead-index.ts';
 import * as keyCheck from './migrations/0030-key-check.ts';
 
@@ -52,6 +53,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0023-operator-disable': operatorDisable,
   '0025-oidc-hashed-token-ids': oidcHashedTokenIds,
   '0027-protected-apps': protectedApps,
+  '0028-parent-domain-cookie': parentDomainCookie,
   '0029-outbox-dead-index': outboxDeadIndex,
   '0030-key-check': keyCheck,
 };

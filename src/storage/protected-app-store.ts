@@ -16,6 +16,7 @@ interface AppRow {
   name: string;
   rules: unknown;
   client_id: string;
+  cookie_domain: string | null;
   created_at: Date;
   updated_at: Date;
   hosts: unknown;
@@ -28,6 +29,7 @@ function toApp(row: AppRow): ProtectedApp {
     hosts: jsonList<string>(row.hosts),
     rules: jsonList<AppRule>(row.rules),
     clientId: row.client_id,
+    cookieDomain: row.cookie_domain,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -38,7 +40,7 @@ export function protectedAppStore(db: Kysely<Database>, instanceId: string): Pro
   const select = () =>
     db
       .selectFrom('protected_apps as pa')
-      .select(['pa.id', 'pa.name', 'pa.rules', 'pa.client_id', 'pa.created_at', 'pa.updated_at', hostsOf.as('hosts')])
+      .select(['pa.id', 'pa.name', 'pa.rules', 'pa.client_id', 'pa.cookie_domain', 'pa.created_at', 'pa.updated_at', hostsOf.as('hosts')])
       .where('pa.instance_id', '=', instanceId);
   return {
     async insert(app, max) {
@@ -47,8 +49,9 @@ export function protectedAppStore(db: Kysely<Database>, instanceId: string): Pro
         const instance = await tx.selectFrom('instances').select('id').where('id', '=', instanceId).forNoKeyUpdate().executeTakeFirst();
         if (!instance) return false;
         const { rows } = await sql<{ id: string }>`
-          insert into protected_apps (id, instance_id, name, rules, client_id, created_at, updated_at)
-          select ${app.id}, ${instanceId}, ${app.name}, ${JSON.stringify(app.rules)}::jsonb, ${app.clientId}, ${app.createdAt}, ${app.updatedAt}
+          insert into protected_apps (id, instance_id, name, rules, client_id, cookie_domain, created_at, updated_at)
+          select ${app.id}, ${instanceId}, ${app.name}, ${JSON.stringify(app.rules)}::jsonb, ${app.clientId}, ${app.cookieDomain}::text,
+            ${app.createdAt}, ${app.updatedAt}
           where (select count(*) from protected_apps where instance_id = ${instanceId}) < ${max}
           returning id`.execute(tx);
         return rows.length === 1;
@@ -77,10 +80,19 @@ export function protectedAppStore(db: Kysely<Database>, instanceId: string): Pro
     async update(appId, change, updatedAt) {
       const row = await db
         .updateTable('protected_apps as pa')
-        .set({ name: change.name, rules: JSON.stringify(change.rules), updated_at: updatedAt })
+        .set({ name: change.name, rules: JSON.stringify(change.rules), cookie_domain: change.cookieDomain, updated_at: updatedAt })
         .where('pa.instance_id', '=', instanceId)
         .where('pa.id', '=', appId)
-        .returning(['pa.id', 'pa.name', 'pa.rules', 'pa.client_id', 'pa.created_at', 'pa.updated_at', hostsOf.as('hosts')])
+        .returning([
+          'pa.id',
+          'pa.name',
+          'pa.rules',
+          'pa.client_id',
+          'pa.cookie_domain',
+          'pa.created_at',
+          'pa.updated_at',
+          hostsOf.as('hosts'),
+        ])
         .executeTakeFirst();
       return row ? toApp(row) : null;
     },

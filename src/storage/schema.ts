@@ -291,6 +291,8 @@ export interface ProtectedAppsTable {
   name: string;
   rules: ColumnType<unknown, string, string>;
   client_id: string;
+  /** null: host-only forward cookies (migration 0028). */
+  cookie_domain: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -308,6 +310,8 @@ export interface ForwardSessionsTable {
   app_id: string;
   session_id: string;
   host: string;
+  /** The Domain its cookie was set with; null: host-only (migration 0028). */
+  cookie_domain: string | null;
   created_at: Timestamp;
   expires_at: Timestamp;
 }

@@ -51,6 +51,19 @@ describe('the keyward protected-app commands', { timeout: 120_000 }, () => {
       env,
     );
     expect(badRule.code).toBe(1);
+    const domain = await keyward(
+      ['protected-app', 'create', 'initech', '--name', 'Wiki', '--host', 'wiki.initech.test', '--cookie-domain', 'initech.test'],
+      env,
+    );
+    expect(domain.code, domain.stderr).toBe(0);
+    expect(JSON.parse(domain.stdout)).toMatchObject({ hosts: ['wiki.initech.test'], cookieDomain: 'initech.test' });
+    const badDomain = await keyward(
+      ['protected-app', 'create', 'initech', '--name', 'Y', '--host', 'y.initech.test', '--cookie-domain', 'other.test'],
+      env,
+    );
+    expect(badDomain.code).toBe(1);
+    expect(badDomain.stderr).toMatch(/cookieDomain|under/i);
+    await keyward(['protected-app', 'delete', 'initech', JSON.parse(domain.stdout).id], env);
 
     const deleted = await keyward(['protected-app', 'delete', 'initech', app.id], env);
     expect(deleted.code, deleted.stderr).toBe(0);
@@ -59,7 +72,12 @@ describe('the keyward protected-app commands', { timeout: 120_000 }, () => {
       expect(await handle.db.selectFrom('protected_apps').selectAll().execute()).toEqual([]);
       expect(await handle.db.selectFrom('oidc_clients').selectAll().execute()).toEqual([]);
       const actions = (await handle.db.selectFrom('audit_events').select('action').execute()).map((e) => e.action);
-      expect(actions.filter((a) => a.startsWith('protected_app.'))).toEqual(['protected_app.created', 'protected_app.deleted']);
+      expect(actions.filter((a) => a.startsWith('protected_app.'))).toEqual([
+        'protected_app.created',
+        'protected_app.created',
+        'protected_app.deleted',
+        'protected_app.deleted',
+      ]);
     } finally {
       await handle.close();
     }

@@ -78,6 +78,44 @@ describe.each(engines())('Protected applications API on %s', (engine) => {
     ]);
   });
 
+  it('takes an optional cookieDomain, a parent domain of every host, and refuses any other: 400 invalid_request on cookieDomain', async () => {
+    const { client } = await adminClient();
+    const parent = `p${Math.random().toString(36).slice(2, 8)}.example.test`;
+    const hosts = [`grafana.${parent}`, `wiki.${parent}:8443`];
+    const refused = async (response: Awaited<ReturnType<typeof client.post>>) => {
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error).toMatchObject({ code: 'invalid_request', field: 'cookieDomain' });
+    };
+    // Host-only unless asked for: null by default.
+    const plain = await client.post(APPS, grafana(uniqueHost()));
+    expect(plain.json().cookieDomain).toBeNull();
+    // Not a single label (a TLD), not an IP address, not with a port, not a name some host is not under.
+    for (const cookieDomain of ['test', 'com', '127.0.0.1', `${parent}:8443`, 'other.example.test', `x.${parent}`, 'exa mple.test', 42]) {
+      await refused(await client.post(APPS, { name: 'Wiki', hosts, cookieDomain }));
+    }
+    const ip = await client.post(APPS, { name: 'Ip', hosts: ['10.0.0.7'], cookieDomain: '0.7' });
+    await refused(ip);
+    const created = await client.post(APPS, { name: 'Wiki', hosts, cookieDomain: `.${parent.toUpperCase()}` });
+    expect(created.statusCode).toBe(201);
+    const body = created.json();
+    expect(body.cookieDomain).toBe(parent);
+    expect((await client.get(APPS)).json().apps.find((a: { id: string }) => a.id === body.id).cookieDomain).toBe(parent);
+    // A patch is checked as a whole: a host outside the domain is refused while the domain stays.
+    await refused(await patch(client, body.id, { hosts: [...hosts, uniqueHost()] }));
+    expect((await patch(client, body.id, { cookieDomain: 'example.test' })).json().cookieDomain).toBe('example.test');
+    expect((await patch(client, body.id, { cookieDomain: null })).json().cookieDomain).toBeNull();
+    const events = (await eventsOf(client)).filter((e) => e.action.startsWith('protected_app.'));
+    const created2 = events.find((e) => e.action === 'protected_app.created' && e.target?.id === body.id);
+    expect(created2?.details).toMatchObject({ cookieDomain: parent });
+    const updates = events.filter((e) => e.action === 'protected_app.updated').map((e) => e.details);
+    expect(updates).toEqual(
+      expect.arrayContaining([
+        { before: { cookieDomain: parent }, after: { cookieDomain: 'example.test' } },
+        { before: { cookieDomain: 'example.test' }, after: { cookieDomain: null } },
+      ]),
+    );
+  });
+
   it('refuses a host that any application of any instance has: 409 host_taken, nothing stored', async () => {
     const { client } = await adminClient();
     const { client: elsewhere } = await adminClient();

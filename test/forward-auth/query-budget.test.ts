@@ -60,5 +60,45 @@ describe.each(engines())('SQL statements per forward-auth question on %s', (engi
     counter.reset();
     expect((await ask()).statusCode).toBe(401);
     expect(counter.count).toBe(1);
+
+    // Parent-domain mode: a session made on app A, asked about at app B of the same domain, over
+    // https (so the `__Secure-` name), with a host cookie beside it: still one statement.
+    const parent = `pd-${instance.slug}.example.test`;
+    const by = {
+      instanceId: instance.id,
+      actor: { type: 'cli' as const, id: null, label: 'CLI: test' },
+      client: { ip: null, userAgent: null },
+    };
+    const appA = await createProtectedApp(deps, by, { name: 'A', hosts: [`a.${parent}`], cookieDomain: parent });
+    await createProtectedApp(deps, by, { name: 'B', hosts: [`b.${parent}`], cookieDomain: parent });
+    const domainForward = newIdSecretToken();
+    await database.db
+      .insertInto('forward_sessions')
+      .values({
+        id: domainForward.id,
+        secret_hash: domainForward.secretHash,
+        instance_id: instance.id,
+        app_id: appA.id,
+        session_id: sessionId,
+        host: `a.${parent}`,
+        cookie_domain: parent,
+        created_at: now,
+        expires_at: new Date(now.getTime() + 3600_000),
+      })
+      .execute();
+    const askB = (cookie: string) =>
+      app.inject({
+        method: 'GET',
+        url: '/api/v1/authz/auth-request',
+        remoteAddress: '127.0.0.1',
+        headers: { 'x-original-url': `https://b.${parent}/page`, cookie },
+      });
+    counter.reset();
+    expect((await askB(`__Host-keyward_fa=${forward.token}; __Secure-keyward_fa_d=${domainForward.token}`)).statusCode).toBe(200);
+    expect(counter.count).toBe(1);
+    counter.reset();
+    // The host-only app's session is not B's, whichever name it comes under.
+    expect((await askB(`__Secure-keyward_fa_d=${forward.token}`)).statusCode).toBe(401);
+    expect(counter.count).toBe(1);
   });
 });

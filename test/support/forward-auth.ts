@@ -16,10 +16,24 @@ import type { AppRule, ProtectedApp } from '../../src/domain/forward-auth/protec
 /**
  * A browser with a cookie jar per host (host-only cookies, as browsers keep them): keyward's
  * cookies never reach the application's host and the forward cookie never reaches keyward's.
+ * A cookie with `Domain=D` is kept for D and sent to D and every host under it (RFC 6265 §5.1.3,
+ * §5.3 step 6: refused from a host not under D). Hosts under a name given to `route` are reached
+ * through keyward's listener as a proxy reaches it (X-Forwarded-Host and -Proto, from 127.0.0.1).
  */
 export class HostBrowser {
   readonly jar = new Map<string, Map<string, string>>();
+  /** Domain cookies by their Domain. */
+  readonly domainJar = new Map<string, Map<string, string>>();
+  /** Every Set-Cookie line received, in order, with the host it came from. */
+  readonly received: Array<{ host: string; line: string }> = [];
+  private readonly routes = new Map<string, string>();
   constructor(readonly keyward: string) {}
+
+  /** Requests to `parent` and hosts under it go to `origin` (a proxy's view: X-Forwarded-Host). */
+  route(parent: string, origin = this.keyward): this {
+    this.routes.set(parent, origin);
+    return this;
+  }
 
   cookies(host: string): Map<string, string> {
     if (!this.jar.has(host)) this.jar.set(host, new Map());
@@ -27,7 +41,12 @@ export class HostBrowser {
   }
 
   cookieHeader(host: string): string {
-    return [...this.cookies(host)].map(([name, value]) => `${name}=${value}`).join('; ');
+    const hostname = host.replace(/:[0-9]+$/, '');
+    const all = new Map(this.cookies(host));
+    for (const [domain, cookies] of this.domainJar) {
+      if (domainMatches(hostname, domain)) for (const [name, value] of cookies) if (!all.has(name)) all.set(name, value);
+    }
+    return [...all].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
   async fetch(url: string | URL, init: RequestInit = {}): Promise<Response> {
@@ -36,15 +55,27 @@ export class HostBrowser {
     const cookie = this.cookieHeader(target.host);
     if (cookie) headers.set('cookie', cookie);
     if (init.method && init.method !== 'GET') headers.set('origin', target.origin);
-    const response = await fetch(target, { ...init, headers, redirect: 'manual' });
-    const jar = this.cookies(target.host);
+    const via = [...this.routes].find(([parent]) => domainMatches(target.hostname, parent))?.[1];
+    let connect = target;
+    if (via) {
+      connect = new URL(`${target.pathname}${target.search}`, via);
+      headers.set('x-forwarded-host', target.host);
+      headers.set('x-forwarded-proto', target.protocol.slice(0, -1));
+    }
+    const response = await fetch(connect, { ...init, headers, redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) {
+      this.received.push({ host: target.host, line });
       const [pair, ...attributes] = line.split(';').map((part) => part.trim());
       const at = pair!.indexOf('=');
       const [name, value] = [pair!.slice(0, at), pair!.slice(at + 1)];
       const expired = attributes.some(
         (a) => /^max-age=0$/i.test(a) || (/^expires=/i.test(a) && new Date(a.slice(8)).getTime() <= Date.now()),
       );
+      const domainAttribute = attributes.find((a) => /^domain=/i.test(a));
+      const domain = domainAttribute?.slice(7).replace(/^\./, '').toLowerCase();
+      if (domain !== undefined && !domainMatches(target.hostname, domain)) continue; // a browser ignores it
+      if (domain !== undefined && !this.domainJar.has(domain)) this.domainJar.set(domain, new Map());
+      const jar = domain === undefined ? this.cookies(target.host) : this.domainJar.get(domain)!;
       if (expired || !value) jar.delete(name);
       else jar.set(name, value);
     }
@@ -75,6 +106,9 @@ export class HostBrowser {
     throw new Error(`too many redirects from ${String(url)}`);
   }
 }
+
+/** RFC 6265 §5.1.3: the host is the domain or under it. */
+const domainMatches = (hostname: string, domain: string) => hostname === domain || hostname.endsWith(`.${domain}`);
 
 /** The protected application's origin for the server: another host name for the same listener. */
 export const appOriginOf = (server: OidcServer) => server.origin.replace('127.0.0.1', 'localhost');

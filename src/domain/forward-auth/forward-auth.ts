@@ -54,21 +54,29 @@ function identityOf(active: ActiveSession): ForwardIdentity {
   };
 }
 
+/** A cookie's value as the lookup takes it: the id and the secret's SHA-256; null when malformed. */
+function tokenOf(value: string | undefined): { id: string; secretHash: string } | null {
+  const parsed = parseIdSecretToken(value);
+  return parsed ? { id: parsed.id, secretHash: sha256Hex(parsed.secret) } : null;
+}
+
 /**
- * The verdict on a request for `path` of the application at `host`, with the forward cookie's
- * value `token` (absent: none). One statement.
+ * The verdict on a request for `path` of the application at `host`, with the forward cookies'
+ * values (`host`: the host-only cookie, `domain`: the parent-domain cookie; absent: none). The
+ * application reads one of them (its cookie domain decides which). One statement.
  */
-export async function judgeForwardRequest(deps: Deps, host: string, path: string, token: string | undefined): Promise<ForwardVerdict> {
-  const parsed = parseIdSecretToken(token);
-  const secretHash = parsed ? sha256Hex(parsed.secret) : null;
+export async function judgeForwardRequest(
+  deps: Deps,
+  host: string,
+  path: string,
+  cookies: { host?: string | undefined; domain?: string | undefined },
+): Promise<ForwardVerdict> {
+  const tokens = { host: tokenOf(cookies.host), domain: tokenOf(cookies.domain) };
   const now = deps.clock.now();
-  const found = await deps.stores.forwardAuth.lookup(
-    host,
-    parsed && secretHash ? { id: parsed.id, secretHash } : null,
-    lookupTimes(USER_PROFILE, now),
-  );
+  const found = await deps.stores.forwardAuth.lookup(host, tokens, lookupTimes(USER_PROFILE, now));
   if (!found) return { kind: 'unknown_host' };
   const { app, forward } = found;
+  const secretHash = (app.cookieDomain === null ? tokens.host : tokens.domain)?.secretHash;
   // As authenticate(): the hash compared in constant time, and the instance's current policy
   // applied, so a session held at 2FA setup opens nothing here either (SES-05, OWASP ASVS 5.0 V7.2.3).
   if (!forward || !secretHash || !constantTimeEqual(secretHash, forward.secretHash)) return { kind: 'sign_in', app };

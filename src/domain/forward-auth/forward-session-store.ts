@@ -10,6 +10,8 @@ export interface HostApp {
   clientId: string;
   rules: AppRule[];
   hosts: string[];
+  /** null: host-only forward cookies; else the parent domain its cookie is set for. */
+  cookieDomain: string | null;
 }
 
 /** A forward session found by its id, with the keyward session it is bound to (judged live by the store). */
@@ -19,6 +21,12 @@ export interface ActiveForwardSession {
   host: string;
   /** The bound keyward session, its user, instance and authenticator, as authenticate() reads them. */
   active: ActiveSession;
+}
+
+/** A forward cookie's value, parsed: the id and SHA-256 of the secret. */
+export interface ForwardToken {
+  id: string;
+  secretHash: string;
 }
 
 /** What a forward session is made of, after the callback's code exchange succeeded. */
@@ -38,15 +46,17 @@ export interface NewForwardSession {
  */
 export interface ForwardAuthStore {
   /**
-   * The application of `host` and, when `token` is given, its forward session for that host and
-   * application whose bound keyward session is live (not past its end, not idle since
-   * `idleCutoff`, its user active) at `now`, in ONE statement that also refreshes the keyward
-   * session's idle timer (at most once a minute, only with the right secret hash). null: no
-   * application has this host. The caller compares the secret hash in constant time.
+   * The application of `host` and the forward session of the cookie that application reads: for a
+   * host-only app (`cookieDomain` null) the host cookie's session, made for that app on that host
+   * without a domain; for a domain app the domain cookie's session, made by any app of the same
+   * instance with the same cookie domain. Its bound keyward session must be live (not past its
+   * end, not idle since `idleCutoff`, its user active) at `now`. ONE statement, which also
+   * refreshes the keyward session's idle timer (at most once a minute, only with the right secret
+   * hash). null: no application has this host. The caller compares the secret hash in constant time.
    */
   lookup(
     host: string,
-    token: { id: string; secretHash: string } | null,
+    tokens: { host: ForwardToken | null; domain: ForwardToken | null },
     times: { now: Date; idleCutoff: Date; touchBefore: Date },
   ): Promise<{ app: HostApp; forward: ActiveForwardSession | null } | null>;
   /**
@@ -55,14 +65,14 @@ export interface ForwardAuthStore {
   findApp(host: string): Promise<HostApp | null>;
   /**
    * Stores the forward session bound to the keyward session the authorization code was issued
-   * for, if that session is a live full session at `now` (idle since `idleCutoff` is not): its
+   * for, with the app's cookie domain as stored now (returned: the Domain to set the cookie for), if that session is a live full session at `now` (idle since `idleCutoff` is not): its
    * end is the keyward session's end. One statement; null when there is no such code or session.
    */
   insertFromCode(
     instanceId: string,
     session: NewForwardSession,
     times: { now: Date; idleCutoff: Date },
-  ): Promise<{ expiresAt: Date; userId: string } | null>;
+  ): Promise<{ expiresAt: Date; userId: string; cookieDomain: string | null } | null>;
   /**
    * Logout on the application's host: deletes the keyward session the forward session is bound
    * to (and so every forward session bound to it) when id and hash match, recording

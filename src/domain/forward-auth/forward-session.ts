@@ -22,7 +22,7 @@ export async function openForwardSession(
   app: HostApp,
   host: string,
   code: string,
-): Promise<{ token: string; expiresAt: Date; userId: string } | null> {
+): Promise<{ token: string; expiresAt: Date; userId: string; cookieDomain: string | null } | null> {
   const token = newIdSecretToken();
   const now = deps.clock.now();
   const opened = await deps.stores.forwardAuth.insertFromCode(
@@ -30,17 +30,21 @@ export async function openForwardSession(
     { id: token.id, secretHash: token.secretHash, appId: app.id, host, codeHash: storedStateId('AuthorizationCode', code), createdAt: now },
     lookupTimes(USER_PROFILE, now),
   );
-  return opened && { token: token.token, expiresAt: opened.expiresAt, userId: opened.userId };
+  return opened && { token: token.token, ...opened };
 }
 
 /**
  * `/.keyward/logout`: ends the keyward session behind the forward cookie, so every application's
  * access and keyward's own sign-in end together (a logout anywhere is a logout everywhere: the
- * forward session is nothing without its keyward session). Unknown values are ignored.
+ * forward session is nothing without its keyward session). Each of the host's forward cookies
+ * (host-only and parent-domain) is ended: a logout on one app of a domain ends all of them.
+ * Unknown values are ignored.
  */
-export async function logOutForward(deps: Deps, token: string | undefined, client: AuditClient): Promise<void> {
-  const parsed = parseIdSecretToken(token);
-  if (!parsed) return;
+export async function logOutForward(deps: Deps, tokens: Array<string | undefined>, client: AuditClient): Promise<void> {
   const { now, idleCutoff } = lookupTimes(USER_PROFILE, deps.clock.now());
-  await deps.stores.forwardAuth.logOut(parsed.id, sha256Hex(parsed.secret), { at: now, idleCutoff, ...recordedClient(client) });
+  for (const token of tokens) {
+    const parsed = parseIdSecretToken(token);
+    if (parsed)
+      await deps.stores.forwardAuth.logOut(parsed.id, sha256Hex(parsed.secret), { at: now, idleCutoff, ...recordedClient(client) });
+  }
 }

@@ -97,7 +97,9 @@ export async function createProtectedApp(deps: Deps, by: ClientChanger, input: P
     if (!(await stores.protectedApps.insert(app, MAX_APPS)))
       throw invalidInput('apps', `An instance has at most ${MAX_APPS} protected applications.`);
     await setHosts(stores, app.id, app.hosts);
-    await all.audit.record([event(deps, by, 'protected_app.created', app, { hosts: app.hosts, rules: app.rules })]);
+    await all.audit.record([
+      event(deps, by, 'protected_app.created', app, { hosts: app.hosts, rules: app.rules, cookieDomain: app.cookieDomain }),
+    ]);
   });
   return (await deps.stores.forInstance(by.instanceId).protectedApps.find(app.id)) ?? app;
 }
@@ -124,6 +126,7 @@ export async function updateProtectedApp(deps: Deps, by: ClientChanger, appId: s
       name: patch.name ?? before.name,
       hosts: patch.hosts ?? before.hosts,
       rules: patch.rules ?? before.rules,
+      cookieDomain: patch.cookieDomain === undefined ? before.cookieDomain : patch.cookieDomain,
     });
     const now = deps.clock.now();
     if (!(await stores.protectedApps.update(appId, fields, now))) throw notFound();
@@ -133,7 +136,9 @@ export async function updateProtectedApp(deps: Deps, by: ClientChanger, appId: s
       if (!(await stores.oidcClients.update(before.clientId, clientFields(deps, fields), now, appId))) throw notFound();
     }
     const after = (await stores.protectedApps.find(appId))!;
-    const keys = (['name', 'hosts', 'rules'] as const).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+    const keys = (['name', 'hosts', 'rules', 'cookieDomain'] as const).filter(
+      (key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]),
+    );
     if (keys.length > 0) {
       const pick = (app: ProtectedApp) => Object.fromEntries(keys.map((key) => [key, app[key]]));
       await all.audit.record([event(deps, by, 'protected_app.updated', after, { before: pick(before), after: pick(after) })]);

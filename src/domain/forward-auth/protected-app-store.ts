@@ -17,8 +17,12 @@ export interface ProtectedAppStore {
   find(appId: string): Promise<ProtectedApp | null>;
   /** The instance's applications, oldest first, at most `limit`. */
   list(limit: number): Promise<ProtectedApp[]>;
-  /** Replaces name and rules and `updatedAt`: the application after (hosts as stored), or null. */
-  update(appId: string, change: { name: string; rules: AppRule[] }, updatedAt: Date): Promise<ProtectedApp | null>;
+  /** Replaces name, rules, cookie domain and `updatedAt`: the application after (hosts as stored), or null. */
+  update(
+    appId: string,
+    change: { name: string; rules: AppRule[]; cookieDomain: string | null },
+    updatedAt: Date,
+  ): Promise<ProtectedApp | null>;
   /** Deletes the application with its hosts and forward sessions: what it was, or null. */
   delete(appId: string): Promise<ProtectedApp | null>;
 }

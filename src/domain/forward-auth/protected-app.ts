@@ -25,6 +25,12 @@ export interface ProtectedApp {
   rules: AppRule[];
   /** The internal OpenID Connect client keyward signs users in to this app with. */
   clientId: string;
+  /**
+   * null (the default): the forward cookie is host-only. Otherwise the parent domain of every
+   * host it is set for (`Domain=`), and one sign-in serves every app of the instance with the
+   * same domain (docs/forward-auth.md, "Parent-domain cookie (opt-in)").
+   */
+  cookieDomain: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -33,6 +39,7 @@ export interface ProtectedAppInput {
   name: string;
   hosts: string[];
   rules?: AppRule[] | undefined;
+  cookieDomain?: string | null | undefined;
 }
 
 export type ProtectedAppPatch = Partial<ProtectedAppInput>;
@@ -109,8 +116,40 @@ function parseName(raw: unknown): string {
   return name;
 }
 
+const hostnameOf = (host: string) => host.replace(/:[0-9]+$/, '');
+
+/**
+ * The parent-domain cookie's domain, checked against the app's (already parsed) hosts: a DNS
+ * name of at least two labels, its last one not all digits (no IP address: RFC 6265 §5.1.3 lets
+ * an IP match only itself), without a port, and a parent (or the name) of EVERY host. Why every
+ * host: a browser refuses a Domain its response's host is not under (RFC 6265 §5.3 step 6), so
+ * the sign-in on a host outside would never stick. Why two labels: `Domain=com` would hand the
+ * cookie to the whole TLD. A multi-label public suffix (`co.uk`) cannot be told from a name
+ * without the Public Suffix List, which keyward does not carry; browsers refuse such a Domain
+ * themselves (RFC 6265 §5.3 step 5), so that mistake fails closed.
+ */
+export function parseCookieDomain(raw: unknown, hosts: string[]): string | null {
+  if (raw === null || raw === undefined || raw === '') return null;
+  const domain = typeof raw === 'string' ? raw.trim().toLowerCase().replace(/^\./, '').replace(/\.$/, '') : '';
+  const labels = domain.split('.');
+  const valid =
+    domain.length <= 253 &&
+    labels.length >= 2 &&
+    labels.every((label) => new RegExp(`^${LABEL}$`).test(label)) &&
+    !/^[0-9]+$/.test(labels[labels.length - 1]!);
+  if (!valid) throw invalidInput('cookieDomain', 'Use a parent domain such as example.com: at least two labels, no IP address, no port.');
+  const under = (host: string) => hostnameOf(host) === domain || hostnameOf(host).endsWith(`.${domain}`);
+  if (!hosts.every(under)) throw invalidInput('cookieDomain', `Every host must be ${domain} or under it.`);
+  return domain;
+}
+
 /** The checked fields of an application; a patch is checked merged with what is stored. */
-export function parseAppFields(input: { name: unknown; hosts: unknown; rules?: unknown }): Pick<ProtectedApp, 'name' | 'hosts' | 'rules'> {
+export function parseAppFields(input: {
+  name: unknown;
+  hosts: unknown;
+  rules?: unknown;
+  cookieDomain?: unknown;
+}): Pick<ProtectedApp, 'name' | 'hosts' | 'rules' | 'cookieDomain'> {
   if (!Array.isArray(input.hosts) || input.hosts.length < 1 || input.hosts.length > MAX_HOSTS) {
     throw invalidInput('hosts', `Give 1 to ${MAX_HOSTS} hosts.`);
   }
@@ -120,7 +159,7 @@ export function parseAppFields(input: { name: unknown; hosts: unknown; rules?: u
   if (!Array.isArray(rawRules) || rawRules.length > MAX_RULES) throw invalidInput('rules', `Give at most ${MAX_RULES} rules.`);
   const rules = rawRules.map(parseRule);
   if (new Set(rules.map((r) => r.prefix)).size !== rules.length) throw invalidInput('rules', 'Each prefix only once.');
-  return { name: parseName(input.name), hosts, rules };
+  return { name: parseName(input.name), hosts, rules, cookieDomain: parseCookieDomain(input.cookieDomain, hosts) };
 }
 
 /**

@@ -14,6 +14,11 @@ const appProperties = {
   hosts: { type: 'array', items: { type: 'string' } },
   rules: { type: 'array', items: ruleSchema },
   clientId: { type: 'string' },
+  cookieDomain: {
+    type: ['string', 'null'],
+    description:
+      'null: host-only forward cookies (the default). A parent domain of every host: one sign-in for every app of the instance with it (docs/forward-auth.md, its risks).',
+  },
   createdAt: { type: 'string', format: 'date-time' },
   updatedAt: { type: 'string', format: 'date-time' },
 } as const;
@@ -36,6 +41,7 @@ export const protectedAppListSchema = {
 const changeable = {
   name: { type: 'string', maxLength: 1000 },
   hosts: { type: 'array', maxItems: 50, items: { type: 'string', maxLength: 1000 } },
+  cookieDomain: { type: ['string', 'null'], maxLength: 1000 },
   rules: {
     type: 'array',
     maxItems: 200,

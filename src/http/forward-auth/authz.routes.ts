@@ -52,8 +52,9 @@ export function authzRoutes(deps: Deps, options: AuthzOptions): RoutePlugin {
     if (!options.trustedPeer(request)) return refuse(reply, 403, 'proxy_not_trusted');
     const original = originalRequest(request);
     if (!original) return refuse(reply, 403, 'unknown_host');
-    const token = request.cookies[forwardCookieNames(original.protocol).session];
-    const verdict = await judgeForwardRequest(deps, original.host, original.uri, token);
+    const names = forwardCookieNames(original.protocol);
+    const cookies = { host: request.cookies[names.session], domain: request.cookies[names.domain] };
+    const verdict = await judgeForwardRequest(deps, original.host, original.uri, cookies);
     switch (verdict.kind) {
       case 'allow':
         return setIdentity(reply, verdict.identity, await options.signJwt(verdict.app, verdict.identity))

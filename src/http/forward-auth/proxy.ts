@@ -90,12 +90,20 @@ export function appHostOf(request: FastifyRequest): { protocol: 'http' | 'https'
  */
 export function forwardCookieNames(protocol: 'http' | 'https') {
   const prefix = protocol === 'https' ? '__Host-' : '';
-  return { session: `${prefix}keyward_fa`, start: `${prefix}keyward_fa_start` };
+  // The parent-domain cookie cannot be `__Host-` (it has a Domain); `__Secure-` on https still
+  // keeps a plain-http response from setting it (RFC 6265bis §4.1.3.1). A distinct name, so a
+  // host-only app never reads it and a domain app never reads a host cookie.
+  const domain = protocol === 'https' ? '__Secure-keyward_fa_d' : 'keyward_fa_d';
+  return { session: `${prefix}keyward_fa`, domain, start: `${prefix}keyward_fa_start` };
 }
 
-/** Host-only (no Domain), HttpOnly, SameSite=Lax, Path=/, Secure on https. */
-export function forwardCookieOptions(protocol: 'http' | 'https', maxAgeSeconds?: number) {
+/**
+ * Host-only (no Domain), HttpOnly, SameSite=Lax, Path=/, Secure on https; with `domain`, the
+ * parent-domain cookie's (the same, with Domain): an app's explicit opt-in (docs/forward-auth.md).
+ */
+export function forwardCookieOptions(protocol: 'http' | 'https', maxAgeSeconds?: number, domain?: string | null) {
   return {
+    ...(domain ? { domain } : {}),
     httpOnly: true,
     sameSite: 'lax' as const,
     path: '/',

@@ -2,7 +2,8 @@
  * The sign-in paths on a protected application's own host (SPEC §7; the proxy routes
  * `/.keyward/*` there to keyward): `start` sends the browser through the instance's OpenID
  * Connect flow with the application's client, `callback` redeems the code in-process and sets the
- * host-only forward cookie, `logout` ends it. The protocol is oidc-provider's on one side and
+ * forward cookie (host-only, or the app's parent-domain cookie when it names a cookie domain),
+ * `logout` ends it. The protocol is oidc-provider's on one side and
  * openid-client's on the other: keyward is a relying party of itself, without a network hop.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -200,7 +201,12 @@ export function signInRoutes(deps: Deps, options: SignInOptions) {
         if (!session || session.userId !== subject) {
           return errorPage(reply, 400, 'invalid_grant', 'Your keyward sign-in ended meanwhile. Open the application again.');
         }
-        reply.setCookie(names.session, session.token, forwardCookieOptions(at.protocol, secondsUntil(session.expiresAt, deps.clock.now())));
+        const maxAge = secondsUntil(session.expiresAt, deps.clock.now());
+        // The app's opt-in (docs/forward-auth.md): with a cookie domain, the cookie goes to every
+        // host under it, and every app of this instance with that domain accepts it.
+        if (session.cookieDomain)
+          reply.setCookie(names.domain, session.token, forwardCookieOptions(at.protocol, maxAge, session.cookieDomain));
+        else reply.setCookie(names.session, session.token, forwardCookieOptions(at.protocol, maxAge));
         return reply.status(302).header('cache-control', 'no-store').header('location', returnUrl).send();
       },
     );
@@ -210,8 +216,9 @@ export function signInRoutes(deps: Deps, options: SignInOptions) {
       if (!found) return errorPage(reply, 403, 'unknown_host', 'No protected application has this host.');
       const { at, app } = found;
       const names = forwardCookieNames(at.protocol);
-      await logOutForward(deps, request.cookies[names.session], requestClient(request));
+      await logOutForward(deps, [request.cookies[names.session], request.cookies[names.domain]], requestClient(request));
       reply.clearCookie(names.session, forwardCookieOptions(at.protocol));
+      if (app.cookieDomain) reply.clearCookie(names.domain, forwardCookieOptions(at.protocol, undefined, app.cookieDomain));
       const login = `${options.publicUrl.origin}/i/${encodeURIComponent(app.instanceSlug)}/login`;
       return reply.status(302).header('cache-control', 'no-store').header('location', login).send();
     });
