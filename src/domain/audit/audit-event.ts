@@ -125,6 +125,24 @@ export function recordedClient(client: AuditClient): AuditClient {
   return { ip: client.ip, userAgent: client.userAgent?.slice(0, 512) ?? null };
 }
 
+/** Who changes an instance's configuration (an application, a protected application): an administrator, the CLI or a machine client. */
+export interface ConfigurationChanger {
+  instanceId: string;
+  actor: AuditActor;
+  client: AuditClient;
+}
+
+/** An event about a thing of an instance's configuration that `by` changed (its id and name as the target). */
+export function changeEvent(
+  at: Date,
+  by: ConfigurationChanger,
+  action: AuditAction,
+  target: AuditTarget,
+  details: Record<string, unknown> = {},
+): NewAuditEvent {
+  return { instanceId: by.instanceId, at, action, actor: by.actor, target, ...recordedClient(by.client), details };
+}
+
 /**
  * An event about a user of an instance. With no `actor`, the user acted on their own account
  * (the usual case: logins, their own 2FA switch, their password).

@@ -1,3 +1,4 @@
+import { recordedClient } from '../audit/audit-event.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { PrincipalProfile } from './profile.ts';
 import { newAuthToken, sessionEndsAt } from './session-rules.ts';
@@ -45,8 +46,7 @@ export function newAuthSession<Stage extends string>(
       stage,
       lastSeenAt: now,
       expiresAt: sessionEndsAt(profile, stage, now, keepEnd),
-      ip: client.ip,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ...recordedClient(client),
       secondFactorAt: secondFactor?.at ?? null,
       secondFactorKind: secondFactor?.kind ?? null,
     },

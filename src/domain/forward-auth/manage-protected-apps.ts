@@ -5,7 +5,7 @@
  * is an audit event in that transaction; a refused input changes nothing.
  */
 import { randomId } from '../../crypto/random.ts';
-import type { AuditAction, NewAuditEvent } from '../audit/audit-event.ts';
+import { changeEvent, type AuditAction, type NewAuditEvent } from '../audit/audit-event.ts';
 import type { Deps } from '../shared/deps.ts';
 import type { TenantStores } from '../shared/stores.ts';
 import { DomainError, invalidInput } from '../shared/errors.ts';
@@ -57,16 +57,7 @@ function event(
   app: ProtectedApp,
   details: Record<string, unknown> = {},
 ): NewAuditEvent {
-  return {
-    instanceId: by.instanceId,
-    at: deps.clock.now(),
-    action,
-    actor: by.actor,
-    target: { id: app.id, label: app.name },
-    ip: by.client.ip,
-    userAgent: by.client.userAgent?.slice(0, 512) ?? null,
-    details,
-  };
+  return changeEvent(deps.clock.now(), by, action, { id: app.id, label: app.name }, details);
 }
 
 async function setHosts(stores: TenantStores, appId: string, hosts: string[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { DomainError } from '../shared/errors.ts';
 import type { Deps } from '../shared/deps.ts';
-import { changedFields, type AuditActor, type AuditClient } from '../audit/audit-event.ts';
+import { changedFields, type AuditActor, type AuditClient, recordedClient } from '../audit/audit-event.ts';
 import { parsePlan, type Instance } from './instance.ts';
 import { knownLocationsForPlan, policyForPlan } from './plan.ts';
 
@@ -43,8 +43,7 @@ export async function changePlan(
           action: 'instance.plan_changed',
           actor: by.actor,
           target: null,
-          ip: by.client.ip,
-          userAgent: by.client.userAgent?.slice(0, 512) ?? null,
+          ...recordedClient(by.client),
           details: changes,
         },
       ]);

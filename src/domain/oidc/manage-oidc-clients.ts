@@ -4,7 +4,7 @@
  * the same transaction, and a refused input changes nothing.
  */
 import { randomId, randomToken } from '../../crypto/random.ts';
-import { userActor, type AuditActor, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
+import { changeEvent, userActor, type AuditClient, type ConfigurationChanger, type NewAuditEvent } from '../audit/audit-event.ts';
 import { requireAdmin } from '../instance/require-admin.ts';
 import type { ActiveSession } from '../session/session-store.ts';
 import type { Deps } from '../shared/deps.ts';
@@ -21,11 +21,7 @@ import {
 } from './oidc-client.ts';
 
 /** Who changes an instance's clients, and from where (the audit event's actor and client). */
-export interface ClientChanger {
-  instanceId: string;
-  actor: AuditActor;
-  client: AuditClient;
-}
+export type ClientChanger = ConfigurationChanger;
 
 /** A client with its secret in plaintext: in the one answer that creates or rotates it, never again. */
 export interface ClientWithSecret {
@@ -75,16 +71,7 @@ function event(
   client: OidcClient,
   details: Record<string, unknown> = {},
 ): NewAuditEvent {
-  return {
-    instanceId: by.instanceId,
-    at: deps.clock.now(),
-    action,
-    actor: by.actor,
-    target: { id: client.clientId, label: client.name },
-    ip: by.client.ip,
-    userAgent: by.client.userAgent?.slice(0, 512) ?? null,
-    details,
-  };
+  return changeEvent(deps.clock.now(), by, action, { id: client.clientId, label: client.name }, details);
 }
 
 /** The fields that differ, whole (a list of URIs is one field), as `{before, after}`. */

@@ -6,7 +6,7 @@ import { reserveAttempt } from '../throttle/check-throttle.ts';
 import { ipKey } from '../throttle/throttle.ts';
 import { newDeviceToken } from '../known-location/known-location.ts';
 import { attemptFailed, type FailureOwner } from '../throttle/record-failure.ts';
-import { operatorActor, type AuditAction, type AuditClient, type NewAuditEvent } from '../audit/audit-event.ts';
+import { operatorActor, type AuditAction, type AuditClient, type NewAuditEvent, recordedClient } from '../audit/audit-event.ts';
 import { secondFactorFailedMail } from '../mail/templates.ts';
 import { OPERATOR_PROFILE } from '../auth/profile.ts';
 import { endSession, findSession, requireStage } from '../auth/find-session.ts';
@@ -61,8 +61,7 @@ function operatorEvent(
     action,
     actor: operatorActor(operator),
     target: null,
-    ip: client.ip,
-    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    ...recordedClient(client),
     details,
   };
 }
