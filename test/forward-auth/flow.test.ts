@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { engines } from '../support/db.ts';
-import { givenInstance, PASSWORD } from '../support/deps.ts';
+import { givenInstance, givenUser, PASSWORD } from '../support/deps.ts';
 import { useOidcServer, type OidcServer } from '../support/oidc.ts';
 import { appOriginOf, askProxy, givenProtectedApp, HostBrowser, identityOf, withApp } from '../support/forward-auth.ts';
 import type { Instance } from '../../src/domain/instance/instance.ts';
@@ -285,6 +285,25 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
     expect((await browser.api('/auth/step-up', { code: code() })).status).toBe(204);
     const after = await askProxy(server, browser, `${appOrigin}/admin`);
     expect([after.status, after.headers.get('remote-amr')]).toEqual([200, 'pwd,otp,mfa']);
+  });
+
+  it('an mfa path for an account without an authenticator app ends on a page that says to set one up, with links, never a redirect', async () => {
+    const { instance } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance, [{ prefix: '/admin', require: 'mfa' }]);
+    const user = await givenUser(server.deps, instance);
+    const appOrigin = appOriginOf(server);
+    const admin = `${appOrigin}/admin/`;
+    const browser = new HostBrowser(server.origin);
+    const at = await startAt(browser, admin);
+    expect((await browser.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD })).json.next).toBe('done');
+    const back = await resume(browser, instance, at.login!.searchParams.get('interaction')!);
+    const page = back.response!;
+    expect([new URL(page.url).pathname, page.status, page.headers.get('location')]).toEqual(['/.keyward/callback', 400, null]);
+    const html = await page.text();
+    expect(html).toContain('unmet_authentication_requirements');
+    expect(html).toContain(`href="${server.origin}/profile"`);
+    expect(html).toContain(`href="${admin}"`);
+    expect(browser.cookies(new URL(appOrigin).host).has('keyward_fa')).toBe(false);
   });
 
   it('an admin path answers a member 403 with empty identity headers, an administrator 200', async () => {

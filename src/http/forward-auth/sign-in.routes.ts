@@ -38,12 +38,16 @@ const startContext = (appId: string, host: string) => `forward-auth-start:${appI
 
 const QUERY_MAX = { type: 'string', maxLength: 4000 } as const;
 
-function errorPage(reply: FastifyReply, status: number, code: string, message: string) {
+function errorPage(reply: FastifyReply, status: number, code: string, message: string, links: Array<{ href: string; text: string }> = []) {
   // Never a redirect from an error: the only URLs keyward sends a browser to from here are the
-  // instance's own endpoints and a return URL checked against the application's hosts.
+  // instance's own endpoints and a return URL checked against the application's hosts. The
+  // links are the same two kinds: keyward's own pages and a checked return URL.
+  const list = links.map((link) => `<li><a href="${escapeHtml(link.href)}">${escapeHtml(link.text)}</a></li>`).join('');
   const html =
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign-in failed · keyward</title></head>` +
-    `<body><main><h1>This sign-in cannot continue</h1><p>${escapeHtml(message)}</p><p><code>${escapeHtml(code)}</code></p></main></body></html>`;
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<title>Sign-in failed · keyward</title></head>` +
+    `<body><main><h1>This sign-in cannot continue</h1><p>${escapeHtml(message)}</p>${list ? `<ul>${list}</ul>` : ''}` +
+    `<p><code>${escapeHtml(code)}</code></p></main></body></html>`;
   return reply.status(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(html);
 }
 
@@ -175,9 +179,23 @@ export function signInRoutes(deps: Deps, options: SignInOptions) {
             'This sign-in expired or was started in another browser. Open the application again.',
           );
         }
-        if (query.error || !query.code) return errorPage(reply, 400, query.error ?? 'invalid_request', 'The sign-in was not completed.');
         const returnUrl = checkedReturnUrl(start.rd, app.hosts);
         if (!returnUrl) return errorPage(reply, 400, 'invalid_return_url', 'The return address is not on this application.');
+        if (query.error || !query.code) {
+          const again = { href: returnUrl, text: 'Open the application again' };
+          // An `mfa` path for an account without an authenticator app: the provider refused the
+          // essential acr (OIDC Core §5.5.1.1); the person needs to know what to do, not the code.
+          if (query.error === 'unmet_authentication_requirements') {
+            return errorPage(
+              reply,
+              400,
+              query.error,
+              'This page of the application asks for a code from an authenticator app, and your account has no app set up yet. Set one up in keyward (My Profile, two-factor authentication), then open the application again.',
+              [{ href: `${options.publicUrl.origin}/profile`, text: 'Set up an authenticator app in keyward' }, again],
+            );
+          }
+          return errorPage(reply, 400, query.error ?? 'invalid_request', 'The sign-in was not completed.', [again]);
+        }
         const client = await findProviderClient(deps, app.instanceId, app.clientId);
         if (!client?.clientSecret) return errorPage(reply, 400, 'invalid_request', 'This application is no longer protected here.');
         const config = await relyingParty(app, client.clientSecret);
