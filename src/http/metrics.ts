@@ -39,6 +39,12 @@ const LOGIN_STEPS: Record<string, { step: string; factor: (body: unknown) => str
   '/api/v1/auth/postpone': { step: 'postpone', factor: () => 'none' },
 };
 
+/** The proxy's two questions (SPEC §7) by their route. */
+const FORWARD_AUTH_ENDPOINTS: Record<string, string> = {
+  '/api/v1/authz/auth-request': 'auth-request',
+  '/api/v1/authz/forward-auth': 'forward-auth',
+};
+
 function secondFactor(body: unknown): string {
   return body && typeof body === 'object' && 'backupCode' in body ? 'backup_code' : 'totp';
 }
@@ -67,6 +73,12 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     name: 'keyward_lockouts_total',
     help: 'Login and step-up attempts refused because the account or the address is locked or rate limited.',
     labelNames: ['step', 'reason'],
+    registers,
+  });
+  const forwardAuth = new Counter({
+    name: 'keyward_forward_auth_decisions_total',
+    help: 'The reverse proxy’s questions (SPEC §7) by endpoint and decision: allow, or the refusal’s code (unauthenticated, step_up_required, forbidden, unknown_host, proxy_not_trusted).',
+    labelNames: ['endpoint', 'decision'],
     registers,
   });
   const hashes = new Histogram({
@@ -155,6 +167,9 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = `${Math.floor(reply.statusCode / 100)}xx`;
     requests.observe({ method: request.method, route, status }, reply.elapsedTime / 1000);
+    const endpoint = FORWARD_AUTH_ENDPOINTS[route];
+    if (endpoint)
+      forwardAuth.inc({ endpoint, decision: reply.statusCode < 300 ? 'allow' : (reply.errorCode ?? `http_${reply.statusCode}`) });
     const login = LOGIN_STEPS[route];
     if (login && request.method === 'POST') {
       const outcome = reply.statusCode < 400 ? 'ok' : (reply.errorCode ?? `http_${reply.statusCode}`);

@@ -123,6 +123,19 @@ describe.each(engines())('operations endpoints on %s', (engine) => {
     expect((sample(await scrape(), series) ?? 0) - before).toBe(1);
   });
 
+  it('counts the reverse proxy’s questions by endpoint and decision', async () => {
+    const series = 'keyward_forward_auth_decisions_total{endpoint="auth-request",decision="proxy_not_trusted"}';
+    const before = sample(await scrape(), series) ?? 0;
+    // This app trusts no proxy: the question is refused before anything is looked up.
+    const answer = await app.inject({
+      method: 'GET',
+      url: '/api/v1/authz/auth-request',
+      headers: { 'x-original-url': 'http://app.example.test/' },
+    });
+    expect([answer.statusCode, answer.json().error.code]).toEqual([403, 'proxy_not_trusted']);
+    expect((sample(await scrape(), series) ?? 0) - before).toBe(1);
+  });
+
   it('reports the outbox: waiting mail, the oldest one’s age and dead mail', async () => {
     // Earlier tests' mail (lockout notices) waits too: the gauges move by what this test adds.
     const before = await scrape();

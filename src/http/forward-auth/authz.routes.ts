@@ -33,6 +33,8 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
 };
 
 function refuse(reply: FastifyReply, status: number, code: ErrorCode) {
+  // For what reads the answer afterwards (the forward-auth decision metrics), as the error handler does.
+  reply.errorCode = code;
   return clearIdentity(reply)
     .status(status)
     .send({ error: { code, message: MESSAGES[code] ?? code } });
