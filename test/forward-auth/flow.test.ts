@@ -28,6 +28,22 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
       (url) => url.origin === appOrigin && !url.pathname.startsWith('/.keyward/'),
     );
   }
+  /**
+   * A member with an app whose browser is a known location, logged in again with the password
+   * alone (no code in this session), and an application with 2FA on /admin.
+   */
+  async function passwordOnlyAtKnownLocation() {
+    const { instance } = await givenInstance(server.deps);
+    await givenProtectedApp(server, instance, [{ prefix: '/admin', require: 'mfa' }]);
+    const browser = new HostBrowser(server.origin);
+    const { user, code } = await withApp(server.deps, instance, browser);
+    await browser.api('/auth/logout');
+    expect((await browser.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD })).json.next).toBe('done');
+    const appOrigin = appOriginOf(server);
+    const toApp = (url: URL) => url.origin === appOrigin && !url.pathname.startsWith('/.keyward/');
+    return { instance, browser, code, appOrigin, toApp };
+  }
+
   /** A full sign-in with password and code in a new browser; the browser then holds the forward cookie. */
   async function signedIn(instance: Instance, rd: string) {
     const setupBrowser = new HostBrowser(server.origin);
@@ -243,14 +259,7 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
   });
 
   it('an mfa path from a known location’s password-only session: 401, then the start asks for the code and the answer is 200', async () => {
-    const { instance } = await givenInstance(server.deps);
-    await givenProtectedApp(server, instance, [{ prefix: '/admin', require: 'mfa' }]);
-    const browser = new HostBrowser(server.origin);
-    const { user, code } = await withApp(server.deps, instance, browser);
-    await browser.api('/auth/logout');
-    expect((await browser.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD })).json.next).toBe('done');
-    const appOrigin = appOriginOf(server);
-    const toApp = (url: URL) => url.origin === appOrigin && !url.pathname.startsWith('/.keyward/');
+    const { instance, browser, code, appOrigin, toApp } = await passwordOnlyAtKnownLocation();
     // A page without a rule needs no code: the known location's session signs in silently.
     expect((await browser.follow(`${appOrigin}/.keyward/start?rd=${encodeURIComponent(`${appOrigin}/`)}`, toApp)).stopped?.href).toBe(
       `${appOrigin}/`,
@@ -272,14 +281,7 @@ describe.each(engines())('Forward auth sign-in and the proxy’s question on %s'
   });
 
   it('a step-up at keyward keeps the application signed in, and its answers then say mfa', async () => {
-    const { instance } = await givenInstance(server.deps);
-    await givenProtectedApp(server, instance, [{ prefix: '/admin', require: 'mfa' }]);
-    const browser = new HostBrowser(server.origin);
-    const { user, code } = await withApp(server.deps, instance, browser);
-    await browser.api('/auth/logout');
-    expect((await browser.api('/auth/login', { instance: instance.slug, email: user.email, password: PASSWORD })).json.next).toBe('done');
-    const appOrigin = appOriginOf(server);
-    const toApp = (url: URL) => url.origin === appOrigin && !url.pathname.startsWith('/.keyward/');
+    const { browser, code, appOrigin, toApp } = await passwordOnlyAtKnownLocation();
     await browser.follow(`${appOrigin}/.keyward/start`, toApp);
     expect((await askProxy(server, browser, `${appOrigin}/admin`)).status).toBe(401);
     expect((await browser.api('/auth/step-up', { code: code() })).status).toBe(204);
