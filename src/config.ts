@@ -36,6 +36,14 @@ export interface Config {
   drainSeconds: number;
   /** KEYWARD_HASH_CONCURRENCY: argon2id computations at once in this process (default: the cores). */
   hashConcurrency: number | null;
+  /** KEYWARD_PG_POOL_SIZE: PostgreSQL connections this process keeps at most (default 10). */
+  pgPoolSize: number;
+  /** KEYWARD_PG_STATEMENT_TIMEOUT_MS: the server cancels a statement running longer (0: no limit). */
+  pgStatementTimeoutMs: number;
+  /** KEYWARD_PG_PREPARED: named prepared statements (default on); off behind PgBouncer in transaction mode before 1.21. */
+  pgPrepared: boolean;
+  /** KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS: how often housekeeping runs, once per interval across all processes (default 600). */
+  housekeepingIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -80,7 +88,28 @@ export function loadConfig(env: Env = process.env): Config {
     hashConcurrency: env.KEYWARD_HASH_CONCURRENCY?.trim()
       ? parsePositive('KEYWARD_HASH_CONCURRENCY', env.KEYWARD_HASH_CONCURRENCY.trim())
       : null,
+    pgPoolSize: parsePositive('KEYWARD_PG_POOL_SIZE', env.KEYWARD_PG_POOL_SIZE?.trim() || '10'),
+    pgStatementTimeoutMs: parseNonNegativeInteger('KEYWARD_PG_STATEMENT_TIMEOUT_MS', env.KEYWARD_PG_STATEMENT_TIMEOUT_MS?.trim() || '30000'),
+    pgPrepared: parseSwitch('KEYWARD_PG_PREPARED', env.KEYWARD_PG_PREPARED, true),
+    housekeepingIntervalSeconds: parsePositive(
+      'KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS',
+      env.KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS?.trim() || '600',
+    ),
   };
+}
+
+function parseSwitch(name: string, raw: string | undefined, fallback: boolean): boolean {
+  const value = raw?.trim().toLowerCase();
+  if (value === undefined || value === '') return fallback;
+  if (value === '1' || value === 'true') return true;
+  if (value === '0' || value === 'false') return false;
+  throw new ConfigError(`${name} must be 1 or 0 (true or false), got "${raw}"`);
+}
+
+function parseNonNegativeInteger(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a whole number (0 or more), got "${raw}"`);
+  return value;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Config } from './config.ts';
 import { createPasswordHasher, type HashObserver } from './crypto/password.ts';
 import { systemClock, type Clock } from './domain/shared/clock.ts';
 import type { Deps } from './domain/shared/deps.ts';
-import { openDatabase, type DatabaseHandle } from './storage/connect.ts';
+import { openDatabase, type DatabaseHandle, type DatabaseTarget } from './storage/connect.ts';
 import { migrateToLatest } from './storage/migrate.ts';
 import { verifyKeyCheck } from './domain/maintenance/key-check.ts';
 import { createStores } from './storage/stores.ts';
@@ -32,9 +32,7 @@ export interface RuntimeOptions {
 }
 
 export async function openRuntime(config: Config, log: Logger, clock: Clock = systemClock, options: RuntimeOptions = {}): Promise<Runtime> {
-  const database = await openDatabase(
-    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
-  );
+  const database = await openDatabase(databaseTarget(config));
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
@@ -83,6 +81,19 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
     await database.close();
     throw error;
   }
+}
+
+/** The configured database: DATABASE_URL's PostgreSQL with the KEYWARD_PG_* settings, else the embedded one in the data dir. */
+export function databaseTarget(config: Config): DatabaseTarget {
+  return config.databaseUrl
+    ? {
+        kind: 'postgres',
+        url: config.databaseUrl,
+        poolSize: config.pgPoolSize,
+        statementTimeoutMs: config.pgStatementTimeoutMs,
+        prepared: config.pgPrepared,
+      }
+    : { kind: 'pglite', dataDir: config.dataDir };
 }
 
 /**

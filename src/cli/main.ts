@@ -4,6 +4,7 @@ import pino from 'pino';
 import { loadConfig } from '../config.ts';
 import { openDatabase } from '../storage/connect.ts';
 import { migrateToLatest } from '../storage/migrate.ts';
+import { databaseTarget } from '../runtime.ts';
 import { describeFailure } from './io.ts';
 import { registerInstanceCommands } from './instance.ts';
 import { registerUserCommands } from './user.ts';
@@ -30,9 +31,7 @@ program
   .action(async () => {
     const config = loadConfig();
     pino({ level: 'warn' });
-    const database = await openDatabase(
-      config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dataDir: config.dataDir },
-    );
+    const database = await openDatabase(databaseTarget(config));
     try {
       const applied = await migrateToLatest(database.db);
       process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');

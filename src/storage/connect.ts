@@ -30,7 +30,15 @@ export interface PoolStats {
 }
 
 export type DatabaseTarget =
-  | { kind: 'postgres'; url: string; poolSize?: number }
+  | {
+      kind: 'postgres';
+      url: string;
+      poolSize?: number;
+      /** The server cancels a statement that runs longer (SQLSTATE 57014); 0 or absent: no limit. */
+      statementTimeoutMs?: number;
+      /** Named prepared statements (default true); false for PgBouncer in transaction mode before 1.21. */
+      prepared?: boolean;
+    }
   | { kind: 'pglite'; dataDir: string }
   /** In memory (tests); `snapshot` starts from a dumped data dir instead of an empty one (initdb). */
   | { kind: 'pglite-memory'; snapshot?: Blob };
@@ -46,7 +54,12 @@ export class DataDirLockedError extends Error {
 const PGLITE_EXTENSIONS: PGliteOptions['extensions'] = { pg_trgm };
 
 export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHandle> {
-  if (target.kind === 'postgres') return openPostgres(target.url, target.poolSize ?? 10);
+  if (target.kind === 'postgres')
+    return openPostgres(target.url, {
+      poolSize: target.poolSize ?? 10,
+      statementTimeoutMs: target.statementTimeoutMs ?? 0,
+      prepared: target.prepared ?? true,
+    });
   if (target.kind === 'pglite-memory')
     return openPglite(
       new PGlite({ extensions: PGLITE_EXTENSIONS, ...(target.snapshot ? { loadDataDir: target.snapshot } : {}) }),
@@ -78,17 +91,25 @@ export async function migratedPgliteSnapshot(): Promise<Blob> {
   }
 }
 
-function openPostgres(url: string, poolSize: number): DatabaseHandle {
+function openPostgres(url: string, { poolSize, statementTimeoutMs, prepared }: { poolSize: number; statementTimeoutMs: number; prepared: boolean }): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    // Why a limit: a statement stuck behind a lock or a bad plan would hold its connection and its
+    // request forever, and a few of them exhaust the pool for every login. pg sends it as a
+    // startup parameter, so it holds for each connection without a session SET (which PgBouncer's
+    // transaction pooling would hand to another client). Migrations lift it for their transaction.
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
     // Why: int8 (bigserial, count) arrive as numbers, as they do from PGlite.
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === 20 ? Number : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
     },
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(pool) }) });
+  // Why optional: a named prepared statement lives in one server session; PgBouncer before 1.21 in
+  // transaction mode hands the next statement to another session, where the name is unknown
+  // ("prepared statement … does not exist") or taken ("already exists"). Debian 12 ships 1.18.
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: prepared ? preparingPool(pool) : pool }) });
   const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize });
   return { db, engine: 'postgres', poolStats, close: () => db.destroy() };
 }

@@ -1,4 +1,4 @@
-import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import * as foundation from './migrations/0001-foundation.ts';
 import * as twoFactor from './migrations/0002-two-factor.ts';
 import * as backupCodes from './migrations/0003-backup-codes.ts';
@@ -58,8 +58,6 @@ const MIGRATIONS: Record<string, Migration> = {
   '0030-key-check': keyCheck,
 };
 
-const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
-
 /**
  * Whether every migration listed here is recorded as applied: one SELECT, so a start (and every
  * CLI command) on a database that is up to date skips the Migrator, whose lock-table set-up and
@@ -77,11 +75,45 @@ export async function schemaIsCurrent(db: Kysely<any>): Promise<boolean> {
   }
 }
 
-/** Brings the schema up to date; Kysely's lock table makes concurrent runs safe on PostgreSQL. */
+/** Any fixed key: the advisory lock that lets one process at a time migrate. */
+const MIGRATION_LOCK = 'keyward.migrate';
+
+/**
+ * Brings the schema up to date: every pending migration, in name order, in one transaction that
+ * first takes a transaction-scoped advisory lock. Processes starting together on one database
+ * (several servers, `keyward migrate`) wait for each other there, and each finds the migrations
+ * the one before it committed, so each is applied once.
+ *
+ * Why not Kysely's Migrator: it takes a session-level `pg_advisory_lock` on one statement, runs
+ * the migrations in a transaction after it and unlocks with a third statement. Behind PgBouncer
+ * in transaction mode these reach different server sessions: the lock is taken on one, the unlock
+ * fails on another, and the lock stays with a pooled session, so the next start waits on it
+ * forever. A lock that ends with its transaction cannot be stranded. Kysely's bookkeeping tables
+ * are kept as they are (kysely_migration, and the lock table older versions expect), so a
+ * database migrated by either is the same to both.
+ */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
   if (await schemaIsCurrent(db)) return [];
-  const migrator = new Migrator({ db, provider });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  return db.transaction().execute(async (trx) => {
+    // Why lift the statement timeout here only: it is for request traffic; a migration may build
+    // an index over a big table for minutes, and a process waiting for the lock waits that long.
+    // SET LOCAL ends with the transaction, so no pooled session keeps it.
+    await sql`set local statement_timeout = 0`.execute(trx);
+    await sql`select pg_advisory_xact_lock(hashtext(${MIGRATION_LOCK}))`.execute(trx);
+    await sql`create table if not exists kysely_migration (name varchar(255) primary key not null, timestamp varchar(255) not null)`.execute(
+      trx,
+    );
+    await sql`create table if not exists kysely_migration_lock (id varchar(255) primary key not null, is_locked integer default 0 not null)`.execute(
+      trx,
+    );
+    const done = new Set((await sql<{ name: string }>`select name from kysely_migration`.execute(trx)).rows.map((row) => row.name));
+    const applied: string[] = [];
+    for (const name of Object.keys(MIGRATIONS).sort()) {
+      if (done.has(name)) continue;
+      await MIGRATIONS[name]!.up(trx);
+      await sql`insert into kysely_migration (name, timestamp) values (${name}, ${new Date().toISOString()})`.execute(trx);
+      applied.push(name);
+    }
+    return applied;
+  });
 }

@@ -38,6 +38,24 @@ describe('configuration', () => {
     for (const bad of ['-1', '1.5', 'soon']) expect(() => loadConfig({ KEYWARD_DRAIN_SECONDS: bad })).toThrow(ConfigError);
     for (const bad of ['0', '-2', 'all']) expect(() => loadConfig({ KEYWARD_HASH_CONCURRENCY: bad })).toThrow(ConfigError);
   });
+
+  it('reads the PostgreSQL settings and the housekeeping interval, with their defaults, and refuses bad values', () => {
+    expect(loadConfig({})).toMatchObject({ pgPoolSize: 10, pgStatementTimeoutMs: 30000, pgPrepared: true, housekeepingIntervalSeconds: 600 });
+    expect(
+      loadConfig({
+        KEYWARD_PG_POOL_SIZE: '4',
+        KEYWARD_PG_STATEMENT_TIMEOUT_MS: '0',
+        KEYWARD_PG_PREPARED: 'false',
+        KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS: '5',
+      }),
+    ).toMatchObject({ pgPoolSize: 4, pgStatementTimeoutMs: 0, pgPrepared: false, housekeepingIntervalSeconds: 5 });
+    expect(loadConfig({ KEYWARD_PG_PREPARED: '0' }).pgPrepared).toBe(false);
+    expect(loadConfig({ KEYWARD_PG_PREPARED: '1' }).pgPrepared).toBe(true);
+    for (const bad of ['0', '-1', '2.5', 'many']) expect(() => loadConfig({ KEYWARD_PG_POOL_SIZE: bad })).toThrow(ConfigError);
+    for (const bad of ['-1', '1.5', '30s']) expect(() => loadConfig({ KEYWARD_PG_STATEMENT_TIMEOUT_MS: bad })).toThrow(ConfigError);
+    for (const bad of ['yes', 'off', '2']) expect(() => loadConfig({ KEYWARD_PG_PREPARED: bad })).toThrow(ConfigError);
+    for (const bad of ['0', '-60', 'hourly']) expect(() => loadConfig({ KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS: bad })).toThrow(ConfigError);
+  });
 });
 
 // Issue 10 item 1: the dev mailbox hands every reset link and backup code to whoever can reach
