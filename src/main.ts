@@ -17,11 +17,9 @@ import { schemaIsCurrent } from './storage/migrate.ts';
 import { openRuntime } from './runtime.ts';
 import { openFirstRun } from './domain/setup/first-run.ts';
 import { startControlSocket } from './cli/control-socket.ts';
-import { cleanUp } from './domain/maintenance/clean-up.ts';
+import { runHousekeeping } from './domain/maintenance/clean-up.ts';
 // The Node floor's one home is package.json "engines"; the check is shared with bin/keyward.mjs.
 import { requireSupportedNode } from '../scripts/node-version.mjs';
-
-const HOUSEKEEPING_INTERVAL_MS = 10 * 60 * 1000;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,11 +50,12 @@ async function main(): Promise<void> {
   if (management) await management.listen({ port: config.managementPort!, host: config.host });
   runtime.mail.start();
   app.oidcBackchannel.start();
+  // Every process ticks; runHousekeeping lets one of them run per interval (issue 15).
   const housekeeping = setInterval(() => {
-    cleanUp(runtime.deps)
-      .then((counts) => log.debug({ counts }, 'housekeeping'))
+    runHousekeeping(runtime.deps, config.housekeepingIntervalSeconds)
+      .then((counts) => log.debug({ counts, skipped: counts === null }, 'housekeeping'))
       .catch((error) => log.error({ err: error }, 'housekeeping failed'));
-  }, HOUSEKEEPING_INTERVAL_MS);
+  }, config.housekeepingIntervalSeconds * 1000);
   housekeeping.unref();
   // With the embedded database this process owns the data; the CLI reaches it through here.
   const stopControl = runtime.database.engine === 'pglite' ? await startControlSocket(config.dataDir, runtime.deps, log) : async () => {};

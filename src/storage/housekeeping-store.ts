@@ -73,6 +73,18 @@ async function remind<Row extends { instance_id: string; id: string }>(
 
 export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
   return {
+    async claimRun(now, ranBefore) {
+      // Why one conditional upsert, not an advisory lock: two processes claiming at once meet on
+      // the one row's lock; the second then sees the first's new last_run_at and its WHERE fails,
+      // so it gets no row back. One statement, nothing held between statements: the same through
+      // PgBouncer's transaction pooling, on PostgreSQL and PGlite.
+      const { rows } = await sql<{ runs: number }>`
+        insert into housekeeping_runs (id, last_run_at, runs) values (1, ${now}, 1)
+        on conflict (id) do update set last_run_at = excluded.last_run_at, runs = housekeeping_runs.runs + 1
+        where housekeeping_runs.last_run_at <= ${ranBefore}
+        returning runs`.execute(db);
+      return rows.length > 0;
+    },
     async remindPendingSetup(now, remindedBefore, limit, render) {
       const status = twoFactorStatusSql(sql.ref('u.two_factor_enabled'), sql.ref('u.totp_associated'), sql.ref('i.two_factor_auto_enable'));
       const pick = async (tx: Kysely<Database>) =>

@@ -323,8 +323,16 @@ export interface KeyCheckTable {
   sealed_at: Date;
 }
 
+/** One row: when housekeeping last ran on this database, and how often it has (migration 0032). */
+export interface HousekeepingRunsTable {
+  id: number;
+  last_run_at: Date;
+  runs: number;
+}
+
 export interface Database {
   key_check: KeyCheckTable;
+  housekeeping_runs: HousekeepingRunsTable;
   instances: InstancesTable;
   users: UsersTable;
   sessions: SessionsTable;

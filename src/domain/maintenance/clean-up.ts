@@ -48,3 +48,17 @@ export async function cleanUp(deps: Deps): Promise<HousekeepingCounts> {
   await sendReminders(deps);
   return deps.stores.housekeeping.deleteExpired(now, addSeconds(now, -SENT_MAIL_RETENTION_SECONDS));
 }
+
+/**
+ * Housekeeping as every server process runs it on its timer: cleanUp, once per `intervalSeconds`
+ * across all processes on the database (issue 15); null when another process ran it within the
+ * interval. Why: each run's reminders and deletions are safe to race, but N processes would do
+ * N times the work on every tick for nothing. A timer fires late, never early, so a process that
+ * ran last claims again on its next tick; one that ticks just before the interval is over skips
+ * that tick, so a run happens at most once per interval and at least once in two.
+ */
+export async function runHousekeeping(deps: Deps, intervalSeconds: number): Promise<HousekeepingCounts | null> {
+  const now = deps.clock.now();
+  if (!(await deps.stores.housekeeping.claimRun(now, addSeconds(now, -intervalSeconds)))) return null;
+  return cleanUp(deps);
+}

@@ -29,6 +29,12 @@ export interface HousekeepingCounts {
 
 /** Removes what can no longer matter. Never touches account throttle keys (NIST's "in a row"). */
 export interface HousekeepingStore {
+  /**
+   * Claims this run of housekeeping for the whole database: true, with `now` recorded as the last
+   * run, when no process ran it after `ranBefore`; false when one did (this process skips). Atomic:
+   * of processes claiming at once, one gets true.
+   */
+  claimRun(now: Date, ranBefore: Date): Promise<boolean>;
   deleteExpired(now: Date, sentMailBefore: Date): Promise<HousekeepingCounts>;
   /** Writes (or rewrites) each instance's 2FA counts for `day` (YYYY-MM-DD), for the adoption chart. */
   snapshotAdoption(day: string): Promise<void>;

@@ -3,7 +3,7 @@ import { engines, openIsolatedDatabase } from '../../support/db.ts';
 import { givenInstance, PASSWORD, useTestDeps, type TestDeps } from '../../support/deps.ts';
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { loginWithPassword } from '../../../src/domain/login/login-with-password.ts';
-import { cleanUp } from '../../../src/domain/maintenance/clean-up.ts';
+import { cleanUp, runHousekeeping } from '../../../src/domain/maintenance/clean-up.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
 import { ipKey, passwordKey } from '../../../src/domain/throttle/throttle.ts';
 
@@ -14,6 +14,19 @@ describe.each(engines())('HousekeepingStore on %s', (engine) => {
   useTestDeps(engine, (t) => ({ database, deps } = t), openIsolatedDatabase);
 
   const client = { ip: '192.0.2.1', userAgent: null, previousSession: null, deviceTokens: [] };
+
+  it('lets one of several claims at once run housekeeping, and the next one only after the interval', async () => {
+    const start = addSeconds(deps.clock.now(), 30 * 86400); // later than any run of the other tests
+    const claims = await Promise.all([1, 2, 3].map(() => deps.stores.housekeeping.claimRun(start, addSeconds(start, -600))));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    expect(await deps.stores.housekeeping.claimRun(addSeconds(start, 599), addSeconds(start, -1))).toBe(false);
+    expect(await deps.stores.housekeeping.claimRun(addSeconds(start, 600), start)).toBe(true);
+    deps.clock.set(addSeconds(start, 900));
+    expect(await runHousekeeping(deps, 600)).toBeNull(); // 300 s after the last run
+    deps.clock.set(addSeconds(start, 1200));
+    expect(await runHousekeeping(deps, 600)).toMatchObject({ sessions: expect.any(Number) });
+    deps.clock.set(start);
+  });
 
   it('deletes expired sessions and forgotten IP counters, and keeps account counters and live sessions', async () => {
     const { instance, admin } = await givenInstance(deps);
