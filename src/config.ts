@@ -89,7 +89,10 @@ export function loadConfig(env: Env = process.env): Config {
       ? parsePositive('KEYWARD_HASH_CONCURRENCY', env.KEYWARD_HASH_CONCURRENCY.trim())
       : null,
     pgPoolSize: parsePositive('KEYWARD_PG_POOL_SIZE', env.KEYWARD_PG_POOL_SIZE?.trim() || '10'),
-    pgStatementTimeoutMs: parseNonNegativeInteger('KEYWARD_PG_STATEMENT_TIMEOUT_MS', env.KEYWARD_PG_STATEMENT_TIMEOUT_MS?.trim() || '30000'),
+    pgStatementTimeoutMs: parseNonNegativeInteger(
+      'KEYWARD_PG_STATEMENT_TIMEOUT_MS',
+      env.KEYWARD_PG_STATEMENT_TIMEOUT_MS?.trim() || '30000',
+    ),
     pgPrepared: parseSwitch('KEYWARD_PG_PREPARED', env.KEYWARD_PG_PREPARED, true),
     housekeepingIntervalSeconds: parsePositive(
       'KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS',

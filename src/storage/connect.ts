@@ -91,7 +91,10 @@ export async function migratedPgliteSnapshot(): Promise<Blob> {
   }
 }
 
-function openPostgres(url: string, { poolSize, statementTimeoutMs, prepared }: { poolSize: number; statementTimeoutMs: number; prepared: boolean }): DatabaseHandle {
+function openPostgres(
+  url: string,
+  { poolSize, statementTimeoutMs, prepared }: { poolSize: number; statementTimeoutMs: number; prepared: boolean },
+): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,

@@ -40,7 +40,12 @@ describe('configuration', () => {
   });
 
   it('reads the PostgreSQL settings and the housekeeping interval, with their defaults, and refuses bad values', () => {
-    expect(loadConfig({})).toMatchObject({ pgPoolSize: 10, pgStatementTimeoutMs: 30000, pgPrepared: true, housekeepingIntervalSeconds: 600 });
+    expect(loadConfig({})).toMatchObject({
+      pgPoolSize: 10,
+      pgStatementTimeoutMs: 30000,
+      pgPrepared: true,
+      housekeepingIntervalSeconds: 600,
+    });
     expect(
       loadConfig({
         KEYWARD_PG_POOL_SIZE: '4',

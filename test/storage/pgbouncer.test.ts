@@ -84,7 +84,11 @@ describe.skipIf(!process.env.TEST_DATABASE_URL || !installed)('keyward through P
       for (let round = 0; round < 30 && codes.size === 0; round += 1) {
         const results = await Promise.allSettled(
           Array.from({ length: 10 }, (_, i) =>
-            preparing.db.selectFrom('instances').select('id').where('slug', '=', `none-${i % 3}`).execute(),
+            preparing.db
+              .selectFrom('instances')
+              .select('id')
+              .where('slug', '=', `none-${i % 3}`)
+              .execute(),
           ),
         );
         for (const result of results) if (result.status === 'rejected') codes.add((result.reason as { code?: string }).code ?? 'none');

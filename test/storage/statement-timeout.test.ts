@@ -16,7 +16,9 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the PostgreSQL statement timeou
     await expect(sql`select pg_sleep(2)`.execute(database.db)).rejects.toMatchObject({ code: '57014' });
     const { rows } = await sql<{ n: number }>`select 1 as n`.execute(database.db);
     expect(rows).toEqual([{ n: 1 }]);
-    expect((await sql<{ statement_timeout: string }>`show statement_timeout`.execute(database.db)).rows[0]!.statement_timeout).toBe('200ms');
+    expect((await sql<{ statement_timeout: string }>`show statement_timeout`.execute(database.db)).rows[0]!.statement_timeout).toBe(
+      '200ms',
+    );
     // A transaction that waits past it fails as a whole and is rolled back; the pool is usable after.
     await expect(
       database.db.transaction().execute(async (tx) => {

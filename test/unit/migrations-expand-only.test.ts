@@ -52,9 +52,9 @@ describe('migrations within a release only add (expand/contract)', () => {
       "db.schema.alterTable('users').dropColumn('email')",
     ])
       expect(contractSteps(`export async function up() { ${form} }`), form).not.toEqual([]);
-    expect(contractSteps('export async function up() { alter table t drop constraint c_check; alter table t add constraint c_check check (x) }')).toEqual(
-      [],
-    );
+    expect(
+      contractSteps('export async function up() { alter table t drop constraint c_check; alter table t add constraint c_check check (x) }'),
+    ).toEqual([]);
     expect(contractSteps('export async function up() { add column x text } export async function down() { drop column x }')).toEqual([]);
   });
 
