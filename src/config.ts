@@ -44,6 +44,8 @@ export interface Config {
   pgPrepared: boolean;
   /** KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS: how often housekeeping runs, once per interval across all processes (default 600). */
   housekeepingIntervalSeconds: number;
+  /** KEYWARD_METRICS_INSTANCE_LABELS=1: the 2FA adoption gauges also per instance (the largest 100), not only in total. */
+  metricsInstanceLabels: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -98,6 +100,7 @@ export function loadConfig(env: Env = process.env): Config {
       'KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS',
       env.KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS?.trim() || '600',
     ),
+    metricsInstanceLabels: parseSwitch('KEYWARD_METRICS_INSTANCE_LABELS', env.KEYWARD_METRICS_INSTANCE_LABELS, false),
   };
 }
 

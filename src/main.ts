@@ -17,7 +17,8 @@ import { schemaIsCurrent } from './storage/migrate.ts';
 import { openRuntime } from './runtime.ts';
 import { openFirstRun } from './domain/setup/first-run.ts';
 import { startControlSocket } from './cli/control-socket.ts';
-import { runHousekeeping } from './domain/maintenance/clean-up.ts';
+import { readTwoFactorAdoption, runHousekeeping } from './domain/maintenance/clean-up.ts';
+import type { TwoFactorAdoptionCounts } from './domain/maintenance/housekeeping-store.ts';
 // The Node floor's one home is package.json "engines"; the check is shared with bin/keyward.mjs.
 import { requireSupportedNode } from '../scripts/node-version.mjs';
 
@@ -28,11 +29,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = pino({ level: config.logLevel });
   let metrics: Metrics | null = null;
+  // The 2FA adoption gauges' figures, read at start and on each housekeeping tick (issue 15).
+  let adoption: TwoFactorAdoptionCounts | null = null;
   const runtime = await openRuntime(config, log, undefined, { observeHash: (kind, seconds) => metrics?.observeHash(kind, seconds) });
   metrics = createMetrics({
     hashQueue: () => runtime.deps.hasher.stats(),
     outbox: () => runtime.deps.stores.outbox.stats(),
     pool: () => runtime.database.poolStats(),
+    adoption: () => adoption,
   });
   const operations: Operations = { ready: () => schemaIsCurrent(runtime.database.db), metrics, state: { draining: false } };
   const devMailbox = config.devMailbox;
@@ -50,8 +54,14 @@ async function main(): Promise<void> {
   if (management) await management.listen({ port: config.managementPort!, host: config.host });
   runtime.mail.start();
   app.oidcBackchannel.start();
+  const readAdoption = () =>
+    readTwoFactorAdoption(runtime.deps, config.metricsInstanceLabels)
+      .then((counts) => (adoption = counts))
+      .catch((error) => log.error({ err: error }, 'reading the 2FA adoption failed'));
+  void readAdoption();
   // Every process ticks; runHousekeeping lets one of them run per interval (issue 15).
   const housekeeping = setInterval(() => {
+    void readAdoption();
     runHousekeeping(runtime.deps, config.housekeepingIntervalSeconds)
       .then((counts) => log.debug({ counts, skipped: counts === null }, 'housekeeping'))
       .catch((error) => log.error({ err: error }, 'housekeeping failed'));

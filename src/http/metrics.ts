@@ -8,6 +8,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OutboxStats } from '../domain/mail/outbox-store.ts';
+import type { TwoFactorAdoptionCounts } from '../domain/maintenance/housekeeping-store.ts';
 
 /** Where the scraped gauges come from; each is optional (the CLI and some tests have none). */
 export interface MetricsSources {
@@ -18,6 +19,8 @@ export interface MetricsSources {
   /** The PostgreSQL pool; null on PGlite. */
   pool?: () => { total: number; idle: number; waiting: number; max: number } | null;
   now?: () => Date;
+  /** The 2FA adoption housekeeping last read (null: not yet); its `instances` become per-instance series. */
+  adoption?: () => TwoFactorAdoptionCounts | null;
 }
 
 export interface Metrics {
@@ -162,6 +165,8 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     });
   }
 
+  if (sources.adoption) registerAdoptionGauges(registers, sources.adoption);
+
   function onResponse(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
     // The route pattern, never the raw URL (bounded labels); unknown paths share one label.
     const route = request.routeOptions.url ?? 'unmatched';
@@ -190,4 +195,37 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
+}
+
+/**
+ * keyward_users and keyward_users_two_factor: in total, without labels by default. Why the
+ * instance label only on request, and for at most the largest instances housekeeping lists: one
+ * series per tenant grows without bound with the customers, and names them to whoever reads
+ * /metrics (KEYWARD_METRICS_INSTANCE_LABELS).
+ */
+function registerAdoptionGauges(registers: Registry[], adoption: () => TwoFactorAdoptionCounts | null): void {
+  const gauge = (name: string, help: string, pick: (row: { withTwoFactor: number; total: number }) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['instance'],
+      registers,
+      collect() {
+        const counts = adoption();
+        this.reset();
+        if (!counts) return;
+        this.set(pick(counts));
+        for (const row of counts.instances) this.set({ instance: row.slug }, pick(row));
+      },
+    });
+  gauge(
+    'keyward_users',
+    'Users of all instances (without a label), or of one instance (instance label, when enabled); as of the last housekeeping.',
+    (row) => row.total,
+  );
+  gauge(
+    'keyward_users_two_factor',
+    'Users whose two-factor authentication is active (an app set up), in all or per instance; as of the last housekeeping.',
+    (row) => row.withTwoFactor,
+  );
 }

@@ -85,6 +85,21 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
         returning runs`.execute(db);
       return rows.length > 0;
     },
+    async countTwoFactorAdoption(instanceLimit) {
+      const status = twoFactorStatusSql(sql.ref('c.enabled'), sql.ref('c.associated'), sql.ref('i.two_factor_auto_enable'));
+      const { rows } = await sql<{ slug: string; with_two_factor: number; total: number }>`
+        select i.slug, coalesce(sum(c.n) filter (where ${status} = 'active'), 0)::int as with_two_factor, coalesce(sum(c.n), 0)::int as total
+        from instances i left join user_counts c on c.instance_id = i.id
+        group by i.id, i.slug, i.two_factor_auto_enable`.execute(db);
+      const instances = rows
+        .map((row) => ({ slug: row.slug, withTwoFactor: row.with_two_factor, total: row.total }))
+        .sort((a, b) => b.total - a.total || a.slug.localeCompare(b.slug));
+      return {
+        withTwoFactor: instances.reduce((sum, row) => sum + row.withTwoFactor, 0),
+        total: instances.reduce((sum, row) => sum + row.total, 0),
+        instances: instances.slice(0, instanceLimit),
+      };
+    },
     async remindPendingSetup(now, remindedBefore, limit, render) {
       const status = twoFactorStatusSql(sql.ref('u.two_factor_enabled'), sql.ref('u.totp_associated'), sql.ref('i.two_factor_auto_enable'));
       const pick = async (tx: Kysely<Database>) =>

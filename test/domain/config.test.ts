@@ -60,6 +60,11 @@ describe('configuration', () => {
     for (const bad of ['-1', '1.5', '30s']) expect(() => loadConfig({ KEYWARD_PG_STATEMENT_TIMEOUT_MS: bad })).toThrow(ConfigError);
     for (const bad of ['yes', 'off', '2']) expect(() => loadConfig({ KEYWARD_PG_PREPARED: bad })).toThrow(ConfigError);
     for (const bad of ['0', '-60', 'hourly']) expect(() => loadConfig({ KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS: bad })).toThrow(ConfigError);
+    expect([loadConfig({}).metricsInstanceLabels, loadConfig({ KEYWARD_METRICS_INSTANCE_LABELS: '1' }).metricsInstanceLabels]).toEqual([
+      false,
+      true,
+    ]);
+    expect(() => loadConfig({ KEYWARD_METRICS_INSTANCE_LABELS: 'all' })).toThrow(ConfigError);
   });
 });
 

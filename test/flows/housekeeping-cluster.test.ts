@@ -44,6 +44,13 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('housekeeping with two server pr
       const { rows } = await sql<{ runs: number }>`select runs from housekeeping_runs`.execute(database.db);
       expect(rows[0]!.runs).toBeGreaterThanOrEqual(3);
       expect(rows[0]!.runs).toBeLessThanOrEqual(Math.ceil(elapsedSeconds) + 2);
+      // Each process reads the 2FA adoption gauges on its ticks, claimed or not: two users, none with an app.
+      for (const server of servers) {
+        const body = await (await fetch(`${server.origin}/metrics`)).text();
+        expect(body).toMatch(/^keyward_users 2$/m);
+        expect(body).toMatch(/^keyward_users_two_factor 0$/m);
+        expect(body).not.toMatch(/^keyward_users\{/m);
+      }
     } finally {
       await Promise.all(servers.map((server) => server.stop()));
       await sink.stop();

@@ -1,6 +1,6 @@
 import type { Deps } from '../shared/deps.ts';
 import { addSeconds } from '../shared/clock.ts';
-import type { HousekeepingCounts } from './housekeeping-store.ts';
+import type { HousekeepingCounts, TwoFactorAdoptionCounts } from './housekeeping-store.ts';
 import { loginUrl, passwordExpiryWarningMail, setupReminderMail } from '../mail/templates.ts';
 
 /** Sent mail is kept 30 days (for admins' delivery questions), then deleted. */
@@ -61,4 +61,12 @@ export async function runHousekeeping(deps: Deps, intervalSeconds: number): Prom
   const now = deps.clock.now();
   if (!(await deps.stores.housekeeping.claimRun(now, addSeconds(now, -intervalSeconds)))) return null;
   return cleanUp(deps);
+}
+
+/** At most this many instances get their own adoption series (KEYWARD_METRICS_INSTANCE_LABELS). */
+export const METRICS_INSTANCE_LIMIT = 100;
+
+/** The 2FA adoption for the metrics gauges: every process reads it on its housekeeping tick, claimed or not. */
+export function readTwoFactorAdoption(deps: Deps, perInstance: boolean): Promise<TwoFactorAdoptionCounts> {
+  return deps.stores.housekeeping.countTwoFactorAdoption(perInstance ? METRICS_INSTANCE_LIMIT : 0);
 }

@@ -27,6 +27,14 @@ export interface HousekeepingCounts {
   oidcState: number;
 }
 
+/** Users whose 2FA is active (an app set up) and users in all, overall and for the largest instances. */
+export interface TwoFactorAdoptionCounts {
+  withTwoFactor: number;
+  total: number;
+  /** The `instanceLimit` instances with the most users (by slug); empty when the limit is 0. */
+  instances: Array<{ slug: string; withTwoFactor: number; total: number }>;
+}
+
 /** Removes what can no longer matter. Never touches account throttle keys (NIST's "in a row"). */
 export interface HousekeepingStore {
   /**
@@ -35,6 +43,8 @@ export interface HousekeepingStore {
    * of processes claiming at once, one gets true.
    */
   claimRun(now: Date, ranBefore: Date): Promise<boolean>;
+  /** Today's 2FA adoption from the user counters (one statement), with at most `instanceLimit` instances listed. */
+  countTwoFactorAdoption(instanceLimit: number): Promise<TwoFactorAdoptionCounts>;
   deleteExpired(now: Date, sentMailBefore: Date): Promise<HousekeepingCounts>;
   /** Writes (or rewrites) each instance's 2FA counts for `day` (YYYY-MM-DD), for the adoption chart. */
   snapshotAdoption(day: string): Promise<void>;
