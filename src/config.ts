@@ -36,6 +36,8 @@ export interface Config {
   drainSeconds: number;
   /** KEYWARD_HASH_CONCURRENCY: argon2id computations at once in this process (default: the cores). */
   hashConcurrency: number | null;
+  /** KEYWARD_WORKERS: server processes `npm start` / `keyward serve` forks on this machine (1: no cluster; `--workers` wins). */
+  workers: number;
 }
 
 export class ConfigError extends Error {}
@@ -80,7 +82,26 @@ export function loadConfig(env: Env = process.env): Config {
     hashConcurrency: env.KEYWARD_HASH_CONCURRENCY?.trim()
       ? parsePositive('KEYWARD_HASH_CONCURRENCY', env.KEYWARD_HASH_CONCURRENCY.trim())
       : null,
+    workers: parseWorkers('KEYWARD_WORKERS', env.KEYWARD_WORKERS?.trim() || '1'),
   };
+}
+
+/** KEYWARD_WORKERS or `keyward serve --workers N`: a positive whole number. */
+export function parseWorkers(name: string, raw: string): number {
+  return parsePositive(name, raw);
+}
+
+/**
+ * Why PostgreSQL only: the embedded database has one writer (its data dir is locked by one
+ * process), so N processes cannot share it; on PostgreSQL any number can (SPEC §8).
+ */
+export function requireSharedDatabase(config: Config, workers: number, source: string): void {
+  if (workers > 1 && !config.databaseUrl) {
+    throw new ConfigError(
+      `${source}=${workers} needs DATABASE_URL: the embedded database (KEYWARD_DATA_DIR) has one writer, so several processes cannot share it. ` +
+        'Set DATABASE_URL (and KEYWARD_SECRET_KEY), or run one process.',
+    );
+  }
 }
 
 /**
