@@ -87,6 +87,19 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
   }
 }
 
+const hashConcurrencies = (server: ServerProcess) =>
+  logLines(server).flatMap((line) => (line.msg === 'worker started' ? [(line as { hashConcurrency?: number }).hashConcurrency] : []));
+
+async function createInstance(server: ServerProcess): Promise<void> {
+  const token = new URL(server.setupLink!).hash.replace('#token=', '');
+  const created = await call(`${server.origin}/api/v1/setup`, 'POST', {
+    token,
+    instance: { slug: ACCOUNT.instance, name: 'Cluster Test', plan: 'business' },
+    admin: { email: ACCOUNT.email, name: 'Ada', password: PASSWORD },
+  });
+  expect(created.status, created.text).toBe(200);
+}
+
 const login = (server: ServerProcess) =>
   call(`${server.origin}/api/v1/auth/login`, 'POST', { ...ACCOUNT, password: PASSWORD }).then((response) => response.status);
 
@@ -120,13 +133,9 @@ describe.runIf(process.env.TEST_DATABASE_URL)('keyward serve --workers 2 on Post
     expect(server.stderr().split('keyward is listening on').length - 1, server.stderr()).toBe(1);
     expect(server.stderr().match(/\/setup#token=/g), server.stderr()).toHaveLength(1);
     expect(startedWorkers(server)).toHaveLength(2);
-    const token = new URL(server.setupLink!).hash.replace('#token=', '');
-    const created = await call(`${server.origin}/api/v1/setup`, 'POST', {
-      token,
-      instance: { slug: ACCOUNT.instance, name: 'Cluster Test', plan: 'business' },
-      admin: { email: ACCOUNT.email, name: 'Ada', password: PASSWORD },
-    });
-    expect(created.status, created.text).toBe(200);
+    // Each worker hashes on its share of the cores (none set KEYWARD_HASH_CONCURRENCY here).
+    expect(hashConcurrencies(server)).toEqual([1, 1].map(() => Math.max(1, Math.floor(os.availableParallelism() / 2))));
+    await createInstance(server);
 
     for (let i = 0; i < LOGINS; i += 1) expect(await login(server)).toBe(200);
     const pids = loginPids(server);
@@ -191,6 +200,36 @@ describe.runIf(process.env.TEST_DATABASE_URL)('keyward serve --workers 2 on Post
       logLines(server).filter((line) => line.msg === 'stopped'),
       server.output(),
     ).toHaveLength(3);
+  });
+});
+
+describe.runIf(process.env.TEST_DATABASE_URL)('keyward serve --workers 2 without a management port', { timeout: 60_000 }, () => {
+  let database: Awaited<ReturnType<typeof freshPostgresDatabase>>;
+  let server: ServerProcess;
+  beforeAll(async () => {
+    database = await freshPostgresDatabase();
+    server = await startServer(
+      { DATABASE_URL: database.url, KEYWARD_SECRET_KEY: generateKeyText(), KEYWARD_HASH_CONCURRENCY: '3', LOG_LEVEL: 'info' },
+      { args: ['serve', '--workers', '2'], freshDataDir: true },
+    );
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await database?.drop();
+  });
+
+  it('answers the public /metrics, from whichever worker, with the sum over both; an explicit KEYWARD_HASH_CONCURRENCY wins', async () => {
+    expect(hashConcurrencies(server)).toEqual([3, 3]);
+    await createInstance(server);
+    for (let i = 0; i < LOGINS; i += 1) expect(await login(server)).toBe(200);
+    expect(loginPids(server).size, server.output()).toBe(2);
+    // Each worker counted only its own share of the logins: the sum comes from the primary. Two
+    // scrapes on new connections (the cluster deals them out in turn), both with the same sum.
+    const scrapes = [await call(`${server.origin}/metrics`), await call(`${server.origin}/metrics`)];
+    for (const scraped of scrapes) {
+      expect(scraped.status).toBe(200);
+      expect(total(scraped.text, 'keyward_login_steps_total'), scraped.text).toBe(LOGINS);
+    }
   });
 });
 
