@@ -46,6 +46,8 @@ export interface Config {
   housekeepingIntervalSeconds: number;
   /** KEYWARD_METRICS_INSTANCE_LABELS=1: the 2FA adoption gauges also per instance (the largest 100), not only in total. */
   metricsInstanceLabels: boolean;
+  /** KEYWARD_WORKERS: server processes `npm start` / `keyward serve` forks on this machine (1: no cluster; `--workers` wins). */
+  workers: number;
 }
 
 export class ConfigError extends Error {}
@@ -101,6 +103,7 @@ export function loadConfig(env: Env = process.env): Config {
       env.KEYWARD_HOUSEKEEPING_INTERVAL_SECONDS?.trim() || '600',
     ),
     metricsInstanceLabels: parseSwitch('KEYWARD_METRICS_INSTANCE_LABELS', env.KEYWARD_METRICS_INSTANCE_LABELS, false),
+    workers: parseWorkers('KEYWARD_WORKERS', env.KEYWARD_WORKERS?.trim() || '1'),
   };
 }
 
@@ -116,6 +119,24 @@ function parseNonNegativeInteger(name: string, raw: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${name} must be a whole number (0 or more), got "${raw}"`);
   return value;
+}
+
+/** KEYWARD_WORKERS or `keyward serve --workers N`: a positive whole number. */
+export function parseWorkers(name: string, raw: string): number {
+  return parsePositive(name, raw);
+}
+
+/**
+ * Why PostgreSQL only: the embedded database has one writer (its data dir is locked by one
+ * process), so N processes cannot share it; on PostgreSQL any number can (SPEC §8).
+ */
+export function requireSharedDatabase(config: Config, workers: number, source: string): void {
+  if (workers > 1 && !config.databaseUrl) {
+    throw new ConfigError(
+      `${source}=${workers} needs DATABASE_URL: the embedded database (KEYWARD_DATA_DIR) has one writer, so several processes cannot share it. ` +
+        'Set DATABASE_URL (and KEYWARD_SECRET_KEY), or run one process.',
+    );
+  }
 }
 
 /**

@@ -41,6 +41,18 @@ program
   });
 
 program
+  .command('serve')
+  .description(
+    'run the server (what `npm start` runs); --workers N forks N processes on this machine that share the port (needs DATABASE_URL)',
+  )
+  .option('--workers <n>', 'server processes sharing the port (default: KEYWARD_WORKERS, else 1)')
+  .action(async (options: { workers?: string }) => {
+    // Loaded only here: the other commands need no HTTP server.
+    const { serve } = await import('../serve.ts');
+    await serve(options.workers);
+  });
+
+program
   .command('generate-key')
   .description('print a new random KEYWARD_SECRET_KEY (32 bytes, base64url); every process on one database needs the same one')
   .action(() => {

@@ -52,6 +52,14 @@ function secondFactor(body: unknown): string {
   return body && typeof body === 'object' && 'backupCode' in body ? 'backup_code' : 'totp';
 }
 
+/**
+ * How `keyward serve --workers N` (src/cluster.ts) merges the workers' metrics: counters,
+ * histograms and the per-process gauges (argon2 queue, database pool, process metrics) are summed,
+ * the machine's total. The outbox gauges are one database-wide figure that every worker reads
+ * alike: summed they would count each mail N times, so the largest reading is taken.
+ */
+const DATABASE_WIDE = 'max' as const;
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const HASH_BUCKETS = [0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28];
 
@@ -117,6 +125,7 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
   if (outbox) {
     new Gauge({
       name: 'keyward_outbox_pending',
+      aggregator: DATABASE_WIDE,
       help: 'Mail waiting to be sent (including mail being sent now).',
       registers,
       async collect() {
@@ -125,6 +134,7 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     });
     new Gauge({
       name: 'keyward_outbox_oldest_pending_age_seconds',
+      aggregator: DATABASE_WIDE,
       help: 'How long the oldest waiting mail has waited (0 when none waits).',
       registers,
       async collect() {
@@ -134,6 +144,7 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     });
     new Gauge({
       name: 'keyward_outbox_dead',
+      aggregator: DATABASE_WIDE,
       help: 'Mail given up on after its retries (see the mail log in Settings).',
       registers,
       async collect() {
@@ -210,6 +221,8 @@ function registerAdoptionGauges(registers: Registry[], adoption: () => TwoFactor
       help,
       labelNames: ['instance'],
       registers,
+      // Every worker reads the same database-wide figures: not summed across a cluster.
+      aggregator: DATABASE_WIDE,
       collect() {
         const counts = adoption();
         this.reset();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig, requireSharedDatabase } from '../../src/config.ts';
 
 describe('configuration', () => {
   it('reads the support contact as an email or an http(s) URL, absent by default, and refuses anything else', () => {
@@ -65,6 +65,16 @@ describe('configuration', () => {
       true,
     ]);
     expect(() => loadConfig({ KEYWARD_METRICS_INSTANCE_LABELS: 'all' })).toThrow(ConfigError);
+  });
+
+  it('reads KEYWARD_WORKERS (default 1); more than one needs DATABASE_URL', () => {
+    expect(loadConfig({}).workers).toBe(1);
+    expect(loadConfig({ KEYWARD_WORKERS: '4' }).workers).toBe(4);
+    for (const bad of ['0', '-1', '1.5', 'all']) expect(() => loadConfig({ KEYWARD_WORKERS: bad })).toThrow(ConfigError);
+    expect(() => requireSharedDatabase(loadConfig({}), 2, '--workers')).toThrow(ConfigError);
+    expect(() => requireSharedDatabase(loadConfig({}), 1, '--workers')).not.toThrow();
+    const shared = loadConfig({ DATABASE_URL: 'postgres://keyward@db/keyward', KEYWARD_SECRET_KEY: 'k' });
+    expect(() => requireSharedDatabase(shared, 2, '--workers')).not.toThrow();
   });
 });
 

@@ -30,6 +30,10 @@ export interface ServerProcess {
   stderr(): string;
   /** The one-time first-run link, when the server printed one (empty database). */
   readonly setupLink: string | null;
+  /** The process started (with `args`: the CLI's primary). */
+  pid: number;
+  /** Resolves when the process has exited, with its exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
@@ -51,7 +55,13 @@ export async function freePort(): Promise<number> {
  * as a copy of one already migrated (no instance yet), unless `freshDataDir` asks for what a first
  * `npm start` finds: nothing, so the server runs initdb and every migration itself.
  */
-export async function startServer(env: Record<string, string> = {}, options: { freshDataDir?: boolean } = {}): Promise<ServerProcess> {
+export async function startServer(
+  env: Record<string, string> = {},
+  options: {
+    freshDataDir?: boolean;
+    /** Runs the CLI (bin/keyward.mjs ARGS, e.g. serve --workers 2) instead of dist/main.js. */ args?: string[];
+  } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-test-'));
@@ -59,7 +69,8 @@ export async function startServer(env: Record<string, string> = {}, options: { f
   const inherited = { ...process.env };
   // Why: a developer's own settings must not point the test server at real mail or databases.
   for (const name of ['SMTP_URL', 'DATABASE_URL', 'TRUST_PROXY', 'KEYWARD_SECRET_KEY']) delete inherited[name];
-  const child = spawn(process.execPath, [path.join(root, 'dist', 'main.js')], {
+  const command = options.args ? [path.join(root, 'bin', 'keyward.mjs'), ...options.args] : [path.join(root, 'dist', 'main.js')];
+  const child = spawn(process.execPath, command, {
     cwd: root,
     env: {
       ...inherited,
@@ -74,6 +85,7 @@ export async function startServer(env: Record<string, string> = {}, options: { f
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let output = '';
   let stdout = '';
   let stderr = '';
@@ -101,6 +113,8 @@ export async function startServer(env: Record<string, string> = {}, options: { f
     get setupLink() {
       return stderr.match(/https?:\/\/\S+\/setup#token=[\w-]+/)?.[0] ?? null;
     },
+    pid: child.pid!,
+    exited,
     stop,
   };
 }

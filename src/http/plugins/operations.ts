@@ -19,6 +19,9 @@ export interface Operations {
   readonly state: { draining: boolean };
 }
 
+/** What the three endpoints read: only the scrape of the metrics (the cluster's primary has no app to count requests of). */
+export type OperationEndpoints = Omit<Operations, 'metrics'> & { metrics: Pick<Metrics, 'scrape'> | null };
+
 const statusSchema = {
   type: 'object',
   additionalProperties: false,
@@ -30,7 +33,7 @@ const statusSchema = {
  * `/livez` always; `/readyz` with `operations`; `/metrics` with its metrics when `withMetrics`
  * (the public app: only without a management port).
  */
-export function registerOperationRoutes(app: FastifyInstance, operations: Operations | null, withMetrics: boolean): void {
+export function registerOperationRoutes(app: FastifyInstance, operations: OperationEndpoints | null, withMetrics: boolean): void {
   const noStore = { 'cache-control': 'no-store' };
   app.get('/livez', { schema: { response: { 200: statusSchema } }, logLevel: 'warn' }, async (_request, reply) =>
     reply.headers(noStore).send({ status: 'ok' }),
@@ -59,7 +62,7 @@ export function registerOperationRoutes(app: FastifyInstance, operations: Operat
 }
 
 /** The management listener (KEYWARD_MANAGEMENT_PORT): the three endpoints and nothing else. */
-export async function buildManagementApp(operations: Operations): Promise<FastifyInstance> {
+export async function buildManagementApp(operations: OperationEndpoints): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   registerOperationRoutes(app, operations, true);
   await app.ready();
