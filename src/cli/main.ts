@@ -13,6 +13,8 @@ import { registerTwoFactorCommands } from './two-factor.ts';
 import { registerOidcCommands } from './oidc.ts';
 import { generateKeyText } from '../crypto/secret-box.ts';
 import { registerProtectedAppCommands } from './protected-app.ts';
+import { execute } from './context.ts';
+import { printJson } from './io.ts';
 
 const program = new Command('keyward')
   .description('keyward: account security for multi-tenant SaaS. Uses DATABASE_URL, or the embedded database in KEYWARD_DATA_DIR (./data).')
@@ -58,6 +60,13 @@ program
   .action(() => {
     process.stdout.write(`${generateKeyText()}\n`);
   });
+
+program
+  .command('rotate-key')
+  .description(
+    're-seal every secret sealed with an older KEYWARD_SECRET_KEY with the first one (run after putting the new key first and restarting every process), then the key check',
+  )
+  .action(async () => printJson(await execute({ op: 'secret-key.rotate', input: {} })));
 
 program.parseAsync(process.argv).catch((error) => {
   process.stderr.write(`keyward: ${describeFailure(error)}\n`);

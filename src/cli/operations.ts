@@ -20,6 +20,7 @@ import { createOidcClient } from '../domain/oidc/manage-oidc-clients.ts';
 import { rotateSigningKeys } from '../domain/oidc/signing-keys.ts';
 import type { OidcClientInput } from '../domain/oidc/oidc-client.ts';
 import { createProtectedApp, deleteProtectedApp, listProtectedApps } from '../domain/forward-auth/manage-protected-apps.ts';
+import { rotateSecretKey } from '../domain/maintenance/rotate-key.ts';
 import type { ProtectedAppInput } from '../domain/forward-auth/protected-app.ts';
 
 export type Operation =
@@ -39,7 +40,8 @@ export type Operation =
   | { op: 'instance.list'; input: Record<string, never> }
   | { op: 'instance.set-plan'; input: { instanceSlug: string; plan: string } }
   | { op: 'operator.list'; input: Record<string, never> }
-  | { op: 'operator.disable'; input: { email: string; operator: string } };
+  | { op: 'operator.disable'; input: { email: string; operator: string } }
+  | { op: 'secret-key.rotate'; input: Record<string, never> };
 
 /** Who ran the command, for the audit log (inside a server too: only the data directory's owner can reach its socket). */
 const cliActor = (): AuditActor => ({ type: 'cli', id: null, label: `CLI: ${cliOperator()}` });
@@ -113,6 +115,8 @@ export async function runOperation(deps: Deps, operation: Operation, onProgress:
       return listOperators(deps);
     case 'operator.disable':
       return disableOperator(deps, operation.input);
+    case 'secret-key.rotate':
+      return rotateSecretKey(deps, cliActor());
     case 'two-factor.reset': {
       const user = await resetFromCli(deps, operation.input);
       return { id: user.id, email: user.email, name: user.name, role: user.role, twoFactor: 'reset' };

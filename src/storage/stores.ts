@@ -34,6 +34,7 @@ import { backchannelLogoutStore } from './backchannel-store.ts';
 import { keyCheckStore } from './key-check-store.ts';
 import { protectedAppStore } from './protected-app-store.ts';
 import { forwardAuthStore } from './forward-auth-store.ts';
+import { resealStore } from './reseal-store.ts';
 
 export function createStores(db: Kysely<Database>): Stores {
   return {
@@ -53,6 +54,7 @@ export function createStores(db: Kysely<Database>): Stores {
     machineTokens: machineTokenStore(db),
     backchannelLogouts: backchannelLogoutStore(db),
     keyCheck: keyCheckStore(db),
+    reseal: resealStore(db),
     forwardAuth: forwardAuthStore(db),
     forInstance: (instanceId) => ({
       instanceId,

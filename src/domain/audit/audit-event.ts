@@ -51,6 +51,8 @@ export const AUDIT_ACTIONS = [
   'instance.plan_changed',
   // Issue 13: the vendor disabled a support operator (CLI); no instance's log.
   'support.operator_disabled',
+  // Issue 15: `keyward rotate-key` re-sealed the database with the newest KEYWARD_SECRET_KEY; no instance's log.
+  'secret_key.rotated',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

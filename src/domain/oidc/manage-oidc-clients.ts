@@ -37,7 +37,7 @@ export function byAdmin(deps: Deps, active: ActiveSession, client: AuditClient):
 }
 
 /** The associated data of a sealed secret: a secret copied onto another client's row does not open. */
-const sealContext = (instanceId: string, clientId: string) => `oidc-client-secret:${instanceId}:${clientId}`;
+export const sealContext = (instanceId: string, clientId: string) => `oidc-client-secret:${instanceId}:${clientId}`;
 
 /**
  * A new client secret: 256 bits from the CSPRNG (OWASP ASVS 5.0 11.5.1 asks at least 128 for

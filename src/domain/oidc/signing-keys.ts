@@ -10,7 +10,7 @@ import type { StoredSigningKey } from './signing-key-store.ts';
 export const RETIRED_KEY_PUBLISHED_SECONDS = 24 * 60 * 60;
 
 /** The associated data of a sealed key: a key copied onto another instance's row does not open. */
-const sealContext = (instanceId: string, kid: string) => `oidc-signing-key:${instanceId}:${kid}`;
+export const sealContext = (instanceId: string, kid: string) => `oidc-signing-key:${instanceId}:${kid}`;
 
 /** A sealed key that does not open: the database was sealed with another KEYWARD_SECRET_KEY. */
 export class SigningKeyUnreadableError extends Error {

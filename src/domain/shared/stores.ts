@@ -1,5 +1,6 @@
 /** The ports the domain needs, implemented once in storage/. */
 import type { KeyCheckStore } from '../maintenance/key-check.ts';
+import type { ResealStore } from '../maintenance/rotate-key.ts';
 import type { InstanceStore } from '../instance/instance-store.ts';
 import type { UserStore } from '../account/user-store.ts';
 import type { SessionStore, TenantSessionStore } from '../session/session-store.ts';
@@ -46,6 +47,8 @@ export interface Stores {
   backchannelLogouts: BackchannelLogoutStore;
   /** The value sealed with KEYWARD_SECRET_KEY that every process must open (key-check.ts). */
   keyCheck: KeyCheckStore;
+  /** Every value sealed with the secret box, for `keyward rotate-key` (rotate-key.ts). */
+  reseal: ResealStore;
   /** Forward auth (SPEC §7): the proxy's question by host, forward sessions; the host names the instance. */
   forwardAuth: ForwardAuthStore;
   /** Stores whose every query is filtered by this instance. */

@@ -480,6 +480,7 @@ export const de: Messages = {
       'support.login_failed': 'Fehlgeschlagene Support-Anmeldung',
       'support.locked': 'Support-Konto gesperrt',
       'support.operator_disabled': 'Support-Konto deaktiviert',
+      'secret_key.rotated': 'Geheimer Schlüssel rotiert',
       'instance.plan_changed': 'Tarif geändert',
     },
     doneBy: {

@@ -475,6 +475,7 @@ export const en = {
       'support.login_failed': 'Failed support login',
       'support.locked': 'Support account locked',
       'support.operator_disabled': 'Support operator disabled',
+      'secret_key.rotated': 'Secret key rotated',
       'instance.plan_changed': 'Plan changed',
     } satisfies Record<AuditAction, string>,
     /** "Reset by Ada Admin": the verb for an action done to someone by another person. */
