@@ -88,4 +88,31 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the key check on PostgreSQL', { t
       await first.stop();
     }
   });
+
+  it('keyward rotate-key moves the database to the new key: then the new key alone starts and the old one alone is refused', async () => {
+    const own = await freshPostgresDatabase();
+    try {
+      const oldKey = generateKeyText();
+      const newKey = generateKeyText();
+      const created = await keyward(
+        ['instance', 'create', 'rotated', '--name', 'Rotated', '--plan', 'enterprise', '--admin-email', 'ada@rotated.test'],
+        { DATABASE_URL: own.url, KEYWARD_SECRET_KEY: oldKey },
+        'a long enough password\n',
+      );
+      expect(created.code, created.stderr).toBe(0);
+      const rotated = await keyward(['rotate-key'], { DATABASE_URL: own.url, KEYWARD_SECRET_KEY: `${newKey},${oldKey}` });
+      expect(rotated.code, rotated.stderr).toBe(0);
+      expect(JSON.parse(rotated.stdout)).toMatchObject({
+        keyId: parseKey(newKey).id,
+        keyCheckUpdated: true,
+        kinds: { mail_text: { resealed: 1, unreadable: 0 } },
+      });
+      const newOnly = await keyward(['instance', 'list'], { DATABASE_URL: own.url, KEYWARD_SECRET_KEY: newKey });
+      expect(newOnly.code, newOnly.stderr).toBe(0);
+      const oldOnly = await keyward(['instance', 'list'], { DATABASE_URL: own.url, KEYWARD_SECRET_KEY: oldKey });
+      expect([oldOnly.code, oldOnly.stderr]).toEqual([1, expect.stringContaining(`it was sealed with key ${parseKey(newKey).id}`)]);
+    } finally {
+      await own.drop();
+    }
+  });
 });

@@ -63,7 +63,8 @@ describe('the keyward protected-app commands', { timeout: 120_000 }, () => {
     );
     expect(badDomain.code).toBe(1);
     expect(badDomain.stderr).toMatch(/cookieDomain|under/i);
-    await keyward(['protected-app', 'delete', 'initech', JSON.parse(domain.stdout).id], env);
+    const wikiDeleted = await keyward(['protected-app', 'delete', 'initech', JSON.parse(domain.stdout).id], env);
+    expect(wikiDeleted.code, wikiDeleted.stderr).toBe(0);
 
     const deleted = await keyward(['protected-app', 'delete', 'initech', app.id], env);
     expect(deleted.code, deleted.stderr).toBe(0);

@@ -123,16 +123,20 @@ export async function rotateSecretKey(deps: Deps, actor: AuditActor): Promise<Ro
   const kinds = {} as Record<SealedKind, KindCount>;
   for (const kind of SEALED_KINDS) kinds[kind] = await resealKind(box, store, kind);
   const unreadable = SEALED_KINDS.some((kind) => kinds[kind].unreadable > 0);
-  // Why only when all opened: a check sealed with the new key would let a process holding the new
-  // key alone start while values it cannot open remain.
-  if (!unreadable) await deps.stores.keyCheck.replace(sealKeyCheck(box), deps.clock.now());
   const backupCodesUnderOlderKeys = await store.countForeignMacs(box.keyId);
+  // Why only when every value opened and no backup code needs an older key: the check sealed with
+  // the new key lets a process holding the new key alone start, and that process could not open
+  // what remains, nor verify those backup codes (a user locked out of the last way in). Until
+  // then the old check stays, so the old key cannot leave the list by mistake; a later run, once
+  // the codes are used or replaced, moves the check.
+  const movable = !unreadable && backupCodesUnderOlderKeys === 0;
+  if (movable) await deps.stores.keyCheck.replace(sealKeyCheck(box), deps.clock.now());
   const report: RotationReport = {
     keyId: box.keyId,
     kinds,
     backupCodesUnderOlderKeys,
-    keyCheckUpdated: !unreadable,
-    oldKeyRemovable: !unreadable && backupCodesUnderOlderKeys === 0,
+    keyCheckUpdated: movable,
+    oldKeyRemovable: movable,
   };
   await deps.stores.audit.record([
     {
