@@ -16,6 +16,8 @@ import { freePort } from './server-process.ts';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const NGINX_EXAMPLE = path.join(root, 'examples', 'forward-auth', 'nginx.conf');
 export const CADDY_EXAMPLE = path.join(root, 'examples', 'forward-auth', 'Caddyfile');
+/** nginx as the load balancer in front of several keyward processes (docs/operations.md). */
+export const NGINX_BALANCER_EXAMPLE = path.join(root, 'examples', 'operations', 'nginx.conf');
 const NGINX_BINARY = process.env.NGINX_BINARY ?? '/usr/sbin/nginx';
 const CADDY_BINARY = process.env.CADDY_BINARY ?? '/usr/bin/caddy';
 const START_TIMEOUT_MS = 15_000;
@@ -118,10 +120,33 @@ export function caddySite(port: number, targets: ProxyTargets): string {
   return `{\n\tadmin off\n\tauto_https off\n}\n\n${site}`;
 }
 
+/**
+ * The documented load balancer, listening on `port` for any host, its three `server` lines
+ * pointed at `keywardPorts` (the file lists 3001, 3002 and 3003).
+ */
+export function nginxBalancerSite(port: number, keywardPorts: [number, number, number]): string {
+  let site = fs.readFileSync(NGINX_BALANCER_EXAMPLE, 'utf8');
+  keywardPorts.forEach((keywardPort, index) => {
+    site = replaceOnce(site, `server 127.0.0.1:${3001 + index} `, `server 127.0.0.1:${keywardPort} `, NGINX_BALANCER_EXAMPLE);
+  });
+  site = replaceOnce(site, 'listen 80;', `listen 127.0.0.1:${port};`, NGINX_BALANCER_EXAMPLE);
+  return replaceOnce(site, 'server_name login.example.com;', 'server_name _;', NGINX_BALANCER_EXAMPLE);
+}
+
 /** nginx in the foreground (`daemon off`), one worker, its pid and temp files in `dir`. */
-export async function startNginx(targets: ProxyTargets): Promise<Proxy> {
+export function startNginx(targets: ProxyTargets): Promise<Proxy> {
+  return startNginxWith((port) => nginxSite(port, targets));
+}
+
+/** nginx as the documented load balancer in front of three keyward processes (on 127.0.0.1). */
+export function startNginxBalancer(keywardPorts: [number, number, number], port?: number): Promise<Proxy> {
+  return startNginxWith((listen) => nginxBalancerSite(listen, keywardPorts), port);
+}
+
+/** `port`: where it listens, when the test had to know it before (keyward's PUBLIC_URL); a free one otherwise. */
+async function startNginxWith(site: (port: number) => string, fixedPort?: number): Promise<Proxy> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-nginx-'));
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const asRoot = process.getuid?.() === 0;
   const config = [
     // Started as root, nginx's worker would run as nobody and could not read the temp dir.
@@ -132,9 +157,11 @@ export async function startNginx(targets: ProxyTargets): Promise<Proxy> {
     `error_log ${dir}/error.log info;`,
     'events { worker_connections 256; }',
     'http {',
-    `  access_log ${dir}/access.log;`,
+    // Which process answered each request (and which failed first): what a failing test shows.
+    `  log_format upstreams '$remote_addr "$request" $status upstream=$upstream_addr ($upstream_status)';`,
+    `  access_log ${dir}/access.log upstreams;`,
     ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((name) => `  ${name}_temp_path ${dir}/${name};`),
-    nginxSite(port, targets)
+    site(port)
       .split('\n')
       .map((line) => (line ? `  ${line}` : line))
       .join('\n'),
@@ -146,7 +173,7 @@ export async function startNginx(targets: ProxyTargets): Promise<Proxy> {
   const checked = spawnSync(NGINX_BINARY, ['-t', '-p', dir, '-c', file], { encoding: 'utf8' });
   if (checked.status !== 0) throw new Error(`nginx -t refused the configuration:\n${checked.stderr}\n${config}`);
   const child = spawn(NGINX_BINARY, ['-p', dir, '-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = collect(child, [path.join(dir, 'error.log')]);
+  const log = collect(child, [path.join(dir, 'error.log'), path.join(dir, 'access.log')]);
   return running({ name: 'nginx', child, port, config, log, dir });
 }
 
