@@ -1,0 +1,478 @@
+/**
+ * The login's cost measured from outside, over real HTTP, as CPU time (issue 16): the compiled
+ * server (`node dist/main.js`, production's LOG_LEVEL and settings) as a child process, a load
+ * generator in this process on keep-alive connections, and CPU read from /proc for the server
+ * process (all its threads: argon2id runs on them) and, on PostgreSQL, for the backends of the
+ * bench's own database. The load generator's own CPU is measured and printed, never charged.
+ *
+ *   efficiency = CPU of one raw argon2id verification (same parameters, measured in this run)
+ *                ÷ (server CPU + database CPU) per login
+ *
+ * For each engine (PostgreSQL when BENCH_DATABASE_URL, TEST_DATABASE_URL or a local server on
+ * 127.0.0.1:5432 is there, in a database of its own that is dropped afterwards; and PGlite) it
+ * runs, each user once (a TOTP code is accepted once):
+ *   - full logins: password, TOTP code (a new location), GET /api/v1/me;
+ *   - backup-code logins: password, the mailed backup code, GET /api/v1/me;
+ *   - unknown-account logins (the same answer and, per ASVS 6.3.x, about the same work);
+ *   - authenticated GET /api/v1/me;
+ * and the server's peak resident memory (VmHWM) after 64 logins at once.
+ *
+ *   npx tsx bench/http.ts [--engine postgres|pglite] [--logins N] [--clients N]
+ *   BENCH_CPU_PROFILE=dir: the server runs with --cpu-prof into dir (summarise with bench/profile-summary.ts)
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { hash, verify } from '@node-rs/argon2';
+import pg from 'pg';
+import { ARGON2_OPTIONS } from '../src/crypto/password.ts';
+import { Semaphore } from '../src/crypto/semaphore.ts';
+import { fromBase32, totp } from '../src/crypto/totp.ts';
+import { openDatabase, type DatabaseHandle } from '../src/storage/connect.ts';
+import { migrateToLatest } from '../src/storage/migrate.ts';
+import { Client, testApp } from '../test/support/app.ts';
+import { givenInstance, givenUser, PASSWORD, TEST_SECRET_KEY, testDeps } from '../test/support/deps.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    engine: { type: 'string' },
+    logins: { type: 'string', default: process.env.BENCH_LOGINS ?? '120' },
+    clients: { type: 'string', default: process.env.BENCH_CLIENTS ?? '8' },
+  },
+});
+const LOGINS = Number(args.logins);
+const CLIENTS = Number(args.clients);
+const BACKUP_LOGINS = Math.max(20, Math.floor(LOGINS / 3));
+const ME_REQUESTS = 2_000;
+const BURST = 64;
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
+const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
+
+// ---------------------------------------------------------------------------------------------
+// CPU from /proc
+
+/** utime + stime of `pid` (every thread of it), in ms; null once it is gone. */
+function cpuMsOf(pid: number): number | null {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return null;
+  }
+}
+
+function peakRssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]) / 1024;
+}
+
+function residentMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)![1]) / 1024;
+}
+
+/** The CPU of a set of processes over `work`, ms; pids are asked for before and after (new backends count from 0). */
+async function cpuOver(pids: () => Promise<number[]>, work: () => Promise<void>): Promise<{ ms: number; seconds: number; loadMs: number }> {
+  const before = new Map((await pids()).map((pid) => [pid, cpuMsOf(pid) ?? 0]));
+  const load = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const seconds = (performance.now() - started) / 1000;
+  const loadUsage = process.cpuUsage(load);
+  let ms = 0;
+  for (const pid of await pids()) ms += (cpuMsOf(pid) ?? 0) - (before.get(pid) ?? 0);
+  return { ms, seconds, loadMs: (loadUsage.user + loadUsage.system) / 1000 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The raw hash
+
+/** CPU ms of one argon2id verification with keyward's parameters, at one per core (this process). */
+async function rawHashCpuMs(count = 60): Promise<{ cpuMs: number; rate: number }> {
+  const stored = await hash(PASSWORD, ARGON2_OPTIONS);
+  const gate = new Semaphore(os.availableParallelism());
+  const before = process.cpuUsage();
+  const started = performance.now();
+  await Promise.all(Array.from({ length: count }, () => gate.run(() => verify(stored, PASSWORD))));
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(before);
+  return { cpuMs: (used.user + used.system) / 1000 / count, rate: count / seconds };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+interface Server {
+  origin: string;
+  pid: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startServer(env: Record<string, string>): Promise<Server> {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const inherited = { ...process.env };
+  for (const name of ['SMTP_URL', 'DATABASE_URL', 'TRUST_PROXY', 'KEYWARD_SECRET_KEY', 'LOG_LEVEL']) delete inherited[name];
+  const flags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...flags, path.join(root, 'dist', 'main.js')], {
+    cwd: root,
+    env: { ...inherited, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `${origin}/`, KEYWARD_DRAIN_SECONDS: '0', ...env },
+    // stdout (pino's request log) is read and dropped, as a log shipper would take it.
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.resume();
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${stderr}`)), 60_000);
+    child.stderr!.on('data', () => stderr.includes('keyward is listening on') && (clearTimeout(timer), resolve()));
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the server exited (${code}):\n${stderr}`))));
+  });
+  return {
+    origin,
+    pid: child.pid!,
+    child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The load generator: cheap itself (one keep-alive agent, node:http, no fetch)
+
+/**
+ * One keep-alive agent per client address: each simulated client connects from a loopback
+ * address of its own (all of 127.0.0.0/8 is loopback on Linux), as clients on a network would;
+ * from one address, keyward admits only 8 logins at a time to its hashing queue.
+ */
+const agents = new Map<string, http.Agent>();
+const agentFrom = (address: string) => {
+  let agent = agents.get(address);
+  if (!agent) agents.set(address, (agent = new http.Agent({ keepAlive: true, maxSockets: 8, localAddress: address })));
+  return agent;
+};
+let nextAddress = 0;
+const newAddress = () => `127.2.${Math.floor(nextAddress / 250)}.${(nextAddress++ % 250) + 1}`;
+
+interface Answer {
+  status: number;
+  body: string;
+  cookies: string[];
+}
+
+function request(origin: string, from: string, method: string, url: string, body: unknown, cookie: string): Promise<Answer> {
+  const target = new URL(url, origin);
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = { origin };
+  if (payload !== undefined) headers['content-type'] = 'application/json';
+  if (cookie) headers.cookie = cookie;
+  return new Promise((resolve, reject) => {
+    const call = http.request({ host: target.hostname, port: target.port, path: target.pathname, method, headers, agent: agentFrom(from) }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, body: text, cookies: [response.headers['set-cookie'] ?? []].flat() }),
+      );
+    });
+    call.on('error', reject);
+    call.end(payload);
+  });
+}
+
+/** A browser's cookie jar, as small as it can be. */
+class Jar {
+  private readonly cookies = new Map<string, string>();
+  /** The client's own address (a new one per jar: each login a client of its own). */
+  readonly from = newAddress();
+  header(): string {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+  }
+  take(lines: string[]): void {
+    for (const line of lines) {
+      const pair = line.slice(0, line.indexOf(';') === -1 ? undefined : line.indexOf(';'));
+      const at = pair.indexOf('=');
+      const value = pair.slice(at + 1);
+      if (!value || /max-age=0/i.test(line)) this.cookies.delete(pair.slice(0, at));
+      else this.cookies.set(pair.slice(0, at), value);
+    }
+  }
+}
+
+async function call(origin: string, jar: Jar, method: string, url: string, body?: unknown, expected = 200): Promise<Answer> {
+  const answer = await request(origin, jar.from, method, url, body, jar.header());
+  jar.take(answer.cookies);
+  if (answer.status !== expected) throw new Error(`${method} ${url}: ${answer.status} ${answer.body.slice(0, 200)}`);
+  return answer;
+}
+
+/** Runs `task(i)` for i < count on `clients` concurrent clients; the latency of each, ms. */
+async function run(count: number, clients: number, task: (i: number) => Promise<void>): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (next < count) {
+        const i = next++;
+        const started = performance.now();
+        await task(i);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  return latencies;
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Set-up: an instance and users with an authenticator app, written before the server starts
+
+interface Prepared {
+  slug: string;
+  /** Users with an app: their email and TOTP secret. */
+  withApp: Array<{ email: string; secret: Buffer }>;
+  /** Users with an app and the backup code they were mailed. */
+  withBackupCode: Array<{ email: string; code: string }>;
+  /** Users with 2FA off. (One account's logins at once are refused: each reserves an attempt first.) */
+  plain: string[];
+}
+
+async function prepare(database: DatabaseHandle, withApp: number, withBackupCode: number, plainUsers: number): Promise<Prepared> {
+  await migrateToLatest(database.db);
+  const deps = await testDeps(database);
+  // Enrolled ten minutes ago: the codes the logins use are later steps than the set-up's.
+  deps.clock.set(new Date(Date.now() - 10 * 60_000));
+  const app = await testApp(deps);
+  const { instance } = await givenInstance(deps);
+  const enrolled: Array<{ email: string; secret: Buffer }> = [];
+  for (let i = 0; i < withApp + withBackupCode; i += 1) {
+    const user = await givenUser(deps, instance, `bench-${i}@${instance.slug}.test`);
+    const client = new Client(app);
+    await client.login(instance.slug, user.email, PASSWORD);
+    await client.request({ method: 'PUT', url: '/api/v1/me/two-factor', payload: { enabled: true } });
+    const { secret } = (await client.post('/api/v1/auth/setup', { currentPassword: PASSWORD })).json();
+    const confirmed = await client.post('/api/v1/auth/setup/confirm', { code: totp(fromBase32(secret), deps.clock.now()) });
+    if (confirmed.json().next !== 'done') throw new Error(`set-up: ${confirmed.body}`);
+    enrolled.push({ email: user.email, secret: fromBase32(secret) });
+  }
+  await deps.mail.drain();
+  const mailbox = await deps.stores.devMailbox.list(100_000);
+  const codeOf = (email: string) => {
+    const mail = mailbox.find((m) => m.to === email && /^Backup code: /m.test(m.text));
+    return /^Backup code: (\S+)$/m.exec(mail!.text)![1]!;
+  };
+  const plain: string[] = [];
+  for (let i = 0; i < plainUsers; i += 1) plain.push((await givenUser(deps, instance, `plain-${i}@${instance.slug}.test`)).email);
+  await app.close();
+  return {
+    slug: instance.slug,
+    withApp: enrolled.slice(0, withApp),
+    withBackupCode: enrolled.slice(withApp).map((user) => ({ email: user.email, code: codeOf(user.email) })),
+    plain,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Row {
+  what: string;
+  count: number;
+  serverMs: number;
+  databaseMs: number | null;
+  loadMs: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+}
+
+async function measure(
+  what: string,
+  count: number,
+  server: Server,
+  databasePids: () => Promise<number[]>,
+  task: (i: number) => Promise<void>,
+  clients = CLIENTS,
+): Promise<Row> {
+  let latencies: number[] = [];
+  let database: { ms: number } | null = null;
+  const serverCpu = await cpuOver(
+    async () => [server.pid],
+    async () => {
+      database = await cpuOver(databasePids, async () => {
+        latencies = await run(count, clients, task);
+      });
+    },
+  );
+  const databaseMs = (database as { ms: number } | null)?.ms ?? null;
+  return {
+    what,
+    count,
+    serverMs: serverCpu.ms / count,
+    databaseMs: databaseMs === null ? null : databaseMs / count,
+    loadMs: serverCpu.loadMs / count,
+    perSecond: count / serverCpu.seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | null) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-bench-'));
+  let dropDatabase = async () => {};
+  let env: Record<string, string>;
+  let database: DatabaseHandle;
+  let databaseName = '';
+  if (engine === 'postgres') {
+    databaseName = `keyward_bench_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ connectionString: postgresUrl! });
+    await admin.connect();
+    await admin.query(`create database ${databaseName}`);
+    await admin.end();
+    const url = new URL(postgresUrl!);
+    url.pathname = `/${databaseName}`;
+    database = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 2 });
+    env = { DATABASE_URL: url.toString(), KEYWARD_DATA_DIR: dataDir };
+    dropDatabase = async () => {
+      const admin = new pg.Client({ connectionString: postgresUrl! });
+      await admin.connect();
+      await admin.query(`drop database if exists ${databaseName} with (force)`);
+      await admin.end();
+    };
+  } else {
+    database = await openDatabase({ kind: 'pglite', dataDir });
+    env = { KEYWARD_DATA_DIR: dataDir };
+  }
+  const warmUp = 10;
+  const prepared = await prepare(database, LOGINS + warmUp + BURST, BACKUP_LOGINS, BACKUP_LOGINS);
+  // The bench's own connection must not count as the server's: PostgreSQL's backends of the
+  // server are those of other pids than this one's (closed here), on this database.
+  await database.close();
+  const server = await startServer({ ...env, KEYWARD_SECRET_KEY: TEST_SECRET_KEY });
+  const monitor = engine === 'postgres' ? new pg.Client({ connectionString: env.DATABASE_URL }) : null;
+  await monitor?.connect();
+  const monitorPid = monitor ? Number((await monitor.query('select pg_backend_pid() as pid')).rows[0].pid) : 0;
+  const databasePids = monitor
+    ? async () =>
+        (await monitor.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> $1', [monitorPid])).rows.map(
+          (row) => Number(row.pid),
+        )
+    : async () => [];
+
+  const { origin } = server;
+  const slug = prepared.slug;
+  const fullLogin = async (user: { email: string; secret: Buffer }) => {
+    const jar = new Jar();
+    const login = await call(origin, jar, 'POST', '/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD });
+    if (!login.body.includes('"verify"')) throw new Error(`password step: ${login.body}`);
+    await call(origin, jar, 'POST', '/api/v1/auth/verify', { code: totp(user.secret, new Date()) });
+    await call(origin, jar, 'GET', '/api/v1/me');
+  };
+  const users = prepared.withApp;
+  for (let i = 0; i < warmUp; i += 1) await fullLogin(users[i]!);
+
+  const rows: Row[] = [];
+  rows.push(await measure('full login (password + TOTP + /me)', LOGINS, server, databasePids, (i) => fullLogin(users[warmUp + i]!)));
+  rows.push(
+    await measure('backup-code login (password + code + /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
+      const user = prepared.withBackupCode[i]!;
+      const jar = new Jar();
+      await call(origin, jar, 'POST', '/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD });
+      await call(origin, jar, 'POST', '/api/v1/auth/verify', { backupCode: user.code });
+      await call(origin, jar, 'GET', '/api/v1/me');
+    }),
+  );
+  rows.push(
+    await measure('unknown-account login (password step)', BACKUP_LOGINS, server, databasePids, async (i) => {
+      await call(origin, new Jar(), 'POST', '/api/v1/auth/login', { instance: slug, email: `nobody-${i}@${slug}.test`, password: PASSWORD }, 401);
+    }),
+  );
+  rows.push(
+    await measure('known-account password step (2FA off, no /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
+      await call(origin, new Jar(), 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[i]!, password: PASSWORD });
+    }),
+  );
+  const session = new Jar();
+  await call(origin, session, 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[0]!, password: PASSWORD });
+  rows.push(
+    await measure('authenticated GET /api/v1/me', ME_REQUESTS, server, databasePids, async () => {
+      await call(origin, session, 'GET', '/api/v1/me');
+    }),
+  );
+
+  // Peak memory: 64 full logins at once, far more than the hashing concurrency admits at a time.
+  const idleMiB = residentMiB(server.pid);
+  const burst = users.slice(warmUp + LOGINS, warmUp + LOGINS + BURST);
+  await run(burst.length, BURST, (i) => fullLogin(burst[i]!));
+  const peakMiB = peakRssMiB(server.pid);
+
+  await monitor?.end();
+  await server.stop();
+  await dropDatabase();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  return { engine, rows, idleMiB, peakMiB };
+}
+
+async function postgresAvailable(): Promise<string | null> {
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.end();
+    return url;
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--if-stale'], { stdio: 'inherit' });
+const postgresUrl = await postgresAvailable();
+const engines = (args.engine ? [args.engine] : ['postgres', 'pglite']).filter((e) => e !== 'postgres' || postgresUrl) as Array<
+  'postgres' | 'pglite'
+>;
+console.log(
+  `${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}`,
+);
+for (const engine of engines) {
+  const before = await rawHashCpuMs();
+  const result = await benchEngine(engine, postgresUrl);
+  const after = await rawHashCpuMs();
+  const hashMs = Math.min(before.cpuMs, after.cpuMs);
+  const hashRate = Math.max(before.rate, after.rate);
+  console.log(`\n${engine}: raw argon2id ${hashMs.toFixed(1)} ms CPU per verification (runs ${before.cpuMs.toFixed(1)}, ${after.cpuMs.toFixed(1)}), ${hashRate.toFixed(0)}/s`);
+  console.log('| what | n | server ms CPU | database ms CPU | beyond the hash | efficiency | per s ÷ argon2id rate | p50 ms | p99 ms | load generator ms CPU |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const row of result.rows) {
+    const total = row.serverMs + (row.databaseMs ?? 0);
+    const hashes = row.what.startsWith('authenticated') ? 0 : 1;
+    console.log(
+      `| ${row.what} | ${row.count} | ${row.serverMs.toFixed(2)} | ${row.databaseMs === null ? 'in process' : row.databaseMs.toFixed(2)} | ${(total - hashes * hashMs).toFixed(2)} | ${hashes ? (hashMs / total).toFixed(2) : '–'} | ${hashes ? (row.perSecond / hashRate).toFixed(2) : row.perSecond.toFixed(0) + '/s'} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} | ${row.loadMs.toFixed(2)} |`,
+    );
+  }
+  console.log(`server resident memory: ${result.idleMiB.toFixed(0)} MiB after the runs, peak ${result.peakMiB.toFixed(0)} MiB with ${BURST} logins at once`);
+}
+process.exit(0);
