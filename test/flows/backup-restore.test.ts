@@ -38,7 +38,9 @@ async function refusedStart(env: Record<string, string>): Promise<string> {
 /** The newest `Backup code:` line mailed to `email` (the dev mailbox), waiting a bounded time for the outbox. */
 async function mailedBackupCode(server: ServerProcess, email: string, notThis?: string): Promise<string> {
   for (let attempt = 0; attempt < 100; attempt += 1) {
-    const { messages } = (await (await fetch(`${server.origin}/api/v1/dev/mailbox`)).json()) as { messages: { to: string; text: string }[] };
+    const { messages } = (await (await fetch(`${server.origin}/api/v1/dev/mailbox`)).json()) as {
+      messages: { to: string; text: string }[];
+    };
     const code = messages
       .filter((m) => m.to === email)
       .map((m) => m.text.match(/^Backup code: (\S+)$/m)?.[1])
@@ -113,6 +115,7 @@ describe.runIf(process.env.TEST_DATABASE_URL && pgDumpFound)('backup and restore
     // After the dump: the backup code is used, and the owner's session ends.
     expect((await login(original, 'backed-up', email, { backupCode })).json).toEqual({ next: 'done' });
     expect((await login(original, 'backed-up', email, { backupCode })).json.error.code).toBe('invalid_credentials');
+    const newCode = await mailedBackupCode(original, email, backupCode);
     // The cookie as it was, since logging out clears it in this browser (a stolen copy keeps it).
     const kept = new HttpClient(original.origin);
     for (const [name, value] of session.cookies) kept.cookies.set(name, value);
@@ -134,6 +137,7 @@ describe.runIf(process.env.TEST_DATABASE_URL && pgDumpFound)('backup and restore
     expect((await login(restored, 'backed-up', email, { code: oathtool(secret, new Date(), 1) })).json).toEqual({ next: 'done' });
     // What the restore brings back: the session ended after the dump, and the backup code used after it.
     expect(await meStatus(restored, kept)).toBe(200);
+    expect((await login(restored, 'backed-up', email, { backupCode: newCode })).json.error.code).toBe('invalid_credentials');
     expect((await login(restored, 'backed-up', email, { backupCode })).json).toEqual({ next: 'done' });
 
     // The docs' advice after a restore: end every session (the forward-auth sessions go with them).
@@ -179,5 +183,58 @@ describe('backup and restore of the embedded database', { timeout: 60_000 }, () 
 
     server = await startServer({ KEYWARD_DATA_DIR: copy });
     expect((await login(server, 'embedded', email, { code: oathtool(secret, new Date(), 1) })).json).toEqual({ next: 'done' });
+  });
+
+  it('keyward backup writes the running server’s database, and keyward restore makes an empty data dir of it that serves with the key', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-online-src-'));
+    const restoredDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-online-restored-'));
+    copies.push(dataDir, restoredDir);
+    fs.cpSync(await migratedDataDir(), dataDir, { recursive: true });
+    const file = path.join(dataDir, '..', `${path.basename(dataDir)}.backup`);
+    copies.push(file);
+    server = await startServer({ KEYWARD_DATA_DIR: dataDir });
+    const { email, secret, backupCode } = await givenAdminWithApp(server, { KEYWARD_DATA_DIR: dataDir }, 'online');
+
+    // While the server holds the database, the CLI asks it for the backup (control socket).
+    const backup = await keyward(['backup', '--output', file], { KEYWARD_DATA_DIR: dataDir });
+    expect(backup.code, backup.stderr).toBe(0);
+    expect(JSON.parse(backup.stdout)).toEqual({ output: file, bytes: fs.statSync(file).size });
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    // After the backup: the backup code is used.
+    expect((await login(server, 'online', email, { backupCode })).json).toEqual({ next: 'done' });
+    await server.stop();
+    server = null;
+    // With the server stopped, the CLI opens the database itself; that backup restores too.
+    const offlineFile = `${file}.offline`;
+    const offlineDir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyward-offline-restored-'));
+    copies.push(offlineFile, offlineDir);
+    expect((await keyward(['backup', '--output', offlineFile], { KEYWARD_DATA_DIR: dataDir })).code).toBe(0);
+    expect((await keyward(['restore', '--input', offlineFile], { KEYWARD_DATA_DIR: offlineDir })).code).toBe(0);
+    fs.copyFileSync(path.join(dataDir, 'secret.key'), path.join(offlineDir, 'secret.key'));
+    const listed = await keyward(['instance', 'list'], { KEYWARD_DATA_DIR: offlineDir });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain('"online"');
+
+    const restore = await keyward(['restore', '--input', file], { KEYWARD_DATA_DIR: restoredDir });
+    expect(restore.code, restore.stderr).toBe(0);
+    // Never over a database: a second restore into the same data dir is refused.
+    const again = await keyward(['restore', '--input', file], { KEYWARD_DATA_DIR: restoredDir });
+    expect([again.code, again.stderr]).toEqual([1, expect.stringContaining('already holds a database')]);
+    // The backup holds no key: the generated one is copied apart.
+    expect(fs.existsSync(path.join(restoredDir, 'secret.key'))).toBe(false);
+    fs.copyFileSync(path.join(dataDir, 'secret.key'), path.join(restoredDir, 'secret.key'));
+
+    server = await startServer({ KEYWARD_DATA_DIR: restoredDir });
+    expect((await login(server, 'online', email, { code: oathtool(secret, new Date(), 1) })).json).toEqual({ next: 'done' });
+    // The backup code used after the backup is usable again in the restored copy.
+    expect((await login(server, 'online', email, { backupCode })).json).toEqual({ next: 'done' });
+  });
+
+  it('keyward backup refuses DATABASE_URL (pg_dump backs up PostgreSQL)', async () => {
+    const run = await keyward(['backup', '--output', path.join(os.tmpdir(), 'never.backup')], {
+      DATABASE_URL: 'postgres://127.0.0.1:1/none',
+      KEYWARD_SECRET_KEY: generateKeyText(),
+    });
+    expect([run.code, run.stderr]).toEqual([1, expect.stringContaining('pg_dump')]);
   });
 });

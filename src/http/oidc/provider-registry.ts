@@ -94,7 +94,10 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     // Issued tokens by grant (docs/operations.md metrics): the library's grant.success, emitted
     // once per successful token request after its grant handler; one listener per built provider.
     const tokensIssued = options.tokensIssued;
-    if (tokensIssued) provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) => tokensIssued(String(ctx.oidc.params?.grant_type)));
+    if (tokensIssued)
+      provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) =>
+        tokensIssued(String(ctx.oidc.params?.grant_type)),
+      );
     // Failed client authentications feed keyward's throttle (oidc.routes.ts, token-throttle.ts).
     watchClientAuthentication(provider);
     // A form_post answer may post to the client's registered redirect origin only (form-action.ts).
