@@ -78,7 +78,8 @@ export async function runServer(config: Config, options: ServerOptions = {}): Pr
   adoptionTimer.unref();
   const housekeeping = worker ? null : startHousekeeping(runtime.deps, log, config.housekeepingIntervalSeconds);
   // With the embedded database this process owns the data; the CLI reaches it through here.
-  const stopControl = runtime.database.engine === 'pglite' ? await startControlSocket(config.dataDir, runtime.deps, log) : async () => {};
+  const stopControl =
+    runtime.database.engine === 'pglite' ? await startControlSocket(config.dataDir, runtime.deps, runtime.database, log) : async () => {};
 
   if (!worker) {
     const engine = runtime.database.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL (DATABASE_URL)';

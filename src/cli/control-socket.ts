@@ -11,6 +11,10 @@ import type { Logger } from 'pino';
 import type { Deps } from '../domain/shared/deps.ts';
 import { DomainError, type ErrorCode } from '../domain/shared/errors.ts';
 import { runOperation, type Operation } from './operations.ts';
+import { writeBackup, type BackupOperation } from './backup-file.ts';
+import type { DatabaseHandle } from '../storage/connect.ts';
+
+type Request = Operation | BackupOperation;
 
 type Reply =
   | { type: 'progress'; done: number }
@@ -21,7 +25,11 @@ export function controlSocketPath(dataDir: string): string {
   return path.join(dataDir, 'keyward.sock');
 }
 
-export async function startControlSocket(dataDir: string, deps: Deps, log: Logger): Promise<() => Promise<void>> {
+/**
+ * `database`: the embedded database the server holds, for `keyward backup` (the file is written by
+ * this process, as the data dir's owner, at the absolute path the CLI resolved).
+ */
+export async function startControlSocket(dataDir: string, deps: Deps, database: DatabaseHandle, log: Logger): Promise<() => Promise<void>> {
   const socketPath = controlSocketPath(dataDir);
   fs.rmSync(socketPath, { force: true });
   const server = net.createServer((socket) => {
@@ -32,16 +40,19 @@ export async function startControlSocket(dataDir: string, deps: Deps, log: Logge
       const end = buffer.indexOf('\n');
       if (end < 0) return;
       const send = (reply: Reply) => socket.write(`${JSON.stringify(reply)}\n`);
-      let operation: Operation;
+      let operation: Request;
       try {
-        operation = JSON.parse(buffer.slice(0, end)) as Operation;
+        operation = JSON.parse(buffer.slice(0, end)) as Request;
       } catch {
         send({ type: 'error', code: 'invalid_request', message: 'Unreadable request.' });
         socket.end();
         return;
       }
       log.info({ op: operation.op }, 'cli operation via control socket');
-      runOperation(deps, operation, (done) => send({ type: 'progress', done }))
+      (operation.op === 'database.backup'
+        ? writeBackup(database, operation.input.output)
+        : runOperation(deps, operation, (done) => send({ type: 'progress', done }))
+      )
         .then((result) => send({ type: 'result', result }))
         .catch((error) => {
           if (error instanceof DomainError)
@@ -73,7 +84,7 @@ export async function startControlSocket(dataDir: string, deps: Deps, log: Logge
 }
 
 /** Sends one operation to the running server; resolves with its result or rejects like a local run. */
-export function sendToServer(dataDir: string, operation: Operation, onProgress: (done: number) => void): Promise<unknown> {
+export function sendToServer(dataDir: string, operation: Request, onProgress: (done: number) => void): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(controlSocketPath(dataDir));
     let buffer = '';

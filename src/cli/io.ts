@@ -52,6 +52,7 @@ export function describeFailure(error: unknown): string {
   if (
     error instanceof CliError ||
     (error as Error)?.name === 'DataDirLockedError' ||
+    (error as Error)?.name === 'DataDirNotEmptyError' ||
     (error as Error)?.name === 'ConfigError' ||
     (error as Error)?.name === 'KeyMismatchError'
   ) {

@@ -108,6 +108,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
     publicUrl: options.publicUrl,
     log: app.log,
     backchannelQueued: () => backchannel?.wake(),
+    tokensIssued: options.operations?.metrics ? (grant) => options.operations!.metrics!.countTokensIssued(grant) : undefined,
     ...options.oidc,
   });
   // Back-channel logout tokens (docs/oidc.md "Logout"): started by main.ts, drained by tests.

@@ -9,6 +9,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { OutboxStats } from '../domain/mail/outbox-store.ts';
 import type { TwoFactorAdoptionCounts } from '../domain/maintenance/housekeeping-store.ts';
+import { GRANT_TYPES } from '../domain/oidc/oidc-client.ts';
 
 /** Where the scraped gauges come from; each is optional (the CLI and some tests have none). */
 export interface MetricsSources {
@@ -27,6 +28,8 @@ export interface Metrics {
   registry: Registry;
   /** For the password hasher's `observe` option: seconds per hash or verification. */
   observeHash(kind: 'hash' | 'verify', seconds: number): void;
+  /** Counts the tokens one successful token-endpoint request issued, by its `grant_type` (the OpenID Connect providers' `grant.success`). */
+  countTokensIssued(grant: string): void;
   /** Counts request answers: every route's latency, and the login steps by step, outcome (the error handler's `reply.errorCode`) and factor. */
   register(app: FastifyInstance): void;
   /** The text Prometheus reads, with its content type. */
@@ -99,6 +102,14 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
     buckets: HASH_BUCKETS,
     registers,
   });
+  const tokensIssued = new Counter({
+    name: 'keyward_oidc_tokens_issued_total',
+    help: 'Successful token-endpoint requests of the OpenID Connect providers, by grant type (authorization_code, refresh_token, client_credentials).',
+    labelNames: ['grant'],
+    registers,
+  });
+  // Every grant keyward offers from 0, so rate() sees the first token of each.
+  for (const grant of GRANT_TYPES) tokensIssued.inc({ grant }, 0);
   const { hashQueue, outbox, pool, now = () => new Date() } = sources;
   if (hashQueue) {
     new Gauge({
@@ -198,6 +209,9 @@ export function createMetrics(sources: MetricsSources = {}): Metrics {
   return {
     registry,
     observeHash: (kind, seconds) => hashes.observe({ kind }, seconds),
+    // Bounded: the provider emits grant.success only after the handler of an enabled grant ran
+    // (unknown grant types are refused before), and no instance label (as the adoption gauges).
+    countTokensIssued: (grant) => tokensIssued.inc({ grant }),
     register(app) {
       app.addHook('onResponse', onResponse);
     },

@@ -18,6 +18,12 @@ export interface DatabaseHandle {
   engine: 'postgres' | 'pglite';
   /** The PostgreSQL pool's connections now (the pool metrics of SPEC §8); null on PGlite, which has none. */
   poolStats(): PoolStats | null;
+  /**
+   * PGlite only (null on PostgreSQL, whose backups are pg_dump's): its data dir as a gzipped
+   * tarball, taken on the one connection between transactions, so it holds every committed
+   * transaction and nothing half-done (PGlite's own clone() copies a live database this way).
+   */
+  dumpDataDir: (() => Promise<Blob>) | null;
   close(): Promise<void>;
 }
 
@@ -47,6 +53,11 @@ export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
 
+/** A restore refused because the data dir already holds a database (it is never overwritten). */
+export class DataDirNotEmptyError extends Error {
+  override name = 'DataDirNotEmptyError';
+}
+
 /**
  * The contrib extensions the migrations create (0022: pg_trgm for the Users list's search); every
  * PGlite is opened with them, a snapshot's too, since a loaded data dir needs the same code.
@@ -72,6 +83,24 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
   } catch (error) {
     unlock();
     throw error;
+  }
+}
+
+/**
+ * Makes the embedded database of `dataDir` from a tarball of dumpDataDir (PGlite's loadDataDir),
+ * under the data dir's lock. Refused when the data dir already holds a database.
+ */
+export async function restorePgliteDataDir(dataDir: string, tarball: Blob): Promise<void> {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(dataDir);
+  try {
+    const pgdata = path.join(dataDir, 'pgdata');
+    if (fs.existsSync(path.join(pgdata, 'PG_VERSION')))
+      throw new DataDirNotEmptyError(`${dataDir} already holds a database; restore into an empty KEYWARD_DATA_DIR.`);
+    const pglite = await PGlite.create(pgdata, { extensions: PGLITE_EXTENSIONS, loadDataDir: tarball });
+    await pglite.close();
+  } finally {
+    unlock();
   }
 }
 
@@ -114,7 +143,7 @@ function openPostgres(
   // ("prepared statement … does not exist") or taken ("already exists"). Debian 12 ships 1.18.
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: prepared ? preparingPool(pool) : pool }) });
   const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize });
-  return { db, engine: 'postgres', poolStats, close: () => db.destroy() };
+  return { db, engine: 'postgres', poolStats, dumpDataDir: null, close: () => db.destroy() };
 }
 
 /**
@@ -161,6 +190,8 @@ async function openPglite(pglite: PGlite, afterClose: () => Promise<void>): Prom
     db,
     engine: 'pglite',
     poolStats: () => null,
+    // Kysely's one connection (pglite-dialect.ts): the dump waits for a running transaction to end.
+    dumpDataDir: () => db.connection().execute(() => pglite.dumpDataDir('gzip')),
     close: async () => {
       await db.destroy();
       await pglite.close();

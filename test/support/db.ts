@@ -25,12 +25,13 @@ export async function openTestDatabase(engine: EngineName): Promise<DatabaseHand
 
 /**
  * A PostgreSQL database of its own (on the TEST_DATABASE_URL server), for tests that run server
- * processes: their outbox workers would otherwise claim other test files' mail.
+ * processes: their outbox workers would otherwise claim other test files' mail. `prefix` starts its
+ * name (a-z0-9_).
  */
-export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshPostgresDatabase(prefix = 'keyward_t'): Promise<{ url: string; drop(): Promise<void> }> {
   const base = process.env.TEST_DATABASE_URL;
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `keyward_t_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   await admin.query(`create database ${name}`);

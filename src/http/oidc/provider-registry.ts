@@ -39,6 +39,8 @@ export interface OidcRegistryOptions {
   log: FastifyBaseLogger;
   /** Wakes the back-channel logout worker after the provider queued a token. */
   backchannelQueued?: () => void;
+  /** Told the grant type of each successful token request (the tokens-issued metric); no instance. */
+  tokensIssued?: (grant: string) => void;
   /** How many instances' providers stay built; the least recently used is rebuilt when needed. */
   maxProviders?: number;
 }
@@ -89,6 +91,13 @@ export function createOidcRegistry(deps: Deps, options: OidcRegistryOptions): Oi
     endKeywardSessionOnRpLogout(deps, provider, { instanceId: instance.id, sessionCookie, https });
     // Into keyward's log, not Koa's console default; the library answers the client itself.
     provider.on('server_error', (_ctx, error: Error) => options.log.error({ err: error, issuer }, 'oidc provider error'));
+    // Issued tokens by grant (docs/operations.md metrics): the library's grant.success, emitted
+    // once per successful token request after its grant handler; one listener per built provider.
+    const tokensIssued = options.tokensIssued;
+    if (tokensIssued)
+      provider.on('grant.success', (ctx: { oidc: { params?: { grant_type?: unknown } } }) =>
+        tokensIssued(String(ctx.oidc.params?.grant_type)),
+      );
     // Failed client authentications feed keyward's throttle (oidc.routes.ts, token-throttle.ts).
     watchClientAuthentication(provider);
     // A form_post answer may post to the client's registered redirect origin only (form-action.ts).
