@@ -365,7 +365,7 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
     database = await openDatabase({ kind: 'pglite', dataDir });
     env = { KEYWARD_DATA_DIR: dataDir };
   }
-  const warmUp = 10;
+  const warmUp = Number(process.env.BENCH_WARMUP ?? 40);
   const prepared = await prepare(database, LOGINS + warmUp + BURST, BACKUP_LOGINS, BACKUP_LOGINS);
   // The bench's own connection must not count as the server's: PostgreSQL's backends of the
   // server are those of other pids than this one's (closed here), on this database.
