@@ -13,6 +13,7 @@ import { registerTwoFactorCommands } from './two-factor.ts';
 import { registerOidcCommands } from './oidc.ts';
 import { generateKeyText } from '../crypto/secret-box.ts';
 import { registerProtectedAppCommands } from './protected-app.ts';
+import { registerAuditCommands } from './audit.ts';
 import { execute } from './context.ts';
 import { printJson } from './io.ts';
 
@@ -26,6 +27,7 @@ registerOperatorCommands(program);
 registerTwoFactorCommands(program);
 registerOidcCommands(program);
 registerProtectedAppCommands(program);
+registerAuditCommands(program);
 
 program
   .command('migrate')
