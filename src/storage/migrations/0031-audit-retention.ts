@@ -9,7 +9,9 @@ import { sql, type Kysely } from 'kysely';
  * serve unchanged on the migrated database.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await sql`create index audit_events_at on audit_events (at)`.execute(db);
+  // `if not exists`: on a big log an operator may build it beforehand with `create index concurrently`
+  // (docs/operations.md), since a plain build holds audit inserts, and so logins, until it is done.
+  await sql`create index if not exists audit_events_at on audit_events (at)`.execute(db);
   // Why a transaction-local switch and not dropping the trigger: append-only must still hold for
   // every other code path and SQL client of the application's role (ASVS 16.4.2, logs protected
   // from change); only the prune says it wants to delete, for its own transaction (SET LOCAL ends

@@ -5,6 +5,8 @@ import { givenInstance, useTestDeps, type TestDeps } from '../../support/deps.ts
 import type { DatabaseHandle } from '../../../src/storage/connect.ts';
 import { cleanUp, pruneAuditEvents } from '../../../src/domain/maintenance/clean-up.ts';
 import { addSeconds } from '../../../src/domain/shared/clock.ts';
+import pino from 'pino';
+import { startHousekeeping } from '../../../src/server.ts';
 
 /** KEYWARD_AUDIT_RETENTION_DAYS (issue 15): housekeeping prunes old audit events; nothing else may change the log. */
 describe.each(engines())('audit retention on %s', (engine) => {
@@ -109,5 +111,30 @@ describe.each(engines())('audit retention on %s', (engine) => {
     // SET LOCAL ended with its transaction: the next plain DELETE (on PGlite, the same connection) is refused.
     expect(await refused(sql`delete from audit_events where instance_id = ${instance.id}`)).toBe('42501');
     expect(await countOf(instance.id)).toBeGreaterThanOrEqual(3);
+  });
+
+  it('logs each housekeeping run that pruned events, with the count and the cutoff', async () => {
+    const { instance } = await givenInstance(deps);
+    await insertEvents(instance.id, 3, addSeconds(deps.clock.now(), -100 * DAY));
+    const lines: Array<Record<string, unknown>> = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    // The server's own timer, at a 1-second interval; this file's database has no other housekeeping run.
+    const timer = startHousekeeping({ ...deps, auditRetentionDays: 30 }, log, 1);
+    try {
+      for (let i = 0; i < 100 && !lines.some((line) => line.msg === 'audit events pruned'); i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      clearInterval(timer);
+    }
+    const pruned = lines.find((line) => line.msg === 'audit events pruned');
+    expect(pruned).toMatchObject({ level: 30, before: addSeconds(deps.clock.now(), -30 * DAY).toISOString(), more: false });
+    expect(pruned!.deleted).toBeGreaterThanOrEqual(3);
+    const older = await database.db
+      .selectFrom('audit_events')
+      .select('id')
+      .where('instance_id', '=', instance.id)
+      .where('at', '<', addSeconds(deps.clock.now(), -30 * DAY))
+      .execute();
+    expect(older).toEqual([]);
   });
 });
