@@ -177,10 +177,13 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
           // transaction only; SET LOCAL ends with it, also behind PgBouncer's transaction pooling.
           await sql`set local keyward.audit_prune = 'on'`.execute(tx);
           // The oldest events first, found on audit_events_at and deleted by primary key: each
-          // batch reads only the rows it deletes, never the table.
+          // batch reads only the rows it deletes, never the table. Why `= any(array(…))` and not
+          // `in (select …)`: PostgreSQL plans the IN as a hash semi-join over a sequential scan of
+          // the whole table (EXPLAIN on a million events); the array is one value, matched on the key.
           const { rows } = await sql<{ n: number }>`
             with d as (
-              delete from audit_events where id in (select id from audit_events where at < ${before} order by at limit ${batchSize})
+              delete from audit_events
+              where id = any(array(select id from audit_events where at < ${before} order by at limit ${batchSize}))
               returning 1
             )
             select count(*)::int as n from d`.execute(tx);
