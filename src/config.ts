@@ -55,7 +55,10 @@ export interface Config {
   workers: number;
 }
 
-export class ConfigError extends Error {}
+/** Named, so the CLI prints its message alone (cli/io.ts describeFailure), not a stack trace. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 type Env = Record<string, string | undefined>;
 

@@ -83,5 +83,10 @@ describe.each(targets)('keyward audit export on %s', { timeout: 180_000 }, (_nam
     expect(badTime.code).toBe(1);
     expect(badTime.stderr).toContain('(invalid_request)');
     expect(badTime.stdout).toBe('');
+    // A bad retention setting stops the command with the configuration error alone, no stack trace.
+    const badSetting = await keyward(['audit', 'export', 'archive-co'], { ...target.env, KEYWARD_AUDIT_RETENTION_DAYS: '0' });
+    expect(badSetting.code).toBe(1);
+    expect(badSetting.stderr).toContain('KEYWARD_AUDIT_RETENTION_DAYS');
+    expect(badSetting.stderr).not.toMatch(/^\s+at /m);
   });
 });
