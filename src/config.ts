@@ -46,11 +46,19 @@ export interface Config {
   housekeepingIntervalSeconds: number;
   /** KEYWARD_METRICS_INSTANCE_LABELS=1: the 2FA adoption gauges also per instance (the largest 100), not only in total. */
   metricsInstanceLabels: boolean;
+  /**
+   * KEYWARD_AUDIT_RETENTION_DAYS: housekeeping deletes audit events older than this many days;
+   * null (unset): kept forever.
+   */
+  auditRetentionDays: number | null;
   /** KEYWARD_WORKERS: server processes `npm start` / `keyward serve` forks on this machine (1: no cluster; `--workers` wins). */
   workers: number;
 }
 
-export class ConfigError extends Error {}
+/** Named, so the CLI prints its message alone (cli/io.ts describeFailure), not a stack trace. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -104,6 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     metricsInstanceLabels: parseSwitch('KEYWARD_METRICS_INSTANCE_LABELS', env.KEYWARD_METRICS_INSTANCE_LABELS, false),
     workers: parseWorkers('KEYWARD_WORKERS', env.KEYWARD_WORKERS?.trim() || '1'),
+    auditRetentionDays: parseRetentionDays(env.KEYWARD_AUDIT_RETENTION_DAYS),
   };
 }
 
@@ -172,6 +181,18 @@ function parseStepUp(raw: string): number {
   const value = parsePositive('KEYWARD_SUPPORT_STEP_UP_SECONDS', raw);
   if (value > 600) throw new ConfigError(`KEYWARD_SUPPORT_STEP_UP_SECONDS must be at most 600 (10 minutes), got "${raw}"`);
   return value;
+}
+
+/** Unset or empty: keep forever. Otherwise whole days, 1 to 36,500 (a hundred years; more is a typo). */
+function parseRetentionDays(raw: string | undefined): number | null {
+  const value = raw?.trim();
+  if (value === undefined || value === '') return null;
+  if (!/^[0-9]+$/.test(value) || Number(value) < 1 || Number(value) > 36_500) {
+    throw new ConfigError(
+      `KEYWARD_AUDIT_RETENTION_DAYS must be a whole number of days from 1 to 36500 (unset: keep audit events forever), got "${raw}"`,
+    );
+  }
+  return Number(value);
 }
 
 function parsePositive(name: string, raw: string): number {

@@ -65,6 +65,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
       totpIssuer: config.totpIssuer,
       supportStepUpSeconds: config.supportStepUpSeconds,
       supportContact: config.supportContact,
+      auditRetentionDays: config.auditRetentionDays,
       // Loaded on the first password check, not at start: most processes never check one.
       blocklist: { contains: (password) => loadPasswordBlocklist().list.contains(password) },
     };

@@ -119,7 +119,16 @@ export async function runServer(config: Config, options: ServerOptions = {}): Pr
 export function startHousekeeping(deps: Deps, log: Logger, intervalSeconds: number): NodeJS.Timeout {
   const housekeeping = setInterval(() => {
     runHousekeeping(deps, intervalSeconds)
-      .then((counts) => log.debug({ counts, skipped: counts === null }, 'housekeeping'))
+      .then((counts) => {
+        log.debug({ counts, skipped: counts === null }, 'housekeeping');
+        // The trace of each prune that removed something (docs/operations.md, "Audit retention and export").
+        const prune = counts?.auditPrune;
+        if (prune && prune.deleted > 0)
+          log.info(
+            { deleted: prune.deleted, before: prune.before.toISOString(), batches: prune.batches, more: prune.more },
+            'audit events pruned',
+          );
+      })
       .catch((error) => log.error({ err: error }, 'housekeeping failed'));
   }, intervalSeconds * 1000);
   housekeeping.unref();

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import type { Deps } from '../domain/shared/deps.ts';
 import { DomainError, type ErrorCode } from '../domain/shared/errors.ts';
-import { runOperation, type Operation } from './operations.ts';
+import { runOperation, type Operation, type OutputSink } from './operations.ts';
 import { writeBackup, type BackupOperation } from './backup-file.ts';
 import type { DatabaseHandle } from '../storage/connect.ts';
 
@@ -18,6 +18,7 @@ type Request = Operation | BackupOperation;
 
 type Reply =
   | { type: 'progress'; done: number }
+  | { type: 'output'; text: string }
   | { type: 'result'; result: unknown }
   | { type: 'error'; code: ErrorCode | null; message: string; field?: string };
 
@@ -49,9 +50,17 @@ export async function startControlSocket(dataDir: string, deps: Deps, database: 
         return;
       }
       log.info({ op: operation.op }, 'cli operation via control socket');
+      // A streaming operation's text (the audit export) goes back a chunk at a time; the next is
+      // produced when the socket drained, so a slow reader holds the server to one page.
+      const output: OutputSink = (text) =>
+        new Promise((resolve, reject) => {
+          if (socket.destroyed) return reject(new Error('The CLI closed the control socket.'));
+          if (send({ type: 'output', text })) resolve();
+          else socket.once('drain', () => resolve());
+        });
       (operation.op === 'database.backup'
         ? writeBackup(database, operation.input.output)
-        : runOperation(deps, operation, (done) => send({ type: 'progress', done }))
+        : runOperation(deps, operation, (done) => send({ type: 'progress', done }), output)
       )
         .then((result) => send({ type: 'result', result }))
         .catch((error) => {
@@ -84,7 +93,12 @@ export async function startControlSocket(dataDir: string, deps: Deps, database: 
 }
 
 /** Sends one operation to the running server; resolves with its result or rejects like a local run. */
-export function sendToServer(dataDir: string, operation: Request, onProgress: (done: number) => void): Promise<unknown> {
+export function sendToServer(
+  dataDir: string,
+  operation: Request,
+  onProgress: (done: number) => void,
+  output?: OutputSink,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection(controlSocketPath(dataDir));
     let buffer = '';
@@ -98,7 +112,19 @@ export function sendToServer(dataDir: string, operation: Request, onProgress: (d
         const reply = JSON.parse(buffer.slice(0, end)) as Reply;
         buffer = buffer.slice(end + 1);
         if (reply.type === 'progress') onProgress(reply.done);
-        else if (reply.type === 'result') {
+        else if (reply.type === 'output') {
+          // Read no more from the server until the text is written (its drain waits for ours).
+          socket.pause();
+          const take = output ?? (() => Promise.reject(new Error('The server sent output, and this command takes none.')));
+          take(reply.text).then(
+            () => socket.resume(),
+            (error: Error) => {
+              settled = true;
+              socket.destroy();
+              reject(error);
+            },
+          );
+        } else if (reply.type === 'result') {
           settled = true;
           resolve(reply.result);
         } else {

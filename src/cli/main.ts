@@ -14,6 +14,7 @@ import { registerOidcCommands } from './oidc.ts';
 import { generateKeyText } from '../crypto/secret-box.ts';
 import { registerProtectedAppCommands } from './protected-app.ts';
 import { registerBackupCommands } from './backup.ts';
+import { registerAuditCommands } from './audit.ts';
 import { execute } from './context.ts';
 import { printJson } from './io.ts';
 
@@ -28,6 +29,7 @@ registerTwoFactorCommands(program);
 registerOidcCommands(program);
 registerProtectedAppCommands(program);
 registerBackupCommands(program);
+registerAuditCommands(program);
 
 program
   .command('migrate')

@@ -22,6 +22,7 @@ import type { OidcClientInput } from '../domain/oidc/oidc-client.ts';
 import { createProtectedApp, deleteProtectedApp, listProtectedApps } from '../domain/forward-auth/manage-protected-apps.ts';
 import { rotateSecretKey } from '../domain/maintenance/rotate-key.ts';
 import type { ProtectedAppInput } from '../domain/forward-auth/protected-app.ts';
+import { exportAuditEvents, type AuditExportInput } from '../domain/audit/export-audit.ts';
 
 export type Operation =
   | { op: 'instance.create'; input: CreateInstanceInput }
@@ -41,12 +42,28 @@ export type Operation =
   | { op: 'instance.set-plan'; input: { instanceSlug: string; plan: string } }
   | { op: 'operator.list'; input: Record<string, never> }
   | { op: 'operator.disable'; input: { email: string; operator: string } }
-  | { op: 'secret-key.rotate'; input: Record<string, never> };
+  | { op: 'secret-key.rotate'; input: Record<string, never> }
+  | { op: 'audit.export'; input: AuditExportInput & { pageSize?: number } };
+
+/**
+ * Where an operation that streams (the audit export) writes its text; resolves when the text was
+ * taken (the file or socket drained), so the next page is read only then.
+ */
+export type OutputSink = (text: string) => Promise<void>;
+
+const noOutput: OutputSink = async () => {
+  throw new Error('This operation writes output, and none was given.');
+};
 
 /** Who ran the command, for the audit log (inside a server too: only the data directory's owner can reach its socket). */
 const cliActor = (): AuditActor => ({ type: 'cli', id: null, label: `CLI: ${cliOperator()}` });
 
-export async function runOperation(deps: Deps, operation: Operation, onProgress: (done: number) => void = () => {}): Promise<unknown> {
+export async function runOperation(
+  deps: Deps,
+  operation: Operation,
+  onProgress: (done: number) => void = () => {},
+  output: OutputSink = noOutput,
+): Promise<unknown> {
   switch (operation.op) {
     case 'instance.create': {
       const { instance, admin } = await createInstance(deps, operation.input, undefined, cliActor());
@@ -115,6 +132,10 @@ export async function runOperation(deps: Deps, operation: Operation, onProgress:
       return listOperators(deps);
     case 'operator.disable':
       return disableOperator(deps, operation.input);
+    case 'audit.export': {
+      const { pageSize, ...input } = operation.input;
+      return exportAuditEvents(deps, input, output, pageSize);
+    }
     case 'secret-key.rotate':
       return rotateSecretKey(deps, cliActor());
     case 'two-factor.reset': {

@@ -70,6 +70,15 @@ export function auditStore(db: Kysely<Database>): AuditStore {
         .execute();
       return rows.map(toEvent);
     },
+    async listOldestFirst(instanceId, query) {
+      // The same index as the list (instance_id, id desc), walked the other way: keyset, never OFFSET.
+      let select = db.selectFrom('audit_events').selectAll().where('instance_id', '=', instanceId);
+      if (query.after) select = select.where(sql<boolean>`id > ${query.after}::bigint`);
+      if (query.from) select = select.where('at', '>=', query.from);
+      if (query.to) select = select.where('at', '<', query.to);
+      const rows = await select.orderBy('id', 'asc').limit(query.limit).execute();
+      return rows.map(toEvent);
+    },
     async listForOperator(operatorId, limit) {
       const rows = await db
         .selectFrom('audit_events')

@@ -167,6 +167,34 @@ export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
         group by i.id, i.two_factor_auto_enable
         on conflict (instance_id, day) do update set active = excluded.active, pending = excluded.pending, off = excluded.off`.execute(db);
     },
+    async pruneAuditEvents(before, batchSize, maxBatches) {
+      let deleted = 0;
+      let batches = 0;
+      let last = 0;
+      while (batches < maxBatches) {
+        last = await db.transaction().execute(async (tx) => {
+          // The one deliberate way past the append-only trigger (migration 0031), for this
+          // transaction only; SET LOCAL ends with it, also behind PgBouncer's transaction pooling.
+          await sql`set local keyward.audit_prune = 'on'`.execute(tx);
+          // The oldest events first, found on audit_events_at and deleted by primary key: each
+          // batch reads only the rows it deletes, never the table. Why `= any(array(…))` and not
+          // `in (select …)`: PostgreSQL plans the IN as a hash semi-join over a sequential scan of
+          // the whole table (EXPLAIN on a million events); the array is one value, matched on the key.
+          const { rows } = await sql<{ n: number }>`
+            with d as (
+              delete from audit_events
+              where id = any(array(select id from audit_events where at < ${before} order by at limit ${batchSize}))
+              returning 1
+            )
+            select count(*)::int as n from d`.execute(tx);
+          return rows[0]!.n;
+        });
+        batches += 1;
+        deleted += last;
+        if (last < batchSize) break;
+      }
+      return { before, deleted, batches, more: last === batchSize };
+    },
     async deleteExpired(now, sentMailBefore) {
       // Why idle sessions too (no request could use them any more, SES-05): deleting one ends what
       // the provider made from it and queues its back-channel logout tokens (migration 0021's

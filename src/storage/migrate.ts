@@ -26,6 +26,7 @@ import * as protectedApps from './migrations/0027-protected-apps.ts';
 import * as parentDomainCookie from './migrations/0028-parent-domain-cookie.ts';
 import * as outboxDeadIndex from './migrations/0029-outbox-dead-index.ts';
 import * as keyCheck from './migrations/0030-key-check.ts';
+import * as auditRetention from './migrations/0031-audit-retention.ts';
 import * as housekeepingRuns from './migrations/0032-housekeeping-runs.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
@@ -57,6 +58,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0028-parent-domain-cookie': parentDomainCookie,
   '0029-outbox-dead-index': outboxDeadIndex,
   '0030-key-check': keyCheck,
+  '0031-audit-retention': auditRetention,
   '0032-housekeeping-runs': housekeepingRuns,
 };
 

@@ -76,6 +76,15 @@ describe('configuration', () => {
     const shared = loadConfig({ DATABASE_URL: 'postgres://keyward@db/keyward', KEYWARD_SECRET_KEY: 'k' });
     expect(() => requireSharedDatabase(shared, 2, '--workers')).not.toThrow();
   });
+
+  it('keeps audit events forever unless KEYWARD_AUDIT_RETENTION_DAYS gives whole days (1 or more)', () => {
+    expect(loadConfig({}).auditRetentionDays).toBeNull();
+    expect(loadConfig({ KEYWARD_AUDIT_RETENTION_DAYS: '' }).auditRetentionDays).toBeNull();
+    expect(loadConfig({ KEYWARD_AUDIT_RETENTION_DAYS: ' 365 ' }).auditRetentionDays).toBe(365);
+    expect(loadConfig({ KEYWARD_AUDIT_RETENTION_DAYS: '1' }).auditRetentionDays).toBe(1);
+    for (const bad of ['0', '-30', '1.5', '30d', 'forever', '36501'])
+      expect(() => loadConfig({ KEYWARD_AUDIT_RETENTION_DAYS: bad }), bad).toThrow(ConfigError);
+  });
 });
 
 // Issue 10 item 1: the dev mailbox hands every reset link and backup code to whoever can reach

@@ -36,7 +36,7 @@ function parseFilter(filter: AuditFilter): ParsedFilter {
 }
 
 /** An ISO 8601 time with a zone ("2026-12-01T00:00:00Z", "…+01:00"), or undefined when absent. */
-function parseInstant(value: string | undefined, field: 'from' | 'to'): Date | undefined {
+export function parseInstant(value: string | undefined, field: string): Date | undefined {
   if (value === undefined || value === '') return undefined;
   const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? new Date(value) : null;
   if (!at || Number.isNaN(at.getTime())) throw invalidInput(field, 'Give a time such as 2026-12-01T00:00:00Z.');

@@ -1,6 +1,6 @@
 import type { Deps } from '../shared/deps.ts';
 import { addSeconds } from '../shared/clock.ts';
-import type { HousekeepingCounts, TwoFactorAdoptionCounts } from './housekeeping-store.ts';
+import type { AuditPrune, HousekeepingCounts, TwoFactorAdoptionCounts } from './housekeeping-store.ts';
 import { loginUrl, passwordExpiryWarningMail, setupReminderMail } from '../mail/templates.ts';
 
 /** Sent mail is kept 30 days (for admins' delivery questions), then deleted. */
@@ -37,16 +37,40 @@ export async function sendReminders(deps: Deps): Promise<{ setup: number; expiry
   return { setup, expiry };
 }
 
+/** Audit events deleted per statement, and statements per housekeeping run (100,000 events a run at most). */
+export const AUDIT_PRUNE_BATCH = 5000;
+export const AUDIT_PRUNE_MAX_BATCHES = 20;
+
+/** A housekeeping run's deletions, and what the audit prune did (null: no retention set, nothing pruned). */
+export type HousekeepingReport = HousekeepingCounts & { auditPrune: AuditPrune | null };
+
 /**
- * Deletes expired sessions, known locations and setup links, old sent mail, forgotten IP counters
- * and expired OpenID Connect provider state.
+ * Deletes audit events older than KEYWARD_AUDIT_RETENTION_DAYS (nothing when it is unset: kept
+ * forever), a bounded amount per run: a backlog (the setting just turned on) goes over the next
+ * runs, never in one long transaction that would hold the table.
  */
-export async function cleanUp(deps: Deps): Promise<HousekeepingCounts> {
+export async function pruneAuditEvents(
+  deps: Deps,
+  batchSize = AUDIT_PRUNE_BATCH,
+  maxBatches = AUDIT_PRUNE_MAX_BATCHES,
+): Promise<AuditPrune | null> {
+  if (!deps.auditRetentionDays) return null;
+  const before = addSeconds(deps.clock.now(), -deps.auditRetentionDays * 24 * 60 * 60);
+  return deps.stores.housekeeping.pruneAuditEvents(before, batchSize, maxBatches);
+}
+
+/**
+ * Deletes expired sessions, known locations and setup links, old sent mail, forgotten IP counters,
+ * expired OpenID Connect provider state and audit events past their retention.
+ */
+export async function cleanUp(deps: Deps): Promise<HousekeepingReport> {
   const now = deps.clock.now();
   // Today's point of every instance's adoption chart, rewritten each run (the last one of a day stays).
   await deps.stores.housekeeping.snapshotAdoption(now.toISOString().slice(0, 10));
   await sendReminders(deps);
-  return deps.stores.housekeeping.deleteExpired(now, addSeconds(now, -SENT_MAIL_RETENTION_SECONDS));
+  const counts = await deps.stores.housekeeping.deleteExpired(now, addSeconds(now, -SENT_MAIL_RETENTION_SECONDS));
+  const auditPrune = await pruneAuditEvents(deps);
+  return { ...counts, auditEvents: auditPrune?.deleted ?? 0, auditPrune };
 }
 
 /**
@@ -57,7 +81,7 @@ export async function cleanUp(deps: Deps): Promise<HousekeepingCounts> {
  * ran last claims again on its next tick; one that ticks just before the interval is over skips
  * that tick, so a run happens at most once per interval and at least once in two.
  */
-export async function runHousekeeping(deps: Deps, intervalSeconds: number): Promise<HousekeepingCounts | null> {
+export async function runHousekeeping(deps: Deps, intervalSeconds: number): Promise<HousekeepingReport | null> {
   const now = deps.clock.now();
   if (!(await deps.stores.housekeeping.claimRun(now, addSeconds(now, -intervalSeconds)))) return null;
   return cleanUp(deps);

@@ -25,6 +25,17 @@ export interface HousekeepingCounts {
   throttles: number;
   /** oidc-provider state past its expiry (codes, tokens, sessions, interactions), of every instance. */
   oidcState: number;
+  /** Audit events older than KEYWARD_AUDIT_RETENTION_DAYS (0 when it is unset: kept forever). */
+  auditEvents: number;
+}
+
+/** What one prune of the audit log removed: events before `before`, in `batches` statements. */
+export interface AuditPrune {
+  before: Date;
+  deleted: number;
+  batches: number;
+  /** True when the last batch was full at the batch limit: older events remain for the next run. */
+  more: boolean;
 }
 
 /** Users whose 2FA is active (an app set up) and users in all, overall and for the largest instances. */
@@ -45,7 +56,14 @@ export interface HousekeepingStore {
   claimRun(now: Date, ranBefore: Date): Promise<boolean>;
   /** Today's 2FA adoption from the user counters (one statement), with at most `instanceLimit` instances listed. */
   countTwoFactorAdoption(instanceLimit: number): Promise<TwoFactorAdoptionCounts>;
-  deleteExpired(now: Date, sentMailBefore: Date): Promise<HousekeepingCounts>;
+  deleteExpired(now: Date, sentMailBefore: Date): Promise<Omit<HousekeepingCounts, 'auditEvents'>>;
+  /**
+   * Deletes audit events of every instance with `at` before `before`, oldest first, at most
+   * `batchSize` per statement and `maxBatches` statements, each its own short transaction (the
+   * only one allowed past the append-only trigger, migration 0031). Stops at the first batch that
+   * was not full.
+   */
+  pruneAuditEvents(before: Date, batchSize: number, maxBatches: number): Promise<AuditPrune>;
   /** Writes (or rewrites) each instance's 2FA counts for `day` (YYYY-MM-DD), for the adoption chart. */
   snapshotAdoption(day: string): Promise<void>;
   /**

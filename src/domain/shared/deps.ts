@@ -24,4 +24,6 @@ export interface Deps {
   supportStepUpSeconds?: number;
   /** The vendor's support contact (KEYWARD_SUPPORT_CONTACT), shown to administrators who lost their device; null or absent: none set. */
   supportContact?: SupportContact | null;
+  /** KEYWARD_AUDIT_RETENTION_DAYS: housekeeping deletes audit events older than this; null or absent: kept forever. */
+  auditRetentionDays?: number | null;
 }
