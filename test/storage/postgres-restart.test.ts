@@ -33,6 +33,10 @@ const LOAD_AFTER_MS = 2500;
 const DOWN_MS = 1500;
 const RECOVERY_MS = 15_000;
 const MAIL_WAIT_MS = 15_000;
+/** The server's pool, and the probe after recovery: this many requests in a row must succeed within PROBE_MS. */
+const POOL_SIZE = 4;
+const PROBE_REQUESTS = 2 * POOL_SIZE;
+const PROBE_MS = 3000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const stepOf = (date: Date) => Math.floor(date.getTime() / 30_000);
@@ -47,6 +51,8 @@ interface Answer {
 interface Seen {
   /** Every 503 with its body's code and Retry-After. */
   unavailable: Array<{ code: unknown; retryAfter: string | null }>;
+  /** Requests that got no answer at all (connection refused or reset): the process must answer every one. */
+  dropped: string[];
   /** Any other status that is not the step's success, with its code. */
   other: Array<{ status: number; code: unknown; path: string }>;
   /** Clients with a full session, and whose it is. */
@@ -69,6 +75,7 @@ const backupUnclearInFile = new Map<string, number>();
 function newSeen(): Seen {
   return {
     unavailable: [],
+    dropped: [],
     other: [],
     sessions: [],
     totpAccepted: new Map(),
@@ -104,7 +111,7 @@ describe.skipIf(unavailable !== null && process.env.CI !== 'true')(
           KEYWARD_SECRET_KEY: TEST_SECRET_KEY,
           SMTP_URL: sink.url,
           KEYWARD_MAIL_LEASE_SECONDS: '10',
-          KEYWARD_PG_POOL_SIZE: '4',
+          KEYWARD_PG_POOL_SIZE: String(POOL_SIZE),
         },
         { freshDataDir: true },
       );
@@ -149,14 +156,20 @@ describe.skipIf(unavailable !== null && process.env.CI !== 'true')(
           .filter((mail) => mail.to.includes(email))
           .flatMap((mail) => mail.text.match(/Backup code: (\S+)/)?.[1] ?? []);
         if (codes.length >= count) return codes;
-        if (Date.now() > deadline) throw new Error(`${count} backup code mails to ${email}: only ${codes.length} within ${MAIL_WAIT_MS} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`${count} backup code mails to ${email}: only ${codes.length} within ${MAIL_WAIT_MS} ms`);
         await sleep(50);
       }
     }
 
     /** One request; a refused connection or reset counts as status 0 (the server must not drop any). */
     async function send(client: HttpClient, seen: Seen, path: string, body: unknown): Promise<Answer> {
-      const answer = await client.post(path, body).catch((error: Error) => ({ status: 0, json: { error: String(error.cause ?? error) }, headers: new Headers() }));
+      const answer = await client.post(path, body).catch((error: Error) => ({
+        status: 0,
+        json: { error: (error.cause as Error | undefined)?.message ?? error.message },
+        headers: new Headers(),
+      }));
+      if (answer.status === 0) seen.dropped.push(`${path}: ${answer.json.error}`);
       if (answer.status === 503) {
         seen.unavailable.push({ code: answer.json?.error?.code, retryAfter: answer.headers.get('retry-after') });
         await sleep(100);
@@ -245,11 +258,11 @@ describe.skipIf(unavailable !== null && process.env.CI !== 'true')(
       const until = () => stop;
       const sessionsBefore = await doneSessions();
       // A client that fails ends the load for all (and its error is the test's), never unhandled.
-      let failure: unknown = null;
+      const failures: Error[] = [];
       const load = Promise.all(
         [passwordLoad(seen, until), totpLoad(seen, until), ...backupUsers.map((user) => backupLoad(seen, user, until))].map((client) =>
           client.catch((error: unknown) => {
-            failure ??= error;
+            failures.push(error instanceof Error ? error : new Error(String(error)));
             stop = true;
           }),
         ),
@@ -280,11 +293,30 @@ describe.skipIf(unavailable !== null && process.env.CI !== 'true')(
         await sleep(100);
       }
       const afterReady = seen.sessions.length;
+      const probe = await probeAfterRecovery(seen.sessions[0]!.client);
       await sleep(LOAD_AFTER_MS);
       stop = true;
       await load;
-      if (failure) throw failure;
-      return { seen, readiness, before, afterReady, sessionsBefore };
+      if (failures[0]) throw failures[0];
+      return { seen, readiness, before, afterReady, sessionsBefore, probe };
+    }
+
+    /**
+     * Right after /readyz says 200: requests on a session from before the restart, one after the
+     * other. A dead pooled connection may cost one 503 at most (the pool drops it), so there are
+     * at most as many 503s as the pool has connections, then only 200s.
+     */
+    async function probeAfterRecovery(client: HttpClient): Promise<{ unavailable: number; statuses: number[] }> {
+      const statuses: number[] = [];
+      const deadline = Date.now() + PROBE_MS;
+      let inARow = 0;
+      while (inARow < PROBE_REQUESTS) {
+        if (Date.now() > deadline) break;
+        const { status } = await client.request('GET', '/api/v1/me');
+        statuses.push(status);
+        inARow = status === 200 ? inARow + 1 : 0;
+      }
+      return { unavailable: statuses.filter((status) => status === 503).length, statuses };
     }
 
     /** Full sessions in the database, by email. */
@@ -329,7 +361,9 @@ describe.skipIf(unavailable !== null && process.env.CI !== 'true')(
           // The codes seen accepted are refused now; the newest mailed one is the one that works.
           for (const code of accepted.slice(-1)) {
             const replay = new HttpClient(server.origin);
-            expect((await replay.post('/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD })).json.next).toBe('verify');
+            expect((await replay.post('/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD })).json.next).toBe(
+              'verify',
+            );
             const answer = await replay.post('/api/v1/auth/verify', { backupCode: code });
             expect([answer.status, answer.json?.error?.code]).toEqual([401, 'invalid_credentials']);
           }
@@ -338,7 +372,8 @@ describe.skipIf(unavailable !== null && process.env.CI !== 'true')(
         const sessionsAfter = await doneSessions();
         for (const email of [...passwordUsers, ...totpUsers.map((u) => u.email), ...backupUsers.map((u) => u.email)]) {
           const got = seen.sessions.filter((s) => s.email === email).length;
-          const unclear = (seen.totpUnclear.get(email) ?? 0) + (seen.backupUnclear.get(email) ?? 0) + (seen.passwordUnclear.get(email) ?? 0);
+          const unclear =
+            (seen.totpUnclear.get(email) ?? 0) + (seen.backupUnclear.get(email) ?? 0) + (seen.passwordUnclear.get(email) ?? 0);
           const made = (sessionsAfter.get(email) ?? 0) - (sessionsBefore.get(email) ?? 0);
           expect(made, email).toBeGreaterThanOrEqual(got);
           expect(made, email).toBeLessThanOrEqual(got + unclear);
@@ -362,17 +397,28 @@ describe.skipIf(unavailable !== null && process.env.CI !== 'true')(
     it.each(['fast', 'immediate'] as const)(
       'restarted with -m %s: 503 service_unavailable while away, nothing half-written, the same process serves again',
       async (mode) => {
-        const { seen, readiness, before, afterReady, sessionsBefore } = await restartUnderLoad(mode);
-        console.log(mode, JSON.stringify({ unavailable: seen.unavailable.length, codes: [...new Set(seen.unavailable.map((u) => u.code))], other: seen.other, sessions: seen.sessions.length, before, afterReady, readiness }));
+        const backupBefore = [...backupAcceptedInFile.values()].flat().length;
+        const { seen, readiness, before, afterReady, sessionsBefore, probe } = await restartUnderLoad(mode);
         expect(before, 'logins succeeded before the restart').toBeGreaterThan(0);
         expect(seen.sessions.length, 'logins succeeded after the restart').toBeGreaterThan(afterReady);
+        // Every kind of login went through during the load.
+        expect(seen.totpAccepted.size, 'TOTP logins').toBeGreaterThan(0);
+        expect([...backupAcceptedInFile.values()].flat().length, 'backup-code logins').toBeGreaterThan(backupBefore);
+        expect(seen.sessions.filter((s) => passwordUsers.includes(s.email)).length, 'password logins').toBeGreaterThan(0);
+        // The same process, its pool without dead connections: a 503 at most per pooled connection, then only 200s.
+        expect(probe.statuses.slice(-PROBE_REQUESTS), JSON.stringify(probe.statuses)).toEqual(Array(PROBE_REQUESTS).fill(200));
+        expect(probe.unavailable).toBeLessThanOrEqual(POOL_SIZE);
+        expect(probe.statuses.filter((status) => status !== 200 && status !== 503)).toEqual([]);
         expect(seen.other).toEqual([]);
+        expect(seen.dropped).toEqual([]);
         expect(seen.unavailable.length).toBeGreaterThan(0);
         for (const answer of seen.unavailable) {
           expect(answer.code).toBe('service_unavailable');
           expect(Number(answer.retryAfter)).toBeGreaterThan(0);
         }
         expect(readiness).toContain(503);
+        // Each 503 is logged for the operator (docs/operations.md, "When PostgreSQL restarts").
+        expect(server.stdout()).toContain('"msg":"database unavailable"');
         expect(readiness).not.toContain(0);
         await checkNothingHalfWritten(seen, sessionsBefore);
       },
