@@ -32,7 +32,12 @@ export interface RuntimeOptions {
 }
 
 export async function openRuntime(config: Config, log: Logger, clock: Clock = systemClock, options: RuntimeOptions = {}): Promise<Runtime> {
-  const database = await openDatabase(databaseTarget(config));
+  const target = databaseTarget(config);
+  const database = await openDatabase(
+    target.kind === 'postgres'
+      ? { ...target, onIdleError: (error) => log.warn({ err: error }, 'an idle PostgreSQL connection failed; the pool dropped it') }
+      : target,
+  );
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');

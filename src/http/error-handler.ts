@@ -42,6 +42,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   invalid_return_url: 400,
   proxy_not_trusted: 403,
   unknown_host: 403,
+  service_unavailable: 503,
 };
 
 export interface ErrorBody {
@@ -64,6 +65,8 @@ export function registerErrorHandler(app: FastifyInstance, options: { notFoundPa
   app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
     if (error instanceof DomainError) {
       reply.errorCode = error.code;
+      // The database away (storage/errors.ts): worth a line for the operator, with what pg said.
+      if (error.code === 'service_unavailable') request.log.warn({ err: error.cause ?? error }, 'database unavailable');
       const retryAfter = error.details.retryAfterSeconds;
       if (retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(retryAfter)));
       return reply.status(STATUS_BY_CODE[error.code]).send(errorBody(error.code, error.message, error.details.field, error.details.reason));

@@ -43,6 +43,9 @@ function openMail(box: SecretBox, mail: OutboxMail): MailMessage | null {
 
 export { backoffSeconds };
 
+/** How long the worker waits between attempts to record a sent mail while the database is away. */
+const RECORD_RETRY_MS = 500;
+
 export function createOutboxWorker(
   outbox: OutboxStore,
   transport: MailTransport,
@@ -68,6 +71,8 @@ export function createOutboxWorker(
       if (stopping) return sent;
       const now = clock.now();
       const batch = await outbox.claimDue(now, addSeconds(now, leaseSeconds), batchSize);
+      // Wall time, not the clock's: how long this worker may go on retrying (recordSent).
+      const leaseEnds = performance.now() + leaseSeconds * 1000;
       if (batch.length === 0) return sent;
       for (const mail of batch) {
         const message = openMail(box, mail);
@@ -79,15 +84,36 @@ export function createOutboxWorker(
         }
         try {
           await transport.send(mail.id, message);
-          await outbox.markSent(mail.id, clock.now());
-          sent += 1;
         } catch (error) {
           const failedAt = clock.now();
           const dead = failedAt.getTime() - mail.createdAt.getTime() >= giveUpAfterSeconds * 1000;
           const retryAt = addSeconds(failedAt, backoffSeconds(mail.attempts, maxBackoffSeconds));
           await outbox.markFailed(mail.id, String((error as Error)?.message ?? error), retryAt, dead);
           log.warn({ outboxId: mail.id, attempts: mail.attempts, dead, err: (error as Error)?.message }, 'mail delivery failed');
+          continue;
         }
+        await recordSent(mail.id, leaseEnds);
+        sent += 1;
+      }
+    }
+  }
+
+  /**
+   * The SMTP server has accepted the mail: that must be recorded, or the mail goes out again when
+   * its lease ends. Why retried: when the database is away for a moment (PostgreSQL restarting,
+   * issue 15) a single failed update would have sent the mail twice. Retried while the lease
+   * holds (no other worker claims it meanwhile); after that the drain fails and the mail is sent
+   * again, with the same Message-ID (docs/backup-codes.md, "The outbox").
+   */
+  async function recordSent(id: number, leaseEnds: number): Promise<void> {
+    for (;;) {
+      try {
+        await outbox.markSent(id, clock.now());
+        return;
+      } catch (error) {
+        if (performance.now() + RECORD_RETRY_MS * 2 >= leaseEnds) throw error;
+        log.warn({ outboxId: id, err: (error as Error)?.message }, 'recording a sent mail failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, RECORD_RETRY_MS));
       }
     }
   }

@@ -9,6 +9,7 @@ import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { unavailableAsDomainError } from './errors.ts';
 import { migrateToLatest } from './migrate.ts';
 import { PgliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
@@ -44,6 +45,8 @@ export type DatabaseTarget =
       statementTimeoutMs?: number;
       /** Named prepared statements (default true); false for PgBouncer in transaction mode before 1.21. */
       prepared?: boolean;
+      /** Told when a pooled connection dies while idle (PostgreSQL restarted, the network cut); the pool has dropped it. */
+      onIdleError?: (error: Error) => void;
     }
   | { kind: 'pglite'; dataDir: string }
   /** In memory (tests); `snapshot` starts from a dumped data dir instead of an empty one (initdb). */
@@ -70,6 +73,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<DatabaseHand
       poolSize: target.poolSize ?? 10,
       statementTimeoutMs: target.statementTimeoutMs ?? 0,
       prepared: target.prepared ?? true,
+      onIdleError: target.onIdleError ?? (() => {}),
     });
   if (target.kind === 'pglite-memory')
     return openPglite(
@@ -122,7 +126,12 @@ export async function migratedPgliteSnapshot(): Promise<Blob> {
 
 function openPostgres(
   url: string,
-  { poolSize, statementTimeoutMs, prepared }: { poolSize: number; statementTimeoutMs: number; prepared: boolean },
+  {
+    poolSize,
+    statementTimeoutMs,
+    prepared,
+    onIdleError,
+  }: { poolSize: number; statementTimeoutMs: number; prepared: boolean; onIdleError: (error: Error) => void },
 ): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: url,
@@ -138,12 +147,49 @@ function openPostgres(
         oid === 20 ? Number : (pg.types.getTypeParser(oid, format) as unknown)) as typeof pg.types.getTypeParser,
     },
   });
+  survivingRestarts(pool, onIdleError);
   // Why optional: a named prepared statement lives in one server session; PgBouncer before 1.21 in
   // transaction mode hands the next statement to another session, where the name is unknown
   // ("prepared statement … does not exist") or taken ("already exists"). Debian 12 ships 1.18.
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: prepared ? preparingPool(pool) : pool }) });
   const poolStats = () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: poolSize });
   return { db, engine: 'postgres', poolStats, dumpDataDir: null, close: () => db.destroy() };
+}
+
+/**
+ * The pool across a PostgreSQL restart or crash (issue 15): the process keeps serving and needs no
+ * restart, and a request that meets the database away is answered 503 `service_unavailable`.
+ * - A connection that dies while idle in the pool makes pg-pool emit 'error' on the pool (it has
+ *   already dropped the connection); with no listener that event would end the process.
+ * - A connection that dies while checked out (between the statements of a transaction) emits
+ *   'error' on its client; the listener keeps that from ending the process too. Its next statement
+ *   fails ("not queryable"), and the pool drops it when it is released.
+ * - Every failure to connect or to run a statement that means the database is unreachable
+ *   (isDatabaseUnavailable) becomes DomainError('service_unavailable'), which the HTTP layer
+ *   answers with 503 and Retry-After; other errors pass unchanged. New connections are made on
+ *   demand, so once PostgreSQL answers again the next request gets a working one.
+ */
+function survivingRestarts(pool: pg.Pool, onIdleError: (error: Error) => void): void {
+  pool.on('error', (error) => onIdleError(error));
+  const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as unknown as { connect: unknown }).connect = (...args: unknown[]) => {
+    if (args.length > 0) return connect(...args); // the callback form, which Kysely does not use
+    return (connect() as Promise<pg.PoolClient>).catch((error: unknown) => {
+      throw unavailableAsDomainError(error);
+    });
+  };
+  pool.on('connect', (client) => {
+    client.on('error', () => {}); // reported by the statement that meets it (see above)
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as unknown as { query: unknown }).query = (...args: unknown[]) => {
+      const result = query(...args);
+      return result instanceof Promise
+        ? result.catch((error: unknown) => {
+            throw unavailableAsDomainError(error);
+          })
+        : result;
+    };
+  });
 }
 
 /**

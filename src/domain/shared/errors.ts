@@ -44,6 +44,9 @@ export const ERROR_CODES = [
   'invalid_return_url',
   'proxy_not_trusted',
   'unknown_host',
+  // Issue 15: the database cannot be reached (PostgreSQL restarting or down); 503 with
+  // Retry-After, and the same request may succeed when sent again.
+  'service_unavailable',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -983,6 +983,7 @@ export const de: Messages = {
       totp_required: 'Ein Backup-Code kann Sie anmelden, aber nur ein Code aus Ihrer Authenticator-App kann dies bestätigen.',
       admin_recovery_required: 'Geben Sie den Wiederherstellungscode ein, den Ihnen Ihre Administration gegeben hat.',
       server_busy: 'Der Dienst ist ausgelastet. Versuchen Sie es gleich noch einmal.',
+      service_unavailable: 'Der Dienst ist kurz nicht erreichbar. Versuchen Sie es gleich noch einmal.',
       recovery_not_needed:
         'Diese Person braucht keinen Wiederherstellungscode: Sie kann ihr Passwort per E-Mail zurücksetzen oder sich anmelden.',
       insufficient_scope: 'Dafür braucht es ein Zugriffstoken mit einem anderen Scope.',

@@ -965,6 +965,7 @@ export const en = {
       totp_required: 'A backup code can log you in, but only a code from your authenticator app can confirm this.',
       admin_recovery_required: 'Enter the recovery code your administrator gave you.',
       server_busy: 'The service is busy. Try again in a moment.',
+      service_unavailable: 'The service is unavailable for a moment. Try again shortly.',
       recovery_not_needed: 'This user does not need a recovery code: they can reset their password by email, or log in.',
       insufficient_scope: 'This needs an access token with another scope.',
       account_disabled: 'This account is disabled. Ask an administrator of your organisation for help.',
