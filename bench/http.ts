@@ -67,6 +67,22 @@ function cpuMsOf(pid: number): number | null {
   }
 }
 
+/** CPU ms of each thread of `pid` by thread name (main: node; libuv's pool: libuv-worker; V8: V8 Default…). */
+function threadCpuMs(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const task of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return byName;
+}
+
 function peakRssMiB(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/^VmHWM:\s+(\d+) kB/m.exec(status)![1]) / 1024;
@@ -136,12 +152,12 @@ async function startServer(env: Record<string, string>): Promise<Server> {
     // stdout (pino's request log) is read and dropped, as a log shipper would take it.
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.resume();
+  child.stdout.resume();
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not start:\n${stderr}`)), 60_000);
-    child.stderr!.on('data', () => stderr.includes('keyward is listening on') && (clearTimeout(timer), resolve()));
+    child.stderr.on('data', () => stderr.includes('keyward is listening on') && (clearTimeout(timer), resolve()));
     child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the server exited (${code}):\n${stderr}`))));
   });
   return {
@@ -187,13 +203,16 @@ function request(origin: string, from: string, method: string, url: string, body
   if (payload !== undefined) headers['content-type'] = 'application/json';
   if (cookie) headers.cookie = cookie;
   return new Promise((resolve, reject) => {
-    const call = http.request({ host: target.hostname, port: target.port, path: target.pathname, method, headers, agent: agentFrom(from) }, (response) => {
-      let text = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, body: text, cookies: [response.headers['set-cookie'] ?? []].flat() }),
-      );
-    });
+    const call = http.request(
+      { host: target.hostname, port: target.port, path: target.pathname, method, headers, agent: agentFrom(from) },
+      (response) => {
+        let text = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, body: text, cookies: [response.headers['set-cookie'] ?? []].flat() }),
+        );
+      },
+    );
     call.on('error', reject);
     call.end(payload);
   });
@@ -318,6 +337,7 @@ async function measure(
 ): Promise<Row> {
   let latencies: number[] = [];
   let database: { ms: number } | null = null;
+  const threadsBefore = threadCpuMs(server.pid);
   const serverCpu = await cpuOver(
     async () => [server.pid],
     async () => {
@@ -327,6 +347,11 @@ async function measure(
     },
   );
   const databaseMs = (database as { ms: number } | null)?.ms ?? null;
+  const threads = [...threadCpuMs(server.pid)]
+    .map(([name, ms]) => [name, (ms - (threadsBefore.get(name) ?? 0)) / count] as const)
+    .filter(([, ms]) => ms > 0.05)
+    .sort((a, b) => b[1] - a[1]);
+  if (process.env.BENCH_THREADS) console.log(`  ${what}: per thread ${threads.map(([name, ms]) => `${name} ${ms.toFixed(2)}`).join(', ')}`);
   return {
     what,
     count,
@@ -376,9 +401,11 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
   const monitorPid = monitor ? Number((await monitor.query('select pg_backend_pid() as pid')).rows[0].pid) : 0;
   const databasePids = monitor
     ? async () =>
-        (await monitor.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> $1', [monitorPid])).rows.map(
-          (row) => Number(row.pid),
-        )
+        (
+          await monitor.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> $1', [
+            monitorPid,
+          ])
+        ).rows.map((row) => Number(row.pid))
     : async () => [];
 
   const { origin } = server;
@@ -394,33 +421,46 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
   for (let i = 0; i < warmUp; i += 1) await fullLogin(users[i]!);
 
   const rows: Row[] = [];
+  // BENCH_ONLY=full: the full logins only (for a profile of just them).
+  const only = process.env.BENCH_ONLY === 'full';
   rows.push(await measure('full login (password + TOTP + /me)', LOGINS, server, databasePids, (i) => fullLogin(users[warmUp + i]!)));
-  rows.push(
-    await measure('backup-code login (password + code + /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
-      const user = prepared.withBackupCode[i]!;
-      const jar = new Jar();
-      await call(origin, jar, 'POST', '/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD });
-      await call(origin, jar, 'POST', '/api/v1/auth/verify', { backupCode: user.code });
-      await call(origin, jar, 'GET', '/api/v1/me');
-    }),
-  );
-  rows.push(
-    await measure('unknown-account login (password step)', BACKUP_LOGINS, server, databasePids, async (i) => {
-      await call(origin, new Jar(), 'POST', '/api/v1/auth/login', { instance: slug, email: `nobody-${i}@${slug}.test`, password: PASSWORD }, 401);
-    }),
-  );
-  rows.push(
-    await measure('known-account password step (2FA off, no /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
-      await call(origin, new Jar(), 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[i]!, password: PASSWORD });
-    }),
-  );
+  if (!only)
+    rows.push(
+      await measure('backup-code login (password + code + /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
+        const user = prepared.withBackupCode[i]!;
+        const jar = new Jar();
+        await call(origin, jar, 'POST', '/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD });
+        await call(origin, jar, 'POST', '/api/v1/auth/verify', { backupCode: user.code });
+        await call(origin, jar, 'GET', '/api/v1/me');
+      }),
+    );
+  if (!only)
+    rows.push(
+      await measure('unknown-account login (password step)', BACKUP_LOGINS, server, databasePids, async (i) => {
+        await call(
+          origin,
+          new Jar(),
+          'POST',
+          '/api/v1/auth/login',
+          { instance: slug, email: `nobody-${i}@${slug}.test`, password: PASSWORD },
+          401,
+        );
+      }),
+    );
+  if (!only)
+    rows.push(
+      await measure('known-account password step (2FA off, no /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
+        await call(origin, new Jar(), 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[i]!, password: PASSWORD });
+      }),
+    );
   const session = new Jar();
   await call(origin, session, 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[0]!, password: PASSWORD });
-  rows.push(
-    await measure('authenticated GET /api/v1/me', ME_REQUESTS, server, databasePids, async () => {
-      await call(origin, session, 'GET', '/api/v1/me');
-    }),
-  );
+  if (!only)
+    rows.push(
+      await measure('authenticated GET /api/v1/me', ME_REQUESTS, server, databasePids, async () => {
+        await call(origin, session, 'GET', '/api/v1/me');
+      }),
+    );
 
   // Peak memory: 64 full logins at once, far more than the hashing concurrency admits at a time.
   const idleMiB = residentMiB(server.pid);
@@ -455,7 +495,10 @@ const engines = (args.engine ? [args.engine] : ['postgres', 'pglite']).filter((e
   'postgres' | 'pglite'
 >;
 console.log(
-  `${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}, Node ${process.version}`,
+  `${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, load ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}, Node ${process.version}`,
 );
 for (const engine of engines) {
   const before = await rawHashCpuMs();
@@ -463,8 +506,12 @@ for (const engine of engines) {
   const after = await rawHashCpuMs();
   const hashMs = Math.min(before.cpuMs, after.cpuMs);
   const hashRate = Math.max(before.rate, after.rate);
-  console.log(`\n${engine}: raw argon2id ${hashMs.toFixed(1)} ms CPU per verification (runs ${before.cpuMs.toFixed(1)}, ${after.cpuMs.toFixed(1)}), ${hashRate.toFixed(0)}/s`);
-  console.log('| what | n | server ms CPU | database ms CPU | beyond the hash | efficiency | per s ÷ argon2id rate | p50 ms | p99 ms | load generator ms CPU |');
+  console.log(
+    `\n${engine}: raw argon2id ${hashMs.toFixed(1)} ms CPU per verification (runs ${before.cpuMs.toFixed(1)}, ${after.cpuMs.toFixed(1)}), ${hashRate.toFixed(0)}/s`,
+  );
+  console.log(
+    '| what | n | server ms CPU | database ms CPU | beyond the hash | efficiency | per s ÷ argon2id rate | p50 ms | p99 ms | load generator ms CPU |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of result.rows) {
     const total = row.serverMs + (row.databaseMs ?? 0);
@@ -473,6 +520,8 @@ for (const engine of engines) {
       `| ${row.what} | ${row.count} | ${row.serverMs.toFixed(2)} | ${row.databaseMs === null ? 'in process' : row.databaseMs.toFixed(2)} | ${(total - hashes * hashMs).toFixed(2)} | ${hashes ? (hashMs / total).toFixed(2) : '–'} | ${hashes ? (row.perSecond / hashRate).toFixed(2) : row.perSecond.toFixed(0) + '/s'} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} | ${row.loadMs.toFixed(2)} |`,
     );
   }
-  console.log(`server resident memory: ${result.idleMiB.toFixed(0)} MiB after the runs, peak ${result.peakMiB.toFixed(0)} MiB with ${BURST} logins at once`);
+  console.log(
+    `server resident memory: ${result.idleMiB.toFixed(0)} MiB after the runs, peak ${result.peakMiB.toFixed(0)} MiB with ${BURST} logins at once`,
+  );
 }
 process.exit(0);
