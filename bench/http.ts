@@ -53,6 +53,29 @@ const ME_REQUESTS = 2_000;
 const BURST = 64;
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
+const PG_LOG = process.env.BENCH_PG_LOG;
+
+/**
+ * PostgreSQL's own durations of the statements logged since byte `from` of its log, per login,
+ * by statement (its name when prepared, else its first words) and protocol step (parse, bind,
+ * execute). Durations are the server's time, not its CPU, but they show which statement weighs.
+ */
+function summariseStatements(file: string, from: number, logins: number): void {
+  const text = fs.readFileSync(file).subarray(from).toString('utf8');
+  const totals = new Map<string, { ms: number; count: number; sql: string }>();
+  for (const match of text.matchAll(/duration: ([\d.]+) ms {2}(parse|bind|execute|statement)( [^:]*)?: (.*)/g)) {
+    const [, duration, step, name, rest] = match;
+    const key = `${step}${name ?? ''}`;
+    const entry = totals.get(key) ?? { ms: 0, count: 0, sql: rest!.slice(0, 90) };
+    entry.ms += Number(duration);
+    entry.count += 1;
+    totals.set(key, entry);
+  }
+  const all = [...totals.values()].reduce((sum, entry) => sum + entry.ms, 0);
+  console.log(`  PostgreSQL's time per full login: ${(all / logins).toFixed(2)} ms in ${[...totals.values()].reduce((n, e) => n + e.count, 0) / logins} logged steps`);
+  for (const [key, entry] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
+    console.log(`  ${(entry.ms / logins).toFixed(3)} ms ×${(entry.count / logins).toFixed(2)}  ${key}  ${entry.sql}`);
+}
 
 // ---------------------------------------------------------------------------------------------
 // CPU from /proc
@@ -375,6 +398,9 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
     const admin = new pg.Client({ connectionString: postgresUrl! });
     await admin.connect();
     await admin.query(`create database ${databaseName}`);
+    // BENCH_PG_LOG=file (PostgreSQL's log on this machine, e.g. /var/log/postgresql/postgresql-15-main.log):
+    // every statement of the server's connections is logged with its duration, and summed below.
+    if (PG_LOG) await admin.query(`alter database ${databaseName} set log_min_duration_statement = 0`);
     await admin.end();
     const url = new URL(postgresUrl!);
     url.pathname = `/${databaseName}`;
@@ -423,7 +449,9 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
   const rows: Row[] = [];
   // BENCH_ONLY=full: the full logins only (for a profile of just them).
   const only = process.env.BENCH_ONLY === 'full';
+  const logFrom = PG_LOG ? fs.statSync(PG_LOG).size : 0;
   rows.push(await measure('full login (password + TOTP + /me)', LOGINS, server, databasePids, (i) => fullLogin(users[warmUp + i]!)));
+  if (PG_LOG && engine === 'postgres') summariseStatements(PG_LOG, logFrom, LOGINS);
   if (!only)
     rows.push(
       await measure('backup-code login (password + code + /me)', BACKUP_LOGINS, server, databasePids, async (i) => {

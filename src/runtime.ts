@@ -23,6 +23,8 @@ export interface Runtime {
   deps: Deps;
   database: DatabaseHandle;
   mail: OutboxWorker;
+  /** Mail can leave this process (SMTP_URL, or the dev mailbox): false when it only waits in the outbox. */
+  mailDeliverable: boolean;
   close(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
       deps,
       database,
       mail,
+      mailDeliverable: transport.kind === 'dev-mailbox' || config.smtpUrl !== null,
       async close() {
         await mail.stop();
         await database.close();

@@ -141,7 +141,10 @@ export function startupLines(
   what: { engine: string; management: boolean; setupLink: string | null; workers?: number },
 ): string {
   const processes = what.workers && what.workers > 1 ? `, ${what.workers} worker processes` : '';
-  const lines = [`keyward is listening on ${config.publicUrl.origin} (database: ${what.engine}${processes})`];
+  // Behind a proxy PUBLIC_URL is the proxy's address: say where this process listens, and for whom.
+  const bound = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const address = bound === config.publicUrl.origin ? bound : `${bound} for ${config.publicUrl.origin}`;
+  const lines = [`keyward is listening on ${address} (database: ${what.engine}${processes})`];
   if (what.management) lines.push(`Metrics and health checks on http://${config.host}:${config.managementPort}/metrics`);
   lines.push(
     config.devMailbox

@@ -26,7 +26,9 @@ export async function execute(operation: Operation, onProgress: (done: number) =
   try {
     const result = await runOperation(runtime.deps, operation, onProgress, output);
     // Mail that cannot be sent now stays in the outbox; a running server delivers it later.
-    await runtime.mail.drain();
+    // Without SMTP_URL (or the dev mailbox) the CLI does not try: a try would only count a failed
+    // attempt on every waiting mail and put off the servers' delivery by its back-off.
+    if (runtime.mailDeliverable) await runtime.mail.drain();
     return result;
   } finally {
     await runtime.close();

@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { DomainError, type ErrorCode, type ErrorReason } from '../domain/shared/errors.ts';
 import { validationSentence } from './validation-message.ts';
 
@@ -50,6 +50,15 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; field?: string; reason?: ErrorReason };
 }
 
+/**
+ * Answers `status` with the error object and tells the metrics its code (`reply.errorCode`:
+ * keyward_login_steps_total's outcome), for refusals sent before or outside the error handler.
+ */
+export function sendError(reply: FastifyReply, status: number, body: ErrorBody): FastifyReply {
+  reply.errorCode = body.error.code;
+  return reply.status(status).send(body);
+}
+
 export function errorBody(code: ErrorCode, message: string, field?: string, reason?: ErrorReason): ErrorBody {
   return { error: { code, message, ...(field ? { field } : {}), ...(reason ? { reason } : {}) } };
 }
@@ -78,14 +87,13 @@ export function registerErrorHandler(app: FastifyInstance, options: { notFoundPa
       const field = path || error.validationContext || 'body';
       const refusal = first ? { keyword: first.keyword, params: first.params ?? {} } : undefined;
       reply.errorCode = 'invalid_request';
-      return reply.status(400).send(errorBody('invalid_request', validationSentence(field, refusal), field));
+      return sendError(reply, 400, errorBody('invalid_request', validationSentence(field, refusal), field));
     }
     const status = error.statusCode ?? 500;
-    if (status === 413) return reply.status(413).send(errorBody('payload_too_large', 'The request body is too large.'));
-    if (status === 415)
-      return reply.status(415).send(errorBody('unsupported_media_type', 'Send JSON with Content-Type: application/json.'));
+    if (status === 413) return sendError(reply, 413, errorBody('payload_too_large', 'The request body is too large.'));
+    if (status === 415) return sendError(reply, 415, errorBody('unsupported_media_type', 'Send JSON with Content-Type: application/json.'));
     if (status >= 400 && status < 500) {
-      return reply.status(400).send(errorBody('invalid_request', 'The request could not be read.', 'body'));
+      return sendError(reply, 400, errorBody('invalid_request', 'The request could not be read.', 'body'));
     }
     request.log.error({ err: error }, 'unexpected error');
     return reply.status(500).send({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
@@ -97,7 +105,7 @@ export function registerErrorHandler(app: FastifyInstance, options: { notFoundPa
     if (page !== null && wantsPage(request.method, path, request.headers.accept)) {
       return reply.status(404).type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page);
     }
-    return reply.status(404).send(errorBody('not_found', `No route ${request.method} ${path}.`));
+    return sendError(reply, 404, errorBody('not_found', `No route ${request.method} ${path}.`));
   });
 }
 

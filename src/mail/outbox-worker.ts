@@ -3,6 +3,7 @@
  * exponential backoff until the mail is `dead` (kept for admins to see). Several workers may run
  * against one database: claims never overlap.
  */
+import { DomainError } from '../domain/shared/errors.ts';
 import type { Logger } from 'pino';
 import type { OutboxMail, OutboxStore } from '../domain/mail/outbox-store.ts';
 import { OUTBOX_ASSOCIATED_DATA, type MailMessage } from '../domain/mail/mail.ts';
@@ -118,7 +119,13 @@ export function createOutboxWorker(
     }
   }
 
-  const loop = drainLoop(drainOnce, pollMs, (error: unknown) => log.error({ err: error }, 'outbox drain failed'));
+  // The database away (a restart, a failover) is expected and passes by itself: a warning, as
+  // for requests (docs/operations.md, "When PostgreSQL restarts"); anything else is an error.
+  const loop = drainLoop(drainOnce, pollMs, (error: unknown) =>
+    error instanceof DomainError && error.code === 'service_unavailable'
+      ? log.warn({ err: error.cause ?? error }, 'outbox drain failed: database unavailable')
+      : log.error({ err: error }, 'outbox drain failed'),
+  );
   return {
     ...loop,
     start() {

@@ -88,13 +88,24 @@ describe.each(engines())('operations endpoints on %s', (engine) => {
     const ok = 'keyward_login_steps_total{step="password",outcome="ok",factor="password"}';
     const wrong = 'keyward_login_steps_total{step="password",outcome="invalid_credentials",factor="password"}';
     const invalid = 'keyward_login_steps_total{step="password",outcome="invalid_request",factor="password"}';
+    // Refused before the route (the Origin rule): counted by its code too, not as http_403.
+    const csrf = 'keyward_login_steps_total{step="password",outcome="csrf",factor="password"}';
     const verifies = 'keyward_password_hash_duration_seconds_count{kind="verify"}';
 
     expect((await new Client(app).login(instance.slug, user.email, PASSWORD)).statusCode).toBe(200);
     expect((await new Client(app).login(instance.slug, user.email, 'not the password at all')).statusCode).toBe(401);
     expect((await new Client(app).post('/api/v1/auth/login', { instance: instance.slug })).statusCode).toBe(400);
+    const foreign = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      headers: { origin: 'https://elsewhere.example' },
+      payload: { instance: instance.slug, email: user.email, password: PASSWORD },
+    });
+    expect(foreign.json()).toMatchObject({ error: { code: 'csrf' } });
 
     const after = await scrape();
+    expect(count(after, csrf) - count(before, csrf)).toBe(1);
+    expect(after).not.toContain('outcome="http_403"');
     expect(count(after, ok) - count(before, ok)).toBe(1);
     expect(count(after, wrong) - count(before, wrong)).toBe(1);
     expect(count(after, invalid) - count(before, invalid)).toBe(1);

@@ -372,6 +372,9 @@ describe.runIf(process.env.TEST_DATABASE_URL && nginxInstalled())(
     const hashing = (text: string) => /^keyward_password_hash_running [1-9]/m.test(text);
 
     it('phase A, all three up: mixed logins, OIDC across processes and a 20-way backup-code race; the metrics add up', async () => {
+      // Each says where it listens, and for which public address.
+      for (const server of servers)
+        expect(server.stderr()).toContain(`keyward is listening on http://127.0.0.1:${server.port} for ${publicOrigin} `);
       const before = await Promise.all(servers.map(scrape));
       seen.clear();
       const origins = servers.map((server) => server.origin);

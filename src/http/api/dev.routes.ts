@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RoutePlugin } from '../type-provider.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { hostOfHostHeader, isLoopbackHost } from '../../net-address.ts';
-import { errorBody } from '../error-handler.ts';
+import { errorBody, sendError } from '../error-handler.ts';
 import { mailboxSchema } from './dev.schemas.ts';
 
 /**
@@ -12,7 +12,7 @@ import { mailboxSchema } from './dev.schemas.ts';
  */
 export async function loopbackHostOnly(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   if (!isLoopbackHost(hostOfHostHeader(request.headers.host))) {
-    return reply.status(404).send(errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
+    return sendError(reply, 404, errorBody('not_found', `No route ${request.method} ${request.url.split('?')[0]}.`));
   }
 }
 

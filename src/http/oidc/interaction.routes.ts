@@ -16,7 +16,7 @@ import type { OidcRegistry } from './provider-registry.ts';
 import type Provider from 'oidc-provider';
 import { currentInstance, demandOf } from './interaction-policy.ts';
 import { interactionGonePage } from './pages.ts';
-import { errorBody } from '../error-handler.ts';
+import { errorBody, sendError } from '../error-handler.ts';
 
 /** The library's interaction ids (nanoid): anything else is no interaction of ours. */
 const UID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -51,7 +51,7 @@ export function interactionRoutes(deps: Deps, registry: OidcRegistry, jar: Cooki
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     const { slug, uid } = request.params as { slug: string; uid: string };
     const mounted = await registry.forSlug(slug);
-    if (!mounted) return reply.status(404).send(errorBody('not_found', `No instance "${slug}".`));
+    if (!mounted) return sendError(reply, 404, errorBody('not_found', `No instance "${slug}".`));
     if (!UID.test(uid)) return gone(reply);
     const { provider, instance } = mounted;
     let interaction;

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import type { IncomingMessage } from 'node:http';
-import { errorBody } from '../error-handler.ts';
+import { errorBody, sendError } from '../error-handler.ts';
 import type { OidcRegistry } from './provider-registry.ts';
 import type { Deps } from '../../domain/shared/deps.ts';
 import { reserveTokenRequest, tokenRequestDone, type TokenOutcome } from '../../domain/oidc/token-throttle.ts';
@@ -51,7 +51,7 @@ export function basicClientId(header: string | undefined): string | null {
 
 export function oidcRoutes(deps: Deps, registry: OidcRegistry, publicUrl: URL) {
   const proto = publicUrl.protocol.slice(0, -1);
-  const notFound = (reply: FastifyReply, slug: string) => reply.status(404).send(errorBody('not_found', `No instance "${slug}".`));
+  const notFound = (reply: FastifyReply, slug: string) => sendError(reply, 404, errorBody('not_found', `No instance "${slug}".`));
 
   const handler: RouteHandlerMethod = async (request: FastifyRequest, reply: FastifyReply) => {
     const { slug } = request.params as { slug: string };

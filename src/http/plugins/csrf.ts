@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { errorBody } from '../error-handler.ts';
+import { errorBody, sendError } from '../error-handler.ts';
 import { bearerToken } from './bearer.ts';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -40,7 +40,7 @@ export function registerCsrfGuard(app: FastifyInstance, publicUrl: URL): void {
     const site = request.headers['sec-fetch-site'];
     const origin = request.headers.origin;
     if (site === 'cross-site' || !origin || !allowed.has(origin)) {
-      return reply.status(403).send(errorBody('csrf', 'This request did not come from this site.'));
+      return sendError(reply, 403, errorBody('csrf', 'This request did not come from this site.'));
     }
   });
 }

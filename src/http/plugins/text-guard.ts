@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { errorBody } from '../error-handler.ts';
+import { errorBody, sendError } from '../error-handler.ts';
 
 /** NUL and unpaired UTF-16 surrogates: PostgreSQL stores neither in text or jsonb. */
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -36,6 +36,6 @@ export function registerTextGuard(app: FastifyInstance): void {
   app.addHook('preValidation', async (request, reply) => {
     const field = unstorableField(request.query) ?? unstorableField(request.params) ?? unstorableField(request.body);
     if (field)
-      return reply.status(400).send(errorBody('invalid_request', 'Text may not contain NUL or unpaired surrogate characters.', field));
+      return sendError(reply, 400, errorBody('invalid_request', 'Text may not contain NUL or unpaired surrogate characters.', field));
   });
 }
