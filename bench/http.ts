@@ -72,7 +72,9 @@ function summariseStatements(file: string, from: number, logins: number): void {
     totals.set(key, entry);
   }
   const all = [...totals.values()].reduce((sum, entry) => sum + entry.ms, 0);
-  console.log(`  PostgreSQL's time per full login: ${(all / logins).toFixed(2)} ms in ${[...totals.values()].reduce((n, e) => n + e.count, 0) / logins} logged steps`);
+  console.log(
+    `  PostgreSQL's time per full login: ${(all / logins).toFixed(2)} ms in ${[...totals.values()].reduce((n, e) => n + e.count, 0) / logins} logged steps`,
+  );
   for (const [key, entry] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
     console.log(`  ${(entry.ms / logins).toFixed(3)} ms ×${(entry.count / logins).toFixed(2)}  ${key}  ${entry.sql}`);
 }
