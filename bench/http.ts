@@ -173,7 +173,16 @@ async function startServer(env: Record<string, string>): Promise<Server> {
   const flags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const child = spawn(process.execPath, [...flags, path.join(root, 'dist', 'main.js')], {
     cwd: root,
-    env: { ...inherited, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `${origin}/`, KEYWARD_DRAIN_SECONDS: '0', ...env },
+    env: {
+      ...inherited,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `${origin}/`,
+      KEYWARD_DRAIN_SECONDS: '0',
+      // BENCH_LOG_LEVEL=warn: without the request log (its cost is the difference); production's info otherwise.
+      ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
+      ...env,
+    },
     // stdout (pino's request log) is read and dropped, as a log shipper would take it.
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -403,6 +412,11 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
     // BENCH_PG_LOG=file (PostgreSQL's log on this machine, e.g. /var/log/postgresql/postgresql-15-main.log):
     // every statement of the server's connections is logged with its duration, and summed below.
     if (PG_LOG) await admin.query(`alter database ${databaseName} set log_min_duration_statement = 0`);
+    // BENCH_PG_SETTINGS='plan_cache_mode=force_generic_plan,…': settings of the bench's database (an experiment's knob).
+    for (const setting of (process.env.BENCH_PG_SETTINGS ?? '').split(',').filter(Boolean)) {
+      const [name, value] = setting.split('=');
+      await admin.query(`alter database ${databaseName} set ${name} = '${value}'`);
+    }
     await admin.end();
     const url = new URL(postgresUrl!);
     url.pathname = `/${databaseName}`;

@@ -24,6 +24,8 @@ export interface OutboxWorkerOptions {
    * worker's schedule, never on a request's path.
    */
   jobs?: Array<() => Promise<unknown>>;
+  /** A wake (mail just queued) drains after this long, for the mail queued meanwhile too. Default 100 ms. */
+  wakeDelayMs?: number;
 }
 
 export interface OutboxWorker {
@@ -121,10 +123,14 @@ export function createOutboxWorker(
 
   // The database away (a restart, a failover) is expected and passes by itself: a warning, as
   // for requests (docs/operations.md, "When PostgreSQL restarts"); anything else is an error.
-  const loop = drainLoop(drainOnce, pollMs, (error: unknown) =>
-    error instanceof DomainError && error.code === 'service_unavailable'
-      ? log.warn({ err: error.cause ?? error }, 'outbox drain failed: database unavailable')
-      : log.error({ err: error }, 'outbox drain failed'),
+  const loop = drainLoop(
+    drainOnce,
+    pollMs,
+    (error: unknown) =>
+      error instanceof DomainError && error.code === 'service_unavailable'
+        ? log.warn({ err: error.cause ?? error }, 'outbox drain failed: database unavailable')
+        : log.error({ err: error }, 'outbox drain failed'),
+    options.wakeDelayMs ?? 100,
   );
   return {
     ...loop,
