@@ -1,7 +1,7 @@
 /** buildApp(deps): the whole HTTP service, without listening; tests drive it with inject(). */
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Deps } from '../domain/shared/deps.ts';
 import { registerErrorHandler } from './error-handler.ts';
@@ -58,6 +58,20 @@ export interface AppOptions {
   managementPort?: boolean;
 }
 
+/**
+ * One access-log line per request, when its answer is sent, with the request in it, instead of
+ * Fastify's two ("incoming request", "request completed"): each line is a JSON serialisation and
+ * a write to stdout, on every request of every login (issue 16).
+ */
+class AccessLog extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (this.isLogDisabled(request)) return;
+    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+  }
+}
+
 export async function buildApp(deps: Deps, options: AppOptions): Promise<FastifyInstance> {
   const logger =
     options.logger && typeof options.logger === 'object'
@@ -65,9 +79,7 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       : options.logger;
   const app = Fastify({
     logger,
-    // One access-log line per request (below) instead of Fastify's two: each line is a JSON
-    // serialisation and a write to stdout, on every request of every login (issue 16).
-    disableRequestLogging: true,
+    logController: new AccessLog(),
     trustProxy: trustProxyOption(options.trustProxy),
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
@@ -77,12 +89,6 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
   registerJsonBodyParser(app);
   const webPage = options.webDir ? readWebPage(options.webDir) : null;
   registerErrorHandler(app, { notFoundPage: webPage });
-  if (logger) {
-    app.addHook('onResponse', (request, reply, done) => {
-      request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
-      done();
-    });
-  }
   await registerSecurityHeaders(app, options.publicUrl);
   registerCsrfGuard(app, options.publicUrl);
   await registerSessions(app);
