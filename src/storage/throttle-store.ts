@@ -6,6 +6,7 @@ import { insertAudit } from './audit-store.ts';
 import { insertOutbox, outboxRow } from './outbox-store.ts';
 import { returnedRow, type Cte } from './cte.ts';
 import { toThrottles } from './rows.ts';
+import { prepared } from './prepared.ts';
 
 type Part = string | RawBuilder<string>;
 
@@ -143,23 +144,49 @@ function upsertAttempt(rows: RawBuilder<unknown>, policy: ThrottlePolicy) {
         where not ${lockedSql(failures, last, now, policy)}`;
 }
 
+/** A key's three parts only: what the statement reads (a prepared query's parameters are walked). */
+const keyParts = (key: ThrottleKeyParts): ThrottleKeyParts => ({ scope: key.scope, instanceSlug: key.instanceSlug, subject: key.subject });
+
+/**
+ * One statement reserves the client address's attempt and then the key's: a parallel burst is
+ * evaluated only up to whichever lock comes first (RL-01, RL-05). The lock test is lockedSql(),
+ * on each row's state before this attempt; under the row locks, concurrent attempts see each
+ * other's counts. The address is taken first, always in this order, so two reservations never
+ * wait on each other in a cycle. Prepared (src/storage/prepared.ts): every login step runs it,
+ * and building and compiling it each time showed in the login's profile (issue 16); its shape is
+ * whether there is an address and which policy limits are null.
+ */
+const reserveAttempt = prepared(
+  (
+    _db,
+    p: {
+      key: ThrottleKeyParts;
+      policy: ThrottlePolicy;
+      now: Date;
+      ip: { key: ThrottleKeyParts; policy: ThrottlePolicy } | null;
+    },
+  ) => {
+    const values = keyValues(p.key, p.now, p.policy.decaySeconds);
+    const ip = p.ip;
+    return sql<{ ip_failures: number | null; failures: number | null }>`
+        with ${ip ? sql`ip as (${upsertAttempt(sql`values (${keyValues(ip.key, p.now, ip.policy.decaySeconds)})`, ip.policy)} returning failures),` : sql``}
+        account as (
+          ${upsertAttempt(ip ? sql`select ${values} from ip` : sql`values (${values})`, p.policy)}
+          returning failures
+        )
+        select ${ip ? sql`(select failures from ip)` : sql`0`} as ip_failures, (select failures from account) as failures`;
+  },
+);
+
 export function throttleStore(db: Kysely<Database>): ThrottleStore {
   return {
     async reserve(key, policy, now, ip) {
-      // One statement reserves the client address's attempt and then the key's: a parallel burst
-      // is evaluated only up to whichever lock comes first (RL-01, RL-05). The lock test is
-      // lockedSql(), on each row's state before this attempt; under the row locks, concurrent
-      // attempts see each other's counts. The address is taken first, always in this order, so
-      // two reservations never wait on each other in a cycle.
-      const values = keyValues(key, now, policy.decaySeconds);
-      const { rows } = await sql<{ ip_failures: number | null; failures: number | null }>`
-        with ${ip ? sql`ip as (${upsertAttempt(sql`values (${keyValues(ip.key, now, ip.policy.decaySeconds)})`, ip.policy)} returning failures),` : sql``}
-        account as (
-          ${upsertAttempt(ip ? sql`select ${values} from ip` : sql`values (${values})`, policy)}
-          returning failures
-        )
-        select ${ip ? sql`(select failures from ip)` : sql`0`} as ip_failures, (select failures from account) as failures`.execute(db);
-      const row = rows[0]!;
+      const row = await reserveAttempt.executeTakeFirstOrThrow(db, {
+        key: keyParts(key),
+        policy,
+        now,
+        ip: ip ? { key: keyParts(ip.key), policy: ip.policy } : null,
+      });
       if (row.ip_failures === null) return 'ip_locked';
       return row.failures === null ? 'locked' : Number(row.failures);
     },
