@@ -3,7 +3,7 @@
  * it, so keys can be rotated: new values use the current key, old ones open with theirs.
  * Format: `<keyId>.<iv b64url>.<ciphertext b64url>.<tag b64url>`.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, createSecretKey, hkdfSync, randomBytes } from 'node:crypto';
 import { constantTimeEqual } from './hash.ts';
 
 export interface SecretBox {
@@ -45,7 +45,11 @@ export function generateKeyText(): string {
 export function createSecretBox(keys: Array<{ id: string; key: Buffer }>): SecretBox {
   const current = keys[0];
   if (!current) throw new Error('createSecretBox needs at least one key');
-  const byId = new Map(keys.map((k) => [k.id, k.key]));
+  // Why KeyObjects made once: given a Buffer, every createCipheriv/createDecipheriv prepares a
+  // new key object from it, which showed in the login's profile (each login opens a TOTP secret
+  // and seals and opens a mail; issue 16).
+  const byId = new Map(keys.map((k) => [k.id, createSecretKey(k.key)]));
+  const sealingKey = byId.get(current.id)!;
   // Why a derived subkey: the same key never serves both encryption and MAC.
   const macKeys = new Map(keys.map((k) => [k.id, Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), 'keyward mac v1', 32))]));
   const macWith = (keyId: string, value: string) => {
@@ -62,7 +66,7 @@ export function createSecretBox(keys: Array<{ id: string; key: Buffer }>): Secre
     keyId: current.id,
     seal(plaintext, associatedData) {
       const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', current.key, iv);
+      const cipher = createCipheriv('aes-256-gcm', sealingKey, iv);
       cipher.setAAD(Buffer.from(associatedData, 'utf8'));
       const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
       const parts = [iv, ciphertext, cipher.getAuthTag()].map((b) => b.toString('base64url'));
