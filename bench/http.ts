@@ -432,91 +432,99 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
     database = await openDatabase({ kind: 'pglite', dataDir });
     env = { KEYWARD_DATA_DIR: dataDir };
   }
-  const warmUp = Number(process.env.BENCH_WARMUP ?? 40);
-  const prepared = await prepare(database, LOGINS + warmUp + BURST, BACKUP_LOGINS, BACKUP_LOGINS);
-  // The bench's own connection must not count as the server's: PostgreSQL's backends of the
-  // server are those of other pids than this one's (closed here), on this database.
-  await database.close();
-  const server = await startServer({ ...env, KEYWARD_SECRET_KEY: TEST_SECRET_KEY });
-  const monitor = engine === 'postgres' ? new pg.Client({ connectionString: env.DATABASE_URL }) : null;
-  await monitor?.connect();
-  const monitorPid = monitor ? Number((await monitor.query('select pg_backend_pid() as pid')).rows[0].pid) : 0;
-  const databasePids = monitor
-    ? async () =>
-        (
-          await monitor.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> $1', [
-            monitorPid,
-          ])
-        ).rows.map((row) => Number(row.pid))
-    : async () => [];
+  // Whatever fails, the server stops and the bench's database goes (a failed run left them behind).
+  const cleanUp: { server?: Server; monitor?: pg.Client } = {};
+  try {
+    const warmUp = Number(process.env.BENCH_WARMUP ?? 40);
+    const prepared = await prepare(database, LOGINS + warmUp + BURST, BACKUP_LOGINS, BACKUP_LOGINS);
+    // The bench's own connection must not count as the server's: PostgreSQL's backends of the
+    // server are those of other pids than this one's (closed here), on this database.
+    await database.close();
+    const server = await startServer({ ...env, KEYWARD_SECRET_KEY: TEST_SECRET_KEY });
+    cleanUp.server = server;
+    const monitor = engine === 'postgres' ? new pg.Client({ connectionString: env.DATABASE_URL }) : null;
+    if (monitor) cleanUp.monitor = monitor;
+    await monitor?.connect();
+    const monitorPid = monitor ? Number((await monitor.query('select pg_backend_pid() as pid')).rows[0].pid) : 0;
+    const databasePids = monitor
+      ? async () =>
+          (
+            await monitor.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> $1', [
+              monitorPid,
+            ])
+          ).rows.map((row) => Number(row.pid))
+      : async () => [];
 
-  const { origin } = server;
-  const slug = prepared.slug;
-  const fullLogin = async (user: { email: string; secret: Buffer }) => {
-    const jar = new Jar();
-    const login = await call(origin, jar, 'POST', '/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD });
-    if (!login.body.includes('"verify"')) throw new Error(`password step: ${login.body}`);
-    await call(origin, jar, 'POST', '/api/v1/auth/verify', { code: totp(user.secret, new Date()) });
-    await call(origin, jar, 'GET', '/api/v1/me');
-  };
-  const users = prepared.withApp;
-  for (let i = 0; i < warmUp; i += 1) await fullLogin(users[i]!);
+    const { origin } = server;
+    const slug = prepared.slug;
+    const fullLogin = async (user: { email: string; secret: Buffer }) => {
+      const jar = new Jar();
+      const login = await call(origin, jar, 'POST', '/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD });
+      if (!login.body.includes('"verify"')) throw new Error(`password step: ${login.body}`);
+      await call(origin, jar, 'POST', '/api/v1/auth/verify', { code: totp(user.secret, new Date()) });
+      await call(origin, jar, 'GET', '/api/v1/me');
+    };
+    const users = prepared.withApp;
+    for (let i = 0; i < warmUp; i += 1) await fullLogin(users[i]!);
 
-  const rows: Row[] = [];
-  // BENCH_ONLY=full: the full logins only (for a profile of just them).
-  const only = process.env.BENCH_ONLY === 'full';
-  const logFrom = PG_LOG ? fs.statSync(PG_LOG).size : 0;
-  rows.push(await measure('full login (password + TOTP + /me)', LOGINS, server, databasePids, (i) => fullLogin(users[warmUp + i]!)));
-  if (PG_LOG && engine === 'postgres') summariseStatements(PG_LOG, logFrom, LOGINS);
-  if (!only)
-    rows.push(
-      await measure('backup-code login (password + code + /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
-        const user = prepared.withBackupCode[i]!;
-        const jar = new Jar();
-        await call(origin, jar, 'POST', '/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD });
-        await call(origin, jar, 'POST', '/api/v1/auth/verify', { backupCode: user.code });
-        await call(origin, jar, 'GET', '/api/v1/me');
-      }),
-    );
-  if (!only)
-    rows.push(
-      await measure('unknown-account login (password step)', BACKUP_LOGINS, server, databasePids, async (i) => {
-        await call(
-          origin,
-          new Jar(),
-          'POST',
-          '/api/v1/auth/login',
-          { instance: slug, email: `nobody-${i}@${slug}.test`, password: PASSWORD },
-          401,
-        );
-      }),
-    );
-  if (!only)
-    rows.push(
-      await measure('known-account password step (2FA off, no /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
-        await call(origin, new Jar(), 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[i]!, password: PASSWORD });
-      }),
-    );
-  const session = new Jar();
-  await call(origin, session, 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[0]!, password: PASSWORD });
-  if (!only)
-    rows.push(
-      await measure('authenticated GET /api/v1/me', ME_REQUESTS, server, databasePids, async () => {
-        await call(origin, session, 'GET', '/api/v1/me');
-      }),
-    );
+    const rows: Row[] = [];
+    // BENCH_ONLY=full: the full logins only (for a profile of just them).
+    const only = process.env.BENCH_ONLY === 'full';
+    const logFrom = PG_LOG ? fs.statSync(PG_LOG).size : 0;
+    rows.push(await measure('full login (password + TOTP + /me)', LOGINS, server, databasePids, (i) => fullLogin(users[warmUp + i]!)));
+    if (PG_LOG && engine === 'postgres') summariseStatements(PG_LOG, logFrom, LOGINS);
+    if (!only)
+      rows.push(
+        await measure('backup-code login (password + code + /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
+          const user = prepared.withBackupCode[i]!;
+          const jar = new Jar();
+          await call(origin, jar, 'POST', '/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD });
+          await call(origin, jar, 'POST', '/api/v1/auth/verify', { backupCode: user.code });
+          await call(origin, jar, 'GET', '/api/v1/me');
+        }),
+      );
+    if (!only)
+      rows.push(
+        await measure('unknown-account login (password step)', BACKUP_LOGINS, server, databasePids, async (i) => {
+          await call(
+            origin,
+            new Jar(),
+            'POST',
+            '/api/v1/auth/login',
+            { instance: slug, email: `nobody-${i}@${slug}.test`, password: PASSWORD },
+            401,
+          );
+        }),
+      );
+    if (!only)
+      rows.push(
+        await measure('known-account password step (2FA off, no /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
+          await call(origin, new Jar(), 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[i]!, password: PASSWORD });
+        }),
+      );
+    const session = new Jar();
+    await call(origin, session, 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[0]!, password: PASSWORD });
+    if (!only)
+      rows.push(
+        await measure('authenticated GET /api/v1/me', ME_REQUESTS, server, databasePids, async () => {
+          await call(origin, session, 'GET', '/api/v1/me');
+        }),
+      );
 
-  // Peak memory: 64 full logins at once, far more than the hashing concurrency admits at a time.
-  const idleMiB = residentMiB(server.pid);
-  const burst = users.slice(warmUp + LOGINS, warmUp + LOGINS + BURST);
-  await run(burst.length, BURST, (i) => fullLogin(burst[i]!));
-  const peakMiB = peakRssMiB(server.pid);
+    // Peak memory: 64 full logins at once, far more than the hashing concurrency admits at a time.
+    const idleMiB = residentMiB(server.pid);
+    const burst = users.slice(warmUp + LOGINS, warmUp + LOGINS + BURST);
+    await run(burst.length, BURST, (i) => fullLogin(burst[i]!));
+    const peakMiB = peakRssMiB(server.pid);
 
-  await monitor?.end();
-  await server.stop();
-  await dropDatabase();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  return { engine, rows, idleMiB, peakMiB };
+    return { engine, rows, idleMiB, peakMiB };
+  } finally {
+    await cleanUp.monitor?.end().catch(() => {});
+    await cleanUp.server?.stop();
+    await database.close().catch(() => {});
+    await dropDatabase();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 async function postgresAvailable(): Promise<string | null> {
