@@ -1,7 +1,7 @@
 /** buildApp(deps): the whole HTTP service, without listening; tests drive it with inject(). */
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Deps } from '../domain/shared/deps.ts';
 import { registerErrorHandler } from './error-handler.ts';
@@ -58,20 +58,6 @@ export interface AppOptions {
   managementPort?: boolean;
 }
 
-/**
- * One access-log line per request, when its answer is sent, with the request in it, instead of
- * Fastify's two ("incoming request", "request completed"): each line is a JSON serialisation and
- * a write to stdout, on every request of every login (issue 16).
- */
-class AccessLog extends LogController {
-  override incomingRequest(): void {}
-  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    if (this.isLogDisabled(request)) return;
-    if (error) reply.log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
-    else reply.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
-  }
-}
-
 export async function buildApp(deps: Deps, options: AppOptions): Promise<FastifyInstance> {
   const logger =
     options.logger && typeof options.logger === 'object'
@@ -79,7 +65,6 @@ export async function buildApp(deps: Deps, options: AppOptions): Promise<Fastify
       : options.logger;
   const app = Fastify({
     logger,
-    logController: new AccessLog(),
     trustProxy: trustProxyOption(options.trustProxy),
     bodyLimit: 64 * 1024,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },

@@ -65,7 +65,7 @@ const logLines = (server: ServerProcess): LogLine[] =>
 /** The pids of the processes that received a login (Fastify's request log carries each process's pid). */
 const loginPids = (server: ServerProcess) =>
   new Set(
-    logLines(server).flatMap((line) => (line.msg === 'request completed' && line.req?.url === '/api/v1/auth/login' ? [line.pid!] : [])),
+    logLines(server).flatMap((line) => (line.msg === 'incoming request' && line.req?.url === '/api/v1/auth/login' ? [line.pid!] : [])),
   );
 
 const startedWorkers = (server: ServerProcess) =>
