@@ -102,9 +102,11 @@ describe('graceful drain on SIGTERM', { timeout: 90_000 }, () => {
     signalledAt = Date.now();
     process.kill(pid, 'SIGTERM');
     const statuses = await Promise.all(answers);
-    // Each one a real answer of the login step: a session, or 423 for the concurrent attempts the
-    // account's login lock refuses; never a reset connection or a 5xx from a closing process.
-    for (const status of statuses) expect([200, 423], `${statuses.join(', ')}\n${server.output()}`).toContain(status);
+    // Each one a real answer of the login step: a session, 423 for the concurrent attempts the
+    // account's login lock refuses, or 429 when this one client already holds its 8 places in
+    // the hashing queue (docs/operations.md, "Load"; which of them, depends on timing); never a
+    // reset connection or a 5xx from a closing process.
+    for (const status of statuses) expect([200, 423, 429], `${statuses.join(', ')}\n${server.output()}`).toContain(status);
     expect(statuses).toContain(200);
     expect(answeredAt.filter((at) => at > signalledAt).length).toBeGreaterThanOrEqual(1);
     await exited(server, pid, 20_000);
