@@ -20,10 +20,9 @@
  *   npx tsx bench/http.ts [--engine postgres|pglite] [--logins N] [--clients N]
  *   BENCH_CPU_PROFILE=dir: the server runs with --cpu-prof into dir (summarise with bench/profile-summary.ts)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +36,8 @@ import { openDatabase, type DatabaseHandle } from '../src/storage/connect.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
 import { Client, testApp } from '../test/support/app.ts';
 import { givenInstance, givenUser, PASSWORD, TEST_SECRET_KEY, testDeps } from '../test/support/deps.ts';
+import { freshPostgresDatabase } from '../test/support/db.ts';
+import { startServer, type ServerProcess } from '../test/support/server-process.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -148,64 +149,6 @@ async function rawHashCpuMs(count = 60): Promise<{ cpuMs: number; rate: number }
 
 // ---------------------------------------------------------------------------------------------
 // The server
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Server {
-  origin: string;
-  pid: number;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const inherited = { ...process.env };
-  for (const name of ['SMTP_URL', 'DATABASE_URL', 'TRUST_PROXY', 'KEYWARD_SECRET_KEY', 'LOG_LEVEL']) delete inherited[name];
-  const flags = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const child = spawn(process.execPath, [...flags, path.join(root, 'dist', 'main.js')], {
-    cwd: root,
-    env: {
-      ...inherited,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: `${origin}/`,
-      KEYWARD_DRAIN_SECONDS: '0',
-      // BENCH_LOG_LEVEL=warn: without the request log (its cost is the difference); production's info otherwise.
-      ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
-      ...env,
-    },
-    // stdout (pino's request log) is read and dropped, as a log shipper would take it.
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.resume();
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${stderr}`)), 60_000);
-    child.stderr.on('data', () => stderr.includes('keyward is listening on') && (clearTimeout(timer), resolve()));
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`the server exited (${code}):\n${stderr}`))));
-  });
-  return {
-    origin,
-    pid: child.pid!,
-    child,
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 // ---------------------------------------------------------------------------------------------
 // The load generator: cheap itself (one keep-alive agent, node:http, no fetch)
@@ -364,7 +307,7 @@ interface Row {
 async function measure(
   what: string,
   count: number,
-  server: Server,
+  server: ServerProcess,
   databasePids: () => Promise<number[]>,
   task: (i: number) => Promise<void>,
   clients = CLIENTS,
@@ -403,44 +346,39 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
   let dropDatabase = async () => {};
   let env: Record<string, string>;
   let database: DatabaseHandle;
-  let databaseName = '';
   if (engine === 'postgres') {
-    databaseName = `keyward_bench_${Date.now().toString(36)}`;
+    const fresh = await freshPostgresDatabase('keyward_bench', postgresUrl!);
+    dropDatabase = () => fresh.drop();
     const admin = new pg.Client({ connectionString: postgresUrl! });
     await admin.connect();
-    await admin.query(`create database ${databaseName}`);
     // BENCH_PG_LOG=file (PostgreSQL's log on this machine, e.g. /var/log/postgresql/postgresql-15-main.log):
     // every statement of the server's connections is logged with its duration, and summed below.
-    if (PG_LOG) await admin.query(`alter database ${databaseName} set log_min_duration_statement = 0`);
+    if (PG_LOG) await admin.query(`alter database ${fresh.name} set log_min_duration_statement = 0`);
     // BENCH_PG_SETTINGS='plan_cache_mode=force_generic_plan,…': settings of the bench's database (an experiment's knob).
     for (const setting of (process.env.BENCH_PG_SETTINGS ?? '').split(',').filter(Boolean)) {
       const [name, value] = setting.split('=');
-      await admin.query(`alter database ${databaseName} set ${name} = '${value}'`);
+      await admin.query(`alter database ${fresh.name} set ${name} = '${value}'`);
     }
     await admin.end();
-    const url = new URL(postgresUrl!);
-    url.pathname = `/${databaseName}`;
-    database = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 2 });
-    env = { DATABASE_URL: url.toString(), KEYWARD_DATA_DIR: dataDir };
-    dropDatabase = async () => {
-      const admin = new pg.Client({ connectionString: postgresUrl! });
-      await admin.connect();
-      await admin.query(`drop database if exists ${databaseName} with (force)`);
-      await admin.end();
-    };
+    database = await openDatabase({ kind: 'postgres', url: fresh.url, poolSize: 2 });
+    env = { DATABASE_URL: fresh.url, KEYWARD_DATA_DIR: dataDir };
   } else {
     database = await openDatabase({ kind: 'pglite', dataDir });
     env = { KEYWARD_DATA_DIR: dataDir };
   }
   // Whatever fails, the server stops and the bench's database goes (a failed run left them behind).
-  const cleanUp: { server?: Server; monitor?: pg.Client } = {};
+  const cleanUp: { server?: ServerProcess; monitor?: pg.Client } = {};
   try {
     const warmUp = Number(process.env.BENCH_WARMUP ?? 40);
     const prepared = await prepare(database, LOGINS + warmUp + BURST, BACKUP_LOGINS, BACKUP_LOGINS);
     // The bench's own connection must not count as the server's: PostgreSQL's backends of the
     // server are those of other pids than this one's (closed here), on this database.
     await database.close();
-    const server = await startServer({ ...env, KEYWARD_SECRET_KEY: TEST_SECRET_KEY });
+    // Production's log level (the request log is part of a request's cost) unless BENCH_LOG_LEVEL says otherwise.
+    const server = await startServer(
+      { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env, KEYWARD_SECRET_KEY: TEST_SECRET_KEY },
+      { nodeArgs: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [] },
+    );
     cleanUp.server = server;
     const monitor = engine === 'postgres' ? new pg.Client({ connectionString: env.DATABASE_URL }) : null;
     if (monitor) cleanUp.monitor = monitor;

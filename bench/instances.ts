@@ -13,29 +13,17 @@
  *   npx tsx bench/instances.ts        (BENCH_DATABASE_URL, TEST_DATABASE_URL or 127.0.0.1:5432)
  */
 import os from 'node:os';
-import pg from 'pg';
 import { sql } from 'kysely';
 import { openDatabase } from '../src/storage/connect.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
 import { runHousekeeping, readTwoFactorAdoption } from '../src/domain/maintenance/clean-up.ts';
 import { testApp } from '../test/support/app.ts';
 import { givenInstance, PASSWORD, testDeps } from '../test/support/deps.ts';
+import { freshPostgresDatabase } from '../test/support/db.ts';
 import type { Instance } from '../src/domain/instance/instance.ts';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 10_000);
 const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const name = `keyward_bench_instances_${Date.now().toString(36)}`;
-
-async function admin(query: string) {
-  const client = new pg.Client({ connectionString: base });
-  await client.connect();
-  try {
-    await client.query(query);
-  } finally {
-    await client.end();
-  }
-}
-
 const percentile = (values: number[], p: number) =>
   [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((p / 100) * values.length))]!;
 async function timed(times: number, work: (i: number) => Promise<void>): Promise<{ p50: number; p95: number }> {
@@ -49,10 +37,8 @@ async function timed(times: number, work: (i: number) => Promise<void>): Promise
 }
 const ms = (t: { p50: number; p95: number }) => `${t.p50.toFixed(1)} / ${t.p95.toFixed(1)} ms (p50 / p95)`;
 
-await admin(`create database ${name}`);
-const url = new URL(base);
-url.pathname = `/${name}`;
-const database = await openDatabase({ kind: 'postgres', url: url.toString(), poolSize: 4 });
+const fresh = await freshPostgresDatabase('keyward_bench_instances', base);
+const database = await openDatabase({ kind: 'postgres', url: fresh.url, poolSize: 4 });
 try {
   await migrateToLatest(database.db);
   const deps = await testDeps(database);
@@ -123,6 +109,6 @@ try {
   await app.close();
 } finally {
   await database.close();
-  await admin(`drop database if exists ${name} with (force)`);
+  await fresh.drop();
 }
 process.exit(0);

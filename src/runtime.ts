@@ -80,7 +80,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
       deps,
       database,
       mail,
-      mailDeliverable: transport.kind === 'dev-mailbox' || config.smtpUrl !== null,
+      mailDeliverable: transport.kind !== 'none',
       async close() {
         await mail.stop();
         await database.close();

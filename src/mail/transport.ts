@@ -8,7 +8,8 @@ import type { DevMailboxStore } from '../domain/mail/outbox-store.ts';
 import type { Clock } from '../domain/shared/clock.ts';
 
 export interface MailTransport {
-  readonly kind: 'smtp' | 'dev-mailbox';
+  /** `none`: no SMTP_URL and no dev mailbox; every send fails and the mail waits in the outbox. */
+  readonly kind: 'smtp' | 'dev-mailbox' | 'none';
   /** Resolves when the peer accepted the message; `outboxId` makes redelivery recognisable. */
   send(outboxId: number, message: MailMessage): Promise<void>;
   close(): void;
@@ -36,7 +37,7 @@ export function smtpTransport(smtpUrl: string, from: string, messageIdDomain: st
 /** No SMTP and no dev mailbox: every send fails, so mail stays queued (with retries) until SMTP_URL is set. */
 export function unconfiguredTransport(): MailTransport {
   return {
-    kind: 'smtp',
+    kind: 'none',
     send: async () => {
       throw new Error('SMTP_URL is not set: mail waits in the outbox');
     },

@@ -26,10 +26,12 @@ export async function openTestDatabase(engine: EngineName): Promise<DatabaseHand
 /**
  * A PostgreSQL database of its own (on the TEST_DATABASE_URL server), for tests that run server
  * processes: their outbox workers would otherwise claim other test files' mail. `prefix` starts its
- * name (a-z0-9_).
+ * name (a-z0-9_); `base` is the server's URL (the benches give theirs).
  */
-export async function freshPostgresDatabase(prefix = 'keyward_t'): Promise<{ url: string; drop(): Promise<void> }> {
-  const base = process.env.TEST_DATABASE_URL;
+export async function freshPostgresDatabase(
+  prefix = 'keyward_t',
+  base = process.env.TEST_DATABASE_URL,
+): Promise<{ url: string; name: string; drop(): Promise<void> }> {
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
   const name = `${prefix}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
   const admin = new pg.Client({ connectionString: base });
@@ -40,6 +42,7 @@ export async function freshPostgresDatabase(prefix = 'keyward_t'): Promise<{ url
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
+    name,
     /**
      * Why not at once `with (force)`: a pool's end() resolves when its clients were told to end,
      * before the server has seen them go; a forced drop then terminates those backends, and the

@@ -60,6 +60,8 @@ export async function startServer(
   options: {
     freshDataDir?: boolean;
     /** Runs the CLI (bin/keyward.mjs ARGS, e.g. serve --workers 2) instead of dist/main.js. */ args?: string[];
+    /** Node's own flags before the script (bench/http.ts: --cpu-prof). */
+    nodeArgs?: string[];
   } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
@@ -70,7 +72,7 @@ export async function startServer(
   // Why: a developer's own settings must not point the test server at real mail or databases.
   for (const name of ['SMTP_URL', 'DATABASE_URL', 'TRUST_PROXY', 'KEYWARD_SECRET_KEY']) delete inherited[name];
   const command = options.args ? [path.join(root, 'bin', 'keyward.mjs'), ...options.args] : [path.join(root, 'dist', 'main.js')];
-  const child = spawn(process.execPath, command, {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...command], {
     cwd: root,
     env: {
       ...inherited,

@@ -3,29 +3,32 @@ import { drainLoop } from '../../src/domain/shared/drain-loop.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A queue whose drains are counted; each drain takes `workMs`. */
-function counted(workMs = 0) {
+/**
+ * A started loop over a queue whose drains are counted (each takes `workMs`), polling once a
+ * minute (never within a test), with `wakeDelayMs`; a failed drain fails the test.
+ */
+function countedLoop(wakeDelayMs: number, workMs = 0) {
   const state = { drains: 0 };
   const drainOnce = async () => {
     state.drains += 1;
     if (workMs) await sleep(workMs);
     return 0;
   };
-  return { state, drainOnce };
+  const loop = drainLoop(
+    drainOnce,
+    60_000,
+    (error) => {
+      throw error;
+    },
+    wakeDelayMs,
+  );
+  loop.start();
+  return { state, loop };
 }
 
 describe('drainLoop', () => {
   it('gathers the wakes of a burst into one drain after the wake delay', async () => {
-    const { state, drainOnce } = counted();
-    const loop = drainLoop(
-      drainOnce,
-      60_000,
-      (error) => {
-        throw error;
-      },
-      40,
-    );
-    loop.start();
+    const { state, loop } = countedLoop(40);
     await sleep(10);
     const afterStart = state.drains;
     // Twenty mails queued by twenty logins within a few ms: one drain, not twenty.
@@ -40,11 +43,7 @@ describe('drainLoop', () => {
   });
 
   it('with no delay, drains at once, and a wake during a drain asks for one more pass', async () => {
-    const { state, drainOnce } = counted(30);
-    const loop = drainLoop(drainOnce, 60_000, (error) => {
-      throw error;
-    });
-    loop.start();
+    const { state, loop } = countedLoop(0, 30);
     await sleep(5);
     expect(state.drains).toBe(1);
     loop.wake();
@@ -55,16 +54,7 @@ describe('drainLoop', () => {
   });
 
   it('a wake pending when the loop stops never drains', async () => {
-    const { state, drainOnce } = counted();
-    const loop = drainLoop(
-      drainOnce,
-      60_000,
-      (error) => {
-        throw error;
-      },
-      30,
-    );
-    loop.start();
+    const { state, loop } = countedLoop(30);
     await sleep(5);
     const before = state.drains;
     loop.wake();
