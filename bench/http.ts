@@ -20,7 +20,7 @@
  *   npx tsx bench/http.ts [--engine postgres|pglite] [--logins N] [--clients N]
  *   BENCH_CPU_PROFILE=dir: the server runs with --cpu-prof into dir (summarise with bench/profile-summary.ts)
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -55,6 +55,8 @@ const BURST = 64;
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
 const PG_LOG = process.env.BENCH_PG_LOG;
+/** BENCH_PERF=file: `perf record` of the server's threads on CPU (not wall time) over the full logins; with --perf-basic-prof for JavaScript's frames. */
+const PERF = process.env.BENCH_PERF;
 
 /**
  * PostgreSQL's own durations of the statements logged since byte `from` of its log, per login,
@@ -314,6 +316,11 @@ async function measure(
 ): Promise<Row> {
   let latencies: number[] = [];
   let database: { ms: number } | null = null;
+  const perf =
+    PERF && what.startsWith('full')
+      ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(server.pid), '-o', PERF], { stdio: 'ignore' })
+      : null;
+  if (perf) await new Promise((resolve) => setTimeout(resolve, 500));
   const threadsBefore = threadCpuMs(server.pid);
   const serverCpu = await cpuOver(
     async () => [server.pid],
@@ -323,6 +330,10 @@ async function measure(
       });
     },
   );
+  if (perf) {
+    perf.kill('SIGINT');
+    await new Promise((resolve) => perf.once('exit', resolve));
+  }
   const databaseMs = (database as { ms: number } | null)?.ms ?? null;
   const threads = [...threadCpuMs(server.pid)]
     .map(([name, ms]) => [name, (ms - (threadsBefore.get(name) ?? 0)) / count] as const)
@@ -377,7 +388,12 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
     // Production's log level (the request log is part of a request's cost) unless BENCH_LOG_LEVEL says otherwise.
     const server = await startServer(
       { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env, KEYWARD_SECRET_KEY: TEST_SECRET_KEY },
-      { nodeArgs: PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [] },
+      {
+        nodeArgs: [
+          ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+          ...(PERF ? ['--perf-basic-prof-only-functions', '--interpreted-frames-native-stack'] : []),
+        ],
+      },
     );
     cleanUp.server = server;
     const monitor = engine === 'postgres' ? new pg.Client({ connectionString: env.DATABASE_URL }) : null;
