@@ -21,6 +21,7 @@
  *   BENCH_CPU_PROFILE=dir: the server runs with --cpu-prof into dir (summarise with bench/profile-summary.ts)
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -37,7 +38,8 @@ import { migrateToLatest } from '../src/storage/migrate.ts';
 import { Client, testApp } from '../test/support/app.ts';
 import { givenInstance, givenUser, PASSWORD, TEST_SECRET_KEY, testDeps } from '../test/support/deps.ts';
 import { freshPostgresDatabase } from '../test/support/db.ts';
-import { startServer, type ServerProcess } from '../test/support/server-process.ts';
+import { createOidcClient } from '../src/domain/oidc/manage-oidc-clients.ts';
+import { freePort, startServer, type ServerProcess } from '../test/support/server-process.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({
@@ -51,7 +53,10 @@ const LOGINS = Number(args.logins);
 const CLIENTS = Number(args.clients);
 const BACKUP_LOGINS = Math.max(20, Math.floor(LOGINS / 3));
 const ME_REQUESTS = 2_000;
-const BURST = 64;
+/** Logins at once for the memory figure: below the hashing queue's saturation, and far beyond it. */
+const BURSTS = [16, 64];
+const OIDC_LOGINS = BACKUP_LOGINS;
+const REDIRECT_URI = 'https://app.example.test/bench/callback';
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
 const PG_LOG = process.env.BENCH_PG_LOG;
@@ -173,22 +178,39 @@ interface Answer {
   status: number;
   body: string;
   cookies: string[];
+  location: string | null;
 }
 
-function request(origin: string, from: string, method: string, url: string, body: unknown, cookie: string): Promise<Answer> {
+function request(
+  origin: string,
+  from: string,
+  method: string,
+  url: string,
+  body: unknown,
+  cookie: string,
+  extra: Record<string, string> = {},
+): Promise<Answer> {
   const target = new URL(url, origin);
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = { origin };
-  if (payload !== undefined) headers['content-type'] = 'application/json';
+  // A form body (the token endpoint's) is passed as URLSearchParams, JSON otherwise.
+  const payload = body === undefined ? undefined : body instanceof URLSearchParams ? body.toString() : JSON.stringify(body);
+  // extra.origin '' sends none (a relying party's back channel is no browser).
+  const headers: Record<string, string> = { origin, ...extra };
+  if (!headers.origin) delete headers.origin;
+  if (payload !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
   if (cookie) headers.cookie = cookie;
   return new Promise((resolve, reject) => {
     const call = http.request(
-      { host: target.hostname, port: target.port, path: target.pathname, method, headers, agent: agentFrom(from) },
+      { host: target.hostname, port: target.port, path: target.pathname + target.search, method, headers, agent: agentFrom(from) },
       (response) => {
         let text = '';
         response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
         response.on('end', () =>
-          resolve({ status: response.statusCode ?? 0, body: text, cookies: [response.headers['set-cookie'] ?? []].flat() }),
+          resolve({
+            status: response.statusCode ?? 0,
+            body: text,
+            cookies: [response.headers['set-cookie'] ?? []].flat(),
+            location: response.headers.location ?? null,
+          }),
         );
       },
     );
@@ -216,8 +238,16 @@ class Jar {
   }
 }
 
-async function call(origin: string, jar: Jar, method: string, url: string, body?: unknown, expected = 200): Promise<Answer> {
-  const answer = await request(origin, jar.from, method, url, body, jar.header());
+async function call(
+  origin: string,
+  jar: Jar,
+  method: string,
+  url: string,
+  body?: unknown,
+  expected = 200,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
+  const answer = await request(origin, jar.from, method, url, body, jar.header(), headers);
   jar.take(answer.cookies);
   if (answer.status !== expected) throw new Error(`${method} ${url}: ${answer.status} ${answer.body.slice(0, 200)}`);
   return answer;
@@ -255,7 +285,9 @@ interface Prepared {
   /** Users with an app and the backup code they were mailed. */
   withBackupCode: Array<{ email: string; code: string }>;
   /** Users with 2FA off. (One account's logins at once are refused: each reserves an attempt first.) */
-  plain: string[];
+  plain: Array<{ id: string; email: string }>;
+  /** The relying party's registration (a confidential client of the instance). */
+  oidcClient: { id: string; secret: string };
 }
 
 async function prepare(database: DatabaseHandle, withApp: number, withBackupCode: number, plainUsers: number): Promise<Prepared> {
@@ -282,14 +314,25 @@ async function prepare(database: DatabaseHandle, withApp: number, withBackupCode
     const mail = mailbox.find((m) => m.to === email && /^Backup code: /m.test(m.text));
     return /^Backup code: (\S+)$/m.exec(mail!.text)![1]!;
   };
-  const plain: string[] = [];
-  for (let i = 0; i < plainUsers; i += 1) plain.push((await givenUser(deps, instance, `plain-${i}@${instance.slug}.test`)).email);
+  const plain: Array<{ id: string; email: string }> = [];
+  for (let i = 0; i < plainUsers; i += 1) {
+    const user = await givenUser(deps, instance, `plain-${i}@${instance.slug}.test`);
+    plain.push({ id: user.id, email: user.email });
+  }
+  // A confidential client, registered as an administrator would (the use-case behind the admin API and the CLI).
+  const registered = await createOidcClient(
+    deps,
+    { instanceId: instance.id, actor: { type: 'cli', id: null, label: 'CLI: bench' }, client: { ip: null, userAgent: null } },
+    { name: 'Bench app', redirectUris: [REDIRECT_URI] },
+  );
+  const oidcClient = { id: registered.client.clientId, secret: registered.clientSecret! };
   await app.close();
   return {
     slug: instance.slug,
     withApp: enrolled.slice(0, withApp),
     withBackupCode: enrolled.slice(withApp).map((user) => ({ email: user.email, code: codeOf(user.email) })),
     plain,
+    oidcClient,
   };
 }
 
@@ -298,6 +341,8 @@ async function prepare(database: DatabaseHandle, withApp: number, withBackupCode
 interface Row {
   what: string;
   count: number;
+  /** argon2id verifications per operation (1 for a login, 0 for a request with a session). */
+  hashes: number;
   serverMs: number;
   databaseMs: number | null;
   loadMs: number;
@@ -309,10 +354,11 @@ interface Row {
 async function measure(
   what: string,
   count: number,
-  server: ServerProcess,
+  server: Pick<ServerProcess, 'pid'>,
   databasePids: () => Promise<number[]>,
   task: (i: number) => Promise<void>,
   clients = CLIENTS,
+  hashes = 1,
 ): Promise<Row> {
   let latencies: number[] = [];
   let database: { ms: number } | null = null;
@@ -343,6 +389,7 @@ async function measure(
   return {
     what,
     count,
+    hashes,
     serverMs: serverCpu.ms / count,
     databaseMs: databaseMs === null ? null : databaseMs / count,
     loadMs: serverCpu.loadMs / count,
@@ -350,6 +397,134 @@ async function measure(
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
   };
+}
+
+/**
+ * GET /api/v1/me's yardstick: bench/bare-server.mjs (a bare Fastify route, one primary-key
+ * select) on the same database, measured as the server is, then stopped.
+ */
+async function measureBare(env: Record<string, string>, userId: string, databasePids: () => Promise<number[]>): Promise<Row> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(root, 'bench', 'bare-server.mjs')], {
+    env: {
+      ...process.env,
+      BARE_PORT: String(port),
+      ...(env.DATABASE_URL ? { BARE_DATABASE_URL: env.DATABASE_URL } : { BARE_PGLITE_DIR: env.KEYWARD_DATA_DIR! }),
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let said = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        said += chunk;
+        if (said.includes('bare server listening')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`bare server exited (${code}): ${said}`)));
+    });
+    const origin = `http://127.0.0.1:${port}`;
+    const jar = new Jar();
+    for (let i = 0; i < 200; i += 1) await call(origin, jar, 'GET', `/bare/${userId}`);
+    return await measure(
+      'bare Fastify route, one primary-key select',
+      ME_REQUESTS,
+      { pid: child.pid! },
+      databasePids,
+      async () => {
+        await call(origin, jar, 'GET', `/bare/${userId}`);
+      },
+      CLIENTS,
+      0,
+    );
+  } finally {
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+interface RelyingParty {
+  clientId: string;
+  authorization: string;
+  authorizationEndpoint: URL;
+  tokenEndpoint: URL;
+  userinfoEndpoint: URL;
+}
+
+/** The provider's endpoints from its discovery document, as a relying party starts. */
+async function relyingPartyOf(origin: string, slug: string, client: { id: string; secret: string }): Promise<RelyingParty> {
+  const discovery = await call(origin, new Jar(), 'GET', `/i/${slug}/.well-known/openid-configuration`);
+  const document = JSON.parse(discovery.body) as Record<string, string>;
+  return {
+    clientId: client.id,
+    authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.id)}:${encodeURIComponent(client.secret)}`).toString('base64')}`,
+    authorizationEndpoint: new URL(document.authorization_endpoint!),
+    tokenEndpoint: new URL(document.token_endpoint!),
+    userinfoEndpoint: new URL(document.userinfo_endpoint!),
+  };
+}
+
+/**
+ * An authorization-code login with PKCE, as a browser and a server-side relying party do it: the
+ * authorize request and its redirects, keyward's login page's password and TOTP steps (`steps`),
+ * the resumed interaction to the callback, the code exchanged at the token endpoint, userinfo.
+ */
+async function oidcLogin(
+  rp: RelyingParty,
+  user: { email: string; secret: Buffer },
+  steps: (jar: Jar, user: { email: string; secret: Buffer }) => Promise<void>,
+): Promise<void> {
+  const origin = rp.authorizationEndpoint.origin;
+  const verifier = randomBytes(32).toString('base64url');
+  const state = randomBytes(16).toString('base64url');
+  const authorize = new URL(rp.authorizationEndpoint);
+  authorize.search = new URLSearchParams({
+    client_id: rp.clientId,
+    response_type: 'code',
+    redirect_uri: REDIRECT_URI,
+    scope: 'openid email',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state,
+    nonce: randomBytes(16).toString('base64url'),
+  }).toString();
+  const browser = new Jar();
+  let url = authorize.href;
+  let callback: URL | null = null;
+  for (let hops = 0; hops < 12 && !callback; hops += 1) {
+    const answer = await request(origin, browser.from, 'GET', url, undefined, browser.header(), { origin: '' });
+    browser.take(answer.cookies);
+    if (answer.status < 300 || answer.status >= 400 || !answer.location) throw new Error(`authorize: ${answer.status} at ${url}`);
+    const next = new URL(answer.location, url);
+    if (next.href.startsWith(REDIRECT_URI)) callback = next;
+    else if (next.pathname.endsWith('/login') && next.searchParams.has('interaction')) {
+      await steps(browser, user);
+      url = `${origin}${next.pathname.replace(/\/login$/, '')}/interaction/${next.searchParams.get('interaction')}`;
+    } else url = next.href;
+  }
+  if (!callback || callback.searchParams.get('state') !== state) throw new Error(`authorize: no callback (${callback?.href})`);
+  const backChannel = new Jar();
+  const token = await call(
+    origin,
+    backChannel,
+    'POST',
+    rp.tokenEndpoint.pathname,
+    new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+      code_verifier: verifier,
+    }),
+    200,
+    { origin: '', authorization: rp.authorization, 'content-type': 'application/x-www-form-urlencoded' },
+  );
+  const tokens = JSON.parse(token.body) as { access_token?: string; id_token?: string };
+  if (!tokens.access_token || !tokens.id_token) throw new Error(`token: ${token.body}`);
+  const info = await call(origin, backChannel, 'GET', rp.userinfoEndpoint.pathname, undefined, 200, {
+    origin: '',
+    authorization: `Bearer ${tokens.access_token}`,
+  });
+  if ((JSON.parse(info.body) as { email?: string }).email !== user.email) throw new Error(`userinfo: ${info.body}`);
 }
 
 async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | null) {
@@ -381,21 +556,11 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
   const cleanUp: { server?: ServerProcess; monitor?: pg.Client } = {};
   try {
     const warmUp = Number(process.env.BENCH_WARMUP ?? 40);
-    const prepared = await prepare(database, LOGINS + warmUp + BURST, BACKUP_LOGINS, BACKUP_LOGINS);
+    const burstUsers = BURSTS.reduce((sum, n) => sum + n, 0);
+    const prepared = await prepare(database, LOGINS + warmUp + OIDC_LOGINS + burstUsers, BACKUP_LOGINS, BACKUP_LOGINS);
     // The bench's own connection must not count as the server's: PostgreSQL's backends of the
     // server are those of other pids than this one's (closed here), on this database.
     await database.close();
-    // Production's log level (the request log is part of a request's cost) unless BENCH_LOG_LEVEL says otherwise.
-    const server = await startServer(
-      { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env, KEYWARD_SECRET_KEY: TEST_SECRET_KEY },
-      {
-        nodeArgs: [
-          ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
-          ...(PERF ? ['--perf-basic-prof-only-functions', '--interpreted-frames-native-stack'] : []),
-        ],
-      },
-    );
-    cleanUp.server = server;
     const monitor = engine === 'postgres' ? new pg.Client({ connectionString: env.DATABASE_URL }) : null;
     if (monitor) cleanUp.monitor = monitor;
     await monitor?.connect();
@@ -408,22 +573,39 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
             ])
           ).rows.map((row) => Number(row.pid))
       : async () => [];
+    const only = process.env.BENCH_ONLY === 'full';
+    const rows: Row[] = [];
+    // The yardstick of GET /api/v1/me, before keyward's server starts (PGlite's data dir has one owner at a time).
+    if (!only) rows.push(await measureBare(env, prepared.plain[0]!.id, databasePids));
+    // Production's log level (the request log is part of a request's cost) unless BENCH_LOG_LEVEL says otherwise.
+    const server = await startServer(
+      { LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info', ...env, KEYWARD_SECRET_KEY: TEST_SECRET_KEY },
+      {
+        nodeArgs: [
+          ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
+          ...(PERF ? ['--perf-basic-prof-only-functions', '--interpreted-frames-native-stack'] : []),
+        ],
+      },
+    );
+    cleanUp.server = server;
 
     const { origin } = server;
     const slug = prepared.slug;
-    const fullLogin = async (user: { email: string; secret: Buffer }) => {
-      const jar = new Jar();
+    /** The password and TOTP steps of a login in `jar`, as the SPA does them. */
+    const fullLoginSteps = async (jar: Jar, user: { email: string; secret: Buffer }) => {
       const login = await call(origin, jar, 'POST', '/api/v1/auth/login', { instance: slug, email: user.email, password: PASSWORD });
       if (!login.body.includes('"verify"')) throw new Error(`password step: ${login.body}`);
       await call(origin, jar, 'POST', '/api/v1/auth/verify', { code: totp(user.secret, new Date()) });
+    };
+    const fullLogin = async (user: { email: string; secret: Buffer }) => {
+      const jar = new Jar();
+      await fullLoginSteps(jar, user);
       await call(origin, jar, 'GET', '/api/v1/me');
     };
     const users = prepared.withApp;
     for (let i = 0; i < warmUp; i += 1) await fullLogin(users[i]!);
 
-    const rows: Row[] = [];
     // BENCH_ONLY=full: the full logins only (for a profile of just them).
-    const only = process.env.BENCH_ONLY === 'full';
     const logFrom = PG_LOG ? fs.statSync(PG_LOG).size : 0;
     rows.push(await measure('full login (password + TOTP + /me)', LOGINS, server, databasePids, (i) => fullLogin(users[warmUp + i]!)));
     if (PG_LOG && engine === 'postgres') summariseStatements(PG_LOG, logFrom, LOGINS);
@@ -452,26 +634,69 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
       );
     if (!only)
       rows.push(
+        await measure('known-account wrong password (password step)', BACKUP_LOGINS, server, databasePids, async (i) => {
+          await call(
+            origin,
+            new Jar(),
+            'POST',
+            '/api/v1/auth/login',
+            { instance: slug, email: prepared.plain[i]!.email, password: `${PASSWORD}-wrong` },
+            401,
+          );
+        }),
+      );
+    if (!only)
+      rows.push(
         await measure('known-account password step (2FA off, no /me)', BACKUP_LOGINS, server, databasePids, async (i) => {
-          await call(origin, new Jar(), 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[i]!, password: PASSWORD });
+          await call(origin, new Jar(), 'POST', '/api/v1/auth/login', {
+            instance: slug,
+            email: prepared.plain[i]!.email,
+            password: PASSWORD,
+          });
         }),
       );
     const session = new Jar();
-    await call(origin, session, 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[0]!, password: PASSWORD });
+    await call(origin, session, 'POST', '/api/v1/auth/login', { instance: slug, email: prepared.plain[0]!.email, password: PASSWORD });
     if (!only)
       rows.push(
-        await measure('authenticated GET /api/v1/me', ME_REQUESTS, server, databasePids, async () => {
-          await call(origin, session, 'GET', '/api/v1/me');
-        }),
+        await measure(
+          'authenticated GET /api/v1/me',
+          ME_REQUESTS,
+          server,
+          databasePids,
+          async () => {
+            await call(origin, session, 'GET', '/api/v1/me');
+          },
+          CLIENTS,
+          0,
+        ),
       );
+    let next = warmUp + LOGINS;
+    if (!only) {
+      const oidcUsers = users.slice(next, (next += OIDC_LOGINS));
+      const relyingParty = await relyingPartyOf(origin, slug, prepared.oidcClient);
+      await oidcLogin(relyingParty, oidcUsers[0]!, fullLoginSteps);
+      rows.push(
+        await measure('OIDC code login (authorize + password + TOTP + token + userinfo)', OIDC_LOGINS - 1, server, databasePids, (i) =>
+          oidcLogin(relyingParty, oidcUsers[i + 1]!, fullLoginSteps),
+        ),
+      );
+    }
 
-    // Peak memory: 64 full logins at once, far more than the hashing concurrency admits at a time.
+    // Memory: full logins at once, within the hashing queue's saturation and far beyond it; the
+    // resident set sampled every 10 ms during each burst (VmHWM only ever grows).
     const idleMiB = residentMiB(server.pid);
-    const burst = users.slice(warmUp + LOGINS, warmUp + LOGINS + BURST);
-    await run(burst.length, BURST, (i) => fullLogin(burst[i]!));
+    const bursts: Array<{ clients: number; peakMiB: number }> = [];
+    for (const clients of BURSTS) {
+      const burst = users.slice(next, (next += clients));
+      let peak = residentMiB(server.pid);
+      const sampler = setInterval(() => (peak = Math.max(peak, residentMiB(server.pid))), 10);
+      await run(burst.length, clients, (i) => fullLogin(burst[i]!)).finally(() => clearInterval(sampler));
+      bursts.push({ clients, peakMiB: Math.max(peak, residentMiB(server.pid)) });
+    }
     const peakMiB = peakRssMiB(server.pid);
 
-    return { engine, rows, idleMiB, peakMiB };
+    return { engine, rows, idleMiB, peakMiB, bursts };
   } finally {
     await cleanUp.monitor?.end().catch(() => {});
     await cleanUp.server?.stop();
@@ -519,15 +744,54 @@ for (const engine of engines) {
     '| what | n | server ms CPU | database ms CPU | beyond the hash | efficiency | per s ÷ argon2id rate | p50 ms | p99 ms | load generator ms CPU |',
   );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const total = (row: Row) => row.serverMs + (row.databaseMs ?? 0);
+  const beyond = (row: Row) => total(row) - row.hashes * hashMs;
   for (const row of result.rows) {
-    const total = row.serverMs + (row.databaseMs ?? 0);
-    const hashes = row.what.startsWith('authenticated') ? 0 : 1;
     console.log(
-      `| ${row.what} | ${row.count} | ${row.serverMs.toFixed(2)} | ${row.databaseMs === null ? 'in process' : row.databaseMs.toFixed(2)} | ${(total - hashes * hashMs).toFixed(2)} | ${hashes ? (hashMs / total).toFixed(2) : '–'} | ${hashes ? (row.perSecond / hashRate).toFixed(2) : row.perSecond.toFixed(0) + '/s'} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} | ${row.loadMs.toFixed(2)} |`,
+      `| ${row.what} | ${row.count} | ${row.serverMs.toFixed(2)} | ${row.databaseMs === null ? 'in process' : row.databaseMs.toFixed(2)} | ${beyond(row).toFixed(2)} | ${row.hashes ? (hashMs / total(row)).toFixed(2) : '–'} | ${row.hashes ? (row.perSecond / hashRate).toFixed(2) : row.perSecond.toFixed(0) + '/s'} | ${row.p50.toFixed(1)} | ${row.p99.toFixed(1)} | ${row.loadMs.toFixed(2)} |`,
     );
   }
   console.log(
-    `server resident memory: ${result.idleMiB.toFixed(0)} MiB after the runs, peak ${result.peakMiB.toFixed(0)} MiB with ${BURST} logins at once`,
+    `server resident memory: ${result.idleMiB.toFixed(0)} MiB after the runs; peak ${result.bursts
+      .map((burst) => `${burst.peakMiB.toFixed(0)} MiB with ${burst.clients}`)
+      .join(', ')} logins at once (VmHWM ${result.peakMiB.toFixed(0)} MiB)`,
   );
+  // Issue 16's targets, each as measured in this run.
+  const row = (prefix: string) => result.rows.find((r) => r.what.startsWith(prefix));
+  const targets: Array<[string, number | undefined, (value: number) => boolean, string]> = [
+    [
+      'full login efficiency',
+      row('full') && hashMs / total(row('full')!),
+      (v) => v >= (engine === 'postgres' ? 0.85 : 0.7),
+      engine === 'postgres' ? '≥ 0.85' : '≥ 0.7',
+    ],
+    ['backup-code login efficiency', row('backup') && hashMs / total(row('backup')!), (v) => v >= 0.8, '≥ 0.8'],
+    [
+      'GET /api/v1/me ÷ bare route (CPU)',
+      row('authenticated') && row('bare') && total(row('authenticated')!) / total(row('bare')!),
+      (v) => v <= 2,
+      '≤ 2',
+    ],
+    [
+      'unknown ÷ known account, wrong password (CPU)',
+      row('unknown') && row('known-account wrong') && total(row('unknown')!) / total(row('known-account wrong')!),
+      (v) => Math.abs(v - 1) <= 0.05,
+      'within 5 %',
+    ],
+    [
+      'OIDC code login ÷ full login, beyond the hash',
+      row('OIDC') && row('full') && beyond(row('OIDC')!) / beyond(row('full')!),
+      (v) => v <= 2,
+      '≤ 2',
+    ],
+    [
+      'peak memory, 64 ÷ 16 logins at once',
+      result.bursts.length === 2 ? result.bursts[1]!.peakMiB / result.bursts[0]!.peakMiB : undefined,
+      (v) => v <= 1.1,
+      '≤ 1.1 (flat)',
+    ],
+  ];
+  for (const [name, value, holds, target] of targets)
+    if (value !== undefined) console.log(`  ${holds(value) ? 'met    ' : 'NOT MET'} ${name}: ${value.toFixed(2)} (target ${target})`);
 }
 process.exit(0);
