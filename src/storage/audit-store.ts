@@ -4,8 +4,8 @@ import type { AuditAction, AuditEvent, NewAuditEvent } from '../domain/audit/aud
 import type { AuditEventsTable, Database } from './schema.ts';
 import { insertRows, type Cte } from './cte.ts';
 
-/** An audit event as its row (schema.ts). */
-function auditRow(e: NewAuditEvent): Insertable<AuditEventsTable> {
+/** An audit event as its row (schema.ts); its details as JSON text (a prepared query's parameter, prepared.ts). */
+export function auditRow(e: NewAuditEvent): Insertable<AuditEventsTable> {
   return {
     instance_id: e.instanceId,
     at: e.at,
@@ -27,7 +27,12 @@ function auditRow(e: NewAuditEvent): Insertable<AuditEventsTable> {
  * returned a row. With no events, a part that does nothing.
  */
 export function insertAudit(qb: QueryCreator<Database>, events: readonly NewAuditEvent[] | undefined, gate: Cte | null) {
-  return insertRows(qb, 'audit_events', (events ?? []).map(auditRow), gate, { at: 'timestamptz', details: 'jsonb' });
+  return insertAuditRows(qb, (events ?? []).map(auditRow), gate);
+}
+
+/** insertAudit of events already made rows (auditRow): for a prepared query, whose build must not stringify a parameter. */
+export function insertAuditRows(qb: QueryCreator<Database>, rows: readonly Insertable<AuditEventsTable>[], gate: Cte | null) {
+  return insertRows(qb, 'audit_events', rows, gate, { at: 'timestamptz', details: 'jsonb' });
 }
 
 type AuditRow = Selectable<AuditEventsTable>;

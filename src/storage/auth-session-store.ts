@@ -12,13 +12,21 @@ import type { NewOperatorDevice, NewOperatorSession, OperatorSessionStore, Opera
 import type { NewKnownLocation, SessionSwap, TwoFactorStore } from '../domain/totp/two-factor-store.ts';
 import type { CredentialStore } from '../domain/login/credential-store.ts';
 import type { PresentedLocation } from '../domain/known-location/known-location.ts';
-import type { Database, InstanceRow, KnownLocationsTable, OperatorDevicesTable, OperatorSessionsTable, SessionsTable } from './schema.ts';
+import type {
+  AuditEventsTable,
+  Database,
+  InstanceRow,
+  KnownLocationsTable,
+  OperatorDevicesTable,
+  OperatorSessionsTable,
+  SessionsTable,
+} from './schema.ts';
 import { INSTANCE_COLUMNS, toInstance, toSession, toThrottles, toUser, type UserColumns } from './rows.ts';
 import { handleOf } from './session-store.ts';
-import { throttleClear, throttleRefund, throttleSubquery } from './throttle-store.ts';
-import type { ThrottleKey } from '../domain/throttle/throttle.ts';
+import { splitClearKeys, throttleClear, throttleClearOf, throttleRefund, throttleRefundOf, throttleSubquery } from './throttle-store.ts';
+import type { ThrottleKey, ThrottleKeyParts } from '../domain/throttle/throttle.ts';
 import { insertRow, nothing, returnedRow, type Cte } from './cte.ts';
-import { insertAudit } from './audit-store.ts';
+import { auditRow, insertAudit, insertAuditRows } from './audit-store.ts';
 import type { AuditAction } from '../domain/audit/audit-event.ts';
 import { insertOutbox, outboxRow } from './outbox-store.ts';
 import { prepared } from './prepared.ts';
@@ -498,43 +506,72 @@ function stepIsNew(lastUsedColumn: 'last_used_step' | 'totp_last_used_step', ste
   return sql<SqlBool>`${sql.ref(lastUsedColumn)} < ${step}`;
 }
 
+/**
+ * Users' session swap outside the code steps, as one statement: the old session ends in the same
+ * moment the new one starts; a success clears its throttle counters and refreshes the known
+ * location it used. With `gated` (requirePrevious), nothing happens unless the old session still
+ * existed: a session ended meanwhile (a reset, a password change) cannot be traded for a new one.
+ * Prepared (prepared.ts): every password step runs it, and building and compiling it was the
+ * largest share of Kysely's CPU in a full login's profile after the code step's (issue 16, perf
+ * over the HTTP bench). Its shape: `gated`, which values are null, how many keys and events.
+ */
+const rotateSession = prepared(
+  (
+    db,
+    p: {
+      instanceId: string;
+      previous: { id: string; secretHash: string };
+      gated: boolean;
+      addressKeys: ThrottleKeyParts[];
+      otherKeys: ThrottleKeyParts[];
+      touch: { locationId: string; userId: string; at: Date };
+      audit: Insertable<AuditEventsTable>[];
+      session: Insertable<SessionsTable>;
+    },
+  ) =>
+    db
+      .with('ended', (qb) =>
+        qb
+          .deleteFrom('sessions')
+          .where('id', '=', p.previous.id)
+          .where('secret_hash', '=', p.previous.secretHash)
+          .where('instance_id', '=', p.instanceId)
+          .returning('id'),
+      )
+      .with('refunded', (qb) => throttleRefundOf(qb, p.addressKeys, p.gated ? qb.selectFrom('ended') : null))
+      .with('cleared', (qb) => throttleClearOf(qb, p.otherKeys, p.gated ? qb.selectFrom('ended') : null, qb.selectFrom('refunded')))
+      .with('touched', (qb) =>
+        qb
+          .updateTable('known_locations')
+          .set({ last_used_at: p.touch.at })
+          .where('id', '=', p.touch.locationId)
+          .where('instance_id', '=', p.instanceId)
+          .where('user_id', '=', p.touch.userId),
+      )
+      .with('audited', (qb) => insertAuditRows(qb, p.audit, p.gated ? qb.selectFrom('ended') : null))
+      // The main query reads it, so it runs first, as the main query's insert did.
+      .with('started', (qb) => insertRow(qb, 'sessions', p.session, p.gated ? qb.selectFrom('ended') : null).returning('id'))
+      .selectFrom('started')
+      .select('started.id'),
+);
+
+/** The login steps' prepared writes, for tests (test/storage/prepared.test.ts compares each with its builder). */
+export const loginWrites = { rotateSession };
+
 /** Users' session swap outside the code steps (TenantSessionStore.rotate): the password step, a postponed setup. */
 export function tenantSessionRotate(db: Kysely<Database>, instanceId: string): Pick<TenantSessionStore, 'rotate'> {
   return {
     async rotate(previous, next, effects = {}) {
-      // One statement: the old session ends in the same moment the new one starts; a success
-      // clears its throttle counters and refreshes the known location it used. With
-      // `requirePrevious`, nothing happens unless the old session still existed: a session ended
-      // meanwhile (a reset, a password change) cannot be traded for a new one.
-      const clearKeys = effects.clearKeys ?? [];
-      const gated = effects.requirePrevious === true;
-      const rows = await db
-        .with('ended', (qb) =>
-          qb
-            .deleteFrom('sessions')
-            .where('id', '=', previous?.id ?? '')
-            .where('secret_hash', '=', previous?.secretHash ?? '')
-            .where('instance_id', '=', instanceId)
-            .returning('id'),
-        )
-        .with('refunded', (qb) => throttleRefund(qb, clearKeys, gated ? qb.selectFrom('ended') : null))
-        .with('cleared', (qb) => throttleClear(qb, clearKeys, gated ? qb.selectFrom('ended') : null, qb.selectFrom('refunded')))
-        .with('touched', (qb) =>
-          qb
-            .updateTable('known_locations')
-            .set({ last_used_at: next.lastSeenAt })
-            .where('id', '=', effects.touchLocationId ?? '')
-            .where('instance_id', '=', instanceId)
-            .where('user_id', '=', next.userId),
-        )
-        .with('audited', (qb) => insertAudit(qb, effects.audit, gated ? qb.selectFrom('ended') : null))
-        // The main query reads it, so it runs first, as the main query's insert did.
-        .with('started', (qb) =>
-          insertRow(qb, 'sessions', sessionRow(instanceId, next), gated ? qb.selectFrom('ended') : null).returning('id'),
-        )
-        .selectFrom('started')
-        .select('started.id')
-        .execute();
+      const rows = await rotateSession.execute(db, {
+        instanceId,
+        // No previous session: a delete that finds nothing (no session has an empty id).
+        previous: { id: previous?.id ?? '', secretHash: previous?.secretHash ?? '' },
+        gated: effects.requirePrevious === true,
+        ...splitClearKeys(effects.clearKeys ?? []),
+        touch: { locationId: effects.touchLocationId ?? '', userId: next.userId, at: next.lastSeenAt },
+        audit: (effects.audit ?? []).map(auditRow),
+        session: sessionRow(instanceId, next),
+      });
       return rows.length === 1;
     },
   };

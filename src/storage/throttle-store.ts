@@ -46,15 +46,22 @@ export function throttleSubquery(keys: readonly KeyInSql[]): RawBuilder<unknown>
  * throttleClear is its other half and reads it.
  */
 export function throttleRefund(qb: QueryCreator<Database>, keys: readonly KeyInSql[], gate: Cte | null) {
+  return throttleRefundOf(
+    qb,
+    keys.filter((key) => key.scope === 'address'),
+    gate,
+  );
+}
+
+/**
+ * throttleRefund of keys already split by scope (`addressKeys`: the client address's only): for a
+ * prepared query, whose build must not read a key's scope (prepared.ts: it is a parameter there).
+ */
+export function throttleRefundOf(qb: QueryCreator<Database>, addressKeys: readonly KeyInSql[], gate: Cte | null) {
   return qb
     .updateTable('throttles')
     .set((eb) => ({ failures: eb.fn<number>('greatest', [eb('failures', '-', eb.lit(1)), eb.lit(0)]) }))
-    .where(
-      throttleKeyIn(
-        'throttles',
-        keys.filter((key) => key.scope === 'address'),
-      ),
-    )
+    .where(throttleKeyIn('throttles', addressKeys))
     .$if(gate !== null, (q) => q.where(returnedRow(gate!)))
     .returning((eb) => eb.lit(1).as('one'));
 }
@@ -69,16 +76,27 @@ export function throttleRefund(qb: QueryCreator<Database>, keys: readonly KeyInS
  * finish first: one lock order for every throttle statement. No keys: no-ops.
  */
 export function throttleClear(qb: QueryCreator<Database>, keys: readonly KeyInSql[], gate: Cte | null, refunded: Cte) {
+  return throttleClearOf(
+    qb,
+    keys.filter((key) => key.scope !== 'address'),
+    gate,
+    refunded,
+  );
+}
+
+/** throttleClear of keys already split by scope (`otherKeys`: all but the client address's), as throttleRefundOf. */
+export function throttleClearOf(qb: QueryCreator<Database>, otherKeys: readonly KeyInSql[], gate: Cte | null, refunded: Cte) {
   return qb
     .deleteFrom('throttles')
-    .where(
-      throttleKeyIn(
-        'throttles',
-        keys.filter((key) => key.scope !== 'address'),
-      ),
-    )
+    .where(throttleKeyIn('throttles', otherKeys))
     .$if(gate !== null, (q) => q.where(returnedRow(gate!)))
     .where((eb) => eb(refunded.select(eb.fn.countAll().as('n')), '>=', eb.lit(0)));
+}
+
+/** Keys split as throttleRefundOf and throttleClearOf take them, each key as its three parts (a prepared query's parameters). */
+export function splitClearKeys(keys: readonly ThrottleKeyParts[]): { addressKeys: ThrottleKeyParts[]; otherKeys: ThrottleKeyParts[] } {
+  const parts = keys.map(keyParts);
+  return { addressKeys: parts.filter((key) => key.scope === 'address'), otherKeys: parts.filter((key) => key.scope !== 'address') };
 }
 
 /**

@@ -5,7 +5,7 @@ import { engines, openTestDatabase } from '../support/db.ts';
 import { QueryCounter } from '../support/query-counter.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { prepared, type PreparedQuery } from '../../src/storage/prepared.ts';
-import { loginLookups } from '../../src/storage/auth-session-store.ts';
+import { loginLookups, loginWrites } from '../../src/storage/auth-session-store.ts';
 import { deviceKey, ipKey, operatorPasswordKey, passwordKey } from '../../src/domain/throttle/throttle.ts';
 
 /** Values of several kinds, one of them twice, beside constants of the query itself. */
@@ -228,5 +228,61 @@ describe.each(engines())('prepared queries on %s', (engine) => {
     });
     sameAsBuilder(loginLookups.operatorCredentials, { emailKey: 'op@b', throttleKeys: [operatorPasswordKey('op@b')], deviceIds: [], now });
     sameAsBuilder(loginLookups.operatorCredentials, { emailKey: 'op@b', throttleKeys: [ipKey('10.0.0.9')], deviceIds: ['d'], now });
+  });
+
+  it("compiles the login kernel's prepared writes to the SQL and parameters of their builders", () => {
+    const now = new Date('2026-11-24T10:00:00Z');
+    const sameAsBuilder = <P>(query: PreparedQuery<P, unknown>, params: P) => {
+      const built = query.compileUnprepared(database.db, params);
+      expect(query.compile(database.db, params)).toMatchObject({ sql: built.sql, parameters: built.parameters });
+    };
+    const session = {
+      id: 's-new',
+      instance_id: 'i',
+      user_id: 'u',
+      secret_hash: 'h',
+      stage: 'done' as const,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: now,
+      ip: null,
+      user_agent: 'ua',
+      second_factor_at: null,
+      second_factor_kind: null,
+    };
+    const audit = {
+      instance_id: 'i',
+      at: now,
+      action: 'user.login',
+      actor_type: 'user',
+      actor_id: 'u',
+      actor_label: 'a@b',
+      target_id: null,
+      target_label: null,
+      ip: '10.0.0.1',
+      user_agent: null,
+      details: '{"factor":"password"}',
+    } as const;
+    const touch = { locationId: '', userId: 'u', at: now };
+    sameAsBuilder(loginWrites.rotateSession, {
+      instanceId: 'i',
+      previous: { id: '', secretHash: '' },
+      gated: false,
+      addressKeys: [],
+      otherKeys: [],
+      touch,
+      audit: [],
+      session,
+    });
+    sameAsBuilder(loginWrites.rotateSession, {
+      instanceId: 'i',
+      previous: { id: 's-old', secretHash: 'h-old' },
+      gated: true,
+      addressKeys: [ipKey('10.0.0.1')],
+      otherKeys: [passwordKey('acme', 'a@b'), deviceKey('d1')],
+      touch: { ...touch, locationId: 'kl' },
+      audit: [audit, { ...audit, action: 'user.login_location' }],
+      session: { ...session, ip: '10.0.0.1', second_factor_at: now, second_factor_kind: 'totp' },
+    });
   });
 });
