@@ -584,6 +584,8 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
         nodeArgs: [
           ...(PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []),
           ...(PERF ? ['--perf-basic-prof-only-functions', '--interpreted-frames-native-stack'] : []),
+          // BENCH_NODE_ARGS='--max-semi-space-size=32 …': the server's node flags (an experiment's knob).
+          ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
         ],
       },
     );
