@@ -98,6 +98,12 @@ export function createOutboxWorker(
         await recordSent(mail.id, leaseEnds);
         sent += 1;
       }
+      // Why a short batch ends the pass: it held everything due when it was claimed (what another
+      // worker holds is skipped, and that worker sends it), so claiming again only ran an empty
+      // claim, one statement of every drain (issue 16: under load, a drain sends one to a few
+      // mails). Mail queued meanwhile comes with a wake, which the drain loop turns into one more
+      // pass; mail that becomes due later waits for the poll, as it did after an empty claim.
+      if (batch.length < batchSize) return sent;
     }
   }
 

@@ -136,6 +136,19 @@ function openPostgres(
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    // Why connections are kept 10 minutes (pg-pool's default closes them after 10 s idle): a
+    // backend's parsed statements, their plans (generic from a statement's sixth run on) and its
+    // catalog caches live as long as the connection. A full login on a new connection cost
+    // PostgreSQL 26.6 ms of CPU (the backend's start included), on a warm one 5.7 ms (3 December
+    // 2026, one connection, CPU from /proc/PID/schedstat): with 10 s, a server that saw a login
+    // every few seconds paid the cold figure on most of them. The pool size still bounds how many
+    // stay open (docs/operations.md).
+    idleTimeoutMillis: IDLE_CONNECTION_MS,
+    // Why keepalive: a connection idle that long can be cut by a firewall or NAT without a word;
+    // probes from 60 s on keep its state alive or end the connection (the pool drops it), instead
+    // of a request finding it dead.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 60_000,
     // Why a limit: a statement stuck behind a lock or a bad plan would hold its connection and its
     // request forever, and a few of them exhaust the pool for every login. pg sends it as a
     // startup parameter, so it holds for each connection without a session SET (which PgBouncer's
@@ -192,10 +205,27 @@ function survivingRestarts(pool: pg.Pool, onIdleError: (error: Error) => void): 
   });
 }
 
+/** How long a pooled PostgreSQL connection may stay idle before the pool closes it (openPostgres says why). */
+export const IDLE_CONNECTION_MS = 10 * 60_000;
+
+/**
+ * Starts a statement that must be planned for its values on every run: preparingPool sends it
+ * unnamed, and PostgreSQL (plan_cache_mode auto, the default) plans an unnamed statement for its
+ * parameters each time. A named statement is planned generically from its sixth run on whenever
+ * the generic plan's estimate is no dearer, and the Users list's word search then walked the
+ * whole list's btree index filtering every row instead of using its trigram index (the generic
+ * plan knows no pattern, so it takes the default LIKE selectivity;
+ * test/security/users-list-plans.test.ts). For cold statements whose best plan depends on the values.
+ */
+export const PLANNED_PER_RUN = '/* planned per run */ ';
+
 /**
  * Every statement runs as a named prepared statement, so each pooled connection parses and plans
- * a given SQL text once: the login path's few statements then cost their execution only.
- * Names come from a hash of the text, so one text always maps to one name.
+ * a given SQL text once: the login path's few statements then cost their execution only (after
+ * five custom plans PostgreSQL keeps a generic one when it is no dearer: each of the login's
+ * statements did, pg_prepared_statements showed 5 custom and then only generic plans).
+ * Names come from a hash of the text, so one text always maps to one name. A text that starts
+ * with PLANNED_PER_RUN is not prepared (the regular expression below does not match it).
  *
  * Each client's query is wrapped once, when the pool connects it ('connect' of pg-pool). Why not
  * on every checkout: a pooled client is checked out for every statement, and wrapping it again

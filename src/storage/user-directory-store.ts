@@ -4,6 +4,7 @@ import type { Database } from './schema.ts';
 import { toUser, type UserColumns } from './rows.ts';
 import { twoFactorStatusSql } from './policy-sql.ts';
 import { emailKey } from '../domain/account/user.ts';
+import { PLANNED_PER_RUN } from './connect.ts';
 
 /** The largest code point: `prefix || MAX` bounds every string that starts with `prefix` ("C" order). */
 const MAX_CHAR = String.fromCodePoint(0x10ffff);
@@ -22,7 +23,8 @@ export function userDirectoryStore(db: Kysely<Database>, instanceId: string): Us
       const substring = query.prefix !== null && isTrigramSearch(query.prefix);
       const fields: Array<'email' | 'name' | 'any' | null> = !query.prefix ? [null] : substring ? ['any'] : ['email', 'name'];
       const branches = (query.pairs ?? [null]).flatMap((pair) => fields.map((field) => branch(instanceId, query, pair, field)));
-      const { rows } = await sql<UserColumns & { totp_associated: boolean; invited: boolean; sort_key: string }>`
+      // Planned for its values on every run (connect.ts PLANNED_PER_RUN): a word search's generic plan ignored the trigram index.
+      const { rows } = await sql<UserColumns & { totp_associated: boolean; invited: boolean; sort_key: string }>`${sql.raw(PLANNED_PER_RUN)}
         select * from (${sql.join(branches, query.prefix && !substring ? sql` union ` : sql` union all `)}) as page
         order by sort_key collate "C", id limit ${query.limit}`.execute(db);
       return rows.map((row) => ({ ...toUser(row), associated: row.totp_associated, invited: Boolean(row.invited), sortKey: row.sort_key }));
@@ -64,7 +66,7 @@ export function userDirectoryStore(db: Kysely<Database>, instanceId: string): Us
             sql` or `,
           )})`,
         );
-      const { rows } = await sql<{ n: number }>`
+      const { rows } = await sql<{ n: number }>`${sql.raw(PLANNED_PER_RUN)}
         select count(*)::int as n from (select 1 from users where ${sql.join(conditions, sql` and `)} limit ${cap + 1}) as matched`.execute(
         db,
       );

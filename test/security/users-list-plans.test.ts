@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Kysely, PostgresDialect, type CompiledQuery } from 'kysely';
+import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { freshPostgresDatabase } from '../support/db.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
+import { openDatabase } from '../../src/storage/connect.ts';
 import { createStores } from '../../src/storage/stores.ts';
 import type { Database } from '../../src/storage/schema.ts';
 import type { UserPageQuery } from '../../src/domain/admin/user-directory.ts';
@@ -127,6 +128,41 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
     ).toBe(false);
     // Everyone matches "example": the count stops at the cap plus one.
     expect(await directory.countMatches({ pairs: null, prefix: 'example' }, 10_000)).toBe(10_001);
+  });
+
+  // Why: a prepared statement is planned generically from its sixth run on when the generic plan's
+  // estimate is no dearer, and the word search's generic plan (no pattern known: the default LIKE
+  // selectivity) walked users_list_email_idx or users_list_name_idx filtering every row instead of
+  // the trigram index: PostgreSQL 15 chose it from the sixth search on one connection. The list's
+  // statements are therefore sent unnamed (connect.ts PLANNED_PER_RUN), planned for their values
+  // each time, as the plans above are.
+  it('plans the list’s pages and counts for their values on every run, through the server’s pool', async () => {
+    const handle = await openDatabase({ kind: 'postgres', url: database.url, poolSize: 1 });
+    try {
+      const directory = createStores(handle.db).forInstance(instanceId).directory;
+      const queries: Array<Partial<UserPageQuery>> = [
+        {},
+        { prefix: 'us' },
+        { prefix: 'er2345' },
+        { sort: 'name', prefix: 'ER 2345' },
+        { prefix: 'er2345', pairs: [{ associated: true, enabled: true }] },
+      ];
+      for (let run = 0; run < 7; run += 1) {
+        for (const query of queries) {
+          const page = await directory.page({ pairs: null, prefix: null, sort: 'email', after: null, limit: 51, ...query });
+          expect(page.length).toBeGreaterThan(0);
+        }
+        expect(await directory.countMatches({ pairs: null, prefix: 'user2345' }, 10_000)).toBe(11);
+        await directory.counts();
+      }
+      const { rows } = await sql<{ statement: string; generic_plans: number }>`
+        select statement, generic_plans from pg_prepared_statements`.execute(handle.db);
+      // The counters' read is an ordinary prepared statement: the check sees what the pool prepares.
+      expect(rows.some((row) => row.statement.includes('"user_counts"'))).toBe(true);
+      expect(rows.filter((row) => /\bfrom users\b/.test(row.statement))).toEqual([]);
+    } finally {
+      await handle.close();
+    }
   });
 
   it('reads the counts from the counters, not from users', async () => {
