@@ -22,8 +22,8 @@ export interface DrainLoop {
 /**
  * `onError` reports a failed drain of a poll or a wake (the queue keeps its rows for the next one).
  * `wakeDelayMs`: a wake drains after this long, and the wakes meanwhile share that drain. Why: a
- * drain costs a few statements whatever it finds (the claim, the empty claim that ends it), and
- * under load every login queues a mail; gathered, one drain sends the mail of many (issue 16).
+ * drain costs statements whatever it finds (at least its claim), and under load every login
+ * queues a mail; gathered, one drain sends the mail of many (issue 16).
  */
 export function drainLoop(drainOnce: () => Promise<number>, pollMs: number, onError: (error: unknown) => void, wakeDelayMs = 0): DrainLoop {
   let timer: NodeJS.Timeout | null = null;
