@@ -69,7 +69,7 @@ const PERF = process.env.BENCH_PERF;
  * by statement (its name when prepared, else its first words) and protocol step (parse, bind,
  * execute). Durations are the server's time, not its CPU, but they show which statement weighs.
  */
-function summariseStatements(file: string, from: number, logins: number): void {
+function summariseStatements(file: string, from: number, logins: number, what = 'full login'): void {
   const text = fs.readFileSync(file).subarray(from).toString('utf8');
   const totals = new Map<string, { ms: number; count: number; sql: string }>();
   for (const match of text.matchAll(/duration: ([\d.]+) ms {2}(parse|bind|execute|statement)( [^:]*)?: (.*)/g)) {
@@ -82,7 +82,7 @@ function summariseStatements(file: string, from: number, logins: number): void {
   }
   const all = [...totals.values()].reduce((sum, entry) => sum + entry.ms, 0);
   console.log(
-    `  PostgreSQL's time per full login: ${(all / logins).toFixed(2)} ms in ${[...totals.values()].reduce((n, e) => n + e.count, 0) / logins} logged steps`,
+    `  PostgreSQL's time per ${what}: ${(all / logins).toFixed(2)} ms in ${[...totals.values()].reduce((n, e) => n + e.count, 0) / logins} logged steps`,
   );
   for (const [key, entry] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
     console.log(`  ${(entry.ms / logins).toFixed(3)} ms ×${(entry.count / logins).toFixed(2)}  ${key}  ${entry.sql}`);
@@ -364,7 +364,7 @@ async function measure(
   let latencies: number[] = [];
   let database: { ms: number } | null = null;
   const perf =
-    PERF && what.startsWith('full')
+    PERF && what.startsWith(process.env.BENCH_ONLY === 'oidc' ? 'OIDC' : 'full')
       ? spawn('perf', ['record', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(server.pid), '-o', PERF], { stdio: 'ignore' })
       : null;
   if (perf) await new Promise((resolve) => setTimeout(resolve, 500));
@@ -580,7 +580,9 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
             ])
           ).rows.map((row) => Number(row.pid))
       : async () => [];
-    const only = process.env.BENCH_ONLY === 'full';
+    // BENCH_ONLY=oidc: the full logins and the OpenID Connect logins only (perf and BENCH_PG_LOG over the latter).
+    const onlyOidc = process.env.BENCH_ONLY === 'oidc';
+    const only = process.env.BENCH_ONLY === 'full' || onlyOidc;
     const rows: Row[] = [];
     // The yardstick of GET /api/v1/me, before keyward's server starts (PGlite's data dir has one owner at a time).
     if (!only) rows.push(await measureBare(env, prepared.plain[0]!.id, databasePids));
@@ -681,22 +683,24 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
         ),
       );
     let next = warmUp + LOGINS;
-    if (!only) {
+    if (!only || onlyOidc) {
       const oidcUsers = users.slice(next, (next += OIDC_LOGINS));
       const relyingParty = await relyingPartyOf(origin, slug, prepared.oidcClient);
       await oidcLogin(relyingParty, oidcUsers[0]!, fullLoginSteps);
+      const oidcLogFrom = PG_LOG ? fs.statSync(PG_LOG).size : 0;
       rows.push(
         await measure('OIDC code login (authorize + password + TOTP + token + userinfo)', OIDC_LOGINS - 1, server, databasePids, (i) =>
           oidcLogin(relyingParty, oidcUsers[i + 1]!, fullLoginSteps),
         ),
       );
+      if (PG_LOG && engine === 'postgres') summariseStatements(PG_LOG, oidcLogFrom, OIDC_LOGINS - 1, 'OIDC login');
     }
 
     // Memory: full logins at once, within the hashing queue's saturation and far beyond it; the
     // resident set sampled every 10 ms during each burst (VmHWM only ever grows).
     const idleMiB = residentMiB(server.pid);
     const bursts: Array<{ clients: number; peakMiB: number }> = [];
-    for (const clients of BURSTS) {
+    for (const clients of onlyOidc ? [] : BURSTS) {
       const burst = users.slice(next, (next += clients));
       let peak = residentMiB(server.pid);
       const sampler = setInterval(() => (peak = Math.max(peak, residentMiB(server.pid))), 10);

@@ -3,6 +3,7 @@ import type { OidcClientStore, StoredOidcClient } from '../domain/oidc/oidc-clie
 import type { OidcClient } from '../domain/oidc/oidc-client.ts';
 import type { Database, OidcClientsTable } from './schema.ts';
 import { inTransaction } from './transaction.ts';
+import { prepared } from './prepared.ts';
 
 /** pg and PGlite hand jsonb over parsed; a string would be a driver set up otherwise. */
 const list = <T>(value: unknown): T[] => (typeof value === 'string' ? JSON.parse(value) : value) as T[];
@@ -26,6 +27,14 @@ function toClient(row: Selectable<OidcClientsTable>): StoredOidcClient {
 }
 
 const withoutSecret = ({ sealedSecret: _sealed, ownerAppId: _owner, ...client }: StoredOidcClient): OidcClient => client;
+
+/**
+ * The provider's lookup of a client, on every OpenID Connect request that names one (six per code
+ * login): prepared (storage/prepared.ts), not built and compiled again each time.
+ */
+const findClient = prepared((db, p: { instanceId: string; clientId: string }) =>
+  db.selectFrom('oidc_clients').selectAll().where('instance_id', '=', p.instanceId).where('client_id', '=', p.clientId),
+);
 
 /** One instance's OpenID Connect clients: `instance_id` is in every statement. */
 export function oidcClientStore(db: Kysely<Database>, instanceId: string): OidcClientStore {
@@ -51,12 +60,7 @@ export function oidcClientStore(db: Kysely<Database>, instanceId: string): OidcC
       });
     },
     async find(clientId) {
-      const row = await db
-        .selectFrom('oidc_clients')
-        .selectAll()
-        .where('instance_id', '=', instanceId)
-        .where('client_id', '=', clientId)
-        .executeTakeFirst();
+      const row = await findClient.executeTakeFirst(db, { instanceId, clientId });
       return row ? toClient(row) : null;
     },
     async list(limit) {

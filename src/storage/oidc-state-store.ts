@@ -6,6 +6,7 @@ import type { GrantType, MachineScope } from '../domain/oidc/oidc-client.ts';
 import { INSTANCE_COLUMNS, toPrefixedInstance } from './rows.ts';
 import { lookupTimes } from '../domain/auth/session-rules.ts';
 import { USER_PROFILE } from '../domain/auth/profile.ts';
+import { prepared } from './prepared.ts';
 
 /** pg and PGlite hand jsonb over parsed; a string would be a driver set up otherwise. */
 function toState(row: { payload: unknown; consumed_at: Date | null } | undefined): OidcStoredState | null {
@@ -14,87 +15,177 @@ function toState(row: { payload: unknown; consumed_at: Date | null } | undefined
   return { payload, consumedAt: row.consumed_at && new Date(row.consumed_at) };
 }
 
-/** oidc-provider's adapter state of one instance: `instance_id` is in every statement. */
-export function oidcStateStore(db: Kysely<Database>, instanceId: string): OidcStateStore {
-  // Why the keyward session is judged here, in the same statement: it is the session of record
-  // (issue 12), so a token, code, grant or provider session made from one that ended, for any
-  // reason, is no longer found (RFC 7009 §2: revoked; OpenID Connect Back-Channel Logout 1.0 §2.7:
-  // the OP's session ended). The same judgement as every request's session lookup (SES-05,
-  // SES-06): not past its end, not idle, its user active. The lookup never touches last_seen_at:
-  // a relying party refreshing its tokens is no use of keyward by the user.
-  const live = (now: Date) => {
-    const { idleCutoff } = lookupTimes(USER_PROFILE, now);
+interface LiveLookup {
+  instanceId: string;
+  model: string;
+  /** The row's id, `uid` or `user_code`, as the query's column says. */
+  key: string;
+  now: Date;
+  idleCutoff: Date;
+}
+
+/**
+ * A live row of (instance, model) by one of its keys. Why the keyward session is judged here, in
+ * the same statement: it is the session of record (issue 12), so a token, code, grant or provider
+ * session made from one that ended, for any reason, is no longer found (RFC 7009 §2: revoked;
+ * OpenID Connect Back-Channel Logout 1.0 §2.7: the OP's session ended). The same judgement as
+ * every request's session lookup (SES-05, SES-06): not past its end, not idle, its user active.
+ * The lookup never touches last_seen_at: a relying party refreshing its tokens is no use of
+ * keyward by the user.
+ *
+ * Why left joins on the two primary keys, the instance and the rest checked after: under
+ * `keyward_session_id is null or exists (…)` PostgreSQL cannot make the EXISTS a join, and it
+ * planned it as a hashed SubPlan, every live session of every user of the database read and
+ * hashed for each lookup (auto_explain in bench/http.ts on 2026-12-03: 0.8–1.0 ms per find at 200
+ * users, six such finds per OpenID Connect login, growing with the sessions table). Joined on
+ * `sessions.id` and `users.id` (primary keys: at most one row each, so the answer is the same row
+ * or none), the plan is two primary-key lookups even before the tables were ever analysed; with
+ * the instance in the join's key instead, such fresh statistics had it walk every session of the
+ * instance through `sessions_user_idx` (0.08 against 0.52 ms, 200 sessions). The sessions row's
+ * foreign key holds its user in the same instance; both instances are compared anyway.
+ * test/security/oidc-state-plans.test.ts checks the plans.
+ */
+const liveBy = (column: 'id' | 'uid' | 'user_code') =>
+  prepared((db, p: LiveLookup) =>
+    db
+      .selectFrom('oidc_state as st')
+      .leftJoin('sessions as s', 's.id', 'st.keyward_session_id')
+      .leftJoin('users as u', 'u.id', 's.user_id')
+      .select(['st.payload', 'st.consumed_at'])
+      .where('st.instance_id', '=', p.instanceId)
+      .where('st.model', '=', p.model)
+      .where(`st.${column}` as const, '=', p.key)
+      .where((eb) => eb.or([eb('st.expires_at', 'is', null), eb('st.expires_at', '>', p.now)]))
+      .where((eb) =>
+        eb.or([
+          eb('st.keyward_session_id', 'is', null),
+          eb.and([
+            eb('s.instance_id', '=', eb.ref('st.instance_id')),
+            eb('s.expires_at', '>', p.now),
+            eb('s.last_seen_at', '>', p.idleCutoff),
+            eb('u.instance_id', '=', eb.ref('s.instance_id')),
+            eb('u.status', '=', 'active'),
+          ]),
+        ]),
+      )
+      .limit(1),
+  );
+const findById = liveBy('id');
+const findByUid = liveBy('uid');
+const findByUserCode = liveBy('user_code');
+
+/**
+ * The upsert of a row. Its keyward session: the one named, else the one of the row's grant (a
+ * token made at the token endpoint, where no browser and no keyward cookie is, inherits it:
+ * `ofGrant`, a boolean and so part of the prepared shape), else the row's own. The update takes
+ * the inserted values (`excluded`): the payload travels once.
+ */
+const upsertState = prepared(
+  (
+    db,
+    p: {
+      instanceId: string;
+      model: string;
+      id: string;
+      payload: string;
+      grantId: string | null;
+      uid: string | null;
+      userCode: string | null;
+      expiresAt: Date | null;
+      keywardSessionId: string | null;
+      ofGrant: boolean;
+    },
+  ) => {
+    const inherited = p.ofGrant
+      ? sql<string | null>`(select g.keyward_session_id from oidc_state g
+        where g.instance_id = ${p.instanceId} and g.model = 'Grant' and g.id = ${p.grantId})`
+      : sql<string | null>`null::text`;
     return db
-      .selectFrom('oidc_state')
-      .select(['payload', 'consumed_at'])
-      .where('instance_id', '=', instanceId)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-      .where(
-        sql<boolean>`(oidc_state.keyward_session_id is null or exists (
-          select 1 from sessions s join users u on u.instance_id = s.instance_id and u.id = s.user_id
-          where s.id = oidc_state.keyward_session_id and s.instance_id = oidc_state.instance_id
-            and s.expires_at > ${now} and s.last_seen_at > ${idleCutoff} and u.status = 'active'))`,
+      .insertInto('oidc_state')
+      .values({
+        instance_id: p.instanceId,
+        model: p.model,
+        id: p.id,
+        payload: p.payload,
+        grant_id: p.grantId,
+        uid: p.uid,
+        user_code: p.userCode,
+        expires_at: p.expiresAt,
+        consumed_at: null,
+        keyward_session_id: sql<string | null>`coalesce(${p.keywardSessionId}::text, ${inherited})`,
+      })
+      .onConflict((oc) =>
+        oc.columns(['instance_id', 'model', 'id']).doUpdateSet({
+          payload: sql<string>`excluded.payload`,
+          grant_id: sql<string | null>`excluded.grant_id`,
+          uid: sql<string | null>`excluded.uid`,
+          user_code: sql<string | null>`excluded.user_code`,
+          expires_at: sql<Date | null>`excluded.expires_at`,
+          consumed_at: null,
+          keyward_session_id: sql<string | null>`coalesce(excluded.keyward_session_id, oidc_state.keyward_session_id)`,
+        }),
       );
-  };
+  },
+);
+
+const consumeState = prepared((db, p: { instanceId: string; model: string; id: string; now: Date }) =>
+  db
+    .updateTable('oidc_state')
+    .set({ consumed_at: p.now })
+    .where('instance_id', '=', p.instanceId)
+    .where('model', '=', p.model)
+    .where('id', '=', p.id)
+    .where('consumed_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', p.now)]))
+    .returning('id'),
+);
+
+const destroyState = prepared((db, p: { instanceId: string; model: string; id: string }) =>
+  db.deleteFrom('oidc_state').where('instance_id', '=', p.instanceId).where('model', '=', p.model).where('id', '=', p.id),
+);
+
+/**
+ * oidc-provider's adapter state of one instance: `instance_id` is in every statement. Prepared
+ * (storage/prepared.ts): an OpenID Connect login runs about twenty of these, and building and
+ * compiling each with Kysely on every request is CPU spent on SQL that never changes.
+ */
+export function oidcStateStore(db: Kysely<Database>, instanceId: string): OidcStateStore {
+  const lookup = (model: string, key: string, now: Date): LiveLookup => ({
+    instanceId,
+    model,
+    key,
+    now,
+    idleCutoff: lookupTimes(USER_PROFILE, now).idleCutoff,
+  });
   return {
     async upsert(model, id, payload, expiresAt, refs) {
-      const row = {
+      await upsertState.execute(db, {
+        instanceId,
+        model,
+        id,
         payload: JSON.stringify(payload),
-        grant_id: refs.grantId,
+        grantId: refs.grantId,
         uid: refs.uid,
-        user_code: refs.userCode,
-        expires_at: expiresAt,
-        consumed_at: null,
-      };
-      // The keyward session named, else the one of the row's grant (a token made at the token
-      // endpoint, where no browser and no keyward cookie is, inherits it), else the row's own.
-      const explicit = refs.keywardSessionId ?? null;
-      const ofGrant =
-        refs.keywardSessionId === undefined
-          ? sql<string | null>`(select g.keyward_session_id from oidc_state g
-        where g.instance_id = ${instanceId} and g.model = 'Grant' and g.id = ${refs.grantId})`
-          : sql<string | null>`null::text`;
-      await db
-        .insertInto('oidc_state')
-        .values({
-          instance_id: instanceId,
-          model,
-          id,
-          ...row,
-          keyward_session_id: sql<string | null>`coalesce(${explicit}::text, ${ofGrant})`,
-        })
-        .onConflict((oc) =>
-          oc.columns(['instance_id', 'model', 'id']).doUpdateSet({
-            ...row,
-            keyward_session_id: sql<string | null>`coalesce(excluded.keyward_session_id, oidc_state.keyward_session_id)`,
-          }),
-        )
-        .execute();
+        userCode: refs.userCode,
+        expiresAt,
+        keywardSessionId: refs.keywardSessionId ?? null,
+        ofGrant: refs.keywardSessionId === undefined,
+      });
     },
     async find(model, id, now) {
-      return toState(await live(now).where('model', '=', model).where('id', '=', id).executeTakeFirst());
+      return toState(await findById.executeTakeFirst(db, lookup(model, id, now)));
     },
     async findByUid(model, uid, now) {
-      return toState(await live(now).where('model', '=', model).where('uid', '=', uid).limit(1).executeTakeFirst());
+      return toState(await findByUid.executeTakeFirst(db, lookup(model, uid, now)));
     },
     async findByUserCode(model, userCode, now) {
-      return toState(await live(now).where('model', '=', model).where('user_code', '=', userCode).limit(1).executeTakeFirst());
+      return toState(await findByUserCode.executeTakeFirst(db, lookup(model, userCode, now)));
     },
     async consume(model, id, now) {
-      const row = await db
-        .updateTable('oidc_state')
-        .set({ consumed_at: now })
-        .where('instance_id', '=', instanceId)
-        .where('model', '=', model)
-        .where('id', '=', id)
-        .where('consumed_at', 'is', null)
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-        .returning('id')
-        .executeTakeFirst();
-      return row !== undefined;
+      return (await consumeState.executeTakeFirst(db, { instanceId, model, id, now })) !== undefined;
     },
     async destroy(model, id) {
-      await db.deleteFrom('oidc_state').where('instance_id', '=', instanceId).where('model', '=', model).where('id', '=', id).execute();
+      await destroyState.execute(db, { instanceId, model, id });
     },
     async revokeByGrantId(grantId) {
       await db.deleteFrom('oidc_state').where('instance_id', '=', instanceId).where('grant_id', '=', grantId).execute();
