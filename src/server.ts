@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { ConfigError, type Config } from './config.ts';
 import { buildApp } from './http/app.ts';
-import { turnBufferedStdout } from './http/log.ts';
 import { createMetrics, type Metrics } from './http/metrics.ts';
 import { buildManagementApp, type Operations } from './http/plugins/operations.ts';
 import { schemaIsCurrent } from './storage/migrate.ts';
@@ -39,9 +38,7 @@ export interface ServerOptions {
 
 export async function runServer(config: Config, options: ServerOptions = {}): Promise<void> {
   const worker = options.worker ?? false;
-  // One writer for both loggers, so their lines stay in order on stdout.
-  const logDestination = turnBufferedStdout();
-  const log = pino({ level: config.logLevel }, logDestination);
+  const log = pino({ level: config.logLevel });
   let metrics: Metrics | null = null;
   // The 2FA adoption gauges' figures, read at start and on each housekeeping interval (issue 15).
   let adoption: TwoFactorAdoptionCounts | null = null;
@@ -61,7 +58,7 @@ export async function runServer(config: Config, options: ServerOptions = {}): Pr
   const app = await buildApp(runtime.deps, {
     publicUrl: config.publicUrl,
     trustProxy: config.trustProxy,
-    logger: { level: config.logLevel, stream: logDestination },
+    logger: { level: config.logLevel },
     devMailbox,
     webDir: path.join(root, 'web', 'dist'),
     operations,

@@ -12,20 +12,8 @@ import { canonicalIp } from '../net-address.ts';
  * checklist RD-05). IPv4-mapped IPv6 becomes IPv4, so one client is one key.
  */
 export function clientIp(request: FastifyRequest): string | null {
-  const known = asked.get(request);
-  if (known) return known.ip;
-  const ip = canonicalIp(request.ip) ?? canonicalIp(request.socket?.remoteAddress);
-  asked.set(request, { ip, userAgent: undefined });
-  return ip;
+  return canonicalIp(request.ip) ?? canonicalIp(request.socket?.remoteAddress);
 }
-
-/**
- * Each request's answers, worked out once. Why: the request log's serializer, the login step's
- * client info, the throttles and the audit event each asked again, and `request.ip` runs
- * proxy-addr over X-Forwarded-For at each reading under TRUST_PROXY (issue 16: anything done
- * twice per request). A request's address and user agent do not change while it is handled.
- */
-const asked = new WeakMap<FastifyRequest, { ip: string | null; userAgent: string | null | undefined }>();
 
 /**
  * Fastify's trustProxy for TRUST_PROXY: addresses as they are; a hop count as a function, since
@@ -48,15 +36,6 @@ const utf8 = new TextDecoder('utf-8');
  * without splitting a character (a lone surrogate is refused by PostgreSQL). Issue 10 item 21.
  */
 export function clientUserAgent(request: FastifyRequest): string | null {
-  const known = asked.get(request);
-  if (known && known.userAgent !== undefined) return known.userAgent;
-  const userAgent = readUserAgent(request);
-  if (known) known.userAgent = userAgent;
-  else asked.set(request, { ip: clientIp(request), userAgent });
-  return userAgent;
-}
-
-function readUserAgent(request: FastifyRequest): string | null {
   const raw = request.headers['user-agent'];
   if (raw === undefined || raw === '') return null;
   // Characters above U+00FF never come from the wire: such a string is text already (inject()).
