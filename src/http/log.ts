@@ -16,9 +16,11 @@ export const requestLogSerializers = {
   req(request: FastifyRequest) {
     return {
       method: request.method,
-      url: request.url.replace(SECRET_QUERY, '$1[redacted]'),
+      // Without a query there is nothing to redact, and no regular expression to run.
+      url: request.url.includes('?') ? request.url.replace(SECRET_QUERY, '$1[redacted]') : request.url,
       remoteAddress: clientIp(request) ?? undefined,
       userAgent: clientUserAgent(request) ?? undefined,
     };
   },
 };
+

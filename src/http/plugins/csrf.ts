@@ -34,13 +34,19 @@ export function allowedOrigins(publicUrl: URL): Set<string> {
  */
 export function registerCsrfGuard(app: FastifyInstance, publicUrl: URL): void {
   const allowed = allowedOrigins(publicUrl);
-  app.addHook('onRequest', async (request, reply) => {
-    if (SAFE_METHODS.has(request.method) || request.routeOptions.config.csrfExempt === true) return;
-    if (request.routeOptions.config.adminApi === true && bearerToken(request) !== undefined) return;
+  // Synchronous: an async hook costs a promise and a microtask on every request (issue 16); a GET
+  // is let through before Fastify builds `routeOptions` (a new object at each reading).
+  app.addHook('onRequest', (request, reply, done) => {
+    if (SAFE_METHODS.has(request.method)) return done();
+    const config = request.routeOptions.config;
+    if (config.csrfExempt === true || (config.adminApi === true && bearerToken(request) !== undefined)) return done();
     const site = request.headers['sec-fetch-site'];
     const origin = request.headers.origin;
     if (site === 'cross-site' || !origin || !allowed.has(origin)) {
-      return sendError(reply, 403, errorBody('csrf', 'This request did not come from this site.'));
+      // Answered here: Fastify runs no further hook or handler once a hook's reply is sent.
+      sendError(reply, 403, errorBody('csrf', 'This request did not come from this site.'));
+      return;
     }
+    done();
   });
 }

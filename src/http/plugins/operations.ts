@@ -42,9 +42,9 @@ export function registerOperationRoutes(app: FastifyInstance, operations: Operat
   // While draining, every answer asks the client to close its connection after it: keep-alive
   // connections that were busy when the listener closed would otherwise hold the process open
   // until their idle timeout (RFC 9112 §9.6). Fastify closes the idle ones itself.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (operations.state.draining) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   app.get('/readyz', { schema: { response: { 200: statusSchema, 503: statusSchema } }, logLevel: 'warn' }, async (_request, reply) => {
     reply.headers(noStore);
