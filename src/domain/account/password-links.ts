@@ -40,16 +40,44 @@ export async function sendInvitation(deps: Deps, instance: Instance, user: Pick<
   const link = newLink(deps, 'invite', instance.slug);
   const now = deps.clock.now();
   await deps.stores.accountTokens.issue(user.id, 'invitation', link.hash, now, addSeconds(now, INVITATION_SECONDS));
+  await deps.stores.outbox.enqueue(instance.id, invitationFor(deps, instance, user, link.url), now);
+  deps.mailQueued();
+}
+
+/**
+ * The invitations of users just created in the caller's transaction (a user import): the same
+ * link and mail as sendInvitation, with one statement for all the tokens and one for all the
+ * mails instead of several per user (issue 16: 100,000 users at ≥ 5,000/s).
+ */
+export async function sendInvitationsToNewUsers(
+  deps: Deps,
+  instance: Instance,
+  users: ReadonlyArray<Pick<User, 'id' | 'email' | 'name'>>,
+): Promise<void> {
+  const now = deps.clock.now();
+  const links = users.map((user) => ({ user, link: newLink(deps, 'invite', instance.slug) }));
+  const tokens = links.map(({ user, link }) => ({ userId: user.id, tokenHash: link.hash }));
+  await deps.stores
+    .forInstance(instance.id)
+    .accountTokens.insertForNewUsers(tokens, 'invitation', now, addSeconds(now, INVITATION_SECONDS));
+  await deps.stores.outbox.enqueueMany(
+    instance.id,
+    links.map(({ user, link }) => invitationFor(deps, instance, user, link.url)),
+    now,
+  );
+  if (users.length > 0) deps.mailQueued();
+}
+
+function invitationFor(deps: Deps, instance: Instance, user: Pick<User, 'email' | 'name'>, url: string) {
   const mail = invitationMail({
     to: user.email,
     name: user.name,
     instanceName: instance.name,
-    url: link.url,
+    url,
     days: INVITATION_SECONDS / 86400,
     loginUrl: instanceLoginUrl(deps.publicUrl, instance.slug),
   });
-  await deps.stores.outbox.enqueue(instance.id, sealMail(deps.secretBox, mail), now);
-  deps.mailQueued();
+  return sealMail(deps.secretBox, mail);
 }
 
 /**
