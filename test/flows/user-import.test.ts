@@ -75,6 +75,16 @@ describe.each(engines())('user import on %s', (engine) => {
     expect(users).toHaveLength(all.length);
   });
 
+  it('lets timers run while it imports, so the CLI can draw its progress bar (PGlite answers within microtasks)', async () => {
+    const { instance } = await givenInstance(deps);
+    let timerRan = false;
+    setTimeout(() => (timerRan = true), 0);
+    const seen: boolean[] = [];
+    await importUsers(deps, instance.slug, rows(instance.slug, 2 * IMPORT_BATCH_SIZE + 1), () => seen.push(timerRan));
+    expect(seen).toHaveLength(3);
+    expect(seen.at(-1)).toBe(true);
+  });
+
   it('reports a bad line of a later batch and imports the good lines around it', async () => {
     const { instance } = await givenInstance(deps);
     const all = rows(instance.slug, IMPORT_BATCH_SIZE + 3);

@@ -67,6 +67,10 @@ export async function importUsers(
   let written: Promise<void> = Promise.resolve();
   try {
     for (let start = 0; start < rows.length; start += IMPORT_BATCH_SIZE) {
+      // Why a turn of the event loop per batch: PGlite answers within microtasks, so an import
+      // without passwords never reached the timers, and the CLI's progress bar (drawn by one)
+      // stood still: no line between 2.5 s and 21.6 s of an 8,000-user import.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = rows.slice(start, start + IMPORT_BATCH_SIZE);
       const prepared = await prepareBatch(deps, instance, batch, state, report);
       await written;
