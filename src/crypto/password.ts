@@ -19,6 +19,8 @@ export interface HashSlot {
 }
 
 export interface PasswordHasher {
+  /** How many hashes and verifications run at once (one per core by default); more wait their turn in order. */
+  readonly concurrency: number;
   hash(password: string): Promise<string>;
   /** false for a wrong password and for a malformed stored hash. With `slot`, runs in that place and gives it back. */
   verify(storedHash: string, password: string, slot?: HashSlot): Promise<boolean>;
@@ -80,6 +82,7 @@ export async function createPasswordHasher(concurrency = availableParallelism(),
   const verifyHash = (stored: string, password: string, slot?: HashSlot) =>
     gate.run(timed('verify', () => verify(stored, password).catch(() => false))).finally(() => slot && release(slot));
   return {
+    concurrency: running,
     hash: (password) => gate.run(timed('hash', () => hash(password, ARGON2_OPTIONS))),
     verify: verifyHash,
     verifyDummy: async (password, slot) => {

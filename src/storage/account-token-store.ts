@@ -111,6 +111,22 @@ export function tenantAccountTokenStore(db: Kysely<Database>, instanceId: string
         .executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
+    async insertForNewUsers(tokens, purpose, now, expiresAt) {
+      if (tokens.length === 0) return;
+      await db
+        .insertInto('account_tokens')
+        .values(
+          tokens.map(({ userId, tokenHash }) => ({
+            token_hash: tokenHash,
+            instance_id: instanceId,
+            user_id: userId,
+            purpose,
+            created_at: now,
+            expires_at: expiresAt,
+          })),
+        )
+        .execute();
+    },
     async deleteUnusedForUser(userId) {
       const result = await db
         .deleteFrom('account_tokens')

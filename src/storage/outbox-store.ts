@@ -9,6 +9,16 @@ export function outboxStore(db: Kysely<Database>): OutboxStore {
     async enqueue(instanceId, mail, now) {
       await insertOutbox(db, [outboxRow(instanceId, mail, now)], null).execute();
     },
+    async enqueueMany(instanceId, mails, now) {
+      // Why one statement: a user import queues one mail per user, and a statement each was most
+      // of an import's time without passwords (issue 16).
+      if (mails.length === 0) return;
+      await insertOutbox(
+        db,
+        mails.map((mail) => outboxRow(instanceId, mail, now)),
+        null,
+      ).execute();
+    },
     async claimDue(now, leaseUntil, limit) {
       // Why SKIP LOCKED: concurrent workers each take different rows instead of waiting or
       // double-sending; an expired lease (a worker died mid-send) makes the row due again.

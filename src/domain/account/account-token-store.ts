@@ -37,6 +37,16 @@ export interface TenantAccountTokenStore {
    * UPDATE, so of concurrent uses exactly one wins. false (nothing changed) otherwise.
    */
   consume(tokenHash: string, purpose: AccountTokenPurpose, userId: string, now: Date): Promise<boolean>;
+  /**
+   * Stores one token for each of these users, in one statement, replacing nothing: only for users
+   * created in the caller's transaction, who cannot have a token yet (else use issue()).
+   */
+  insertForNewUsers(
+    tokens: ReadonlyArray<{ userId: string; tokenHash: string }>,
+    purpose: AccountTokenPurpose,
+    now: Date,
+    expiresAt: Date,
+  ): Promise<void>;
   /** Deletes the user's unused tokens of every purpose (links, invitations, recovery codes); returns how many. */
   deleteUnusedForUser(userId: string): Promise<number>;
 }

@@ -14,6 +14,8 @@ export interface OutboxMail extends MailMessage {
  */
 export interface OutboxStore {
   enqueue(instanceId: string | null, mail: SealedMail, now: Date): Promise<void>;
+  /** As enqueue for any number of mails of one instance, in one statement (none: no statement). */
+  enqueueMany(instanceId: string | null, mails: readonly SealedMail[], now: Date): Promise<void>;
   /**
    * Claims up to `limit` due mails in one statement (FOR UPDATE SKIP LOCKED), leasing them until
    * `leaseUntil`: several workers never claim the same mail, and a crashed worker's lease expires.

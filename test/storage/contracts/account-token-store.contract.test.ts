@@ -35,6 +35,23 @@ describe.each(engines())('AccountTokenStore and TenantAccountTokenStore on %s', 
     expect(await tokens.find(hash(), 'reset', now)).toBeNull();
   });
 
+  it('stores tokens of several new users at once, and none for a user of another instance', async () => {
+    const { instance } = await givenInstance(deps);
+    const users = [await givenUser(deps, instance), await givenUser(deps, instance)];
+    const tokens = users.map((user) => ({ userId: user.id, tokenHash: hash() }));
+    const tenant = deps.stores.forInstance(instance.id);
+    await tenant.accountTokens.insertForNewUsers(tokens, 'invitation', now, later);
+    for (const [i, user] of users.entries())
+      expect(await deps.stores.accountTokens.find(tokens[i]!.tokenHash, 'invitation', now)).toEqual({
+        instanceId: instance.id,
+        userId: user.id,
+      });
+    const other = await givenInstance(deps);
+    const foreign = { userId: other.admin.id, tokenHash: hash() };
+    await expect(tenant.accountTokens.insertForNewUsers([foreign], 'invitation', now, later)).rejects.toThrow();
+    expect(await deps.stores.accountTokens.find(foreign.tokenHash, 'invitation', now)).toBeNull();
+  });
+
   it('stores nothing for an unknown user', async () => {
     const nobody = randomId();
     const token = hash();

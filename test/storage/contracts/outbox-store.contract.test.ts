@@ -27,6 +27,21 @@ describe.each(engines())('OutboxStore and DevMailboxStore on %s', (engine) => {
     expect(mine.every((m) => m.attempts === 1)).toBe(true);
   });
 
+  it('queues several mails of an instance in one call, each claimed once, and nothing for none', async () => {
+    const { instance } = await givenInstance(deps);
+    const now = new Date();
+    const tag = `@many.${instance.slug}.test`;
+    await deps.stores.outbox.enqueueMany(instance.id, [], now);
+    await deps.stores.outbox.enqueueMany(
+      instance.id,
+      ['a', 'b', 'c'].map((n) => sealed(deps.secretBox, `${n}${tag}`)),
+      now,
+    );
+    const mine = (await deps.stores.outbox.claimDue(addSeconds(now, 1), addSeconds(now, 60), 1000)).filter((m) => m.to.endsWith(tag));
+    expect(mine.map((m) => m.to).sort()).toEqual([`a${tag}`, `b${tag}`, `c${tag}`]);
+    expect(mine.every((m) => m.sealed && m.attempts === 1)).toBe(true);
+  });
+
   it('does not hand out mail that is leased, sent, or not yet due; an expired lease is due again', async () => {
     const { instance } = await givenInstance(deps);
     const now = new Date();

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { engines, openIsolatedDatabase } from '../support/db.ts';
+import { givenInstance, useTestDeps, type TestDeps } from '../support/deps.ts';
+import { IMPORT_BATCH_SIZE, importUsers, type ImportRow } from '../../src/domain/account/import-users.ts';
+import type { PasswordHasher } from '../../src/crypto/password.ts';
+
+/** Issue 16: the import hashes at the hasher's concurrency and writes a batch in a few statements; its guarantees stay. */
+describe.each(engines())('user import on %s', (engine) => {
+  let deps: TestDeps;
+  // A database of its own: the test counts queued mail, which other files' workers would claim.
+  useTestDeps(engine, (t) => ({ deps } = t), openIsolatedDatabase);
+
+  const rows = (slug: string, count: number, password: (i: number) => string | null = () => null): ImportRow[] =>
+    Array.from({ length: count }, (_, i) => ({
+      line: i + 2,
+      email: `user-${i}@${slug}.test`,
+      name: `User ${i}`,
+      role: 'member',
+      password: password(i),
+    }));
+
+  /** Mails queued for this instance's users, by recipient (the outbox, not delivered). */
+  async function queuedMails(slug: string): Promise<Map<string, number>> {
+    const claimed = await deps.stores.outbox.claimDue(new Date(Date.now() + 1000), new Date(Date.now() + 60_000), 100_000);
+    const counts = new Map<string, number>();
+    for (const mail of claimed.filter((m) => m.to.endsWith(`@${slug}.test`) && m.to.startsWith('user-')))
+      counts.set(mail.to, (counts.get(mail.to) ?? 0) + 1);
+    return counts;
+  }
+
+  it('hashes several passwords at once, through the hasher, never more than its concurrency + 1 in flight', async () => {
+    const { instance } = await givenInstance(deps);
+    const real = deps.hasher;
+    let inFlight = 0;
+    let most = 0;
+    const counting: PasswordHasher = {
+      ...real,
+      concurrency: real.concurrency,
+      hash: async (password) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await real.hash(password);
+        } finally {
+          inFlight -= 1;
+        }
+      },
+    };
+    const report = await importUsers(
+      { ...deps, hasher: counting },
+      instance.slug,
+      rows(instance.slug, 8, (i) => `a long passphrase number ${i}`),
+    );
+    expect(report).toEqual({ created: 8, skipped: 0, errors: [] });
+    expect(real.concurrency).toBeGreaterThan(1);
+    expect(most).toBeGreaterThanOrEqual(real.concurrency);
+    expect(most).toBeLessThanOrEqual(real.concurrency + 1);
+  });
+
+  it('creates nothing and queues no second mail on a rerun, over several batches, and only the missing users after an interruption', async () => {
+    const { instance } = await givenInstance(deps);
+    const all = rows(instance.slug, IMPORT_BATCH_SIZE + 150, (i) => (i % 100 === 7 ? `a long passphrase number ${i}` : null));
+    const progress: number[] = [];
+    // An interrupted import: only the first batch and a half went in.
+    const first = await importUsers(deps, instance.slug, all.slice(0, IMPORT_BATCH_SIZE + 50));
+    expect(first.created).toBe(IMPORT_BATCH_SIZE + 50);
+    const rest = await importUsers(deps, instance.slug, all, (done) => progress.push(done));
+    expect(rest).toEqual({ created: 100, skipped: IMPORT_BATCH_SIZE + 50, errors: [] });
+    expect(progress).toEqual([IMPORT_BATCH_SIZE, all.length]);
+    const again = await importUsers(deps, instance.slug, all);
+    expect(again).toEqual({ created: 0, skipped: all.length, errors: [] });
+    const mails = await queuedMails(instance.slug);
+    expect(mails.size).toBe(all.length);
+    expect([...mails.values()].every((n) => n === 1)).toBe(true);
+    const users = await deps.stores.forInstance(instance.id).users.findExistingEmails(all.map((r) => r.email));
+    expect(users).toHaveLength(all.length);
+  });
+
+  it('lets timers run while it imports, so the CLI can draw its progress bar (PGlite answers within microtasks)', async () => {
+    const { instance } = await givenInstance(deps);
+    let timerRan = false;
+    setTimeout(() => (timerRan = true), 0);
+    const seen: boolean[] = [];
+    await importUsers(deps, instance.slug, rows(instance.slug, 2 * IMPORT_BATCH_SIZE + 1), () => seen.push(timerRan));
+    expect(seen).toHaveLength(3);
+    expect(seen.at(-1)).toBe(true);
+  });
+
+  it('reports a bad line of a later batch and imports the good lines around it', async () => {
+    const { instance } = await givenInstance(deps);
+    const all = rows(instance.slug, IMPORT_BATCH_SIZE + 3);
+    all[IMPORT_BATCH_SIZE + 1] = { ...all[IMPORT_BATCH_SIZE + 1]!, role: 'overlord' };
+    all[IMPORT_BATCH_SIZE + 2] = { ...all[IMPORT_BATCH_SIZE + 2]!, email: all[3]!.email.toUpperCase() };
+    const report = await importUsers(deps, instance.slug, all);
+    expect(report.created).toBe(IMPORT_BATCH_SIZE + 1);
+    expect(report.errors.map((e) => [e.line, e.field])).toEqual([
+      [IMPORT_BATCH_SIZE + 3, 'role'],
+      [IMPORT_BATCH_SIZE + 4, 'email'],
+    ]);
+  });
+});
