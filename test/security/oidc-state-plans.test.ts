@@ -45,7 +45,12 @@ describe.runIf(process.env.TEST_DATABASE_URL)('OpenID Connect state lookups: que
     await load(1, 200);
     const state = createStores(db).forInstance(instanceId).oidcState;
     await state.upsert('Grant', 'grant-1', { accountId: 'u1' }, null, { grantId: null, uid: null, userCode: null, keywardSessionId: 's1' });
-    await state.upsert('Session', 'session-1', { uid: 'uid-1' }, null, { grantId: null, uid: 'uid-1', userCode: null, keywardSessionId: 's1' });
+    await state.upsert('Session', 'session-1', { uid: 'uid-1' }, null, {
+      grantId: null,
+      uid: 'uid-1',
+      userCode: null,
+      keywardSessionId: 's1',
+    });
   }, 120_000);
   afterAll(async () => {
     await db?.destroy();
