@@ -15,6 +15,7 @@ function memoryOutbox() {
   let claims = 0;
   const store: OutboxStore = {
     async enqueue() {},
+    async enqueueMany() {},
     async claimDue(_now, _leaseUntil, limit) {
       claims += 1;
       return pending.splice(0, limit);
