@@ -9,11 +9,12 @@
 import { sql, type Insertable, type Kysely, type QueryCreator, type SqlBool } from 'kysely';
 import type { ListedSession, NewSession, SessionStore, TenantSessionStore } from '../domain/session/session-store.ts';
 import type { NewOperatorDevice, NewOperatorSession, OperatorSessionStore, OperatorStore } from '../domain/support/operator-store.ts';
-import type { NewKnownLocation, SessionSwap, TwoFactorStore } from '../domain/totp/two-factor-store.ts';
+import type { NewKnownLocation, TwoFactorStore } from '../domain/totp/two-factor-store.ts';
 import type { CredentialStore } from '../domain/login/credential-store.ts';
 import type { PresentedLocation } from '../domain/known-location/known-location.ts';
 import type {
   AuditEventsTable,
+  OutboxTable,
   Database,
   InstanceRow,
   KnownLocationsTable,
@@ -555,9 +556,6 @@ const rotateSession = prepared(
       .select('started.id'),
 );
 
-/** The login steps' prepared writes, for tests (test/storage/prepared.test.ts compares each with its builder). */
-export const loginWrites = { rotateSession };
-
 /** Users' session swap outside the code steps (TenantSessionStore.rotate): the password step, a postponed setup. */
 export function tenantSessionRotate(db: Kysely<Database>, instanceId: string): Pick<TenantSessionStore, 'rotate'> {
   return {
@@ -577,117 +575,171 @@ export function tenantSessionRotate(db: Kysely<Database>, instanceId: string): P
   };
 }
 
+/** What the code steps' statements are built from: the user, and the session swap when there is one (its new row made). */
+interface StepStatement {
+  instanceId: string;
+  userId: string;
+  swap: { previousSessionId: string; session: Insertable<SessionsTable> } | null;
+}
+
+/**
+ * Why a code step takes the user's row first (FOR SHARE, before the session and the credential
+ * rows): a re-enrolment and every cold path lock that row first too (FOR NO KEY UPDATE), so the
+ * two run one after the other, in one lock order. Without it, a login by a code of the old app
+ * took the credential row while a re-enrolment's statement ran; the re-enrolment's upsert waited
+ * for it, but its delete of the user's sessions read a snapshot from before the login committed,
+ * and the login's new session outlived the replaced app (SES-07, issue 11). Locking the
+ * credential row first in the re-enrolment instead deadlocked with the login, which holds its
+ * session row when it takes the credential row; locking the user's sessions before that still
+ * leaves a session made after those locks, whose login can hold it and wait for the credential
+ * row. SHARE lets logins of one user run side by side and foreign key checks (KEY SHARE) through.
+ */
+const userLocked = (qb: QueryCreator<Database>, p: StepStatement) =>
+  qb.selectFrom('users').select('id').where('instance_id', '=', p.instanceId).where('id', '=', p.userId).forShare();
+/**
+ * With a session swap, the old session is deleted first (behind the user's row) and the factor
+ * is used only if that delete found it: two concurrent requests on one half-logged-in session
+ * cannot both win, even with two different valid factors (MFA-09). Without one, a part that
+ * does nothing. Why `user_id` too: the swapped session is the user's own (the lookup found it
+ * with this user), and with it each of the session's indexes answers in a row or two. Without
+ * it, on tables not yet analysed (a new deployment, the bench's fresh database) the generic
+ * plan took sessions_user_idx on instance_id alone and read every session of the instance
+ * (188 rows, 202 buffers per code step in the bench's EXPLAIN ANALYZE).
+ */
+const ended = (qb: QueryCreator<Database>, p: StepStatement, locked: Cte) =>
+  p.swap
+    ? qb
+        .deleteFrom('sessions')
+        .where('id', '=', p.swap.previousSessionId)
+        .where('instance_id', '=', p.instanceId)
+        .where('user_id', '=', p.userId)
+        .where(returnedRow(locked))
+        .returning('id')
+    : nothing(qb);
+const started = (qb: QueryCreator<Database>, p: StepStatement, gate: Cte) =>
+  p.swap ? insertRow(qb, 'sessions', p.swap.session, gate) : nothing(qb);
+/**
+ * A code step keeps what the provider made from the session it swaps (a step-up re-proves a
+ * factor of the same login): the provider state linked to the old id names the new one, before
+ * the old row's trigger (migration 0020) would delete it at the end of the statement. A
+ * session still at the code step has none.
+ */
+const relinked = (qb: QueryCreator<Database>, p: StepStatement, gate: Cte) =>
+  p.swap
+    ? qb
+        .updateTable('oidc_state')
+        .set({ keyward_session_id: p.swap.session.id })
+        .where('instance_id', '=', p.instanceId)
+        .where('keyward_session_id', '=', p.swap.previousSessionId)
+        .where(returnedRow(gate))
+    : nothing(qb);
+// The forward sessions of protected applications (docs/forward-auth.md) follow their keyward
+// session to its stepped-up successor, as its provider state does: a step-up proves a factor,
+// it is not a new login, so the applications stay signed in (and now see amr mfa). The foreign
+// key's cascade of the old row runs at the end of the statement, after this move.
+const forwarded = (qb: QueryCreator<Database>, p: StepStatement, gate: Cte) =>
+  p.swap
+    ? qb
+        .updateTable('forward_sessions')
+        .set({ session_id: p.swap.session.id })
+        .where('instance_id', '=', p.instanceId)
+        .where('session_id', '=', p.swap.previousSessionId)
+        .where(returnedRow(gate))
+    : nothing(qb);
+
+/** What a code step's success writes besides its own rows: throttle keys split by scope, audit rows, outbox rows. */
+interface StepEffects {
+  addressKeys: ThrottleKeyParts[];
+  otherKeys: ThrottleKeyParts[];
+  audit: Insertable<AuditEventsTable>[];
+  mails: Insertable<OutboxTable>[];
+}
+
+/**
+ * A TOTP step's one statement (TwoFactorStore.consumeStep). Prepared (prepared.ts): every code
+ * login runs it, and building and compiling its twelve CTEs was the largest caller of Kysely in a
+ * full login's CPU profile (perf over the HTTP bench, issue 16). Its shape: a swap or none, a
+ * location or none, how many keys, events and mails, and which values are null.
+ */
+const consumeTotpStep = prepared(
+  (db, p: StepStatement & StepEffects & { step: number; secretSealed: string; location: Insertable<KnownLocationsTable> | null }) =>
+    db
+      .with('locked', (qb) => userLocked(qb, p))
+      .with('ended', (qb) => ended(qb, p, qb.selectFrom('locked')))
+      .with('consumed', (qb) =>
+        qb
+          .updateTable('totp_credentials')
+          .set({ last_used_step: p.step })
+          .where('instance_id', '=', p.instanceId)
+          .where('user_id', '=', p.userId)
+          .where('secret_sealed', '=', p.secretSealed)
+          .where(stepIsNew('last_used_step', p.step))
+          // Used only if the swap's delete found the session or, with no swap, once the user's row is held.
+          .where(returnedRow(p.swap ? qb.selectFrom('ended') : qb.selectFrom('locked')))
+          .returning('user_id'),
+      )
+      .with('located', (qb) => (p.location ? insertRow(qb, 'known_locations', p.location, qb.selectFrom('consumed')) : nothing(qb)))
+      .with('audited', (qb) => insertAuditRows(qb, p.audit, qb.selectFrom('consumed')))
+      .with('refunded', (qb) => throttleRefundOf(qb, p.addressKeys, qb.selectFrom('consumed')))
+      .with('cleared', (qb) => throttleClearOf(qb, p.otherKeys, qb.selectFrom('consumed'), qb.selectFrom('refunded')))
+      .with('started', (qb) => started(qb, p, qb.selectFrom('consumed')))
+      .with('relinked', (qb) => relinked(qb, p, qb.selectFrom('consumed')))
+      .with('forwarded', (qb) => forwarded(qb, p, qb.selectFrom('consumed')))
+      .with('mailed', (qb) => insertOutbox(qb, p.mails, qb.selectFrom('consumed')))
+      .selectFrom('consumed')
+      .select('consumed.user_id'),
+);
+
+/** A backup code's one statement (TwoFactorStore.consumeBackupCode), prepared as consumeTotpStep. */
+const consumeBackup = prepared((db, p: StepStatement & StepEffects & { oldMac: string; nextMac: string; now: Date }) =>
+  db
+    .with('locked', (qb) => userLocked(qb, p))
+    .with('ended', (qb) => ended(qb, p, qb.selectFrom('locked')))
+    .with('consumed', (qb) =>
+      qb
+        .updateTable('backup_codes')
+        .set({ code_mac: p.nextMac, created_at: p.now })
+        .where('instance_id', '=', p.instanceId)
+        .where('user_id', '=', p.userId)
+        .where('code_mac', '=', p.oldMac)
+        // Used only if the swap's delete found the session or, with no swap, once the user's row is held.
+        .where(returnedRow(p.swap ? qb.selectFrom('ended') : qb.selectFrom('locked')))
+        .returning('user_id'),
+    )
+    .with('mailed', (qb) => insertOutbox(qb, p.mails, qb.selectFrom('consumed')))
+    .with('audited', (qb) => insertAuditRows(qb, p.audit, qb.selectFrom('consumed')))
+    .with('refunded', (qb) => throttleRefundOf(qb, p.addressKeys, qb.selectFrom('consumed')))
+    .with('cleared', (qb) => throttleClearOf(qb, p.otherKeys, qb.selectFrom('consumed'), qb.selectFrom('refunded')))
+    .with('started', (qb) => started(qb, p, qb.selectFrom('consumed')))
+    .selectFrom('consumed')
+    .select('consumed.user_id'),
+);
+
+/** The login steps' prepared writes, for tests (test/storage/prepared.test.ts compares each with its builder). */
+export const loginWrites = { rotateSession, consumeTotpStep, consumeBackup };
+
 /** Users' login-step writes of one instance: a TOTP step, a backup code, an enrolment (TwoFactorStore). */
 export function twoFactorStepWrites(
   db: Kysely<Database>,
   instanceId: string,
 ): Pick<TwoFactorStore, 'consumeStep' | 'confirmEnrolment' | 'consumeBackupCode'> {
-  /**
-   * Why a code step takes the user's row first (FOR SHARE, before the session and the credential
-   * rows): a re-enrolment and every cold path lock that row first too (FOR NO KEY UPDATE), so the
-   * two run one after the other, in one lock order. Without it, a login by a code of the old app
-   * took the credential row while a re-enrolment's statement ran; the re-enrolment's upsert waited
-   * for it, but its delete of the user's sessions read a snapshot from before the login committed,
-   * and the login's new session outlived the replaced app (SES-07, issue 11). Locking the
-   * credential row first in the re-enrolment instead deadlocked with the login, which holds its
-   * session row when it takes the credential row; locking the user's sessions before that still
-   * leaves a session made after those locks, whose login can hold it and wait for the credential
-   * row. SHARE lets logins of one user run side by side and foreign key checks (KEY SHARE) through.
-   */
-  const userLocked = (qb: QueryCreator<Database>, userId: string) =>
-    qb.selectFrom('users').select('id').where('instance_id', '=', instanceId).where('id', '=', userId).forShare();
-  /**
-   * With a session swap, the old session is deleted first (behind the user's row) and the factor
-   * is used only if that delete found it: two concurrent requests on one half-logged-in session
-   * cannot both win, even with two different valid factors (MFA-09). Without one, a part that
-   * does nothing. Why `user_id` too: the swapped session is the user's own (the lookup found it
-   * with this user), and with it each of the session's indexes answers in a row or two. Without
-   * it, on tables not yet analysed (a new deployment, the bench's fresh database) the generic
-   * plan took sessions_user_idx on instance_id alone and read every session of the instance
-   * (188 rows, 202 buffers per code step in the bench's EXPLAIN ANALYZE).
-   */
-  const ended = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, locked: Cte, userId: string) =>
-    swap
-      ? qb
-          .deleteFrom('sessions')
-          .where('id', '=', swap.previousSessionId)
-          .where('instance_id', '=', instanceId)
-          .where('user_id', '=', userId)
-          .where(returnedRow(locked))
-          .returning('id')
-      : nothing(qb);
-  const started = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, gate: Cte) =>
-    swap ? insertRow(qb, 'sessions', sessionRow(instanceId, swap.next), gate) : nothing(qb);
-  /**
-   * A code step keeps what the provider made from the session it swaps (a step-up re-proves a
-   * factor of the same login): the provider state linked to the old id names the new one, before
-   * the old row's trigger (migration 0020) would delete it at the end of the statement. A
-   * session still at the code step has none.
-   */
-  const relinked = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, gate: Cte) =>
-    swap
-      ? qb
-          .updateTable('oidc_state')
-          .set({ keyward_session_id: swap.next.id })
-          .where('instance_id', '=', instanceId)
-          .where('keyward_session_id', '=', swap.previousSessionId)
-          .where(returnedRow(gate))
-      : nothing(qb);
-  // The forward sessions of protected applications (docs/forward-auth.md) follow their keyward
-  // session to its stepped-up successor, as its provider state does: a step-up proves a factor,
-  // it is not a new login, so the applications stay signed in (and now see amr mfa). The foreign
-  // key's cascade of the old row runs at the end of the statement, after this move.
-  const forwarded = (qb: QueryCreator<Database>, swap: SessionSwap | undefined, gate: Cte) =>
-    swap
-      ? qb
-          .updateTable('forward_sessions')
-          .set({ session_id: swap.next.id })
-          .where('instance_id', '=', instanceId)
-          .where('session_id', '=', swap.previousSessionId)
-          .where(returnedRow(gate))
-      : nothing(qb);
   return {
     async consumeStep(userId, { step, secretSealed }, { swap, clearKeys = [], location, audit, mails = [], now }) {
       // Why one conditional UPDATE: the step is accepted once across sessions and processes
       // (RFC 6238 §5.2); everything the success grants happens only if this row changed. Why on
       // the secret the code was checked against: an app replaced since the lookup no longer holds
       // it, so its codes are refused even with a step newer than the new app's (SES-07).
-      const rows = await db
-        .with('locked', (qb) => userLocked(qb, userId))
-        .with('ended', (qb) => ended(qb, swap, qb.selectFrom('locked'), userId))
-        .with('consumed', (qb) =>
-          qb
-            .updateTable('totp_credentials')
-            .set({ last_used_step: step })
-            .where('instance_id', '=', instanceId)
-            .where('user_id', '=', userId)
-            .where('secret_sealed', '=', secretSealed)
-            .where(stepIsNew('last_used_step', step))
-            // Used only if the swap's delete found the session or, with no swap, once the user's row is held.
-            .where(returnedRow(swap ? qb.selectFrom('ended') : qb.selectFrom('locked')))
-            .returning('user_id'),
-        )
-        .with('located', (qb) =>
-          location
-            ? insertRow(qb, 'known_locations', knownLocationRow(instanceId, userId, location, now), qb.selectFrom('consumed'))
-            : nothing(qb),
-        )
-        .with('audited', (qb) => insertAudit(qb, audit, qb.selectFrom('consumed')))
-        .with('refunded', (qb) => throttleRefund(qb, clearKeys, qb.selectFrom('consumed')))
-        .with('cleared', (qb) => throttleClear(qb, clearKeys, qb.selectFrom('consumed'), qb.selectFrom('refunded')))
-        .with('started', (qb) => started(qb, swap, qb.selectFrom('consumed')))
-        .with('relinked', (qb) => relinked(qb, swap, qb.selectFrom('consumed')))
-        .with('forwarded', (qb) => forwarded(qb, swap, qb.selectFrom('consumed')))
-        .with('mailed', (qb) =>
-          insertOutbox(
-            qb,
-            mails.map((mail) => outboxRow(instanceId, mail, now)),
-            qb.selectFrom('consumed'),
-          ),
-        )
-        .selectFrom('consumed')
-        .select('consumed.user_id')
-        .execute();
+      const rows = await consumeTotpStep.execute(db, {
+        instanceId,
+        userId,
+        swap: swap ? { previousSessionId: swap.previousSessionId, session: sessionRow(instanceId, swap.next) } : null,
+        step,
+        secretSealed,
+        location: location ? knownLocationRow(instanceId, userId, location, now) : null,
+        ...splitClearKeys(clearKeys),
+        audit: (audit ?? []).map(auditRow),
+        mails: mails.map((mail) => outboxRow(instanceId, mail, now)),
+      });
       return rows.length === 1;
     },
 
@@ -780,28 +832,17 @@ export function twoFactorStepWrites(
     async consumeBackupCode(userId, oldMac, next, { swap, clearKeys = [], audit, now }) {
       // Why one statement: the old code stops working, the new one is stored and its mail is
       // queued together; no crash or race can lose the replacement or accept the old code twice.
-      const rows = await db
-        .with('locked', (qb) => userLocked(qb, userId))
-        .with('ended', (qb) => ended(qb, swap, qb.selectFrom('locked'), userId))
-        .with('consumed', (qb) =>
-          qb
-            .updateTable('backup_codes')
-            .set({ code_mac: next.mac, created_at: now })
-            .where('instance_id', '=', instanceId)
-            .where('user_id', '=', userId)
-            .where('code_mac', '=', oldMac)
-            // Used only if the swap's delete found the session or, with no swap, once the user's row is held.
-            .where(returnedRow(swap ? qb.selectFrom('ended') : qb.selectFrom('locked')))
-            .returning('user_id'),
-        )
-        .with('mailed', (qb) => insertOutbox(qb, [outboxRow(instanceId, next.mail, now)], qb.selectFrom('consumed')))
-        .with('audited', (qb) => insertAudit(qb, audit, qb.selectFrom('consumed')))
-        .with('refunded', (qb) => throttleRefund(qb, clearKeys, qb.selectFrom('consumed')))
-        .with('cleared', (qb) => throttleClear(qb, clearKeys, qb.selectFrom('consumed'), qb.selectFrom('refunded')))
-        .with('started', (qb) => started(qb, swap, qb.selectFrom('consumed')))
-        .selectFrom('consumed')
-        .select('consumed.user_id')
-        .execute();
+      const rows = await consumeBackup.execute(db, {
+        instanceId,
+        userId,
+        swap: swap ? { previousSessionId: swap.previousSessionId, session: sessionRow(instanceId, swap.next) } : null,
+        oldMac,
+        nextMac: next.mac,
+        now,
+        ...splitClearKeys(clearKeys),
+        audit: (audit ?? []).map(auditRow),
+        mails: [outboxRow(instanceId, next.mail, now)],
+      });
       return rows.length === 1;
     },
   };

@@ -284,5 +284,34 @@ describe.each(engines())('prepared queries on %s', (engine) => {
       audit: [audit, { ...audit, action: 'user.login_location' }],
       session: { ...session, ip: '10.0.0.1', second_factor_at: now, second_factor_kind: 'totp' },
     });
+    const mail = {
+      instance_id: 'i',
+      recipient: 'a@b',
+      subject: 'New sign-in',
+      text_body: 'sealed-text',
+      html_body: 'sealed-html',
+      sealed: true,
+      next_attempt_at: now,
+      created_at: now,
+    };
+    const location = {
+      id: 'kl',
+      instance_id: 'i',
+      user_id: 'u',
+      secret_hash: 'lh',
+      network: '10.0.0.0/24',
+      device: 'Firefox on Linux',
+      created_at: now,
+      last_used_at: now,
+      expires_at: now,
+    };
+    const step = { instanceId: 'i', userId: 'u', step: 59_000_000, secretSealed: 'sealed' };
+    const effects = { addressKeys: [ipKey('10.0.0.1')], otherKeys: [deviceKey('d1')], audit: [audit], mails: [mail] };
+    const noEffects = { addressKeys: [], otherKeys: [], audit: [], mails: [] };
+    sameAsBuilder(loginWrites.consumeTotpStep, { ...step, ...effects, swap: { previousSessionId: 's-old', session }, location });
+    sameAsBuilder(loginWrites.consumeTotpStep, { ...step, ...noEffects, swap: null, location: null });
+    const code = { instanceId: 'i', userId: 'u', oldMac: 'old', nextMac: 'new', now };
+    sameAsBuilder(loginWrites.consumeBackup, { ...code, ...effects, swap: { previousSessionId: 's-old', session } });
+    sameAsBuilder(loginWrites.consumeBackup, { ...code, ...noEffects, swap: null });
   });
 });
