@@ -1,8 +1,24 @@
 import { sql, type Insertable, type Kysely, type QueryCreator } from 'kysely';
 import type { DevMailboxStore, OutboxMail, OutboxStore } from '../domain/mail/outbox-store.ts';
 import type { SealedMail } from '../domain/mail/mail.ts';
-import type { Database, OutboxTable } from './schema.ts';
+import type { Database, DevMailboxTable, OutboxTable } from './schema.ts';
 import { insertRows, type Cte } from './cte.ts';
+import { prepared } from './prepared.ts';
+
+/**
+ * The two statements every sent mail runs (its row marked sent; in the dev mailbox, the copy kept),
+ * prepared (prepared.ts): a TOTP login queues a new-location notice, so under load these run
+ * once per login, and Kysely built and compiled them each time (perf over the HTTP bench, issue 16).
+ */
+const markOneSent = prepared((db, p: { id: number; now: Date }) =>
+  db.updateTable('outbox').set({ status: 'sent', sent_at: p.now, claimed_until: null, last_error: null }).where('id', '=', p.id),
+);
+const keepInDevMailbox = prepared((db, p: { row: Insertable<DevMailboxTable> }) =>
+  db
+    .insertInto('dev_mailbox')
+    .values(p.row)
+    .onConflict((oc) => oc.column('outbox_id').doNothing()),
+);
 
 export function outboxStore(db: Kysely<Database>): OutboxStore {
   return {
@@ -54,11 +70,7 @@ export function outboxStore(db: Kysely<Database>): OutboxStore {
       }));
     },
     async markSent(id, now) {
-      await db
-        .updateTable('outbox')
-        .set({ status: 'sent', sent_at: now, claimed_until: null, last_error: null })
-        .where('id', '=', id)
-        .execute();
+      await markOneSent.execute(db, { id, now });
     },
     async markFailed(id, error, nextAttemptAt, dead) {
       await db
@@ -106,18 +118,16 @@ export function insertOutbox(qb: QueryCreator<Database>, rows: readonly Insertab
 export function devMailboxStore(db: Kysely<Database>): DevMailboxStore {
   return {
     async deliver(outboxId, message, now) {
-      await db
-        .insertInto('dev_mailbox')
-        .values({
+      await keepInDevMailbox.execute(db, {
+        row: {
           outbox_id: outboxId,
           recipient: message.to,
           subject: message.subject,
           text_body: message.text,
           html_body: message.html,
           sent_at: now,
-        })
-        .onConflict((oc) => oc.column('outbox_id').doNothing())
-        .execute();
+        },
+      });
     },
     async list(limit) {
       const rows = await db.selectFrom('dev_mailbox').selectAll().orderBy('id', 'desc').limit(limit).execute();
