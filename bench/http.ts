@@ -561,7 +561,7 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
     // state of a running server, not its first minute.
     const warmUp = Number(process.env.BENCH_WARMUP ?? 100);
     const burstUsers = BURSTS.reduce((sum, n) => sum + n, 0);
-    const prepared = await prepare(database, LOGINS + warmUp + OIDC_LOGINS + burstUsers, BACKUP_LOGINS, BACKUP_LOGINS);
+    const prepared = await prepare(database, LOGINS + warmUp + OIDC_LOGINS + burstUsers, BACKUP_LOGINS, LOGINS);
     // Statistics as autovacuum keeps them on a running database: fresh tables have none, and the
     // planner then picked an instance-wide index scan for the code step's session delete.
     await sql`analyze`.execute(database.db);
@@ -632,7 +632,7 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
       );
     if (!only)
       rows.push(
-        await measure('unknown-account login (password step)', BACKUP_LOGINS, server, databasePids, async (i) => {
+        await measure('unknown-account login (password step)', LOGINS, server, databasePids, async (i) => {
           await call(
             origin,
             new Jar(),
@@ -645,7 +645,7 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
       );
     if (!only)
       rows.push(
-        await measure('known-account wrong password (password step)', BACKUP_LOGINS, server, databasePids, async (i) => {
+        await measure('known-account wrong password (password step)', LOGINS, server, databasePids, async (i) => {
           await call(
             origin,
             new Jar(),
