@@ -38,7 +38,7 @@ import { openDatabase, type DatabaseHandle } from '../src/storage/connect.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
 import { Client, testApp } from '../test/support/app.ts';
 import { givenInstance, givenUser, PASSWORD, TEST_SECRET_KEY, testDeps } from '../test/support/deps.ts';
-import { freshPostgresDatabase } from '../test/support/db.ts';
+import { benchPostgresUrl, freshPostgresDatabase } from '../test/support/db.ts';
 import { createOidcClient } from '../src/domain/oidc/manage-oidc-clients.ts';
 import { freePort, startServer, type ServerProcess } from '../test/support/server-process.ts';
 
@@ -719,22 +719,10 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
   }
 }
 
-async function postgresAvailable(): Promise<string | null> {
-  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.end();
-    return url;
-  } catch {
-    return null;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--if-stale'], { stdio: 'inherit' });
-const postgresUrl = await postgresAvailable();
+const postgresUrl = await benchPostgresUrl();
 const engines = (args.engine ? [args.engine] : ['postgres', 'pglite']).filter((e) => e !== 'postgres' || postgresUrl) as Array<
   'postgres' | 'pglite'
 >;

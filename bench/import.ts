@@ -23,7 +23,7 @@
  *   BENCH_IMPORT_HASHED=N users with passwords (default BENCH_IMPORT_USERS; 100,000 hashes take
  *                         about 10 minutes on 2 cores, so a smaller N is allowed and printed)
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -31,11 +31,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { hash } from '@node-rs/argon2';
-import pg from 'pg';
 import { ARGON2_OPTIONS } from '../src/crypto/password.ts';
 import { Semaphore } from '../src/crypto/semaphore.ts';
 import { TEST_SECRET_KEY } from '../test/support/deps.ts';
-import { freshPostgresDatabase } from '../test/support/db.ts';
+import { keyward, type CliRun as KeywardRun } from '../test/support/cli.ts';
+import { benchPostgresUrl, freshPostgresDatabase } from '../test/support/db.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { engine: { type: 'string' } } });
@@ -43,29 +43,16 @@ const USERS = Number(process.env.BENCH_IMPORT_USERS ?? 100_000);
 const HASHED = Number(process.env.BENCH_IMPORT_HASHED ?? USERS);
 const SLUG = 'bench-import';
 
-interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** A run of the command and its time. */
+interface CliRun extends KeywardRun {
   seconds: number;
 }
 
-/** The compiled CLI with `env` only (PATH and HOME besides), as test/support/cli.ts runs it. */
-function cli(cliArgs: string[], env: Record<string, string>, stdin = ''): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(process.execPath, [path.join(root, 'dist/cli/main.js'), ...cliArgs], {
-      cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, seconds: (performance.now() - started) / 1000 }));
-    child.stdin.end(stdin);
-  });
+/** The `keyward` command (test/support/cli.ts: bin/keyward.mjs with `env` only), timed from spawn to exit. */
+async function cli(cliArgs: string[], env: Record<string, string>, stdin = ''): Promise<CliRun> {
+  const started = performance.now();
+  const run = await keyward(cliArgs, env, stdin);
+  return { ...run, seconds: (performance.now() - started) / 1000 };
 }
 
 function expectOk(run: CliRun, what: string): void {
@@ -149,22 +136,10 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
   }
 }
 
-async function postgresAvailable(): Promise<string | null> {
-  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.end();
-    return url;
-  } catch {
-    return null;
-  }
-}
-
 const perSecond = (f: ImportFigures, fixedSeconds = 0) => f.users / (f.seconds - fixedSeconds);
 
 execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), 'server', '--if-stale'], { stdio: 'inherit' });
-const postgresUrl = await postgresAvailable();
+const postgresUrl = await benchPostgresUrl();
 const engines = (args.engine ? [args.engine] : ['postgres', 'pglite']).filter((e) => e !== 'postgres' || postgresUrl) as Array<
   'postgres' | 'pglite'
 >;

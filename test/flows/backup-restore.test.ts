@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type ServerProcess } from '../support/server-process.ts';
 import { HttpClient } from '../support/http-client.ts';
 import { oathtool } from '../support/oathtool.ts';
@@ -155,8 +155,13 @@ describe.runIf(process.env.TEST_DATABASE_URL && pgDumpFound)('backup and restore
 describe('backup and restore of the embedded database', { timeout: 60_000 }, () => {
   const copies: string[] = [];
   let server: ServerProcess | null = null;
-  afterAll(async () => {
+  // Each test's last server stops after it: the next test's startServer overwrote the reference,
+  // and the first test's server on its copy kept running after the run (seen in a CI clone).
+  afterEach(async () => {
     await server?.stop();
+    server = null;
+  });
+  afterAll(() => {
     for (const dir of copies) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -28,6 +28,23 @@ export async function openTestDatabase(engine: EngineName): Promise<DatabaseHand
  * processes: their outbox workers would otherwise claim other test files' mail. `prefix` starts its
  * name (a-z0-9_); `base` is the server's URL (the benches give theirs).
  */
+/**
+ * The PostgreSQL a bench runs on: BENCH_DATABASE_URL, TEST_DATABASE_URL or the local server's
+ * `postgres` database, if it answers within 2 s; null when none does (the bench then runs on the
+ * embedded engine only).
+ */
+export async function benchPostgresUrl(): Promise<string | null> {
+  const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.end();
+    return url;
+  } catch {
+    return null;
+  }
+}
+
 export async function freshPostgresDatabase(
   prefix = 'keyward_t',
   base = process.env.TEST_DATABASE_URL,
