@@ -38,7 +38,7 @@ import { openDatabase, type DatabaseHandle } from '../src/storage/connect.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
 import { Client, testApp } from '../test/support/app.ts';
 import { givenInstance, givenUser, PASSWORD, TEST_SECRET_KEY, testDeps } from '../test/support/deps.ts';
-import { benchPostgresUrl, freshPostgresDatabase } from '../test/support/db.ts';
+import { benchEngines, benchMachineLine, freshPostgresDatabase } from '../test/support/db.ts';
 import { createOidcClient } from '../src/domain/oidc/manage-oidc-clients.ts';
 import { freePort, startServer, type ServerProcess } from '../test/support/server-process.ts';
 
@@ -722,16 +722,8 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
 // ---------------------------------------------------------------------------------------------
 
 execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), '--if-stale'], { stdio: 'inherit' });
-const postgresUrl = await benchPostgresUrl();
-const engines = (args.engine ? [args.engine] : ['postgres', 'pglite']).filter((e) => e !== 'postgres' || postgresUrl) as Array<
-  'postgres' | 'pglite'
->;
-console.log(
-  `${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, load ${os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(' ')}, Node ${process.version}`,
-);
+const { postgresUrl, engines } = await benchEngines(args.engine);
+console.log(benchMachineLine());
 for (const engine of engines) {
   const before = await rawHashCpuMs();
   const result = await benchEngine(engine, postgresUrl);

@@ -35,7 +35,7 @@ import { ARGON2_OPTIONS } from '../src/crypto/password.ts';
 import { Semaphore } from '../src/crypto/semaphore.ts';
 import { TEST_SECRET_KEY } from '../test/support/deps.ts';
 import { keyward, type CliRun as KeywardRun } from '../test/support/cli.ts';
-import { benchPostgresUrl, freshPostgresDatabase } from '../test/support/db.ts';
+import { benchEngines, benchMachineLine, freshPostgresDatabase } from '../test/support/db.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { engine: { type: 'string' } } });
@@ -139,17 +139,9 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
 const perSecond = (f: ImportFigures, fixedSeconds = 0) => f.users / (f.seconds - fixedSeconds);
 
 execFileSync(process.execPath, [path.join(root, 'scripts', 'build.mjs'), 'server', '--if-stale'], { stdio: 'inherit' });
-const postgresUrl = await benchPostgresUrl();
-const engines = (args.engine ? [args.engine] : ['postgres', 'pglite']).filter((e) => e !== 'postgres' || postgresUrl) as Array<
-  'postgres' | 'pglite'
->;
+const { postgresUrl, engines } = await benchEngines(args.engine);
 console.log(
-  `${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, load ${os
-    .loadavg()
-    .map((l) => l.toFixed(1))
-    .join(
-      ' ',
-    )}, Node ${process.version}; ${USERS} users without passwords, ${HASHED} with passwords${HASHED < USERS ? ' (BENCH_IMPORT_HASHED)' : ''}`,
+  benchMachineLine(`; ${USERS} users without passwords, ${HASHED} with passwords${HASHED < USERS ? ' (BENCH_IMPORT_HASHED)' : ''}`),
 );
 console.log(
   '| engine | command start-up | without passwords | rerun (nothing created) | with passwords | argon2id rate (before, after) | with passwords ÷ argon2id rate (net) |',

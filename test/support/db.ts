@@ -5,6 +5,7 @@
  */
 import { openDatabase, type DatabaseHandle } from '../../src/storage/connect.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
+import os from 'node:os';
 import pg from 'pg';
 import { pgliteSnapshot } from './pglite-snapshot.ts';
 
@@ -43,6 +44,24 @@ export async function benchPostgresUrl(): Promise<string | null> {
   } catch {
     return null;
   }
+}
+
+/** The engines a bench runs on: `requested` alone, or both, PostgreSQL only when one answers (benchPostgresUrl). */
+export async function benchEngines(requested?: string): Promise<{ postgresUrl: string | null; engines: Array<'postgres' | 'pglite'> }> {
+  const postgresUrl = await benchPostgresUrl();
+  const engines = (requested ? [requested] : ['postgres', 'pglite']).filter((e) => e !== 'postgres' || postgresUrl) as Array<
+    'postgres' | 'pglite'
+  >;
+  return { postgresUrl, engines };
+}
+
+/** A bench's first line: the machine, its load and Node, with what it runs (`extra`). */
+export function benchMachineLine(extra = ''): string {
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ');
+  return `${os.cpus()[0]?.model ?? 'cpu'} × ${os.availableParallelism()}, load ${load}, Node ${process.version}${extra}`;
 }
 
 export async function freshPostgresDatabase(
