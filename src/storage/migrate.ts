@@ -28,6 +28,7 @@ import * as outboxDeadIndex from './migrations/0029-outbox-dead-index.ts';
 import * as keyCheck from './migrations/0030-key-check.ts';
 import * as auditRetention from './migrations/0031-audit-retention.ts';
 import * as housekeepingRuns from './migrations/0032-housekeeping-runs.ts';
+import * as userCountsPerStatement from './migrations/0033-user-counts-per-statement.ts';
 
 /** Migrations are listed in code, so a bundled or installed copy never depends on a folder scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -60,6 +61,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0030-key-check': keyCheck,
   '0031-audit-retention': auditRetention,
   '0032-housekeeping-runs': housekeepingRuns,
+  '0033-user-counts-per-statement': userCountsPerStatement,
 };
 
 /**

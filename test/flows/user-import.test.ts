@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { engines, openIsolatedDatabase } from '../support/db.ts';
 import { givenInstance, useTestDeps, type TestDeps } from '../support/deps.ts';
-import { IMPORT_BATCH_SIZE, importUsers, type ImportRow } from '../../src/domain/account/import-users.ts';
+import { IMPORT_BATCH_SIZE, importUsers, nextStatisticsRefresh, type ImportRow } from '../../src/domain/account/import-users.ts';
 import type { PasswordHasher } from '../../src/crypto/password.ts';
+import type { DatabaseHandle } from '../../src/storage/connect.ts';
+import { sql } from 'kysely';
 
 /** Issue 16: the import hashes at the hasher's concurrency and writes a batch in a few statements; its guarantees stay. */
 describe.each(engines())('user import on %s', (engine) => {
   let deps: TestDeps;
+  let database: DatabaseHandle;
   // A database of its own: the test counts queued mail, which other files' workers would claim.
-  useTestDeps(engine, (t) => ({ deps } = t), openIsolatedDatabase);
+  useTestDeps(engine, (t) => ({ deps, database } = t), openIsolatedDatabase);
 
   const rows = (slug: string, count: number, password: (i: number) => string | null = () => null): ImportRow[] =>
     Array.from({ length: count }, (_, i) => ({
@@ -96,5 +99,35 @@ describe.each(engines())('user import on %s', (engine) => {
       [IMPORT_BATCH_SIZE + 3, 'role'],
       [IMPORT_BATCH_SIZE + 4, 'email'],
     ]);
+  });
+
+  it('refreshes the planner statistics after its first batch and then at ten times as many users', () => {
+    const refreshes: number[] = [];
+    for (let at = nextStatisticsRefresh(0); at <= 1_000_000; at = nextStatisticsRefresh(at)) refreshes.push(at);
+    expect(refreshes).toEqual([IMPORT_BATCH_SIZE, 5_000, 50_000, 500_000]);
+  });
+
+  // Issue 16: the foreign-key check of each new user's invitation token was planned once while the
+  // users table was all but empty, on the Users list's (instance_id, lower(name), id) index, with
+  // `id` a key past a column it does not constrain: each check then went through every user of the
+  // instance (the import slowed as it went, quadratic). Which index each check took shows in the
+  // indexes' scan counts; the embedded engine has them at once (one backend), PostgreSQL only once
+  // each pooled backend has flushed its statistics, so they are read on PGlite.
+  it.runIf(engine === 'pglite')("checks each new user's foreign keys on the (instance_id, id) key, not on a Users list index", async () => {
+    const { instance } = await givenInstance(deps);
+    const scans = async () => {
+      await sql`select pg_stat_force_next_flush()`.execute(database.db);
+      const { rows } = await sql<{ index: string; scans: string }>`select indexrelname as index, idx_scan as scans
+        from pg_stat_user_indexes where relname = 'users'`.execute(database.db);
+      return (prefix: string) => rows.filter((r) => r.index.startsWith(prefix)).reduce((sum, r) => sum + Number(r.scans), 0);
+    };
+    const before = await scans();
+    const count = 4 * IMPORT_BATCH_SIZE;
+    expect((await importUsers(deps, instance.slug, rows(instance.slug, count))).created).toBe(count);
+    const after = await scans();
+    // One check per invitation token. At most the first batch's took a list index (planned before
+    // the import's first refresh of the statistics); all the others took the foreign key's own.
+    expect(after('users_list_') - before('users_list_')).toBeLessThanOrEqual(IMPORT_BATCH_SIZE);
+    expect(after('users_instance_id_key') - before('users_instance_id_key')).toBeGreaterThanOrEqual(count - IMPORT_BATCH_SIZE);
   });
 });

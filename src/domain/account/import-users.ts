@@ -43,6 +43,27 @@ interface PreparedBatch {
 interface ImportState {
   seen: Set<string>;
   existingFound: boolean;
+  /** Users created by this import after which the planner's statistics are refreshed next. */
+  statisticsAt: number;
+}
+
+/**
+ * After how many created users the import refreshes the planner's statistics next: after its
+ * first batch, then each time it has created ten times as many (500, 5,000, 50,000, …).
+ *
+ * Why (issue 16: an import of 100,000 users into a new instance ran at 1,000 users/s and slowed
+ * as it went, the database's CPU in `_bt_checkkeys` and `texteq`): the foreign-key check of each
+ * new account token (`… where instance_id = $1 and id = $2 for key share`) is planned once per
+ * connection and its plan kept (PostgreSQL's plan cache, for the triggers of RI checks too). Made
+ * while the users table was empty, every index starting with `instance_id` cost the same, and the
+ * planner took the Users list's `(instance_id, lower(name), id)`: each check then read every user
+ * of the instance, so the import took time quadratic in its size. Statistics that show the rows
+ * make the planner take the unique `(instance_id, id)`; fresh statistics invalidate the cached
+ * plans of every connection. Autovacuum would do it in the end, but only once a minute at most,
+ * when it is on; the embedded engine has none.
+ */
+export function nextStatisticsRefresh(created: number): number {
+  return Math.max(IMPORT_BATCH_SIZE, created * 10);
 }
 
 /**
@@ -63,7 +84,7 @@ export async function importUsers(
 ): Promise<ImportReport> {
   const instance = await getInstanceBySlug(deps, instanceSlug);
   const report: ImportReport = { created: 0, skipped: 0, errors: [] };
-  const state: ImportState = { seen: new Set(), existingFound: false };
+  const state: ImportState = { seen: new Set(), existingFound: false, statisticsAt: nextStatisticsRefresh(0) };
   let written: Promise<void> = Promise.resolve();
   try {
     for (let start = 0; start < rows.length; start += IMPORT_BATCH_SIZE) {
@@ -194,6 +215,10 @@ async function writeBatch(deps: Deps, instance: Instance, batch: PreparedBatch, 
   if (inserted < batch.users.length) state.existingFound = true;
   report.created += inserted;
   report.skipped += batch.users.length - inserted;
+  if (report.created >= state.statisticsAt) {
+    await deps.stores.forInstance(instance.id).users.refreshStatistics();
+    state.statisticsAt = nextStatisticsRefresh(report.created);
+  }
 }
 
 function accountCreated(deps: Deps, instance: Instance, user: NewUser): SealedMail {

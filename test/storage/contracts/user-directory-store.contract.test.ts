@@ -13,6 +13,8 @@ import { effectiveTwoFactorStatus, type TwoFactorStatus } from '../../../src/dom
 import { countByStatus, pairsFor } from '../../../src/domain/admin/list-users.ts';
 import type { ListedUser, TwoFactorPair, UserPageQuery, UserSort } from '../../../src/domain/admin/user-directory.ts';
 import type { Instance } from '../../../src/domain/instance/instance.ts';
+import type { DatabaseHandle } from '../../../src/storage/connect.ts';
+import { sql } from 'kysely';
 
 type Person = { name: string; email: string; twoFactor?: TwoFactorStatus; disabled?: boolean };
 
@@ -21,7 +23,8 @@ const STATUSES: TwoFactorStatus[] = ['active', 'pending', 'off'];
 
 describe.each(engines())('UserDirectoryStore on %s', (engine) => {
   let deps: TestDeps;
-  useTestDeps(engine, (t) => ({ deps } = t));
+  let database: DatabaseHandle;
+  useTestDeps(engine, (t) => ({ deps, database } = t));
 
   /** Users in the given states, written through the ports that change them (insert, enrolment, the 2FA switch, disabling). */
   async function givenPeople(instance: Instance, people: Person[]): Promise<string[]> {
@@ -261,6 +264,45 @@ describe.each(engines())('UserDirectoryStore on %s', (engine) => {
     await check(ids);
     const [added] = await givenPeople(instance, [{ name: 'New Comer', email: `new@${instance.slug}.test` }]);
     await check([...ids, added!]);
+  });
+
+  // Migration 0033: the counters move once per statement that adds or removes users (an import's
+  // batch is one INSERT of 500), by what each statement's rows were.
+  it('keeps the counts right over statements that add or remove many users at once, of several instances, next to a conflict', async () => {
+    const a = await givenInstance(deps);
+    const b = await givenInstance(deps);
+    const newUser = (instance: Instance, i: number) => ({
+      id: randomId(),
+      email: `bulk-${i}@${instance.slug}.test`,
+      name: `Bulk ${i}`,
+      role: 'member' as const,
+      passwordHash: null,
+      passwordChangedAt: null,
+    });
+    const [pendingInA] = await givenPeople(a.instance, [
+      { name: 'Pending Person', email: `bulk-0@${a.instance.slug}.test`, twoFactor: 'pending' },
+    ]);
+    // One statement: 30 new users, and one whose address exists (skipped, so not counted).
+    const inserted = await deps.stores
+      .forInstance(a.instance.id)
+      .users.insertMissing(Array.from({ length: 31 }, (_, i) => newUser(a.instance, i)));
+    expect(inserted).toHaveLength(30);
+    await deps.stores.forInstance(b.instance.id).users.insertMissing(Array.from({ length: 7 }, (_, i) => newUser(b.instance, i)));
+    const everyone = async (instance: Instance) => (await deps.stores.forInstance(instance.id).directory.page(query())).map((u) => u.id);
+    const check = async (instance: Instance) =>
+      expect(await stored(deps.stores.forInstance(instance.id).directory)).toEqual(
+        recount([...(await truth(instance, await everyone(instance))).values()]),
+      );
+    await check(a.instance);
+    await check(b.instance);
+    // One DELETE of users of both instances, the pending one among them.
+    const idsA = await everyone(a.instance);
+    const idsB = await everyone(b.instance);
+    const gone = [pendingInA!, ...idsA.filter((id) => id !== pendingInA).slice(0, 9), ...idsB.slice(0, 3)];
+    const deleted = await sql`delete from users where id in (${sql.join(gone)})`.execute(database.db);
+    expect(Number(deleted.numAffectedRows)).toBe(gone.length);
+    await check(a.instance);
+    await check(b.instance);
   });
 
   it('keeps the counts right when many users turn 2FA on and off at once, deadlocking no one', async () => {
