@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { inTransaction } from './transaction.ts';
 import type { AccountTokenPurpose, AccountTokenStore, TenantAccountTokenStore } from '../domain/account/account-token-store.ts';
 import type { Database } from './schema.ts';
@@ -113,19 +113,12 @@ export function tenantAccountTokenStore(db: Kysely<Database>, instanceId: string
     },
     async insertForNewUsers(tokens, purpose, now, expiresAt) {
       if (tokens.length === 0) return;
-      await db
-        .insertInto('account_tokens')
-        .values(
-          tokens.map(({ userId, tokenHash }) => ({
-            token_hash: tokenHash,
-            instance_id: instanceId,
-            user_id: userId,
-            purpose,
-            created_at: now,
-            expires_at: expiresAt,
-          })),
-        )
-        .execute();
+      // One JSON parameter, as users.insertMissing (issue 16: an import's batch in few parameters).
+      const rows = JSON.stringify(tokens.map(({ userId, tokenHash }) => ({ token_hash: tokenHash, user_id: userId })));
+      await sql`
+        insert into account_tokens (token_hash, instance_id, user_id, purpose, created_at, expires_at)
+        select r.token_hash, ${instanceId}::text, r.user_id, ${purpose}::text, ${now}::timestamptz, ${expiresAt}::timestamptz
+        from json_to_recordset(${rows}::json) as r (token_hash text, user_id text)`.execute(db);
     },
     async deleteUnusedForUser(userId) {
       const result = await db

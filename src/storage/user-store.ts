@@ -149,13 +149,29 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
     },
     async insertMissing(list) {
       if (list.length === 0) return [];
-      const rows = await db
-        .insertInto('users')
-        .values(list.map(toRow))
-        .onConflict((oc) => oc.columns(['instance_id', 'email_key']).doNothing())
-        .returning('email')
-        .execute();
-      return rows.map((row) => row.email);
+      // Why the rows as one JSON parameter (json_to_recordset) and not a VALUES list: an import's
+      // batch of 500 users was 4,500 parameters, built and compiled by Kysely and encoded by the
+      // driver each time (a third of the import's own CPU by perf, issue 16), and a statement
+      // PostgreSQL parsed and planned again per batch; this text never changes, so it is
+      // prepared once per connection, and JSON.stringify is native.
+      const rows = JSON.stringify(
+        list.map((user) => ({
+          id: user.id,
+          email: user.email,
+          email_key: emailKey(user.email),
+          name: user.name,
+          role: user.role,
+          password_hash: user.passwordHash,
+          password_changed_at: user.passwordChangedAt,
+        })),
+      );
+      const { rows: inserted } = await sql<{ email: string }>`
+        insert into users (id, instance_id, email, email_key, name, role, status, password_hash, password_changed_at)
+        select r.id, ${instanceId}::text, r.email, r.email_key, r.name, r.role, 'active', r.password_hash, r.password_changed_at
+        from json_to_recordset(${rows}::json) as r (id text, email text, email_key text, name text, role text, password_hash text, password_changed_at timestamptz)
+        on conflict (instance_id, email_key) do nothing
+        returning email`.execute(db);
+      return inserted.map((row) => row.email);
     },
     async refreshStatistics() {
       // ANALYZE, not VACUUM: it runs inside a transaction too, and reads a sample (30,000 rows at

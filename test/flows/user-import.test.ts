@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { engines, openIsolatedDatabase } from '../support/db.ts';
 import { givenInstance, useTestDeps, type TestDeps } from '../support/deps.ts';
-import { IMPORT_BATCH_SIZE, importUsers, nextStatisticsRefresh, type ImportRow } from '../../src/domain/account/import-users.ts';
+import {
+  IMPORT_BATCH_SIZE,
+  IMPORT_WRITERS,
+  importUsers,
+  nextStatisticsRefresh,
+  type ImportRow,
+} from '../../src/domain/account/import-users.ts';
 import type { PasswordHasher } from '../../src/crypto/password.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { sql } from 'kysely';
@@ -99,6 +105,18 @@ describe.each(engines())('user import on %s', (engine) => {
       [IMPORT_BATCH_SIZE + 3, 'role'],
       [IMPORT_BATCH_SIZE + 4, 'email'],
     ]);
+  });
+
+  it('writes two batches at once and still reports progress in order, with the user counters right', async () => {
+    const { instance } = await givenInstance(deps);
+    const tenant = deps.stores.forInstance(instance.id);
+    const before = (await tenant.directory.counts()).reduce((sum, c) => sum + Number(c.n), 0);
+    const count = 3 * IMPORT_BATCH_SIZE + 1;
+    const progress: number[] = [];
+    expect(IMPORT_WRITERS).toBe(2);
+    expect((await importUsers(deps, instance.slug, rows(instance.slug, count), (done) => progress.push(done))).created).toBe(count);
+    expect(progress).toEqual([IMPORT_BATCH_SIZE, 2 * IMPORT_BATCH_SIZE, 3 * IMPORT_BATCH_SIZE, count]);
+    expect((await tenant.directory.counts()).reduce((sum, c) => sum + Number(c.n), 0)).toBe(before + count);
   });
 
   it('refreshes the planner statistics after its first batch and then at ten times as many users', () => {
