@@ -33,6 +33,11 @@ export interface OutboxWorker {
   wake(): void;
   /** Drains until nothing is due; returns how many mails were sent. */
   drain(): Promise<number>;
+  /**
+   * One pass that tries at most `limit` due mails (sent or failed); `more` when mail was still
+   * due after them. For a command that delivers what it queued before it exits (the CLI).
+   */
+  sendSome(limit: number): Promise<{ sent: number; more: boolean }>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -67,16 +72,20 @@ export function createOutboxWorker(
   // of SPEC §8; what is left stays due for the other processes or the next start).
   let stopping = false;
 
-  async function drainOnce(): Promise<number> {
-    for (const job of options.jobs ?? []) await job();
+  /** Sends due mail until none is left or `limit` were tried; `more` when the limit ended it. */
+  async function sendDue(limit: number): Promise<{ sent: number; more: boolean }> {
     let sent = 0;
+    let tried = 0;
     for (;;) {
-      if (stopping) return sent;
+      if (stopping) return { sent, more: false };
+      if (tried >= limit) return { sent, more: true };
       const now = clock.now();
-      const batch = await outbox.claimDue(now, addSeconds(now, leaseSeconds), batchSize);
+      const claim = Math.min(batchSize, limit - tried);
+      const batch = await outbox.claimDue(now, addSeconds(now, leaseSeconds), claim);
+      tried += batch.length;
       // Wall time, not the clock's: how long this worker may go on retrying (recordSent).
       const leaseEnds = performance.now() + leaseSeconds * 1000;
-      if (batch.length === 0) return sent;
+      if (batch.length === 0) return { sent, more: false };
       for (const mail of batch) {
         const message = openMail(box, mail);
         if (!message) {
@@ -103,8 +112,13 @@ export function createOutboxWorker(
       // claim, one statement of every drain (issue 16: under load, a drain sends one to a few
       // mails). Mail queued meanwhile comes with a wake, which the drain loop turns into one more
       // pass; mail that becomes due later waits for the poll, as it did after an empty claim.
-      if (batch.length < batchSize) return sent;
+      if (batch.length < claim) return { sent, more: false };
     }
+  }
+
+  async function drainOnce(): Promise<number> {
+    for (const job of options.jobs ?? []) await job();
+    return (await sendDue(Infinity)).sent;
   }
 
   /**
@@ -140,6 +154,7 @@ export function createOutboxWorker(
   );
   return {
     ...loop,
+    sendSome: (limit) => sendDue(limit),
     start() {
       stopping = false;
       loop.start();
