@@ -208,16 +208,7 @@ function survivingRestarts(pool: pg.Pool, onIdleError: (error: Error) => void): 
 /** How long a pooled PostgreSQL connection may stay idle before the pool closes it (openPostgres says why). */
 export const IDLE_CONNECTION_MS = 10 * 60_000;
 
-/**
- * Starts a statement that must be planned for its values on every run: preparingPool sends it
- * unnamed, and PostgreSQL (plan_cache_mode auto, the default) plans an unnamed statement for its
- * parameters each time. A named statement is planned generically from its sixth run on whenever
- * the generic plan's estimate is no dearer, and the Users list's word search then walked the
- * whole list's btree index filtering every row instead of using its trigram index (the generic
- * plan knows no pattern, so it takes the default LIKE selectivity;
- * test/security/users-list-plans.test.ts). For cold statements whose best plan depends on the values.
- */
-export const PLANNED_PER_RUN = '/* planned per run */ ';
+export { PLANNED_PER_RUN } from './prepared.ts';
 
 /**
  * Every statement runs as a named prepared statement, so each pooled connection parses and plans

@@ -4,6 +4,7 @@
  * turn instead of interleaving inside someone else's transaction.
  */
 import { messages, protocol, type PGlite } from '@electric-sql/pglite';
+import { PLANNED_PER_RUN } from './prepared.ts';
 import {
   PostgresAdapter,
   PostgresIntrospector,
@@ -94,8 +95,12 @@ interface PreparedStatement {
  */
 const MAX_PREPARED = 200;
 
-/** Why only these: they are what Kysely's queries are; DDL, transaction control and SET go unnamed. */
+/**
+ * Why only these: they are what Kysely's queries are; DDL, transaction control and SET go unnamed,
+ * and so does a statement marked PLANNED_PER_RUN (planned for its values each time).
+ */
 const PREPARABLE = /^\s*(with|select|insert|update|delete)\b/i;
+const preparable = (text: string) => !text.startsWith(PLANNED_PER_RUN) && PREPARABLE.test(text);
 
 const { serialize } = protocol;
 const SYNC = serialize.sync();
@@ -119,7 +124,7 @@ class PgliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (!PREPARABLE.test(query.sql)) return this.unnamed<R>(query);
+    if (!preparable(query.sql)) return this.unnamed<R>(query);
     // PGlite's query mutex: two exchanges must not interleave (Kysely may run queries of one
     // connection concurrently, and execProtocolStream keeps its replies in one field).
     return this.pglite._runExclusiveQuery(async () => {

@@ -55,6 +55,17 @@ import {
 } from 'kysely';
 import type { Database } from './schema.ts';
 
+/**
+ * Starts a statement that must be planned for its values on every run: preparingPool (connect.ts) and
+ * PGlite's dialect send it unnamed, and PostgreSQL (plan_cache_mode auto, the default) plans an unnamed statement for its
+ * parameters each time. A named statement is planned generically from its sixth run on whenever
+ * the generic plan's estimate is no dearer, and the Users list's word search then walked the
+ * whole list's btree index filtering every row instead of using its trigram index (the generic
+ * plan knows no pattern, so it takes the default LIKE selectivity;
+ * test/security/users-list-plans.test.ts). For cold statements whose best plan depends on the values.
+ */
+export const PLANNED_PER_RUN = '/* planned per run */ ';
+
 /** A JSON value: what `shape` may return. */
 type ShapeValue = string | number | boolean | null | ShapeValue[] | { [key: string]: ShapeValue };
 

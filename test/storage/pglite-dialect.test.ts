@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import { openTestDatabase } from '../support/db.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
+import { PLANNED_PER_RUN } from '../../src/storage/prepared.ts';
 
 // The PGlite dialect runs selects and DML as named prepared statements through PGlite's wire
 // protocol (src/storage/pglite-dialect.ts) instead of PGlite's query(): these pin that what the
@@ -123,5 +124,16 @@ describe('the PGlite dialect', () => {
     expect(await prepared()).toBeGreaterThan(150);
     // The first text was dropped long ago: it is prepared again.
     expect((await sql<{ n: number }>`select ${sql.raw('0')}::int + ${5}::int as n`.execute(database.db)).rows).toEqual([{ n: 5 }]);
+  });
+
+  it('sends a statement marked PLANNED_PER_RUN unnamed, each run planned for its values', async () => {
+    const text = (n: number) => sql<{ n: number }>`${sql.raw(PLANNED_PER_RUN)}select ${n}::int + 1 as n, 'planned per run probe' as probe`;
+    for (let i = 0; i < 3; i += 1) expect((await text(i).execute(database.db)).rows[0]).toMatchObject({ n: i + 1 });
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*)::int as n from pg_prepared_statements where statement like '%' || 'planned per run' || ' probe%'`.execute(
+      database.db,
+    );
+    expect(rows).toEqual([{ n: 0 }]);
   });
 });
