@@ -113,6 +113,20 @@ describe.each(engines())('HousekeepingStore on %s', (engine) => {
     expect((await cleanUp(deps)).tables).toMatchObject({ vacuumed: [], analyzed: [] });
   });
 
+  // PGlite's statistics start empty at each start (they are not kept across a restart): the rows
+  // changed before it count nowhere, so each table is vacuumed and analyzed once after it.
+  it.runIf(engine === 'pglite')('vacuums and analyzes every table once after the statistics started empty', async () => {
+    await cleanUp(deps);
+    await sql`select pg_stat_reset()`.execute(database.db); // what a restart leaves
+    const { rows } = await sql<{ table: string }>`
+      select relname as table from pg_stat_user_tables where schemaname = current_schema() order by relname`.execute(database.db);
+    const tables = rows.map((row) => row.table);
+    expect(tables).toContain('sessions');
+    const report = await cleanUp(deps);
+    expect([report.tables.vacuumed, report.tables.analyzed]).toEqual([tables, tables]);
+    expect((await cleanUp(deps)).tables).toMatchObject({ vacuumed: [], analyzed: [] });
+  });
+
   // Problem 1 of the embedded engine: a plan the one backend cached is kept until the table's
   // statistics change. The foreign-key check of each session insert (`… from users where
   // instance_id = $1 and id = $2 for key share`), planned while users was all but empty, took a
@@ -125,8 +139,8 @@ describe.each(engines())('HousekeepingStore on %s', (engine) => {
       // The check's generic plan made and cached now, with a handful of users in the table: the
       // sixth run of a statement (plan_cache_mode auto) makes it, and it is kept until invalidated.
       // (Its first five are planned for their values, on the table's size as it is then.)
-      for (let i = 0; i < 6; i += 1)
-        await loginWithPassword(deps, { instance: instance.slug, email: admin.email, password: PASSWORD }, client);
+      const login = () => loginWithPassword(deps, { instance: instance.slug, email: admin.email, password: PASSWORD }, client);
+      for (let i = 0; i < 6; i += 1) await login();
       const users = deps.stores.forInstance(instance.id).users;
       for (let i = 0; i < 2000; i += 1)
         await users.insert({
@@ -144,11 +158,14 @@ describe.each(engines())('HousekeepingStore on %s', (engine) => {
           from pg_stat_user_indexes where relname = 'users'`.execute(database.db);
         return (prefix: string) => rows.filter((r) => r.index.startsWith(prefix)).reduce((sum, r) => sum + r.scans, 0);
       };
+      // The first login after the analyze plans its statements again, and the planner's probes of
+      // an index's end values (selfuncs.c, get_actual_variable_range) count as its scans: not counted.
+      await login();
       const was = await scans();
-      await loginWithPassword(deps, { instance: instance.slug, email: admin.email, password: PASSWORD }, client);
+      for (let i = 0; i < 3; i += 1) await login();
       const now = await scans();
       expect(now('users_list_') - was('users_list_')).toBe(0);
-      expect(now('users_instance_id_key') - was('users_instance_id_key')).toBeGreaterThanOrEqual(1);
+      expect(now('users_instance_id_key') - was('users_instance_id_key')).toBeGreaterThanOrEqual(3);
     },
   );
 });
