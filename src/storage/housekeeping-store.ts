@@ -82,8 +82,7 @@ async function remind<Row extends { instance_id: string; id: string }>(
  * 200,000,000, multixact_freeze_max_age 400,000,000: a table that never churns is vacuumed for
  * these alone, else the engine stops assigning ids in the end); and rows changed since the last
  * analyze (analyze_threshold 50 + scale_factor 0.1).
- */
-/**
+ *
  * And once after the engine started (vacuum_count, analyze_count 0): PGlite keeps no statistics
  * across a restart (pg_stat_user_tables read 0 dead rows after close and open of a data dir that
  * had 400, 3 December 2026), so the rows changed before it would otherwise never count, and a
@@ -114,9 +113,10 @@ const dueTablesSql = sql<{ table: string; vacuum: boolean; analyze: boolean }>`
  * login step, throttles, the outbox and oidc_state churn: the files grow without bound) and never
  * get statistics. The second is worse than it sounds: a plan the backend caches is kept until the
  * statistics change, and the foreign-key check of every session insert (`select 1 from users
- * where instance_id = $1 and id = $2 for key share`), cached while users was all but empty, had
- * taken the Users list index and read every user of the instance per login (issue 16's import,
- * test/flows/housekeeping-upkeep.test.ts). An ANALYZE makes every such plan be made again.
+ * where instance_id = $1 and id = $2 for key share`), its generic plan made (at its sixth run) while
+ * users was all but empty, took the Users list index and read every user of the instance per
+ * login (as in issue 16's import; housekeeping-store.contract.test.ts, which fails without this).
+ * An ANALYZE that changes the table's statistics makes every such plan be made again.
  * Why table by table, only those past a threshold: the one connection is held for each
  * statement, and every request waits meanwhile (docs/operations.md has the durations measured).
  */
