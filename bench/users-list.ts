@@ -45,7 +45,7 @@ try {
   await pool.query('vacuum analyze users');
   console.log(`loaded ${USERS.toLocaleString('en')} users in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  const directory = createStores(db).forInstance(instanceId).directory;
+  const directory = createStores(db, 'postgres').forInstance(instanceId).directory;
   const deepKey = `user${Math.floor(USERS * 0.9)}@example.test`;
   const deepName = `user ${Math.floor(USERS * 0.9)}`;
   const cases: Array<[string, () => Promise<unknown>]> = [
@@ -92,7 +92,7 @@ try {
     console.log(label.padEnd(44), at(0.5).padStart(8), at(0.95).padStart(8));
   }
   started = performance.now();
-  await createStores(db).instances.updatePolicy(instanceId, {
+  await createStores(db, 'postgres').instances.updatePolicy(instanceId, {
     twoFactor: { autoEnable: true, enforceSetup: true, enforceFrom: null, maxPostpones: null },
     password: { minLength: 12, maxAgeDays: null, warnDays: null, historyCount: 0 },
   });

@@ -43,7 +43,7 @@ export async function openRuntime(config: Config, log: Logger, clock: Clock = sy
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) log.info({ migrations: applied }, 'database migrated');
-    const stores = createStores(database.db);
+    const stores = createStores(database.db, database.engine);
     // Why not the dev mailbox whenever SMTP_URL is unset: off loopback that would mark mail sent
     // that nobody receives, and keep backup codes readable in the database. Mail then waits.
     const transport = config.smtpUrl

@@ -14,9 +14,12 @@ import { migrateToLatest } from './migrate.ts';
 import { PgliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
+/** The engine under a handle: a PostgreSQL server, or PGlite embedded in this process. */
+export type Engine = 'postgres' | 'pglite';
+
 export interface DatabaseHandle {
   db: Kysely<Database>;
-  engine: 'postgres' | 'pglite';
+  engine: Engine;
   /** The PostgreSQL pool's connections now (the pool metrics of SPEC §8); null on PGlite, which has none. */
   poolStats(): PoolStats | null;
   /**

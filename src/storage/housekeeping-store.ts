@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import type { HousekeepingStore } from '../domain/maintenance/housekeeping-store.ts';
+import type { HousekeepingStore, TableUpkeep } from '../domain/maintenance/housekeeping-store.ts';
 import type { Database } from './schema.ts';
+import type { Engine } from './connect.ts';
 import { forgottenSql } from './throttle-store.ts';
 import { expiredOidcStateSql } from './oidc-state-store.ts';
 import { lookupTimes } from '../domain/auth/session-rules.ts';
@@ -71,8 +72,81 @@ async function remind<Row extends { instance_id: string; id: string }>(
   return db.isTransaction ? run(db) : db.transaction().execute(run);
 }
 
-export function housekeepingStore(db: Kysely<Database>): HousekeepingStore {
+/**
+ * Autovacuum's default thresholds (PostgreSQL 18 docs, "The Autovacuum Daemon", and the
+ * autovacuum_* settings of "Automatic Vacuuming"), with `reltuples` pg_class's estimate (0 before
+ * the first vacuum or analyze, as autovacuum takes it). Each column is one of autovacuum's
+ * reasons: dead rows (vacuum_threshold 50 + scale_factor 0.2, at most max_threshold 100,000,000),
+ * rows inserted since the last vacuum on the pages not yet all frozen (insert_threshold 1000 +
+ * insert_scale_factor 0.2), transaction and multixact ids near wraparound (freeze_max_age
+ * 200,000,000, multixact_freeze_max_age 400,000,000: a table that never churns is vacuumed for
+ * these alone, else the engine stops assigning ids in the end); and rows changed since the last
+ * analyze (analyze_threshold 50 + scale_factor 0.1).
+ *
+ * And once after the engine started (vacuum_count, analyze_count 0): PGlite keeps no statistics
+ * across a restart (pg_stat_user_tables read 0 dead rows after close and open of a data dir that
+ * had 400, 3 December 2026), so the rows changed before it would otherwise never count, and a
+ * server restarted more often than a table churns past its threshold would never see it vacuumed.
+ */
+const dueTablesSql = sql<{ table: string; vacuum: boolean; analyze: boolean }>`
+  with t as (
+    select s.relname, s.vacuum_count, s.analyze_count, s.n_dead_tup, s.n_ins_since_vacuum, s.n_mod_since_analyze, c.relfrozenxid, c.relminmxid,
+           greatest(c.reltuples, 0)::float8 as reltuples,
+           case when c.reltuples > 0 and c.relpages > 0 then 1 - least(c.relallfrozen, c.relpages)::float8 / c.relpages else 1 end as unfrozen
+    from pg_stat_user_tables s join pg_class c on c.oid = s.relid
+    where s.schemaname = current_schema() and c.relkind = 'r'
+  )
+  select relname as table,
+         (vacuum_count = 0
+           or n_dead_tup > least(100000000, 50 + 0.2 * reltuples)
+           or n_ins_since_vacuum > 1000 + 0.2 * reltuples * unfrozen
+           or age(relfrozenxid) > 200000000
+           or mxid_age(relminmxid) > 400000000) as vacuum,
+         (analyze_count = 0 or n_mod_since_analyze > 50 + 0.1 * reltuples) as analyze
+  from t
+  order by relname`;
+
+/**
+ * The embedded engine's autovacuum (upkeepTables). Why: PGlite runs PostgreSQL as one standalone
+ * backend, with no autovacuum launcher (`show autovacuum` says on, and nothing ever runs), so
+ * without this its tables never lose their dead rows (sessions are deleted and inserted at each
+ * login step, throttles, the outbox and oidc_state churn: the files grow without bound) and never
+ * get statistics. The second is worse than it sounds: a plan the backend caches is kept until the
+ * statistics change, and the foreign-key check of every session insert (`select 1 from users
+ * where instance_id = $1 and id = $2 for key share`), its generic plan made (at its sixth run) while
+ * users was all but empty, took the Users list index and read every user of the instance per
+ * login (as in issue 16's import; housekeeping-store.contract.test.ts, which fails without this).
+ * An ANALYZE that changes the table's statistics makes every such plan be made again.
+ * Why table by table, only those past a threshold: the one connection is held for each
+ * statement, and every request waits meanwhile (docs/operations.md has the durations measured).
+ */
+async function upkeepEmbeddedTables(db: Kysely<Database>): Promise<TableUpkeep> {
+  if (db.isTransaction) throw new Error('upkeepTables runs outside a transaction (VACUUM cannot run inside one)');
+  const started = performance.now();
+  // The backend's own counts of the last statements reach pg_stat_user_tables at its next flush:
+  // forced here so that what this run reads is up to date.
+  await sql`select pg_stat_force_next_flush()`.execute(db);
+  const { rows } = await dueTablesSql.execute(db);
+  const upkeep: TableUpkeep = { vacuumed: [], analyzed: [], ms: 0 };
+  for (const { table, vacuum, analyze } of rows) {
+    if (vacuum && analyze) await sql`vacuum (analyze) ${sql.table(table)}`.execute(db);
+    else if (vacuum) await sql`vacuum ${sql.table(table)}`.execute(db);
+    else if (analyze) await sql`analyze ${sql.table(table)}`.execute(db);
+    if (vacuum) upkeep.vacuumed.push(table);
+    if (analyze) upkeep.analyzed.push(table);
+  }
+  upkeep.ms = Math.round(performance.now() - started);
+  return upkeep;
+}
+
+export function housekeepingStore(db: Kysely<Database>, engine: Engine): HousekeepingStore {
   return {
+    async upkeepTables() {
+      // Why nothing on PostgreSQL: its autovacuum does this, with the server's settings and per
+      // table storage parameters, in its own workers that hold no pooled connection; keyward relies
+      // on it there (docs/operations.md, turning it off is the operator's risk).
+      return engine === 'pglite' ? upkeepEmbeddedTables(db) : { vacuumed: [], analyzed: [], ms: 0 };
+    },
     async claimRun(now, ranBefore) {
       // Why one conditional upsert, not an advisory lock: two processes claiming at once meet on
       // the one row's lock; the second then sees the first's new last_run_at and its WHERE fails,

@@ -2,6 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Stores } from '../domain/shared/stores.ts';
 import type { Database } from './schema.ts';
+import type { Engine } from './connect.ts';
 import { instanceStore } from './instance-store.ts';
 import { userStore } from './user-store.ts';
 import { tenantSessionStore } from './session-store.ts';
@@ -36,7 +37,8 @@ import { protectedAppStore } from './protected-app-store.ts';
 import { forwardAuthStore } from './forward-auth-store.ts';
 import { resealStore } from './reseal-store.ts';
 
-export function createStores(db: Kysely<Database>): Stores {
+/** `engine`: what `db` runs on (openDatabase's handle says); a store whose work differs by engine reads it. */
+export function createStores(db: Kysely<Database>, engine: Engine): Stores {
   return {
     instances: instanceStore(db),
     credentials: credentialStore(db),
@@ -47,7 +49,7 @@ export function createStores(db: Kysely<Database>): Stores {
     devMailbox: devMailboxStore(db),
     setupTokens: setupTokenStore(db),
     throttles: throttleStore(db),
-    housekeeping: housekeepingStore(db),
+    housekeeping: housekeepingStore(db, engine),
     accountTokens: accountTokenStore(db),
     audit: auditStore(db),
     resetRequests: resetRequestStore(db),
@@ -71,6 +73,7 @@ export function createStores(db: Kysely<Database>): Stores {
       oidcClients: oidcClientStore(db, instanceId),
       protectedApps: protectedAppStore(db, instanceId),
     }),
-    transaction: (work) => (db.isTransaction ? work(createStores(db)) : db.transaction().execute((tx) => work(createStores(tx)))),
+    transaction: (work) =>
+      db.isTransaction ? work(createStores(db, engine)) : db.transaction().execute((tx) => work(createStores(tx, engine))),
   };
 }

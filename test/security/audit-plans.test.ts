@@ -47,7 +47,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('audit log query plans on PostgreS
 
   async function planOf(query: Partial<AuditQuery>) {
     captured.length = 0;
-    const events = await createStores(db).audit.list('i1', { limit: 51, ...query });
+    const events = await createStores(db, 'postgres').audit.list('i1', { limit: 51, ...query });
     expect(events.length).toBeGreaterThan(0);
     const compiled = captured.at(-1)!;
     const { rows } = await pool.query(`explain (format json) ${compiled.sql}`, [...compiled.parameters]);

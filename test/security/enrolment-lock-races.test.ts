@@ -77,7 +77,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('enrolment lock races on PostgreSQ
 
     const started = Date.now();
     // The reset's own statement (the CLI's operators.resetTotp), committed only when we say so.
-    const reset = heldOpen(database.db, (tx) => createStores(tx).operators.resetTotp(operator.email));
+    const reset = heldOpen(database.db, (tx) => createStores(tx, 'postgres').operators.resetTotp(operator.email));
     expect((await reset.ran)?.id).toBe(operator.id);
 
     const next = newAuthSession(deps, OPERATOR_PROFILE, 'done', client, { at: deps.clock.now(), kind: 'totp' });

@@ -43,7 +43,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('OpenID Connect state lookups: que
     await pool.query(`insert into instances (id, slug, name, plan) values ($1, 'plans', 'Plans', 'enterprise')`, [instanceId]);
     // The bench's scale first (bench/http.ts: about 200 users, each with a session).
     await load(1, 200);
-    const state = createStores(db).forInstance(instanceId).oidcState;
+    const state = createStores(db, 'postgres').forInstance(instanceId).oidcState;
     await state.upsert('Grant', 'grant-1', { accountId: 'u1' }, null, { grantId: null, uid: null, userCode: null, keywardSessionId: 's1' });
     await state.upsert('Session', 'session-1', { uid: 'uid-1' }, null, {
       grantId: null,
@@ -90,7 +90,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('OpenID Connect state lookups: que
     });
     const named = new Kysely<Database>({ dialect: new PostgresDialect({ pool: preparingPool(explained) }) });
     try {
-      const state = createStores(named).forInstance(instanceId).oidcState;
+      const state = createStores(named, 'postgres').forInstance(instanceId).oidcState;
       for (let run = 0; run < 8; run += 1) {
         expect(await state.find('Grant', 'grant-1', now)).not.toBeNull();
         expect(await state.findByUid('Session', 'uid-1', now)).not.toBeNull();

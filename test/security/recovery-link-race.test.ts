@@ -47,7 +47,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('a recovery link and code submitte
     const began = Date.now();
     // The winner's spend, as setPasswordWithLink's transaction makes it, held open.
     const winner = heldOpen(database.db, async (tx) => {
-      const stores = createStores(tx);
+      const stores = createStores(tx, 'postgres');
       const tenant = stores.forInstance(instance.id);
       await tenant.users.lockById(member.id);
       const now = deps.clock.now();

@@ -54,7 +54,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
 
   async function planOf(query: Partial<UserPageQuery>) {
     captured.length = 0;
-    await createStores(db)
+    await createStores(db, 'postgres')
       .forInstance(instanceId)
       .directory.page({ pairs: null, prefix: null, sort: 'email', after: null, limit: 51, ...query });
     const compiled = captured.at(-1)!;
@@ -113,7 +113,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
 
   it('counts a search’s matches on the trigram index, bounded', async () => {
     captured.length = 0;
-    const directory = createStores(db).forInstance(instanceId).directory;
+    const directory = createStores(db, 'postgres').forInstance(instanceId).directory;
     expect(await directory.countMatches({ pairs: null, prefix: 'user2345' }, 10_000)).toBe(11);
     const compiled = captured.at(-1)!;
     const { rows } = await pool.query(`explain (format json) ${compiled.sql}`, [...compiled.parameters]);
@@ -139,7 +139,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
   it('plans the list’s pages and counts for their values on every run, through the server’s pool', async () => {
     const handle = await openDatabase({ kind: 'postgres', url: database.url, poolSize: 1 });
     try {
-      const directory = createStores(handle.db).forInstance(instanceId).directory;
+      const directory = createStores(handle.db, handle.engine).forInstance(instanceId).directory;
       const queries: Array<Partial<UserPageQuery>> = [
         {},
         { prefix: 'us' },
@@ -167,7 +167,7 @@ describe.runIf(process.env.TEST_DATABASE_URL)('Users list query plans on Postgre
 
   it('reads the counts from the counters, not from users', async () => {
     captured.length = 0;
-    const counts = await createStores(db).forInstance(instanceId).directory.counts();
+    const counts = await createStores(db, 'postgres').forInstance(instanceId).directory.counts();
     expect(counts.reduce((sum, c) => sum + c.n, 0)).toBe(30000);
     const { rows } = await pool.query(`explain (format json) ${captured.at(-1)!.sql}`, [...captured.at(-1)!.parameters]);
     expect(scans(rows[0]['QUERY PLAN'][0].Plan).some((s) => s.relation === 'users')).toBe(false);

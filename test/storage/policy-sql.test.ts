@@ -70,7 +70,9 @@ describe.each(engines())('the policy rules in SQL on %s', (engine) => {
           if (given.id === instance.id) users.push({ ...state, email: user.email });
         }
       }
-      const emailed = await createStores(database.db).forInstance(instance.id).directory.requestTwoFactor(mail, now, askedBefore);
+      const emailed = await createStores(database.db, database.engine)
+        .forInstance(instance.id)
+        .directory.requestTwoFactor(mail, now, askedBefore);
 
       const policy = policyWith(autoEnable);
       const expected = users

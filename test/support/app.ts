@@ -107,7 +107,7 @@ export function useCountedTestApp(
   let app: FastifyInstance | null = null;
   useTestDeps(engine, (context) => (base = context));
   beforeAll(async () => {
-    app = await testApp({ ...base!.deps, stores: createStores(base!.database.db.withPlugin(counter)) }, options);
+    app = await testApp({ ...base!.deps, stores: createStores(base!.database.db.withPlugin(counter), base!.database.engine) }, options);
     assign({ ...base!, app });
   });
   afterAll(async () => {

@@ -35,7 +35,7 @@ export interface TestDeps extends Deps {
 
 export async function testDeps(database: DatabaseHandle, transport?: MailTransport): Promise<TestDeps> {
   sharedHasher ??= createPasswordHasher(2);
-  const stores = createStores(database.db);
+  const stores = createStores(database.db, database.engine);
   const clock = new FakeClock(new Date());
   // One key for every test file: test files sharing a PostgreSQL database share its outbox, and
   // whichever file's worker claims a mail must be able to open it.

@@ -1,6 +1,6 @@
 import type { Deps } from '../shared/deps.ts';
 import { addSeconds } from '../shared/clock.ts';
-import type { AuditPrune, HousekeepingCounts, TwoFactorAdoptionCounts } from './housekeeping-store.ts';
+import type { AuditPrune, HousekeepingCounts, TableUpkeep, TwoFactorAdoptionCounts } from './housekeeping-store.ts';
 import { loginUrl, passwordExpiryWarningMail, setupReminderMail } from '../mail/templates.ts';
 
 /** Sent mail is kept 30 days (for admins' delivery questions), then deleted. */
@@ -41,8 +41,11 @@ export async function sendReminders(deps: Deps): Promise<{ setup: number; expiry
 export const AUDIT_PRUNE_BATCH = 5000;
 export const AUDIT_PRUNE_MAX_BATCHES = 20;
 
-/** A housekeeping run's deletions, and what the audit prune did (null: no retention set, nothing pruned). */
-export type HousekeepingReport = HousekeepingCounts & { auditPrune: AuditPrune | null };
+/**
+ * A housekeeping run's deletions, what the audit prune did (null: no retention set, nothing
+ * pruned), and the tables it vacuumed and analyzed (the embedded engine's only).
+ */
+export type HousekeepingReport = HousekeepingCounts & { auditPrune: AuditPrune | null; tables: TableUpkeep };
 
 /**
  * Deletes audit events older than KEYWARD_AUDIT_RETENTION_DAYS (nothing when it is unset: kept
@@ -61,7 +64,8 @@ export async function pruneAuditEvents(
 
 /**
  * Deletes expired sessions, known locations and setup links, old sent mail, forgotten IP counters,
- * expired OpenID Connect provider state and audit events past their retention.
+ * expired OpenID Connect provider state and audit events past their retention; then vacuums and
+ * analyzes the tables that need it where no autovacuum does (the embedded engine).
  */
 export async function cleanUp(deps: Deps): Promise<HousekeepingReport> {
   const now = deps.clock.now();
@@ -70,7 +74,9 @@ export async function cleanUp(deps: Deps): Promise<HousekeepingReport> {
   await sendReminders(deps);
   const counts = await deps.stores.housekeeping.deleteExpired(now, addSeconds(now, -SENT_MAIL_RETENTION_SECONDS));
   const auditPrune = await pruneAuditEvents(deps);
-  return { ...counts, auditEvents: auditPrune?.deleted ?? 0, auditPrune };
+  // Last: the rows this run deleted are among the dead ones it counts.
+  const tables = await deps.stores.housekeeping.upkeepTables();
+  return { ...counts, auditEvents: auditPrune?.deleted ?? 0, auditPrune, tables };
 }
 
 /**

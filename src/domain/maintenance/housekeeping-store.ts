@@ -38,6 +38,14 @@ export interface AuditPrune {
   more: boolean;
 }
 
+/** What one run of table upkeep did: the tables vacuumed and the tables analyzed, by name (none on PostgreSQL). */
+export interface TableUpkeep {
+  vacuumed: string[];
+  analyzed: string[];
+  /** How long the run took (the engine's one connection is held meanwhile). */
+  ms: number;
+}
+
 /** Users whose 2FA is active (an app set up) and users in all, overall and for the largest instances. */
 export interface TwoFactorAdoptionCounts {
   withTwoFactor: number;
@@ -64,6 +72,14 @@ export interface HousekeepingStore {
    * was not full.
    */
   pruneAuditEvents(before: Date, batchSize: number, maxBatches: number): Promise<AuditPrune>;
+  /**
+   * What autovacuum does, where no autovacuum runs: VACUUM of each of keyward's tables with enough
+   * dead (or new) rows since its last vacuum, ANALYZE of each with enough rows changed since its
+   * last analyze, by autovacuum's default thresholds, one table per statement and only the tables
+   * past them. Nothing on an engine whose server runs autovacuum itself (PostgreSQL). Outside any
+   * transaction: VACUUM cannot run in one.
+   */
+  upkeepTables(): Promise<TableUpkeep>;
   /** Writes (or rewrites) each instance's 2FA counts for `day` (YYYY-MM-DD), for the adoption chart. */
   snapshotAdoption(day: string): Promise<void>;
   /**
