@@ -34,8 +34,9 @@ export interface OutboxWorker {
   /** Drains until nothing is due; returns how many mails were sent. */
   drain(): Promise<number>;
   /**
-   * One pass that tries at most `limit` due mails (sent or failed); `more` when mail was still
-   * due after them. For a command that delivers what it queued before it exits (the CLI).
+   * One pass that tries at most `limit` due mails (sent or failed), oldest first, without the
+   * drain's jobs; `more` when it stopped at the limit and mail still waits. For a command that
+   * delivers due mail before it exits (the CLI).
    */
   sendSome(limit: number): Promise<{ sent: number; more: boolean }>;
   start(): void;
@@ -78,7 +79,8 @@ export function createOutboxWorker(
     let tried = 0;
     for (;;) {
       if (stopping) return { sent, more: false };
-      if (tried >= limit) return { sent, more: true };
+      // At the limit: `more` only when mail still waits (an import of exactly `limit` users has none left).
+      if (tried >= limit) return { sent, more: (await outbox.stats()).pending > 0 };
       const now = clock.now();
       const claim = Math.min(batchSize, limit - tried);
       const batch = await outbox.claimDue(now, addSeconds(now, leaseSeconds), claim);

@@ -4,6 +4,7 @@ import type { SealedMail } from '../domain/mail/mail.ts';
 import type { Database, DevMailboxTable, OutboxTable } from './schema.ts';
 import { insertRows, type Cte } from './cte.ts';
 import { prepared } from './prepared.ts';
+import { wellFormed } from './rows.ts';
 
 /**
  * The two statements every sent mail runs (its row marked sent; in the dev mailbox, the copy kept),
@@ -31,7 +32,12 @@ export function outboxStore(db: Kysely<Database>): OutboxStore {
       // The mails as one JSON parameter, as users.insertMissing: a batch of 500 was 4,000.
       if (mails.length === 0) return;
       const rows = JSON.stringify(
-        mails.map((mail) => ({ recipient: mail.to, subject: mail.subject, text_body: mail.sealedText, html_body: mail.sealedHtml })),
+        mails.map((mail) => ({
+          recipient: wellFormed(mail.to),
+          subject: wellFormed(mail.subject),
+          text_body: mail.sealedText,
+          html_body: mail.sealedHtml,
+        })),
       );
       await sql`
         insert into outbox (instance_id, recipient, subject, text_body, html_body, sealed, next_attempt_at, created_at)

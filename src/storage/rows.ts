@@ -7,6 +7,14 @@ import { throttleMap, type ThrottleScope, type ThrottleStates } from '../domain/
 import type { InstanceRow, SessionRow, UserRow } from './schema.ts';
 
 /** The instance's columns but its id, for a join that selects them beside another row. */
+/**
+ * A string with its lone UTF-16 surrogates as U+FFFD, as the driver's UTF-8 encoding of a text
+ * parameter turns them. For values sent inside a JSON parameter (json_to_recordset): PostgreSQL's
+ * JSON parser refuses an escaped lone surrogate, and one bad name would fail a whole batch.
+ */
+export const wellFormed = (text: string): string =>
+  text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+
 export const INSTANCE_COLUMNS = [
   'slug',
   'name',

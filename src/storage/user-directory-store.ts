@@ -4,7 +4,7 @@ import type { Database } from './schema.ts';
 import { toUser, type UserColumns } from './rows.ts';
 import { twoFactorStatusSql } from './policy-sql.ts';
 import { emailKey } from '../domain/account/user.ts';
-import { PLANNED_PER_RUN } from './connect.ts';
+import { PLANNED_PER_RUN } from './prepared.ts';
 
 /** The largest code point: `prefix || MAX` bounds every string that starts with `prefix` ("C" order). */
 const MAX_CHAR = String.fromCodePoint(0x10ffff);

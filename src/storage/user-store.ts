@@ -4,7 +4,7 @@ import { emailKey } from '../domain/account/user.ts';
 import type { Database } from './schema.ts';
 import { conflictOnDuplicate, isUniqueViolation } from './errors.ts';
 import { DomainError } from '../domain/shared/errors.ts';
-import { prefixedInstanceColumns, toPrefixedInstance, toUser, userColumns, type UserColumns } from './rows.ts';
+import { prefixedInstanceColumns, toPrefixedInstance, toUser, userColumns, wellFormed, type UserColumns } from './rows.ts';
 
 /** Users of one instance: every query carries `instance_id = instanceId`. */
 export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
@@ -157,9 +157,9 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
       const rows = JSON.stringify(
         list.map((user) => ({
           id: user.id,
-          email: user.email,
-          email_key: emailKey(user.email),
-          name: user.name,
+          email: wellFormed(user.email),
+          email_key: wellFormed(emailKey(user.email)),
+          name: wellFormed(user.name),
           role: user.role,
           password_hash: user.passwordHash,
           password_changed_at: user.passwordChangedAt,

@@ -80,6 +80,15 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the CLI leaves an import’s many
     );
     expect(created.code, created.stderr).toBe(0);
     expect(created.stderr).not.toContain(MORE_MAIL_NOTICE);
+    // Exactly the limit: all of it goes, and nothing is said.
+    const exact = path.join(dir, 'exact.csv');
+    fs.writeFileSync(
+      exact,
+      ['email,name,role', ...Array.from({ length: CLI_MAIL_LIMIT }, (_, i) => `e${i}@bulk.test,Exact ${i},member`)].join('\n'),
+    );
+    const exactly = await keyward(['user', 'import', 'bulk', exact], env);
+    expect(exactly.code, exactly.stderr).toBe(0);
+    expect(exactly.stderr).not.toContain(MORE_MAIL_NOTICE);
     const users = CLI_MAIL_LIMIT + 50;
     const file = path.join(dir, 'users.csv');
     fs.writeFileSync(file, ['email,name,role', ...Array.from({ length: users }, (_, i) => `u${i}@bulk.test,User ${i},member`)].join('\n'));
@@ -97,6 +106,10 @@ describe.runIf(process.env.TEST_DATABASE_URL)('the CLI leaves an import’s many
       expect(by).toEqual({ sent: CLI_MAIL_LIMIT, pending: users - CLI_MAIL_LIMIT });
       const kept = await client.query<{ n: string }>(`select count(*) as n from dev_mailbox where recipient like 'u%@bulk.test'`);
       expect(Number(kept.rows[0]!.n)).toBe(CLI_MAIL_LIMIT);
+      const exactSent = await client.query<{ n: string }>(
+        `select count(*) as n from outbox where recipient like 'e%@bulk.test' and status = 'sent'`,
+      );
+      expect(Number(exactSent.rows[0]!.n)).toBe(CLI_MAIL_LIMIT);
     } finally {
       await client.end();
     }

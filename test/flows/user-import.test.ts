@@ -107,16 +107,85 @@ describe.each(engines())('user import on %s', (engine) => {
     ]);
   });
 
+  /** deps whose transactions go through `around` (the call's number, and the real transaction to run). */
+  const withTransactions = (around: (n: number, run: () => Promise<unknown>) => Promise<unknown>): TestDeps => {
+    let calls = 0;
+    const stores = {
+      ...deps.stores,
+      transaction: <T>(work: Parameters<TestDeps['stores']['transaction']>[0]) =>
+        around(++calls, () => deps.stores.transaction(work)) as Promise<T>,
+    };
+    return { ...deps, stores };
+  };
+
   it('writes two batches at once and still reports progress in order, with the user counters right', async () => {
     const { instance } = await givenInstance(deps);
     const tenant = deps.stores.forInstance(instance.id);
     const before = (await tenant.directory.counts()).reduce((sum, c) => sum + Number(c.n), 0);
     const count = 3 * IMPORT_BATCH_SIZE + 1;
     const progress: number[] = [];
+    let inFlight = 0;
+    let most = 0;
+    let secondStarted!: () => void;
+    const second = new Promise<void>((resolve) => (secondStarted = resolve));
+    const counting = withTransactions(async (n, run) => {
+      most = Math.max(most, ++inFlight);
+      if (n === 2) secondStarted();
+      try {
+        // The first batch's transaction is held until the second has begun (at most 3 s: an
+        // import writing one batch at a time never begins it, and `most` stays 1).
+        if (n === 1) await Promise.race([second, new Promise((resolve) => setTimeout(resolve, 3000))]);
+        return await run();
+      } finally {
+        inFlight -= 1;
+      }
+    });
+    expect((await importUsers(counting, instance.slug, rows(instance.slug, count), (done) => progress.push(done))).created).toBe(count);
+    expect(most).toBe(IMPORT_WRITERS);
     expect(IMPORT_WRITERS).toBe(2);
-    expect((await importUsers(deps, instance.slug, rows(instance.slug, count), (done) => progress.push(done))).created).toBe(count);
     expect(progress).toEqual([IMPORT_BATCH_SIZE, 2 * IMPORT_BATCH_SIZE, 3 * IMPORT_BATCH_SIZE, count]);
     expect((await tenant.directory.counts()).reduce((sum, c) => sum + Number(c.n), 0)).toBe(before + count);
+  });
+
+  it('fails only once the batch written beside the failed one has ended, and starts none after it', async () => {
+    const { instance } = await givenInstance(deps);
+    const events: string[] = [];
+    const broken = new Error('the second batch failed');
+    let thirdStarted!: () => void;
+    const third = new Promise<void>((resolve) => (thirdStarted = resolve));
+    let letThirdEnd!: () => void;
+    const thirdMayEnd = new Promise<void>((resolve) => (letThirdEnd = resolve));
+    const failing = withTransactions(async (n, run) => {
+      if (n === 2) {
+        // Fails while the third batch is being written.
+        await third;
+        events.push('second failed');
+        throw broken;
+      }
+      if (n === 3) {
+        thirdStarted();
+        await thirdMayEnd;
+        const result = await run();
+        events.push('third committed');
+        return result;
+      }
+      if (n > 3) events.push(`batch ${n} started`);
+      return run();
+    });
+    const result = importUsers(failing, instance.slug, rows(instance.slug, 5 * IMPORT_BATCH_SIZE), (done) =>
+      events.push(`progress ${done}`),
+    ).then(
+      () => 'resolved',
+      (error: unknown) => (events.push('import failed'), error),
+    );
+    await third;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(events).toEqual(['progress 500', 'second failed']);
+    letThirdEnd();
+    expect(await result).toBe(broken);
+    expect(events).toEqual(['progress 500', 'second failed', 'third committed', 'import failed']);
+    // The first and the third batch are in; a rerun creates the rest.
+    expect((await importUsers(deps, instance.slug, rows(instance.slug, 5 * IMPORT_BATCH_SIZE))).created).toBe(3 * IMPORT_BATCH_SIZE);
   });
 
   it('refreshes the planner statistics after its first batch and then at ten times as many users', () => {

@@ -95,8 +95,12 @@ export async function importUsers(
   const instance = await getInstanceBySlug(deps, instanceSlug);
   const report: ImportReport = { created: 0, skipped: 0, errors: [] };
   const state: ImportState = { seen: new Set(), existingFound: false, statisticsAt: nextStatisticsRefresh(0) };
-  /** The batches being written, oldest first; each settles after the ones before it (progress in order). */
+  /** The batches being written, oldest first. */
   const writing: Array<Promise<void>> = [];
+  /** The first write that failed: no batch starts after it. */
+  const failure: { failed: boolean; error?: unknown } = { failed: false };
+  /** onProgress of each batch once it and every batch before it are written (in order; none after a failure). */
+  let progress: Promise<void> = Promise.resolve();
   try {
     for (let start = 0; start < rows.length; start += IMPORT_BATCH_SIZE) {
       // Why a turn of the event loop per batch: PGlite answers within microtasks, so an import
@@ -106,20 +110,31 @@ export async function importUsers(
       const batch = rows.slice(start, start + IMPORT_BATCH_SIZE);
       const prepared = await prepareBatch(deps, instance, batch, state, report);
       if (writing.length >= IMPORT_WRITERS) await writing.shift();
+      if (failure.failed) throw failure.error;
       const done = Math.min(rows.length, start + batch.length);
-      const before = writing.at(-1) ?? Promise.resolve();
       const write = writeBatch(deps, instance, prepared, state, report);
-      const written = Promise.all([before, write]).then(() => onProgress(done));
-      // Awaited at a later batch or below; this only keeps a failure from being "unhandled" meanwhile.
-      written.catch(() => {});
-      writing.push(written);
+      write.catch((error: unknown) => {
+        if (!failure.failed) Object.assign(failure, { failed: true, error });
+      });
+      writing.push(write);
+      progress = Promise.all([progress, write]).then(() => onProgress(done));
+      // Awaited below; this only keeps a failure from being "unhandled" meanwhile.
+      progress.catch(() => {});
     }
   } catch (error) {
+    // Why wait for the other batch: a failed import must not return while one of its
+    // transactions still runs (the CLI would close the database under it).
     await Promise.allSettled(writing);
+    await progress.catch(() => {});
+    // The batches written before the failure are committed, with their mail.
+    if (report.created > 0) deps.mailQueued();
     throw error;
   }
-  await Promise.all(writing);
+  const settled = await Promise.allSettled(writing);
+  await progress.catch(() => {});
   if (report.created > 0) deps.mailQueued();
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
   return report;
 }
 
@@ -232,7 +247,12 @@ async function writeBatch(deps: Deps, instance: Instance, batch: PreparedBatch, 
   if (report.created >= state.statisticsAt) {
     // Moved on first: the other batch being written may pass the mark meanwhile, and needs no second refresh.
     state.statisticsAt = nextStatisticsRefresh(report.created);
-    await deps.stores.forInstance(instance.id).users.refreshStatistics();
+    // Best effort: the batch is committed, and a refresh that failed (a statement timeout, the
+    // database away a moment) leaves the planner only where autovacuum would; the import goes on.
+    await deps.stores
+      .forInstance(instance.id)
+      .users.refreshStatistics()
+      .catch(() => {});
   }
 }
 

@@ -74,6 +74,20 @@ describe.each(engines())('UserStore on %s', (engine) => {
     expect(await users.findExistingEmails(['old@example.test', 'NEW@example.test', 'none@example.test'])).toHaveLength(2);
   });
 
+  it('stores a name with a lone surrogate as insert does (U+FFFD), in a batch of several, without failing the others', async () => {
+    const { instance } = await givenInstance(deps);
+    const users = deps.stores.forInstance(instance.id).users;
+    const one = await users.insert({ ...newUser('one@example.test'), name: 'Half \uD83D pair' });
+    const inserted = await users.insertMissing([
+      { ...newUser('two@example.test'), name: 'Half \uD83D pair' },
+      newUser('three@example.test'),
+    ]);
+    expect(inserted).toEqual(['two@example.test', 'three@example.test']);
+    const two = await users.findByEmail('two@example.test');
+    expect(two?.name).toBe(one.name);
+    expect(two?.name).toBe('Half \uFFFD pair');
+  });
+
   it('changes name and email (email_taken for another user’s email in any case), says who has a password, and deletes only its own instance’s users', async () => {
     const a = await givenInstance(deps);
     const b = await givenInstance(deps);
