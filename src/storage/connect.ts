@@ -212,7 +212,6 @@ function survivingRestarts(pool: pg.Pool, onIdleError: (error: Error) => void): 
 /** How long a pooled PostgreSQL connection may stay idle before the pool closes it (openPostgres says why). */
 export const IDLE_CONNECTION_MS = 10 * 60_000;
 
-
 /**
  * Every statement runs as a named prepared statement, so each pooled connection parses and plans
  * a given SQL text once: the login path's few statements then cost their execution only (after
@@ -235,9 +234,10 @@ export function preparingPool(pool: pg.Pool): pg.Pool {
   const nameOf = (text: string): string | null => {
     let name = names.get(text);
     if (name === undefined) {
-      name = !text.startsWith(PLANNED_PER_RUN) && /^\s*(with|select|insert|update|delete)\b/i.test(text)
-        ? `k${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
-        : null;
+      name =
+        !text.startsWith(PLANNED_PER_RUN) && /^\s*(with|select|insert|update|delete)\b/i.test(text)
+          ? `k${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
+          : null;
       if (names.size >= 256) names.clear();
       names.set(text, name);
     }
