@@ -79,11 +79,16 @@ export interface TestContext {
  * Registers the usual hooks of an API test file: one database and app for the file (PGlite takes
  * seconds to start), handed to `assign` once ready; closed after the last test.
  */
-export function useTestApp(engine: EngineName, assign: (context: TestContext) => void, options: Partial<AppOptions> = {}): void {
+export function useTestApp(
+  engine: EngineName,
+  assign: (context: TestContext) => void,
+  options: Partial<AppOptions> = {},
+  open?: (engine: EngineName) => Promise<DatabaseHandle>,
+): void {
   let base: { database: DatabaseHandle; deps: TestDeps } | null = null;
   let app: FastifyInstance | null = null;
   // Hooks run in the order they are registered (and afterAll in reverse): the database first.
-  useTestDeps(engine, (context) => (base = context));
+  useTestDeps(engine, (context) => (base = context), open);
   beforeAll(async () => {
     app = await testApp(base!.deps, options);
     assign({ ...base!, app });
