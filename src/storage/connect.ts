@@ -12,7 +12,7 @@ import pg from 'pg';
 import { unavailableAsDomainError } from './errors.ts';
 import { migrateToLatest } from './migrate.ts';
 import { PgliteDialect } from './pglite-dialect.ts';
-import { PLANNED_PER_RUN } from './prepared.ts';
+import { preparable } from './prepared.ts';
 import type { Database } from './schema.ts';
 
 /** The engine under a handle: a PostgreSQL server, or PGlite embedded in this process. */
@@ -218,7 +218,7 @@ export const IDLE_CONNECTION_MS = 10 * 60_000;
  * five custom plans PostgreSQL keeps a generic one when it is no dearer: each of the login's
  * statements did, pg_prepared_statements showed 5 custom and then only generic plans).
  * Names come from a hash of the text, so one text always maps to one name. A text that starts
- * with PLANNED_PER_RUN (prepared.ts) is not prepared.
+ * with PLANNED_PER_RUN is not prepared (prepared.ts, `preparable`: the same rule as PGlite's dialect).
  *
  * Each client's query is wrapped once, when the pool connects it ('connect' of pg-pool). Why not
  * on every checkout: a pooled client is checked out for every statement, and wrapping it again
@@ -234,10 +234,7 @@ export function preparingPool(pool: pg.Pool): pg.Pool {
   const nameOf = (text: string): string | null => {
     let name = names.get(text);
     if (name === undefined) {
-      name =
-        !text.startsWith(PLANNED_PER_RUN) && /^\s*(with|select|insert|update|delete)\b/i.test(text)
-          ? `k${createHash('sha1').update(text).digest('hex').slice(0, 20)}`
-          : null;
+      name = preparable(text) ? `k${createHash('sha1').update(text).digest('hex').slice(0, 20)}` : null;
       if (names.size >= 256) names.clear();
       names.set(text, name);
     }

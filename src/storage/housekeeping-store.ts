@@ -147,6 +147,11 @@ export function housekeepingStore(db: Kysely<Database>, engine: Engine): Houseke
       // on it there (docs/operations.md, turning it off is the operator's risk).
       return engine === 'pglite' ? upkeepEmbeddedTables(db) : { vacuumed: [], analyzed: [], ms: 0 };
     },
+    async refreshUserStatistics() {
+      // ANALYZE, not VACUUM: it runs inside a transaction too, and reads a sample (30,000 rows at
+      // most), so its cost stays bounded however large the table is (PostgreSQL docs, "ANALYZE").
+      await sql`analyze users, account_tokens, outbox`.execute(db);
+    },
     async claimRun(now, ranBefore) {
       // Why one conditional upsert, not an advisory lock: two processes claiming at once meet on
       // the one row's lock; the second then sees the first's new last_run_at and its WHERE fails,

@@ -4,7 +4,7 @@
  * turn instead of interleaving inside someone else's transaction.
  */
 import { messages, protocol, type PGlite } from '@electric-sql/pglite';
-import { PLANNED_PER_RUN } from './prepared.ts';
+import { preparable } from './prepared.ts';
 import {
   PostgresAdapter,
   PostgresIntrospector,
@@ -94,13 +94,6 @@ interface PreparedStatement {
  * repeated (an `in` list of every length) must not grow it. The login path uses about 20.
  */
 const MAX_PREPARED = 200;
-
-/**
- * Why only these: they are what Kysely's queries are; DDL, transaction control and SET go unnamed,
- * and so does a statement marked PLANNED_PER_RUN (planned for its values each time).
- */
-const PREPARABLE = /^\s*(with|select|insert|update|delete)\b/i;
-const preparable = (text: string) => !text.startsWith(PLANNED_PER_RUN) && PREPARABLE.test(text);
 
 const { serialize } = protocol;
 const SYNC = serialize.sync();

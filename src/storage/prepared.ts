@@ -66,6 +66,14 @@ import type { Database } from './schema.ts';
  */
 export const PLANNED_PER_RUN = '/* planned per run */ ';
 
+/**
+ * Whether a statement text runs as a named prepared statement (preparingPool in connect.ts, and
+ * PGlite's dialect): what Kysely's queries are (select, DML, with), unless marked PLANNED_PER_RUN.
+ * DDL, transaction control and SET go unnamed.
+ */
+export const preparable = (text: string): boolean =>
+  !text.startsWith(PLANNED_PER_RUN) && /^\s*(with|select|insert|update|delete)\b/i.test(text);
+
 /** A JSON value: what `shape` may return. */
 type ShapeValue = string | number | boolean | null | ShapeValue[] | { [key: string]: ShapeValue };
 

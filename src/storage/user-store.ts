@@ -173,10 +173,5 @@ export function userStore(db: Kysely<Database>, instanceId: string): UserStore {
         returning email`.execute(db);
       return inserted.map((row) => row.email);
     },
-    async refreshStatistics() {
-      // ANALYZE, not VACUUM: it runs inside a transaction too, and reads a sample (30,000 rows at
-      // most), so its cost stays bounded however large the table is (PostgreSQL docs, "ANALYZE").
-      await sql`analyze users, account_tokens, outbox`.execute(db);
-    },
   };
 }

@@ -249,10 +249,7 @@ async function writeBatch(deps: Deps, instance: Instance, batch: PreparedBatch, 
     state.statisticsAt = nextStatisticsRefresh(report.created);
     // Best effort: the batch is committed, and a refresh that failed (a statement timeout, the
     // database away a moment) leaves the planner only where autovacuum would; the import goes on.
-    await deps.stores
-      .forInstance(instance.id)
-      .users.refreshStatistics()
-      .catch(() => {});
+    await deps.stores.housekeeping.refreshUserStatistics().catch(() => {});
   }
 }
 

@@ -65,10 +65,4 @@ export interface UserStore {
   findExistingEmails(emails: string[]): Promise<string[]>;
   /** Inserts the users whose email is free; returns the emails that were inserted (one statement). */
   insertMissing(users: NewUser[]): Promise<string[]>;
-  /**
-   * Has the database read the users again for the planner's statistics, with the tables a new
-   * user's rows go to (account tokens, the outbox). For every instance at once (statistics are
-   * the table's): a bulk insert calls it once it has grown them far past what they were.
-   */
-  refreshStatistics(): Promise<void>;
 }

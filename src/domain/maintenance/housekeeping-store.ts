@@ -61,6 +61,13 @@ export interface HousekeepingStore {
    * run, when no process ran it after `ranBefore`; false when one did (this process skips). Atomic:
    * of processes claiming at once, one gets true.
    */
+  /**
+   * Has the database read the users again for the planner's statistics, with the tables a new
+   * user's rows go to (account tokens, the outbox), on either engine: a bulk insert (the user
+   * import) calls it once it has grown them far past what they were. upkeepTables does this, and
+   * vacuuming, for every table on a schedule, and on the embedded engine only.
+   */
+  refreshUserStatistics(): Promise<void>;
   claimRun(now: Date, ranBefore: Date): Promise<boolean>;
   /** Today's 2FA adoption from the user counters (one statement), with at most `instanceLimit` instances listed. */
   countTwoFactorAdoption(instanceLimit: number): Promise<TwoFactorAdoptionCounts>;
