@@ -84,7 +84,7 @@ function summariseStatements(file: string, from: number, logins: number, what = 
   console.log(
     `  PostgreSQL's time per ${what}: ${(all / logins).toFixed(2)} ms in ${[...totals.values()].reduce((n, e) => n + e.count, 0) / logins} logged steps`,
   );
-  for (const [key, entry] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 15))
+  for (const [key, entry] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(process.env.BENCH_PG_TOP ?? 15)))
     console.log(`  ${(entry.ms / logins).toFixed(3)} ms ×${(entry.count / logins).toFixed(2)}  ${key}  ${entry.sql}`);
 }
 

@@ -42,6 +42,32 @@ describe('mail through the outbox to a real SMTP server', () => {
     await sink.stop();
   });
 
+  it('sends one mail after another over one kept SMTP connection, unless SMTP_URL says pool=false', async () => {
+    for (const [query, connections] of [
+      ['', 1],
+      ['?pool=false', 3],
+    ] as const) {
+      const sink = new SmtpSink();
+      await sink.start();
+      const worker = createOutboxWorker(
+        deps.stores.outbox,
+        smtpTransport(`${sink.url}${query}`, 'keyward <no-reply@keyward.test>', 'keyward.test'),
+        deps.secretBox,
+        deps.clock,
+        silent,
+      );
+      const { instance } = await givenInstance(deps);
+      await worker.drain(); // the administrator's mail
+      for (const name of ['ada', 'alan']) await givenUser(deps, instance, `${name}-${instance.slug}@example.test`);
+      await worker.drain();
+      expect(sink.received.filter((m) => m.to.some((to) => to.endsWith(`-${instance.slug}@example.test`)))).toHaveLength(2);
+      expect(sink.received.length).toBeGreaterThanOrEqual(3);
+      expect(sink.connections).toBe(connections);
+      await worker.stop();
+      await sink.stop();
+    }
+  });
+
   it('keeps mail while SMTP is down and delivers it once when SMTP is back', async () => {
     const sink = new SmtpSink();
     await sink.start();

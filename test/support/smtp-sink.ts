@@ -16,6 +16,8 @@ export class SmtpSink {
   stall = false;
   /** How many messages arrived while stalled (never acknowledged, so never delivered). */
   stalled = 0;
+  /** How many SMTP connections were opened to this sink. */
+  connections = 0;
   private server: SMTPServer | null = null;
   port = 0;
 
@@ -24,6 +26,10 @@ export class SmtpSink {
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
+      onConnect: (_session, callback) => {
+        this.connections += 1;
+        callback();
+      },
       onData: (stream, session, callback) => {
         if (this.stall) {
           this.stalled += 1;
