@@ -57,6 +57,9 @@ const ME_REQUESTS = 2_000;
 /** Logins at once for the memory figure: below the hashing queue's saturation, and far beyond it. */
 const BURSTS = [16, 64];
 const OIDC_LOGINS = BACKUP_LOGINS;
+/** BENCH_STEPS=N: N OpenID Connect logins one at a time, their CPU by request (steps, below). */
+const STEP_LOGINS = Number(process.env.BENCH_STEPS ?? 0);
+const STEP_PAUSE_MS = 20;
 const REDIRECT_URI = 'https://app.example.test/bench/callback';
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
 const TICK_MS = 1000 / 100; // USER_HZ is 100 on Linux
@@ -182,6 +185,56 @@ interface Answer {
   location: string | null;
 }
 
+/**
+ * BENCH_STEPS: after the timed OpenID Connect logins, logins one at a time whose CPU is charged to
+ * each request by its path: the server's main thread, its other threads and PostgreSQL's backends,
+ * from /proc's schedstat (nanoseconds of CPU, not the 10 ms ticks of stat). A step runs from its
+ * request to the next one's, after a pause: what a request leaves to run after its answer (the
+ * mail it queued) is charged to it.
+ */
+const steps: {
+  pids: { server: number; database: number[] } | null;
+  open: { key: string; at: { main: number; others: number; database: number } } | null;
+  totals: Map<string, { count: number; main: number; others: number; database: number }>;
+} = { pids: null, open: null, totals: new Map() };
+
+function schedNs(pid: number, tid: number): number {
+  try {
+    return Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return 0; // the thread ended meanwhile
+  }
+}
+
+function stepReading(pids: { server: number; database: number[] }) {
+  let others = 0;
+  for (const task of fs.readdirSync(`/proc/${pids.server}/task`))
+    if (Number(task) !== pids.server) others += schedNs(pids.server, Number(task));
+  return {
+    main: schedNs(pids.server, pids.server),
+    others,
+    database: pids.database.reduce((sum, pid) => sum + schedNs(pid, pid), 0),
+  };
+}
+
+/** Ends the open step (charging it what ran since it began) and, given a key, begins the next. */
+function stepTo(key: string | null): void {
+  if (!steps.pids) return;
+  const now = stepReading(steps.pids);
+  if (steps.open) {
+    const total = steps.totals.get(steps.open.key) ?? { count: 0, main: 0, others: 0, database: 0 };
+    total.count += 1;
+    total.main += now.main - steps.open.at.main;
+    total.others += now.others - steps.open.at.others;
+    total.database += now.database - steps.open.at.database;
+    steps.totals.set(steps.open.key, total);
+  }
+  steps.open = key === null ? null : { key, at: now };
+}
+
+const stepKey = (method: string, url: URL) =>
+  `${method} ${url.pathname.replace(/^\/i\/[^/]+\/(interaction|auth)\/[^/]+$/, '/i/:slug/$1/:uid').replace(/^\/i\/[^/]+/, '/i/:slug')}`;
+
 function request(
   origin: string,
   from: string,
@@ -199,6 +252,17 @@ function request(
   if (!headers.origin) delete headers.origin;
   if (payload !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
   if (cookie) headers.cookie = cookie;
+  if (steps.pids) {
+    const key = stepKey(method, target);
+    return new Promise((resolve) => setTimeout(resolve, STEP_PAUSE_MS)).then(() => {
+      stepTo(key);
+      return send(target, method, headers, from, payload);
+    });
+  }
+  return send(target, method, headers, from, payload);
+}
+
+function send(target: URL, method: string, headers: Record<string, string>, from: string, payload: string | undefined): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const call = http.request(
       { host: target.hostname, port: target.port, path: target.pathname + target.search, method, headers, agent: agentFrom(from) },
@@ -556,12 +620,17 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
   // Whatever fails, the server stops and the bench's database goes (a failed run left them behind).
   const cleanUp: { server?: ServerProcess; monitor?: pg.Client } = {};
   try {
-    // Enough warm-up logins that each pooled connection has run each login statement more than
-    // 5 times (PostgreSQL's plan cache settles on a generic plan after 5 custom ones): the steady
-    // state of a running server, not its first minute.
-    const warmUp = Number(process.env.BENCH_WARMUP ?? 100);
+    // The steady state of a running server, not its first minute: warm-up logins run as the timed
+    // ones do (CLIENTS at once), so that the pool has opened the connections the timed logins use
+    // (a login on a new backend cost PostgreSQL 26.6 ms against 5.7 on a warm one) and each has run
+    // each login statement more than 5 times (PostgreSQL plans a named statement for its values
+    // 5 times, then settles on a generic plan), and V8 has optimised the hot code. Until 4
+    // December they ran one at a time: one warm connection, and the timed logins opened the others.
+    const warmUp = Number(process.env.BENCH_WARMUP ?? 200);
+    // The same for the OpenID Connect logins, whose statements and code are their own.
+    const oidcWarmUp = Number(process.env.BENCH_OIDC_WARMUP ?? 8 * CLIENTS);
     const burstUsers = BURSTS.reduce((sum, n) => sum + n, 0);
-    const prepared = await prepare(database, LOGINS + warmUp + OIDC_LOGINS + burstUsers, BACKUP_LOGINS, LOGINS);
+    const prepared = await prepare(database, LOGINS + warmUp + oidcWarmUp + OIDC_LOGINS + STEP_LOGINS + burstUsers, BACKUP_LOGINS, LOGINS);
     // Statistics as autovacuum keeps them on a running database: fresh tables have none, and the
     // planner then picked an instance-wide index scan for the code step's session delete.
     await sql`analyze`.execute(database.db);
@@ -614,7 +683,7 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
       await call(origin, jar, 'GET', '/api/v1/me');
     };
     const users = prepared.withApp;
-    for (let i = 0; i < warmUp; i += 1) await fullLogin(users[i]!);
+    await run(warmUp, CLIENTS, (i) => fullLogin(users[i]!));
 
     // BENCH_ONLY=full: the full logins only (for a profile of just them).
     const logFrom = PG_LOG ? fs.statSync(PG_LOG).size : 0;
@@ -685,8 +754,10 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
     let next = warmUp + LOGINS;
     if (!only || onlyOidc) {
       const oidcUsers = users.slice(next, (next += OIDC_LOGINS));
+      const oidcWarmUsers = users.slice(next, (next += oidcWarmUp));
       const relyingParty = await relyingPartyOf(origin, slug, prepared.oidcClient);
       await oidcLogin(relyingParty, oidcUsers[0]!, fullLoginSteps);
+      await run(oidcWarmUp, CLIENTS, (i) => oidcLogin(relyingParty, oidcWarmUsers[i]!, fullLoginSteps));
       const oidcLogFrom = PG_LOG ? fs.statSync(PG_LOG).size : 0;
       rows.push(
         await measure('OIDC code login (authorize + password + TOTP + token + userinfo)', OIDC_LOGINS - 1, server, databasePids, (i) =>
@@ -694,6 +765,23 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
         ),
       );
       if (PG_LOG && engine === 'postgres') summariseStatements(PG_LOG, oidcLogFrom, OIDC_LOGINS - 1, 'OIDC login');
+      if (process.env.BENCH_STEPS) {
+        const stepUsers = users.slice(next, (next += STEP_LOGINS));
+        steps.pids = { server: server.pid, database: await databasePids() };
+        for (const user of stepUsers) {
+          await oidcLogin(relyingParty, user, fullLoginSteps);
+          await new Promise((resolve) => setTimeout(resolve, STEP_PAUSE_MS));
+          stepTo(null);
+        }
+        steps.pids = null;
+        console.log(
+          `  CPU per request of an OIDC login, ${STEP_LOGINS} logins one at a time (ms: main thread, other threads, PostgreSQL):`,
+        );
+        for (const [key, total] of steps.totals) {
+          const ms = (ns: number) => (ns / total.count / 1e6).toFixed(2).padStart(6);
+          console.log(`  ${ms(total.main)} ${ms(total.others)} ${ms(total.database)}  ×${total.count / STEP_LOGINS}  ${key}`);
+        }
+      }
     }
 
     // Memory: full logins at once, within the hashing queue's saturation and far beyond it; the
