@@ -50,8 +50,10 @@ export function createSecretBox(keys: Array<{ id: string; key: Buffer }>): Secre
   // and seals and opens a mail; issue 16).
   const byId = new Map(keys.map((k) => [k.id, createSecretKey(k.key)]));
   const sealingKey = byId.get(current.id)!;
-  // Why a derived subkey: the same key never serves both encryption and MAC.
-  const macKeys = new Map(keys.map((k) => [k.id, Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), 'keyward mac v1', 32))]));
+  // Why a derived subkey: the same key never serves both encryption and MAC (a KeyObject too, as above).
+  const macKeys = new Map(
+    keys.map((k) => [k.id, createSecretKey(Buffer.from(hkdfSync('sha256', k.key, Buffer.alloc(0), 'keyward mac v1', 32)))]),
+  );
   const macWith = (keyId: string, value: string) => {
     const key = macKeys.get(keyId);
     return key ? `${keyId}.${createHmac('sha256', key).update(value, 'utf8').digest('hex')}` : null;
