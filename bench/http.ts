@@ -59,6 +59,8 @@ const BURSTS = [16, 64];
 const OIDC_LOGINS = BACKUP_LOGINS;
 /** BENCH_STEPS=N: N OpenID Connect logins one at a time, their CPU by request (steps, below). */
 const STEP_LOGINS = Number(process.env.BENCH_STEPS ?? 0);
+if (!Number.isInteger(STEP_LOGINS) || STEP_LOGINS < 0)
+  throw new Error(`BENCH_STEPS must be a number of logins, not ${process.env.BENCH_STEPS}`);
 const STEP_PAUSE_MS = 20;
 const REDIRECT_URI = 'https://app.example.test/bench/callback';
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE;
@@ -765,7 +767,7 @@ async function benchEngine(engine: 'postgres' | 'pglite', postgresUrl: string | 
         ),
       );
       if (PG_LOG && engine === 'postgres') summariseStatements(PG_LOG, oidcLogFrom, OIDC_LOGINS - 1, 'OIDC login');
-      if (process.env.BENCH_STEPS) {
+      if (STEP_LOGINS > 0) {
         const stepUsers = users.slice(next, (next += STEP_LOGINS));
         steps.pids = { server: server.pid, database: await databasePids() };
         for (const user of stepUsers) {

@@ -27,6 +27,8 @@ export function cookieSigner(keys: readonly Buffer[]): CookieSigner {
   const objects: KeyObject[] = keys.map((key) => createSecretKey(key));
   const mac = (data: string, key: KeyObject) => createHmac('sha1', key).update(data).digest();
   const index = (data: string, digest: string): number => {
+    // As keygrip (its comparison refuses anything but two equal strings): -1, not a TypeError.
+    if (typeof digest !== 'string') return -1;
     const given = Buffer.from(digest, 'utf8');
     for (let i = 0; i < objects.length; i += 1) {
       const expected = Buffer.from(mac(data, objects[i]!).toString('base64url'), 'utf8');

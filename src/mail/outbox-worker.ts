@@ -40,6 +40,10 @@ export interface OutboxWorker {
    */
   sendSome(limit: number): Promise<{ sent: number; more: boolean }>;
   start(): void;
+  /**
+   * For good: the batch being sent finishes, and the transport closes (its pooled SMTP
+   * connections with it, or they would keep the process alive). start() afterwards throws.
+   */
   stop(): Promise<void>;
 }
 
@@ -72,6 +76,7 @@ export function createOutboxWorker(
   // Set by stop(): the batch being sent finishes, no further batch is claimed (the graceful drain
   // of SPEC §8; what is left stays due for the other processes or the next start).
   let stopping = false;
+  let stopped = false;
 
   /** Sends due mail until none is left or `limit` were tried; `more` when the limit ended it. */
   async function sendDue(limit: number): Promise<{ sent: number; more: boolean }> {
@@ -158,11 +163,15 @@ export function createOutboxWorker(
     ...loop,
     sendSome: (limit) => sendDue(limit),
     start() {
+      // Why refused: a closed pooled transport fails every send ("Connection pool was closed"),
+      // so a restarted worker would mark each due mail failed until it went dead.
+      if (stopped) throw new Error('the outbox worker was stopped for good: make a new one');
       stopping = false;
       loop.start();
     },
     async stop() {
       stopping = true;
+      stopped = true;
       await loop.stop();
       transport.close();
     },

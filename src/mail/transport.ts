@@ -21,8 +21,10 @@ export interface MailTransport {
  * handshake, and closed it after one message. Sending 300 mails one after another to a loopback
  * smtp-server (3 December 2026, the 2-core development machine) cost 4.8 ms of CPU and 106 ms per
  * mail that way, 6.2 ms with STARTTLS, against 2.8 and 2.9 ms of CPU and 3.4 ms per mail over one
- * kept connection; a login from a new location sends one (docs/performance.md). A kept connection
- * that the server has closed fails that one send, and the outbox sends it again after its back-off.
+ * kept connection; a login from a new location sends one (docs/performance.md). The pool opens a
+ * new connection when the server has closed the kept one (test/flows/mail-delivery.test.ts); a
+ * send that fails anyway (the connection lost in the middle of a message) is retried by the
+ * outbox after its back-off, with the same Message-ID. The worker's stop() closes the pool.
  */
 export function smtpTransport(smtpUrl: string, from: string, messageIdDomain: string): MailTransport {
   // The URL's own parameters win over these (nodemailer's createTransport merges them so).

@@ -45,6 +45,7 @@ describe('the OIDC cookie signer', () => {
     expect(signer.verify('_interaction=uid-1', digest.slice(0, -1))).toBe(false);
     expect(signer.verify('_interaction=uid-1', `${digest}=`)).toBe(false);
     expect(signer.index('_interaction=uid-1', '')).toBe(-1);
+    expect(signer.index('_interaction=uid-1', undefined as unknown as string)).toBe(-1);
   });
 
   it('needs a key', () => {

@@ -42,6 +42,41 @@ describe('mail through the outbox to a real SMTP server', () => {
     await sink.stop();
   });
 
+  it('stops for good: its pooled connections close with it, and it cannot be started again', async () => {
+    const sink = new SmtpSink();
+    await sink.start();
+    const transport = smtpTransport(sink.url, 'keyward <no-reply@keyward.test>', 'keyward.test');
+    const worker = createOutboxWorker(deps.stores.outbox, transport, deps.secretBox, deps.clock, silent);
+    await givenInstance(deps);
+    await worker.drain();
+    expect(sink.connections).toBe(1);
+    await worker.stop();
+    expect(() => worker.start()).toThrow(/stopped for good/);
+    await sink.stop();
+  });
+
+  it('sends the next mail on a new connection when the SMTP server has closed the kept one', async () => {
+    const sink = new SmtpSink();
+    await sink.start();
+    const worker = createOutboxWorker(
+      deps.stores.outbox,
+      smtpTransport(sink.url, 'keyward <no-reply@keyward.test>', 'keyward.test'),
+      deps.secretBox,
+      deps.clock,
+      silent,
+    );
+    await givenInstance(deps);
+    expect(await worker.drain()).toBeGreaterThanOrEqual(1);
+    sink.dropConnections();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const { instance } = await givenInstance(deps);
+    expect(await worker.drain()).toBe(1);
+    expect(sink.received.filter((m) => m.subject.includes(instance.name))).toHaveLength(1);
+    expect(sink.connections).toBe(2);
+    await worker.stop();
+    await sink.stop();
+  });
+
   it('sends one mail after another over one kept SMTP connection, unless SMTP_URL says pool=false', async () => {
     for (const [query, connections] of [
       ['', 1],

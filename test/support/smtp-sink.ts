@@ -58,6 +58,11 @@ export class SmtpSink {
     this.port = (server.server.address() as { port: number }).port;
   }
 
+  /** Ends every open connection from the server's side (as a relay closing idle clients does). */
+  dropConnections(): void {
+    for (const connection of [...(this.server?.connections ?? [])] as Array<{ close(): void }>) connection.close();
+  }
+
   get url(): string {
     return `smtp://127.0.0.1:${this.port}`;
   }
