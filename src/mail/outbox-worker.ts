@@ -73,9 +73,8 @@ export function createOutboxWorker(
   const giveUpAfterSeconds = options.giveUpAfterSeconds ?? 3 * 24 * 60 * 60;
   const maxBackoffSeconds = options.maxBackoffSeconds ?? 15 * 60;
 
-  // Set by stop(): the batch being sent finishes, no further batch is claimed (the graceful drain
-  // of SPEC §8; what is left stays due for the other processes or the next start).
-  let stopping = false;
+  // Set by stop(), for good: the batch being sent finishes, no further batch is claimed (the
+  // graceful drain of SPEC §8; what is left stays due for the other processes).
   let stopped = false;
 
   /** Sends due mail until none is left or `limit` were tried; `more` when the limit ended it. */
@@ -83,7 +82,7 @@ export function createOutboxWorker(
     let sent = 0;
     let tried = 0;
     for (;;) {
-      if (stopping) return { sent, more: false };
+      if (stopped) return { sent, more: false };
       // At the limit: `more` only when mail still waits (an import of exactly `limit` users has none left).
       if (tried >= limit) return { sent, more: (await outbox.stats()).pending > 0 };
       const now = clock.now();
@@ -166,11 +165,9 @@ export function createOutboxWorker(
       // Why refused: a closed pooled transport fails every send ("Connection pool was closed"),
       // so a restarted worker would mark each due mail failed until it went dead.
       if (stopped) throw new Error('the outbox worker was stopped for good: make a new one');
-      stopping = false;
       loop.start();
     },
     async stop() {
-      stopping = true;
       stopped = true;
       await loop.stop();
       transport.close();

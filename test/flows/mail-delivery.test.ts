@@ -6,7 +6,7 @@ import { Client, errorCode, testApp } from '../support/app.ts';
 import { SmtpSink } from '../support/smtp-sink.ts';
 import type { DatabaseHandle } from '../../src/storage/connect.ts';
 import { smtpTransport } from '../../src/mail/transport.ts';
-import { backoffSeconds, createOutboxWorker } from '../../src/mail/outbox-worker.ts';
+import { backoffSeconds, createOutboxWorker, type OutboxWorkerOptions } from '../../src/mail/outbox-worker.ts';
 
 const silent = pino({ level: 'silent' });
 
@@ -19,16 +19,21 @@ describe('mail through the outbox to a real SMTP server', () => {
   });
   afterAll(() => database.close());
 
-  it('delivers the account mail of a new user over SMTP, with a plain-text and an HTML part', async () => {
-    const sink = new SmtpSink();
-    await sink.start();
-    const worker = createOutboxWorker(
+  /** An outbox worker sending through SMTP at `url` (a sink's, or a port nothing listens on). */
+  const smtpWorker = (url: string, options?: OutboxWorkerOptions) =>
+    createOutboxWorker(
       deps.stores.outbox,
-      smtpTransport(sink.url, 'keyward <no-reply@keyward.test>', 'keyward.test'),
+      smtpTransport(url, 'keyward <no-reply@keyward.test>', 'keyward.test'),
       deps.secretBox,
       deps.clock,
       silent,
+      options,
     );
+
+  it('delivers the account mail of a new user over SMTP, with a plain-text and an HTML part', async () => {
+    const sink = new SmtpSink();
+    await sink.start();
+    const worker = smtpWorker(sink.url);
     const { instance } = await givenInstance(deps);
     const user = await givenUser(deps, instance, `grace-${instance.slug}@example.test`);
     await worker.drain();
@@ -45,12 +50,15 @@ describe('mail through the outbox to a real SMTP server', () => {
   it('stops for good: its pooled connections close with it, and it cannot be started again', async () => {
     const sink = new SmtpSink();
     await sink.start();
-    const transport = smtpTransport(sink.url, 'keyward <no-reply@keyward.test>', 'keyward.test');
-    const worker = createOutboxWorker(deps.stores.outbox, transport, deps.secretBox, deps.clock, silent);
+    const worker = smtpWorker(sink.url);
     await givenInstance(deps);
     await worker.drain();
     expect(sink.connections).toBe(1);
+    expect(sink.closed).toBe(0);
     await worker.stop();
+    // The client's QUIT reaches the sink a moment later; left open, the pool would keep it minutes.
+    for (let waited = 0; sink.closed === 0 && waited < 2_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sink.closed).toBe(1);
     expect(() => worker.start()).toThrow(/stopped for good/);
     await sink.stop();
   });
@@ -58,13 +66,7 @@ describe('mail through the outbox to a real SMTP server', () => {
   it('sends the next mail on a new connection when the SMTP server has closed the kept one', async () => {
     const sink = new SmtpSink();
     await sink.start();
-    const worker = createOutboxWorker(
-      deps.stores.outbox,
-      smtpTransport(sink.url, 'keyward <no-reply@keyward.test>', 'keyward.test'),
-      deps.secretBox,
-      deps.clock,
-      silent,
-    );
+    const worker = smtpWorker(sink.url);
     await givenInstance(deps);
     expect(await worker.drain()).toBeGreaterThanOrEqual(1);
     sink.dropConnections();
@@ -84,13 +86,7 @@ describe('mail through the outbox to a real SMTP server', () => {
     ] as const) {
       const sink = new SmtpSink();
       await sink.start();
-      const worker = createOutboxWorker(
-        deps.stores.outbox,
-        smtpTransport(`${sink.url}${query}`, 'keyward <no-reply@keyward.test>', 'keyward.test'),
-        deps.secretBox,
-        deps.clock,
-        silent,
-      );
+      const worker = smtpWorker(`${sink.url}${query}`);
       const { instance } = await givenInstance(deps);
       await worker.drain(); // the administrator's mail
       for (const name of ['ada', 'alan']) await givenUser(deps, instance, `${name}-${instance.slug}@example.test`);
@@ -108,13 +104,7 @@ describe('mail through the outbox to a real SMTP server', () => {
     await sink.start();
     const port = sink.port;
     await sink.stop();
-    const worker = createOutboxWorker(
-      deps.stores.outbox,
-      smtpTransport(`smtp://127.0.0.1:${port}`, 'keyward <no-reply@keyward.test>', 'keyward.test'),
-      deps.secretBox,
-      deps.clock,
-      silent,
-    );
+    const worker = smtpWorker(`smtp://127.0.0.1:${port}`);
     const { instance } = await givenInstance(deps);
     const user = await givenUser(deps, instance, `down-${instance.slug}@example.test`);
 
@@ -138,16 +128,7 @@ describe('mail through the outbox to a real SMTP server', () => {
   });
 
   it('gives a mail up as dead after the retry window, keeping it for admins to see', async () => {
-    const worker = createOutboxWorker(
-      deps.stores.outbox,
-      smtpTransport('smtp://127.0.0.1:9', 'k <k@k.test>', 'k.test'),
-      deps.secretBox,
-      deps.clock,
-      silent,
-      {
-        giveUpAfterSeconds: 60,
-      },
-    );
+    const worker = smtpWorker('smtp://127.0.0.1:9', { giveUpAfterSeconds: 60 });
     const { instance } = await givenInstance(deps);
     const user = await givenUser(deps, instance, `dead-${instance.slug}@example.test`);
     await worker.drain();
@@ -159,16 +140,7 @@ describe('mail through the outbox to a real SMTP server', () => {
   });
 
   it('shows administrators their instance’s dead mail without bodies, and retries it', async () => {
-    const worker = createOutboxWorker(
-      deps.stores.outbox,
-      smtpTransport('smtp://127.0.0.1:9', 'k <k@k.test>', 'k.test'),
-      deps.secretBox,
-      deps.clock,
-      silent,
-      {
-        giveUpAfterSeconds: 60,
-      },
-    );
+    const worker = smtpWorker('smtp://127.0.0.1:9', { giveUpAfterSeconds: 60 });
     const { instance, admin } = await givenInstance(deps);
     const other = await givenInstance(deps);
     const member = await givenUser(deps, instance, `dead-${instance.slug}@example.test`);

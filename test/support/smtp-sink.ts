@@ -16,8 +16,9 @@ export class SmtpSink {
   stall = false;
   /** How many messages arrived while stalled (never acknowledged, so never delivered). */
   stalled = 0;
-  /** How many SMTP connections were opened to this sink. */
+  /** How many SMTP connections were opened to this sink, and how many of them have closed. */
   connections = 0;
+  closed = 0;
   private server: SMTPServer | null = null;
   port = 0;
 
@@ -29,6 +30,9 @@ export class SmtpSink {
       onConnect: (_session, callback) => {
         this.connections += 1;
         callback();
+      },
+      onClose: () => {
+        this.closed += 1;
       },
       onData: (stream, session, callback) => {
         if (this.stall) {
