@@ -511,12 +511,12 @@ describe.runIf(process.env.TEST_DATABASE_URL && nginxInstalled())(
       expect(new Set(acceptedBackupCodes).size).toBe(acceptedBackupCodes.length);
     });
 
-    it('every mail in the outbox was sent, and reached the SMTP server exactly once', async () => {
+    it('every mail in the outbox was sent, and reached the SMTP server once (twice only if claimed again after a kill)', async () => {
       // What the killed process had claimed waits for its lease (8 s), then the survivor sends it.
       const rows = await until(
         'the outbox emptied',
         async () => {
-          const all = await handle.db.selectFrom('outbox').select(['id', 'status', 'recipient']).execute();
+          const all = await handle.db.selectFrom('outbox').select(['id', 'status', 'recipient', 'attempts']).execute();
           return all.every((row) => row.status === 'sent') ? all : undefined;
         },
         60_000,
@@ -524,7 +524,12 @@ describe.runIf(process.env.TEST_DATABASE_URL && nginxInstalled())(
       const received = sink.received.map((mail) => /<outbox-(\d+)@/.exec(mail.messageId)?.[1]);
       const counts = new Map<string, number>();
       for (const id of received) counts.set(String(id), (counts.get(String(id)) ?? 0) + 1);
-      expect([...counts].filter(([, count]) => count !== 1)).toEqual([]);
+      // At least once, not exactly once (docs/operations.md): a mail the killed process had handed
+      // to the SMTP server just before it died, and not yet recorded as sent, is sent again by the
+      // process that claims it after the lease. Only such a mail (claimed again: attempts 2 or more) may
+      // arrive twice; a second copy of a mail claimed once would be a real double send.
+      const attempts = new Map(rows.map((row) => [String(row.id), row.attempts]));
+      expect([...counts].filter(([id, count]) => count !== 1 && !(count === 2 && (attempts.get(id) ?? 0) >= 2))).toEqual([]);
       expect([...counts.keys()].sort()).toEqual(rows.map((row) => String(row.id)).sort());
       // The "forgot password" requests: one reset mail each.
       for (const user of groups.forgot)
